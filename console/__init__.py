@@ -1,0 +1,1 @@
+"""Command Hall desktop console (PySide6)."""

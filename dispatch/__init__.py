@@ -1,0 +1,1 @@
+"""Domain and hub: events, workflow, dispatch, roll calls, store. No Qt here."""

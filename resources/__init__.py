@@ -1,0 +1,1 @@
+"""Static resources: demo site, theme, translations, browser pages."""

@@ -1,0 +1,1 @@
+"""Media: RTSP ingest, evidence, diagnosis, WebRTC, the camera simulator. No Qt here."""
