@@ -1,0 +1,10 @@
+"""Test-wide settings: Qt offscreen unless a test starts its own Xvfb; shared fixtures."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HALL_LANG", "zh_CN")
+
+pytest_plugins = ["tests.plugins.camsim", "tests.plugins.hub"]

@@ -1,0 +1,1 @@
+"""pytest fixtures for the camera simulator (filled in by the simulator work)."""

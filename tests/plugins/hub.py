@@ -1,0 +1,1 @@
+"""pytest fixtures for the hub (filled in by the hub work)."""
