@@ -51,7 +51,12 @@ class Person(_Model):
     id: Id
     name: str = Field(min_length=1)
     role: Literal[
-        "grid_leader", "deputy", "village_supervisor", "township_supervisor", "county", "maintenance"
+        "grid_leader",
+        "deputy",
+        "village_supervisor",
+        "township_supervisor",
+        "county",
+        "maintenance",
     ]
     phone: str = Field(default="", description="mobile number; masked wherever shown")
 
@@ -183,7 +188,9 @@ def parse_site(data: dict[str, object], source: str = "<site>") -> Site:
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
             lines.append(f"  {loc}: {err['msg']}")
-        raise SiteConfigError(f"{source}: invalid site configuration\n" + "\n".join(lines)) from None
+        raise SiteConfigError(
+            f"{source}: invalid site configuration\n" + "\n".join(lines)
+        ) from None
 
 
 def load_site(path: str | Path) -> Site:
