@@ -1,4 +1,4 @@
-"""The domain's value types: events, their states and actions, operators, audit rows.
+"""The domain's value types: events, their intake body, states and actions, operators, audit.
 
 Pure: no I/O and no clock reads. Times are timezone-aware `datetime`s passed in by the
 caller. Models are frozen pydantic models so that the same types are validated at the
@@ -7,11 +7,12 @@ edges (HTTP intake, zmq protocol, store rows) and passed around inside.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 
 class _Frozen(BaseModel):
@@ -88,19 +89,63 @@ class Colour(StrEnum):
     RED = "red"
 
 
+# Text as accepted from outside. The patterns reject control characters (NUL breaks
+# PostgreSQL text columns) and, because pydantic-core matches on UTF-8, lone surrogates;
+# they are also published in the OpenAPI document.
+SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+
+MAX_PHOTOS = 20
+
+
 class Place(_Frozen):
-    township: str | None = Field(default=None, max_length=64, description="township id")
-    village: str | None = Field(default=None, max_length=64, description="village id")
-    grid: str | None = Field(default=None, max_length=64, description="grid id")
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    address: str = Field(default="", max_length=500)
+    """Where: grid and/or coordinates (WGS-84) and a street address."""
+
+    township: str | None = Field(
+        default=None, max_length=64, pattern=SINGLE_LINE_PATTERN, description="township id"
+    )
+    village: str | None = Field(
+        default=None, max_length=64, pattern=SINGLE_LINE_PATTERN, description="village id"
+    )
+    grid: str | None = Field(
+        default=None, max_length=64, pattern=SINGLE_LINE_PATTERN, description="grid id"
+    )
+    lon: float | None = Field(
+        default=None, ge=-180, le=180, description="longitude (WGS-84); given together with lat"
+    )
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, description="latitude (WGS-84); given together with lon"
+    )
+    address: str = Field(
+        default="", max_length=500, pattern=SINGLE_LINE_PATTERN, description="street address"
+    )
+
+    @model_validator(mode="after")
+    def _lon_lat_together(self) -> Place:
+        if (self.lon is None) != (self.lat is None):
+            raise ValueError("lon and lat must be given together (经纬度须同时提供)")
+        return self
 
 
 class Reporter(_Frozen):
-    name: str = Field(default="", max_length=100)
-    phone: str = Field(default="", max_length=32, pattern=r"^[0-9+\- ]*$")
-    id_number: str = Field(default="", max_length=18, pattern=r"^[0-9Xx]*$")
+    """Who reported it. Phone and ID numbers are stored whole and masked wherever shown."""
+
+    name: str = Field(
+        default="", max_length=100, pattern=SINGLE_LINE_PATTERN, description="reporter's name"
+    )
+    phone: str = Field(
+        default="",
+        max_length=32,
+        pattern=r"^[0-9+\- ]*$",
+        description="phone number (digits, +, -, spaces); masked when shown",
+    )
+    id_number: str = Field(
+        default="",
+        max_length=18,
+        pattern=r"^[0-9Xx]*$",
+        description="resident ID number (15 or 18 characters); masked when shown",
+    )
 
 
 class Actor(_Frozen):
@@ -130,14 +175,97 @@ class Event(_Frozen):
     verified: bool = False
     called_back: bool = False
     extension_requested: bool = False
-    extension_days: int = Field(default=0, ge=0, description="working days granted in total")
+    extension_requested_days: int = Field(
+        default=0, ge=0, description="working days asked for by the pending request"
+    )
+    extension_days: int = Field(
+        default=0, ge=0, description="working days granted in total for the current routing"
+    )
     reported_at: AwareDatetime
     accepted_at: AwareDatetime
     routed_at: AwareDatetime | None = None
+    returned_at: AwareDatetime | None = Field(
+        default=None, description="last 退单; re-routing is due within the routing limit of it"
+    )
     resolved_at: AwareDatetime | None = None  # entered FEEDBACK
     archived_at: AwareDatetime | None = None
+    last_reminder_at: AwareDatetime | None = Field(default=None, description="last 催办")
+    reminders: int = Field(default=0, ge=0, description="催办 reminders written so far")
     updated_at: AwareDatetime
     version: int = Field(default=1, ge=1, description="incremented by every transition")
+
+
+PhotoRef = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=500,
+        pattern=r"^(https?://[^\s\x00-\x1f\x7f]+|[A-Za-z0-9][A-Za-z0-9._/-]*)$",
+    ),
+]
+
+
+class EventIntake(_Frozen):
+    """The validated body of `POST /api/v1/events` (an outside system reports an event).
+
+    The category is checked against the configured categories by the caller
+    (`check_category`); whether `reported_at` lies in the future is checked by
+    `dispatch.workflow.new_event`, which knows the intake time.
+    """
+
+    source: EventSource = Field(description="the reporting system: grid app, 12345 hotline, ...")
+    source_ref: str = Field(
+        default="",
+        max_length=128,
+        pattern=SINGLE_LINE_PATTERN,
+        description="the source's own reference; a repeated (source, source_ref) returns the "
+        "first event instead of making a duplicate. Empty: no de-duplication.",
+    )
+    category: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9_]+$",
+        description="category id, one of the configured categories (e.g. neighbours, wages)",
+    )
+    priority: Priority = Field(default=Priority.ROUTINE, description="routine, urgent or emergency")
+    title: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
+        description="one-line summary (not blank)",
+    )
+    description: str = Field(
+        default="", max_length=5000, pattern=MULTI_LINE_PATTERN, description="what happened"
+    )
+    place: Place = Field(default_factory=Place, description="where it happened")
+    reporter: Reporter = Field(default_factory=Reporter, description="who reported it")
+    photos: tuple[PhotoRef, ...] = Field(
+        default=(),
+        max_length=MAX_PHOTOS,
+        description=f"up to {MAX_PHOTOS} photo URLs (http/https) or stored photo ids",
+    )
+    camera_id: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=ID_PATTERN,
+        description="the camera that raised the alarm or shows the place",
+    )
+    multi_department: bool = Field(
+        default=False, description="needs several departments (affects the resolution limit)"
+    )
+    reported_at: AwareDatetime | None = Field(
+        default=None,
+        description="when it was reported at the source, with a UTC offset; default: the "
+        "time of intake. Must not lie in the future.",
+    )
+
+
+def check_category(category: str, categories: Mapping[str, str]) -> str:
+    """Return `category` if it is configured, else raise ValueError naming the known ones."""
+    if category in categories:
+        return category
+    known = ", ".join(sorted(categories))
+    raise ValueError(f"unknown category {category!r} (未知类别); configured: {known}")
 
 
 class AuditEntry(_Frozen):

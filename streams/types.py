@@ -67,6 +67,7 @@ class StreamStats:
     frames: int = 0
     dropped: int = 0  # frames overwritten in the latest-frame slot before anyone took them
     reconnects: int = 0
+    first_frame_ms: float | None = None  # from av.open to the first decoded frame, this session
 
 
 @dataclass(frozen=True, slots=True)

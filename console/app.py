@@ -1,0 +1,131 @@
+"""`hall-console`: the desktop console of the command hall (video wall first)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from console import i18n
+from dispatch.site import Site, SiteConfigError, demo_site_path, load_site
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hall-console", description="综治中心 指挥调度大厅 console")
+    p.add_argument("--demo", action="store_true", help="start the camera simulator (demo site)")
+    p.add_argument("--site", type=Path, default=None, help="site file (TOML); default: the demo")
+    p.add_argument("--lang", choices=i18n.LANGUAGES, default=None, help="UI language")
+    p.add_argument("--hub", default=None, help="hub address (for the event queue)")
+    p.add_argument(
+        "--layout", default=None, help="a saved layout's name, or 1/4/9/16/25/36/1+5/1+7"
+    )
+    p.add_argument("--evidence-dir", type=Path, default=None, help="where snapshots and clips go")
+    p.add_argument("--screenshot", type=Path, default=None, help="save a screenshot and exit")
+    p.add_argument(
+        "--screenshot-after", type=float, default=6.0, help="seconds before the screenshot"
+    )
+    return p
+
+
+def load_site_or_exit(path: Path | None) -> Site:
+    """The site, or a one-paragraph message naming the file and field and exit code 2."""
+    try:
+        return load_site(path if path is not None else demo_site_path())
+    except SiteConfigError as exc:
+        print(f"hall-console: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    site = load_site_or_exit(args.site)
+    if args.lang is not None:
+        i18n.set_language(args.lang)
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from console import theme
+    from console.cameras.tree import build_tree
+    from console.demo import DemoServices
+    from console.main_window import MainWindow
+    from console.wall.controller import WallController
+    from console.wall.layouts import LayoutStore
+    from console.wall.model import WallModel
+    from console.wall.paths import config_dir, evidence_dir
+    from console.wall.sources import camera_names, rtsp_factory
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    theme.apply(app)
+    demo = DemoServices(site) if args.demo else None
+    if demo is not None:
+        try:
+            demo.start()
+        except Exception as exc:  # the simulator could not start: say why, no traceback
+            print(f"hall-console: demo services failed to start: {exc}", file=sys.stderr)
+            demo.stop()
+            return 1
+    model = WallModel()
+    controller = WallController(
+        model,
+        rtsp_factory(site),
+        evidence_dir=evidence_dir(args.evidence_dir),
+        names=camera_names(site),
+    )
+    window = MainWindow(controller, build_tree(site), LayoutStore(config_dir()))
+    window.resize(1600, 900)
+    window.start(args.layout, default_cameras=[c.id for c in site.cameras])
+    window.show()
+
+    def quit_now(*_: object) -> None:
+        app.quit()
+
+    signal.signal(signal.SIGTERM, quit_now)
+    signal.signal(signal.SIGINT, quit_now)
+    wake = QTimer()  # lets Python run its signal handlers while Qt waits
+    wake.start(250)
+    wake.timeout.connect(lambda: None)
+
+    if args.screenshot is not None:
+        target: Path = args.screenshot
+
+        def shoot() -> None:
+            screen = QGuiApplication.primaryScreen()
+            if QGuiApplication.platformName() != "offscreen" and screen is not None:
+                pixmap = screen.grabWindow(0)
+            else:
+                pixmap = window.grab()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not pixmap.save(str(target)):
+                print(f"hall-console: cannot save screenshot to {target}", file=sys.stderr)
+            shown = [t for t in window.wall.tiles if not t.isHidden()]
+            report = {
+                "path": str(target),
+                "platform": QGuiApplication.platformName(),
+                "screens": len(QGuiApplication.screens()),
+                "tiles": len(shown),
+                "tiles_with_picture": sum(
+                    1 for t in shown if t.frame is not None and t.overlay_text() is None
+                ),
+                "shed": len(model.shed),
+            }
+            print("SCREENSHOT " + json.dumps(report, ensure_ascii=False), flush=True)
+            app.quit()
+
+        QTimer.singleShot(round(args.screenshot_after * 1000), shoot)
+    try:
+        rc = app.exec()
+    finally:
+        window.stop()
+        if demo is not None:
+            demo.stop()
+    return int(rc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

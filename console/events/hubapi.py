@@ -1,0 +1,63 @@
+"""What the event queue needs from the hub client (docs/CONTRACTS.md "Hub ↔ console").
+
+A structural type of `dispatch.client.HubClient`, so that the controller is written
+against the contract (and unit tests can hand it a fake), plus the adapters that turn the
+client's messages into the model's own values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from dispatch.model import Action, AuditEntry, Event
+from dispatch.protocol import ConnectionState, ConnectionStatus, EventChanged, LoginReply
+
+from .model import Change, ConnKind, Session
+
+
+class HubClientLike(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def login(self, operator: str, password: str) -> LoginReply: ...
+    async def act(
+        self,
+        event_id: str,
+        action: Action,
+        *,
+        note: str = "",
+        assignee: str | None = None,
+        extension_days: int = 0,
+    ) -> Event: ...
+    async def timeline(self, event_id: str) -> list[AuditEntry]: ...
+    def events(self) -> dict[str, Event]: ...
+
+
+# workstation, on_change, on_connection -> a client (constructed on the network thread)
+ClientFactory = Callable[
+    [str, Callable[[EventChanged], None], Callable[[ConnectionState], None]], HubClientLike
+]
+
+_KINDS: dict[ConnectionStatus, ConnKind] = {
+    ConnectionStatus.CONNECTING: ConnKind.CONNECTING,
+    ConnectionStatus.CONNECTED: ConnKind.CONNECTED,
+    ConnectionStatus.LOST: ConnKind.LOST,
+}
+
+
+def to_change(msg: EventChanged) -> Change:
+    """The client's EventChanged (seq, event, colour, audit rows) as the model's Change."""
+    return Change(seq=msg.seq, event=msg.event, colour=msg.colour, audit=tuple(msg.audit))
+
+
+def to_connection(state: ConnectionState) -> tuple[ConnKind, datetime | None]:
+    """The client's ConnectionState as the model's (kind, lost at)."""
+    return _KINDS[state.status], state.lost_at
+
+
+def to_session(reply: LoginReply, workstation: str) -> Session:
+    """The hub's LoginReply as the console's session."""
+    return Session(
+        operator=reply.operator, role=reply.role, workstation=reply.workstation or workstation
+    )

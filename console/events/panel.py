@@ -1,0 +1,414 @@
+"""The event queue panel (docked by the main window).
+
+A view over `EventQueueModel`: header with the operator and role, a connection banner,
+a red-alarm banner, the filter bar and search, the sorted list with colour marks and a
+live countdown (1 Hz timer; the time comes from the model's clock), and the details pane
+with the timeline and exactly the actions the operator's role allows. User intent goes to
+the controller; the panel never does I/O and never changes the model itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dispatch.model import DEFAULT_CATEGORIES, Action, Event, EventSource, EventState
+
+from .actions import ACK_SHORTCUT, SPECS, ActionRequest, ActionSpec
+from .details import DetailsPane
+from .dialogs import ask_with_dialog
+from .format import format_clock, format_countdown
+from .model import Connection, ConnKind, EventQueueModel, Filters, Message, Session
+from .strings import category_name, role_name, source_name, state_name, tr
+from .table import Col, EventTableModel
+
+Ask = Callable[[ActionSpec, Event, QWidget | None], ActionRequest | None]
+
+BLINK_MS = 500
+BEEP_EVERY_BLINKS = 4  # while alarms are unacknowledged: a beep every 2 s
+
+
+class PanelController(Protocol):
+    def act(self, req: ActionRequest, done: Callable[[bool], None] | None = None) -> None: ...
+    def select(self, event_id: str | None) -> None: ...
+    def acknowledge(self, event_id: str | None = None) -> list[str]: ...
+    def set_filters(self, filters: Filters) -> None: ...
+    def set_search(self, text: str) -> None: ...
+
+
+def _combo(name: str, all_text: str) -> QComboBox:
+    box = QComboBox()
+    box.setObjectName(name)
+    box.addItem(all_text, None)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return box
+
+
+class EventQueuePanel(QWidget):
+    def __init__(
+        self,
+        model: EventQueueModel,
+        controller: PanelController,
+        *,
+        beep: Callable[[], None] | None = None,
+        ask: Ask | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("eventQueuePanel")
+        self.model = model
+        self.controller = controller
+        self._beep = beep or QApplication.beep
+        self.ask: Ask = ask or ask_with_dialog
+        self._blink_on = False
+        self._blinks = 0
+        self.beeps = 0
+
+        # header
+        self.title = QLabel(tr("panel.title"))
+        self.title.setStyleSheet("font-size: 16px; font-weight: bold;")
+        self.session_label = QLabel(tr("panel.not_logged_in"))
+        self.session_label.setObjectName("sessionLabel")
+        self.count_label = QLabel("")
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addSpacing(12)
+        header.addWidget(self.session_label)
+        header.addStretch(1)
+        header.addWidget(self.count_label)
+
+        # banners
+        self.conn_banner = QLabel("")
+        self.conn_banner.setObjectName("connectionBanner")
+        self.conn_banner.setWordWrap(True)
+        self.conn_banner.hide()
+        self.alarm_banner = QFrame()
+        self.alarm_banner.setObjectName("alarmBanner")
+        self.alarm_text = QLabel("")
+        self.alarm_text.setWordWrap(True)
+        self.ack_button = QPushButton(tr("ack.button"))
+        self.ack_button.setObjectName("ackButton")
+        self.ack_button.clicked.connect(lambda: self.acknowledge())
+        alarm_row = QHBoxLayout(self.alarm_banner)
+        alarm_row.setContentsMargins(8, 4, 8, 4)
+        alarm_row.addWidget(self.alarm_text, 1)
+        alarm_row.addWidget(self.ack_button)
+        self.alarm_banner.hide()
+
+        # filter bar
+        self.state_filter = _combo("stateFilter", tr("filter.all_states"))
+        for st in EventState:
+            self.state_filter.addItem(state_name(st), st)
+        self.source_filter = _combo("sourceFilter", tr("filter.all_sources"))
+        for src in EventSource:
+            self.source_filter.addItem(source_name(src), src)
+        self.category_filter = _combo("categoryFilter", tr("filter.all_categories"))
+        self.township_filter = _combo("townshipFilter", tr("filter.all_townships"))
+        self._fill_dynamic_filters()
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(tr("filter.search"))
+        self.search.setClearButtonEnabled(True)
+        for box in (self.state_filter, self.source_filter, self.category_filter):
+            box.currentIndexChanged.connect(self._filters_changed)
+        self.township_filter.currentIndexChanged.connect(self._filters_changed)
+        self.search.textChanged.connect(self.controller.set_search)
+        filters = QHBoxLayout()
+        filters.addWidget(self.state_filter)
+        filters.addWidget(self.source_filter)
+        filters.addWidget(self.category_filter)
+        filters.addWidget(self.township_filter)
+        filters.addWidget(self.search, 1)
+
+        # list
+        self.table_model = EventTableModel(model, self)
+        self.table = QTableView()
+        self.table.setObjectName("eventTable")
+        self.table.setModel(self.table_model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        head = self.table.horizontalHeader()
+        for c in Col:
+            mode = QHeaderView.ResizeMode.ResizeToContents
+            head.setSectionResizeMode(c, mode)
+        head.setSectionResizeMode(Col.TITLE, QHeaderView.ResizeMode.Stretch)
+        head.setMinimumSectionSize(40)
+        self.table.selectionModel().selectionChanged.connect(self._table_selection)
+        self.table_model.refreshed.connect(self._after_refresh)
+
+        # details
+        self.details = DetailsPane(self.trigger)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 480])  # proportions; Qt scales them to the real height
+
+        self.status = QLabel("")
+        self.status.setObjectName("statusLine")
+        self.status.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addLayout(header)
+        layout.addWidget(self.conn_banner)
+        layout.addWidget(self.alarm_banner)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.status)
+
+        # shortcuts: active while the panel (or a child) has focus
+        self.shortcuts: dict[str, QShortcut] = {}
+        for action, s in SPECS.items():
+            self._shortcut(s.shortcut, self._trigger_fn(action))
+        self._shortcut(ACK_SHORTCUT, lambda: self.acknowledge())
+        self._shortcut("Ctrl+F", self.search.setFocus)
+        self.ack_button.setToolTip(tr("tooltip.shortcut", action=tr("ack.button"), key="K"))
+
+        # timers
+        self.tick_timer = QTimer(self)
+        self.tick_timer.setInterval(1000)
+        self.tick_timer.timeout.connect(self.tick)
+        self.tick_timer.start()
+        self.blink_timer = QTimer(self)
+        self.blink_timer.setInterval(BLINK_MS)
+        self.blink_timer.timeout.connect(self.blink)
+
+        # observe the model
+        model.selection_changed.connect(lambda _i: self._show_selected())
+        model.timeline_changed.connect(self._timeline_changed)
+        model.connection_changed.connect(self._connection_changed)
+        model.session_changed.connect(self._session_changed)
+        model.alarms_changed.connect(self._alarms_changed)
+        model.message_changed.connect(self._message_changed)
+        model.rows_changed.connect(lambda _n: self._update_count())
+        self._connection_changed(model.connection)
+        self._session_changed(model.session)
+        self._alarms_changed(model.unacknowledged())
+        self._update_count()
+        self._show_selected()
+
+    # ------------------------------------------------------------ building blocks
+    def _shortcut(self, key: str, fn: Callable[[], object]) -> None:
+        sc = QShortcut(QKeySequence(key), self)
+        sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        sc.activated.connect(fn)
+        self.shortcuts[key] = sc
+
+    def _trigger_fn(self, action: Action) -> Callable[[], None]:
+        return lambda: self.trigger(action)
+
+    def _fill_dynamic_filters(self) -> None:
+        cats = sorted({*DEFAULT_CATEGORIES, *self.model.categories()})
+        have = {self.category_filter.itemData(i) for i in range(self.category_filter.count())}
+        for c in cats:
+            if c not in have:
+                self.category_filter.addItem(category_name(c), c)
+        have = {self.township_filter.itemData(i) for i in range(self.township_filter.count())}
+        for t in self.model.townships():
+            if t not in have:
+                self.township_filter.addItem(self.model.township_names.get(t, t), t)
+
+    def _filters_changed(self, _index: int = 0) -> None:
+        def one(box: QComboBox) -> frozenset[object] | None:
+            data = box.currentData()
+            return None if data is None else frozenset({data})
+
+        states = one(self.state_filter)
+        sources = one(self.source_filter)
+        categories = one(self.category_filter)
+        townships = one(self.township_filter)
+        self.controller.set_filters(
+            Filters(
+                states=states,  # type: ignore[arg-type]
+                sources=sources,  # type: ignore[arg-type]
+                categories=categories,  # type: ignore[arg-type]
+                townships=townships,  # type: ignore[arg-type]
+                search=self.search.text(),
+            )
+        )
+
+    # ------------------------------------------------------------ intent
+    def trigger(self, action: Action) -> None:
+        """Take `action` on the selected event, asking for its inputs when it needs them."""
+        row = self.model.selected()
+        if row is None or action not in self.model.allowed_actions(row.event.id):
+            return
+        s = SPECS[action]
+        if s.needs_dialog:
+            req = self.ask(s, row.event, self)
+            if req is None:
+                return
+        else:
+            req = ActionRequest(row.event.id, action)
+        self.controller.act(req)
+
+    def acknowledge(self) -> None:
+        self.controller.acknowledge(None)
+
+    def select_event(self, event_id: str) -> None:
+        """Select a row by event id (as if clicked)."""
+        r = self.table_model.row_of(event_id)
+        if r >= 0:
+            self.table.selectRow(r)
+
+    def _table_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            return
+        event_id = self.table_model.event_id(indexes[0].row())
+        if event_id is not None and event_id != self.model.selected_id:
+            self.controller.select(event_id)
+
+    # ------------------------------------------------------------ model → view
+    def _after_refresh(self) -> None:
+        sel = self.model.selected_id
+        r = self.table_model.row_of(sel) if sel else -1
+        sm = self.table.selectionModel()
+        sm.blockSignals(True)
+        try:
+            if r >= 0:
+                flags = (
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows
+                )
+                sm.select(self.table_model.index(r, 0), flags)
+                sm.setCurrentIndex(
+                    self.table_model.index(r, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+                )
+            else:
+                sm.clearSelection()
+                sm.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+        finally:
+            sm.blockSignals(False)
+        self.table.viewport().update()
+        self._fill_dynamic_filters()
+
+    def _update_count(self) -> None:
+        self.count_label.setText(
+            tr("panel.count", shown=len(self.model.visible()), total=self.model.total())
+        )
+
+    def _show_selected(self) -> None:
+        row = self.model.selected()
+        if row is None:
+            self.details.show_event(None)
+            self.details.set_actions([], False)
+            return
+        e = row.event
+        self.details.show_event(
+            e, row.colour, format_countdown(self.model.countdown(e.id)), self.model.township_names
+        )
+        self.details.set_actions(self.model.allowed_actions(e.id), not self.model.stale)
+        self.details.set_timeline(self.model.timeline(e.id))
+
+    def _timeline_changed(self, event_id: str) -> None:
+        if event_id == self.model.selected_id:
+            self.details.set_timeline(self.model.timeline(event_id))
+
+    def _connection_changed(self, conn: Connection) -> None:
+        if conn.kind is ConnKind.LOST:
+            self.conn_banner.setText(tr("banner.lost", time=format_clock(self.model.data_as_of())))
+            self.conn_banner.setStyleSheet(
+                "background: #b71c1c; color: white; font-weight: bold; padding: 6px;"
+            )
+            self.conn_banner.show()
+        elif conn.kind is ConnKind.CONNECTING:
+            self.conn_banner.setText(tr("banner.connecting"))
+            self.conn_banner.setStyleSheet("background: #546e7a; color: white; padding: 4px;")
+            self.conn_banner.show()
+        else:
+            self.conn_banner.hide()
+        for b in self.details.buttons.values():
+            b.setEnabled(not self.model.stale)
+        self.table_model.tick()
+
+    def _session_changed(self, session: Session | None) -> None:
+        if session is None:
+            self.session_label.setText(tr("panel.not_logged_in"))
+        else:
+            self.session_label.setText(
+                tr(
+                    "panel.operator",
+                    operator=session.operator,
+                    role=role_name(session.role),
+                    workstation=session.workstation,
+                )
+            )
+
+    def _alarms_changed(self, ids: list[str]) -> None:
+        if not ids:
+            self.alarm_banner.hide()
+            self.blink_timer.stop()
+            self._blink_on = False
+            self.table_model.set_blink(False)
+            return
+        newest = self.model.row(ids[0])
+        title = newest.event.title if newest else ids[0]
+        self.alarm_text.setText(tr("banner.alarm", count=len(ids), title=title))
+        self._paint_alarm_banner(True)
+        self.alarm_banner.show()
+        if not self.blink_timer.isActive():
+            self._blinks = 0
+            self.blink_timer.start()
+            self._sound()
+
+    def _paint_alarm_banner(self, strong: bool) -> None:
+        bg = "#d32f2f" if strong else "#ff8a80"
+        self.alarm_banner.setStyleSheet(
+            f"QFrame#alarmBanner {{ background: {bg}; }} "
+            "QFrame#alarmBanner QLabel { color: white; font-weight: bold; font-size: 14px; }"
+        )
+
+    def _message_changed(self, message: Message | None) -> None:
+        if message is None:
+            self.status.setText("")
+            return
+        self.status.setText(message.text)
+        self.status.setStyleSheet("color: #c62828;" if message.error else "color: #2e7d32;")
+
+    def _sound(self) -> None:
+        self.beeps += 1
+        self._beep()
+
+    # ------------------------------------------------------------ timers
+    def tick(self) -> None:
+        """Once a second: countdowns in the list and the details pane."""
+        self.table_model.tick()
+        sel = self.model.selected_id
+        if sel is not None:
+            self.details.set_countdown(format_countdown(self.model.countdown(sel)))
+
+    def blink(self) -> None:
+        """Twice a second while red alarms wait: flash their rows and the banner, and beep."""
+        self._blink_on = not self._blink_on
+        self._blinks += 1
+        self.table_model.set_blink(self._blink_on)
+        self._paint_alarm_banner(self._blink_on)
+        if self._blinks % BEEP_EVERY_BLINKS == 0:
+            self._sound()

@@ -1,0 +1,212 @@
+"""The event list as a Qt item model over the pure EventQueueModel (read-only adapter).
+
+Model changes are coalesced: many `rows_changed` callbacks within one turn of the Qt
+event loop make one reset. `tick()` (from the panel's 1 Hz timer) repaints only the
+countdown column; `set_blink(phase)` repaints the rows of unacknowledged red alarms.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from dispatch.model import Colour, Priority
+
+from .format import format_countdown, format_time
+from .model import EventQueueModel, Row
+from .strings import (
+    category_name,
+    colour_name,
+    priority_name,
+    source_name,
+    state_name,
+    tr,
+)
+
+COLOURS: dict[Colour, QColor] = {
+    Colour.RED: QColor("#d32f2f"),
+    Colour.YELLOW: QColor("#f5a623"),
+    Colour.GREEN: QColor("#2e7d32"),
+}
+ROW_TINT: dict[Colour, QColor] = {
+    Colour.RED: QColor("#fde3e3"),
+    Colour.YELLOW: QColor("#fff4d6"),
+    Colour.GREEN: QColor("#ffffff"),
+}
+FLASH = QColor("#e53935")
+FLASH_TEXT = QColor("#ffffff")
+STALE_TEXT = QColor("#9e9e9e")
+OVERDUE_TEXT = QColor("#b71c1c")
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Col(IntEnum):
+    COLOUR = 0
+    COUNTDOWN = 1
+    PRIORITY = 2
+    TITLE = 3
+    CATEGORY = 4
+    TOWNSHIP = 5
+    STATE = 6
+    SOURCE = 7
+
+
+_HEADERS = {
+    Col.COLOUR: "col.colour",
+    Col.COUNTDOWN: "col.countdown",
+    Col.PRIORITY: "col.priority",
+    Col.TITLE: "col.title",
+    Col.CATEGORY: "col.category",
+    Col.TOWNSHIP: "col.township",
+    Col.STATE: "col.state",
+    Col.SOURCE: "col.source",
+}
+
+
+class EventTableModel(QAbstractTableModel):
+    refreshed = Signal()
+
+    def __init__(self, model: EventQueueModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._m = model
+        self._rows: list[Row] = list(model.visible())
+        self._blink = False
+        self._alarmed: frozenset[str] = frozenset(model.unacknowledged())
+        self._pending = False
+        model.rows_changed.connect(self._schedule)
+        model.connection_changed.connect(lambda _c: self.tick())
+        model.alarms_changed.connect(self._alarms)
+
+    # ------------------------------------------------------------ updates
+    def _schedule(self, _: None = None) -> None:
+        if not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self.refresh)
+
+    def refresh(self) -> None:
+        """Take the model's visible rows now (normally called via the coalescing timer)."""
+        self._pending = False
+        self.beginResetModel()
+        self._rows = list(self._m.visible())
+        self.endResetModel()
+        self.refreshed.emit()
+
+    def _alarms(self, ids: list[str]) -> None:
+        self._alarmed = frozenset(ids)
+        self._repaint_all()
+
+    def set_blink(self, on: bool) -> None:
+        self._blink = on
+        if self._alarmed:
+            self._repaint_all()
+
+    def tick(self) -> None:
+        """Repaint the countdown column (the clock moved, or the connection changed)."""
+        if self._rows:
+            top = self.index(0, Col.COUNTDOWN)
+            bottom = self.index(len(self._rows) - 1, Col.COUNTDOWN)
+            self.dataChanged.emit(top, bottom)
+
+    def _repaint_all(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Col) - 1))
+
+    # ------------------------------------------------------------ queries
+    def row_of(self, event_id: str) -> int:
+        for i, r in enumerate(self._rows):
+            if r.event.id == event_id:
+                return i
+        return -1
+
+    def event_id(self, row: int) -> str | None:
+        return self._rows[row].event.id if 0 <= row < len(self._rows) else None
+
+    # ------------------------------------------------------------ QAbstractTableModel
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Col)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return tr(_HEADERS[Col(section)])
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        col = Col(index.column())
+        flashing = self._blink and row.event.id in self._alarmed
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, col)
+        if role == ID_ROLE:
+            return row.event.id
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if flashing:
+                return QBrush(FLASH)
+            if col is Col.COLOUR:
+                return QBrush(COLOURS[row.colour])
+            return QBrush(ROW_TINT[row.colour])
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if flashing or col is Col.COLOUR:
+                return QBrush(FLASH_TEXT)
+            if col is Col.COUNTDOWN:
+                if self._m.stale:
+                    return QBrush(STALE_TEXT)
+                left = self._m.countdown(row.event.id)
+                if left is not None and left.total_seconds() < 0:
+                    return QBrush(OVERDUE_TEXT)
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            if col is Col.COUNTDOWN:
+                font.setFamilies(["DejaVu Sans Mono", "WenQuanYi Micro Hei Mono", "monospace"])
+                font.setItalic(self._m.stale)
+            if row.event.priority is not Priority.ROUTINE and col is Col.PRIORITY:
+                font.setBold(True)
+            if row.event.id in self._alarmed:
+                font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Col.COLOUR, Col.COUNTDOWN):
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            e = row.event
+            return f"{e.id} · {source_name(e.source)} · {format_time(e.accepted_at)}\n{e.title}"
+        return None
+
+    def _text(self, row: Row, col: Col) -> str:
+        e = row.event
+        match col:
+            case Col.COLOUR:
+                return colour_name(row.colour)
+            case Col.COUNTDOWN:
+                return format_countdown(self._m.countdown(e.id))
+            case Col.PRIORITY:
+                return priority_name(e.priority)
+            case Col.TITLE:
+                return e.title
+            case Col.CATEGORY:
+                return category_name(e.category)
+            case Col.TOWNSHIP:
+                t = e.place.township or ""
+                return self._m.township_names.get(t, t)
+            case Col.STATE:
+                return state_name(e.state)
+            case Col.SOURCE:
+                return source_name(e.source)

@@ -1,0 +1,106 @@
+"""Putting the event queue together: model, controller, network thread and panel.
+
+`EventQueue` is what the main window (or `--demo`) builds: constructing it does no I/O;
+`start()` starts the network thread, `stop()` stops the hub client and the thread (both
+safe to call twice). `panel()` makes the dock widget; `login_dialog()` the login dialog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from PySide6.QtWidgets import QWidget
+
+from dispatch.calendar import WorkCalendar
+from dispatch.client import HubClient
+from dispatch.model import Event
+from dispatch.protocol import ConnectionState, EventChanged
+from dispatch.rules import deadline
+from dispatch.workflow import allowed_actions
+
+from ..net import NetThread, QtBridge
+from .controller import EventQueueController
+from .hubapi import ClientFactory
+from .model import DeadlineFn, EventQueueModel
+from .panel import EventQueuePanel
+
+
+def hub_client_factory(req_endpoint: str, sub_endpoint: str) -> ClientFactory:
+    """Makes a real HubClient for the workstation (called on the network thread)."""
+
+    def make(
+        workstation: str,
+        on_change: Callable[[EventChanged], None],
+        on_connection: Callable[[ConnectionState], None],
+    ) -> HubClient:
+        return HubClient(
+            req_endpoint,
+            sub_endpoint,
+            workstation=workstation,
+            on_change=on_change,
+            on_connection=on_connection,
+        )
+
+    return make
+
+
+def calendar_deadline(cal: WorkCalendar) -> DeadlineFn:
+    """The workflow core's deadline of the current stage, on the given calendar."""
+
+    def fn(event: Event) -> datetime | None:
+        return deadline(event, cal)
+
+    return fn
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventQueue:
+    def __init__(
+        self,
+        client_factory: ClientFactory,
+        *,
+        calendar: WorkCalendar | None = None,
+        township_names: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.model = EventQueueModel(
+            clock=clock,
+            deadline_fn=calendar_deadline(calendar or WorkCalendar()),
+            allowed_fn=allowed_actions,
+            township_names=township_names,
+        )
+        self.net = NetThread()
+        self.bridge = QtBridge()
+        self.controller = EventQueueController(self.model, self.net, self.bridge, client_factory)
+
+    @classmethod
+    def for_hub(
+        cls,
+        req_endpoint: str,
+        sub_endpoint: str,
+        *,
+        calendar: WorkCalendar | None = None,
+        township_names: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> EventQueue:
+        """An event queue talking to the hub at these zmq endpoints (no I/O yet)."""
+        return cls(
+            hub_client_factory(req_endpoint, sub_endpoint),
+            calendar=calendar,
+            township_names=township_names,
+            clock=clock,
+        )
+
+    def panel(self, parent: QWidget | None = None) -> EventQueuePanel:
+        return EventQueuePanel(self.model, self.controller, parent=parent)
+
+    def start(self) -> None:
+        self.net.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self.controller.shutdown(timeout_s)
+        self.net.stop(timeout_s)

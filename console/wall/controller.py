@@ -1,0 +1,352 @@
+"""The wall controller: owns the camera streams and carries out the officer's intents.
+
+Qt-free. It watches the WallModel and keeps exactly one stream per *visible*
+assigned tile (other pages, a maximised neighbour or a minimised window stop
+decoding), tells each stream its tile size (the ingest picks sub or main and scales
+in its thread), sheds load honestly, runs tours, and saves evidence on a worker
+thread. Callbacks it makes from other threads (`on_status`, `on_evidence`) must be
+thread-safe: the Qt layer turns them into queued signals.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from console.wall.model import Change, ChangeKind, WallModel
+from console.wall.shedding import LoadShedder, ShedPlan, default_budget
+from console.wall.tour import Tour
+from streams.types import CameraStatus, Frame
+
+
+class TileStream(Protocol):
+    """What the wall needs of a stream: `streams.rtsp.CameraStream` fits."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def set_target_size(self, width: int, height: int) -> None: ...
+    def set_keyframes_only(self, on: bool) -> None: ...
+    def latest(self) -> Frame | None: ...
+    def take(self, after_seq: int) -> Frame | None: ...
+    def status(self) -> CameraStatus: ...
+    def snapshot(self, folder: Path, camera_name: str) -> Path: ...
+    def save_clip(self, folder: Path, camera_name: str, seconds: float = 30.0) -> Path: ...
+
+
+StatusCallback = Callable[[CameraStatus], None]
+StreamFactory = Callable[[str, tuple[int, int], StatusCallback], TileStream]
+
+DEFAULT_TILE = (480, 270)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceResult:
+    kind: str  # "snapshot" / "clip"
+    camera_id: str
+    camera_name: str
+    path: Path | None
+    error: str | None
+
+
+class _Live:
+    __slots__ = ("camera_id", "first_done", "keyframes", "last_seq", "started_at", "stream")
+
+    def __init__(self, camera_id: str, stream: TileStream, started_at: float) -> None:
+        self.camera_id = camera_id
+        self.stream = stream
+        self.last_seq = -1
+        self.started_at = started_at
+        self.first_done = False
+        self.keyframes = False
+
+
+def even_size(width: int, height: int) -> tuple[int, int]:
+    """Decoders scale to even sizes of at least 16x16."""
+    return max(16, width - width % 2), max(16, height - height % 2)
+
+
+class WallController:
+    def __init__(
+        self,
+        model: WallModel,
+        factory: StreamFactory,
+        *,
+        evidence_dir: Path,
+        names: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        budget: int | None = None,
+        clip_seconds: float = 30.0,
+    ) -> None:
+        self.model = model
+        self._factory = factory
+        self.evidence_dir = evidence_dir
+        self._names = dict(names or {})
+        self._clock = clock
+        self.shedder = LoadShedder(default_budget() if budget is None else budget)
+        self._clip_seconds = clip_seconds
+        self._live: dict[int, _Live] = {}
+        self._sizes: dict[int, tuple[int, int]] = {}
+        self._statuses: dict[int, CameraStatus] = {}
+        self._lock = threading.Lock()
+        self._hidden = False
+        self._running = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._workers: ThreadPoolExecutor | None = None
+        self._stoppers: ThreadPoolExecutor | None = None
+        self._pending_stops: list[Future[None]] = []
+        self.first_frame_ms: list[float] = []
+        self.tour: Tour | None = None
+        self.status_listeners: list[Callable[[int, CameraStatus], None]] = []
+        self.evidence_listeners: list[Callable[[EvidenceResult], None]] = []
+        self.plan = ShedPlan(frozenset(), 0, 0)
+
+    # -- life ------------------------------------------------------------------
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        self._workers = ThreadPoolExecutor(1, thread_name_prefix="wall-evidence")
+        self._stoppers = ThreadPoolExecutor(2, thread_name_prefix="wall-stop")
+        self._unsubscribe = self.model.subscribe(self._on_model)
+        self.reconcile()
+
+    def stop(self) -> None:
+        """Stop every stream and wait for their threads; safe to call twice."""
+        if not self._running:
+            return
+        self._running = False
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for slot in list(self._live):
+            self._drop(slot)
+        for exe in (self._stoppers, self._workers):
+            if exe is not None:
+                exe.shutdown(wait=True)
+        self._stoppers = self._workers = None
+        self._pending_stops.clear()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # -- streams ---------------------------------------------------------------
+    def name(self, camera_id: str) -> str:
+        return self._names.get(camera_id, camera_id)
+
+    def set_hidden(self, hidden: bool) -> None:
+        """The wall cannot be seen (minimised window): decode nothing."""
+        if hidden != self._hidden:
+            self._hidden = hidden
+            self.reconcile()
+
+    @property
+    def hidden(self) -> bool:
+        return self._hidden
+
+    def desired(self) -> dict[int, str]:
+        if self._hidden or not self._running:
+            return {}
+        out = {}
+        for slot in self.model.visible_slots():
+            cam = self.model.camera(slot)
+            if cam is not None:
+                out[slot] = cam
+        return out
+
+    def reconcile(self) -> None:
+        want = self.desired()
+        for slot in list(self._live):
+            if want.get(slot) != self._live[slot].camera_id:
+                self._drop(slot)
+        for slot, cam in want.items():
+            if slot not in self._live:
+                size = self._sizes.get(slot, DEFAULT_TILE)
+                stream = self._factory(cam, size, self._status_callback(slot, cam))
+                with self._lock:
+                    self._live[slot] = _Live(cam, stream, self._clock())
+                stream.start()
+        self.apply_shedding()
+
+    def _status_callback(self, slot: int, cam: str) -> StatusCallback:
+        def on_status(status: CameraStatus) -> None:
+            with self._lock:
+                live = self._live.get(slot)
+                if live is None or live.camera_id != cam:
+                    return
+                self._statuses[slot] = status
+            for listener in list(self.status_listeners):
+                listener(slot, status)
+
+        return on_status
+
+    def _drop(self, slot: int) -> None:
+        with self._lock:
+            live = self._live.pop(slot, None)
+            self._statuses.pop(slot, None)
+        if live is None:
+            return
+        # stop() joins the decode thread, which may sit in av.open for its timeout:
+        # never block the GUI thread on it
+        if self._stoppers is not None:
+            self._pending_stops = [f for f in self._pending_stops if not f.done()]
+            self._pending_stops.append(self._stoppers.submit(live.stream.stop))
+        else:
+            live.stream.stop()
+
+    def wait_stopped(self, timeout_s: float = 10.0) -> bool:
+        """Wait until streams dropped so far have stopped (tests, shutdown)."""
+        deadline = time.monotonic() + timeout_s
+        for fut in list(self._pending_stops):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                fut.result(timeout=left)
+            except TimeoutError:
+                return False
+        return True
+
+    def live_slots(self) -> list[int]:
+        return sorted(self._live)
+
+    def stream(self, slot: int) -> TileStream | None:
+        live = self._live.get(slot)
+        return None if live is None else live.stream
+
+    def set_tile_size(self, slot: int, width: int, height: int) -> None:
+        size = even_size(width, height)
+        if self._sizes.get(slot) == size:
+            return
+        self._sizes[slot] = size
+        live = self._live.get(slot)
+        if live is not None:
+            live.stream.set_target_size(*size)
+
+    def take(self, slot: int) -> Frame | None:
+        """The newest frame of the slot not yet painted, or None."""
+        live = self._live.get(slot)
+        if live is None:
+            return None
+        frame = live.stream.take(live.last_seq)
+        if frame is None:
+            if live.last_seq >= 0:
+                newest = live.stream.latest()
+                if newest is not None and newest.seq < live.last_seq:
+                    live.last_seq = -1  # a new stream session restarted its numbering
+            return None
+        live.last_seq = frame.seq
+        if not live.first_done:
+            live.first_done = True
+            self.first_frame_ms.append((self._clock() - live.started_at) * 1000.0)
+        return frame
+
+    def status(self, slot: int) -> CameraStatus | None:
+        with self._lock:
+            status = self._statuses.get(slot)
+        if status is not None:
+            return status
+        live = self._live.get(slot)
+        return None if live is None else live.stream.status()
+
+    def camera_statuses(self) -> dict[str, CameraStatus]:
+        """Latest status per camera shown now (for the tree's online counts)."""
+        out: dict[str, CameraStatus] = {}
+        for slot, live in list(self._live.items()):
+            status = self.status(slot)
+            if status is not None:
+                prev = out.get(live.camera_id)
+                if prev is None or status.state == "live":
+                    out[live.camera_id] = status
+        return out
+
+    # -- load shedding ---------------------------------------------------------
+    def observe_lag(self, lag_ms: float) -> None:
+        self.shedder.observe(lag_ms, self._clock())
+        self.apply_shedding()
+
+    def apply_shedding(self) -> None:
+        visible = [s for s in self.model.visible_slots() if s in self._live]
+        self.plan = self.shedder.plan(visible, self.model.maximised)
+        for slot, live in self._live.items():
+            want = slot in self.plan.slots
+            if want != live.keyframes:
+                live.keyframes = want
+                live.stream.set_keyframes_only(want)
+        self.model.set_shed(self.plan.slots)
+
+    # -- intents ---------------------------------------------------------------
+    def assign(self, slot: int, camera_id: str | None) -> None:
+        self.model.assign(slot, camera_id)
+
+    def close(self, slot: int) -> None:
+        self.model.assign(slot, None)
+
+    def toggle_maximise(self, slot: int) -> None:
+        self.model.toggle_maximise(slot)
+
+    def _on_model(self, change: Change) -> None:
+        if change.kind is ChangeKind.STATUS_LINE or change.kind is ChangeKind.SHED:
+            return
+        self.reconcile()
+
+    # -- tours -----------------------------------------------------------------
+    def start_tour(self, cameras: Sequence[str], slots: Sequence[int], dwell_s: float) -> Tour:
+        tour = Tour(cameras, slots, dwell_s)
+        self.tour = tour
+        self.model.assign_many(tour.start(self._clock()).assignments)
+        return tour
+
+    def pause_tour(self) -> None:
+        if self.tour is not None:
+            self.tour.pause(self._clock())
+
+    def resume_tour(self) -> None:
+        if self.tour is not None:
+            self.tour.resume(self._clock())
+
+    def stop_tour(self) -> None:
+        self.tour = None
+
+    def tick(self) -> None:
+        """Advance a running tour if a step is due (called by the display timer)."""
+        if self.tour is None:
+            return
+        step = self.tour.advance(self._clock())
+        if step is not None:
+            self.model.assign_many(step.assignments)
+
+    # -- evidence --------------------------------------------------------------
+    def snapshot(self, slot: int) -> Future[EvidenceResult] | None:
+        return self._evidence(slot, "snapshot")
+
+    def save_clip(self, slot: int) -> Future[EvidenceResult] | None:
+        return self._evidence(slot, "clip")
+
+    def _evidence(self, slot: int, kind: str) -> Future[EvidenceResult] | None:
+        live = self._live.get(slot)
+        if live is None or self._workers is None:
+            return None
+        stream, cam = live.stream, live.camera_id
+        name, folder, seconds = self.name(cam), self.evidence_dir, self._clip_seconds
+
+        def work() -> EvidenceResult:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                if kind == "snapshot":
+                    path = stream.snapshot(folder, name)
+                else:
+                    path = stream.save_clip(folder, name, seconds)
+                result = EvidenceResult(kind, cam, name, path, None)
+            except Exception as exc:  # reported to the officer, never swallowed
+                result = EvidenceResult(kind, cam, name, None, f"{type(exc).__name__}: {exc}")
+            for listener in list(self.evidence_listeners):
+                listener(result)
+            return result
+
+        return self._workers.submit(work)

@@ -1,0 +1,34 @@
+"""Where the wall's streams come from: the site's cameras through `streams.rtsp.CameraStream`."""
+
+from __future__ import annotations
+
+from console.wall.controller import StatusCallback, StreamFactory, TileStream
+from dispatch.site import Camera, Site
+from streams.types import StreamProfile
+
+
+def profiles_for(site: Site, camera: Camera) -> list[StreamProfile]:
+    """The camera's streams, sub first, with credentials filled in for the decoder only."""
+    return [
+        StreamProfile("sub", site.authed_url(camera, "sub"), camera.sub.width, camera.sub.height),
+        StreamProfile(
+            "main", site.authed_url(camera, "main"), camera.main.width, camera.main.height
+        ),
+    ]
+
+
+def rtsp_factory(site: Site) -> StreamFactory:
+    """A factory making one `CameraStream` per tile for the site's cameras."""
+    from streams.rtsp import CameraStream
+
+    def make(camera_id: str, size: tuple[int, int], on_status: StatusCallback) -> TileStream:
+        camera = site.camera(camera_id)
+        return CameraStream(
+            camera_id, profiles_for(site, camera), target_size=size, on_status=on_status
+        )
+
+    return make
+
+
+def camera_names(site: Site) -> dict[str, str]:
+    return {c.id: c.name for c in site.cameras}

@@ -1,0 +1,44 @@
+"""What a tile says about its camera: state words and the status line. Pure (i18n only)."""
+
+from __future__ import annotations
+
+import math
+
+from console.i18n import tr
+from streams.types import CameraState, CameraStatus
+
+
+def state_text(status: CameraStatus | None) -> str:
+    if status is None:
+        return tr("state.connecting")
+    if status.state is CameraState.RETRYING:
+        if status.retry_in_s is None:
+            return tr("state.retrying_now")
+        return tr("state.retrying", seconds=max(1, math.ceil(status.retry_in_s)))
+    return tr(f"state.{status.state.value}")
+
+
+def is_live(status: CameraStatus | None) -> bool:
+    return status is not None and status.state is CameraState.LIVE
+
+
+def age_text(age_ms: float | None) -> str:
+    if age_ms is None:
+        return tr("tile.age_none")
+    return tr("tile.age_ms", ms=round(age_ms))
+
+
+def status_line(name: str, status: CameraStatus | None, age_ms: float | None, shed: bool) -> str:
+    fps = status.stats.fps if status is not None else 0.0
+    dropped = status.stats.dropped if status is not None else 0
+    line = tr(
+        "tile.status",
+        name=name,
+        state=state_text(status),
+        fps=fps,
+        age=age_text(age_ms),
+        dropped=dropped,
+    )
+    if shed:
+        line += " · " + tr("tile.keyframes")
+    return line

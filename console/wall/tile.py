@@ -1,0 +1,256 @@
+"""One tile of the wall: paints the newest frame 1:1, the state words and the status line.
+
+A view only: it never decodes, never does I/O. It reports the officer's gestures
+(double-click, right-click, a camera dropped on it, its new size) as signals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QFont,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QStaticText,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from console.i18n import tr
+from console.wall.frames import frame_qimage
+from console.wall.status_text import is_live, state_text, status_line
+from streams.types import CameraState, CameraStatus, Frame
+
+CAMERA_MIME = "application/x-hall-camera"
+
+BACKGROUND = QColor(8, 10, 14)
+BORDER = QColor(40, 48, 60)
+BAR = QColor(0, 0, 0, 150)
+TEXT = QColor(230, 236, 244)
+WARN = QColor(255, 190, 60)
+BAD = QColor(255, 96, 96)
+DROP = QColor(60, 150, 255)
+
+
+class TileWidget(QWidget):
+    doubleClicked = Signal(int)
+    menuRequested = Signal(int, QPoint)
+    cameraDropped = Signal(int, str)
+    resized = Signal(int, int, int)
+
+    def __init__(self, slot: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.slot = slot
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.setAcceptDrops(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setObjectName("wallTile")
+        self._frame: Frame | None = None
+        self._camera_id: str | None = None
+        self._name = ""
+        self._status: CameraStatus | None = None
+        self._status_at = 0.0
+        self._shed = False
+        self._status_visible = True
+        self._drag_over = False
+        self._line = QStaticText()
+        self._line_dirty = True
+        self._age_ms: float | None = None
+        self._age_shown_at = 0.0
+        self.paints = 0
+        self.on_painted: Callable[[int, Frame], None] | None = None
+        font = QFont(self.font())
+        font.setPixelSize(12)
+        self._line_font = font
+        big = QFont(self.font())
+        big.setPixelSize(22)
+        big.setBold(True)
+        self._big_font = big
+
+    # -- state from the view ---------------------------------------------------
+    def set_camera(self, camera_id: str | None, name: str) -> None:
+        if camera_id != self._camera_id:
+            self._frame = None
+            self._status = None
+            self._age_ms = None
+        self._camera_id = camera_id
+        self._name = name
+        self._line_dirty = True
+        self.update()
+
+    @property
+    def camera_id(self) -> str | None:
+        return self._camera_id
+
+    @property
+    def frame(self) -> Frame | None:
+        return self._frame
+
+    @property
+    def status(self) -> CameraStatus | None:
+        return self._status
+
+    def set_status(self, status: CameraStatus | None) -> None:
+        self._status = status
+        self._status_at = time.monotonic()
+        self._line_dirty = True
+        self.update()
+
+    def _shown_status(self) -> CameraStatus | None:
+        """The status with the retry countdown brought up to now."""
+        st = self._status
+        if st is None or st.retry_in_s is None:
+            return st
+        left = max(0.0, st.retry_in_s - (time.monotonic() - self._status_at))
+        return replace(st, retry_in_s=left)
+
+    def refresh_countdown(self) -> None:
+        """Repaint a tile that counts down to its next retry (the view calls it twice a second)."""
+        if self._status is not None and self._status.retry_in_s is not None:
+            self._line_dirty = True
+            self.update()
+
+    def set_shed(self, shed: bool) -> None:
+        if shed != self._shed:
+            self._shed = shed
+            self._line_dirty = True
+            self.update()
+
+    def set_status_visible(self, visible: bool) -> None:
+        if visible != self._status_visible:
+            self._status_visible = visible
+            self.update()
+
+    def retranslate(self) -> None:
+        self._line_dirty = True
+        self.update()
+
+    def set_frame(self, frame: Frame) -> None:
+        self._frame = frame
+        now = time.monotonic()
+        if now - self._age_shown_at >= 0.5:  # the status line changes twice a second
+            self._age_ms = max(0.0, (now - frame.decoded_at) * 1000.0)
+            self._age_shown_at = now
+            self._line_dirty = True
+        self.update()
+
+    def status_text(self) -> str:
+        """The status line as shown (tests read it)."""
+        return status_line(self._name, self._shown_status(), self._age_ms, self._shed)
+
+    def overlay_text(self) -> str | None:
+        """The big words over the picture when the camera is not live, else None."""
+        if self._camera_id is None:
+            return tr("tile.empty")
+        if is_live(self._status) and self._frame is not None:
+            return None
+        if self._status is None or self._status.state is CameraState.IDLE:
+            return tr("state.connecting")
+        if self._status.state is CameraState.LIVE:
+            return tr("state.connecting") if self._frame is None else None
+        return state_text(self._shown_status())
+
+    # -- painting --------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        r = self.rect()
+        frame = self._frame
+        if frame is not None:
+            img, buf = frame_qimage(frame)
+            if frame.width == r.width() and frame.height == r.height():
+                p.drawImage(0, 0, img)
+            else:  # only until the decoder catches up with a new tile size
+                p.drawImage(r, img)
+            del img, buf
+        else:
+            p.fillRect(r, BACKGROUND)
+        overlay = self.overlay_text()
+        if overlay is not None:
+            self._paint_overlay(p, r, overlay, frame is not None)
+        if self._shed and self._camera_id is not None:
+            self._paint_badge(p, r)
+        if self._status_visible and self._camera_id is not None:
+            self._paint_line(p, r)
+        p.setPen(QPen(DROP if self._drag_over else BORDER, 2 if self._drag_over else 1))
+        p.drawRect(r.adjusted(0, 0, -1, -1))
+        p.end()
+        self.paints += 1
+        if frame is not None and self.on_painted is not None:
+            self.on_painted(self.slot, frame)
+
+    def _paint_overlay(self, p: QPainter, r: QRect, text: str, dim: bool) -> None:
+        if dim:
+            p.fillRect(r, QColor(0, 0, 0, 140))
+        state = self._status.state if self._status is not None else None
+        colour = TEXT
+        if state in (CameraState.OFFLINE, CameraState.AUTH_FAILED, CameraState.NOT_FOUND):
+            colour = BAD
+        elif state in (CameraState.RETRYING, CameraState.STALLED):
+            colour = WARN
+        p.setFont(self._big_font)
+        p.setPen(colour)
+        p.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
+
+    def _paint_badge(self, p: QPainter, r: QRect) -> None:
+        text = tr("tile.keyframes")
+        p.setFont(self._line_font)
+        w = p.fontMetrics().horizontalAdvance(text) + 12
+        # above the status line, bottom right: the top of the picture stays clear
+        box = QRect(r.right() - w - 4, r.height() - 46, w, 20)
+        p.fillRect(box, QColor(160, 100, 0, 200))
+        p.setPen(TEXT)
+        p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
+
+    def _paint_line(self, p: QPainter, r: QRect) -> None:
+        if self._line_dirty:
+            self._line.setText(self.status_text())
+            self._line_dirty = False
+        h = 20
+        bar = QRectF(0, r.height() - h, r.width(), h)
+        p.fillRect(bar, BAR)
+        p.setFont(self._line_font)
+        p.setPen(TEXT)
+        p.setClipRect(bar)
+        p.drawStaticText(6, r.height() - h + 3, self._line)
+        p.setClipping(False)
+
+    # -- gestures --------------------------------------------------------------
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.doubleClicked.emit(self.slot)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self.menuRequested.emit(self.slot, event.globalPos())
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(CAMERA_MIME):
+            event.acceptProposedAction()
+            self._drag_over = True
+            self.update()
+
+    def dragLeaveEvent(self, event: object) -> None:
+        self._drag_over = False
+        self.update()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._drag_over = False
+        data = event.mimeData()
+        if data.hasFormat(CAMERA_MIME):
+            camera_id = bytes(data.data(CAMERA_MIME).data()).decode("utf-8")
+            event.acceptProposedAction()
+            self.cameraDropped.emit(self.slot, camera_id)
+        self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        size: QSize = event.size()
+        self.resized.emit(self.slot, size.width(), size.height())

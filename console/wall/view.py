@@ -1,0 +1,248 @@
+"""The wall view: lays out the tiles of the current page and pulls frames at 25 Hz.
+
+It observes the WallModel (layout, page, assignments, maximised tile, status lines,
+shed tiles) and sends the officer's intents to the WallController. The display
+timer takes the newest frame of each visible tile (never a queue) and measures its
+own lateness, which the controller uses to shed load.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QMenu, QWidget
+
+from console import i18n
+from console.i18n import tr
+from console.wall.controller import EvidenceResult, WallController
+from console.wall.model import Change, ChangeKind
+from console.wall.shapes import cell_rects
+from console.wall.tile import TileWidget
+from streams.types import CameraStatus, Frame
+
+DISPLAY_HZ = 25
+
+
+class _Bridge(QObject):
+    """Carries callbacks from decode and worker threads to the GUI thread (queued)."""
+
+    status = Signal(int, object)
+    evidence = Signal(object)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, round(q * (len(s) - 1))))
+    return s[k]
+
+
+class WallView(QWidget):
+    message = Signal(str)  # for the status bar
+    shedChanged = Signal(int)  # tiles on key frames only
+    evidenceSaved = Signal(object)  # EvidenceResult
+
+    def __init__(self, controller: WallController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("wallView")
+        self.controller = controller
+        self.model = controller.model
+        self.tiles: list[TileWidget] = []
+        self._bridge = _Bridge(self)
+        self._bridge.status.connect(self._on_status)
+        self._bridge.evidence.connect(self._on_evidence)
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(1000 // DISPLAY_HZ)
+        self._timer.timeout.connect(self.tick)
+        self._last_tick: float | None = None
+        self._lateness: deque[float] = deque(maxlen=DISPLAY_HZ)
+        self._ticks = 0
+        self.painted_hook: Callable[[int, Frame], None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._unlang: Callable[[], None] | None = None
+        self._status_cb = self._bridge.status.emit
+        self._evidence_cb = self._bridge.evidence.emit
+
+    # -- life ------------------------------------------------------------------
+    def start(self) -> None:
+        """Observe the model and the controller, and run the display timer; idempotent."""
+        if self._unsubscribe is not None:
+            return
+        self._unsubscribe = self.model.subscribe(self._on_model)
+        self._unlang = i18n.on_change(self._retranslate)
+        self.controller.status_listeners.append(self._status_cb)
+        self.controller.evidence_listeners.append(self._evidence_cb)
+        self._rebuild()
+        self._timer.start()
+
+    def stop(self) -> None:
+        if self._unsubscribe is None:
+            return
+        self._timer.stop()
+        self._unsubscribe()
+        self._unsubscribe = None
+        if self._unlang is not None:
+            self._unlang()
+            self._unlang = None
+        if self._status_cb in self.controller.status_listeners:
+            self.controller.status_listeners.remove(self._status_cb)
+        if self._evidence_cb in self.controller.evidence_listeners:
+            self.controller.evidence_listeners.remove(self._evidence_cb)
+
+    # -- model → tiles ---------------------------------------------------------
+    def _on_model(self, change: Change) -> None:
+        kind = change.kind
+        if kind is ChangeKind.ASSIGNMENT and change.slot is not None:
+            tile = self._tile_for(change.slot)
+            if tile is not None:
+                self._show_camera(tile)
+        elif kind is ChangeKind.STATUS_LINE:
+            for tile in self.tiles:
+                tile.set_status_visible(self.model.status_visible)
+        elif kind is ChangeKind.SHED:
+            self._apply_shed()
+        else:
+            self._rebuild()
+
+    def _tile_for(self, slot: int) -> TileWidget | None:
+        for tile in self.tiles:
+            if tile.slot == slot and not tile.isHidden():
+                return tile
+        return None
+
+    def _show_camera(self, tile: TileWidget) -> None:
+        cam = self.model.camera(tile.slot)
+        tile.set_camera(cam, self.controller.name(cam) if cam else "")
+        tile.set_status(self.controller.status(tile.slot) if cam else None)
+
+    def _rebuild(self) -> None:
+        slots = self.model.visible_slots()
+        while len(self.tiles) < len(slots):
+            tile = TileWidget(-1, self)
+            tile.doubleClicked.connect(self.controller.toggle_maximise)
+            tile.menuRequested.connect(self._menu)
+            tile.cameraDropped.connect(self.controller.assign)
+            tile.resized.connect(self._tile_resized)
+            self.tiles.append(tile)
+        for i, tile in enumerate(self.tiles):
+            if i < len(slots):
+                tile.slot = slots[i]
+                tile.on_painted = self._painted
+                tile.set_status_visible(self.model.status_visible)
+                self._show_camera(tile)
+                tile.show()
+            else:
+                tile.hide()
+                tile.set_camera(None, "")
+        self._layout_tiles()
+        self._apply_shed()
+
+    def _layout_tiles(self) -> None:
+        w, h = self.width(), self.height()
+        if self.model.maximised is not None:
+            rects = [(0, 0, w, h)]
+        else:
+            rects = cell_rects(self.model.shape, w, h)
+        for tile, (x, y, tw, th) in zip(self.tiles, rects, strict=False):
+            tile.setGeometry(x, y, tw, th)
+            self.controller.set_tile_size(tile.slot, tw, th)
+
+    def _apply_shed(self) -> None:
+        shed = self.model.shed
+        for tile in self.tiles:
+            tile.set_shed(tile.slot in shed and not tile.isHidden())
+        self.shedChanged.emit(len(shed))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._layout_tiles()
+
+    def _tile_resized(self, slot: int, width: int, height: int) -> None:
+        self.controller.set_tile_size(slot, width, height)
+
+    def _retranslate(self) -> None:
+        for tile in self.tiles:
+            tile.retranslate()
+
+    def _painted(self, slot: int, frame: Frame) -> None:
+        if self.painted_hook is not None:
+            self.painted_hook(slot, frame)
+
+    # -- status from decode threads (queued) -----------------------------------
+    def _on_status(self, slot: int, status: object) -> None:
+        if not isinstance(status, CameraStatus):
+            return
+        tile = self._tile_for(slot)
+        if tile is not None and tile.camera_id == status.camera_id:
+            tile.set_status(status)
+
+    def _on_evidence(self, result: object) -> None:
+        if not isinstance(result, EvidenceResult):
+            return
+        if result.error is not None:
+            self.message.emit(tr("status.evidence_failed", error=result.error))
+        elif result.kind == "snapshot":
+            self.message.emit(tr("status.snapshot_saved", path=str(result.path)))
+        else:
+            self.message.emit(tr("status.clip_saved", path=str(result.path)))
+        self.evidenceSaved.emit(result)
+
+    # -- the display timer ---------------------------------------------------
+    def tick(self) -> None:
+        now = time.monotonic()
+        if self._last_tick is not None:
+            late = (now - self._last_tick) * 1000.0 - self._timer.interval()
+            self._lateness.append(max(0.0, late))
+        self._last_tick = now
+        self.controller.tick()
+        for tile in self.tiles:
+            if tile.isHidden():
+                continue
+            frame = self.controller.take(tile.slot)
+            if frame is not None:
+                tile.set_frame(frame)
+        self._ticks += 1
+        if self._ticks % (DISPLAY_HZ // 2) == 0:
+            for tile in self.tiles:
+                if not tile.isHidden():
+                    tile.refresh_countdown()
+        if self._ticks % DISPLAY_HZ == 0:
+            self.controller.observe_lag(percentile(list(self._lateness), 0.9))
+
+    # -- intents ---------------------------------------------------------------
+    def _menu(self, slot: int, pos: QPoint) -> None:
+        menu = self.build_menu(slot)
+        menu.exec(pos)
+        menu.deleteLater()
+
+    def build_menu(self, slot: int) -> QMenu:
+        menu = QMenu(self)
+        has_camera = self.model.camera(slot) is not None
+        live = slot in self.controller.live_slots()
+        snap = menu.addAction(tr("menu.snapshot"))
+        snap.setEnabled(live)
+        snap.triggered.connect(lambda: self.snapshot(slot))
+        clip = menu.addAction(tr("menu.clip"))
+        clip.setEnabled(live)
+        clip.triggered.connect(lambda: self.save_clip(slot))
+        menu.addSeparator()
+        maxi = menu.addAction(tr("menu.maximise"))
+        maxi.setEnabled(has_camera)
+        maxi.triggered.connect(lambda: self.controller.toggle_maximise(slot))
+        close = menu.addAction(tr("menu.close"))
+        close.setEnabled(has_camera)
+        close.triggered.connect(lambda: self.controller.close(slot))
+        return menu
+
+    def snapshot(self, slot: int) -> None:
+        self.controller.snapshot(slot)
+
+    def save_clip(self, slot: int) -> None:
+        cam = self.model.camera(slot)
+        if self.controller.save_clip(slot) is not None and cam is not None:
+            self.message.emit(tr("status.saving_clip", name=self.controller.name(cam)))

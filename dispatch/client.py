@@ -1,0 +1,430 @@
+"""`HubClient`: what the console and tools use to talk to the hub (zmq.asyncio, DEALER + SUB).
+
+The client keeps a view of the open events (`events()`), fed by a snapshot on login and
+by published `EventChanged`s. It follows every change's `seq`: a gap (or a heartbeat
+that is ahead of it) makes it ask for the changes since its last seq, and a new hub
+instance (a restart) makes it log in again with the saved credentials and take a full
+snapshot. No heartbeat for `lost_after_s` → `lost`: the view is kept as it was, and the
+client catches up by itself when heartbeats come back.
+
+Requests are matched to replies by a request id; a request without a reply within
+`request_timeout_s` raises `HubError(TIMEOUT)` and the DEALER socket is renewed, so no
+stale request is delivered to a hub that comes back later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import zmq
+import zmq.asyncio
+
+from dispatch.model import Action, AuditEntry, Colour, Event, is_open
+from dispatch.protocol import (
+    ActReply,
+    ActRequest,
+    AuthError,
+    ConnectionState,
+    ConnectionStatus,
+    ErrorCode,
+    ErrorReply,
+    EventChanged,
+    Heartbeat,
+    HubError,
+    LoginReply,
+    LoginRequest,
+    LogoutRequest,
+    PingRequest,
+    PongReply,
+    ProtocolError,
+    Reply,
+    SnapshotReply,
+    SnapshotRequest,
+    TimelineReply,
+    TimelineRequest,
+    decode_published,
+    decode_reply,
+    encode,
+    error_for,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AuthError", "ConnectionState", "ConnectionStatus", "HubClient", "HubError"]
+
+
+class HubClient:
+    def __init__(
+        self,
+        req_endpoint: str,
+        sub_endpoint: str,
+        *,
+        workstation: str,
+        on_change: Callable[[EventChanged], None],
+        on_connection: Callable[[ConnectionState], None],
+        request_timeout_s: float = 5.0,
+        lost_after_s: float = 3.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.req_endpoint = req_endpoint
+        self.sub_endpoint = sub_endpoint
+        self.workstation = workstation
+        self._on_change = on_change
+        self._on_connection = on_connection
+        self.request_timeout_s = request_timeout_s
+        self.lost_after_s = lost_after_s
+        self._mono = monotonic
+        self._wall = wall_clock
+        self._ctx: zmq.asyncio.Context | None = None
+        self._dealer: zmq.asyncio.Socket | None = None
+        self._sub: zmq.asyncio.Socket | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pending: dict[str, asyncio.Future[Reply]] = {}
+        self._rids = itertools.count(1)
+        self._view: dict[str, Event] = {}
+        self._colours: dict[str, Colour] = {}
+        self.last_seq = 0
+        self.hub_instance: str | None = None
+        self._credentials: tuple[str, str] | None = None
+        self._token: str | None = None
+        self.login_reply: LoginReply | None = None
+        self._last_heard = 0.0
+        self._last_heard_wall: datetime | None = None
+        self._state = ConnectionState(ConnectionStatus.CONNECTING)
+        self._sync_lock = asyncio.Lock()
+        self._sync_wanted = asyncio.Event()
+        self.resyncs = 0
+        self._need_full = False
+        self._buffer: list[EventChanged] = []
+        self.full_snapshots = 0
+
+    # -- life cycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._ctx is not None:
+            return
+        self._ctx = zmq.asyncio.Context()
+        self._new_dealer()
+        self._sub = self._ctx.socket(zmq.SUB)
+        self._sub.setsockopt(zmq.LINGER, 0)
+        self._sub.setsockopt(zmq.RCVHWM, 100_000)
+        self._sub.setsockopt(zmq.SUBSCRIBE, b"")
+        self._sub.connect(self.sub_endpoint)
+        self._last_heard = self._mono()
+        self._tasks = [
+            asyncio.create_task(self._recv_replies(), name="hubclient-replies"),
+            asyncio.create_task(self._recv_published(), name="hubclient-sub"),
+            asyncio.create_task(self._watchdog(), name="hubclient-watchdog"),
+            asyncio.create_task(self._syncer(), name="hubclient-sync"),
+        ]
+        self._set_state(ConnectionState(ConnectionStatus.CONNECTING))
+
+    async def stop(self) -> None:
+        if self._ctx is None:
+            return
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.cancel()
+        self._pending.clear()
+        for s in (self._dealer, self._sub):
+            if s is not None:
+                s.close(linger=0)
+        self._ctx.term()
+        self._ctx = self._dealer = self._sub = None
+
+    def _new_dealer(self) -> None:
+        """A fresh DEALER; the reply loop closes the old one when it sees the swap."""
+        assert self._ctx is not None
+        self._dealer = self._ctx.socket(zmq.DEALER)
+        self._dealer.setsockopt(zmq.LINGER, 0)
+        self._dealer.connect(self.req_endpoint)
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    def _set_state(self, st: ConnectionState) -> None:
+        if st.status is self._state.status and st.lost_at == self._state.lost_at:
+            self._state = st
+            return
+        self._state = st
+        try:
+            self._on_connection(st)
+        except Exception:
+            log.exception("on_connection callback failed")
+
+    def events(self) -> dict[str, Event]:
+        return dict(self._view)
+
+    def colours(self) -> dict[str, Colour]:
+        return dict(self._colours)
+
+    # -- requests ------------------------------------------------------------------------------
+    async def _request(self, make: Callable[[str], object]) -> Reply:
+        if self._ctx is None or self._dealer is None:
+            raise HubError(ErrorCode.INTERNAL, "client not started")
+        rid = f"r{next(self._rids)}"
+        msg = make(rid)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Reply] = loop.create_future()
+        self._pending[rid] = fut
+        try:
+            await self._dealer.send(encode(msg), zmq.NOBLOCK)  # type: ignore[arg-type]
+            return await asyncio.wait_for(fut, self.request_timeout_s)
+        except (TimeoutError, zmq.Again):
+            # renew the socket: a request queued for a dead hub must not arrive later
+            self._new_dealer()
+            raise HubError(ErrorCode.TIMEOUT, "集控中心无响应 / the hub did not answer") from None
+        finally:
+            self._pending.pop(rid, None)
+
+    async def _recv_replies(self) -> None:
+        while True:
+            dealer = self._dealer
+            if dealer is None:
+                return
+            ready = await dealer.poll(timeout=100)
+            if self._dealer is not dealer:  # renewed while we polled: drop the old one
+                dealer.close(linger=0)
+                continue
+            if not ready:
+                continue
+            frame = await dealer.recv(zmq.NOBLOCK)
+            try:
+                rep = decode_reply(frame)
+            except ProtocolError as exc:
+                log.warning("bad reply from hub: %s", exc)
+                continue
+            fut = self._pending.get(rep.rid)
+            if fut is not None and not fut.done():
+                fut.set_result(rep)
+
+    @staticmethod
+    def _check(rep: Reply) -> Reply:
+        if isinstance(rep, ErrorReply):
+            raise error_for(rep)
+        return rep
+
+    async def login(self, operator: str, password: str) -> LoginReply:
+        rep = self._check(
+            await self._request(
+                lambda rid: LoginRequest(
+                    rid=rid, operator=operator, password=password, workstation=self.workstation
+                )
+            )
+        )
+        assert isinstance(rep, LoginReply)
+        self._credentials = (operator, password)
+        self._token = rep.token
+        self.login_reply = rep
+        if self.hub_instance is not None and rep.hub_instance != self.hub_instance:
+            self.last_seq = 0  # another hub instance: start from a full snapshot
+        self.hub_instance = rep.hub_instance
+        await self._resync(full=True)
+        return rep
+
+    async def logout(self) -> None:
+        if self._token is not None:
+            token = self._token
+            self._token = None
+            self._credentials = None
+            with contextlib.suppress(HubError):
+                await self._request(lambda rid: LogoutRequest(rid=rid, token=token))
+
+    async def ping(self) -> PongReply:
+        rep = self._check(await self._request(lambda rid: PingRequest(rid=rid)))
+        assert isinstance(rep, PongReply)
+        return rep
+
+    def _need_token(self) -> str:
+        if self._token is None:
+            raise AuthError("未登录 / not logged in")
+        return self._token
+
+    async def _authed(self, make: Callable[[str, str], object]) -> Reply:
+        """A request with the session token; on an auth error, log in again once and retry."""
+        rep = await self._request(lambda rid: make(rid, self._need_token()))
+        if (
+            isinstance(rep, ErrorReply)
+            and rep.code is ErrorCode.AUTH
+            and self._credentials is not None
+        ):
+            await self._relogin()
+            rep = await self._request(lambda rid: make(rid, self._need_token()))
+        return self._check(rep)
+
+    async def _relogin(self) -> None:
+        if self._credentials is None:
+            raise AuthError("未登录 / not logged in")
+        op, pw = self._credentials
+        rep = self._check(
+            await self._request(
+                lambda rid: LoginRequest(
+                    rid=rid, operator=op, password=pw, workstation=self.workstation
+                )
+            )
+        )
+        assert isinstance(rep, LoginReply)
+        self._token = rep.token
+        self.login_reply = rep
+        if rep.hub_instance != self.hub_instance:
+            self.hub_instance = rep.hub_instance
+
+    async def act(
+        self,
+        event_id: str,
+        action: Action,
+        *,
+        note: str = "",
+        assignee: str | None = None,
+        extension_days: int = 0,
+    ) -> Event:
+        rep = await self._authed(
+            lambda rid, token: ActRequest(
+                rid=rid,
+                token=token,
+                event_id=event_id,
+                action=action,
+                note=note,
+                assignee=assignee,
+                extension_days=extension_days,
+            )
+        )
+        assert isinstance(rep, ActReply)
+        return rep.event
+
+    async def timeline(self, event_id: str) -> list[AuditEntry]:
+        rep = await self._authed(
+            lambda rid, token: TimelineRequest(rid=rid, token=token, event_id=event_id)
+        )
+        assert isinstance(rep, TimelineReply)
+        return rep.entries
+
+    # -- the view ------------------------------------------------------------------------------
+    def _apply(self, ch: EventChanged) -> None:
+        ev = ch.event
+        if is_open(ev.state):
+            self._view[ev.id] = ev
+            self._colours[ev.id] = ch.colour
+        else:
+            self._view.pop(ev.id, None)
+            self._colours.pop(ev.id, None)
+        try:
+            self._on_change(ch)
+        except Exception:
+            log.exception("on_change callback failed")
+
+    async def _resync(self, *, full: bool = False) -> None:
+        """Ask for a snapshot (full, or since our last seq) and merge it."""
+        async with self._sync_lock:
+            since = None if full or self.last_seq == 0 else self.last_seq
+            rep = await self._authed(
+                lambda rid, token: SnapshotRequest(rid=rid, token=token, since=since)
+            )
+            assert isinstance(rep, SnapshotReply)
+            self.resyncs += 1
+            if rep.full:
+                self.full_snapshots += 1
+                gone = set(self._view) - {e.event.id for e in rep.events}
+                for eid in gone:  # archived (or vanished) while we were not looking
+                    self._view.pop(eid, None)
+                    self._colours.pop(eid, None)
+            if rep.seq >= self.last_seq or rep.full:
+                for entry in rep.events:
+                    self._apply(EventChanged(seq=rep.seq, event=entry.event, colour=entry.colour))
+                self.last_seq = rep.seq
+            self.hub_instance = rep.hub_instance
+            self._last_heard = self._mono()
+            self._set_state(ConnectionState(ConnectionStatus.CONNECTED))
+        buffered, self._buffer = sorted(self._buffer, key=lambda c: c.seq), []
+        for ch in buffered:
+            self._on_changed(ch)
+
+    def _want_sync(self) -> None:
+        self._sync_wanted.set()
+
+    async def _syncer(self) -> None:
+        """Runs resyncs asked for by the SUB loop (gaps, new instance, hub back)."""
+        while True:
+            await self._sync_wanted.wait()
+            self._sync_wanted.clear()
+            if self._credentials is None:
+                continue
+            try:
+                if self._token is None or self._state.status is not ConnectionStatus.CONNECTED:
+                    await self._relogin()
+                await self._resync(full=self._need_full)
+                self._need_full = False
+            except HubError as exc:
+                log.info("resync failed (%s); will retry", exc)
+                await asyncio.sleep(0.2)
+                self._sync_wanted.set()
+
+    async def _recv_published(self) -> None:
+        sub = self._sub
+        assert sub is not None
+        while True:
+            frame = await sub.recv()
+            try:
+                msg = decode_published(frame)
+            except ProtocolError as exc:
+                log.warning("bad published frame: %s", exc)
+                continue
+            self._last_heard = self._mono()
+            self._last_heard_wall = self._wall()
+            if isinstance(msg, Heartbeat):
+                self._on_heartbeat(msg)
+            else:
+                self._on_changed(msg)
+
+    def _on_heartbeat(self, hb: Heartbeat) -> None:
+        if self._credentials is None:
+            return
+        if self.hub_instance is not None and hb.hub_instance != self.hub_instance:
+            # the hub restarted: our session is gone; log in again and resync
+            self._token = None
+            self._need_full = hb.seq < self.last_seq
+            self._want_sync()
+        elif self._state.status is ConnectionStatus.LOST or hb.seq > self.last_seq:
+            self._want_sync()
+
+    def _on_changed(self, ch: EventChanged) -> None:
+        if self._credentials is None:
+            return
+        if self._sync_lock.locked():  # a snapshot is on its way: apply this after it
+            self._buffer.append(ch)
+            return
+        if ch.seq <= self.last_seq:
+            return
+        if ch.seq == self.last_seq + 1:
+            self.last_seq = ch.seq
+            self._apply(ch)
+        else:
+            self._want_sync()
+
+    async def _watchdog(self) -> None:
+        step = min(0.25, self.lost_after_s / 4)
+        while True:
+            await asyncio.sleep(step)
+            if self._credentials is None:
+                continue
+            silent = self._mono() - self._last_heard
+            if silent > self.lost_after_s and self._state.status is not ConnectionStatus.LOST:
+                self._set_state(
+                    ConnectionState(
+                        ConnectionStatus.LOST,
+                        lost_at=self._last_heard_wall or self._wall(),
+                        detail=f"no heartbeat for {silent:.1f} s",
+                    )
+                )

@@ -1,0 +1,402 @@
+"""The hub's domain service: intake, actions, login, snapshots and the deadline timers.
+
+Transport-free (the zmq and HTTP layers call it) and clock-injected. All writes go
+through the one `GroupWriter`; the in-memory view of open events, their colours and
+the recent published changes is only touched on the asyncio loop's thread (in
+`_committed`, which the writer schedules there after each commit), so a snapshot
+built on the loop is exactly consistent with the seq it carries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
+
+from dispatch import auth, rules, store
+from dispatch.calendar import WorkCalendar
+from dispatch.hub_writer import GroupWriter, Tx
+from dispatch.model import (
+    DEFAULT_CATEGORIES,
+    Action,
+    Actor,
+    AuditEntry,
+    Colour,
+    Event,
+    EventIntake,
+    EventSource,
+    Role,
+    check_category,
+    is_open,
+)
+from dispatch.protocol import (
+    ErrorCode,
+    EventChanged,
+    HubError,
+    SnapshotEntry,
+)
+from dispatch.workflow import TransitionError, allowed_actions, apply, new_event
+
+log = logging.getLogger(__name__)
+
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+T = TypeVar("T")
+
+
+def china_now() -> datetime:
+    return datetime.now(UTC).astimezone(CHINA_TZ)
+
+
+def new_event_id(now: datetime) -> str:
+    return f"E{now.astimezone(CHINA_TZ):%Y%m%d}-{secrets.token_hex(5)}"
+
+
+class _ChangeBody(BaseModel):
+    """What a `changes` row stores (its seq is the row's key)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    event: Event
+    colour: Colour
+    audit: list[AuditEntry]
+
+
+def change_payload(ev: Event, colour: Colour, audit: list[AuditEntry]) -> str:
+    return _ChangeBody(event=ev, colour=colour, audit=audit).model_dump_json()
+
+
+class IntakeRejected(Exception):
+    """An intake that validated but cannot be accepted; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    yellow_share: float = 0.25
+    policy: rules.DeadlinePolicy = rules.DEFAULT_POLICY
+    categories: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
+    ring_size: int = 20_000  # recent changes kept for "changes since N" resyncs
+
+
+class HubService:
+    def __init__(
+        self,
+        db: store.Store,
+        *,
+        clock: Callable[[], datetime] = china_now,
+        calendar: WorkCalendar | None = None,
+        settings: HubSettings | None = None,
+        on_publish: Callable[[list[EventChanged]], None] | None = None,
+    ) -> None:
+        self.store = db
+        self.clock = clock
+        self.calendar = calendar if calendar is not None else WorkCalendar()
+        self.settings = settings if settings is not None else HubSettings()
+        self.instance = secrets.token_hex(8)
+        self.sessions = auth.Sessions()
+        self._on_publish = on_publish
+        self._writer: GroupWriter | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.open_events: dict[str, Event] = {}
+        self.colours: dict[str, Colour] = {}
+        self.last_seq = 0
+        self._ring: deque[EventChanged] = deque(maxlen=self.settings.ring_size)
+        self._timers: list[tuple[datetime, str, int]] = []
+        self._timer_lock = asyncio.Lock()
+
+    # -- life cycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._writer is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self.store.open)
+        rows = await asyncio.to_thread(self.store.open_events)
+        self.last_seq = await asyncio.to_thread(self.store.last_seq)
+        now = self.clock()
+        for ev, colour, _seq in rows:
+            self.open_events[ev.id] = ev
+            self.colours[ev.id] = colour
+            # a colour that changed while the hub was down is due at once
+            due = now if self._colour(ev, now) is not colour else self._next_check(ev, now)
+            if due is not None:
+                heapq.heappush(self._timers, (due, ev.id, ev.version))
+        self._writer = GroupWriter(self.store, self._committed_from_thread)
+        self._writer.start()
+
+    async def stop(self) -> None:
+        if self._writer is None:
+            return
+        writer, self._writer = self._writer, None
+        await asyncio.to_thread(writer.stop)
+        await asyncio.to_thread(self.store.close)
+
+    @property
+    def writer(self) -> GroupWriter:
+        if self._writer is None:
+            raise HubError(ErrorCode.INTERNAL, "hub is not running")
+        return self._writer
+
+    async def _write(self, fn: Callable[[Tx], T]) -> T:
+        return await asyncio.wrap_future(self.writer.submit(fn))
+
+    def _committed_from_thread(self, published: list[EventChanged]) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._committed, published)
+
+    def _committed(self, published: list[EventChanged]) -> None:
+        """On the loop: update the view and the timers, then publish (in seq order)."""
+        for ch in published:
+            if ch.seq <= self.last_seq:
+                continue
+            self.last_seq = ch.seq
+            self._ring.append(ch)
+            ev = ch.event
+            if is_open(ev.state):
+                self.open_events[ev.id] = ev
+                self.colours[ev.id] = ch.colour
+                due = self._next_check(ev, self.clock())
+                if due is not None:
+                    heapq.heappush(self._timers, (due, ev.id, ev.version))
+            else:
+                self.open_events.pop(ev.id, None)
+                self.colours.pop(ev.id, None)
+        if self._on_publish is not None and published:
+            self._on_publish(published)
+
+    # -- rules ---------------------------------------------------------------------------
+    def _colour(self, ev: Event, now: datetime) -> Colour:
+        return rules.colour(
+            ev, now, self.calendar, self.settings.yellow_share, self.settings.policy
+        )
+
+    def _next_check(self, ev: Event, now: datetime) -> datetime | None:
+        """When this event's colour may change next, or its next 催办 is due."""
+        if not is_open(ev.state):
+            return None
+        pol = self.settings.policy
+        times = [
+            rules.next_colour_change(ev, now, self.calendar, self.settings.yellow_share, pol),
+            rules.next_reminder_at(ev, ev.last_reminder_at, self.calendar, pol),
+        ]
+        present = [t for t in times if t is not None]
+        return min(present) if present else None
+
+    # -- intake ---------------------------------------------------------------------------
+    async def intake(self, intake: EventIntake) -> tuple[Event, bool]:
+        """Accept an event; return it and whether it is new (False: the first of a repeat)."""
+        try:
+            check_category(intake.category, self.settings.categories)
+        except ValueError as exc:
+            raise IntakeRejected("category", str(exc)) from None
+        now = self.clock()
+
+        def job(tx: Tx) -> tuple[Event, bool]:
+            existing = store.find_by_source_ref(tx.conn, intake.source, intake.source_ref)
+            if existing is not None:
+                return existing, False
+            try:
+                ev, entry = new_event(intake, event_id=new_event_id(now), now=now)
+            except ValueError as exc:
+                fieldname = getattr(exc, "field", "body")
+                raise IntakeRejected(str(fieldname), str(exc)) from None
+            colour = self._colour(ev, now)
+            try:
+                with tx.conn.begin_nested():
+                    seq = store.insert_event(
+                        tx.conn, ev, colour, [entry], change_payload(ev, colour, [entry])
+                    )
+            except IntegrityError:
+                # a concurrent repeat won the UNIQUE (source, source_ref): return it
+                existing = store.find_by_source_ref(tx.conn, intake.source, intake.source_ref)
+                if existing is None:
+                    raise
+                return existing, False
+            tx.published.append(EventChanged(seq=seq, event=ev, colour=colour, audit=[entry]))
+            return ev, True
+
+        return await self._write(job)
+
+    async def get_event(self, event_id: str) -> Event | None:
+        return await asyncio.to_thread(self.store.get_event, event_id)
+
+    # -- operators --------------------------------------------------------------------------
+    async def login(self, operator: str, password: str, workstation: str) -> auth.Session:
+        rec = await asyncio.to_thread(self.store.operator, operator)
+        ok = await asyncio.to_thread(
+            auth.check_login, password, rec.password_hash if rec is not None else None
+        )
+        if rec is None or not ok or rec.disabled:
+            raise HubError(ErrorCode.AUTH, "用户名或密码错误 / wrong operator name or password")
+        return self.sessions.open(rec.name, rec.role, workstation)
+
+    def session(self, token: str) -> auth.Session:
+        s = self.sessions.get(token)
+        if s is None:
+            raise HubError(ErrorCode.AUTH, "未登录或会话已失效 / not logged in or session expired")
+        return s
+
+    async def add_operator(self, name: str, role: Role, password: str) -> None:
+        if role not in auth.OPERATOR_ROLES:
+            raise ValueError(f"role must be one of {[r.value for r in auth.OPERATOR_ROLES]}")
+        h = await asyncio.to_thread(auth.hash_password, password)
+        now = self.clock()
+        await self._write(lambda tx: store.upsert_operator(tx.conn, name, role, h, now))
+
+    async def add_api_key(self, key: str, name: str, sources: Iterable[EventSource]) -> None:
+        src = list(sources)
+        now = self.clock()
+        await self._write(lambda tx: store.put_api_key(tx.conn, key, name, src, now))
+
+    # -- actions ------------------------------------------------------------------------------
+    async def act(
+        self,
+        session: auth.Session,
+        event_id: str,
+        action: Action,
+        *,
+        note: str = "",
+        assignee: str | None = None,
+        extension_days: int = 0,
+    ) -> EventChanged:
+        actor = Actor(operator=session.operator, role=session.role, workstation=session.workstation)
+        now = self.clock()
+
+        def job(tx: Tx) -> EventChanged:
+            ev = store.load_event(tx.conn, event_id)
+            if ev is None:
+                raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
+            try:
+                tr = apply(
+                    ev,
+                    action,
+                    actor,
+                    now,
+                    note=note,
+                    assignee=assignee,
+                    extension_days=extension_days,
+                )
+            except TransitionError as exc:
+                code = (
+                    ErrorCode.FORBIDDEN
+                    if exc.code == "role" or _forbidden(ev, action, actor.role)
+                    else ErrorCode.TRANSITION
+                )
+                raise HubError(code, str(exc)) from None
+            colour = self._colour(tr.event, now)
+            seq = store.update_event(
+                tx.conn,
+                tr.event,
+                colour,
+                ev.version,
+                [tr.audit],
+                change_payload(tr.event, colour, [tr.audit]),
+                now,
+            )
+            ch = EventChanged(seq=seq, event=tr.event, colour=colour, audit=[tr.audit])
+            tx.published.append(ch)
+            return ch
+
+        return await self._write(job)
+
+    async def timeline(self, event_id: str) -> list[AuditEntry]:
+        ev = await asyncio.to_thread(self.store.get_event, event_id)
+        if ev is None:
+            raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
+        return await asyncio.to_thread(self.store.timeline, event_id)
+
+    # -- snapshots -----------------------------------------------------------------------------
+    def snapshot(self, since: int | None) -> tuple[int, bool, list[SnapshotEntry]]:
+        """(seq, full, entries): the changes after `since` if still in memory, else all open."""
+        if since is not None and since <= self.last_seq:
+            oldest = self._ring[0].seq if self._ring else self.last_seq + 1
+            if since >= oldest - 1:
+                latest: dict[str, EventChanged] = {}
+                for ch in self._ring:
+                    if ch.seq > since:
+                        latest[ch.event.id] = ch
+                entries = [SnapshotEntry(event=c.event, colour=c.colour) for c in latest.values()]
+                return self.last_seq, False, entries
+        entries = [
+            SnapshotEntry(event=ev, colour=self.colours[eid])
+            for eid, ev in self.open_events.items()
+        ]
+        return self.last_seq, True, entries
+
+    # -- timers --------------------------------------------------------------------------------
+    def next_timer(self) -> datetime | None:
+        return self._timers[0][0] if self._timers else None
+
+    async def run_timers(self) -> int:
+        """Handle every timer due at `clock()`; return how many changes were written."""
+        async with self._timer_lock:
+            now = self.clock()
+            due: dict[str, int] = {}
+            while self._timers and self._timers[0][0] <= now:
+                _, eid, version = heapq.heappop(self._timers)
+                ev = self.open_events.get(eid)
+                if ev is not None and ev.version == version:
+                    due[eid] = version
+            if not due:
+                return 0
+            results = await asyncio.gather(*(self._write(self._timer_job(eid, now)) for eid in due))
+            # events whose check changed nothing get their next check scheduled here
+            for eid, changed in zip(due, results, strict=True):
+                ev = self.open_events.get(eid)
+                if not changed and ev is not None:
+                    nxt = self._next_check(ev, now)
+                    if nxt is not None:
+                        heapq.heappush(self._timers, (max(nxt, now + _MIN_STEP), eid, ev.version))
+            return sum(1 for r in results if r)
+
+    def _timer_job(self, event_id: str, now: datetime) -> Callable[[Tx], bool]:
+        def job(tx: Tx) -> bool:
+            ev = store.load_event(tx.conn, event_id)
+            if ev is None or not is_open(ev.state):
+                return False
+            colour = self._colour(ev, now)
+            audit: list[AuditEntry] = []
+            new = ev
+            if rules.reminder_due(
+                ev, ev.last_reminder_at, now, self.calendar, self.settings.policy
+            ):
+                tr = apply(ev, Action.REMIND, _TIMER_ACTOR, now, note="已超期，系统催办")
+                new, audit = tr.event, [tr.audit]
+                store.set_reminder(tx.conn, ev.id, now)
+            if not audit and colour is self.colours.get(ev.id):
+                return False
+            payload = change_payload(new, colour, audit)
+            if new is ev:
+                seq = store.append_change(tx.conn, ev.id, now, payload)
+                store.touch_event(tx.conn, ev.id, seq, colour)
+            else:
+                seq = store.update_event(tx.conn, new, colour, ev.version, audit, payload, now)
+            tx.published.append(EventChanged(seq=seq, event=new, colour=colour, audit=audit))
+            return True
+
+        return job
+
+
+_MIN_STEP = timedelta(seconds=1)
+_TIMER_ACTOR = Actor(operator="system", role=Role.SYSTEM, workstation="hub")
+
+
+def _forbidden(ev: Event, action: Action, role: Role) -> bool:
+    """True if another (human) role could take the action now: the role is the reason."""
+    if action in allowed_actions(ev, role):
+        return False
+    return any(
+        action in allowed_actions(ev, other) for other in auth.OPERATOR_ROLES if other is not role
+    )

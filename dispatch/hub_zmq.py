@@ -1,0 +1,212 @@
+"""The hub's zmq face: a ROUTER answering typed requests and a PUB for changes.
+
+Each request is handled in its own task (a slow write does not hold up a ping); the
+reply goes back through the ROUTER with the request's `rid`. Changes are published
+as `EventChanged` frames in seq order, and a `Heartbeat` carrying the last seq goes
+out every `heartbeat_s` so clients notice both a dead hub and a missed change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import zmq
+import zmq.asyncio
+
+from dispatch.hub_service import HubService
+from dispatch.protocol import (
+    ActReply,
+    ActRequest,
+    ErrorCode,
+    ErrorReply,
+    EventChanged,
+    Heartbeat,
+    HubError,
+    LoginReply,
+    LoginRequest,
+    LogoutRequest,
+    OkReply,
+    PingRequest,
+    PongReply,
+    ProtocolError,
+    Reply,
+    Request,
+    SnapshotReply,
+    SnapshotRequest,
+    TimelineReply,
+    TimelineRequest,
+    decode_request,
+    encode,
+    request_rid,
+)
+
+log = logging.getLogger(__name__)
+
+
+def bind_random(sock: zmq.asyncio.Socket, endpoint: str) -> str:
+    """Bind; `tcp://host:0` picks a free port. Returns the endpoint actually bound."""
+    if endpoint.startswith("tcp://") and endpoint.endswith(":0"):
+        port = sock.bind_to_random_port(endpoint[: -len(":0")])
+        return f"{endpoint[: -len(':0')]}:{port}"
+    sock.bind(endpoint)
+    last = sock.getsockopt(zmq.LAST_ENDPOINT)
+    return last.decode() if isinstance(last, bytes) else endpoint
+
+
+class ZmqServer:
+    def __init__(
+        self,
+        service: HubService,
+        req_endpoint: str,
+        pub_endpoint: str,
+        *,
+        heartbeat_s: float = 1.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.service = service
+        self._req_ep = req_endpoint
+        self._pub_ep = pub_endpoint
+        self.heartbeat_s = heartbeat_s
+        self._clock = clock if clock is not None else service.clock
+        self._ctx: zmq.asyncio.Context | None = None
+        self._router: zmq.asyncio.Socket | None = None
+        self._pub: zmq.asyncio.Socket | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self.req_endpoint = ""
+        self.pub_endpoint = ""
+
+    async def start(self) -> None:
+        if self._ctx is not None:
+            return
+        self._ctx = zmq.asyncio.Context()
+        self._router = self._ctx.socket(zmq.ROUTER)
+        self._router.setsockopt(zmq.LINGER, 0)
+        self._router.setsockopt(zmq.ROUTER_MANDATORY, 0)
+        self._pub = self._ctx.socket(zmq.PUB)
+        self._pub.setsockopt(zmq.LINGER, 0)
+        self._pub.setsockopt(zmq.SNDHWM, 100_000)
+        self.req_endpoint = bind_random(self._router, self._req_ep)
+        self.pub_endpoint = bind_random(self._pub, self._pub_ep)
+        self._loops = [
+            asyncio.create_task(self._serve(), name="zmq-router"),
+            asyncio.create_task(self._heartbeats(), name="zmq-heartbeat"),
+        ]
+
+    async def stop(self) -> None:
+        if self._ctx is None:
+            return
+        for t in [*self._loops, *self._tasks]:
+            t.cancel()
+        await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
+        self._loops.clear()
+        self._tasks.clear()
+        for s in (self._router, self._pub):
+            if s is not None:
+                s.close(linger=0)
+        self._ctx.term()
+        self._ctx = self._router = self._pub = None
+
+    # -- publishing (called on the loop, in seq order) ------------------------------------
+    def publish(self, changes: list[EventChanged]) -> None:
+        pub = self._pub
+        if pub is None:
+            return
+        for ch in changes:
+            # PUB drops rather than blocks; clients see the gap in the seqs
+            with contextlib.suppress(zmq.Again):
+                pub.send(encode(ch), zmq.NOBLOCK)
+
+    async def _heartbeats(self) -> None:
+        while True:
+            pub = self._pub
+            if pub is not None:
+                hb = Heartbeat(
+                    seq=self.service.last_seq, at=self._clock(), hub_instance=self.service.instance
+                )
+                with contextlib.suppress(zmq.Again):
+                    await pub.send(encode(hb), zmq.NOBLOCK)
+            await asyncio.sleep(self.heartbeat_s)
+
+    # -- requests ----------------------------------------------------------------------------
+    async def _serve(self) -> None:
+        router = self._router
+        assert router is not None
+        while True:
+            frames = await router.recv_multipart()
+            if len(frames) < 2:
+                continue
+            ident, body = frames[0], frames[-1]
+            t = asyncio.create_task(self._handle(ident, body))
+            self._tasks.add(t)
+            t.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, ident: bytes, body: bytes) -> None:
+        try:
+            req = decode_request(body)
+        except ProtocolError as exc:
+            reply: Reply = ErrorReply(
+                rid=request_rid(body), code=ErrorCode.INVALID, message=str(exc)
+            )
+        else:
+            try:
+                reply = await self._dispatch(req)
+            except HubError as exc:
+                reply = ErrorReply(rid=req.rid, code=exc.code, message=exc.message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("request %s failed", req.type)
+                reply = ErrorReply(rid=req.rid, code=ErrorCode.INTERNAL, message=repr(exc))
+        router = self._router
+        if router is not None:
+            try:
+                await router.send_multipart([ident, encode(reply)], zmq.NOBLOCK)
+            except zmq.ZMQError:
+                log.warning("reply to a gone client dropped")
+
+    async def _dispatch(self, req: Request) -> Reply:
+        svc = self.service
+        match req:
+            case PingRequest():
+                return PongReply(rid=req.rid, seq=svc.last_seq, hub_instance=svc.instance)
+            case LoginRequest():
+                s = await svc.login(req.operator, req.password, req.workstation)
+                return LoginReply(
+                    rid=req.rid,
+                    token=s.token,
+                    operator=s.operator,
+                    role=s.role,
+                    workstation=s.workstation,
+                    hub_instance=svc.instance,
+                )
+            case LogoutRequest():
+                svc.sessions.close(req.token)
+                return OkReply(rid=req.rid)
+            case ActRequest():
+                session = svc.session(req.token)
+                ch = await svc.act(
+                    session,
+                    req.event_id,
+                    req.action,
+                    note=req.note,
+                    assignee=req.assignee,
+                    extension_days=req.extension_days,
+                )
+                return ActReply(
+                    rid=req.rid, seq=ch.seq, event=ch.event, colour=ch.colour, audit=ch.audit
+                )
+            case TimelineRequest():
+                svc.session(req.token)
+                return TimelineReply(rid=req.rid, entries=await svc.timeline(req.event_id))
+            case SnapshotRequest():
+                svc.session(req.token)
+                seq, full, entries = svc.snapshot(req.since)
+                return SnapshotReply(
+                    rid=req.rid, seq=seq, full=full, hub_instance=svc.instance, events=entries
+                )
+        raise HubError(ErrorCode.INVALID, f"unknown request {req!r}")  # pragma: no cover

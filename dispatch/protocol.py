@@ -1,0 +1,273 @@
+"""Typed messages between the hub and its clients over zmq, encoded as JSON.
+
+Requests go DEALER → ROUTER as one frame; each carries a client-chosen request id
+`rid` that the reply repeats. Changes go PUB → SUB as one frame. Every message is a
+pydantic model with a `type` literal and a version `v`; decoding picks the model by
+`type` (a discriminated union) and rejects anything else with `ProtocolError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from dispatch.model import Action, AuditEntry, Colour, Event, Role
+
+VERSION = 1
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = 1
+
+
+class ErrorCode(StrEnum):
+    AUTH = "auth"  # wrong operator or password, or no/expired session
+    FORBIDDEN = "forbidden"  # the role may not do this
+    TRANSITION = "transition"  # the workflow does not allow the action in this state
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"  # a malformed or invalid request
+    CONFLICT = "conflict"
+    INTERNAL = "internal"
+    TIMEOUT = "timeout"  # client side: no reply in time
+
+
+# -- requests (client → hub) -----------------------------------------------------------
+
+
+class LoginRequest(_Msg):
+    type: Literal["login"] = "login"
+    rid: str
+    operator: str = Field(min_length=1, max_length=64)
+    password: str = Field(max_length=1024)
+    workstation: str = Field(min_length=1, max_length=64)
+
+
+class LogoutRequest(_Msg):
+    type: Literal["logout"] = "logout"
+    rid: str
+    token: str
+
+
+class ActRequest(_Msg):
+    type: Literal["act"] = "act"
+    rid: str
+    token: str
+    event_id: str
+    action: Action
+    note: str = Field(default="", max_length=5000)
+    assignee: str | None = Field(default=None, max_length=128)
+    extension_days: int = Field(default=0, ge=0, le=365)
+
+
+class TimelineRequest(_Msg):
+    type: Literal["timeline"] = "timeline"
+    rid: str
+    token: str
+    event_id: str
+
+
+class SnapshotRequest(_Msg):
+    """`since=None`: every open event (a fresh view); else the events changed after it."""
+
+    type: Literal["snapshot"] = "snapshot"
+    rid: str
+    token: str
+    since: int | None = Field(default=None, ge=0)
+
+
+class PingRequest(_Msg):
+    type: Literal["ping"] = "ping"
+    rid: str
+
+
+Request = Annotated[
+    LoginRequest | LogoutRequest | ActRequest | TimelineRequest | SnapshotRequest | PingRequest,
+    Field(discriminator="type"),
+]
+
+# -- replies (hub → client) ------------------------------------------------------------
+
+
+class LoginReply(_Msg):
+    type: Literal["login_ok"] = "login_ok"
+    rid: str
+    token: str
+    operator: str
+    role: Role
+    workstation: str
+    hub_instance: str
+
+
+class OkReply(_Msg):
+    type: Literal["ok"] = "ok"
+    rid: str
+
+
+class ActReply(_Msg):
+    type: Literal["act_ok"] = "act_ok"
+    rid: str
+    seq: int
+    event: Event
+    colour: Colour
+    audit: list[AuditEntry]
+
+
+class TimelineReply(_Msg):
+    type: Literal["timeline_ok"] = "timeline_ok"
+    rid: str
+    entries: list[AuditEntry]
+
+
+class SnapshotEntry(_Msg):
+    event: Event
+    colour: Colour
+
+
+class SnapshotReply(_Msg):
+    """`full`: replace the view with `events`; else merge them. Up to date as of `seq`."""
+
+    type: Literal["snapshot_ok"] = "snapshot_ok"
+    rid: str
+    seq: int
+    full: bool
+    hub_instance: str
+    events: list[SnapshotEntry]
+
+
+class PongReply(_Msg):
+    type: Literal["pong"] = "pong"
+    rid: str
+    seq: int
+    hub_instance: str
+
+
+class ErrorReply(_Msg):
+    type: Literal["error"] = "error"
+    rid: str
+    code: ErrorCode
+    message: str
+
+
+Reply = Annotated[
+    LoginReply | OkReply | ActReply | TimelineReply | SnapshotReply | PongReply | ErrorReply,
+    Field(discriminator="type"),
+]
+
+# -- published (hub → all) -------------------------------------------------------------
+
+
+class EventChanged(_Msg):
+    """One committed change of one event: its new state, colour and new audit rows."""
+
+    type: Literal["event_changed"] = "event_changed"
+    seq: int
+    event: Event
+    colour: Colour
+    audit: list[AuditEntry] = Field(default_factory=list)
+
+
+class Heartbeat(_Msg):
+    """Published about once a second; `seq` is the hub's last published seq."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+    seq: int
+    at: AwareDatetime
+    hub_instance: str
+
+
+Published = Annotated[EventChanged | Heartbeat, Field(discriminator="type")]
+
+_requests: TypeAdapter[Request] = TypeAdapter(Request)
+_replies: TypeAdapter[Reply] = TypeAdapter(Reply)
+_published: TypeAdapter[Published] = TypeAdapter(Published)
+
+
+class ProtocolError(Exception):
+    """A frame that is not a valid message of this protocol."""
+
+
+def encode(msg: BaseModel) -> bytes:
+    return msg.model_dump_json().encode("utf-8")
+
+
+def _first_error(exc: ValidationError) -> str:
+    errs = exc.errors()
+    parts = []
+    for e in errs[:3]:
+        loc = ".".join(str(p) for p in e["loc"]) or "(message)"
+        parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def decode_request(frame: bytes) -> Request:
+    try:
+        return _requests.validate_json(frame)
+    except ValidationError as exc:
+        raise ProtocolError(_first_error(exc)) from None
+
+
+def decode_reply(frame: bytes) -> Reply:
+    try:
+        return _replies.validate_json(frame)
+    except ValidationError as exc:
+        raise ProtocolError(_first_error(exc)) from None
+
+
+def decode_published(frame: bytes) -> Published:
+    try:
+        return _published.validate_json(frame)
+    except ValidationError as exc:
+        raise ProtocolError(_first_error(exc)) from None
+
+
+def request_rid(frame: bytes) -> str:
+    """Best-effort request id of a frame that failed to decode (for the error reply)."""
+    import json
+
+    try:
+        obj = json.loads(frame)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    rid = obj.get("rid") if isinstance(obj, dict) else None
+    return rid if isinstance(rid, str) else ""
+
+
+# -- client-side state and errors ---------------------------------------------------------
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    status: ConnectionStatus
+    lost_at: datetime | None = None  # when the hub was last heard of, for LOST
+    detail: str = ""
+
+
+class HubError(Exception):
+    """An error reply from the hub (or a client-side timeout), with its code."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+
+
+class AuthError(HubError):
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.AUTH, message)
+
+
+def error_for(reply: ErrorReply) -> HubError:
+    if reply.code is ErrorCode.AUTH:
+        return AuthError(reply.message)
+    return HubError(reply.code, reply.message)

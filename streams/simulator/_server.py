@@ -1,0 +1,353 @@
+"""The simulator's RTSP server: runs under the system Python (/usr/bin/python3) with gi.
+
+Not imported by the venv side: `streams.simulator.camsim` runs this file as a script.
+
+Protocol (stdin / stdout, one line each):
+- stdin, first line: the spec as JSON (see `streams.simulator.spec.ServerSpec.to_json`).
+- stdout: `READY {"cameras": {"cam1": {"main": url, "sub": url, "port": p}, ...}}` once
+  every camera listens.
+- stdin, then: control lines `kill CAM`, `hang CAM`, `revive CAM`, `quit`; each gets one
+  answer line `OK <line>` or `ERR <line>: <reason>` on stdout.
+- stdin end of file, SIGTERM or SIGINT: clean shutdown (exit status 0). Because the
+  parent holds the other end of stdin, the server also ends when its parent dies.
+
+Design: one GLib main loop serves every camera; each camera has its own RTSPServer on
+its own port, whose listening socket this script owns (so that `kill` can close it and
+`hang` can stop accepting while keeping it open). Each mount is a shared media factory
+(`appsrc ! textoverlay ! x264enc ! rtph264pay`): one encode serves every client, and the
+pipeline exists only while a client is connected. One 25 Hz tick makes a raw I420 frame
+for every running mount in pure Python (scrolling pattern + the stamp strip with the
+wall-clock time of that moment) and pushes it into the appsrc. A new client's PLAY asks
+the encoder for a key frame so that the picture starts at once instead of at the next
+GOP boundary.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+gi.require_version("GstVideo", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer, GstVideo  # noqa: E402
+
+FPS = 25
+GOP = 50
+FONT = "WenQuanYi Micro Hei"
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_HERE = Path(__file__).resolve().parent
+stamp = _load("hall_camsim_stamp", _HERE.parent / "stamp.py")
+picture = _load("hall_camsim_picture", _HERE / "picture.py")
+
+
+def log(msg):
+    sys.stderr.write(f"camsim: {msg}\n")
+    sys.stderr.flush()
+
+
+_stdout_lock = threading.Lock()
+
+
+def say(line):
+    with _stdout_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+class Mount:
+    """One stream of one camera (e.g. /cam1/sub) and its running pipelines."""
+
+    def __init__(self, camera, cfg):
+        self.camera = camera
+        self.name = cfg["name"]
+        self.path = cfg["path"]
+        self.width = int(cfg["width"])
+        self.height = int(cfg["height"])
+        self.bitrate = int(cfg.get("bitrate") or self._default_bitrate())
+        self.strip_rows = stamp.strip_height(self.height)
+        self.picture = picture.PictureSource(
+            self.width, self.height, seed=camera.seed, strip_rows=self.strip_rows
+        )
+        self.medias = {}  # id(media) -> (appsrc, encoder)
+        self.want_key = False
+
+    def _default_bitrate(self):
+        pixels = self.width * self.height
+        return max(256, min(4096, pixels * 2 // 1000))  # kbit/s: ~1800 for D1, ~1800 for 720p
+
+    def launch(self):
+        caps = f"video/x-raw,format=I420,width={self.width},height={self.height},framerate={FPS}/1"
+        font_px = max(10, self.height // 24)
+        return (
+            "( appsrc name=src is-live=true format=time do-timestamp=true block=false "
+            f'max-buffers=2 leaky-type=downstream caps="{caps}" '
+            f'! textoverlay name=osd font-desc="{FONT} {font_px}px" valignment=bottom '
+            "halignment=left xpad=16 ypad=12 shaded-background=true auto-resize=false "
+            "! x264enc name=enc tune=zerolatency speed-preset=ultrafast threads=1 "
+            f"key-int-max={GOP} bitrate={self.bitrate} option-string=scenecut=0 "
+            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
+
+    def factory(self):
+        f = GstRtspServer.RTSPMediaFactory()
+        f.set_launch(self.launch())
+        f.set_shared(True)
+        f.connect("media-configure", self._on_media_configure)
+        if self.camera.auth is not None:
+            perms = GstRtspServer.RTSPPermissions()
+            perms.add_permission_for_role("viewer", "media.factory.access", True)
+            perms.add_permission_for_role("viewer", "media.factory.construct", True)
+            f.set_permissions(perms)
+        return f
+
+    def _on_media_configure(self, _factory, media):
+        bin_ = media.get_element()
+        src = bin_.get_by_name("src")
+        enc = bin_.get_by_name("enc")
+        bin_.get_by_name("osd").set_property("text", self.camera.name)
+        key = id(media)
+        self.medias[key] = (src, enc)
+        media.connect("unprepared", lambda _m: self.medias.pop(key, None))
+
+    def tick(self, index, now_s):
+        if not self.medias:
+            return
+        if self.want_key:
+            self.want_key = False
+            for _src, enc in list(self.medias.values()):
+                event = GstVideo.video_event_new_upstream_force_key_unit(
+                    Gst.CLOCK_TIME_NONE, True, 0
+                )
+                enc.get_static_pad("src").send_event(event)
+        row = stamp.stamp_row(int(now_s * 1000), self.width)
+        data = self.picture.frame(index, row)
+        for src, _enc in list(self.medias.values()):
+            src.emit("push-buffer", Gst.Buffer.new_wrapped(data))
+
+
+class Camera:
+    NORMAL, HUNG, KILLED = "normal", "hung", "killed"
+
+    def __init__(self, cfg, host):
+        self.id = cfg["id"]
+        self.name = cfg["name"]
+        self.seed = int(cfg.get("seed", 0))
+        self.auth = tuple(cfg["auth"]) if cfg.get("auth") else None
+        self.host = host
+        self.port = int(cfg.get("port", 0))
+        self.state = self.NORMAL
+        self.mounts = [Mount(self, m) for m in cfg["streams"]]
+        self.server = None
+        self.socket = None
+        self.watch = None
+
+    # -- listening ------------------------------------------------------------------
+    def start(self):
+        self.server = GstRtspServer.RTSPServer()
+        self.server.set_address(self.host)
+        self.server.set_backlog(64)
+        if self.auth is not None:
+            auth = GstRtspServer.RTSPAuth()
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+            token = GstRtspServer.RTSPToken()
+            token.set_string("media.factory.role", "viewer")
+            auth.add_digest(self.auth[0], self.auth[1], token)
+            self.server.set_auth(auth)
+        mounts = self.server.get_mount_points()
+        for m in self.mounts:
+            mounts.add_factory(m.path, m.factory())
+        self.server.connect("client-connected", self._on_client)
+        self._listen()
+
+    def _listen(self):
+        self.server.set_service(str(self.port))
+        self.socket = self.server.create_socket(None)
+        self.port = self.socket.get_local_address().get_port()
+        self._accept_on()
+
+    def _accept_on(self):
+        if self.watch is None:
+            self.watch = GLib.io_add_watch(
+                self.socket.get_fd(), GLib.PRIORITY_DEFAULT, GLib.IO_IN, self._on_accept
+            )
+
+    def _accept_off(self):
+        if self.watch is not None:
+            GLib.source_remove(self.watch)
+            self.watch = None
+
+    def _on_accept(self, _fd, _cond):
+        try:
+            conn = self.socket.accept(None)
+        except GLib.Error as exc:
+            log(f"{self.id}: accept failed: {exc.message}")
+            return True
+        addr = conn.get_remote_address()
+        self.server.transfer_connection(
+            conn, addr.get_address().to_string(), addr.get_port(), None
+        )
+        return True
+
+    def _on_client(self, _server, client):
+        client.connect("play-request", self._on_play)
+
+    def _on_play(self, _client, ctx):
+        path = ctx.uri.abspath if ctx.uri is not None else ""
+        for m in self.mounts:
+            if path.startswith(m.path):
+                m.want_key = True
+
+    def _drop_everyone(self):
+        self.server.client_filter(lambda *_a: GstRtspServer.RTSPFilterResult.REMOVE, None)
+        pool = self.server.get_session_pool()
+        pool.filter(lambda *_a: GstRtspServer.RTSPFilterResult.REMOVE, None)
+
+    # -- faults -----------------------------------------------------------------------
+    def kill(self):
+        self._accept_off()
+        if self.socket is not None:
+            self.socket.close()
+            self.socket = None
+        self._drop_everyone()
+        self.state = self.KILLED
+
+    def hang(self):
+        if self.state == self.KILLED:
+            raise ValueError("is killed; revive it first")
+        self._accept_off()
+        self.state = self.HUNG
+
+    def revive(self):
+        if self.state == self.KILLED:
+            self._listen()
+        else:
+            self._accept_on()
+        self.state = self.NORMAL
+        for m in self.mounts:
+            m.want_key = True
+
+    def tick(self, index, now_s):
+        if self.state != self.NORMAL:
+            return
+        for m in self.mounts:
+            m.tick(index, now_s)
+
+    def ready_info(self):
+        info = {"port": self.port}
+        for m in self.mounts:
+            info[m.name] = f"rtsp://{self.host}:{self.port}{m.path}"
+        return info
+
+
+class Simulator:
+    def __init__(self, spec):
+        host = spec.get("host", "127.0.0.1")
+        self.cameras = {c["id"]: Camera(c, host) for c in spec["cameras"]}
+        self.loop = GLib.MainLoop()
+        self.t0 = time.monotonic()
+        self.next_index = 0
+
+    def start(self):
+        for cam in self.cameras.values():
+            cam.start()
+        self._schedule()
+        GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGTERM, self._quit)
+        GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGINT, self._quit)
+        threading.Thread(target=self._read_stdin, name="stdin", daemon=True).start()
+        info = {cid: cam.ready_info() for cid, cam in self.cameras.items()}
+        say("READY " + json.dumps({"cameras": info}, ensure_ascii=False))
+
+    # -- the 25 Hz tick -----------------------------------------------------------------
+    def _schedule(self):
+        due = self.t0 + self.next_index / FPS
+        delay_ms = max(0, round((due - time.monotonic()) * 1000))
+        GLib.timeout_add(delay_ms, self._tick)
+
+    def _tick(self):
+        now_mono = time.monotonic()
+        index = int((now_mono - self.t0) * FPS)  # skips frames rather than bunching them
+        now_s = time.time()
+        for cam in self.cameras.values():
+            cam.tick(index, now_s)
+        self.next_index = index + 1
+        self._schedule()
+        return False
+
+    # -- control ------------------------------------------------------------------------
+    def _read_stdin(self):
+        for raw in sys.stdin:
+            line = raw.strip()
+            if line:
+                GLib.idle_add(self._control, line)
+        GLib.idle_add(self._quit)
+
+    def _control(self, line):
+        parts = line.split()
+        try:
+            if parts == ["quit"]:
+                say(f"OK {line}")
+                self._quit()
+                return False
+            if len(parts) != 2 or parts[0] not in ("kill", "hang", "revive"):
+                raise ValueError("expected: kill|hang|revive CAMERA_ID, or quit")
+            cam = self.cameras.get(parts[1])
+            if cam is None:
+                raise ValueError(f"unknown camera {parts[1]!r}")
+            getattr(cam, parts[0])()
+            say(f"OK {line}")
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an ERR line
+            say(f"ERR {line}: {exc}")
+        return False
+
+    def _quit(self, *_a):
+        for cam in self.cameras.values():
+            if cam.state != Camera.KILLED:
+                cam.kill()
+        GLib.timeout_add(150, self.loop.quit)
+        return False
+
+    def run(self):
+        self.loop.run()
+
+
+def main():
+    Gst.init(None)
+    line = sys.stdin.readline()
+    if not line:
+        log("no spec on stdin")
+        return 2
+    try:
+        spec = json.loads(line)
+        sim = Simulator(spec)
+        sim.start()
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which shows stderr
+        log(f"cannot start: {type(exc).__name__}: {exc}")
+        return 1
+    sim.run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: finalising GStreamer objects from Python's exit
+    # handlers can crash; everything is closed by now.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""HubClient against a real hall-hub process over real zmq sockets on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from dispatch.client import HubClient
+from dispatch.hubproc import HubProcess
+from dispatch.model import Action, EventState
+from dispatch.protocol import (
+    AuthError,
+    ConnectionState,
+    ConnectionStatus,
+    ErrorCode,
+    EventChanged,
+    HubError,
+)
+from tests.plugins.hub import HUB_API_KEY
+
+pytestmark = pytest.mark.integration
+
+
+def run(coro: Any, timeout: float = 90) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def wait_for(pred: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    async with asyncio.timeout(timeout):
+        while not pred():
+            await asyncio.sleep(0.02)
+    assert pred(), what
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.changes: list[EventChanged] = []
+        self.states: list[ConnectionState] = []
+
+    def change(self, ch: EventChanged) -> None:
+        self.changes.append(ch)
+
+    def conn(self, st: ConnectionState) -> None:
+        self.states.append(st)
+
+
+def client(hub: HubProcess, rec: Recorder, ws: str = "席位1") -> HubClient:
+    return HubClient(
+        hub.req_endpoint,
+        hub.pub_endpoint,
+        workstation=ws,
+        on_change=rec.change,
+        on_connection=rec.conn,
+    )
+
+
+async def post(url: str, n: int, *, ref: str | None = None) -> dict[str, Any]:
+    body = {
+        "source": "grid_report",
+        "source_ref": ref or f"g-{n}",
+        "category": "neighbours",
+        "title": f"邻里纠纷 {n}",
+        "place": {"township": "t01"},
+    }
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(f"{url}/api/v1/events", json=body, headers={"X-Api-Key": HUB_API_KEY}) as r,
+    ):
+        assert r.status in (200, 201), await r.text()
+        ev: dict[str, Any] = await r.json()
+        return ev
+
+
+def test_two_clients_see_the_same_change(hub: HubProcess) -> None:
+    async def go() -> None:
+        ra, rb = Recorder(), Recorder()
+        a, b = client(hub, ra, "席位1"), client(hub, rb, "席位2")
+        await a.start()
+        await b.start()
+        try:
+            await a.login("duty", "duty123")
+            await b.login("leader", "leader123")
+            ev = await post(hub.http_url, 1)
+            await wait_for(lambda: ev["id"] in a.events() and ev["id"] in b.events())
+            assert a.last_seq == b.last_seq
+            changed = await a.act(ev["id"], Action.REGISTER, note="已登记")
+            assert changed.state is EventState.REGISTERED
+            await wait_for(lambda: b.events()[ev["id"]].state is EventState.REGISTERED)
+            got = [c for c in rb.changes if c.event.id == ev["id"]][-1]
+            assert got.audit[0].operator == "duty" and got.audit[0].workstation == "席位1"
+            tl = await b.timeline(ev["id"])
+            assert [e.action for e in tl] == ["accept", Action.REGISTER]
+            assert tl[-1].workstation == "席位1"
+            assert ra.states[-1].status is ConnectionStatus.CONNECTED
+        finally:
+            await a.stop()
+            await b.stop()
+            await a.stop()
+
+    run(go())
+
+
+def test_auth_forbidden_and_transition_errors(hub: HubProcess) -> None:
+    async def go() -> None:
+        rec = Recorder()
+        c = client(hub, rec)
+        await c.start()
+        try:
+            with pytest.raises(AuthError):
+                await c.login("duty", "wrong")
+            with pytest.raises(AuthError):
+                await c.login("nobody", "duty123")
+            with pytest.raises(AuthError):
+                await c.act("E-1", Action.REGISTER)  # not logged in
+            await c.login("duty", "duty123")
+            ev = await post(hub.http_url, 2)
+            with pytest.raises(HubError) as e1:
+                await c.act(ev["id"], Action.ARCHIVE)
+            assert e1.value.code is ErrorCode.TRANSITION
+            assert "accepted" in e1.value.message or "已受理" in e1.value.message
+            await c.act(ev["id"], Action.REGISTER)
+            await c.act(ev["id"], Action.ROUTE, assignee="城关镇司法所")
+            await c.act(ev["id"], Action.REQUEST_EXTENSION, note="需现场测量", extension_days=2)
+            with pytest.raises(HubError) as e2:
+                await c.act(ev["id"], Action.GRANT_EXTENSION)
+            assert e2.value.code is ErrorCode.FORBIDDEN
+            await c.act(ev["id"], Action.START_HANDLING)
+            await c.act(ev["id"], Action.FEEDBACK, note="已调解")
+            with pytest.raises(HubError) as e3:
+                await c.act(ev["id"], Action.ARCHIVE)  # duty officer: not verified yet
+            assert e3.value.code is ErrorCode.FORBIDDEN
+            with pytest.raises(HubError) as e4:
+                await c.act("E-nope", Action.REGISTER)
+            assert e4.value.code is ErrorCode.NOT_FOUND
+            await c.login("leader", "leader123")
+            await c.act(ev["id"], Action.ARCHIVE)
+            await wait_for(lambda: ev["id"] not in c.events())
+        finally:
+            await c.stop()
+
+    run(go())
+
+
+def test_client_that_missed_changes_resyncs_to_the_same_view(hub: HubProcess) -> None:
+    async def go() -> None:
+        ra, rb = Recorder(), Recorder()
+        a, b = client(hub, ra), client(hub, rb)
+        await a.start()
+        await b.start()
+        try:
+            await a.login("duty", "duty123")
+            await b.login("duty", "duty123")
+            first = await post(hub.http_url, 10)
+            await wait_for(lambda: first["id"] in b.events())
+            assert b._sub is not None
+            b._sub.disconnect(hub.pub_endpoint)  # b misses what follows
+            ids = [(await post(hub.http_url, 11 + i))["id"] for i in range(5)]
+            await a.act(first["id"], Action.REGISTER)
+            await wait_for(lambda: all(i in a.events() for i in ids))
+            assert not any(i in b.events() for i in ids)
+            resyncs = b.resyncs
+            b._sub.connect(hub.pub_endpoint)
+            # the next heartbeat's seq is ahead of b's: b asks for the changes since
+            await wait_for(lambda: b.last_seq == a.last_seq and b.resyncs > resyncs, 10)
+            assert b.events() == a.events()
+            assert b.colours() == a.colours()
+        finally:
+            await a.stop()
+            await b.stop()
+
+    run(go())
+
+
+def _port(endpoint: str) -> int:
+    return int(endpoint.rsplit(":", 1)[1])
+
+
+def test_hub_restart_client_shows_lost_then_catches_up(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'hall.db'}"
+    hub = HubProcess(db, demo=True)
+    hub.start(timeout_s=60)
+    fixed = dict(
+        http_port=int(hub.http_url.rsplit(":", 1)[1]),
+        zmq_req=hub.req_endpoint,
+        zmq_pub=hub.pub_endpoint,
+    )
+
+    async def go() -> None:
+        rec = Recorder()
+        c = client(hub, rec)
+        await c.start()
+        try:
+            await c.login("duty", "duty123")
+            ev = await post(hub.http_url, 1)
+            await wait_for(lambda: ev["id"] in c.events())
+            hub.kill()
+            await wait_for(lambda: c.state.status is ConnectionStatus.LOST, 10)
+            assert c.state.lost_at is not None
+            assert ev["id"] in c.events()  # keeps what it shows
+            hub2 = HubProcess(db, demo=True, **fixed)  # type: ignore[arg-type]
+            await asyncio.to_thread(hub2.start, 60)
+            try:
+                ev2 = await post(hub2.http_url, 2)
+                await wait_for(
+                    lambda: (
+                        c.state.status is ConnectionStatus.CONNECTED and ev2["id"] in c.events()
+                    ),
+                    15,
+                )
+                assert ev["id"] in c.events()
+                changed = await c.act(ev2["id"], Action.REGISTER)  # logged in again by itself
+                assert changed.state is EventState.REGISTERED
+                statuses = [s.status for s in rec.states]
+                lost = statuses.index(ConnectionStatus.LOST)
+                assert ConnectionStatus.CONNECTED in statuses[lost:]
+            finally:
+                hub2.stop()
+        finally:
+            await c.stop()
+
+    try:
+        run(go())
+    finally:
+        hub.stop()
+
+
+def test_sigkill_during_intake_loses_no_acknowledged_event(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'hall.db'}"
+    hub = HubProcess(db, demo=True)
+    hub.start(timeout_s=60)
+    acked: dict[str, str] = {}  # source_ref -> id of every 201/200
+
+    async def load() -> None:
+        async with aiohttp.ClientSession() as s:
+
+            async def one(n: int) -> None:
+                body = {
+                    "source": "hotline_12345",
+                    "source_ref": f"k-{n}",
+                    "category": "wages",
+                    "title": f"讨薪 {n}",
+                }
+                try:
+                    async with s.post(
+                        f"{hub.http_url}/api/v1/events",
+                        data=json.dumps(body),
+                        headers={"X-Api-Key": HUB_API_KEY},
+                    ) as r:
+                        if r.status in (200, 201):
+                            acked[f"k-{n}"] = (await r.json())["id"]
+                except (TimeoutError, aiohttp.ClientError):
+                    pass  # the hub died under this request: not acknowledged
+
+            async def worker(start: int) -> None:
+                for n in range(start, start + 10_000, 16):
+                    await one(n)
+
+            tasks = [asyncio.create_task(worker(i)) for i in range(16)]
+            await wait_for(lambda: len(acked) >= 300, 60)
+            hub.kill()
+            await asyncio.gather(*tasks)
+
+    try:
+        run(load())
+        assert len(acked) >= 300
+        hub2 = HubProcess(db, demo=True)
+        hub2.start(timeout_s=60)
+        try:
+
+            async def check() -> list[dict[str, Any]]:
+                out: list[dict[str, Any]] = []
+                async with aiohttp.ClientSession() as s:
+                    offset = 0
+                    while True:
+                        async with s.get(
+                            f"{hub2.http_url}/api/v1/events",
+                            params={"limit": "1000", "offset": str(offset)},
+                            headers={"X-Api-Key": HUB_API_KEY},
+                        ) as r:
+                            page = (await r.json())["events"]
+                        out += page
+                        offset += len(page)
+                        if not page:
+                            return out
+
+            stored = run(check())
+        finally:
+            hub2.stop()
+        refs = [e["source_ref"] for e in stored]
+        assert len(refs) == len(set(refs))  # none twice
+        by_ref = {e["source_ref"]: e["id"] for e in stored}
+        missing = [r for r in acked if r not in by_ref]
+        assert missing == []
+        assert all(by_ref[r] == i for r, i in acked.items())
+    finally:
+        hub.stop()
