@@ -219,6 +219,7 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 KEYFRAMES_ONLY_STALL_S = 10.0  # in key-frame-only mode a frame comes once per GOP
+ECHO_GAP_SHARE = 0.8
 
 
 # --- the camera stream -----------------------------------------------------------------
@@ -262,7 +263,8 @@ class CameraStream:
         self._errors: deque[str] = deque(maxlen=MAX_ERRORS)
         self._retry_deadline: float | None = None
         self._last_frame_at: float | None = None
-        self._last_packet_at: float | None = None
+        self._last_packet_at: float | None = None  # last packet that was not a timeout echo
+        self._prev_packet_at: float | None = None  # last packet of any kind
         self._full: _FullFrame | None = None
         self._seq = 0
         self._frames = 0
@@ -525,6 +527,7 @@ class CameraStream:
             ctx.thread_count = 1  # no frame threading: it holds back 1-2 frames
             self._ring.begin(ClipTemplate.from_stream(vstream))
             self._frame_window.clear()
+            self._prev_packet_at = None
             self._byte_window.clear()
             applied_key = False
             first = True
@@ -542,7 +545,11 @@ class CameraStream:
                 if packet.size == 0:
                     continue  # the flush packet at end of stream
                 now = self._clock()
-                self._last_packet_at = now
+                # When FFmpeg's read timeout fires it hands out the packet it was still
+                # holding: a packet after a silence this long is that echo, not activity.
+                prev, self._prev_packet_at = self._prev_packet_at, now
+                if prev is None or now - prev < ECHO_GAP_SHARE * self.read_timeout_s:
+                    self._last_packet_at = now
                 self._byte_window.add(now, packet.size)
                 self._ring.add(
                     RingPacket(bytes(packet), packet.pts, packet.dts, packet.is_keyframe)
