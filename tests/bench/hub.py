@@ -15,10 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ from dispatch.hubproc import HubProcess
 from dispatch.protocol import EventChanged
 
 HEAD = {"X-Api-Key": DEMO_API_KEY}
+ROOT = str(Path(__file__).resolve().parent.parent.parent)
 
 
 def body(n: int, tag: str) -> dict[str, Any]:
@@ -64,24 +69,106 @@ def baseline_sqlite_commits(folder: Path, seconds: float) -> float:
     return n / (time.perf_counter() - t0)
 
 
-async def intake_rate(url: str, seconds: float, clients: int) -> tuple[float, int]:
-    done = 0
-    stop_at = time.perf_counter() + seconds
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as s:
+async def load_worker(url: str, seconds: float, connections: int, tag: str) -> dict[str, Any]:
+    """The HTTP load of the intake measurement (run in its own process by `intake_rate`).
 
-        async def worker(w: int) -> None:
-            nonlocal done
+    `connections` keep-alive connections, each with one request in flight. Counts only
+    201s; anything else is an error.
+    """
+    created = errors = 0
+    first_error = ""
+    headers = {**HEAD, "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=connections, keepalive_timeout=60)
+    async with aiohttp.ClientSession(connector=connector) as s:
+        post_url = f"{url}/api/v1/events"
+
+        async def worker(w: int, stop_at: float) -> None:
+            nonlocal created, errors, first_error
             n = 0
             while time.perf_counter() < stop_at:
-                async with s.post(f"{url}/api/v1/events", json=body(n, f"r{w}"), headers=HEAD) as r:
-                    assert r.status == 201, await r.text()
+                data = json.dumps(body(n, f"{tag}-w{w}")).encode()
+                async with s.post(post_url, data=data, headers=headers) as r:
                     await r.read()
-                done += 1
+                    if r.status == 201:
+                        created += 1
+                    else:
+                        errors += 1
+                        first_error = first_error or f"{r.status}"
                 n += 1
 
+        # warm up the connections, then measure
+        await asyncio.gather(*(worker(w, time.perf_counter() + 0.3) for w in range(connections)))
+        created = errors = 0
+        c0 = os.times()
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(w) for w in range(clients)))
-        return done / (time.perf_counter() - t0), done
+        await asyncio.gather(
+            *(worker(connections + w, t0 + seconds) for w in range(connections))
+        )
+        elapsed = time.perf_counter() - t0
+        c1 = os.times()
+    cpu = (c1.user - c0.user) + (c1.system - c0.system)
+    return {
+        "created": created,
+        "errors": errors,
+        "first_error": first_error,
+        "seconds": elapsed,
+        "cpu_s": cpu,
+    }
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    events_per_s: float
+    created: int
+    errors: int
+    seconds: float
+    hub_cores: float  # CPU the hub used while measured, in cores
+    load_cores: float  # CPU the load process used
+
+
+def intake_rate(hub: HubProcess, seconds: float, connections: int, tag: str) -> IntakeResult:
+    """Sustained durable intake over HTTP, the load coming from a separate process."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "tests.bench.hub",
+        "--load-worker",
+        hub.http_url,
+        "--seconds",
+        str(seconds),
+        "--clients",
+        str(connections),
+        "--tag",
+        tag,
+    ]
+    pid = hub.pid
+    assert pid is not None
+    h0, t0 = proc_cpu_s(pid), time.perf_counter()
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=seconds + 60, cwd=ROOT, check=False
+    )
+    h1, t1 = proc_cpu_s(pid), time.perf_counter()
+    if out.returncode != 0:
+        raise RuntimeError(f"load worker failed ({out.returncode}): {out.stderr[-2000:]}")
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    if r["errors"]:
+        raise RuntimeError(f"{r['errors']} intake requests failed, first: {r['first_error']}")
+    return IntakeResult(
+        events_per_s=r["created"] / r["seconds"],
+        created=r["created"],
+        errors=r["errors"],
+        seconds=r["seconds"],
+        # the hub's CPU over the worker's whole life (warm-up included) per wall second
+        hub_cores=(h1 - h0) / (t1 - t0),
+        load_cores=r["cpu_s"] / r["seconds"],
+    )
 
 
 async def publish_latency(

@@ -119,7 +119,7 @@ class Painted:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import psutil
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from console.wall.controller import StatusCallback, TileStream, WallController
@@ -181,8 +181,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         view.show()
 
         def spin(seconds: float) -> None:
-            QTimer.singleShot(round(seconds * 1000), app.quit)
-            app.exec()
+            # a local loop: QApplication.quit() would close the windows (Qt 6)
+            loop = QEventLoop()
+            QTimer.singleShot(round(seconds * 1000), loop.quit)
+            loop.exec()
 
         deadline = time.monotonic() + 30
         while len(painted.counts) < tiles and time.monotonic() < deadline:

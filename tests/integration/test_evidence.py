@@ -105,8 +105,8 @@ def test_thirty_second_clip_decodes_to_thirty_seconds(camsim: CamSim, tmp_path: 
     assert 690 <= len(frames) <= 810, f"{len(frames)} frames"
     assert frames[0].time == pytest.approx(0.0, abs=0.05)
     assert 28.0 <= (frames[-1].time or 0.0) <= 32.5
-    first = decode_stamp(frames[0].to_ndarray(format="gray"))
-    last = decode_stamp(frames[-1].to_ndarray(format="gray"))
+    first = decode_stamp(np.asarray(frames[0].to_ndarray(format="gray"), np.uint8))
+    last = decode_stamp(np.asarray(frames[-1].to_ndarray(format="gray"), np.uint8))
     assert first is not None and last is not None
     assert 28_000 <= last - first <= 32_500  # thirty seconds of real time in the picture
     assert saved_at * 1000 - last < 1500  # up to the moment of saving

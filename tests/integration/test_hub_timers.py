@@ -42,7 +42,10 @@ def test_colour_changes_and_durable_reminders(tmp_path: Path) -> None:
 
     async def first_life() -> str:
         svc = HubService(
-            Store(url), clock=clock, calendar=WorkCalendar(), on_publish=published.extend
+            Store(url),
+            clock=clock,
+            calendar=WorkCalendar(),
+            on_publish=lambda cs: published.extend(c.change for c in cs),
         )
         await svc.start()
         try:
@@ -74,7 +77,10 @@ def test_colour_changes_and_durable_reminders(tmp_path: Path) -> None:
 
     async def second_life() -> None:
         svc = HubService(
-            Store(url), clock=clock, calendar=WorkCalendar(), on_publish=published.extend
+            Store(url),
+            clock=clock,
+            calendar=WorkCalendar(),
+            on_publish=lambda cs: published.extend(c.change for c in cs),
         )
         await svc.start()
         try:

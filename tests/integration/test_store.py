@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch import store
 from dispatch.hub_service import CHINA_TZ, change_payload
-from dispatch.hub_writer import GroupWriter, Tx
+from dispatch.hub_writer import Committed, GroupWriter, Tx
 from dispatch.migrations import current_revision
 from dispatch.model import (
     Action,
@@ -27,7 +27,7 @@ from dispatch.model import (
     Place,
     Role,
 )
-from dispatch.protocol import EventChanged
+from dispatch.protocol import EventChanged, encode
 from dispatch.workflow import apply, new_event
 
 pytestmark = pytest.mark.integration
@@ -178,7 +178,7 @@ def test_operators_api_keys_and_reminders(db: store.Store) -> None:
 
 
 def test_group_writer_commits_batches_and_isolates_failures(db: store.Store) -> None:
-    published: list[list[EventChanged]] = []
+    published: list[list[Committed]] = []
     gate = threading.Event()
     w = GroupWriter(db, published.append)
     w.start()
@@ -193,7 +193,8 @@ def test_group_writer_commits_batches_and_isolates_failures(db: store.Store) -> 
                 seq = store.insert_event(
                     tx.conn, ev, Colour.GREEN, [], change_payload(ev, Colour.GREEN, [])
                 )
-                tx.published.append(EventChanged(seq=seq, event=ev, colour=Colour.GREEN))
+                ch = EventChanged(seq=seq, event=ev, colour=Colour.GREEN)
+                tx.published.append(Committed(ch, encode(ch), ""))
                 return seq
 
             return job
@@ -216,7 +217,7 @@ def test_group_writer_commits_batches_and_isolates_failures(db: store.Store) -> 
         w.stop()
         w.stop()
     assert db.count_events() == 2
-    flat = [c.seq for batch in published for c in batch]
+    flat = [c.change.seq for batch in published for c in batch]
     assert flat == [s1, s2]
     with pytest.raises(Exception, match="not running"):
         w.submit(lambda tx: 1).result(1)

@@ -187,6 +187,8 @@ def test_maximised_tile_switches_to_the_main_stream(
     assert tile.frame is not None and tile.frame.stream.startswith("sub")
     window.controller.toggle_maximise(5)
     assert window.controller.live_slots() == [5]
+    tile = window.wall.tile_for(5)  # type: ignore[assignment]
+    assert tile is not None and window.wall.width() - tile.width() <= 1
     assert pump_until(
         qapp, lambda: tile.frame is not None and tile.frame.stream.startswith("main"), 15
     ), tile.status_text()

@@ -18,7 +18,7 @@ from streams.rtsp import (
 from streams.types import CameraState
 
 URL = "rtsp://admin:s3cret@127.0.0.1:8554/cam1/sub"
-_CODES = {cls: code for code, cls in av.error.classes.items()}
+_CODES: dict[object, int] = {cls: code for code, cls in av.error.classes.items()}
 
 
 def pyav_error(code: int) -> BaseException:
@@ -88,7 +88,7 @@ def test_url_secrets() -> None:
 
 def test_open_options_are_short_probing_over_tcp() -> None:
     opts = open_options("tcp")
-    assert opts == {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "65536"}
+    assert opts == {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "32768"}
     assert open_options("udp")["rtsp_transport"] == "udp"
     with pytest.raises(ValueError, match="transport must be 'tcp' or 'udp'"):
         open_options("http")

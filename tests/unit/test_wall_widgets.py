@@ -145,7 +145,7 @@ def test_double_click_maximises_and_back(qapp: QApplication, tmp_path: Path) -> 
     view.tiles[4].doubleClicked.emit(4)
     visible = [t for t in view.tiles if not t.isHidden()]
     assert [t.slot for t in visible] == [4]
-    assert visible[0].size() == view.size()
+    assert view.width() - visible[0].width() <= 1 and view.height() - visible[0].height() <= 1
     assert c.live_slots() == [4]
     view.tiles[0].doubleClicked.emit(4)
     assert len([t for t in view.tiles if not t.isHidden()]) == 9
