@@ -256,7 +256,9 @@ async def _serve(hub: Hub, args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    sys.setswitchinterval(float(os.environ.get("HALL_SWITCH", "0.005")))
+    if os.environ.get("HALL_GC_DEBUG"):  # TEMP
+        sys.path.insert(0, "/tmp/h3")
+        import gcdebug  # noqa
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     db_url = args.db or default_db_url()
     if args.add_operator is not None:

@@ -226,6 +226,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         view.stop()
         controller.stop()
         view.close()
+        app.processEvents()
     finally:
         sim.stop()
     return {

@@ -82,7 +82,8 @@ def test_console_in_a_real_window(xvfb: str, camsim: Any, tmp_path: Path) -> Non
     assert report, run.stdout
     info = json.loads(report[-1].removeprefix("SCREENSHOT "))
     assert info["platform"] == "xcb"
-    assert info["tiles"] == 9 and info["tiles_with_picture"] == 9, info
+    assert info["tiles"] == 9, info
+    assert info["tiles_with_picture"] == min(9, len(camsim.camera_ids)), info
     img = QImage(str(shot))
     assert (img.width(), img.height()) == (1920, 1080)  # the whole screen
     px = image_array(img)
