@@ -7,6 +7,11 @@ instance (a restart) makes it log in again with the saved credentials and take a
 snapshot. No heartbeat for `lost_after_s` → `lost`: the view is kept as it was, and the
 client catches up by itself when heartbeats come back.
 
+An event that left the open set while the client was not listening is absent from a
+full snapshot; the client does not drop it silently: it asks the hub for its final state
+and delivers it to `on_change` (an `EventChanged` in state archived), or, if the hub has
+no record of it, an `EventRemoved` to `on_remove`.
+
 Requests are matched to replies by a request id; a request without a reply within
 `request_timeout_s` raises `HubError(TIMEOUT)` and the DEALER socket is renewed, so no
 stale request is delivered to a hub that comes back later.
@@ -27,6 +32,7 @@ import zmq.asyncio
 
 from dispatch.model import Action, AuditEntry, Colour, Event, is_open
 from dispatch.protocol import (
+    MAX_EVENTS_PER_REQUEST,
     ActReply,
     ActRequest,
     AuthError,
@@ -35,6 +41,9 @@ from dispatch.protocol import (
     ErrorCode,
     ErrorReply,
     EventChanged,
+    EventRemoved,
+    EventsReply,
+    EventsRequest,
     Heartbeat,
     HubError,
     LoginReply,
@@ -56,7 +65,14 @@ from dispatch.protocol import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AuthError", "ConnectionState", "ConnectionStatus", "HubClient", "HubError"]
+__all__ = [
+    "AuthError",
+    "ConnectionState",
+    "ConnectionStatus",
+    "EventRemoved",
+    "HubClient",
+    "HubError",
+]
 
 
 class HubClient:
@@ -68,6 +84,7 @@ class HubClient:
         workstation: str,
         on_change: Callable[[EventChanged], None],
         on_connection: Callable[[ConnectionState], None],
+        on_remove: Callable[[EventRemoved], None] | None = None,
         request_timeout_s: float = 5.0,
         lost_after_s: float = 3.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -78,6 +95,7 @@ class HubClient:
         self.workstation = workstation
         self._on_change = on_change
         self._on_connection = on_connection
+        self._on_remove = on_remove
         self.request_timeout_s = request_timeout_s
         self.lost_after_s = lost_after_s
         self._mono = monotonic
@@ -334,22 +352,59 @@ class HubClient:
             )
             assert isinstance(rep, SnapshotReply)
             self.resyncs += 1
+            gone: list[str] = []
             if rep.full:
                 self.full_snapshots += 1
-                gone = set(self._view) - {e.event.id for e in rep.events}
-                for eid in gone:  # archived (or vanished) while we were not looking
-                    self._view.pop(eid, None)
-                    self._colours.pop(eid, None)
+                present = {e.event.id for e in rep.events}
+                # left the open set while we were not listening: they stay in the view
+                # until their final state is delivered (`_tell_gone`)
+                gone = [eid for eid in self._view if eid not in present]
             if rep.seq >= self.last_seq or rep.full:
                 for entry in rep.events:
                     self._apply(EventChanged(seq=rep.seq, event=entry.event, colour=entry.colour))
                 self.last_seq = rep.seq
+            if gone:
+                await self._tell_gone(gone, rep.seq)
             self.hub_instance = rep.hub_instance
             self._last_heard = self._mono()
             self._set_state(ConnectionState(ConnectionStatus.CONNECTED))
         buffered, self._buffer = sorted(self._buffer, key=lambda c: c.seq), []
         for ch in buffered:
             self._on_changed(ch)
+
+    async def _tell_gone(self, gone: list[str], seq: int) -> None:
+        """Tell the listeners about events that left the view in a full snapshot: their
+        final state from the hub as an `EventChanged` (archived, usually), or an
+        `EventRemoved` for those the hub has no record of or could not be asked about."""
+        for i in range(0, len(gone), MAX_EVENTS_PER_REQUEST):
+            ids = gone[i : i + MAX_EVENTS_PER_REQUEST]
+
+            def make(rid: str, token: str, ids: list[str] = ids) -> EventsRequest:
+                return EventsRequest(rid=rid, token=token, ids=ids)
+
+            try:
+                rep = await self._authed(make)
+            except HubError as exc:
+                log.warning("could not fetch %d closed events (%s)", len(ids), exc)
+                missing = ids
+            else:
+                assert isinstance(rep, EventsReply)
+                for entry in rep.events:  # _apply drops closed ones from the view
+                    self._apply(EventChanged(seq=seq, event=entry.event, colour=entry.colour))
+                missing = rep.missing
+            for eid in missing:
+                self._removed(EventRemoved(event_id=eid, seq=seq))
+
+    def _removed(self, msg: EventRemoved) -> None:
+        self._view.pop(msg.event_id, None)
+        self._colours.pop(msg.event_id, None)
+        if self._on_remove is None:
+            log.info("event %s left the view (no on_remove listener)", msg.event_id)
+            return
+        try:
+            self._on_remove(msg)
+        except Exception:
+            log.exception("on_remove callback failed")
 
     def _want_sync(self) -> None:
         self._sync_wanted.set()

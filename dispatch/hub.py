@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -222,6 +223,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--role", choices=[r.value for r in auth.OPERATOR_ROLES], default=None)
     p.add_argument("--log-level", default="WARNING")
+    p.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the parent process exits (for hubs started by other programs)",
+    )
     return p
 
 
@@ -244,21 +250,38 @@ async def _serve(hub: Hub, args: argparse.Namespace) -> None:
         if args.api_key_file is not None:
             for k in load_api_keys(args.api_key_file):
                 await hub.service.add_api_key(k.key, k.name, k.sources)
+        # Everything made so far (modules, pydantic and SQLAlchemy schemas, the open
+        # events) lives as long as the process: move it out of the collector's way.
+        # A full collection walked it all and paused the loop for 30-65 ms under load,
+        # the p99 of publish latency.
+        gc.collect()
+        gc.freeze()
         print("READY " + json.dumps(hub.ready_info(), ensure_ascii=False), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        watch = None
+        if args.exit_with_parent:
+            watch = asyncio.create_task(_watch_parent(os.getppid(), stop), name="parent-watch")
         await stop.wait()
+        if watch is not None:
+            watch.cancel()
     finally:
         await hub.stop()
 
 
+async def _watch_parent(parent: int, stop: asyncio.Event, every_s: float = 0.5) -> None:
+    """Stop when the process that started us is gone (we were re-parented): a hub
+    started by a test, a benchmark or `hall-console --demo` must not outlive it."""
+    while os.getppid() == parent:
+        await asyncio.sleep(every_s)
+    log.warning("parent process %d is gone: stopping", parent)
+    stop.set()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if os.environ.get("HALL_GC_DEBUG"):  # TEMP
-        sys.path.insert(0, "/tmp/h3")
-        import gcdebug  # noqa
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     db_url = args.db or default_db_url()
     if args.add_operator is not None:

@@ -43,6 +43,7 @@ from dispatch.protocol import (
     ErrorCode,
     EventChanged,
     HubError,
+    SnapshotEntry,
     change_body_json,
     encode_changed,
     snapshot_entry_json,
@@ -141,9 +142,12 @@ class HubService:
         self._on_publish = on_publish
         self._writer: GroupWriter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.open_events: dict[str, Event] = {}
+        # The open events as JSON (their snapshot entries) and versions, not as models:
+        # 10,000 open events as pydantic models were ~100,000 objects for every full
+        # garbage collection to walk (40-65 ms pauses); strings and ints are not walked.
+        self._open_json: dict[str, str] = {}
+        self._versions: dict[str, int] = {}
         self.colours: dict[str, Colour] = {}
-        self._open_json: dict[str, str] = {}  # snapshot entry JSON per open event
         self.last_seq = 0
         # recent changes as (seq, event id, snapshot entry JSON): strings, so that a long
         # ring adds nothing for the garbage collector to walk
@@ -161,7 +165,7 @@ class HubService:
         self.last_seq = await asyncio.to_thread(self.store.last_seq)
         now = self.clock()
         for ev, colour, _seq in rows:
-            self.open_events[ev.id] = ev
+            self._versions[ev.id] = ev.version
             self.colours[ev.id] = colour
             self._open_json[ev.id] = snapshot_entry_json(ev.model_dump_json(), colour)
             # a colour that changed while the hub was down is due at once
@@ -201,14 +205,14 @@ class HubService:
             entry = c.entry
             self._ring.append((ch.seq, ev.id, entry))
             if is_open(ev.state):
-                self.open_events[ev.id] = ev
+                self._versions[ev.id] = ev.version
                 self.colours[ev.id] = ch.colour
                 self._open_json[ev.id] = entry
                 due = self._next_check(ev, now)
                 if due is not None:
                     heapq.heappush(self._timers, (due, ev.id, ev.version))
             else:
-                self.open_events.pop(ev.id, None)
+                self._versions.pop(ev.id, None)
                 self.colours.pop(ev.id, None)
                 self._open_json.pop(ev.id, None)
         if self._on_publish is not None and fresh:
@@ -383,6 +387,24 @@ class HubService:
                 return self.last_seq, False, list(reversed(latest.values()))
         return self.last_seq, True, list(self._open_json.values())
 
+    async def events_by_id(self, ids: list[str]) -> tuple[int, list[SnapshotEntry], list[str]]:
+        """(seq, the events that exist with their colours, the ids that do not)."""
+        seq = self.last_seq  # read before: what is returned is at least this new
+        found = await asyncio.to_thread(self.store.events_json_by_id, ids)
+        entries = [
+            SnapshotEntry(event=Event.model_validate_json(data), colour=colour)
+            for data, colour in (found[i] for i in ids if i in found)
+        ]
+        return seq, entries, [i for i in ids if i not in found]
+
+    def open_event(self, event_id: str) -> Event | None:
+        """An open event as the hub last published it (None if unknown or closed)."""
+        entry = self._open_json.get(event_id)
+        return SnapshotEntry.model_validate_json(entry).event if entry is not None else None
+
+    def open_event_ids(self) -> list[str]:
+        return list(self._open_json)
+
     # -- timers --------------------------------------------------------------------------------
     def next_timer(self) -> datetime | None:
         return self._timers[0][0] if self._timers else None
@@ -394,15 +416,14 @@ class HubService:
             due: dict[str, int] = {}
             while self._timers and self._timers[0][0] <= now:
                 _, eid, version = heapq.heappop(self._timers)
-                ev = self.open_events.get(eid)
-                if ev is not None and ev.version == version:
+                if self._versions.get(eid) == version:
                     due[eid] = version
             if not due:
                 return 0
             results = await asyncio.gather(*(self._write(self._timer_job(eid, now)) for eid in due))
             # events whose check changed nothing get their next check scheduled here
             for eid, changed in zip(due, results, strict=True):
-                ev = self.open_events.get(eid)
+                ev = self.open_event(eid)
                 if not changed and ev is not None:
                     nxt = self._next_check(ev, now)
                     if nxt is not None:

@@ -24,6 +24,8 @@ from dispatch.protocol import (
     ActRequest,
     ErrorCode,
     ErrorReply,
+    EventsReply,
+    EventsRequest,
     Heartbeat,
     HubError,
     LoginReply,
@@ -205,6 +207,10 @@ class ZmqServer:
             case TimelineRequest():
                 svc.session(req.token)
                 return TimelineReply(rid=req.rid, entries=await svc.timeline(req.event_id))
+            case EventsRequest():
+                svc.session(req.token)
+                seq, found, missing = await svc.events_by_id(list(dict.fromkeys(req.ids)))
+                return EventsReply(rid=req.rid, seq=seq, events=found, missing=missing)
             case SnapshotRequest():
                 svc.session(req.token)
                 seq, full, entries = svc.snapshot(req.since)

@@ -2,6 +2,8 @@
 
 Used by tests, benchmarks and `hall-console --demo`. `kill()` sends SIGKILL (the crash
 test); `stop()` asks politely (SIGTERM) and then kills. Both are safe to call twice.
+The hub runs with `--exit-with-parent`: if the program that started it dies without
+stopping it (a killed test run), it stops by itself instead of lingering.
 """
 
 from __future__ import annotations
@@ -49,10 +51,13 @@ class HubProcess:
         self.last_stderr = ""
 
     def command(self) -> list[str]:
+        # the `hall-hub` entry point when installed (so `pgrep -f hall-hub` finds it)
+        script = Path(self.python).parent / "hall-hub"
+        run = [str(script)] if script.is_file() else ["-m", "dispatch.hub"]
         cmd = [
             self.python,
-            "-m",
-            "dispatch.hub",
+            *run,
+            "--exit-with-parent",
             "--db",
             self.db_url,
             "--http",

@@ -87,8 +87,27 @@ class PingRequest(_Msg):
     rid: str
 
 
+MAX_EVENTS_PER_REQUEST = 500
+
+
+class EventsRequest(_Msg):
+    """The current state of some events, open or not (a client asks for the events that
+    left its view in a full snapshot: archived while it was not listening)."""
+
+    type: Literal["events"] = "events"
+    rid: str
+    token: str
+    ids: list[str] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
+
+
 Request = Annotated[
-    LoginRequest | LogoutRequest | ActRequest | TimelineRequest | SnapshotRequest | PingRequest,
+    LoginRequest
+    | LogoutRequest
+    | ActRequest
+    | TimelineRequest
+    | SnapshotRequest
+    | PingRequest
+    | EventsRequest,
     Field(discriminator="type"),
 ]
 
@@ -141,6 +160,17 @@ class SnapshotReply(_Msg):
     events: list[SnapshotEntry]
 
 
+class EventsReply(_Msg):
+    """The events asked for that exist (each with its stored colour), and the ids that
+    do not (e.g. a client that last talked to a hub on another database)."""
+
+    type: Literal["events_ok"] = "events_ok"
+    rid: str
+    seq: int
+    events: list[SnapshotEntry]
+    missing: list[str]
+
+
 class PongReply(_Msg):
     type: Literal["pong"] = "pong"
     rid: str
@@ -156,7 +186,14 @@ class ErrorReply(_Msg):
 
 
 Reply = Annotated[
-    LoginReply | OkReply | ActReply | TimelineReply | SnapshotReply | PongReply | ErrorReply,
+    LoginReply
+    | OkReply
+    | ActReply
+    | TimelineReply
+    | SnapshotReply
+    | PongReply
+    | ErrorReply
+    | EventsReply,
     Field(discriminator="type"),
 ]
 
@@ -293,6 +330,16 @@ class ConnectionState:
     status: ConnectionStatus
     lost_at: datetime | None = None  # when the hub was last heard of, for LOST
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class EventRemoved:
+    """Client side: an event left the client's view and the hub has no record of it, so
+    there is no final `EventChanged` to deliver (an archived event that the hub still
+    has is delivered as an `EventChanged` in state archived instead)."""
+
+    event_id: str
+    seq: int  # the client's seq when it learned it
 
 
 class HubError(Exception):

@@ -12,16 +12,19 @@ import aiohttp
 import pytest
 
 from dispatch.client import HubClient
+from dispatch.hub_service import HubService
 from dispatch.hubproc import HubProcess
-from dispatch.model import Action, EventState
+from dispatch.model import Action, EventState, Role
 from dispatch.protocol import (
     AuthError,
     ConnectionState,
     ConnectionStatus,
     ErrorCode,
     EventChanged,
+    EventRemoved,
     HubError,
 )
+from dispatch.store import Store
 from tests.plugins.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration
@@ -228,6 +231,86 @@ def test_hub_restart_client_shows_lost_then_catches_up(tmp_path: Path) -> None:
         run(go())
     finally:
         hub.stop()
+
+
+async def _archive_offline(db: str, event_id: str) -> None:
+    """Close an event through the hub's service on the same database while no hub
+    process runs (so no client can hear about it)."""
+    svc = HubService(Store(db))
+    await svc.start()
+    try:
+        leader = svc.sessions.open("leader", Role.SUPERVISOR, "席位9")
+        await svc.act(leader, event_id, Action.REGISTER)
+        await svc.act(leader, event_id, Action.ROUTE, assignee="城关镇司法所")
+        await svc.act(leader, event_id, Action.START_HANDLING)
+        await svc.act(leader, event_id, Action.FEEDBACK, note="已调解")
+        await svc.act(leader, event_id, Action.ARCHIVE, note="办结")
+    finally:
+        await svc.stop()
+
+
+def test_event_closed_while_client_away_is_delivered_not_dropped(tmp_path: Path) -> None:
+    """A full snapshot lacks the events closed meanwhile: the client must say so."""
+    db = f"sqlite:///{tmp_path / 'hall.db'}"
+    hub = HubProcess(db, demo=True)
+    hub.start(timeout_s=60)
+    fixed = dict(
+        http_port=int(hub.http_url.rsplit(":", 1)[1]),
+        zmq_req=hub.req_endpoint,
+        zmq_pub=hub.pub_endpoint,
+    )
+    removed: list[EventRemoved] = []
+    hubs = [hub]
+
+    async def go() -> None:
+        rec = Recorder()
+        c = HubClient(
+            hub.req_endpoint,
+            hub.pub_endpoint,
+            workstation="席位1",
+            on_change=rec.change,
+            on_connection=rec.conn,
+            on_remove=removed.append,
+        )
+        await c.start()
+        try:
+            await c.login("duty", "duty123")
+            closed = await post(hub.http_url, 1)
+            kept = await post(hub.http_url, 2)
+            await wait_for(lambda: closed["id"] in c.events() and kept["id"] in c.events())
+            hub.kill()
+            await wait_for(lambda: c.state.status is ConnectionStatus.LOST, 10)
+            await _archive_offline(db, closed["id"])
+            full = c.full_snapshots
+            hub2 = HubProcess(db, demo=True, **fixed)  # type: ignore[arg-type]
+            hubs.append(hub2)
+            await asyncio.to_thread(hub2.start, 60)
+
+            def final_state() -> EventState:
+                return [ch for ch in rec.changes if ch.event.id == closed["id"]][-1].event.state
+
+            # told, with its final state, and then no longer in the view
+            await wait_for(lambda: final_state() is EventState.ARCHIVED, 15, "archive not told")
+            assert closed["id"] not in c.events()
+            assert c.full_snapshots > full  # it did come from a full snapshot
+            assert kept["id"] in c.events()
+            assert removed == []
+            # a hub on another database has no record of what the client shows
+            hub2.stop()
+            hub3 = HubProcess(f"sqlite:///{tmp_path / 'other.db'}", demo=True, **fixed)  # type: ignore[arg-type]
+            hubs.append(hub3)
+            await asyncio.to_thread(hub3.start, 60)
+            await wait_for(lambda: kept["id"] not in c.events(), 15, "vanished event still shown")
+            assert [r.event_id for r in removed] == [kept["id"]]
+            assert c.events() == {}
+        finally:
+            await c.stop()
+
+    try:
+        run(go())
+    finally:
+        for h in hubs:
+            h.stop()
 
 
 def test_sigkill_during_intake_loses_no_acknowledged_event(tmp_path: Path) -> None:

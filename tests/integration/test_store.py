@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -241,3 +243,81 @@ def test_concurrent_writers_threads_share_one_writer(db: store.Store) -> None:
     assert len(set(seqs)) == 200
     assert db.count_events() == 200
     assert w.batches < 200  # group commit actually grouped
+
+
+def test_writer_on_a_loop_publishes_before_it_acknowledges(db: store.Store) -> None:
+    """With a loop: one callback per batch publishes, then resolves the futures."""
+    order: list[str] = []
+
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+
+        def on_committed(cs: list[Committed]) -> None:
+            assert threading.current_thread() is threading.main_thread()  # on the loop
+            order.extend(f"pub{c.change.seq}" for c in cs)
+
+        w = GroupWriter(db, on_committed, loop=loop)
+        w.start()
+        try:
+
+            def job(n: int) -> Callable[[Tx], int]:
+                def run(tx: Tx) -> int:
+                    ev = make_event(n)
+                    seq = store.insert_event(
+                        tx.conn, ev, Colour.GREEN, [], change_payload(ev, Colour.GREEN, [])
+                    )
+                    ch = EventChanged(seq=seq, event=ev, colour=Colour.GREEN)
+                    tx.published.append(Committed(ch, encode(ch), ""))
+                    return seq
+
+                return run
+
+            def fails(tx: Tx) -> int:
+                raise ValueError("bad job")
+
+            async def one(f: Callable[[Tx], int]) -> None:
+                try:
+                    seq = await asyncio.wait_for(w.submit_async(f), 10)
+                except ValueError:
+                    order.append("failed")
+                else:
+                    order.append(f"ack{seq}")
+
+            await asyncio.gather(one(job(1)), one(fails), one(job(2)))
+            await one(fails)  # a batch of one failing job
+        finally:
+            await asyncio.to_thread(w.stop)
+
+    asyncio.run(asyncio.wait_for(go(), 30))
+    assert order.count("failed") == 2
+    acks = [o for o in order if o.startswith("ack")]
+    assert len(acks) == 2
+    for ack in acks:  # each change was published before its job was acknowledged
+        assert order.index("pub" + ack[3:]) < order.index(ack)
+    assert db.count_events() == 2
+
+
+def test_sqlite_checkpoints_run_outside_commits(tmp_path: Path) -> None:
+    s = store.Store(f"sqlite:///{tmp_path / 'hall.db'}")
+    s.open()
+    wal = tmp_path / "hall.db-wal"
+    try:
+        with s.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        for i in range(50):
+            insert(s, make_event(i))
+        runs = s.checkpoints()
+        deadline = time.monotonic() + 10
+        while s.checkpoints() == runs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert s.checkpoints() > runs  # the checkpoint thread runs by itself
+    finally:
+        s.close()
+    assert not wal.exists() or wal.stat().st_size == 0  # a last checkpoint on close
+    s2 = store.Store(f"sqlite:///{tmp_path / 'hall.db'}")
+    s2.open()
+    try:
+        assert s2.count_events() == 50
+    finally:
+        s2.close()
