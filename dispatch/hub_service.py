@@ -64,7 +64,8 @@ _ids = random.Random(secrets.randbits(128))  # unique, not secret: no syscall pe
 
 
 def new_event_id(now: datetime) -> str:
-    return f"E{now.astimezone(CHINA_TZ):%Y%m%d}-{_ids.getrandbits(40):010x}"
+    d = now.astimezone(CHINA_TZ)
+    return f"E{d.year:04d}{d.month:02d}{d.day:02d}-{_ids.getrandbits(40):010x}"
 
 
 class _ChangeBody(BaseModel):
