@@ -35,26 +35,41 @@ from dispatch.protocol import (
     MAX_EVENTS_PER_REQUEST,
     ActReply,
     ActRequest,
+    AttachEvidenceRequest,
+    AttachmentInfo,
+    AttachmentReply,
     AuthError,
     ConnectionState,
     ConnectionStatus,
+    DispatchPreviewReply,
+    DispatchPreviewRequest,
+    DispatchRequest,
     ErrorCode,
     ErrorReply,
     EventChanged,
     EventRemoved,
     EventsReply,
     EventsRequest,
+    EvidenceKind,
     Heartbeat,
     HubError,
     LoginReply,
     LoginRequest,
     LogoutRequest,
+    OfficerTaskAction,
+    PhoneLinkReply,
+    PhoneLinkRequest,
     PingRequest,
     PongReply,
     ProtocolError,
     Reply,
     SnapshotReply,
     SnapshotRequest,
+    TaskActRequest,
+    TaskChanged,
+    TaskReply,
+    TasksReply,
+    TasksRequest,
     TimelineReply,
     TimelineRequest,
     decode_published,
@@ -62,6 +77,7 @@ from dispatch.protocol import (
     encode,
     error_for,
 )
+from dispatch.tasks import DispatchTask
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +105,7 @@ class HubClient:
         lost_after_s: float = 3.0,
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_task: Callable[[TaskChanged], None] | None = None,
     ) -> None:
         self.req_endpoint = req_endpoint
         self.sub_endpoint = sub_endpoint
@@ -96,6 +113,8 @@ class HubClient:
         self._on_change = on_change
         self._on_connection = on_connection
         self._on_remove = on_remove
+        self._on_task = on_task
+        self._task_view: dict[str, DispatchTask] = {}
         self.request_timeout_s = request_timeout_s
         self.lost_after_s = lost_after_s
         self._mono = monotonic
@@ -329,6 +348,120 @@ class HubClient:
         assert isinstance(rep, TimelineReply)
         return rep.entries
 
+    # -- dispatch to grid leaders (issue 4) ---------------------------------------------------
+    async def dispatch_preview(self, event_id: str, *, cameras: int = 4) -> DispatchPreviewReply:
+        """Suggested person, the chain, the template's instruction, the nearest cameras."""
+        rep = await self._authed(
+            lambda rid, token: DispatchPreviewRequest(
+                rid=rid, token=token, event_id=event_id, cameras=cameras
+            )
+        )
+        assert isinstance(rep, DispatchPreviewReply)
+        return rep
+
+    async def dispatch_event(
+        self,
+        event_id: str,
+        person_id: str | None = None,
+        *,
+        note: str = "",
+        instruction: str | None = None,
+    ) -> DispatchTask:
+        """One-click dispatch (person None: the suggested grid leader; instruction None:
+        the category's template). Raises HubError (e.g. CONFLICT if already dispatched)."""
+        rep = await self._authed(
+            lambda rid, token: DispatchRequest(
+                rid=rid,
+                token=token,
+                event_id=event_id,
+                person_id=person_id,
+                note=note,
+                instruction=instruction,
+            )
+        )
+        assert isinstance(rep, TaskReply)
+        self._task_view[rep.task.id] = rep.task
+        return rep.task
+
+    async def task_act(
+        self,
+        task_id: str,
+        action: OfficerTaskAction,
+        *,
+        note: str = "",
+        person_id: str | None = None,
+    ) -> DispatchTask:
+        """confirm / rework (reason) / cancel (reason) / reassign (person_id): the new task."""
+        rep = await self._authed(
+            lambda rid, token: TaskActRequest(
+                rid=rid, token=token, task_id=task_id, action=action, note=note, person_id=person_id
+            )
+        )
+        assert isinstance(rep, TaskReply)
+        return rep.task
+
+    async def confirm_task(self, task_id: str, *, note: str = "") -> DispatchTask:
+        return await self.task_act(task_id, "confirm", note=note)
+
+    async def tasks_detail(self, event_id: str) -> TasksReply:
+        """Tasks of an event (oldest first), their history rows and the event's evidence."""
+        rep = await self._authed(
+            lambda rid, token: TasksRequest(rid=rid, token=token, event_id=event_id)
+        )
+        assert isinstance(rep, TasksReply)
+        return rep
+
+    async def tasks(self, event_id: str) -> list[DispatchTask]:
+        return (await self.tasks_detail(event_id)).tasks
+
+    async def attach_evidence(
+        self,
+        event_id: str,
+        kind: EvidenceKind,
+        path: str,
+        sha256: str,
+        *,
+        size: int = 0,
+        task_id: str | None = None,
+        note: str = "",
+    ) -> AttachmentInfo:
+        rep = await self._authed(
+            lambda rid, token: AttachEvidenceRequest(
+                rid=rid,
+                token=token,
+                event_id=event_id,
+                kind=kind,
+                path=path,
+                sha256=sha256,
+                size=size,
+                task_id=task_id,
+                note=note,
+            )
+        )
+        assert isinstance(rep, AttachmentReply)
+        return rep.attachment
+
+    async def issue_phone_link(self, person_id: str, *, ttl_days: float = 30) -> PhoneLinkReply:
+        """A personal phone link (`path`, relative to the hub's HTTP address) and its PIN."""
+        rep = await self._authed(
+            lambda rid, token: PhoneLinkRequest(
+                rid=rid, token=token, person_id=person_id, ttl_days=ttl_days
+            )
+        )
+        assert isinstance(rep, PhoneLinkReply)
+        return rep
+
+    def task_view(self) -> dict[str, DispatchTask]:
+        """The tasks this client dispatched or saw change (published `TaskChanged`)."""
+        return dict(self._task_view)
+
+    def _on_task_changed(self, msg: TaskChanged) -> None:
+        cur = self._task_view.get(msg.task.id)
+        if cur is None or cur.version <= msg.task.version:
+            self._task_view[msg.task.id] = msg.task
+        if self._on_task is not None:
+            self._on_task(msg)
+
     # -- the view ------------------------------------------------------------------------------
     def _apply(self, ch: EventChanged) -> None:
         ev = ch.event
@@ -440,6 +573,8 @@ class HubClient:
             self._last_heard_wall = self._wall()
             if isinstance(msg, Heartbeat):
                 self._on_heartbeat(msg)
+            elif isinstance(msg, TaskChanged):
+                self._on_task_changed(msg)
             else:
                 self._on_changed(msg)
 

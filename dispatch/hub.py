@@ -21,7 +21,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -30,10 +30,12 @@ from sqlalchemy.engine import make_url
 
 from dispatch import auth
 from dispatch.calendar import CalendarError, WorkCalendar
+from dispatch.hub_dispatch import DispatchService
 from dispatch.hub_service import HubService, HubSettings, china_now
 from dispatch.hub_zmq import ZmqServer
 from dispatch.intake import make_app
 from dispatch.model import EventSource, Role
+from dispatch.phone import add_phone_routes
 from dispatch.site import Site, SiteConfigError, load_site
 from dispatch.store import Store, StoreError, default_db_url
 
@@ -109,6 +111,14 @@ class HubConfig:
     heartbeat_s: float = 1.0
     timer_tick_s: float = 0.5
     settings: HubSettings = field(default_factory=HubSettings)
+    upload_dir: Path | None = None  # feedback photos (default: beside the SQLite file)
+
+
+def default_upload_dir(db_url: str) -> Path:
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return Path(url.database).parent / "uploads"
+    return Path("var") / "uploads"
 
 
 class Hub:
@@ -130,6 +140,12 @@ class Hub:
         self.zmq = ZmqServer(
             self.service, config.zmq_req, config.zmq_pub, heartbeat_s=config.heartbeat_s
         )
+        self.dispatch = DispatchService(
+            self.service,
+            site,
+            upload_dir=config.upload_dir or default_upload_dir(config.db_url),
+        )
+        self.zmq.dispatch = self.dispatch
         self._runner: web.AppRunner | None = None
         self._timer_task: asyncio.Task[None] | None = None
         self.http_url = ""
@@ -139,10 +155,14 @@ class Hub:
             return
         self.service._on_publish = self.zmq.publish
         await self.service.start()
+        await self.dispatch.start()
         await self.zmq.start()
-        runner = web.AppRunner(make_app(self.service), access_log=None)
+        app = make_app(self.service)
+        add_phone_routes(app, self.dispatch)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, self.config.http_host, self.config.http_port)
+        # a large backlog: after a hub restart every phone reconnects at once
+        site = web.TCPSite(runner, self.config.http_host, self.config.http_port, backlog=2048)
         await site.start()
         self._runner = runner
         port = self.config.http_port
@@ -164,6 +184,7 @@ class Hub:
             self._timer_task = None
         await runner.cleanup()
         await self.zmq.stop()
+        await self.dispatch.stop()
         await self.service.stop()
 
     async def _timers(self) -> None:
@@ -175,6 +196,12 @@ class Hub:
                     await self.service.run_timers()
                 except Exception:
                     log.exception("deadline timers failed")
+            esc = self.dispatch.next_escalation()
+            if esc is not None and esc <= self.service.clock():
+                try:
+                    await self.dispatch.run_escalations()
+                except Exception:
+                    log.exception("escalation timers failed")
 
     def ready_info(self) -> dict[str, object]:
         return {
@@ -192,6 +219,23 @@ async def seed_demo(service: HubService) -> None:
         if await asyncio.to_thread(service.store.operator, name) is None:
             await service.add_operator(name, role, password)
     await service.add_api_key(DEMO_API_KEY, "demo", list(EventSource))
+
+
+def default_site_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "resources" / "sites" / "demo.toml"
+
+
+async def demo_phone_links(hub: Hub) -> list[str]:
+    """Issue a personal phone link and PIN for each grid leader and deputy of the site."""
+    lines: list[str] = []
+    site = hub.site
+    if site is None:
+        return lines
+    for p in site.people:
+        if p.role in ("grid_leader", "deputy"):
+            token, pin, _ = await hub.dispatch.issue_link(p.id, timedelta(days=30))
+            lines.append(f"  {p.name}（{p.id}）: {hub.http_url}/m/{token}  PIN {pin}")
+    return lines
 
 
 # -- CLI --------------------------------------------------------------------------------
@@ -215,6 +259,12 @@ def _parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="seed the demo operators and API key (printed)"
     )
     p.add_argument("--yellow-share", type=float, default=0.25)
+    p.add_argument(
+        "--uploads",
+        type=Path,
+        default=None,
+        help="folder for feedback photos (default beside the db)",
+    )
     p.add_argument(
         "--add-operator",
         metavar="NAME",
@@ -247,6 +297,10 @@ async def _serve(hub: Hub, args: argparse.Namespace) -> None:
             await seed_demo(hub.service)
             names = ", ".join(f"{n}/{p} ({r.value})" for n, r, p in auth.DEMO_OPERATORS)
             print(f"demo operators: {names}; API key: {DEMO_API_KEY}", file=sys.stderr)
+            links = await demo_phone_links(hub)
+            if links:
+                print("网格员手机页 (grid leader phone links):", file=sys.stderr)
+                print("\n".join(links), file=sys.stderr, flush=True)
         if args.api_key_file is not None:
             for k in load_api_keys(args.api_key_file):
                 await hub.service.add_api_key(k.key, k.name, k.sources)
@@ -300,9 +354,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"operator {args.add_operator} ({args.role}) saved")
         return 0
     site = None
-    if args.site is not None:
+    site_path = args.site
+    if site_path is None and args.demo:
+        site_path = default_site_path()
+    if site_path is not None:
         try:
-            site = load_site(args.site)
+            site = load_site(site_path)
         except SiteConfigError as exc:
             print(f"hall-hub: {exc}", file=sys.stderr)
             return 2
@@ -319,6 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         zmq_req=args.zmq_req,
         zmq_pub=args.zmq_pub,
         settings=HubSettings(yellow_share=args.yellow_share),
+        upload_dir=args.uploads,
     )
     hub = Hub(config, calendar=calendar, site=site)
     try:

@@ -48,6 +48,7 @@ class Committed:
     change: EventChanged
     frame: bytes
     entry: str
+    extra: tuple[bytes, ...] = ()  # frames published right after `frame` (TaskChanged)
 
 
 @dataclass

@@ -12,16 +12,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import zmq
 import zmq.asyncio
 
+from dispatch.hub_dispatch import DispatchService
 from dispatch.hub_service import HubService
 from dispatch.hub_writer import Committed
 from dispatch.protocol import (
     ActReply,
     ActRequest,
+    AttachEvidenceRequest,
+    AttachmentReply,
+    DispatchPreviewRequest,
+    DispatchRequest,
     ErrorCode,
     ErrorReply,
     EventsReply,
@@ -32,12 +37,18 @@ from dispatch.protocol import (
     LoginRequest,
     LogoutRequest,
     OkReply,
+    PhoneLinkReply,
+    PhoneLinkRequest,
     PingRequest,
     PongReply,
     ProtocolError,
     Reply,
     Request,
     SnapshotRequest,
+    TaskActRequest,
+    TaskReply,
+    TasksReply,
+    TasksRequest,
     TimelineReply,
     TimelineRequest,
     decode_request,
@@ -81,6 +92,7 @@ class ZmqServer:
         self._loops: list[asyncio.Task[None]] = []
         self.req_endpoint = ""
         self.pub_endpoint = ""
+        self.dispatch: DispatchService | None = None  # set by the hub (issue 4)
 
     async def start(self) -> None:
         if self._ctx is not None:
@@ -122,6 +134,8 @@ class ZmqServer:
             # PUB drops rather than blocks; clients see the gap in the seqs
             with contextlib.suppress(zmq.Again):
                 pub.send(c.frame, zmq.NOBLOCK)
+                for f in c.extra:
+                    pub.send(f, zmq.NOBLOCK)
 
     async def _heartbeats(self) -> None:
         while True:
@@ -215,4 +229,64 @@ class ZmqServer:
                 svc.session(req.token)
                 seq, full, entries = svc.snapshot(req.since)
                 return encode_snapshot_reply(req.rid, seq, full, svc.instance, entries)
+        return await self._dispatch_tasks(req)
+
+    def _need_dispatch(self) -> DispatchService:
+        if self.dispatch is None:
+            raise HubError(ErrorCode.INVALID, "派单服务未启用 / dispatch is not enabled")
+        return self.dispatch
+
+    async def _dispatch_tasks(self, req: Request) -> Reply:
+        """The dispatch requests (issue 4): to grid leaders, their tasks, evidence."""
+        svc = self.service
+        match req:
+            case DispatchPreviewRequest():
+                svc.session(req.token)
+                got = await self._need_dispatch().preview(req.event_id, req.cameras)
+                return got.model_copy(update={"rid": req.rid})
+            case DispatchRequest():
+                session = svc.session(req.token)
+                task, seq = await self._need_dispatch().dispatch(
+                    session,
+                    req.event_id,
+                    person_id=req.person_id,
+                    note=req.note,
+                    instruction=req.instruction,
+                )
+                return TaskReply(rid=req.rid, seq=seq, task=task)
+            case TaskActRequest():
+                session = svc.session(req.token)
+                task, seq = await self._need_dispatch().officer_act(
+                    session, req.task_id, req.action, note=req.note, person_id=req.person_id
+                )
+                return TaskReply(rid=req.rid, seq=seq, task=task)
+            case TasksRequest():
+                svc.session(req.token)
+                tasks, hist, atts = await self._need_dispatch().tasks_of_event(req.event_id)
+                return TasksReply(rid=req.rid, tasks=tasks, history=hist, attachments=atts)
+            case AttachEvidenceRequest():
+                session = svc.session(req.token)
+                att, seq = await self._need_dispatch().attach_evidence(
+                    session,
+                    req.event_id,
+                    kind=req.kind,
+                    path=req.path,
+                    sha256=req.sha256,
+                    size=req.size,
+                    task_id=req.task_id,
+                    note=req.note,
+                )
+                return AttachmentReply(rid=req.rid, seq=seq, attachment=att)
+            case PhoneLinkRequest():
+                svc.session(req.token)
+                token, pin, exp = await self._need_dispatch().issue_link(
+                    req.person_id, timedelta(days=req.ttl_days)
+                )
+                return PhoneLinkReply(
+                    rid=req.rid,
+                    person_id=req.person_id,
+                    path=f"/m/{token}",
+                    pin=pin,
+                    expires_at=exp,
+                )
         raise HubError(ErrorCode.INVALID, f"unknown request {req!r}")  # pragma: no cover

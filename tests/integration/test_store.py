@@ -94,7 +94,7 @@ def test_open_migrates_to_head_and_reopens(db_url: str) -> None:
     s.open()
     s.open()  # twice is fine
     with s.engine.connect() as conn:
-        assert current_revision(conn) == "0001"
+        assert current_revision(conn) == "0002"  # 0002: dispatch tables
     s.close()
     s.close()
     s2 = store.Store(db_url)

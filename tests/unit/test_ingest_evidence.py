@@ -65,7 +65,7 @@ def video() -> bytes:
 def fill(ring: PacketRing, data: bytes, skip_first: int = 0) -> tuple[ClipTemplate, int]:
     """Demux `data` into `ring` like the decode thread does; returns (template, packets)."""
     n = 0
-    with av.open(io.BytesIO(data)) as inp:
+    with av.open(io.BytesIO(data), "r") as inp:
         vs = inp.streams.video[0]
         template = ClipTemplate.from_stream(vs)
         ring.begin(template)
@@ -209,7 +209,7 @@ def test_unwritable_folder_is_a_clear_error(video: bytes, tmp_path: Path) -> Non
 
 
 def test_snapshot_png_has_full_size_and_metadata(video: bytes, tmp_path: Path) -> None:
-    with av.open(io.BytesIO(video)) as c:
+    with av.open(io.BytesIO(video), "r") as c:
         frame = next(iter(c.decode(video=0)))
     when = datetime(2026, 5, 9, 8, 0, 1, 500000).astimezone()
     path = write_snapshot(frame, tmp_path, "cam2", "西街 2 号", when)
