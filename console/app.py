@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -15,10 +16,28 @@ from dispatch.site import Site, SiteConfigError, demo_site_path, load_site
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hall-console", description="综治中心 指挥调度大厅 console")
-    p.add_argument("--demo", action="store_true", help="start the camera simulator (demo site)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="start simulated cameras, a hub on SQLite and incoming reports (demo site)",
+    )
     p.add_argument("--site", type=Path, default=None, help="site file (TOML); default: the demo")
     p.add_argument("--lang", choices=i18n.LANGUAGES, default=None, help="UI language")
-    p.add_argument("--hub", default=None, help="hub address (for the event queue)")
+    p.add_argument(
+        "--hub", default=None, help="the hub's request endpoint, e.g. tcp://10.1.1.5:5570"
+    )
+    p.add_argument(
+        "--hub-pub", default=None, help="the hub's publish endpoint (default: request port + 1)"
+    )
+    p.add_argument("--operator", default=None, help="log in as this operator without the dialog")
+    p.add_argument(
+        "--password-env",
+        default="HALL_OPERATOR_PASSWORD",
+        help="environment variable holding --operator's password",
+    )
+    p.add_argument(
+        "--reports-per-min", type=float, default=6.0, help="demo: rate of generated reports"
+    )
     p.add_argument(
         "--layout", default=None, help="a saved layout's name, or 1/4/9/16/25/36/1+5/1+7"
     )
@@ -39,6 +58,14 @@ def load_site_or_exit(path: Path | None) -> Site:
         raise SystemExit(2) from None
 
 
+def pub_endpoint_for(req: str) -> str:
+    """tcp://host:5570 -> tcp://host:5571 (the hub's default pairing)."""
+    head, sep, port = req.rpartition(":")
+    if not sep or not port.isdigit():
+        raise SystemExit(f"hall-console: --hub {req!r}: give --hub-pub as well")
+    return f"{head}:{int(port) + 1}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     site = load_site_or_exit(args.site)
@@ -51,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from console import theme
     from console.cameras.tree import build_tree
-    from console.demo import DemoServices
+    from console.demo import DEMO_OPERATOR, DemoServices
+    from console.events.wiring import EventQueue
+    from console.login import LoginDialog, default_workstation
     from console.main_window import MainWindow
     from console.wall.controller import WallController
     from console.wall.layouts import LayoutStore
@@ -62,7 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     theme.apply(app)
-    demo = DemoServices(site) if args.demo else None
+    demo = (
+        DemoServices(
+            site,
+            data_dir=config_dir() / "demo",
+            site_path=args.site,
+            reports_per_min=args.reports_per_min,
+        )
+        if args.demo
+        else None
+    )
     if demo is not None:
         try:
             demo.start()
@@ -81,6 +119,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.resize(1600, 900)
     window.start(args.layout, default_cameras=[c.id for c in site.cameras])
     window.show()
+
+    hub_endpoints: tuple[str, str] | None = None
+    if demo is not None and demo.hub is not None:
+        hub_endpoints = (demo.hub.req_endpoint, demo.hub.pub_endpoint)
+    elif args.hub is not None:
+        hub_endpoints = (args.hub, args.hub_pub or pub_endpoint_for(args.hub))
+    queue = None
+    if hub_endpoints is not None:
+        queue = EventQueue.for_hub(
+            *hub_endpoints, township_names={t.id: t.name for t in site.townships}
+        )
+        queue.start()
+        window.add_side_panel(queue.panel(), i18n.tr("panel.events"))
+        operator = args.operator or (DEMO_OPERATOR[0] if demo is not None else None)
+        password = os.environ.get(args.password_env) or (
+            DEMO_OPERATOR[1] if demo is not None else ""
+        )
+        if operator is not None:
+            queue.controller.login(operator, password, default_workstation(), lambda _o: None)
+        else:
+            dialog = LoginDialog(queue.controller.login, parent=window)
+            dialog.open()
 
     def quit_now(*_: object) -> None:
         app.quit()
@@ -122,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rc = app.exec()
     finally:
         window.stop()
+        if queue is not None:
+            queue.stop()
         if demo is not None:
             demo.stop()
     return int(rc)

@@ -16,6 +16,7 @@ DEFAULT_LANGUAGE = "zh_CN"
 ZH_CN: dict[str, str] = {
     "app.title": "综治中心 指挥调度大厅",
     "dock.cameras": "监控点位",
+    "panel.events": "事件队列",
     "dock.side": "{title}",
     "tree.search": "搜索点位名称…",
     "tree.count": "{name}（{online}/{total}）",
@@ -94,6 +95,7 @@ ZH_CN: dict[str, str] = {
 EN: dict[str, str] = {
     "app.title": "Command Hall — county command centre",
     "dock.cameras": "Cameras",
+    "panel.events": "Event queue",
     "dock.side": "{title}",
     "tree.search": "Search cameras…",
     "tree.count": "{name} ({online}/{total})",
