@@ -65,7 +65,8 @@ async def load_main(links_file: str, http: str) -> None:
     raise_nofile(4096)
     links = json.loads(Path(links_file).read_text())
     conn = aiohttp.TCPConnector(limit=0)
-    jar = aiohttp.CookieJar(unsafe=True)
+    jar = aiohttp.DummyCookieJar()  # each session's cookie is kept and sent by hand
+    cookies: dict[str, str] = {}
     acks = 0
     async with aiohttp.ClientSession(connector=conn, cookie_jar=jar) as http_s:
         sem = asyncio.Semaphore(32)
@@ -77,13 +78,17 @@ async def load_main(links_file: str, http: str) -> None:
             ):
                 if r.status != 303:
                     raise SystemExit(f"login {path}: HTTP {r.status}")
+                cookies[path] = r.cookies["hall_m"].value
 
         await asyncio.gather(*(login(lk["path"], lk["pin"]) for lk in links))
 
         async def session(path: str, ready: asyncio.Event, count: list[int]) -> None:
             nonlocal acks
             async with connecting:  # phones do not all connect in the same millisecond
-                ws = await http_s.ws_connect(http.replace("http", "ws") + path + "/ws")
+                ws = await http_s.ws_connect(
+                    http.replace("http", "ws") + path + "/ws",
+                    headers={"Cookie": f"hall_m={cookies[path]}"},
+                )
             async with ws:
                 first = True
                 async for msg in ws:
@@ -103,7 +108,14 @@ async def load_main(links_file: str, http: str) -> None:
         connecting = asyncio.Semaphore(64)
         count = [0]
         sessions = [asyncio.create_task(session(lk["path"], ready, count)) for lk in links]
-        await asyncio.wait_for(ready.wait(), 120)
+        waiter = asyncio.create_task(ready.wait())
+        done, _ = await asyncio.wait(
+            [waiter, *sessions], timeout=120, return_when=asyncio.FIRST_COMPLETED
+        )
+        if waiter not in done:
+            for d in done:
+                print(f"FAILED session: {d.exception()!r}", flush=True)
+            raise SystemExit(f"only {count[0]} of {len(links)} sessions connected")
         print(f"READY {len(links)}", flush=True)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.readline)  # until the benchmark is done
