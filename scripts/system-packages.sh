@@ -9,7 +9,7 @@ PKGS=(
   xvfb xauth libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0
   libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 libxcb-shm0 libfontconfig1 libdbus-1-3
-  fonts-wqy-microhei chromium postgresql
+  fonts-wqy-microhei chromium postgresql poppler-utils
 )
 missing=()
 for p in "${PKGS[@]}"; do
