@@ -126,12 +126,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.hub is not None:
         hub_endpoints = (args.hub, args.hub_pub or pub_endpoint_for(args.hub))
     queue = None
+    linkage = None
     if hub_endpoints is not None:
         queue = EventQueue.for_hub(
             *hub_endpoints, township_names={t.id: t.name for t in site.townships}
         )
         queue.start()
         window.add_side_panel(queue.panel(), i18n.tr("panel.events"))
+        from console.linkage import install_linkage
+
+        linkage = install_linkage(
+            queue.controller,
+            controller,
+            post=queue.bridge.post,
+            show_message=window.show_message,
+            add_status_widget=window.statusBar().addPermanentWidget,
+            add_menu_extender=window.wall.menu_extenders.append,
+        )
         operator = args.operator or (DEMO_OPERATOR[0] if demo is not None else None)
         password = os.environ.get(args.password_env) or (
             DEMO_OPERATOR[1] if demo is not None else ""
@@ -182,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rc = app.exec()
     finally:
         window.stop()
+        if linkage is not None:
+            linkage.stop()
         if queue is not None:
             queue.stop()
         if demo is not None:

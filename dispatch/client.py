@@ -26,6 +26,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Literal
 
 import zmq
 import zmq.asyncio
@@ -56,6 +57,10 @@ from dispatch.protocol import (
     LoginReply,
     LoginRequest,
     LogoutRequest,
+    MediationCloseRequest,
+    MediationInvite,
+    MediationOpenRequest,
+    MediationReply,
     OfficerTaskAction,
     PhoneLinkReply,
     PhoneLinkRequest,
@@ -449,6 +454,36 @@ class HubClient:
             )
         )
         assert isinstance(rep, PhoneLinkReply)
+        return rep
+
+    # -- remote video mediation (issue 5) -----------------------------------------------------
+    async def open_mediation(
+        self, event_id: str, invites: list[MediationInvite], *, ttl_hours: float = 24
+    ) -> MediationReply:
+        """Open a session on an event: a join link + PIN per invite, and the console's own
+        `host_path`/`host_session` for its aiortc peer (`streams.webrtc_client`)."""
+        rep = await self._authed(
+            lambda rid, token: MediationOpenRequest(
+                rid=rid, token=token, event_id=event_id, invites=invites, ttl_hours=ttl_hours
+            )
+        )
+        assert isinstance(rep, MediationReply)
+        return rep
+
+    async def close_mediation(
+        self,
+        session_id: str,
+        outcome: Literal["agreement", "no_agreement", "referred"],
+        *,
+        notes: str = "",
+    ) -> MediationReply:
+        """End the session and file it on the event (timeline row, store record)."""
+        rep = await self._authed(
+            lambda rid, token: MediationCloseRequest(
+                rid=rid, token=token, session_id=session_id, outcome=outcome, notes=notes
+            )
+        )
+        assert isinstance(rep, MediationReply)
         return rep
 
     def task_view(self) -> dict[str, DispatchTask]:

@@ -34,10 +34,13 @@ from dispatch.hub_dispatch import DispatchService
 from dispatch.hub_service import HubService, HubSettings, china_now
 from dispatch.hub_zmq import ZmqServer
 from dispatch.intake import make_app
+from dispatch.mediation import MediationService
+from dispatch.mediation_web import add_mediation_routes
 from dispatch.model import EventSource, Role
 from dispatch.phone import add_phone_routes
 from dispatch.site import Site, SiteConfigError, load_site
 from dispatch.store import Store, StoreError, default_db_url
+from streams.webrtc import IceConfigError, IceServer, parse_ice_servers, restrict_host_addresses
 
 log = logging.getLogger("hall-hub")
 
@@ -112,6 +115,9 @@ class HubConfig:
     timer_tick_s: float = 0.5
     settings: HubSettings = field(default_factory=HubSettings)
     upload_dir: Path | None = None  # feedback photos (default: beside the SQLite file)
+    ice_servers: tuple[IceServer, ...] = ()  # STUN/TURN for WebRTC (mediation, roll call)
+    webrtc_hosts: tuple[str, ...] = ()  # restrict ICE host candidates (e.g. 127.0.0.1)
+    record_dir: Path | None = None  # mediation recordings (default: beside the db)
 
 
 def default_upload_dir(db_url: str) -> Path:
@@ -146,6 +152,14 @@ class Hub:
             upload_dir=config.upload_dir or default_upload_dir(config.db_url),
         )
         self.zmq.dispatch = self.dispatch
+        self.mediation = MediationService(
+            self.dispatch,
+            ice_servers=config.ice_servers,
+            keep_hosts=config.webrtc_hosts or None,
+            record_dir=config.record_dir
+            or default_upload_dir(config.db_url).parent / "recordings",
+        )
+        self.zmq.mediation = self.mediation
         self._runner: web.AppRunner | None = None
         self._timer_task: asyncio.Task[None] | None = None
         self.http_url = ""
@@ -157,8 +171,11 @@ class Hub:
         await self.service.start()
         await self.dispatch.start()
         await self.zmq.start()
+        if self.config.webrtc_hosts:
+            restrict_host_addresses(self.config.webrtc_hosts)
         app = make_app(self.service)
         add_phone_routes(app, self.dispatch)
+        add_mediation_routes(app, self.mediation)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         # a large backlog: after a hub restart every phone reconnects at once
@@ -182,6 +199,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer_task
             self._timer_task = None
+        await self.mediation.stop()
         await runner.cleanup()
         await self.zmq.stop()
         await self.dispatch.stop()
@@ -265,6 +283,18 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="folder for feedback photos (default beside the db)",
     )
+    p.add_argument(
+        "--ice-servers",
+        default="",
+        help="STUN/TURN for WebRTC, comma separated: stun:host:3478,turn:user:pass@host:3478",
+    )
+    p.add_argument(
+        "--webrtc-host",
+        action="append",
+        default=[],
+        help="gather WebRTC host candidates only on this address (repeat; tests: 127.0.0.1)",
+    )
+    p.add_argument("--recordings", type=Path, default=None, help="folder for mediation recordings")
     p.add_argument(
         "--add-operator",
         metavar="NAME",
@@ -369,6 +399,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 2
     host, port = args.http
+    try:
+        ice_servers = tuple(parse_ice_servers(args.ice_servers))
+    except IceConfigError as exc:
+        print(f"hall-hub: --ice-servers: {exc}", file=sys.stderr)
+        return 2
     config = HubConfig(
         db_url=db_url,
         http_host=host,
@@ -377,6 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         zmq_pub=args.zmq_pub,
         settings=HubSettings(yellow_share=args.yellow_share),
         upload_dir=args.uploads,
+        ice_servers=ice_servers,
+        webrtc_hosts=tuple(args.webrtc_host),
+        record_dir=args.recordings,
     )
     hub = Hub(config, calendar=calendar, site=site)
     try:

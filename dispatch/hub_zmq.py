@@ -19,6 +19,7 @@ import zmq.asyncio
 
 from dispatch.hub_dispatch import DispatchService
 from dispatch.hub_service import HubService
+from dispatch.mediation import MediationService
 from dispatch.hub_writer import Committed
 from dispatch.protocol import (
     ActReply,
@@ -36,6 +37,10 @@ from dispatch.protocol import (
     LoginReply,
     LoginRequest,
     LogoutRequest,
+    MediationCloseRequest,
+    MediationLink,
+    MediationOpenRequest,
+    MediationReply,
     OkReply,
     PhoneLinkReply,
     PhoneLinkRequest,
@@ -93,6 +98,7 @@ class ZmqServer:
         self.req_endpoint = ""
         self.pub_endpoint = ""
         self.dispatch: DispatchService | None = None  # set by the hub (issue 4)
+        self.mediation: MediationService | None = None  # set by the hub (issue 5)
 
     async def start(self) -> None:
         if self._ctx is not None:
@@ -289,4 +295,46 @@ class ZmqServer:
                     pin=pin,
                     expires_at=exp,
                 )
+            case MediationOpenRequest() | MediationCloseRequest():
+                return await self._mediation_request(req)
         raise HubError(ErrorCode.INVALID, f"unknown request {req!r}")  # pragma: no cover
+
+    async def _mediation_request(self, req: MediationOpenRequest | MediationCloseRequest) -> Reply:
+        """Remote video mediation (issue 5): open with links, close with the outcome."""
+        med = self.mediation
+        if med is None:
+            raise HubError(ErrorCode.INVALID, "远程调解未启用 / mediation is not enabled")
+        session = self.service.session(req.token)
+        if isinstance(req, MediationOpenRequest):
+            sess, links, host_token, host_session = await med.open(
+                session, req.event_id, req.invites, timedelta(hours=req.ttl_hours)
+            )
+            return MediationReply(
+                rid=req.rid,
+                session_id=sess.id,
+                event_id=sess.event_id,
+                links=[
+                    MediationLink(
+                        participant_id=p.id,
+                        role=p.role,
+                        label=p.label,
+                        name=p.name,
+                        path=f"/v/{token}",
+                        pin=pin,
+                        expires_at=p.expires_at,
+                    )
+                    for p, token, pin in links
+                ],
+                host_path=f"/v/{host_token}",
+                host_session=host_session,
+                ice_servers=[s.as_dict() for s in med.ice_servers],
+            )
+        sess, duration, rec = await med.close(session, req.session_id, req.outcome, req.notes)
+        return MediationReply(
+            rid=req.rid,
+            session_id=sess.id,
+            event_id=sess.event_id,
+            outcome=req.outcome,
+            duration_s=duration,
+            recording=str(rec) if rec is not None else None,
+        )

@@ -16,23 +16,84 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
-from dispatch.model import Action, AuditEntry, Event
-from dispatch.protocol import AuthError, ConnectionState, EventChanged, HubError, LoginReply
+from dispatch.model import Action, AuditEntry, Event, EventSource, Priority
+from dispatch.protocol import (
+    AttachmentInfo,
+    AuthError,
+    ConnectionState,
+    DispatchPreviewReply,
+    EventChanged,
+    EvidenceKind,
+    HubError,
+    LoginReply,
+    OfficerTaskAction,
+    TaskChanged,
+    TasksReply,
+)
+from dispatch.tasks import DispatchTask, TaskAction
 
 from ..net import NetThread, NetThreadError, QtBridge
 from .actions import ActionRequest, validate_request
-from .hubapi import ClientFactory, HubClientLike, to_change, to_connection, to_session
-from .model import Change, ConnKind, EventQueueModel, Filters, Message, Session
-from .strings import action_name, tr
+from .evidence import EvidenceDigest, evidence_digest
+from .hubapi import (
+    ClientFactory,
+    DispatchClientLike,
+    HubClientLike,
+    to_change,
+    to_connection,
+    to_session,
+)
+from .model import Callbacks, Change, ConnKind, EventQueueModel, Filters, Message, Session
+from .strings import action_name, task_action_name, tr
+from .tasks_model import NEEDS_REASON, DispatchModel
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
 
 LOGIN_TIMEOUT_S = 10.0
 CALL_TIMEOUT_S = 10.0
+LINKAGE_CAMERAS = 6  # the 1+5 linkage layout
+AUTO_LINK_PRIORITIES = frozenset({Priority.URGENT, Priority.EMERGENCY})
+AUTO_LINK_WINDOW = timedelta(minutes=10)  # older events arriving (a snapshot) do not link
+
+
+@dataclass(frozen=True)
+class LinkageRequest:
+    """Put these cameras on the wall for this event (nearest first; maximise: alarm camera)."""
+
+    event_id: str
+    title: str
+    camera_ids: tuple[str, ...]
+    maximise: bool = False
+    automatic: bool = False
+
+
+def auto_link_candidate(
+    new: list[Event], now: datetime, window: timedelta = AUTO_LINK_WINDOW
+) -> Event | None:
+    """Of events that just arrived, the one to link the wall to by itself: a camera alarm
+    or an urgent/emergency event accepted within `window`; the most urgent, then newest."""
+    fresh = [
+        e
+        for e in new
+        if (e.priority in AUTO_LINK_PRIORITIES or camera_of(e) is not None)
+        and now - e.accepted_at <= window
+    ]
+    if not fresh:
+        return None
+    rank = {Priority.EMERGENCY: 0, Priority.URGENT: 1, Priority.ROUTINE: 2}
+    return min(fresh, key=lambda e: (rank[e.priority], -e.accepted_at.timestamp()))
+
+
+def camera_of(event: Event) -> str | None:
+    """The camera of a camera alarm (opened maximised), else None."""
+    if event.source is EventSource.CAMERA_ALARM and event.camera_id:
+        return event.camera_id
+    return None
 
 
 @dataclass(frozen=True)
@@ -82,8 +143,12 @@ class EventQueueController:
         net: NetThread,
         bridge: QtBridge,
         client_factory: ClientFactory,
+        dispatch: DispatchModel | None = None,
     ) -> None:
         self.model = model
+        self.dispatch = dispatch or DispatchModel()
+        self.linkage_requested: Callbacks[LinkageRequest] = Callbacks()
+        self.auto_linkage = True
         self._net = net
         self._bridge = bridge
         self._factory = client_factory
@@ -125,13 +190,30 @@ class EventQueueController:
         if self._inbox.put(to_change(msg)):
             self._bridge.post(self._drain)
 
+    def on_task_changed(self, msg: TaskChanged) -> None:
+        """Called on the network thread by the hub client (`HubClient(on_task=...)`)."""
+        task = msg.task
+
+        def apply() -> None:
+            self.dispatch.apply_task(task)
+
+        self._bridge.post(apply)
+
     def _on_connection(self, state: ConnectionState) -> None:
         kind, since = to_connection(state)
         self._bridge.post(lambda: self._connection(kind, since))
 
     # on the main thread
     def _drain(self) -> None:
-        self.model.apply_changes(self._inbox.take())
+        changes = self._inbox.take()
+        known = {c.event.id for c in changes if self.model.row(c.event.id) is not None}
+        self.model.apply_changes(changes)
+        if not self.auto_linkage:
+            return
+        new = [c.event for c in changes if c.event.id not in known]
+        pick = auto_link_candidate(new, self.model.now())
+        if pick is not None:
+            self.link_video(pick.id, automatic=True)
 
     def _connection(self, kind: ConnKind, since: datetime | None) -> None:
         self.model.set_connection(kind, since)
@@ -143,6 +225,7 @@ class EventQueueController:
             sel = self.model.selected_id
             if sel is not None:
                 self._fetch_timeline(sel)
+                self.fetch_tasks(sel)
 
     def _reconcile(self) -> None:
         """Events closed while the hub was away are not in its snapshot: drop them."""
@@ -247,6 +330,8 @@ class EventQueueController:
         self.model.select(event_id)
         if event_id is not None and self.model.timeline(event_id) is None:
             self._fetch_timeline(event_id)
+        if event_id is not None:
+            self.fetch_tasks(event_id)
 
     def _fetch_timeline(self, event_id: str) -> None:
         client = self._client
@@ -277,6 +362,224 @@ class EventQueueController:
 
     def set_search(self, text: str) -> None:
         self.model.set_search(text)
+
+    # ------------------------------------------------------------ dispatch (issue 4)
+    def _dispatch_client(self) -> DispatchClientLike | None:
+        """The client when logged in and able to dispatch; else says why and returns None."""
+        client = self._client
+        if client is None or self.model.session is None:
+            self.model.set_message(Message(tr("error.not_logged_in"), error=True))
+            return None
+        if not hasattr(client, "dispatch_event"):
+            self.model.set_message(Message(tr("error.no_dispatch"), error=True))
+            return None
+        return cast(DispatchClientLike, client)
+
+    def _title(self, event_id: str) -> str:
+        row = self.model.row(event_id)
+        return row.event.title if row else event_id
+
+    def _fail(self, key: str) -> Callable[[BaseException], None]:
+        def failed(exc: BaseException) -> None:
+            self.model.set_message(Message(tr(key, message=error_text(exc)), error=True))
+
+        return failed
+
+    def fetch_tasks(self, event_id: str) -> None:
+        """Load the event's tasks (kept live afterwards by TaskChanged)."""
+        client = self._client
+        if client is None or not hasattr(client, "tasks_detail"):
+            return
+        dc = cast(DispatchClientLike, client)
+
+        async def run() -> TasksReply:
+            return await asyncio.wait_for(dc.tasks_detail(event_id), CALL_TIMEOUT_S)
+
+        def failed(exc: BaseException) -> None:
+            _log.warning("tasks of %s not fetched: %s", event_id, error_text(exc))
+
+        def ok(rep: TasksReply) -> None:
+            self.dispatch.apply_tasks(rep.tasks)
+
+        self._submit(run(), ok, failed)
+
+    def preview(
+        self, event_id: str, done: Callable[[DispatchPreviewReply | None], None] | None = None
+    ) -> None:
+        """Ask the hub whom one-click dispatch would reach, with what, and the cameras."""
+        client = self._dispatch_client()
+        if client is None:
+            if done:
+                done(None)
+            return
+
+        async def run() -> DispatchPreviewReply:
+            return await asyncio.wait_for(
+                client.dispatch_preview(event_id, cameras=LINKAGE_CAMERAS), CALL_TIMEOUT_S
+            )
+
+        def ok(rep: DispatchPreviewReply) -> None:
+            self.dispatch.set_preview(rep)
+            if done:
+                done(rep)
+
+        def failed(exc: BaseException) -> None:
+            self._fail("error.preview")(exc)
+            if done:
+                done(None)
+
+        self._submit(run(), ok, failed)
+
+    def dispatch_event(
+        self,
+        event_id: str,
+        person_id: str | None = None,
+        *,
+        note: str = "",
+        instruction: str | None = None,
+        done: Callable[[DispatchTask | None], None] | None = None,
+    ) -> None:
+        """One-click dispatch (None: the suggested person, the category's instruction)."""
+        client = self._dispatch_client()
+        if client is None:
+            if done:
+                done(None)
+            return
+        title = self._title(event_id)
+
+        async def run() -> DispatchTask:
+            return await asyncio.wait_for(
+                client.dispatch_event(
+                    event_id, person_id, note=note.strip(), instruction=instruction
+                ),
+                CALL_TIMEOUT_S,
+            )
+
+        def ok(task: DispatchTask) -> None:
+            self.dispatch.apply_task(task)
+            who = task.assignee_name or task.assignee
+            self.model.set_message(Message(tr("status.dispatched", title=title, person=who)))
+            if done:
+                done(task)
+
+        def failed(exc: BaseException) -> None:
+            self._fail("error.dispatch")(exc)
+            if done:
+                done(None)
+
+        self._submit(run(), ok, failed)
+
+    def task_act(
+        self,
+        task_id: str,
+        action: TaskAction,
+        *,
+        note: str = "",
+        person_id: str | None = None,
+        done: Callable[[DispatchTask | None], None] | None = None,
+    ) -> None:
+        """confirm / rework (reason) / cancel (reason) / reassign (person) on a task."""
+        if action not in (
+            TaskAction.CONFIRM,
+            TaskAction.REWORK,
+            TaskAction.CANCEL,
+            TaskAction.REASSIGN,
+        ):
+            raise ValueError(f"{action.value} is not an officer's task action")
+        if action in NEEDS_REASON and not note.strip():
+            raise ValueError(f"{action.value} needs a reason")
+        if action is TaskAction.REASSIGN and not person_id:
+            raise ValueError("reassign needs a person")
+        client = self._dispatch_client()
+        if client is None:
+            if done:
+                done(None)
+            return
+        act = cast(OfficerTaskAction, action.value)
+
+        async def run() -> DispatchTask:
+            return await asyncio.wait_for(
+                client.task_act(task_id, act, note=note.strip(), person_id=person_id),
+                CALL_TIMEOUT_S,
+            )
+
+        def ok(task: DispatchTask) -> None:
+            self.dispatch.apply_task(task)
+            self.fetch_tasks(task.event_id)  # the replaced task of a reassignment too
+            self.model.set_message(Message(tr("status.task_done", action=task_action_name(action))))
+            if done:
+                done(task)
+
+        def failed(exc: BaseException) -> None:
+            self._fail("error.task")(exc)
+            if done:
+                done(None)
+
+        self._submit(run(), ok, failed)
+
+    def attach_evidence(
+        self,
+        event_id: str,
+        kind: EvidenceKind,
+        path: Path,
+        done: Callable[[AttachmentInfo | None], None] | None = None,
+    ) -> None:
+        """Attach a saved snapshot/clip (SHA-256 from its sidecar, else hashed off-thread)."""
+        client = self._dispatch_client()
+        if client is None:
+            if done:
+                done(None)
+            return
+        title = self._title(event_id)
+
+        async def run() -> AttachmentInfo:
+            d: EvidenceDigest = await asyncio.to_thread(evidence_digest, path)
+            return await asyncio.wait_for(
+                client.attach_evidence(event_id, kind, str(d.path), d.sha256, size=d.size),
+                CALL_TIMEOUT_S,
+            )
+
+        def ok(att: AttachmentInfo) -> None:
+            self.model.set_message(Message(tr("status.evidence_attached", title=title)))
+            if self.model.timeline(event_id) is not None:
+                self._fetch_timeline(event_id)
+            if done:
+                done(att)
+
+        def failed(exc: BaseException) -> None:
+            self._fail("error.evidence")(exc)
+            if done:
+                done(None)
+
+        self._submit(run(), ok, failed)
+
+    def link_video(self, event_id: str, *, automatic: bool = False) -> None:
+        """Ask for the wall to show the event's cameras (`linkage_requested` observers).
+
+        A camera alarm opens its own camera maximised at once; otherwise the hub's
+        preview gives the nearest cameras of the event's place.
+        """
+        row = self.model.row(event_id)
+        if row is None:
+            return
+        title = row.event.title
+        cam = camera_of(row.event)
+        if cam is not None:
+            self.linkage_requested.emit(
+                LinkageRequest(event_id, title, (cam,), maximise=True, automatic=automatic)
+            )
+            return
+
+        def got(rep: DispatchPreviewReply | None) -> None:
+            if rep is None:
+                return
+            cams = tuple(c.camera_id for c in rep.cameras)
+            if not cams:
+                self.model.set_message(Message(tr("status.no_cameras", title=title), error=True))
+                return
+            self.linkage_requested.emit(LinkageRequest(event_id, title, cams, automatic=automatic))
+
+        self.preview(event_id, got)
 
     # ------------------------------------------------------------ lifetime
     def shutdown(self, timeout_s: float = 5.0) -> None:

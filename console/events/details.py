@@ -150,6 +150,7 @@ class DetailsPane(QWidget):
         info_layout.addLayout(self.fields)
         info_layout.addWidget(self.description)
         info_layout.addLayout(self.actions_box)
+        self.info_layout = info_layout  # the panel adds the dispatch section here
         tl = QWidget()
         tl_layout = QVBoxLayout(tl)
         tl_layout.setContentsMargins(0, 0, 0, 0)

@@ -12,7 +12,18 @@ from datetime import datetime
 from typing import Protocol
 
 from dispatch.model import Action, AuditEntry, Event
-from dispatch.protocol import ConnectionState, ConnectionStatus, EventChanged, LoginReply
+from dispatch.protocol import (
+    AttachmentInfo,
+    ConnectionState,
+    ConnectionStatus,
+    DispatchPreviewReply,
+    EventChanged,
+    EvidenceKind,
+    LoginReply,
+    OfficerTaskAction,
+    TasksReply,
+)
+from dispatch.tasks import DispatchTask
 
 from .model import Change, ConnKind, Session
 
@@ -32,6 +43,42 @@ class HubClientLike(Protocol):
     ) -> Event: ...
     async def timeline(self, event_id: str) -> list[AuditEntry]: ...
     def events(self) -> dict[str, Event]: ...
+
+
+class DispatchClientLike(HubClientLike, Protocol):
+    """The dispatch part of `HubClient` (issue 4): one-click dispatch, tasks, evidence."""
+
+    async def dispatch_preview(
+        self, event_id: str, *, cameras: int = 4
+    ) -> DispatchPreviewReply: ...
+    async def dispatch_event(
+        self,
+        event_id: str,
+        person_id: str | None = None,
+        *,
+        note: str = "",
+        instruction: str | None = None,
+    ) -> DispatchTask: ...
+    async def task_act(
+        self,
+        task_id: str,
+        action: OfficerTaskAction,
+        *,
+        note: str = "",
+        person_id: str | None = None,
+    ) -> DispatchTask: ...
+    async def tasks_detail(self, event_id: str) -> TasksReply: ...
+    async def attach_evidence(
+        self,
+        event_id: str,
+        kind: EvidenceKind,
+        path: str,
+        sha256: str,
+        *,
+        size: int = 0,
+        task_id: str | None = None,
+        note: str = "",
+    ) -> AttachmentInfo: ...
 
 
 # workstation, on_change, on_connection -> a client (constructed on the network thread)

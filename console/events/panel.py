@@ -23,24 +23,37 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSplitter,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from dispatch.model import DEFAULT_CATEGORIES, Action, Event, EventSource, EventState
+from dispatch.protocol import DispatchPreviewReply, PersonInfo
+from dispatch.tasks import DispatchTask, TaskAction
 
 from .actions import ACK_SHORTCUT, SPECS, ActionRequest, ActionSpec
 from .details import DetailsPane
 from .dialogs import ask_with_dialog
+from .dispatch_dialog import DispatchChoice, TaskChoice
+from .dispatch_dialog import ask_dispatch as dialog_ask_dispatch
+from .dispatch_dialog import ask_task as dialog_ask_task
 from .format import format_clock, format_countdown
 from .model import Connection, ConnKind, EventQueueModel, Filters, Message, Session
 from .strings import category_name, role_name, source_name, state_name, tr
 from .table import Col, EventTableModel
+from .tasks_model import DispatchModel
+from .tasks_view import TasksView
 
 Ask = Callable[[ActionSpec, Event, QWidget | None], ActionRequest | None]
+AskDispatch = Callable[[Event, DispatchPreviewReply, QWidget | None], DispatchChoice | None]
+AskTask = Callable[[TaskAction, DispatchTask, list[PersonInfo], QWidget | None], TaskChoice | None]
+DISPATCH_SHORTCUT = "P"
+LINK_SHORTCUT = "L"
 
 BLINK_MS = 500
 BEEP_EVERY_BLINKS = 4  # while alarms are unacknowledged: a beep every 2 s
@@ -52,6 +65,33 @@ class PanelController(Protocol):
     def acknowledge(self, event_id: str | None = None) -> list[str]: ...
     def set_filters(self, filters: Filters) -> None: ...
     def set_search(self, text: str) -> None: ...
+
+
+class DispatchPanelController(Protocol):
+    dispatch: DispatchModel
+
+    def dispatch_event(
+        self,
+        event_id: str,
+        person_id: str | None = None,
+        *,
+        note: str = "",
+        instruction: str | None = None,
+        done: Callable[[DispatchTask | None], None] | None = None,
+    ) -> None: ...
+    def preview(
+        self, event_id: str, done: Callable[[DispatchPreviewReply | None], None] | None = None
+    ) -> None: ...
+    def task_act(
+        self,
+        task_id: str,
+        action: TaskAction,
+        *,
+        note: str = "",
+        person_id: str | None = None,
+        done: Callable[[DispatchTask | None], None] | None = None,
+    ) -> None: ...
+    def link_video(self, event_id: str, *, automatic: bool = False) -> None: ...
 
 
 def _combo(name: str, all_text: str) -> QComboBox:
@@ -70,6 +110,8 @@ class EventQueuePanel(QWidget):
         *,
         beep: Callable[[], None] | None = None,
         ask: Ask | None = None,
+        ask_dispatch: AskDispatch | None = None,
+        ask_task: AskTask | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -78,6 +120,12 @@ class EventQueuePanel(QWidget):
         self.controller = controller
         self._beep = beep or QApplication.beep
         self.ask: Ask = ask or ask_with_dialog
+        self.ask_dispatch: AskDispatch = ask_dispatch or dialog_ask_dispatch
+        self.ask_task: AskTask = ask_task or dialog_ask_task
+        dc = (
+            controller if isinstance(getattr(controller, "dispatch", None), DispatchModel) else None
+        )
+        self.dispatcher: DispatchPanelController | None = dc  # type: ignore[assignment]
         self._blink_on = False
         self._blinks = 0
         self.beeps = 0
@@ -159,8 +207,27 @@ class EventQueuePanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._table_selection)
         self.table_model.refreshed.connect(self._after_refresh)
 
-        # details
+        # details, with the dispatch section
         self.details = DetailsPane(self.trigger)
+        self.dispatch_button = QToolButton()
+        self.dispatch_button.setObjectName("dispatchButton")
+        self.dispatch_button.setText(tr("dispatch.button"))
+        self.dispatch_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.dispatch_button.setStyleSheet("font-weight: bold; padding: 3px 10px;")
+        self.dispatch_button.clicked.connect(self.dispatch_now)
+        self.dispatch_menu = QMenu(self.dispatch_button)
+        self.dispatch_menu.addAction(tr("dispatch.more"), self.dispatch_with_choice)
+        self.dispatch_button.setMenu(self.dispatch_menu)
+        self.link_button = QPushButton(tr("dispatch.link"))
+        self.link_button.setObjectName("linkButton")
+        self.link_button.clicked.connect(self.link_video)
+        bar = QHBoxLayout()
+        bar.addWidget(self.dispatch_button)
+        bar.addWidget(self.link_button)
+        bar.addStretch(1)
+        self.tasks_view = TasksView(self.task_action)
+        self.details.info_layout.addLayout(bar)
+        self.details.info_layout.addWidget(self.tasks_view)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.details)
@@ -187,6 +254,8 @@ class EventQueuePanel(QWidget):
         for action, s in SPECS.items():
             self._shortcut(s.shortcut, self._trigger_fn(action))
         self._shortcut(ACK_SHORTCUT, lambda: self.acknowledge())
+        self._shortcut(DISPATCH_SHORTCUT, self.dispatch_now)
+        self._shortcut(LINK_SHORTCUT, self.link_video)
         self._shortcut("Ctrl+F", self.search.setFocus)
         self.ack_button.setToolTip(tr("tooltip.shortcut", action=tr("ack.button"), key="K"))
 
@@ -207,6 +276,9 @@ class EventQueuePanel(QWidget):
         model.alarms_changed.connect(self._alarms_changed)
         model.message_changed.connect(self._message_changed)
         model.rows_changed.connect(lambda _n: self._update_count())
+        if self.dispatcher is not None:
+            self.table_model.badge_fn = self.dispatcher.dispatch.badge
+            self.dispatcher.dispatch.tasks_changed.connect(self._tasks_changed)
         self._connection_changed(model.connection)
         self._session_changed(model.session)
         self._alarms_changed(model.unacknowledged())
@@ -271,6 +343,62 @@ class EventQueuePanel(QWidget):
     def acknowledge(self) -> None:
         self.controller.acknowledge(None)
 
+    def _selected_for_dispatch(self) -> Event | None:
+        row = self.model.selected()
+        if row is None or self.dispatcher is None or self.model.stale:
+            return None
+        return row.event
+
+    def dispatch_now(self) -> None:
+        """One click (or P): the suggested person, the category's instruction."""
+        event = self._selected_for_dispatch()
+        if event is not None and self.dispatcher is not None:
+            self.dispatcher.dispatch_event(event.id)
+
+    def dispatch_with_choice(self) -> None:
+        """Pick another person of the chain or add a note first (asks the hub's preview)."""
+        event = self._selected_for_dispatch()
+        d = self.dispatcher
+        if event is None or d is None:
+            return
+
+        def got(preview: DispatchPreviewReply | None) -> None:
+            if preview is None:
+                return
+            choice = self.ask_dispatch(event, preview, self)
+            if choice is not None:
+                d.dispatch_event(
+                    event.id, choice.person_id, note=choice.note, instruction=choice.instruction
+                )
+
+        self.status.setText(tr("dispatch.loading"))
+        d.preview(event.id, got)
+
+    def link_video(self) -> None:
+        """L: the nearest cameras of the selected event on the wall."""
+        event = self._selected_for_dispatch()
+        if event is not None and self.dispatcher is not None:
+            self.dispatcher.link_video(event.id)
+
+    def task_action(self, task: DispatchTask, action: TaskAction) -> None:
+        d = self.dispatcher
+        if d is None:
+            return
+
+        def go(chain: list[PersonInfo]) -> None:
+            choice = self.ask_task(action, task, chain, self)
+            if choice is not None:
+                d.task_act(task.id, action, note=choice.note, person_id=choice.person_id)
+
+        if action is not TaskAction.REASSIGN:
+            go([])
+            return
+        preview = d.dispatch.preview(task.event_id)
+        if preview is not None:
+            go(list(preview.chain))
+        else:
+            d.preview(task.event_id, lambda p: go(list(p.chain)) if p is not None else None)
+
     def select_event(self, event_id: str) -> None:
         """Select a row by event id (as if clicked)."""
         r = self.table_model.row_of(event_id)
@@ -316,6 +444,10 @@ class EventQueuePanel(QWidget):
 
     def _show_selected(self) -> None:
         row = self.model.selected()
+        enabled = row is not None and self.dispatcher is not None and not self.model.stale
+        self.dispatch_button.setEnabled(enabled)
+        self.link_button.setEnabled(enabled)
+        self._show_tasks()
         if row is None:
             self.details.show_event(None)
             self.details.set_actions([], False)
@@ -326,6 +458,21 @@ class EventQueuePanel(QWidget):
         )
         self.details.set_actions(self.model.allowed_actions(e.id), not self.model.stale)
         self.details.set_timeline(self.model.timeline(e.id))
+
+    def _show_tasks(self) -> None:
+        row = self.model.selected()
+        d = self.dispatcher
+        if row is None or d is None:
+            self.tasks_view.set_tasks([], None, False)
+            return
+        self.tasks_view.set_tasks(
+            d.dispatch.tasks(row.event.id), self.model.session, not self.model.stale
+        )
+
+    def _tasks_changed(self, event_id: str) -> None:
+        self.table_model.badges_changed(event_id)
+        if event_id == self.model.selected_id:
+            self._show_tasks()
 
     def _timeline_changed(self, event_id: str) -> None:
         if event_id == self.model.selected_id:
@@ -346,6 +493,8 @@ class EventQueuePanel(QWidget):
             self.conn_banner.hide()
         for b in self.details.buttons.values():
             b.setEnabled(not self.model.stale)
+        if hasattr(self, "tasks_view"):
+            self._show_selected()
         self.table_model.tick()
 
     def _session_changed(self, session: Session | None) -> None:

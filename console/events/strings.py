@@ -110,6 +110,41 @@ _ZH: dict[str, str] = {
     "login.missing": "请填写{field}。",
     "tooltip.shortcut": "{action}（快捷键 {key}）",
     "tooltip.unavailable": "当前状态或角色不允许此操作",
+    "error.no_dispatch": "所连接的服务不支持派单",
+    "error.preview": "无法获取派单建议：{message}",
+    "error.dispatch": "派单失败：{message}",
+    "error.task": "任务操作失败：{message}",
+    "error.evidence": "附加证据失败：{message}",
+    "status.dispatched": "已派单：{title} → {person}",
+    "status.task_done": "已{action}",
+    "status.evidence_attached": "证据已附加到事件：{title}",
+    "status.no_cameras": "{title}：附近没有摄像机",
+    "dispatch.button": "派单 (P)",
+    "dispatch.more": "选择人员 / 加备注…",
+    "dispatch.link": "联动视频 (L)",
+    "dispatch.tasks": "派单任务",
+    "dispatch.none": "尚未派单",
+    "dispatch.dialog_title": "派单 — {title}",
+    "dispatch.person": "派给",
+    "dispatch.suggested": "（建议）",
+    "dispatch.instruction": "指令",
+    "dispatch.note": "备注（可选）",
+    "dispatch.loading": "正在获取派单建议…",
+    "dispatch.reason": "原因",
+    "dispatch.reason_required": "请填写原因。",
+    "dispatch.task_title": "{person}（{role}） · {state}",
+    "dispatch.snapshot_attach": "抓拍并附加到事件",
+    "dispatch.clip_attach": "保存 30 秒并附加到事件",
+    "dispatch.no_event": "（请先在事件队列中选择事件）",
+    "linkage.shown": "联动视频：{title} — 最近的 {count} 路摄像机已上墙（最近的放大）",
+    "linkage.alarm": "联动视频：{title} — 报警摄像机已最大化",
+    "linkage.auto": "【自动】",
+    "linkage.none": "联动视频：{title} — 附近的摄像机不在本机配置中",
+    "linkage.back": "恢复原布局",
+    "linkage.restored": "已恢复联动前的布局",
+    "linkage.attaching": "正在将{kind}附加到事件：{title}",
+    "linkage.kind_snapshot": "快照",
+    "linkage.kind_clip": "30 秒录像",
 }
 
 _EN: dict[str, str] = {
@@ -197,6 +232,41 @@ _EN: dict[str, str] = {
     "login.missing": "Please enter the {field}.",
     "tooltip.shortcut": "{action} (shortcut {key})",
     "tooltip.unavailable": "Not allowed in this state or for your role",
+    "error.no_dispatch": "The connected service cannot dispatch",
+    "error.preview": "Could not get the dispatch suggestion: {message}",
+    "error.dispatch": "Dispatch failed: {message}",
+    "error.task": "Task action failed: {message}",
+    "error.evidence": "Attaching evidence failed: {message}",
+    "status.dispatched": "Dispatched: {title} → {person}",
+    "status.task_done": "{action} done",
+    "status.evidence_attached": "Evidence attached to: {title}",
+    "status.no_cameras": "{title}: no cameras nearby",
+    "dispatch.button": "Dispatch (P)",
+    "dispatch.more": "Choose person / add note…",
+    "dispatch.link": "Link video (L)",
+    "dispatch.tasks": "Dispatch tasks",
+    "dispatch.none": "Not dispatched yet",
+    "dispatch.dialog_title": "Dispatch — {title}",
+    "dispatch.person": "To",
+    "dispatch.suggested": " (suggested)",
+    "dispatch.instruction": "Instruction",
+    "dispatch.note": "Note (optional)",
+    "dispatch.loading": "Getting the dispatch suggestion…",
+    "dispatch.reason": "Reason",
+    "dispatch.reason_required": "Please give a reason.",
+    "dispatch.task_title": "{person} ({role}) · {state}",
+    "dispatch.snapshot_attach": "Snapshot and attach to event",
+    "dispatch.clip_attach": "Save 30 s and attach to event",
+    "dispatch.no_event": "(select an event in the queue first)",
+    "linkage.shown": "Linked video: {title} — {count} nearest cameras on the wall",
+    "linkage.alarm": "Linked video: {title} — the alarm camera maximised",
+    "linkage.auto": "[auto] ",
+    "linkage.none": "Linked video: {title} — the nearby cameras are not configured here",
+    "linkage.back": "Back to previous layout",
+    "linkage.restored": "The layout before the linkage is back",
+    "linkage.attaching": "Attaching the {kind} to: {title}",
+    "linkage.kind_snapshot": "snapshot",
+    "linkage.kind_clip": "30-second clip",
 }
 
 _STATE = {
@@ -248,6 +318,39 @@ _ACTION = {
         Action.GRANT_EXTENSION: "Grant extension",
         Action.REMIND: "Reminder",
         Action.NOTE: "Note",
+    },
+}
+
+_TASK_ACTION = {
+    ZH: {
+        "dispatch": "派单",
+        "deliver": "送达",
+        "read": "已读",
+        "accept": "接单",
+        "return": "退回",
+        "arrive": "到场",
+        "feedback": "反馈",
+        "confirm": "确认办结",
+        "rework": "退回重办",
+        "cancel": "撤销",
+        "reassign": "改派",
+        "escalate": "超时升级",
+        "evidence": "附证据",
+    },
+    EN: {
+        "dispatch": "Dispatch",
+        "deliver": "Delivered",
+        "read": "Read",
+        "accept": "Accept",
+        "return": "Return",
+        "arrive": "On site",
+        "feedback": "Feedback",
+        "confirm": "Confirm done",
+        "rework": "Send back for rework",
+        "cancel": "Cancel",
+        "reassign": "Reassign",
+        "escalate": "Escalated (timeout)",
+        "evidence": "Evidence",
     },
 }
 
@@ -355,7 +458,15 @@ def action_name(action: Action | str, lang: str | None = None) -> str:
     try:
         return table[Action(action)]
     except ValueError:
+        if str(action).startswith("task_") or action == "evidence":  # dispatch rows
+            return task_action_name(str(action), lang)
         return str(action)
+
+
+def task_action_name(action: str, lang: str | None = None) -> str:
+    """A dispatch task action (`confirm`, or the timeline's `task_confirm`) in words."""
+    key = action.removeprefix("task_")
+    return _TASK_ACTION[lang or current_language()].get(key, action)
 
 
 def source_name(source: EventSource, lang: str | None = None) -> str:

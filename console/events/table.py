@@ -7,6 +7,7 @@ countdown column; `set_blink(phase)` repaints the rows of unacknowledged red ala
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 from PySide6.QtCore import (
@@ -85,6 +86,7 @@ class EventTableModel(QAbstractTableModel):
         self._blink = False
         self._alarmed: frozenset[str] = frozenset(model.unacknowledged())
         self._pending = False
+        self.badge_fn: Callable[[str], str] | None = None  # "已升级至乡镇" on escalated rows
         model.rows_changed.connect(self._schedule)
         model.connection_changed.connect(lambda _c: self.tick())
         model.alarms_changed.connect(self._alarms)
@@ -118,6 +120,12 @@ class EventTableModel(QAbstractTableModel):
             top = self.index(0, Col.COUNTDOWN)
             bottom = self.index(len(self._rows) - 1, Col.COUNTDOWN)
             self.dataChanged.emit(top, bottom)
+
+    def badges_changed(self, event_id: str) -> None:
+        """Repaint an event's title (its escalation badge changed)."""
+        r = self.row_of(event_id)
+        if r >= 0:
+            self.dataChanged.emit(self.index(r, Col.TITLE), self.index(r, Col.TITLE))
 
     def _repaint_all(self) -> None:
         if self._rows:
@@ -200,7 +208,8 @@ class EventTableModel(QAbstractTableModel):
             case Col.PRIORITY:
                 return priority_name(e.priority)
             case Col.TITLE:
-                return e.title
+                badge = self.badge_fn(e.id) if self.badge_fn is not None else ""
+                return f"【{badge}】{e.title}" if badge else e.title
             case Col.CATEGORY:
                 return category_name(e.category)
             case Col.TOWNSHIP:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 from dispatch.calendar import WorkCalendar
 from dispatch.client import HubClient
 from dispatch.model import Event
-from dispatch.protocol import ConnectionState, EventChanged
+from dispatch.protocol import ConnectionState, EventChanged, TaskChanged
 from dispatch.rules import deadline
 from dispatch.workflow import allowed_actions
 
@@ -26,7 +26,20 @@ from .model import DeadlineFn, EventQueueModel
 from .panel import EventQueuePanel
 
 
-def hub_client_factory(req_endpoint: str, sub_endpoint: str) -> ClientFactory:
+class TaskRelay:
+    """Forwards the hub client's TaskChanged to whoever is set later (the controller)."""
+
+    def __init__(self) -> None:
+        self.target: Callable[[TaskChanged], None] | None = None
+
+    def __call__(self, msg: TaskChanged) -> None:
+        if self.target is not None:
+            self.target(msg)
+
+
+def hub_client_factory(
+    req_endpoint: str, sub_endpoint: str, on_task: Callable[[TaskChanged], None] | None = None
+) -> ClientFactory:
     """Makes a real HubClient for the workstation (called on the network thread)."""
 
     def make(
@@ -40,6 +53,7 @@ def hub_client_factory(req_endpoint: str, sub_endpoint: str) -> ClientFactory:
             workstation=workstation,
             on_change=on_change,
             on_connection=on_connection,
+            on_task=on_task,
         )
 
     return make
@@ -66,6 +80,7 @@ class EventQueue:
         calendar: WorkCalendar | None = None,
         township_names: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utc_now,
+        relay: TaskRelay | None = None,
     ) -> None:
         self.model = EventQueueModel(
             clock=clock,
@@ -76,6 +91,8 @@ class EventQueue:
         self.net = NetThread()
         self.bridge = QtBridge()
         self.controller = EventQueueController(self.model, self.net, self.bridge, client_factory)
+        if relay is not None:
+            relay.target = self.controller.on_task_changed
 
     @classmethod
     def for_hub(
@@ -88,11 +105,13 @@ class EventQueue:
         clock: Callable[[], datetime] = utc_now,
     ) -> EventQueue:
         """An event queue talking to the hub at these zmq endpoints (no I/O yet)."""
+        relay = TaskRelay()
         return cls(
-            hub_client_factory(req_endpoint, sub_endpoint),
+            hub_client_factory(req_endpoint, sub_endpoint, relay),
             calendar=calendar,
             township_names=township_names,
             clock=clock,
+            relay=relay,
         )
 
     def panel(self, parent: QWidget | None = None) -> EventQueuePanel:

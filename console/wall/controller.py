@@ -290,6 +290,26 @@ class WallController:
     def toggle_maximise(self, slot: int) -> None:
         self.model.toggle_maximise(slot)
 
+    def show_linkage(
+        self, camera_ids: Sequence[str], title: str, *, maximise: bool = False
+    ) -> list[str]:
+        """Put an event's cameras on the wall (1+5, nearest large; or one maximised).
+
+        Unknown camera ids (not in the site) are left out; returns the ids shown. A tour
+        would overwrite the linkage at its next step, so it is stopped.
+        """
+        known = [c for c in camera_ids if not self._names or c in self._names]
+        if not known:
+            return []
+        self.tour = None
+        self.model.show_linkage(known, title, maximise=maximise)
+        link = self.model.linkage
+        return list(link.cameras) if link is not None else []
+
+    def restore_previous_layout(self) -> bool:
+        """Leave the linkage layout for the layout shown before it."""
+        return self.model.restore_previous()
+
     def _on_model(self, change: Change) -> None:
         if change.kind is ChangeKind.STATUS_LINE or change.kind is ChangeKind.SHED:
             return

@@ -24,6 +24,19 @@ class ChangeKind(StrEnum):
     PAGE = "page"
     SHED = "shed"
     RESTORED = "restored"
+    LINKAGE = "linkage"  # entered or left the event linkage layout
+
+
+LINKAGE_SHAPE = "1+5"
+
+
+@dataclass(frozen=True, slots=True)
+class Linkage:
+    """The wall shows an event's cameras (nearest first, the first one large)."""
+
+    title: str
+    cameras: tuple[str, ...]
+    maximised: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +63,8 @@ class WallModel:
         self._status_visible = True
         self._page = 0
         self._shed: frozenset[int] = frozenset()
+        self._linkage: Linkage | None = None
+        self._before_linkage: WallState | None = None
         self._listeners: list[Callable[[Change], None]] = []
 
     # -- observation -----------------------------------------------------------
@@ -87,6 +102,10 @@ class WallModel:
     def shed(self) -> frozenset[int]:
         return self._shed
 
+    @property
+    def linkage(self) -> Linkage | None:
+        return self._linkage
+
     def camera(self, slot: int) -> str | None:
         return self._assignments.get(slot)
 
@@ -117,6 +136,7 @@ class WallModel:
         if new == self._shape:
             return
         self._shape = new
+        self._leave_linkage()
         self._maximised = None
         self._page = min(self._page, self.pages - 1)
         self._emit(Change(ChangeKind.LAYOUT))
@@ -165,6 +185,45 @@ class WallModel:
             self._shed = new
             self._emit(Change(ChangeKind.SHED))
 
+    # -- event linkage ---------------------------------------------------------
+    def show_linkage(
+        self, camera_ids: Iterable[str], title: str, *, maximise: bool = False
+    ) -> None:
+        """The 1+5 linkage layout with these cameras (nearest large), or the first one
+        maximised; the layout before the first linkage is kept for `restore_previous`."""
+        cams = tuple(dict.fromkeys(c for c in camera_ids if c))
+        if not cams:
+            raise ValueError("a linkage needs at least one camera")
+        if self._linkage is None:
+            self._before_linkage = self.state()
+        self._shape = shape(LINKAGE_SHAPE)
+        n = self._shape.tiles
+        self._assignments = dict(enumerate(cams[:n]))
+        self._page = 0
+        self._maximised = 0 if maximise else None
+        self._linkage = Linkage(title, cams[:n], maximise)
+        self._emit(Change(ChangeKind.LINKAGE))
+
+    def restore_previous(self) -> bool:
+        """Back to the layout before the linkage; False when no linkage is shown."""
+        before = self._before_linkage
+        if self._linkage is None or before is None:
+            return False
+        self._linkage = None
+        self._before_linkage = None
+        self._shape = shape(before.shape)
+        self._assignments = dict(before.assignments)
+        self._status_visible = before.status_visible
+        self._page = max(0, before.page)
+        self._maximised = None
+        self._emit(Change(ChangeKind.LINKAGE))
+        return True
+
+    def _leave_linkage(self) -> None:
+        """The officer changed the wall by hand: it is no longer the linkage layout."""
+        self._linkage = None
+        self._before_linkage = None
+
     # -- saving ----------------------------------------------------------------
     def state(self) -> WallState:
         return WallState(
@@ -178,6 +237,7 @@ class WallModel:
         new_shape = shape(state.shape)
         for slot in state.assignments:
             _check_slot(slot)
+        self._leave_linkage()
         self._shape = new_shape
         self._assignments = dict(state.assignments)
         self._status_visible = state.status_visible

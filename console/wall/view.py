@@ -57,6 +57,8 @@ class WallView(QWidget):
         self.controller = controller
         self.model = controller.model
         self.tiles: list[TileWidget] = []
+        # others add entries to a tile's menu (e.g. "抓拍并附加到事件"): fn(menu, slot, live)
+        self.menu_extenders: list[Callable[[QMenu, int, bool], None]] = []
         self._bridge = _Bridge(self)
         self._bridge.status.connect(self._on_status)
         self._bridge.evidence.connect(self._on_evidence)
@@ -234,6 +236,8 @@ class WallView(QWidget):
         clip = menu.addAction(tr("menu.clip"))
         clip.setEnabled(live)
         clip.triggered.connect(lambda: self.save_clip(slot))
+        for extend in list(self.menu_extenders):
+            extend(menu, slot, live)
         menu.addSeparator()
         maxi = menu.addAction(tr("menu.maximise"))
         maxi.setEnabled(has_camera)

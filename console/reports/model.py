@@ -1,0 +1,67 @@
+"""Qt-free models behind the report view and the hot-spot widget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from dispatch.reports import HotspotItem, MonthlyReport
+from dispatch.reports_pdf import chart_counts, chart_stages, figure_png, summary_rows
+
+
+@dataclass(frozen=True)
+class HotspotRow:
+    text: str
+    tooltip: str
+    event_ids: tuple[str, ...]
+
+
+def hotspot_rows(items: tuple[HotspotItem, ...] | list[HotspotItem]) -> list[HotspotRow]:
+    """One line per warning, most surprising first (the order given)."""
+    out = []
+    for h in items:
+        kind = "类别" if h.kind == "category" else "网格"
+        out.append(
+            HotspotRow(
+                text=f"【{kind}】{h.label}：近7天 {h.count} 件（历史周均 {h.baseline:.1f}）",
+                tooltip=f"P = {h.p_value:.1e}；点击查看 {len(h.event_ids)} 件事件",
+                event_ids=h.event_ids,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ReportScreen:
+    """What the report view shows: the summary table, overdue lines and chart PNGs."""
+
+    title: str
+    summary: list[tuple[str, str]]
+    sections: list[tuple[str, str]]
+    overdue: list[str]
+    charts: list[bytes]
+
+
+def report_screen(report: MonthlyReport, dpi: int = 70) -> ReportScreen:
+    sections: list[tuple[str, str]] = []
+    for s in (report.mediation, report.rollcall, report.cameras):
+        if s.available:
+            sections.extend((f"{s.title}·{f.label}", f.value) for f in s.figures)
+        else:
+            sections.append((s.title, s.note))
+    overdue = [
+        f"{o.event_id} {o.title} · {o.category} · {o.township} · "
+        f"超出 {o.overdue_by_s / 3600:.1f} 小时"
+        for o in report.overdue_items[:50]
+    ]
+    return ReportScreen(
+        title=f"{report.county} 信息月报 {report.month.year}年{report.month.month}月",
+        summary=summary_rows(report),
+        sections=sections,
+        overdue=overdue,
+        charts=[figure_png(chart_counts(report), dpi), figure_png(chart_stages(report), dpi)],
+    )
+
+
+def default_pdf_name(month: date) -> str:
+    return f"信息月报-{month.year}-{month.month:02d}.pdf"

@@ -1,0 +1,240 @@
+"""The store's mediation tables (migration 0003): sessions and their participants.
+
+`mediation_sessions` is the filed record of a session (event, who opened it, times,
+outcome, notes, the recording and its SHA-256); `mediation_participants` holds each
+invited participant with the link's token hash, PIN hash, expiry, PIN failures and the
+join/leave intervals (JSON). `month_figures` gives the monthly report's numbers.
+Writes take a `Connection` inside the hub writer's transaction; reads take an `Engine`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    insert,
+    select,
+    update,
+)
+
+TS = DateTime(timezone=True)
+metadata = MetaData()
+
+mediation_sessions = Table(
+    "mediation_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("event_id", String(64), nullable=False, index=True),
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", TS, nullable=False),
+    Column("closed_at", TS, nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("notes", Text, nullable=False),
+    Column("recording_path", Text, nullable=True),
+    Column("recording_sha256", String(64), nullable=True),
+    Column("duration_s", Float, nullable=True),
+)
+
+mediation_participants = Table(
+    "mediation_participants",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("session_id", String(64), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("pin_hash", String(256), nullable=True),
+    Column("expires_at", TS, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("intervals", Text, nullable=False),  # JSON [[joined_iso, left_iso|null], ...]
+)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: str
+    event_id: str
+    opened_by: str
+    opened_at: datetime
+    closed_at: datetime | None
+    outcome: str | None
+    notes: str
+    recording_path: str | None
+    recording_sha256: str | None
+    duration_s: float | None
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    id: str
+    session_id: str
+    role: str
+    name: str
+    intervals: list[tuple[datetime, datetime | None]]
+
+
+def add_session(conn: Connection, sid: str, event_id: str, by: str, at: datetime) -> None:
+    conn.execute(
+        insert(mediation_sessions).values(
+            id=sid, event_id=event_id, opened_by=by, opened_at=at, notes=""
+        )
+    )
+
+
+def add_participant(
+    conn: Connection,
+    *,
+    pid: str,
+    session_id: str,
+    role: str,
+    name: str,
+    token_hash: str,
+    pin_hash: str | None,
+    expires_at: datetime,
+) -> None:
+    conn.execute(
+        insert(mediation_participants).values(
+            id=pid,
+            session_id=session_id,
+            role=role,
+            name=name,
+            token_hash=token_hash,
+            pin_hash=pin_hash,
+            expires_at=expires_at,
+            failures=0,
+            intervals="[]",
+        )
+    )
+
+
+def set_failures(conn: Connection, pid: str, failures: int) -> None:
+    conn.execute(
+        update(mediation_participants)
+        .where(mediation_participants.c.id == pid)
+        .values(failures=failures)
+    )
+
+
+def set_intervals(
+    conn: Connection, pid: str, intervals: list[tuple[datetime, datetime | None]]
+) -> None:
+    data = json.dumps([[a.isoformat(), b.isoformat() if b else None] for a, b in intervals])
+    conn.execute(
+        update(mediation_participants)
+        .where(mediation_participants.c.id == pid)
+        .values(intervals=data)
+    )
+
+
+def close_session(
+    conn: Connection,
+    sid: str,
+    *,
+    at: datetime,
+    outcome: str,
+    notes: str,
+    duration_s: float,
+    recording_path: str | None,
+    recording_sha256: str | None,
+) -> None:
+    conn.execute(
+        update(mediation_sessions)
+        .where(mediation_sessions.c.id == sid)
+        .values(
+            closed_at=at,
+            outcome=outcome,
+            notes=notes,
+            duration_s=duration_s,
+            recording_path=recording_path,
+            recording_sha256=recording_sha256,
+        )
+    )
+
+
+def _session(r: Any) -> SessionRow:
+    return SessionRow(
+        id=r.id,
+        event_id=r.event_id,
+        opened_by=r.opened_by,
+        opened_at=_aware(r.opened_at) or r.opened_at,
+        closed_at=_aware(r.closed_at),
+        outcome=r.outcome,
+        notes=r.notes,
+        recording_path=r.recording_path,
+        recording_sha256=r.recording_sha256,
+        duration_s=r.duration_s,
+    )
+
+
+def session(engine: Engine, sid: str) -> SessionRow | None:
+    with engine.connect() as c:
+        r = c.execute(select(mediation_sessions).where(mediation_sessions.c.id == sid)).first()
+    return None if r is None else _session(r)
+
+
+def sessions_of_event(engine: Engine, event_id: str) -> list[SessionRow]:
+    q = (
+        select(mediation_sessions)
+        .where(mediation_sessions.c.event_id == event_id)
+        .order_by(mediation_sessions.c.opened_at)
+    )
+    with engine.connect() as c:
+        return [_session(r) for r in c.execute(q)]
+
+
+def participants(engine: Engine, sid: str) -> list[ParticipantRow]:
+    q = select(mediation_participants).where(mediation_participants.c.session_id == sid)
+    out = []
+    with engine.connect() as c:
+        for r in c.execute(q):
+            iv = [
+                (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
+                for a, b in json.loads(r.intervals)
+            ]
+            out.append(ParticipantRow(r.id, r.session_id, r.role, r.name, iv))
+    return out
+
+
+def month_figures(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
+    """Closed sessions opened in [start, end): count, by outcome, total and mean minutes."""
+    q = select(mediation_sessions).where(
+        and_(
+            mediation_sessions.c.opened_at >= start,
+            mediation_sessions.c.opened_at < end,
+            mediation_sessions.c.closed_at.is_not(None),
+        )
+    )
+    by: dict[str, int] = {"agreement": 0, "no_agreement": 0, "referred": 0}
+    total = 0.0
+    n = 0
+    with engine.connect() as c:
+        for r in c.execute(q):
+            n += 1
+            by[r.outcome] = by.get(r.outcome, 0) + 1
+            total += r.duration_s or 0.0
+    return {
+        "sessions": n,
+        "by_outcome": by,
+        "total_minutes": round(total / 60, 1),
+        "mean_minutes": round(total / 60 / n, 1) if n else 0.0,
+    }

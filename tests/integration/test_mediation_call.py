@@ -1,0 +1,90 @@
+"""A mediation session end to end on loopback: a real `hall-hub` process (the star's
+media centre), the console's aiortc peer and two real headless Chromium participants."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from dispatch.hubproc import HubProcess
+from tests.integration.test_mediation_support import (
+    INVITES,
+    SHOTS,
+    ConsolePeer,
+    chromium,
+    console_client,
+    mediation_hub,
+    open_participant,
+    page_frames,
+    post_event,
+    until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> HubProcess:
+    proc = mediation_hub(tmp_path)
+    proc.start(timeout_s=60)
+    yield proc  # type: ignore[misc]
+    proc.stop()
+
+
+def test_three_parties_see_each_other_and_a_cut_peer_comes_back(hub: HubProcess) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    async def body() -> None:
+        eid = post_event(hub, "宅基地边界纠纷", "med-1")
+        async with console_client(hub) as con, chromium() as browser:
+            rep = await con.open_mediation(eid, INVITES[:2])
+            peer = ConsolePeer(hub, rep)
+            await peer.client.start()
+            try:
+                court, notary = rep.links
+                a = await open_participant(browser, hub.http_url + court.path, court.pin)
+                b = await open_participant(browser, hub.http_url + notary.path, notary.pin)
+                await a.screenshot(path=str(SHOTS / "mediation_lobby.png"))
+                # the lobby: nobody's media flows until the officer admits
+                await until(lambda: sum(p["online"] for p in peer.state["participants"]) == 3)
+                await peer.admit(court.participant_id)
+                await peer.admit(notary.participant_id)
+
+                async def all_see_all() -> bool:
+                    fa, fb = await page_frames(a), await page_frames(b)
+                    fc = peer.frames_by_peer()
+                    return (
+                        fa.get("host", 0) > 20
+                        and fa.get(notary.participant_id, 0) > 20
+                        and fb.get("host", 0) > 20
+                        and fb.get(court.participant_id, 0) > 20
+                        and fc.get(court.participant_id, 0) > 20
+                        and fc.get(notary.participant_id, 0) > 20
+                    )
+
+                await until(all_see_all)
+                await a.screenshot(path=str(SHOTS / "mediation_call.png"))
+                # cut the court's connection from its page: it comes back by itself
+                before = await page_frames(b)
+                await a.evaluate("() => window.HALL.cut()")
+                await until(lambda: a.evaluate("() => window.HALL.rejoins >= 1"))
+                await until(lambda: a.evaluate("() => window.HALL.connections >= 2"))
+                base_a = await page_frames(a)
+
+                async def flowing_again() -> bool:
+                    fa, fb = await page_frames(a), await page_frames(b)
+                    fc = peer.frames_by_peer()
+                    return (
+                        fa.get("host", 0) > base_a.get("host", 0) + 20
+                        and fb.get(court.participant_id, 0)
+                        > before.get(court.participant_id, 0) + 20
+                        and fc.get(court.participant_id, 0) > 0
+                    )
+
+                await until(flowing_again)
+            finally:
+                await peer.client.stop()
+
+    asyncio.run(asyncio.wait_for(body(), 180))

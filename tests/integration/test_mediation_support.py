@@ -1,0 +1,168 @@
+"""Helpers shared by the mediation tests and `tests/bench/webrtc.py` (no tests here):
+a hub process with WebRTC kept on 127.0.0.1, an event, a logged-in console, the console's
+aiortc peer, and headless Chromium participants that log in with their PIN."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, Page, async_playwright
+
+from dispatch.client import HubClient
+from dispatch.hub import DEMO_API_KEY
+from dispatch.hubproc import HubProcess
+from dispatch.protocol import MediationInvite, MediationReply
+from streams.webrtc import SyntheticCamera, ToneSource, restrict_host_addresses
+from streams.webrtc_client import StarClient
+
+LOOPBACK = ["127.0.0.1"]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+]
+WAIT_S = 30.0
+
+
+def mediation_hub(tmp: Path) -> HubProcess:
+    return HubProcess(
+        f"sqlite:///{tmp / 'hall.db'}",
+        demo=True,
+        extra_args=["--webrtc-host", "127.0.0.1", "--recordings", str(tmp / "recordings")],
+    )
+
+
+def post_event(hub: HubProcess, title: str, ref: str) -> str:
+    body = {
+        "source": "grid_report",
+        "source_ref": ref,
+        "category": "neighbours",
+        "priority": "routine",
+        "title": title,
+        "place": {"township": "t01", "village": "v01", "grid": "v01g1", "address": "东街12号"},
+    }
+    req = urllib.request.Request(
+        f"{hub.http_url}/api/v1/events",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return str(json.loads(resp.read())["id"])
+
+
+@asynccontextmanager
+async def console_client(hub: HubProcess) -> AsyncIterator[HubClient]:
+    c = HubClient(
+        hub.req_endpoint,
+        hub.pub_endpoint,
+        workstation="hall-1",
+        on_change=lambda ch: None,
+        on_connection=lambda st: None,
+    )
+    await c.start()
+    try:
+        await c.login("duty", "duty123")
+        yield c
+    finally:
+        await c.stop()
+
+
+INVITES = [
+    MediationInvite(role="court", name="王法官"),
+    MediationInvite(role="notary", name="李公证员"),
+    MediationInvite(role="party", name="张三"),
+    MediationInvite(role="party", name="李四"),
+]
+
+
+class ConsolePeer:
+    """The console's aiortc peer (synthetic hall camera and tone), counting frames per
+    participant and keeping the last state push."""
+
+    def __init__(self, hub: HubProcess, rep: MediationReply, size: tuple[int, int] = (640, 480)):
+        restrict_host_addresses(LOOPBACK)
+        self.state: dict[str, Any] = {}
+        self.messages: list[dict[str, Any]] = []
+        self.client = StarClient(
+            hub.http_url + rep.host_path,
+            rep.host_session,
+            video=SyntheticCamera("HALL county centre", *size),
+            audio=ToneSource(),
+            keep_hosts=LOOPBACK,
+            on_message=self._on_message,
+        )
+
+    def _on_message(self, m: dict[str, Any]) -> None:
+        self.messages.append(m)
+        if m.get("type") == "state":
+            self.state = m
+
+    def frames_by_peer(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.state.get("slots", []):
+            if s["peer"] and s["video_mid"] is not None:
+                out[s["peer"]["id"]] = self.client.frames.get(s["video_mid"], 0)
+        return out
+
+    async def admit(self, pid: str) -> None:
+        await self.client.send({"type": "admit", "id": pid})
+
+
+async def until(pred: Callable[[], Awaitable[bool] | bool], timeout_s: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = pred()
+        if not isinstance(got, bool):
+            got = await got
+        if got:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def open_participant(browser: Browser, url: str, pin: str) -> Page:
+    ctx = await browser.new_context(viewport={"width": 1000, "height": 760}, locale="zh-CN")
+    page = await ctx.new_page()
+    await page.goto(url)
+    await page.fill("#pin", pin)
+    await page.click("#login")
+    await page.wait_for_selector("#enter", timeout=WAIT_S * 1000)
+    await page.wait_for_function("document.getElementById('preview').readyState >= 2")
+    await page.click("#enter")
+    await page.wait_for_selector("#lobby:not([hidden])", timeout=WAIT_S * 1000)
+    return page
+
+
+async def page_frames(page: Page) -> dict[str, int]:
+    got = await page.evaluate("() => window.HALL.frames")
+    return {str(k): int(v) for k, v in got.items()}

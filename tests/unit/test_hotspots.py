@@ -1,0 +1,81 @@
+"""Hot-spot detection on synthetic histories (pure)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import pytest
+
+from dispatch.calendar import CHINA_TZ
+from dispatch.hotspots import HotspotKind, HotspotPolicy, Occurrence, find_hotspots, poisson_sf
+
+NOW = datetime(2026, 10, 31, 12, tzinfo=CHINA_TZ)
+WEEK = timedelta(days=7)
+
+
+def _history(category: str, grid: str | None, weekly: list[int], tag: str) -> list[Occurrence]:
+    """weekly[0] events in the last week, weekly[k] k weeks before, spread inside each week."""
+    out = []
+    for k, n in enumerate(weekly):
+        for i in range(n):
+            at = NOW - k * WEEK - timedelta(hours=1 + i * (160 / max(n, 1)))
+            out.append(Occurrence(f"{tag}-{k}-{i}", at, category, grid))
+    return out
+
+
+def test_spike_is_found_with_its_events() -> None:
+    occ = _history("wages", "g1", [12, 2, 3, 1, 2, 2, 3, 1, 2], "w")
+    found = find_hotspots(occ, NOW)
+    keys = {(h.kind, h.key) for h in found}
+    assert keys == {(HotspotKind.CATEGORY, "wages"), (HotspotKind.GRID, "g1")}
+    h = found[0]
+    assert h.count == 12 and h.history == (2, 3, 1, 2, 2, 3, 1, 2)
+    assert h.baseline == pytest.approx(2.0)
+    assert set(h.event_ids) == {f"w-0-{i}" for i in range(12)}
+    assert h.p_value < 1e-4
+
+
+def test_steady_high_count_is_not_a_hotspot() -> None:
+    occ = _history("neighbours", "g2", [22, 20, 24, 19, 21, 23, 20, 22, 21], "n")
+    assert find_hotspots(occ, NOW) == []
+
+
+def test_small_count_is_not_a_hotspot_even_from_nothing() -> None:
+    occ = _history("family", "g3", [4, 0, 0, 0, 0, 0, 0, 0, 0], "f")
+    assert find_hotspots(occ, NOW) == []
+    # the same jump at the minimum count is one
+    occ5 = _history("family", "g3", [5, 0, 0, 0, 0, 0, 0, 0, 0], "f")
+    assert {h.key for h in find_hotspots(occ5, NOW)} == {"family", "g3"}
+
+
+def test_moderate_rise_within_noise_is_not_flagged() -> None:
+    # 8 against a mean of 5: below twice the baseline, and P(X>=8|5) ~ 0.13
+    occ = _history("land", None, [8, 5, 4, 6, 5, 5, 6, 4, 5], "l")
+    assert find_hotspots(occ, NOW) == []
+
+
+def test_future_and_too_old_events_are_ignored() -> None:
+    occ = _history("wages", None, [0, 1, 1, 1, 1, 1, 1, 1, 1], "w")
+    occ += [Occurrence(f"f{i}", NOW + timedelta(hours=i), "wages") for i in range(10)]
+    occ += [Occurrence(f"o{i}", NOW - 20 * WEEK, "wages") for i in range(10)]
+    assert find_hotspots(occ, NOW) == []
+
+
+def test_poisson_tail_matches_direct_sum() -> None:
+    for rate in (0.5, 2.0, 7.5):
+        for c in (0, 1, 5, 12, 30):
+            direct = 1 - sum(math.exp(-rate) * rate**k / math.factorial(k) for k in range(c))
+            assert poisson_sf(c, rate) == pytest.approx(direct, rel=1e-6, abs=1e-15)
+    assert 0 < poisson_sf(60, 2.0) < 1e-40  # tiny tails stay positive, no cancellation
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        find_hotspots([], datetime(2026, 10, 31))
+    with pytest.raises(ValueError, match="min_count"):
+        HotspotPolicy(min_count=0)
+    with pytest.raises(ValueError, match="alpha"):
+        HotspotPolicy(alpha=1.5)
+    with pytest.raises(ValueError, match="rate"):
+        poisson_sf(3, 0.0)
