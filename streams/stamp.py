@@ -83,7 +83,9 @@ def stamp_row(ms: int, width: int, black: int = Y_BLACK, white: int = Y_WHITE) -
     """One row of 8-bit luma for a strip `width` pixels wide (pure Python)."""
     edges = cell_edges(width)
     cells = stamp_cells(ms)
-    parts = [bytes((white if on else black,)) * (edges[i + 1] - edges[i]) for i, on in enumerate(cells)]
+    parts = [
+        bytes((white if on else black,)) * (edges[i + 1] - edges[i]) for i, on in enumerate(cells)
+    ]
     return b"".join(parts)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import av
 import numpy as np
-from aiortc import RTCConfiguration, RTCIceServer
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 VIDEO_CLOCK = 90_000
@@ -87,7 +87,11 @@ def parse_ice_servers(text: str) -> list[IceServer]:
 
 
 def rtc_configuration(servers: Sequence[IceServer]) -> RTCConfiguration:
+    """Max-bundle: with aiortc's default (balanced) policy the 2nd, 3rd … video m-line
+    of an offer keeps a transport that never connects (aiortc 1.16 marks it bundled to
+    the first video's pre-bundle transport), so no RTP leaves those slots."""
     return RTCConfiguration(
+        bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
         iceServers=[
             RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
             for s in servers
@@ -221,14 +225,6 @@ class SlotTrack(MediaStreamTrack):
         frame.pts = int((now - self._t0) * VIDEO_CLOCK)
         frame.time_base = VIDEO_TIME_BASE
         return frame
-
-
-def _font() -> object | None:
-    try:
-        import cv2  # noqa: F401
-    except ImportError:  # pragma: no cover
-        return None
-    return True
 
 
 class SyntheticCamera(MediaStreamTrack):

@@ -29,7 +29,7 @@ import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from streams.webrtc import keep_candidates
+from streams.webrtc import keep_candidates, rtc_configuration
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class StarClient:
         self._session = session
         self._video, self._audio = video, audio
         self.slots = slots
-        self._config = config or RTCConfiguration(iceServers=[])
+        self._config = config or rtc_configuration([])
         self._keep = list(keep_hosts) if keep_hosts else None
         self._on_video, self._on_audio = on_video, on_audio
         self._on_message, self._on_state = on_message, on_state

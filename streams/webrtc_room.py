@@ -25,7 +25,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
-from streams.webrtc import SlotTrack, keep_candidates
+from streams.webrtc import SlotTrack, keep_candidates, rtc_configuration
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Room:
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.room_id = room_id
-        self._config = config or RTCConfiguration(iceServers=[])
+        self._config = config or rtc_configuration([])
         self._keep = list(keep_hosts) if keep_hosts else None
         self._on_change = on_change
         self._relay = MediaRelay()
@@ -266,3 +266,4 @@ class Room:
             s.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(p.pc.close(), 5.0)
+

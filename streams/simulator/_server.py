@@ -201,9 +201,7 @@ class Camera:
             log(f"{self.id}: accept failed: {exc.message}")
             return True
         addr = conn.get_remote_address()
-        self.server.transfer_connection(
-            conn, addr.get_address().to_string(), addr.get_port(), None
-        )
+        self.server.transfer_connection(conn, addr.get_address().to_string(), addr.get_port(), None)
         return True
 
     def _on_client(self, _server, client):
@@ -283,7 +281,9 @@ class Simulator:
 
     def _tick(self):
         now_mono = time.monotonic()
-        index = int((now_mono - self.t0) * FPS)  # skips frames rather than bunching them
+        # skips frames rather than bunching them when late; never repeats one when the
+        # timer fires a little early (rounding to ms), which would exceed 25 fps
+        index = max(int((now_mono - self.t0) * FPS), self.next_index)
         now_s = time.time()
         for cam in self.cameras.values():
             cam.tick(index, now_s)
@@ -313,7 +313,7 @@ class Simulator:
                 raise ValueError(f"unknown camera {parts[1]!r}")
             getattr(cam, parts[0])()
             say(f"OK {line}")
-        except Exception as exc:  # noqa: BLE001 - every failure becomes an ERR line
+        except Exception as exc:  # every failure becomes an ERR line
             say(f"ERR {line}: {exc}")
         return False
 
@@ -338,7 +338,7 @@ def main():
         spec = json.loads(line)
         sim = Simulator(spec)
         sim.start()
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which shows stderr
+    except Exception as exc:  # reported to the parent, which shows stderr
         log(f"cannot start: {type(exc).__name__}: {exc}")
         return 1
     sim.run()

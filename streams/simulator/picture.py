@@ -40,7 +40,9 @@ class PictureSource:
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise ValueError(f"picture: size must be positive and even, got {width}x{height}")
         if strip_rows < 0 or strip_rows % 2 or strip_rows > height:
-            raise ValueError(f"picture: strip rows must be even and within the picture: {strip_rows}")
+            raise ValueError(
+                f"picture: strip rows must be even and within the picture: {strip_rows}"
+            )
         self.width = width
         self.height = height
         self.seed = seed

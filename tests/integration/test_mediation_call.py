@@ -4,7 +4,10 @@ media centre), the console's aiortc peer and two real headless Chromium particip
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+
+import av
 
 import pytest
 
@@ -83,8 +86,45 @@ def test_three_parties_see_each_other_and_a_cut_peer_comes_back(hub: HubProcess)
                         and fc.get(court.participant_id, 0) > 0
                     )
 
-                await until(flowing_again)
+                try:
+                    await until(flowing_again)
+                except TimeoutError:
+                    fa, fb = await page_frames(a), await page_frames(b)
+                    log = await a.evaluate("() => window.HALL.log.slice(-12)")
+                    raise AssertionError(f"after the cut: A {fa} (base {base_a}), B {fb} "
+                                         f"(before {before}), console {peer.frames_by_peer()}, A log {log}") from None
+
+                # record: everyone sees the notice; the file decodes to the time recorded
+                await peer.client.send({"type": "record", "on": True})
+                await a.wait_for_selector("#rec:not([hidden])", timeout=10_000)
+                await b.wait_for_selector("#rec:not([hidden])", timeout=10_000)
+                t_on = time.monotonic()
+                await a.screenshot(path=str(SHOTS / "mediation_recording.png"))
+                await asyncio.sleep(6)
+                await peer.client.send({"type": "record", "on": False})
+                await a.wait_for_selector("#rec", state="hidden", timeout=10_000)
+                recorded_s = time.monotonic() - t_on
+                closed = await con.close_mediation(rep.session_id, "agreement", notes="分期赔偿")
+                await b.wait_for_selector("#ended:not([hidden])", timeout=10_000)
+                timeline = await con.timeline(eid)
             finally:
                 await peer.client.stop()
+        assert closed.recording is not None
+        path = Path(closed.recording)
+        with av.open(str(path)) as f:
+            kinds = sorted(s.type for s in f.streams)
+            assert kinds == ["audio", "video"]
+            v = f.streams.video[0]
+            n_video = sum(1 for _ in f.decode(v))
+        with av.open(str(path)) as f:
+            n_audio = sum(fr.samples for fr in f.decode(f.streams.audio[0]))
+        video_s = n_video / 15
+        audio_s = n_audio / 48_000
+        assert abs(video_s - recorded_s) < 1.5, (video_s, recorded_s)
+        assert abs(audio_s - recorded_s) < 1.5, (audio_s, recorded_s)
+        actions = [e.action for e in timeline]
+        assert "mediation_open" in actions and "mediation_close" in actions
+        line = next(e.note for e in timeline if e.action == "mediation_close")
+        assert "达成协议" in line and "法官王法官" in line and "分期赔偿" in line
 
     asyncio.run(asyncio.wait_for(body(), 180))

@@ -123,8 +123,9 @@ class Scene:
 
     def _draw_static(self) -> Image:
         rng, w, h = self.rng, self.width, self.height
-        top = np.array(_colour(rng, 40, 256), np.float32)
-        bottom = np.array(_colour(rng, 20, 200), np.float32)
+        # sky/buildings and ground: greys with a moderate tint (the objects carry colour)
+        top = float(rng.uniform(70, 230)) + rng.uniform(-30, 30, 3).astype(np.float32)
+        bottom = float(rng.uniform(40, 180)) + rng.uniform(-30, 30, 3).astype(np.float32)
         ramp = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
         side = np.linspace(-1.0, 1.0, w, dtype=np.float32)[None, :, None]
         img = top * (1 - ramp) + bottom * ramp + float(rng.uniform(-25, 25)) * side

@@ -213,17 +213,19 @@
     $("grid").appendChild(el);
     const audio = isSelf ? null : document.createElement("audio");
     if (audio) { audio.autoplay = true; el.appendChild(audio); }
-    t = tiles[id] = { el, video, audio, name, st, vid: null, count: 0 };
-    if (!isSelf) countFrames(id, video);
+    t = tiles[id] = { el, video, audio, name, st, vid: null, gen: 0 };
     return t;
   }
-  function countFrames(id, video) {
+  // count decoded frames per participant; a new source (after a rejoin) restarts the chain
+  function countFrames(id, t) {
+    const gen = ++t.gen;
     const cb = () => {
+      if (gen !== t.gen) return;
       H.frames[id] = (H.frames[id] || 0) + 1;
       if (H.firstFrameMs === null) H.firstFrameMs = performance.now() - H.joinAt;
-      video.requestVideoFrameCallback(cb);
+      t.video.requestVideoFrameCallback(cb);
     };
-    video.requestVideoFrameCallback(cb);
+    t.video.requestVideoFrameCallback(cb);
   }
   function render(m) {
     const me = tile("self", m.me.label + " " + m.me.name + "（我）", true);
@@ -240,6 +242,7 @@
         t.vid = vt;
         t.video.srcObject = new MediaStream([vt]);
         t.video.play().catch(() => {});
+        countFrames(s.peer.id, t);
         if (at && t.audio) { t.audio.srcObject = new MediaStream([at]); t.audio.play().catch(() => {}); }
       }
       const p = info[s.peer.id] || {};

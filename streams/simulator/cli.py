@@ -1,0 +1,143 @@
+"""`hall-camsim`: serve synthetic RTSP cameras in the foreground until Ctrl-C or SIGTERM.
+
+Prints exactly one `READY {json}` line when every camera listens. With `--control`,
+stdin lines `kill CAM`, `hang CAM`, `revive CAM` are forwarded to the server and
+answered `OK <line>` or `ERR <line>: <reason>`; `quit` (or end of stdin) stops it.
+Exit status: 0 after Ctrl-C / SIGTERM / quit, 1 if the server fails or dies, 2 for bad
+arguments or a bad site file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from dispatch.site import SiteConfigError, load_site
+from streams.simulator.camsim import CamSim, CamSimError
+from streams.simulator.spec import SpecError
+
+
+def parse_auth(value: str) -> tuple[str, str]:
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise argparse.ArgumentTypeError("expected USER:PASSWORD, both non-empty")
+    return user, password
+
+
+def parse_port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 0..65535")
+    return port
+
+
+def parse_cameras(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is not a positive number")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hall-camsim", description="Synthetic H.264 cameras over a real RTSP server."
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--cameras", type=parse_cameras, default=4, help="number of cameras (4)")
+    which.add_argument("--site", type=Path, help="serve the cameras of this site TOML file")
+    p.add_argument(
+        "--base-port",
+        type=parse_port,
+        default=0,
+        help="first camera's port, then +1 each (default 0: free ports); "
+        "not with --site, whose URLs give the ports",
+    )
+    p.add_argument(
+        "--auth",
+        type=parse_auth,
+        help="USER:PASSWORD for digest auth (with --site, default: the site's credentials)",
+    )
+    p.add_argument("--control", action="store_true", help="read kill/hang/revive lines on stdin")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for READY")
+    return p
+
+
+def make_sim(args: argparse.Namespace) -> CamSim:
+    """The simulator the arguments describe; raises SiteConfigError or SpecError."""
+    if args.site is not None:
+        site = load_site(args.site)
+        return CamSim(site=site, base_port=args.base_port or None, auth=args.auth)
+    return CamSim(args.cameras, base_port=args.base_port or None, auth=args.auth)
+
+
+def _control_loop(sim: CamSim, done: threading.Event) -> None:
+    for raw in sys.stdin:
+        line = raw.strip()
+        if not line:
+            continue
+        verb, _, cam = line.partition(" ")
+        try:
+            if line == "quit":
+                print(f"OK {line}", flush=True)
+                break
+            if verb == "kill":
+                sim.kill(cam.strip())
+            elif verb == "hang":
+                sim.hang(cam.strip())
+            elif verb == "revive":
+                sim.revive(cam.strip())
+            else:
+                raise ValueError("expected: kill|hang|revive CAMERA_ID, or quit")
+            print(f"OK {line}", flush=True)
+        except (KeyError, ValueError, CamSimError) as exc:
+            reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            print(f"ERR {line}: {reason}", flush=True)
+    done.set()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        sim = make_sim(args)
+    except (SiteConfigError, SpecError) as exc:
+        print(f"hall-camsim: {exc}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        done.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            sim.start(args.timeout)
+        except CamSimError as exc:
+            print(f"hall-camsim: {exc}", file=sys.stderr)
+            return 1
+        print(sim.ready_line(), flush=True)
+        if args.control:
+            threading.Thread(target=_control_loop, args=(sim, done), daemon=True).start()
+        while not done.wait(0.5):
+            if not sim.running:
+                print(f"hall-camsim: the server died\n{sim.stderr_tail()}", file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        sim.stop()
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

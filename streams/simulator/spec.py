@@ -1,0 +1,224 @@
+"""What the simulator serves: cameras, ports, mounts and credentials, as plain values.
+
+Built on the venv side (from a camera count or a validated `Site`) and handed to the
+server (which runs under the system Python, without pydantic) as one JSON line on its
+stdin, so that passwords never appear on a command line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from dispatch.site import Camera, CameraStreamConfig, Site
+
+MAIN_SIZE = (1280, 720)
+SUB_SIZE = (704, 576)
+LOOPBACK = "127.0.0.1"
+MAX_CAMERAS = 1000
+
+
+class SpecError(ValueError):
+    """A camera set the simulator cannot serve; the message names the camera and field."""
+
+
+@dataclass(frozen=True, slots=True)
+class MountSpec:
+    name: Literal["main", "sub"]
+    path: str
+    width: int
+    height: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "path": self.path, "width": self.width, "height": self.height}
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSpec:
+    id: str
+    name: str
+    port: int  # 0: the server picks a free port
+    seed: int  # varies the picture between cameras
+    mounts: tuple[MountSpec, ...]
+    auth: tuple[str, str] | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "port": self.port,
+            "seed": self.seed,
+            "streams": [m.to_dict() for m in self.mounts],
+            "auth": list(self.auth) if self.auth is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    cameras: tuple[CameraSpec, ...]
+    host: str = LOOPBACK
+    auth: tuple[str, str] | None = None  # the one credential of every camera, if there is one
+
+    @property
+    def camera_ids(self) -> list[str]:
+        return [c.id for c in self.cameras]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"host": self.host, "cameras": [c.to_dict() for c in self.cameras]},
+            ensure_ascii=False,
+        )
+
+
+def _check_auth(auth: tuple[str, str] | None) -> None:
+    if auth is None:
+        return
+    user, password = auth
+    if not user:
+        raise SpecError("auth: the user name must not be empty")
+    if not password:
+        raise SpecError("auth: the password must not be empty")
+    if ":" in user:
+        raise SpecError("auth: the user name must not contain ':'")
+
+
+def _base_port(base_port: int | None, cameras: int) -> int:
+    """0 for free ports, else the first port; the last one must fit too."""
+    if base_port is None or base_port == 0:
+        return 0
+    last = base_port + cameras - 1
+    if base_port < 0 or last > 65535:
+        raise SpecError(
+            f"base port: {base_port} + {cameras} cameras needs ports up to {last}, outside 1..65535"
+        )
+    return base_port
+
+
+def numbered_spec(
+    cameras: int, *, base_port: int | None = None, auth: tuple[str, str] | None = None
+) -> ServerSpec:
+    """Cameras cam1..camN; ports base_port, base_port+1, ... (None or 0: free ports)."""
+    if not 1 <= cameras <= MAX_CAMERAS:
+        raise SpecError(f"cameras: {cameras} is outside 1..{MAX_CAMERAS}")
+    _check_auth(auth)
+    base = _base_port(base_port, cameras)
+    specs = []
+    for i in range(1, cameras + 1):
+        cid = f"cam{i}"
+        specs.append(
+            CameraSpec(
+                id=cid,
+                name=f"模拟摄像机 {i}",
+                port=base + i - 1 if base else 0,
+                seed=i,
+                mounts=(
+                    MountSpec("main", f"/{cid}/main", *MAIN_SIZE),
+                    MountSpec("sub", f"/{cid}/sub", *SUB_SIZE),
+                ),
+                auth=auth,
+            )
+        )
+    return ServerSpec(tuple(specs), auth=auth)
+
+
+def _site_mounts(cam: Camera) -> tuple[str, int, tuple[MountSpec, ...]]:
+    """(host, port, mounts) of one site camera, checked."""
+    host: str | None = None
+    port: int | None = None
+    mounts: list[MountSpec] = []
+    streams: tuple[tuple[Literal["main", "sub"], CameraStreamConfig], ...] = (
+        ("main", cam.main),
+        ("sub", cam.sub),
+    )
+    for name, cfg in streams:
+        what = f"cameras.{cam.id}.{name}.url"
+        parts = urlsplit(cfg.url)
+        if parts.scheme != "rtsp":
+            raise SpecError(f"{what}: the simulator serves rtsp:// only, got {cfg.url!r}")
+        try:
+            url_port = parts.port
+        except ValueError:
+            raise SpecError(f"{what}: bad port in {cfg.url!r}") from None
+        if url_port is None:
+            raise SpecError(f"{what}: needs an explicit port, got {cfg.url!r}")
+        if port is not None and url_port != port:
+            raise SpecError(f"{what}: main and sub must share one port ({port} != {url_port})")
+        port = url_port
+        url_host = parts.hostname or ""
+        if host is not None and url_host != host:
+            raise SpecError(f"{what}: main and sub must share one host")
+        host = url_host
+        if not parts.path or parts.path == "/":
+            raise SpecError(f"{what}: needs a path, got {cfg.url!r}")
+        if cfg.width % 2 or cfg.height % 2:
+            raise SpecError(f"{what}: size must be even, got {cfg.width}x{cfg.height}")
+        mounts.append(MountSpec(name, parts.path, cfg.width, cfg.height))
+    if mounts[0].path == mounts[1].path:
+        raise SpecError(f"cameras.{cam.id}: main and sub have the same path")
+    assert host is not None and port is not None
+    return host, port, tuple(mounts)
+
+
+def _site_auth(site: Site, cam: Camera) -> tuple[str, str] | None:
+    if cam.credentials is None:
+        return None
+    cred = site.credentials[cam.credentials]
+    secret = cred.secret()
+    if secret:
+        return (cred.username, secret)
+    source = f"${cred.password_env}" if cred.password_env else "its password"
+    print(
+        f"camsim: warning: {cam.id}: credential {cam.credentials!r} has an empty password "
+        f"({source} is unset); serving it without authentication",
+        file=sys.stderr,
+    )
+    return None
+
+
+def site_spec(
+    site: Site, *, base_port: int | None = None, auth: tuple[str, str] | None = None
+) -> ServerSpec:
+    """Exactly the cameras, ports and paths of a site.
+
+    `auth` overrides the site's credentials for every camera. `base_port` moves camera
+    number i (0-based, in site order) to port base_port + i, paths unchanged. A camera
+    whose credential resolves to an empty password (its environment variable unset) is
+    served without authentication, with a warning on stderr.
+    """
+    _check_auth(auth)
+    if not site.cameras:
+        raise SpecError("cameras: the site has no cameras to serve")
+    base = _base_port(base_port, len(site.cameras))
+    hosts: set[str] = set()
+    specs = []
+    for i, cam in enumerate(site.cameras):
+        host, port, mounts = _site_mounts(cam)
+        hosts.add(host)
+        specs.append(
+            CameraSpec(
+                id=cam.id,
+                name=cam.name,
+                port=base + i if base else port,
+                seed=i + 1,
+                mounts=mounts,
+                auth=auth if auth is not None else _site_auth(site, cam),
+            )
+        )
+    if len(hosts) > 1:
+        raise SpecError(f"cameras: every camera must use one host, got {sorted(hosts)}")
+    seen: dict[int, str] = {}
+    for c in specs:
+        if c.port in seen:
+            raise SpecError(f"cameras.{c.id}: port {c.port} is also used by {seen[c.port]}")
+        seen[c.port] = c.id
+    auths = {c.auth for c in specs}
+    common = auths.pop() if len(auths) == 1 else None
+    return ServerSpec(tuple(specs), host=hosts.pop(), auth=common)
+
+
+# Both names are in use by callers.
+spec_for_count = numbered_spec
+spec_for_site = site_spec
