@@ -156,8 +156,7 @@ class Hub:
             self.dispatch,
             ice_servers=config.ice_servers,
             keep_hosts=config.webrtc_hosts or None,
-            record_dir=config.record_dir
-            or default_upload_dir(config.db_url).parent / "recordings",
+            record_dir=config.record_dir or default_upload_dir(config.db_url).parent / "recordings",
         )
         self.zmq.mediation = self.mediation
         self._runner: web.AppRunner | None = None

@@ -75,7 +75,9 @@ def close_line(
 ) -> str:
     """The timeline line of a closed session."""
     who = "、".join(f"{label}{name}（{minutes_text(sec)}）" for label, name, sec in people)
-    line = f"【远程调解】结束：{OUTCOME_LABELS[outcome]}；时长 {minutes_text(duration_s)}；参与：{who}"
+    line = (
+        f"【远程调解】结束：{OUTCOME_LABELS[outcome]}；时长 {minutes_text(duration_s)}；参与：{who}"
+    )
     return line + (f"；协议要点：{notes}" if notes else "")
 
 

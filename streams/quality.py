@@ -260,7 +260,7 @@ def _prepare(frame: Image, size: tuple[int, int], ignore_top: float) -> _Sample:
     interp = cv2.INTER_AREA if size != full else cv2.INTER_LINEAR
     gray = luma.astype(np.float32)
     if size != full:
-        gray = cv2.resize(gray, size, interpolation=interp)
+        gray = np.asarray(cv2.resize(gray, size, interpolation=interp), dtype=np.float32)
     top = round(size[1] * ignore_top)
     bgr: Image | None = None
     if channels in (3, 4):
@@ -289,7 +289,7 @@ def textureless_share(gray: Gray, block_std: float) -> float:
     tiny = cv2.resize(gray, (GRID_COLS * BLOCK, GRID_ROWS * BLOCK), interpolation=cv2.INTER_AREA)
     blocks = tiny.reshape(GRID_ROWS, BLOCK, GRID_COLS, BLOCK)
     std = blocks.std(axis=(1, 3))
-    return float(np.count_nonzero(std < block_std)) / std.size
+    return float(np.count_nonzero(std < block_std)) / int(std.size)
 
 
 def edge_and_blur(gray: Gray) -> tuple[float, float]:
@@ -407,14 +407,14 @@ def diagnose(frames: Sequence[Image], thresholds: QualityThresholds) -> Diagnosi
         p5s.append(p5)
         p95s.append(p95)
         shares.append(textureless_share(s.gray, t.covered_block_std))
-        edge, blur = edge_and_blur(s.gray)
-        edges.append(edge)
-        blurs.append(blur)
+        edge_step, blur_index = edge_and_blur(s.gray)
+        edges.append(edge_step)
+        blurs.append(blur_index)
         sigmas.append(noise_sigma(s.gray))
         if s.bgr is not None:
-            cast = chroma_cast(s.bgr)
-            if cast is not None:
-                casts.append(cast)
+            cast_pair = chroma_cast(s.bgr)
+            if cast_pair is not None:
+                casts.append(cast_pair)
 
     p95 = _median(p95s)
     spread = _median([hi - lo for lo, hi in zip(p5s, p95s, strict=True)])

@@ -95,7 +95,7 @@ def rtc_configuration(servers: Sequence[IceServer]) -> RTCConfiguration:
         iceServers=[
             RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
             for s in servers
-        ]
+        ],
     )
 
 
@@ -168,15 +168,14 @@ class _SlotState:
 class SlotTrack(MediaStreamTrack):
     """A switchable track: `set_source(track or None)`; recv() waits while empty.
 
-    Timestamps are re-stamped from the slot's own clock (monotonic from its first
-    frame), so a receiver sees one continuous stream whoever is in the slot."""
+    Frames pass unchanged (they are shared with the other subscribers of the relay), so
+    the timestamps are the source's: a switch of source is a jump the receiver's jitter
+    buffer absorbs like a new stream."""
 
     def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind
         self._st = _SlotState()
-        self._t0: float | None = None
-        self._audio_pts = 0
         self.frames = 0
 
     @property
@@ -213,18 +212,47 @@ class SlotTrack(MediaStreamTrack):
             return self._restamp(frame)
 
     def _restamp(self, frame: av.VideoFrame | av.AudioFrame) -> av.VideoFrame | av.AudioFrame:
+        # The frame object is shared by every subscriber of the relay: it must not be
+        # changed here (a per-slot timestamp written into it reached the other slots'
+        # encoders and made Chromium drop a rejoined participant's video as too old).
         self.frames += 1
+        return frame
+
+
+class ClockTrack(MediaStreamTrack):
+    """Puts a participant's incoming track on the room's clock, once, before the relay.
+
+    Every subscriber then sees the same timestamps, and a participant who rejoins (a new
+    source) continues on the same clock instead of jumping backwards, which made
+    Chromium drop the rejoined video as too old. Video: room time in 90 kHz; audio: the
+    room time at the first frame plus the samples since."""
+
+    def __init__(self, source: MediaStreamTrack, t0: float) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self.source = source
+        self._t0 = t0
+        self._audio_pts: int | None = None
+
+    async def recv(self) -> av.VideoFrame | av.AudioFrame:  # type: ignore[override]
+        frame = await self.source.recv()
+        now = time.monotonic() - self._t0
         if isinstance(frame, av.AudioFrame):
+            rate = frame.sample_rate
+            if self._audio_pts is None:
+                self._audio_pts = int(now * rate)
             frame.pts = self._audio_pts
-            frame.time_base = fractions.Fraction(1, frame.sample_rate)
+            frame.time_base = fractions.Fraction(1, rate)
             self._audio_pts += frame.samples
             return frame
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        frame.pts = int((now - self._t0) * VIDEO_CLOCK)
+        assert isinstance(frame, av.VideoFrame)
+        frame.pts = int(now * VIDEO_CLOCK)
         frame.time_base = VIDEO_TIME_BASE
         return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.source.stop()
 
 
 class SyntheticCamera(MediaStreamTrack):

@@ -57,9 +57,7 @@ class _Source:
 
 
 class Recorder:
-    def __init__(
-        self, path: Path, *, width: int = 960, height: int = 540, fps: int = 15
-    ) -> None:
+    def __init__(self, path: Path, *, width: int = 960, height: int = 540, fps: int = 15) -> None:
         self.path = path
         self.width, self.height, self.fps = width, height, fps
         self._sources: dict[str, _Source] = {}
@@ -85,7 +83,9 @@ class Recorder:
         self._stop.set()
         await asyncio.to_thread(thread.join, 30.0)
 
-    def set_sources(self, sources: Sequence[tuple[str, MediaStreamTrack | None, MediaStreamTrack | None]]) -> None:
+    def set_sources(
+        self, sources: Sequence[tuple[str, MediaStreamTrack | None, MediaStreamTrack | None]]
+    ) -> None:
         want = {label: (v, a) for label, v, a in sources}
         for key in list(self._sources):
             s = self._sources[key]
@@ -152,8 +152,16 @@ class Recorder:
                 if pic is not None and pic.shape[0] == th and pic.shape[1] == tw:
                     canvas[y : y + th, x : x + tw] = pic
                 label = "".join(c if ord(c) < 128 else "#" for c in s.label)
-                cv2.putText(canvas, label, (x + 8, y + th - 12), cv2.FONT_HERSHEY_SIMPLEX,
-                            0.6, (255, 255, 255), 2, cv2.LINE_AA)
+                cv2.putText(
+                    canvas,
+                    label,
+                    (x + 8, y + th - 12),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    0.6,
+                    (255, 255, 255),
+                    2,
+                    cv2.LINE_AA,
+                )
                 got = 0
                 while got < need and s.sound:
                     head = s.sound[0]

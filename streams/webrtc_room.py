@@ -25,7 +25,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
-from streams.webrtc import SlotTrack, keep_candidates, rtc_configuration
+from streams.webrtc import ClockTrack, SlotTrack, keep_candidates, rtc_configuration
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class Room:
         self._order: list[str] = []  # admitted peers in join order
         self._taps: dict[tuple[str, str, str], MediaStreamTrack] = {}
         self.closed = False
+        self._t0 = time.monotonic()
 
     # -- queries ----------------------------------------------------------------------------
     def peers(self) -> list[str]:
@@ -121,9 +122,9 @@ class Room:
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
             if track.kind == "video" and peer.video_in is None:
-                peer.video_in = track
+                peer.video_in = ClockTrack(track, self._t0)
             elif track.kind == "audio" and peer.audio_in is None:
-                peer.audio_in = track
+                peer.audio_in = ClockTrack(track, self._t0)
 
         @pc.on("connectionstatechange")
         def on_state() -> None:
@@ -266,4 +267,3 @@ class Room:
             s.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(p.pc.close(), 5.0)
-

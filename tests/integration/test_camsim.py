@@ -360,3 +360,23 @@ def test_cli_bad_site_exits_2_naming_the_file_without_a_traceback(tmp_path: Path
     assert "townships" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+# -- pictures to look at ----------------------------------------------------------------
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+@pytest.mark.parametrize("stream", ["main", "sub"])
+def test_saved_frame_keeps_the_strip(camsim: CamSim, stream: str) -> None:
+    """Saves artifacts/camsim_<stream>.png to look at: the name must be readable, not boxes."""
+    import cv2
+
+    with open_rtsp(camsim.url("cam1", stream)) as container:
+        frame = next(container.decode(video=0))
+        bgr = frame.to_ndarray(format="bgr24")
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"camsim_{stream}.png"
+    assert cv2.imwrite(str(path), bgr)
+    back = np.asarray(cv2.imread(str(path)), dtype=np.uint8)
+    assert back.shape == (*SIZES[stream][::-1], 3)
+    assert decode_stamp(back) is not None  # the strip survived into the file

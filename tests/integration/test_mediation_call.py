@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import av
-
 import pytest
 
 from dispatch.hubproc import HubProcess
@@ -91,8 +90,10 @@ def test_three_parties_see_each_other_and_a_cut_peer_comes_back(hub: HubProcess)
                 except TimeoutError:
                     fa, fb = await page_frames(a), await page_frames(b)
                     log = await a.evaluate("() => window.HALL.log.slice(-12)")
-                    raise AssertionError(f"after the cut: A {fa} (base {base_a}), B {fb} "
-                                         f"(before {before}), console {peer.frames_by_peer()}, A log {log}") from None
+                    raise AssertionError(
+                        f"after the cut: A {fa} (base {base_a}), B {fb} "
+                        f"(before {before}), console {peer.frames_by_peer()}, A log {log}"
+                    ) from None
 
                 # record: everyone sees the notice; the file decodes to the time recorded
                 await peer.client.send({"type": "record", "on": True})

@@ -84,6 +84,15 @@ def _colour(rng: np.random.Generator, lo: int = 0, hi: int = 256) -> tuple[int, 
     return int(c[0]), int(c[1]), int(c[2])
 
 
+def _scene_colour(rng: np.random.Generator) -> tuple[int, int, int]:
+    """A colour of a street scene: mostly greys and muted tones, some vivid ones."""
+    if rng.random() < 0.3:
+        return _colour(rng)
+    grey = float(rng.uniform(20, 235))
+    c = np.clip(grey + rng.uniform(-25, 25, 3), 0, 255)
+    return int(c[0]), int(c[1]), int(c[2])
+
+
 def _text(
     img: Image, rng: np.random.Generator, x: int, y: int, colour: tuple[int, int, int]
 ) -> None:
@@ -124,8 +133,8 @@ class Scene:
     def _draw_static(self) -> Image:
         rng, w, h = self.rng, self.width, self.height
         # sky/buildings and ground: greys with a moderate tint (the objects carry colour)
-        top = float(rng.uniform(70, 230)) + rng.uniform(-30, 30, 3).astype(np.float32)
-        bottom = float(rng.uniform(40, 180)) + rng.uniform(-30, 30, 3).astype(np.float32)
+        top = float(rng.uniform(70, 230)) + rng.uniform(-20, 20, 3).astype(np.float32)
+        bottom = float(rng.uniform(40, 180)) + rng.uniform(-20, 20, 3).astype(np.float32)
         ramp = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
         side = np.linspace(-1.0, 1.0, w, dtype=np.float32)[None, :, None]
         img = top * (1 - ramp) + bottom * ramp + float(rng.uniform(-25, 25)) * side
@@ -137,7 +146,7 @@ class Scene:
             tex = rng.normal(0, 1, (ph, pw)).astype(np.float32)
             tex = cv2.GaussianBlur(tex, (0, 0), float(rng.uniform(1.0, 3.0)))
             tex = tex / (tex.std() + 1e-6)
-            base = np.array(_colour(rng, 30, 200), np.float32)
+            base = np.array(_scene_colour(rng), np.float32)
             patch = base + tex[..., None] * float(rng.uniform(15, 35))
             out[y0 : y0 + ph, x0 : x0 + pw] = np.clip(patch, 0, 255).astype(np.uint8)
         if rng.random() < 0.5:  # brick wall
@@ -159,7 +168,7 @@ class Scene:
                     )
         for _ in range(int(rng.integers(12, 40))):  # buildings, poles, windows, signs
             shape = int(rng.integers(4))
-            col = _colour(rng)
+            col = _scene_colour(rng)
             x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
             if shape == 0:
                 cv2.rectangle(
@@ -187,7 +196,7 @@ class Scene:
             pw = int(w * math.sqrt(share) * rng.uniform(0.8, 1.25))
             ph = min(h, int(share * w * h / max(pw, 1)))
             x0, y0 = int(rng.integers(0, max(1, w - pw))), int(rng.integers(0, max(1, h - ph)))
-            out[y0 : y0 + ph, x0 : x0 + pw] = _colour(rng, 60, 230)
+            out[y0 : y0 + ph, x0 : x0 + pw] = _scene_colour(rng)
         return out
 
     def _mover(self) -> _Mover:
@@ -202,7 +211,7 @@ class Scene:
             vy=float(rng.uniform(-10, 10)),
             w=int(rng.integers(70, 160)) if car else int(rng.integers(14, 30)),
             h=int(rng.integers(35, 70)) if car else int(rng.integers(40, 90)),
-            colour=_colour(rng),
+            colour=_scene_colour(rng),
         )
 
     def content(self, t: int) -> Image:
@@ -368,7 +377,7 @@ def make_sample(kind: str, seed: int, *, n_frames: int = 3) -> Sample:
         base = float(rng.uniform(10, 70) if dark else rng.uniform(120, 220))
         tint = rng.uniform(0.85, 1.15, 3).astype(np.float32)
         yy = np.linspace(-1, 1, h, dtype=np.float32)[:, None, None]
-        leak = float(rng.uniform(-20, 20))
+        leak = float(rng.uniform(8, 25)) * float(rng.choice([-1, 1]))  # light leaking in
         cover = (base + leak * yy) * tint[None, None, :]
         gain = float(rng.uniform(1.0, 4.0))  # cameras raise gain behind a dark cover
         for t in range(n_frames):
