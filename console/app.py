@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.lang is not None:
         i18n.set_language(args.lang)
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -117,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     window = MainWindow(controller, build_tree(site), LayoutStore(config_dir()))
     window.resize(1600, 900)
+    if args.demo and args.screenshot is None:
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
     window.start(args.layout, default_cameras=[c.id for c in site.cameras])
     window.show()
 

@@ -19,8 +19,8 @@ import zmq.asyncio
 
 from dispatch.hub_dispatch import DispatchService
 from dispatch.hub_service import HubService
-from dispatch.mediation import MediationService
 from dispatch.hub_writer import Committed
+from dispatch.mediation import MediationService
 from dispatch.protocol import (
     ActReply,
     ActRequest,

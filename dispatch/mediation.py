@@ -66,7 +66,7 @@ def total_seconds(intervals: Sequence[tuple[datetime, datetime | None]], end: da
 
 
 def minutes_text(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
+    m, s = divmod(round(seconds), 60)
     return f"{m}分{s:02d}秒"
 
 
@@ -529,7 +529,7 @@ class MediationService:
         for fn in list(self._listeners.get(sess.id, ())):
             fn(msg)
 
-    # -- queries -------------------------------------------------------------------------------------
+    # -- queries ---------------------------------------------------------------------------
     async def month_figures(self, start: datetime, end: datetime) -> dict[str, Any]:
         return await asyncio.to_thread(ms.month_figures, self.dispatch.engine, start, end)
 

@@ -12,7 +12,9 @@ and many cameras' OSD line change on every frame). The methods, and how the thre
 in `resources/quality.toml` were tuned, are in docs/quality.md.
 
 Precedence: a black or blank picture is not judged for anything else (a black picture
-is trivially "frozen", "blurred" and "covered"); a covered lens is not judged for blur.
+is trivially "frozen", "blurred" and "covered"); behind a covered lens the scene is not
+judged for freezing, blur or colour cast (the cover is static, smooth and has its own
+colour). Noise is judged on every picture that is not black or blank.
 
 `diagnose` does no I/O; `load_thresholds` reads the TOML file.
 """
@@ -427,6 +429,10 @@ def diagnose(frames: Sequence[Image], thresholds: QualityThresholds) -> Diagnosi
         suppressed_by=Fault.BLACK if black.detected else None,
     )
     dead: Fault | None = Fault.BLACK if black.detected else Fault.BLANK if blank.detected else None
+    covered = _finding(
+        Fault.COVERED, _median(shares), t.covered_min_share, above=True, suppressed_by=dead
+    )
+    hidden = Fault.COVERED if covered.detected else None  # the scene is behind the cover
 
     if len(samples) < 2:
         frozen = _finding(
@@ -434,11 +440,9 @@ def diagnose(frames: Sequence[Image], thresholds: QualityThresholds) -> Diagnosi
         )
     else:
         diff = max(frame_difference(a.gray, b.gray) for a, b in zip(samples, samples[1:]))
-        frozen = _finding(Fault.FROZEN, diff, t.frozen_max_diff, above=False, suppressed_by=dead)
-
-    covered = _finding(
-        Fault.COVERED, _median(shares), t.covered_min_share, above=True, suppressed_by=dead
-    )
+        frozen = _finding(
+            Fault.FROZEN, diff, t.frozen_max_diff, above=False, suppressed_by=dead or hidden
+        )
     edge = _median(edges)
     if edge < t.blur_min_edge:
         blur = _finding(
@@ -454,7 +458,7 @@ def diagnose(frames: Sequence[Image], thresholds: QualityThresholds) -> Diagnosi
             _median(blurs),
             t.blur_min_index,
             above=True,
-            suppressed_by=dead or (Fault.COVERED if covered.detected else None),
+            suppressed_by=dead or hidden,
         )
 
     if not casts:
@@ -475,7 +479,7 @@ def diagnose(frames: Sequence[Image], thresholds: QualityThresholds) -> Diagnosi
             )
         else:
             cast = _finding(
-                Fault.COLOUR_CAST, ratio, t.cast_min_ratio, above=True, suppressed_by=dead
+                Fault.COLOUR_CAST, ratio, t.cast_min_ratio, above=True, suppressed_by=dead or hidden
             )
 
     noise = _finding(

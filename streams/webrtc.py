@@ -186,7 +186,7 @@ class SlotTrack(MediaStreamTrack):
         self._st.source = track
         self._st.changed.set()
 
-    async def recv(self) -> av.VideoFrame | av.AudioFrame:  # type: ignore[override]
+    async def recv(self) -> av.VideoFrame | av.AudioFrame:
         while True:
             if self.readyState != "live":
                 raise MediaStreamError
@@ -209,6 +209,7 @@ class SlotTrack(MediaStreamTrack):
                 if self._st.source is src:
                     self._st.source = None
                 continue
+            assert isinstance(frame, av.VideoFrame | av.AudioFrame)
             return self._restamp(frame)
 
     def _restamp(self, frame: av.VideoFrame | av.AudioFrame) -> av.VideoFrame | av.AudioFrame:
@@ -234,7 +235,7 @@ class ClockTrack(MediaStreamTrack):
         self._t0 = t0
         self._audio_pts: int | None = None
 
-    async def recv(self) -> av.VideoFrame | av.AudioFrame:  # type: ignore[override]
+    async def recv(self) -> av.VideoFrame | av.AudioFrame:
         frame = await self.source.recv()
         now = time.monotonic() - self._t0
         if isinstance(frame, av.AudioFrame):
@@ -284,7 +285,7 @@ class SyntheticCamera(MediaStreamTrack):
         _text(img, time.strftime("%H:%M:%S") + f" #{n}", (20, h - 24), 0.8)
         return img
 
-    async def recv(self) -> av.VideoFrame:  # type: ignore[override]
+    async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:
@@ -322,7 +323,7 @@ class ToneSource(MediaStreamTrack):
         self._start: float | None = None
         self._pts = 0
 
-    async def recv(self) -> av.AudioFrame:  # type: ignore[override]
+    async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:

@@ -116,7 +116,9 @@ class Recorder:
                 assert isinstance(frame, av.VideoFrame)
                 cols, rows = grid_shape(max(1, len(self._sources)))
                 tw, th = self.width // cols // 2 * 2, self.height // rows // 2 * 2
-                pic = frame.reformat(width=tw, height=th, format="rgb24").to_ndarray()
+                pic = np.asarray(
+                    frame.reformat(width=tw, height=th, format="rgb24").to_ndarray(), dtype=np.uint8
+                )
                 with self._lock:
                     s.picture = pic
 

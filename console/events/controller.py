@@ -208,8 +208,8 @@ class EventQueueController:
         changes = self._inbox.take()
         known = {c.event.id for c in changes if self.model.row(c.event.id) is not None}
         self.model.apply_changes(changes)
-        if not self.auto_linkage:
-            return
+        if not self.auto_linkage or self.model.session is None:
+            return  # changes that arrive with the login snapshot are not new alarms
         new = [c.event for c in changes if c.event.id not in known]
         pick = auto_link_candidate(new, self.model.now())
         if pick is not None:

@@ -40,14 +40,16 @@ COLOURS: dict[Colour, QColor] = {
     Colour.GREEN: QColor("#2e7d32"),
 }
 ROW_TINT: dict[Colour, QColor] = {
-    Colour.RED: QColor("#fde3e3"),
-    Colour.YELLOW: QColor("#fff4d6"),
-    Colour.GREEN: QColor("#ffffff"),
+    # dark tints: the console runs a dark control-room theme (resources/theme/dark.qss)
+    Colour.RED: QColor("#4a1f22"),
+    Colour.YELLOW: QColor("#463a17"),
+    Colour.GREEN: QColor("#17261c"),
 }
+ROW_TEXT = QColor("#e8eaed")
 FLASH = QColor("#e53935")
 FLASH_TEXT = QColor("#ffffff")
-STALE_TEXT = QColor("#9e9e9e")
-OVERDUE_TEXT = QColor("#b71c1c")
+STALE_TEXT = QColor("#8a8f98")
+OVERDUE_TEXT = QColor("#ff6b6b")
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 Index = QModelIndex | QPersistentModelIndex
@@ -180,7 +182,7 @@ class EventTableModel(QAbstractTableModel):
                 left = self._m.countdown(row.event.id)
                 if left is not None and left.total_seconds() < 0:
                     return QBrush(OVERDUE_TEXT)
-            return None
+            return QBrush(ROW_TEXT)
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             if col is Col.COUNTDOWN:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from playwright.async_api import Page
 
 from tests.integration.test_mediation_support import (
     INVITES,
@@ -72,14 +73,14 @@ async def run(seconds: float, browsers: int) -> dict[str, Any]:
             for link in rep.links:
                 await peer.admit(link.participant_id)
             want = browsers  # each page sees the others + the console
-            await until(lambda: all(len(p) >= want for p in [peer.frames_by_peer()]), timeout_s=60)
+            await until(lambda: len(peer.frames_by_peer()) >= want, timeout_s=60)
+            js = f"() => Object.keys(window.HALL.frames).length >= {want}"
             for pg in pages:
-                await until(
-                    lambda pg=pg: pg.evaluate(
-                        f"() => Object.keys(window.HALL.frames).length >= {want}"
-                    ),
-                    timeout_s=60,
-                )
+
+                async def sees_all(pg: Page = pg) -> bool:
+                    return bool(await pg.evaluate(js))
+
+                await until(sees_all, timeout_s=60)
             connect = [await pg.evaluate("() => window.HALL.firstFrameMs") for pg in pages]
             # (the console's peer joined before anyone: its offer→first frame includes the
             # wait for the others, so connect_ms is the browsers' join → first frame)

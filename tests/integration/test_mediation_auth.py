@@ -4,6 +4,7 @@ offer or a socket without a valid session, and a participant still in the lobby.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -21,10 +22,10 @@ pytestmark = [pytest.mark.integration]
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> HubProcess:
+def hub(tmp_path: Path) -> Iterator[HubProcess]:
     proc = mediation_hub(tmp_path)
     proc.start(timeout_s=60)
-    yield proc  # type: ignore[misc]
+    yield proc
     proc.stop()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -28,10 +29,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> HubProcess:
+def hub(tmp_path: Path) -> Iterator[HubProcess]:
     proc = mediation_hub(tmp_path)
     proc.start(timeout_s=60)
-    yield proc  # type: ignore[misc]
+    yield proc
     proc.stop()
 
 

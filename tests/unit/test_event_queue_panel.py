@@ -19,7 +19,7 @@ from console.events.controller import EventQueueController, LoginOutcome
 from console.events.dialogs import ActionDialog
 from console.events.model import EventQueueModel
 from console.events.panel import EventQueuePanel
-from console.events.table import FLASH, Col
+from console.events.table import FLASH, STALE_TEXT, Col
 from console.net import NetThread, QtBridge
 from dispatch.model import Action, Colour, Event, EventState, Priority
 from dispatch.protocol import ConnectionState, ConnectionStatus
@@ -316,7 +316,7 @@ def test_lost_hub_keeps_the_list_greys_countdowns_and_recovers(rig: Rig) -> None
     assert rig.ids() == ["y1", "g1", "fb"]
     tm = rig.panel.table_model
     fg = tm.data(tm.index(0, Col.COUNTDOWN), Qt.ItemDataRole.ForegroundRole)
-    assert isinstance(fg, QBrush) and fg.color().name() == "#9e9e9e"
+    assert isinstance(fg, QBrush) and fg.color().name() == STALE_TEXT.name()
     assert all(not b.isEnabled() for b in rig.panel.details.buttons.values())
     client.loop.call_soon_threadsafe(
         client.on_connection, ConnectionState(ConnectionStatus.CONNECTED)
