@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--hub-pub", default=None, help="the hub's publish endpoint (default: request port + 1)"
     )
+    p.add_argument(
+        "--hub-http",
+        default=None,
+        help="the hub's HTTP address for video mediation links, e.g. http://10.1.1.5:8080",
+    )
     p.add_argument("--operator", default=None, help="log in as this operator without the dialog")
     p.add_argument(
         "--password-env",
@@ -129,12 +134,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         hub_endpoints = (args.hub, args.hub_pub or pub_endpoint_for(args.hub))
     queue = None
     linkage = None
+    mediation = None
     if hub_endpoints is not None:
         queue = EventQueue.for_hub(
             *hub_endpoints, township_names={t.id: t.name for t in site.townships}
         )
         queue.start()
-        window.add_side_panel(queue.panel(), i18n.tr("panel.events"))
+        events_panel = queue.panel()
+        window.add_side_panel(events_panel, i18n.tr("panel.events"))
+        hub_http = demo.hub.http_url if demo is not None and demo.hub is not None else args.hub_http
+        if hub_http:  # remote video mediation (issue 5)
+            from console.mediation.coordinator import install_mediation
+
+            mediation = install_mediation(
+                events_panel,
+                queue.controller,
+                queue.net,
+                queue.bridge,
+                hub_http,
+                show_message=window.show_message,
+            )
         from console.linkage import install_linkage
 
         linkage = install_linkage(
@@ -195,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rc = app.exec()
     finally:
         window.stop()
+        if mediation is not None:
+            mediation.stop()
         if linkage is not None:
             linkage.stop()
         if queue is not None:

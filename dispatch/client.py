@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import zmq
 import zmq.asyncio
@@ -82,6 +82,7 @@ from dispatch.protocol import (
     encode,
     error_for,
 )
+from dispatch.rollcall_messages import RollcallChanged, RollcallOp, RollcallReply, RollcallRequest
 from dispatch.tasks import DispatchTask
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ class HubClient:
         self._need_full = False
         self._buffer: list[EventChanged] = []
         self.full_snapshots = 0
+        self.on_rollcall: Callable[[RollcallChanged], None] | None = None  # issue 6
 
     # -- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -486,6 +488,16 @@ class HubClient:
         assert isinstance(rep, MediationReply)
         return rep
 
+    async def rollcall(self, op: RollcallOp, **fields: Any) -> RollcallReply:
+        """A roll-call request (issue 6): roster, start, stop, resume, status, week, …"""
+
+        def make(rid: str, token: str) -> RollcallRequest:
+            return RollcallRequest(rid=rid, token=token, op=op, **fields)
+
+        rep = await self._authed(make)
+        assert isinstance(rep, RollcallReply)
+        return rep
+
     def task_view(self) -> dict[str, DispatchTask]:
         """The tasks this client dispatched or saw change (published `TaskChanged`)."""
         return dict(self._task_view)
@@ -610,6 +622,9 @@ class HubClient:
                 self._on_heartbeat(msg)
             elif isinstance(msg, TaskChanged):
                 self._on_task_changed(msg)
+            elif isinstance(msg, RollcallChanged):
+                if self.on_rollcall is not None:
+                    self.on_rollcall(msg)
             else:
                 self._on_changed(msg)
 

@@ -36,8 +36,11 @@ from dispatch.hub_zmq import ZmqServer
 from dispatch.intake import make_app
 from dispatch.mediation import MediationService
 from dispatch.mediation_web import add_mediation_routes
+from dispatch.patrol_service import PatrolService, add_patrol_routes
 from dispatch.model import EventSource, Role
 from dispatch.phone import add_phone_routes
+from dispatch.rollcall_service import RollcallService
+from dispatch.rollcall_web import add_rollcall_routes
 from dispatch.site import Site, SiteConfigError, load_site
 from dispatch.store import Store, StoreError, default_db_url
 from streams.webrtc import IceConfigError, IceServer, parse_ice_servers, restrict_host_addresses
@@ -152,6 +155,7 @@ class Hub:
             upload_dir=config.upload_dir or default_upload_dir(config.db_url),
         )
         self.zmq.dispatch = self.dispatch
+        self.patrol = PatrolService(self.service, site)
         self.mediation = MediationService(
             self.dispatch,
             ice_servers=config.ice_servers,
@@ -159,6 +163,16 @@ class Hub:
             record_dir=config.record_dir or default_upload_dir(config.db_url).parent / "recordings",
         )
         self.zmq.mediation = self.mediation
+        self.rollcall = RollcallService(
+            self.service,
+            site,
+            clock=clock,
+            ice_servers=config.ice_servers,
+            keep_hosts=config.webrtc_hosts or None,
+            snapshot_dir=default_upload_dir(config.db_url).parent / "rollcall",
+            publish=self.zmq.publish_frame,
+        )
+        self.zmq.rollcall = self.rollcall
         self._runner: web.AppRunner | None = None
         self._timer_task: asyncio.Task[None] | None = None
         self.http_url = ""
@@ -169,12 +183,16 @@ class Hub:
         self.service._on_publish = self.zmq.publish
         await self.service.start()
         await self.dispatch.start()
+        await self.patrol.start()
         await self.zmq.start()
         if self.config.webrtc_hosts:
             restrict_host_addresses(self.config.webrtc_hosts)
         app = make_app(self.service)
         add_phone_routes(app, self.dispatch)
         add_mediation_routes(app, self.mediation)
+        add_patrol_routes(app, self.patrol)
+        add_rollcall_routes(app, self.rollcall)
+        await self.rollcall.start()
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         # a large backlog: after a hub restart every phone reconnects at once
@@ -198,6 +216,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer_task
             self._timer_task = None
+        await self.rollcall.stop()
         await self.mediation.stop()
         await runner.cleanup()
         await self.zmq.stop()

@@ -61,6 +61,8 @@ from dispatch.protocol import (
     encode_snapshot_reply,
     request_rid,
 )
+from dispatch.rollcall_messages import RollcallRequest
+from dispatch.rollcall_service import RollcallService
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,7 @@ class ZmqServer:
         self.pub_endpoint = ""
         self.dispatch: DispatchService | None = None  # set by the hub (issue 4)
         self.mediation: MediationService | None = None  # set by the hub (issue 5)
+        self.rollcall: RollcallService | None = None  # set by the hub (issue 6)
 
     async def start(self) -> None:
         if self._ctx is not None:
@@ -142,6 +145,12 @@ class ZmqServer:
                 pub.send(c.frame, zmq.NOBLOCK)
                 for f in c.extra:
                     pub.send(f, zmq.NOBLOCK)
+
+    def publish_frame(self, frame: bytes) -> None:
+        """Publish one already-encoded frame (roll-call changes, issue 6)."""
+        if self._pub is not None:
+            with contextlib.suppress(zmq.Again):
+                self._pub.send(frame, zmq.NOBLOCK)
 
     async def _heartbeats(self) -> None:
         while True:
@@ -297,6 +306,10 @@ class ZmqServer:
                 )
             case MediationOpenRequest() | MediationCloseRequest():
                 return await self._mediation_request(req)
+            case RollcallRequest():
+                if self.rollcall is None:
+                    raise HubError(ErrorCode.INVALID, "视频点名未启用 / roll call is not enabled")
+                return await self.rollcall.handle(svc.session(req.token), req)
         raise HubError(ErrorCode.INVALID, f"unknown request {req!r}")  # pragma: no cover
 
     async def _mediation_request(self, req: MediationOpenRequest | MediationCloseRequest) -> Reply:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -228,6 +229,9 @@ class MediationService:
             config=rtc_configuration(self.ice_servers),
             keep_hosts=self.keep_hosts,
             on_change=lambda: self._schedule_push(sid),
+            # one VP8 encode per sender, shared by its receivers (HALL_WEBRTC_SHARED=0:
+            # the old encode per receiver, for the benchmark's comparison)
+            share_encoding=os.environ.get("HALL_WEBRTC_SHARED", "1") != "0",
         )
         sess = MediationSession(sid, ev.id, by.operator, now, room)
         exp = now + ttl

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from dispatch.model import Action, AuditEntry, Colour, Event, Role
+from dispatch.rollcall_messages import RollcallChanged, RollcallReply, RollcallRequest
 from dispatch.tasks import MAX_NOTE_LENGTH, DispatchTask, TaskTransition
 
 VERSION = 1
@@ -223,7 +224,8 @@ Request = Annotated[
     | AttachEvidenceRequest
     | PhoneLinkRequest
     | MediationOpenRequest
-    | MediationCloseRequest,
+    | MediationCloseRequest
+    | RollcallRequest,
     Field(discriminator="type"),
 ]
 
@@ -419,7 +421,8 @@ Reply = Annotated[
     | TasksReply
     | AttachmentReply
     | PhoneLinkReply
-    | MediationReply,
+    | MediationReply
+    | RollcallReply,
     Field(discriminator="type"),
 ]
 
@@ -456,7 +459,9 @@ class TaskChanged(_Msg):
     line: str  # the Chinese timeline line
 
 
-Published = Annotated[EventChanged | Heartbeat | TaskChanged, Field(discriminator="type")]
+Published = Annotated[
+    EventChanged | Heartbeat | TaskChanged | RollcallChanged, Field(discriminator="type")
+]
 
 _requests: TypeAdapter[Request] = TypeAdapter(Request)
 _replies: TypeAdapter[Reply] = TypeAdapter(Reply)

@@ -208,7 +208,13 @@ class SectionProvider(Protocol):
 class SectionProviders:
     mediation: SectionProvider | None = None
     rollcall: SectionProvider | None = None
-    cameras: SectionProvider | None = None
+    cameras: SectionProvider | None = field(default_factory=lambda: _patrol_cameras())
+
+
+def _patrol_cameras() -> SectionProvider:
+    from dispatch.patrol_report import PatrolCameraSection  # imports this module
+
+    return PatrolCameraSection()
 
 
 def _no_data(title: str) -> Section:

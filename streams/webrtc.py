@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import av
 import numpy as np
@@ -186,7 +187,7 @@ class SlotTrack(MediaStreamTrack):
         self._st.source = track
         self._st.changed.set()
 
-    async def recv(self) -> av.VideoFrame | av.AudioFrame:
+    async def recv(self) -> av.VideoFrame | av.AudioFrame | av.Packet[Any]:
         while True:
             if self.readyState != "live":
                 raise MediaStreamError
@@ -209,10 +210,12 @@ class SlotTrack(MediaStreamTrack):
                 if self._st.source is src:
                     self._st.source = None
                 continue
-            assert isinstance(frame, av.VideoFrame | av.AudioFrame)
+            assert isinstance(frame, av.VideoFrame | av.AudioFrame | av.Packet)
             return self._restamp(frame)
 
-    def _restamp(self, frame: av.VideoFrame | av.AudioFrame) -> av.VideoFrame | av.AudioFrame:
+    def _restamp(
+        self, frame: av.VideoFrame | av.AudioFrame | av.Packet[Any]
+    ) -> av.VideoFrame | av.AudioFrame | av.Packet[Any]:
         # The frame object is shared by every subscriber of the relay: it must not be
         # changed here (a per-slot timestamp written into it reached the other slots'
         # encoders and made Chromium drop a rejoined participant's video as too old).

@@ -2,9 +2,10 @@
 
 MP4 with H.264 (libx264, ultrafast) and AAC, which PyAV and every browser play. The
 picture is a grid (1, 2, 2x2 or 3x2 tiles) of the newest frame of each participant
-with its label, at `fps`; the sound is the sum of everyone's audio, resampled to 48 kHz
-mono. Wall-clock driven: a thread ticks at `fps` and writes one picture and 1/fps s of
-sound per tick whatever arrives, so the file's length is the time recorded.
+with its label (CJK font, `streams.webrtc_labels`), at `fps`; the sound is the sum of
+everyone's audio, resampled to 48 kHz mono. Wall-clock driven: a thread ticks at `fps`
+and writes one picture and 1/fps s of sound per tick whatever arrives, so the file's
+length is the time recorded.
 
 `set_sources([(label, video, audio), ...])` (on the loop) can change who is recorded at
 any time; the pulling runs as asyncio tasks, the composing and encoding in the thread.
@@ -27,6 +28,8 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from numpy.typing import NDArray
+
+from streams.webrtc_labels import draw_label
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +142,6 @@ class Recorder:
 
     # -- the thread -----------------------------------------------------------------------
     def _compose(self) -> tuple[NDArray[np.uint8], NDArray[np.int16]]:
-        import cv2
-
         need = RATE // self.fps
         canvas = np.full((self.height, self.width, 3), 24, dtype=np.uint8)
         mix = np.zeros(need, dtype=np.int32)
@@ -153,17 +154,7 @@ class Recorder:
                 pic = s.picture
                 if pic is not None and pic.shape[0] == th and pic.shape[1] == tw:
                     canvas[y : y + th, x : x + tw] = pic
-                label = "".join(c if ord(c) < 128 else "#" for c in s.label)
-                cv2.putText(
-                    canvas,
-                    label,
-                    (x + 8, y + th - 12),
-                    cv2.FONT_HERSHEY_SIMPLEX,
-                    0.6,
-                    (255, 255, 255),
-                    2,
-                    cv2.LINE_AA,
-                )
+                draw_label(canvas, s.label, x + 6, y + th - 34)
                 got = 0
                 while got < need and s.sound:
                     head = s.sound[0]

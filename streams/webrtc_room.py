@@ -26,6 +26,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from streams.webrtc import ClockTrack, SlotTrack, keep_candidates, rtc_configuration
+from streams.webrtc_shared import SharedVp8
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class _Peer:
     proxies: dict[tuple[int, str], MediaStreamTrack] = field(default_factory=dict)
     state: str = "new"
     since: float = field(default_factory=time.monotonic)
+    vp8: bool = True  # receives VP8 in every video slot: shared encoded packets
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Room:
         config: RTCConfiguration | None = None,
         keep_hosts: Sequence[str] | None = None,
         on_change: Callable[[], None] | None = None,
+        share_encoding: bool = True,
     ) -> None:
         self.room_id = room_id
         self._config = config or rtc_configuration([])
@@ -80,6 +83,9 @@ class Room:
         self._peers: dict[str, _Peer] = {}
         self._order: list[str] = []  # admitted peers in join order
         self._taps: dict[tuple[str, str, str], MediaStreamTrack] = {}
+        # peer id → (its incoming video, the one encoder shared by all its receivers)
+        self._shared: dict[str, tuple[MediaStreamTrack, SharedVp8]] = {}
+        self.share_encoding = share_encoding
         self.closed = False
         self._t0 = time.monotonic()
 
@@ -157,6 +163,11 @@ class Room:
         peer.assigned = [None] * max(len(peer.video_slots), len(peer.audio_slots))
         answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
+        peer.vp8 = all(
+            t._codecs and t._codecs[0].mimeType.lower() == "video/vp8"
+            for t in pc.getTransceivers()
+            if t.kind == "video" and t.direction == "sendonly"
+        )
         self._peers[peer_id] = peer
         if peer_id not in self._order:
             self._order.append(peer_id)
@@ -172,6 +183,9 @@ class Room:
             await self._close_peer(peer)
         for key in [k for k in self._taps if k[1] == peer_id]:
             self._taps.pop(key).stop()
+        shared = self._shared.pop(peer_id, None)
+        if shared is not None:
+            shared[1].stop()
         self._rewire()
         self._changed()
 
@@ -185,6 +199,9 @@ class Room:
         for tap in self._taps.values():
             tap.stop()
         self._taps.clear()
+        for _src, enc in self._shared.values():
+            enc.stop()
+        self._shared.clear()
         for p in peers:
             await self._close_peer(p)
 
@@ -254,10 +271,25 @@ class Room:
             if src is None:
                 slot.set_source(None)
                 continue
-            proxy = self._relay.subscribe(src, buffered=False)
+            proxy: MediaStreamTrack
+            if kind == "video" and who is not None and p.vp8 and self.share_encoding:
+                proxy = self._shared_for(who, src).subscribe()
+            else:
+                proxy = self._relay.subscribe(src, buffered=False)
             proxy._hall_src = src  # type: ignore[attr-defined]
             p.proxies[key] = proxy
             slot.set_source(proxy)
+
+    def _shared_for(self, who: str, src: MediaStreamTrack) -> SharedVp8:
+        """The one encoder of `who`'s current video (a new one after a rejoin)."""
+        cur = self._shared.get(who)
+        if cur is not None and cur[0] is src:
+            return cur[1]
+        if cur is not None:
+            cur[1].stop()
+        enc = SharedVp8(self._relay.subscribe(src, buffered=False))
+        self._shared[who] = (src, enc)
+        return enc
 
     async def _close_peer(self, p: _Peer) -> None:
         for proxy in p.proxies.values():

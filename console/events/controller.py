@@ -581,6 +581,11 @@ class EventQueueController:
 
         self.preview(event_id, got)
 
+    @property
+    def client(self) -> HubClientLike | None:
+        """The logged-in hub client (for the mediation window, issue 5), or None."""
+        return self._client
+
     # ------------------------------------------------------------ lifetime
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Stop the hub client on the network thread (idempotent; the thread stays)."""

@@ -54,6 +54,7 @@ AskDispatch = Callable[[Event, DispatchPreviewReply, QWidget | None], DispatchCh
 AskTask = Callable[[TaskAction, DispatchTask, list[PersonInfo], QWidget | None], TaskChoice | None]
 DISPATCH_SHORTCUT = "P"
 LINK_SHORTCUT = "L"
+MEDIATION_SHORTCUT = "M"
 
 BLINK_MS = 500
 BEEP_EVERY_BLINKS = 4  # while alarms are unacknowledged: a beep every 2 s
@@ -224,6 +225,12 @@ class EventQueuePanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.dispatch_button)
         bar.addWidget(self.link_button)
+        # 视频调解 (M): handlers are added by console.mediation.coordinator (issue 5)
+        self.mediation_handlers: list[Callable[[Event], None]] = []
+        self.mediation_button = QPushButton(tr("mediation.button"))
+        self.mediation_button.setObjectName("mediationButton")
+        self.mediation_button.clicked.connect(self.request_mediation)
+        bar.addWidget(self.mediation_button)
         bar.addStretch(1)
         self.tasks_view = TasksView(self.task_action)
         self.details.info_layout.addLayout(bar)
@@ -256,6 +263,7 @@ class EventQueuePanel(QWidget):
         self._shortcut(ACK_SHORTCUT, lambda: self.acknowledge())
         self._shortcut(DISPATCH_SHORTCUT, self.dispatch_now)
         self._shortcut(LINK_SHORTCUT, self.link_video)
+        self._shortcut(MEDIATION_SHORTCUT, self.request_mediation)
         self._shortcut("Ctrl+F", self.search.setFocus)
         self.ack_button.setToolTip(tr("tooltip.shortcut", action=tr("ack.button"), key="K"))
 
@@ -379,6 +387,13 @@ class EventQueuePanel(QWidget):
         event = self._selected_for_dispatch()
         if event is not None and self.dispatcher is not None:
             self.dispatcher.link_video(event.id)
+
+    def request_mediation(self) -> None:
+        """M: open the remote video mediation window on the selected event."""
+        row = self.model.selected()
+        if row is not None:
+            for fn in list(self.mediation_handlers):
+                fn(row.event)
 
     def task_action(self, task: DispatchTask, action: TaskAction) -> None:
         d = self.dispatcher

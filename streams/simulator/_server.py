@@ -6,7 +6,8 @@ Protocol (stdin / stdout, one line each):
 - stdin, first line: the spec as JSON (see `streams.simulator.spec.ServerSpec.to_json`).
 - stdout: `READY {"cameras": {"cam1": {"main": url, "sub": url, "port": p}, ...}}` once
   every camera listens.
-- stdin, then: control lines `kill CAM`, `hang CAM`, `revive CAM`, `quit`; each gets one
+- stdin, then: control lines `kill CAM`, `hang CAM`, `revive CAM`, `mode CAM MODE` (the
+  picture mode: normal, black, frozen, blur, covered, colour_cast, noise), `quit`; each gets one
   answer line `OK <line>` or `ERR <line>: <reason>` on stdout.
 - stdin end of file, SIGTERM or SIGINT: clean shutdown (exit status 0). Because the
   parent holds the other end of stdin, the server also ends when its parent dies.
@@ -43,6 +44,9 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer, GstVideo  # noqa: E
 
 FPS = 25
 GOP = 50
+# constant quantiser: the same picture always encodes the same (a frozen camera looks
+# frozen from its very first key frame, not only once a bitrate control has settled)
+QP = 26
 FONT = "WenQuanYi Micro Hei"
 
 
@@ -86,6 +90,7 @@ class Mount:
         self.picture = picture.PictureSource(
             self.width, self.height, seed=camera.seed, strip_rows=self.strip_rows
         )
+        self.picture.set_mode(camera.mode)
         self.medias = {}  # id(media) -> (appsrc, encoder)
         self.want_key = False
 
@@ -102,7 +107,7 @@ class Mount:
             f'! textoverlay name=osd font-desc="{FONT} {font_px}px" valignment=bottom '
             "halignment=left xpad=16 ypad=12 shaded-background=true auto-resize=false "
             "! x264enc name=enc tune=zerolatency speed-preset=ultrafast threads=1 "
-            f"key-int-max={GOP} bitrate={self.bitrate} option-string=scenecut=0 "
+            f"key-int-max={GOP} pass=quant quantizer={QP} option-string=scenecut=0 "
             "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
         )
 
@@ -154,6 +159,9 @@ class Camera:
         self.host = host
         self.port = int(cfg.get("port", 0))
         self.state = self.NORMAL
+        self.mode = cfg.get("mode") or "normal"
+        if self.mode not in picture.MODES:
+            raise ValueError(f"{self.id}: unknown picture mode {self.mode!r}")
         self.mounts = [Mount(self, m) for m in cfg["streams"]]
         self.server = None
         self.socket = None
@@ -242,6 +250,14 @@ class Camera:
         for m in self.mounts:
             m.want_key = True
 
+    def set_mode(self, mode):
+        if mode not in picture.MODES:
+            raise ValueError(f"unknown picture mode {mode!r}; known: {', '.join(picture.MODES)}")
+        self.mode = mode
+        for m in self.mounts:
+            m.picture.set_mode(mode)
+            m.want_key = True  # the new picture starts with a key frame
+
     def tick(self, index, now_s):
         if self.state != self.NORMAL:
             return
@@ -306,8 +322,17 @@ class Simulator:
                 say(f"OK {line}")
                 self._quit()
                 return False
+            if len(parts) == 3 and parts[0] == "mode":
+                cam = self.cameras.get(parts[1])
+                if cam is None:
+                    raise ValueError(f"unknown camera {parts[1]!r}")
+                cam.set_mode(parts[2])
+                say(f"OK {line}")
+                return False
             if len(parts) != 2 or parts[0] not in ("kill", "hang", "revive"):
-                raise ValueError("expected: kill|hang|revive CAMERA_ID, or quit")
+                raise ValueError(
+                    "expected: kill|hang|revive CAMERA_ID, mode CAMERA_ID MODE, or quit"
+                )
             cam = self.cameras.get(parts[1])
             if cam is None:
                 raise ValueError(f"unknown camera {parts[1]!r}")

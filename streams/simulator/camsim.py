@@ -18,16 +18,18 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Literal
 
 from dispatch.site import Site, with_credentials
-from streams.simulator.spec import ServerSpec, SpecError, spec_for_count, spec_for_site
+from streams.simulator.picture import MODES
+from streams.simulator.spec import ServerSpec, numbered_spec, site_spec, with_faults
 
 SERVER_SCRIPT = Path(__file__).resolve().parent / "_server.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 STDERR_TAIL_LINES = 40
-Fault = Literal["kill", "hang", "revive"]
+Fault = Literal["kill", "hang", "revive", "mode"]
 
 
 class CamSimError(RuntimeError):
@@ -52,7 +54,8 @@ class CamSim:
     """Synthetic RTSP cameras served by a GStreamer subprocess. No I/O until `start()`.
 
     `cameras=N` serves `cam1`…`camN` on free ports (or `base_port`, `base_port + 1`, …);
-    `site=` serves the site's cameras at the hosts, ports and paths of their URLs. With
+    `site=` serves the site's cameras at the hosts, ports and paths of their URLs (or at
+    `base_port + i`, paths unchanged). With
     `auth`, every camera asks for digest credentials (with a site and no `auth`, each
     camera asks for its own credentials from the site, if they resolve).
     """
@@ -64,16 +67,17 @@ class CamSim:
         site: Site | None = None,
         base_port: int | None = None,
         auth: tuple[str, str] | None = None,
+        faults: Mapping[str, str] | None = None,
         control_timeout_s: float = 5.0,
         python: str = SYSTEM_PYTHON,
     ) -> None:
-        if site is not None and base_port:
-            raise SpecError("base_port: not used with a site; its URLs give the ports")
         self.spec: ServerSpec = (
-            spec_for_site(site, auth=auth)
+            site_spec(site, base_port=base_port, auth=auth)
             if site is not None
-            else spec_for_count(cameras, base_port=base_port, auth=auth)
+            else numbered_spec(cameras, base_port=base_port, auth=auth)
         )
+        if faults:
+            self.spec = with_faults(self.spec, faults)
         self.camera_ids: list[str] = [c.id for c in self.spec.cameras]
         self._auth = {c.id: c.auth for c in self.spec.cameras}
         self.control_timeout_s = control_timeout_s
@@ -252,9 +256,15 @@ class CamSim:
         """Back to normal after kill or hang."""
         self._control("revive", camera_id)
 
-    def _control(self, verb: Fault, camera_id: str) -> None:
+    def set_mode(self, camera_id: str, mode: str) -> None:
+        """Change the camera's picture (one of `MODES`: normal, black, frozen, blur, ...)."""
+        if mode not in MODES:
+            raise ValueError(f"camsim: unknown picture mode {mode!r}; known: {', '.join(MODES)}")
+        self._control("mode", camera_id, mode)
+
+    def _control(self, verb: Fault, camera_id: str, arg: str = "") -> None:
         self._info(camera_id)
-        line = f"{verb} {camera_id}"
+        line = f"{verb} {camera_id} {arg}".rstrip()
         with self._control_lock:
             proc = self._proc
             if proc is None or proc.stdin is None or proc.poll() is not None:

@@ -19,7 +19,8 @@ from types import FrameType
 
 from dispatch.site import SiteConfigError, load_site
 from streams.simulator.camsim import CamSim, CamSimError
-from streams.simulator.spec import SpecError
+from streams.simulator.picture import MODES
+from streams.simulator.spec import SpecError, parse_fault
 
 
 def parse_auth(value: str) -> tuple[str, str]:
@@ -49,6 +50,13 @@ def parse_cameras(value: str) -> int:
     return n
 
 
+def _fault_arg(value: str) -> tuple[str, str]:
+    try:
+        return parse_fault(value)
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hall-camsim", description="Synthetic H.264 cameras over a real RTSP server."
@@ -60,15 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-port",
         type=parse_port,
         default=0,
-        help="first camera's port, then +1 each (default 0: free ports); "
-        "not with --site, whose URLs give the ports",
+        help="first camera's port, then +1 each (default 0: free ports, "
+        "or with --site the ports of the site's URLs)",
     )
     p.add_argument(
         "--auth",
         type=parse_auth,
         help="USER:PASSWORD for digest auth (with --site, default: the site's credentials)",
     )
-    p.add_argument("--control", action="store_true", help="read kill/hang/revive lines on stdin")
+    p.add_argument(
+        "--fault",
+        type=_fault_arg,
+        action="append",
+        default=[],
+        metavar="CAM=MODE",
+        help=f"serve a camera with a faulty picture; MODE: {', '.join(MODES)} (repeatable)",
+    )
+    p.add_argument(
+        "--control", action="store_true", help="read kill/hang/revive/mode lines on stdin"
+    )
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for READY")
     return p
 
@@ -77,8 +95,12 @@ def make_sim(args: argparse.Namespace) -> CamSim:
     """The simulator the arguments describe; raises SiteConfigError or SpecError."""
     if args.site is not None:
         site = load_site(args.site)
-        return CamSim(site=site, base_port=args.base_port or None, auth=args.auth)
-    return CamSim(args.cameras, base_port=args.base_port or None, auth=args.auth)
+        return CamSim(
+            site=site, base_port=args.base_port or None, auth=args.auth, faults=dict(args.fault)
+        )
+    return CamSim(
+        args.cameras, base_port=args.base_port or None, auth=args.auth, faults=dict(args.fault)
+    )
 
 
 def _control_loop(sim: CamSim, done: threading.Event) -> None:
@@ -97,8 +119,12 @@ def _control_loop(sim: CamSim, done: threading.Event) -> None:
                 sim.hang(cam.strip())
             elif verb == "revive":
                 sim.revive(cam.strip())
+            elif verb == "mode" and len(cam.split()) == 2:
+                sim.set_mode(*cam.split())
             else:
-                raise ValueError("expected: kill|hang|revive CAMERA_ID, or quit")
+                raise ValueError(
+                    "expected: kill|hang|revive CAMERA_ID, mode CAMERA_ID MODE, or quit"
+                )
             print(f"OK {line}", flush=True)
         except (KeyError, ValueError, CamSimError) as exc:
             reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
 from dispatch.site import Camera, CameraStreamConfig, Site
+from streams.simulator.picture import MODES
 
 MAIN_SIZE = (1280, 720)
 SUB_SIZE = (704, 576)
@@ -44,9 +46,11 @@ class CameraSpec:
     seed: int  # varies the picture between cameras
     mounts: tuple[MountSpec, ...]
     auth: tuple[str, str] | None = None
+    mode: str = "normal"  # picture mode (streams.simulator.picture.MODES)
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "mode": self.mode,
             "id": self.id,
             "name": self.name,
             "port": self.port,
@@ -222,3 +226,27 @@ def site_spec(
 # Both names are in use by callers.
 spec_for_count = numbered_spec
 spec_for_site = site_spec
+
+
+def with_faults(spec: ServerSpec, faults: Mapping[str, str]) -> ServerSpec:
+    """`spec` with the picture mode of some cameras set (camera id -> mode)."""
+    ids = set(spec.camera_ids)
+    for cid, mode in faults.items():
+        if cid not in ids:
+            raise SpecError(f"faults: unknown camera {cid!r}")
+        if mode not in MODES:
+            raise SpecError(
+                f"faults.{cid}: unknown picture mode {mode!r}; known: {', '.join(MODES)}"
+            )
+    cams = tuple(replace(c, mode=faults.get(c.id, c.mode)) for c in spec.cameras)
+    return replace(spec, cameras=cams)
+
+
+def parse_fault(value: str) -> tuple[str, str]:
+    """`cam3=blur` -> ("cam3", "blur"); SpecError for anything else."""
+    cid, sep, mode = value.partition("=")
+    if not sep or not cid.strip() or mode.strip() not in MODES:
+        raise SpecError(
+            f"fault {value!r}: expected CAMERA=MODE with MODE one of {', '.join(MODES)}"
+        )
+    return cid.strip(), mode.strip()

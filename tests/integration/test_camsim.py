@@ -38,13 +38,13 @@ def open_rtsp(url: str, timeout: tuple[float, float] = OPEN_TIMEOUT) -> av.conta
 
 
 def grab_gray(url: str, count: int) -> list[tuple[float, float, np.ndarray]]:
-    """`count` decoded frames as (arrival monotonic s, pts s, gray picture)."""
+    """`count` decoded frames as (arrival wall-clock s, pts s, gray picture)."""
     out: list[tuple[float, float, np.ndarray]] = []
     with open_rtsp(url) as container:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
             pts = float(frame.time) if frame.time is not None else 0.0
-            out.append((time.monotonic(), pts, frame.to_ndarray(format="gray")))
+            out.append((time.time(), pts, frame.to_ndarray(format="gray")))
             if len(out) >= count:
                 break
     assert len(out) == count, f"stream ended after {len(out)} frames"
@@ -68,9 +68,8 @@ def test_stream_has_the_right_size_rate_and_fresh_advancing_stamps(
 
     pts_step_ms = 1000 * float(np.median(np.diff([pts for _, pts, _ in got])))
     assert 36.0 <= pts_step_ms <= 44.0, pts_step_ms  # 25 fps
-    tail = got[10:]  # past the start-up burst
-    wall_fps = (len(tail) - 1) / (tail[-1][0] - tail[0][0])
-    assert 20.0 <= wall_fps <= 30.0, wall_fps
+    # the arrival rate is not checked: on a busy machine it measures the client; the
+    # steps between capture stamps below show the server's rate (every frame, 40 ms apart)
 
     stamps = [decode_stamp(g) for _, _, g in got]
     assert all(s is not None for s in stamps), stamps
@@ -78,9 +77,15 @@ def test_stream_has_the_right_size_rate_and_fresh_advancing_stamps(
     assert all(b > a for a, b in itertools.pairwise(values)), values
     steps = np.diff(values)
     assert 30 <= float(np.median(steps)) <= 50, steps  # 40 ms at 25 fps
-    now_ms = time.time() * 1000
-    age_ms = now_ms - values[-1]
-    assert 0 <= age_ms < 1000, age_ms
+    # the mean step catches extra frames (e.g. one repeated when a timer fires early:
+    # 30 fps) that the median hides; a late server may skip a frame, never add one
+    mean_step = (values[-1] - values[0]) / (len(values) - 1)
+    assert 38.0 <= mean_step <= 48.0, steps
+    # age on arrival: the stamp is the capture time; a starved client (a busy machine)
+    # may fall behind, so the freshest frame is the one that shows the server's delay
+    ages_ms = [arrived * 1000 - v for (arrived, _, _), v in zip(got, values, strict=True)]
+    assert min(ages_ms) >= -5.0, ages_ms  # no stamp from the future (same clock)
+    assert min(ages_ms) < 1000.0, ages_ms
 
 
 def test_picture_is_not_black_and_moves(camsim: CamSim) -> None:

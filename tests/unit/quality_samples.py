@@ -15,15 +15,17 @@ JPEG compression. Each fault is made from such a scene, with a random severity:
     colour_cast  white balance gone: channel gains along a random hue
     noise        sensor noise sigma 10..30 (luma or colour noise)
 
-`python -m tests.unit.quality_samples tune 0 80` prints each measure's distribution per
-kind on seeds [0, 80) and suggests thresholds; the defaults in resources/quality.toml
+`python -m tests.unit.quality_samples tune 0 60` prints each measure's distribution per
+kind on seeds [0, 60) and suggests thresholds; the defaults in resources/quality.toml
 were chosen that way. The tests evaluate on seeds the tuning never saw.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streams.quality import Diagnosis, Fault, QualityThresholds, diagnose, load_thresholds
+from streams.stamp import Y_BLACK, Y_WHITE, cell_edges, stamp_cells, strip_height
 
 Image = npt.NDArray[np.uint8]
 
@@ -77,6 +80,14 @@ class Sample:
     def expected(self) -> frozenset[Fault]:
         fault = KIND_FAULT[self.kind]
         return frozenset() if fault is None else frozenset({fault})
+
+
+def as_u8(a: object) -> Image:
+    return np.asarray(a, dtype=np.uint8)
+
+
+def _f32(a: object) -> npt.NDArray[np.float32]:
+    return np.asarray(a, dtype=np.float32)
 
 
 def _colour(rng: np.random.Generator, lo: int = 0, hi: int = 256) -> tuple[int, int, int]:
@@ -144,7 +155,7 @@ class Scene:
             pw, ph = int(rng.integers(w // 6, w // 2)), int(rng.integers(60, h // 3))
             ph = min(ph, h - y0)
             tex = rng.normal(0, 1, (ph, pw)).astype(np.float32)
-            tex = cv2.GaussianBlur(tex, (0, 0), float(rng.uniform(1.0, 3.0)))
+            tex = _f32(cv2.GaussianBlur(tex, (0, 0), float(rng.uniform(1.0, 3.0))))
             tex = tex / (tex.std() + 1e-6)
             base = np.array(_scene_colour(rng), np.float32)
             patch = base + tex[..., None] * float(rng.uniform(15, 35))
@@ -197,7 +208,7 @@ class Scene:
             ph = min(h, int(share * w * h / max(pw, 1)))
             x0, y0 = int(rng.integers(0, max(1, w - pw))), int(rng.integers(0, max(1, h - ph)))
             out[y0 : y0 + ph, x0 : x0 + pw] = _scene_colour(rng)
-        return out
+        return as_u8(out)
 
     def _mover(self) -> _Mover:
         rng = self.rng
@@ -243,7 +254,7 @@ class Scene:
         img = content.astype(np.float32)
         sigma = self.optics if optics is None else optics
         if sigma > 0.05:
-            img = cv2.GaussianBlur(img, (0, 0), sigma)
+            img = _f32(cv2.GaussianBlur(img, (0, 0), sigma))
         img = 255.0 * (img / 255.0) ** self.gamma * self.light
         if gains is not None:
             img = img * gains[None, None, :]
@@ -311,7 +322,7 @@ def _cover_mask(rng: np.random.Generator, w: int, h: int, share: float) -> npt.N
         d = np.hypot((xx - cx) / w, (yy - cy) / h)
         cut = float(np.quantile(d, share))
         mask = (d <= cut).astype(np.float32)
-    return cv2.GaussianBlur(mask, (0, 0), float(rng.uniform(10, 40)))
+    return _f32(cv2.GaussianBlur(mask, (0, 0), float(rng.uniform(10, 40))))
 
 
 def make_sample(kind: str, seed: int, *, n_frames: int = 3) -> Sample:
@@ -365,9 +376,9 @@ def make_sample(kind: str, seed: int, *, n_frames: int = 3) -> Sample:
                 r = max(2, round(sigma * 1.6))
                 kernel = np.zeros((2 * r + 1, 2 * r + 1), np.float32)
                 cv2.circle(kernel, (r, r), r, 1.0, -1, cv2.LINE_AA)
-                content = cv2.filter2D(content, -1, kernel / kernel.sum())
+                content = as_u8(cv2.filter2D(content, -1, kernel / kernel.sum()))
             else:
-                content = cv2.GaussianBlur(content, (0, 0), sigma)
+                content = as_u8(cv2.GaussianBlur(content, (0, 0), sigma))
             frames.append(scene.encode(scene.camera(content, optics=0.0), t))
     elif kind == "covered":
         severity = float(rng.uniform(0, 1))
@@ -401,6 +412,31 @@ def make_sample(kind: str, seed: int, *, n_frames: int = 3) -> Sample:
             img = scene.camera(scene.content(t), sensor=sigma, luma_only=luma_only)
             frames.append(scene.encode(img, t))
     return Sample(kind, seed, severity, tuple(frames))
+
+
+def simulator_like(index: int, seed: int, width: int = WIDTH, height: int = HEIGHT) -> Image:
+    """Frame `index` of a camera like `hall-camsim`'s (see streams/simulator/picture.py).
+
+    Diagonal tinted stripes with a slow brightness wave, scrolling two rows per frame, and
+    the stamp strip of capture time `index * 40` ms in the top 1/20.
+    """
+    stripe = (16, 32)[seed % 2]
+    angle = (seed * 2.399963) % (2 * math.pi)
+    du, dv = 40 * math.cos(angle), 40 * math.sin(angle)
+    rows = np.arange(height)[:, None] + 2 * index
+    cols = np.arange(width)[None, :]
+    light = ((cols + rows) // stripe) % 2 == 1
+    wave = np.sin(2 * math.pi * (rows % 128) / 128)
+    y = np.where(light, 170 + 40 * wave, 70 + 25 * wave)
+    u = np.where(light, 128 + du, 128 - du / 2) * np.ones_like(y)
+    v = np.where(light, 128 + dv, 128 - dv / 2) * np.ones_like(y)
+    yuv = np.clip(np.dstack([y, v, u]), 0, 255).astype(np.uint8)  # YCrCb order
+    strip = strip_height(height)
+    edges = cell_edges(width)
+    for i, white in enumerate(stamp_cells(1_700_000_000_000 + 40 * index)):
+        yuv[:strip, edges[i] : edges[i + 1]] = (Y_WHITE if white else Y_BLACK, 128, 128)
+    bgr = cv2.cvtColor(yuv, cv2.COLOR_YCrCb2BGR)
+    return jpeg(np.asarray(bgr, dtype=np.uint8), 80)
 
 
 def dataset(seeds: Sequence[int], kinds: Sequence[str] = KINDS) -> Iterator[Sample]:
@@ -487,7 +523,8 @@ def suggest(results: Sequence[tuple[Sample, Diagnosis]], fault: Fault, above: bo
     Only samples where the measure was judged and not suppressed by precedence count as
     negatives. Ties are broken by the widest gap; the threshold sits in its middle.
     """
-    pos, neg = [], []
+    pos: list[float] = []
+    neg: list[float] = []
     for s, d in results:
         f = d.finding(fault)
         if f.value is None or f.note.startswith("suppressed"):
@@ -498,7 +535,7 @@ def suggest(results: Sequence[tuple[Sample, Diagnosis]], fault: Fault, above: bo
         return float("nan")
     best: tuple[float, float, float] = (-1.0, 0.0, 0.0)
     p, n = np.asarray(pos), np.asarray(neg)
-    for lo, hi in zip(vals, vals[1:], strict=False):
+    for lo, hi in itertools.pairwise(vals):
         mid = (lo + hi) / 2
         tpr = float(np.mean(p >= mid if above else p <= mid))
         tnr = float(np.mean(n < mid if above else n > mid)) if n.size else 1.0
@@ -512,9 +549,24 @@ def run(seeds: Sequence[int], thresholds: QualityThresholds) -> list[tuple[Sampl
     return [(s, diagnose(s.frames, thresholds)) for s in dataset(seeds)]
 
 
+def speed(thresholds: QualityThresholds, rounds: int = 20) -> float:
+    """Median milliseconds of one diagnosis of 3 frames of 704 x 576 (BGR)."""
+    samples = [make_sample("healthy", 90_000 + i) for i in range(4)]
+    diagnose(samples[0].frames, thresholds)  # warm up
+    times = []
+    for r in range(rounds):
+        t0 = time.perf_counter()
+        diagnose(samples[r % len(samples)].frames, thresholds)
+        times.append(time.perf_counter() - t0)
+    return 1000.0 * float(np.median(times))
+
+
 def main(argv: Sequence[str]) -> int:
+    if argv[:1] == ["speed"]:
+        print(f"diagnose, 3 frames of 704x576: {speed(load_thresholds(), 50):.1f} ms (median)")
+        return 0
     if len(argv) != 3 or argv[0] != "tune":
-        print("usage: python -m tests.unit.quality_samples tune FIRST_SEED END_SEED")
+        print("usage: python -m tests.unit.quality_samples tune FIRST_SEED END_SEED | speed")
         return 2
     seeds = range(int(argv[1]), int(argv[2]))
     thresholds = load_thresholds()

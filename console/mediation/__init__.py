@@ -1,0 +1,1 @@
+"""The console mediation window (issue 5)."""

@@ -1,0 +1,248 @@
+"""Runs a mediation session for the window: opens it on the hub (zmq), joins the room as
+the hall's peer (`StarClient` on the console's network thread), relays the hub's pushes,
+frames and audio levels to the Qt thread (only through `QtBridge.post`), sends admit /
+remove / record, and closes the session with its outcome.
+
+Threads: the model and the views only on the Qt thread; `StarClient` and the hub client
+on the network thread; frame conversion on `FrameConverter`'s thread.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Protocol, TypeVar
+
+import av
+import numpy as np
+import numpy.typing as npt
+from aiortc.mediastreams import MediaStreamTrack
+
+from console.mediation.frames import FrameConverter
+from console.mediation.model import MediationInputError, MediationModel, Outcome, check_outcome
+from console.net import NetThread, NetThreadError, QtBridge
+from dispatch.protocol import MediationInvite, MediationReply
+from streams.webrtc import SyntheticCamera, ToneSource, audio_level
+from streams.webrtc_client import StarClient
+
+T = TypeVar("T")
+LEVEL_EVERY_S = 0.15
+MEDIA_STATES = {
+    "new": "准备中",
+    "connecting": "连接中",
+    "connected": "已连接",
+    "reconnecting": "网络中断，正在重连",
+    "disconnected": "已断开",
+    "failed": "连接失败",
+    "closed": "已关闭",
+    "refused": "被拒绝（链接已失效或会话已结束）",
+}
+FrameSink = Callable[[str, npt.NDArray[np.uint8]], None]
+
+
+class MediationClient(Protocol):
+    """The part of `dispatch.client.HubClient` the window needs."""
+
+    async def open_mediation(
+        self, event_id: str, invites: list[MediationInvite], *, ttl_hours: float = 24
+    ) -> MediationReply: ...
+    async def close_mediation(
+        self, session_id: str, outcome: Outcome, *, notes: str = ""
+    ) -> MediationReply: ...
+
+
+TrackFactory = Callable[[], tuple[MediaStreamTrack | None, MediaStreamTrack | None]]
+
+
+def demo_tracks() -> tuple[MediaStreamTrack | None, MediaStreamTrack | None]:
+    """The demo hall camera and microphone (built on the network thread)."""
+    return SyntheticCamera("HALL 综治中心"), ToneSource()
+
+
+class MediationController:
+    def __init__(
+        self,
+        model: MediationModel,
+        net: NetThread,
+        bridge: QtBridge,
+        client: Callable[[], MediationClient | None],
+        http_url: str,
+        *,
+        tracks: TrackFactory = demo_tracks,
+        keep_hosts: Sequence[str] | None = None,
+    ) -> None:
+        self.model = model
+        self._net = net
+        self._bridge = bridge
+        self._client = client
+        self.http_url = http_url.rstrip("/")
+        self._tracks = tracks
+        self._keep = list(keep_hosts) if keep_hosts else None
+        self.star: StarClient | None = None
+        self.frame_sinks: list[FrameSink] = []
+        self.converter = FrameConverter(self._deliver)
+        self._levels: dict[str, float] = {}
+        self._levels_at = 0.0
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _submit(
+        self,
+        coro: Coroutine[Any, Any, T],
+        on_ok: Callable[[T], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        try:
+            fut = self._net.submit(coro)
+        except NetThreadError as exc:
+            on_error(exc)
+            return
+        self._pending.add(fut)
+
+        def done(f: concurrent.futures.Future[T]) -> None:  # network thread
+            self._pending.discard(f)
+            if f.cancelled():
+                return
+            exc = f.exception()
+            if exc is not None:
+                self._bridge.post(lambda: on_error(exc))
+            else:
+                res = f.result()
+                self._bridge.post(lambda: on_ok(res))
+
+        fut.add_done_callback(done)
+
+    def _fail(self, what: str) -> Callable[[BaseException], None]:
+        def on_error(exc: BaseException) -> None:
+            self.model.say(f"{what}失败：{exc}")
+
+        return on_error
+
+    # -- network-thread callbacks ----------------------------------------------------------
+    def _on_message(self, msg: dict[str, Any]) -> None:
+        self._bridge.post(lambda: self.model.apply_state(msg))
+
+    def _on_video(self, mid: str, frame: av.VideoFrame) -> None:
+        self.converter.offer(mid, frame)
+
+    def _on_audio(self, mid: str, frame: av.AudioFrame) -> None:
+        lv = audio_level(frame)
+        self._levels[mid] = max(lv, self._levels.get(mid, 0.0))
+        now = time.monotonic()
+        if now - self._levels_at >= LEVEL_EVERY_S:
+            self._levels_at = now
+            levels, self._levels = self._levels, {}
+            self._bridge.post(lambda: self.model.set_levels(levels))
+
+    def _on_state(self, state: str) -> None:
+        text = MEDIA_STATES.get(state, state)
+        self._bridge.post(lambda: self.model.say(f"媒体连接：{text}"))
+
+    def _deliver(self, mid: str, arr: npt.NDArray[np.uint8]) -> None:  # converter thread
+        def show() -> None:
+            pid = self.model.mids.get(mid)
+            if pid is None:
+                return
+            self.model.count_frame(pid)
+            for sink in self.frame_sinks:
+                sink(pid, arr)
+
+        self._bridge.post(show)
+
+    # -- Qt-thread API ---------------------------------------------------------------------
+    def set_tile_size(self, pid: str, width: int, height: int) -> None:
+        for mid, p in self.model.mids.items():
+            if p == pid:
+                self.converter.set_size(mid, width, height)
+
+    def open(self, invites: list[MediationInvite]) -> None:
+        if self.model.phase not in ("setup", "failed"):
+            return
+        client = self._client()
+        if client is None:
+            self.model.say("未登录指挥中心服务，无法开启调解")
+            return
+        self.model.set_phase("opening", "正在开启调解…")
+        event_id = self.model.event_id
+
+        async def run() -> MediationReply:
+            rep = await client.open_mediation(event_id, invites)
+            video, audio = self._tracks()
+            star = StarClient(
+                self.http_url + rep.host_path,
+                rep.host_session,
+                video=video,
+                audio=audio,
+                keep_hosts=self._keep,
+                on_video=self._on_video,
+                on_audio=self._on_audio,
+                on_message=self._on_message,
+                on_state=self._on_state,
+            )
+            self.star = star
+            await star.start()
+            return rep
+
+        def failed(exc: BaseException) -> None:
+            self.model.set_phase("failed", f"开启调解失败：{exc}")
+
+        self.converter.start()
+        self._submit(run(), self.model.opened, failed)
+
+    def send(self, msg: dict[str, Any], what: str) -> None:
+        star = self.star
+        if star is None:
+            self.model.say(f"{what}失败：尚未加入调解")
+            return
+        self._submit(star.send(msg), lambda _r: None, self._fail(what))
+
+    def admit(self, pid: str) -> None:
+        self.send({"type": "admit", "id": pid}, "准入")
+
+    def remove(self, pid: str) -> None:
+        self.send({"type": "remove", "id": pid}, "移出")
+
+    def record(self, on: bool) -> None:
+        self.send({"type": "record", "on": on}, "开始录像" if on else "停止录像")
+
+    def close(self, outcome: str, notes: str) -> bool:
+        """Check the outcome form and end the session; False (and a message) if bad."""
+        try:
+            oc, text = check_outcome(outcome, notes)
+        except MediationInputError as exc:
+            self.model.say(str(exc))
+            return False
+        client, sid = self._client(), self.model.session_id
+        if client is None or sid is None or self.model.phase != "open":
+            self.model.say("没有进行中的调解")
+            return False
+        self.model.set_phase("closing", "正在结束调解并归档…")
+
+        async def run() -> MediationReply:
+            rep = await client.close_mediation(sid, oc, notes=text)
+            await self._stop_star()
+            return rep
+
+        def failed(exc: BaseException) -> None:
+            self.model.set_phase("open", f"结束调解失败：{exc}")
+
+        self._submit(run(), self._closed, failed)
+        return True
+
+    def _closed(self, rep: MediationReply) -> None:
+        self.converter.stop()
+        self.model.closed(rep)
+
+    async def _stop_star(self) -> None:
+        star, self.star = self.star, None
+        if star is not None:
+            await star.stop()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Leave the room (the session stays open on the hub); safe to call twice."""
+        if self.star is not None:
+            with contextlib.suppress(NetThreadError, concurrent.futures.TimeoutError):
+                self._net.submit(self._stop_star()).result(timeout_s)
+        self.converter.stop()

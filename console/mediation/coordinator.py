@@ -1,0 +1,93 @@
+"""Event queue → mediation window: the panel's "视频调解 (M)" opens (or raises) one
+window per event, running on the event queue's network thread and Qt bridge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from PySide6.QtWidgets import QWidget
+
+from console.events.controller import EventQueueController
+from console.events.panel import EventQueuePanel
+from console.mediation.controller import MediationClient, MediationController, TrackFactory
+from console.mediation.controller import demo_tracks as _demo_tracks
+from console.mediation.model import MediationModel
+from console.mediation.view import MediationWindow
+from console.net import NetThread, QtBridge
+from dispatch.model import Event
+
+
+def mediation_client(events: EventQueueController) -> MediationClient | None:
+    client = events.client
+    if client is None or not hasattr(client, "open_mediation"):
+        return None
+    return cast(MediationClient, client)
+
+
+class MediationCoordinator:
+    def __init__(
+        self,
+        events: EventQueueController,
+        net: NetThread,
+        bridge: QtBridge,
+        http_url: str,
+        *,
+        tracks: TrackFactory = _demo_tracks,
+        keep_hosts: Sequence[str] | None = None,
+        show_message: Callable[[str], None] | None = None,
+    ) -> None:
+        self.events = events
+        self._net, self._bridge = net, bridge
+        self.http_url = http_url
+        self._tracks = tracks
+        self._keep = keep_hosts
+        self._show = show_message
+        self.windows: dict[str, MediationWindow] = {}
+
+    def open_for(self, event: Event, parent: QWidget | None = None) -> MediationWindow:
+        win = self.windows.get(event.id)
+        if win is not None and win.model.phase != "closed":
+            win.show()
+            win.raise_()
+            return win
+        model = MediationModel(event.id, event.title)
+        ctl = MediationController(
+            model,
+            self._net,
+            self._bridge,
+            lambda: mediation_client(self.events),
+            self.http_url,
+            tracks=self._tracks,
+            keep_hosts=self._keep,
+        )
+        win = MediationWindow(model, ctl, parent=parent)
+        self.windows[event.id] = win
+        win.show()
+        if self._show is not None:
+            self._show(f"远程视频调解：{event.title}")
+        return win
+
+    def stop(self) -> None:
+        for win in self.windows.values():
+            win.shutdown()
+            win.close()
+        self.windows.clear()
+
+
+def install_mediation(
+    panel: EventQueuePanel,
+    events: EventQueueController,
+    net: NetThread,
+    bridge: QtBridge,
+    http_url: str,
+    *,
+    show_message: Callable[[str], None] | None = None,
+) -> MediationCoordinator:
+    coord = MediationCoordinator(events, net, bridge, http_url, show_message=show_message)
+
+    def handler(ev: Event) -> None:
+        coord.open_for(ev)
+
+    panel.mediation_handlers.append(handler)
+    return coord

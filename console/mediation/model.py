@@ -1,0 +1,224 @@
+"""The mediation window's state, Qt-free: the invites, the opened session's links, the
+participants as the hub pushes them, who is speaking, frames per participant, recording,
+and the outcome form's checks. Views observe it through `listeners` (called with a kind:
+"phase", "links", "participants", "levels", "recording", "message")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, cast, get_args
+
+from dispatch.protocol import MediationInvite, MediationLink, MediationReply
+
+Role = Literal["court", "notary", "mediator", "party"]
+Outcome = Literal["agreement", "no_agreement", "referred"]
+Phase = Literal["setup", "opening", "open", "closing", "closed", "failed"]
+
+ROLE_NAMES: dict[str, str] = {
+    "court": "法官",
+    "notary": "公证员",
+    "mediator": "调解员",
+    "party": "当事人",
+}
+OUTCOME_NAMES: dict[str, str] = {
+    "agreement": "达成协议",
+    "no_agreement": "未达成协议",
+    "referred": "转诉讼",
+}
+DEFAULT_INVITES: tuple[tuple[Role, str], ...] = (
+    ("court", ""),
+    ("notary", ""),
+    ("mediator", ""),
+    ("party", ""),
+    ("party", ""),
+)
+SPEAKING_LEVEL = 0.02  # RMS 0..1 above which a participant shows as speaking
+MAX_NOTES = 4000
+
+
+class MediationInputError(ValueError):
+    """Bad input in the invite or outcome form; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class PeerView:
+    id: str
+    label: str
+    name: str
+    admitted: bool
+    online: bool
+    audio: bool
+    video: bool
+    host: bool
+
+
+# -- pure helpers -----------------------------------------------------------------------------
+def make_invites(rows: Sequence[tuple[bool, str, str]]) -> list[MediationInvite]:
+    """(checked, role, name) rows of the form → invites; unchecked rows are left out."""
+    out: list[MediationInvite] = []
+    for n, (checked, role, name) in enumerate(rows, 1):
+        if not checked:
+            continue
+        if role not in get_args(Role):
+            raise MediationInputError(f"第 {n} 行：未知角色 {role!r}")
+        name = name.strip()
+        if not name:
+            raise MediationInputError(f"第 {n} 行（{ROLE_NAMES[role]}）：请填写姓名")
+        if len(name) > 64:
+            raise MediationInputError(f"第 {n} 行：姓名过长（最多 64 字）")
+        out.append(MediationInvite(role=cast(Role, role), name=name))
+    if not out:
+        raise MediationInputError("请至少邀请一位参与人")
+    if len(out) > 5:
+        raise MediationInputError(f"最多邀请 5 位参与人（现 {len(out)} 位）")
+    return out
+
+
+def check_outcome(outcome: str, notes: str) -> tuple[Outcome, str]:
+    """The outcome form's values, checked: an agreement needs its notes."""
+    if outcome not in OUTCOME_NAMES:
+        raise MediationInputError("请选择调解结果（达成协议 / 未达成协议 / 转诉讼）")
+    notes = notes.strip()
+    if outcome == "agreement" and not notes:
+        raise MediationInputError("达成协议时请填写协议要点")
+    if len(notes) > MAX_NOTES:
+        raise MediationInputError(f"协议要点过长（最多 {MAX_NOTES} 字，现 {len(notes)} 字）")
+    return cast(Outcome, outcome), notes
+
+
+def join_url(http_url: str, path: str) -> str:
+    return http_url.rstrip("/") + path
+
+
+def expiry_text(expires_at: datetime, now: datetime) -> str:
+    """ "有效至 11-22 09:30（剩 23 小时 59 分）" in the time zone of `now`."""
+    local = expires_at.astimezone(now.tzinfo)
+    left = int((expires_at - now).total_seconds())
+    if left <= 0:
+        return f"已于 {local:%m-%d %H:%M} 过期"
+    h, m = divmod(left // 60, 60)
+    return f"有效至 {local:%m-%d %H:%M}（剩 {h} 小时 {m} 分）"
+
+
+def peers_from_state(msg: dict[str, Any]) -> list[PeerView]:
+    out = []
+    for p in msg.get("participants", []):
+        out.append(
+            PeerView(
+                id=str(p["id"]),
+                label=str(p.get("label", "")),
+                name=str(p.get("name", "")),
+                admitted=bool(p.get("admitted")),
+                online=bool(p.get("online")),
+                audio=bool(p.get("audio", True)),
+                video=bool(p.get("video", True)),
+                host=p.get("role") == "host",
+            )
+        )
+    return out
+
+
+def slot_peers(msg: dict[str, Any]) -> dict[str, str]:
+    """mid (video and audio) → participant id, from a state push's slot map."""
+    out: dict[str, str] = {}
+    for s in msg.get("slots", []):
+        peer = s.get("peer")
+        if not peer:
+            continue
+        for key in ("video_mid", "audio_mid"):
+            mid = s.get(key)
+            if mid is not None:
+                out[str(mid)] = str(peer["id"])
+    return out
+
+
+# -- the model --------------------------------------------------------------------------------
+class MediationModel:
+    def __init__(self, event_id: str, event_title: str = "") -> None:
+        self.event_id = event_id
+        self.event_title = event_title
+        self.phase: Phase = "setup"
+        self.reply: MediationReply | None = None
+        self.links: list[MediationLink] = []
+        self.me: str | None = None
+        self.peers: list[PeerView] = []
+        self.mids: dict[str, str] = {}  # mid → participant id
+        self.levels: dict[str, float] = {}  # participant id → RMS 0..1
+        self.frames: dict[str, int] = {}  # participant id → video frames shown
+        self.recording = False
+        self.message = ""
+        self.closed_reply: MediationReply | None = None
+        self.listeners: list[Callable[[str], None]] = []
+
+    def _emit(self, kind: str) -> None:
+        for fn in list(self.listeners):
+            fn(kind)
+
+    @property
+    def session_id(self) -> str | None:
+        return self.reply.session_id if self.reply else None
+
+    def set_phase(self, phase: Phase, message: str = "") -> None:
+        self.phase = phase
+        self.message = message
+        self._emit("phase")
+
+    def say(self, message: str) -> None:
+        self.message = message
+        self._emit("message")
+
+    def opened(self, reply: MediationReply) -> None:
+        self.reply = reply
+        self.links = list(reply.links)
+        self.phase = "open"
+        self.message = "调解已开启：把链接和 PIN 发给参与人"
+        self._emit("links")
+        self._emit("phase")
+
+    def apply_state(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        if kind == "state":
+            me = msg.get("me") or {}
+            if "id" in me:
+                self.me = str(me["id"])
+            self.peers = peers_from_state(msg)
+            self.mids = slot_peers(msg)
+            self._emit("participants")
+            rec = bool(msg.get("recording"))
+            if rec != self.recording:
+                self.recording = rec
+                self._emit("recording")
+        elif kind == "recording":
+            self.recording = bool(msg.get("on", msg.get("recording")))
+            self._emit("recording")
+        elif kind == "closed" and self.phase != "closed":
+            self.set_phase("closed", "调解已结束")
+
+    def others(self) -> list[PeerView]:
+        return [p for p in self.peers if p.id != self.me]
+
+    def lobby(self) -> list[PeerView]:
+        return [p for p in self.others() if p.online and not p.admitted]
+
+    def peer(self, pid: str) -> PeerView | None:
+        return next((p for p in self.peers if p.id == pid), None)
+
+    def set_levels(self, by_mid: dict[str, float]) -> None:
+        for mid, level in by_mid.items():
+            pid = self.mids.get(mid)
+            if pid is not None:
+                self.levels[pid] = level
+        self._emit("levels")
+
+    def speaking(self) -> list[str]:
+        return [pid for pid, lv in self.levels.items() if lv >= SPEAKING_LEVEL]
+
+    def count_frame(self, pid: str) -> None:
+        self.frames[pid] = self.frames.get(pid, 0) + 1
+
+    def closed(self, reply: MediationReply) -> None:
+        self.closed_reply = reply
+        outcome = OUTCOME_NAMES.get(reply.outcome or "", reply.outcome or "")
+        self.set_phase("closed", f"调解已结束并归档：{outcome}")

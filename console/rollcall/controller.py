@@ -1,0 +1,134 @@
+"""Wires the roll-call panel to the hub: requests run on the network thread (asyncio),
+results come back to the Qt thread through a `QtBridge`. Published `RollcallChanged`
+messages update the live run; a gap in their `seq` (or a reconnect) asks for the status."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from console.net import NetThread, QtBridge
+from console.rollcall.view import RollcallPanel
+from dispatch.calendar import CHINA_TZ
+from dispatch.protocol import HubError
+from dispatch.rollcall_messages import ExemptionInfo, RollcallChanged, RollcallOp, RollcallReply
+
+log = logging.getLogger(__name__)
+
+
+class RollcallClient(Protocol):
+    on_rollcall: Callable[[RollcallChanged], None] | None
+
+    async def rollcall(self, op: RollcallOp, **fields: Any) -> RollcallReply: ...
+
+
+def this_week(now: datetime) -> date:
+    d = now.astimezone(CHINA_TZ).date()
+    return d - timedelta(days=d.weekday())
+
+
+class RollcallController:
+    def __init__(
+        self,
+        client: RollcallClient,
+        net: NetThread,
+        bridge: QtBridge,
+        panel: RollcallPanel,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.net = net
+        self.bridge = bridge
+        self.panel = panel
+        self.now = now
+        self.last_seq = 0
+        self.exported: list[str] = []
+        panel.start_requested.connect(lambda: self._op("start"))
+        panel.stop_requested.connect(lambda: self._op("stop"))
+        panel.resume_requested.connect(lambda: self._op("resume"))
+        panel.week_requested.connect(self.load_week)
+        panel.export_requested.connect(self.export)
+        panel.exemption_requested.connect(self.add_exemption)
+
+    def start(self) -> None:
+        self.client.on_rollcall = self._on_changed  # called on the network thread
+        self.refresh()
+
+    # -- requests ---------------------------------------------------------------------------
+    def _submit(
+        self, coro: Coroutine[Any, Any, RollcallReply], then: Callable[[RollcallReply], None]
+    ) -> None:
+        fut = self.net.submit(coro)
+
+        def done(f: Any) -> None:
+            try:
+                rep = f.result()
+            except HubError as exc:
+                msg = exc.message
+                self.bridge.post(lambda: self.panel.show_status(f"操作失败：{msg}"))
+                return
+            except Exception as exc:  # a lost hub, a timeout
+                text = repr(exc)
+                self.bridge.post(lambda: self.panel.show_status(f"与中枢通信失败：{text}"))
+                return
+            self.bridge.post(lambda: then(rep))
+
+        fut.add_done_callback(done)
+
+    def refresh(self) -> None:
+        week = this_week(self.now())
+
+        def roster(rep: RollcallReply) -> None:
+            self.panel.show_roster(rep.centres, rep.exemptions, rep.schedule)
+            self._submit(self.client.rollcall("status"), self._status)
+            self._submit(self.client.rollcall("weeks"), lambda r: self._weeks(r, week))
+
+        self._submit(self.client.rollcall("roster"), roster)
+
+    def _status(self, rep: RollcallReply) -> None:
+        self.last_seq = max(self.last_seq, rep.seq)
+        self.panel.show_run(rep.run)
+
+    def _weeks(self, rep: RollcallReply, week: date) -> None:
+        self.panel.show_weeks(rep.weeks, week)
+        self.load_week(week)
+
+    def _op(self, op: RollcallOp) -> None:
+        self.panel.show_status("")
+        self._submit(self.client.rollcall(op), self._status)
+
+    def load_week(self, week: date) -> None:
+        self._submit(
+            self.client.rollcall("week", week=week),
+            lambda r: self.panel.show_week(week, r.coverage, r.calls),
+        )
+
+    def export(self, week: date, fmt: str) -> None:
+        def shown(rep: RollcallReply) -> None:
+            self.exported.extend(rep.files)
+            self.panel.show_status("已导出：" + "，".join(rep.files))
+
+        fmts = ["pdf"] if fmt == "pdf" else ["csv"]
+        self._submit(self.client.rollcall("export", week=week, formats=fmts), shown)
+
+    def add_exemption(self, ex: ExemptionInfo) -> None:
+        def shown(rep: RollcallReply) -> None:
+            self.panel.show_roster(rep.centres, rep.exemptions, rep.schedule)
+            self.panel.show_status("已添加豁免")
+
+        self._submit(self.client.rollcall("add_exemption", exemption=ex), shown)
+
+    # -- published changes (network thread) -------------------------------------------------
+    def _on_changed(self, msg: RollcallChanged) -> None:
+        gap = self.last_seq and msg.seq != self.last_seq + 1
+        self.last_seq = msg.seq
+        if gap:
+            self.bridge.post(lambda: self._submit(self.client.rollcall("status"), self._status))
+            return
+        run = msg.run
+        self.bridge.post(lambda: self.panel.show_run(run))
+        if run.status == "done":
+            self.bridge.post(lambda: self.load_week(run.week))

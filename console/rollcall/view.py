@@ -1,0 +1,284 @@
+"""The roll-call panel (视频点名): no I/O; it shows what it is given and emits intents.
+
+Top: the schedule and next run, start / stop / resume, the run's summary. Tabs: the
+live run (one row per centre, outcome of the call and the re-call), the roster with
+online state and exemptions (add one), and the week: coverage per township and for the
+county, the log, a week picker over past weeks (history) and CSV / PDF export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.rollcall.model import (
+    REASON_ZH,
+    Row,
+    coverage_rows,
+    hm,
+    roster_rows,
+    run_rows,
+    run_summary,
+    schedule_text,
+    secs,
+)
+from dispatch.rollcall_messages import (
+    CallInfo,
+    CentreInfo,
+    CoverageInfo,
+    ExemptionInfo,
+    RunInfo,
+    ScheduleInfo,
+)
+
+TONES = {"ok": "#d8f0dc", "warn": "#fff1c9", "bad": "#f7d4d0", "busy": "#d6e6fa"}
+RUN_HEADER = [
+    "乡镇/街道",
+    "中心",
+    "状态",
+    "首次呼叫",
+    "补呼",
+    "接听用时",
+    "通话时长",
+    "快照",
+    "备注",
+]
+ROSTER_HEADER = ["乡镇/街道", "中心", "级别", "值班页", "豁免"]
+COVERAGE_HEADER = ["乡镇/街道", "应点名", "已点到", "覆盖率", "豁免"]
+LOG_HEADER = ["乡镇/街道", "中心", "次序", "结果", "振铃", "接听用时", "通话时长", "备注"]
+
+
+def _table(header: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(header))
+    t.setHorizontalHeaderLabels(header)
+    t.horizontalHeader().setStretchLastSection(True)
+    t.verticalHeader().setVisible(False)
+    t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    return t
+
+
+def fill(table: QTableWidget, rows: list[Row]) -> None:
+    table.setRowCount(len(rows))
+    for i, r in enumerate(rows):
+        for j, text in enumerate(r.cells):
+            item = QTableWidgetItem(text)
+            if r.tone:
+                item.setBackground(QBrush(QColor(TONES[r.tone])))
+                item.setForeground(QBrush(QColor("#1d2733")))
+            table.setItem(i, j, item)
+    table.resizeColumnsToContents()
+
+
+class RollcallPanel(QWidget):
+    start_requested = Signal()
+    stop_requested = Signal()
+    resume_requested = Signal()
+    week_requested = Signal(object)  # date (Monday)
+    export_requested = Signal(object, str)  # date, "csv" | "pdf"
+    exemption_requested = Signal(object)  # ExemptionInfo (id 0)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._names: dict[str, tuple[str, str]] = {}
+        self.schedule = QLabel("未设置计划")
+        self.summary = QLabel("尚无点名")
+        self.summary.setStyleSheet("font-size: 16px; font-weight: bold;")
+        self.status = QLabel("")
+        self.start_button = QPushButton("开始点名")
+        self.stop_button = QPushButton("暂停")
+        self.resume_button = QPushButton("继续")
+        for b, tip in (
+            (self.start_button, "Start a roll call now"),
+            (self.stop_button, "Stop the run"),
+            (self.resume_button, "Resume the run"),
+        ):
+            b.setToolTip(tip)
+        self.run_table = _table(RUN_HEADER)
+        self.roster_table = _table(ROSTER_HEADER)
+        self.coverage_table = _table(COVERAGE_HEADER)
+        self.log_table = _table(LOG_HEADER)
+        # exemption form
+        self.ex_centre = QComboBox()
+        self.ex_reason = QComboBox()
+        for k, v in REASON_ZH.items():
+            self.ex_reason.addItem(v, k)
+        self.ex_start = QDateEdit()
+        self.ex_end = QDateEdit()
+        for d in (self.ex_start, self.ex_end):
+            d.setDisplayFormat("yyyy-MM-dd")
+            d.setDate(QDate.currentDate())
+        self.ex_note = QLineEdit()
+        self.ex_note.setPlaceholderText("说明")
+        self.ex_add = QPushButton("添加豁免")
+        # week
+        self.week_pick = QComboBox()
+        self.week_pick.setToolTip("周 / week (history)")
+        self.week_pick.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.week_pick.setMinimumContentsLength(16)
+        self.export_csv = QPushButton("导出CSV")
+        self.export_pdf = QPushButton("导出PDF")
+        self.week_title = QLabel("")
+
+        top = QHBoxLayout()
+        for w in (self.start_button, self.stop_button, self.resume_button):
+            top.addWidget(w)
+        top.addWidget(self.schedule, 1)
+        run_tab = QWidget()
+        rl = QVBoxLayout(run_tab)
+        rl.addWidget(self.run_table)
+        roster_tab = QWidget()
+        ro = QVBoxLayout(roster_tab)
+        ro.addWidget(self.roster_table, 1)
+        form = QHBoxLayout()
+        widgets: list[QWidget] = [
+            QLabel("中心"),
+            self.ex_centre,
+            self.ex_reason,
+            QLabel("自"),
+            self.ex_start,
+            QLabel("至"),
+            self.ex_end,
+            self.ex_note,
+            self.ex_add,
+        ]
+        for fw in widgets:
+            form.addWidget(fw)
+        ro.addLayout(form)
+        week_tab = QWidget()
+        wl = QVBoxLayout(week_tab)
+        wt = QHBoxLayout()
+        for ww in (QLabel("周"), self.week_pick, self.export_csv, self.export_pdf):
+            wt.addWidget(ww)
+        wt.addStretch(1)
+        wl.addLayout(wt)
+        wl.addWidget(self.week_title)
+        wl.addWidget(self.coverage_table, 1)
+        wl.addWidget(QLabel("调度日志"))
+        wl.addWidget(self.log_table, 2)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(run_tab, "本次点名")
+        self.tabs.addTab(roster_tab, "名册与豁免")
+        self.tabs.addTab(week_tab, "周覆盖与历史")
+        root = QVBoxLayout(self)
+        root.addLayout(top)
+        root.addWidget(self.summary)
+        root.addWidget(self.status)
+        root.addWidget(self.tabs, 1)
+
+        self.start_button.clicked.connect(self.start_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.resume_button.clicked.connect(self.resume_requested)
+        self.week_pick.activated.connect(lambda _i: self._ask_week())
+        self.export_csv.clicked.connect(lambda: self._export("csv"))
+        self.export_pdf.clicked.connect(lambda: self._export("pdf"))
+        self.ex_add.clicked.connect(self._ask_exemption)
+        self._buttons(None)
+
+    # -- shown data ----------------------------------------------------------------------
+    def show_roster(
+        self,
+        centres: list[CentreInfo],
+        exemptions: list[ExemptionInfo],
+        schedule: ScheduleInfo | None,
+    ) -> None:
+        self._names = {c.id: (c.township_name, c.name) for c in centres}
+        fill(self.roster_table, roster_rows(centres, exemptions))
+        cur = self.ex_centre.currentData()
+        self.ex_centre.clear()
+        for c in centres:
+            self.ex_centre.addItem(f"{c.township_name} {c.name}", c.id)
+        if cur is not None:
+            self.ex_centre.setCurrentIndex(max(0, self.ex_centre.findData(cur)))
+        self.schedule.setText(schedule_text(schedule))
+
+    def show_run(self, run: RunInfo | None) -> None:
+        self.summary.setText(run_summary(run))
+        fill(self.run_table, run_rows(run, self._names) if run is not None else [])
+        self._buttons(run)
+
+    def show_weeks(self, weeks: list[date], current: date) -> None:
+        self.week_pick.clear()
+        for w in sorted({*weeks, current}, reverse=True):
+            self.week_pick.addItem(f"{w:%Y-%m-%d} 起的一周", w)
+
+    def show_week(self, week: date, coverage: list[CoverageInfo], calls: list[CallInfo]) -> None:
+        idx = self.week_pick.findData(week)
+        if idx >= 0:
+            self.week_pick.setCurrentIndex(idx)
+        county = coverage[-1] if coverage else None
+        self.week_title.setText(
+            f"{week:%Y-%m-%d} 起的一周：全县已点到 {county.reached}/{county.due}" if county else ""
+        )
+        fill(self.coverage_table, coverage_rows(coverage))
+        fill(
+            self.log_table,
+            [
+                Row(
+                    (
+                        c.township,
+                        c.centre_name,
+                        "首次" if c.attempt == 1 else "补呼",
+                        c.outcome_zh,
+                        hm(c.rang_at),
+                        secs(c.answer_s),
+                        secs(c.duration_s),
+                        c.note,
+                    ),
+                    "ok" if c.outcome == "answered" else "bad",
+                )
+                for c in calls
+            ],
+        )
+
+    def show_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    # -- intents ---------------------------------------------------------------------------
+    def _buttons(self, run: RunInfo | None) -> None:
+        active = run is not None and run.status != "done"
+        self.start_button.setEnabled(not active)
+        self.stop_button.setEnabled(run is not None and run.status == "running")
+        self.resume_button.setEnabled(run is not None and run.status == "stopped")
+
+    def selected_week(self) -> date | None:
+        w = self.week_pick.currentData()
+        return w if isinstance(w, date) else None
+
+    def _ask_week(self) -> None:
+        w = self.selected_week()
+        if w is not None:
+            self.week_requested.emit(w)
+
+    def _export(self, fmt: str) -> None:
+        w = self.selected_week()
+        if w is not None:
+            self.export_requested.emit(w, fmt)
+
+    def _ask_exemption(self) -> None:
+        cid = self.ex_centre.currentData()
+        if cid is None:
+            return
+        self.exemption_requested.emit(
+            ExemptionInfo(
+                id=0,
+                centre_id=str(cid),
+                start=self.ex_start.date().toPython(),
+                end=self.ex_end.date().toPython(),
+                reason=self.ex_reason.currentData(),
+                note=self.ex_note.text(),
+            )
+        )

@@ -1,0 +1,305 @@
+"""The hub's side of the camera health patrol: samples in, fault events out.
+
+The patrol (`streams.patrol`) posts `CheckBatch`es to `POST /api/v1/camera_checks`
+(with an API key allowed to report camera faults). Here every sample is stored in
+`camera_checks` and fed to the camera's `Tracker` (`streams.patrol_decide`): a camera
+unhealthy for `raise_after` raises ONE camera-fault event (source camera_fault,
+category camera_fault), registered and routed to the maintenance unit by the patrol
+desk; when the camera is healthy again, the event gets an audit note "已恢复" and is
+moved on to feedback (处置 → 反馈) for the duty desk to verify and archive.
+
+Reads for the console and the monthly report: `GET /api/v1/camera_health` (newest
+sample of every camera, its last good picture and the open fault events) and
+`GET /api/v1/camera_checks?camera=ID` (the camera's history).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dispatch import patrol_store as ps
+from dispatch.auth import Session
+from dispatch.hub_service import HubService
+from dispatch.intake import FieldError, _key, error_response, field_errors
+from dispatch.model import Action, EventIntake, EventSource, EventState, Place, Role
+from dispatch.protocol import HubError
+from dispatch.site import Site
+from streams.patrol_decide import Decision, FaultPolicy, Tracker
+from streams.patrol_types import REASON_LABELS_ZH, CameraCheck, CheckBatch
+from streams.quality import FAULT_LABELS_ZH, Fault
+
+API = "/api/v1"
+PATROL_DESK = Session("", "patrol", Role.DUTY_OFFICER, "camera-patrol")
+PATROL_SYSTEM = Session("", "patrol", Role.SYSTEM, "camera-patrol")
+RECOVERED_NOTE = "已恢复"
+
+
+@dataclass(frozen=True, slots=True)
+class PatrolSettings:
+    policy: FaultPolicy = field(default_factory=FaultPolicy)
+    maintenance: str = "maint"  # who camera faults are routed to (a site person id)
+
+
+class SubmitReply(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    stored: int
+    raised: list[str] = Field(description="ids of camera-fault events raised by this batch")
+    recovered: list[str] = Field(description="ids of camera-fault events marked recovered")
+
+
+class CameraHealth(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    check: CameraCheck
+    last_good: str
+    open_event: str | None
+
+
+class HealthReply(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cameras: list[CameraHealth]
+
+
+class HistoryReply(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    camera: str
+    checks: list[CameraHealth]
+
+
+def trouble_text(check: CameraCheck) -> str:
+    """What is wrong, in Chinese: the offline reason or the faults found."""
+    if not check.online:
+        return f"离线（{REASON_LABELS_ZH[check.reason]}）"
+    names = []
+    for f in check.faults:
+        try:
+            names.append(FAULT_LABELS_ZH[Fault(f)])
+        except ValueError:
+            names.append(f)
+    return "、".join(names) or "正常"
+
+
+class PatrolService:
+    """Stores samples and turns lasting trouble into one fault event per episode."""
+
+    def __init__(
+        self, service: HubService, site: Site | None, settings: PatrolSettings | None = None
+    ) -> None:
+        self.service = service
+        self.site = site
+        self.settings = settings if settings is not None else PatrolSettings()
+        self._trackers: dict[str, Tracker] = {}
+        self._last_good: dict[str, str] = {}
+        self._lock = asyncio.Lock()
+        self._started = False
+
+    async def start(self) -> None:
+        """Load the open fault events and last good pictures (so a restart raises no twins)."""
+        if self._started:
+            return
+
+        def load() -> tuple[list[ps.FaultEventRow], dict[str, str]]:
+            with self.service.store.engine.connect() as conn:
+                return ps.fault_events(conn, open_only=True), ps.last_good_pictures(conn)
+
+        rows, good = await asyncio.to_thread(load)
+        for r in rows:
+            t = self._trackers.setdefault(r.camera, Tracker())
+            t.open_event = r.event_id
+            t.bad_since = r.bad_since
+        self._last_good = good
+        self._started = True
+
+    async def stop(self) -> None:
+        self._started = False
+
+    def _place(self, camera: str) -> tuple[Place, str]:
+        if self.site is not None:
+            for c in self.site.cameras:
+                if c.id == camera:
+                    return Place(township=c.township, village=c.village, grid=c.grid), c.name
+        return Place(), camera
+
+    async def submit(self, checks: list[CameraCheck]) -> SubmitReply:
+        """Store a batch of samples (in time order per camera) and act on the decisions."""
+        await self.start()
+        async with self._lock:
+            rows: list[ps.StoredCheck] = []
+            decisions: list[tuple[CameraCheck, Decision, Tracker]] = []
+            for c in sorted(checks, key=lambda c: c.at):
+                if c.healthy and c.snapshot:
+                    self._last_good[c.camera] = c.snapshot
+                rows.append(ps.StoredCheck(c, self._last_good.get(c.camera, "")))
+                t = self._trackers.setdefault(c.camera, Tracker())
+                bad_since = t.bad_since
+                d = t.observe(c.healthy, c.at, self.settings.policy)
+                if d is not Decision.NOTHING:
+                    decisions.append((c, d, t))
+                if d is Decision.RAISE and bad_since is None:
+                    t.bad_since = c.at
+            await self.service.writer.submit_async(lambda tx: ps.insert_checks(tx.conn, rows))
+            raised: list[str] = []
+            recovered: list[str] = []
+            for c, d, t in decisions:
+                if d is Decision.RAISE:
+                    raised.append(await self._raise(c, t))
+                elif d is Decision.RECOVER and t.open_event is not None:
+                    recovered.append(await self._recover(c, t))
+            return SubmitReply(stored=len(rows), raised=raised, recovered=recovered)
+
+    async def _raise(self, check: CameraCheck, tracker: Tracker) -> str:
+        place, name = self._place(check.camera)
+        since = tracker.bad_since or check.at
+        trouble = trouble_text(check)
+        intake = EventIntake(
+            source=EventSource.CAMERA_FAULT,
+            source_ref=f"patrol:{check.camera}:{since.strftime('%Y%m%dT%H%M%S%z')}",
+            category="camera_fault",
+            title=f"摄像机故障：{name}（{trouble}）",
+            description=(
+                f"视频巡检发现摄像机 {name}（{check.camera}）自 "
+                f"{since.astimezone().strftime('%Y-%m-%d %H:%M')} 起{trouble}，"
+                f"持续超过 {int(self.settings.policy.raise_after.total_seconds() // 60)} 分钟。"
+                + (f"\n{check.detail}" if check.detail else "")
+            ),
+            place=place,
+            camera_id=check.camera,
+        )
+        ev, _new = await self.service.intake(intake)
+        tracker.raised(ev.id)
+        await self.service.writer.submit_async(
+            lambda tx: ps.insert_fault_event(tx.conn, ev.id, check.camera, check.at, since)
+        )
+        if ev.state is EventState.ACCEPTED:
+            await self.service.act(PATROL_DESK, ev.id, Action.REGISTER)
+            await self.service.act(
+                PATROL_DESK,
+                ev.id,
+                Action.ROUTE,
+                assignee=self.settings.maintenance,
+                note="视频巡检自动分派运维单位",
+            )
+        return ev.id
+
+    async def _recover(self, check: CameraCheck, tracker: Tracker) -> str:
+        event_id = tracker.open_event
+        assert event_id is not None
+        note = (
+            f"{RECOVERED_NOTE}：{check.at.astimezone().strftime('%Y-%m-%d %H:%M:%S')} 巡检画面正常"
+        )
+        try:
+            await self.service.act(PATROL_SYSTEM, event_id, Action.NOTE, note=note)
+            ev = await self.service.get_event(event_id)
+            if ev is not None and ev.state is EventState.ROUTED:
+                await self.service.act(PATROL_DESK, event_id, Action.START_HANDLING)
+                ev = await self.service.get_event(event_id)
+            if ev is not None and ev.state is EventState.HANDLING:
+                await self.service.act(
+                    PATROL_DESK, event_id, Action.FEEDBACK, note="摄像机已恢复，待核查"
+                )
+        except HubError:
+            pass  # the desk closed or moved the event meanwhile: the note is what matters
+        await self.service.writer.submit_async(
+            lambda tx: ps.mark_recovered(tx.conn, event_id, check.at)
+        )
+        tracker.recovered()
+        return event_id
+
+    # -- reads ------------------------------------------------------------------------
+    async def health(self) -> HealthReply:
+        def load() -> tuple[dict[str, ps.StoredCheck], list[ps.FaultEventRow]]:
+            with self.service.store.engine.connect() as conn:
+                return ps.latest(conn), ps.fault_events(conn, open_only=True)
+
+        latest, open_rows = await asyncio.to_thread(load)
+        open_by_cam = {r.camera: r.event_id for r in open_rows}
+        return HealthReply(
+            cameras=[
+                CameraHealth(check=s.check, last_good=s.last_good, open_event=open_by_cam.get(cam))
+                for cam, s in sorted(latest.items())
+            ]
+        )
+
+    async def history(self, camera: str, limit: int = 200) -> HistoryReply:
+        def load() -> list[ps.StoredCheck]:
+            with self.service.store.engine.connect() as conn:
+                return ps.history(conn, camera, limit)
+
+        rows = await asyncio.to_thread(load)
+        return HistoryReply(
+            camera=camera,
+            checks=[
+                CameraHealth(check=s.check, last_good=s.last_good, open_event=None) for s in rows
+            ],
+        )
+
+    async def rates(self, start: datetime, end: datetime) -> tuple[int, float, float]:
+        def load() -> tuple[int, float, float]:
+            with self.service.store.engine.connect() as conn:
+                return ps.rates(conn, start, end)
+
+        return await asyncio.to_thread(load)
+
+
+# -- HTTP ----------------------------------------------------------------------------------
+
+_PATROL = web.AppKey("patrol", PatrolService)
+
+
+def _json(status: int, model: BaseModel) -> web.Response:
+    return web.Response(
+        status=status, text=model.model_dump_json(), content_type="application/json"
+    )
+
+
+async def post_checks(request: web.Request) -> web.Response:
+    rec = await _key(request)
+    if isinstance(rec, web.Response):
+        return rec
+    if EventSource.CAMERA_FAULT not in rec.sources:
+        return error_response(
+            403, field_errors_for("X-Api-Key", "key may not report camera faults")
+        )
+    try:
+        raw = await request.read()
+        batch = CheckBatch.model_validate_json(raw)
+    except ValidationError as exc:
+        return error_response(422, field_errors(exc))
+    reply = await request.app[_PATROL].submit(batch.checks)
+    return _json(201, reply)
+
+
+def field_errors_for(fieldname: str, message: str) -> list[FieldError]:
+    return [FieldError(field=fieldname, message=message)]
+
+
+async def get_health(request: web.Request) -> web.Response:
+    rec = await _key(request)
+    if isinstance(rec, web.Response):
+        return rec
+    return _json(200, await request.app[_PATROL].health())
+
+
+async def get_history(request: web.Request) -> web.Response:
+    rec = await _key(request)
+    if isinstance(rec, web.Response):
+        return rec
+    camera = request.query.get("camera", "")
+    if not camera or len(camera) > 64:
+        return error_response(422, field_errors_for("camera", "camera id required (1..64)"))
+    try:
+        limit = max(1, min(5000, int(request.query.get("limit", "200"))))
+    except ValueError:
+        return error_response(422, field_errors_for("limit", "not a number"))
+    return _json(200, await request.app[_PATROL].history(camera, limit))
+
+
+def add_patrol_routes(app: web.Application, patrol: PatrolService) -> None:
+    app[_PATROL] = patrol
+    app.router.add_post(f"{API}/camera_checks", post_checks)
+    app.router.add_get(f"{API}/camera_checks", get_history)
+    app.router.add_get(f"{API}/camera_health", get_health)

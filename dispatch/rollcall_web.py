@@ -1,0 +1,220 @@
+"""The duty-station page and its signalling, served by the hub (aiohttp): `/s/{token}`.
+
+Same shape as the mediation links (`dispatch.mediation_web`): a personal link + PIN,
+a cookie scoped to the link (or `Authorization: Bearer`), a WHIP-style offer and a
+WebSocket for presence and pushes.
+
+- `GET  /s/{token}`           PIN form, or the station page once logged in (404 unknown,
+  410 expired, 423 locked — Chinese pages)
+- `POST /s/{token}/login`     form `pin`: 303 + cookie, or 401 with the attempts left
+- `GET  /s/{token}/ws`        presence (online while open); pushes `hello`, `ring`
+  (call_id, ring_s, left_s), `cancel`, `hangup`; the page sends `answer` / `decline`
+- `POST /s/{token}/offer?call=ID`  `application/sdp` → 201 answer from the call's room
+- `GET  /s-static/…`          resources/web/station
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from dispatch.hub_dispatch import MAX_PIN_FAILURES
+from dispatch.mediation_web import bearer
+from dispatch.rollcall_service import RollcallService, StationAuthError
+from streams.webrtc_room import RoomError
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "resources" / "web" / "station"
+COOKIE = "hall_s"
+_SVC: web.AppKey[RollcallService] = web.AppKey("rollcall", RollcallService)
+
+PAGES = {
+    "unknown": (404, "链接无效", "该值班点链接不存在或已被收回。请联系县综治中心重新获取。"),
+    "expired": (410, "链接已过期", "该值班点链接已过有效期。请联系县综治中心重新发放。"),
+    "locked": (
+        423,
+        "链接已锁定",
+        f"PIN 码连续输错 {MAX_PIN_FAILURES} 次，该链接已锁定。请联系县综治中心重新发放。",
+    ),
+}
+
+
+def shell(title: str, body: str, *, script: str = "") -> str:
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        '<link rel="stylesheet" href="/s-static/station.css">'
+        f"{script}</head><body>{body}</body></html>"
+    )
+
+
+def message_page(title: str, text: str) -> str:
+    return shell(
+        title,
+        f'<main class="card notice" id="notice"><h1>{html.escape(title)}</h1>'
+        f"<p>{html.escape(text)}</p></main>",
+    )
+
+
+def pin_page(token: str, name: str, error: str = "") -> str:
+    err = f'<p class="error" id="pin-error">{html.escape(error)}</p>' if error else ""
+    return shell(
+        "值班点 · 输入 PIN",
+        f'<main class="card login"><h1>{html.escape(name)} 值班点</h1>'
+        '<p class="muted">请输入县综治中心发给本值班点的 6 位 PIN 码</p>'
+        f'{err}<form method="post" action="/s/{html.escape(token)}/login">'
+        '<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" '
+        'maxlength="6" required><button id="login" type="submit">进入值班</button></form></main>',
+    )
+
+
+def station_page(token: str, config: dict[str, Any]) -> str:
+    cfg = json.dumps({"token": token, **config}, ensure_ascii=False).replace("</", "<\\/")
+    name = html.escape(str(config.get("name", "")))
+    return shell(
+        f"{config.get('name', '')} 值班点",
+        f'<main class="station"><header><h1>{name} · 视频点名值班</h1>'
+        '<span id="presence" class="presence offline">连接中…</span></header>'
+        '<section id="idle" class="idle"><p>请保持本页打开。县综治中心点名时，本页会响铃。</p>'
+        '<video id="preview" autoplay muted playsinline></video></section>'
+        '<section id="ringing" class="ringing" hidden><h2>县综治中心视频点名</h2>'
+        '<p class="count"><span id="countdown">60</span> 秒</p>'
+        '<div class="buttons"><button id="answer" class="answer">接听</button>'
+        '<button id="decline" class="decline">拒接</button></div></section>'
+        '<section id="incall" class="incall" hidden><h2>通话中</h2>'
+        '<video id="self" autoplay muted playsinline></video>'
+        '<p id="call-status" class="muted"></p></section>'
+        '<p id="last" class="muted"></p></main>',
+        script=f"<script>window.STATION={cfg};</script>"
+        '<script defer src="/s-static/station.js"></script>',
+    )
+
+
+def _page(status: int, text: str) -> web.Response:
+    return web.Response(status=status, text=text, content_type="text/html", charset="utf-8")
+
+
+def _json_error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+def _svc(request: web.Request) -> RollcallService:
+    return request.app[_SVC]
+
+
+def _refused(exc: StationAuthError) -> web.Response:
+    code, title, text = PAGES[exc.kind]
+    return _page(code, message_page(title, text))
+
+
+async def _centre(request: web.Request) -> str | None:
+    token = request.match_info["token"]
+    cred = bearer(request) or request.cookies.get(COOKIE)
+    return await _svc(request).authorised(token, cred)
+
+
+async def get_page(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    token = request.match_info["token"]
+    try:
+        centre_id, _ = await svc.station(token)
+    except StationAuthError as exc:
+        return _refused(exc)
+    c = svc.centres.get(centre_id)
+    name = c.name if c else centre_id
+    if await _centre(request) is None:
+        return _page(200, pin_page(token, name))
+    cfg = {
+        "name": name,
+        "centre": centre_id,
+        "ice_servers": [s.as_dict() for s in svc.ice_servers],
+        "keep_hosts": svc.keep_hosts or [],
+    }
+    return _page(200, station_page(token, cfg))
+
+
+async def post_login(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    token = request.match_info["token"]
+    form = await request.post()
+    try:
+        _, cookie = await svc.login(token, str(form.get("pin", "")).strip())
+    except StationAuthError as exc:
+        if exc.kind != "pin":
+            return _refused(exc)
+        centre_id, _ = await svc.station(token)
+        c = svc.centres.get(centre_id)
+        return _page(
+            401, pin_page(token, c.name if c else centre_id, f"PIN 码错误，还可尝试 {exc.left} 次")
+        )
+    resp = web.Response(status=303, headers={"Location": f"/s/{token}"})
+    resp.set_cookie(COOKIE, cookie, path=f"/s/{token}", httponly=True, samesite="Strict")
+    return resp
+
+
+async def post_offer(request: web.Request) -> web.Response:
+    centre = await _centre(request)
+    if centre is None:
+        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
+    if request.content_type != "application/sdp":
+        return _json_error(415, "invalid", "请求必须是 application/sdp")
+    sdp = await request.text()
+    if not sdp.startswith("v=0") or len(sdp) > 200_000:
+        return _json_error(400, "invalid", "SDP offer 格式错误")
+    try:
+        answer = await _svc(request).offer(centre, request.query.get("call", ""), sdp)
+    except RoomError as exc:
+        return _json_error(400 if exc.code == "bad_offer" else 409, exc.code, exc.message)
+    return web.Response(status=201, text=answer, content_type="application/sdp")
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    centre = await _centre(request)
+    if centre is None:
+        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
+    svc = _svc(request)
+    ws = web.WebSocketResponse(heartbeat=5.0)
+    await ws.prepare(request)
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def sender() -> None:
+        while True:
+            msg = await queue.get()
+            await ws.send_str(json.dumps(msg, ensure_ascii=False))
+
+    task = asyncio.create_task(sender())
+    svc.connected(centre, queue.put_nowait)
+    try:
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(msg.data)
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                svc.station_message(centre, data)
+    finally:
+        svc.disconnected(centre, queue.put_nowait)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
+            await task
+    return ws
+
+
+def add_rollcall_routes(app: web.Application, svc: RollcallService) -> None:
+    app[_SVC] = svc
+    app.router.add_get("/s/{token}", get_page)
+    app.router.add_post("/s/{token}/login", post_login)
+    app.router.add_post("/s/{token}/offer", post_offer)
+    app.router.add_get("/s/{token}/ws", websocket)
+    app.router.add_static("/s-static/", WEB_DIR)

@@ -1,0 +1,137 @@
+/* 值班点视频点名页: presence over a WebSocket, ringing with a countdown and a sound,
+   answer with camera and microphone (one sendonly peer connection to the hub), decline.
+   window.STATION_STATE exposes the state for tests. */
+"use strict";
+(function () {
+  const CFG = window.STATION || {};
+  const BASE = "/s/" + CFG.token;
+  const $ = (id) => document.getElementById(id);
+  const S = (window.STATION_STATE = {
+    online: false, ringing: null, rings: 0, calls: 0, pc: null, log: [], autoAnswer: null,
+  });
+  let ws = null;
+  let timer = null;
+  let audio = null;
+  let local = null;
+
+  function log(m) { S.log.push(Date.now() + " " + m); if (S.log.length > 200) S.log.shift(); }
+  function show(id) { for (const s of ["idle", "ringing", "incall"]) $(s).hidden = s !== id; }
+  function presence(on) {
+    S.online = on;
+    const p = $("presence");
+    p.textContent = on ? "在线" : "离线，正在重连…";
+    p.className = "presence " + (on ? "online" : "offline");
+  }
+  function beep(on) {
+    try {
+      if (on && !audio) {
+        const ctx = new (window.AudioContext || window.webkitAudioContext)();
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.frequency.value = 880; gain.gain.value = 0.2;
+        osc.connect(gain); gain.connect(ctx.destination); osc.start();
+        const iv = setInterval(() => { gain.gain.value = gain.gain.value ? 0 : 0.2; }, 500);
+        audio = { ctx, iv };
+      } else if (!on && audio) {
+        clearInterval(audio.iv); audio.ctx.close(); audio = null;
+      }
+    } catch (e) { log("sound: " + e.message); }
+  }
+  function stopRing() {
+    if (timer) { clearInterval(timer); timer = null; }
+    beep(false);
+    S.ringing = null;
+  }
+  function ring(msg) {
+    S.ringing = msg.call_id; S.rings += 1;
+    show("ringing");
+    let left = Math.ceil(msg.left_s);
+    const end = performance.now() + msg.left_s * 1000;
+    $("countdown").textContent = String(left);
+    if (timer) clearInterval(timer);
+    timer = setInterval(() => {
+      left = Math.max(0, Math.ceil((end - performance.now()) / 1000));
+      $("countdown").textContent = String(left);
+      if (left <= 0) { stopRing(); show("idle"); }
+    }, 250);
+    beep(true);
+    if (S.autoAnswer === "answer") answer();
+    else if (S.autoAnswer === "decline") decline();
+  }
+  function send(m) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(m)); }
+  function decline() {
+    const id = S.ringing; if (!id) return;
+    send({ type: "decline", call_id: id });
+    stopRing(); show("idle"); $("last").textContent = "已拒接一次点名";
+  }
+  function keepHosts(sdp) {
+    const keep = CFG.keep_hosts || [];
+    if (!keep.length) return sdp;
+    return sdp.split("\r\n").filter((l) => !l.startsWith("a=candidate:") || keep.includes(l.split(" ")[4])).join("\r\n");
+  }
+  function gathered(pc, ms) {
+    return new Promise((res) => {
+      if (pc.iceGatheringState === "complete") return res();
+      const t = setTimeout(res, ms);
+      pc.addEventListener("icegatheringstatechange", () => {
+        if (pc.iceGatheringState === "complete") { clearTimeout(t); res(); }
+      });
+    });
+  }
+  async function answer() {
+    const id = S.ringing; if (!id) return;
+    stopRing();
+    send({ type: "answer", call_id: id });
+    show("incall");
+    $("call-status").textContent = "正在接通…";
+    try {
+      if (!local) local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+      $("self").srcObject = local;
+      const pc = new RTCPeerConnection({ iceServers: CFG.ice_servers || [] });
+      S.pc = pc;
+      for (const t of local.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [local] });
+      pc.onconnectionstatechange = () => {
+        log("pc " + pc.connectionState);
+        if (pc.connectionState === "connected") $("call-status").textContent = "已接通，县综治中心正在点名";
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc, 2000);
+      const r = await fetch(BASE + "/offer?call=" + encodeURIComponent(id), {
+        method: "POST", headers: { "Content-Type": "application/sdp" },
+        body: keepHosts(pc.localDescription.sdp), credentials: "same-origin",
+      });
+      const text = await r.text();
+      if (r.status !== 201) throw new Error(r.status + " " + text);
+      await pc.setRemoteDescription({ type: "answer", sdp: text });
+      S.calls += 1;
+    } catch (e) {
+      log("answer failed: " + e.message);
+      $("call-status").textContent = "接通失败：" + e.message;
+    }
+  }
+  function hangup(msg) {
+    stopRing();
+    if (S.pc) { try { S.pc.close(); } catch (e) { /* closed */ } S.pc = null; }
+    show("idle");
+    $("last").textContent = msg.reason === "fault" ? "上次点名因技术故障中断" : "上次点名已结束 " + new Date().toLocaleTimeString("zh-CN");
+  }
+  function connect() {
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + BASE + "/ws");
+    ws.onopen = () => { presence(true); log("ws open"); };
+    ws.onclose = () => { presence(false); log("ws closed"); setTimeout(connect, 1000); };
+    ws.onmessage = (ev) => {
+      let m; try { m = JSON.parse(ev.data); } catch (e) { return; }
+      if (m.type === "ring") ring(m);
+      else if (m.type === "cancel") { if (S.ringing === m.call_id) { stopRing(); show("idle"); $("last").textContent = "有一次点名未接听"; } }
+      else if (m.type === "hangup") hangup(m);
+    };
+  }
+  $("answer").onclick = answer;
+  $("decline").onclick = decline;
+  navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true })
+    .then((s) => { local = s; $("preview").srcObject = s; })
+    .catch((e) => log("camera: " + e.message));
+  window.stationAnswer = answer;
+  window.stationDecline = decline;
+  connect();
+})();

@@ -1,0 +1,171 @@
+"""The patrol against a real CamSim with faulty cameras and a real hub process.
+
+The patrol's clock is a fake one (minutes pass between rounds without waiting); the
+cameras, RTSP sessions, diagnosis, HTTP and the hub's store are real.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dispatch.hubproc import HubProcess
+from streams.patrol import HubSink, PatrolTarget, patrol_round
+from streams.patrol_types import CameraCheck, OfflineReason
+from streams.quality import load_thresholds
+from streams.simulator import CamSim
+from tests.plugins.hub import HUB_API_KEY
+
+FAULTS = {
+    "cam2": "black",
+    "cam3": "frozen",
+    "cam4": "blur",
+    "cam5": "covered",
+    "cam6": "colour_cast",
+    "cam7": "noise",
+}
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def faulty_sim() -> Iterator[CamSim]:
+    sim = CamSim(cameras=8, faults=FAULTS)
+    sim.start(timeout_s=30.0)
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def one_round(sim: CamSim, clock: FakeClock, snaps: Path) -> dict[str, CameraCheck]:
+    targets = [PatrolTarget(cid, sim.url(cid)) for cid in sim.camera_ids]
+    checks = patrol_round(
+        targets, clock=clock, thresholds=load_thresholds(), snapshot_dir=snaps, concurrency=8
+    )
+    return {c.camera: c for c in checks}
+
+
+def get_json(hub: HubProcess, path: str) -> dict[str, object]:
+    req = urllib.request.Request(hub.http_url + path, headers={"X-Api-Key": HUB_API_KEY})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        body: dict[str, object] = json.loads(resp.read())
+        return body
+
+
+def test_each_fault_mode_is_diagnosed(faulty_sim: CamSim, tmp_path: Path) -> None:
+    checks = one_round(faulty_sim, FakeClock(), tmp_path)
+    assert set(checks) == set(faulty_sim.camera_ids)
+    for cid, c in checks.items():
+        assert c.online, f"{cid}: {c.reason} {c.detail}"
+        want = FAULTS.get(cid)
+        if want is None:
+            assert c.faults == {}, f"{cid} is a normal camera but got {c.faults}"
+        else:
+            assert want in c.faults, f"{cid} serves {want} but the patrol found {c.faults}"
+            assert c.faults[want] >= 1.0
+        assert Path(c.snapshot).is_file()
+
+
+def test_killed_camera_raises_one_event_and_recovery_is_recorded(
+    faulty_sim: CamSim, hub: HubProcess, tmp_path: Path
+) -> None:
+    sink = HubSink(hub.http_url, HUB_API_KEY)
+    clock = FakeClock()
+    faulty_sim.kill("cam8")
+    try:
+        raised: list[str] = []
+        for minute in (0, 4, 8, 12, 16):  # offline for 16 min > the 10 min default
+            clock.now = T0 + timedelta(minutes=minute)
+            checks = one_round(faulty_sim, clock, tmp_path)
+            assert not checks["cam8"].online
+            assert checks["cam8"].reason is OfflineReason.REFUSED
+            reply = sink.post(list(checks.values()))
+            assert reply["stored"] == len(checks)
+            raised += [str(e) for e in reply["raised"]]  # type: ignore[attr-defined]
+    finally:
+        faulty_sim.revive("cam8")
+    listing = get_json(hub, "/api/v1/events?source=camera_fault&limit=100")
+    events = listing["events"]
+    assert isinstance(events, list)
+    by_camera: dict[str, list[dict[str, object]]] = {}
+    for ev in events:
+        by_camera.setdefault(str(ev["camera_id"]), []).append(ev)
+    # one event per faulty camera over five rounds, not one per sample
+    assert sorted(by_camera) == sorted([*FAULTS, "cam8"])
+    assert all(len(evs) == 1 for evs in by_camera.values()), by_camera
+    assert len(raised) == len(by_camera)
+    cam8 = by_camera["cam8"][0]
+    assert cam8["category"] == "camera_fault"
+    assert cam8["assignee"] == "maint"
+    assert cam8["state"] == "routed"
+    assert "离线" in str(cam8["title"])
+
+    # cam8 is back and cam2 shows a normal picture again: both events record it
+    faulty_sim.set_mode("cam2", "normal")
+    try:
+        clock.now = T0 + timedelta(minutes=20)
+        checks = one_round(faulty_sim, clock, tmp_path)
+        assert checks["cam8"].healthy and checks["cam2"].healthy
+        reply = sink.post(list(checks.values()))
+    finally:
+        faulty_sim.set_mode("cam2", "black")
+    recovered = {str(e) for e in reply["recovered"]}  # type: ignore[attr-defined]
+    assert recovered == {str(cam8["id"]), str(by_camera["cam2"][0]["id"])}
+    after = get_json(hub, f"/api/v1/events/{cam8['id']}")
+    assert after["state"] == "feedback"
+    engine = sa.create_engine(hub.db_url)
+    try:
+        with engine.connect() as conn:
+            notes = conn.execute(
+                sa.text("SELECT action, note FROM audit WHERE event_id = :e"), {"e": cam8["id"]}
+            ).all()
+            rows = conn.execute(
+                sa.text("SELECT COUNT(*) FROM camera_checks WHERE camera = 'cam8'")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert any(a == "note" and "已恢复" in n for a, n in notes), notes
+    assert rows == 6
+    # the camera's history over the API: newest first, with the reason
+    hist = get_json(hub, "/api/v1/camera_checks?camera=cam8")
+    checks_json = hist["checks"]
+    assert isinstance(checks_json, list) and len(checks_json) == 6
+    assert checks_json[0]["check"]["online"] is True
+    assert checks_json[-1]["check"]["reason"] == "refused"
+
+
+def test_bad_batch_is_refused_and_nothing_is_stored(hub: HubProcess) -> None:
+    req = urllib.request.Request(
+        hub.http_url + "/api/v1/camera_checks",
+        data=b'{"checks": [{"camera": "cam1", "at": "not a time", "online": true}]}',
+        method="POST",
+        headers={"X-Api-Key": HUB_API_KEY, "Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=10)
+    with err.value:
+        assert err.value.code == 422
+        assert "at" in err.value.read().decode()
+    bad_key = urllib.request.Request(
+        hub.http_url + "/api/v1/camera_health", headers={"X-Api-Key": "wrong"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as err2:
+        urllib.request.urlopen(bad_key, timeout=10)
+    with err2.value:
+        assert err2.value.code == 401
+    assert get_json(hub, "/api/v1/camera_health")["cameras"] == []

@@ -1,0 +1,187 @@
+"""Helpers shared by the roll-call tests and `tests/bench/rollcall.py` (no tests here): a
+small site, a hub process with WebRTC kept on loopback, the console's client, and a
+lightweight duty station (aiohttp WebSocket + an aiortc peer with a synthetic camera)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import aiohttp
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from dispatch.client import HubClient
+from dispatch.hubproc import HubProcess
+from streams.webrtc import SyntheticCamera, keep_candidates, rtc_configuration
+
+LOOPBACK = ["127.0.0.1"]
+WAIT_S = 30.0
+Mode = Literal["answer", "decline", "ignore"]
+
+
+def write_site(path: Path, townships: int, villages_per_township: int) -> Path:
+    """A site TOML with `townships` townships of `villages_per_township` villages each."""
+    lines = ['name = "测试县综治中心"', ""]
+    for t in range(1, townships + 1):
+        lines += ["[[townships]]", f'id = "t{t:02d}"', f'name = "第{t}镇"', ""]
+    for t in range(1, townships + 1):
+        for v in range(1, villages_per_township + 1):
+            lines += [
+                "[[villages]]",
+                f'id = "t{t:02d}v{v:02d}"',
+                f'name = "第{t}镇{v}村"',
+                f'township = "t{t:02d}"',
+                "",
+            ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def rollcall_hub(tmp: Path, site: Path) -> HubProcess:
+    return HubProcess(
+        f"sqlite:///{tmp / 'hall.db'}",
+        site=site,
+        demo=True,
+        extra_args=["--webrtc-host", "127.0.0.1"],
+    )
+
+
+@asynccontextmanager
+async def console(hub: HubProcess) -> AsyncIterator[HubClient]:
+    c = HubClient(
+        hub.req_endpoint,
+        hub.pub_endpoint,
+        workstation="hall-1",
+        on_change=lambda ch: None,
+        on_connection=lambda st: None,
+        request_timeout_s=60.0,
+    )
+    await c.start()
+    try:
+        await c.login("duty", "duty123")
+        yield c
+    finally:
+        await c.stop()
+
+
+async def until(pred: Callable[[], Any], timeout_s: float = WAIT_S, what: str = "") -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = pred()
+        if asyncio.iscoroutine(got):
+            got = await got
+        if got:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout_s} s: {what}")
+        await asyncio.sleep(0.1)
+
+
+class Station:
+    """A duty station without a browser: logs in with its PIN, keeps the presence socket
+    open, and on `ring` answers (WebSocket `answer` + an aiortc offer with a synthetic
+    camera), declines or ignores, as `decide(attempt_index)` says."""
+
+    def __init__(
+        self,
+        base_url: str,
+        path: str,
+        pin: str,
+        decide: Callable[[int], Mode],
+        *,
+        media: bool = True,
+        size: tuple[int, int] = (640, 480),
+    ) -> None:
+        self.base = base_url + path
+        self.pin = pin
+        self.decide = decide
+        self.media = media
+        self.size = size
+        self.rings = 0
+        self.setup_ms: list[float] = []  # ring received → answer (201) received
+        self.hello = asyncio.Event()
+        self._http: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._pcs: list[RTCPeerConnection] = []
+
+    async def start(self) -> None:
+        if self._http is not None:
+            return
+        self._http = aiohttp.ClientSession()
+        async with self._http.post(
+            self.base + "/login", data={"pin": self.pin}, allow_redirects=False
+        ) as r:
+            if r.status != 303:
+                raise RuntimeError(f"station login failed: {r.status} {await r.text()}")
+            cookie = r.cookies["hall_s"].value
+        self._http.headers["Authorization"] = f"Bearer {cookie}"
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._http is None:
+            return
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        for pc in self._pcs:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pc.close(), 5)
+        http, self._http = self._http, None
+        await http.close()
+
+    async def _loop(self) -> None:
+        assert self._http is not None
+        while True:
+            try:
+                async with self._http.ws_connect(self.base + "/ws", heartbeat=5) as ws:
+                    async for msg in ws:
+                        if msg.type != aiohttp.WSMsgType.TEXT:
+                            continue
+                        m = json.loads(msg.data)
+                        if m["type"] == "hello":
+                            self.hello.set()
+                        elif m["type"] == "ring":
+                            await self._ring(ws, m)
+                        elif m["type"] == "hangup":
+                            for pc in self._pcs:
+                                await pc.close()
+                            self._pcs.clear()
+            except (aiohttp.ClientError, ConnectionError):
+                pass
+            self.hello.clear()
+            await asyncio.sleep(0.5)
+
+    async def _ring(self, ws: aiohttp.ClientWebSocketResponse, m: dict[str, Any]) -> None:
+        t0 = time.perf_counter()
+        mode = self.decide(self.rings)
+        self.rings += 1
+        if mode == "ignore":
+            return
+        await ws.send_str(json.dumps({"type": mode, "call_id": m["call_id"]}))
+        if mode == "decline" or not self.media:
+            if mode == "answer":
+                self.setup_ms.append((time.perf_counter() - t0) * 1000)
+            return
+        assert self._http is not None
+        pc = RTCPeerConnection(rtc_configuration([]))
+        self._pcs.append(pc)
+        pc.addTransceiver(SyntheticCamera("STATION", *self.size), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = keep_candidates(pc.localDescription.sdp, LOOPBACK)
+        async with self._http.post(
+            f"{self.base}/offer?call={m['call_id']}",
+            data=sdp,
+            headers={"Content-Type": "application/sdp"},
+        ) as r:
+            answer = await r.text()
+            if r.status != 201:
+                raise RuntimeError(f"offer refused: {r.status} {answer}")
+        await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        self.setup_ms.append((time.perf_counter() - t0) * 1000)
