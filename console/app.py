@@ -133,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.hub is not None:
         hub_endpoints = (args.hub, args.hub_pub or pub_endpoint_for(args.hub))
     queue = None
+    health = None
     linkage = None
     mediation = None
     if hub_endpoints is not None:
@@ -152,6 +153,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 queue.net,
                 queue.bridge,
                 hub_http,
+                show_message=window.show_message,
+            )
+        from dispatch.hub import DEMO_API_KEY
+
+        health_key = os.environ.get("HALL_API_KEY") or (DEMO_API_KEY if demo is not None else "")
+        if hub_http and health_key:  # camera health patrol (issue 7)
+            from console.health.controller import install_health
+
+            health = install_health(
+                window.add_side_panel,
+                site,
+                hub_http,
+                health_key,
+                run_patrol=demo is not None,
+                snapshot_dir=config_dir() / "patrol",
                 show_message=window.show_message,
             )
         from console.linkage import install_linkage
@@ -216,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.stop()
         if mediation is not None:
             mediation.stop()
+        if health is not None:
+            health.stop()
         if linkage is not None:
             linkage.stop()
         if queue is not None:

@@ -169,7 +169,7 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
         side_frames = side.run(_wait_frames(page, "host", 20))
         assert side_frames["host"] > 20
         # the page's fake microphone beeps: the hall shows who speaks at some moment
-        pump(qapp, lambda: pid in model.levels)
+        pump(qapp, lambda: pid in model.speaking() and win.tiles[pid].speaking)
 
         win.record_button.click()
         pump(qapp, lambda: model.recording and "录像中" in win.rec_label.text())

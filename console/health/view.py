@@ -1,0 +1,195 @@
+"""The camera health view (widgets only): rates tree, faulty list, pictures, history.
+
+`HealthView.show_summary(summary)` fills the rates and the faulty list;
+`show_history(name, checks)` fills the history of the camera the officer picked.
+Picking a camera emits `camera_picked(camera_id)`; the controller fetches its history.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.health.model import AreaRates, FaultyCamera, HealthSummary, percent
+from console.health.strings import t
+from dispatch.patrol_service import CameraHealth, trouble_text
+
+PICTURE_SIZE = (320, 262)
+
+
+def _area_cells(r: AreaRates) -> list[str]:
+    return [r.name, f"{r.checked}/{r.cameras}", percent(r.online_rate), percent(r.quality_rate)]
+
+
+class PictureBox(QWidget):
+    """A caption over a picture file (or "no picture")."""
+
+    def __init__(self, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caption = QLabel(caption)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image = QLabel(t("no_picture"))
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setFixedSize(*PICTURE_SIZE)
+        self.image.setStyleSheet("background: #1b1f24; color: #9aa4ad; border: 1px solid #39424c;")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.image)
+
+    def show_file(self, path: str) -> None:
+        pix = QPixmap(path) if path and Path(path).is_file() else QPixmap()
+        if pix.isNull():
+            self.image.setPixmap(QPixmap())
+            self.image.setText(t("no_picture"))
+            return
+        self.image.setPixmap(
+            pix.scaled(
+                self.image.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+
+
+class HealthView(QWidget):
+    camera_picked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("camera-health")
+        self._faulty: list[FaultyCamera] = []
+        self.summary_label = QLabel()
+        self.areas = QTreeWidget()
+        self.areas.setColumnCount(4)
+        self.areas.setHeaderLabels(
+            [t("col.place"), t("col.cameras"), t("col.online"), t("col.quality")]
+        )
+        self.areas.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.faulty_label = QLabel(t("faulty", n=0))
+        self.faulty = QTableWidget(0, 4)
+        self.faulty.setHorizontalHeaderLabels(
+            [t("col.camera"), t("col.place"), t("col.trouble"), t("col.event")]
+        )
+        self.faulty.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.faulty.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.faulty.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.faulty.verticalHeader().setVisible(False)
+        self.faulty.itemSelectionChanged.connect(self._picked)
+        self.last_good = PictureBox(t("last_good"))
+        self.current = PictureBox(t("current"))
+        self.history_label = QLabel(t("history", name="—"))
+        self.history = QTableWidget(0, 3)
+        self.history.setHorizontalHeaderLabels([t("col.time"), t("col.state"), t("col.trouble")])
+        self.history.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.history.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.history.verticalHeader().setVisible(False)
+
+        top = QWidget()
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        top_lay.addWidget(self.summary_label)
+        top_lay.addWidget(self.areas)
+        mid = QWidget()
+        mid_lay = QVBoxLayout(mid)
+        mid_lay.setContentsMargins(0, 0, 0, 0)
+        mid_lay.addWidget(self.faulty_label)
+        mid_lay.addWidget(self.faulty)
+        pics = QWidget()
+        grid = QGridLayout(pics)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.last_good, 0, 0)
+        grid.addWidget(self.current, 0, 1)
+        bottom = QWidget()
+        b_lay = QVBoxLayout(bottom)
+        b_lay.setContentsMargins(0, 0, 0, 0)
+        b_lay.addWidget(pics)
+        b_lay.addWidget(self.history_label)
+        b_lay.addWidget(self.history)
+        split = QSplitter(Qt.Orientation.Vertical)
+        for w in (top, mid, bottom):
+            split.addWidget(w)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 2)
+        split.setStretchFactor(2, 3)
+        lay = QVBoxLayout(self)
+        lay.addWidget(split)
+
+    # -- filling ------------------------------------------------------------------
+    def show_summary(self, summary: HealthSummary) -> None:
+        c = summary.county
+        self.summary_label.setText(
+            t("summary", total=c.cameras, online=c.online, healthy=c.healthy)
+        )
+        self.areas.clear()
+        county = QTreeWidgetItem(_area_cells(AreaRates("", t("county"), *_counts(c))))
+        self.areas.addTopLevelItem(county)
+        for tw in summary.townships:
+            tw_item = QTreeWidgetItem(_area_cells(tw.rates))
+            for v in tw.villages:
+                tw_item.addChild(QTreeWidgetItem(_area_cells(v)))
+            county.addChild(tw_item)
+        self.areas.expandAll()
+        for i in range(1, 4):
+            self.areas.resizeColumnToContents(i)
+        self._faulty = list(summary.faulty)
+        self.faulty_label.setText(t("faulty", n=len(self._faulty)))
+        self.faulty.setRowCount(len(self._faulty))
+        for row, f in enumerate(self._faulty):
+            cells = [f.name, f.place, f.trouble, f.health.open_event or ""]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 2:
+                    item.setForeground(Qt.GlobalColor.red)
+                self.faulty.setItem(row, col, item)
+        self.faulty.resizeColumnToContents(0)
+        self.faulty.resizeColumnToContents(1)
+
+    def pick(self, camera: str) -> None:
+        for row, f in enumerate(self._faulty):
+            if f.camera == camera:
+                self.faulty.selectRow(row)
+                return
+
+    def _picked(self) -> None:
+        rows = self.faulty.selectionModel().selectedRows()
+        if not rows:
+            return
+        f = self._faulty[rows[0].row()]
+        self.last_good.show_file(f.health.last_good)
+        self.current.show_file(f.health.check.snapshot)
+        self.camera_picked.emit(f.camera)
+
+    def show_history(self, name: str, checks: list[CameraHealth]) -> None:
+        self.history_label.setText(t("history", name=name))
+        self.history.setRowCount(len(checks))
+        for row, h in enumerate(checks):
+            c = h.check
+            at = c.at.astimezone().strftime("%m-%d %H:%M")
+            state = t("ok") if c.healthy else trouble_text(c)
+            cells = [at, "●" if c.online else "○", state]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 2 and not c.healthy:
+                    item.setForeground(Qt.GlobalColor.red)
+                self.history.setItem(row, col, item)
+        self.history.resizeColumnToContents(0)
+        self.history.resizeColumnToContents(1)
+
+
+def _counts(r: AreaRates) -> tuple[int, int, int, int]:
+    return r.cameras, r.checked, r.online, r.healthy

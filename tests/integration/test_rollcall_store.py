@@ -1,0 +1,101 @@
+"""The roll-call tables (migration 0004) on SQLite and PostgreSQL: a run and its log
+round-trip with times intact, the open run is found after a reopen, a call cannot be
+logged twice, exemptions, schedule and station links round-trip."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from dispatch import rollcall as rc
+from dispatch import rollcall_store as rs
+from dispatch.calendar import CHINA_TZ
+from dispatch.migrations import current_revision
+from dispatch.store import Store
+
+pytestmark = [pytest.mark.integration]
+NOW = datetime(2026, 11, 16, 9, 0, 0, 123000, tzinfo=CHINA_TZ)
+ROSTER = [
+    rc.Centre("t01", "城关镇", "township", "t01", "城关镇"),
+    rc.Centre("v01", "东街社区", "village", "t01", "城关镇"),
+]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hall.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+        eng = create_engine(url)
+        with eng.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        eng.dispose()
+    s = Store(url)
+    s.open()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def test_run_and_log_round_trip(db: Store) -> None:
+    with db.engine.connect() as conn:
+        assert (current_revision(conn) or "") >= "0004"
+    assert {t.name for t in rs.metadata.sorted_tables} <= set(inspect(db.engine).get_table_names())
+    run = rc.new_run("rc-1", ROSTER, [], NOW, ring_s=30, talk_s=5, started_by="duty")
+    with db.transaction() as conn:
+        rs.add_run(conn, run)
+    call = rc.CallRecord(
+        "t01",
+        1,
+        "answered",
+        NOW,
+        NOW + timedelta(seconds=4),
+        NOW + timedelta(seconds=30),
+        snapshot="/x/a.png",
+        answered_by="城关镇",
+    )
+    run = rc.record(run, call, NOW)
+    with db.transaction() as conn:
+        rs.add_call(conn, run, ROSTER[0], call)
+    with pytest.raises(IntegrityError):  # the same call cannot be logged twice
+        with db.transaction() as conn:
+            rs.add_call(conn, run, ROSTER[0], call)
+    db.close()
+    db.open()
+    got = rs.open_run(db.engine)
+    assert got == run  # times come back equal (stored in UTC)
+    assert got is not None and got.calls[0].answer_s == pytest.approx(4.0)
+    assert rc.plan(got) == [("v01", 1)]
+    assert [r.id for r in rs.week_runs(db.engine, run.week)] == ["rc-1"]
+    assert rs.weeks(db.engine) == [date(2026, 11, 16)]
+    with db.transaction() as conn:
+        rs.set_status(conn, "rc-1", "done", NOW)
+    assert rs.open_run(db.engine) is None
+
+
+def test_exemptions_schedule_and_stations(db: Store) -> None:
+    ex = rc.Exemption("v01", date(2026, 11, 16), date(2026, 11, 18), "holiday", "调休")
+    with db.transaction() as conn:
+        i = rs.add_exemption(conn, ex, "duty", NOW)
+    assert rs.list_exemptions(db.engine) == [(i, ex)]
+    with db.transaction() as conn:
+        assert rs.remove_exemption(conn, i)
+        assert not rs.remove_exemption(conn, i)
+    assert rs.load_schedule(db.engine) is None
+    s = rc.Schedule(weekday=2, at=time(14, 30), ring_s=45, batch=3, enabled=False)
+    for last in (None, date(2026, 11, 16)):
+        with db.transaction() as conn:
+            rs.save_schedule(conn, s, last)
+        assert rs.load_schedule(db.engine) == (s, last)
+    with db.transaction() as conn:
+        rs.save_station(conn, "v01", "h1", "pin", NOW)
+        rs.save_station(conn, "v01", "h2", "pin2", NOW)  # re-issued: the old one is gone
+    assert rs.station_by_token(db.engine, "h1") is None
+    assert rs.station_by_token(db.engine, "h2") == ("v01", "pin2", NOW, 0)
