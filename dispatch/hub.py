@@ -36,8 +36,8 @@ from dispatch.hub_zmq import ZmqServer
 from dispatch.intake import make_app
 from dispatch.mediation import MediationService
 from dispatch.mediation_web import add_mediation_routes
-from dispatch.patrol_service import PatrolService, add_patrol_routes
 from dispatch.model import EventSource, Role
+from dispatch.patrol_service import PatrolService, add_patrol_routes
 from dispatch.phone import add_phone_routes
 from dispatch.rollcall_service import RollcallService
 from dispatch.rollcall_web import add_rollcall_routes
@@ -349,6 +349,10 @@ async def _serve(hub: Hub, args: argparse.Namespace) -> None:
             if links:
                 print("网格员手机页 (grid leader phone links):", file=sys.stderr)
                 print("\n".join(links), file=sys.stderr, flush=True)
+            stations = await hub.rollcall.demo_links(hub.http_url)
+            if stations:
+                print("值班点视频点名页 (duty station links):", file=sys.stderr)
+                print("\n".join(stations), file=sys.stderr, flush=True)
         if args.api_key_file is not None:
             for k in load_api_keys(args.api_key_file):
                 await hub.service.add_api_key(k.key, k.name, k.sources)

@@ -60,7 +60,6 @@ class PatrolCameraSection:
                 SectionFigure(label="已恢复", value=str(recovered)),
             ),
             note=(
-                "在线率 = 在线巡检次数 / 巡检次数；"
-                "完好率 = 画面无故障的在线巡检次数 / 在线巡检次数"
+                "在线率 = 在线巡检次数 / 巡检次数；完好率 = 画面无故障的在线巡检次数 / 在线巡检次数"
             ),
         )

@@ -26,7 +26,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -183,6 +183,7 @@ class RollcallService:
         self._runner: asyncio.Task[None] | None = None
         self._sched: asyncio.Task[None] | None = None
         self._started = False
+        self._due: datetime | None = None
         self.setup_ms: list[float] = []  # ring → answered (benchmarks)
 
     # -- life cycle -----------------------------------------------------------------------
@@ -232,6 +233,18 @@ class RollcallService:
             lambda conn: rs.save_station(conn, centre_id, token_hash(token), pin_h, exp)
         )
         return token, pin, exp
+
+    async def demo_links(self, http_url: str, ttl: timedelta = timedelta(days=30)) -> list[str]:
+        """A link + PIN for every centre that has none yet (the `--demo` hub prints them);
+        links already issued are kept, so pages left open survive a restart."""
+        have = await asyncio.to_thread(rs.station_ids, self.store.engine)
+        out = []
+        for c in self.roster:
+            if c.id in have:
+                continue
+            token, pin, _ = await self.issue_link(c.id, ttl)
+            out.append(f"  {c.township_name} {c.name}（{c.id}）: {http_url}/s/{token}  PIN {pin}")
+        return out
 
     async def station(self, token: str) -> tuple[str, str]:
         """(centre id, PIN hash) of a valid link; raises StationAuthError."""
@@ -422,7 +435,21 @@ class RollcallService:
 
     async def _place(self, run: rc.Run, call: _Call) -> None:
         try:
-            rec = await self._ring(run, call)
+            try:
+                rec = await self._ring(run, call)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a fault on our side of the call: logged as such, not retried
+                log.exception("roll call of %s failed", call.centre_id)
+                rec = rc.CallRecord(
+                    call.centre_id,
+                    call.attempt,
+                    "technical_fault",
+                    call.rang_at,
+                    None,
+                    self.clock(),
+                    note="中枢侧故障 / hub-side fault",
+                )
             async with self._lock:
                 cur = self.run
                 assert cur is not None
@@ -430,13 +457,15 @@ class RollcallService:
                 centre = self.centres.get(call.centre_id) or rc.Centre(
                     call.centre_id, call.centre_id, "village", "", ""
                 )
-                # durable before the run moves on
-                await self._write(lambda conn: rs.add_call(conn, new, centre, rec))
+                try:  # durable before the run moves on
+                    await self._write(lambda conn: rs.add_call(conn, new, centre, rec))
+                except Exception:
+                    # not logged: stop (in memory) rather than call on without a record;
+                    # the officer resumes once the store is back, the call is placed again
+                    log.exception("roll call of %s not written: run stopped", call.centre_id)
+                    self.run = replace(cur, status="stopped")
+                    return
                 self.run = new
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("roll call of %s failed", call.centre_id)
         finally:
             if call.room is not None:
                 await call.room.close()
@@ -530,20 +559,26 @@ class RollcallService:
     def next_run(self) -> datetime | None:
         return rc.next_run(self.schedule, self.clock(), self.last_week)
 
+    def _arm(self) -> None:
+        """The next scheduled start (after a schedule change or a run)."""
+        self._due = self.next_run()
+
     async def _scheduler(self) -> None:
-        due_at = self.next_run()
+        self._arm()
         while True:
             await asyncio.sleep(self.tick_s)
-            now = self.clock()
-            if due_at is None or (self.run is not None and self.run.status != "done"):
-                due_at = self.next_run()
+            due = self._due
+            if due is None or self.clock() < due:
                 continue
-            if now >= due_at:
-                try:
-                    await self.start_run("scheduler")
-                except HubError as exc:
-                    log.warning("scheduled roll call not started: %s", exc.message)
-                due_at = self.next_run()
+            if self.run is not None and self.run.status != "done":
+                self._arm()  # a run is going on: this week's slot is taken by it
+                continue
+            try:
+                await self.start_run("scheduler")
+            except HubError as exc:
+                log.warning("scheduled roll call not started: %s", exc.message)
+                self.last_week = rc.week_start(rc.local_day(due))  # do not retry every tick
+            self._arm()
 
     # -- publishing ---------------------------------------------------------------------------
     def _changed(self) -> None:
@@ -675,6 +710,7 @@ class RollcallService:
             hh, mm = (int(x) for x in s.at.split(":"))
             self.schedule = rc.Schedule(s.weekday, time(hh, mm), s.ring_s, s.batch, s.enabled)
             await self._write(lambda conn: rs.save_schedule(conn, self.schedule, self.last_week))
+            self._arm()
             return RollcallReply(
                 rid=rid, schedule=schedule_info(self.schedule, self.next_run(), self.last_week)
             )

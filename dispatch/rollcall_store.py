@@ -348,6 +348,11 @@ def save_station(
     )
 
 
+def station_ids(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return {r.centre_id for r in conn.execute(select(stations.c.centre_id))}
+
+
 def station_by_token(engine: Engine, token_hash: str) -> tuple[str, str, datetime, int] | None:
     with engine.connect() as conn:
         r = conn.execute(select(stations).where(stations.c.token_hash == token_hash)).first()

@@ -85,6 +85,7 @@ def station_page(token: str, config: dict[str, Any]) -> str:
         f'<main class="station"><header><h1>{name} · 视频点名值班</h1>'
         '<span id="presence" class="presence offline">连接中…</span></header>'
         '<section id="idle" class="idle"><p>请保持本页打开。县综治中心点名时，本页会响铃。</p>'
+        '<p id="sound-hint" class="hint" hidden>请点击页面任意处以启用铃声</p>'
         '<video id="preview" autoplay muted playsinline></video></section>'
         '<section id="ringing" class="ringing" hidden><h2>县综治中心视频点名</h2>'
         '<p class="count"><span id="countdown">60</span> 秒</p>'

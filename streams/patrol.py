@@ -178,8 +178,10 @@ class Patrol:
         snapshot_dir: Path | None = None,
         concurrency: int = 12,
         on_error: Callable[[Exception], None] | None = None,
+        on_round: Callable[[list[CameraCheck]], None] | None = None,
     ) -> None:
         self.targets = list(targets)
+        self.on_round = on_round
         self.sink = sink
         self.interval_s = interval_s
         self.clock = clock
@@ -221,6 +223,8 @@ class Patrol:
         if checks:
             self.sink(checks)
         self.rounds += 1
+        if self.on_round is not None:
+            self.on_round(checks)
         return checks
 
     def _run(self) -> None:

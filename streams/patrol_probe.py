@@ -76,8 +76,14 @@ def probe(
             timeout=(open_timeout_s, read_timeout_s),
         )
     except Exception as exc:  # every failure to open is a reason, not a crash
+        elapsed = time.monotonic() - t0
         detail = redact(f"{type(exc).__name__}: {exc}", secrets)
-        return Probe(False, reason_of(exc), detail, seconds=time.monotonic() - t0)
+        reason = reason_of(exc)
+        if reason is OfflineReason.ERROR and elapsed >= 0.9 * open_timeout_s:
+            # a server that accepts and then says nothing: FFmpeg gives up at the
+            # timeout with a generic "invalid data"; what happened is a timeout
+            reason = OfflineReason.TIMEOUT
+        return Probe(False, reason, detail, seconds=elapsed)
     try:
         streams = container.streams.video
         if not streams:

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from console.health.model import summarise
 from console.health.view import HealthView
@@ -62,11 +62,23 @@ class HealthController(QObject):
         self.source = source
         self.on_error = on_error
         self._names = {c.id: c.name for c in site.cameras}
-        self._delivered.connect(lambda fn: fn())
+        # a bound slot of this QObject (which lives on the Qt thread): emitted from a
+        # worker thread, the call is queued to the Qt thread (a bare lambda would run
+        # in the worker)
+        self._delivered.connect(self._run_delivered)
         self._timer = QTimer(self)
         self._timer.setInterval(refresh_ms)
         self._timer.timeout.connect(self.refresh)
         view.camera_picked.connect(self.load_history)
+
+    @Slot(object)
+    def _run_delivered(self, fn: object) -> None:
+        if callable(fn):
+            fn()
+
+    def refresh_soon(self) -> None:
+        """Thread-safe: refresh on the Qt thread (e.g. after a patrol round)."""
+        self._delivered.emit(self.refresh)
 
     def start(self) -> None:
         if not self._timer.isActive():
@@ -148,6 +160,7 @@ def install_health(
             clock=china_now,
             snapshot_dir=snapshot_dir,
             concurrency=8,
+            on_round=lambda _checks: controller.refresh_soon(),
         )
         patrol.start()
     controller.start()

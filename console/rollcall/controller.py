@@ -52,6 +52,9 @@ class RollcallController:
         panel.week_requested.connect(self.load_week)
         panel.export_requested.connect(self.export)
         panel.exemption_requested.connect(self.add_exemption)
+        panel.link_requested.connect(self.issue_link)
+        panel.note_requested.connect(self.note)
+        self.links: list[tuple[str, str, str]] = []  # centre, path, PIN
 
     def start(self) -> None:
         self.client.on_rollcall = self._on_changed  # called on the network thread
@@ -120,6 +123,24 @@ class RollcallController:
             self.panel.show_status("已添加豁免")
 
         self._submit(self.client.rollcall("add_exemption", exemption=ex), shown)
+
+    def issue_link(self, centre_id: str) -> None:
+        def shown(rep: RollcallReply) -> None:
+            self.links.append((centre_id, rep.path, rep.pin))
+            self.panel.show_status(
+                f"值班链接：{rep.path}  PIN {rep.pin}（请通过安全渠道发给值班点）"
+            )
+
+        self._submit(self.client.rollcall("station_link", centre_id=centre_id), shown)
+
+    def note(self, centre_id: str, attempt: int, text: str) -> None:
+        def shown(rep: RollcallReply) -> None:
+            self._status(rep)
+            self.panel.show_status("备注已保存")
+
+        self._submit(
+            self.client.rollcall("note", centre_id=centre_id, attempt=attempt, note=text), shown
+        )
 
     # -- published changes (network thread) -------------------------------------------------
     def _on_changed(self, msg: RollcallChanged) -> None:

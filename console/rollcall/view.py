@@ -90,10 +90,13 @@ class RollcallPanel(QWidget):
     week_requested = Signal(object)  # date (Monday)
     export_requested = Signal(object, str)  # date, "csv" | "pdf"
     exemption_requested = Signal(object)  # ExemptionInfo (id 0)
+    link_requested = Signal(str)  # centre id: issue its duty-station link + PIN
+    note_requested = Signal(str, int, str)  # centre id, attempt, note
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._names: dict[str, tuple[str, str]] = {}
+        self._run: RunInfo | None = None
         self.schedule = QLabel("未设置计划")
         self.summary = QLabel("尚无点名")
         self.summary.setStyleSheet("font-size: 16px; font-weight: bold;")
@@ -124,6 +127,11 @@ class RollcallPanel(QWidget):
         self.ex_note = QLineEdit()
         self.ex_note.setPlaceholderText("说明")
         self.ex_add = QPushButton("添加豁免")
+        self.link_button = QPushButton("发放值班链接")
+        self.link_button.setToolTip("Issue the centre's duty-station link and PIN")
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("值班员备注（选中一行后填写）")
+        self.note_button = QPushButton("保存备注")
         # week
         self.week_pick = QComboBox()
         self.week_pick.setToolTip("周 / week (history)")
@@ -140,6 +148,10 @@ class RollcallPanel(QWidget):
         run_tab = QWidget()
         rl = QVBoxLayout(run_tab)
         rl.addWidget(self.run_table)
+        nl = QHBoxLayout()
+        nl.addWidget(self.note_edit, 1)
+        nl.addWidget(self.note_button)
+        rl.addLayout(nl)
         roster_tab = QWidget()
         ro = QVBoxLayout(roster_tab)
         ro.addWidget(self.roster_table, 1)
@@ -154,6 +166,7 @@ class RollcallPanel(QWidget):
             self.ex_end,
             self.ex_note,
             self.ex_add,
+            self.link_button,
         ]
         for fw in widgets:
             form.addWidget(fw)
@@ -186,6 +199,9 @@ class RollcallPanel(QWidget):
         self.export_csv.clicked.connect(lambda: self._export("csv"))
         self.export_pdf.clicked.connect(lambda: self._export("pdf"))
         self.ex_add.clicked.connect(self._ask_exemption)
+        self.link_button.clicked.connect(self._ask_link)
+        self.note_button.clicked.connect(self._ask_note)
+        self.run_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self._buttons(None)
 
     # -- shown data ----------------------------------------------------------------------
@@ -206,6 +222,7 @@ class RollcallPanel(QWidget):
         self.schedule.setText(schedule_text(schedule))
 
     def show_run(self, run: RunInfo | None) -> None:
+        self._run = run
         self.summary.setText(run_summary(run))
         fill(self.run_table, run_rows(run, self._names) if run is not None else [])
         self._buttons(run)
@@ -267,6 +284,23 @@ class RollcallPanel(QWidget):
         w = self.selected_week()
         if w is not None:
             self.export_requested.emit(w, fmt)
+
+    def _ask_link(self) -> None:
+        cid = self.ex_centre.currentData()
+        if cid is not None:
+            self.link_requested.emit(str(cid))
+
+    def _ask_note(self) -> None:
+        run, row = self._run, self.run_table.currentRow()
+        if run is None or not 0 <= row < len(run.due):
+            self.show_status("请先在列表中选中一个中心 / select a centre first")
+            return
+        cid = run.due[row]
+        made = [c.attempt for c in run.calls if c.centre_id == cid]
+        if not made:
+            self.show_status("该中心尚未呼叫，不能备注 / not called yet")
+            return
+        self.note_requested.emit(cid, max(made), self.note_edit.text())
 
     def _ask_exemption(self) -> None:
         cid = self.ex_centre.currentData()

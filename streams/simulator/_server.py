@@ -76,6 +76,65 @@ def say(line):
         sys.stdout.flush()
 
 
+MASS_FRAMES = 100  # frames of a pre-encoded loop (4 s: four GOPs, four different key frames)
+MASS_GOP = 25
+
+
+class EncodedLoops:
+    """Mass mode: per (width, height, mode), MASS_FRAMES frames encoded once, looped.
+
+    Encoding happens on first use (one short blocking pipeline, ~0.2 s for D1); every
+    camera of that size and mode then sends the same access units, so serving a camera
+    costs a buffer push per frame and RTP packetising, no encoding.
+    """
+
+    def __init__(self):
+        self._loops = {}
+
+    def get(self, width, height, mode):
+        key = (width, height, mode)
+        loop = self._loops.get(key)
+        if loop is None:
+            loop = self._loops[key] = self._encode(width, height, mode)
+        return loop
+
+    def _encode(self, width, height, mode):
+        caps = f"video/x-raw,format=I420,width={width},height={height},framerate={FPS}/1"
+        pipe = Gst.parse_launch(
+            f'appsrc name=src format=time caps="{caps}" '
+            "! x264enc tune=zerolatency speed-preset=ultrafast threads=1 "
+            f"key-int-max={MASS_GOP} pass=quant quantizer={QP} option-string=scenecut=0 "
+            "! video/x-h264,stream-format=byte-stream,alignment=au "
+            "! appsink name=sink sync=false max-buffers=0"
+        )
+        src = pipe.get_by_name("src")
+        sink = pipe.get_by_name("sink")
+        pic = picture.PictureSource(width, height, seed=1, strip_rows=0)
+        pic.set_mode(mode)
+        pipe.set_state(Gst.State.PLAYING)
+        blank = bytes(width)
+        for i in range(MASS_FRAMES):
+            buf = Gst.Buffer.new_wrapped(pic.frame(i, blank))
+            buf.pts = i * Gst.SECOND // FPS
+            buf.duration = Gst.SECOND // FPS
+            src.emit("push-buffer", buf)
+        src.emit("end-of-stream")
+        units = []
+        while True:
+            sample = sink.emit("try-pull-sample", 10 * Gst.SECOND)
+            if sample is None:
+                break
+            buf = sample.get_buffer()
+            units.append(buf.extract_dup(0, buf.get_size()))
+        pipe.set_state(Gst.State.NULL)
+        if len(units) != MASS_FRAMES:
+            raise RuntimeError(f"mass mode: encoded {len(units)} of {MASS_FRAMES} frames")
+        return units
+
+
+ENCODED = EncodedLoops()
+
+
 class Mount:
     """One stream of one camera (e.g. /cam1/sub) and its running pipelines."""
 
@@ -99,6 +158,13 @@ class Mount:
         return max(256, min(4096, pixels * 2 // 1000))  # kbit/s: ~1800 for D1, ~1800 for 720p
 
     def launch(self):
+        if self.camera.mass:
+            return (
+                "( appsrc name=src is-live=true format=time do-timestamp=true block=false "
+                'max-buffers=4 leaky-type=downstream caps="video/x-h264,'
+                'stream-format=byte-stream,alignment=au" '
+                "! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+            )
         caps = f"video/x-raw,format=I420,width={self.width},height={self.height},framerate={FPS}/1"
         font_px = max(10, self.height // 24)
         return (
@@ -127,13 +193,20 @@ class Mount:
         bin_ = media.get_element()
         src = bin_.get_by_name("src")
         enc = bin_.get_by_name("enc")
-        bin_.get_by_name("osd").set_property("text", self.camera.name)
+        if not self.camera.mass:
+            bin_.get_by_name("osd").set_property("text", self.camera.name)
         key = id(media)
         self.medias[key] = (src, enc)
         media.connect("unprepared", lambda _m: self.medias.pop(key, None))
 
     def tick(self, index, now_s):
         if not self.medias:
+            return
+        if self.camera.mass:
+            units = ENCODED.get(self.width, self.height, self.camera.mode)
+            data = units[index % len(units)]
+            for src, _enc in list(self.medias.values()):
+                src.emit("push-buffer", Gst.Buffer.new_wrapped(data))
             return
         if self.want_key:
             self.want_key = False
@@ -151,7 +224,8 @@ class Mount:
 class Camera:
     NORMAL, HUNG, KILLED = "normal", "hung", "killed"
 
-    def __init__(self, cfg, host):
+    def __init__(self, cfg, host, mass=False):
+        self.mass = mass  # looped pre-encoded pictures (no stamp, no name, no encoder)
         self.id = cfg["id"]
         self.name = cfg["name"]
         self.seed = int(cfg.get("seed", 0))
@@ -274,7 +348,8 @@ class Camera:
 class Simulator:
     def __init__(self, spec):
         host = spec.get("host", "127.0.0.1")
-        self.cameras = {c["id"]: Camera(c, host) for c in spec["cameras"]}
+        mass = bool(spec.get("mass"))
+        self.cameras = {c["id"]: Camera(c, host, mass) for c in spec["cameras"]}
         self.loop = GLib.MainLoop()
         self.t0 = time.monotonic()
         self.next_index = 0

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Literal
 
@@ -58,6 +59,9 @@ class CamSim:
     `base_port + i`, paths unchanged). With
     `auth`, every camera asks for digest credentials (with a site and no `auth`, each
     camera asks for its own credentials from the site, if they resolve).
+    `faults` sets cameras' picture modes (camera id -> normal, black, frozen, blur,
+    covered, colour_cast, noise; `set_mode` changes one at run time). `mass` serves
+    looped pre-encoded pictures (no stamp, no name), cheap enough for 200 cameras.
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class CamSim:
         base_port: int | None = None,
         auth: tuple[str, str] | None = None,
         faults: Mapping[str, str] | None = None,
+        mass: bool = False,
         control_timeout_s: float = 5.0,
         python: str = SYSTEM_PYTHON,
     ) -> None:
@@ -78,6 +83,8 @@ class CamSim:
         )
         if faults:
             self.spec = with_faults(self.spec, faults)
+        if mass:
+            self.spec = replace(self.spec, mass=True)
         self.camera_ids: list[str] = [c.id for c in self.spec.cameras]
         self._auth = {c.id: c.auth for c in self.spec.cameras}
         self.control_timeout_s = control_timeout_s

@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"serve a camera with a faulty picture; MODE: {', '.join(MODES)} (repeatable)",
     )
     p.add_argument(
+        "--mass",
+        action="store_true",
+        help="cheap cameras for load tests: looped pre-encoded pictures (no stamp, no name)",
+    )
+    p.add_argument(
         "--control", action="store_true", help="read kill/hang/revive/mode lines on stdin"
     )
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for READY")
@@ -96,10 +101,18 @@ def make_sim(args: argparse.Namespace) -> CamSim:
     if args.site is not None:
         site = load_site(args.site)
         return CamSim(
-            site=site, base_port=args.base_port or None, auth=args.auth, faults=dict(args.fault)
+            site=site,
+            base_port=args.base_port or None,
+            auth=args.auth,
+            faults=dict(args.fault),
+            mass=args.mass,
         )
     return CamSim(
-        args.cameras, base_port=args.base_port or None, auth=args.auth, faults=dict(args.fault)
+        args.cameras,
+        base_port=args.base_port or None,
+        auth=args.auth,
+        faults=dict(args.fault),
+        mass=args.mass,
     )
 
 

@@ -65,6 +65,7 @@ class ServerSpec:
     cameras: tuple[CameraSpec, ...]
     host: str = LOOPBACK
     auth: tuple[str, str] | None = None  # the one credential of every camera, if there is one
+    mass: bool = False  # looped pre-encoded pictures: cheap enough for hundreds of cameras
 
     @property
     def camera_ids(self) -> list[str]:
@@ -72,7 +73,7 @@ class ServerSpec:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"host": self.host, "cameras": [c.to_dict() for c in self.cameras]},
+            {"host": self.host, "mass": self.mass, "cameras": [c.to_dict() for c in self.cameras]},
             ensure_ascii=False,
         )
 

@@ -1,12 +1,14 @@
 """Benchmark of the camera health patrol: `python -m tests.bench.patrol --json`.
 
-Starts hall-camsim with `--cameras` cameras (200 by default; a share of them faulty,
-one killed), measures a baseline (the simulator idle for a few seconds, and one
-camera probed alone), then patrols every camera once with the real patrol
-(`streams.patrol.patrol_round`: key frames only, bounded concurrency, diagnosis,
-snapshots) and reports wall time, CPU of this process and of the simulator, and how
-many cameras were found online, faulty and offline. Prints a table, then one JSON
-object as the last line.
+Starts hall-camsim with `--cameras` cameras (200 by default, in mass mode: looped
+pre-encoded pictures; `--live` for cameras that encode; every 10th camera faulty,
+the last one killed). Baseline, measured in the same run: the simulator idle for a
+few seconds, and one camera probed alone. Then it patrols every camera once with the
+real patrol (`streams.patrol.patrol_round`: key frames only, bounded concurrency,
+diagnosis, snapshots) and reports wall time, CPU of this process and of the
+simulator, and how many cameras were found online, faulty and offline (and any
+camera judged differently from what it serves). Prints a table, then one JSON object
+as the last line.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def faults_for(n: int) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     faults = faults_for(args.cameras)
-    sim = CamSim(cameras=args.cameras, faults=faults)
+    sim = CamSim(cameras=args.cameras, faults=faults, mass=not args.live)
     t_start = time.monotonic()
     sim.start(timeout_s=120.0)
     startup_s = time.monotonic() - t_start
@@ -100,6 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ]
     return {
         "cameras": len(checks),
+        "camsim_mode": "live" if args.live else "mass",
         "concurrency": args.concurrency,
         "patrol_seconds": round(patrol_s, 2),
         "cpu_seconds_per_camera": round(self_cpu / max(len(checks), 1), 4),
@@ -126,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cameras", type=int, default=200)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--baseline-seconds", type=float, default=5.0)
+    ap.add_argument(
+        "--live", action="store_true", help="cameras encode live (default: mass mode loops)"
+    )
     ap.add_argument("--json", action="store_true", help="print the JSON line last")
     args = ap.parse_args(argv)
     result = run(args)

@@ -130,8 +130,10 @@ def main() -> None:
     args = ap.parse_args()
     res = asyncio.run(main_async(args.stations, args.batch))
     base = res["baseline"]
-    print(f"{'run':<12}{'stations':>9}{'batch':>7}{'run s':>9}{'setup med ms':>14}"
-          f"{'setup p95 ms':>14}{'coverage':>10}{'hub CPU %':>11}")
+    print(
+        f"{'run':<12}{'stations':>9}{'batch':>7}{'run s':>9}{'setup med ms':>14}"
+        f"{'setup p95 ms':>14}{'coverage':>10}{'hub CPU %':>11}"
+    )
     for name, r in (("baseline", base), ("roll call", res)):
         print(
             f"{name:<12}{r['stations']:>9}{r['batch']:>7}{r['run_seconds']:>9}"

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from dispatch.hubproc import HubProcess
 from streams.patrol import HubSink, PatrolTarget, patrol_round
+from streams.patrol_probe import probe
 from streams.patrol_types import CameraCheck, OfflineReason
 from streams.quality import load_thresholds
 from streams.simulator import CamSim
@@ -169,3 +170,30 @@ def test_bad_batch_is_refused_and_nothing_is_stored(hub: HubProcess) -> None:
     with err2.value:
         assert err2.value.code == 401
     assert get_json(hub, "/api/v1/camera_health")["cameras"] == []
+
+
+def test_mass_mode_cameras_are_diagnosed_too(tmp_path: Path) -> None:
+    """The cheap looped cameras (for 200-camera load) show the same faults."""
+    with CamSim(cameras=8, faults=FAULTS, mass=True) as sim:
+        checks = one_round(sim, FakeClock(), tmp_path)
+    for cid, c in checks.items():
+        assert c.online, f"{cid}: {c.reason} {c.detail}"
+        want = FAULTS.get(cid)
+        assert (want in c.faults) if want else c.faults == {}, (cid, want, c.faults)
+
+
+def test_offline_reasons(camsim_auth: CamSim, camsim_faulty: CamSim) -> None:
+    cam = camsim_auth.camera_ids[0]
+    assert probe(camsim_auth.url(cam)).reason is OfflineReason.AUTH
+    ok = probe(camsim_auth.url(cam, with_auth=True))
+    assert ok.online and len(ok.frames) == 2
+    wrong_path = camsim_auth.url(cam, with_auth=True).replace("/sub", "/nothing")
+    assert probe(wrong_path).reason is OfflineReason.NOT_FOUND
+    hung = camsim_faulty.camera_ids[0]
+    camsim_faulty.hang(hung)
+    try:
+        got = probe(camsim_faulty.url(hung), open_timeout_s=1.0, read_timeout_s=1.0)
+    finally:
+        camsim_faulty.revive(hung)
+    assert not got.online
+    assert got.reason is OfflineReason.TIMEOUT, got.detail

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page
 
 from streams.webrtc import restrict_host_addresses
 from tests.integration.test_mediation_support import SHOTS, chromium
@@ -37,7 +37,7 @@ PLANS = {
 }  # t01v04: closed, its page is never opened
 
 
-async def open_station(browser, url: str, pin: str) -> Page:  # type: ignore[no-untyped-def]
+async def open_station(browser: Browser, url: str, pin: str) -> Page:
     ctx = await browser.new_context(viewport={"width": 900, "height": 700}, locale="zh-CN")
     page = await ctx.new_page()
     await page.goto(url)
@@ -81,10 +81,20 @@ def test_rollcall_over_chromium_stations(tmp_path: Path) -> None:
                     pages[cid] = await open_station(browser, hub.http_url + link.path, link.pin)
             roster = await c.rollcall("roster")
             online = {x.id: x.online for x in roster.centres}
-            assert online == {"t01": True, "t01v01": True, "t01v02": True, "t01v03": True, "t01v04": False}
+            assert online == {
+                "t01": True,
+                "t01v01": True,
+                "t01v02": True,
+                "t01v03": True,
+                "t01v04": False,
+            }
             drivers = [
                 asyncio.create_task(
-                    drive(p, PLANS[cid], SHOTS / "rollcall_station_ringing.png" if cid == "t01" else None)
+                    drive(
+                        p,
+                        PLANS[cid],
+                        SHOTS / "rollcall_station_ringing.png" if cid == "t01" else None,
+                    )
                 )
                 for cid, p in pages.items()
             ]
@@ -126,7 +136,10 @@ def test_rollcall_over_chromium_stations(tmp_path: Path) -> None:
 
             note = await c.rollcall("note", centre_id="t01v03", attempt=1, note="值班员称正在开会")
             assert note.run is not None
-            assert [x.note for x in note.run.calls if x.centre_id == "t01v03"][0] == "值班员称正在开会"
+            assert (
+                next(x.note for x in note.run.calls if x.centre_id == "t01v03")
+                == "值班员称正在开会"
+            )
 
             ex = await c.rollcall("export")
             csv_path, pdf_path = (Path(f) for f in ex.files)

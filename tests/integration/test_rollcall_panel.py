@@ -74,7 +74,7 @@ def test_panel_runs_a_roll_call(tmp_path: Path) -> None:
             for cid in ("t01", "t01v01", "t02", "t02v01", "t02v02"):
                 link = await client.rollcall("station_link", centre_id=cid)
                 mode: Mode = plans.get(cid, "ignore")
-                s = Station(hub.http_url, link.path, link.pin, lambda i, m=mode: m, size=(160, 120))
+                s = Station(hub.http_url, link.path, link.pin, _always(mode), size=(160, 120))
                 await s.start()
                 stations.append(s)
 
@@ -112,11 +112,19 @@ def test_panel_runs_a_roll_call(tmp_path: Path) -> None:
         assert firsts["第2镇"] == "无人应答"
         pump(lambda: "已点到 2/6" in panel.week_title.text(), what="coverage reloaded")
         cov = [
-            [panel.coverage_table.item(r, c).text() for c in range(4)]
+            [cells(panel.coverage_table, c)[r] for c in range(4)]
             for r in range(panel.coverage_table.rowCount())
         ]
-        assert cov[0][1:3] == ["3", "1"] and cov[1][1:3] == ["3", "1"] and cov[2][1:4] == ["6", "2", "33%"]
+        assert (
+            cov[0][1:3] == ["3", "1"]
+            and cov[1][1:3] == ["3", "1"]
+            and cov[2][1:4] == ["6", "2", "33%"]
+        )
         assert panel.log_table.rowCount() == 10  # 6 first calls + 4 re-calls
+        panel.run_table.selectRow(1)  # 第1镇1村: declined twice
+        panel.note_edit.setText("电话联系：值班员外出处置纠纷")
+        panel.note_button.click()
+        pump(lambda: "外出处置" in cells(panel.run_table, 8)[1], what="note shown")
         panel.grab().save(str(SHOTS / "rollcall_panel.png"))
         panel.tabs.setCurrentIndex(2)
         panel.grab().save(str(SHOTS / "rollcall_panel_week.png"))
@@ -129,6 +137,10 @@ def test_panel_runs_a_roll_call(tmp_path: Path) -> None:
         panel.ex_reason.setCurrentIndex(panel.ex_reason.findData("repair"))
         panel.ex_add.click()
         pump(lambda: "设备维修" in "".join(cells(panel.roster_table, 4)), what="exemption")
+        panel.link_button.click()
+        pump(lambda: bool(ctl.links), what="link issued")
+        assert ctl.links[0][0] == "t01v02" and ctl.links[0][1].startswith("/s/")
+        assert ctl.links[0][2] in panel.status.text()
         panel.grab().save(str(SHOTS / "rollcall_panel_roster.png"))
         assert not bridge.errors
         panel.close()
@@ -138,3 +150,7 @@ def test_panel_runs_a_roll_call(tmp_path: Path) -> None:
         net.stop()
         hub.stop()
         del app
+
+
+def _always(mode: Mode) -> Callable[[int], Mode]:
+    return lambda _i: mode

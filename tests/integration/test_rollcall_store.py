@@ -64,9 +64,9 @@ def test_run_and_log_round_trip(db: Store) -> None:
     run = rc.record(run, call, NOW)
     with db.transaction() as conn:
         rs.add_call(conn, run, ROSTER[0], call)
-    with pytest.raises(IntegrityError):  # the same call cannot be logged twice
-        with db.transaction() as conn:
-            rs.add_call(conn, run, ROSTER[0], call)
+    # the same call cannot be logged twice
+    with pytest.raises(IntegrityError), db.transaction() as conn:
+        rs.add_call(conn, run, ROSTER[0], call)
     db.close()
     db.open()
     got = rs.open_run(db.engine)
@@ -99,3 +99,34 @@ def test_exemptions_schedule_and_stations(db: Store) -> None:
         rs.save_station(conn, "v01", "h2", "pin2", NOW)  # re-issued: the old one is gone
     assert rs.station_by_token(db.engine, "h1") is None
     assert rs.station_by_token(db.engine, "h2") == ("v01", "pin2", NOW, 0)
+
+
+def test_month_section_for_the_report(db: Store) -> None:
+    from dispatch.rollcall_report import RollcallSection
+
+    start = datetime(2026, 11, 1, tzinfo=CHINA_TZ)
+    end = datetime(2026, 12, 1, tzinfo=CHINA_TZ)
+    assert RollcallSection().section(db.engine, start, end) is None
+    run = rc.new_run("rc-1", ROSTER, [], NOW)
+    calls = [
+        rc.CallRecord("t01", 1, "answered", NOW, NOW + timedelta(seconds=6), NOW),
+        rc.CallRecord("v01", 1, "no_answer", NOW, None, NOW),
+        rc.CallRecord("v01", 2, "answered", NOW, NOW + timedelta(seconds=2), NOW),
+    ]
+    with db.transaction() as conn:
+        rs.add_run(conn, run)
+    for c in calls:
+        run = rc.record(run, c, NOW)
+        with db.transaction() as conn:
+            rs.add_call(conn, run, ROSTER[0], c)
+    got = RollcallSection().section(db.engine, start, end)
+    assert got is not None and got.available
+    figs = {f.label: f.value for f in got.figures}
+    assert figs == {
+        "点名次数": "1",
+        "第47周（11月16日起）": "2/2（100%）",
+        "全覆盖周数": "1/1",
+        "首次呼叫接通率": "50.0%",
+        "平均接听用时": "4.0 秒",
+    }
+    assert RollcallSection().section(db.engine, end, end + timedelta(days=30)) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def run(tracker: Tracker, samples: list[tuple[float, bool]]) -> list[Decision]:
+def run(tracker: Tracker, samples: Sequence[tuple[float, bool]]) -> list[Decision]:
     out = []
     for minute, healthy in samples:
         d = tracker.observe(healthy, at(minute), POLICY)

@@ -117,7 +117,9 @@ def test_health_view_screenshot(qapp: QApplication, tmp_path: Path) -> None:
     view.show_history(site.cameras[1].name, history)
     assert view.history.rowCount() == 3
     assert view.faulty.rowCount() == 3
-    assert view.areas.topLevelItem(0).text(1) == f"{len(health)}/{len(site.cameras)}"
+    county = view.areas.topLevelItem(0)
+    assert county is not None
+    assert county.text(1) == f"{len(health)}/{len(site.cameras)}"
     view.show()
     qapp.processEvents()
     out = Path(os.environ.get("HALL_SCREENSHOT_DIR", tmp_path)) / "camera_health.png"

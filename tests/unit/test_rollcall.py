@@ -52,7 +52,9 @@ class FakeClock:
         return self.t
 
 
-def call(centre: str, attempt: int, outcome: Outcome, at: datetime, answer_s: float = 3.0):
+def call(
+    centre: str, attempt: int, outcome: Outcome, at: datetime, answer_s: float = 3.0
+) -> CallRecord:
     rang = None if outcome == "link_down" else at
     answered = (
         at + timedelta(seconds=answer_s) if outcome in ("answered", "technical_fault") else None

@@ -22,18 +22,27 @@
     p.textContent = on ? "在线" : "离线，正在重连…";
     p.className = "presence " + (on ? "online" : "offline");
   }
+  // Browsers start audio suspended until the page is touched once: the page asks for
+  // that click (the station page is left open, so once is enough).
+  let actx = null;
+  try { actx = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { log("audio: " + e.message); }
+  function soundHint() {
+    const h = $("sound-hint");
+    if (h) h.hidden = !actx || actx.state !== "suspended";
+  }
+  document.addEventListener("click", () => { if (actx && actx.state === "suspended") actx.resume().then(soundHint); });
   function beep(on) {
     try {
-      if (on && !audio) {
-        const ctx = new (window.AudioContext || window.webkitAudioContext)();
-        const osc = ctx.createOscillator();
-        const gain = ctx.createGain();
+      if (on && !audio && actx) {
+        const osc = actx.createOscillator();
+        const gain = actx.createGain();
         osc.frequency.value = 880; gain.gain.value = 0.2;
-        osc.connect(gain); gain.connect(ctx.destination); osc.start();
+        osc.connect(gain); gain.connect(actx.destination); osc.start();
         const iv = setInterval(() => { gain.gain.value = gain.gain.value ? 0 : 0.2; }, 500);
-        audio = { ctx, iv };
+        audio = { osc, iv };
+        S.sound = actx.state;
       } else if (!on && audio) {
-        clearInterval(audio.iv); audio.ctx.close(); audio = null;
+        clearInterval(audio.iv); audio.osc.stop(); audio = null;
       }
     } catch (e) { log("sound: " + e.message); }
   }
@@ -131,6 +140,7 @@
   navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true })
     .then((s) => { local = s; $("preview").srcObject = s; })
     .catch((e) => log("camera: " + e.message));
+  soundHint();
   window.stationAnswer = answer;
   window.stationDecline = decline;
   connect();

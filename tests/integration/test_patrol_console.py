@@ -1,0 +1,74 @@
+"""The health panel reads a real hub: samples posted over HTTP show up in the view,
+delivered on the Qt thread; a camera's history comes back when it is picked."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtWidgets import QApplication
+
+from console.health.controller import HealthController, HealthSource
+from console.health.view import HealthView
+from dispatch.hubproc import HubProcess
+from dispatch.site import demo_site_path, load_site
+from streams.patrol import HubSink
+from streams.patrol_types import CameraCheck, OfflineReason
+from tests.plugins.hub import HUB_API_KEY
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def wait_for(app: QApplication, cond: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def test_panel_shows_hub_figures_and_history(hub: HubProcess) -> None:
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    site = load_site(demo_site_path())
+    cams = [c.id for c in site.cameras]
+    checks = [
+        CameraCheck(camera=c, at=T0 + timedelta(minutes=m), online=True)
+        for m in (0, 5)
+        for c in cams[2:]
+    ]
+    checks += [
+        CameraCheck(camera=cams[0], at=T0, online=False, reason=OfflineReason.TIMEOUT),
+        CameraCheck(camera=cams[1], at=T0, online=True, faults={"frozen": 99.0}),
+        CameraCheck(camera=cams[1], at=T0 + timedelta(minutes=5), online=True, faults={"black": 9}),
+    ]
+    HubSink(hub.http_url, HUB_API_KEY).post(checks)
+
+    view = HealthView()
+    threads: list[bool] = []
+    original = view.show_summary
+
+    def spy(summary: object) -> None:
+        threads.append(threading.current_thread() is threading.main_thread())
+        original(summary)  # type: ignore[arg-type]
+
+    view.show_summary = spy  # type: ignore[method-assign]
+    ctl = HealthController(view, site, HealthSource(hub.http_url, HUB_API_KEY))
+    ctl.start()
+    try:
+        wait_for(app, lambda: view.faulty.rowCount() == 2)
+        assert threads and all(threads)
+        county = view.areas.topLevelItem(0)
+        assert county is not None
+        assert county.text(1) == f"{len(cams)}/{len(cams)}"
+        assert county.text(2) == f"{100 * (len(cams) - 1) / len(cams):.1f}%"
+        view.pick(cams[1])
+        wait_for(app, lambda: view.history.rowCount() == 2)
+        item = view.history.item(0, 2)
+        assert item is not None and item.text() == "黑屏"  # newest first
+    finally:
+        ctl.stop()
+        view.close()
