@@ -16,8 +16,11 @@ sample of every camera, its last good picture and the open fault events) and
 from __future__ import annotations
 
 import asyncio
+import os
+import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,7 +29,7 @@ from dispatch import patrol_store as ps
 from dispatch.auth import Session
 from dispatch.hub_service import HubService
 from dispatch.intake import FieldError, _key, error_response, field_errors
-from dispatch.model import Action, EventIntake, EventSource, EventState, Place, Role
+from dispatch.model import ID_PATTERN, Action, EventIntake, EventSource, EventState, Place, Role
 from dispatch.protocol import HubError
 from dispatch.site import Site
 from streams.patrol_decide import Decision, FaultPolicy, Tracker
@@ -43,6 +46,59 @@ RECOVERED_NOTE = "已恢复"
 class PatrolSettings:
     policy: FaultPolicy = field(default_factory=FaultPolicy)
     maintenance: str = "maint"  # who camera faults are routed to (a site person id)
+
+
+class PatrolConfigError(ValueError):
+    """A patrol settings file that cannot be used; the message names the file and field."""
+
+
+class _SettingsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    raise_after_minutes: float = Field(10.0, ge=0, le=7 * 24 * 60)
+    recover_after_minutes: float = Field(0.0, ge=0, le=7 * 24 * 60)
+    maintenance: str = Field("maint", min_length=1, max_length=64, pattern=ID_PATTERN)
+
+
+def check_maintenance(settings: PatrolSettings, site: Site | None) -> None:
+    """The maintenance unit must be a person of the site (when there is a site)."""
+    if site is None:
+        return
+    ids = {p.id for p in site.people}
+    if settings.maintenance not in ids:
+        raise PatrolConfigError(
+            f"patrol settings: maintenance {settings.maintenance!r} is not a person of the "
+            f"site (运维单位不在人员名单中); people: {', '.join(sorted(ids))}"
+        )
+
+
+def default_settings_path() -> Path:
+    env = os.environ.get("HALL_PATROL_CONFIG")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "resources" / "patrol.toml"
+
+
+def load_settings(path: Path | None = None) -> PatrolSettings:
+    """Read the patrol settings (resources/patrol.toml, or $HALL_PATROL_CONFIG)."""
+    p = default_settings_path() if path is None else path
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PatrolConfigError(f"{p}: cannot read patrol settings: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PatrolConfigError(f"{p}: not valid TOML: {exc}") from None
+    try:
+        f = _SettingsFile.model_validate(data)
+    except ValidationError as exc:
+        msgs = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise PatrolConfigError(f"{p}: invalid patrol settings\n" + "\n".join(msgs)) from None
+    return PatrolSettings(
+        policy=FaultPolicy(
+            raise_after=timedelta(minutes=f.raise_after_minutes),
+            recover_after=timedelta(minutes=f.recover_after_minutes),
+        ),
+        maintenance=f.maintenance,
+    )
 
 
 class SubmitReply(BaseModel):
@@ -91,6 +147,7 @@ class PatrolService:
     ) -> None:
         self.service = service
         self.site = site
+        self._given = settings
         self.settings = settings if settings is not None else PatrolSettings()
         self._trackers: dict[str, Tracker] = {}
         self._last_good: dict[str, str] = {}
@@ -101,6 +158,9 @@ class PatrolService:
         """Load the open fault events and last good pictures (so a restart raises no twins)."""
         if self._started:
             return
+        if self._given is None:
+            self.settings = await asyncio.to_thread(load_settings)
+        check_maintenance(self.settings, self.site)
 
         def load() -> tuple[list[ps.FaultEventRow], dict[str, str]]:
             with self.service.store.engine.connect() as conn:
