@@ -60,8 +60,11 @@ class _SettingsFile(BaseModel):
 
 
 def check_maintenance(settings: PatrolSettings, site: Site | None) -> None:
-    """The maintenance unit must be a person of the site (when there is a site)."""
-    if site is None:
+    """The maintenance unit must be a person of the site (when the site has cameras).
+
+    A site without cameras has nothing to patrol, so it needs no maintenance unit.
+    """
+    if site is None or not site.cameras:
         return
     ids = {p.id for p in site.people}
     if settings.maintenance not in ids:

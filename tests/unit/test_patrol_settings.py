@@ -59,3 +59,13 @@ def test_maintenance_must_be_a_person_of_the_site() -> None:
     with pytest.raises(PatrolConfigError, match="'nobody' is not a person"):
         check_maintenance(PatrolSettings(maintenance="nobody"), load_site(demo_site_path()))
     check_maintenance(PatrolSettings(maintenance="nobody"), None)  # no site: nothing to check
+
+
+def test_a_site_without_cameras_needs_no_maintenance_unit() -> None:
+    site = load_site(demo_site_path())
+    no_cameras = site.model_copy(update={"cameras": [], "people": []})
+    check_maintenance(PatrolSettings(maintenance="maint"), no_cameras)  # nothing to patrol
+    with pytest.raises(PatrolConfigError, match="maintenance 'maint'"):
+        check_maintenance(
+            PatrolSettings(maintenance="maint"), site.model_copy(update={"people": []})
+        )
