@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--layout", default=None, help="a saved layout's name, or 1/4/9/16/25/36/1+5/1+7"
     )
     p.add_argument("--evidence-dir", type=Path, default=None, help="where snapshots and clips go")
+    p.add_argument(
+        "--raise-panel",
+        choices=["rollcall", "reports", "hotspots"],
+        default=None,
+        help="bring this side panel's tab to the front (e.g. for a screenshot)",
+    )
     p.add_argument("--screenshot", type=Path, default=None, help="save a screenshot and exit")
     p.add_argument(
         "--screenshot-after", type=float, default=6.0, help="seconds before the screenshot"
@@ -134,8 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         hub_endpoints = (args.hub, args.hub_pub or pub_endpoint_for(args.hub))
     queue = None
     health = None
+    reports = None
     linkage = None
     mediation = None
+    rollcall = None
     if hub_endpoints is not None:
         queue = EventQueue.for_hub(
             *hub_endpoints, township_names={t.id: t.name for t in site.townships}
@@ -166,10 +174,38 @@ def main(argv: Sequence[str] | None = None) -> int:
                 site,
                 hub_http,
                 health_key,
-                run_patrol=demo is not None,
+                run_patrol=False,  # the hub patrols (--patrol-every)
                 snapshot_dir=config_dir() / "patrol",
                 show_message=window.show_message,
             )
+        from console.rollcall.install import install_rollcall
+
+        rollcall = install_rollcall(
+            queue.controller, queue.net, queue.bridge, window.add_side_panel
+        )
+        if args.raise_panel == "rollcall":
+            window.raise_side_panel(rollcall.panel)
+        from console.reports.controller import install_reports
+
+        reports = install_reports(  # monthly report and hot spots (issue 7)
+            window.add_side_panel,
+            queue,
+            hub_http,
+            save_dir=config_dir() / "reports",
+            raise_panel=lambda: window.raise_side_panel(events_panel),
+            show_message=window.show_message,
+        )
+        if args.raise_panel == "hotspots":
+            window.raise_side_panel(reports.panel)
+        elif args.raise_panel == "reports":
+            window.raise_side_panel(reports.view)
+            shown = reports
+
+            def load_on_login(session: object) -> None:
+                if session is not None:
+                    shown.load_month(shown.view.month())
+
+            queue.model.session_changed.connect(load_on_login)
         from console.linkage import install_linkage
 
         linkage = install_linkage(
@@ -234,8 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             mediation.stop()
         if health is not None:
             health.stop()
+        if reports is not None:
+            reports.stop()
         if linkage is not None:
             linkage.stop()
+        if rollcall is not None:
+            rollcall.stop()
         if queue is not None:
             queue.stop()
         if demo is not None:

@@ -34,12 +34,14 @@ class DemoServices:
         site_path: Path | None = None,
         reports_per_min: float = 6.0,
         with_hub: bool = True,
+        patrol_every_s: float = 300.0,
     ) -> None:
         self.site = site
         self.site_path = site_path or demo_site_path()
         self.data_dir = data_dir
         self.reports_per_min = reports_per_min
         self.with_hub = with_hub
+        self.patrol_every_s = patrol_every_s  # the hub's camera patrol (0 = off)
         self._camsim: CamSim | None = None
         self._hub: HubProcess | None = None
         self._generator: ReportGenerator | None = None
@@ -72,7 +74,12 @@ class DemoServices:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         db = self.data_dir / "hall-demo.db"
-        hub = HubProcess(f"sqlite:///{db}", site=self.site_path, demo=True)
+        hub = HubProcess(
+            f"sqlite:///{db}",
+            site=self.site_path,
+            demo=True,
+            extra_args=["--patrol-every", str(self.patrol_every_s)],
+        )
         self._hub = hub
         hub.start(timeout_s)
         if self.reports_per_min > 0:

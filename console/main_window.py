@@ -284,8 +284,25 @@ class MainWindow(QMainWindow):
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
+        right = [
+            d
+            for d in self.findChildren(QDockWidget)
+            if d is not dock and self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea
+        ]
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        if right:  # the right-side panels share one column of tabs
+            self.tabifyDockWidget(right[0], dock)
+            right[0].raise_()
         return dock
+
+    def raise_side_panel(self, widget: QWidget) -> bool:
+        """Bring the docked panel holding `widget` to the front of its tabs."""
+        for d in self.findChildren(QDockWidget):
+            if d.widget() is widget:
+                d.show()
+                d.raise_()
+                return True
+        return False
 
     # -- intents ---------------------------------------------------------------
     def show_message(self, text: str, timeout_ms: int = 15000) -> None:

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -81,6 +82,14 @@ from dispatch.protocol import (
     decode_reply,
     encode,
     error_for,
+)
+from dispatch.report_messages import (
+    MONTH_PATTERN,
+    HotspotsReply,
+    HotspotsRequest,
+    ReportReply,
+    ReportRequest,
+    pdf_path,
 )
 from dispatch.rollcall_messages import RollcallChanged, RollcallOp, RollcallReply, RollcallRequest
 from dispatch.tasks import DispatchTask
@@ -487,6 +496,43 @@ class HubClient:
         )
         assert isinstance(rep, MediationReply)
         return rep
+
+    async def report(self, month: str) -> ReportReply:
+        """The monthly report of `month` ("YYYY-MM"; supervisors and admins, issue 7)."""
+        if re.fullmatch(MONTH_PATTERN, month) is None:
+            raise HubError(
+                ErrorCode.INVALID, f"月份格式应为 YYYY-MM / month must be YYYY-MM: {month!r}"
+            )
+        rep = await self._authed(
+            lambda rid, token: ReportRequest(rid=rid, token=token, month=month)
+        )
+        assert isinstance(rep, ReportReply)
+        return rep
+
+    async def hotspots(self) -> HotspotsReply:
+        """The hot-spot warnings now, each with the ids of its events (issue 7)."""
+        rep = await self._authed(lambda rid, token: HotspotsRequest(rid=rid, token=token))
+        assert isinstance(rep, HotspotsReply)
+        return rep
+
+    async def report_pdf(self, http_url: str, month: str, timeout_s: float = 60.0) -> bytes:
+        """The report's PDF from the hub's HTTP address, with this session's token."""
+        import aiohttp
+
+        headers = {"Authorization": f"Bearer {self._need_token()}"}
+        url = http_url.rstrip("/") + pdf_path(month)
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as s,
+            s.get(url, headers=headers) as r,
+        ):
+            body = await r.read()
+            if r.status != 200:
+                code = {401: ErrorCode.AUTH, 403: ErrorCode.FORBIDDEN}.get(
+                    r.status, ErrorCode.INVALID
+                )
+                text = body.decode("utf-8", "replace")[:300]
+                raise HubError(code, f"报表 PDF 获取失败 / PDF refused: HTTP {r.status} {text}")
+            return body
 
     async def rollcall(self, op: RollcallOp, **fields: Any) -> RollcallReply:
         """A roll-call request (issue 6): roster, start, stop, resume, status, week, …"""

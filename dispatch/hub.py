@@ -31,6 +31,8 @@ from sqlalchemy.engine import make_url
 from dispatch import auth
 from dispatch.calendar import CalendarError, WorkCalendar
 from dispatch.hub_dispatch import DispatchService
+from dispatch.hub_patrol import HubPatrol
+from dispatch.hub_reports import ReportService, add_report_routes
 from dispatch.hub_service import HubService, HubSettings, china_now
 from dispatch.hub_zmq import ZmqServer
 from dispatch.intake import make_app
@@ -43,6 +45,7 @@ from dispatch.rollcall_service import RollcallService
 from dispatch.rollcall_web import add_rollcall_routes
 from dispatch.site import Site, SiteConfigError, load_site
 from dispatch.store import Store, StoreError, default_db_url
+from streams.patrol import site_targets
 from streams.webrtc import IceConfigError, IceServer, parse_ice_servers, restrict_host_addresses
 
 log = logging.getLogger("hall-hub")
@@ -121,6 +124,7 @@ class HubConfig:
     ice_servers: tuple[IceServer, ...] = ()  # STUN/TURN for WebRTC (mediation, roll call)
     webrtc_hosts: tuple[str, ...] = ()  # restrict ICE host candidates (e.g. 127.0.0.1)
     record_dir: Path | None = None  # mediation recordings (default: beside the db)
+    patrol_every_s: float = 0.0  # camera patrol rounds run by the hub (0 = off; needs a site)
 
 
 def default_upload_dir(db_url: str) -> Path:
@@ -173,6 +177,17 @@ class Hub:
             publish=self.zmq.publish_frame,
         )
         self.zmq.rollcall = self.rollcall
+        self.reports = ReportService(self.service, site)
+        self.zmq.reports = self.reports
+        self.scheduled_patrol: HubPatrol | None = None
+        if config.patrol_every_s > 0 and site is not None:
+            self.scheduled_patrol = HubPatrol(
+                self.patrol,
+                site_targets(site),
+                interval_s=config.patrol_every_s,
+                clock=clock,
+                snapshot_dir=default_upload_dir(config.db_url).parent / "patrol",
+            )
         self._runner: web.AppRunner | None = None
         self._timer_task: asyncio.Task[None] | None = None
         self.http_url = ""
@@ -192,6 +207,7 @@ class Hub:
         add_mediation_routes(app, self.mediation)
         add_patrol_routes(app, self.patrol)
         add_rollcall_routes(app, self.rollcall)
+        add_report_routes(app, self.reports)
         await self.rollcall.start()
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -206,11 +222,15 @@ class Hub:
                 break
         self.http_url = f"http://{self.config.http_host}:{port}"
         self._timer_task = asyncio.create_task(self._timers(), name="hub-timers")
+        if self.scheduled_patrol is not None:
+            await self.scheduled_patrol.start()
 
     async def stop(self) -> None:
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
+        if self.scheduled_patrol is not None:
+            await self.scheduled_patrol.stop()
         if self._timer_task is not None:
             self._timer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -320,6 +340,13 @@ def _parser() -> argparse.ArgumentParser:
         help="add or update an operator and exit (password on stdin or $HALL_PASSWORD)",
     )
     p.add_argument("--role", choices=[r.value for r in auth.OPERATOR_ROLES], default=None)
+    p.add_argument(
+        "--patrol-every",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="patrol the site's cameras every SECONDS inside the hub (0 = off; needs a site)",
+    )
     p.add_argument("--log-level", default="WARNING")
     p.add_argument(
         "--exit-with-parent",
@@ -420,6 +447,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 2
+    if args.patrol_every < 0:
+        print(
+            f"hall-hub: --patrol-every must be 0 or more, got {args.patrol_every}", file=sys.stderr
+        )
+        return 2
+    if args.patrol_every > 0 and site is None:
+        print("hall-hub: --patrol-every needs a site (--site FILE or --demo)", file=sys.stderr)
+        return 2
     host, port = args.http
     try:
         ice_servers = tuple(parse_ice_servers(args.ice_servers))
@@ -437,6 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ice_servers=ice_servers,
         webrtc_hosts=tuple(args.webrtc_host),
         record_dir=args.recordings,
+        patrol_every_s=args.patrol_every,
     )
     hub = Hub(config, calendar=calendar, site=site)
     try:

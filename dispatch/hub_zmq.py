@@ -18,6 +18,7 @@ import zmq
 import zmq.asyncio
 
 from dispatch.hub_dispatch import DispatchService
+from dispatch.hub_reports import ReportService
 from dispatch.hub_service import HubService
 from dispatch.hub_writer import Committed
 from dispatch.mediation import MediationService
@@ -61,6 +62,7 @@ from dispatch.protocol import (
     encode_snapshot_reply,
     request_rid,
 )
+from dispatch.report_messages import HotspotsRequest, ReportRequest
 from dispatch.rollcall_messages import RollcallRequest
 from dispatch.rollcall_service import RollcallService
 
@@ -102,6 +104,7 @@ class ZmqServer:
         self.dispatch: DispatchService | None = None  # set by the hub (issue 4)
         self.mediation: MediationService | None = None  # set by the hub (issue 5)
         self.rollcall: RollcallService | None = None  # set by the hub (issue 6)
+        self.reports: ReportService | None = None  # set by the hub (issue 7)
 
     async def start(self) -> None:
         if self._ctx is not None:
@@ -310,6 +313,12 @@ class ZmqServer:
                 if self.rollcall is None:
                     raise HubError(ErrorCode.INVALID, "视频点名未启用 / roll call is not enabled")
                 return await self.rollcall.handle(svc.session(req.token), req)
+            case ReportRequest() | HotspotsRequest():
+                if self.reports is None:
+                    raise HubError(ErrorCode.INVALID, "报表未启用 / reports are not enabled")
+                if isinstance(req, ReportRequest):
+                    return await self.reports.handle_report(svc.session(req.token), req)
+                return await self.reports.handle_hotspots(svc.session(req.token), req)
         raise HubError(ErrorCode.INVALID, f"unknown request {req!r}")  # pragma: no cover
 
     async def _mediation_request(self, req: MediationOpenRequest | MediationCloseRequest) -> Reply:

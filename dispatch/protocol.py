@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from dispatch.model import Action, AuditEntry, Colour, Event, Role
+from dispatch.report_messages import HotspotsReply, HotspotsRequest, ReportReply, ReportRequest
 from dispatch.rollcall_messages import RollcallChanged, RollcallReply, RollcallRequest
 from dispatch.tasks import MAX_NOTE_LENGTH, DispatchTask, TaskTransition
 
@@ -225,7 +226,9 @@ Request = Annotated[
     | PhoneLinkRequest
     | MediationOpenRequest
     | MediationCloseRequest
-    | RollcallRequest,
+    | RollcallRequest
+    | ReportRequest
+    | HotspotsRequest,
     Field(discriminator="type"),
 ]
 
@@ -422,7 +425,9 @@ Reply = Annotated[
     | AttachmentReply
     | PhoneLinkReply
     | MediationReply
-    | RollcallReply,
+    | RollcallReply
+    | ReportReply
+    | HotspotsReply,
     Field(discriminator="type"),
 ]
 

@@ -207,8 +207,14 @@ class SectionProvider(Protocol):
 @dataclass(frozen=True)
 class SectionProviders:
     mediation: SectionProvider | None = None
-    rollcall: SectionProvider | None = None
+    rollcall: SectionProvider | None = field(default_factory=lambda: _rollcall_coverage())
     cameras: SectionProvider | None = field(default_factory=lambda: _patrol_cameras())
+
+
+def _rollcall_coverage() -> SectionProvider:
+    from dispatch.rollcall_report import RollcallSection  # imports this module
+
+    return RollcallSection()
 
 
 def _patrol_cameras() -> SectionProvider:
@@ -541,6 +547,21 @@ def _hotspot_items(
     return out
 
 
+def current_hotspots(
+    engine_or_store: Engine | Store,
+    site: Site,
+    now: datetime,
+    policy: HotspotPolicy = DEFAULT_HOTSPOT_POLICY,
+    categories: dict[str, str] | None = None,
+) -> list[HotspotItem]:
+    """The hot-spot warnings at `now` (the dashboard's), as the report lists them."""
+    from dispatch.model import DEFAULT_CATEGORIES
+
+    engine = _engine_of(engine_or_store)
+    found = find_hotspots(_occurrences(engine, history_start(now, policy), now), now, policy)
+    return _hotspot_items(found, site, categories or DEFAULT_CATEGORIES)
+
+
 @dataclass(frozen=True)
 class ReportOptions:
     as_of: datetime | None = None
@@ -712,6 +733,7 @@ __all__ = [
     "Section",
     "SectionProvider",
     "SectionProviders",
+    "current_hotspots",
     "month_window",
     "monthly_report",
     "parse_month",

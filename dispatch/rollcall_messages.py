@@ -31,6 +31,7 @@ RollcallOp = Literal[
     "set_schedule",
     "note",
     "station_link",
+    "end_call",
 ]
 
 

@@ -53,9 +53,8 @@ class RollcallSection:
         figures = [SectionFigure(label="点名次数", value=str(len(runs)))]
         for week in sorted(due):
             n, k = len(due[week]), len(reached[week] & due[week])
-            figures.append(
-                SectionFigure(label=week_label(week), value=f"{k}/{n}（{100 * k / n:.0f}%）")
-            )
+            share = f"{100 * k / n:.0f}%" if n else "无应点名中心"
+            figures.append(SectionFigure(label=week_label(week), value=f"{k}/{n}（{share}）"))
         full = sum(1 for w in due if reached[w] >= due[w])
         figures.append(SectionFigure(label="全覆盖周数", value=f"{full}/{len(due)}"))
         if firsts:

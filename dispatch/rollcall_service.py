@@ -26,7 +26,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -140,6 +140,7 @@ class _Call:
     rang_at: datetime | None = None
     response: asyncio.Future[Literal["answer", "decline"]] | None = None
     room: Room | None = None
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # the officer hung up
 
 
 class RollcallService:
@@ -506,8 +507,9 @@ class RollcallService:
                 cid, call.attempt, "technical_fault", call.rang_at, answered, self.clock()
             )
         left = run.talk_s - (self.clock() - answered).total_seconds()
-        if left > 0:
-            await asyncio.sleep(left)
+        if left > 0 and not call.ended.is_set():
+            with contextlib.suppress(TimeoutError):  # the talk time, or the officer ends it
+                await asyncio.wait_for(call.ended.wait(), left)
         self._push(cid, {"type": "hangup", "call_id": call.call_id, "reason": "done"})
         c = self.centres.get(cid)
         return rc.CallRecord(
@@ -721,7 +723,23 @@ class RollcallService:
                 raise HubError(ErrorCode.INVALID, "缺少中心 / centre_id missing")
             token, pin, _ = await self.issue_link(req.centre_id, timedelta(days=req.ttl_days))
             return RollcallReply(rid=rid, path=f"/s/{token}", pin=pin)
+        if op == "end_call":
+            return self._end_call(req)
         raise HubError(ErrorCode.INVALID, f"unknown roll-call op {op!r}")  # pragma: no cover
+
+    def _end_call(self, req: RollcallRequest) -> RollcallReply:
+        """The officer ends the current (answered) call of `centre_id` before its talk time."""
+        if req.centre_id is None:
+            raise HubError(ErrorCode.INVALID, "缺少中心 / centre_id missing")
+        calls = [c for c in self._calls.values() if c.centre_id == req.centre_id]
+        if not calls or calls[0].room is None:
+            raise HubError(
+                ErrorCode.NOT_FOUND, "该中心没有进行中的通话 / no call in progress with it"
+            )
+        calls[0].ended.set()
+        return RollcallReply(
+            rid=req.rid, seq=self.seq, run=self._run_info(self.run) if self.run else None
+        )
 
     async def _note(self, req: RollcallRequest) -> RollcallReply:
         centre_id, attempt, note = req.centre_id, req.attempt, req.note

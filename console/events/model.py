@@ -197,6 +197,7 @@ class _State:
     timelines: dict[str, list[AuditEntry]] = field(default_factory=dict)
     alarms: dict[str, _Alarm] = field(default_factory=dict)
     filters: Filters = field(default_factory=Filters)
+    only: frozenset[str] | None = None  # show only these events (a hot spot's), any state
     selected: str | None = None
     session: Session | None = None
     connection: Connection = field(default_factory=Connection)
@@ -358,6 +359,27 @@ class EventQueueModel:
     def set_search(self, text: str) -> None:
         self.set_filters(replace(self._s.filters, search=text))
 
+    def show_only(self, ids: Iterable[str]) -> None:
+        """Show only these events (e.g. a hot spot's), whatever their state, until
+        `clear_only`; the other filters still apply except the open-states default."""
+        only = frozenset(ids)
+        if only == self._s.only:
+            return
+        self._s.only = only
+        self._visible = None
+        self.rows_changed.emit(None)
+
+    def clear_only(self) -> None:
+        if self._s.only is None:
+            return
+        self._s.only = None
+        self._visible = None
+        self.rows_changed.emit(None)
+
+    @property
+    def only(self) -> frozenset[str] | None:
+        return self._s.only
+
     def select(self, event_id: str | None) -> None:
         if event_id is not None and event_id not in self._s.rows:
             raise KeyError(f"no event {event_id!r} in the queue")
@@ -423,7 +445,14 @@ class EventQueueModel:
     def visible(self) -> list[Row]:
         if self._visible is None:
             names = self.township_names
-            rows = [r for r in self._s.rows.values() if matches(r, self._s.filters, names)]
+            only, filters = self._s.only, self._s.filters
+            if only is not None and filters.states is None:
+                filters = replace(filters, states=frozenset(EventState))
+            rows = [
+                r
+                for r in self._s.rows.values()
+                if (only is None or r.event.id in only) and matches(r, filters, names)
+            ]
             rows.sort(key=sort_key)
             self._visible = rows
         return self._visible

@@ -162,6 +162,19 @@ class EventQueuePanel(QWidget):
         alarm_row.addWidget(self.ack_button)
         self.alarm_banner.hide()
 
+        # "only these events" (a hot spot's), with the way back
+        self.only_banner = QFrame()
+        self.only_banner.setObjectName("onlyBanner")
+        self.only_text = QLabel("")
+        self.only_clear = QPushButton(tr("only.clear"))
+        self.only_clear.setObjectName("onlyClear")
+        self.only_clear.clicked.connect(model.clear_only)
+        only_row = QHBoxLayout(self.only_banner)
+        only_row.setContentsMargins(8, 2, 8, 2)
+        only_row.addWidget(self.only_text, 1)
+        only_row.addWidget(self.only_clear)
+        self.only_banner.hide()
+
         # filter bar
         self.state_filter = _combo("stateFilter", tr("filter.all_states"))
         for st in EventState:
@@ -252,6 +265,7 @@ class EventQueuePanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.conn_banner)
         layout.addWidget(self.alarm_banner)
+        layout.addWidget(self.only_banner)
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.status)
@@ -284,6 +298,7 @@ class EventQueuePanel(QWidget):
         model.alarms_changed.connect(self._alarms_changed)
         model.message_changed.connect(self._message_changed)
         model.rows_changed.connect(lambda _n: self._update_count())
+        model.rows_changed.connect(lambda _n: self._update_only())
         if self.dispatcher is not None:
             self.table_model.badge_fn = self.dispatcher.dispatch.badge
             self.dispatcher.dispatch.tasks_changed.connect(self._tasks_changed)
@@ -292,6 +307,12 @@ class EventQueuePanel(QWidget):
         self._alarms_changed(model.unacknowledged())
         self._update_count()
         self._show_selected()
+
+    def _update_only(self) -> None:
+        only = self.model.only
+        self.only_banner.setVisible(only is not None)
+        if only is not None:
+            self.only_text.setText(tr("only.banner", n=len(only)))
 
     # ------------------------------------------------------------ building blocks
     def _shortcut(self, key: str, fn: Callable[[], object]) -> None:

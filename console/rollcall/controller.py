@@ -54,6 +54,7 @@ class RollcallController:
         panel.exemption_requested.connect(self.add_exemption)
         panel.link_requested.connect(self.issue_link)
         panel.note_requested.connect(self.note)
+        panel.end_call_requested.connect(self.end_call)
         self.links: list[tuple[str, str, str]] = []  # centre, path, PIN
 
     def start(self) -> None:
@@ -92,7 +93,9 @@ class RollcallController:
         self._submit(self.client.rollcall("roster"), roster)
 
     def _status(self, rep: RollcallReply) -> None:
-        self.last_seq = max(self.last_seq, rep.seq)
+        if rep.seq < self.last_seq:
+            return  # a published change newer than this reply is already shown
+        self.last_seq = rep.seq
         self.panel.show_run(rep.run)
 
     def _weeks(self, rep: RollcallReply, week: date) -> None:
@@ -141,6 +144,14 @@ class RollcallController:
         self._submit(
             self.client.rollcall("note", centre_id=centre_id, attempt=attempt, note=text), shown
         )
+
+    def end_call(self, centre_id: str) -> None:
+        """Hang up the answered call of `centre_id` before its talk time is over."""
+
+        def shown(_rep: RollcallReply) -> None:
+            self.panel.show_status("已结束通话")  # the run's change is published
+
+        self._submit(self.client.rollcall("end_call", centre_id=centre_id), shown)
 
     # -- published changes (network thread) -------------------------------------------------
     def _on_changed(self, msg: RollcallChanged) -> None:

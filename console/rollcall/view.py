@@ -62,6 +62,11 @@ COVERAGE_HEADER = ["乡镇/街道", "应点名", "已点到", "覆盖率", "豁�
 LOG_HEADER = ["乡镇/街道", "中心", "次序", "结果", "振铃", "接听用时", "通话时长", "备注"]
 
 
+def active_call(run: RunInfo | None) -> list[str]:
+    """The centres being called now (a running run's `ringing`)."""
+    return list(run.ringing) if run is not None and run.status == "running" else []
+
+
 def _table(header: list[str]) -> QTableWidget:
     t = QTableWidget(0, len(header))
     t.setHorizontalHeaderLabels(header)
@@ -92,6 +97,7 @@ class RollcallPanel(QWidget):
     exemption_requested = Signal(object)  # ExemptionInfo (id 0)
     link_requested = Signal(str)  # centre id: issue its duty-station link + PIN
     note_requested = Signal(str, int, str)  # centre id, attempt, note
+    end_call_requested = Signal(str)  # centre id: hang up its call now
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,6 +138,8 @@ class RollcallPanel(QWidget):
         self.note_edit = QLineEdit()
         self.note_edit.setPlaceholderText("值班员备注（选中一行后填写）")
         self.note_button = QPushButton("保存备注")
+        self.end_call_button = QPushButton("结束通话")
+        self.end_call_button.setToolTip("End the current call now")
         # week
         self.week_pick = QComboBox()
         self.week_pick.setToolTip("周 / week (history)")
@@ -142,9 +150,11 @@ class RollcallPanel(QWidget):
         self.week_title = QLabel("")
 
         top = QHBoxLayout()
-        for w in (self.start_button, self.stop_button, self.resume_button):
+        for w in (self.start_button, self.stop_button, self.resume_button, self.end_call_button):
             top.addWidget(w)
-        top.addWidget(self.schedule, 1)
+        top.addStretch(1)
+        self.schedule.setWordWrap(True)
+        self.status.setWordWrap(True)
         run_tab = QWidget()
         rl = QVBoxLayout(run_tab)
         rl.addWidget(self.run_table)
@@ -155,22 +165,15 @@ class RollcallPanel(QWidget):
         roster_tab = QWidget()
         ro = QVBoxLayout(roster_tab)
         ro.addWidget(self.roster_table, 1)
-        form = QHBoxLayout()
-        widgets: list[QWidget] = [
-            QLabel("中心"),
-            self.ex_centre,
-            self.ex_reason,
-            QLabel("自"),
-            self.ex_start,
-            QLabel("至"),
-            self.ex_end,
-            self.ex_note,
-            self.ex_add,
-            self.link_button,
+        rows: list[list[QWidget]] = [  # two rows: the panel fits a narrow side dock
+            [QLabel("中心"), self.ex_centre, self.ex_reason, self.link_button],
+            [QLabel("自"), self.ex_start, QLabel("至"), self.ex_end, self.ex_note, self.ex_add],
         ]
-        for fw in widgets:
-            form.addWidget(fw)
-        ro.addLayout(form)
+        for row_widgets in rows:
+            form = QHBoxLayout()
+            for fw in row_widgets:
+                form.addWidget(fw)
+            ro.addLayout(form)
         week_tab = QWidget()
         wl = QVBoxLayout(week_tab)
         wt = QHBoxLayout()
@@ -188,6 +191,7 @@ class RollcallPanel(QWidget):
         self.tabs.addTab(week_tab, "周覆盖与历史")
         root = QVBoxLayout(self)
         root.addLayout(top)
+        root.addWidget(self.schedule)
         root.addWidget(self.summary)
         root.addWidget(self.status)
         root.addWidget(self.tabs, 1)
@@ -201,6 +205,7 @@ class RollcallPanel(QWidget):
         self.ex_add.clicked.connect(self._ask_exemption)
         self.link_button.clicked.connect(self._ask_link)
         self.note_button.clicked.connect(self._ask_note)
+        self.end_call_button.clicked.connect(self._ask_end_call)
         self.run_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self._buttons(None)
 
@@ -270,6 +275,7 @@ class RollcallPanel(QWidget):
         self.start_button.setEnabled(not active)
         self.stop_button.setEnabled(run is not None and run.status == "running")
         self.resume_button.setEnabled(run is not None and run.status == "stopped")
+        self.end_call_button.setEnabled(bool(active_call(run)))
 
     def selected_week(self) -> date | None:
         w = self.week_pick.currentData()
@@ -289,6 +295,16 @@ class RollcallPanel(QWidget):
         cid = self.ex_centre.currentData()
         if cid is not None:
             self.link_requested.emit(str(cid))
+
+    def _ask_end_call(self) -> None:
+        """Ends the selected centre's call if it is being called, else the current one."""
+        run, row = self._run, self.run_table.currentRow()
+        calling = active_call(run)
+        if run is None or not calling:
+            self.show_status("当前没有进行中的通话 / no call in progress")
+            return
+        picked = run.due[row] if 0 <= row < len(run.due) else ""
+        self.end_call_requested.emit(picked if picked in calling else calling[0])
 
     def _ask_note(self) -> None:
         run, row = self._run, self.run_table.currentRow()

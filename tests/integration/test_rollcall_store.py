@@ -101,12 +101,8 @@ def test_exemptions_schedule_and_stations(db: Store) -> None:
     assert rs.station_by_token(db.engine, "h2") == ("v01", "pin2", NOW, 0)
 
 
-def test_month_section_for_the_report(db: Store) -> None:
-    from dispatch.rollcall_report import RollcallSection
-
-    start = datetime(2026, 11, 1, tzinfo=CHINA_TZ)
-    end = datetime(2026, 12, 1, tzinfo=CHINA_TZ)
-    assert RollcallSection().section(db.engine, start, end) is None
+def _write_run(db: Store) -> None:
+    """One run in week 47: t01 answers, v01 misses then answers on the re-call."""
     run = rc.new_run("rc-1", ROSTER, [], NOW)
     calls = [
         rc.CallRecord("t01", 1, "answered", NOW, NOW + timedelta(seconds=6), NOW),
@@ -119,6 +115,15 @@ def test_month_section_for_the_report(db: Store) -> None:
         run = rc.record(run, c, NOW)
         with db.transaction() as conn:
             rs.add_call(conn, run, ROSTER[0], c)
+
+
+def test_month_section_for_the_report(db: Store) -> None:
+    from dispatch.rollcall_report import RollcallSection
+
+    start = datetime(2026, 11, 1, tzinfo=CHINA_TZ)
+    end = datetime(2026, 12, 1, tzinfo=CHINA_TZ)
+    assert RollcallSection().section(db.engine, start, end) is None
+    _write_run(db)
     got = RollcallSection().section(db.engine, start, end)
     assert got is not None and got.available
     figs = {f.label: f.value for f in got.figures}
@@ -130,3 +135,23 @@ def test_month_section_for_the_report(db: Store) -> None:
         "平均接听用时": "4.0 秒",
     }
     assert RollcallSection().section(db.engine, end, end + timedelta(days=30)) is None
+
+
+def test_monthly_report_shows_the_weeks_coverage_by_default(db: Store) -> None:
+    """The report's default providers include the roll call: a month with a run shows
+    its coverage figures, a month without one says it has no data."""
+    from dispatch.calendar import WorkCalendar
+    from dispatch.reports import monthly_report
+    from dispatch.site import demo_site_path, load_site
+
+    site, cal = load_site(demo_site_path()), WorkCalendar()
+    _write_run(db)
+    rep = monthly_report(db, date(2026, 11, 1), site, cal)
+    assert rep.rollcall.available and rep.rollcall.title == "点名覆盖"
+    figs = {f.label: f.value for f in rep.rollcall.figures}
+    assert figs["第47周（11月16日起）"] == "2/2（100%）"
+    assert figs["全覆盖周数"] == "1/1"
+    assert figs["点名次数"] == "1"
+    other = monthly_report(db, date(2026, 10, 1), site, cal)
+    assert not other.rollcall.available and other.rollcall.figures == ()
+    assert "本月无数据" in other.rollcall.note

@@ -1,0 +1,77 @@
+"""Docks the roll-call panel in the main window and creates its controller once the event
+queue has logged in to the hub (the roll call shares the event queue's hub client)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from PySide6.QtWidgets import QWidget
+
+from console.events.controller import EventQueueController
+from console.events.model import Session
+from console.net import NetThread, QtBridge
+from console.rollcall.controller import RollcallClient, RollcallController
+from console.rollcall.view import RollcallPanel
+
+AddSidePanel = Callable[[QWidget, str], Any]
+PANEL_TITLE = "视频点名"
+
+
+def rollcall_client(events: EventQueueController) -> RollcallClient | None:
+    """The event queue's hub client when it speaks the roll-call protocol, else None."""
+    client = events.client
+    if client is None or not hasattr(client, "rollcall"):
+        return None
+    return cast(RollcallClient, client)
+
+
+class RollcallInstall:
+    """The docked panel; `controller` appears at the first login (and stays)."""
+
+    def __init__(self, events: EventQueueController, net: NetThread, bridge: QtBridge) -> None:
+        self.events = events
+        self.net = net
+        self.bridge = bridge
+        self.panel = RollcallPanel()
+        self.panel.setObjectName("rollcall")
+        self.controller: RollcallController | None = None
+        self._listening = False
+
+    def start(self) -> None:
+        if self._listening:
+            return
+        self._listening = True
+        self.events.model.session_changed.connect(self._on_session)
+        if self.events.model.session is not None:
+            self._on_session(self.events.model.session)
+
+    def stop(self) -> None:
+        if self._listening:
+            self._listening = False
+            self.events.model.session_changed.disconnect(self._on_session)
+        if self.controller is not None:
+            self.controller.client.on_rollcall = None
+
+    def _on_session(self, session: Session | None) -> None:
+        if session is None or self.controller is not None:
+            return
+        client = rollcall_client(self.events)
+        if client is None:
+            self.panel.show_status("中枢不支持视频点名")
+            return
+        self.controller = RollcallController(client, self.net, self.bridge, self.panel)
+        self.controller.start()
+
+
+def install_rollcall(
+    events: EventQueueController,
+    net: NetThread,
+    bridge: QtBridge,
+    add_side_panel: AddSidePanel,
+) -> RollcallInstall:
+    """Build the panel, dock it, and wait for the login to wire it to the hub."""
+    inst = RollcallInstall(events, net, bridge)
+    add_side_panel(inst.panel, PANEL_TITLE)
+    inst.start()
+    return inst

@@ -1,0 +1,102 @@
+"""The officer ends a roll call early (结束通话) from the console panel, against a real
+hub and real aiortc stations: with a talk time of 10 minutes, the run still finishes
+at once, each call's duration is short, and ending a call that is not in progress is
+refused with a clear error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from console.net import NetThread, QtBridge
+from console.rollcall.controller import RollcallController
+from console.rollcall.view import RollcallPanel, active_call
+from dispatch.client import HubClient
+from dispatch.protocol import HubError
+from streams.webrtc import restrict_host_addresses
+from tests.integration.test_rollcall_panel import _always, cells, pump
+from tests.integration.test_rollcall_support import LOOPBACK, Station, rollcall_hub, write_site
+
+pytestmark = [pytest.mark.integration]
+
+TALK_S = 600.0  # far longer than any wait below: only ending the call finishes the run
+
+
+def answered(station: Station) -> Callable[[], bool]:
+    return lambda: bool(station.setup_ms)
+
+
+def in_call(panel: RollcallPanel, cid: str) -> Callable[[], bool]:
+    return lambda: active_call(panel._run) == [cid]
+
+
+def test_officer_ends_calls_early(tmp_path: Path) -> None:
+    app = QApplication.instance() or QApplication([])
+    restrict_host_addresses(LOOPBACK)
+    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 1))
+    hub.start()
+    net = NetThread()
+    net.start()
+    stations: list[Station] = []
+    try:
+
+        async def make() -> HubClient:
+            c = HubClient(
+                hub.req_endpoint,
+                hub.pub_endpoint,
+                workstation="hall-1",
+                on_change=lambda ch: None,
+                on_connection=lambda st: None,
+                request_timeout_s=30,
+            )
+            await c.start()
+            await c.login("duty", "duty123")
+            return c
+
+        client = net.submit(make()).result(30)
+        with pytest.raises(HubError, match="没有进行中的通话"):
+            net.submit(client.rollcall("end_call", centre_id="t01")).result(30)
+        with pytest.raises(HubError, match="centre_id missing"):
+            net.submit(client.rollcall("end_call")).result(30)
+
+        async def open_stations() -> None:
+            for cid in ("t01", "t01v01"):
+                link = await client.rollcall("station_link", centre_id=cid)
+                s = Station(hub.http_url, link.path, link.pin, _always("answer"), size=(160, 120))
+                await s.start()
+                stations.append(s)
+
+        net.submit(open_stations()).result(60)
+        panel = RollcallPanel()
+        bridge = QtBridge()
+        ctl = RollcallController(client, net, bridge, panel)
+        ctl.start()
+        pump(lambda: panel.roster_table.rowCount() == 2, what="roster shown")
+        pump(lambda: all(s.hello.is_set() for s in stations), what="stations online")
+        assert not panel.end_call_button.isEnabled()
+        net.submit(client.rollcall("start", ring_s=30.0, talk_s=TALK_S)).result(30)
+        for n, cid in enumerate(("t01", "t01v01")):  # one after another (batch 1)
+            pump(answered(stations[n]), what=f"{cid} answered with media")
+            pump(in_call(panel, cid), what=f"{cid} in progress")
+            assert panel.end_call_button.isEnabled()
+            panel.end_call_button.click()
+        pump(lambda: "已完成" in panel.summary.text(), what="run done after ending calls")
+        states = dict(zip(cells(panel.run_table, 1), cells(panel.run_table, 2), strict=True))
+        assert set(states.values()) == {"已点到"}, states
+        run = panel._run
+        assert run is not None and len(run.calls) == 2
+        for c in run.calls:
+            assert c.outcome == "answered" and c.duration_s is not None
+            assert c.duration_s < 60, c
+        assert not panel.end_call_button.isEnabled()
+        assert not bridge.errors
+        panel.close()
+    finally:
+        for s in stations:
+            net.submit(s.stop()).result(30)
+        net.stop()
+        hub.stop()
+        del app
