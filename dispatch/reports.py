@@ -206,9 +206,15 @@ class SectionProvider(Protocol):
 
 @dataclass(frozen=True)
 class SectionProviders:
-    mediation: SectionProvider | None = None
+    mediation: SectionProvider | None = field(default_factory=lambda: _mediation_outcomes())
     rollcall: SectionProvider | None = field(default_factory=lambda: _rollcall_coverage())
     cameras: SectionProvider | None = field(default_factory=lambda: _patrol_cameras())
+
+
+def _mediation_outcomes() -> SectionProvider:
+    from dispatch.mediation_report import MediationSection  # imports this module
+
+    return MediationSection()
 
 
 def _rollcall_coverage() -> SectionProvider:

@@ -9,12 +9,15 @@ Chinese needs a CJK font: `cjk_font()` finds WenQuanYi Micro Hei (Debian
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import matplotlib
 
@@ -54,6 +57,27 @@ class FontMissing(RuntimeError):
 class CjkFont:
     name: str
     path: str
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+# matplotlib (and the FreeType fonts it caches) is not thread-safe: two threads drawing
+# text at once crashed the interpreter (segfault in get_text_width_height_descent). Every
+# function here that builds or draws a figure holds this lock; so must other modules that
+# draw with matplotlib (rollcall_export uses `rendering`).
+RENDER_LOCK = threading.RLock()
+
+
+def rendering(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run `fn` holding RENDER_LOCK."""
+
+    @functools.wraps(fn)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with RENDER_LOCK:
+            return fn(*args, **kwargs)
+
+    return locked
 
 
 @cache
@@ -164,6 +188,7 @@ def _pie(ax: object, counts: Sequence[Count], title: str) -> None:
     ax.axis("equal")
 
 
+@rendering
 def chart_counts(report: MonthlyReport) -> Figure:
     """By category (bar), township (bar) and source (pie)."""
     fig = _figure(LANDSCAPE)
@@ -179,6 +204,7 @@ def _stage_values(d: Durations) -> float:
     return (d.mean_s or 0.0) / 3600
 
 
+@rendering
 def chart_stages(report: MonthlyReport) -> Figure:
     """Mean and median hours in each state, and the acknowledgement times."""
     fig = _figure(LANDSCAPE)
@@ -228,6 +254,7 @@ def _section_rows(section: Section) -> list[tuple[str, str, str]]:
     return [(section.title, f.label, f.value) for f in section.figures]
 
 
+@rendering
 def title_page(report: MonthlyReport) -> Figure:
     fig = _figure(A4)
     fig.text(0.5, 0.70, report.county, ha="center", fontsize=26)
@@ -254,6 +281,7 @@ def title_page(report: MonthlyReport) -> Figure:
     return fig
 
 
+@rendering
 def summary_page(report: MonthlyReport) -> Figure:
     rows = [(a, b, "") for a, b in summary_rows(report)]
     for s in (report.mediation, report.rollcall, report.cameras):
@@ -270,6 +298,7 @@ def summary_page(report: MonthlyReport) -> Figure:
 _STAGE_ZH = STAGE_LABELS_ZH
 
 
+@rendering
 def overdue_page(report: MonthlyReport, limit: int = 30) -> Figure:
     rows = [
         (
@@ -294,6 +323,7 @@ def overdue_page(report: MonthlyReport, limit: int = 30) -> Figure:
     )
 
 
+@rendering
 def hotspot_page(report: MonthlyReport) -> Figure:
     rows = [
         (
@@ -314,6 +344,7 @@ def hotspot_page(report: MonthlyReport) -> Figure:
     )
 
 
+@rendering
 def pages(report: MonthlyReport) -> list[Figure]:
     return [
         title_page(report),
@@ -325,6 +356,7 @@ def pages(report: MonthlyReport) -> list[Figure]:
     ]
 
 
+@rendering
 def write_pdf(report: MonthlyReport, out: Path) -> Path:
     """Write the report as a PDF; the folder is created; returns `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -337,6 +369,7 @@ def write_pdf(report: MonthlyReport, out: Path) -> Path:
     return out
 
 
+@rendering
 def figure_png(fig: Figure, dpi: int = 100) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)

@@ -96,66 +96,68 @@ def week_pdf(
     from matplotlib.backends.backend_pdf import PdfPages
     from PIL import Image
 
-    from dispatch.reports_pdf import A4, _figure
+    from dispatch.reports_pdf import A4, RENDER_LOCK, _figure
 
-    rows = log_rows(week, runs, centres)
-    with PdfPages(path) as pdf:
-        fig = _figure(A4)
-        fig.suptitle(f"{county} 视频点名调度日志\n{week_title(week)}", fontsize=15)
-        ax = fig.add_subplot(2, 1, 1)
-        ax.axis("off")
-        table = [
-            [c.name, str(c.due), str(c.reached), f"{c.share:.0%}", str(c.exempt)] for c in coverage
-        ]
-        t = ax.table(
-            cellText=table,
-            colLabels=["乡镇/街道", "应点名", "已点到", "覆盖率", "豁免"],
-            loc="upper center",
-        )
-        t.scale(1, 1.4)
-        ax.set_title("本周覆盖情况（已点到 / 应点名）", fontsize=12)
-        ax2 = fig.add_subplot(2, 1, 2)
-        ax2.axis("off")
-        lines = [
-            f"点名批次 {r.id}：{_t(r.started_at)} 开始，发起人 {r.started_by or '—'}，"
-            f"应点名 {len(r.due)} 个，豁免 {len(r.exempt)} 个，状态 "
-            + {"running": "进行中", "stopped": "已暂停", "done": "已完成"}[r.status]
-            for r in runs
-        ] or ["本周没有点名记录"]
-        ax2.text(0, 1, "\n".join(lines), va="top", fontsize=9, wrap=True)
-        pdf.savefig(fig)
-        cols = [0, 2, 3, 4, 5, 6, 8, 9, 11]
-        for start in range(0, max(1, len(rows)), ROWS_PER_PAGE):
+    with RENDER_LOCK:  # matplotlib is not thread-safe (see reports_pdf.RENDER_LOCK)
+        rows = log_rows(week, runs, centres)
+        with PdfPages(path) as pdf:
             fig = _figure(A4)
-            fig.suptitle(f"调度日志 · {week_title(week)}", fontsize=12)
-            ax = fig.add_subplot(1, 1, 1)
+            fig.suptitle(f"{county} 视频点名调度日志\n{week_title(week)}", fontsize=15)
+            ax = fig.add_subplot(2, 1, 1)
             ax.axis("off")
-            chunk = rows[start : start + ROWS_PER_PAGE]
-            cells = [[row[i] for i in cols] for _, _, row in chunk] or [[""] * len(cols)]
+            table = [
+                [c.name, str(c.due), str(c.reached), f"{c.share:.0%}", str(c.exempt)]
+                for c in coverage
+            ]
             t = ax.table(
-                cellText=cells,
-                colLabels=[CSV_HEADER[i] for i in cols],
+                cellText=table,
+                colLabels=["乡镇/街道", "应点名", "已点到", "覆盖率", "豁免"],
                 loc="upper center",
             )
-            t.auto_set_font_size(False)
-            t.set_fontsize(6.5)
-            t.scale(1, 1.25)
+            t.scale(1, 1.4)
+            ax.set_title("本周覆盖情况（已点到 / 应点名）", fontsize=12)
+            ax2 = fig.add_subplot(2, 1, 2)
+            ax2.axis("off")
+            lines = [
+                f"点名批次 {r.id}：{_t(r.started_at)} 开始，发起人 {r.started_by or '—'}，"
+                f"应点名 {len(r.due)} 个，豁免 {len(r.exempt)} 个，状态 "
+                + {"running": "进行中", "stopped": "已暂停", "done": "已完成"}[r.status]
+                for r in runs
+            ] or ["本周没有点名记录"]
+            ax2.text(0, 1, "\n".join(lines), va="top", fontsize=9, wrap=True)
             pdf.savefig(fig)
-        shots = [(r, c) for r, c, _ in rows if c.snapshot and Path(c.snapshot).is_file()]
-        for start in range(0, len(shots), SHOTS_PER_PAGE):
-            fig = _figure(A4)
-            fig.suptitle(f"应答人快照 · {week_title(week)}", fontsize=12)
-            for k, (_, c) in enumerate(shots[start : start + SHOTS_PER_PAGE]):
-                ax = fig.add_subplot(3, 2, k + 1)
+            cols = [0, 2, 3, 4, 5, 6, 8, 9, 11]
+            for start in range(0, max(1, len(rows)), ROWS_PER_PAGE):
+                fig = _figure(A4)
+                fig.suptitle(f"调度日志 · {week_title(week)}", fontsize=12)
+                ax = fig.add_subplot(1, 1, 1)
                 ax.axis("off")
-                with Image.open(c.snapshot or "") as im:
-                    ax.imshow(im.convert("RGB"))
-                centre = centres.get(c.centre_id)
-                name = f"{centre.township_name} {centre.name}" if centre else c.centre_id
-                ax.set_title(
-                    f"{name}\n接听 {_t(c.answered_at)}  用时 {_n(c.answer_s)} 秒", fontsize=8
+                chunk = rows[start : start + ROWS_PER_PAGE]
+                cells = [[row[i] for i in cols] for _, _, row in chunk] or [[""] * len(cols)]
+                t = ax.table(
+                    cellText=cells,
+                    colLabels=[CSV_HEADER[i] for i in cols],
+                    loc="upper center",
                 )
-            pdf.savefig(fig)
+                t.auto_set_font_size(False)
+                t.set_fontsize(6.5)
+                t.scale(1, 1.25)
+                pdf.savefig(fig)
+            shots = [(r, c) for r, c, _ in rows if c.snapshot and Path(c.snapshot).is_file()]
+            for start in range(0, len(shots), SHOTS_PER_PAGE):
+                fig = _figure(A4)
+                fig.suptitle(f"应答人快照 · {week_title(week)}", fontsize=12)
+                for k, (_, c) in enumerate(shots[start : start + SHOTS_PER_PAGE]):
+                    ax = fig.add_subplot(3, 2, k + 1)
+                    ax.axis("off")
+                    with Image.open(c.snapshot or "") as im:
+                        ax.imshow(im.convert("RGB"))
+                    centre = centres.get(c.centre_id)
+                    name = f"{centre.township_name} {centre.name}" if centre else c.centre_id
+                    ax.set_title(
+                        f"{name}\n接听 {_t(c.answered_at)}  用时 {_n(c.answer_s)} 秒", fontsize=8
+                    )
+                pdf.savefig(fig)
 
 
 def export_week(

@@ -27,6 +27,18 @@ T = TypeVar("T")
 HOTSPOT_REFRESH_MS = 60_000
 
 
+_CHARTS: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def chart_thread() -> concurrent.futures.ThreadPoolExecutor:
+    """The one thread the console draws charts on: matplotlib and its FreeType fonts are
+    not thread-safe, so all drawing stays on one thread (and under reports_pdf's lock)."""
+    global _CHARTS
+    if _CHARTS is None:
+        _CHARTS = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="charts")
+    return _CHARTS
+
+
 @runtime_checkable
 class ReportClient(Protocol):
     async def report(self, month: str) -> ReportReply: ...
@@ -119,7 +131,8 @@ class ReportController:
 
         async def run() -> tuple[ReportReply, ReportScreen]:
             rep = await client.report(text)
-            screen = await asyncio.to_thread(report_screen, rep.report)
+            loop = asyncio.get_running_loop()
+            screen = await loop.run_in_executor(chart_thread(), report_screen, rep.report)
             return rep, screen
 
         def ok(got: tuple[ReportReply, ReportScreen]) -> None:
