@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from dispatch import mediation_store as ms
 from dispatch.calendar import CHINA_TZ, WorkCalendar
@@ -19,23 +16,9 @@ from dispatch.store import Store
 NOV = datetime(2026, 11, 10, 9, 0, tzinfo=CHINA_TZ)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hall.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        eng = create_engine(url)
-        with eng.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        eng.dispose()
-    s = Store(url)
-    s.open()
-    try:
-        yield s
-    finally:
-        s.close()
+@pytest.fixture
+def db(migrated_store: Store) -> Store:
+    return migrated_store
 
 
 def _session(db: Store, sid: str, opened: datetime, outcome: str | None, minutes: float) -> None:

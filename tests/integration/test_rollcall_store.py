@@ -5,10 +5,9 @@ logged twice, exemptions, schedule and station links round-trip."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from dispatch import rollcall as rc
@@ -25,23 +24,9 @@ ROSTER = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hall.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        eng = create_engine(url)
-        with eng.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        eng.dispose()
-    s = Store(url)
-    s.open()
-    try:
-        yield s
-    finally:
-        s.close()
+@pytest.fixture
+def db(migrated_store: Store) -> Store:
+    return migrated_store
 
 
 def test_run_and_log_round_trip(db: Store) -> None:

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from dispatch.hub import DEMO_API_KEY
 from dispatch.hubproc import HubProcess
+from dispatch.store import Store
 
 HUB_API_KEY = DEMO_API_KEY
 
@@ -39,3 +41,23 @@ def pg_url() -> str:
             'throwaway PostgreSQL with: eval "$(bash scripts/pg.sh start)"'
         )
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An opened (migrated) Store on a fresh SQLite file, and on an emptied PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hall.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+        eng = create_engine(url)
+        with eng.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        eng.dispose()
+    s = Store(url)
+    s.open()
+    try:
+        yield s
+    finally:
+        s.close()
