@@ -91,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from console.cameras.tree import build_tree
     from console.demo import DEMO_OPERATOR, DemoServices
     from console.events.wiring import EventQueue
+    from console.gcguard import MainThreadCollector
     from console.login import LoginDialog, default_workstation
     from console.main_window import MainWindow
     from console.wall.controller import WallController
@@ -102,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     theme.apply(app)
+    collector = MainThreadCollector(app)  # cyclic GC only on the Qt thread
+    collector.start()
     demo = (
         DemoServices(
             site,
@@ -265,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rc = app.exec()
     finally:
+        collector.stop()
         window.stop()
         if mediation is not None:
             mediation.stop()
