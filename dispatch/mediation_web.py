@@ -26,6 +26,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from dispatch import web_pages
 from dispatch.hub_dispatch import MAX_PIN_FAILURES
 from dispatch.mediation import MediationService, Participant
 from dispatch.protocol import ErrorCode, HubError
@@ -53,21 +54,11 @@ PAGES = {
 
 
 def shell(title: str, body: str, *, script: str = "") -> str:
-    return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        '<link rel="stylesheet" href="/v-static/mediation.css">'
-        f"{script}</head><body>{body}</body></html>"
-    )
+    return web_pages.shell(title, body, css="/v-static/mediation.css", script=script)
 
 
 def message_page(title: str, text: str) -> str:
-    return shell(
-        title,
-        f'<main class="card notice" id="notice"><h1>{html.escape(title)}</h1>'
-        f"<p>{html.escape(text)}</p></main>",
-    )
+    return web_pages.message_page(title, text, css="/v-static/mediation.css")
 
 
 def pin_page(token: str, who: str, error: str = "") -> str:
@@ -111,19 +102,12 @@ def join_page(token: str, config: dict[str, Any]) -> str:
     return shell("远程视频调解", body, script=script)
 
 
-def _page(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text, content_type="text/html", charset="utf-8")
-
-
-def _json_error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": code, "message": message}, status=status)
+_page = web_pages.html_response
+_json_error = web_pages.json_error
 
 
 def bearer(request: web.Request) -> str | None:
-    auth = request.headers.get("Authorization", "")
-    if auth.startswith("Bearer "):
-        return auth[len("Bearer ") :].strip() or None
-    return request.cookies.get(COOKIE)
+    return web_pages.bearer(request, COOKIE)
 
 
 # -- handlers ------------------------------------------------------------------------------------

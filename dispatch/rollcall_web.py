@@ -25,8 +25,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from dispatch import web_pages
 from dispatch.hub_dispatch import MAX_PIN_FAILURES
-from dispatch.mediation_web import bearer
 from dispatch.rollcall_service import RollcallService, StationAuthError
 from streams.webrtc_room import RoomError
 
@@ -48,21 +48,11 @@ PAGES = {
 
 
 def shell(title: str, body: str, *, script: str = "") -> str:
-    return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        '<link rel="stylesheet" href="/s-static/station.css">'
-        f"{script}</head><body>{body}</body></html>"
-    )
+    return web_pages.shell(title, body, css="/s-static/station.css", script=script)
 
 
 def message_page(title: str, text: str) -> str:
-    return shell(
-        title,
-        f'<main class="card notice" id="notice"><h1>{html.escape(title)}</h1>'
-        f"<p>{html.escape(text)}</p></main>",
-    )
+    return web_pages.message_page(title, text, css="/s-static/station.css")
 
 
 def pin_page(token: str, name: str, error: str = "") -> str:
@@ -100,12 +90,8 @@ def station_page(token: str, config: dict[str, Any]) -> str:
     )
 
 
-def _page(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text, content_type="text/html", charset="utf-8")
-
-
-def _json_error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": code, "message": message}, status=status)
+_page = web_pages.html_response
+_json_error = web_pages.json_error
 
 
 def _svc(request: web.Request) -> RollcallService:
@@ -119,7 +105,7 @@ def _refused(exc: StationAuthError) -> web.Response:
 
 async def _centre(request: web.Request) -> str | None:
     token = request.match_info["token"]
-    cred = bearer(request) or request.cookies.get(COOKIE)
+    cred = web_pages.bearer(request, COOKIE)
     return await _svc(request).authorised(token, cred)
 
 
