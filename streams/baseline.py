@@ -73,7 +73,11 @@ def _read(
                     return
                 for frame in vs.codec_context.decode(packet):
                     img = frame.reformat(
-                        tile[0], tile[1], format="bgra", interpolation=Interpolation.FAST_BILINEAR
+                        tile[0],
+                        tile[1],
+                        format="bgra",
+                        interpolation=Interpolation.FAST_BILINEAR,
+                        threads=1,
                     ).to_ndarray()
                     now = time.monotonic()
                     stamp = decode_stamp(_u8(img))

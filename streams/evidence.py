@@ -309,7 +309,7 @@ def write_snapshot(
     _prepare_folder(folder)
     final = _unique(folder / evidence_name(camera_id, captured_at, ".png"))
     tmp = final.with_name(f".{final.name}.part")
-    rgb = frame.to_ndarray(format="rgb24")
+    rgb = frame.to_ndarray(format="rgb24", threads=1)
     info = PngInfo()
     info.add_itxt("Title", camera_name)  # iTXt: UTF-8, Chinese names survive
     info.add_text("CameraId", camera_id)

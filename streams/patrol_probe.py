@@ -100,7 +100,7 @@ def probe(
                 continue
             last_t = t
             h = max(2, round(frame.height * width / max(frame.width, 1)) // 2 * 2)
-            image = frame.to_ndarray(format="bgr24", width=width, height=h)
+            image = frame.to_ndarray(format="bgr24", width=width, height=h, threads=1)
             frames.append(np.asarray(image, dtype=np.uint8))
             if len(frames) >= keyframes or time.monotonic() - t0 > max_seconds:
                 break

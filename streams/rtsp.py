@@ -604,7 +604,11 @@ class CameraStream:
         t0: float,
     ) -> None:
         scaled = frame.reformat(
-            target[0], target[1], format="bgra", interpolation=Interpolation.FAST_BILINEAR
+            target[0],
+            target[1],
+            format="bgra",
+            interpolation=Interpolation.FAST_BILINEAR,
+            threads=1,
         )
         image = cast("npt.NDArray[np.uint8]", scaled.to_ndarray())
         decode_ms = (time.perf_counter() - t0) * 1000.0

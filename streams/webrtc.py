@@ -229,7 +229,9 @@ class ClockTrack(MediaStreamTrack):
     Every subscriber then sees the same timestamps, and a participant who rejoins (a new
     source) continues on the same clock instead of jumping backwards, which made
     Chromium drop the rejoined video as too old. Video: room time in 90 kHz; audio: the
-    room time at the first frame plus the samples since."""
+    room time at the first frame plus the samples since. Forwarded packets
+    (`streams.webrtc_forward`): video stamped like a picture, Opus at the room time of
+    the first packet plus the RTP clock since."""
 
     def __init__(self, source: MediaStreamTrack, t0: float) -> None:
         super().__init__()
@@ -237,10 +239,18 @@ class ClockTrack(MediaStreamTrack):
         self.source = source
         self._t0 = t0
         self._audio_pts: int | None = None
+        self._first_rtp = 0
 
-    async def recv(self) -> av.VideoFrame | av.AudioFrame:
+    async def recv(self) -> av.VideoFrame | av.AudioFrame | av.Packet[Any]:
         frame = await self.source.recv()
         now = time.monotonic() - self._t0
+        if isinstance(frame, av.Packet) and self.kind == "audio":  # forwarded Opus
+            if self._audio_pts is None:
+                self._audio_pts = int(now * AUDIO_RATE)
+                self._first_rtp = int(frame.pts or 0)
+            frame.pts = self._audio_pts + int(frame.pts or 0) - self._first_rtp
+            frame.time_base = AUDIO_TIME_BASE
+            return frame
         if isinstance(frame, av.AudioFrame):
             rate = frame.sample_rate
             if self._audio_pts is None:
@@ -249,7 +259,7 @@ class ClockTrack(MediaStreamTrack):
             frame.time_base = fractions.Fraction(1, rate)
             self._audio_pts += frame.samples
             return frame
-        assert isinstance(frame, av.VideoFrame)
+        assert isinstance(frame, av.VideoFrame | av.Packet)  # a packet: forwarded VP8
         frame.pts = int(now * VIDEO_CLOCK)
         frame.time_base = VIDEO_TIME_BASE
         return frame
@@ -297,7 +307,11 @@ class SyntheticCamera(MediaStreamTrack):
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        frame = av.VideoFrame.from_ndarray(self.picture(self._n), format="bgr24")
+        # yuv420p here, single-threaded: aiortc's encoders would otherwise convert it
+        # with PyAV's default (a swscale thread pool per thread, which hung at exit)
+        frame = av.VideoFrame.from_ndarray(self.picture(self._n), format="bgr24").reformat(
+            format="yuv420p", threads=1
+        )
         frame.pts = int(self._n * VIDEO_CLOCK / self.fps)
         frame.time_base = VIDEO_TIME_BASE
         self._n += 1

@@ -10,6 +10,15 @@ the map or a connection state changes so the signalling can push it.
 
 A second offer from the same participant (rejoin after a network loss) replaces its
 connection; the others' slots are re-fed from the new tracks.
+
+Video is forwarded as received (`forward=True`, the default; `HALL_WEBRTC_FORWARD=0` in
+the environment turns it off for a comparison): each participant's VP8 packets go to
+its receivers without being decoded or encoded again (`streams.webrtc_forward`,
+`SharedVp8`). Key frames are asked of the participant with an RTCP PLI: when a receiver
+starts or falls behind, and when a receiver's browser asks the hub for one (a PLI to the
+hub's sender, which aiortc only notes; `_pli_loop` hands it on). Those who need
+pictures (the recorder, the roll call's snapshot, a receiver with another codec) get a
+`DecodingTrack`. Opus is forwarded the same way to every receiver that takes Opus.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,13 +34,30 @@ from dataclasses import dataclass, field
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtpsender import RTCRtpSender
 
+from streams import webrtc_forward
 from streams.webrtc import ClockTrack, SlotTrack, keep_candidates, rtc_configuration
+from streams.webrtc_forward import DecodingTrack
 from streams.webrtc_shared import SharedVp8
 
 log = logging.getLogger(__name__)
 
 MAX_SLOTS = 8
+PLI_MIN_S = 0.3  # at most one key frame request to a participant in this time
+PLI_POLL_S = 0.1  # how often the receivers' own requests (PLI to the hub) are looked at
+_FORCE_KEY = "_RTCRtpSender__force_keyframe"  # set by aiortc when a PLI arrives
+
+
+def take_keyframe_request(sender: RTCRtpSender) -> bool:
+    """True once when the receiver behind `sender` asked for a key frame (RTCP PLI/FIR).
+
+    aiortc notes the request in a private flag that only its own encoder reads; a
+    sender whose track returns forwarded packets would never answer it."""
+    if getattr(sender, _FORCE_KEY, False):
+        setattr(sender, _FORCE_KEY, False)
+        return True
+    return False
 
 
 class RoomError(Exception):
@@ -47,12 +74,15 @@ class _Peer:
     video_in: MediaStreamTrack | None = None
     audio_in: MediaStreamTrack | None = None
     video_slots: list[tuple[str, SlotTrack]] = field(default_factory=list)  # (mid, track)
+    video_senders: list[RTCRtpSender] = field(default_factory=list)  # of video_slots
     audio_slots: list[tuple[str, SlotTrack]] = field(default_factory=list)
     assigned: list[str | None] = field(default_factory=list)  # slot → other peer id
     proxies: dict[tuple[int, str], MediaStreamTrack] = field(default_factory=dict)
     state: str = "new"
     since: float = field(default_factory=time.monotonic)
     vp8: bool = True  # receives VP8 in every video slot: shared encoded packets
+    opus: bool = True  # receives Opus in every audio slot: forwarded packets
+    last_pli: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +104,7 @@ class Room:
         keep_hosts: Sequence[str] | None = None,
         on_change: Callable[[], None] | None = None,
         share_encoding: bool = True,
+        forward: bool | None = None,
     ) -> None:
         self.room_id = room_id
         self._config = config or rtc_configuration([])
@@ -86,6 +117,13 @@ class Room:
         # peer id → (its incoming video, the one encoder shared by all its receivers)
         self._shared: dict[str, tuple[MediaStreamTrack, SharedVp8]] = {}
         self.share_encoding = share_encoding
+        if forward is None:  # the default: on, unless HALL_WEBRTC_FORWARD=0
+            forward = os.environ.get("HALL_WEBRTC_FORWARD", "1") != "0"
+        self.forward = forward and share_encoding
+        if self.forward:
+            webrtc_forward.install()
+        self._pli_task: asyncio.Task[None] | None = None
+        self.keyframe_requests = 0
         self.closed = False
         self._t0 = time.monotonic()
 
@@ -128,8 +166,12 @@ class Room:
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
             if track.kind == "video" and peer.video_in is None:
+                if self.forward:
+                    webrtc_forward.forward_encoded(track)
                 peer.video_in = ClockTrack(track, self._t0)
             elif track.kind == "audio" and peer.audio_in is None:
+                if self.forward:
+                    webrtc_forward.forward_encoded(track)
                 peer.audio_in = ClockTrack(track, self._t0)
 
         @pc.on("connectionstatechange")
@@ -156,6 +198,7 @@ class Room:
                 mid = t.mid or ""
                 if t.kind == "video" and len(peer.video_slots) < MAX_SLOTS:
                     peer.video_slots.append((mid, slot))
+                    peer.video_senders.append(t.sender)
                 elif t.kind == "audio" and len(peer.audio_slots) < MAX_SLOTS:
                     peer.audio_slots.append((mid, slot))
             else:
@@ -168,11 +211,18 @@ class Room:
             for t in pc.getTransceivers()
             if t.kind == "video" and t.direction == "sendonly"
         )
+        peer.opus = all(
+            t._codecs and t._codecs[0].mimeType.lower() == "audio/opus"
+            for t in pc.getTransceivers()
+            if t.kind == "audio" and t.direction == "sendonly"
+        )
         self._peers[peer_id] = peer
         if peer_id not in self._order:
             self._order.append(peer_id)
         self._rewire()
         self._changed()
+        if self.forward and self._pli_task is None:
+            self._pli_task = asyncio.ensure_future(self._pli_loop())
         return pc.localDescription.sdp
 
     async def remove(self, peer_id: str) -> None:
@@ -193,6 +243,9 @@ class Room:
         if self.closed:
             return
         self.closed = True
+        task, self._pli_task = self._pli_task, None
+        if task is not None:
+            task.cancel()
         peers = list(self._peers.values())
         self._peers.clear()
         self._order.clear()
@@ -219,7 +272,7 @@ class Room:
             return cur
         if cur is not None:
             cur.stop()
-        t = self._relay.subscribe(src, buffered=False)
+        t = self._subscribe(peer_id, src, decoded=True)
         t._hall_src = src  # type: ignore[attr-defined]
         self._taps[key] = t
         return t
@@ -274,8 +327,8 @@ class Room:
             proxy: MediaStreamTrack
             if kind == "video" and who is not None and p.vp8 and self.share_encoding:
                 proxy = self._shared_for(who, src).subscribe()
-            else:
-                proxy = self._relay.subscribe(src, buffered=False)
+            else:  # forwarded Opus to an Opus receiver as it is, else decoded
+                proxy = self._subscribe(who, src, decoded=kind == "video" or not p.opus)
             proxy._hall_src = src  # type: ignore[attr-defined]
             p.proxies[key] = proxy
             slot.set_source(proxy)
@@ -287,9 +340,55 @@ class Room:
             return cur[1]
         if cur is not None:
             cur[1].stop()
-        enc = SharedVp8(self._relay.subscribe(src, buffered=False))
+        enc = SharedVp8(
+            self._relay.subscribe(src, buffered=False),
+            on_keyframe=lambda: self.request_keyframe(who),
+        )
         self._shared[who] = (src, enc)
         return enc
+
+    def _subscribe(self, who: str | None, src: MediaStreamTrack, decoded: bool) -> MediaStreamTrack:
+        """A relayed copy of `src`; pictures or sound when `decoded` (forwarded packets
+        are decoded for this subscriber alone)."""
+        t = self._relay.subscribe(src, buffered=False)
+        if decoded and self.forward and who is not None:
+            return DecodingTrack(t, on_keyframe=lambda: self.request_keyframe(who))
+        return t
+
+    def request_keyframe(self, peer_id: str) -> None:
+        """Ask a participant for a key frame (RTCP PLI on its video), at most once per
+        `PLI_MIN_S`."""
+        p = self._peers.get(peer_id)
+        if p is None or self.closed:
+            return
+        now = time.monotonic()
+        if now - p.last_pli < PLI_MIN_S:
+            return
+        p.last_pli = now
+        for t in p.pc.getTransceivers():
+            if t.kind != "video" or t.direction != "recvonly":
+                continue
+            for src in t.receiver.getSynchronizationSources():
+                self.keyframe_requests += 1
+                fut = asyncio.ensure_future(t.receiver._send_rtcp_pli(src.source))
+                fut.add_done_callback(_quiet)
+
+    async def _pli_loop(self) -> None:
+        """Hand the receivers' key frame requests on to the participant they watch."""
+        while not self.closed:
+            await asyncio.sleep(PLI_POLL_S)
+            for p in list(self._peers.values()):
+                for i, sender in enumerate(p.video_senders):
+                    if not take_keyframe_request(sender):
+                        continue
+                    who = p.assigned[i] if i < len(p.assigned) else None
+                    if who is None:
+                        continue
+                    shared = self._shared.get(who)
+                    if shared is not None:
+                        shared[1].request_keyframe()
+                    else:
+                        self.request_keyframe(who)
 
     async def _close_peer(self, p: _Peer) -> None:
         for proxy in p.proxies.values():
@@ -299,3 +398,8 @@ class Room:
             s.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(p.pc.close(), 5.0)
+
+
+def _quiet(fut: asyncio.Future[None]) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.debug("PLI not sent: %s", fut.exception())

@@ -1,4 +1,10 @@
-"""Encode each participant's video once and share the packets with every receiver.
+"""One VP8 packet stream per participant, shared by every receiver.
+
+When the hub forwards (`streams.webrtc_forward`), the participant's track already
+carries its VP8 packets: they are handed on as they are, and a key frame is asked of
+the participant itself (`on_keyframe`: an RTCP PLI from the hub's receiver). Otherwise
+(a participant that sent another codec, or forwarding turned off) the frames are
+encoded once, as below.
 
 aiortc's `RTCRtpSender` encodes what its track returns when that is a frame, but only
 packetizes it (`Vp8Encoder.pack`) when it is an `av.Packet`. `SharedVp8` pulls the
@@ -22,6 +28,7 @@ import contextlib
 import fractions
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import av
@@ -32,6 +39,7 @@ log = logging.getLogger(__name__)
 BITRATE = 1_000_000
 KEYFRAME_EVERY_S = 2.0
 QUEUE = 30
+REASK_S = 0.5  # a receiver still waiting for a forwarded key frame asks again
 VIDEO_TIME_BASE = fractions.Fraction(1, 90_000)
 
 
@@ -108,9 +116,16 @@ class PacketTrack(MediaStreamTrack):
 class SharedVp8:
     """Encodes `source` (decoded video frames) once for all its `subscribe()`rs."""
 
-    def __init__(self, source: MediaStreamTrack, bitrate: int = BITRATE) -> None:
+    def __init__(
+        self,
+        source: MediaStreamTrack,
+        bitrate: int = BITRATE,
+        on_keyframe: Callable[[], None] | None = None,
+    ) -> None:
         self.source = source
         self.bitrate = bitrate
+        self._on_keyframe = on_keyframe
+        self._asked = 0.0
         self._subs: list[PacketTrack] = []
         self._task: asyncio.Task[None] | None = None
         self._codec: Any = None
@@ -119,6 +134,7 @@ class SharedVp8:
         self._last_key = 0.0
         self._last_pts = -1
         self.encoded = 0
+        self.forwarded = 0
 
     def subscribe(self) -> PacketTrack:
         t = PacketTrack(self)
@@ -134,6 +150,12 @@ class SharedVp8:
 
     def request_keyframe(self) -> None:
         self._want_key = True
+        self._asked = time.monotonic()
+        if self._on_keyframe is not None:
+            try:
+                self._on_keyframe()
+            except Exception:
+                log.exception("key frame request failed")
 
     def stop(self) -> None:
         task, self._task = self._task, None
@@ -151,7 +173,7 @@ class SharedVp8:
             self._size = size
             key = True
         if frame.format.name != "yuv420p":
-            frame = frame.reformat(format="yuv420p")
+            frame = frame.reformat(format="yuv420p", threads=1)
         pts = int(frame.pts or 0)
         if frame.time_base != VIDEO_TIME_BASE:
             pts = int(pts * (frame.time_base or VIDEO_TIME_BASE) / VIDEO_TIME_BASE)
@@ -173,15 +195,27 @@ class SharedVp8:
                 frame = await self.source.recv()
             except MediaStreamError:
                 break
-            if not self._subs or not isinstance(frame, av.VideoFrame):
+            if not self._subs:
                 continue
             now = time.monotonic()
-            key = self._want_key or now - self._last_key >= KEYFRAME_EVERY_S
-            self._want_key = False
-            try:
-                packets = await loop.run_in_executor(None, self._encode, frame, key)
-            except (ValueError, av.FFmpegError) as exc:
-                log.warning("shared VP8 encode failed: %s", exc)
+            if isinstance(frame, av.Packet):  # forwarded as the participant sent it
+                packets = [frame]
+                self.forwarded += 1
+                if (
+                    not frame.is_keyframe
+                    and any(t.waiting_key for t in self._subs)
+                    and now - self._asked >= REASK_S
+                ):
+                    self.request_keyframe()  # the last request (a PLI) may have been lost
+            elif isinstance(frame, av.VideoFrame):
+                key = self._want_key or now - self._last_key >= KEYFRAME_EVERY_S
+                self._want_key = False
+                try:
+                    packets = await loop.run_in_executor(None, self._encode, frame, key)
+                except (ValueError, av.FFmpegError) as exc:
+                    log.warning("shared VP8 encode failed: %s", exc)
+                    continue
+            else:
                 continue
             for p in packets:
                 is_key = bool(p.is_keyframe)

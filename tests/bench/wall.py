@@ -73,6 +73,7 @@ def measure_baseline(urls: list[str], size: tuple[int, int], seconds: float) -> 
                         size[1],
                         format="bgra",
                         interpolation=Interpolation.FAST_BILINEAR,
+                        threads=1,
                     ).to_ndarray()
                     img = np.asarray(img, dtype=np.uint8)
                     if n % 3 == 0:
