@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--hub-http",
         default=None,
-        help="the hub's HTTP address for video mediation links, e.g. http://10.1.1.5:8080",
+        help="the hub's HTTP address (video mediation, roll-call video), e.g. http://10.1.1.5:8080",
     )
     p.add_argument("--operator", default=None, help="log in as this operator without the dialog")
     p.add_argument(
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.rollcall.install import install_rollcall
 
         rollcall = install_rollcall(
-            queue.controller, queue.net, queue.bridge, window.add_side_panel
+            queue.controller, queue.net, queue.bridge, window.add_side_panel, hub_http
         )
         if args.raise_panel == "rollcall":
             window.raise_side_panel(rollcall.panel)

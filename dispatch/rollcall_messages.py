@@ -32,6 +32,7 @@ RollcallOp = Literal[
     "note",
     "station_link",
     "end_call",
+    "watch",
 ]
 
 
@@ -99,6 +100,7 @@ class RunInfo(_M):
     exempt: list[str]
     calls: list[CallInfo]
     ringing: list[str] = Field(default_factory=list)  # centres being called now
+    in_call: list[str] = Field(default_factory=list)  # answered, media up: watchable
     recalls: list[str] = Field(default_factory=list)
 
 
@@ -146,6 +148,12 @@ class RollcallReply(_M):
     files: list[str] = Field(default_factory=list)
     path: str = ""
     pin: str = ""
+    # op "watch": the hall's way into the call's room (path + bearer session)
+    session: str = ""
+    call_id: str = ""
+    centre_id: str = ""
+    centre_name: str = ""
+    answered_at: datetime | None = None
 
 
 class RollcallChanged(_M):

@@ -14,6 +14,10 @@
   no picture within `media_timeout_s` → `technical_fault`. The first frames of the
   station's camera are decoded and saved as the answerer's snapshot (PNG). The call is
   held `talk_s`, then `hangup` is pushed and the room closed.
+- The hall (a console) may join an answered call as the room's third peer `hall`
+  (`watch` op → `dispatch.rollcall_hall.HallDesk`): it sees and hears the station and
+  the station sees and hears it. The call ends as before (talk time, `end_call`, or the
+  station leaving); the hall's socket is then told `ended` and its peer goes with the room.
 - Changes are published as `RollcallChanged` with the service's own `seq`.
 """
 
@@ -41,6 +45,7 @@ from dispatch.auth import Session
 from dispatch.hub_dispatch import MAX_PIN_FAILURES, hash_pin, verify_pin
 from dispatch.hub_service import HubService
 from dispatch.protocol import ErrorCode, HubError, encode
+from dispatch.rollcall_hall import HALL_NAME, HALL_PEER, HallDesk, HallError
 from dispatch.rollcall_messages import (
     CallInfo,
     CentreInfo,
@@ -140,7 +145,11 @@ class _Call:
     rang_at: datetime | None = None
     response: asyncio.Future[Literal["answer", "decline"]] | None = None
     room: Room | None = None
-    ended: asyncio.Event = field(default_factory=asyncio.Event)  # the officer hung up
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # the call is to end now
+    end_reason: str = "done"
+    answered_at: datetime | None = None
+    hall_present: bool = False  # the hall's peer is connected (told to the station)
+    finished: bool = False  # the call is over (the room is going)
 
 
 class RollcallService:
@@ -186,6 +195,9 @@ class RollcallService:
         self._started = False
         self._due: datetime | None = None
         self.setup_ms: list[float] = []  # ring → answered (benchmarks)
+        self.hall = HallDesk(clock)
+        self._leaving: set[asyncio.Future[None]] = set()
+        self.hall_grace_s = 2.0  # the hall's socket gone this long: its peer leaves
 
     # -- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -214,6 +226,8 @@ class RollcallService:
                     await t
         self._runner = self._sched = None
         for call in list(self._calls.values()):
+            call.finished = True
+            self.hall.ended(call.call_id, "stopped")
             if call.room is not None:
                 await call.room.close()
         self._calls.clear()
@@ -301,6 +315,20 @@ class RollcallService:
             lst.remove(push)
         if not lst:
             self._stations.pop(centre_id, None)
+            for call in self._calls.values():  # a station that leaves its call ends it
+                if call.centre_id == centre_id and call.answered_at is not None:
+                    asyncio.get_running_loop().call_later(
+                        self.link_wait_s, self._station_gone, call
+                    )
+
+    def _station_gone(self, call: _Call) -> None:
+        if not self.online(call.centre_id) and not call.finished:
+            self._end(call, "station_left")
+
+    def _end(self, call: _Call, reason: str) -> None:
+        if not call.ended.is_set():
+            call.end_reason = reason
+            call.ended.set()
 
     def station_message(self, centre_id: str, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
@@ -315,13 +343,121 @@ class RollcallService:
         call = self._calls.get(call_id)
         if call is None or call.centre_id != centre_id:
             raise RoomError("no_call", "没有进行中的点名呼叫 / no roll call in progress")
+        fresh = call.room is None
         if call.room is None:
             call.room = Room(
                 call_id,
                 config=rtc_configuration(list(self.ice_servers)),
                 keep_hosts=self.keep_hosts,
+                on_change=lambda: self._room_changed(call),
             )
-        return await call.room.answer(STATION_PEER, sdp)
+        sdp_answer = await call.room.answer(STATION_PEER, sdp)
+        if fresh:
+            self._changed()  # in_call: the hall may watch it now
+        return sdp_answer
+
+    def _room_changed(self, call: _Call) -> None:
+        room = call.room
+        if room is None or call.finished:
+            return
+        if call.answered_at is not None and room.state(STATION_PEER) in ("failed", "closed"):
+            self._end(call, "station_left")
+        present = room.state(HALL_PEER) == "connected"
+        if present != call.hall_present:
+            call.hall_present = present
+            self._push(
+                call.centre_id,
+                {"type": "hall", "call_id": call.call_id, "present": present, "name": HALL_NAME},
+            )
+
+    # -- the hall (a console) in the call -----------------------------------------------------
+    def _live_call(self, call_id: str) -> _Call | None:
+        call = self._calls.get(call_id)
+        return call if call is not None and not call.finished else None
+
+    def hall_check(self, call_id: str, token: str | None) -> _Call:
+        """The live call `token` opens; raises HallError (401/403/404/409)."""
+        call = self._live_call(call_id)
+        self.hall.check(call_id, token, live=call is not None)
+        assert call is not None
+        return call
+
+    async def hall_offer(self, call_id: str, token: str | None, sdp: str) -> str:
+        call = self.hall_check(call_id, token)
+        room = call.room
+        if room is None or call.answered_at is None:
+            raise HallError(409, "not_ready", "值班点尚未接通画面，请稍后 / station not on yet")
+        try:
+            return await room.answer(HALL_PEER, sdp)
+        except RoomError as exc:
+            raise HallError(
+                400 if exc.code == "bad_offer" else 409, exc.code, exc.message
+            ) from None
+
+    def hall_connected(self, call: _Call, push: Push) -> None:
+        self.hall.connected(call.call_id, push)
+        c = self.centres.get(call.centre_id)
+        push(
+            {
+                "type": "hello",
+                "call_id": call.call_id,
+                "centre_id": call.centre_id,
+                "centre_name": c.name if c else call.centre_id,
+                "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+            }
+        )
+
+    def hall_disconnected(self, call_id: str, push: Push) -> None:
+        self.hall.disconnected(call_id, push)
+        if self.hall.sockets(call_id) == 0 and self._live_call(call_id) is not None:
+            asyncio.get_running_loop().call_later(
+                self.hall_grace_s, lambda: self._spawn_leave(call_id)
+            )
+
+    def hall_message(self, call_id: str, msg: dict[str, Any]) -> None:
+        if msg.get("type") == "leave":
+            self._spawn_leave(call_id, force=True)
+
+    def _spawn_leave(self, call_id: str, *, force: bool = False) -> None:
+        call = self._live_call(call_id)
+        if call is None or call.room is None or (self.hall.sockets(call_id) and not force):
+            return
+        if HALL_PEER in call.room.peers():
+            t = asyncio.ensure_future(call.room.remove(HALL_PEER))
+            self._leaving.add(t)
+            t.add_done_callback(self._leaving.discard)
+
+    def _watch(self, req: RollcallRequest) -> RollcallReply:
+        """The hall's path + session into the answered call of `centre_id` (or the first)."""
+        calls = [
+            c
+            for c in self._calls.values()
+            if not c.finished and (req.centre_id is None or c.centre_id == req.centre_id)
+        ]
+        live = [c for c in calls if c.answered_at is not None and c.room is not None]
+        if not live:
+            if calls:
+                raise HubError(
+                    ErrorCode.CONFLICT, "该中心的呼叫尚未接通 / the call is not answered yet"
+                )
+            raise HubError(
+                ErrorCode.NOT_FOUND, "该中心没有进行中的通话 / no call in progress with it"
+            )
+        call = live[0]
+        run = self.run
+        talk = run.talk_s if run is not None else rc.DEFAULT_TALK_S
+        token = self.hall.grant(call.call_id, timedelta(seconds=talk + 300))
+        c = self.centres.get(call.centre_id)
+        return RollcallReply(
+            rid=req.rid,
+            seq=self.seq,
+            path=f"/rollcall/hall/{call.call_id}",
+            session=token,
+            call_id=call.call_id,
+            centre_id=call.centre_id,
+            centre_name=c.name if c else call.centre_id,
+            answered_at=call.answered_at,
+        )
 
     def _push(self, centre_id: str, msg: dict[str, Any]) -> None:
         for push in list(self._stations.get(centre_id, [])):
@@ -468,6 +604,8 @@ class RollcallService:
                     return
                 self.run = new
         finally:
+            call.finished = True
+            self.hall.ended(call.call_id, call.end_reason)
             if call.room is not None:
                 await call.room.close()
             self._calls.pop(call.call_id, None)
@@ -499,9 +637,12 @@ class RollcallService:
         if response == "decline":
             return rc.CallRecord(cid, call.attempt, "declined", call.rang_at, None, self.clock())
         answered = self.clock()
+        call.answered_at = answered
         self.setup_ms.append((answered - call.rang_at).total_seconds() * 1000)
+        self._changed()  # in_call once the station's media is up (see offer)
         snap = await self._snapshot(run, call)
         if snap is None:
+            self._end(call, "fault")
             self._push(cid, {"type": "hangup", "call_id": call.call_id, "reason": "fault"})
             return rc.CallRecord(
                 cid, call.attempt, "technical_fault", call.rang_at, answered, self.clock()
@@ -510,6 +651,7 @@ class RollcallService:
         if left > 0 and not call.ended.is_set():
             with contextlib.suppress(TimeoutError):  # the talk time, or the officer ends it
                 await asyncio.wait_for(call.ended.wait(), left)
+        self._end(call, "done")  # (the station closing its side now is not "left")
         self._push(cid, {"type": "hangup", "call_id": call.call_id, "reason": "done"})
         c = self.centres.get(cid)
         return rc.CallRecord(
@@ -548,7 +690,7 @@ class RollcallService:
         path = folder / f"{call.call_id}.png"
         if not isinstance(frame, av.VideoFrame):
             return None
-        img = Image.fromarray(frame.to_ndarray(format="rgb24"))
+        img = Image.fromarray(frame.to_ndarray(format="rgb24", threads=1))
 
         def save() -> None:
             folder.mkdir(parents=True, exist_ok=True)
@@ -593,7 +735,12 @@ class RollcallService:
 
     def _run_info(self, run: rc.Run) -> RunInfo:
         ringing = [c.centre_id for c in self._calls.values() if c.rang_at is not None]
-        return run_info(run, self.centres, ringing)
+        in_call = [
+            c.centre_id
+            for c in self._calls.values()
+            if c.answered_at is not None and c.room is not None and not c.finished
+        ]
+        return run_info(run, self.centres, ringing).model_copy(update={"in_call": in_call})
 
     # -- queries ----------------------------------------------------------------------------
     async def week_calls(self, week: date) -> tuple[list[rc.Run], list[rc.CallRecord]]:
@@ -725,6 +872,8 @@ class RollcallService:
             return RollcallReply(rid=rid, path=f"/s/{token}", pin=pin)
         if op == "end_call":
             return self._end_call(req)
+        if op == "watch":
+            return self._watch(req)
         raise HubError(ErrorCode.INVALID, f"unknown roll-call op {op!r}")  # pragma: no cover
 
     def _end_call(self, req: RollcallRequest) -> RollcallReply:
@@ -736,7 +885,7 @@ class RollcallService:
             raise HubError(
                 ErrorCode.NOT_FOUND, "该中心没有进行中的通话 / no call in progress with it"
             )
-        calls[0].ended.set()
+        self._end(calls[0], "officer")
         return RollcallReply(
             rid=req.rid, seq=self.seq, run=self._run_info(self.run) if self.run else None
         )

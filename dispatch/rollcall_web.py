@@ -11,6 +11,16 @@ WebSocket for presence and pushes.
   (call_id, ring_s, left_s), `cancel`, `hangup`; the page sends `answer` / `decline`
 - `POST /s/{token}/offer?call=ID`  `application/sdp` → 201 answer from the call's room
 - `GET  /s-static/…`          resources/web/station
+
+The hall (a console) joins an answered call as the room's third peer `hall`, with the
+path and session of the zmq `watch` op (`Authorization: Bearer <session>`; the same
+signalling `streams.webrtc_client.StarClient` speaks for mediation):
+
+- `POST /rollcall/hall/{call_id}/offer`  `application/sdp` → 201 answer (401 no token,
+  403 wrong / replaced / expired token, 404 no such call, 409 call ended or station not
+  on yet, 400 bad SDP, 415 wrong type)
+- `GET  /rollcall/hall/{call_id}/ws`     pushes `hello` (centre, answered_at) and
+  `ended` (reason, text) when the call is over; the console may send `leave`
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from aiohttp import WSMsgType, web
 
 from dispatch import web_pages
 from dispatch.hub_dispatch import MAX_PIN_FAILURES
+from dispatch.rollcall_hall import HallError
 from dispatch.rollcall_service import RollcallService, StationAuthError
 from streams.webrtc_room import RoomError
 
@@ -82,7 +93,13 @@ def station_page(token: str, config: dict[str, Any]) -> str:
         '<div class="buttons"><button id="answer" class="answer">接听</button>'
         '<button id="decline" class="decline">拒接</button></div></section>'
         '<section id="incall" class="incall" hidden><h2>通话中</h2>'
-        '<video id="self" autoplay muted playsinline></video>'
+        '<div class="call-grid"><figure class="hall">'
+        '<video id="hall" autoplay muted playsinline></video>'
+        '<div id="hall-wait" class="hall-wait">等待指挥中心画面…</div>'
+        "<figcaption>县综治中心</figcaption></figure>"
+        '<figure class="mine"><video id="self" autoplay muted playsinline></video>'
+        "<figcaption>本值班点</figcaption></figure></div>"
+        '<audio id="hall-audio" autoplay></audio>'
         '<p id="call-status" class="muted"></p></section>'
         '<p id="last" class="muted"></p></main>',
         script=f"<script>window.STATION={cfg};</script>"
@@ -198,10 +215,94 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+def _hall_error(exc: HallError) -> web.Response:
+    return _json_error(exc.status, exc.code, exc.message)
+
+
+def _hall_token(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    return auth[len("Bearer ") :].strip() or None if auth.startswith("Bearer ") else None
+
+
+async def post_hall_offer(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    call_id = request.match_info["call_id"]
+    try:
+        svc.hall_check(call_id, _hall_token(request))
+    except HallError as exc:
+        return _hall_error(exc)
+    if request.content_type != "application/sdp":
+        return _json_error(415, "invalid", "请求必须是 application/sdp")
+    sdp = await request.text()
+    if not sdp.startswith("v=0") or len(sdp) > 200_000:
+        return _json_error(400, "invalid", "SDP offer 格式错误")
+    try:
+        answer = await svc.hall_offer(call_id, _hall_token(request), sdp)
+    except HallError as exc:
+        return _hall_error(exc)
+    return web.Response(
+        status=201,
+        text=answer,
+        content_type="application/sdp",
+        headers={"Location": f"/rollcall/hall/{call_id}/offer"},
+    )
+
+
+async def hall_websocket(request: web.Request) -> web.StreamResponse:
+    svc = _svc(request)
+    call_id = request.match_info["call_id"]
+    token = _hall_token(request)
+    try:
+        call = svc.hall_check(call_id, token)
+    except HallError as exc:
+        return _hall_error(exc)
+    ws = web.WebSocketResponse(heartbeat=5.0)
+    await ws.prepare(request)
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def sender() -> None:
+        while True:
+            msg = await queue.get()
+            await ws.send_str(json.dumps(msg, ensure_ascii=False))
+            if msg.get("type") == "ended":
+                await ws.close()
+                return
+
+    task = asyncio.create_task(sender())
+    svc.hall_connected(call, queue.put_nowait)
+    try:
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(msg.data)
+                svc.hall_check(call_id, token)
+            except ValueError:
+                continue
+            except HallError as exc:
+                await ws.send_str(
+                    json.dumps(
+                        {"type": "error", "code": exc.code, "message": exc.message},
+                        ensure_ascii=False,
+                    )
+                )
+                break
+            if isinstance(data, dict):
+                svc.hall_message(call_id, data)
+    finally:
+        svc.hall_disconnected(call_id, queue.put_nowait)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
+            await task
+    return ws
+
+
 def add_rollcall_routes(app: web.Application, svc: RollcallService) -> None:
     app[_SVC] = svc
     app.router.add_get("/s/{token}", get_page)
     app.router.add_post("/s/{token}/login", post_login)
     app.router.add_post("/s/{token}/offer", post_offer)
     app.router.add_get("/s/{token}/ws", websocket)
+    app.router.add_post("/rollcall/hall/{call_id}/offer", post_hall_offer)
+    app.router.add_get("/rollcall/hall/{call_id}/ws", hall_websocket)
     app.router.add_static("/s-static/", WEB_DIR)

@@ -5,11 +5,13 @@ messages update the live run; a gap in their `seq` (or a reconnect) asks for the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from console.mediation.controller import TrackFactory, demo_tracks
 from console.net import NetThread, QtBridge
+from console.rollcall.call_controller import HallCallController
 from console.rollcall.view import RollcallPanel
 from dispatch.calendar import CHINA_TZ
 from dispatch.protocol import HubError
@@ -38,6 +40,9 @@ class RollcallController:
         panel: RollcallPanel,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        http_url: str | None = None,
+        tracks: TrackFactory = demo_tracks,
+        keep_hosts: Sequence[str] | None = None,
     ) -> None:
         self.client = client
         self.net = net
@@ -56,10 +61,29 @@ class RollcallController:
         panel.note_requested.connect(self.note)
         panel.end_call_requested.connect(self.end_call)
         self.links: list[tuple[str, str, str]] = []  # centre, path, PIN
+        # the video area: joins the answered call as the hall (needs the hub's HTTP address)
+        self.call = HallCallController(
+            client,
+            net,
+            bridge,
+            panel.call_area,
+            http_url,
+            tracks=tracks,
+            keep_hosts=keep_hosts,
+            names=panel.centre_name,
+            selected=panel.selected_centre,
+        )
+        panel.run_shown.connect(self.call.on_run)
 
     def start(self) -> None:
+        self.call.start()
         self.client.on_rollcall = self._on_changed  # called on the network thread
         self.refresh()
+
+    def stop(self) -> None:
+        """Leave the call's picture and stop listening; safe to call twice."""
+        self.client.on_rollcall = None
+        self.call.stop()
 
     # -- requests ---------------------------------------------------------------------------
     def _submit(

@@ -29,8 +29,15 @@ def rollcall_client(events: EventQueueController) -> RollcallClient | None:
 class RollcallInstall:
     """The docked panel; `controller` appears at the first login (and stays)."""
 
-    def __init__(self, events: EventQueueController, net: NetThread, bridge: QtBridge) -> None:
+    def __init__(
+        self,
+        events: EventQueueController,
+        net: NetThread,
+        bridge: QtBridge,
+        http_url: str | None = None,
+    ) -> None:
         self.events = events
+        self.http_url = http_url
         self.net = net
         self.bridge = bridge
         self.panel = RollcallPanel()
@@ -51,7 +58,7 @@ class RollcallInstall:
             self._listening = False
             self.events.model.session_changed.disconnect(self._on_session)
         if self.controller is not None:
-            self.controller.client.on_rollcall = None
+            self.controller.stop()
 
     def _on_session(self, session: Session | None) -> None:
         if session is None or self.controller is not None:
@@ -60,7 +67,9 @@ class RollcallInstall:
         if client is None:
             self.panel.show_status("中枢不支持视频点名")
             return
-        self.controller = RollcallController(client, self.net, self.bridge, self.panel)
+        self.controller = RollcallController(
+            client, self.net, self.bridge, self.panel, http_url=self.http_url
+        )
         self.controller.start()
 
 
@@ -69,9 +78,11 @@ def install_rollcall(
     net: NetThread,
     bridge: QtBridge,
     add_side_panel: AddSidePanel,
+    http_url: str | None = None,
 ) -> RollcallInstall:
-    """Build the panel, dock it, and wait for the login to wire it to the hub."""
-    inst = RollcallInstall(events, net, bridge)
+    """Build the panel, dock it, and wait for the login to wire it to the hub.
+    `http_url` (the hub's HTTP address) lets the panel join calls by video."""
+    inst = RollcallInstall(events, net, bridge, http_url)
     add_side_panel(inst.panel, PANEL_TITLE)
     inst.start()
     return inst

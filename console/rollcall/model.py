@@ -76,7 +76,9 @@ def run_rows(run: RunInfo, names: dict[str, tuple[str, str]]) -> list[Row]:
     for cid in run.due:
         town, name = names.get(cid, ("", cid))
         first, again = calls.get((cid, 1)), calls.get((cid, 2))
-        if cid in run.ringing:
+        if cid in run.in_call:
+            state, tone = "通话中", "busy"
+        elif cid in run.ringing:
             state, tone = "呼叫中…", "busy"
         elif first is None:
             state, tone = "等待", ""

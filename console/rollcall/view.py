@@ -1,7 +1,8 @@
 """The roll-call panel (视频点名): no I/O; it shows what it is given and emits intents.
 
 Top: the schedule and next run, start / stop / resume, the run's summary. Tabs: the
-live run (one row per centre, outcome of the call and the re-call), the roster with
+live run (the video area of the call in progress — `call_view.CallArea` — above one row
+per centre, outcome of the call and the re-call), the roster with
 online state and exemptions (add one), and the week: coverage per township and for the
 county, the log, a week picker over past weeks (history) and CSV / PDF export."""
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.rollcall.call_view import CallArea
 from console.rollcall.model import (
     REASON_ZH,
     Row,
@@ -98,6 +101,7 @@ class RollcallPanel(QWidget):
     link_requested = Signal(str)  # centre id: issue its duty-station link + PIN
     note_requested = Signal(str, int, str)  # centre id, attempt, note
     end_call_requested = Signal(str)  # centre id: hang up its call now
+    run_shown = Signal(object)  # RunInfo | None, after show_run (the video area follows it)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -155,13 +159,22 @@ class RollcallPanel(QWidget):
         top.addStretch(1)
         self.schedule.setWordWrap(True)
         self.status.setWordWrap(True)
-        run_tab = QWidget()
-        rl = QVBoxLayout(run_tab)
+        self.call_area = CallArea()
+        table_box = QWidget()
+        rl = QVBoxLayout(table_box)
+        rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.run_table)
         nl = QHBoxLayout()
         nl.addWidget(self.note_edit, 1)
         nl.addWidget(self.note_button)
         rl.addLayout(nl)
+        run_tab = QSplitter(Qt.Orientation.Vertical)
+        run_tab.addWidget(self.call_area)
+        run_tab.addWidget(table_box)
+        run_tab.setStretchFactor(0, 1)
+        run_tab.setStretchFactor(1, 1)
+        run_tab.setSizes([500, 300])  # proportions: the picture first, the table visible
+        self.run_split = run_tab
         roster_tab = QWidget()
         ro = QVBoxLayout(roster_tab)
         ro.addWidget(self.roster_table, 1)
@@ -231,6 +244,15 @@ class RollcallPanel(QWidget):
         self.summary.setText(run_summary(run))
         fill(self.run_table, run_rows(run, self._names) if run is not None else [])
         self._buttons(run)
+        self.run_shown.emit(run)
+
+    def selected_centre(self) -> str | None:
+        run, row = self._run, self.run_table.currentRow()
+        return run.due[row] if run is not None and 0 <= row < len(run.due) else None
+
+    def centre_name(self, centre_id: str) -> str:
+        town, name = self._names.get(centre_id, ("", centre_id))
+        return f"{town} {name}".strip() if town and town != name else name
 
     def show_weeks(self, weeks: list[date], current: date) -> None:
         self.week_pick.clear()

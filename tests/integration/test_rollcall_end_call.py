@@ -93,6 +93,7 @@ def test_officer_ends_calls_early(tmp_path: Path) -> None:
             assert c.duration_s < 60, c
         assert not panel.end_call_button.isEnabled()
         assert not bridge.errors
+        ctl.stop()
         panel.close()
     finally:
         for s in stations:

@@ -143,6 +143,7 @@ def test_panel_runs_a_roll_call(tmp_path: Path) -> None:
         assert ctl.links[0][2] in panel.status.text()
         panel.grab().save(str(SHOTS / "rollcall_panel_roster.png"))
         assert not bridge.errors
+        ctl.stop()
         panel.close()
     finally:
         for s in stations:

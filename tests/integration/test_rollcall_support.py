@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
+import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from dispatch.client import HubClient
 from dispatch.hubproc import HubProcess
-from streams.webrtc import SyntheticCamera, keep_candidates, rtc_configuration
+from streams.webrtc import SyntheticCamera, ToneSource, keep_candidates, rtc_configuration
 
 LOOPBACK = ["127.0.0.1"]
 WAIT_S = 30.0
@@ -86,7 +88,9 @@ async def until(pred: Callable[[], Any], timeout_s: float = WAIT_S, what: str = 
 class Station:
     """A duty station without a browser: logs in with its PIN, keeps the presence socket
     open, and on `ring` answers (WebSocket `answer` + an aiortc offer with a synthetic
-    camera), declines or ignores, as `decide(attempt_index)` says."""
+    camera), declines or ignores, as `decide(attempt_index)` says. With `full=True` it
+    also sends a tone and receives the hall (one recvonly video+audio pair), counting
+    the hall's frames in `received` ("video" / "audio") and its pushes in `messages`."""
 
     def __init__(
         self,
@@ -97,6 +101,7 @@ class Station:
         *,
         media: bool = True,
         size: tuple[int, int] = (640, 480),
+        full: bool = False,
     ) -> None:
         self.base = base_url + path
         self.pin = pin
@@ -109,6 +114,10 @@ class Station:
         self._http: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._pcs: list[RTCPeerConnection] = []
+        self.full = full
+        self.received: dict[str, int] = {"video": 0, "audio": 0}
+        self.messages: list[dict[str, Any]] = []
+        self._pulls: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         if self._http is not None:
@@ -133,6 +142,10 @@ class Station:
         for pc in self._pcs:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(pc.close(), 5)
+        for t in list(self._pulls):
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
         http, self._http = self._http, None
         await http.close()
 
@@ -145,6 +158,7 @@ class Station:
                         if msg.type != aiohttp.WSMsgType.TEXT:
                             continue
                         m = json.loads(msg.data)
+                        self.messages.append(m)
                         if m["type"] == "hello":
                             self.hello.set()
                         elif m["type"] == "ring":
@@ -157,6 +171,15 @@ class Station:
                 pass
             self.hello.clear()
             await asyncio.sleep(0.5)
+
+    async def _pull(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            kind = "video" if isinstance(frame, av.VideoFrame) else "audio"
+            self.received[kind] += 1
 
     async def _ring(self, ws: aiohttp.ClientWebSocketResponse, m: dict[str, Any]) -> None:
         t0 = time.perf_counter()
@@ -173,6 +196,17 @@ class Station:
         pc = RTCPeerConnection(rtc_configuration([]))
         self._pcs.append(pc)
         pc.addTransceiver(SyntheticCamera("STATION", *self.size), direction="sendonly")
+        if self.full:
+            pc.addTransceiver(ToneSource(330.0), direction="sendonly")
+            pc.addTransceiver("video", direction="recvonly")
+            pc.addTransceiver("audio", direction="recvonly")
+
+            @pc.on("track")
+            def on_track(track: MediaStreamTrack) -> None:
+                t = asyncio.ensure_future(self._pull(track))
+                self._pulls.add(t)
+                t.add_done_callback(self._pulls.discard)
+
         await pc.setLocalDescription(await pc.createOffer())
         sdp = keep_candidates(pc.localDescription.sdp, LOOPBACK)
         async with self._http.post(

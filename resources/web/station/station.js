@@ -1,6 +1,10 @@
 /* 值班点视频点名页: presence over a WebSocket, ringing with a countdown and a sound,
-   answer with camera and microphone (one sendonly peer connection to the hub), decline.
-   window.STATION_STATE exposes the state for tests. */
+   answer with camera and microphone (one peer connection to the hub: sendonly camera and
+   microphone plus one recvonly video+audio pair where the hall — 县综治中心 — shows when
+   a console joins the call), decline. The hall's picture is the large video, its sound
+   plays from an <audio> element; until it comes the page says 等待指挥中心画面….
+   window.STATION_STATE exposes the state for tests (hallFrames: the hall's video frames
+   painted, counted with requestVideoFrameCallback). */
 "use strict";
 (function () {
   const CFG = window.STATION || {};
@@ -8,6 +12,7 @@
   const $ = (id) => document.getElementById(id);
   const S = (window.STATION_STATE = {
     online: false, ringing: null, rings: 0, calls: 0, pc: null, log: [], autoAnswer: null,
+    hallFrames: 0, hallAudio: false, hallPresent: false, hallSize: null,
   });
   let ws = null;
   let timer = null;
@@ -99,9 +104,13 @@
       const pc = new RTCPeerConnection({ iceServers: CFG.ice_servers || [] });
       S.pc = pc;
       for (const t of local.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [local] });
+      pc.addTransceiver("video", { direction: "recvonly" });  // the hall (县综治中心)
+      pc.addTransceiver("audio", { direction: "recvonly" });
+      pc.ontrack = onTrack;
+      hallStream = null; hallWaiting(true);
       pc.onconnectionstatechange = () => {
         log("pc " + pc.connectionState);
-        if (pc.connectionState === "connected") $("call-status").textContent = "已接通，县综治中心正在点名";
+        if (pc.connectionState === "connected" && !S.hallPresent) $("call-status").textContent = "已接通，等待指挥中心画面…";
       };
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, 2000);
@@ -118,8 +127,42 @@
       $("call-status").textContent = "接通失败：" + e.message;
     }
   }
+  // The hall's picture: count painted frames (requestVideoFrameCallback) for the tests
+  // and hide the waiting note while frames come.
+  let hallStream = null;
+  function hallWaiting(on) { $("hall-wait").hidden = !on; }
+  function countHallFrames() {
+    const v = $("hall");
+    if (!v.requestVideoFrameCallback) return;
+    const tick = (_now, meta) => {
+      S.hallFrames += 1;
+      S.hallSize = [meta.width, meta.height];
+      if (S.hallFrames === 1 || !$("hall-wait").hidden) hallWaiting(false);
+      v.requestVideoFrameCallback(tick);
+    };
+    v.requestVideoFrameCallback(tick);
+  }
+  countHallFrames();
+  function onTrack(ev) {
+    if (!hallStream) {
+      hallStream = new MediaStream();
+      $("hall").srcObject = hallStream;
+      $("hall-audio").srcObject = hallStream;
+    }
+    hallStream.addTrack(ev.track);
+    if (ev.track.kind === "audio") S.hallAudio = true;
+    $("hall").play().catch((e) => log("hall video: " + e.message));
+    $("hall-audio").play().catch((e) => log("hall audio: " + e.message));
+  }
+  function hallPresence(m) {
+    S.hallPresent = !!m.present;
+    if (!m.present) hallWaiting(true);
+    $("call-status").textContent = m.present ? "县综治中心已接入画面" : "已接通，等待指挥中心画面…";
+  }
   function hangup(msg) {
     stopRing();
+    hallStream = null; $("hall").srcObject = null; $("hall-audio").srcObject = null;
+    hallWaiting(true); S.hallPresent = false;
     if (S.pc) { try { S.pc.close(); } catch (e) { /* closed */ } S.pc = null; }
     show("idle");
     $("last").textContent = msg.reason === "fault" ? "上次点名因技术故障中断" : "上次点名已结束 " + new Date().toLocaleTimeString("zh-CN");
@@ -133,6 +176,7 @@
       if (m.type === "ring") ring(m);
       else if (m.type === "cancel") { if (S.ringing === m.call_id) { stopRing(); show("idle"); $("last").textContent = "有一次点名未接听"; } }
       else if (m.type === "hangup") hangup(m);
+      else if (m.type === "hall" && S.pc) hallPresence(m);
     };
   }
   $("answer").onclick = answer;

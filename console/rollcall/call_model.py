@@ -1,0 +1,124 @@
+"""Qt-free parts of the roll-call video area: its strings (Chinese by default, English
+through the console's language switch, `console.i18n`), the call's duration text, the
+choice of which call to join, and errors turned into sentences (never a traceback)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import aiohttp
+
+from console import i18n
+from dispatch.protocol import HubError
+from dispatch.rollcall_messages import RunInfo
+from streams.webrtc_client import SignallingError
+
+SPEAKING_RMS = 0.02  # the same threshold as the mediation window's 【发言】
+
+ZH: dict[str, str] = {
+    "title": "通话画面",
+    "idle": "当前没有接通的点名通话",
+    "waiting": "等待值班点画面…",
+    "joining": "正在接入 {name} 的画面…",
+    "joined": "已接入：{name}",
+    "ended": "通话已结束",
+    "ended_reason": "通话已结束（{reason}）",
+    "left": "已退出画面，通话继续",
+    "join": "接入画面",
+    "leave": "退出画面",
+    "auto": "自动接入画面",
+    "duration": "接通时长 {time}",
+    "speaking": "【发言】{name}",
+    "quiet": "{name}",
+    "hall_speaking": "本端（县综治中心）正在讲话",
+    "no_call": "没有可接入的通话",
+    "no_http": "未配置中枢的 HTTP 地址，无法接入画面",
+    "refused": "中枢拒绝接入：{message}",
+    "http_refused": "中枢拒绝接入（HTTP {status}）：{message}",
+    "net_failed": "连接中枢失败：{message}",
+    "media_failed": "媒体连接失败：{message}",
+    "media": "媒体连接：{state}",
+}
+
+EN: dict[str, str] = {
+    "title": "Call video",
+    "idle": "No answered roll call right now",
+    "waiting": "Waiting for the station's picture…",
+    "joining": "Joining {name}…",
+    "joined": "In the call: {name}",
+    "ended": "The call has ended",
+    "ended_reason": "The call has ended ({reason})",
+    "left": "Left the picture; the call goes on",
+    "join": "Join picture",
+    "leave": "Leave picture",
+    "auto": "Join answered calls automatically",
+    "duration": "Connected {time}",
+    "speaking": "[speaking] {name}",
+    "quiet": "{name}",
+    "hall_speaking": "The hall is speaking",
+    "no_call": "No call to join",
+    "no_http": "The hub's HTTP address is not configured: cannot join",
+    "refused": "The hub refused: {message}",
+    "http_refused": "The hub refused (HTTP {status}): {message}",
+    "net_failed": "Cannot reach the hub: {message}",
+    "media_failed": "Media connection failed: {message}",
+    "media": "Media: {state}",
+}
+
+MEDIA_STATES_ZH = {
+    "new": "准备中",
+    "connecting": "连接中",
+    "connected": "已连接",
+    "reconnecting": "网络中断，正在重连",
+    "disconnected": "已断开",
+    "failed": "连接失败",
+    "closed": "已关闭",
+    "refused": "被拒绝（通话已结束或令牌失效）",
+}
+
+
+def t(key: str, **fields: object) -> str:
+    table = EN if i18n.language() == "en" else ZH
+    text = table.get(key, ZH.get(key, key))
+    return text.format(**fields) if fields else text
+
+
+def duration_text(answered_at: datetime | None, now: datetime) -> str:
+    """ "m:ss" (or "h:mm:ss") since the call was answered; "" when unknown."""
+    if answered_at is None:
+        return ""
+    s = max(0, int((now - answered_at).total_seconds()))
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def call_to_join(run: RunInfo | None, preferred: str | None) -> str | None:
+    """The centre whose answered call to show: `preferred` (the one shown, or the one the
+    officer selected) if it is in a call, else the first answered one; None if none."""
+    if run is None or not run.in_call:
+        return None
+    return preferred if preferred in run.in_call else run.in_call[0]
+
+
+def error_text(exc: BaseException) -> str:
+    """A sentence for the panel, in the current language."""
+    if isinstance(exc, HubError):
+        return t("refused", message=exc.message)
+    if isinstance(exc, SignallingError):
+        return t("http_refused", status=exc.status, message=_short(exc.message))
+    if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
+        return t("net_failed", message=_short(str(exc)) or type(exc).__name__)
+    return t("media_failed", message=_short(str(exc)) or type(exc).__name__)
+
+
+def _short(text: str) -> str:
+    """A server's JSON error body reduced to its message."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:200]
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return str(data["message"])
+    return text[:200]

@@ -1,0 +1,136 @@
+"""The roll-call panel's video area against a real hub and a real (aiortc) station that
+sends camera and tone and receives the hall: the panel joins the answered call by
+itself, shows the station's frames (tile) and who is speaking, sends the demo hall
+camera and tone (the station receives them), says why when it cannot join (hub
+refused, connection failed — Chinese sentences, no traceback), leaves and rejoins by
+hand without ending the call, and shows 通话已结束 when the officer ends it.
+Offscreen screenshot: artifacts/screenshots/rollcall-call.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from console.net import NetThread, QtBridge
+from console.rollcall.controller import RollcallController
+from console.rollcall.view import RollcallPanel
+from dispatch.client import HubClient
+from streams.webrtc import restrict_host_addresses
+from tests.integration.test_mediation_support import SHOTS
+from tests.integration.test_rollcall_panel import _always, pump
+from tests.integration.test_rollcall_support import LOOPBACK, Station, rollcall_hub, write_site
+
+pytestmark = [pytest.mark.integration]
+
+MIN_FRAMES = 20
+
+
+def test_panel_sees_and_hears_the_station(tmp_path: Path) -> None:
+    app = QApplication.instance() or QApplication([])
+    restrict_host_addresses(LOOPBACK)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 0))
+    hub.start()
+    net = NetThread()
+    net.start()
+    stations: list[Station] = []
+    try:
+
+        async def make() -> HubClient:
+            c = HubClient(
+                hub.req_endpoint,
+                hub.pub_endpoint,
+                workstation="hall-1",
+                on_change=lambda ch: None,
+                on_connection=lambda st: None,
+                request_timeout_s=30,
+            )
+            await c.start()
+            await c.login("duty", "duty123")
+            return c
+
+        client = net.submit(make()).result(30)
+
+        async def open_station() -> Station:
+            link = await client.rollcall("station_link", centre_id="t01")
+            s = Station(hub.http_url, link.path, link.pin, _always("answer"), full=True)
+            await s.start()
+            stations.append(s)
+            return s
+
+        station = net.submit(open_station()).result(60)
+        panel = RollcallPanel()
+        panel.resize(900, 900)
+        panel.show()
+        bridge = QtBridge()
+        ctl = RollcallController(
+            client, net, bridge, panel, http_url=hub.http_url, keep_hosts=LOOPBACK
+        )
+        area, call = panel.call_area, ctl.call
+        ctl.start()
+        pump(lambda: panel.roster_table.rowCount() == 1, what="roster shown")
+        assert area.auto.isChecked() and area.join_button.text() == "接入画面"
+        # no call: the hub refuses, the panel says so
+        area.join_button.click()
+        pump(lambda: "中枢拒绝接入" in area.status.text(), what="refusal shown")
+        assert "没有进行中的通话" in area.status.text() and not area.joined
+        # the first automatic join goes to a dead address: the failure is shown, no retry
+        call.http_url = "http://127.0.0.1:9"
+        pump(lambda: station.hello.is_set(), what="station online")
+        net.submit(client.rollcall("start", ring_s=30.0, talk_s=600.0)).result(30)
+        pump(lambda: "连接中枢失败" in area.status.text(), what="connection failure shown")
+        assert "Traceback" not in area.status.text() and not area.joined
+        assert call.left_by_hand == {"t01"} and call.joins == 2  # by hand + automatic
+        # by hand, with the right address: joins, both ways, video and sound
+        call.http_url = hub.http_url
+        area.join_button.click()
+        pump(lambda: call.frames > MIN_FRAMES, what="station frames in the tile")
+        pump(lambda: call.audio_frames > MIN_FRAMES, what="station audio")
+        pump(lambda: area.video.frames > MIN_FRAMES, what="tile painted frames")
+        assert area.joined and area.join_button.text() == "退出画面"
+        assert area.title.text() == "第1镇" and area.video.caption == "第1镇"
+        assert area.video.image is not None
+        h, w = area.video.image.shape[:2]
+        assert (w, h) == area.video.picture_size() and w >= 320
+        pump(lambda: station.received["video"] > MIN_FRAMES, what="hall video at the station")
+        pump(lambda: station.received["audio"] > MIN_FRAMES, what="hall audio at the station")
+        pump(lambda: area.speaker.text().startswith("【发言】"), what="station speaking")
+        pump(lambda: area.duration.text().startswith("接通时长 0:0"), what="duration shown")
+        assert any(m.get("type") == "hall" and m["present"] for m in station.messages)
+        assert "通话中" in [panel.run_table.item(0, 2).text()]
+        pump(lambda: call.frames > 3 * MIN_FRAMES, what="a settled picture for the shot")
+        panel.grab().save(str(SHOTS / "rollcall-call.png"))
+
+        # leave by hand: the call goes on, no automatic rejoin; then join again
+        area.join_button.click()
+        assert not area.joined and "通话继续" in area.status.text()
+        pump(
+            lambda: any(m.get("type") == "hall" and not m["present"] for m in station.messages),
+            what="station told the hall left",
+        )
+        assert panel._run is not None and panel._run.in_call == ["t01"]
+        before = station.received["video"]
+        area.join_button.click()
+        pump(lambda: call.frames > MIN_FRAMES and area.joined, what="rejoined")
+        pump(lambda: station.received["video"] > before + MIN_FRAMES, what="hall video again")
+
+        # the officer ends the call: the area says so and leaves
+        panel.end_call_button.click()
+        pump(lambda: not area.joined, what="left at the end of the call")
+        assert area.status.text().startswith("通话已结束"), area.status.text()
+        pump(lambda: "已完成" in panel.summary.text(), what="run done")
+        assert area.status.text().startswith("通话已结束")
+        run = panel._run
+        assert run is not None and run.calls[0].outcome == "answered" and run.calls[0].snapshot
+        assert not bridge.errors
+        ctl.stop()
+        ctl.stop()
+        panel.close()
+    finally:
+        for s in stations:
+            net.submit(s.stop()).result(30)
+        net.stop()
+        hub.stop()
+        del app
