@@ -30,6 +30,8 @@ import numpy as np
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from streams.webrtc_labels import draw_label
+
 VIDEO_CLOCK = 90_000
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK)
 AUDIO_RATE = 48_000
@@ -294,7 +296,7 @@ class SyntheticCamera(MediaStreamTrack):
         img[:, :, 2] = (n * 3) % 256 // 2 + 60
         x = (n * 8) % w
         img[:, x : x + max(8, w // 40)] = (255, 255, 255)
-        _text(img, self.label, (20, 50), 1.2)
+        draw_label(img, self.label, 16, 16, size=max(14, h // 16))  # Chinese names too
         _text(img, time.strftime("%H:%M:%S") + f" #{n}", (20, h - 24), 0.8)
         return img
 
@@ -319,8 +321,7 @@ class SyntheticCamera(MediaStreamTrack):
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float) -> None:
-    """ASCII text with OpenCV; CJK characters (which Hershey fonts lack) drawn as blocks
-    so the label keeps its length on screen (the page shows names beside the video)."""
+    """ASCII text with OpenCV (the clock: fast); labels use `draw_label` (CJK font)."""
     import cv2
 
     safe = "".join(c if ord(c) < 128 else "#" for c in text)

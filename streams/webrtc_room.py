@@ -19,6 +19,9 @@ starts or falls behind, and when a receiver's browser asks the hub for one (a PL
 hub's sender, which aiortc only notes; `_pli_loop` hands it on). Those who need
 pictures (the recorder, the roll call's snapshot, a receiver with another codec) get a
 `DecodingTrack`. Opus is forwarded the same way to every receiver that takes Opus.
+The hub announces a steady receive bitrate (`video_bitrate`, REMB) to every
+participant instead of aiortc's estimate, which measured the hub's own loop
+(`streams.webrtc_remb`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from streams import webrtc_forward
 from streams.webrtc import ClockTrack, SlotTrack, keep_candidates, rtc_configuration
 from streams.webrtc_forward import DecodingTrack
+from streams.webrtc_remb import DEFAULT_BITRATE, use_steady_remb
 from streams.webrtc_shared import SharedVp8
 
 log = logging.getLogger(__name__)
@@ -105,6 +109,7 @@ class Room:
         on_change: Callable[[], None] | None = None,
         share_encoding: bool = True,
         forward: bool | None = None,
+        video_bitrate: int = DEFAULT_BITRATE,
     ) -> None:
         self.room_id = room_id
         self._config = config or rtc_configuration([])
@@ -122,6 +127,7 @@ class Room:
         self.forward = forward and share_encoding
         if self.forward:
             webrtc_forward.install()
+        self.video_bitrate = video_bitrate
         self._pli_task: asyncio.Task[None] | None = None
         self.keyframe_requests = 0
         self.closed = False
@@ -203,6 +209,7 @@ class Room:
                     peer.audio_slots.append((mid, slot))
             else:
                 t.direction = "recvonly"
+                use_steady_remb(t.receiver, self.video_bitrate)
         peer.assigned = [None] * max(len(peer.video_slots), len(peer.audio_slots))
         answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
