@@ -6,6 +6,9 @@ talks to the network. Qt code hands work to it with `submit(coro)` (which uses
 through `QtBridge.post(fn)`: a queued signal delivered on the thread the bridge lives
 in (the Qt main thread), so widgets and the model are only ever touched there.
 
+`submit_to_qt` joins the two: run a coroutine on the loop and hand its result (or its
+error) to a Qt-side callback.
+
 `start()` and `stop()` are safe to call twice; `stop()` cancels the loop's tasks, waits
 for them, closes the loop and joins the thread with a timeout.
 """
@@ -24,6 +27,9 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
+
+Submit = Callable[[Coroutine[Any, Any, T]], "concurrent.futures.Future[T]"]
+Post = Callable[[Callable[[], None]], None]
 
 
 class NetThreadError(RuntimeError):
@@ -128,6 +134,45 @@ class NetThread:
         thread.join(timeout_s)
         if thread.is_alive():
             raise NetThreadError(f"the network thread did not stop within {timeout_s} s")
+
+
+def submit_to_qt(
+    submit: Submit[T],
+    post: Post,
+    coro: Coroutine[Any, Any, T],
+    on_ok: Callable[[T], None],
+    on_error: Callable[[BaseException], None],
+    pending: set[concurrent.futures.Future[Any]] | None = None,
+) -> None:
+    """Run `coro` with `submit` (e.g. `NetThread.submit`); its result goes to `on_ok`, its
+    error to `on_error`, both through `post` (e.g. `QtBridge.post`). A cancelled run calls
+    neither. When `submit` refuses (the thread is not running) the coroutine is closed and
+    `on_error` is called at once, on the caller's thread. `pending`, if given, holds the
+    future until its outcome is posted."""
+    try:
+        fut = submit(coro)
+    except RuntimeError as exc:  # NetThreadError, or a loop closed under our feet
+        coro.close()
+        on_error(exc)
+        return
+    if pending is not None:
+        pending.add(fut)
+
+    def done(f: concurrent.futures.Future[T]) -> None:  # on the network thread
+        try:
+            if f.cancelled():
+                return
+            exc = f.exception()
+            if exc is not None:
+                post(lambda: on_error(exc))
+            else:
+                result = f.result()
+                post(lambda: on_ok(result))
+        finally:
+            if pending is not None:
+                pending.discard(f)
+
+    fut.add_done_callback(done)
 
 
 async def _cancel_all(timeout_s: float) -> None:

@@ -27,7 +27,8 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 import zmq
 import zmq.asyncio
@@ -95,6 +96,7 @@ from dispatch.rollcall_messages import RollcallChanged, RollcallOp, RollcallRepl
 from dispatch.tasks import DispatchTask
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 __all__ = [
     "AuthError",
@@ -104,6 +106,17 @@ __all__ = [
     "HubClient",
     "HubError",
 ]
+
+
+def _expect(kind: type[R], rep: object) -> R:
+    """`rep` as the reply its request asks for (another kind breaks the protocol)."""
+    if not isinstance(rep, kind):
+        raise HubError(
+            ErrorCode.INTERNAL,
+            f"集控中心回复类型错误 / the hub answered {type(rep).__name__}, "
+            f"expected {kind.__name__}",
+        )
+    return rep
 
 
 class HubClient:
@@ -269,7 +282,8 @@ class HubClient:
             raise error_for(rep)
         return rep
 
-    async def login(self, operator: str, password: str) -> LoginReply:
+    async def _login(self, operator: str, password: str) -> LoginReply:
+        """Log in (no token needed) and keep the session's token and reply."""
         rep = self._check(
             await self._request(
                 lambda rid: LoginRequest(
@@ -277,10 +291,14 @@ class HubClient:
                 )
             )
         )
-        assert isinstance(rep, LoginReply)
-        self._credentials = (operator, password)
+        rep = _expect(LoginReply, rep)
         self._token = rep.token
         self.login_reply = rep
+        return rep
+
+    async def login(self, operator: str, password: str) -> LoginReply:
+        rep = await self._login(operator, password)
+        self._credentials = (operator, password)
         if self.hub_instance is not None and rep.hub_instance != self.hub_instance:
             self.last_seq = 0  # another hub instance: start from a full snapshot
         self.hub_instance = rep.hub_instance
@@ -297,8 +315,7 @@ class HubClient:
 
     async def ping(self) -> PongReply:
         rep = self._check(await self._request(lambda rid: PingRequest(rid=rid)))
-        assert isinstance(rep, PongReply)
-        return rep
+        return _expect(PongReply, rep)
 
     def _need_token(self) -> str:
         if self._token is None:
@@ -317,20 +334,15 @@ class HubClient:
             rep = await self._request(lambda rid: make(rid, self._need_token()))
         return self._check(rep)
 
+    async def _call(self, reply: type[R], request: Callable[..., object]) -> R:
+        """An authenticated request, built by `request(rid=…, token=…)` (a `partial` of
+        the request class), whose answer must be a `reply`."""
+        return _expect(reply, await self._authed(lambda rid, token: request(rid=rid, token=token)))
+
     async def _relogin(self) -> None:
         if self._credentials is None:
             raise AuthError("未登录 / not logged in")
-        op, pw = self._credentials
-        rep = self._check(
-            await self._request(
-                lambda rid: LoginRequest(
-                    rid=rid, operator=op, password=pw, workstation=self.workstation
-                )
-            )
-        )
-        assert isinstance(rep, LoginReply)
-        self._token = rep.token
-        self.login_reply = rep
+        rep = await self._login(*self._credentials)
         if rep.hub_instance != self.hub_instance:
             self.hub_instance = rep.hub_instance
 
@@ -343,37 +355,25 @@ class HubClient:
         assignee: str | None = None,
         extension_days: int = 0,
     ) -> Event:
-        rep = await self._authed(
-            lambda rid, token: ActRequest(
-                rid=rid,
-                token=token,
-                event_id=event_id,
-                action=action,
-                note=note,
-                assignee=assignee,
-                extension_days=extension_days,
-            )
+        request = partial(
+            ActRequest,
+            event_id=event_id,
+            action=action,
+            note=note,
+            assignee=assignee,
+            extension_days=extension_days,
         )
-        assert isinstance(rep, ActReply)
-        return rep.event
+        return (await self._call(ActReply, request)).event
 
     async def timeline(self, event_id: str) -> list[AuditEntry]:
-        rep = await self._authed(
-            lambda rid, token: TimelineRequest(rid=rid, token=token, event_id=event_id)
-        )
-        assert isinstance(rep, TimelineReply)
+        rep = await self._call(TimelineReply, partial(TimelineRequest, event_id=event_id))
         return rep.entries
 
     # -- dispatch to grid leaders (issue 4) ---------------------------------------------------
     async def dispatch_preview(self, event_id: str, *, cameras: int = 4) -> DispatchPreviewReply:
         """Suggested person, the chain, the template's instruction, the nearest cameras."""
-        rep = await self._authed(
-            lambda rid, token: DispatchPreviewRequest(
-                rid=rid, token=token, event_id=event_id, cameras=cameras
-            )
-        )
-        assert isinstance(rep, DispatchPreviewReply)
-        return rep
+        request = partial(DispatchPreviewRequest, event_id=event_id, cameras=cameras)
+        return await self._call(DispatchPreviewReply, request)
 
     async def dispatch_event(
         self,
@@ -385,17 +385,14 @@ class HubClient:
     ) -> DispatchTask:
         """One-click dispatch (person None: the suggested grid leader; instruction None:
         the category's template). Raises HubError (e.g. CONFLICT if already dispatched)."""
-        rep = await self._authed(
-            lambda rid, token: DispatchRequest(
-                rid=rid,
-                token=token,
-                event_id=event_id,
-                person_id=person_id,
-                note=note,
-                instruction=instruction,
-            )
+        request = partial(
+            DispatchRequest,
+            event_id=event_id,
+            person_id=person_id,
+            note=note,
+            instruction=instruction,
         )
-        assert isinstance(rep, TaskReply)
+        rep = await self._call(TaskReply, request)
         self._task_view[rep.task.id] = rep.task
         return rep.task
 
@@ -408,24 +405,17 @@ class HubClient:
         person_id: str | None = None,
     ) -> DispatchTask:
         """confirm / rework (reason) / cancel (reason) / reassign (person_id): the new task."""
-        rep = await self._authed(
-            lambda rid, token: TaskActRequest(
-                rid=rid, token=token, task_id=task_id, action=action, note=note, person_id=person_id
-            )
+        request = partial(
+            TaskActRequest, task_id=task_id, action=action, note=note, person_id=person_id
         )
-        assert isinstance(rep, TaskReply)
-        return rep.task
+        return (await self._call(TaskReply, request)).task
 
     async def confirm_task(self, task_id: str, *, note: str = "") -> DispatchTask:
         return await self.task_act(task_id, "confirm", note=note)
 
     async def tasks_detail(self, event_id: str) -> TasksReply:
         """Tasks of an event (oldest first), their history rows and the event's evidence."""
-        rep = await self._authed(
-            lambda rid, token: TasksRequest(rid=rid, token=token, event_id=event_id)
-        )
-        assert isinstance(rep, TasksReply)
-        return rep
+        return await self._call(TasksReply, partial(TasksRequest, event_id=event_id))
 
     async def tasks(self, event_id: str) -> list[DispatchTask]:
         return (await self.tasks_detail(event_id)).tasks
@@ -441,31 +431,22 @@ class HubClient:
         task_id: str | None = None,
         note: str = "",
     ) -> AttachmentInfo:
-        rep = await self._authed(
-            lambda rid, token: AttachEvidenceRequest(
-                rid=rid,
-                token=token,
-                event_id=event_id,
-                kind=kind,
-                path=path,
-                sha256=sha256,
-                size=size,
-                task_id=task_id,
-                note=note,
-            )
+        request = partial(
+            AttachEvidenceRequest,
+            event_id=event_id,
+            kind=kind,
+            path=path,
+            sha256=sha256,
+            size=size,
+            task_id=task_id,
+            note=note,
         )
-        assert isinstance(rep, AttachmentReply)
-        return rep.attachment
+        return (await self._call(AttachmentReply, request)).attachment
 
     async def issue_phone_link(self, person_id: str, *, ttl_days: float = 30) -> PhoneLinkReply:
         """A personal phone link (`path`, relative to the hub's HTTP address) and its PIN."""
-        rep = await self._authed(
-            lambda rid, token: PhoneLinkRequest(
-                rid=rid, token=token, person_id=person_id, ttl_days=ttl_days
-            )
-        )
-        assert isinstance(rep, PhoneLinkReply)
-        return rep
+        request = partial(PhoneLinkRequest, person_id=person_id, ttl_days=ttl_days)
+        return await self._call(PhoneLinkReply, request)
 
     # -- remote video mediation (issue 5) -----------------------------------------------------
     async def open_mediation(
@@ -473,13 +454,10 @@ class HubClient:
     ) -> MediationReply:
         """Open a session on an event: a join link + PIN per invite, and the console's own
         `host_path`/`host_session` for its aiortc peer (`streams.webrtc_client`)."""
-        rep = await self._authed(
-            lambda rid, token: MediationOpenRequest(
-                rid=rid, token=token, event_id=event_id, invites=invites, ttl_hours=ttl_hours
-            )
+        request = partial(
+            MediationOpenRequest, event_id=event_id, invites=invites, ttl_hours=ttl_hours
         )
-        assert isinstance(rep, MediationReply)
-        return rep
+        return await self._call(MediationReply, request)
 
     async def close_mediation(
         self,
@@ -489,13 +467,10 @@ class HubClient:
         notes: str = "",
     ) -> MediationReply:
         """End the session and file it on the event (timeline row, store record)."""
-        rep = await self._authed(
-            lambda rid, token: MediationCloseRequest(
-                rid=rid, token=token, session_id=session_id, outcome=outcome, notes=notes
-            )
+        request = partial(
+            MediationCloseRequest, session_id=session_id, outcome=outcome, notes=notes
         )
-        assert isinstance(rep, MediationReply)
-        return rep
+        return await self._call(MediationReply, request)
 
     async def report(self, month: str) -> ReportReply:
         """The monthly report of `month` ("YYYY-MM"; supervisors and admins, issue 7)."""
@@ -503,17 +478,11 @@ class HubClient:
             raise HubError(
                 ErrorCode.INVALID, f"月份格式应为 YYYY-MM / month must be YYYY-MM: {month!r}"
             )
-        rep = await self._authed(
-            lambda rid, token: ReportRequest(rid=rid, token=token, month=month)
-        )
-        assert isinstance(rep, ReportReply)
-        return rep
+        return await self._call(ReportReply, partial(ReportRequest, month=month))
 
     async def hotspots(self) -> HotspotsReply:
         """The hot-spot warnings now, each with the ids of its events (issue 7)."""
-        rep = await self._authed(lambda rid, token: HotspotsRequest(rid=rid, token=token))
-        assert isinstance(rep, HotspotsReply)
-        return rep
+        return await self._call(HotspotsReply, HotspotsRequest)
 
     async def report_pdf(self, http_url: str, month: str, timeout_s: float = 60.0) -> bytes:
         """The report's PDF from the hub's HTTP address, with this session's token."""
@@ -536,13 +505,7 @@ class HubClient:
 
     async def rollcall(self, op: RollcallOp, **fields: Any) -> RollcallReply:
         """A roll-call request (issue 6): roster, start, stop, resume, status, week, …"""
-
-        def make(rid: str, token: str) -> RollcallRequest:
-            return RollcallRequest(rid=rid, token=token, op=op, **fields)
-
-        rep = await self._authed(make)
-        assert isinstance(rep, RollcallReply)
-        return rep
+        return await self._call(RollcallReply, partial(RollcallRequest, op=op, **fields))
 
     def task_view(self) -> dict[str, DispatchTask]:
         """The tasks this client dispatched or saw change (published `TaskChanged`)."""
@@ -573,10 +536,7 @@ class HubClient:
         """Ask for a snapshot (full, or since our last seq) and merge it."""
         async with self._sync_lock:
             since = None if full or self.last_seq == 0 else self.last_seq
-            rep = await self._authed(
-                lambda rid, token: SnapshotRequest(rid=rid, token=token, since=since)
-            )
-            assert isinstance(rep, SnapshotReply)
+            rep = await self._call(SnapshotReply, partial(SnapshotRequest, since=since))
             self.resyncs += 1
             gone: list[str] = []
             if rep.full:
@@ -604,17 +564,12 @@ class HubClient:
         `EventRemoved` for those the hub has no record of or could not be asked about."""
         for i in range(0, len(gone), MAX_EVENTS_PER_REQUEST):
             ids = gone[i : i + MAX_EVENTS_PER_REQUEST]
-
-            def make(rid: str, token: str, ids: list[str] = ids) -> EventsRequest:
-                return EventsRequest(rid=rid, token=token, ids=ids)
-
             try:
-                rep = await self._authed(make)
+                rep = await self._call(EventsReply, partial(EventsRequest, ids=ids))
             except HubError as exc:
                 log.warning("could not fetch %d closed events (%s)", len(ids), exc)
                 missing = ids
             else:
-                assert isinstance(rep, EventsReply)
                 for entry in rep.events:  # _apply drops closed ones from the view
                     self._apply(EventChanged(seq=seq, event=entry.event, colour=entry.colour))
                 missing = rep.missing

@@ -8,12 +8,23 @@ token in the URL, a 6-digit PIN hashed with PBKDF2, an expiry, a lockout after
 (join/leave intervals), mute state, recording on/off, and the filing on close (a
 `mediation_sessions` row, the participants' intervals, and an audit row on the event's
 timeline). The HTTP/WebSocket face is `dispatch.mediation_web`.
+
+Durable: everything that defines an open session is written as it happens (the session,
+each participant with its lobby state and PIN failures, each join and leave, recording on
+and off with its files) and, every `ALIVE_S`, the hub's last known alive time. `start()`
+loads the open sessions back after a restart: the links, PINs and cookies keep working
+(a participant's cookie is derived from the link and its PIN hash, like the roll-call
+station's, so it needs no server-side state), admitted participants are admitted again,
+an interval left open by the crash is closed at the session's last known alive time, and a
+recording that was running goes on in a new file beside the one the crash cut short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -44,6 +55,7 @@ ROLE_LABELS = {
 }
 OUTCOME_LABELS = {"agreement": "达成协议", "no_agreement": "未达成协议", "referred": "转法院诉讼"}
 MAX_PARTICIPANTS = 6
+ALIVE_S = 5.0  # how often an open session's last known alive time is written
 
 
 # -- pure helpers -------------------------------------------------------------------------------
@@ -69,6 +81,31 @@ def total_seconds(intervals: Sequence[tuple[datetime, datetime | None]], end: da
 def minutes_text(seconds: float) -> str:
     m, s = divmod(round(seconds), 60)
     return f"{m}分{s:02d}秒"
+
+
+def link_cookie(token: str, pin_hash: str) -> str:
+    """A participant's session cookie: stateless (a restarted hub recomputes it), bound
+    to the link and its PIN hash (a new PIN would invalidate it)."""
+    return hmac.new(pin_hash.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def close_crashed(
+    intervals: Sequence[tuple[datetime, datetime | None]], alive_at: datetime | None
+) -> list[tuple[datetime, datetime | None]]:
+    """The intervals with one left open by a crash closed at the hub's last known alive
+    time (never before the interval began)."""
+    out = list(intervals)
+    if out and out[-1][1] is None:
+        start = out[-1][0]
+        out[-1] = (start, max(start, alive_at) if alive_at is not None else start)
+    return out
+
+
+def recording_line(files: Sequence[tuple[Path, str]]) -> str:
+    """'；录像 a.mp4 SHA-256 0123456789ab…、b.mp4 …' for the timeline ('' if none)."""
+    if not files:
+        return ""
+    return "；录像 " + "、".join(f"{p.name} SHA-256 {sha[:12]}…" for p, sha in files)
 
 
 def close_line(
@@ -98,7 +135,7 @@ class Participant:
     failures: int = 0
     admitted: bool = False
     removed: bool = False
-    sessions: set[str] = field(default_factory=set)  # hashes of logged-in session tokens
+    session_hash: str | None = None  # the host's bearer session (hash); others: link_cookie
     intervals: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     sockets: int = 0
     audio_on: bool = True
@@ -124,6 +161,7 @@ class MediationSession:
     recorder: Any = None  # streams.webrtc_recorder.Recorder while recording
     recordings: list[Path] = field(default_factory=list)
     closed_at: datetime | None = None
+    restored_at: datetime | None = None  # loaded back by a restarted hub
 
     def view(self) -> list[dict[str, Any]]:
         return [
@@ -170,16 +208,150 @@ class MediationService:
         self.record_dir = record_dir
         self._sessions: dict[str, MediationSession] = {}
         self._by_token: dict[str, Participant] = {}
-        self._by_session: dict[str, Participant] = {}
         self._listeners: dict[str, list[Listener]] = {}
         self._push_due: set[str] = set()
+        # this hub process: a page or console that sees it change rejoins at once
+        self.epoch = secrets.token_hex(4)
+        self._dirty: set[str] = set()
+        self._wake: asyncio.Event | None = None
+        self._saver: asyncio.Task[None] | None = None
+        self._started = False
 
     async def start(self) -> None:
-        return None
+        """Load the open sessions back (a restarted hub) and start writing liveness."""
+        if self._started:
+            return
+        self._started = True
+        rows = await asyncio.to_thread(ms.open_sessions, self.dispatch.engine)
+        for row in rows:
+            sess = self._restore(row)
+            if row.recording_on:
+                try:
+                    await self._start_recording(sess)
+                except Exception:
+                    log.exception("could not resume the recording of %s", sess.id)
+            await self._save(sess)
+            log.info(
+                "mediation session %s restored (%d participants)", sess.id, len(row.participants)
+            )
+        self._wake = asyncio.Event()
+        self._saver = asyncio.create_task(self._keep_alive(), name="mediation-alive")
 
     async def stop(self) -> None:
+        saver, self._saver = self._saver, None
+        if saver is not None:
+            saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await saver
         for s in list(self._sessions.values()):
+            if s.closed_at is None:
+                with contextlib.suppress(Exception):
+                    await self._save(s)
             await self._end_media(s)
+        self._started = False
+
+    def _restore(self, row: ms.OpenSession) -> MediationSession:
+        now = self.hub.clock()
+        sid = row.row.id
+        sess = MediationSession(
+            sid, row.row.event_id, row.row.opened_by, row.row.opened_at, self._room(sid)
+        )
+        sess.restored_at = now
+        sess.recordings = [Path(x) for x in row.recordings]
+
+        def order(r: ms.ParticipantRow) -> tuple[int, str]:
+            local = r.id.rsplit("/", 1)[-1]
+            return (0, "") if local == "host" else (1, local.removeprefix("p").zfill(4))
+
+        for r in sorted(row.participants, key=order):
+            local = r.id.rsplit("/", 1)[-1]
+            p = Participant(
+                id=local,
+                session_id=sid,
+                role=r.role,
+                label=r.label or ROLE_LABELS.get(r.role, r.role),
+                name=r.name,
+                token_hash=r.token_hash,
+                pin_hash=r.pin_hash,
+                expires_at=r.expires_at or now,
+                failures=r.failures,
+                admitted=r.admitted or local == "host",
+                removed=r.removed,
+                session_hash=r.session_hash,
+                intervals=close_crashed(r.intervals, row.alive_at),
+            )
+            sess.participants[p.id] = p
+            self._by_token[p.token_hash] = p
+        self._sessions[sid] = sess
+        return sess
+
+    def _room(self, sid: str) -> Room:
+        return Room(
+            sid,
+            config=rtc_configuration(self.ice_servers),
+            keep_hosts=self.keep_hosts,
+            on_change=lambda: self._schedule_push(sid),
+            # one VP8 encode per sender, shared by its receivers (HALL_WEBRTC_SHARED=0:
+            # the old encode per receiver, for the benchmark's comparison)
+            share_encoding=os.environ.get("HALL_WEBRTC_SHARED", "1") != "0",
+        )
+
+    # -- durability ----------------------------------------------------------------------------
+    async def _save(self, sess: MediationSession) -> None:
+        """Write the session's changing state now (one transaction)."""
+        if sess.closed_at is not None:
+            return
+        now = self.hub.clock()
+        people = [
+            (f"{sess.id}/{p.id}", p.failures, p.admitted, p.removed, list(p.intervals))
+            for p in sess.participants.values()
+        ]
+        recording_on = sess.recorder is not None
+        files = [str(x) for x in sess.recordings]
+        sid = sess.id
+
+        def job(tx: Tx) -> None:
+            for pid, failures, admitted, removed, intervals in people:
+                ms.save_participant(
+                    tx.conn,
+                    pid,
+                    failures=failures,
+                    admitted=admitted,
+                    removed=removed,
+                    intervals=intervals,
+                )
+            ms.save_session_state(
+                tx.conn, sid, alive_at=now, recording_on=recording_on, recordings=files
+            )
+
+        await self.dispatch._commit(job)
+
+    def _changed(self, sess: MediationSession) -> None:
+        """A change made outside a coroutine (presence): written by the saver at once."""
+        self._dirty.add(sess.id)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _keep_alive(self) -> None:
+        assert self._wake is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), ALIVE_S)
+            self._wake.clear()
+            dirty, self._dirty = self._dirty, set()
+            now = self.hub.clock()
+            beat = [s.id for s in self._sessions.values() if s.closed_at is None]
+            try:
+                for sid in dirty:
+                    sess = self._sessions.get(sid)
+                    if sess is not None:
+                        await self._save(sess)
+                if beat:
+                    await self.dispatch._commit(_beat_job(beat, now))
+            except Exception:
+                log.exception("writing mediation state failed; retrying")
+                self._dirty |= dirty
+                await asyncio.sleep(1.0)
 
     # -- lookups -----------------------------------------------------------------------------
     def session(self, sid: str) -> MediationSession:
@@ -205,11 +377,18 @@ class MediationService:
         """The participant of a session token, if valid for this link now."""
         if not bearer:
             return None
-        p = self._by_session.get(token_hash(bearer))
-        if p is None or p.token_hash != token_hash(token):
+        status, p = self.link_status(token)
+        if status != "ok" or p is None:
             return None
-        status, _ = self.link_status(token)
-        return p if status == "ok" else None
+        if p.host:
+            good = p.session_hash is not None and hmac.compare_digest(
+                token_hash(bearer), p.session_hash
+            )
+        else:
+            good = p.pin_hash is not None and hmac.compare_digest(
+                bearer, link_cookie(token, p.pin_hash)
+            )
+        return p if good else None
 
     # -- console side -------------------------------------------------------------------------
     async def open(
@@ -224,15 +403,7 @@ class MediationService:
         ev = await self.dispatch._event(event_id)
         now = self.hub.clock()
         sid = f"M{now:%Y%m%d}-{secrets.token_hex(4)}"
-        room = Room(
-            sid,
-            config=rtc_configuration(self.ice_servers),
-            keep_hosts=self.keep_hosts,
-            on_change=lambda: self._schedule_push(sid),
-            # one VP8 encode per sender, shared by its receivers (HALL_WEBRTC_SHARED=0:
-            # the old encode per receiver, for the benchmark's comparison)
-            share_encoding=os.environ.get("HALL_WEBRTC_SHARED", "1") != "0",
-        )
+        room = self._room(sid)
         sess = MediationSession(sid, ev.id, by.operator, now, room)
         exp = now + ttl
         host_token = secrets.token_urlsafe(24)
@@ -247,8 +418,8 @@ class MediationService:
             pin_hash=None,
             expires_at=exp,
             admitted=True,
+            session_hash=token_hash(host_session),
         )
-        host.sessions.add(token_hash(host_session))
         links: list[tuple[Participant, str, str]] = []
         people = [host]
         for i, (inv, label) in enumerate(zip(invites, role_labels(invites), strict=True)):
@@ -291,7 +462,11 @@ class MediationService:
                     token_hash=p.token_hash,
                     pin_hash=p.pin_hash,
                     expires_at=p.expires_at,
+                    label=p.label,
+                    admitted=p.admitted,
+                    session_hash=p.session_hash,
                 )
+            ms.save_session_state(tx.conn, sid, alive_at=now)
             return self.dispatch._record(tx, [], now, by.role, extra_audit=[audit])
 
         await self.dispatch._commit(job)
@@ -299,7 +474,6 @@ class MediationService:
         for p in people:
             sess.participants[p.id] = p
             self._by_token[p.token_hash] = p
-        self._by_session[token_hash(host_session)] = host
         return sess, links, host_token, host_session
 
     async def close(
@@ -318,8 +492,8 @@ class MediationService:
         sess.closed_at = now
         self._broadcast(sess, {"type": "closed", "outcome": OUTCOME_LABELS[outcome]})
         await self._end_media(sess)
-        rec = sess.recordings[-1] if sess.recordings else None
-        sha = await asyncio.to_thread(_sha256, rec) if rec is not None else None
+        files = [(r, await asyncio.to_thread(_sha256, r)) for r in sess.recordings if r.is_file()]
+        rec, sha = files[-1] if files else (None, None)
         duration = (now - sess.opened_at).total_seconds()
         people = [
             (p.label, p.name, total_seconds(p.intervals, now))
@@ -327,9 +501,7 @@ class MediationService:
             if p.intervals
         ]
         ev = await self.dispatch._event(sess.event_id)
-        line = close_line(outcome, duration, people, notes)
-        if rec is not None and sha is not None:
-            line += f"；录像 {rec.name} SHA-256 {sha[:12]}…"
+        line = close_line(outcome, duration, people, notes) + recording_line(files)
         audit = AuditEntry(
             event_id=ev.id,
             at=now,
@@ -344,7 +516,20 @@ class MediationService:
 
         def job(tx: Tx) -> int:
             for p in sess.participants.values():
-                ms.set_intervals(tx.conn, f"{sid}/{p.id}", p.intervals)
+                ms.save_participant(
+                    tx.conn,
+                    f"{sid}/{p.id}",
+                    failures=p.failures,
+                    admitted=p.admitted,
+                    removed=p.removed,
+                    intervals=p.intervals,
+                )
+            ms.save_session_state(
+                tx.conn,
+                sid,
+                alive_at=now,
+                recordings=[str(r) for r, _ in files],
+            )
             ms.close_session(
                 tx.conn,
                 sid,
@@ -376,10 +561,7 @@ class MediationService:
             await self.dispatch._commit(lambda tx: ms.set_failures(tx.conn, pid, failures))
             left = max(0, MAX_PIN_FAILURES - p.failures)
             return LoginResult(False, "wrong" if left else "locked", remaining=left)
-        session = secrets.token_urlsafe(24)
-        p.sessions.add(token_hash(session))
-        self._by_session[token_hash(session)] = p
-        return LoginResult(True, "ok", session=session)
+        return LoginResult(True, "ok", session=link_cookie(token, p.pin_hash))
 
     async def offer(self, p: Participant, sdp: str) -> str:
         """The SDP answer; only admitted participants get media."""
@@ -397,6 +579,7 @@ class MediationService:
         p.sockets += 1
         if p.sockets == 1 and p.admitted:
             p.intervals.append((self.hub.clock(), None))
+            self._changed(self._sessions[p.session_id])
         self._schedule_push(p.session_id)
 
     def disconnected(self, p: Participant, fn: Listener) -> None:
@@ -406,6 +589,7 @@ class MediationService:
         p.sockets = max(0, p.sockets - 1)
         if p.sockets == 0 and p.intervals and p.intervals[-1][1] is None:
             p.intervals[-1] = (p.intervals[-1][0], self.hub.clock())
+            self._changed(self._sessions[p.session_id])
         self._schedule_push(p.session_id)
 
     async def command(self, p: Participant, msg: dict[str, Any]) -> None:
@@ -444,6 +628,7 @@ class MediationService:
                 await self._stop_recording(sess)
         else:
             raise HubError(ErrorCode.INVALID, f"未知的指令 {kind!r}")
+        await self._save(sess)
         self._schedule_push(sess.id)
 
     # -- recording -------------------------------------------------------------------------------
@@ -523,6 +708,7 @@ class MediationService:
                 "removed": p.removed,
             },
             "session": {"id": sess.id, "event_id": sess.event_id},
+            "epoch": self.epoch,
             "participants": sess.view(),
             "recording": sess.recorder is not None,
             "closed": sess.closed_at is not None,
@@ -536,6 +722,14 @@ class MediationService:
     # -- queries ---------------------------------------------------------------------------
     async def month_figures(self, start: datetime, end: datetime) -> dict[str, Any]:
         return await asyncio.to_thread(ms.month_figures, self.dispatch.engine, start, end)
+
+
+def _beat_job(sids: list[str], now: datetime) -> Callable[[Tx], None]:
+    def job(tx: Tx) -> None:
+        for sid in sids:
+            ms.save_session_state(tx.conn, sid, alive_at=now)
+
+    return job
 
 
 def _sha256(path: Path) -> str:

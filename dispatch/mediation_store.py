@@ -1,9 +1,12 @@
-"""The store's mediation tables (migration 0003): sessions and their participants.
+"""The store's mediation tables (migrations 0003, 0006): sessions and their participants.
 
 `mediation_sessions` is the filed record of a session (event, who opened it, times,
-outcome, notes, the recording and its SHA-256); `mediation_participants` holds each
-invited participant with the link's token hash, PIN hash, expiry, PIN failures and the
-join/leave intervals (JSON). `month_figures` gives the monthly report's numbers.
+outcome, notes, the recording and its SHA-256) and, while it is open, the hub's last
+known alive time, whether it records and its recording files; `mediation_participants`
+holds each invited participant with the link's token hash, PIN hash, expiry, PIN
+failures, lobby state (admitted, removed) and the join/leave intervals (JSON), all
+written as they happen so that a restarted hub loads its open sessions back
+(`open_sessions`). `month_figures` gives the monthly report's numbers.
 Writes take a `Connection` inside the hub writer's transaction; reads take an `Engine`.
 """
 
@@ -11,13 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
-    DateTime,
     Engine,
     Float,
     Integer,
@@ -31,7 +34,8 @@ from sqlalchemy import (
     update,
 )
 
-TS = DateTime(timezone=True)
+from dispatch.store_time import TS, aware, utc
+
 metadata = MetaData()
 
 mediation_sessions = Table(
@@ -47,6 +51,9 @@ mediation_sessions = Table(
     Column("recording_path", Text, nullable=True),
     Column("recording_sha256", String(64), nullable=True),
     Column("duration_s", Float, nullable=True),
+    Column("alive_at", TS, nullable=True),
+    Column("recording_on", Boolean, nullable=False, default=False),
+    Column("recordings", Text, nullable=False, default="[]"),  # JSON [path, ...]
 )
 
 mediation_participants = Table(
@@ -61,13 +68,13 @@ mediation_participants = Table(
     Column("expires_at", TS, nullable=False),
     Column("failures", Integer, nullable=False),
     Column("intervals", Text, nullable=False),  # JSON [[joined_iso, left_iso|null], ...]
+    Column("label", String(32), nullable=True),
+    Column("admitted", Boolean, nullable=False, default=False),
+    Column("removed", Boolean, nullable=False, default=False),
+    Column("session_hash", String(64), nullable=True),  # the host's bearer session
 )
 
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+Intervals = list[tuple[datetime, datetime | None]]
 
 
 @dataclass(frozen=True)
@@ -90,13 +97,43 @@ class ParticipantRow:
     session_id: str
     role: str
     name: str
-    intervals: list[tuple[datetime, datetime | None]]
+    intervals: Intervals
+    label: str = ""
+    token_hash: str = ""
+    pin_hash: str | None = None
+    expires_at: datetime | None = None
+    failures: int = 0
+    admitted: bool = False
+    removed: bool = False
+    session_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """An open session as written, for a restarted hub to load back."""
+
+    row: SessionRow
+    alive_at: datetime | None
+    recording_on: bool
+    recordings: list[str]
+    participants: list[ParticipantRow]
+
+
+def intervals_json(intervals: Intervals) -> str:
+    return json.dumps([[a.isoformat(), b.isoformat() if b else None] for a, b in intervals])
+
+
+def intervals_of(text: str) -> Intervals:
+    return [
+        (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
+        for a, b in json.loads(text)
+    ]
 
 
 def add_session(conn: Connection, sid: str, event_id: str, by: str, at: datetime) -> None:
     conn.execute(
         insert(mediation_sessions).values(
-            id=sid, event_id=event_id, opened_by=by, opened_at=at, notes=""
+            id=sid, event_id=event_id, opened_by=by, opened_at=utc(at), notes=""
         )
     )
 
@@ -111,6 +148,9 @@ def add_participant(
     token_hash: str,
     pin_hash: str | None,
     expires_at: datetime,
+    label: str = "",
+    admitted: bool = False,
+    session_hash: str | None = None,
 ) -> None:
     conn.execute(
         insert(mediation_participants).values(
@@ -120,10 +160,57 @@ def add_participant(
             name=name,
             token_hash=token_hash,
             pin_hash=pin_hash,
-            expires_at=expires_at,
+            expires_at=utc(expires_at),
             failures=0,
             intervals="[]",
+            label=label,
+            admitted=admitted,
+            removed=False,
+            session_hash=session_hash,
         )
+    )
+
+
+def save_participant(
+    conn: Connection,
+    pid: str,
+    *,
+    failures: int,
+    admitted: bool,
+    removed: bool,
+    intervals: Intervals,
+) -> None:
+    """The participant's changing state: PIN failures, lobby, presence intervals."""
+    conn.execute(
+        update(mediation_participants)
+        .where(mediation_participants.c.id == pid)
+        .values(
+            failures=failures,
+            admitted=admitted,
+            removed=removed,
+            intervals=intervals_json(intervals),
+        )
+    )
+
+
+def save_session_state(
+    conn: Connection,
+    sid: str,
+    *,
+    alive_at: datetime,
+    recording_on: bool | None = None,
+    recordings: list[str] | None = None,
+) -> None:
+    """The hub's last known alive time for an open session, and its recording state."""
+    values: dict[str, Any] = {"alive_at": utc(alive_at)}
+    if recording_on is not None:
+        values["recording_on"] = recording_on
+    if recordings is not None:
+        values["recordings"] = json.dumps(recordings, ensure_ascii=False)
+    conn.execute(
+        update(mediation_sessions)
+        .where(and_(mediation_sessions.c.id == sid, mediation_sessions.c.closed_at.is_(None)))
+        .values(**values)
     )
 
 
@@ -135,10 +222,8 @@ def set_failures(conn: Connection, pid: str, failures: int) -> None:
     )
 
 
-def set_intervals(
-    conn: Connection, pid: str, intervals: list[tuple[datetime, datetime | None]]
-) -> None:
-    data = json.dumps([[a.isoformat(), b.isoformat() if b else None] for a, b in intervals])
+def set_intervals(conn: Connection, pid: str, intervals: Intervals) -> None:
+    data = intervals_json(intervals)
     conn.execute(
         update(mediation_participants)
         .where(mediation_participants.c.id == pid)
@@ -161,12 +246,13 @@ def close_session(
         update(mediation_sessions)
         .where(mediation_sessions.c.id == sid)
         .values(
-            closed_at=at,
+            closed_at=utc(at),
             outcome=outcome,
             notes=notes,
             duration_s=duration_s,
             recording_path=recording_path,
             recording_sha256=recording_sha256,
+            recording_on=False,
         )
     )
 
@@ -176,8 +262,8 @@ def _session(r: Any) -> SessionRow:
         id=r.id,
         event_id=r.event_id,
         opened_by=r.opened_by,
-        opened_at=_aware(r.opened_at) or r.opened_at,
-        closed_at=_aware(r.closed_at),
+        opened_at=aware(r.opened_at) or r.opened_at,
+        closed_at=aware(r.closed_at),
         outcome=r.outcome,
         notes=r.notes,
         recording_path=r.recording_path,
@@ -202,16 +288,56 @@ def sessions_of_event(engine: Engine, event_id: str) -> list[SessionRow]:
         return [_session(r) for r in c.execute(q)]
 
 
+def _participant(r: Any) -> ParticipantRow:
+    return ParticipantRow(
+        id=r.id,
+        session_id=r.session_id,
+        role=r.role,
+        name=r.name,
+        intervals=intervals_of(r.intervals),
+        label=r.label or "",
+        token_hash=r.token_hash,
+        pin_hash=r.pin_hash,
+        expires_at=aware(r.expires_at),
+        failures=r.failures,
+        admitted=bool(r.admitted),
+        removed=bool(r.removed),
+        session_hash=r.session_hash,
+    )
+
+
 def participants(engine: Engine, sid: str) -> list[ParticipantRow]:
-    q = select(mediation_participants).where(mediation_participants.c.session_id == sid)
+    q = (
+        select(mediation_participants)
+        .where(mediation_participants.c.session_id == sid)
+        .order_by(mediation_participants.c.id)
+    )
+    with engine.connect() as c:
+        return [_participant(r) for r in c.execute(q)]
+
+
+def open_sessions(engine: Engine) -> list[OpenSession]:
+    """Every session not closed, with its participants (for a hub that starts)."""
+    q = (
+        select(mediation_sessions)
+        .where(mediation_sessions.c.closed_at.is_(None))
+        .order_by(mediation_sessions.c.opened_at)
+    )
     out = []
     with engine.connect() as c:
-        for r in c.execute(q):
-            iv = [
-                (datetime.fromisoformat(a), datetime.fromisoformat(b) if b else None)
-                for a, b in json.loads(r.intervals)
-            ]
-            out.append(ParticipantRow(r.id, r.session_id, r.role, r.name, iv))
+        rows = list(c.execute(q))
+        for r in rows:
+            pq = select(mediation_participants).where(mediation_participants.c.session_id == r.id)
+            people = [_participant(p) for p in c.execute(pq)]
+            out.append(
+                OpenSession(
+                    row=_session(r),
+                    alive_at=aware(r.alive_at),
+                    recording_on=bool(r.recording_on),
+                    recordings=[str(x) for x in json.loads(r.recordings or "[]")],
+                    participants=people,
+                )
+            )
     return out
 
 
@@ -219,8 +345,8 @@ def month_figures(engine: Engine, start: datetime, end: datetime) -> dict[str, A
     """Closed sessions opened in [start, end): count, by outcome, total and mean minutes."""
     q = select(mediation_sessions).where(
         and_(
-            mediation_sessions.c.opened_at >= start,
-            mediation_sessions.c.opened_at < end,
+            mediation_sessions.c.opened_at >= utc(start),
+            mediation_sessions.c.opened_at < utc(end),
             mediation_sessions.c.closed_at.is_not(None),
         )
     )

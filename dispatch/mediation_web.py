@@ -95,6 +95,8 @@ def join_page(token: str, config: dict[str, Any]) -> str:
         '<section id="call" hidden><div id="grid" class="grid"></div>'
         '<div class="controls"><button id="mute">静音</button>'
         '<button id="camera">关闭摄像头</button>'
+        '<label class="device">摄像头 <select id="call-cam"></select></label>'
+        '<label class="device">麦克风 <select id="call-mic"></select></label>'
         '<button id="leave" class="danger">离开</button></div></section>'
         '<section id="ended" class="card notice" hidden><h1 id="ended-title">已离开</h1>'
         '<p id="ended-text"></p></section>'
@@ -252,8 +254,14 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+async def _start(app: web.Application) -> None:
+    # the open sessions of a restarted hub are back before the first request is served
+    await app[_SVC].start()
+
+
 def add_mediation_routes(app: web.Application, svc: MediationService) -> None:
     app[_SVC] = svc
+    app.on_startup.append(_start)
     app.router.add_get("/v/{token}", get_page)
     app.router.add_post("/v/{token}/login", post_login)
     app.router.add_post("/v/{token}/offer", post_offer)

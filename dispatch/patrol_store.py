@@ -14,7 +14,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    DateTime,
     Float,
     Integer,
     MetaData,
@@ -26,10 +25,10 @@ from sqlalchemy import (
     select,
 )
 
+from dispatch.store_time import TS, aware
 from streams.patrol_types import CameraCheck, OfflineReason
 
 metadata = MetaData()
-TS = DateTime(timezone=True)
 
 camera_checks = Table(
     "camera_checks",
@@ -73,11 +72,6 @@ class FaultEventRow:
     recovered_at: datetime | None
 
 
-def _aware(t: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
-
-
 def insert_checks(conn: Connection, rows: list[StoredCheck]) -> None:
     if not rows:
         return
@@ -105,7 +99,7 @@ def _row_check(row: object) -> StoredCheck:
     m = row._mapping  # type: ignore[attr-defined]
     check = CameraCheck(
         camera=m["camera"],
-        at=_aware(m["at"]),
+        at=aware(m["at"]),
         online=bool(m["online"]),
         reason=OfflineReason(m["reason"]),
         detail=m["detail"],
@@ -204,9 +198,9 @@ def fault_events(conn: Connection, *, open_only: bool = False) -> list[FaultEven
         FaultEventRow(
             r.event_id,
             r.camera,
-            _aware(r.raised_at),
-            _aware(r.bad_since),
-            _aware(r.recovered_at) if r.recovered_at is not None else None,
+            aware(r.raised_at),
+            aware(r.bad_since),
+            aware(r.recovered_at) if r.recovered_at is not None else None,
         )
         for r in conn.execute(q)
     ]

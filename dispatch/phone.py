@@ -27,6 +27,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from dispatch import web_pages
 from dispatch.hub_dispatch import MAX_PIN_FAILURES, DispatchService
 from dispatch.protocol import ErrorCode, HubError
 from dispatch.tasks import (
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "resources" / "web" / "grid"
 COOKIE = "hall_m"
+CSS = "/m-static/grid.css"
 _SVC: web.AppKey[DispatchService] = web.AppKey("dispatch", DispatchService)
 
 _PAGES = {
@@ -66,28 +68,12 @@ _PAGES = {
 # -- pure helpers ------------------------------------------------------------------------------
 
 
-def _shell(title: str, body: str, *, token: str = "", app: bool = False) -> str:
-    script = (
-        f'<script>window.HALL_BASE="/m/{html.escape(token)}";</script>'
-        '<script src="/m-static/grid.js" defer></script>'
-        if app
-        else ""
-    )
-    return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        '<link rel="stylesheet" href="/m-static/grid.css">'
-        f"{script}</head><body>{body}</body></html>"
-    )
+def _shell(title: str, body: str, *, script: str = "") -> str:
+    return web_pages.shell(title, body, css=CSS, script=script)
 
 
 def message_page(title: str, text: str, *, kind: str = "error") -> str:
-    body = (
-        f'<main class="card notice {kind}" id="notice"><h1>{html.escape(title)}</h1>'
-        f"<p>{html.escape(text)}</p></main>"
-    )
-    return _shell(title, body)
+    return web_pages.message_page(title, text, css=CSS, kind=kind)
 
 
 def pin_page(token: str, error: str = "") -> str:
@@ -111,15 +97,15 @@ def app_page(token: str, name: str) -> str:
         '<main id="tasks"><p class="muted" id="empty">暂无待办任务</p></main>'
         '<div id="toast" class="toast" hidden></div>'
     )
-    return _shell("我的任务", body, token=token, app=True)
+    script = (
+        f'<script>window.HALL_BASE="/m/{html.escape(token)}";</script>'
+        '<script src="/m-static/grid.js" defer></script>'
+    )
+    return _shell("我的任务", body, script=script)
 
 
-def _page(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text, content_type="text/html", charset="utf-8")
-
-
-def _json_error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": code, "message": message}, status=status)
+_page = web_pages.html_response
+_json_error = web_pages.json_error
 
 
 def _iso(v: Any) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -23,7 +23,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
-    DateTime,
     Engine,
     Float,
     Integer,
@@ -48,8 +47,8 @@ from dispatch.rollcall import (
     RunStatus,
     Schedule,
 )
+from dispatch.store_time import TS, aware, utc
 
-TS = DateTime(timezone=True)
 metadata = MetaData()
 
 runs = Table(
@@ -124,19 +123,8 @@ schedule = Table(
 )
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
-def _utc(dt: datetime | None) -> datetime | None:
-    """Stored in UTC: SQLite keeps no offset, so everything is read back as UTC."""
-    return None if dt is None else dt.astimezone(UTC)
-
-
 def _req(dt: datetime | None) -> datetime:
-    out = _aware(dt)
+    out = aware(dt)
     assert out is not None
     return out
 
@@ -149,7 +137,7 @@ def add_run(conn: Connection, run: Run) -> None:
         insert(runs).values(
             id=run.id,
             week=run.week,
-            started_at=_utc(run.started_at),
+            started_at=utc(run.started_at),
             started_by=run.started_by,
             status=run.status,
             batch=run.batch,
@@ -157,14 +145,14 @@ def add_run(conn: Connection, run: Run) -> None:
             talk_s=run.talk_s,
             due=json.dumps(list(run.due)),
             exempt=json.dumps(list(run.exempt)),
-            ended_at=_utc(run.ended_at),
+            ended_at=utc(run.ended_at),
         )
     )
 
 
 def set_status(conn: Connection, run_id: str, status: RunStatus, ended_at: datetime | None) -> None:
     conn.execute(
-        update(runs).where(runs.c.id == run_id).values(status=status, ended_at=_utc(ended_at))
+        update(runs).where(runs.c.id == run_id).values(status=status, ended_at=utc(ended_at))
     )
 
 
@@ -179,9 +167,9 @@ def add_call(conn: Connection, run: Run, centre: Centre, call: CallRecord) -> No
             township=centre.township,
             attempt=call.attempt,
             outcome=call.outcome,
-            rang_at=_utc(call.rang_at),
-            answered_at=_utc(call.answered_at),
-            ended_at=_utc(call.ended_at),
+            rang_at=utc(call.rang_at),
+            answered_at=utc(call.answered_at),
+            ended_at=utc(call.ended_at),
             snapshot=call.snapshot,
             note=call.note,
             answered_by=call.answered_by,
@@ -190,7 +178,7 @@ def add_call(conn: Connection, run: Run, centre: Centre, call: CallRecord) -> No
     conn.execute(
         update(runs)
         .where(runs.c.id == run.id)
-        .values(status=run.status, ended_at=_utc(run.ended_at))
+        .values(status=run.status, ended_at=utc(run.ended_at))
     )
 
 
@@ -208,8 +196,8 @@ def _call(r: Any) -> CallRecord:
         centre_id=r.centre_id,
         attempt=r.attempt,
         outcome=cast(Outcome, r.outcome),
-        rang_at=_aware(r.rang_at),
-        answered_at=_aware(r.answered_at),
+        rang_at=aware(r.rang_at),
+        answered_at=aware(r.answered_at),
         ended_at=_req(r.ended_at),
         snapshot=r.snapshot,
         note=r.note,
@@ -229,7 +217,7 @@ def _run(r: Any, calls: Sequence[CallRecord]) -> Run:
         ring_s=r.ring_s,
         talk_s=r.talk_s,
         calls=tuple(calls),
-        ended_at=_aware(r.ended_at),
+        ended_at=aware(r.ended_at),
         started_by=r.started_by,
     )
 
@@ -287,7 +275,7 @@ def add_exemption(conn: Connection, ex: Exemption, by: str, at: datetime) -> int
             reason=ex.reason,
             note=ex.note,
             created_by=by,
-            created_at=_utc(at),
+            created_at=utc(at),
         )
     )
     pk = res.inserted_primary_key
@@ -342,7 +330,7 @@ def save_station(
             centre_id=centre_id,
             token_hash=token_hash,
             pin_hash=pin_hash,
-            expires_at=_utc(expires_at),
+            expires_at=utc(expires_at),
             failures=0,
         )
     )

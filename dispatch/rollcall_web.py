@@ -30,6 +30,7 @@ import contextlib
 import html
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from aiohttp import WSMsgType, web
 
 from dispatch import web_pages
 from dispatch.hub_dispatch import MAX_PIN_FAILURES
-from dispatch.rollcall_hall import HallError
+from dispatch.rollcall_hall import HallError, Push
 from dispatch.rollcall_service import RollcallService, StationAuthError
 from streams.webrtc_room import RoomError
 
@@ -169,11 +170,9 @@ async def post_offer(request: web.Request) -> web.Response:
     centre = await _centre(request)
     if centre is None:
         return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
-    if request.content_type != "application/sdp":
-        return _json_error(415, "invalid", "请求必须是 application/sdp")
-    sdp = await request.text()
-    if not sdp.startswith("v=0") or len(sdp) > 200_000:
-        return _json_error(400, "invalid", "SDP offer 格式错误")
+    sdp = await web_pages.sdp_offer(request)
+    if isinstance(sdp, web.Response):
+        return sdp
     try:
         answer = await _svc(request).offer(centre, request.query.get("call", ""), sdp)
     except RoomError as exc:
@@ -181,11 +180,18 @@ async def post_offer(request: web.Request) -> web.Response:
     return web.Response(status=201, text=answer, content_type="application/sdp")
 
 
-async def websocket(request: web.Request) -> web.StreamResponse:
-    centre = await _centre(request)
-    if centre is None:
-        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
-    svc = _svc(request)
+async def _serve_socket(
+    request: web.Request,
+    attach: Callable[[Push], None],
+    detach: Callable[[Push], None],
+    on_data: Callable[[Any], dict[str, Any] | None],
+    *,
+    last: str | None = None,
+) -> web.WebSocketResponse:
+    """Serve one WebSocket: `attach` gets the push that queues messages to it (`detach`
+    the same push at the end); each JSON text message goes to `on_data`, and what that
+    returns is sent as the last message before the socket is left. A pushed message of
+    type `last` is sent, then the socket is closed."""
     ws = web.WebSocketResponse(heartbeat=5.0)
     await ws.prepare(request)
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -194,9 +200,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         while True:
             msg = await queue.get()
             await ws.send_str(json.dumps(msg, ensure_ascii=False))
+            if last is not None and msg.get("type") == last:
+                await ws.close()
+                return
 
     task = asyncio.create_task(sender())
-    svc.connected(centre, queue.put_nowait)
+    attach(queue.put_nowait)
     try:
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
@@ -205,14 +214,34 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 data = json.loads(msg.data)
             except ValueError:
                 continue
-            if isinstance(data, dict):
-                svc.station_message(centre, data)
+            final = on_data(data)
+            if final is not None:
+                await ws.send_str(json.dumps(final, ensure_ascii=False))
+                break
     finally:
-        svc.disconnected(centre, queue.put_nowait)
+        detach(queue.put_nowait)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
             await task
     return ws
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    centre = await _centre(request)
+    if centre is None:
+        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
+    svc = _svc(request)
+
+    def on_data(data: Any) -> None:
+        if isinstance(data, dict):
+            svc.station_message(centre, data)
+
+    return await _serve_socket(
+        request,
+        lambda push: svc.connected(centre, push),
+        lambda push: svc.disconnected(centre, push),
+        on_data,
+    )
 
 
 def _hall_error(exc: HallError) -> web.Response:
@@ -231,11 +260,9 @@ async def post_hall_offer(request: web.Request) -> web.Response:
         svc.hall_check(call_id, _hall_token(request))
     except HallError as exc:
         return _hall_error(exc)
-    if request.content_type != "application/sdp":
-        return _json_error(415, "invalid", "请求必须是 application/sdp")
-    sdp = await request.text()
-    if not sdp.startswith("v=0") or len(sdp) > 200_000:
-        return _json_error(400, "invalid", "SDP offer 格式错误")
+    sdp = await web_pages.sdp_offer(request)
+    if isinstance(sdp, web.Response):
+        return sdp
     try:
         answer = await svc.hall_offer(call_id, _hall_token(request), sdp)
     except HallError as exc:
@@ -256,45 +283,23 @@ async def hall_websocket(request: web.Request) -> web.StreamResponse:
         call = svc.hall_check(call_id, token)
     except HallError as exc:
         return _hall_error(exc)
-    ws = web.WebSocketResponse(heartbeat=5.0)
-    await ws.prepare(request)
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-    async def sender() -> None:
-        while True:
-            msg = await queue.get()
-            await ws.send_str(json.dumps(msg, ensure_ascii=False))
-            if msg.get("type") == "ended":
-                await ws.close()
-                return
+    def on_data(data: Any) -> dict[str, Any] | None:
+        try:
+            svc.hall_check(call_id, token)
+        except HallError as exc:  # replaced or expired: say so and leave
+            return {"type": "error", "code": exc.code, "message": exc.message}
+        if isinstance(data, dict):
+            svc.hall_message(call_id, data)
+        return None
 
-    task = asyncio.create_task(sender())
-    svc.hall_connected(call, queue.put_nowait)
-    try:
-        async for msg in ws:
-            if msg.type is not WSMsgType.TEXT:
-                continue
-            try:
-                data = json.loads(msg.data)
-                svc.hall_check(call_id, token)
-            except ValueError:
-                continue
-            except HallError as exc:
-                await ws.send_str(
-                    json.dumps(
-                        {"type": "error", "code": exc.code, "message": exc.message},
-                        ensure_ascii=False,
-                    )
-                )
-                break
-            if isinstance(data, dict):
-                svc.hall_message(call_id, data)
-    finally:
-        svc.hall_disconnected(call_id, queue.put_nowait)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
-            await task
-    return ws
+    return await _serve_socket(
+        request,
+        lambda push: svc.hall_connected(call, push),
+        lambda push: svc.hall_disconnected(call_id, push),
+        on_data,
+        last="ended",
+    )
 
 
 def add_rollcall_routes(app: web.Application, svc: RollcallService) -> None:

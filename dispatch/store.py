@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    DateTime,
     Engine,
     Index,
     Integer,
@@ -48,6 +47,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch.model import AuditEntry, Colour, Event, EventSource, EventState, Role
 from dispatch.store_checkpoint import Checkpointer
+from dispatch.store_time import TS, aware, utc
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -66,8 +66,8 @@ events = Table(
     Column("colour", String(8), nullable=False),
     Column("version", Integer, nullable=False),
     Column("seq", BigInteger, nullable=False),
-    Column("reported_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
     Column("data", Text, nullable=False),
     UniqueConstraint("source", "source_ref", name="uq_events_source_ref"),
     Index("ix_events_state", "state"),
@@ -82,7 +82,7 @@ audit = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("event_id", String(64), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", TS, nullable=False),
     Column("operator", String(64), nullable=False),
     Column("role", String(32), nullable=False),
     Column("workstation", String(64), nullable=False),
@@ -99,7 +99,7 @@ changes = Table(
     metadata,
     Column("seq", BigId, primary_key=True, autoincrement=True),
     Column("event_id", String(64), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", TS, nullable=False),
     Column("payload", Text, nullable=False),
     sqlite_autoincrement=True,
 )
@@ -111,7 +111,7 @@ operators = Table(
     Column("role", String(32), nullable=False),
     Column("password_hash", String(256), nullable=False),
     Column("disabled", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", TS, nullable=False),
 )
 
 api_keys = Table(
@@ -120,14 +120,14 @@ api_keys = Table(
     Column("key_hash", String(64), primary_key=True),
     Column("name", String(64), nullable=False),
     Column("sources", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", TS, nullable=False),
 )
 
 reminders = Table(
     "reminders",
     metadata,
     Column("event_id", String(64), primary_key=True),
-    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", TS, nullable=False),
     Column("count", Integer, nullable=False),
 )
 
@@ -148,15 +148,6 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _aware(dt: datetime) -> datetime:
-    """SQLite gives naive datetimes back: they were stored as UTC."""
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
-def _utc(dt: datetime) -> datetime:
-    return dt.astimezone(UTC)
-
-
 def _event_row(ev: Event, seq: int, colour: Colour, data: str | None = None) -> dict[str, Any]:
     return {
         "colour": colour.value,
@@ -169,8 +160,8 @@ def _event_row(ev: Event, seq: int, colour: Colour, data: str | None = None) -> 
         "priority": ev.priority.value,
         "version": ev.version,
         "seq": seq,
-        "reported_at": _utc(ev.reported_at),
-        "updated_at": _utc(ev.updated_at),
+        "reported_at": utc(ev.reported_at),
+        "updated_at": utc(ev.updated_at),
         "data": data if data is not None else ev.model_dump_json(),
     }
 
@@ -178,7 +169,7 @@ def _event_row(ev: Event, seq: int, colour: Colour, data: str | None = None) -> 
 def _audit_row(a: AuditEntry) -> dict[str, Any]:
     return {
         "event_id": a.event_id,
-        "at": _utc(a.at),
+        "at": utc(a.at),
         "operator": a.operator,
         "role": a.role.value,
         "workstation": a.workstation,
@@ -192,7 +183,7 @@ def _audit_row(a: AuditEntry) -> dict[str, Any]:
 def _audit_from_row(r: Any) -> AuditEntry:
     return AuditEntry(
         event_id=r.event_id,
-        at=_aware(r.at),
+        at=aware(r.at),
         operator=r.operator,
         role=Role(r.role),
         workstation=r.workstation,
@@ -306,7 +297,7 @@ def _run(conn: Connection, raw: _Raw, params: dict[str, Any]) -> None:
 
 
 def append_change(conn: Connection, event_id: str, at: datetime, payload: str) -> int:
-    cur = _RAW_INS_CHANGE.execute(conn, {"event_id": event_id, "at": _utc(at), "payload": payload})
+    cur = _RAW_INS_CHANGE.execute(conn, {"event_id": event_id, "at": utc(at), "payload": payload})
     try:
         row = cur.fetchone()
     finally:
@@ -398,12 +389,12 @@ def load_event(conn: Connection, event_id: str) -> Event | None:
 def set_reminder(conn: Connection, event_id: str, at: datetime) -> None:
     row = conn.execute(select(reminders.c.count).where(reminders.c.event_id == event_id)).first()
     if row is None:
-        conn.execute(insert(reminders).values(event_id=event_id, last_at=_utc(at), count=1))
+        conn.execute(insert(reminders).values(event_id=event_id, last_at=utc(at), count=1))
     else:
         conn.execute(
             update(reminders)
             .where(reminders.c.event_id == event_id)
-            .values(last_at=_utc(at), count=int(row[0]) + 1)
+            .values(last_at=utc(at), count=int(row[0]) + 1)
         )
 
 
@@ -418,7 +409,7 @@ def upsert_operator(
                 role=role.value,
                 password_hash=password_hash,
                 disabled=False,
-                created_at=_utc(at),
+                created_at=utc(at),
             )
         )
     else:
@@ -437,7 +428,7 @@ def put_api_key(
     exists = conn.execute(select(api_keys.c.key_hash).where(api_keys.c.key_hash == h)).first()
     if exists is None:
         conn.execute(
-            insert(api_keys).values(key_hash=h, name=name, sources=body, created_at=_utc(at))
+            insert(api_keys).values(key_hash=h, name=name, sources=body, created_at=utc(at))
         )
     else:
         conn.execute(
@@ -627,11 +618,11 @@ class Store:
     def reminder(self, event_id: str) -> tuple[datetime, int] | None:
         with self.engine.connect() as conn:
             r = conn.execute(select(reminders).where(reminders.c.event_id == event_id)).first()
-        return (_aware(r.last_at), int(r._mapping["count"])) if r is not None else None
+        return (aware(r.last_at), int(r._mapping["count"])) if r is not None else None
 
     def reminders(self) -> dict[str, datetime]:
         with self.engine.connect() as conn:
-            return {r.event_id: _aware(r.last_at) for r in conn.execute(select(reminders))}
+            return {r.event_id: aware(r.last_at) for r in conn.execute(select(reminders))}
 
 
 __all__ = [

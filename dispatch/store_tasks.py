@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +19,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    DateTime,
     Engine,
     Integer,
     MetaData,
@@ -35,10 +34,10 @@ from sqlalchemy import (
 )
 
 from dispatch.store import StoreError, VersionConflict
+from dispatch.store_time import TS, aware, utc
 from dispatch.tasks import TERMINAL, DispatchTask, TaskTransition
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-TS = DateTime(timezone=True)
 
 metadata = MetaData()
 
@@ -124,14 +123,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _utc(dt: datetime) -> datetime:
-    return dt.astimezone(UTC)
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class Attachment:
     id: str
@@ -171,7 +162,7 @@ def _task_row(t: DispatchTask) -> dict[str, Any]:
         "state": t.state.value,
         "is_open": t.state not in TERMINAL,
         "version": t.version,
-        "updated_at": _utc(t.updated_at),
+        "updated_at": utc(t.updated_at),
         "data": t.model_dump_json(),
     }
 
@@ -195,7 +186,7 @@ def add_history(conn: Connection, row: TaskTransition, seq: int) -> None:
         insert(task_history).values(
             task_id=row.task_id,
             event_id=row.event_id,
-            at=_utc(row.at),
+            at=utc(row.at),
             action=row.action.value,
             seq=seq,
             data=row.model_dump_json(),
@@ -212,7 +203,7 @@ def add_outbox(conn: Connection, task_id: str, person_id: str, at: datetime) -> 
     if exists is None:
         conn.execute(
             insert(push_outbox).values(
-                task_id=task_id, person_id=person_id, created_at=_utc(at), acked_at=None
+                task_id=task_id, person_id=person_id, created_at=utc(at), acked_at=None
             )
         )
 
@@ -228,7 +219,7 @@ def ack_outbox(conn: Connection, task_id: str, person_id: str, at: datetime) -> 
                 push_outbox.c.acked_at.is_(None),
             )
         )
-        .values(acked_at=_utc(at))
+        .values(acked_at=utc(at))
     )
     return bool(res.rowcount)
 
@@ -245,7 +236,7 @@ def add_attachment(conn: Connection, a: Attachment) -> None:
             size=a.size,
             mime=a.mime,
             added_by=a.added_by,
-            at=_utc(a.at),
+            at=utc(a.at),
             note=a.note,
         )
     )
@@ -264,8 +255,8 @@ def put_phone_link(
             token_hash=link_hash,
             person_id=person_id,
             pin_hash=pin_hash,
-            created_at=_utc(now),
-            expires_at=_utc(expires),
+            created_at=utc(now),
+            expires_at=utc(expires),
             failures=0,
             revoked=False,
         )
@@ -291,8 +282,8 @@ def put_phone_session(
             token_hash=session_hash,
             link_hash=link_hash,
             person_id=person_id,
-            created_at=_utc(now),
-            expires_at=_utc(expires),
+            created_at=utc(now),
+            expires_at=utc(expires),
         )
     )
 
@@ -352,7 +343,7 @@ def outbox_rows(engine: Engine, task_id: str) -> list[tuple[str, datetime | None
     )
     with engine.connect() as conn:
         return [
-            (r.person_id, _aware(r.acked_at) if r.acked_at is not None else None)
+            (r.person_id, aware(r.acked_at) if r.acked_at is not None else None)
             for r in conn.execute(q)
         ]
 
@@ -368,7 +359,7 @@ def _attachment(r: Any) -> Attachment:
         size=int(r.size),
         mime=r.mime,
         added_by=r.added_by,
-        at=_aware(r.at),
+        at=aware(r.at),
         note=r.note,
     )
 
@@ -395,7 +386,7 @@ def phone_link(engine: Engine, link_hash: str) -> PhoneLink | None:
         r = conn.execute(select(phone_links).where(phone_links.c.token_hash == link_hash)).first()
     if r is None:
         return None
-    return PhoneLink(r.person_id, r.pin_hash, _aware(r.expires_at), int(r.failures), r.revoked)
+    return PhoneLink(r.person_id, r.pin_hash, aware(r.expires_at), int(r.failures), r.revoked)
 
 
 def phone_session(engine: Engine, session_hash: str) -> tuple[str, str, datetime] | None:
@@ -404,7 +395,7 @@ def phone_session(engine: Engine, session_hash: str) -> tuple[str, str, datetime
         r = conn.execute(
             select(phone_sessions).where(phone_sessions.c.token_hash == session_hash)
         ).first()
-    return (r.link_hash, r.person_id, _aware(r.expires_at)) if r is not None else None
+    return (r.link_hash, r.person_id, aware(r.expires_at)) if r is not None else None
 
 
 __all__ = ["Attachment", "PhoneLink", "StoreError", "token_hash"]

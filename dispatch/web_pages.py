@@ -1,6 +1,6 @@
 """Small HTML/HTTP helpers shared by the hub's personal-link pages (mediation join
 links and duty-station links): the page shell, the Chinese notice page, the HTML and
-JSON error responses and the bearer-or-cookie credential."""
+JSON error responses, the bearer-or-cookie credential and the WHIP-style SDP offer."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ def shell(title: str, body: str, *, css: str, script: str = "") -> str:
     )
 
 
-def message_page(title: str, text: str, *, css: str) -> str:
+def message_page(title: str, text: str, *, css: str, kind: str = "") -> str:
+    """A notice page (`kind`, e.g. "error", is an extra CSS class of the notice)."""
+    classes = f"card notice {kind}" if kind else "card notice"
     return shell(
         title,
-        f'<main class="card notice" id="notice"><h1>{html.escape(title)}</h1>'
+        f'<main class="{classes}" id="notice"><h1>{html.escape(title)}</h1>'
         f"<p>{html.escape(text)}</p></main>",
         css=css,
     )
@@ -42,3 +44,17 @@ def bearer(request: web.Request, cookie: str) -> str | None:
     if auth.startswith("Bearer "):
         return auth[len("Bearer ") :].strip() or None
     return request.cookies.get(cookie)
+
+
+MAX_SDP_CHARS = 200_000
+
+
+async def sdp_offer(request: web.Request) -> str | web.Response:
+    """The request's SDP offer, or the JSON error to answer with (415 not
+    `application/sdp`, 400 not an SDP or longer than `MAX_SDP_CHARS`)."""
+    if request.content_type != "application/sdp":
+        return json_error(415, "invalid", "请求必须是 application/sdp")
+    sdp = await request.text()
+    if not sdp.startswith("v=0") or len(sdp) > MAX_SDP_CHARS:
+        return json_error(400, "invalid", "SDP offer 格式错误")
+    return sdp

@@ -1,6 +1,10 @@
 """Records a room: every participant composited into one picture, all voices mixed.
 
-MP4 with H.264 (libx264, ultrafast) and AAC, which PyAV and every browser play. The
+Fragmented MP4 (`movflags=frag_keyframe+empty_moov+default_base_moof`, a key frame
+every `KEY_S`) with H.264 (libx264, ultrafast) and AAC, which PyAV and every browser
+play. A plain MP4 writes its index (moov) only at the end, so a process killed while
+recording would leave an unreadable file; a fragmented one is playable up to its last
+complete fragment (at most `KEY_S` lost). The
 picture is a grid (1, 2, 2x2 or 3x2 tiles) of the newest frame of each participant
 with its label (CJK font, `streams.webrtc_labels`), at `fps`; the sound is the sum of
 everyone's audio, resampled to 48 kHz mono. Wall-clock driven: a thread ticks at `fps`
@@ -35,6 +39,8 @@ log = logging.getLogger(__name__)
 
 RATE = 48_000
 MAX_BACKLOG = RATE // 5  # 200 ms of sound per participant at most
+KEY_S = 1.0  # a key frame, hence a fragment, every second
+FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"}
 
 
 def grid_shape(n: int) -> tuple[int, int]:
@@ -120,7 +126,8 @@ class Recorder:
                 cols, rows = grid_shape(max(1, len(self._sources)))
                 tw, th = self.width // cols // 2 * 2, self.height // rows // 2 * 2
                 pic = np.asarray(
-                    frame.reformat(width=tw, height=th, format="rgb24").to_ndarray(), dtype=np.uint8
+                    frame.reformat(width=tw, height=th, format="rgb24", threads=1).to_ndarray(),
+                    dtype=np.uint8,
                 )
                 with self._lock:
                     s.picture = pic
@@ -177,10 +184,17 @@ class Recorder:
 
     def _record(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with av.open(str(self.path), "w", format="mp4") as out:
+        # fragmented MP4: a key frame every KEY_S closes a fragment, so a hub that is
+        # killed mid-recording leaves a file that plays up to its last fragment
+        with av.open(str(self.path), "w", format="mp4", options=dict(FRAGMENTED)) as out:
             vs = out.add_stream("libx264", rate=self.fps)
             vs.width, vs.height, vs.pix_fmt = self.width, self.height, "yuv420p"
-            vs.options = {"preset": "ultrafast", "tune": "zerolatency", "crf": "28"}
+            vs.options = {
+                "preset": "ultrafast",
+                "tune": "zerolatency",
+                "crf": "28",
+                "g": str(round(self.fps * KEY_S)),
+            }
             vs.codec_context.time_base = Fraction(1, self.fps)
             aus = out.add_stream("aac", rate=RATE)
             aus.layout = "mono"

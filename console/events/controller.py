@@ -14,7 +14,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,7 +36,7 @@ from dispatch.protocol import (
 )
 from dispatch.tasks import DispatchTask, TaskAction
 
-from ..net import NetThread, NetThreadError, QtBridge
+from ..net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from .actions import ActionRequest, validate_request
 from .evidence import EvidenceDigest, evidence_digest
 from .hubapi import (
@@ -165,25 +165,7 @@ class EventQueueController:
         on_ok: Callable[[T], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        try:
-            fut = self._net.submit(coro)
-        except NetThreadError as exc:
-            on_error(exc)
-            return
-        self._pending.add(fut)
-
-        def done(f: concurrent.futures.Future[T]) -> None:  # on the network thread
-            self._pending.discard(f)
-            if f.cancelled():
-                return
-            exc = f.exception()
-            if exc is not None:
-                self._bridge.post(lambda: on_error(exc))
-            else:
-                result = f.result()
-                self._bridge.post(lambda: on_ok(result))
-
-        fut.add_done_callback(done)
+        submit_to_qt(self._net.submit, self._bridge.post, coro, on_ok, on_error, self._pending)
 
     # called on the network thread by the hub client
     def _on_change(self, msg: EventChanged) -> None:
@@ -403,32 +385,49 @@ class EventQueueController:
 
         self._submit(run(), ok, failed)
 
-    def preview(
-        self, event_id: str, done: Callable[[DispatchPreviewReply | None], None] | None = None
+    def _dispatch_call(
+        self,
+        call: Callable[[DispatchClientLike], Awaitable[T]],
+        ok: Callable[[T], None],
+        error_key: str,
+        done: Callable[[T | None], None] | None,
+        *,
+        timeout_s: float | None = CALL_TIMEOUT_S,
     ) -> None:
-        """Ask the hub whom one-click dispatch would reach, with what, and the cameras."""
+        """Run `call(client)` (within `timeout_s`) when a dispatch client is there; then
+        `ok` with its result, or the `error_key` message. `done` gets the result, or None
+        on an error or at once without a client."""
         client = self._dispatch_client()
         if client is None:
             if done:
                 done(None)
             return
 
-        async def run() -> DispatchPreviewReply:
-            return await asyncio.wait_for(
-                client.dispatch_preview(event_id, cameras=LINKAGE_CAMERAS), CALL_TIMEOUT_S
-            )
+        async def run() -> T:
+            return await asyncio.wait_for(call(client), timeout_s)
 
-        def ok(rep: DispatchPreviewReply) -> None:
-            self.dispatch.set_preview(rep)
+        def on_ok(result: T) -> None:
+            ok(result)
             if done:
-                done(rep)
+                done(result)
 
-        def failed(exc: BaseException) -> None:
-            self._fail("error.preview")(exc)
+        def on_error(exc: BaseException) -> None:
+            self._fail(error_key)(exc)
             if done:
                 done(None)
 
-        self._submit(run(), ok, failed)
+        self._submit(run(), on_ok, on_error)
+
+    def preview(
+        self, event_id: str, done: Callable[[DispatchPreviewReply | None], None] | None = None
+    ) -> None:
+        """Ask the hub whom one-click dispatch would reach, with what, and the cameras."""
+        self._dispatch_call(
+            lambda client: client.dispatch_preview(event_id, cameras=LINKAGE_CAMERAS),
+            self.dispatch.set_preview,
+            "error.preview",
+            done,
+        )
 
     def dispatch_event(
         self,
@@ -440,34 +439,21 @@ class EventQueueController:
         done: Callable[[DispatchTask | None], None] | None = None,
     ) -> None:
         """One-click dispatch (None: the suggested person, the category's instruction)."""
-        client = self._dispatch_client()
-        if client is None:
-            if done:
-                done(None)
-            return
         title = self._title(event_id)
-
-        async def run() -> DispatchTask:
-            return await asyncio.wait_for(
-                client.dispatch_event(
-                    event_id, person_id, note=note.strip(), instruction=instruction
-                ),
-                CALL_TIMEOUT_S,
-            )
 
         def ok(task: DispatchTask) -> None:
             self.dispatch.apply_task(task)
             who = task.assignee_name or task.assignee
             self.model.set_message(Message(tr("status.dispatched", title=title, person=who)))
-            if done:
-                done(task)
 
-        def failed(exc: BaseException) -> None:
-            self._fail("error.dispatch")(exc)
-            if done:
-                done(None)
-
-        self._submit(run(), ok, failed)
+        self._dispatch_call(
+            lambda client: client.dispatch_event(
+                event_id, person_id, note=note.strip(), instruction=instruction
+            ),
+            ok,
+            "error.dispatch",
+            done,
+        )
 
     def task_act(
         self,
@@ -490,32 +476,19 @@ class EventQueueController:
             raise ValueError(f"{action.value} needs a reason")
         if action is TaskAction.REASSIGN and not person_id:
             raise ValueError("reassign needs a person")
-        client = self._dispatch_client()
-        if client is None:
-            if done:
-                done(None)
-            return
         act = cast(OfficerTaskAction, action.value)
-
-        async def run() -> DispatchTask:
-            return await asyncio.wait_for(
-                client.task_act(task_id, act, note=note.strip(), person_id=person_id),
-                CALL_TIMEOUT_S,
-            )
 
         def ok(task: DispatchTask) -> None:
             self.dispatch.apply_task(task)
             self.fetch_tasks(task.event_id)  # the replaced task of a reassignment too
             self.model.set_message(Message(tr("status.task_done", action=task_action_name(action))))
-            if done:
-                done(task)
 
-        def failed(exc: BaseException) -> None:
-            self._fail("error.task")(exc)
-            if done:
-                done(None)
-
-        self._submit(run(), ok, failed)
+        self._dispatch_call(
+            lambda client: client.task_act(task_id, act, note=note.strip(), person_id=person_id),
+            ok,
+            "error.task",
+            done,
+        )
 
     def attach_evidence(
         self,
@@ -525,14 +498,9 @@ class EventQueueController:
         done: Callable[[AttachmentInfo | None], None] | None = None,
     ) -> None:
         """Attach a saved snapshot/clip (SHA-256 from its sidecar, else hashed off-thread)."""
-        client = self._dispatch_client()
-        if client is None:
-            if done:
-                done(None)
-            return
         title = self._title(event_id)
 
-        async def run() -> AttachmentInfo:
+        async def attach(client: DispatchClientLike) -> AttachmentInfo:
             d: EvidenceDigest = await asyncio.to_thread(evidence_digest, path)
             return await asyncio.wait_for(
                 client.attach_evidence(event_id, kind, str(d.path), d.sha256, size=d.size),
@@ -543,15 +511,9 @@ class EventQueueController:
             self.model.set_message(Message(tr("status.evidence_attached", title=title)))
             if self.model.timeline(event_id) is not None:
                 self._fetch_timeline(event_id)
-            if done:
-                done(att)
 
-        def failed(exc: BaseException) -> None:
-            self._fail("error.evidence")(exc)
-            if done:
-                done(None)
-
-        self._submit(run(), ok, failed)
+        # the hashing is not part of the call's time limit
+        self._dispatch_call(attach, ok, "error.evidence", done, timeout_s=None)
 
     def link_video(self, event_id: str, *, automatic: bool = False) -> None:
         """Ask for the wall to show the event's cameras (`linkage_requested` observers).

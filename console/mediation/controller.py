@@ -22,6 +22,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from console.mediation.frames import FrameConverter
 from console.mediation.model import MediationInputError, MediationModel, Outcome, check_outcome
+from console.mediation.preview import SELF_KEY, PreviewTrack
 from console.net import NetThread, NetThreadError, QtBridge
 from dispatch.protocol import MediationInvite, MediationReply
 from streams.webrtc import SyntheticCamera, ToneSource, audio_level
@@ -33,12 +34,15 @@ MEDIA_STATES = {
     "new": "准备中",
     "connecting": "连接中",
     "connected": "已连接",
-    "reconnecting": "网络中断，正在重连",
+    "reconnecting": "连接中断，正在重连…",
     "disconnected": "已断开",
     "failed": "连接失败",
     "closed": "已关闭",
     "refused": "被拒绝（链接已失效或会话已结束）",
 }
+LOST = "连接中断，正在重连…"
+CONN_TEXT = {"connected": "通话中", "reconnecting": LOST, "failed": LOST, "closed": LOST}
+SELF_SIZE = (160, 120)
 FrameSink = Callable[[str, npt.NDArray[np.uint8]], None]
 
 
@@ -86,6 +90,7 @@ class MediationController:
         self._levels: dict[str, float] = {}
         self._levels_at = 0.0
         self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._media_state = "new"
 
     # -- plumbing ---------------------------------------------------------------------------
     def _submit(
@@ -138,11 +143,26 @@ class MediationController:
 
     def _on_state(self, state: str) -> None:
         text = MEDIA_STATES.get(state, state)
-        self._bridge.post(lambda: self.model.say(f"媒体连接：{text}"))
+        conn = CONN_TEXT.get(state, text)
+        self._media_state = state
+
+        def show() -> None:
+            self.model.say(f"媒体连接：{text}")
+            self.model.set_conn(conn)
+
+        self._bridge.post(show)
+
+    def _on_signalling(self, up: bool) -> None:
+        # the hub is away (signalling lost) or back: the media follows by itself
+        conn = CONN_TEXT.get(self._media_state, "已连接") if up else LOST
+        self._bridge.post(lambda: self.model.set_conn(conn))
+
+    def _on_self(self, frame: av.VideoFrame) -> None:  # network thread
+        self.converter.offer(SELF_KEY, frame)
 
     def _deliver(self, mid: str, arr: npt.NDArray[np.uint8]) -> None:  # converter thread
         def show() -> None:
-            pid = self.model.mids.get(mid)
+            pid = SELF_KEY if mid == SELF_KEY else self.model.mids.get(mid)
             if pid is None:
                 return
             self.model.count_frame(pid)
@@ -170,6 +190,9 @@ class MediationController:
         async def run() -> MediationReply:
             rep = await client.open_mediation(event_id, invites)
             video, audio = self._tracks()
+            if video is not None:  # the hall's self-preview shows what it sends
+                self.converter.set_size(SELF_KEY, *SELF_SIZE)
+                video = PreviewTrack(video, self._on_self)
             star = StarClient(
                 self.http_url + rep.host_path,
                 rep.host_session,
@@ -180,6 +203,7 @@ class MediationController:
                 on_audio=self._on_audio,
                 on_message=self._on_message,
                 on_state=self._on_state,
+                on_signalling=self._on_signalling,
             )
             self.star = star
             await star.start()

@@ -22,7 +22,7 @@ DEFAULT_SIZE = (320, 240)
 def to_bgra(frame: av.VideoFrame, width: int, height: int) -> npt.NDArray[np.uint8]:
     """`frame` scaled to width x height (even sizes) as a (h, w, 4) BGRA array."""
     w, h = max(2, width - width % 2), max(2, height - height % 2)
-    out = frame.reformat(width=w, height=h, format="bgra", interpolation="FAST_BILINEAR")
+    out = frame.reformat(width=w, height=h, format="bgra", interpolation="FAST_BILINEAR", threads=1)
     return np.asarray(out.to_ndarray(), dtype=np.uint8)
 
 

@@ -149,6 +149,7 @@ class MediationModel:
         self.frames: dict[str, int] = {}  # participant id → video frames shown
         self.recording = False
         self.message = ""
+        self.conn = ""  # the media connection as shown: 通话中, 连接中断，正在重连…
         self.closed_reply: MediationReply | None = None
         self.listeners: list[Callable[[str], None]] = []
 
@@ -164,6 +165,11 @@ class MediationModel:
         self.phase = phase
         self.message = message
         self._emit("phase")
+
+    def set_conn(self, text: str) -> None:
+        if text != self.conn:
+            self.conn = text
+            self._emit("conn")
 
     def say(self, message: str) -> None:
         self.message = message

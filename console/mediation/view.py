@@ -37,18 +37,23 @@ from console.mediation.model import (
     join_url,
     make_invites,
 )
+from console.mediation.preview import SELF_KEY, SELF_TITLE
 from console.mediation.qr import qr_image
 
 TILE_W, TILE_H = 320, 240
+SELF_W, SELF_H = 160, 120
 
 
 class VideoTile(QWidget):
     """One participant's picture, painted 1:1 from BGRA (QImage.Format_RGB32)."""
 
-    def __init__(self, pid: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, pid: str, parent: QWidget | None = None, size: tuple[int, int] = (TILE_W, TILE_H)
+    ) -> None:
         super().__init__(parent)
         self.pid = pid
-        self.setFixedSize(TILE_W, TILE_H)
+        self.tw, self.th = size
+        self.setFixedSize(self.tw, self.th)
         self.image: npt.NDArray[np.uint8] | None = None
         self.title = ""
         self.speaking = False
@@ -67,17 +72,17 @@ class VideoTile(QWidget):
         if arr is not None:
             h, w = arr.shape[:2]
             img = QImage(arr.data, w, h, int(arr.strides[0]), QImage.Format.Format_RGB32)
-            p.drawImage((TILE_W - w) // 2, (TILE_H - h) // 2, img)
+            p.drawImage((self.tw - w) // 2, (self.th - h) // 2, img)
         else:
             p.setPen(QColor(200, 200, 200))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.note)
-        p.fillRect(0, TILE_H - 24, TILE_W, 24, QColor(0, 0, 0, 150))
+        p.fillRect(0, self.th - 24, self.tw, 24, QColor(0, 0, 0, 150))
         p.setPen(QColor(255, 255, 255))
         text = ("【发言】" if self.speaking else "") + self.title
-        p.drawText(8, TILE_H - 7, text)
+        p.drawText(8, self.th - 7, text)
         if self.speaking:
             p.setPen(QPen(QColor(60, 220, 90), 4))
-            p.drawRect(2, 2, TILE_W - 4, TILE_H - 4)
+            p.drawRect(2, 2, self.tw - 4, self.th - 4)
         p.end()
 
 
@@ -168,6 +173,13 @@ class MediationWindow(QWidget):
         self.tiles_grid.setSpacing(6)
         self.tiles_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
+        # the hall's own picture (what it sends) and the connection state
+        self.self_tile = VideoTile(SELF_KEY, size=(SELF_W, SELF_H))
+        self.self_tile.title = SELF_TITLE
+        self.self_tile.note = "本端画面"
+        self.conn_label = QLabel("")
+        self.conn_label.setObjectName("mediationConn")
+
         # participants, recording, outcome
         self.peers_box = QWidget()
         self.peers_layout = QVBoxLayout(self.peers_box)
@@ -210,6 +222,10 @@ class MediationWindow(QWidget):
         right.addWidget(self.notes)
         right.addWidget(self.close_button)
         centre = QVBoxLayout()
+        top = QHBoxLayout()
+        top.addWidget(self.self_tile)
+        top.addWidget(self.conn_label, 1, Qt.AlignmentFlag.AlignBottom)
+        centre.addLayout(top)
         centre.addWidget(self.tiles_box, 1)
         centre.addWidget(self.status)
         main = QHBoxLayout(self)
@@ -256,6 +272,13 @@ class MediationWindow(QWidget):
             if phase == "closed":
                 for t in self.tiles.values():
                     t.note = "调解已结束"
+        if kind == "conn":
+            conn = self.model.conn
+            bad = conn.startswith("连接中断")
+            self.conn_label.setText(conn)
+            self.conn_label.setStyleSheet(
+                "color: #e33; font-weight: bold;" if bad else "color: #2e8b57; font-weight: bold;"
+            )
         if kind == "links":
             self._show_links()
             self.expiry_timer.start()
@@ -338,7 +361,7 @@ class MediationWindow(QWidget):
         self.lobby_label.setText(f"候场 {n} 人，请核对身份后准入" if n else "")
 
     def _on_frame(self, pid: str, arr: npt.NDArray[np.uint8]) -> None:
-        tile = self.tiles.get(pid)
+        tile = self.self_tile if pid == SELF_KEY else self.tiles.get(pid)
         if tile is not None:
             tile.show_frame(arr)
 

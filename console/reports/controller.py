@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from PySide6.QtCore import QTimer
 
+from console.net import submit_to_qt
 from console.reports.model import ReportScreen, default_pdf_name, report_screen
 from console.reports.view import HotspotPanel, ReportView
 from dispatch.report_messages import HotspotsReply, ReportReply
@@ -102,24 +103,7 @@ class ReportController:
         ok: Callable[[T], None],
         failed: Callable[[BaseException], None],
     ) -> None:
-        try:
-            fut = self._submit_fn(coro)
-        except Exception as exc:  # the network thread is gone
-            coro.close()
-            failed(exc)
-            return
-
-        def done(f: concurrent.futures.Future[T]) -> None:  # on the network thread
-            if f.cancelled():
-                return
-            exc = f.exception()
-            if exc is not None:
-                self._post(lambda: failed(exc))
-            else:
-                result = f.result()
-                self._post(lambda: ok(result))
-
-        fut.add_done_callback(done)
+        submit_to_qt(self._submit_fn, self._post, coro, ok, failed)
 
     # ------------------------------------------------------------ report
     def load_month(self, month: date) -> None:

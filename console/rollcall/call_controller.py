@@ -19,8 +19,8 @@ import concurrent.futures
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import av
 import numpy as np
@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from console.mediation.controller import TrackFactory, demo_tracks
 from console.mediation.frames import FrameConverter
-from console.net import NetThread, NetThreadError, QtBridge
+from console.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from console.rollcall.call_model import (
     MEDIA_STATES_ZH,
     SPEAKING_RMS,
@@ -42,7 +42,6 @@ from streams.webrtc import audio_level
 from streams.webrtc_client import StarClient
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 LEVEL_EVERY_S = 0.15
 
 
@@ -184,7 +183,7 @@ class HallCallController:
                 self.left_by_hand.add(centre_id)  # not again by itself: the officer decides
             self._leave(error_text(exc))
 
-        self._submit(run(), ok, failed)
+        submit_to_qt(self.net.submit, self.bridge.post, run(), ok, failed)
 
     def leave(self, *, by_hand: bool = False) -> None:
         if self.centre_id is None:
@@ -221,31 +220,6 @@ class HallCallController:
         with contextlib.suppress(Exception):
             await star.send({"type": "leave"})
         await star.stop()
-
-    def _submit(
-        self,
-        coro: Coroutine[Any, Any, T],
-        on_ok: Callable[[T], None],
-        on_error: Callable[[BaseException], None],
-    ) -> None:
-        try:
-            fut = self.net.submit(coro)
-        except NetThreadError as exc:
-            coro.close()
-            on_error(exc)
-            return
-
-        def done(f: concurrent.futures.Future[T]) -> None:  # network thread
-            if f.cancelled():
-                return
-            exc = f.exception()
-            if exc is not None:
-                self.bridge.post(lambda: on_error(exc))
-            else:
-                res = f.result()
-                self.bridge.post(lambda: on_ok(res))
-
-        fut.add_done_callback(done)
 
     def _resized(self, width: int, height: int) -> None:
         self.converter.set_size(str(self.gen), width, height)

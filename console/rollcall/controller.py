@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from console.mediation.controller import TrackFactory, demo_tracks
-from console.net import NetThread, QtBridge
+from console.net import NetThread, QtBridge, submit_to_qt
 from console.rollcall.call_controller import HallCallController
 from console.rollcall.view import RollcallPanel
 from dispatch.calendar import CHINA_TZ
@@ -89,22 +89,13 @@ class RollcallController:
     def _submit(
         self, coro: Coroutine[Any, Any, RollcallReply], then: Callable[[RollcallReply], None]
     ) -> None:
-        fut = self.net.submit(coro)
+        submit_to_qt(self.net.submit, self.bridge.post, coro, then, self._failed)
 
-        def done(f: Any) -> None:
-            try:
-                rep = f.result()
-            except HubError as exc:
-                msg = exc.message
-                self.bridge.post(lambda: self.panel.show_status(f"操作失败：{msg}"))
-                return
-            except Exception as exc:  # a lost hub, a timeout
-                text = repr(exc)
-                self.bridge.post(lambda: self.panel.show_status(f"与中枢通信失败：{text}"))
-                return
-            self.bridge.post(lambda: then(rep))
-
-        fut.add_done_callback(done)
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, HubError):
+            self.panel.show_status(f"操作失败：{exc.message}")
+        else:  # a lost hub, a timeout
+            self.panel.show_status(f"与中枢通信失败：{exc!r}")
 
     def refresh(self) -> None:
         week = this_week(self.now())

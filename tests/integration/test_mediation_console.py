@@ -163,6 +163,12 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
         win.peer_rows[pid][1].click()  # 准入
         pump(qapp, lambda: pid in win.tiles and win.tiles[pid].frames > 25)
         assert model.frames[pid] >= win.tiles[pid].frames
+        # the hall's self-preview: what the hall sends (the synthetic camera), labelled
+        pump(qapp, lambda: win.self_tile.frames > 10)
+        assert win.self_tile.title == "本端 / Me"
+        me = win.self_tile.image
+        assert me is not None and me.shape[:2] == (120, 160) and int(me.std()) > 0
+        pump(qapp, lambda: win.conn_label.text() == "通话中")
         arr = win.tiles[pid].image
         assert arr is not None and arr.shape[2] == 4 and int(arr.std()) > 0
         # the browser sees the hall

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -37,14 +38,35 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
 ]
+# several fake cameras and microphones (a device switch mid-call). Chromium's fake
+# cameras are fake_device_0 (I420), fake_device_1 (Y16, a depth format that its WebRTC
+# encoder never sends: checked, 0 frames encoded) and fake_device_2 (MJPEG): 3, so that
+# there is a second camera that can actually be sent.
+FAKE_DEVICES = "--use-fake-device-for-media-stream=device-count=3"
 WAIT_S = 30.0
 
 
-def mediation_hub(tmp: Path) -> HubProcess:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def mediation_hub(tmp: Path, *, fixed_ports: bool = False) -> HubProcess:
+    """The hub; `fixed_ports`: HTTP and zmq on ports chosen now, so that the same
+    `HubProcess` restarted after a kill is found at the same addresses."""
+    ports = {}
+    if fixed_ports:
+        ports = {
+            "http_port": free_port(),
+            "zmq_req": f"tcp://127.0.0.1:{free_port()}",
+            "zmq_pub": f"tcp://127.0.0.1:{free_port()}",
+        }
     return HubProcess(
         f"sqlite:///{tmp / 'hall.db'}",
         demo=True,
         extra_args=["--webrtc-host", "127.0.0.1", "--recordings", str(tmp / "recordings")],
+        **ports,  # type: ignore[arg-type]
     )
 
 
@@ -139,10 +161,10 @@ async def until(pred: Callable[[], Awaitable[bool] | bool], timeout_s: float = W
 
 
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
+async def chromium(args: list[str] | None = None) -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+            executable_path="/usr/bin/chromium", args=args or CHROMIUM_ARGS, headless=True
         )
         try:
             yield browser

@@ -13,14 +13,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.net import NetThread, QtBridge
+from console.net import QtBridge
 from console.rollcall.controller import RollcallController
 from console.rollcall.view import RollcallPanel
-from dispatch.client import HubClient
-from streams.webrtc import restrict_host_addresses
 from tests.integration.test_mediation_support import SHOTS
-from tests.integration.test_rollcall_panel import _always, pump
-from tests.integration.test_rollcall_support import LOOPBACK, Station, rollcall_hub, write_site
+from tests.integration.test_rollcall_support import LOOPBACK, hall, pump
 
 pytestmark = [pytest.mark.integration]
 
@@ -29,38 +26,10 @@ MIN_FRAMES = 20
 
 def test_panel_sees_and_hears_the_station(tmp_path: Path) -> None:
     app = QApplication.instance() or QApplication([])
-    restrict_host_addresses(LOOPBACK)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 0))
-    hub.start()
-    net = NetThread()
-    net.start()
-    stations: list[Station] = []
-    try:
-
-        async def make() -> HubClient:
-            c = HubClient(
-                hub.req_endpoint,
-                hub.pub_endpoint,
-                workstation="hall-1",
-                on_change=lambda ch: None,
-                on_connection=lambda st: None,
-                request_timeout_s=30,
-            )
-            await c.start()
-            await c.login("duty", "duty123")
-            return c
-
-        client = net.submit(make()).result(30)
-
-        async def open_station() -> Station:
-            link = await client.rollcall("station_link", centre_id="t01")
-            s = Station(hub.http_url, link.path, link.pin, _always("answer"), full=True)
-            await s.start()
-            stations.append(s)
-            return s
-
-        station = net.submit(open_station()).result(60)
+    with hall(tmp_path, 1, 0) as h:
+        hub, net, client = h.hub, h.net, h.client
+        (station,) = h.open_stations({"t01": "answer"}, full=True)
         panel = RollcallPanel()
         panel.resize(900, 900)
         panel.show()
@@ -128,9 +97,4 @@ def test_panel_sees_and_hears_the_station(tmp_path: Path) -> None:
         ctl.stop()
         ctl.stop()
         panel.close()
-    finally:
-        for s in stations:
-            net.submit(s.stop()).result(30)
-        net.stop()
-        hub.stop()
-        del app
+    del app

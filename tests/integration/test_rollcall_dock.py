@@ -13,8 +13,7 @@ from console.events.controller import LoginOutcome
 from console.events.model import Session
 from console.events.wiring import EventQueue
 from console.rollcall.install import PANEL_TITLE, install_rollcall
-from tests.integration.test_rollcall_panel import cells, pump
-from tests.integration.test_rollcall_support import rollcall_hub, write_site
+from tests.integration.test_rollcall_support import cells, pump, rollcall_hub, write_site
 from tests.unit.test_console_window import window
 
 pytestmark = [pytest.mark.integration]

@@ -11,14 +11,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.net import NetThread, QtBridge
+from console.net import QtBridge
 from console.rollcall.controller import RollcallController
 from console.rollcall.view import RollcallPanel, active_call
-from dispatch.client import HubClient
 from dispatch.protocol import HubError
-from streams.webrtc import restrict_host_addresses
-from tests.integration.test_rollcall_panel import _always, cells, pump
-from tests.integration.test_rollcall_support import LOOPBACK, Station, rollcall_hub, write_site
+from tests.integration.test_rollcall_support import Station, cells, hall, pump
 
 pytestmark = [pytest.mark.integration]
 
@@ -35,41 +32,14 @@ def in_call(panel: RollcallPanel, cid: str) -> Callable[[], bool]:
 
 def test_officer_ends_calls_early(tmp_path: Path) -> None:
     app = QApplication.instance() or QApplication([])
-    restrict_host_addresses(LOOPBACK)
-    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 1))
-    hub.start()
-    net = NetThread()
-    net.start()
-    stations: list[Station] = []
-    try:
-
-        async def make() -> HubClient:
-            c = HubClient(
-                hub.req_endpoint,
-                hub.pub_endpoint,
-                workstation="hall-1",
-                on_change=lambda ch: None,
-                on_connection=lambda st: None,
-                request_timeout_s=30,
-            )
-            await c.start()
-            await c.login("duty", "duty123")
-            return c
-
-        client = net.submit(make()).result(30)
+    with hall(tmp_path, 1, 1) as h:
+        net, client = h.net, h.client
         with pytest.raises(HubError, match="没有进行中的通话"):
             net.submit(client.rollcall("end_call", centre_id="t01")).result(30)
         with pytest.raises(HubError, match="centre_id missing"):
             net.submit(client.rollcall("end_call")).result(30)
 
-        async def open_stations() -> None:
-            for cid in ("t01", "t01v01"):
-                link = await client.rollcall("station_link", centre_id=cid)
-                s = Station(hub.http_url, link.path, link.pin, _always("answer"), size=(160, 120))
-                await s.start()
-                stations.append(s)
-
-        net.submit(open_stations()).result(60)
+        stations = h.open_stations({"t01": "answer", "t01v01": "answer"}, size=(160, 120))
         panel = RollcallPanel()
         bridge = QtBridge()
         ctl = RollcallController(client, net, bridge, panel)
@@ -95,9 +65,4 @@ def test_officer_ends_calls_early(tmp_path: Path) -> None:
         assert not bridge.errors
         ctl.stop()
         panel.close()
-    finally:
-        for s in stations:
-            net.submit(s.stop()).result(30)
-        net.stop()
-        hub.stop()
-        del app
+    del app

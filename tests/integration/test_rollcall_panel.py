@@ -5,80 +5,36 @@ artifacts/screenshots/rollcall_panel*.png."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.net import NetThread, QtBridge
+from console.net import QtBridge
 from console.rollcall.controller import RollcallController
 from console.rollcall.view import RollcallPanel
-from dispatch.client import HubClient
-from streams.webrtc import restrict_host_addresses
 from tests.integration.test_mediation_support import SHOTS
-from tests.integration.test_rollcall_support import (
-    LOOPBACK,
-    Mode,
-    Station,
-    rollcall_hub,
-    write_site,
-)
+from tests.integration.test_rollcall_support import cells, hall, pump
 
 pytestmark = [pytest.mark.integration]
 
 
-def pump(cond: Callable[[], bool], timeout_s: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        QApplication.processEvents()
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {timeout_s} s: {what}")
-        time.sleep(0.02)
-
-
-def cells(table, col: int) -> list[str]:  # type: ignore[no-untyped-def]
-    return [table.item(r, col).text() for r in range(table.rowCount())]
-
-
 def test_panel_runs_a_roll_call(tmp_path: Path) -> None:
     app = QApplication.instance() or QApplication([])
-    restrict_host_addresses(LOOPBACK)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 2, 2))
-    hub.start()
-    net = NetThread()
-    net.start()
-    stations: list[Station] = []
-    try:
-
-        async def make() -> HubClient:
-            c = HubClient(
-                hub.req_endpoint,
-                hub.pub_endpoint,
-                workstation="hall-1",
-                on_change=lambda ch: None,
-                on_connection=lambda st: None,
-                request_timeout_s=30,
-            )
-            await c.start()
-            await c.login("duty", "duty123")
-            return c
-
-        client = net.submit(make()).result(30)
+    with hall(tmp_path, 2, 2) as h:
+        net, client = h.net, h.client
         # stations: t01 and t02v01 answer, t01v01 declines, t01v02 closed, others ignore
-        plans: dict[str, Mode] = {"t01": "answer", "t02v01": "answer", "t01v01": "decline"}
-
-        async def open_stations() -> None:
-            for cid in ("t01", "t01v01", "t02", "t02v01", "t02v02"):
-                link = await client.rollcall("station_link", centre_id=cid)
-                mode: Mode = plans.get(cid, "ignore")
-                s = Station(hub.http_url, link.path, link.pin, _always(mode), size=(160, 120))
-                await s.start()
-                stations.append(s)
-
-        net.submit(open_stations()).result(60)
+        h.open_stations(
+            {
+                "t01": "answer",
+                "t01v01": "decline",
+                "t02": "ignore",
+                "t02v01": "answer",
+                "t02v02": "ignore",
+            },
+            size=(160, 120),
+        )
         panel = RollcallPanel()
         panel.resize(1100, 700)
         panel.show()
@@ -145,13 +101,4 @@ def test_panel_runs_a_roll_call(tmp_path: Path) -> None:
         assert not bridge.errors
         ctl.stop()
         panel.close()
-    finally:
-        for s in stations:
-            net.submit(s.stop()).result(30)
-        net.stop()
-        hub.stop()
-        del app
-
-
-def _always(mode: Mode) -> Callable[[int], Mode]:
-    return lambda _i: mode
+    del app

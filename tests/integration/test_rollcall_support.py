@@ -1,6 +1,8 @@
 """Helpers shared by the roll-call tests and `tests/bench/rollcall.py` (no tests here): a
-small site, a hub process with WebRTC kept on loopback, the console's client, and a
-lightweight duty station (aiohttp WebSocket + an aiortc peer with a synthetic camera)."""
+small site, a hub process with WebRTC kept on loopback, the console's client, a
+lightweight duty station (aiohttp WebSocket + an aiortc peer with a synthetic camera),
+and for the panel tests the whole hall side (`hall`: hub, network thread, client,
+stations) with `pump`, which runs Qt's events until a condition holds."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,10 +20,18 @@ import aiohttp
 import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from PySide6.QtWidgets import QApplication, QTableWidget
 
+from console.net import NetThread
 from dispatch.client import HubClient
 from dispatch.hubproc import HubProcess
-from streams.webrtc import SyntheticCamera, ToneSource, keep_candidates, rtc_configuration
+from streams.webrtc import (
+    SyntheticCamera,
+    ToneSource,
+    keep_candidates,
+    restrict_host_addresses,
+    rtc_configuration,
+)
 
 LOOPBACK = ["127.0.0.1"]
 WAIT_S = 30.0
@@ -54,22 +65,103 @@ def rollcall_hub(tmp: Path, site: Path) -> HubProcess:
     )
 
 
-@asynccontextmanager
-async def console(hub: HubProcess) -> AsyncIterator[HubClient]:
+async def logged_in(hub: HubProcess, request_timeout_s: float = 60.0) -> HubClient:
+    """The console's hub client, started and logged in as the duty officer (stop it)."""
     c = HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
         workstation="hall-1",
         on_change=lambda ch: None,
         on_connection=lambda st: None,
-        request_timeout_s=60.0,
+        request_timeout_s=request_timeout_s,
     )
     await c.start()
     try:
         await c.login("duty", "duty123")
+    except BaseException:
+        await c.stop()
+        raise
+    return c
+
+
+@asynccontextmanager
+async def console(hub: HubProcess) -> AsyncIterator[HubClient]:
+    c = await logged_in(hub)
+    try:
         yield c
     finally:
         await c.stop()
+
+
+def always(mode: Mode) -> Callable[[int], Mode]:
+    """A station's decision for every ring."""
+    return lambda _i: mode
+
+
+@dataclass
+class Hall:
+    """The hall side of a panel test: the hub, the console's network thread and its
+    logged-in client, and the stations opened so far (stopped when `hall` ends)."""
+
+    hub: HubProcess
+    net: NetThread
+    client: HubClient
+    stations: list[Station] = field(default_factory=list)
+
+    def open_stations(self, modes: dict[str, Mode], **station: Any) -> list[Station]:
+        """Issue each centre's station link and start a `Station` on it (in this order);
+        `station` is passed to `Station` (`size`, `full`, ...)."""
+
+        async def run() -> list[Station]:
+            opened: list[Station] = []
+            for cid, mode in modes.items():
+                link = await self.client.rollcall("station_link", centre_id=cid)
+                s = Station(self.hub.http_url, link.path, link.pin, always(mode), **station)
+                await s.start()
+                self.stations.append(s)
+                opened.append(s)
+            return opened
+
+        return self.net.submit(run()).result(60)
+
+
+@contextmanager
+def hall(tmp: Path, townships: int, villages_per_township: int) -> Iterator[Hall]:
+    """A roll-call hub on a site of this size (WebRTC on loopback), a running `NetThread`
+    and the duty officer's client on it; stations, thread and hub are stopped after."""
+    restrict_host_addresses(LOOPBACK)
+    hub = rollcall_hub(tmp, write_site(tmp / "site.toml", townships, villages_per_township))
+    hub.start()
+    net = NetThread()
+    net.start()
+    stations: list[Station] = []
+    try:
+        client = net.submit(logged_in(hub, request_timeout_s=30)).result(30)
+        yield Hall(hub, net, client, stations)
+    finally:
+        for s in stations:
+            net.submit(s.stop()).result(30)
+        net.stop()
+        hub.stop()
+
+
+def pump(cond: Callable[[], bool], timeout_s: float = 60.0, what: str = "") -> None:
+    """Run Qt's events until `cond()` holds; TimeoutError after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        QApplication.processEvents()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout_s} s: {what}")
+        time.sleep(0.02)
+
+
+def cells(table: QTableWidget, col: int) -> list[str]:
+    """The texts of one column (an empty cell is "")."""
+    texts = []
+    for r in range(table.rowCount()):
+        item = table.item(r, col)
+        texts.append(item.text() if item is not None else "")
+    return texts
 
 
 async def until(pred: Callable[[], Any], timeout_s: float = WAIT_S, what: str = "") -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import inspect
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.net import NetThread, NetThreadError, QtBridge
+from console.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +102,90 @@ def test_bridge_keeps_errors_of_posted_callables(qapp: QApplication) -> None:
     bridge.post(lambda: None)
     wait_until(lambda: bool(bridge.errors))
     assert isinstance(bridge.errors[0], ValueError)
+
+
+class Outcomes:
+    """What `submit_to_qt` handed back, and on which thread."""
+
+    def __init__(self) -> None:
+        self.ok: list[object] = []
+        self.errors: list[BaseException] = []
+        self.threads: list[int] = []
+
+    def on_ok(self, value: object) -> None:
+        self.ok.append(value)
+        self.threads.append(threading.get_ident())
+
+    def on_error(self, exc: BaseException) -> None:
+        self.errors.append(exc)
+        self.threads.append(threading.get_ident())
+
+
+def test_submit_to_qt_posts_the_result_to_the_qt_thread(qapp: QApplication, net: NetThread) -> None:
+    net.start()
+    bridge = QtBridge()
+    got = Outcomes()
+    pending: set[concurrent.futures.Future[Any]] = set()
+
+    async def answer() -> int:
+        return 42
+
+    submit_to_qt(net.submit, bridge.post, answer(), got.on_ok, got.on_error, pending)
+    wait_until(lambda: bool(got.ok))
+    assert got.ok == [42] and got.errors == []
+    assert got.threads == [threading.get_ident()] and not pending
+
+
+def test_submit_to_qt_posts_the_error(qapp: QApplication, net: NetThread) -> None:
+    net.start()
+    bridge = QtBridge()
+    got = Outcomes()
+
+    async def fail() -> int:
+        raise LookupError("no such event E-9")
+
+    submit_to_qt(net.submit, bridge.post, fail(), got.on_ok, got.on_error)
+    wait_until(lambda: bool(got.errors))
+    assert got.ok == [] and got.threads == [threading.get_ident()]
+    assert isinstance(got.errors[0], LookupError) and "E-9" in str(got.errors[0])
+
+
+def test_submit_to_qt_refused_closes_the_coroutine_and_reports_at_once(net: NetThread) -> None:
+    got = Outcomes()
+    posted: list[Callable[[], None]] = []
+    pending: set[concurrent.futures.Future[Any]] = set()
+
+    async def never() -> int:
+        return 1
+
+    coro = never()
+    submit_to_qt(net.submit, posted.append, coro, got.on_ok, got.on_error, pending)  # not started
+    assert isinstance(got.errors[0], NetThreadError) and got.ok == [] and not pending
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
+
+    def refuse(c: Coroutine[Any, Any, int]) -> concurrent.futures.Future[int]:
+        raise RuntimeError("Event loop is closed")  # does not close `c` itself
+
+    coro = never()
+    submit_to_qt(refuse, posted.append, coro, got.on_ok, got.on_error, pending)
+    assert str(got.errors[1]) == "Event loop is closed" and not pending and posted == []
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
+
+
+def test_submit_to_qt_cancelled_reports_nothing(qapp: QApplication, net: NetThread) -> None:
+    net.start()
+    got = Outcomes()
+    posted: list[Callable[[], None]] = []
+    pending: set[concurrent.futures.Future[Any]] = set()
+    started = threading.Event()
+
+    async def forever() -> int:
+        started.set()
+        await asyncio.sleep(3600)
+        return 1
+
+    submit_to_qt(net.submit, posted.append, forever(), got.on_ok, got.on_error, pending)
+    assert len(pending) == 1 and started.wait(5)
+    net.stop()
+    wait_until(lambda: not pending)  # it leaves `pending` only after its outcome is posted
+    assert posted == [] and got.ok == [] and got.errors == []

@@ -1,5 +1,8 @@
-/* 远程视频调解 join page: device check, lobby, call with the hub (star), reconnection.
-   window.HALL exposes the state for tests: frames per participant, connections, pc. */
+/* 远程视频调解 join page: device check, lobby, call with the hub (star), reconnection
+   (network loss or a hub restart: backoff 0.5 → 4 s, "连接中断，正在重连…", then back in
+   the room), camera/microphone switch mid-call (RTCRtpSender.replaceTrack, no
+   renegotiation). window.HALL exposes the state for tests: frames per participant,
+   connections, pc, switches. */
 "use strict";
 (function () {
   const BASE = window.HALL_BASE;
@@ -9,7 +12,11 @@
   const H = (window.HALL = {
     frames: {}, fps: {}, connections: 0, joinAt: 0, firstFrameMs: null, state: null,
     pc: null, ws: null, rejoins: 0, iceRestarts: 0, log: [],
+    epoch: null, hubRestarts: 0, wsOpens: 0, switches: 0,
   });
+  const LOST = "连接中断，正在重连…";
+  const BACKOFF_MIN = 500, BACKOFF_MAX = 4000;
+  let wsDelay = BACKOFF_MIN, joinDelay = BACKOFF_MIN;
   let local = null;
   let wanted = false; // in the call (admitted and not left)
   let left = false;
@@ -22,19 +29,49 @@
   }
 
   // -- devices ------------------------------------------------------------------------
+  function constraints(kind, id) {
+    if (kind === "video") return { width: 640, height: 480, frameRate: 25, ...(id ? { deviceId: { exact: id } } : {}) };
+    return id ? { deviceId: { exact: id } } : true;
+  }
   async function openMedia() {
     const cam = $("cam").value, mic = $("mic").value;
     if (local) local.getTracks().forEach((t) => t.stop());
     local = await navigator.mediaDevices.getUserMedia({
-      video: { width: 640, height: 480, frameRate: 25, ...(cam ? { deviceId: { exact: cam } } : {}) },
-      audio: mic ? { deviceId: { exact: mic } } : true,
+      video: constraints("video", cam), audio: constraints("audio", mic),
     });
     $("preview").srcObject = local;
     meter(local);
   }
+  // another camera or microphone while in the call: the new track replaces the old one
+  // on its sender (RTCRtpSender.replaceTrack: no new offer, the others keep receiving)
+  async function switchDevice(kind, id) {
+    if (!local) return;
+    const old = kind === "video" ? local.getVideoTracks()[0] : local.getAudioTracks()[0];
+    if (old && old.getSettings().deviceId === id) return;
+    const got = await navigator.mediaDevices.getUserMedia({ [kind]: constraints(kind, id) });
+    const track = got.getTracks()[0];
+    if (old) track.enabled = old.enabled;
+    const pc = H.pc;
+    if (pc && pc.signalingState !== "closed") {
+      const sender = pc.getSenders().find((x) => x.track && x.track.kind === kind) ||
+        pc.getTransceivers().find((t) => t.direction === "sendonly" && t.sender.track === old)?.sender;
+      if (sender) await sender.replaceTrack(track);
+    }
+    if (old) { local.removeTrack(old); old.stop(); }
+    local.addTrack(track);
+    for (const [a, b] of [["cam", "call-cam"], ["mic", "call-mic"]]) {
+      if ((kind === "video") === (a === "cam")) { $(a).value = id; $(b).value = id; }
+    }
+    H.switches += 1;
+    log("switched " + kind + " to " + track.label);
+    if (kind === "audio") meter(local);
+  }
+  H.switchDevice = switchDevice;
   async function listDevices() {
     const devs = await navigator.mediaDevices.enumerateDevices();
-    for (const [sel, kind] of [[$("cam"), "videoinput"], [$("mic"), "audioinput"]]) {
+    H.devices = devs.map((d) => ({ kind: d.kind, id: d.deviceId, label: d.label }));
+    for (const [sel, kind] of [[$("cam"), "videoinput"], [$("mic"), "audioinput"],
+      [$("call-cam"), "videoinput"], [$("call-mic"), "audioinput"]]) {
       const cur = sel.value;
       sel.innerHTML = "";
       devs.filter((d) => d.kind === kind).forEach((d, i) => {
@@ -68,11 +105,17 @@
     H.ws = ws;
     ws.onmessage = (e) => onMessage(JSON.parse(e.data));
     ws.onclose = () => {
-      if (left) return;
-      setConn("信令断开，重连中…", "bad");
-      setTimeout(openSocket, 1000);
+      if (left || H.ws !== ws) return;
+      setConn(LOST, "bad");
+      setTimeout(openSocket, wsDelay);
+      wsDelay = Math.min(wsDelay * 2, BACKOFF_MAX);
     };
-    ws.onopen = () => { setConn("已连接", "ok"); sendMedia(); };
+    ws.onopen = () => {
+      wsDelay = BACKOFF_MIN; H.wsOpens += 1;
+      const pc = H.pc;
+      setConn(pc && pc.connectionState === "connected" ? "通话中" : "已连接", "ok");
+      sendMedia();
+    };
   }
   function send(msg) { if (H.ws && H.ws.readyState === 1) H.ws.send(JSON.stringify(msg)); }
   function sendMedia() {
@@ -84,6 +127,13 @@
   function onMessage(m) {
     if (m.type === "state") {
       H.state = m;
+      // another hub process (a restart): our connection is gone with the old one
+      const restarted = H.epoch !== null && m.epoch && m.epoch !== H.epoch;
+      if (m.epoch) H.epoch = m.epoch;
+      if (restarted) {
+        H.hubRestarts += 1; log("hub restarted");
+        if (wanted && H.pc) { setConn(LOST, "bad"); H.rejoins += 1; join(); }
+      }
       $("who").textContent = m.me.label + " " + m.me.name;
       $("rec").hidden = !m.recording;
       if (m.closed) return ended("调解已结束", "本次远程调解会话已经结束，感谢参与。");
@@ -141,10 +191,10 @@
     pc.onconnectionstatechange = () => {
       log("pc " + pc.connectionState);
       if (pc !== H.pc) return;
-      if (pc.connectionState === "connected") setConn("通话中", "ok");
-      else if (pc.connectionState === "failed") recover(pc);
+      if (pc.connectionState === "connected") { joinDelay = BACKOFF_MIN; setConn("通话中", "ok"); }
+      else if (pc.connectionState === "failed") { setConn(LOST, "bad"); recover(pc); }
       else if (pc.connectionState === "disconnected") {
-        setConn("网络不稳定…", "bad");
+        setConn(LOST, "bad");
         setTimeout(() => { if (pc === H.pc && pc.connectionState === "disconnected") recover(pc); }, 2500);
       }
     };
@@ -162,14 +212,16 @@
         return ended("无法入会", "登录已失效或链接已过期，请联系综治中心。");
       }
       if (e.status === 403) { wanted = false; show("lobby"); return; }
-      setTimeout(() => { if (pc === H.pc) recover(pc); }, 1500);
+      setConn(LOST, "bad");
+      setTimeout(() => { if (pc === H.pc) recover(pc); }, joinDelay);
+      joinDelay = Math.min(joinDelay * 2, BACKOFF_MAX);
     }
   }
   let recovering = false;
   async function recover(pc) {
     if (recovering || left || pc !== H.pc) return;
     recovering = true;
-    setConn("正在恢复连接…", "bad");
+    setConn(LOST, "bad");
     try {
       // 1) ICE restart on the same connection (an SFU that supports it answers 201);
       // 2) if the media centre refuses or it does not connect, a full rejoin.
@@ -297,7 +349,14 @@
     show("setup");
     $("who").textContent = (CFG.label || "") + " " + (CFG.name || "");
     try { await openMedia(); await listDevices(); } catch (e) { log("media: " + e); }
-    $("cam").onchange = openMedia; $("mic").onchange = openMedia;
+    const pick = (kind, sel) => async () => {
+      try {
+        if (wanted && H.pc) await switchDevice(kind, $(sel).value);
+        else { await openMedia(); for (const [a, b] of [["cam", "call-cam"], ["mic", "call-mic"]]) $(b).value = $(a).value; }
+      } catch (e) { log("device: " + e); alert("无法切换设备：" + e.message); }
+    };
+    $("cam").onchange = pick("video", "cam"); $("mic").onchange = pick("audio", "mic");
+    $("call-cam").onchange = pick("video", "call-cam"); $("call-mic").onchange = pick("audio", "call-mic");
     $("enter").onclick = enter;
     $("mute").onclick = () => {
       const a = local.getAudioTracks()[0]; if (!a) return;

@@ -1,0 +1,54 @@
+"""The console's mediation window: its connection line (signalling lost / media state)
+and the hall's self-preview track. Real QtBridge (offscreen), real synthetic camera."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import av
+from PySide6.QtWidgets import QApplication
+
+from console.mediation.controller import LOST, MediationController
+from console.mediation.model import MediationModel
+from console.mediation.preview import PreviewTrack
+from console.net import NetThread, QtBridge
+from streams.webrtc import SyntheticCamera
+
+
+def test_connection_line_follows_signalling_and_media_state() -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication.instance() or QApplication([])
+    model = MediationModel("E1")
+    seen: list[str] = []
+    model.listeners.append(lambda kind: seen.append(model.conn) if kind == "conn" else None)
+    ctl = MediationController(model, NetThread(), QtBridge(), lambda: None, "http://h")
+
+    def step(fn: object) -> str:
+        assert callable(fn)
+        fn()
+        app.processEvents()
+        return model.conn
+
+    assert step(lambda: ctl._on_state("connected")) == "通话中"
+    assert step(lambda: ctl._on_signalling(False)) == LOST == "连接中断，正在重连…"
+    assert step(lambda: ctl._on_signalling(True)) == "通话中"
+    assert step(lambda: ctl._on_state("reconnecting")) == LOST
+    assert step(lambda: ctl._on_state("connected")) == "通话中"
+    assert seen == ["通话中", LOST, "通话中", LOST, "通话中"]
+
+
+def test_preview_track_passes_every_frame_on_and_every_second_to_the_preview() -> None:
+    got: list[av.VideoFrame] = []
+
+    async def run() -> list[av.VideoFrame]:
+        cam = SyntheticCamera("HALL", 160, 120)
+        track = PreviewTrack(cam, got.append)
+        sent = [await track.recv() for _ in range(6)]
+        track.stop()
+        assert cam.readyState == "ended"
+        return sent
+
+    sent = asyncio.run(asyncio.wait_for(run(), 10))
+    assert len(sent) == 6 and all(isinstance(f, av.VideoFrame) for f in sent)
+    assert got == [sent[1], sent[3], sent[5]]
