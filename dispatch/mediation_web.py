@@ -179,15 +179,13 @@ async def post_offer(request: web.Request) -> web.Response:
     p = _who(request)
     if p is None:
         return _auth_error(request)
-    if request.content_type != "application/sdp":
-        return _json_error(415, "invalid", "请求必须是 application/sdp")
+    sdp = await web_pages.sdp_offer(request)
+    if isinstance(sdp, web.Response):
+        return sdp
     if request.query.get("restart") == "1":
         # aiortc (the embedded media centre) cannot restart ICE on a live connection:
         # the page then joins again from a new connection. An SFU answers here.
         return _json_error(409, "ice_restart_unsupported", "媒体中心不支持 ICE 重启，请重新入会")
-    sdp = await request.text()
-    if not sdp.startswith("v=0") or len(sdp) > 200_000:
-        return _json_error(400, "invalid", "SDP offer 格式错误")
     try:
         answer = await _svc(request).offer(p, sdp)
     except HubError as exc:

@@ -23,7 +23,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from console.mediation.frames import FrameConverter
 from console.mediation.model import MediationInputError, MediationModel, Outcome, check_outcome
 from console.mediation.preview import SELF_KEY, PreviewTrack
-from console.net import NetThread, NetThreadError, QtBridge
+from console.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from dispatch.protocol import MediationInvite, MediationReply
 from streams.webrtc import SyntheticCamera, ToneSource, audio_level
 from streams.webrtc_client import StarClient
@@ -99,25 +99,7 @@ class MediationController:
         on_ok: Callable[[T], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        try:
-            fut = self._net.submit(coro)
-        except NetThreadError as exc:
-            on_error(exc)
-            return
-        self._pending.add(fut)
-
-        def done(f: concurrent.futures.Future[T]) -> None:  # network thread
-            self._pending.discard(f)
-            if f.cancelled():
-                return
-            exc = f.exception()
-            if exc is not None:
-                self._bridge.post(lambda: on_error(exc))
-            else:
-                res = f.result()
-                self._bridge.post(lambda: on_ok(res))
-
-        fut.add_done_callback(done)
+        submit_to_qt(self._net.submit, self._bridge.post, coro, on_ok, on_error, self._pending)
 
     def _fail(self, what: str) -> Callable[[BaseException], None]:
         def on_error(exc: BaseException) -> None:
