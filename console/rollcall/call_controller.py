@@ -2,7 +2,9 @@
 call's hall path and session, a `StarClient` (the same participant the mediation window
 uses) sends the hall's camera and microphone and receives the station's; the station's
 frames are scaled off the GUI thread by a `FrameConverter` and shown in the panel's
-`CallArea`, its sound level marks who is speaking.
+`CallArea`, its sound level marks who is speaking. The hall's outgoing video goes through
+the mediation window's `PreviewTrack`, so every 2nd frame it sends is also shown, scaled
+by the same converter (key `SELF_KEY`), in the area's 本端 / Me tile while joined.
 
 It joins by itself when a call is answered (`auto`, on by default: the run's `in_call`)
 and leaves when the call ends (the hub's `ended` push, or the call leaving `in_call`);
@@ -28,6 +30,7 @@ import numpy.typing as npt
 
 from console.mediation.controller import TrackFactory, demo_tracks
 from console.mediation.frames import FrameConverter
+from console.mediation.preview import SELF_KEY, PreviewTrack
 from console.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from console.rollcall.call_model import (
     MEDIA_STATES_ZH,
@@ -36,7 +39,7 @@ from console.rollcall.call_model import (
     error_text,
     t,
 )
-from console.rollcall.call_view import CallArea
+from console.rollcall.call_view import SELF_SIZE, CallArea
 from dispatch.rollcall_messages import RollcallOp, RollcallReply, RunInfo
 from streams.webrtc import audio_level
 from streams.webrtc_client import StarClient
@@ -79,6 +82,7 @@ class HallCallController:
         self.star: StarClient | None = None
         self.gen = 0  # each join / leave: callbacks of an older one are ignored
         self.frames = 0  # station frames shown
+        self.self_frames = 0  # the hall's own frames shown in the 本端 / Me tile
         self.audio_frames = 0
         self.joins = 0
         self.left_by_hand: set[str] = set()
@@ -151,6 +155,11 @@ class HallCallController:
             if gen != self.gen:
                 return rep
             video, audio = self._tracks()
+            if video is not None:  # the 本端 / Me tile shows exactly what the hall sends
+                self.converter.set_size(SELF_KEY, *SELF_SIZE)
+                video = PreviewTrack(video, lambda f: self._on_self(gen, f))
+            else:
+                self.bridge.post(lambda: self._no_camera(gen))
             star = StarClient(
                 base + rep.path,
                 rep.session,
@@ -221,6 +230,10 @@ class HallCallController:
             await star.send({"type": "leave"})
         await star.stop()
 
+    def _no_camera(self, gen: int) -> None:
+        if gen == self.gen:
+            self.area.show_self_note(t("no_camera"))
+
     def _resized(self, width: int, height: int) -> None:
         self.converter.set_size(str(self.gen), width, height)
 
@@ -229,9 +242,17 @@ class HallCallController:
         if gen == self.gen:
             self.converter.offer(str(gen), frame)
 
+    def _on_self(self, gen: int, frame: av.VideoFrame) -> None:
+        if gen == self.gen:
+            self.converter.offer(SELF_KEY, frame)
+
     def _deliver(self, key: str, arr: npt.NDArray[np.uint8]) -> None:  # converter thread
         def show() -> None:
-            if key == str(self.gen) and self.centre_id is not None:
+            if key == SELF_KEY:
+                if self.centre_id is not None and self.area.joined:
+                    self.self_frames += 1
+                    self.area.show_self_frame(arr)
+            elif key == str(self.gen) and self.centre_id is not None:
                 self.frames += 1
                 self.area.show_frame(arr)
 

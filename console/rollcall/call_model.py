@@ -39,6 +39,8 @@ ZH: dict[str, str] = {
     "net_failed": "连接中枢失败：{message}",
     "media_failed": "媒体连接失败：{message}",
     "media": "媒体连接：{state}",
+    "self_waiting": "本端画面…",
+    "no_camera": "本端未发送画面",
 }
 
 EN: dict[str, str] = {
@@ -64,6 +66,8 @@ EN: dict[str, str] = {
     "net_failed": "Cannot reach the hub: {message}",
     "media_failed": "Media connection failed: {message}",
     "media": "Media: {state}",
+    "self_waiting": "Own picture…",
+    "no_camera": "Not sending video",
 }
 
 MEDIA_STATES_ZH = {

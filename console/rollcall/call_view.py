@@ -1,7 +1,9 @@
 """The roll-call panel's video area (Qt view, no I/O): the station in the call — its
 name, 接通时长, its picture at the tile's size and who is speaking — with the buttons
-接入画面 / 退出画面 and the setting 自动接入画面 (on by default). It shows what it is
-given and emits intents; `HallCallController` does the work."""
+接入画面 / 退出画面 and the setting 自动接入画面 (on by default) — and, while joined, a
+small 本端 / Me tile in the picture's bottom-right corner with what the hall sends (the
+mediation window's self-preview). It shows what it is given and emits intents;
+`HallCallController` does the work."""
 
 from __future__ import annotations
 
@@ -23,9 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from console import i18n
+from console.mediation.preview import SELF_TITLE
 from console.rollcall.call_model import duration_text, t
 
 VIDEO_MIN = QSize(320, 240)
+SELF_SIZE = (160, 120)  # the self-preview tile, as in the mediation window
+SELF_MARGIN = 8
+CAPTION_H = 26
 
 
 def fit_4_3(width: int, height: int) -> tuple[int, int]:
@@ -33,6 +39,52 @@ def fit_4_3(width: int, height: int) -> tuple[int, int]:
     w = min(width, height * 4 // 3)
     h = w * 3 // 4
     return max(2, w - w % 2), max(2, h - h % 2)
+
+
+def paint_bgra(p: QPainter, arr: npt.NDArray[np.uint8], width: int, height: int) -> None:
+    """Paint a BGRA frame 1:1, centred in width x height."""
+    h, w = arr.shape[:2]
+    img = QImage(arr.data, w, h, int(arr.strides[0]), QImage.Format.Format_RGB32)
+    p.drawImage((width - w) // 2, (height - h) // 2, img)
+
+
+class SelfPreview(QWidget):
+    """本端 / Me: what the hall sends, at `SELF_SIZE`, labelled; hidden until shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedSize(*SELF_SIZE)
+        self.image: npt.NDArray[np.uint8] | None = None
+        self.frames = 0
+        self.note = t("self_waiting")
+        self.hide()
+
+    def show_frame(self, arr: npt.NDArray[np.uint8]) -> None:
+        self.image = arr
+        self.frames += 1
+        self.update()
+
+    def clear(self, note: str) -> None:
+        self.image = None
+        self.note = note
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        w, h = self.width(), self.height()
+        p.fillRect(self.rect(), QColor(16, 20, 28))
+        arr = self.image
+        if arr is not None:
+            paint_bgra(p, arr, w, h)
+        else:
+            p.setPen(QColor(200, 200, 200))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.note)
+        p.fillRect(0, h - 20, w, 20, QColor(0, 0, 0, 150))
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(6, h - 5, SELF_TITLE)
+        p.setPen(QPen(QColor(120, 140, 170), 1))
+        p.drawRect(0, 0, w - 1, h - 1)
+        p.end()
 
 
 class StationVideo(QWidget):
@@ -50,6 +102,7 @@ class StationVideo(QWidget):
         self.caption = ""
         self.note = t("idle")
         self.speaking = False
+        self.self_view = SelfPreview(self)
 
     def sizeHint(self) -> QSize:
         return QSize(480, 360)
@@ -59,7 +112,16 @@ class StationVideo(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.place_self_view()
         self.resized.emit(*self.picture_size())
+
+    def place_self_view(self) -> None:
+        """The self-preview in the bottom-right corner, above the caption bar."""
+        sw, sh = SELF_SIZE
+        x = max(0, self.width() - sw - SELF_MARGIN)
+        y = max(0, self.height() - CAPTION_H - sh - SELF_MARGIN)
+        self.self_view.move(x, y)
+        self.self_view.raise_()
 
     def show_frame(self, arr: npt.NDArray[np.uint8]) -> None:
         self.image = arr
@@ -77,9 +139,7 @@ class StationVideo(QWidget):
         p.fillRect(self.rect(), QColor(16, 20, 28))
         arr = self.image
         if arr is not None:
-            h, w = arr.shape[:2]
-            img = QImage(arr.data, w, h, int(arr.strides[0]), QImage.Format.Format_RGB32)
-            p.drawImage((self.width() - w) // 2, (self.height() - h) // 2, img)
+            paint_bgra(p, arr, self.width(), self.height())
         else:
             p.setPen(QColor(200, 200, 200))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.note)
@@ -114,6 +174,7 @@ class CallArea(QWidget):
         self.duration = QLabel("")
         self.speaker = QLabel("")
         self.video = StationVideo()
+        self.self_view = self.video.self_view
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.join_button = QPushButton()
@@ -155,6 +216,9 @@ class CallArea(QWidget):
         self.joined = True
         self.video.clear(t("waiting"))
         self.video.caption = name
+        self.self_view.clear(t("self_waiting"))
+        self.video.place_self_view()
+        self.self_view.show()
         self.status.setText(t("joining", name=name))
         self.retranslate()
 
@@ -169,6 +233,14 @@ class CallArea(QWidget):
 
     def show_frame(self, arr: npt.NDArray[np.uint8]) -> None:
         self.video.show_frame(arr)
+
+    def show_self_frame(self, arr: npt.NDArray[np.uint8]) -> None:
+        """A frame of what the hall sends (本端 / Me), only while joined."""
+        if self.joined:
+            self.self_view.show_frame(arr)
+
+    def show_self_note(self, text: str) -> None:
+        self.self_view.clear(text)
 
     def show_level(self, station: float, threshold: float) -> None:
         speaking = station >= threshold
@@ -185,6 +257,8 @@ class CallArea(QWidget):
         self._tick.stop()
         self.video.caption = ""
         self.video.clear(text)
+        self.self_view.hide()
+        self.self_view.clear(t("self_waiting"))
         self.speaker.setText("")
         self.status.setText(text)
         self.retranslate()

@@ -3,7 +3,9 @@ sends camera and tone and receives the hall: the panel joins the answered call b
 itself, shows the station's frames (tile) and who is speaking, sends the demo hall
 camera and tone (the station receives them), says why when it cannot join (hub
 refused, connection failed — Chinese sentences, no traceback), leaves and rejoins by
-hand without ending the call, and shows 通话已结束 when the officer ends it.
+hand without ending the call, and shows 通话已结束 when the officer ends it. While joined,
+the 本端 / Me tile (bottom-right of the picture) shows what the hall sends; it is hidden
+and gets no more frames once the panel has left.
 Offscreen screenshot: artifacts/screenshots/rollcall-call.png."""
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from console.net import QtBridge
+from console.rollcall.call_view import SELF_SIZE
 from console.rollcall.controller import RollcallController
 from console.rollcall.view import RollcallPanel
 from tests.integration.test_mediation_support import SHOTS
@@ -63,6 +66,16 @@ def test_panel_sees_and_hears_the_station(tmp_path: Path) -> None:
         assert area.video.image is not None
         h, w = area.video.image.shape[:2]
         assert (w, h) == area.video.picture_size() and w >= 320
+        # 本端 / Me: the hall's own outgoing frames, 160x120, bottom-right of the area
+        me = area.self_view
+        assert not bridge.errors
+        pump(lambda: me.frames > MIN_FRAMES, what="hall frames in the 本端 tile")
+        assert me.isVisible() and call.self_frames == me.frames
+        assert me.image is not None and me.image.shape == (SELF_SIZE[1], SELF_SIZE[0], 4)
+        assert int(me.image[..., :3].max()) - int(me.image[..., :3].min()) > 30  # a picture
+        geo, box = me.geometry(), area.video.rect()
+        assert box.contains(geo) and geo.right() > box.width() - 40 and geo.top() > 0
+        assert geo.bottom() > box.height() - 60
         pump(lambda: station.received["video"] > MIN_FRAMES, what="hall video at the station")
         pump(lambda: station.received["audio"] > MIN_FRAMES, what="hall audio at the station")
         pump(lambda: area.speaker.text().startswith("【发言】"), what="station speaking")
@@ -75,19 +88,25 @@ def test_panel_sees_and_hears_the_station(tmp_path: Path) -> None:
         # leave by hand: the call goes on, no automatic rejoin; then join again
         area.join_button.click()
         assert not area.joined and "通话继续" in area.status.text()
+        assert not me.isVisible() and me.image is None
+        me_at_leave = me.frames
         pump(
             lambda: any(m.get("type") == "hall" and not m["present"] for m in station.messages),
             what="station told the hall left",
         )
+        assert me.frames == me_at_leave and not me.isVisible()  # no late frames shown
         assert panel._run is not None and panel._run.in_call == ["t01"]
         before = station.received["video"]
         area.join_button.click()
         pump(lambda: call.frames > MIN_FRAMES and area.joined, what="rejoined")
         pump(lambda: station.received["video"] > before + MIN_FRAMES, what="hall video again")
+        pump(lambda: me.frames > me_at_leave + MIN_FRAMES, what="本端 tile again")
+        assert me.isVisible()
 
         # the officer ends the call: the area says so and leaves
         panel.end_call_button.click()
         pump(lambda: not area.joined, what="left at the end of the call")
+        assert not me.isVisible() and me.image is None
         assert area.status.text().startswith("通话已结束"), area.status.text()
         pump(lambda: "已完成" in panel.summary.text(), what="run done")
         assert area.status.text().startswith("通话已结束")
