@@ -137,7 +137,9 @@
     const tick = (_now, meta) => {
       S.hallFrames += 1;
       S.hallSize = [meta.width, meta.height];
-      if (S.hallFrames === 1 || !$("hall-wait").hidden) hallWaiting(false);
+      // only while the hall is there: a frame still in flight when it has left must not
+      // hide the waiting note again
+      if (S.hallPresent && !$("hall-wait").hidden) hallWaiting(false);
       v.requestVideoFrameCallback(tick);
     };
     v.requestVideoFrameCallback(tick);
