@@ -20,6 +20,28 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from console.events.actions import ActionRequest, validate_request
+from console.events.evidence import EvidenceDigest, evidence_digest
+from console.events.hubapi import (
+    ClientFactory,
+    DispatchClientLike,
+    HubClientLike,
+    to_change,
+    to_connection,
+    to_session,
+)
+from console.events.model import (
+    Callbacks,
+    Change,
+    ConnKind,
+    EventQueueModel,
+    Filters,
+    Message,
+    Session,
+)
+from console.events.strings import action_name, task_action_name, tr
+from console.events.tasks_model import NEEDS_REASON, DispatchModel
+from console.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from dispatch.model import Action, AuditEntry, Event, EventSource, Priority
 from dispatch.protocol import (
     AttachmentInfo,
@@ -35,21 +57,6 @@ from dispatch.protocol import (
     TasksReply,
 )
 from dispatch.tasks import DispatchTask, TaskAction
-
-from ..net import NetThread, NetThreadError, QtBridge, submit_to_qt
-from .actions import ActionRequest, validate_request
-from .evidence import EvidenceDigest, evidence_digest
-from .hubapi import (
-    ClientFactory,
-    DispatchClientLike,
-    HubClientLike,
-    to_change,
-    to_connection,
-    to_session,
-)
-from .model import Callbacks, Change, ConnKind, EventQueueModel, Filters, Message, Session
-from .strings import action_name, task_action_name, tr
-from .tasks_model import NEEDS_REASON, DispatchModel
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)

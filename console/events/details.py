@@ -18,11 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dispatch.model import Action, AuditEntry, Colour, Event, mask_id_number, mask_phone
-
-from .actions import spec
-from .format import format_place, format_short_time, format_time
-from .strings import (
+from console.events.actions import spec
+from console.events.format import format_place, format_short_time, format_time
+from console.events.strings import (
     action_name,
     category_name,
     colour_name,
@@ -31,7 +29,8 @@ from .strings import (
     state_name,
     tr,
 )
-from .table import COLOURS
+from console.events.table import COLOURS
+from dispatch.model import Action, AuditEntry, Colour, Event, mask_id_number, mask_phone
 
 
 def field_rows(

@@ -14,11 +14,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.events.actions import ActionRequest, ActionSpec, NoteRule, validate_request
+from console.events.strings import action_name, tr
 from dispatch.model import Action, Event
 from dispatch.workflow import MAX_EXTENSION_DAYS
-
-from .actions import ActionRequest, ActionSpec, NoteRule, validate_request
-from .strings import action_name, tr
 
 
 class ActionDialog(QDialog):

@@ -16,12 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.events.strings import task_action_name, tr
+from console.events.tasks_model import NEEDS_REASON
 from dispatch.model import Event
 from dispatch.protocol import DispatchPreviewReply, PersonInfo
 from dispatch.tasks import MAX_NOTE_LENGTH, DispatchTask, TaskAction
-
-from .strings import task_action_name, tr
-from .tasks_model import NEEDS_REASON
 
 
 @dataclass(frozen=True)

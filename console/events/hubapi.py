@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from console.events.model import Change, ConnKind, Session
 from dispatch.model import Action, AuditEntry, Event
 from dispatch.protocol import (
     AttachmentInfo,
@@ -24,8 +25,6 @@ from dispatch.protocol import (
     TasksReply,
 )
 from dispatch.tasks import DispatchTask
-
-from .model import Change, ConnKind, Session
 
 
 class HubClientLike(Protocol):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from console.events.actions import operator_actions
 from dispatch.model import (
     Action,
     AuditEntry,
@@ -28,8 +29,6 @@ from dispatch.model import (
     Role,
     is_open,
 )
-
-from .actions import operator_actions
 
 T = TypeVar("T")
 

@@ -21,11 +21,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from dispatch.model import Colour, Priority
-
-from .format import format_countdown, format_time
-from .model import EventQueueModel, Row
-from .strings import (
+from console.events.format import format_countdown, format_time
+from console.events.model import EventQueueModel, Row
+from console.events.strings import (
     category_name,
     colour_name,
     priority_name,
@@ -33,6 +31,7 @@ from .strings import (
     state_name,
     tr,
 )
+from dispatch.model import Colour, Priority
 
 COLOURS: dict[Colour, QColor] = {
     Colour.RED: QColor("#d32f2f"),

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from console.events.model import Callbacks, Session
 from dispatch.model import Actor
 from dispatch.protocol import DispatchPreviewReply
 from dispatch.tasks import (
@@ -25,8 +26,6 @@ from dispatch.tasks import (
     TaskState,
     allowed_actions,
 )
-
-from .model import Callbacks, Session
 
 # what the console offers on a task, in this order
 OFFICER_TASK_ACTIONS: tuple[TaskAction, ...] = (

@@ -20,12 +20,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.events.format import format_short_time
+from console.events.model import Session
+from console.events.strings import current_language, task_action_name, tr
+from console.events.tasks_model import (
+    escalation_badge,
+    officer_task_actions,
+    state_label,
+    task_steps,
+)
 from dispatch.tasks import DispatchTask, TaskAction, TaskState
-
-from .format import format_short_time
-from .model import Session
-from .strings import current_language, task_action_name, tr
-from .tasks_model import escalation_badge, officer_task_actions, state_label, task_steps
 
 _STATE_COLOURS = {
     TaskState.RETURNED: "#c62828",

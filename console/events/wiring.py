@@ -12,18 +12,17 @@ from datetime import UTC, datetime
 
 from PySide6.QtWidgets import QWidget
 
+from console.events.controller import EventQueueController
+from console.events.hubapi import ClientFactory
+from console.events.model import DeadlineFn, EventQueueModel
+from console.events.panel import EventQueuePanel
+from console.net import NetThread, QtBridge
 from dispatch.calendar import WorkCalendar
 from dispatch.client import HubClient
 from dispatch.model import Event
 from dispatch.protocol import ConnectionState, EventChanged, TaskChanged
 from dispatch.rules import deadline
 from dispatch.workflow import allowed_actions
-
-from ..net import NetThread, QtBridge
-from .controller import EventQueueController
-from .hubapi import ClientFactory
-from .model import DeadlineFn, EventQueueModel
-from .panel import EventQueuePanel
 
 
 class TaskRelay:
