@@ -20,7 +20,7 @@ def _collect_garbage_on_the_main_thread() -> Iterator[None]:
     """After a test that used Qt, collect its garbage here, on the main thread.
 
     Otherwise a later test's worker thread may run the cyclic collector, destroying
-    leftover Qt objects in the wrong thread (segfaults seen in CI; see console/gcguard.py).
+    leftover Qt objects in the wrong thread (segfaults seen in CI; see console/kit/gcguard.py).
     """
     yield
     if "PySide6.QtCore" in sys.modules:

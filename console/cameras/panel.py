@@ -14,11 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console import i18n
 from console.cameras.tree import Node, NodeKind, matches, online_count
-from console.i18n import tr
+from console.kit import i18n
+from console.kit.i18n import tr
 from console.wall.tile import CAMERA_MIME
-from streams.types import CameraStatus
+from streams.ingest.types import CameraStatus
 
 ROLE_NODE = Qt.ItemDataRole.UserRole + 1
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from dispatch.site import Site
-from streams.types import CameraState, CameraStatus
+from dispatch.domain.site import Site
+from streams.ingest.types import CameraState, CameraStatus
 
 
 class NodeKind(StrEnum):

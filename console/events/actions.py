@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from dispatch.model import Action
-from dispatch.workflow import MAX_EXTENSION_DAYS, MAX_NOTE_LENGTH
+from dispatch.domain.model import Action
+from dispatch.events.core import MAX_EXTENSION_DAYS, MAX_NOTE_LENGTH
 
 
 class NoteRule(Enum):

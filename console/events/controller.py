@@ -1,8 +1,8 @@
 """Turns the operator's intent into hub client calls, and the hub's answers into model updates.
 
 Runs on the Qt main thread; every network call is a coroutine submitted to the network
-thread (`console.net.NetThread`), and every result comes back through
-`console.net.QtBridge.post`, so the model is only touched on the main thread. Changes
+thread (`console.kit.net.NetThread`), and every result comes back through
+`console.kit.net.QtBridge.post`, so the model is only touched on the main thread. Changes
 published by the hub are batched: the network thread appends them to an inbox and posts
 one drain per batch, so a snapshot of thousands of events is one model update.
 """
@@ -40,10 +40,10 @@ from console.events.model import (
     Session,
 )
 from console.events.strings import action_name, task_action_name, tr
-from console.events.tasks_model import NEEDS_REASON, DispatchModel
-from console.net import NetThread, NetThreadError, QtBridge, submit_to_qt
-from dispatch.model import Action, AuditEntry, Event, EventSource, Priority
-from dispatch.protocol import (
+from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
+from console.tasks.model import NEEDS_REASON, DispatchModel
+from dispatch.domain.model import Action, AuditEntry, Event, EventSource, Priority
+from dispatch.hub.protocol import (
     AttachmentInfo,
     AuthError,
     ConnectionState,
@@ -56,7 +56,7 @@ from dispatch.protocol import (
     TaskChanged,
     TasksReply,
 )
-from dispatch.tasks import DispatchTask, TaskAction
+from dispatch.tasks.core import DispatchTask, TaskAction
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)

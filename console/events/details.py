@@ -30,7 +30,7 @@ from console.events.strings import (
     tr,
 )
 from console.events.table import COLOURS
-from dispatch.model import Action, AuditEntry, Colour, Event, mask_id_number, mask_phone
+from dispatch.domain.model import Action, AuditEntry, Colour, Event, mask_id_number, mask_phone
 
 
 def field_rows(

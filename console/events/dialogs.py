@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 
 from console.events.actions import ActionRequest, ActionSpec, NoteRule, validate_request
 from console.events.strings import action_name, tr
-from dispatch.model import Action, Event
-from dispatch.workflow import MAX_EXTENSION_DAYS
+from dispatch.domain.model import Action, Event
+from dispatch.events.core import MAX_EXTENSION_DAYS
 
 
 class ActionDialog(QDialog):

@@ -1,6 +1,6 @@
 """The SHA-256 of an evidence file for attaching it to an event (runs off the GUI thread).
 
-Clips come with a `<file>.sha256` sidecar in `sha256sum` format (streams.evidence); its
+Clips come with a `<file>.sha256` sidecar in `sha256sum` format (streams.ingest.evidence); its
 digest is used after checking that it names the file. Snapshots have none: the file is
 hashed. A missing or unreadable file, or a sidecar that is not a digest of this file's
 name, is an `EvidenceFileError` naming the path.

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from console.events.strings import tr
-from dispatch.model import Place
+from dispatch.domain.model import Place
 
 # The centre works on Beijing time whatever the workstation's own zone is set to.
 DISPLAY_TZ: tzinfo = ZoneInfo("Asia/Shanghai")

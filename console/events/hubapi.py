@@ -1,6 +1,6 @@
 """What the event queue needs from the hub client (docs/CONTRACTS.md "Hub ↔ console").
 
-A structural type of `dispatch.client.HubClient`, so that the controller is written
+A structural type of `dispatch.client.connection.HubClient`, so that the controller is written
 against the contract (and unit tests can hand it a fake), plus the adapters that turn the
 client's messages into the model's own values.
 """
@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Protocol
 
 from console.events.model import Change, ConnKind, Session
-from dispatch.model import Action, AuditEntry, Event
-from dispatch.protocol import (
+from dispatch.domain.model import Action, AuditEntry, Event
+from dispatch.hub.protocol import (
     AttachmentInfo,
     ConnectionState,
     ConnectionStatus,
@@ -24,7 +24,7 @@ from dispatch.protocol import (
     OfficerTaskAction,
     TasksReply,
 )
-from dispatch.tasks import DispatchTask
+from dispatch.tasks.core import DispatchTask
 
 
 class HubClientLike(Protocol):

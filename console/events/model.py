@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from console.events.actions import operator_actions
-from dispatch.model import (
+from dispatch.domain.model import (
     Action,
     AuditEntry,
     Colour,

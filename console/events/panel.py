@@ -35,18 +35,18 @@ from PySide6.QtWidgets import (
 from console.events.actions import ACK_SHORTCUT, SPECS, ActionRequest, ActionSpec
 from console.events.details import DetailsPane
 from console.events.dialogs import ask_with_dialog
-from console.events.dispatch_dialog import DispatchChoice, TaskChoice
-from console.events.dispatch_dialog import ask_dispatch as dialog_ask_dispatch
-from console.events.dispatch_dialog import ask_task as dialog_ask_task
 from console.events.format import format_clock, format_countdown
 from console.events.model import Connection, ConnKind, EventQueueModel, Filters, Message, Session
 from console.events.strings import category_name, role_name, source_name, state_name, tr
 from console.events.table import Col, EventTableModel
-from console.events.tasks_model import DispatchModel
-from console.events.tasks_view import TasksView
-from dispatch.model import DEFAULT_CATEGORIES, Action, Event, EventSource, EventState
-from dispatch.protocol import DispatchPreviewReply, PersonInfo
-from dispatch.tasks import DispatchTask, TaskAction
+from console.tasks.dispatch_dialog import DispatchChoice, TaskChoice
+from console.tasks.dispatch_dialog import ask_dispatch as dialog_ask_dispatch
+from console.tasks.dispatch_dialog import ask_task as dialog_ask_task
+from console.tasks.model import DispatchModel
+from console.tasks.view import TasksView
+from dispatch.domain.model import DEFAULT_CATEGORIES, Action, Event, EventSource, EventState
+from dispatch.hub.protocol import DispatchPreviewReply, PersonInfo
+from dispatch.tasks.core import DispatchTask, TaskAction
 
 Ask = Callable[[ActionSpec, Event, QWidget | None], ActionRequest | None]
 AskDispatch = Callable[[Event, DispatchPreviewReply, QWidget | None], DispatchChoice | None]

@@ -1,7 +1,7 @@
 """The event queue's own strings, zh_CN (default) and en.
 
 `tr(key, **fields)` looks a key up in the current language; the language comes from
-`console.i18n` when that module offers one, else from the `HALL_LANG` environment
+`console.kit.i18n` when that module offers one, else from the `HALL_LANG` environment
 variable, else zh_CN. Names of domain values (states, actions, sources, ...) have their
 own helpers so that the views never show raw enum values.
 """
@@ -12,7 +12,7 @@ import importlib
 import os
 from collections.abc import Mapping
 
-from dispatch.model import (
+from dispatch.domain.model import (
     DEFAULT_CATEGORIES,
     Action,
     Colour,
@@ -125,7 +125,7 @@ _ZH: dict[str, str] = {
     "dispatch.more": "选择人员 / 加备注…",
     "dispatch.link": "联动视频 (L)",
     "mediation.button": "视频调解 (M)",
-    "dispatch.tasks": "派单任务",
+    "dispatch.tasks.core": "派单任务",
     "dispatch.none": "尚未派单",
     "dispatch.dialog_title": "派单 — {title}",
     "dispatch.person": "派给",
@@ -250,7 +250,7 @@ _EN: dict[str, str] = {
     "dispatch.more": "Choose person / add note…",
     "dispatch.link": "Link video (L)",
     "mediation.button": "Video mediation (M)",
-    "dispatch.tasks": "Dispatch tasks",
+    "dispatch.tasks.core": "Dispatch tasks",
     "dispatch.none": "Not dispatched yet",
     "dispatch.dialog_title": "Dispatch — {title}",
     "dispatch.person": "To",
@@ -431,9 +431,9 @@ def normalise_language(value: str | None) -> str:
 
 
 def current_language() -> str:
-    """The UI language: console.i18n's when it has one, else HALL_LANG, else zh_CN."""
+    """The UI language: console.kit.i18n's when it has one, else HALL_LANG, else zh_CN."""
     try:
-        i18n = importlib.import_module("console.i18n")
+        i18n = importlib.import_module("console.kit.i18n")
     except ImportError:
         i18n = None
     if i18n is not None:

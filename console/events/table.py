@@ -31,7 +31,7 @@ from console.events.strings import (
     state_name,
     tr,
 )
-from dispatch.model import Colour, Priority
+from dispatch.domain.model import Colour, Priority
 
 COLOURS: dict[Colour, QColor] = {
     Colour.RED: QColor("#d32f2f"),

@@ -16,13 +16,13 @@ from console.events.controller import EventQueueController
 from console.events.hubapi import ClientFactory
 from console.events.model import DeadlineFn, EventQueueModel
 from console.events.panel import EventQueuePanel
-from console.net import NetThread, QtBridge
-from dispatch.calendar import WorkCalendar
-from dispatch.client import HubClient
-from dispatch.model import Event
-from dispatch.protocol import ConnectionState, EventChanged, TaskChanged
-from dispatch.rules import deadline
-from dispatch.workflow import allowed_actions
+from console.kit.net import NetThread, QtBridge
+from dispatch.client.connection import HubClient
+from dispatch.domain.calendar import WorkCalendar
+from dispatch.domain.model import Event
+from dispatch.domain.rules import deadline
+from dispatch.events.core import allowed_actions
+from dispatch.hub.protocol import ConnectionState, EventChanged, TaskChanged
 
 
 class TaskRelay:

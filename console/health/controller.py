@@ -17,9 +17,9 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from console.health.model import summarise
 from console.health.view import HealthView
-from dispatch.patrol_service import CameraHealth, HealthReply, HistoryReply
-from dispatch.site import Site
-from streams.patrol import HubSink, Patrol, site_targets
+from dispatch.domain.site import Site
+from dispatch.patrol.service import CameraHealth, HealthReply, HistoryReply
+from streams.patrol.runner import HubSink, Patrol, site_targets
 
 
 class HealthSource:
@@ -143,7 +143,7 @@ def install_health(
 ) -> HealthInstall:
     """Dock the health view; with `run_patrol` (the demo) also patrol the site's cameras."""
     from console.health.strings import t
-    from dispatch.hub_service import china_now
+    from dispatch.events.service import china_now
 
     view = HealthView()
     add_panel(view, t("title"))

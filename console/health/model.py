@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispatch.patrol_service import CameraHealth
-from dispatch.patrol_service import trouble_text as trouble_zh
-from dispatch.site import Site
+from dispatch.domain.site import Site
+from dispatch.patrol.service import CameraHealth
+from dispatch.patrol.service import trouble_text as trouble_zh
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
-"""The health view's strings, Chinese first, English second (follows console.i18n)."""
+"""The health view's strings, Chinese first, English second (follows console.kit.i18n)."""
 
 from __future__ import annotations
 
-from console import i18n
+from console.kit import i18n
 
 ZH = {
     "title": "设备巡检",

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from console.health.model import AreaRates, FaultyCamera, HealthSummary, percent
 from console.health.strings import t
-from dispatch.patrol_service import CameraHealth, trouble_text
+from dispatch.patrol.service import CameraHealth, trouble_text
 
 PICTURE_SIZE = (320, 262)
 

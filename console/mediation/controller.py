@@ -20,13 +20,13 @@ import numpy as np
 import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamTrack
 
+from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from console.mediation.frames import FrameConverter
 from console.mediation.model import MediationInputError, MediationModel, Outcome, check_outcome
 from console.mediation.preview import SELF_KEY, PreviewTrack
-from console.net import NetThread, NetThreadError, QtBridge, submit_to_qt
-from dispatch.protocol import MediationInvite, MediationReply
-from streams.webrtc import SyntheticCamera, ToneSource, audio_level
-from streams.webrtc_client import StarClient
+from dispatch.hub.protocol import MediationInvite, MediationReply
+from streams.webrtc.client import StarClient
+from streams.webrtc.config import SyntheticCamera, ToneSource, audio_level
 
 T = TypeVar("T")
 LEVEL_EVERY_S = 0.15
@@ -47,7 +47,7 @@ FrameSink = Callable[[str, npt.NDArray[np.uint8]], None]
 
 
 class MediationClient(Protocol):
-    """The part of `dispatch.client.HubClient` the window needs."""
+    """The part of `dispatch.client.connection.HubClient` the window needs."""
 
     async def open_mediation(
         self, event_id: str, invites: list[MediationInvite], *, ttl_hours: float = 24

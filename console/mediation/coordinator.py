@@ -10,12 +10,12 @@ from PySide6.QtWidgets import QWidget
 
 from console.events.controller import EventQueueController
 from console.events.panel import EventQueuePanel
+from console.kit.net import NetThread, QtBridge
 from console.mediation.controller import MediationClient, MediationController, TrackFactory
 from console.mediation.controller import demo_tracks as _demo_tracks
 from console.mediation.model import MediationModel
 from console.mediation.view import MediationWindow
-from console.net import NetThread, QtBridge
-from dispatch.model import Event
+from dispatch.domain.model import Event
 
 
 def mediation_client(events: EventQueueController) -> MediationClient | None:

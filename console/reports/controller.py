@@ -17,10 +17,10 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from PySide6.QtCore import QTimer
 
-from console.net import submit_to_qt
+from console.kit.net import submit_to_qt
 from console.reports.model import ReportScreen, default_pdf_name, report_screen
 from console.reports.view import HotspotPanel, ReportView
-from dispatch.report_messages import HotspotsReply, ReportReply
+from dispatch.reports.messages import HotspotsReply, ReportReply
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from dispatch.reports import HotspotItem, MonthlyReport
-from dispatch.reports_pdf import chart_counts, chart_stages, figure_png, summary_rows
+from dispatch.reports.monthly import HotspotItem, MonthlyReport
+from dispatch.reports.pdf import chart_counts, chart_stages, figure_png, summary_rows
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.reports.model import ReportScreen, hotspot_rows
-from dispatch.reports import HotspotItem
+from dispatch.reports.monthly import HotspotItem
 
 _IDS = Qt.ItemDataRole.UserRole
 

@@ -28,10 +28,10 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from console.mediation.controller import TrackFactory, demo_tracks
 from console.mediation.frames import FrameConverter
 from console.mediation.preview import SELF_KEY, PreviewTrack
-from console.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from console.rollcall.call_model import (
     MEDIA_STATES_ZH,
     SPEAKING_RMS,
@@ -40,16 +40,16 @@ from console.rollcall.call_model import (
     t,
 )
 from console.rollcall.call_view import SELF_SIZE, CallArea
-from dispatch.rollcall_messages import RollcallOp, RollcallReply, RunInfo
-from streams.webrtc import audio_level
-from streams.webrtc_client import StarClient
+from dispatch.rollcall.messages import RollcallOp, RollcallReply, RunInfo
+from streams.webrtc.client import StarClient
+from streams.webrtc.config import audio_level
 
 log = logging.getLogger(__name__)
 LEVEL_EVERY_S = 0.15
 
 
 class WatchClient(Protocol):
-    """The part of `dispatch.client.HubClient` the video area needs."""
+    """The part of `dispatch.client.connection.HubClient` the video area needs."""
 
     async def rollcall(self, op: RollcallOp, **fields: Any) -> RollcallReply: ...
 

@@ -1,5 +1,5 @@
 """Qt-free parts of the roll-call video area: its strings (Chinese by default, English
-through the console's language switch, `console.i18n`), the call's duration text, the
+through the console's language switch, `console.kit.i18n`), the call's duration text, the
 choice of which call to join, and errors turned into sentences (never a traceback)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from datetime import datetime
 
 import aiohttp
 
-from console import i18n
-from dispatch.protocol import HubError
-from dispatch.rollcall_messages import RunInfo
-from streams.webrtc_client import SignallingError
+from console.kit import i18n
+from dispatch.hub.protocol import HubError
+from dispatch.rollcall.messages import RunInfo
+from streams.webrtc.client import SignallingError
 
 SPEAKING_RMS = 0.02  # the same threshold as the mediation window's 【发言】
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console import i18n
+from console.kit import i18n
 from console.mediation.preview import SELF_TITLE
 from console.rollcall.call_model import duration_text, t
 

@@ -9,13 +9,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from console.kit.net import NetThread, QtBridge, submit_to_qt
 from console.mediation.controller import TrackFactory, demo_tracks
-from console.net import NetThread, QtBridge, submit_to_qt
 from console.rollcall.call_controller import HallCallController
 from console.rollcall.view import RollcallPanel
-from dispatch.calendar import CHINA_TZ
-from dispatch.protocol import HubError
-from dispatch.rollcall_messages import ExemptionInfo, RollcallChanged, RollcallOp, RollcallReply
+from dispatch.domain.calendar import CHINA_TZ
+from dispatch.hub.protocol import HubError
+from dispatch.rollcall.messages import ExemptionInfo, RollcallChanged, RollcallOp, RollcallReply
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from console.events.controller import EventQueueController
 from console.events.model import Session
-from console.net import NetThread, QtBridge
+from console.kit.net import NetThread, QtBridge
 from console.rollcall.controller import RollcallClient, RollcallController
 from console.rollcall.view import RollcallPanel
 

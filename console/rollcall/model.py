@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from dispatch.calendar import CHINA_TZ
-from dispatch.rollcall_messages import (
+from dispatch.domain.calendar import CHINA_TZ
+from dispatch.rollcall.messages import (
     CentreInfo,
     CoverageInfo,
     ExemptionInfo,

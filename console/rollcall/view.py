@@ -39,7 +39,7 @@ from console.rollcall.model import (
     schedule_text,
     secs,
 )
-from dispatch.rollcall_messages import (
+from dispatch.rollcall.messages import (
     CallInfo,
     CentreInfo,
     CoverageInfo,

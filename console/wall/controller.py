@@ -21,11 +21,11 @@ from typing import Protocol
 from console.wall.model import Change, ChangeKind, WallModel
 from console.wall.shedding import LoadShedder, ShedPlan, default_budget
 from console.wall.tour import Tour
-from streams.types import CameraStatus, Frame
+from streams.ingest.types import CameraStatus, Frame
 
 
 class TileStream(Protocol):
-    """What the wall needs of a stream: `streams.rtsp.CameraStream` fits."""
+    """What the wall needs of a stream: `streams.ingest.rtsp.CameraStream` fits."""
 
     def start(self) -> None: ...
     def stop(self) -> None: ...

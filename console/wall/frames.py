@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtGui import QImage
 
-from streams.types import Frame
+from streams.ingest.types import Frame
 
 
 def byte_view(image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], int]:

@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QScreen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from console.i18n import tr
+from console.kit.i18n import tr
 
 
 def wall_screen(screens: Sequence[QScreen]) -> tuple[QScreen | None, bool]:

@@ -1,10 +1,10 @@
-"""Where the wall's streams come from: the site's cameras through `streams.rtsp.CameraStream`."""
+"""Where the wall's streams come from: the site's cameras through `ingest.rtsp.CameraStream`."""
 
 from __future__ import annotations
 
 from console.wall.controller import StatusCallback, StreamFactory, TileStream
-from dispatch.site import Camera, Site
-from streams.types import StreamProfile
+from dispatch.domain.site import Camera, Site
+from streams.ingest.types import StreamProfile
 
 
 def profiles_for(site: Site, camera: Camera) -> list[StreamProfile]:
@@ -19,7 +19,7 @@ def profiles_for(site: Site, camera: Camera) -> list[StreamProfile]:
 
 def rtsp_factory(site: Site) -> StreamFactory:
     """A factory making one `CameraStream` per tile for the site's cameras."""
-    from streams.rtsp import CameraStream
+    from streams.ingest.rtsp import CameraStream
 
     def make(camera_id: str, size: tuple[int, int], on_status: StatusCallback) -> TileStream:
         camera = site.camera(camera_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from console.i18n import tr
-from streams.types import CameraState, CameraStatus
+from console.kit.i18n import tr
+from streams.ingest.types import CameraState, CameraStatus
 
 
 def state_text(status: CameraStatus | None) -> str:

@@ -26,10 +26,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from console.i18n import tr
+from console.kit.i18n import tr
 from console.wall.frames import frame_qimage
 from console.wall.status_text import is_live, state_text, status_line
-from streams.types import CameraState, CameraStatus, Frame
+from streams.ingest.types import CameraState, CameraStatus, Frame
 
 CAMERA_MIME = "application/x-hall-camera"
 

@@ -16,13 +16,13 @@ from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
-from console import i18n
-from console.i18n import tr
+from console.kit import i18n
+from console.kit.i18n import tr
 from console.wall.controller import EvidenceResult, WallController
 from console.wall.model import Change, ChangeKind
 from console.wall.shapes import cell_rects
 from console.wall.tile import TileWidget
-from streams.types import CameraStatus, Frame
+from streams.ingest.types import CameraStatus, Frame
 
 # The timer polls at twice the cameras' 25 fps: a frame then waits at most ~20 ms for
 # its paint, and fewer are overwritten unseen than with a 25 Hz poll beating against

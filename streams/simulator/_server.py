@@ -58,7 +58,7 @@ def _load(name, path):
 
 
 _HERE = Path(__file__).resolve().parent
-stamp = _load("hall_camsim_stamp", _HERE.parent / "stamp.py")
+stamp = _load("hall_camsim_stamp", _HERE.parent / "ingest" / "stamp.py")
 picture = _load("hall_camsim_picture", _HERE / "picture.py")
 
 

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Literal
 
-from dispatch.site import Site, with_credentials
+from dispatch.domain.site import Site, with_credentials
 from streams.simulator.picture import MODES
 from streams.simulator.spec import ServerSpec, numbered_spec, site_spec, with_faults
 

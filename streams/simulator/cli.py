@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from dispatch.site import SiteConfigError, load_site
+from dispatch.domain.site import SiteConfigError, load_site
 from streams.simulator.camsim import CamSim, CamSimError
 from streams.simulator.picture import MODES
 from streams.simulator.spec import SpecError, parse_fault

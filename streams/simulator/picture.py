@@ -4,7 +4,7 @@ The simulator's server runs under the system Python, which may lack numpy, so fr
 are made from precomputed byte planes: a pattern that repeats every `PERIOD` rows is
 built once, and each frame is a window into it that scrolls two rows per frame (moving
 content at the cost of a memory copy). The top strip of every frame carries the stamp
-of its capture time (see `streams.stamp`); the stamp's row is passed in by the caller so
+of its capture time (see `streams.ingest.stamp`); the stamp's row is passed in by the caller so
 this module needs nothing but the standard library.
 
 Picture modes (`MODES`) simulate the faults of a real camera for the health patrol:

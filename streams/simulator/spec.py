@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
-from dispatch.site import Camera, CameraStreamConfig, Site
+from dispatch.domain.site import Camera, CameraStreamConfig, Site
 from streams.simulator.picture import MODES
 
 MAIN_SIZE = (1280, 720)

@@ -29,10 +29,10 @@ from typing import Any
 import aiohttp
 import psutil
 
-from dispatch.client import HubClient
-from dispatch.hubproc import HubProcess
-from dispatch.protocol import TaskChanged
-from dispatch.tasks import TaskState
+from dispatch.client.connection import HubClient
+from dispatch.hub.process import HubProcess
+from dispatch.hub.protocol import TaskChanged
+from dispatch.tasks.core import TaskState
 
 ROOT = str(Path(__file__).resolve().parent.parent.parent)
 API_KEY = "bench-dispatch-key-0123456789"
@@ -213,7 +213,7 @@ async def bench(sessions: int, dispatches: int, inflight: int) -> dict[str, Any]
     db = f"sqlite:///{tmp / 'hall.db'}"
     env = {**os.environ, "HALL_PASSWORD": "bench123"}
     subprocess.run(
-        [sys.executable, "-m", "dispatch.hub", "--db", db, "--add-operator", "bench",
+        [sys.executable, "-m", "dispatch.hub.app", "--db", db, "--add-operator", "bench",
          "--role", "duty_officer"], cwd=ROOT, env=env, check=True, capture_output=True,
     )  # fmt: skip
     keys = tmp / "keys.toml"

@@ -4,7 +4,7 @@ Starts hall-camsim with `--cameras` cameras (200 by default, in mass mode: loope
 pre-encoded pictures; `--live` for cameras that encode; every 10th camera faulty,
 the last one killed). Baseline, measured in the same run: the simulator idle for a
 few seconds, and one camera probed alone. Then it patrols every camera once with the
-real patrol (`streams.patrol.patrol_round`: key frames only, bounded concurrency,
+real patrol (`streams.patrol.runner.patrol_round`: key frames only, bounded concurrency,
 diagnosis, snapshots) and reports wall time, CPU of this process and of the
 simulator, and how many cameras were found online, faulty and offline (and any
 camera judged differently from what it serves). Prints a table, then one JSON object
@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from streams.patrol import PatrolTarget, check_one, patrol_round
-from streams.quality import load_thresholds
+from streams.patrol.runner import PatrolTarget, check_one, patrol_round
+from streams.quality.diagnosis import load_thresholds
 from streams.simulator import CamSim
 from streams.simulator.picture import MODES
 

@@ -29,8 +29,8 @@ from typing import Any
 
 import psutil
 
-from dispatch.hubproc import HubProcess
-from streams.webrtc import restrict_host_addresses
+from dispatch.hub.process import HubProcess
+from streams.webrtc.config import restrict_host_addresses
 from tests.integration.test_rollcall_support import (
     LOOPBACK,
     Mode,

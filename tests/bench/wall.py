@@ -52,7 +52,7 @@ def measure_baseline(urls: list[str], size: tuple[int, int], seconds: float) -> 
     import numpy as np
     from av.video.reformatter import Interpolation
 
-    from streams.stamp import decode_stamp
+    from streams.ingest.stamp import decode_stamp
 
     stop = threading.Event()
     ages: list[float] = []
@@ -126,10 +126,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from console.wall.controller import StatusCallback, TileStream, WallController
     from console.wall.model import WallModel
     from console.wall.view import WallView
-    from streams.rtsp import CameraStream
+    from streams.ingest.rtsp import CameraStream
+    from streams.ingest.stamp import decode_stamp
+    from streams.ingest.types import Frame, StreamProfile
     from streams.simulator import CamSim
-    from streams.stamp import decode_stamp
-    from streams.types import Frame, StreamProfile
 
     tiles: int = args.tiles
     sim = CamSim(cameras=args.cameras)

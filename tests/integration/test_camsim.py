@@ -22,9 +22,9 @@ import numpy as np
 import psutil
 import pytest
 
-from dispatch.site import demo_site_path, load_site
+from dispatch.domain.site import demo_site_path, load_site
+from streams.ingest.stamp import decode_stamp, strip_height
 from streams.simulator import CamSim, CamSimError, SpecError
-from streams.stamp import decode_stamp, strip_height
 
 pytestmark = pytest.mark.integration
 

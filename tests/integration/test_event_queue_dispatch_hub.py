@@ -21,13 +21,13 @@ from PySide6.QtWidgets import QApplication
 from console.events.controller import EventQueueController
 from console.events.panel import EventQueuePanel
 from console.events.wiring import EventQueue
-from console.linkage import LinkageCoordinator
+from console.shell.linkage import LinkageCoordinator
 from console.wall.controller import WallController
 from console.wall.model import WallModel
 from console.wall.view import WallView
-from dispatch.client import HubClient
-from dispatch.hubproc import HubProcess
-from dispatch.tasks import TaskState
+from dispatch.client.connection import HubClient
+from dispatch.hub.process import HubProcess
+from dispatch.tasks.core import TaskState
 from tests.integration.test_event_queue_hub import post_event, qapp, wait_until
 from tests.unit.test_wall_fakes import FakeStream
 

@@ -22,8 +22,8 @@ from console.events.controller import LoginOutcome
 from console.events.panel import EventQueuePanel
 from console.events.table import Col
 from console.events.wiring import EventQueue
-from dispatch.hubproc import HubProcess
-from dispatch.model import Action, EventState
+from dispatch.domain.model import Action, EventState
+from dispatch.hub.process import HubProcess
 from tests.plugins.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from streams.evidence import EvidenceError
-from streams.rtsp import CameraStream
+from streams.ingest.evidence import EvidenceError
+from streams.ingest.rtsp import CameraStream
+from streams.ingest.stamp import decode_stamp
+from streams.ingest.types import CameraState, CameraStatus, StreamProfile
 from streams.simulator import CamSim
-from streams.stamp import decode_stamp
-from streams.types import CameraState, CameraStatus, StreamProfile
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from dispatch.client import HubClient
-from dispatch.hub_service import HubService
-from dispatch.hubproc import HubProcess
-from dispatch.model import Action, EventState, Role
-from dispatch.protocol import (
+from dispatch.client.connection import HubClient
+from dispatch.db.store import Store
+from dispatch.domain.model import Action, EventState, Role
+from dispatch.events.service import HubService
+from dispatch.hub.process import HubProcess
+from dispatch.hub.protocol import (
     AuthError,
     ConnectionState,
     ConnectionStatus,
@@ -24,7 +25,6 @@ from dispatch.protocol import (
     EventRemoved,
     HubError,
 )
-from dispatch.store import Store
 from tests.plugins.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration

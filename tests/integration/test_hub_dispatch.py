@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from dispatch import store_tasks as st
-from dispatch.auth import Session
-from dispatch.calendar import WorkCalendar
-from dispatch.hub_dispatch import DispatchService
-from dispatch.hub_service import CHINA_TZ, HubService
-from dispatch.hub_writer import Committed
-from dispatch.model import EventIntake, EventSource, Place, Priority, Role
-from dispatch.protocol import HubError, TaskChanged, decode_published
-from dispatch.site import Site, load_site
-from dispatch.store import Store
-from dispatch.tasks import EscalationLevel, TaskAction, TaskState
+from dispatch.db.store import Store
+from dispatch.domain.calendar import WorkCalendar
+from dispatch.domain.model import EventIntake, EventSource, Place, Priority, Role
+from dispatch.domain.site import Site, load_site
+from dispatch.events.service import CHINA_TZ, HubService
+from dispatch.hub.auth import Session
+from dispatch.hub.protocol import HubError, TaskChanged, decode_published
+from dispatch.hub.writer import Committed
+from dispatch.tasks import store as st
+from dispatch.tasks.core import EscalationLevel, TaskAction, TaskState
+from dispatch.tasks.service import DispatchService
 
 pytestmark = pytest.mark.integration
 

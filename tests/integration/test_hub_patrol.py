@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dispatch import hub as hubmod
-from dispatch.hubproc import HubProcess
-from dispatch.site import demo_site_path, load_site
+from dispatch.domain.site import demo_site_path, load_site
+from dispatch.hub import app as hubmod
+from dispatch.hub.process import HubProcess
 from streams.simulator import CamSim
 from tests.plugins.hub import HUB_API_KEY
 

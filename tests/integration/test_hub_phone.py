@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
-from dispatch import store_tasks as st
-from dispatch.client import HubClient
-from dispatch.hub import DEMO_API_KEY
-from dispatch.hubproc import HubProcess
-from dispatch.protocol import TaskChanged
-from dispatch.store import Store
-from dispatch.tasks import TaskAction, TaskState
+from dispatch.client.connection import HubClient
+from dispatch.db.store import Store
+from dispatch.hub.app import DEMO_API_KEY
+from dispatch.hub.process import HubProcess
+from dispatch.hub.protocol import TaskChanged
+from dispatch.tasks import store as st
+from dispatch.tasks.core import TaskAction, TaskState
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.hubproc import HubProcess
+from dispatch.hub.process import HubProcess
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # a parent that starts a hub, says its pid, and then waits to be killed
 PARENT = """
 import sys, time
-from dispatch.hubproc import HubProcess
+from dispatch.hub.process import HubProcess
 hub = HubProcess(sys.argv[1], demo=True)
 hub.start(timeout_s=60)
 print(hub.pid, flush=True)

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from dispatch.client import HubClient
-from dispatch.hubproc import HubProcess
-from dispatch.protocol import ConnectionState, ErrorCode, EventChanged, HubError
+from dispatch.client.connection import HubClient
+from dispatch.hub.process import HubProcess
+from dispatch.hub.protocol import ConnectionState, ErrorCode, EventChanged, HubError
 from tests.plugins.hub import HUB_API_KEY
 
 SPIKE = "environment"  # a category with no history in a fresh hub: 6 events are a hot spot

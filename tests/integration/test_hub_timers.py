@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from dispatch.calendar import WorkCalendar
-from dispatch.hub_service import CHINA_TZ, HubService
-from dispatch.model import Action, Colour, EventIntake, EventSource
-from dispatch.protocol import EventChanged
-from dispatch.store import Store
+from dispatch.db.store import Store
+from dispatch.domain.calendar import WorkCalendar
+from dispatch.domain.model import Action, Colour, EventIntake, EventSource
+from dispatch.events.service import CHINA_TZ, HubService
+from dispatch.hub.protocol import EventChanged
 
 pytestmark = pytest.mark.integration
 

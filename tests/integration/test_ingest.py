@@ -14,10 +14,10 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import pytest
 
-from streams.rtsp import CameraStream
+from streams.ingest.rtsp import CameraStream
+from streams.ingest.stamp import decode_stamp
+from streams.ingest.types import CameraState, CameraStatus, Frame, StreamProfile
 from streams.simulator import CamSim
-from streams.stamp import decode_stamp
-from streams.types import CameraState, CameraStatus, Frame, StreamProfile
 
 pytestmark = pytest.mark.integration
 

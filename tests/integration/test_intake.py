@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispatch.hubproc import HubProcess
+from dispatch.hub.process import HubProcess
 from tests.plugins.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration
@@ -203,7 +203,7 @@ def _object_for(schema: dict[str, Any], schemas: dict[str, Any]) -> st.SearchStr
 
 
 def _doc() -> dict[str, Any]:
-    from dispatch.intake import openapi_document
+    from dispatch.events.web import openapi_document
 
     return openapi_document()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from dispatch.hubproc import HubProcess
+from dispatch.hub.process import HubProcess
 from tests.integration.test_mediation_support import (
     INVITES,
     console_client,

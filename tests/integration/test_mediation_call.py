@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 import pytest
 
-from dispatch.hubproc import HubProcess
+from dispatch.hub.process import HubProcess
 from tests.integration.test_mediation_support import (
     INVITES,
     SHOTS,

@@ -18,14 +18,14 @@ from PySide6.QtWidgets import QApplication
 from console.events.controller import LoginOutcome
 from console.events.panel import EventQueuePanel
 from console.events.wiring import EventQueue
+from console.kit.net import NetThread, QtBridge
 from console.mediation.controller import MediationController
 from console.mediation.coordinator import install_mediation
 from console.mediation.model import MediationModel
 from console.mediation.view import MediationWindow
-from console.net import NetThread, QtBridge
-from dispatch.client import HubClient
-from dispatch.hubproc import HubProcess
-from streams.webrtc import restrict_host_addresses
+from dispatch.client.connection import HubClient
+from dispatch.hub.process import HubProcess
+from streams.webrtc.config import restrict_host_addresses
 from tests.integration.test_mediation_support import (
     CHROMIUM_ARGS,
     LOOPBACK,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dispatch.hubproc import HubProcess
+from dispatch.hub.process import HubProcess
 from tests.integration.test_mediation_support import (
     CHROMIUM_ARGS,
     FAKE_DEVICES,

@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from dispatch import mediation_store as ms
-from dispatch.calendar import CHINA_TZ, WorkCalendar
-from dispatch.mediation_report import MediationSection
-from dispatch.reports import monthly_report
-from dispatch.site import demo_site_path, load_site
-from dispatch.store import Store
+from dispatch.db.store import Store
+from dispatch.domain.calendar import CHINA_TZ, WorkCalendar
+from dispatch.domain.site import demo_site_path, load_site
+from dispatch.mediation import store as ms
+from dispatch.mediation.report import MediationSection
+from dispatch.reports.monthly import monthly_report
 
 NOV = datetime(2026, 11, 10, 9, 0, tzinfo=CHINA_TZ)
 

@@ -24,8 +24,8 @@ import av
 import pytest
 from sqlalchemy import create_engine, select
 
-from dispatch import mediation_store as ms
-from dispatch.hubproc import HubProcess
+from dispatch.hub.process import HubProcess
+from dispatch.mediation import store as ms
 from tests.integration.test_mediation_support import (
     INVITES,
     SHOTS,
@@ -223,8 +223,8 @@ def test_a_recording_killed_with_sigkill_decodes(tmp_path: Path) -> None:
     script = (
         "import asyncio, sys\n"
         "from pathlib import Path\n"
-        "from streams.webrtc import SyntheticCamera, ToneSource\n"
-        "from streams.webrtc_recorder import Recorder\n"
+        "from streams.webrtc.config import SyntheticCamera, ToneSource\n"
+        "from streams.webrtc.recorder import Recorder\n"
         "async def main():\n"
         "    r = Recorder(Path(sys.argv[1]))\n"
         "    r.set_sources([('法官 王法官', SyntheticCamera('x', 320, 240), ToneSource())])\n"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import inspect
 
-from dispatch import mediation_store as ms
-from dispatch.calendar import CHINA_TZ
-from dispatch.store import Store
+from dispatch.db.store import Store
+from dispatch.domain.calendar import CHINA_TZ
+from dispatch.mediation import store as ms
 
 OPENED = datetime(2026, 11, 22, 9, 30, tzinfo=CHINA_TZ)
 

@@ -16,12 +16,12 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from dispatch.client import HubClient
-from dispatch.hub import DEMO_API_KEY
-from dispatch.hubproc import HubProcess
-from dispatch.protocol import MediationInvite, MediationReply
-from streams.webrtc import SyntheticCamera, ToneSource, restrict_host_addresses
-from streams.webrtc_client import StarClient
+from dispatch.client.connection import HubClient
+from dispatch.hub.app import DEMO_API_KEY
+from dispatch.hub.process import HubProcess
+from dispatch.hub.protocol import MediationInvite, MediationReply
+from streams.webrtc.client import StarClient
+from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 
 LOOPBACK = ["127.0.0.1"]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"

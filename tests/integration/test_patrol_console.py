@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QApplication
 
 from console.health.controller import HealthController, HealthSource
 from console.health.view import HealthView
-from dispatch.hubproc import HubProcess
-from dispatch.site import demo_site_path, load_site
-from streams.patrol import HubSink
-from streams.patrol_types import CameraCheck, OfflineReason
+from dispatch.domain.site import demo_site_path, load_site
+from dispatch.hub.process import HubProcess
+from streams.patrol.runner import HubSink
+from streams.patrol.types import CameraCheck, OfflineReason
 from tests.plugins.hub import HUB_API_KEY
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

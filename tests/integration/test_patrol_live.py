@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dispatch.hubproc import HubProcess
-from streams.patrol import HubSink, PatrolTarget, patrol_round
-from streams.patrol_probe import probe
-from streams.patrol_types import CameraCheck, OfflineReason
-from streams.quality import load_thresholds
+from dispatch.hub.process import HubProcess
+from streams.patrol.probe import probe
+from streams.patrol.runner import HubSink, PatrolTarget, patrol_round
+from streams.patrol.types import CameraCheck, OfflineReason
+from streams.quality.diagnosis import load_thresholds
 from streams.simulator import CamSim
 from tests.plugins.hub import HUB_API_KEY
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from dispatch import patrol_store as ps
-from dispatch.calendar import CHINA_TZ, WorkCalendar
-from dispatch.reports import monthly_report
-from dispatch.site import demo_site_path, load_site
-from dispatch.store import Store
-from streams.patrol_types import CameraCheck, OfflineReason
+from dispatch.db.store import Store
+from dispatch.domain.calendar import CHINA_TZ, WorkCalendar
+from dispatch.domain.site import demo_site_path, load_site
+from dispatch.patrol import store as ps
+from dispatch.reports.monthly import monthly_report
+from streams.patrol.types import CameraCheck, OfflineReason
 
 MONTH = date(2026, 3, 1)
 

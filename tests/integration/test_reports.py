@@ -2,7 +2,7 @@
 
 A fixed seed generates ~11 weeks of events around October 2026 (plus a burst of wage
 arrears in one grid in the last week of October); each event is moved through the real
-workflow (`dispatch.workflow.apply`) and dispatch tasks (`dispatch.tasks`) and written
+workflow (`dispatch.events.core.apply`) and dispatch tasks (`dispatch.tasks.core`) and written
 with the hub's store functions. The expected figures are computed here from the
 generator's own timeline (what it did, when), never from the report code.
 """
@@ -19,12 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from dispatch import store as st
-from dispatch import store_tasks as stt
-from dispatch import tasks as tk
-from dispatch.calendar import CHINA_TZ, WorkCalendar
-from dispatch.hub_service import change_payload
-from dispatch.model import (
+from dispatch.db import store as st
+from dispatch.db.store import Store
+from dispatch.domain.calendar import CHINA_TZ, WorkCalendar
+from dispatch.domain.model import (
     Action,
     Actor,
     AuditEntry,
@@ -35,11 +33,13 @@ from dispatch.model import (
     Place,
     Role,
 )
-from dispatch.reports import ReportError, ReportOptions, monthly_report, parse_month
-from dispatch.reports_pdf import write_pdf
-from dispatch.site import Site, demo_site_path, load_site
-from dispatch.store import Store
-from dispatch.workflow import apply, new_event
+from dispatch.domain.site import Site, demo_site_path, load_site
+from dispatch.events.core import apply, new_event
+from dispatch.events.service import change_payload
+from dispatch.reports.monthly import ReportError, ReportOptions, monthly_report, parse_month
+from dispatch.reports.pdf import write_pdf
+from dispatch.tasks import core as tk
+from dispatch.tasks import store as stt
 
 SEED = 20261031
 MONTH = date(2026, 10, 1)
@@ -421,7 +421,7 @@ def test_cli_writes_pdf_and_refuses_bad_input(
         [
             sys.executable,
             "-m",
-            "dispatch.reports",
+            "dispatch.reports.monthly",
             "--db",
             store.url,
             "--month",
@@ -439,7 +439,7 @@ def test_cli_writes_pdf_and_refuses_bad_input(
         [
             sys.executable,
             "-m",
-            "dispatch.reports",
+            "dispatch.reports.monthly",
             "--db",
             store.url,
             "--month",

@@ -24,7 +24,7 @@ from console.events.model import EventQueueModel
 from console.events.panel import EventQueuePanel
 from console.events.wiring import EventQueue
 from console.reports.controller import ReportController, install_reports
-from dispatch.hubproc import HubProcess
+from dispatch.hub.process import HubProcess
 from tests.plugins.hub import HUB_API_KEY
 
 SPIKE = "environment"

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from playwright.async_api import Browser, Page
 
-from streams.webrtc import restrict_host_addresses
+from streams.webrtc.config import restrict_host_addresses
 from tests.integration.test_mediation_support import SHOTS, chromium
 from tests.integration.test_rollcall_support import (
     LOOPBACK,

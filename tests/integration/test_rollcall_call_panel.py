@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.net import QtBridge
+from console.kit.net import QtBridge
 from console.rollcall.call_view import SELF_SIZE
 from console.rollcall.controller import RollcallController
 from console.rollcall.view import RollcallPanel

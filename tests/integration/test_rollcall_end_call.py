@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.net import QtBridge
+from console.kit.net import QtBridge
 from console.rollcall.controller import RollcallController
 from console.rollcall.view import RollcallPanel, active_call
-from dispatch.protocol import HubError
+from dispatch.hub.protocol import HubError
 from tests.integration.test_rollcall_support import Station, cells, hall, pump
 
 pytestmark = [pytest.mark.integration]

@@ -22,12 +22,12 @@ import av
 import pytest
 from playwright.async_api import Page
 
-from dispatch.client import HubClient
-from dispatch.hubproc import HubProcess
-from dispatch.protocol import ErrorCode, HubError
-from dispatch.rollcall_messages import RollcallReply
-from streams.webrtc import SyntheticCamera, ToneSource, restrict_host_addresses
-from streams.webrtc_client import StarClient
+from dispatch.client.connection import HubClient
+from dispatch.hub.process import HubProcess
+from dispatch.hub.protocol import ErrorCode, HubError
+from dispatch.rollcall.messages import RollcallReply
+from streams.webrtc.client import StarClient
+from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 from tests.integration.test_mediation_support import SHOTS, chromium
 from tests.integration.test_rollcall_browser import open_station
 from tests.integration.test_rollcall_support import (

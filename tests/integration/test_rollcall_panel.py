@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.net import QtBridge
+from console.kit.net import QtBridge
 from console.rollcall.controller import RollcallController
 from console.rollcall.view import RollcallPanel
 from tests.integration.test_mediation_support import SHOTS

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.hubproc import HubProcess
-from streams.webrtc import restrict_host_addresses
+from dispatch.hub.process import HubProcess
+from streams.webrtc.config import restrict_host_addresses
 from tests.integration.test_rollcall_support import (
     LOOPBACK,
     Mode,

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.auth import Session
-from dispatch.calendar import CHINA_TZ
-from dispatch.hub import Hub, HubConfig
-from dispatch.model import Role
-from dispatch.rollcall_messages import RollcallRequest, ScheduleInfo
-from dispatch.site import load_site
+from dispatch.domain.calendar import CHINA_TZ
+from dispatch.domain.model import Role
+from dispatch.domain.site import load_site
+from dispatch.hub.app import Hub, HubConfig
+from dispatch.hub.auth import Session
+from dispatch.rollcall.messages import RollcallRequest, ScheduleInfo
 from tests.integration.test_rollcall_support import write_site
 
 pytestmark = [pytest.mark.integration]

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from dispatch import rollcall as rc
-from dispatch import rollcall_store as rs
-from dispatch.calendar import CHINA_TZ
-from dispatch.migrations import current_revision
-from dispatch.store import Store
+from dispatch.db.migrations import current_revision
+from dispatch.db.store import Store
+from dispatch.domain.calendar import CHINA_TZ
+from dispatch.rollcall import core as rc
+from dispatch.rollcall import store as rs
 
 pytestmark = [pytest.mark.integration]
 NOW = datetime(2026, 11, 16, 9, 0, 0, 123000, tzinfo=CHINA_TZ)
@@ -103,7 +103,7 @@ def _write_run(db: Store) -> None:
 
 
 def test_month_section_for_the_report(db: Store) -> None:
-    from dispatch.rollcall_report import RollcallSection
+    from dispatch.rollcall.report import RollcallSection
 
     start = datetime(2026, 11, 1, tzinfo=CHINA_TZ)
     end = datetime(2026, 12, 1, tzinfo=CHINA_TZ)
@@ -125,9 +125,9 @@ def test_month_section_for_the_report(db: Store) -> None:
 def test_monthly_report_shows_the_weeks_coverage_by_default(db: Store) -> None:
     """The report's default providers include the roll call: a month with a run shows
     its coverage figures, a month without one says it has no data."""
-    from dispatch.calendar import WorkCalendar
-    from dispatch.reports import monthly_report
-    from dispatch.site import demo_site_path, load_site
+    from dispatch.domain.calendar import WorkCalendar
+    from dispatch.domain.site import demo_site_path, load_site
+    from dispatch.reports.monthly import monthly_report
 
     site, cal = load_site(demo_site_path()), WorkCalendar()
     _write_run(db)

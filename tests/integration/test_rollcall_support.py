@@ -22,10 +22,10 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtWidgets import QApplication, QTableWidget
 
-from console.net import NetThread
-from dispatch.client import HubClient
-from dispatch.hubproc import HubProcess
-from streams.webrtc import (
+from console.kit.net import NetThread
+from dispatch.client.connection import HubClient
+from dispatch.hub.process import HubProcess
+from streams.webrtc.config import (
     SyntheticCamera,
     ToneSource,
     keep_candidates,

@@ -14,11 +14,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from dispatch import store
-from dispatch.hub_service import CHINA_TZ, change_payload
-from dispatch.hub_writer import Committed, GroupWriter, Tx
-from dispatch.migrations import current_revision
-from dispatch.model import (
+from dispatch.db import store
+from dispatch.db.migrations import current_revision
+from dispatch.domain.model import (
     Action,
     Actor,
     Colour,
@@ -29,8 +27,10 @@ from dispatch.model import (
     Place,
     Role,
 )
-from dispatch.protocol import EventChanged, encode
-from dispatch.workflow import apply, new_event
+from dispatch.events.core import apply, new_event
+from dispatch.events.service import CHINA_TZ, change_payload
+from dispatch.hub.protocol import EventChanged, encode
+from dispatch.hub.writer import Committed, GroupWriter, Tx
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +90,7 @@ def insert(db: store.Store, ev: Event) -> int:
 
 
 def migration_head() -> str:
-    """The newest revision in dispatch/migrations/versions, read from the files themselves."""
+    """The newest revision in dispatch/db/migrations/versions, read from the files themselves."""
     from pathlib import Path
 
     from alembic.config import Config

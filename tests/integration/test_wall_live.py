@@ -10,15 +10,15 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from console.cameras.tree import build_tree
-from console.main_window import MainWindow
+from console.shell.main_window import MainWindow
 from console.wall.controller import WallController
 from console.wall.layouts import LayoutStore
 from console.wall.model import WallModel
 from console.wall.sources import camera_names, rtsp_factory
 from console.wall.tile import TileWidget
-from dispatch.site import Site
-from streams.stamp import decode_stamp
-from streams.types import CameraState
+from dispatch.domain.site import Site
+from streams.ingest.stamp import decode_stamp
+from streams.ingest.types import CameraState
 from tests.integration.test_wall_support import (
     ARTIFACTS,
     camsim_site,
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.integration
 def qapp() -> QApplication:
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
-    from console import theme
+    from console.shell import theme
 
     theme.apply(app)
     return app

@@ -22,7 +22,7 @@ from console.wall.controller import WallController
 from console.wall.model import WallModel
 from console.wall.sources import camera_names, rtsp_factory
 from console.wall.view import WallView
-from streams.types import Frame
+from streams.ingest.types import Frame
 from tests.integration.test_wall_support import camsim_site, pump, pump_until
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication
 
-from dispatch.site import Site, parse_site
+from dispatch.domain.site import Site, parse_site
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PLACES = ["东街十字路口", "西街农贸市场", "南关村村委会", "城关镇政府广场", "河西大桥", "青山村口"]

@@ -20,16 +20,16 @@ import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from streams.webrtc import (
+from streams.webrtc.config import (
     SyntheticCamera,
     ToneSource,
     keep_candidates,
     restrict_host_addresses,
     rtc_configuration,
 )
-from streams.webrtc_forward import DecodingTrack
-from streams.webrtc_room import Room
-from streams.webrtc_shared import PacketTrack
+from streams.webrtc.forward import DecodingTrack
+from streams.webrtc.room import Room
+from streams.webrtc.shared import PacketTrack
 
 LOOPBACK = ["127.0.0.1"]
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from dispatch.hub import DEMO_API_KEY
-from dispatch.hubproc import HubProcess
-from dispatch.store import Store
+from dispatch.db.store import Store
+from dispatch.hub.app import DEMO_API_KEY
+from dispatch.hub.process import HubProcess
 
 HUB_API_KEY = DEMO_API_KEY
 

@@ -33,8 +33,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streams.quality import Diagnosis, Fault, QualityThresholds, diagnose, load_thresholds
-from streams.stamp import Y_BLACK, Y_WHITE, cell_edges, stamp_cells, strip_height
+from streams.ingest.stamp import Y_BLACK, Y_WHITE, cell_edges, stamp_cells, strip_height
+from streams.quality.diagnosis import Diagnosis, Fault, QualityThresholds, diagnose, load_thresholds
 
 Image = npt.NDArray[np.uint8]
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from streams.backoff import OFFLINE_POLICY, SLOW_POLICY, Backoff, BackoffPolicy, policy_for
-from streams.types import CameraState
+from streams.ingest.backoff import OFFLINE_POLICY, SLOW_POLICY, Backoff, BackoffPolicy, policy_for
+from streams.ingest.types import CameraState
 
 
 class MaxRandom(random.Random):

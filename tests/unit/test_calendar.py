@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.calendar import PLAIN, CalendarError, WorkCalendar, parse_utc_offset
+from dispatch.domain.calendar import PLAIN, CalendarError, WorkCalendar, parse_utc_offset
 
 SH = ZoneInfo("Asia/Shanghai")
 CN_TOML = Path(__file__).resolve().parents[2] / "resources" / "calendar" / "cn.toml"

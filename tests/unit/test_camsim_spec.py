@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dispatch.site import Site, demo_site_path, load_site, parse_site
+from dispatch.domain.site import Site, demo_site_path, load_site, parse_site
 from streams.simulator import CamSim
 from streams.simulator.spec import SpecError, numbered_spec, site_spec
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch.client import _expect
-from dispatch.protocol import ErrorCode, HubError, PongReply, TimelineReply
+from dispatch.client.connection import _expect
+from dispatch.hub.protocol import ErrorCode, HubError, PongReply, TimelineReply
 
 
 def test_the_expected_reply_is_returned_as_is() -> None:

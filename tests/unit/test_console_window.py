@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from console import i18n
 from console.cameras.panel import CameraTreePanel
 from console.cameras.tree import build_tree, matches, online_count
-from console.main_window import MainWindow
+from console.kit import i18n
+from console.shell.main_window import MainWindow
 from console.wall.controller import WallController
 from console.wall.layouts import LayoutStore
 from console.wall.model import WallModel
 from console.wall.tile import CAMERA_MIME
-from dispatch.site import demo_site_path, load_site
-from streams.types import CameraState, CameraStatus
+from dispatch.domain.site import demo_site_path, load_site
+from streams.ingest.types import CameraState, CameraStatus
 from tests.unit.test_wall_fakes import FakeStream
 
 SITE = load_site(demo_site_path())

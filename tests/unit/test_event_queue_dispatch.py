@@ -11,16 +11,16 @@ import pytest
 from console.events.controller import auto_link_candidate, camera_of
 from console.events.evidence import EvidenceFileError, evidence_digest, parse_sidecar
 from console.events.model import Session
-from console.events.tasks_model import (
+from console.tasks.model import (
     DispatchModel,
     escalation_badge,
     officer_task_actions,
     task_steps,
 )
 from console.wall.model import WallModel
-from dispatch.model import Actor, EventSource, Priority, Role
-from dispatch.site import Person
-from dispatch.tasks import (
+from dispatch.domain.model import Actor, EventSource, Priority, Role
+from dispatch.domain.site import Person
+from dispatch.tasks.core import (
     DispatchTask,
     EscalationLevel,
     TaskAction,

@@ -10,8 +10,8 @@ from console.events.actions import ActionRequest, operator_actions, validate_req
 from console.events.format import format_clock, format_countdown, format_duration
 from console.events.model import Change, ConnKind, EventQueueModel, Filters, Session
 from console.events.strings import EN, ZH, key_sets, normalise_language, tr
-from dispatch.model import Action, Colour, EventSource, EventState, Role
-from dispatch.workflow import allowed_actions
+from dispatch.domain.model import Action, Colour, EventSource, EventState, Role
+from dispatch.events.core import allowed_actions
 from tests.unit.test_event_queue_support import T0, FakeClock, audit, deadline_in, make_event
 
 DUTY = Session("zhang", Role.DUTY_OFFICER, "ws1")

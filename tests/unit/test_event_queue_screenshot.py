@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication
 from console.events.model import Change, EventQueueModel, Session
 from console.events.panel import EventQueuePanel
 from console.events.table import COLOURS
-from dispatch.model import AuditEntry, Colour, EventSource, EventState, Priority, Role
-from dispatch.workflow import allowed_actions
+from dispatch.domain.model import AuditEntry, Colour, EventSource, EventState, Priority, Role
+from dispatch.events.core import allowed_actions
 from tests.unit.test_event_queue_support import T0, FakeClock, make_event
 
 TOWNSHIPS = {"t01": "城关镇", "t02": "河西乡", "t03": "青山镇"}

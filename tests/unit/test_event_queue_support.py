@@ -2,7 +2,7 @@
 
 (No tests here; the name only keeps the file inside the event queue's test files.)
 The fake client implements the HubClient contract with the real workflow core
-(`dispatch.workflow.apply`), so what it refuses is what the hub would refuse.
+(`dispatch.events.core.apply`), so what it refuses is what the hub would refuse.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from dispatch.model import (
+from dispatch.domain.model import (
     Action,
     Actor,
     AuditEntry,
@@ -25,7 +25,8 @@ from dispatch.model import (
     Reporter,
     Role,
 )
-from dispatch.protocol import (
+from dispatch.events.core import TransitionError, apply
+from dispatch.hub.protocol import (
     AuthError,
     ConnectionState,
     ConnectionStatus,
@@ -34,7 +35,6 @@ from dispatch.protocol import (
     HubError,
     LoginReply,
 )
-from dispatch.workflow import TransitionError, apply
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing time
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from dispatch.geo import (
+from dispatch.domain.geo import (
     EARTH_RADIUS_M,
     GeoError,
     GridIndex,
@@ -27,8 +27,8 @@ from dispatch.geo import (
     polygon_centre,
     responsible_people,
 )
-from dispatch.model import Place
-from dispatch.site import Site, demo_site_path, load_site, parse_site
+from dispatch.domain.model import Place
+from dispatch.domain.site import Site, demo_site_path, load_site, parse_site
 
 SQUARE = [(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0)]
 # a U opening upwards: the notch x in (1, 3), y in (1, 4) is outside

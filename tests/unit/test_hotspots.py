@@ -7,8 +7,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dispatch.calendar import CHINA_TZ
-from dispatch.hotspots import HotspotKind, HotspotPolicy, Occurrence, find_hotspots, poisson_sf
+from dispatch.domain.calendar import CHINA_TZ
+from dispatch.reports.hotspots import (
+    HotspotKind,
+    HotspotPolicy,
+    Occurrence,
+    find_hotspots,
+    poisson_sf,
+)
 
 NOW = datetime(2026, 10, 31, 12, tzinfo=CHINA_TZ)
 WEEK = timedelta(days=7)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from dispatch.hub_service import EncodedChange, change_payload
-from dispatch.model import (
+from dispatch.domain.model import (
     Action,
     Actor,
     AuditEntry,
@@ -18,7 +17,9 @@ from dispatch.model import (
     Reporter,
     Role,
 )
-from dispatch.protocol import (
+from dispatch.events.core import apply, new_event
+from dispatch.events.service import EncodedChange, change_payload
+from dispatch.hub.protocol import (
     EventChanged,
     SnapshotEntry,
     SnapshotReply,
@@ -28,7 +29,6 @@ from dispatch.protocol import (
     encode_snapshot_reply,
     snapshot_entry_json,
 )
-from dispatch.workflow import apply, new_event
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 DUTY = Actor(operator="duty", role=Role.DUTY_OFFICER, workstation='席位"1\\')

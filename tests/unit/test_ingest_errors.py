@@ -7,7 +7,7 @@ import errno
 import av.error
 import pytest
 
-from streams.rtsp import (
+from streams.ingest.rtsp import (
     IngestError,
     classify_error,
     open_options,
@@ -15,7 +15,7 @@ from streams.rtsp import (
     stream_label,
     url_secrets,
 )
-from streams.types import CameraState
+from streams.ingest.types import CameraState
 
 URL = "rtsp://admin:s3cret@127.0.0.1:8554/cam1/sub"
 _CODES: dict[object, int] = {cls: code for code, cls in av.error.classes.items()}

@@ -17,7 +17,7 @@ import pytest
 from av.video.frame import VideoFrame
 from PIL import Image
 
-from streams.evidence import (
+from streams.ingest.evidence import (
     ClipTemplate,
     EvidenceError,
     PacketRing,

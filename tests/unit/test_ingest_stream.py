@@ -17,9 +17,9 @@ import pytest
 from av.video.frame import VideoFrame
 from PIL import Image
 
-from streams.evidence import EvidenceError
-from streams.rtsp import CameraStream, _Window
-from streams.types import CameraState, CameraStatus, StreamProfile
+from streams.ingest.evidence import EvidenceError
+from streams.ingest.rtsp import CameraStream, _Window
+from streams.ingest.types import CameraState, CameraStatus, StreamProfile
 
 W, H = 320, 240
 

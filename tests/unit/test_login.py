@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QApplication
 
 from console.events.controller import EventQueueController
 from console.events.model import ConnKind, EventQueueModel
-from console.login import LoginDialog, default_workstation
-from console.net import NetThread, QtBridge
-from dispatch.model import Role
-from dispatch.workflow import allowed_actions
+from console.kit.net import NetThread, QtBridge
+from console.shell.login import LoginDialog, default_workstation
+from dispatch.domain.model import Role
+from dispatch.events.core import allowed_actions
 from tests.unit.test_event_queue_support import FakeClock, FakeHub, FakeHubClient
 
 

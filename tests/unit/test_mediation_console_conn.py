@@ -9,11 +9,11 @@ import os
 import av
 from PySide6.QtWidgets import QApplication
 
+from console.kit.net import NetThread, QtBridge
 from console.mediation.controller import LOST, MediationController
 from console.mediation.model import MediationModel
 from console.mediation.preview import PreviewTrack
-from console.net import NetThread, QtBridge
-from streams.webrtc import SyntheticCamera
+from streams.webrtc.config import SyntheticCamera
 
 
 def test_connection_line_follows_signalling_and_media_state() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from streams.webrtc_labels import draw_label, label_mask
+from streams.webrtc.labels import draw_label, label_mask
 
 
 def test_chinese_glyphs_are_distinct_and_cached() -> None:

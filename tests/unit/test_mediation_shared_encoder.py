@@ -9,8 +9,8 @@ from typing import Any
 
 import av
 
-from streams.webrtc import SyntheticCamera
-from streams.webrtc_shared import QUEUE, PacketTrack, SharedVp8
+from streams.webrtc.config import SyntheticCamera
+from streams.webrtc.shared import QUEUE, PacketTrack, SharedVp8
 
 
 def decode_all(packets: list[av.Packet[Any]]) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from dispatch.model import (
+from dispatch.domain.model import (
     DEFAULT_CATEGORIES,
     MAX_PHOTOS,
     Event,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.net import NetThread, NetThreadError, QtBridge, submit_to_qt
+from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from streams.patrol_decide import Decision, FaultPolicy, Tracker
+from streams.patrol.decide import Decision, FaultPolicy, Tracker
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 POLICY = FaultPolicy(raise_after=timedelta(minutes=10), recover_after=timedelta(minutes=2))

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.patrol_service import (
+from dispatch.domain.site import demo_site_path, load_site
+from dispatch.patrol.service import (
     PatrolConfigError,
     PatrolSettings,
     check_maintenance,
     load_settings,
 )
-from dispatch.site import demo_site_path, load_site
 
 
 def test_shipped_file_loads() -> None:

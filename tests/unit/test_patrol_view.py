@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication
 
 from console.health.model import summarise
 from console.health.view import HealthView
-from dispatch.patrol_service import CameraHealth
-from dispatch.site import Site, demo_site_path, load_site
-from streams.patrol_types import CameraCheck, OfflineReason
+from dispatch.domain.site import Site, demo_site_path, load_site
+from dispatch.patrol.service import CameraHealth
+from streams.patrol.types import CameraCheck, OfflineReason
 from streams.simulator.picture import PictureSource
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

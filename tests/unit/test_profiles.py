@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streams.profiles import choose_profile
-from streams.types import StreamProfile
+from streams.ingest.profiles import choose_profile
+from streams.ingest.types import StreamProfile
 
 MAIN = StreamProfile("main", "rtsp://h/cam1/main", 1280, 720)
 SUB = StreamProfile("sub", "rtsp://h/cam1/sub", 704, 576)

@@ -1,4 +1,4 @@
-"""Video quality diagnosis (streams.quality) on synthetic healthy and faulty cameras.
+"""Video quality diagnosis (streams.quality.diagnosis) on synthetic healthy and faulty cameras.
 
 The thresholds in resources/quality.toml were tuned on seeds TUNING_SEEDS (see
 tests/unit/quality_samples.py); the precision/recall table here is measured on
@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from streams.quality import (
+from streams.quality.diagnosis import (
     Diagnosis,
     Fault,
     QualityConfigError,

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.calendar import CHINA_TZ
-from dispatch.rollcall import (
+from dispatch.domain.calendar import CHINA_TZ
+from dispatch.domain.site import load_site
+from dispatch.rollcall.core import (
     CallRecord,
     Exemption,
     Outcome,
@@ -33,7 +34,6 @@ from dispatch.rollcall import (
     validate_exemption,
     week_start,
 )
-from dispatch.site import load_site
 
 SITE = load_site(Path(__file__).resolve().parents[2] / "resources" / "sites" / "demo.toml")
 ROSTER = roster_from_site(SITE)

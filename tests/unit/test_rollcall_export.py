@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from dispatch import rollcall as rc
-from dispatch.calendar import CHINA_TZ
-from dispatch.rollcall_export import CSV_HEADER, export_week, week_csv, week_title
+from dispatch.domain.calendar import CHINA_TZ
+from dispatch.rollcall import core as rc
+from dispatch.rollcall.export import CSV_HEADER, export_week, week_csv, week_title
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=CHINA_TZ)
 ROSTER = [

@@ -9,12 +9,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from console import i18n
+from console.kit import i18n
 from console.rollcall.call_model import call_to_join, duration_text, error_text, t
-from dispatch.protocol import ErrorCode, HubError
-from dispatch.rollcall_hall import ENDED_KEPT, MIN_TTL, HallDesk, HallError
-from dispatch.rollcall_messages import RunInfo
-from streams.webrtc_client import SignallingError
+from dispatch.hub.protocol import ErrorCode, HubError
+from dispatch.rollcall.hall import ENDED_KEPT, MIN_TTL, HallDesk, HallError
+from dispatch.rollcall.messages import RunInfo
+from streams.webrtc.client import SignallingError
 
 T0 = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.calendar import WorkCalendar
-from dispatch.model import Colour, Event, EventSource, EventState, Priority
-from dispatch.rules import (
+from dispatch.domain.calendar import WorkCalendar
+from dispatch.domain.model import Colour, Event, EventSource, EventState, Priority
+from dispatch.domain.rules import (
     DEFAULT_LADDER,
     DeadlinePolicy,
     StageName,

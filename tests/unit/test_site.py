@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.site import (
+from dispatch.domain.site import (
     SiteConfigError,
     demo_site_path,
     load_site,

@@ -6,8 +6,8 @@ import threading
 
 import numpy as np
 
-from streams.slot import FrameSlot
-from streams.types import Frame
+from streams.ingest.slot import FrameSlot
+from streams.ingest.types import Frame
 
 
 def frame(seq: int) -> Frame:

@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from streams.stamp import (
+from streams.ingest.stamp import (
     CELLS,
     MAX_MS,
     Y_BLACK,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from dispatch.store_time import TS, aware, utc
+from dispatch.db.types import TS, aware, utc
 
 CHINA = timezone(timedelta(hours=8))
 

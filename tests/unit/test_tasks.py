@@ -12,11 +12,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from dispatch.geo import ResponsibleChain, responsible_people
-from dispatch.model import DEFAULT_CATEGORIES, Actor, Event, EventSource, Place, Priority, Role
-from dispatch.rules import DEFAULT_LADDER
-from dispatch.site import Person, Site, parse_site
-from dispatch.tasks import (
+from dispatch.domain.geo import ResponsibleChain, responsible_people
+from dispatch.domain.model import (
+    DEFAULT_CATEGORIES,
+    Actor,
+    Event,
+    EventSource,
+    Place,
+    Priority,
+    Role,
+)
+from dispatch.domain.rules import DEFAULT_LADDER
+from dispatch.domain.site import Person, Site, parse_site
+from dispatch.tasks.core import (
     MAX_FEEDBACK_PHOTOS,
     SYSTEM,
     ActorKind,

@@ -8,7 +8,7 @@ import pytest
 
 from console.wall.controller import WallController
 from console.wall.model import WallModel
-from streams.types import CameraStatus
+from streams.ingest.types import CameraStatus
 from tests.unit.test_wall_fakes import FakeStream
 
 

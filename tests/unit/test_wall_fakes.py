@@ -1,4 +1,4 @@
-"""A tiny fake frame source for the wall's unit tests (the real one is streams.rtsp); no tests."""
+"""A tiny fake frame source for the wall's unit tests (real one: streams.ingest.rtsp); no tests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from streams.types import CameraState, CameraStatus, Frame, StreamStats
+from streams.ingest.types import CameraState, CameraStatus, Frame, StreamStats
 
 
 class FakeStream:

@@ -12,13 +12,13 @@ from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QColor, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from console import i18n
+from console.kit import i18n
 from console.wall.controller import WallController
 from console.wall.frames import byte_view
 from console.wall.model import WallModel
 from console.wall.tile import CAMERA_MIME, TileWidget
 from console.wall.view import WallView
-from streams.types import CameraState, CameraStatus, Frame
+from streams.ingest.types import CameraState, CameraStatus, Frame
 from tests.unit.test_wall_fakes import FakeStream
 
 

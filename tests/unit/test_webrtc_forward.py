@@ -10,9 +10,9 @@ from typing import Any
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from streams.webrtc import SyntheticCamera
-from streams.webrtc_forward import DecodingTrack, is_vp8_keyframe, vp8_packet
-from streams.webrtc_shared import SharedVp8, vp8_context
+from streams.webrtc.config import SyntheticCamera
+from streams.webrtc.forward import DecodingTrack, is_vp8_keyframe, vp8_packet
+from streams.webrtc.shared import SharedVp8, vp8_context
 
 
 def encode(n: int, key_every: int = 0) -> list[bytes]:

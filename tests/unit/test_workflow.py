@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.model import Action, Actor, Event, EventIntake, EventSource, EventState, Role
-from dispatch.workflow import (
+from dispatch.domain.model import Action, Actor, Event, EventIntake, EventSource, EventState, Role
+from dispatch.events.core import (
     ACCEPT,
     ACTION_LABELS_ZH,
     MAX_CLOCK_SKEW_S,

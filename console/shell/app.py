@@ -1,0 +1,291 @@
+"""`hall-console`: the desktop console of the command hall (video wall first)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from console.kit import i18n
+from dispatch.domain.site import Site, SiteConfigError, demo_site_path, load_site
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hall-console", description="综治中心 指挥调度大厅 console")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="start simulated cameras, a hub on SQLite and incoming reports (demo site)",
+    )
+    p.add_argument("--site", type=Path, default=None, help="site file (TOML); default: the demo")
+    p.add_argument("--lang", choices=i18n.LANGUAGES, default=None, help="UI language")
+    p.add_argument(
+        "--hub", default=None, help="the hub's request endpoint, e.g. tcp://10.1.1.5:5570"
+    )
+    p.add_argument(
+        "--hub-pub", default=None, help="the hub's publish endpoint (default: request port + 1)"
+    )
+    p.add_argument(
+        "--hub-http",
+        default=None,
+        help="the hub's HTTP address (video mediation, roll-call video), e.g. http://10.1.1.5:8080",
+    )
+    p.add_argument("--operator", default=None, help="log in as this operator without the dialog")
+    p.add_argument(
+        "--password-env",
+        default="HALL_OPERATOR_PASSWORD",
+        help="environment variable holding --operator's password",
+    )
+    p.add_argument(
+        "--reports-per-min", type=float, default=6.0, help="demo: rate of generated reports"
+    )
+    p.add_argument(
+        "--layout", default=None, help="a saved layout's name, or 1/4/9/16/25/36/1+5/1+7"
+    )
+    p.add_argument("--evidence-dir", type=Path, default=None, help="where snapshots and clips go")
+    p.add_argument(
+        "--raise-panel",
+        choices=["rollcall", "reports", "hotspots"],
+        default=None,
+        help="bring this side panel's tab to the front (e.g. for a screenshot)",
+    )
+    p.add_argument("--screenshot", type=Path, default=None, help="save a screenshot and exit")
+    p.add_argument(
+        "--screenshot-after", type=float, default=6.0, help="seconds before the screenshot"
+    )
+    return p
+
+
+def load_site_or_exit(path: Path | None) -> Site:
+    """The site, or a one-paragraph message naming the file and field and exit code 2."""
+    try:
+        return load_site(path if path is not None else demo_site_path())
+    except SiteConfigError as exc:
+        print(f"hall-console: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def pub_endpoint_for(req: str) -> str:
+    """tcp://host:5570 -> tcp://host:5571 (the hub's default pairing)."""
+    head, sep, port = req.rpartition(":")
+    if not sep or not port.isdigit():
+        raise SystemExit(f"hall-console: --hub {req!r}: give --hub-pub as well")
+    return f"{head}:{int(port) + 1}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    site = load_site_or_exit(args.site)
+    if args.lang is not None:
+        i18n.set_language(args.lang)
+
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from console.cameras.tree import build_tree
+    from console.events.wiring import EventQueue
+    from console.kit.gcguard import MainThreadCollector
+    from console.shell import theme
+    from console.shell.demo import DEMO_OPERATOR, DemoServices
+    from console.shell.login import LoginDialog, default_workstation
+    from console.shell.main_window import MainWindow
+    from console.wall.controller import WallController
+    from console.wall.layouts import LayoutStore
+    from console.wall.model import WallModel
+    from console.wall.paths import config_dir, evidence_dir
+    from console.wall.sources import camera_names, rtsp_factory
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    theme.apply(app)
+    collector = MainThreadCollector(app)  # cyclic GC only on the Qt thread
+    collector.start()
+    demo = (
+        DemoServices(
+            site,
+            data_dir=config_dir() / "demo",
+            site_path=args.site,
+            reports_per_min=args.reports_per_min,
+        )
+        if args.demo
+        else None
+    )
+    if demo is not None:
+        try:
+            demo.start()
+        except Exception as exc:  # the simulator could not start: say why, no traceback
+            print(f"hall-console: demo services failed to start: {exc}", file=sys.stderr)
+            demo.stop()
+            return 1
+    model = WallModel()
+    controller = WallController(
+        model,
+        rtsp_factory(site),
+        evidence_dir=evidence_dir(args.evidence_dir),
+        names=camera_names(site),
+    )
+    window = MainWindow(controller, build_tree(site), LayoutStore(config_dir()))
+    window.resize(1600, 900)
+    if args.demo and args.screenshot is None:
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
+    window.start(args.layout, default_cameras=[c.id for c in site.cameras])
+    window.show()
+
+    hub_endpoints: tuple[str, str] | None = None
+    if demo is not None and demo.hub is not None:
+        hub_endpoints = (demo.hub.req_endpoint, demo.hub.pub_endpoint)
+    elif args.hub is not None:
+        hub_endpoints = (args.hub, args.hub_pub or pub_endpoint_for(args.hub))
+    queue = None
+    health = None
+    reports = None
+    linkage = None
+    mediation = None
+    rollcall = None
+    if hub_endpoints is not None:
+        queue = EventQueue.for_hub(
+            *hub_endpoints, township_names={t.id: t.name for t in site.townships}
+        )
+        queue.start()
+        events_panel = queue.panel()
+        window.add_side_panel(events_panel, i18n.tr("panel.events"))
+        hub_http = demo.hub.http_url if demo is not None and demo.hub is not None else args.hub_http
+        if hub_http:  # remote video mediation (issue 5)
+            from console.mediation.coordinator import install_mediation
+
+            mediation = install_mediation(
+                events_panel,
+                queue.controller,
+                queue.net,
+                queue.bridge,
+                hub_http,
+                show_message=window.show_message,
+            )
+        from dispatch.hub.app import DEMO_API_KEY
+
+        health_key = os.environ.get("HALL_API_KEY") or (DEMO_API_KEY if demo is not None else "")
+        if hub_http and health_key:  # camera health patrol (issue 7)
+            from console.health.controller import install_health
+
+            health = install_health(
+                window.add_side_panel,
+                site,
+                hub_http,
+                health_key,
+                run_patrol=False,  # the hub patrols (--patrol-every)
+                snapshot_dir=config_dir() / "patrol",
+                show_message=window.show_message,
+            )
+        from console.rollcall.install import install_rollcall
+
+        rollcall = install_rollcall(
+            queue.controller, queue.net, queue.bridge, window.add_side_panel, hub_http
+        )
+        if args.raise_panel == "rollcall":
+            window.raise_side_panel(rollcall.panel)
+        from console.reports.controller import install_reports
+
+        reports = install_reports(  # monthly report and hot spots (issue 7)
+            window.add_side_panel,
+            queue,
+            hub_http,
+            save_dir=config_dir() / "reports",
+            raise_panel=lambda: window.raise_side_panel(events_panel),
+            show_message=window.show_message,
+        )
+        if args.raise_panel == "hotspots":
+            window.raise_side_panel(reports.panel)
+        elif args.raise_panel == "reports":
+            window.raise_side_panel(reports.view)
+            shown = reports
+
+            def load_on_login(session: object) -> None:
+                if session is not None:
+                    shown.load_month(shown.view.month())
+
+            queue.model.session_changed.connect(load_on_login)
+        from console.shell.linkage import install_linkage
+
+        linkage = install_linkage(
+            queue.controller,
+            controller,
+            post=queue.bridge.post,
+            show_message=window.show_message,
+            add_status_widget=window.statusBar().addPermanentWidget,
+            add_menu_extender=window.wall.menu_extenders.append,
+        )
+        operator = args.operator or (DEMO_OPERATOR[0] if demo is not None else None)
+        password = os.environ.get(args.password_env) or (
+            DEMO_OPERATOR[1] if demo is not None else ""
+        )
+        if operator is not None:
+            queue.controller.login(operator, password, default_workstation(), lambda _o: None)
+        else:
+            dialog = LoginDialog(queue.controller.login, parent=window)
+            dialog.open()
+
+    def quit_now(*_: object) -> None:
+        app.quit()
+
+    signal.signal(signal.SIGTERM, quit_now)
+    signal.signal(signal.SIGINT, quit_now)
+    wake = QTimer()  # lets Python run its signal handlers while Qt waits
+    wake.start(250)
+    wake.timeout.connect(lambda: None)
+
+    if args.screenshot is not None:
+        target: Path = args.screenshot
+
+        def shoot() -> None:
+            screen = QGuiApplication.primaryScreen()
+            if QGuiApplication.platformName() != "offscreen" and screen is not None:
+                pixmap = screen.grabWindow(0)
+            else:
+                pixmap = window.grab()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not pixmap.save(str(target)):
+                print(f"hall-console: cannot save screenshot to {target}", file=sys.stderr)
+            shown = [t for t in window.wall.tiles if not t.isHidden()]
+            report = {
+                "path": str(target),
+                "platform": QGuiApplication.platformName(),
+                "screens": len(QGuiApplication.screens()),
+                "tiles": len(shown),
+                "tiles_with_picture": sum(
+                    1 for t in shown if t.frame is not None and t.overlay_text() is None
+                ),
+                "shed": len(model.shed),
+            }
+            print("SCREENSHOT " + json.dumps(report, ensure_ascii=False), flush=True)
+            app.quit()
+
+        QTimer.singleShot(round(args.screenshot_after * 1000), shoot)
+    try:
+        rc = app.exec()
+    finally:
+        collector.stop()
+        window.stop()
+        if mediation is not None:
+            mediation.stop()
+        if health is not None:
+            health.stop()
+        if reports is not None:
+            reports.stop()
+        if linkage is not None:
+            linkage.stop()
+        if rollcall is not None:
+            rollcall.stop()
+        if queue is not None:
+            queue.stop()
+        if demo is not None:
+            demo.stop()
+    return int(rc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

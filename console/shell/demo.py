@@ -1,0 +1,107 @@
+"""Background services for `hall-console --demo`: cameras, hub and incoming reports.
+
+`DemoServices` brings up, in this order, the camera simulator for the demo site, a hub
+on an embedded SQLite file (demo operators and intake key seeded) and a generator of
+realistic incoming reports. `start()` and `stop()` are idempotent; nothing runs until
+`start()`; a part that fails to start stops the parts already running.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dispatch.domain.site import Site, demo_site_path
+
+if TYPE_CHECKING:
+    from dispatch.events.generator import ReportGenerator
+    from dispatch.hub.process import HubProcess
+    from streams.simulator import CamSim
+
+PASSWORD_ENV = "HALL_CAMSIM_PASSWORD"
+DEMO_USER = "admin"
+DEMO_OPERATOR = ("duty", "duty123")  # seeded by `hall-hub --demo`
+
+
+class DemoServices:
+    def __init__(
+        self,
+        site: Site,
+        *,
+        data_dir: Path,
+        site_path: Path | None = None,
+        reports_per_min: float = 6.0,
+        with_hub: bool = True,
+        patrol_every_s: float = 300.0,
+    ) -> None:
+        self.site = site
+        self.site_path = site_path or demo_site_path()
+        self.data_dir = data_dir
+        self.reports_per_min = reports_per_min
+        self.with_hub = with_hub
+        self.patrol_every_s = patrol_every_s  # the hub's camera patrol (0 = off)
+        self._camsim: CamSim | None = None
+        self._hub: HubProcess | None = None
+        self._generator: ReportGenerator | None = None
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        if self._camsim is not None:
+            return
+        try:
+            self._start_cameras(timeout_s)
+            if self.with_hub:
+                self._start_hub(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_cameras(self, timeout_s: float) -> None:
+        from streams.simulator import CamSim
+
+        # the demo site's credentials refer to this variable: set it before any URL is built
+        password = os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(12)
+        os.environ[PASSWORD_ENV] = password
+        sim = CamSim(site=self.site, auth=(DEMO_USER, password))
+        self._camsim = sim
+        sim.start(timeout_s)
+
+    def _start_hub(self, timeout_s: float) -> None:
+        from dispatch.events.generator import ReportGenerator
+        from dispatch.hub.app import DEMO_API_KEY
+        from dispatch.hub.process import HubProcess
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        db = self.data_dir / "hall-demo.db"
+        hub = HubProcess(
+            f"sqlite:///{db}",
+            site=self.site_path,
+            demo=True,
+            extra_args=["--patrol-every", str(self.patrol_every_s)],
+        )
+        self._hub = hub
+        hub.start(timeout_s)
+        if self.reports_per_min > 0:
+            gen = ReportGenerator(hub.http_url, DEMO_API_KEY, self.reports_per_min, self.site)
+            self._generator = gen
+            gen.start()
+
+    def stop(self) -> None:
+        gen, self._generator = self._generator, None
+        if gen is not None:
+            gen.stop()
+        hub, self._hub = self._hub, None
+        if hub is not None:
+            hub.stop()
+        sim, self._camsim = self._camsim, None
+        if sim is not None:
+            sim.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._camsim is not None
+
+    @property
+    def hub(self) -> HubProcess | None:
+        return self._hub

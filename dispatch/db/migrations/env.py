@@ -1,0 +1,15 @@
+"""Alembic environment: runs on the connection handed in by dispatch.db.migrations.upgrade."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from dispatch.db.store import metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only reached by a stray `alembic` CLI call
+    raise RuntimeError("run migrations through dispatch.db.migrations.upgrade(conn)")
+
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,210 @@
+"""The site configuration: the county tree, grids, people and cameras (TOML, pydantic).
+
+`load_site(path)` reads a TOML file; a bad file raises `SiteConfigError` whose message
+names the file and the field, so that entry points can print it and exit without a
+traceback. Credentials are referenced by name from cameras and kept as `SecretStr`:
+they are never printed or logged.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Credential(_Model):
+    username: str = Field(min_length=1, description="RTSP user name")
+    password: SecretStr | None = Field(default=None, description="the password itself")
+    password_env: str | None = Field(
+        default=None, description="name of an environment variable holding the password"
+    )
+
+    def secret(self) -> str:
+        if self.password_env is not None:
+            return os.environ.get(self.password_env, "")
+        return self.password.get_secret_value() if self.password is not None else ""
+
+
+class Township(_Model):
+    id: Id
+    name: str = Field(min_length=1, description="乡镇/街道 name")
+
+
+class Village(_Model):
+    id: Id
+    name: str = Field(min_length=1, description="村/社区 name")
+    township: Id = Field(description="id of its township")
+
+
+class Person(_Model):
+    id: Id
+    name: str = Field(min_length=1)
+    role: Literal[
+        "grid_leader",
+        "deputy",
+        "village_supervisor",
+        "township_supervisor",
+        "county",
+        "maintenance",
+    ]
+    phone: str = Field(default="", description="mobile number; masked wherever shown")
+
+
+class Grid(_Model):
+    id: Id
+    name: str = Field(min_length=1)
+    village: Id
+    leader: Id | None = Field(default=None, description="person id of the 网格长")
+    deputy: Id | None = Field(default=None, description="person id of the deputy")
+    polygon: list[tuple[float, float]] = Field(
+        default_factory=list, description="boundary as (lon, lat) points, GeoJSON order"
+    )
+
+
+class CameraStreamConfig(_Model):
+    url: str = Field(pattern=r"^rtsps?://", description="RTSP URL without credentials")
+    width: int = Field(gt=0, le=8192)
+    height: int = Field(gt=0, le=8192)
+
+
+class Camera(_Model):
+    id: Id
+    name: str = Field(min_length=1, description="name shown on the tile")
+    township: Id
+    village: Id | None = None
+    grid: Id | None = None
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    main: CameraStreamConfig
+    sub: CameraStreamConfig
+    credentials: str | None = Field(default=None, description="name of an entry in [credentials]")
+
+
+class Site(_Model):
+    name: str = Field(min_length=1, description="the county centre's name")
+    credentials: dict[str, Credential] = Field(default_factory=dict)
+    townships: list[Township] = Field(min_length=1)
+    villages: list[Village] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
+    grids: list[Grid] = Field(default_factory=list)
+    cameras: list[Camera] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Site:
+        def unique(kind: str, ids: list[str]) -> set[str]:
+            seen: set[str] = set()
+            for i in ids:
+                if i in seen:
+                    raise ValueError(f"{kind}: duplicate id {i!r}")
+                seen.add(i)
+            return seen
+
+        towns = unique("townships", [t.id for t in self.townships])
+        villages = unique("villages", [v.id for v in self.villages])
+        people = unique("people", [p.id for p in self.people])
+        grids = unique("grids", [g.id for g in self.grids])
+        unique("cameras", [c.id for c in self.cameras])
+        for v in self.villages:
+            if v.township not in towns:
+                raise ValueError(f"villages.{v.id}.township: unknown township {v.township!r}")
+        for g in self.grids:
+            if g.village not in villages:
+                raise ValueError(f"grids.{g.id}.village: unknown village {g.village!r}")
+            for role in ("leader", "deputy"):
+                pid = getattr(g, role)
+                if pid is not None and pid not in people:
+                    raise ValueError(f"grids.{g.id}.{role}: unknown person {pid!r}")
+        for c in self.cameras:
+            if c.township not in towns:
+                raise ValueError(f"cameras.{c.id}.township: unknown township {c.township!r}")
+            if c.village is not None and c.village not in villages:
+                raise ValueError(f"cameras.{c.id}.village: unknown village {c.village!r}")
+            if c.grid is not None and c.grid not in grids:
+                raise ValueError(f"cameras.{c.id}.grid: unknown grid {c.grid!r}")
+            if c.credentials is not None and c.credentials not in self.credentials:
+                raise ValueError(f"cameras.{c.id}.credentials: unknown entry {c.credentials!r}")
+        return self
+
+    # -- look-ups -----------------------------------------------------------------
+    def camera(self, camera_id: str) -> Camera:
+        for c in self.cameras:
+            if c.id == camera_id:
+                return c
+        raise KeyError(f"unknown camera {camera_id!r}")
+
+    def township_name(self, township_id: str) -> str:
+        return next((t.name for t in self.townships if t.id == township_id), township_id)
+
+    def village_name(self, village_id: str) -> str:
+        return next((v.name for v in self.villages if v.id == village_id), village_id)
+
+    def authed_url(self, camera: Camera, stream: Literal["main", "sub"]) -> str:
+        """The URL with credentials filled in: for the decoder only, never for display."""
+        cfg = camera.main if stream == "main" else camera.sub
+        if camera.credentials is None:
+            return cfg.url
+        cred = self.credentials[camera.credentials]
+        return with_credentials(cfg.url, cred.username, cred.secret())
+
+
+def with_credentials(url: str, username: str, password: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def redact_url(url: str) -> str:
+    """The URL without user info, for logs and the UI."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+class SiteConfigError(Exception):
+    """A site file that cannot be used; the message names the file and the field."""
+
+
+def parse_site(data: dict[str, object], source: str = "<site>") -> Site:
+    try:
+        return Site.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            lines.append(f"  {loc}: {err['msg']}")
+        raise SiteConfigError(
+            f"{source}: invalid site configuration\n" + "\n".join(lines)
+        ) from None
+
+
+def load_site(path: str | Path) -> Site:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SiteConfigError(f"{p}: cannot read site file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SiteConfigError(f"{p}: not valid TOML: {exc}") from None
+    return parse_site(data, str(p))
+
+
+def demo_site_path() -> Path:
+    return Path(__file__).resolve().parents[2] / "resources" / "sites" / "demo.toml"

@@ -1,0 +1,189 @@
+"""`HubProcess`: runs `hall-hub` as a subprocess and waits for its `READY {json}` line.
+
+Used by tests, benchmarks and `hall-console --demo`. `kill()` sends SIGKILL (the crash
+test); `stop()` asks politely (SIGTERM) and then kills. Both are safe to call twice.
+The hub runs with `--exit-with-parent`: if the program that started it dies without
+stopping it (a killed test run), it stops by itself instead of lingering.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class HubStartError(RuntimeError):
+    pass
+
+
+class HubProcess:
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        site: Path | None = None,
+        http_port: int = 0,
+        zmq_req: str | None = None,
+        zmq_pub: str | None = None,
+        demo: bool = False,
+        extra_args: Sequence[str] = (),
+        python: str = sys.executable,
+    ) -> None:
+        self.db_url = db_url
+        self.site = site
+        self.http_port = http_port
+        self.zmq_req = zmq_req or "tcp://127.0.0.1:0"
+        self.zmq_pub = zmq_pub or "tcp://127.0.0.1:0"
+        self.demo = demo
+        self.extra_args = list(extra_args)
+        self.python = python
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
+        self.info: dict[str, object] = {}
+        self.last_stderr = ""
+
+    def command(self) -> list[str]:
+        # the `hall-hub` entry point when installed (so `pgrep -f hall-hub` finds it)
+        script = Path(self.python).parent / "hall-hub"
+        run = [str(script)] if script.is_file() else ["-m", "dispatch.hub.app"]
+        cmd = [
+            self.python,
+            *run,
+            "--exit-with-parent",
+            "--db",
+            self.db_url,
+            "--http",
+            f"127.0.0.1:{self.http_port}",
+            "--zmq-req",
+            self.zmq_req,
+            "--zmq-pub",
+            self.zmq_pub,
+        ]
+        if self.site is not None:
+            cmd += ["--site", str(self.site)]
+        if self.demo:
+            cmd.append("--demo")
+        return cmd + self.extra_args
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        # stderr to a file, not a pipe: a chatty hub must never block on a full pipe
+        self._release_stderr()
+        self._stderr = tempfile.NamedTemporaryFile(prefix="hall-hub-", suffix=".log")  # noqa: SIM115
+        proc = subprocess.Popen(
+            self.command(), stdout=subprocess.PIPE, stderr=self._stderr, env=env, cwd=root
+        )
+        self._proc = proc
+        assert proc.stdout is not None
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout_s
+        buf = b""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                err = self._err()
+                self.kill()
+                raise HubStartError(f"hall-hub not ready within {timeout_s} s: {err}")
+            if not sel.select(timeout=min(left, 0.2)):
+                if proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                text = line.decode("utf-8", "replace")
+                if text.startswith("READY "):
+                    self.info = json.loads(text[len("READY ") :])
+                    sel.close()
+                    return
+        sel.close()
+        rc = proc.wait(timeout=5)
+        self._proc = None
+        self._close_pipes(proc)
+        err = self._err(proc)
+        self._release_stderr()
+        raise HubStartError(f"hall-hub exited with {rc} before READY: {err}")
+
+    def _err(self, proc: subprocess.Popen[bytes] | None = None) -> str:
+        return self.stderr_text()[-2000:]
+
+    def _release_stderr(self) -> None:
+        if self._stderr is not None:
+            self.last_stderr = self.stderr_text()
+            self._stderr.close()
+            self._stderr = None
+
+    def stderr_text(self) -> str:
+        if self._stderr is None:
+            return self.last_stderr
+        try:
+            return Path(self._stderr.name).read_text("utf-8", "replace")
+        except OSError:
+            return ""
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def _need(self, key: str) -> str:
+        v = self.info.get(key)
+        if not isinstance(v, str):
+            raise HubStartError("hub is not started")
+        return v
+
+    @property
+    def http_url(self) -> str:
+        return self._need("http")
+
+    @property
+    def req_endpoint(self) -> str:
+        return self._need("req")
+
+    @property
+    def pub_endpoint(self) -> str:
+        return self._need("pub")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown (what a power cut looks like to the hub)."""
+        p, self._proc = self._proc, None
+        if p is None:
+            return
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+        p.wait(timeout=10)
+        self._close_pipes(p)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        p, self._proc = self._proc, None
+        if p is None:
+            return
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+        self._close_pipes(p)
+
+    def _close_pipes(self, p: subprocess.Popen[bytes]) -> None:
+        if p.stdout is not None:
+            p.stdout.close()
+        self._release_stderr()

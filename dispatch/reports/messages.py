@@ -1,0 +1,55 @@
+"""Typed zmq messages of the monthly report and the hot-spot warnings (issue 7), joined
+into `dispatch.hub.protocol`'s request/reply unions.
+
+`ReportRequest(month="YYYY-MM")` → `ReportReply(report, pdf_available, pdf_path)`, for
+supervisors and admins; the PDF itself is `GET {pdf_path}` on the hub's HTTP address
+with `Authorization: Bearer <session token>`. `HotspotsRequest` → `HotspotsReply`
+(the warnings at the hub's now, each with the ids of its events), for every operator.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from dispatch.reports.monthly import HotspotItem, MonthlyReport
+
+MONTH_PATTERN = r"^\d{4}-\d{2}$"  # the hub names a month out of range
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = 1
+
+
+class ReportRequest(_M):
+    type: Literal["report"] = "report"
+    rid: str = Field(min_length=1, max_length=64)
+    token: str
+    month: str = Field(pattern=MONTH_PATTERN)
+
+
+class ReportReply(_M):
+    type: Literal["report_ok"] = "report_ok"
+    rid: str
+    report: MonthlyReport
+    pdf_available: bool
+    pdf_path: str  # relative to the hub's HTTP address
+
+
+class HotspotsRequest(_M):
+    type: Literal["hotspots"] = "hotspots"
+    rid: str = Field(min_length=1, max_length=64)
+    token: str
+
+
+class HotspotsReply(_M):
+    type: Literal["hotspots_ok"] = "hotspots_ok"
+    rid: str
+    at: AwareDatetime
+    hotspots: list[HotspotItem]
+
+
+def pdf_path(month: str) -> str:
+    return f"/api/v1/reports/{month}.pdf"

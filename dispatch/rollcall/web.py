@@ -1,0 +1,313 @@
+"""The duty-station page and its signalling, served by the hub (aiohttp): `/s/{token}`.
+
+Same shape as the mediation links (`dispatch.mediation.web`): a personal link + PIN,
+a cookie scoped to the link (or `Authorization: Bearer`), a WHIP-style offer and a
+WebSocket for presence and pushes.
+
+- `GET  /s/{token}`           PIN form, or the station page once logged in (404 unknown,
+  410 expired, 423 locked — Chinese pages)
+- `POST /s/{token}/login`     form `pin`: 303 + cookie, or 401 with the attempts left
+- `GET  /s/{token}/ws`        presence (online while open); pushes `hello`, `ring`
+  (call_id, ring_s, left_s), `cancel`, `hangup`; the page sends `answer` / `decline`
+- `POST /s/{token}/offer?call=ID`  `application/sdp` → 201 answer from the call's room
+- `GET  /s-static/…`          resources/web/station
+
+The hall (a console) joins an answered call as the room's third peer `hall`, with the
+path and session of the zmq `watch` op (`Authorization: Bearer <session>`; the same
+signalling `streams.webrtc.client.StarClient` speaks for mediation):
+
+- `POST /rollcall/hall/{call_id}/offer`  `application/sdp` → 201 answer (401 no token,
+  403 wrong / replaced / expired token, 404 no such call, 409 call ended or station not
+  on yet, 400 bad SDP, 415 wrong type)
+- `GET  /rollcall/hall/{call_id}/ws`     pushes `hello` (centre, answered_at) and
+  `ended` (reason, text) when the call is over; the console may send `leave`
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from dispatch.hub import web_pages
+from dispatch.rollcall.hall import HallError, Push
+from dispatch.rollcall.service import RollcallService, StationAuthError
+from dispatch.tasks.service import MAX_PIN_FAILURES
+from streams.webrtc.room import RoomError
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "resources" / "web" / "station"
+COOKIE = "hall_s"
+_SVC: web.AppKey[RollcallService] = web.AppKey("rollcall", RollcallService)
+
+PAGES = {
+    "unknown": (404, "链接无效", "该值班点链接不存在或已被收回。请联系县综治中心重新获取。"),
+    "expired": (410, "链接已过期", "该值班点链接已过有效期。请联系县综治中心重新发放。"),
+    "locked": (
+        423,
+        "链接已锁定",
+        f"PIN 码连续输错 {MAX_PIN_FAILURES} 次，该链接已锁定。请联系县综治中心重新发放。",
+    ),
+}
+
+
+def shell(title: str, body: str, *, script: str = "") -> str:
+    return web_pages.shell(title, body, css="/s-static/station.css", script=script)
+
+
+def message_page(title: str, text: str) -> str:
+    return web_pages.message_page(title, text, css="/s-static/station.css")
+
+
+def pin_page(token: str, name: str, error: str = "") -> str:
+    err = f'<p class="error" id="pin-error">{html.escape(error)}</p>' if error else ""
+    return shell(
+        "值班点 · 输入 PIN",
+        f'<main class="card login"><h1>{html.escape(name)} 值班点</h1>'
+        '<p class="muted">请输入县综治中心发给本值班点的 6 位 PIN 码</p>'
+        f'{err}<form method="post" action="/s/{html.escape(token)}/login">'
+        '<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" '
+        'maxlength="6" required><button id="login" type="submit">进入值班</button></form></main>',
+    )
+
+
+def station_page(token: str, config: dict[str, Any]) -> str:
+    cfg = json.dumps({"token": token, **config}, ensure_ascii=False).replace("</", "<\\/")
+    name = html.escape(str(config.get("name", "")))
+    return shell(
+        f"{config.get('name', '')} 值班点",
+        f'<main class="station"><header><h1>{name} · 视频点名值班</h1>'
+        '<span id="presence" class="presence offline">连接中…</span></header>'
+        '<section id="idle" class="idle"><p>请保持本页打开。县综治中心点名时，本页会响铃。</p>'
+        '<p id="sound-hint" class="hint" hidden>请点击页面任意处以启用铃声</p>'
+        '<video id="preview" autoplay muted playsinline></video></section>'
+        '<section id="ringing" class="ringing" hidden><h2>县综治中心视频点名</h2>'
+        '<p class="count"><span id="countdown">60</span> 秒</p>'
+        '<div class="buttons"><button id="answer" class="answer">接听</button>'
+        '<button id="decline" class="decline">拒接</button></div></section>'
+        '<section id="incall" class="incall" hidden><h2>通话中</h2>'
+        '<div class="call-grid"><figure class="hall">'
+        '<video id="hall" autoplay muted playsinline></video>'
+        '<div id="hall-wait" class="hall-wait">等待指挥中心画面…</div>'
+        "<figcaption>县综治中心</figcaption></figure>"
+        '<figure class="mine"><video id="self" autoplay muted playsinline></video>'
+        "<figcaption>本值班点</figcaption></figure></div>"
+        '<audio id="hall-audio" autoplay></audio>'
+        '<p id="call-status" class="muted"></p></section>'
+        '<p id="last" class="muted"></p></main>',
+        script=f"<script>window.STATION={cfg};</script>"
+        '<script defer src="/s-static/station.js"></script>',
+    )
+
+
+_page = web_pages.html_response
+_json_error = web_pages.json_error
+
+
+def _svc(request: web.Request) -> RollcallService:
+    return request.app[_SVC]
+
+
+def _refused(exc: StationAuthError) -> web.Response:
+    code, title, text = PAGES[exc.kind]
+    return _page(code, message_page(title, text))
+
+
+async def _centre(request: web.Request) -> str | None:
+    token = request.match_info["token"]
+    cred = web_pages.bearer(request, COOKIE)
+    return await _svc(request).authorised(token, cred)
+
+
+async def get_page(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    token = request.match_info["token"]
+    try:
+        centre_id, _ = await svc.station(token)
+    except StationAuthError as exc:
+        return _refused(exc)
+    c = svc.centres.get(centre_id)
+    name = c.name if c else centre_id
+    if await _centre(request) is None:
+        return _page(200, pin_page(token, name))
+    cfg = {
+        "name": name,
+        "centre": centre_id,
+        "ice_servers": [s.as_dict() for s in svc.ice_servers],
+        "keep_hosts": svc.keep_hosts or [],
+    }
+    return _page(200, station_page(token, cfg))
+
+
+async def post_login(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    token = request.match_info["token"]
+    form = await request.post()
+    try:
+        _, cookie = await svc.login(token, str(form.get("pin", "")).strip())
+    except StationAuthError as exc:
+        if exc.kind != "pin":
+            return _refused(exc)
+        centre_id, _ = await svc.station(token)
+        c = svc.centres.get(centre_id)
+        return _page(
+            401, pin_page(token, c.name if c else centre_id, f"PIN 码错误，还可尝试 {exc.left} 次")
+        )
+    resp = web.Response(status=303, headers={"Location": f"/s/{token}"})
+    resp.set_cookie(COOKIE, cookie, path=f"/s/{token}", httponly=True, samesite="Strict")
+    return resp
+
+
+async def post_offer(request: web.Request) -> web.Response:
+    centre = await _centre(request)
+    if centre is None:
+        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
+    sdp = await web_pages.sdp_offer(request)
+    if isinstance(sdp, web.Response):
+        return sdp
+    try:
+        answer = await _svc(request).offer(centre, request.query.get("call", ""), sdp)
+    except RoomError as exc:
+        return _json_error(400 if exc.code == "bad_offer" else 409, exc.code, exc.message)
+    return web.Response(status=201, text=answer, content_type="application/sdp")
+
+
+async def _serve_socket(
+    request: web.Request,
+    attach: Callable[[Push], None],
+    detach: Callable[[Push], None],
+    on_data: Callable[[Any], dict[str, Any] | None],
+    *,
+    last: str | None = None,
+) -> web.WebSocketResponse:
+    """Serve one WebSocket: `attach` gets the push that queues messages to it (`detach`
+    the same push at the end); each JSON text message goes to `on_data`, and what that
+    returns is sent as the last message before the socket is left. A pushed message of
+    type `last` is sent, then the socket is closed."""
+    ws = web.WebSocketResponse(heartbeat=5.0)
+    await ws.prepare(request)
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def sender() -> None:
+        while True:
+            msg = await queue.get()
+            await ws.send_str(json.dumps(msg, ensure_ascii=False))
+            if last is not None and msg.get("type") == last:
+                await ws.close()
+                return
+
+    task = asyncio.create_task(sender())
+    attach(queue.put_nowait)
+    try:
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(msg.data)
+            except ValueError:
+                continue
+            final = on_data(data)
+            if final is not None:
+                await ws.send_str(json.dumps(final, ensure_ascii=False))
+                break
+    finally:
+        detach(queue.put_nowait)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
+            await task
+    return ws
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    centre = await _centre(request)
+    if centre is None:
+        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
+    svc = _svc(request)
+
+    def on_data(data: Any) -> None:
+        if isinstance(data, dict):
+            svc.station_message(centre, data)
+
+    return await _serve_socket(
+        request,
+        lambda push: svc.connected(centre, push),
+        lambda push: svc.disconnected(centre, push),
+        on_data,
+    )
+
+
+def _hall_error(exc: HallError) -> web.Response:
+    return _json_error(exc.status, exc.code, exc.message)
+
+
+def _hall_token(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    return auth[len("Bearer ") :].strip() or None if auth.startswith("Bearer ") else None
+
+
+async def post_hall_offer(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    call_id = request.match_info["call_id"]
+    try:
+        svc.hall_check(call_id, _hall_token(request))
+    except HallError as exc:
+        return _hall_error(exc)
+    sdp = await web_pages.sdp_offer(request)
+    if isinstance(sdp, web.Response):
+        return sdp
+    try:
+        answer = await svc.hall_offer(call_id, _hall_token(request), sdp)
+    except HallError as exc:
+        return _hall_error(exc)
+    return web.Response(
+        status=201,
+        text=answer,
+        content_type="application/sdp",
+        headers={"Location": f"/rollcall/hall/{call_id}/offer"},
+    )
+
+
+async def hall_websocket(request: web.Request) -> web.StreamResponse:
+    svc = _svc(request)
+    call_id = request.match_info["call_id"]
+    token = _hall_token(request)
+    try:
+        call = svc.hall_check(call_id, token)
+    except HallError as exc:
+        return _hall_error(exc)
+
+    def on_data(data: Any) -> dict[str, Any] | None:
+        try:
+            svc.hall_check(call_id, token)
+        except HallError as exc:  # replaced or expired: say so and leave
+            return {"type": "error", "code": exc.code, "message": exc.message}
+        if isinstance(data, dict):
+            svc.hall_message(call_id, data)
+        return None
+
+    return await _serve_socket(
+        request,
+        lambda push: svc.hall_connected(call, push),
+        lambda push: svc.hall_disconnected(call_id, push),
+        on_data,
+        last="ended",
+    )
+
+
+def add_rollcall_routes(app: web.Application, svc: RollcallService) -> None:
+    app[_SVC] = svc
+    app.router.add_get("/s/{token}", get_page)
+    app.router.add_post("/s/{token}/login", post_login)
+    app.router.add_post("/s/{token}/offer", post_offer)
+    app.router.add_get("/s/{token}/ws", websocket)
+    app.router.add_post("/rollcall/hall/{call_id}/offer", post_hall_offer)
+    app.router.add_get("/rollcall/hall/{call_id}/ws", hall_websocket)
+    app.router.add_static("/s-static/", WEB_DIR)

@@ -1,0 +1,357 @@
+"""The grid leader's phone page, served by the hub (aiohttp): `/m/{token}` + a PIN.
+
+Routes (all under the personal link; the session is a cookie scoped to the link):
+
+- `GET  /m/{token}`                      PIN form, or the task page once logged in;
+  an unknown link 404, an expired one 410, a locked one 423 (clear Chinese pages)
+- `POST /m/{token}/login`                form `pin`; wrong → 401 page, right → 303 + cookie
+- `GET  /m/{token}/ws`                   WebSocket: `hello` with the open tasks, then
+  `task` pushes; the page sends `ack` (→ delivered) and `read` per task id
+- `GET  /m/{token}/api/tasks`            the open tasks (JSON)
+- `POST /m/{token}/api/tasks/{id}/{act}` accept | return | arrive | feedback | read,
+  JSON `{note, photos}`; errors as JSON `{error, message}` (Chinese)
+- `POST /m/{token}/api/tasks/{id}/photos` raw body, JPEG/PNG/WebP by magic bytes, ≤ 5 MB
+- `GET  /m/{token}/files/{id}`           a photo or evidence file of one of their tasks
+- `GET  /m-static/…`                     resources/web/grid (HTML shell, JS, CSS)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from dispatch.hub import web_pages
+from dispatch.hub.protocol import ErrorCode, HubError
+from dispatch.tasks.core import (
+    PRIORITY_LABELS_ZH,
+    STATE_LABELS_ZH,
+    DispatchTask,
+    TaskActor,
+    allowed_actions,
+)
+from dispatch.tasks.service import MAX_PIN_FAILURES, DispatchService
+from dispatch.tasks.uploads import MAX_PHOTO_BYTES, UploadRefused
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "resources" / "web" / "grid"
+COOKIE = "hall_m"
+CSS = "/m-static/grid.css"
+_SVC: web.AppKey[DispatchService] = web.AppKey("dispatch", DispatchService)
+
+_PAGES = {
+    "unknown": (
+        404,
+        "链接无效",
+        "该链接不存在或已被收回。请联系所在乡镇（街道）综治中心重新获取。",
+    ),
+    "expired": (
+        410,
+        "链接已过期",
+        "该链接已过有效期。请联系所在乡镇（街道）综治中心重新发放链接和 PIN 码。",
+    ),
+    "locked": (
+        423,
+        "链接已锁定",
+        f"PIN 码连续输错 {MAX_PIN_FAILURES} 次，该链接已锁定。请联系综治中心重新发放。",
+    ),
+}
+
+
+# -- pure helpers ------------------------------------------------------------------------------
+
+
+def _shell(title: str, body: str, *, script: str = "") -> str:
+    return web_pages.shell(title, body, css=CSS, script=script)
+
+
+def message_page(title: str, text: str, *, kind: str = "error") -> str:
+    return web_pages.message_page(title, text, css=CSS, kind=kind)
+
+
+def pin_page(token: str, error: str = "") -> str:
+    err = f'<p class="error" id="pin-error">{html.escape(error)}</p>' if error else ""
+    body = (
+        '<main class="card login"><h1>网格员任务</h1>'
+        '<p class="muted">请输入综治中心发给您的 6 位 PIN 码</p>'
+        f'{err}<form method="post" action="/m/{html.escape(token)}/login">'
+        '<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" '
+        'maxlength="12" placeholder="PIN 码" required autofocus>'
+        '<button type="submit" id="login">进入</button></form></main>'
+    )
+    return _shell("网格员登录", body)
+
+
+def app_page(token: str, name: str) -> str:
+    body = (
+        '<header class="bar"><span class="title">我的任务</span>'
+        f'<span class="who" id="who">{html.escape(name)}</span>'
+        '<span class="conn" id="conn">连接中…</span></header>'
+        '<main id="tasks"><p class="muted" id="empty">暂无待办任务</p></main>'
+        '<div id="toast" class="toast" hidden></div>'
+    )
+    script = (
+        f'<script>window.HALL_BASE="/m/{html.escape(token)}";</script>'
+        '<script src="/m-static/grid.js" defer></script>'
+    )
+    return _shell("我的任务", body, script=script)
+
+
+_page = web_pages.html_response
+_json_error = web_pages.json_error
+
+
+def _iso(v: Any) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+def task_view(
+    task: DispatchTask, need_ack: bool, base: str, evidence: list[dict[str, Any]], person: Any
+) -> dict[str, Any]:
+    """What the page shows of a task."""
+    acts = [a.value for a in allowed_actions(task, TaskActor.field(person))]
+    return {
+        "id": task.id,
+        "event_id": task.event_id,
+        "version": task.version,
+        "state": task.state.value,
+        "state_label": STATE_LABELS_ZH[task.state],
+        "priority": task.priority.value,
+        "priority_label": PRIORITY_LABELS_ZH[task.priority],
+        "instruction": task.instruction,
+        "note": task.note,
+        "sent_at": _iso(task.sent_at),
+        "accepted_at": _iso(task.accepted_at),
+        "on_site_at": _iso(task.on_site_at),
+        "feedback_at": _iso(task.feedback_at),
+        "return_reason": task.return_reason,
+        "feedback_text": task.feedback_text,
+        "feedback_photos": [f"{base}/files/{p}" for p in task.feedback_photos],
+        "closed": task.closed_at is not None,
+        "actions": acts,
+        "need_ack": need_ack,
+        "evidence": evidence,
+    }
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+
+def _svc(request: web.Request) -> DispatchService:
+    return request.app[_SVC]
+
+
+async def _person(request: web.Request) -> str | None:
+    svc = _svc(request)
+    return await svc.session_person(request.match_info["token"], request.cookies.get(COOKIE))
+
+
+async def _status_page(svc: DispatchService, token: str) -> web.Response | None:
+    status, _ = await svc.link_status(token)
+    if status == "ok":
+        return None
+    code, title, text = _PAGES[status]
+    return _page(code, message_page(title, text))
+
+
+async def get_page(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    token = request.match_info["token"]
+    refused = await _status_page(svc, token)
+    if refused is not None:
+        return refused
+    person = await _person(request)
+    if person is None:
+        return _page(200, pin_page(token))
+    return _page(200, app_page(token, svc.person(person).name))
+
+
+async def post_login(request: web.Request) -> web.Response:
+    svc = _svc(request)
+    token = request.match_info["token"]
+    form = await request.post()
+    pin = str(form.get("pin", "")).strip()
+    res = await svc.login(token, pin)
+    if res.ok:
+        resp = web.Response(status=303, headers={"Location": f"/m/{token}"})
+        resp.set_cookie(
+            COOKIE,
+            res.session,
+            path=f"/m/{token}",
+            httponly=True,
+            samesite="Strict",
+            max_age=int(svc.session_ttl.total_seconds()),
+        )
+        return resp
+    if res.reason == "wrong":
+        return _page(401, pin_page(token, f"PIN 码错误，还可尝试 {res.remaining} 次"))
+    code, title, text = _PAGES[res.reason]
+    return _page(code, message_page(title, text))
+
+
+async def _views(svc: DispatchService, person_id: str, base: str) -> list[dict[str, Any]]:
+    person = svc.person(person_id)
+    out = []
+    for t, ack in svc.open_tasks_of(person_id):
+        out.append(task_view(t, ack, base, await _evidence(svc, t, base), person))
+    return out
+
+
+async def _evidence(svc: DispatchService, task: DispatchTask, base: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "name": Path(a.path).name,
+            "sha256": a.sha256,
+            "url": f"{base}/files/{a.id}",
+        }
+        for a in await svc.evidence(task.event_id)
+        if a.kind != "photo"
+    ]
+
+
+async def get_tasks(request: web.Request) -> web.Response:
+    person = await _person(request)
+    if person is None:
+        return _json_error(401, "auth", "请先输入 PIN 码登录")
+    base = f"/m/{request.match_info['token']}"
+    return web.json_response({"tasks": await _views(_svc(request), person, base)})
+
+
+async def post_action(request: web.Request) -> web.Response:
+    person = await _person(request)
+    if person is None:
+        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
+    svc = _svc(request)
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError:
+        return _json_error(400, "invalid", "请求格式错误")
+    if not isinstance(body, dict):
+        return _json_error(400, "invalid", "请求格式错误")
+    note = body.get("note", "")
+    photos = body.get("photos", [])
+    if not isinstance(note, str) or not isinstance(photos, list):
+        return _json_error(400, "invalid", "请求格式错误")
+    try:
+        task = await svc.field_act(
+            person,
+            request.match_info["task_id"],
+            request.match_info["action"],
+            note=note,
+            photos=[str(p) for p in photos],
+        )
+    except HubError as exc:
+        status = 404 if exc.code is ErrorCode.NOT_FOUND else 409
+        return _json_error(status, exc.code.value, exc.message)
+    base = f"/m/{request.match_info['token']}"
+    view = task_view(task, False, base, await _evidence(svc, task, base), svc.person(person))
+    return web.json_response({"task": view})
+
+
+async def post_photo(request: web.Request) -> web.Response:
+    person = await _person(request)
+    if person is None:
+        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
+    svc = _svc(request)
+    if request.content_length is not None and request.content_length > MAX_PHOTO_BYTES:
+        mb = MAX_PHOTO_BYTES // (1024 * 1024)
+        return _json_error(413, "too_large", f"照片太大，最大 {mb} MB，请压缩后重新上传")
+    data = await request.content.read(MAX_PHOTO_BYTES + 1)
+    try:
+        att = await svc.store_photo(person, request.match_info["task_id"], data)
+    except UploadRefused as exc:
+        return _json_error(exc.status, exc.code, exc.message_zh)
+    except HubError as exc:
+        return _json_error(
+            404 if exc.code is ErrorCode.NOT_FOUND else 409, exc.code.value, exc.message
+        )
+    base = f"/m/{request.match_info['token']}"
+    return web.json_response(
+        {"id": att.id, "url": f"{base}/files/{att.id}", "sha256": att.sha256}, status=201
+    )
+
+
+async def get_file(request: web.Request) -> web.StreamResponse:
+    person = await _person(request)
+    if person is None:
+        return _json_error(401, "auth", "请先输入 PIN 码登录")
+    att = await _svc(request).attachment_for(person, request.match_info["att_id"])
+    if att is None or not Path(att.path).is_file():
+        return _json_error(404, "not_found", "文件不存在")
+    return web.FileResponse(att.path, headers={"Content-Type": att.mime})
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    person_id = await _person(request)
+    if person_id is None:
+        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
+    svc = _svc(request)
+    person = svc.person(person_id)
+    base = f"/m/{request.match_info['token']}"
+    ws = web.WebSocketResponse(heartbeat=20.0)
+    await ws.prepare(request)
+    queue: asyncio.Queue[tuple[DispatchTask, bool]] = asyncio.Queue()
+
+    def listener(task: DispatchTask, ack: bool) -> None:
+        queue.put_nowait((task, ack))
+
+    svc.listen(person_id, listener)
+
+    async def sender() -> None:
+        while True:
+            task, ack = await queue.get()
+            view = task_view(task, ack, base, await _evidence(svc, task, base), person)
+            await ws.send_str(json.dumps({"type": "task", "task": view}, ensure_ascii=False))
+
+    send_task: asyncio.Task[None] | None = None
+    try:
+        hello = {
+            "type": "hello",
+            "person": person.name,
+            "tasks": await _views(svc, person_id, base),
+        }
+        await ws.send_str(json.dumps(hello, ensure_ascii=False))
+        send_task = asyncio.create_task(sender())
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            try:
+                m = json.loads(msg.data)
+                kind, tid = m["type"], str(m["id"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            try:
+                if kind == "ack":
+                    await svc.ack(person_id, tid)
+                elif kind == "read":
+                    await svc.field_act(person_id, tid, "read")
+            except HubError as exc:
+                log.info("phone %s: %s %s refused: %s", person_id, kind, tid, exc.message)
+    finally:
+        svc.unlisten(person_id, listener)
+        if send_task is not None:
+            send_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
+                await send_task
+    return ws
+
+
+def add_phone_routes(app: web.Application, svc: DispatchService) -> None:
+    app[_SVC] = svc
+    app.router.add_get("/m/{token}", get_page)
+    app.router.add_post("/m/{token}/login", post_login)
+    app.router.add_get("/m/{token}/ws", websocket)
+    app.router.add_get("/m/{token}/api/tasks", get_tasks)
+    app.router.add_post("/m/{token}/api/tasks/{task_id}/photos", post_photo)
+    app.router.add_post("/m/{token}/api/tasks/{task_id}/{action}", post_action)
+    app.router.add_get("/m/{token}/files/{att_id}", get_file)
+    app.router.add_static("/m-static/", WEB_DIR)

@@ -1,0 +1,121 @@
+"""Sample one camera cheaply: open, decode key frames only, keep a couple, close.
+
+`probe(url, ...)` returns a `Probe`: online with the sampled pictures (BGR, scaled down
+to `width`), or offline with the reason (refused, timeout, auth, not found, no key
+frame). Runs in the caller's thread; PyAV releases the GIL while it waits.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import av
+import av.error
+import numpy as np
+import numpy.typing as npt
+
+from streams.ingest.rtsp import redact, url_secrets
+from streams.patrol.types import OfflineReason
+
+Image = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    online: bool
+    reason: OfflineReason
+    detail: str = ""
+    frames: list[Image] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def reason_of(exc: BaseException) -> OfflineReason:
+    if isinstance(exc, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
+        return OfflineReason.AUTH
+    if isinstance(exc, av.error.HTTPNotFoundError):
+        return OfflineReason.NOT_FOUND
+    if isinstance(exc, ConnectionRefusedError):
+        return OfflineReason.REFUSED
+    if isinstance(exc, av.error.ExitError | TimeoutError):
+        return OfflineReason.TIMEOUT
+    return OfflineReason.ERROR
+
+
+def probe(
+    url: str,
+    *,
+    keyframes: int = 2,
+    width: int = 352,
+    open_timeout_s: float = 3.0,
+    read_timeout_s: float = 4.0,
+    max_seconds: float = 8.0,
+    min_gap_s: float = 1.0,
+    transport: str = "tcp",
+) -> Probe:
+    """Decode up to `keyframes` key frames of `url` within `max_seconds`.
+
+    Key frames closer than `min_gap_s` (stream time) to the previous kept one are
+    skipped (arrival time: the first frame of a session often has no timestamp): a
+    server often sends two at the start of a session, and a frozen picture is only
+    told from a still scene by pictures some time apart.
+    """
+    if keyframes < 1:
+        raise ValueError(f"probe: keyframes must be at least 1, got {keyframes}")
+    t0 = time.monotonic()
+    frames: list[Image] = []
+    secrets = url_secrets(url)
+    try:
+        container = av.open(
+            url,
+            options={
+                "rtsp_transport": transport,
+                "probesize": "32768",
+                "analyzeduration": "500000",
+            },
+            timeout=(open_timeout_s, read_timeout_s),
+        )
+    except Exception as exc:  # every failure to open is a reason, not a crash
+        elapsed = time.monotonic() - t0
+        detail = redact(f"{type(exc).__name__}: {exc}", secrets)
+        reason = reason_of(exc)
+        if reason is OfflineReason.ERROR and elapsed >= 0.9 * open_timeout_s:
+            # a server that accepts and then says nothing: FFmpeg gives up at the
+            # timeout with a generic "invalid data"; what happened is a timeout
+            reason = OfflineReason.TIMEOUT
+        return Probe(False, reason, detail, seconds=elapsed)
+    try:
+        streams = container.streams.video
+        if not streams:
+            return Probe(False, OfflineReason.ERROR, "no video stream", [], time.monotonic() - t0)
+        stream = streams[0]
+        stream.thread_type = "NONE"
+        stream.codec_context.skip_frame = "NONKEY"
+        last_t: float | None = None
+        for frame in container.decode(stream):
+            t = time.monotonic()
+            if last_t is not None and t - last_t < min_gap_s:
+                if time.monotonic() - t0 > max_seconds:
+                    break
+                continue
+            last_t = t
+            h = max(2, round(frame.height * width / max(frame.width, 1)) // 2 * 2)
+            image = frame.to_ndarray(format="bgr24", width=width, height=h, threads=1)
+            frames.append(np.asarray(image, dtype=np.uint8))
+            if len(frames) >= keyframes or time.monotonic() - t0 > max_seconds:
+                break
+    except Exception as exc:
+        if not frames:
+            detail = redact(f"{type(exc).__name__}: {exc}", secrets)
+            return Probe(False, reason_of(exc), detail, seconds=time.monotonic() - t0)
+    finally:
+        container.close()
+    if not frames:
+        return Probe(
+            False,
+            OfflineReason.NO_KEYFRAME,
+            "stream ended before a key frame",
+            [],
+            time.monotonic() - t0,
+        )
+    return Probe(True, OfflineReason.NONE, "", frames, time.monotonic() - t0)
