@@ -122,6 +122,7 @@ def install() -> None:
 
     if getattr(receiver, "_hall_forwarding", False):
         return
+    receiver._hall_orig_decoder_worker = receiver.decoder_worker  # type: ignore[attr-defined]
     receiver.decoder_worker = _forwarding_worker
     receiver._hall_forwarding = True  # type: ignore[attr-defined]
 

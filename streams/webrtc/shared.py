@@ -215,13 +215,14 @@ class SharedVp8:
                 except (ValueError, av.FFmpegError) as exc:
                     log.warning("shared VP8 encode failed: %s", exc)
                     continue
+                if packets:
+                    self.encoded += 1  # frames encoded here; forwarded packets are not
             else:
                 continue
             for p in packets:
                 is_key = bool(p.is_keyframe)
                 if is_key:
                     self._last_key = now
-                self.encoded += 1
                 for t in list(self._subs):
                     t.put(p, is_key)
         for t in list(self._subs):

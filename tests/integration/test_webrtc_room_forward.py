@@ -126,6 +126,7 @@ def test_video_is_forwarded_not_transcoded_and_a_late_joiner_gets_a_key_frame() 
             for who, (_src, shared) in room._shared.items():
                 assert shared._codec is None, f"{who}'s video was encoded by the room"
                 assert shared.forwarded > 0
+                assert shared.encoded == 0, f"forwarded packets of {who} counted as encodes"
             # a stream keeps flowing: well over half the senders' 25 fps at each receiver
             before = {p.name: dict(p.frames) for p in parties}
             await asyncio.sleep(2.0)
