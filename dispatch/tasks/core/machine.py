@@ -988,7 +988,7 @@ def parse_templates(text: str, source: str = "<templates>") -> InstructionTempla
 
 
 def default_templates_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources" / "templates" / "instructions.toml"
+    return Path(__file__).resolve().parents[3] / "resources" / "templates" / "instructions.toml"
 
 
 def load_templates(path: str | Path | None = None) -> InstructionTemplates:
