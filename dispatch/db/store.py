@@ -29,7 +29,6 @@ from sqlalchemy import (
     Engine,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -46,12 +45,12 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.db.checkpoint import Checkpointer
+from dispatch.db.schema import metadata
 from dispatch.db.types import TS, aware, utc
 from dispatch.domain.model import AuditEntry, Colour, Event, EventSource, EventState, Role
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-metadata = MetaData()
 
 events = Table(
     "events",

@@ -24,7 +24,6 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -34,9 +33,8 @@ from sqlalchemy import (
     update,
 )
 
+from dispatch.db.schema import metadata
 from dispatch.db.types import TS, aware, utc
-
-metadata = MetaData()
 
 mediation_sessions = Table(
     "mediation_sessions",

@@ -15,8 +15,8 @@ from sqlalchemy import (
     Column,
     Connection,
     Float,
+    Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -25,10 +25,9 @@ from sqlalchemy import (
     select,
 )
 
+from dispatch.db.schema import metadata
 from dispatch.db.types import TS, aware
 from streams.patrol.types import CameraCheck, OfflineReason
-
-metadata = MetaData()
 
 camera_checks = Table(
     "camera_checks",
@@ -44,6 +43,8 @@ camera_checks = Table(
     Column("snapshot", Text, nullable=False),
     Column("last_good", Text, nullable=False),
     Column("seconds", Float, nullable=False),
+    Index("ix_camera_checks_camera_at", "camera", "at"),
+    Index("ix_camera_checks_at", "at"),
 )
 
 camera_fault_events = Table(
@@ -54,6 +55,7 @@ camera_fault_events = Table(
     Column("raised_at", TS, nullable=False),
     Column("bad_since", TS, nullable=False),
     Column("recovered_at", TS, nullable=True),
+    Index("ix_camera_fault_events_camera", "camera"),
 )
 
 

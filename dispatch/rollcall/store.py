@@ -25,8 +25,8 @@ from sqlalchemy import (
     Date,
     Engine,
     Float,
+    Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -37,6 +37,7 @@ from sqlalchemy import (
     update,
 )
 
+from dispatch.db.schema import metadata
 from dispatch.db.types import TS, aware, utc
 from dispatch.rollcall.core import (
     CallRecord,
@@ -48,8 +49,6 @@ from dispatch.rollcall.core import (
     RunStatus,
     Schedule,
 )
-
-metadata = MetaData()
 
 runs = Table(
     "rollcall_runs",
@@ -65,6 +64,7 @@ runs = Table(
     Column("due", Text, nullable=False),
     Column("exempt", Text, nullable=False),
     Column("ended_at", TS, nullable=True),
+    Index("ix_rollcall_runs_week", "week"),
 )
 
 log = Table(
@@ -85,6 +85,7 @@ log = Table(
     Column("note", Text, nullable=False),
     Column("answered_by", String(64), nullable=False),
     UniqueConstraint("run_id", "centre_id", "attempt", name="uq_rollcall_log_call"),
+    Index("ix_rollcall_log_week", "week"),
 )
 
 exemptions = Table(

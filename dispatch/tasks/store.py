@@ -20,8 +20,8 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -33,13 +33,13 @@ from sqlalchemy import (
     update,
 )
 
+from dispatch.db.schema import metadata
 from dispatch.db.store import StoreError, VersionConflict
 from dispatch.db.types import TS, aware, utc
 from dispatch.tasks.core import TERMINAL, DispatchTask, TaskTransition
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-metadata = MetaData()
 
 tasks = Table(
     "tasks",
@@ -52,6 +52,9 @@ tasks = Table(
     Column("version", Integer, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("data", Text, nullable=False),
+    Index("ix_tasks_event", "event_id"),
+    Index("ix_tasks_assignee_open", "assignee", "is_open"),
+    Index("ix_tasks_open", "is_open"),
 )
 
 task_history = Table(
@@ -64,6 +67,8 @@ task_history = Table(
     Column("action", String(16), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("data", Text, nullable=False),
+    Index("ix_task_history_task", "task_id", "id"),
+    Index("ix_task_history_event", "event_id", "id"),
     sqlite_autoincrement=True,
 )
 
@@ -76,6 +81,7 @@ push_outbox = Table(
     Column("created_at", TS, nullable=False),
     Column("acked_at", TS, nullable=True),
     UniqueConstraint("task_id", "person_id", name="uq_push_outbox_task_person"),
+    Index("ix_push_outbox_pending", "person_id", "acked_at"),
     sqlite_autoincrement=True,
 )
 
@@ -93,6 +99,7 @@ attachments = Table(
     Column("added_by", String(64), nullable=False),
     Column("at", TS, nullable=False),
     Column("note", Text, nullable=False),
+    Index("ix_attachments_event", "event_id"),
 )
 
 phone_links = Table(
@@ -105,6 +112,7 @@ phone_links = Table(
     Column("expires_at", TS, nullable=False),
     Column("failures", Integer, nullable=False),
     Column("revoked", Boolean, nullable=False),
+    Index("ix_phone_links_person", "person_id"),
 )
 
 phone_sessions = Table(

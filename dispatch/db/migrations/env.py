@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from dispatch.db.store import metadata
+from dispatch.db.schema import load_all
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only reached by a stray `alembic` CLI call
     raise RuntimeError("run migrations through dispatch.db.migrations.upgrade(conn)")
 
-context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+context.configure(connection=connection, target_metadata=load_all(), render_as_batch=True)
 with context.begin_transaction():
     context.run_migrations()
