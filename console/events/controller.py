@@ -42,21 +42,20 @@ from console.events.model import (
 from console.events.strings import action_name, task_action_name, tr
 from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from console.tasks.model import NEEDS_REASON, DispatchModel
+from dispatch.client.state import ConnectionState
 from dispatch.domain.model import Action, AuditEntry, Event, EventSource, Priority
-from dispatch.hub.protocol import (
+from dispatch.domain.wire import AuthError, HubError
+from dispatch.events.messages import EventChanged
+from dispatch.hub.messages import LoginReply
+from dispatch.tasks.core import DispatchTask, TaskAction
+from dispatch.tasks.messages import (
     AttachmentInfo,
-    AuthError,
-    ConnectionState,
     DispatchPreviewReply,
-    EventChanged,
     EvidenceKind,
-    HubError,
-    LoginReply,
     OfficerTaskAction,
     TaskChanged,
     TasksReply,
 )
-from dispatch.tasks.core import DispatchTask, TaskAction
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)

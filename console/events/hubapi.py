@@ -12,19 +12,18 @@ from datetime import datetime
 from typing import Protocol
 
 from console.events.model import Change, ConnKind, Session
+from dispatch.client.state import ConnectionState, ConnectionStatus
 from dispatch.domain.model import Action, AuditEntry, Event
-from dispatch.hub.protocol import (
+from dispatch.events.messages import EventChanged
+from dispatch.hub.messages import LoginReply
+from dispatch.tasks.core import DispatchTask
+from dispatch.tasks.messages import (
     AttachmentInfo,
-    ConnectionState,
-    ConnectionStatus,
     DispatchPreviewReply,
-    EventChanged,
     EvidenceKind,
-    LoginReply,
     OfficerTaskAction,
     TasksReply,
 )
-from dispatch.tasks.core import DispatchTask
 
 
 class HubClientLike(Protocol):

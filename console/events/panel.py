@@ -45,8 +45,8 @@ from console.tasks.dispatch_dialog import ask_task as dialog_ask_task
 from console.tasks.model import DispatchModel
 from console.tasks.view import TasksView
 from dispatch.domain.model import DEFAULT_CATEGORIES, Action, Event, EventSource, EventState
-from dispatch.hub.protocol import DispatchPreviewReply, PersonInfo
 from dispatch.tasks.core import DispatchTask, TaskAction
+from dispatch.tasks.messages import DispatchPreviewReply, PersonInfo
 
 Ask = Callable[[ActionSpec, Event, QWidget | None], ActionRequest | None]
 AskDispatch = Callable[[Event, DispatchPreviewReply, QWidget | None], DispatchChoice | None]

@@ -18,11 +18,13 @@ from console.events.model import DeadlineFn, EventQueueModel
 from console.events.panel import EventQueuePanel
 from console.kit.net import NetThread, QtBridge
 from dispatch.client.connection import HubClient
+from dispatch.client.state import ConnectionState
 from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import Event
 from dispatch.domain.rules import deadline
 from dispatch.events.core import allowed_actions
-from dispatch.hub.protocol import ConnectionState, EventChanged, TaskChanged
+from dispatch.events.messages import EventChanged
+from dispatch.tasks.messages import TaskChanged
 
 
 class TaskRelay:

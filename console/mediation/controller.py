@@ -24,7 +24,7 @@ from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from console.mediation.frames import FrameConverter
 from console.mediation.model import MediationInputError, MediationModel, Outcome, check_outcome
 from console.mediation.preview import SELF_KEY, PreviewTrack
-from dispatch.hub.protocol import MediationInvite, MediationReply
+from dispatch.mediation.messages import MediationInvite, MediationReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, audio_level
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast, get_args
 
-from dispatch.hub.protocol import MediationInvite, MediationLink, MediationReply
+from dispatch.mediation.messages import MediationInvite, MediationLink, MediationReply
 
 Role = Literal["court", "notary", "mediator", "party"]
 Outcome = Literal["agreement", "no_agreement", "referred"]

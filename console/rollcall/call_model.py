@@ -10,7 +10,7 @@ from datetime import datetime
 import aiohttp
 
 from console.kit import i18n
-from dispatch.hub.protocol import HubError
+from dispatch.domain.wire import HubError
 from dispatch.rollcall.messages import RunInfo
 from streams.webrtc.client import SignallingError
 

@@ -14,7 +14,7 @@ from console.mediation.controller import TrackFactory, demo_tracks
 from console.rollcall.call_controller import HallCallController
 from console.rollcall.view import RollcallPanel
 from dispatch.domain.calendar import CHINA_TZ
-from dispatch.hub.protocol import HubError
+from dispatch.domain.wire import HubError
 from dispatch.rollcall.messages import ExemptionInfo, RollcallChanged, RollcallOp, RollcallReply
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 from console.events.strings import task_action_name, tr
 from console.tasks.model import NEEDS_REASON
 from dispatch.domain.model import Event
-from dispatch.hub.protocol import DispatchPreviewReply, PersonInfo
 from dispatch.tasks.core import MAX_NOTE_LENGTH, DispatchTask, TaskAction
+from dispatch.tasks.messages import DispatchPreviewReply, PersonInfo
 
 
 @dataclass(frozen=True)

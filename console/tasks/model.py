@@ -16,7 +16,6 @@ from datetime import datetime
 
 from console.events.model import Callbacks, Session
 from dispatch.domain.model import Actor
-from dispatch.hub.protocol import DispatchPreviewReply
 from dispatch.tasks.core import (
     STATE_LABELS_ZH,
     DispatchTask,
@@ -26,6 +25,7 @@ from dispatch.tasks.core import (
     TaskState,
     allowed_actions,
 )
+from dispatch.tasks.messages import DispatchPreviewReply
 
 # what the console offers on a task, in this order
 OFFICER_TASK_ACTIONS: tuple[TaskAction, ...] = (

@@ -33,56 +33,43 @@ from typing import Any, Literal, TypeVar
 import zmq
 import zmq.asyncio
 
+from dispatch.client.state import ConnectionState, ConnectionStatus, EventRemoved
+from dispatch.client.wire import Reply, decode_published, decode_reply
 from dispatch.domain.model import Action, AuditEntry, Colour, Event, is_open
-from dispatch.hub.protocol import (
+from dispatch.domain.wire import (
+    AuthError,
+    ErrorCode,
+    ErrorReply,
+    HubError,
+    ProtocolError,
+    encode,
+    error_for,
+)
+from dispatch.events.messages import (
     MAX_EVENTS_PER_REQUEST,
     ActReply,
     ActRequest,
-    AttachEvidenceRequest,
-    AttachmentInfo,
-    AttachmentReply,
-    AuthError,
-    ConnectionState,
-    ConnectionStatus,
-    DispatchPreviewReply,
-    DispatchPreviewRequest,
-    DispatchRequest,
-    ErrorCode,
-    ErrorReply,
     EventChanged,
-    EventRemoved,
     EventsReply,
     EventsRequest,
-    EvidenceKind,
+    SnapshotReply,
+    SnapshotRequest,
+    TimelineReply,
+    TimelineRequest,
+)
+from dispatch.hub.messages import (
     Heartbeat,
-    HubError,
     LoginReply,
     LoginRequest,
     LogoutRequest,
+    PingRequest,
+    PongReply,
+)
+from dispatch.mediation.messages import (
     MediationCloseRequest,
     MediationInvite,
     MediationOpenRequest,
     MediationReply,
-    OfficerTaskAction,
-    PhoneLinkReply,
-    PhoneLinkRequest,
-    PingRequest,
-    PongReply,
-    ProtocolError,
-    Reply,
-    SnapshotReply,
-    SnapshotRequest,
-    TaskActRequest,
-    TaskChanged,
-    TaskReply,
-    TasksReply,
-    TasksRequest,
-    TimelineReply,
-    TimelineRequest,
-    decode_published,
-    decode_reply,
-    encode,
-    error_for,
 )
 from dispatch.reports.messages import (
     MONTH_PATTERN,
@@ -94,6 +81,23 @@ from dispatch.reports.messages import (
 )
 from dispatch.rollcall.messages import RollcallChanged, RollcallOp, RollcallReply, RollcallRequest
 from dispatch.tasks.core import DispatchTask
+from dispatch.tasks.messages import (
+    AttachEvidenceRequest,
+    AttachmentInfo,
+    AttachmentReply,
+    DispatchPreviewReply,
+    DispatchPreviewRequest,
+    DispatchRequest,
+    EvidenceKind,
+    OfficerTaskAction,
+    PhoneLinkReply,
+    PhoneLinkRequest,
+    TaskActRequest,
+    TaskChanged,
+    TaskReply,
+    TasksReply,
+    TasksRequest,
+)
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")

@@ -39,17 +39,16 @@ from dispatch.domain.model import (
     check_category,
     is_open,
 )
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.core import TransitionError, allowed_actions, apply, new_event
-from dispatch.hub import auth
-from dispatch.hub.protocol import (
-    ErrorCode,
+from dispatch.events.messages import (
     EventChanged,
-    HubError,
     SnapshotEntry,
     change_body_json,
     encode_changed,
     snapshot_entry_json,
 )
+from dispatch.hub import auth
 from dispatch.hub.writer import Committed, GroupWriter, Tx
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection
 
 from dispatch.db.store import Store
-from dispatch.hub.protocol import EventChanged
+from dispatch.events.messages import EventChanged
 
 log = logging.getLogger(__name__)
 

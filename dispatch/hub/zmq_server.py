@@ -13,60 +13,95 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import zmq
 import zmq.asyncio
+from pydantic import BaseModel, Field, TypeAdapter
 
-from dispatch.events.service import HubService
-from dispatch.hub.protocol import (
-    ActReply,
-    ActRequest,
-    AttachEvidenceRequest,
-    AttachmentReply,
-    DispatchPreviewRequest,
-    DispatchRequest,
+from dispatch.domain.wire import (
     ErrorCode,
     ErrorReply,
+    HubError,
+    OkReply,
+    ProtocolError,
+    decode_with,
+    encode,
+    request_rid,
+)
+from dispatch.events.messages import (
+    ActReply,
+    ActRequest,
     EventsReply,
     EventsRequest,
+    SnapshotRequest,
+    TimelineReply,
+    TimelineRequest,
+    encode_snapshot_reply,
+)
+from dispatch.events.service import HubService
+from dispatch.hub.messages import (
     Heartbeat,
-    HubError,
     LoginReply,
     LoginRequest,
     LogoutRequest,
+    PingRequest,
+    PongReply,
+)
+from dispatch.hub.writer import Committed
+from dispatch.mediation.messages import (
     MediationCloseRequest,
     MediationLink,
     MediationOpenRequest,
     MediationReply,
-    OkReply,
-    PhoneLinkReply,
-    PhoneLinkRequest,
-    PingRequest,
-    PongReply,
-    ProtocolError,
-    Reply,
-    Request,
-    SnapshotRequest,
-    TaskActRequest,
-    TaskReply,
-    TasksReply,
-    TasksRequest,
-    TimelineReply,
-    TimelineRequest,
-    decode_request,
-    encode,
-    encode_snapshot_reply,
-    request_rid,
 )
-from dispatch.hub.writer import Committed
 from dispatch.mediation.service import MediationService
 from dispatch.reports.messages import HotspotsRequest, ReportRequest
 from dispatch.reports.service import ReportService
 from dispatch.rollcall.messages import RollcallRequest
 from dispatch.rollcall.service import RollcallService
+from dispatch.tasks.messages import (
+    AttachEvidenceRequest,
+    AttachmentReply,
+    DispatchPreviewRequest,
+    DispatchRequest,
+    PhoneLinkReply,
+    PhoneLinkRequest,
+    TaskActRequest,
+    TaskReply,
+    TasksReply,
+    TasksRequest,
+)
 from dispatch.tasks.service import DispatchService
 
 log = logging.getLogger(__name__)
+
+Request = Annotated[
+    LoginRequest
+    | LogoutRequest
+    | ActRequest
+    | TimelineRequest
+    | SnapshotRequest
+    | PingRequest
+    | EventsRequest
+    | DispatchPreviewRequest
+    | DispatchRequest
+    | TaskActRequest
+    | TasksRequest
+    | AttachEvidenceRequest
+    | PhoneLinkRequest
+    | MediationOpenRequest
+    | MediationCloseRequest
+    | RollcallRequest
+    | ReportRequest
+    | HotspotsRequest,
+    Field(discriminator="type"),
+]
+_requests: TypeAdapter[Request] = TypeAdapter(Request)
+
+
+def decode_request(frame: bytes) -> Request:
+    return decode_with(_requests, frame)
 
 
 def bind_random(sock: zmq.asyncio.Socket, endpoint: str) -> str:
@@ -183,7 +218,7 @@ class ZmqServer:
         try:
             req = decode_request(body)
         except ProtocolError as exc:
-            reply: Reply | bytes = ErrorReply(
+            reply: BaseModel | bytes = ErrorReply(
                 rid=request_rid(body), code=ErrorCode.INVALID, message=str(exc)
             )
         else:
@@ -204,7 +239,7 @@ class ZmqServer:
             except zmq.ZMQError:
                 log.warning("reply to a gone client dropped")
 
-    async def _dispatch(self, req: Request) -> Reply | bytes:
+    async def _dispatch(self, req: Request) -> BaseModel | bytes:
         """The reply to a request (bytes: a reply already encoded)."""
         svc = self.service
         match req:
@@ -254,7 +289,7 @@ class ZmqServer:
             raise HubError(ErrorCode.INVALID, "派单服务未启用 / dispatch is not enabled")
         return self.dispatch
 
-    async def _dispatch_tasks(self, req: Request) -> Reply:
+    async def _dispatch_tasks(self, req: Request) -> BaseModel:
         """The dispatch requests (issue 4): to grid leaders, their tasks, evidence."""
         svc = self.service
         match req:
@@ -321,7 +356,9 @@ class ZmqServer:
                 return await self.reports.handle_hotspots(svc.session(req.token), req)
         raise HubError(ErrorCode.INVALID, f"unknown request {req!r}")  # pragma: no cover
 
-    async def _mediation_request(self, req: MediationOpenRequest | MediationCloseRequest) -> Reply:
+    async def _mediation_request(
+        self, req: MediationOpenRequest | MediationCloseRequest
+    ) -> BaseModel:
         """Remote video mediation (issue 5): open with links, close with the outcome."""
         med = self.mediation
         if med is None:

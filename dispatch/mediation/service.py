@@ -35,10 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from dispatch.domain.model import AuditEntry
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.auth import Session
-from dispatch.hub.protocol import ErrorCode, HubError, MediationInvite
 from dispatch.hub.writer import Tx
 from dispatch.mediation import store as ms
+from dispatch.mediation.messages import MediationInvite
 from dispatch.tasks.service import MAX_PIN_FAILURES, DispatchService, hash_pin, verify_pin
 from dispatch.tasks.store import token_hash
 from streams.webrtc.config import IceServer, rtc_configuration

@@ -26,8 +26,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub import web_pages
-from dispatch.hub.protocol import ErrorCode, HubError
 from dispatch.mediation.service import MediationService, Participant
 from dispatch.tasks.service import MAX_PIN_FAILURES
 from streams.webrtc.room import RoomError

@@ -35,10 +35,10 @@ from dispatch.domain.model import (
     Role,
 )
 from dispatch.domain.site import Site
+from dispatch.domain.wire import HubError
 from dispatch.events.service import HubService
 from dispatch.events.web import FieldError, _key, error_response, field_errors
 from dispatch.hub.auth import Session
-from dispatch.hub.protocol import HubError
 from dispatch.patrol import store as ps
 from streams.patrol.decide import Decision, FaultPolicy, Tracker
 from streams.patrol.types import REASON_LABELS_ZH, CameraCheck, CheckBatch

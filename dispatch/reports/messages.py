@@ -1,5 +1,5 @@
 """Typed zmq messages of the monthly report and the hot-spot warnings (issue 7), joined
-into `dispatch.hub.protocol`'s request/reply unions.
+into the hub's request registry and the client's reply union (`dispatch.client.wire`).
 
 `ReportRequest(month="YYYY-MM")` → `ReportReply(report, pdf_available, pdf_path)`, for
 supervisors and admins; the PDF itself is `GET {pdf_path}` on the hub's HTTP address

@@ -17,9 +17,9 @@ from aiohttp import web
 
 from dispatch.domain.model import Role
 from dispatch.domain.site import Site
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
-from dispatch.hub.protocol import ErrorCode, HubError
 from dispatch.reports.messages import (
     HotspotsReply,
     HotspotsRequest,

@@ -1,5 +1,5 @@
-"""Typed zmq messages of the weekly roll call (issue 6), joined into `dispatch.hub.protocol`'s
-request/reply/published unions.
+"""Typed zmq messages of the weekly roll call (issue 6), joined into the hub's
+request registry and the client's reply/published unions (`dispatch.client.wire`).
 
 One request type `rollcall` with an `op` and the fields that op uses; one reply type
 `rollcall_ok` whose fields are filled according to the op. `RollcallChanged` is published

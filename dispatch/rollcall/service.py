@@ -40,9 +40,9 @@ from PIL import Image
 from sqlalchemy import Connection
 
 from dispatch.domain.site import Site
+from dispatch.domain.wire import ErrorCode, HubError, encode
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
-from dispatch.hub.protocol import ErrorCode, HubError, encode
 from dispatch.rollcall import core as rc
 from dispatch.rollcall import store as rs
 from dispatch.rollcall.hall import HALL_NAME, HALL_PEER, HallDesk, HallError

@@ -36,18 +36,9 @@ from dispatch.domain import geo, rules
 from dispatch.domain.model import AuditEntry, Event, Role, is_open, mask_phone
 from dispatch.domain.rules import DEFAULT_LADDER, EscalationLadder
 from dispatch.domain.site import Grid, Person, Site
+from dispatch.domain.wire import ErrorCode, HubError, encode
 from dispatch.events.service import CHINA_TZ, EncodedChange, HubService
 from dispatch.hub.auth import Session
-from dispatch.hub.protocol import (
-    AttachmentInfo,
-    CameraDistance,
-    DispatchPreviewReply,
-    ErrorCode,
-    HubError,
-    PersonInfo,
-    TaskChanged,
-    encode,
-)
 from dispatch.hub.writer import Tx
 from dispatch.tasks import store as st
 from dispatch.tasks.core import (
@@ -68,6 +59,13 @@ from dispatch.tasks.core import (
     new_task,
     next_escalation_at,
     reassign,
+)
+from dispatch.tasks.messages import (
+    AttachmentInfo,
+    CameraDistance,
+    DispatchPreviewReply,
+    PersonInfo,
+    TaskChanged,
 )
 from dispatch.tasks.uploads import check_photo
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub import web_pages
-from dispatch.hub.protocol import ErrorCode, HubError
 from dispatch.tasks.core import (
     PRIORITY_LABELS_ZH,
     STATE_LABELS_ZH,

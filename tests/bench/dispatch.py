@@ -31,8 +31,8 @@ import psutil
 
 from dispatch.client.connection import HubClient
 from dispatch.hub.process import HubProcess
-from dispatch.hub.protocol import TaskChanged
 from dispatch.tasks.core import TaskState
+from dispatch.tasks.messages import TaskChanged
 
 ROOT = str(Path(__file__).resolve().parent.parent.parent)
 API_KEY = "bench-dispatch-key-0123456789"

@@ -33,9 +33,9 @@ from typing import Any
 import aiohttp
 
 from dispatch.client.connection import HubClient
+from dispatch.events.messages import EventChanged
 from dispatch.hub.app import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
-from dispatch.hub.protocol import EventChanged
 
 HEAD = {"X-Api-Key": DEMO_API_KEY}
 ROOT = str(Path(__file__).resolve().parent.parent.parent)

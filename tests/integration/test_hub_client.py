@@ -12,19 +12,13 @@ import aiohttp
 import pytest
 
 from dispatch.client.connection import HubClient
+from dispatch.client.state import ConnectionState, ConnectionStatus, EventRemoved
 from dispatch.db.store import Store
 from dispatch.domain.model import Action, EventState, Role
+from dispatch.domain.wire import AuthError, ErrorCode, HubError
+from dispatch.events.messages import EventChanged
 from dispatch.events.service import HubService
 from dispatch.hub.process import HubProcess
-from dispatch.hub.protocol import (
-    AuthError,
-    ConnectionState,
-    ConnectionStatus,
-    ErrorCode,
-    EventChanged,
-    EventRemoved,
-    HubError,
-)
 from tests.plugins.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration

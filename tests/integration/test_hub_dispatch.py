@@ -12,16 +12,18 @@ from typing import Any
 
 import pytest
 
+from dispatch.client.wire import decode_published
 from dispatch.db.store import Store
 from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import EventIntake, EventSource, Place, Priority, Role
 from dispatch.domain.site import Site, load_site
+from dispatch.domain.wire import HubError
 from dispatch.events.service import CHINA_TZ, HubService
 from dispatch.hub.auth import Session
-from dispatch.hub.protocol import HubError, TaskChanged, decode_published
 from dispatch.hub.writer import Committed
 from dispatch.tasks import store as st
 from dispatch.tasks.core import EscalationLevel, TaskAction, TaskState
+from dispatch.tasks.messages import TaskChanged
 from dispatch.tasks.service import DispatchService
 
 pytestmark = pytest.mark.integration

@@ -20,9 +20,9 @@ from dispatch.client.connection import HubClient
 from dispatch.db.store import Store
 from dispatch.hub.app import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
-from dispatch.hub.protocol import TaskChanged
 from dispatch.tasks import store as st
 from dispatch.tasks.core import TaskAction, TaskState
+from dispatch.tasks.messages import TaskChanged
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

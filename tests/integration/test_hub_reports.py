@@ -12,8 +12,10 @@ import aiohttp
 import pytest
 
 from dispatch.client.connection import HubClient
+from dispatch.client.state import ConnectionState
+from dispatch.domain.wire import ErrorCode, HubError
+from dispatch.events.messages import EventChanged
 from dispatch.hub.process import HubProcess
-from dispatch.hub.protocol import ConnectionState, ErrorCode, EventChanged, HubError
 from tests.plugins.hub import HUB_API_KEY
 
 SPIKE = "environment"  # a category with no history in a fresh hub: 6 events are a hot spot

@@ -15,8 +15,8 @@ import pytest
 from dispatch.db.store import Store
 from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import Action, Colour, EventIntake, EventSource
+from dispatch.events.messages import EventChanged
 from dispatch.events.service import CHINA_TZ, HubService
-from dispatch.hub.protocol import EventChanged
 
 pytestmark = pytest.mark.integration
 

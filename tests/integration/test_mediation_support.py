@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from dispatch.client.connection import HubClient
 from dispatch.hub.app import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
-from dispatch.hub.protocol import MediationInvite, MediationReply
+from dispatch.mediation.messages import MediationInvite, MediationReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 

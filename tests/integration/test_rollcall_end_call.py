@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from console.kit.net import QtBridge
 from console.rollcall.controller import RollcallController
 from console.rollcall.view import RollcallPanel, active_call
-from dispatch.hub.protocol import HubError
+from dispatch.domain.wire import HubError
 from tests.integration.test_rollcall_support import Station, cells, hall, pump
 
 pytestmark = [pytest.mark.integration]

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from dispatch.hub.protocol import ErrorCode, HubError
+from dispatch.domain.wire import ErrorCode, HubError
 from tests.integration.test_rollcall_support import console, rollcall_hub, write_site
 
 pytestmark = [pytest.mark.integration]

@@ -23,8 +23,8 @@ import pytest
 from playwright.async_api import Page
 
 from dispatch.client.connection import HubClient
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.process import HubProcess
-from dispatch.hub.protocol import ErrorCode, HubError
 from dispatch.rollcall.messages import RollcallReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses

@@ -27,9 +27,10 @@ from dispatch.domain.model import (
     Place,
     Role,
 )
+from dispatch.domain.wire import encode
 from dispatch.events.core import apply, new_event
+from dispatch.events.messages import EventChanged
 from dispatch.events.service import CHINA_TZ, change_payload
-from dispatch.hub.protocol import EventChanged, encode
 from dispatch.hub.writer import Committed, GroupWriter, Tx
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dispatch.client.connection import _expect
-from dispatch.hub.protocol import ErrorCode, HubError, PongReply, TimelineReply
+from dispatch.domain.wire import ErrorCode, HubError
+from dispatch.events.messages import TimelineReply
+from dispatch.hub.messages import PongReply
 
 
 def test_the_expected_reply_is_returned_as_is() -> None:

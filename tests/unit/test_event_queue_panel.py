@@ -21,9 +21,9 @@ from console.events.model import EventQueueModel
 from console.events.panel import EventQueuePanel
 from console.events.table import FLASH, STALE_TEXT, Col
 from console.kit.net import NetThread, QtBridge
+from dispatch.client.state import ConnectionState, ConnectionStatus
 from dispatch.domain.model import Action, Colour, Event, EventState, Priority
 from dispatch.events.core import allowed_actions
-from dispatch.hub.protocol import ConnectionState, ConnectionStatus
 from tests.unit.test_event_queue_support import (
     T0,
     FakeClock,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from dispatch.client.state import ConnectionState, ConnectionStatus
 from dispatch.domain.model import (
     Action,
     Actor,
@@ -25,16 +26,10 @@ from dispatch.domain.model import (
     Reporter,
     Role,
 )
+from dispatch.domain.wire import AuthError, ErrorCode, HubError
 from dispatch.events.core import TransitionError, apply
-from dispatch.hub.protocol import (
-    AuthError,
-    ConnectionState,
-    ConnectionStatus,
-    ErrorCode,
-    EventChanged,
-    HubError,
-    LoginReply,
-)
+from dispatch.events.messages import EventChanged
+from dispatch.hub.messages import LoginReply
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing time
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+from dispatch.client.wire import decode_published, decode_reply
 from dispatch.domain.model import (
     Action,
     Actor,
@@ -18,17 +19,15 @@ from dispatch.domain.model import (
     Role,
 )
 from dispatch.events.core import apply, new_event
-from dispatch.events.service import EncodedChange, change_payload
-from dispatch.hub.protocol import (
+from dispatch.events.messages import (
     EventChanged,
     SnapshotEntry,
     SnapshotReply,
-    decode_published,
-    decode_reply,
     encode_changed,
     encode_snapshot_reply,
     snapshot_entry_json,
 )
+from dispatch.events.service import EncodedChange, change_payload
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 DUTY = Actor(operator="duty", role=Role.DUTY_OFFICER, workstation='席位"1\\')

@@ -11,7 +11,7 @@ import pytest
 
 from console.kit import i18n
 from console.rollcall.call_model import call_to_join, duration_text, error_text, t
-from dispatch.hub.protocol import ErrorCode, HubError
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.rollcall.hall import ENDED_KEPT, MIN_TTL, HallDesk, HallError
 from dispatch.rollcall.messages import RunInfo
 from streams.webrtc.client import SignallingError

@@ -1,0 +1,65 @@
+"""The reply and published unions a client decodes, assembled from the features'
+messages (the requests' side is the hub's handler registry)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, TypeAdapter
+
+from dispatch.domain.wire import ErrorReply, OkReply, decode_with
+from dispatch.events.messages import (
+    ActReply,
+    EventChanged,
+    EventsReply,
+    SnapshotReply,
+    TimelineReply,
+)
+from dispatch.hub.messages import Heartbeat, LoginReply, PongReply
+from dispatch.mediation.messages import MediationReply
+from dispatch.reports.messages import HotspotsReply, ReportReply
+from dispatch.rollcall.messages import RollcallChanged, RollcallReply
+from dispatch.tasks.messages import (
+    AttachmentReply,
+    DispatchPreviewReply,
+    PhoneLinkReply,
+    TaskChanged,
+    TaskReply,
+    TasksReply,
+)
+
+Reply = Annotated[
+    LoginReply
+    | OkReply
+    | ActReply
+    | TimelineReply
+    | SnapshotReply
+    | PongReply
+    | ErrorReply
+    | EventsReply
+    | DispatchPreviewReply
+    | TaskReply
+    | TasksReply
+    | AttachmentReply
+    | PhoneLinkReply
+    | MediationReply
+    | RollcallReply
+    | ReportReply
+    | HotspotsReply,
+    Field(discriminator="type"),
+]
+
+Published = Annotated[
+    EventChanged | Heartbeat | TaskChanged | RollcallChanged, Field(discriminator="type")
+]
+
+_replies: TypeAdapter[Reply] = TypeAdapter(Reply)
+_published: TypeAdapter[Published] = TypeAdapter(Published)
+
+
+def decode_reply(frame: bytes) -> Reply:
+    return decode_with(_replies, frame)
+
+
+def decode_published(frame: bytes) -> Published:
+    return decode_with(_published, frame)

@@ -1,0 +1,113 @@
+"""The envelope every typed zmq message between the hub and its clients shares.
+
+Requests go DEALER → ROUTER as one frame; each carries a client-chosen request id
+`rid` that the reply repeats. Changes go PUB → SUB as one frame. Every message is a
+pydantic model with a `type` literal and a version `v`; decoding picks the model by
+`type` (a discriminated union) and rejects anything else with `ProtocolError`.
+
+This is the pure base of the wire, in `dispatch.domain` because every feature's
+`messages` module builds on it and may import only the domain and cores: the message
+base class, the version, `ErrorCode` with the generic `OkReply`/`ErrorReply`, the
+errors a request can end in (`HubError`, `AuthError`) and the encode/decode helpers.
+Each feature's own messages live in its `messages` module (`dispatch.events.messages`,
+`dispatch.tasks.messages`, …), the hub-level ones (login, ping, heartbeat) in
+`dispatch.hub.messages`; the request union is the zmq server's handler registry and the
+reply/published unions are assembled in `dispatch.client.wire`.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+VERSION = 1
+T = TypeVar("T")
+
+
+class WireMessage(BaseModel):
+    """Base of every zmq message: frozen, no unknown fields, version `v`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = 1
+
+
+class ErrorCode(StrEnum):
+    AUTH = "auth"  # wrong operator or password, or no/expired session
+    FORBIDDEN = "forbidden"  # the role may not do this
+    TRANSITION = "transition"  # the workflow does not allow the action in this state
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"  # a malformed or invalid request
+    CONFLICT = "conflict"
+    INTERNAL = "internal"
+    TIMEOUT = "timeout"  # client side: no reply in time
+
+
+class OkReply(WireMessage):
+    type: Literal["ok"] = "ok"
+    rid: str
+
+
+class ErrorReply(WireMessage):
+    type: Literal["error"] = "error"
+    rid: str
+    code: ErrorCode
+    message: str
+
+
+class ProtocolError(Exception):
+    """A frame that is not a valid message of this protocol."""
+
+
+class HubError(Exception):
+    """An error reply from the hub (or a client-side timeout), with its code."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+
+
+class AuthError(HubError):
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.AUTH, message)
+
+
+def error_for(reply: ErrorReply) -> HubError:
+    if reply.code is ErrorCode.AUTH:
+        return AuthError(reply.message)
+    return HubError(reply.code, reply.message)
+
+
+def encode(msg: BaseModel) -> bytes:
+    return msg.model_dump_json().encode("utf-8")
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first few validation errors of `exc`, one line."""
+    errs = exc.errors()
+    parts = []
+    for e in errs[:3]:
+        loc = ".".join(str(p) for p in e["loc"]) or "(message)"
+        parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def decode_with(adapter: TypeAdapter[T], frame: bytes) -> T:
+    """`frame` decoded by `adapter` (a union of messages); `ProtocolError` if it is not one."""
+    try:
+        return adapter.validate_json(frame)
+    except ValidationError as exc:
+        raise ProtocolError(first_error(exc)) from None
+
+
+def request_rid(frame: bytes) -> str:
+    """Best-effort request id of a frame that failed to decode (for the error reply)."""
+    try:
+        obj = json.loads(frame)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    rid = obj.get("rid") if isinstance(obj, dict) else None
+    return rid if isinstance(rid, str) else ""

@@ -1,0 +1,66 @@
+"""Hub-level zmq messages: a console's session (login, logout), liveness (ping, the
+published heartbeat). Built on the shared envelope of `dispatch.domain.wire`; each
+feature's messages are in its own `messages` module.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from dispatch.domain.model import Role
+from dispatch.domain.wire import WireMessage
+
+# -- requests (client → hub) -----------------------------------------------------------
+
+
+class LoginRequest(WireMessage):
+    type: Literal["login"] = "login"
+    rid: str
+    operator: str = Field(min_length=1, max_length=64)
+    password: str = Field(max_length=1024)
+    workstation: str = Field(min_length=1, max_length=64)
+
+
+class LogoutRequest(WireMessage):
+    type: Literal["logout"] = "logout"
+    rid: str
+    token: str
+
+
+class PingRequest(WireMessage):
+    type: Literal["ping"] = "ping"
+    rid: str
+
+
+# -- replies (hub → client) ------------------------------------------------------------
+
+
+class LoginReply(WireMessage):
+    type: Literal["login_ok"] = "login_ok"
+    rid: str
+    token: str
+    operator: str
+    role: Role
+    workstation: str
+    hub_instance: str
+
+
+class PongReply(WireMessage):
+    type: Literal["pong"] = "pong"
+    rid: str
+    seq: int
+    hub_instance: str
+
+
+# -- published (hub → all) -------------------------------------------------------------
+
+
+class Heartbeat(WireMessage):
+    """Published about once a second; `seq` is the hub's last published seq."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+    seq: int
+    at: AwareDatetime
+    hub_instance: str
