@@ -17,24 +17,36 @@ Routes (all under the personal link; the session is a cookie scoped to the link)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import html
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub import web_pages
+from dispatch.hub.ws import PageSocket, Push, SocketLimits
 from dispatch.tasks.core import (
     PRIORITY_LABELS_ZH,
     STATE_LABELS_ZH,
     DispatchTask,
     TaskActor,
     allowed_actions,
+)
+from dispatch.tasks.phone_messages import (
+    Ack,
+    EvidenceView,
+    Hello,
+    PhoneIn,
+    PhotoReply,
+    Read,
+    TaskItem,
+    TaskPush,
+    TaskReply,
+    TasksReply,
+    TaskView,
 )
 from dispatch.tasks.service import MAX_PIN_FAILURES, DispatchService
 from dispatch.tasks.uploads import MAX_PHOTO_BYTES, UploadRefused
@@ -45,6 +57,16 @@ WEB_DIR = Path(__file__).resolve().parents[2] / "resources" / "web" / "grid"
 COOKIE = "hall_m"
 CSS = "/m-static/grid.css"
 _SVC: web.AppKey[DispatchService] = web.AppKey("dispatch", DispatchService)
+
+SOCKET: PageSocket[Ack | Read, TaskItem] = PageSocket(
+    "phone",
+    TypeAdapter(PhoneIn),
+    SocketLimits(max_queue=256, heartbeat_s=20.0),
+    coalesce=lambda item: item.task.id,  # the latest state of each task
+)
+"""Latest-state coalescing per task id: a phone that lags gets each task once, as it
+now is (the view is built when sent); more than 256 different tasks waiting close
+the socket (1013) and the page reconnects to a fresh hello."""
 
 _PAGES = {
     "unknown": (
@@ -113,32 +135,36 @@ def _iso(v: Any) -> str | None:
 
 
 def task_view(
-    task: DispatchTask, need_ack: bool, base: str, evidence: list[dict[str, Any]], person: Any
-) -> dict[str, Any]:
+    task: DispatchTask, need_ack: bool, base: str, evidence: list[EvidenceView], person: Any
+) -> TaskView:
     """What the page shows of a task."""
     acts = [a.value for a in allowed_actions(task, TaskActor.field(person))]
-    return {
-        "id": task.id,
-        "event_id": task.event_id,
-        "version": task.version,
-        "state": task.state.value,
-        "state_label": STATE_LABELS_ZH[task.state],
-        "priority": task.priority.value,
-        "priority_label": PRIORITY_LABELS_ZH[task.priority],
-        "instruction": task.instruction,
-        "note": task.note,
-        "sent_at": _iso(task.sent_at),
-        "accepted_at": _iso(task.accepted_at),
-        "on_site_at": _iso(task.on_site_at),
-        "feedback_at": _iso(task.feedback_at),
-        "return_reason": task.return_reason,
-        "feedback_text": task.feedback_text,
-        "feedback_photos": [f"{base}/files/{p}" for p in task.feedback_photos],
-        "closed": task.closed_at is not None,
-        "actions": acts,
-        "need_ack": need_ack,
-        "evidence": evidence,
-    }
+    return TaskView(
+        id=task.id,
+        event_id=task.event_id,
+        version=task.version,
+        state=task.state.value,
+        state_label=STATE_LABELS_ZH[task.state],
+        priority=task.priority.value,
+        priority_label=PRIORITY_LABELS_ZH[task.priority],
+        instruction=task.instruction,
+        note=task.note,
+        sent_at=_iso(task.sent_at),
+        accepted_at=_iso(task.accepted_at),
+        on_site_at=_iso(task.on_site_at),
+        feedback_at=_iso(task.feedback_at),
+        return_reason=task.return_reason,
+        feedback_text=task.feedback_text,
+        feedback_photos=[f"{base}/files/{p}" for p in task.feedback_photos],
+        closed=task.closed_at is not None,
+        actions=acts,
+        need_ack=need_ack,
+        evidence=evidence,
+    )
+
+
+def _json(msg: BaseModel, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=msg.model_dump_json(), content_type="application/json")
 
 
 # -- handlers ------------------------------------------------------------------------------------
@@ -196,7 +222,7 @@ async def post_login(request: web.Request) -> web.Response:
     return _page(code, message_page(title, text))
 
 
-async def _views(svc: DispatchService, person_id: str, base: str) -> list[dict[str, Any]]:
+async def _views(svc: DispatchService, person_id: str, base: str) -> list[TaskView]:
     person = svc.person(person_id)
     out = []
     for t, ack in svc.open_tasks_of(person_id):
@@ -204,15 +230,15 @@ async def _views(svc: DispatchService, person_id: str, base: str) -> list[dict[s
     return out
 
 
-async def _evidence(svc: DispatchService, task: DispatchTask, base: str) -> list[dict[str, Any]]:
+async def _evidence(svc: DispatchService, task: DispatchTask, base: str) -> list[EvidenceView]:
     return [
-        {
-            "id": a.id,
-            "kind": a.kind,
-            "name": Path(a.path).name,
-            "sha256": a.sha256,
-            "url": f"{base}/files/{a.id}",
-        }
+        EvidenceView(
+            id=a.id,
+            kind=a.kind,
+            name=Path(a.path).name,
+            sha256=a.sha256,
+            url=f"{base}/files/{a.id}",
+        )
         for a in await svc.evidence(task.event_id)
         if a.kind != "photo"
     ]
@@ -223,7 +249,7 @@ async def get_tasks(request: web.Request) -> web.Response:
     if person is None:
         return _json_error(401, "auth", "请先输入 PIN 码登录")
     base = f"/m/{request.match_info['token']}"
-    return web.json_response({"tasks": await _views(_svc(request), person, base)})
+    return _json(TasksReply(tasks=await _views(_svc(request), person, base)))
 
 
 async def post_action(request: web.Request) -> web.Response:
@@ -254,7 +280,7 @@ async def post_action(request: web.Request) -> web.Response:
         return _json_error(status, exc.code.value, exc.message)
     base = f"/m/{request.match_info['token']}"
     view = task_view(task, False, base, await _evidence(svc, task, base), svc.person(person))
-    return web.json_response({"task": view})
+    return _json(TaskReply(task=view))
 
 
 async def post_photo(request: web.Request) -> web.Response:
@@ -275,9 +301,7 @@ async def post_photo(request: web.Request) -> web.Response:
             404 if exc.code is ErrorCode.NOT_FOUND else 409, exc.code.value, exc.message
         )
     base = f"/m/{request.match_info['token']}"
-    return web.json_response(
-        {"id": att.id, "url": f"{base}/files/{att.id}", "sha256": att.sha256}, status=201
-    )
+    return _json(PhotoReply(id=att.id, url=f"{base}/files/{att.id}", sha256=att.sha256), 201)
 
 
 async def get_file(request: web.Request) -> web.StreamResponse:
@@ -290,6 +314,23 @@ async def get_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(att.path, headers={"Content-Type": att.mime})
 
 
+class _Relay:
+    """The service's listener `(task, need_ack)` feeding one socket's push (equal
+    relays of one push are one listener, so `unlisten` finds it)."""
+
+    def __init__(self, push: Push[TaskItem]) -> None:
+        self.push = push
+
+    def __call__(self, task: DispatchTask, need_ack: bool) -> None:
+        self.push(TaskItem(task, need_ack))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Relay) and other.push == self.push
+
+    def __hash__(self) -> int:
+        return hash(self.push)
+
+
 async def websocket(request: web.Request) -> web.StreamResponse:
     person_id = await _person(request)
     if person_id is None:
@@ -297,52 +338,31 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     svc = _svc(request)
     person = svc.person(person_id)
     base = f"/m/{request.match_info['token']}"
-    ws = web.WebSocketResponse(heartbeat=20.0)
-    await ws.prepare(request)
-    queue: asyncio.Queue[tuple[DispatchTask, bool]] = asyncio.Queue()
 
-    def listener(task: DispatchTask, ack: bool) -> None:
-        queue.put_nowait((task, ack))
+    async def handle(msg: Ack | Read) -> None:
+        try:
+            if isinstance(msg, Ack):
+                await svc.ack(person_id, msg.id)
+            else:
+                await svc.field_act(person_id, msg.id, "read")
+        except HubError as exc:
+            log.info("phone %s: %s %s refused: %s", person_id, msg.type, msg.id, exc.message)
 
-    svc.listen(person_id, listener)
+    async def render(item: TaskItem) -> TaskPush:
+        evidence = await _evidence(svc, item.task, base)
+        return TaskPush(task=task_view(item.task, item.need_ack, base, evidence, person))
 
-    async def sender() -> None:
-        while True:
-            task, ack = await queue.get()
-            view = task_view(task, ack, base, await _evidence(svc, task, base), person)
-            await ws.send_str(json.dumps({"type": "task", "task": view}, ensure_ascii=False))
+    async def hello() -> list[BaseModel]:
+        return [Hello(person=person.name, tasks=await _views(svc, person_id, base))]
 
-    send_task: asyncio.Task[None] | None = None
-    try:
-        hello = {
-            "type": "hello",
-            "person": person.name,
-            "tasks": await _views(svc, person_id, base),
-        }
-        await ws.send_str(json.dumps(hello, ensure_ascii=False))
-        send_task = asyncio.create_task(sender())
-        async for msg in ws:
-            if msg.type is not WSMsgType.TEXT:
-                continue
-            try:
-                m = json.loads(msg.data)
-                kind, tid = m["type"], str(m["id"])
-            except (ValueError, KeyError, TypeError):
-                continue
-            try:
-                if kind == "ack":
-                    await svc.ack(person_id, tid)
-                elif kind == "read":
-                    await svc.field_act(person_id, tid, "read")
-            except HubError as exc:
-                log.info("phone %s: %s %s refused: %s", person_id, kind, tid, exc.message)
-    finally:
-        svc.unlisten(person_id, listener)
-        if send_task is not None:
-            send_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
-                await send_task
-    return ws
+    return await SOCKET.serve(
+        request,
+        handle=handle,
+        render=render,
+        attach=lambda push: svc.listen(person_id, _Relay(push)),
+        detach=lambda push: svc.unlisten(person_id, _Relay(push)),
+        hello=hello,
+    )
 
 
 def add_phone_routes(app: web.Application, svc: DispatchService) -> None:
