@@ -10,7 +10,6 @@ the controller; the panel never does I/O and never changes the model itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -32,14 +31,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.events.actions import ACK_SHORTCUT, SPECS, ActionRequest, ActionSpec
+from console.events.actions import ACK_SHORTCUT, SPECS, ActionRequest
 from console.events.details import DetailsPane
 from console.events.dialogs import ask_with_dialog
 from console.events.format import format_clock, format_countdown
 from console.events.model import Connection, ConnKind, EventQueueModel, Filters, Message, Session
+from console.events.ports import (
+    Ask,
+    AskDispatch,
+    AskTask,
+    DispatchPanelController,
+    PanelController,
+)
 from console.events.strings import category_name, role_name, source_name, state_name, tr
 from console.events.table import Col, EventTableModel
-from console.tasks.dispatch_dialog import DispatchChoice, TaskChoice
 from console.tasks.dispatch_dialog import ask_dispatch as dialog_ask_dispatch
 from console.tasks.dispatch_dialog import ask_task as dialog_ask_task
 from console.tasks.model import DispatchModel
@@ -48,50 +53,12 @@ from dispatch.domain.model import DEFAULT_CATEGORIES, Action, Event, EventSource
 from dispatch.tasks.core import DispatchTask, TaskAction
 from dispatch.tasks.messages import DispatchPreviewReply, PersonInfo
 
-Ask = Callable[[ActionSpec, Event, QWidget | None], ActionRequest | None]
-AskDispatch = Callable[[Event, DispatchPreviewReply, QWidget | None], DispatchChoice | None]
-AskTask = Callable[[TaskAction, DispatchTask, list[PersonInfo], QWidget | None], TaskChoice | None]
 DISPATCH_SHORTCUT = "P"
 LINK_SHORTCUT = "L"
 MEDIATION_SHORTCUT = "M"
 
 BLINK_MS = 500
 BEEP_EVERY_BLINKS = 4  # while alarms are unacknowledged: a beep every 2 s
-
-
-class PanelController(Protocol):
-    def act(self, req: ActionRequest, done: Callable[[bool], None] | None = None) -> None: ...
-    def select(self, event_id: str | None) -> None: ...
-    def acknowledge(self, event_id: str | None = None) -> list[str]: ...
-    def set_filters(self, filters: Filters) -> None: ...
-    def set_search(self, text: str) -> None: ...
-
-
-class DispatchPanelController(Protocol):
-    dispatch: DispatchModel
-
-    def dispatch_event(
-        self,
-        event_id: str,
-        person_id: str | None = None,
-        *,
-        note: str = "",
-        instruction: str | None = None,
-        done: Callable[[DispatchTask | None], None] | None = None,
-    ) -> None: ...
-    def preview(
-        self, event_id: str, done: Callable[[DispatchPreviewReply | None], None] | None = None
-    ) -> None: ...
-    def task_act(
-        self,
-        task_id: str,
-        action: TaskAction,
-        *,
-        note: str = "",
-        person_id: str | None = None,
-        done: Callable[[DispatchTask | None], None] | None = None,
-    ) -> None: ...
-    def link_video(self, event_id: str, *, automatic: bool = False) -> None: ...
 
 
 def _combo(name: str, all_text: str) -> QComboBox:
@@ -130,20 +97,28 @@ class EventQueuePanel(QWidget):
         self._blinks = 0
         self.beeps = 0
 
-        # header
+        self._build_header()
+        self._build_banners()
+        self._build_filters()
+        self._build_table()
+        self._build_details()
+        self.status = QLabel("")
+        self.status.setObjectName("statusLine")
+        self.status.setWordWrap(True)
+        self._arrange()
+        self._build_shortcuts()
+        self._build_timers()
+        self._observe()
+
+    # ------------------------------------------------------------ construction
+    def _build_header(self) -> None:
         self.title = QLabel(tr("panel.title"))
         self.title.setStyleSheet("font-size: 16px; font-weight: bold;")
         self.session_label = QLabel(tr("panel.not_logged_in"))
         self.session_label.setObjectName("sessionLabel")
         self.count_label = QLabel("")
-        header = QHBoxLayout()
-        header.addWidget(self.title)
-        header.addSpacing(12)
-        header.addWidget(self.session_label)
-        header.addStretch(1)
-        header.addWidget(self.count_label)
 
-        # banners
+    def _build_banners(self) -> None:
         self.conn_banner = QLabel("")
         self.conn_banner.setObjectName("connectionBanner")
         self.conn_banner.setWordWrap(True)
@@ -160,21 +135,20 @@ class EventQueuePanel(QWidget):
         alarm_row.addWidget(self.alarm_text, 1)
         alarm_row.addWidget(self.ack_button)
         self.alarm_banner.hide()
-
         # "only these events" (a hot spot's), with the way back
         self.only_banner = QFrame()
         self.only_banner.setObjectName("onlyBanner")
         self.only_text = QLabel("")
         self.only_clear = QPushButton(tr("only.clear"))
         self.only_clear.setObjectName("onlyClear")
-        self.only_clear.clicked.connect(model.clear_only)
+        self.only_clear.clicked.connect(self.model.clear_only)
         only_row = QHBoxLayout(self.only_banner)
         only_row.setContentsMargins(8, 2, 8, 2)
         only_row.addWidget(self.only_text, 1)
         only_row.addWidget(self.only_clear)
         self.only_banner.hide()
 
-        # filter bar
+    def _build_filters(self) -> None:
         self.state_filter = _combo("stateFilter", tr("filter.all_states"))
         for st in EventState:
             self.state_filter.addItem(state_name(st), st)
@@ -192,15 +166,9 @@ class EventQueuePanel(QWidget):
             box.currentIndexChanged.connect(self._filters_changed)
         self.township_filter.currentIndexChanged.connect(self._filters_changed)
         self.search.textChanged.connect(self.controller.set_search)
-        filters = QHBoxLayout()
-        filters.addWidget(self.state_filter)
-        filters.addWidget(self.source_filter)
-        filters.addWidget(self.category_filter)
-        filters.addWidget(self.township_filter)
-        filters.addWidget(self.search, 1)
 
-        # list
-        self.table_model = EventTableModel(model, self)
+    def _build_table(self) -> None:
+        self.table_model = EventTableModel(self.model, self)
         self.table = QTableView()
         self.table.setObjectName("eventTable")
         self.table.setModel(self.table_model)
@@ -220,7 +188,8 @@ class EventQueuePanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._table_selection)
         self.table_model.refreshed.connect(self._after_refresh)
 
-        # details, with the dispatch section
+    def _build_details(self) -> None:
+        """The details pane with the dispatch section under the event's facts."""
         self.details = DetailsPane(self.trigger)
         self.dispatch_button = QToolButton()
         self.dispatch_button.setObjectName("dispatchButton")
@@ -247,17 +216,25 @@ class EventQueuePanel(QWidget):
         self.tasks_view = TasksView(self.task_action)
         self.details.info_layout.addLayout(bar)
         self.details.info_layout.addWidget(self.tasks_view)
+
+    def _arrange(self) -> None:
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addSpacing(12)
+        header.addWidget(self.session_label)
+        header.addStretch(1)
+        header.addWidget(self.count_label)
+        filters = QHBoxLayout()
+        for box in (self.state_filter, self.source_filter, self.category_filter):
+            filters.addWidget(box)
+        filters.addWidget(self.township_filter)
+        filters.addWidget(self.search, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([520, 480])  # proportions; Qt scales them to the real height
-
-        self.status = QLabel("")
-        self.status.setObjectName("statusLine")
-        self.status.setWordWrap(True)
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
@@ -269,7 +246,8 @@ class EventQueuePanel(QWidget):
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.status)
 
-        # shortcuts: active while the panel (or a child) has focus
+    def _build_shortcuts(self) -> None:
+        """Active while the panel (or a child) has focus."""
         self.shortcuts: dict[str, QShortcut] = {}
         for action, s in SPECS.items():
             self._shortcut(s.shortcut, self._trigger_fn(action))
@@ -280,7 +258,7 @@ class EventQueuePanel(QWidget):
         self._shortcut("Ctrl+F", self.search.setFocus)
         self.ack_button.setToolTip(tr("tooltip.shortcut", action=tr("ack.button"), key="K"))
 
-        # timers
+    def _build_timers(self) -> None:
         self.tick_timer = QTimer(self)
         self.tick_timer.setInterval(1000)
         self.tick_timer.timeout.connect(self.tick)
@@ -289,7 +267,9 @@ class EventQueuePanel(QWidget):
         self.blink_timer.setInterval(BLINK_MS)
         self.blink_timer.timeout.connect(self.blink)
 
-        # observe the model
+    def _observe(self) -> None:
+        """Follow the model (and the dispatch model), then draw the current state."""
+        model = self.model
         model.selection_changed.connect(lambda _i: self._show_selected())
         model.timeline_changed.connect(self._timeline_changed)
         model.connection_changed.connect(self._connection_changed)

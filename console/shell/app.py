@@ -8,10 +8,21 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from console.kit import i18n
 from dispatch.domain.site import Site, SiteConfigError, demo_site_path, load_site
+
+if TYPE_CHECKING:  # Qt and the panels load after the command line is read
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from console.events.wiring import EventQueue
+    from console.shell.demo import DemoServices
+    from console.shell.main_window import MainWindow
+    from console.wall.model import WallModel
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,22 +88,41 @@ def pub_endpoint_for(req: str) -> str:
     return f"{head}:{int(port) + 1}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line, with the UI language switched at once (before any widget)."""
     args = build_parser().parse_args(argv)
-    site = load_site_or_exit(args.site)
     if args.lang is not None:
         i18n.set_language(args.lang)
+    return args
 
-    from PySide6.QtCore import Qt, QTimer
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
+
+def start_demo(args: argparse.Namespace, site: Site) -> DemoServices | None:
+    """`--demo`: the simulator, a hub and the report generator, started; else None."""
+    from console.shell.demo import DemoServices
+    from console.wall.paths import config_dir
+
+    if not args.demo:
+        return None
+    demo = DemoServices(
+        site,
+        data_dir=config_dir() / "demo",
+        site_path=args.site,
+        reports_per_min=args.reports_per_min,
+    )
+    try:
+        demo.start()
+    except Exception as exc:  # the simulator could not start: say why, no traceback
+        print(f"hall-console: demo services failed to start: {exc}", file=sys.stderr)
+        demo.stop()
+        raise SystemExit(1) from None
+    return demo
+
+
+def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, WallModel]:
+    """The main window around the video wall, started on the saved or asked layout."""
+    from PySide6.QtCore import Qt
 
     from console.cameras.tree import build_tree
-    from console.events.wiring import EventQueue
-    from console.kit.gcguard import MainThreadCollector
-    from console.shell import theme
-    from console.shell.demo import DEMO_OPERATOR, DemoServices
-    from console.shell.login import LoginDialog, default_workstation
     from console.shell.main_window import MainWindow
     from console.wall.controller import WallController
     from console.wall.layouts import LayoutStore
@@ -100,28 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from console.wall.paths import config_dir, evidence_dir
     from console.wall.sources import camera_names, rtsp_factory
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    assert isinstance(app, QApplication)
-    theme.apply(app)
-    collector = MainThreadCollector(app)  # cyclic GC only on the Qt thread
-    collector.start()
-    demo = (
-        DemoServices(
-            site,
-            data_dir=config_dir() / "demo",
-            site_path=args.site,
-            reports_per_min=args.reports_per_min,
-        )
-        if args.demo
-        else None
-    )
-    if demo is not None:
-        try:
-            demo.start()
-        except Exception as exc:  # the simulator could not start: say why, no traceback
-            print(f"hall-console: demo services failed to start: {exc}", file=sys.stderr)
-            demo.stop()
-            return 1
     model = WallModel()
     controller = WallController(
         model,
@@ -135,30 +143,59 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
     window.start(args.layout, default_cameras=[c.id for c in site.cameras])
     window.show()
+    return window, model
 
-    hub_endpoints: tuple[str, str] | None = None
+
+def hub_addresses(
+    args: argparse.Namespace, demo: DemoServices | None
+) -> tuple[tuple[str, str] | None, str | None]:
+    """The hub's (request, publish) endpoints and its HTTP address: the demo's or the
+    command line's; (None, None) without a hub."""
     if demo is not None and demo.hub is not None:
-        hub_endpoints = (demo.hub.req_endpoint, demo.hub.pub_endpoint)
-    elif args.hub is not None:
-        hub_endpoints = (args.hub, args.hub_pub or pub_endpoint_for(args.hub))
-    queue = None
-    health = None
-    reports = None
-    linkage = None
-    mediation = None
-    rollcall = None
-    if hub_endpoints is not None:
-        queue = EventQueue.for_hub(
-            *hub_endpoints, township_names={t.id: t.name for t in site.townships}
-        )
-        queue.start()
-        events_panel = queue.panel()
-        window.add_side_panel(events_panel, i18n.tr("panel.events"))
-        hub_http = demo.hub.http_url if demo is not None and demo.hub is not None else args.hub_http
-        if hub_http:  # remote video mediation (issue 5)
-            from console.mediation.coordinator import install_mediation
+        return (demo.hub.req_endpoint, demo.hub.pub_endpoint), demo.hub.http_url
+    if args.hub is not None:
+        return (args.hub, args.hub_pub or pub_endpoint_for(args.hub)), args.hub_http
+    return None, args.hub_http
 
-            mediation = install_mediation(
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+@dataclass
+class HubPanels:
+    """The panels that talk to the hub, in the order they are stopped."""
+
+    parts: list[Stoppable] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for part in self.parts:
+            part.stop()
+
+
+def install_hub_panels(
+    args: argparse.Namespace,
+    site: Site,
+    window: MainWindow,
+    endpoints: tuple[str, str],
+    hub_http: str | None,
+    demo: bool,
+) -> HubPanels:
+    """The event queue and the side panels that share its hub client, then the login."""
+    from console.events.wiring import EventQueue
+    from console.rollcall.install import install_rollcall
+    from console.shell.linkage import install_linkage
+
+    queue = EventQueue.for_hub(*endpoints, township_names={t.id: t.name for t in site.townships})
+    queue.start()
+    events_panel = queue.panel()
+    window.add_side_panel(events_panel, i18n.tr("panel.events"))
+    panels = HubPanels()
+    if hub_http:  # remote video mediation (issue 5)
+        from console.mediation.coordinator import install_mediation
+
+        panels.parts.append(
+            install_mediation(
                 events_panel,
                 queue.controller,
                 queue.net,
@@ -166,122 +203,191 @@ def main(argv: Sequence[str] | None = None) -> int:
                 hub_http,
                 show_message=window.show_message,
             )
-        from dispatch.hub.app import DEMO_API_KEY
-
-        health_key = os.environ.get("HALL_API_KEY") or (DEMO_API_KEY if demo is not None else "")
-        if hub_http and health_key:  # camera health patrol (issue 7)
-            from console.health.controller import install_health
-
-            health = install_health(
-                window.add_side_panel,
-                site,
-                hub_http,
-                health_key,
-                run_patrol=False,  # the hub patrols (--patrol-every)
-                snapshot_dir=config_dir() / "patrol",
-                show_message=window.show_message,
-            )
-        from console.rollcall.install import install_rollcall
-
-        rollcall = install_rollcall(
-            queue.controller, queue.net, queue.bridge, window.add_side_panel, hub_http
         )
-        if args.raise_panel == "rollcall":
-            window.raise_side_panel(rollcall.panel)
-        from console.reports.controller import install_reports
-
-        reports = install_reports(  # monthly report and hot spots (issue 7)
-            window.add_side_panel,
-            queue,
-            hub_http,
-            save_dir=config_dir() / "reports",
-            raise_panel=lambda: window.raise_side_panel(events_panel),
-            show_message=window.show_message,
-        )
-        if args.raise_panel == "hotspots":
-            window.raise_side_panel(reports.panel)
-        elif args.raise_panel == "reports":
-            window.raise_side_panel(reports.view)
-            shown = reports
-
-            def load_on_login(session: object) -> None:
-                if session is not None:
-                    shown.load_month(shown.view.month())
-
-            queue.model.session_changed.connect(load_on_login)
-        from console.shell.linkage import install_linkage
-
-        linkage = install_linkage(
+    health = install_health_panel(site, window, hub_http, demo)
+    if health is not None:
+        panels.parts.append(health)
+    rollcall = install_rollcall(
+        queue.controller, queue.net, queue.bridge, window.add_side_panel, hub_http
+    )
+    if args.raise_panel == "rollcall":
+        window.raise_side_panel(rollcall.panel)
+    panels.parts.append(install_report_panels(args, window, queue, events_panel, hub_http))
+    panels.parts.append(
+        install_linkage(
             queue.controller,
-            controller,
+            window.controller,
             post=queue.bridge.post,
             show_message=window.show_message,
             add_status_widget=window.statusBar().addPermanentWidget,
             add_menu_extender=window.wall.menu_extenders.append,
         )
-        operator = args.operator or (DEMO_OPERATOR[0] if demo is not None else None)
-        password = os.environ.get(args.password_env) or (
-            DEMO_OPERATOR[1] if demo is not None else ""
-        )
-        if operator is not None:
-            queue.controller.login(operator, password, default_workstation(), lambda _o: None)
-        else:
-            dialog = LoginDialog(queue.controller.login, parent=window)
-            dialog.open()
+    )
+    panels.parts.append(rollcall)
+    panels.parts.append(queue)
+    log_in(args, window, queue, demo)
+    return panels
+
+
+def install_health_panel(
+    site: Site, window: MainWindow, hub_http: str | None, demo: bool
+) -> Stoppable | None:
+    """The camera health panel (issue 7), when the hub's HTTP address and a key are known."""
+    from dispatch.hub.app import DEMO_API_KEY
+
+    key = os.environ.get("HALL_API_KEY") or (DEMO_API_KEY if demo else "")
+    if not (hub_http and key):
+        return None
+    from console.health.controller import install_health
+    from console.wall.paths import config_dir
+
+    return install_health(
+        window.add_side_panel,
+        site,
+        hub_http,
+        key,
+        run_patrol=False,  # the hub patrols (--patrol-every)
+        snapshot_dir=config_dir() / "patrol",
+        show_message=window.show_message,
+    )
+
+
+def install_report_panels(
+    args: argparse.Namespace,
+    window: MainWindow,
+    queue: EventQueue,
+    events_panel: QWidget,
+    hub_http: str | None,
+) -> Stoppable:
+    """The monthly report and hot-spot panels (issue 7), raised if asked."""
+    from console.reports.controller import install_reports
+    from console.wall.paths import config_dir
+
+    reports = install_reports(
+        window.add_side_panel,
+        queue,
+        hub_http,
+        save_dir=config_dir() / "reports",
+        raise_panel=lambda: window.raise_side_panel(events_panel),
+        show_message=window.show_message,
+    )
+    if args.raise_panel == "hotspots":
+        window.raise_side_panel(reports.panel)
+    elif args.raise_panel == "reports":
+        window.raise_side_panel(reports.view)
+
+        def load_on_login(session: object) -> None:
+            if session is not None:
+                reports.load_month(reports.view.month())
+
+        queue.model.session_changed.connect(load_on_login)
+    return reports
+
+
+def log_in(args: argparse.Namespace, window: MainWindow, queue: EventQueue, demo: bool) -> None:
+    """Log in as `--operator` (or the demo's duty officer), else open the login dialog."""
+    from console.shell.demo import DEMO_OPERATOR
+    from console.shell.login import LoginDialog, default_workstation
+
+    operator = args.operator or (DEMO_OPERATOR[0] if demo else None)
+    password = os.environ.get(args.password_env) or (DEMO_OPERATOR[1] if demo else "")
+    if operator is not None:
+        queue.controller.login(operator, password, default_workstation(), lambda _o: None)
+    else:
+        LoginDialog(queue.controller.login, parent=window).open()
+
+
+def quit_on_signals(app: QApplication) -> QTimer:
+    """SIGTERM and SIGINT quit the app; the returned timer (keep it) lets Python run its
+    signal handlers while Qt waits."""
+    from PySide6.QtCore import QTimer
 
     def quit_now(*_: object) -> None:
         app.quit()
 
     signal.signal(signal.SIGTERM, quit_now)
     signal.signal(signal.SIGINT, quit_now)
-    wake = QTimer()  # lets Python run its signal handlers while Qt waits
+    wake = QTimer()
     wake.start(250)
     wake.timeout.connect(lambda: None)
+    return wake
 
+
+def shoot(app: QApplication, window: MainWindow, model: WallModel, target: Path) -> None:
+    """Save a screenshot of the screen (or the window, offscreen), print what it shows
+    as one `SCREENSHOT {json}` line, and quit."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    if QGuiApplication.platformName() != "offscreen" and screen is not None:
+        pixmap = screen.grabWindow(0)
+    else:
+        pixmap = window.grab()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not pixmap.save(str(target)):
+        print(f"hall-console: cannot save screenshot to {target}", file=sys.stderr)
+    shown = [t for t in window.wall.tiles if not t.isHidden()]
+    report = {
+        "path": str(target),
+        "platform": QGuiApplication.platformName(),
+        "screens": len(QGuiApplication.screens()),
+        "tiles": len(shown),
+        "tiles_with_picture": sum(
+            1 for t in shown if t.frame is not None and t.overlay_text() is None
+        ),
+        "shed": len(model.shed),
+    }
+    print("SCREENSHOT " + json.dumps(report, ensure_ascii=False), flush=True)
+    app.quit()
+
+
+def qt_app() -> QApplication:
+    """The QApplication (created once), themed."""
+    from PySide6.QtWidgets import QApplication
+
+    from console.shell import theme
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    theme.apply(app)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    site = load_site_or_exit(args.site)
+    from PySide6.QtCore import QTimer
+
+    from console.kit.gcguard import MainThreadCollector
+
+    app = qt_app()
+    collector = MainThreadCollector(app)  # cyclic GC only on the Qt thread
+    collector.start()
+    try:
+        demo = start_demo(args, site)
+    except SystemExit as exc:
+        collector.stop()
+        return int(exc.code or 1)
+    window, model = build_window(args, site)
+    endpoints, hub_http = hub_addresses(args, demo)
+    panels = (
+        install_hub_panels(args, site, window, endpoints, hub_http, demo is not None)
+        if endpoints is not None
+        else HubPanels()
+    )
+    wake = quit_on_signals(app)
     if args.screenshot is not None:
         target: Path = args.screenshot
-
-        def shoot() -> None:
-            screen = QGuiApplication.primaryScreen()
-            if QGuiApplication.platformName() != "offscreen" and screen is not None:
-                pixmap = screen.grabWindow(0)
-            else:
-                pixmap = window.grab()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not pixmap.save(str(target)):
-                print(f"hall-console: cannot save screenshot to {target}", file=sys.stderr)
-            shown = [t for t in window.wall.tiles if not t.isHidden()]
-            report = {
-                "path": str(target),
-                "platform": QGuiApplication.platformName(),
-                "screens": len(QGuiApplication.screens()),
-                "tiles": len(shown),
-                "tiles_with_picture": sum(
-                    1 for t in shown if t.frame is not None and t.overlay_text() is None
-                ),
-                "shed": len(model.shed),
-            }
-            print("SCREENSHOT " + json.dumps(report, ensure_ascii=False), flush=True)
-            app.quit()
-
-        QTimer.singleShot(round(args.screenshot_after * 1000), shoot)
+        QTimer.singleShot(
+            round(args.screenshot_after * 1000), lambda: shoot(app, window, model, target)
+        )
     try:
         rc = app.exec()
     finally:
+        wake.stop()
         collector.stop()
         window.stop()
-        if mediation is not None:
-            mediation.stop()
-        if health is not None:
-            health.stop()
-        if reports is not None:
-            reports.stop()
-        if linkage is not None:
-            linkage.stop()
-        if rollcall is not None:
-            rollcall.stop()
-        if queue is not None:
-            queue.stop()
+        panels.stop()
         if demo is not None:
             demo.stop()
     return int(rc)
