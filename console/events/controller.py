@@ -31,7 +31,6 @@ from console.events.hubapi import (
     to_session,
 )
 from console.events.model import (
-    Callbacks,
     Change,
     ConnKind,
     EventQueueModel,
@@ -41,6 +40,7 @@ from console.events.model import (
 )
 from console.events.strings import action_name, task_action_name, tr
 from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
+from console.kit.observable import Observable
 from console.tasks.model import NEEDS_REASON, DispatchModel
 from dispatch.client.state import ConnectionState
 from dispatch.domain.model import Action, AuditEntry, Event, EventSource, Priority
@@ -153,7 +153,7 @@ class EventQueueController:
     ) -> None:
         self.model = model
         self.dispatch = dispatch or DispatchModel()
-        self.linkage_requested: Callbacks[LinkageRequest] = Callbacks()
+        self.linkage_requested: Observable[LinkageRequest] = Observable()
         self.auto_linkage = True
         self._net = net
         self._bridge = bridge

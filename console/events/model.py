@@ -4,9 +4,10 @@
 colour and sequence number, timelines fetched on demand), the operator's session, the
 connection state, the filters and search text and the red alarms not yet acknowledged.
 It is changed only by its methods (called on the Qt main thread by the controller) and
-tells observers through plain callbacks (`model.changed.connect(fn)`). Time comes from
-the clock passed in; deadlines and allowed actions come from functions passed in (the
-workflow core's in production), so that tests drive it with a fake clock.
+tells observers through `console.kit.observable.Observable`s
+(`model.rows_changed.connect(fn)`). Time comes from the clock passed in; deadlines and
+allowed actions come from functions passed in (the workflow core's in production), so
+that tests drive it with a fake clock.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from console.events.actions import operator_actions
+from console.kit.observable import Observable
 from dispatch.domain.model import (
     Action,
     AuditEntry,
@@ -39,23 +41,6 @@ PRIORITY_RANK: dict[Priority, int] = {
     Priority.ROUTINE: 2,
 }
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
-
-
-class Callbacks(Generic[T]):
-    """A list of plain callbacks: connect(fn), disconnect(fn), emit(value)."""
-
-    def __init__(self) -> None:
-        self._fns: list[Callable[[T], None]] = []
-
-    def connect(self, fn: Callable[[T], None]) -> None:
-        self._fns.append(fn)
-
-    def disconnect(self, fn: Callable[[T], None]) -> None:
-        self._fns.remove(fn)
-
-    def emit(self, value: T) -> None:
-        for fn in list(self._fns):
-            fn(value)
 
 
 class ConnKind(StrEnum):
@@ -228,13 +213,13 @@ class EventQueueModel:
         self._s = _State()
         self._visible: list[Row] | None = None
         # observers
-        self.rows_changed: Callbacks[None] = Callbacks()
-        self.selection_changed: Callbacks[str | None] = Callbacks()
-        self.timeline_changed: Callbacks[str] = Callbacks()
-        self.connection_changed: Callbacks[Connection] = Callbacks()
-        self.session_changed: Callbacks[Session | None] = Callbacks()
-        self.alarms_changed: Callbacks[list[str]] = Callbacks()
-        self.message_changed: Callbacks[Message | None] = Callbacks()
+        self.rows_changed: Observable[None] = Observable()
+        self.selection_changed: Observable[str | None] = Observable()
+        self.timeline_changed: Observable[str] = Observable()
+        self.connection_changed: Observable[Connection] = Observable()
+        self.session_changed: Observable[Session | None] = Observable()
+        self.alarms_changed: Observable[list[str]] = Observable()
+        self.message_changed: Observable[Message | None] = Observable()
 
     # ------------------------------------------------------------ clock
     def now(self) -> datetime:

@@ -1,17 +1,14 @@
-"""The event queue's own strings, zh_CN (default) and en.
+"""The event queue's own strings, zh_CN (default) and en, joined to `console.kit.i18n`
+under the prefix `events.` (the task panels, the login and the linkage use them too).
 
-`tr(key, **fields)` looks a key up in the current language; the language comes from
-`console.kit.i18n` when that module offers one, else from the `HALL_LANG` environment
-variable, else zh_CN. Names of domain values (states, actions, sources, ...) have their
-own helpers so that the views never show raw enum values.
+`tr(key, **fields)` looks a key up in the console's current language. Names of domain
+values (states, actions, sources, ...) have their own helpers so that the views never
+show raw enum values.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-from collections.abc import Mapping
-
+from console.kit import i18n
 from dispatch.domain.model import (
     DEFAULT_CATEGORIES,
     Action,
@@ -417,8 +414,6 @@ _CATEGORY_EN = {
     "other": "Other",
 }
 
-_TABLES: Mapping[str, Mapping[str, str]] = {ZH: _ZH, EN: _EN}
-
 
 def normalise_language(value: str | None) -> str:
     """Map a language tag (zh, zh_CN, zh-CN, en, en_US, ...) to ZH or EN; unknown -> ZH."""
@@ -431,28 +426,12 @@ def normalise_language(value: str | None) -> str:
 
 
 def current_language() -> str:
-    """The UI language: console.kit.i18n's when it has one, else HALL_LANG, else zh_CN."""
-    try:
-        i18n = importlib.import_module("console.kit.i18n")
-    except ImportError:
-        i18n = None
-    if i18n is not None:
-        for name in ("current_language", "language", "get_language"):
-            getter = getattr(i18n, name, None)
-            if callable(getter):
-                value = getter()
-                if isinstance(value, str):
-                    return normalise_language(value)
-    return normalise_language(os.environ.get("HALL_LANG"))
+    """The console's UI language (`console.kit.i18n`)."""
+    return normalise_language(i18n.language())
 
 
-def tr(key: str, lang: str | None = None, /, **fields: object) -> str:
-    """The text for `key` in `lang` (default: current language), formatted with `fields`."""
-    table = _TABLES[lang or current_language()]
-    text = table.get(key)
-    if text is None:
-        raise KeyError(f"no string {key!r} in the event queue's {lang or current_language()} table")
-    return text.format(**fields) if fields else text
+tr = i18n.add_strings("events", _ZH, _EN)
+"""The text for `key` in `lang` (default: the current language), formatted with `fields`."""
 
 
 def state_name(state: EventState, lang: str | None = None) -> str:

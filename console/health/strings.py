@@ -1,4 +1,4 @@
-"""The health view's strings, Chinese first, English second (follows console.kit.i18n)."""
+"""The health view's strings, Chinese first, English second (joined to console.kit.i18n)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,4 @@ EN = {
 }
 
 
-def t(key: str, **fields: object) -> str:
-    table = ZH if i18n.language() == "zh_CN" else EN
-    return table[key].format(**fields)
+t = i18n.add_strings("health", ZH, EN)

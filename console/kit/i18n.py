@@ -1,14 +1,18 @@
-"""UI strings in Chinese (default) and English, and the language switch.
+"""UI strings in Chinese (default) and English, and the language switch: the console's
+one i18n.
 
-Every string the console shows goes through `tr(key, **fields)`. Widgets that
-stay on screen register with `on_change` and re-read their strings when the
-officer switches the language.
+Every string the console shows goes through `tr(key, **fields)`. The shell's and the
+wall's strings are in the tables below; each panel keeps its own table in its
+`strings.py` and joins them with `add_strings(prefix, zh, en)`, which refuses a table
+whose languages do not have the same keys (so English cannot fall behind) and returns
+the panel's lookup (`tr` with the prefix). Widgets that stay on screen register with
+`on_change` and re-read their strings when the officer switches the language.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 LANGUAGES = ("zh_CN", "en")
 DEFAULT_LANGUAGE = "zh_CN"
@@ -183,6 +187,37 @@ class UnknownLanguageError(ValueError):
     """A language code with no table."""
 
 
+class StringTableError(ValueError):
+    """A panel's table is incomplete in one language or reuses a key."""
+
+
+Lookup = Callable[..., str]
+
+
+def add_strings(prefix: str, zh: Mapping[str, str], en: Mapping[str, str]) -> Lookup:
+    """Join a panel's strings as `prefix.key` and return its lookup: `lookup(key, **fields)`
+    is `tr(f"{prefix}.{key}", **fields)`. Both languages must have the same keys."""
+    only_zh, only_en = sorted(set(zh) - set(en)), sorted(set(en) - set(zh))
+    if only_zh or only_en:
+        raise StringTableError(
+            f"strings {prefix!r}: without English {only_zh}, without Chinese {only_en}"
+        )
+    for table, strings in ((ZH_CN, zh), (EN, en)):
+        for key, text in strings.items():
+            full = f"{prefix}.{key}"
+            if table.get(full, text) != text:
+                raise StringTableError(f"strings {prefix!r}: {full!r} is defined twice")
+            table[full] = text
+
+    def lookup(key: str, lang: str | None = None, /, **fields: object) -> str:
+        full = f"{prefix}.{key}"
+        if full not in ZH_CN:
+            raise KeyError(f"no string {full!r} in the console's tables")
+        return tr(full, lang, **fields)
+
+    return lookup
+
+
 def language() -> str:
     return _current[0]
 
@@ -211,9 +246,10 @@ def on_change(listener: Callable[[], None]) -> Callable[[], None]:
     return remove
 
 
-def tr(key: str, **fields: object) -> str:
-    """The string for `key` in the current language, with `fields` filled in."""
-    table = TABLES[_current[0]]
+def tr(key: str, lang: str | None = None, /, **fields: object) -> str:
+    """The string for `key` in `lang` (default: the current language), with `fields`
+    filled in."""
+    table = TABLES.get(lang or _current[0], TABLES[_current[0]])
     text = table.get(key)
     if text is None:
         text = ZH_CN.get(key, key)

@@ -49,7 +49,7 @@ class LinkageCoordinator:
             return
         self._started = True
         self.events.linkage_requested.connect(self.on_linkage)
-        self._unsub = self.wall.model.subscribe(self._on_wall)
+        self._unsub = self.wall.model.changed.connect(self._on_wall).disconnect
 
     def stop(self) -> None:
         if not self._started:

@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self._refresh = QTimer(self)
         self._refresh.setInterval(1000)
         self._refresh.timeout.connect(self._refresh_counts)
-        self._unmodel = self.model.subscribe(lambda _change: self._sync_controls())
+        self._unmodel = self.model.changed.connect(lambda _change: self._sync_controls()).disconnect
         self._unlang: Callable[[], None] = i18n.on_change(self.retranslate)
         self.retranslate()
 

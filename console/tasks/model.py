@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from console.events.model import Callbacks, Session
+from console.events.model import Session
+from console.kit.observable import Observable
 from dispatch.domain.model import Actor
 from dispatch.tasks.core import (
     STATE_LABELS_ZH,
@@ -148,8 +149,8 @@ class DispatchModel:
     def __init__(self) -> None:
         self._tasks: dict[str, dict[str, DispatchTask]] = {}
         self._previews: dict[str, DispatchPreviewReply] = {}
-        self.tasks_changed: Callbacks[str] = Callbacks()
-        self.preview_changed: Callbacks[str] = Callbacks()
+        self.tasks_changed: Observable[str] = Observable()
+        self.preview_changed: Observable[str] = Observable()
 
     def apply_task(self, task: DispatchTask) -> bool:
         """A task as the hub has it now; taken unless older than what is held."""

@@ -4,7 +4,7 @@ Qt-free. It watches the WallModel and keeps exactly one stream per *visible*
 assigned tile (other pages, a maximised neighbour or a minimised window stop
 decoding), tells each stream its tile size (the ingest picks sub or main and scales
 in its thread), sheds load honestly, runs tours, and saves evidence on a worker
-thread. Callbacks it makes from other threads (`on_status`, `on_evidence`) must be
+thread. Its `status_changed` and `evidence_saved` emit on those threads: observers must be
 thread-safe: the Qt layer turns them into queued signals.
 """
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from console.kit.observable import Observable, Subscription
 from console.wall.model import Change, ChangeKind, WallModel
 from console.wall.shedding import LoadShedder, ShedPlan, default_budget
 from console.wall.tour import Tour
@@ -42,6 +43,14 @@ StatusCallback = Callable[[CameraStatus], None]
 StreamFactory = Callable[[str, tuple[int, int], StatusCallback], TileStream]
 
 DEFAULT_TILE = (480, 270)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotStatus:
+    """A tile's camera status, as `WallController.status_changed` emits it."""
+
+    slot: int
+    status: CameraStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +104,15 @@ class WallController:
         self._lock = threading.Lock()
         self._hidden = False
         self._running = False
-        self._unsubscribe: Callable[[], None] | None = None
+        self._model_sub: Subscription | None = None
         self._workers: ThreadPoolExecutor | None = None
         self._stoppers: ThreadPoolExecutor | None = None
         self._pending_stops: list[Future[None]] = []
         self.first_frame_ms: list[float] = []
         self.tour: Tour | None = None
-        self.status_listeners: list[Callable[[int, CameraStatus], None]] = []
-        self.evidence_listeners: list[Callable[[EvidenceResult], None]] = []
+        # emitted on the decode and evidence threads: observers hand on to Qt themselves
+        self.status_changed: Observable[SlotStatus] = Observable()
+        self.evidence_saved: Observable[EvidenceResult] = Observable()
         self.plan = ShedPlan(frozenset(), 0, 0)
 
     # -- life ------------------------------------------------------------------
@@ -112,7 +122,7 @@ class WallController:
         self._running = True
         self._workers = ThreadPoolExecutor(1, thread_name_prefix="wall-evidence")
         self._stoppers = ThreadPoolExecutor(2, thread_name_prefix="wall-stop")
-        self._unsubscribe = self.model.subscribe(self._on_model)
+        self._model_sub = self.model.changed.connect(self._on_model)
         self.reconcile()
 
     def stop(self) -> None:
@@ -120,9 +130,9 @@ class WallController:
         if not self._running:
             return
         self._running = False
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        if self._model_sub is not None:
+            self._model_sub.disconnect()
+            self._model_sub = None
         for slot in list(self._live):
             self._drop(slot)
         for exe in (self._stoppers, self._workers):
@@ -180,8 +190,7 @@ class WallController:
                 if live is None or live.camera_id != cam:
                     return
                 self._statuses[slot] = status
-            for listener in list(self.status_listeners):
-                listener(slot, status)
+            self.status_changed.emit(SlotStatus(slot, status))
 
         return on_status
 
@@ -365,8 +374,7 @@ class WallController:
                 result = EvidenceResult(kind, cam, name, path, None)
             except Exception as exc:  # reported to the officer, never swallowed
                 result = EvidenceResult(kind, cam, name, None, f"{type(exc).__name__}: {exc}")
-            for listener in list(self.evidence_listeners):
-                listener(result)
+            self.evidence_saved.emit(result)
             return result
 
         return self._workers.submit(work)

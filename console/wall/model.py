@@ -2,15 +2,17 @@
 
 Slots are numbered across pages: with a 9-tile layout page 0 shows slots 0..8 and
 page 1 shows slots 9..17. Changing the layout keeps every slot's camera. Observers
-subscribe with a plain callback and receive a `Change` after each mutation.
+connect to `changed` (a `console.kit.observable.Observable`) and receive a `Change`
+after each mutation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from console.kit.observable import Observable
 from console.wall.shapes import Shape, shape
 
 MAX_SLOTS = 36 * 8
@@ -65,21 +67,10 @@ class WallModel:
         self._shed: frozenset[int] = frozenset()
         self._linkage: Linkage | None = None
         self._before_linkage: WallState | None = None
-        self._listeners: list[Callable[[Change], None]] = []
-
-    # -- observation -----------------------------------------------------------
-    def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        self.changed: Observable[Change] = Observable()
 
     def _emit(self, change: Change) -> None:
-        for listener in list(self._listeners):
-            listener(change)
+        self.changed.emit(change)
 
     # -- reading ---------------------------------------------------------------
     @property

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from console.kit import i18n
 from console.kit.i18n import tr
+from console.kit.observable import Subscription
 from console.wall.controller import EvidenceResult, WallController
 from console.wall.model import Change, ChangeKind
 from console.wall.shapes import cell_rects
@@ -71,6 +72,7 @@ class WallView(QWidget):
         self._ticks = 0
         self.painted_hook: Callable[[int, Frame], None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._controller_subs: list[Subscription] = []
         self._unlang: Callable[[], None] | None = None
         self._status_cb = self._bridge.status.emit
         self._evidence_cb = self._bridge.evidence.emit
@@ -80,10 +82,12 @@ class WallView(QWidget):
         """Observe the model and the controller, and run the display timer; idempotent."""
         if self._unsubscribe is not None:
             return
-        self._unsubscribe = self.model.subscribe(self._on_model)
+        self._unsubscribe = self.model.changed.connect(self._on_model).disconnect
         self._unlang = i18n.on_change(self._retranslate)
-        self.controller.status_listeners.append(self._status_cb)
-        self.controller.evidence_listeners.append(self._evidence_cb)
+        self._controller_subs = [
+            self.controller.status_changed.connect(lambda s: self._status_cb(s.slot, s.status)),
+            self.controller.evidence_saved.connect(self._evidence_cb),
+        ]
         self._rebuild()
         self._timer.start()
 
@@ -96,10 +100,8 @@ class WallView(QWidget):
         if self._unlang is not None:
             self._unlang()
             self._unlang = None
-        if self._status_cb in self.controller.status_listeners:
-            self.controller.status_listeners.remove(self._status_cb)
-        if self._evidence_cb in self.controller.evidence_listeners:
-            self.controller.evidence_listeners.remove(self._evidence_cb)
+        for sub in self._controller_subs:
+            sub.disconnect()
 
     # -- model → tiles ---------------------------------------------------------
     def _on_model(self, change: Change) -> None:

@@ -151,7 +151,7 @@ def test_tour_advances_on_the_fake_clock(tmp_path: Path) -> None:
 def test_status_callbacks_carry_the_slot(tmp_path: Path) -> None:
     c, _ = make(tmp_path)
     got: list[tuple[int, CameraStatus]] = []
-    c.status_listeners.append(lambda slot, st: got.append((slot, st)))
+    c.status_changed.connect(lambda s: got.append((s.slot, s.status)))
     c.model.assign(2, "cam2")
     c.start()
     assert [(s, st.camera_id) for s, st in got] == [(2, "cam2")]

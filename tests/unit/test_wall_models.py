@@ -74,7 +74,7 @@ def test_unknown_shape_names_the_choices() -> None:
 def test_model_emits_changes_and_pages_slots() -> None:
     m = WallModel("4")
     seen: list[Change] = []
-    m.subscribe(seen.append)
+    m.changed.connect(seen.append)
     m.assign(0, "cam1")
     m.assign(5, "cam2")
     assert m.pages == 2
@@ -89,7 +89,7 @@ def test_same_assignment_emits_nothing() -> None:
     m = WallModel()
     m.assign(1, "cam1")
     seen: list[Change] = []
-    m.subscribe(seen.append)
+    m.changed.connect(seen.append)
     m.assign(1, "cam1")
     assert seen == []
 
