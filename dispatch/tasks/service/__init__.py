@@ -1,11 +1,15 @@
-"""The hub's dispatch service (派单): see the modules of this package."""
+"""The hub's dispatch service (派单), one concept per module.
 
-from dispatch.tasks.service.dispatch import (
-    MAX_PIN_FAILURES,
-    DispatchService,
-    LoginResult,
-    hash_pin,
-    verify_pin,
-)
+- `dispatch`: `DispatchService`, the face: dispatch, officers' and phones' task steps;
+- `recorder`: the one transaction of a task change (task, history, timeline, seq);
+- `board`: the open tasks, the push outbox and the phones listening;
+- `escalation`: the escalation timers and the run that moves overdue tasks up;
+- `evidence`: attachments (clips, snapshots, feedback photos);
+- `links`: personal phone links, PINs, lockout and sessions;
+- `people`: the site's people by id.
+"""
+
+from dispatch.tasks.service.dispatch import DispatchService
+from dispatch.tasks.service.links import MAX_PIN_FAILURES, LoginResult, hash_pin, verify_pin
 
 __all__ = ["MAX_PIN_FAILURES", "DispatchService", "LoginResult", "hash_pin", "verify_pin"]

@@ -1,0 +1,185 @@
+"""Evidence attached to events: clips and snapshots from the console, feedback photos
+from the phones (checked, stored under the upload folder, content-addressed)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+
+from dispatch.domain.model import AuditEntry
+from dispatch.domain.wire import ErrorCode, HubError
+from dispatch.events.service import HubService
+from dispatch.hub.auth import Session
+from dispatch.hub.writer import Tx
+from dispatch.tasks import store as st
+from dispatch.tasks.messages import AttachmentInfo
+from dispatch.tasks.service.board import TaskBoard
+from dispatch.tasks.service.recorder import TaskRecorder
+from dispatch.tasks.uploads import check_photo
+
+PHOTO_ID_PREFIX = "ph-"
+
+
+def attachment_info(a: st.Attachment) -> AttachmentInfo:
+    return AttachmentInfo(
+        id=a.id,
+        event_id=a.event_id,
+        task_id=a.task_id,
+        kind=a.kind,
+        path=a.path,
+        sha256=a.sha256,
+        size=a.size,
+        mime=a.mime,
+        added_by=a.added_by,
+        at=a.at,
+        note=a.note,
+    )
+
+
+def check_photos_of_task(tx: Tx, task_id: str, photos: Sequence[str]) -> None:
+    """Inside `tx`: every photo id is a stored attachment of the task, else HubError."""
+    q = select(st.attachments).where(st.attachments.c.id.in_(list(photos)))
+    have = {a.id for a in (st._attachment(r) for r in tx.conn.execute(q)) if a.task_id == task_id}
+    missing = [p for p in photos if p not in have]
+    if missing:
+        raise HubError(ErrorCode.INVALID, f"照片不存在或不属于本任务：{missing[0]}")
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class EvidenceService:
+    """The attachments of events, cached per event after the first read."""
+
+    def __init__(
+        self, hub: HubService, recorder: TaskRecorder, board: TaskBoard, upload_dir: Path
+    ) -> None:
+        self.hub = hub
+        self.recorder = recorder
+        self.board = board
+        self.upload_dir = upload_dir
+        self._by_event: dict[str, list[AttachmentInfo]] = {}
+
+    async def of_event(self, event_id: str) -> list[AttachmentInfo]:
+        got = self._by_event.get(event_id)
+        if got is None:
+            engine = self.hub.store.engine
+            rows = await asyncio.to_thread(st.attachments_of, engine, event_id=event_id)
+            got = [attachment_info(a) for a in rows]
+            self._by_event[event_id] = got
+        return got
+
+    async def attach(
+        self,
+        session: Session,
+        event_id: str,
+        *,
+        kind: str,
+        path: str,
+        sha256: str,
+        size: int = 0,
+        task_id: str | None = None,
+        note: str = "",
+    ) -> tuple[AttachmentInfo, int]:
+        """An officer attaches a clip or snapshot to an event (a timeline row too)."""
+        ev = await self.recorder.event(event_id)
+        now = self.hub.clock()
+        att = st.Attachment(
+            id=f"ev-{secrets.token_hex(8)}",
+            event_id=ev.id,
+            task_id=task_id,
+            kind=kind,
+            path=path,
+            sha256=sha256,
+            size=size,
+            mime="video/mp4" if kind == "clip" else "image/png",
+            added_by=session.operator,
+            at=now,
+            note=note,
+        )
+        label = "录像片段" if kind == "clip" else "快照"
+        line = f"附证据（{label}）：{Path(path).name} SHA-256 {sha256[:12]}…"
+        audit = AuditEntry(
+            event_id=ev.id,
+            at=now,
+            operator=session.operator,
+            role=session.role,
+            workstation=session.workstation,
+            action="evidence",
+            from_state=ev.state,
+            to_state=ev.state,
+            note=line + (f" {note}" if note else ""),
+        )
+
+        def job(tx: Tx) -> int:
+            st.add_attachment(tx.conn, att)
+            return self.recorder.record(tx, [], now, session.role, extra_audit=[audit])
+
+        seq = await self.recorder.commit(job)
+        info = attachment_info(att)
+        self._by_event.setdefault(ev.id, []).append(info)
+        # the grid leaders working on the event see it in their task view
+        self.board.tell_event(ev.id)
+        return info, seq
+
+    async def store_photo(self, person_id: str, task_id: str, data: bytes) -> AttachmentInfo:
+        """Check and store a feedback photo; raises `UploadRefused` (nothing stored)."""
+        kind = check_photo(data)
+        t = self.board.mine(person_id, task_id)
+        digest = hashlib.sha256(data).hexdigest()
+        pid = f"{PHOTO_ID_PREFIX}{digest[:32]}"
+        for a in await self.of_event(t.event_id):
+            if a.id == pid:
+                return a
+        path = self.upload_dir / f"{pid}{kind.ext}"
+        await asyncio.to_thread(_write_file, path, data)
+        att = st.Attachment(
+            id=pid,
+            event_id=t.event_id,
+            task_id=t.id,
+            kind="photo",
+            path=str(path),
+            sha256=digest,
+            size=len(data),
+            mime=kind.mime,
+            added_by=person_id,
+            at=self.hub.clock(),
+            note="",
+        )
+
+        def job(tx: Tx) -> None:
+            st.add_attachment(tx.conn, att)
+
+        try:
+            await self.recorder.commit(job)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        info = attachment_info(att)
+        self._by_event.setdefault(t.event_id, []).append(info)
+        return info
+
+    async def attachment_for(self, person_id: str, att_id: str) -> AttachmentInfo | None:
+        """An attachment the person may see: of an event they have an open task for."""
+        rows = await asyncio.to_thread(st.attachments_of, self.hub.store.engine, ids=[att_id])
+        if not rows:
+            return None
+        a = rows[0]
+        if not any(
+            t.event_id == a.event_id and t.assignee == person_id for t in self.board.open_tasks()
+        ):
+            return None
+        return attachment_info(a)
