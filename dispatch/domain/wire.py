@@ -11,20 +11,23 @@ base class, the version, `ErrorCode` with the generic `OkReply`/`ErrorReply`, th
 errors a request can end in (`HubError`, `AuthError`) and the encode/decode helpers.
 Each feature's own messages live in its `messages` module (`dispatch.events.messages`,
 `dispatch.tasks.messages`, …), the hub-level ones (login, ping, heartbeat) in
-`dispatch.hub.messages`; the request union is the zmq server's handler registry and the
-reply/published unions are assembled in `dispatch.client.wire`.
+`dispatch.hub.messages`. The requests are decoded by the zmq server's handler registry
+(each feature registers its handlers through `HandlerRegistrar`, so a feature needs
+nothing of the hub to do it); the reply/published unions are in `dispatch.client.wire`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 VERSION = 1
 T = TypeVar("T")
+Req = TypeVar("Req", bound=BaseModel)
 
 
 class WireMessage(BaseModel):
@@ -111,3 +114,14 @@ def request_rid(frame: bytes) -> str:
         return ""
     rid = obj.get("rid") if isinstance(obj, dict) else None
     return rid if isinstance(rid, str) else ""
+
+
+Handler = Callable[[Req], Awaitable[BaseModel | bytes]]
+
+
+class HandlerRegistrar(Protocol):
+    """Where a feature registers the async handler of each of its request types (the
+    hub's `dispatch.hub.registry.HandlerRegistry`). A handler returns the reply, or its
+    frame already encoded; it raises `HubError` for an error reply."""
+
+    def register(self, kind: type[Req], handler: Handler[Req]) -> None: ...

@@ -32,17 +32,24 @@ from dispatch.db.store import Store, StoreError, default_db_url
 from dispatch.domain.calendar import CalendarError, WorkCalendar
 from dispatch.domain.model import EventSource, Role
 from dispatch.domain.site import Site, SiteConfigError, load_site
+from dispatch.events.handlers import EventHandlers
 from dispatch.events.service import HubService, HubSettings, china_now
 from dispatch.events.web import make_app
 from dispatch.hub import auth
+from dispatch.hub.handlers import SessionHandlers
+from dispatch.hub.registry import HandlerRegistry
 from dispatch.hub.zmq_server import ZmqServer
+from dispatch.mediation.handlers import MediationHandlers
 from dispatch.mediation.service import MediationService
 from dispatch.mediation.web import add_mediation_routes
 from dispatch.patrol.runner import HubPatrol
 from dispatch.patrol.service import PatrolService, add_patrol_routes
+from dispatch.reports.handlers import ReportHandlers
 from dispatch.reports.service import ReportService, add_report_routes
+from dispatch.rollcall.handlers import RollcallHandlers
 from dispatch.rollcall.service import RollcallService
 from dispatch.rollcall.web import add_rollcall_routes
+from dispatch.tasks.handlers import TaskHandlers
 from dispatch.tasks.service import DispatchService
 from dispatch.tasks.web import add_phone_routes
 from streams.patrol.runner import site_targets
@@ -155,15 +162,19 @@ class Hub:
         self.service = HubService(
             Store(config.db_url), clock=clock, calendar=calendar, settings=config.settings
         )
+        handlers = HandlerRegistry()
         self.zmq = ZmqServer(
-            self.service, config.zmq_req, config.zmq_pub, heartbeat_s=config.heartbeat_s
+            self.service,
+            config.zmq_req,
+            config.zmq_pub,
+            handlers=handlers,
+            heartbeat_s=config.heartbeat_s,
         )
         self.dispatch = DispatchService(
             self.service,
             site,
             upload_dir=config.upload_dir or default_upload_dir(config.db_url),
         )
-        self.zmq.dispatch = self.dispatch
         self.patrol = PatrolService(self.service, site)
         self.mediation = MediationService(
             self.dispatch,
@@ -171,7 +182,6 @@ class Hub:
             keep_hosts=config.webrtc_hosts or None,
             record_dir=config.record_dir or default_upload_dir(config.db_url).parent / "recordings",
         )
-        self.zmq.mediation = self.mediation
         self.rollcall = RollcallService(
             self.service,
             site,
@@ -181,9 +191,16 @@ class Hub:
             snapshot_dir=default_upload_dir(config.db_url).parent / "rollcall",
             publish=self.zmq.publish_frame,
         )
-        self.zmq.rollcall = self.rollcall
         self.reports = ReportService(self.service, site)
-        self.zmq.reports = self.reports
+        for feature in (
+            SessionHandlers(self.service),
+            EventHandlers(self.service),
+            TaskHandlers(self.service, self.dispatch),
+            MediationHandlers(self.service, self.mediation),
+            RollcallHandlers(self.service, self.rollcall),
+            ReportHandlers(self.service, self.reports),
+        ):
+            feature.register(handlers)
         self.scheduled_patrol: HubPatrol | None = None
         if config.patrol_every_s > 0 and site is not None:
             self.scheduled_patrol = HubPatrol(
