@@ -124,14 +124,14 @@ def _refused(exc: StationAuthError) -> web.Response:
 async def _centre(request: web.Request) -> str | None:
     token = request.match_info["token"]
     cred = web_pages.bearer(request, COOKIE)
-    return await _svc(request).authorised(token, cred)
+    return await _svc(request).stations.authorised(token, cred)
 
 
 async def get_page(request: web.Request) -> web.Response:
     svc = _svc(request)
     token = request.match_info["token"]
     try:
-        centre_id, _ = await svc.station(token)
+        centre_id, _ = await svc.stations.station(token)
     except StationAuthError as exc:
         return _refused(exc)
     c = svc.centres.get(centre_id)
@@ -152,11 +152,11 @@ async def post_login(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     form = await request.post()
     try:
-        _, cookie = await svc.login(token, str(form.get("pin", "")).strip())
+        _, cookie = await svc.stations.login(token, str(form.get("pin", "")).strip())
     except StationAuthError as exc:
         if exc.kind != "pin":
             return _refused(exc)
-        centre_id, _ = await svc.station(token)
+        centre_id, _ = await svc.stations.station(token)
         c = svc.centres.get(centre_id)
         return _page(
             401, pin_page(token, c.name if c else centre_id, f"PIN 码错误，还可尝试 {exc.left} 次")
@@ -174,7 +174,7 @@ async def post_offer(request: web.Request) -> web.Response:
     if isinstance(sdp, web.Response):
         return sdp
     try:
-        answer = await _svc(request).offer(centre, request.query.get("call", ""), sdp)
+        answer = await _svc(request).signalling.offer(centre, request.query.get("call", ""), sdp)
     except RoomError as exc:
         return _json_error(400 if exc.code == "bad_offer" else 409, exc.code, exc.message)
     return web.Response(status=201, text=answer, content_type="application/sdp")
@@ -234,12 +234,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
     def on_data(data: Any) -> None:
         if isinstance(data, dict):
-            svc.station_message(centre, data)
+            svc.signalling.station_message(centre, data)
 
     return await _serve_socket(
         request,
-        lambda push: svc.connected(centre, push),
-        lambda push: svc.disconnected(centre, push),
+        lambda push: svc.signalling.connected(centre, push),
+        lambda push: svc.signalling.disconnected(centre, push),
         on_data,
     )
 
@@ -257,14 +257,14 @@ async def post_hall_offer(request: web.Request) -> web.Response:
     svc = _svc(request)
     call_id = request.match_info["call_id"]
     try:
-        svc.hall_check(call_id, _hall_token(request))
+        svc.signalling.hall_check(call_id, _hall_token(request))
     except HallError as exc:
         return _hall_error(exc)
     sdp = await web_pages.sdp_offer(request)
     if isinstance(sdp, web.Response):
         return sdp
     try:
-        answer = await svc.hall_offer(call_id, _hall_token(request), sdp)
+        answer = await svc.signalling.hall_offer(call_id, _hall_token(request), sdp)
     except HallError as exc:
         return _hall_error(exc)
     return web.Response(
@@ -280,23 +280,23 @@ async def hall_websocket(request: web.Request) -> web.StreamResponse:
     call_id = request.match_info["call_id"]
     token = _hall_token(request)
     try:
-        call = svc.hall_check(call_id, token)
+        call = svc.signalling.hall_check(call_id, token)
     except HallError as exc:
         return _hall_error(exc)
 
     def on_data(data: Any) -> dict[str, Any] | None:
         try:
-            svc.hall_check(call_id, token)
+            svc.signalling.hall_check(call_id, token)
         except HallError as exc:  # replaced or expired: say so and leave
             return {"type": "error", "code": exc.code, "message": exc.message}
         if isinstance(data, dict):
-            svc.hall_message(call_id, data)
+            svc.signalling.hall_message(call_id, data)
         return None
 
     return await _serve_socket(
         request,
-        lambda push: svc.hall_connected(call, push),
-        lambda push: svc.hall_disconnected(call_id, push),
+        lambda push: svc.signalling.hall_connected(call, push),
+        lambda push: svc.signalling.hall_disconnected(call_id, push),
         on_data,
         last="ended",
     )

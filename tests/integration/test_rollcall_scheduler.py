@@ -34,14 +34,14 @@ def test_schedule_starts_the_weekly_run(tmp_path: Path) -> None:
     hub = Hub(HubConfig(db_url=f"sqlite:///{tmp_path / 'hall.db'}"), site=site, clock=clock)
 
     async def scenario() -> None:
-        hub.rollcall.tick_s = 0.02
-        hub.rollcall.link_wait_s = 0.1
+        hub.rollcall.settings.tick_s = 0.02
+        hub.rollcall.settings.link_wait_s = 0.1
         await hub.start()
         try:
             rc = hub.rollcall
             sched = ScheduleInfo(weekday=2, at="14:00", ring_s=0.5, batch=1)
             assert rc.run is None
-            rep = await rc._handle(  # the zmq handler, without the socket
+            rep = await rc.requests.handle(  # the zmq handler, without the socket
                 Session("-", "duty", Role.DUTY_OFFICER, "hall-1"),
                 RollcallRequest(rid="1", token="-", op="set_schedule", schedule=sched),
             )
@@ -65,7 +65,7 @@ def test_schedule_starts_the_weekly_run(tmp_path: Path) -> None:
             clock.t += timedelta(hours=3)
             await asyncio.sleep(0.3)
             assert rc.run.id == first  # once a week
-            nxt = rc.next_run()
+            nxt = rc.scheduler.next_run()
             assert nxt == datetime(2026, 11, 25, 14, 0, tzinfo=CHINA_TZ)
         finally:
             await hub.stop()
