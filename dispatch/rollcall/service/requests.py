@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from dispatch.domain.site import Site
-from dispatch.hub.auth import Session
 from dispatch.domain.wire import ErrorCode, HubError
+from dispatch.hub.auth import Session
 from dispatch.rollcall import core as rc
 from dispatch.rollcall import store as rs
 from dispatch.rollcall.messages import CentreInfo, RollcallReply, RollcallRequest

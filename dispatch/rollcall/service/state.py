@@ -19,8 +19,8 @@ from typing import Literal, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from dispatch.events.service import HubService
 from dispatch.domain.wire import ErrorCode, HubError, encode
+from dispatch.events.service import HubService
 from dispatch.rollcall import core as rc
 from dispatch.rollcall.messages import RollcallChanged, RunInfo
 from dispatch.rollcall.service.views import run_info
