@@ -1,5 +1,5 @@
 """`python -m dispatch.hub`: the same as `hall-hub`."""
 
-from dispatch.hub.app import main
+from dispatch.hub.cli import main
 
 raise SystemExit(main())

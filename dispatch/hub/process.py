@@ -53,7 +53,7 @@ class HubProcess:
     def command(self) -> list[str]:
         # the `hall-hub` entry point when installed (so `pgrep -f hall-hub` finds it)
         script = Path(self.python).parent / "hall-hub"
-        run = [str(script)] if script.is_file() else ["-m", "dispatch.hub.app"]
+        run = [str(script)] if script.is_file() else ["-m", "dispatch.hub"]
         cmd = [
             self.python,
             *run,

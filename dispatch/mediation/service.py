@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -201,8 +200,12 @@ class MediationService:
         ice_servers: Sequence[IceServer] = (),
         keep_hosts: Sequence[str] | None = None,
         record_dir: Path,
+        forward: bool = True,
+        share_encoding: bool = True,
     ) -> None:
         self.dispatch = dispatch
+        self.forward = forward
+        self.share_encoding = share_encoding
         self.hub = dispatch.hub
         self.ice_servers = list(ice_servers)
         self.keep_hosts = list(keep_hosts) if keep_hosts else None
@@ -292,9 +295,10 @@ class MediationService:
             config=rtc_configuration(self.ice_servers),
             keep_hosts=self.keep_hosts,
             on_change=lambda: self._schedule_push(sid),
-            # one VP8 encode per sender, shared by its receivers (HALL_WEBRTC_SHARED=0:
-            # the old encode per receiver, for the benchmark's comparison)
-            share_encoding=os.environ.get("HALL_WEBRTC_SHARED", "1") != "0",
+            # one VP8 encode per sender, shared by its receivers (false: the old encode
+            # per receiver, for the benchmark's comparison; hub config webrtc.share_encoding)
+            share_encoding=self.share_encoding,
+            forward=self.forward,
         )
 
     # -- durability ----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ sample of every camera, its last good picture and the open fault events) and
 from __future__ import annotations
 
 import asyncio
-import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -83,14 +82,12 @@ def check_maintenance(settings: PatrolSettings, site: Site | None) -> None:
 
 
 def default_settings_path() -> Path:
-    env = os.environ.get("HALL_PATROL_CONFIG")
-    if env:
-        return Path(env)
     return Path(__file__).resolve().parents[2] / "resources" / "patrol.toml"
 
 
 def load_settings(path: Path | None = None) -> PatrolSettings:
-    """Read the patrol settings (resources/patrol.toml, or $HALL_PATROL_CONFIG)."""
+    """Read the patrol settings (default resources/patrol.toml; the hub's config
+    `patrol.settings` names another file)."""
     p = default_settings_path() if path is None else path
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -154,9 +151,15 @@ class PatrolService:
     """Stores samples and turns lasting trouble into one fault event per episode."""
 
     def __init__(
-        self, service: HubService, site: Site | None, settings: PatrolSettings | None = None
+        self,
+        service: HubService,
+        site: Site | None,
+        settings: PatrolSettings | None = None,
+        *,
+        settings_path: Path | None = None,
     ) -> None:
         self.service = service
+        self._settings_path = settings_path
         self.site = site
         self._given = settings
         self.settings = settings if settings is not None else PatrolSettings()
@@ -170,7 +173,7 @@ class PatrolService:
         if self._started:
             return
         if self._given is None:
-            self.settings = await asyncio.to_thread(load_settings)
+            self.settings = await asyncio.to_thread(load_settings, self._settings_path)
         check_maintenance(self.settings, self.site)
 
         def load() -> tuple[list[ps.FaultEventRow], dict[str, str]]:

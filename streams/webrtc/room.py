@@ -11,8 +11,8 @@ the map or a connection state changes so the signalling can push it.
 A second offer from the same participant (rejoin after a network loss) replaces its
 connection; the others' slots are re-fed from the new tracks.
 
-Video is forwarded as received (`forward=True`, the default; `HALL_WEBRTC_FORWARD=0` in
-the environment turns it off for a comparison): each participant's VP8 packets go to
+Video is forwarded as received (`forward=True`, the default; the hub's config
+`webrtc.forward = false` turns it off for a comparison): each participant's VP8 packets go to
 its receivers without being decoded or encoded again (`streams.webrtc.forward`,
 `SharedVp8`). Key frames are asked of the participant with an RTCP PLI: when a receiver
 starts or falls behind, and when a receiver's browser asks the hub for one (a PLI to the
@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -108,7 +107,7 @@ class Room:
         keep_hosts: Sequence[str] | None = None,
         on_change: Callable[[], None] | None = None,
         share_encoding: bool = True,
-        forward: bool | None = None,
+        forward: bool = True,
         video_bitrate: int = DEFAULT_BITRATE,
     ) -> None:
         self.room_id = room_id
@@ -122,8 +121,6 @@ class Room:
         # peer id → (its incoming video, the one encoder shared by all its receivers)
         self._shared: dict[str, tuple[MediaStreamTrack, SharedVp8]] = {}
         self.share_encoding = share_encoding
-        if forward is None:  # the default: on, unless HALL_WEBRTC_FORWARD=0
-            forward = os.environ.get("HALL_WEBRTC_FORWARD", "1") != "0"
         self.forward = forward and share_encoding
         if self.forward:
             webrtc_forward.install()

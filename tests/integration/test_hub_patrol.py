@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from dispatch.domain.site import demo_site_path, load_site
-from dispatch.hub import app as hubmod
+from dispatch.hub import cli as hubmod
 from dispatch.hub.process import HubProcess
 from streams.simulator import CamSim
 from tests.plugins.hub import HUB_API_KEY
@@ -128,6 +128,8 @@ def test_hub_patrols_on_its_own_and_raises_one_fault(patrolled: HubProcess) -> N
 def test_patrol_every_needs_a_site(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'x.db'}"
     assert hubmod.main(["--db", db, "--patrol-every", "30"]) == 2
-    assert "--patrol-every needs a site" in capsys.readouterr().err
+    assert "--patrol-every (patrol.every_s) needs a site" in capsys.readouterr().err
     assert hubmod.main(["--db", db, "--patrol-every", "-1"]) == 2
-    assert "--patrol-every must be 0 or more" in capsys.readouterr().err
+    assert "--patrol-every: patrol.every_s: Input should be greater than or equal to 0" in (
+        capsys.readouterr().err
+    )

@@ -12,8 +12,9 @@ import pytest
 from dispatch.domain.calendar import CHINA_TZ
 from dispatch.domain.model import Role
 from dispatch.domain.site import load_site
-from dispatch.hub.app import Hub, HubConfig
+from dispatch.hub.app import Hub
 from dispatch.hub.auth import Session
+from dispatch.hub.config import HttpConfig, HubConfig, ZmqConfig
 from dispatch.rollcall.messages import RollcallRequest, ScheduleInfo
 from tests.integration.test_rollcall_support import write_site
 
@@ -31,7 +32,12 @@ class FakeClock:
 def test_schedule_starts_the_weekly_run(tmp_path: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 18, 13, 59, 0, tzinfo=CHINA_TZ))  # a Wednesday
     site = load_site(write_site(tmp_path / "site.toml", 1, 1))
-    hub = Hub(HubConfig(db_url=f"sqlite:///{tmp_path / 'hall.db'}"), site=site, clock=clock)
+    config = HubConfig(
+        db_url=f"sqlite:///{tmp_path / 'hall.db'}",
+        http=HttpConfig(port=0),
+        zmq=ZmqConfig(req="tcp://127.0.0.1:0", pub="tcp://127.0.0.1:0"),
+    )
+    hub = Hub(config, site=site, clock=clock)
 
     async def scenario() -> None:
         hub.rollcall.settings.tick_s = 0.02

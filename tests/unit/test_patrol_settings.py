@@ -23,11 +23,10 @@ def test_shipped_file_loads() -> None:
     check_maintenance(s, load_site(demo_site_path()))
 
 
-def test_env_names_another_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_file(tmp_path: Path) -> None:
     f = tmp_path / "p.toml"
     f.write_text("raise_after_minutes = 2.5\nrecover_after_minutes = 1\n", encoding="utf-8")
-    monkeypatch.setenv("HALL_PATROL_CONFIG", str(f))
-    s = load_settings()
+    s = load_settings(f)
     assert s.policy.raise_after == timedelta(minutes=2.5)
     assert s.policy.recover_after == timedelta(minutes=1)
 

@@ -52,6 +52,7 @@ class RollcallService:
         snapshot_dir: Path,
         publish: Callable[[bytes], None] | None = None,
         settings: Settings | None = None,
+        forward: bool = True,
     ) -> None:
         self.clock = clock
         self.settings = settings if settings is not None else Settings()
@@ -68,6 +69,7 @@ class RollcallService:
             clock=clock,
             ice_servers=ice_servers,
             keep_hosts=keep_hosts,
+            forward=forward,
         )
         self.runner = Runner(
             self.board,

@@ -51,6 +51,7 @@ class Signalling:
         clock: Callable[[], datetime],
         ice_servers: Sequence[IceServer] = (),
         keep_hosts: Sequence[str] | None = None,
+        forward: bool = True,
     ) -> None:
         self.board = board
         self.stations = stations
@@ -59,6 +60,7 @@ class Signalling:
         self.clock = clock
         self.ice_servers = tuple(ice_servers)
         self.keep_hosts = list(keep_hosts) if keep_hosts else None
+        self.forward = forward  # VP8 forwarded without decoding (hub config webrtc.forward)
         self._leaving: set[asyncio.Future[None]] = set()
 
     # -- the station's page -------------------------------------------------------------------
@@ -107,6 +109,7 @@ class Signalling:
                 config=rtc_configuration(list(self.ice_servers)),
                 keep_hosts=self.keep_hosts,
                 on_change=lambda: self._room_changed(call),
+                forward=self.forward,
             )
         sdp_answer = await call.room.answer(STATION_PEER, sdp)
         if fresh:

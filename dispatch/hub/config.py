@@ -1,0 +1,300 @@
+"""The one configuration of `hall-hub`: a validated model read from a TOML file, then the
+legacy environment variables, then the command line (each later source wins).
+
+    db_url = "sqlite:///var/hall.db"
+    site = "resources/sites/demo.toml"
+    [http]
+    host = "0.0.0.0"
+    port = 8470
+    [webrtc]
+    ice_servers = ["stun:stun.example.org:3478", "turn:user:secret@turn.example.org:3478"]
+
+Every key is described and constrained below; an unknown key or a bad value fails with
+a `ConfigError` naming the key and where it came from (the file, the environment
+variable or the command-line flag). `render_toml` prints the effective configuration
+with secrets (database password, TURN credentials) masked.
+
+The environment variables read here, once, at the edge (nothing else in the hub reads
+them): `HALL_PATROL_CONFIG` → `patrol.settings`, `HALL_WEBRTC_FORWARD=0` →
+`webrtc.forward = false`, `HALL_WEBRTC_SHARED=0` → `webrtc.share_encoding = false`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+
+from dispatch.db.store import default_db_url
+from dispatch.events.service import HubSettings
+from streams.webrtc.config import IceConfigError, IceServer, parse_ice_servers
+
+DEFAULT_HTTP_PORT = 8470
+DEFAULT_ZMQ_REQ = "tcp://127.0.0.1:5570"
+DEFAULT_ZMQ_PUB = "tcp://127.0.0.1:5571"
+MASK = "***"
+
+ENV_KEYS: dict[str, tuple[str, ...]] = {
+    "HALL_PATROL_CONFIG": ("patrol", "settings"),
+    "HALL_WEBRTC_FORWARD": ("webrtc", "forward"),
+    "HALL_WEBRTC_SHARED": ("webrtc", "share_encoding"),
+}
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the key and its source."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpConfig(_Section):
+    host: str = Field(
+        default="127.0.0.1", min_length=1, max_length=255, description="HTTP listen address"
+    )
+    port: int = Field(
+        default=DEFAULT_HTTP_PORT, ge=0, le=65535, description="HTTP port (0 = any free port)"
+    )
+
+
+class ZmqConfig(_Section):
+    req: str = Field(
+        default=DEFAULT_ZMQ_REQ,
+        pattern=r"^(tcp|ipc|inproc)://\S+$",
+        description="ROUTER endpoint for console requests (:0 = any free port)",
+    )
+    pub: str = Field(
+        default=DEFAULT_ZMQ_PUB,
+        pattern=r"^(tcp|ipc|inproc)://\S+$",
+        description="PUB endpoint for published changes (:0 = any free port)",
+    )
+    heartbeat_s: float = Field(
+        default=1.0, gt=0, le=60, description="seconds between heartbeats on the PUB socket"
+    )
+
+
+class WebrtcConfig(_Section):
+    ice_servers: tuple[str, ...] = Field(
+        default=(),
+        description="STUN/TURN servers: stun:host:3478 or turn:user:pass@host:3478 (secret)",
+    )
+    hosts: tuple[str, ...] = Field(
+        default=(),
+        description="gather WebRTC host candidates only on these addresses (tests: 127.0.0.1)",
+    )
+    forward: bool = Field(
+        default=True, description="forward received VP8 without decoding (false: re-encode)"
+    )
+    share_encoding: bool = Field(
+        default=True, description="one VP8 encode per sender shared by its receivers"
+    )
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _ice_parses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            parse_ice_servers(",".join(value))
+        except IceConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def parsed_ice_servers(self) -> tuple[IceServer, ...]:
+        return tuple(parse_ice_servers(",".join(self.ice_servers)))
+
+
+class PatrolConfig(_Section):
+    every_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="patrol the site's cameras every so many seconds (0 = off; needs a site)",
+    )
+    settings: Path | None = Field(
+        default=None, description="patrol settings TOML (default resources/patrol.toml)"
+    )
+
+
+class HubConfig(_Section):
+    """Everything `hall-hub` needs to serve; see the module's docstring for the sources."""
+
+    db_url: str = Field(
+        default_factory=default_db_url,
+        min_length=1,
+        description="database URL (secret password); default the SQLite file ./var/hall.db",
+    )
+    site: Path | None = Field(
+        default=None, description="site TOML file (default with demo: the demo site)"
+    )
+    calendar: Path | None = Field(
+        default=None, description="working-day calendar TOML (default resources/calendar)"
+    )
+    api_key_file: Path | None = Field(default=None, description="TOML file of intake API keys")
+    demo: bool = Field(
+        default=False, description="seed the demo operators, API key and links (printed)"
+    )
+    uploads: Path | None = Field(
+        default=None, description="folder for feedback photos (default beside the db)"
+    )
+    recordings: Path | None = Field(
+        default=None, description="folder for mediation recordings (default beside the db)"
+    )
+    yellow_share: float = Field(
+        default=0.25, gt=0, lt=1, description="share of a deadline left when an event turns yellow"
+    )
+    timer_tick_s: float = Field(
+        default=0.5, gt=0, le=60, description="seconds between looks at the deadline timers"
+    )
+    log_level: str = Field(
+        default="WARNING",
+        pattern=r"(?i)^(debug|info|warning|error|critical)$",
+        description="logging level",
+    )
+    http: HttpConfig = Field(default_factory=HttpConfig, description="the HTTP server")
+    zmq: ZmqConfig = Field(default_factory=ZmqConfig, description="the console sockets")
+    webrtc: WebrtcConfig = Field(default_factory=WebrtcConfig, description="WebRTC media")
+    patrol: PatrolConfig = Field(default_factory=PatrolConfig, description="camera patrol")
+
+    def settings(self) -> HubSettings:
+        return HubSettings(yellow_share=self.yellow_share)
+
+    def upload_dir(self) -> Path:
+        """Feedback photos: the configured folder, else `uploads` beside the SQLite file."""
+        return self.uploads or default_upload_dir(self.db_url)
+
+    def data_dir(self) -> Path:
+        """The folder beside the db for recordings, roll-call and patrol snapshots."""
+        return default_upload_dir(self.db_url).parent
+
+
+def default_upload_dir(db_url: str) -> Path:
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return Path(url.database).parent / "uploads"
+    return Path("var") / "uploads"
+
+
+def redact_db(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<db>"  # not a URL: show nothing of it
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML table of a config file, or ConfigError naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, ...], tuple[object, str]]:
+    """The legacy `HALL_*` variables as config keys: key → (value, "$NAME")."""
+    out: dict[tuple[str, ...], tuple[object, str]] = {}
+    for name, key in ENV_KEYS.items():
+        raw = environ.get(name)
+        if not raw:
+            continue
+        value: object = raw if key == ("patrol", "settings") else raw != "0"
+        out[key] = (value, f"${name}")
+    return out
+
+
+def _put(data: dict[str, Any], key: tuple[str, ...], value: object) -> None:
+    node = data
+    for part in key[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[key[-1]] = value
+
+
+def build_config(
+    file_data: Mapping[str, Any],
+    *,
+    source: str = "<config>",
+    overrides: Mapping[tuple[str, ...], tuple[object, str]] = {},
+) -> HubConfig:
+    """Validate the file's table with `overrides` on top: key path → (value, where from,
+    e.g. "--db" or "$HALL_PATROL_CONFIG"). ConfigError names the key and its source."""
+    data: dict[str, Any] = copy.deepcopy(dict(file_data))
+    origin: dict[tuple[str, ...], str] = {}
+    for key, (value, where) in overrides.items():
+        _put(data, key, value)
+        origin[key] = where
+    try:
+        return HubConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, source, origin)) from None
+
+
+def _explain(exc: ValidationError, source: str, origin: Mapping[tuple[str, ...], str]) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        key = ".".join(p for p in loc if not p.isdigit()) or "<top>"
+        where = next((w for k, w in origin.items() if loc[: len(k)] == k), source)
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{where}: unknown key {key!r}")
+        else:
+            lines.append(f"{where}: {key}: {err['msg']}")
+    return "invalid hub configuration\n  " + "\n  ".join(lines)
+
+
+# -- printing -----------------------------------------------------------------------------
+
+
+def _mask_ice(server: str) -> str:
+    scheme, sep, rest = server.partition(":")
+    if "@" not in rest:
+        return server
+    return f"{scheme}{sep}{MASK}@{rest.rpartition('@')[2]}"
+
+
+def masked(config: HubConfig) -> dict[str, Any]:
+    """The configuration as plain data with the secrets masked."""
+    data: dict[str, Any] = config.model_dump(mode="json")
+    data["db_url"] = redact_db(config.db_url)
+    data["webrtc"]["ice_servers"] = [_mask_ice(s) for s in config.webrtc.ice_servers]
+    return data
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _toml_lines(table: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{k} = {_toml_value(v)}" if v is not None else f"# {k} = (not set)"
+        for k, v in table.items()
+        if not isinstance(v, dict)
+    ]
+
+
+def render_toml(config: HubConfig) -> str:
+    """The effective configuration as TOML (secrets masked); unset keys as comments."""
+    data = masked(config)
+    parts = ["\n".join(_toml_lines(data))]
+    for key, value in data.items():
+        if isinstance(value, dict):
+            parts.append(f"[{key}]\n" + "\n".join(_toml_lines(value)))
+    return "\n\n".join(parts) + "\n"
