@@ -4,10 +4,11 @@ The hub is the media centre of a star (see docs/mediation.md): every participant
 console in the hall and each browser — has one peer connection to the hub's `Room`.
 This module owns the sessions: the invited participants and their links (a random
 token in the URL, a 6-digit PIN hashed with PBKDF2, an expiry, a lockout after
-`MAX_PIN_FAILURES` wrong PINs), the lobby (the officer admits or removes), presence
-(join/leave intervals), mute state, recording on/off, and the filing on close (a
-`mediation_sessions` row, the participants' intervals, and an audit row on the event's
-timeline). The HTTP/WebSocket face is `dispatch.mediation.web`.
+`MAX_PIN_FAILURES` wrong PINs: the rules of `dispatch.links.core`), the lobby (the
+officer admits or removes), presence (join/leave intervals), mute state, recording
+on/off, and the filing on close (a `mediation_sessions` row, the participants'
+intervals, and an audit row on the event's timeline). The HTTP/WebSocket face is
+`dispatch.mediation.web`.
 
 Durable: everything that defines an open session is written as it happens (the session,
 each participant with its lobby state and PIN failures, each join and leave, recording on
@@ -24,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import hmac
 import logging
 import secrets
 from collections.abc import Callable, Sequence
@@ -37,10 +37,21 @@ from dispatch.domain.model import AuditEntry
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.auth import Session
 from dispatch.hub.writer import Tx
+from dispatch.links.core import (
+    hash_pin,
+    link_state,
+    matches_hash,
+    new_pin,
+    new_token,
+    pin_failure,
+    sign_cookie,
+    token_hash,
+    verify_cookie,
+    verify_pin,
+)
 from dispatch.mediation import store as ms
 from dispatch.mediation.messages import MediationInvite
-from dispatch.tasks.service import MAX_PIN_FAILURES, DispatchService, hash_pin, verify_pin
-from dispatch.tasks.store import token_hash
+from dispatch.tasks.service import DispatchService
 from streams.webrtc.config import IceServer, rtc_configuration
 from streams.webrtc.room import Room
 
@@ -81,12 +92,6 @@ def total_seconds(intervals: Sequence[tuple[datetime, datetime | None]], end: da
 def minutes_text(seconds: float) -> str:
     m, s = divmod(round(seconds), 60)
     return f"{m}分{s:02d}秒"
-
-
-def link_cookie(token: str, pin_hash: str) -> str:
-    """A participant's session cookie: stateless (a restarted hub recomputes it), bound
-    to the link and its PIN hash (a new PIN would invalidate it)."""
-    return hmac.new(pin_hash.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
 def close_crashed(
@@ -135,7 +140,7 @@ class Participant:
     failures: int = 0
     admitted: bool = False
     removed: bool = False
-    session_hash: str | None = None  # the host's bearer session (hash); others: link_cookie
+    session_hash: str | None = None  # the host's bearer session (hash); others: sign_cookie
     intervals: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     sockets: int = 0
     audio_on: bool = True
@@ -372,11 +377,8 @@ class MediationService:
             return "unknown", p
         if self._sessions[p.session_id].closed_at is not None:
             return "closed", p
-        if p.expires_at <= self.hub.clock():
-            return "expired", p
-        if p.failures >= MAX_PIN_FAILURES:
-            return "locked", p
-        return "ok", p
+        state = link_state(p.expires_at, p.failures, self.hub.clock())
+        return state.value, p
 
     def participant(self, token: str, bearer: str | None) -> Participant | None:
         """The participant of a session token, if valid for this link now."""
@@ -386,13 +388,9 @@ class MediationService:
         if status != "ok" or p is None:
             return None
         if p.host:
-            good = p.session_hash is not None and hmac.compare_digest(
-                token_hash(bearer), p.session_hash
-            )
+            good = p.session_hash is not None and matches_hash(bearer, p.session_hash)
         else:
-            good = p.pin_hash is not None and hmac.compare_digest(
-                bearer, link_cookie(token, p.pin_hash)
-            )
+            good = verify_cookie(bearer, token, p.pin_hash)
         return p if good else None
 
     # -- console side -------------------------------------------------------------------------
@@ -411,8 +409,8 @@ class MediationService:
         room = self._room(sid)
         sess = MediationSession(sid, ev.id, by.operator, now, room)
         exp = now + ttl
-        host_token = secrets.token_urlsafe(24)
-        host_session = secrets.token_urlsafe(24)
+        host_token = new_token()
+        host_session = new_token()
         host = Participant(
             id="host",
             session_id=sid,
@@ -428,8 +426,8 @@ class MediationService:
         links: list[tuple[Participant, str, str]] = []
         people = [host]
         for i, (inv, label) in enumerate(zip(invites, role_labels(invites), strict=True)):
-            token = secrets.token_urlsafe(24)
-            pin = f"{secrets.randbelow(10**6):06d}"
+            token = new_token()
+            pin = new_pin()
             p = Participant(
                 id=f"p{i + 1}",
                 session_id=sid,
@@ -560,13 +558,12 @@ class MediationService:
         if status != "ok" or p is None:
             return LoginResult(False, status)
         if p.pin_hash is None or not await asyncio.to_thread(verify_pin, pin, p.pin_hash):
-            p.failures += 1
-            failures = p.failures
+            wrong = pin_failure(p.failures + 1)
+            p.failures = wrong.failures
             pid = f"{p.session_id}/{p.id}"
-            await self.dispatch._commit(lambda tx: ms.set_failures(tx.conn, pid, failures))
-            left = max(0, MAX_PIN_FAILURES - p.failures)
-            return LoginResult(False, "wrong" if left else "locked", remaining=left)
-        return LoginResult(True, "ok", session=link_cookie(token, p.pin_hash))
+            await self.dispatch._commit(lambda tx: ms.set_failures(tx.conn, pid, wrong.failures))
+            return LoginResult(False, "locked" if wrong.locked else "wrong", remaining=wrong.left)
+        return LoginResult(True, "ok", session=sign_cookie(token, p.pin_hash))
 
     async def offer(self, p: Participant, sdp: str) -> str:
         """The SDP answer; only admitted participants get media."""

@@ -28,8 +28,8 @@ from aiohttp import WSMsgType, web
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub import web_pages
+from dispatch.links.web import locked_text, set_link_cookie, wrong_pin_text
 from dispatch.mediation.service import MediationService, Participant
-from dispatch.tasks.service import MAX_PIN_FAILURES
 from streams.webrtc.room import RoomError
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,7 @@ PAGES = {
     "unknown": (404, "链接无效", "该调解链接不存在或已被收回。请联系综治中心重新获取。"),
     "expired": (410, "链接已过期", "该调解链接已过有效期。请联系综治中心重新发放链接和 PIN 码。"),
     "closed": (410, "调解已结束", "本次远程调解会话已经结束。如有疑问请联系综治中心。"),
-    "locked": (
-        423,
-        "链接已锁定",
-        f"PIN 码连续输错 {MAX_PIN_FAILURES} 次，该链接已锁定。请联系综治中心重新发放。",
-    ),
+    "locked": (423, "链接已锁定", locked_text("综治中心")),
 }
 
 
@@ -165,12 +161,12 @@ async def post_login(request: web.Request) -> web.Response:
     res = await svc.login(token, str(form.get("pin", "")).strip())
     if res.ok:
         resp = web.Response(status=303, headers={"Location": f"/v/{token}"})
-        resp.set_cookie(COOKIE, res.session, path=f"/v/{token}", httponly=True, samesite="Strict")
+        set_link_cookie(resp, COOKIE, res.session, f"/v/{token}")
         return resp
     if res.reason == "wrong":
         _, p = svc.link_status(token)
         who = f"{p.label} {p.name}" if p is not None else ""
-        return _page(401, pin_page(token, who, f"PIN 码错误，还可尝试 {res.remaining} 次"))
+        return _page(401, pin_page(token, who, wrong_pin_text(res.remaining)))
     code, title, text = PAGES[res.reason]
     return _page(code, message_page(title, text))
 

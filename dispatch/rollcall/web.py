@@ -37,9 +37,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from dispatch.hub import web_pages
+from dispatch.links.web import locked_text, set_link_cookie, wrong_pin_text
 from dispatch.rollcall.hall import HallError, Push
 from dispatch.rollcall.service import RollcallService, StationAuthError
-from dispatch.tasks.service import MAX_PIN_FAILURES
 from streams.webrtc.room import RoomError
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,7 @@ _SVC: web.AppKey[RollcallService] = web.AppKey("rollcall", RollcallService)
 PAGES = {
     "unknown": (404, "链接无效", "该值班点链接不存在或已被收回。请联系县综治中心重新获取。"),
     "expired": (410, "链接已过期", "该值班点链接已过有效期。请联系县综治中心重新发放。"),
-    "locked": (
-        423,
-        "链接已锁定",
-        f"PIN 码连续输错 {MAX_PIN_FAILURES} 次，该链接已锁定。请联系县综治中心重新发放。",
-    ),
+    "locked": (423, "链接已锁定", locked_text("县综治中心")),
 }
 
 
@@ -158,11 +154,9 @@ async def post_login(request: web.Request) -> web.Response:
             return _refused(exc)
         centre_id, _ = await svc.stations.station(token)
         c = svc.centres.get(centre_id)
-        return _page(
-            401, pin_page(token, c.name if c else centre_id, f"PIN 码错误，还可尝试 {exc.left} 次")
-        )
+        return _page(401, pin_page(token, c.name if c else centre_id, wrong_pin_text(exc.left)))
     resp = web.Response(status=303, headers={"Location": f"/s/{token}"})
-    resp.set_cookie(COOKIE, cookie, path=f"/s/{token}", httponly=True, samesite="Strict")
+    set_link_cookie(resp, COOKIE, cookie, f"/s/{token}")
     return resp
 
 

@@ -8,7 +8,6 @@ reads take an `Engine`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,11 +123,6 @@ phone_sessions = Table(
     Column("created_at", TS, nullable=False),
     Column("expires_at", TS, nullable=False),
 )
-
-
-def token_hash(token: str) -> str:
-    """Links and session tokens are long random strings: SHA-256 is the lookup hash."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -406,4 +400,4 @@ def phone_session(engine: Engine, session_hash: str) -> tuple[str, str, datetime
     return (r.link_hash, r.person_id, aware(r.expires_at)) if r is not None else None
 
 
-__all__ = ["Attachment", "PhoneLink", "StoreError", "token_hash"]
+__all__ = ["Attachment", "PhoneLink", "StoreError"]

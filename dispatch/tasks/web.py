@@ -28,6 +28,7 @@ from pydantic import BaseModel, TypeAdapter
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub import web_pages
 from dispatch.hub.ws import PageSocket, Push, SocketLimits
+from dispatch.links.web import locked_text, set_link_cookie, wrong_pin_text
 from dispatch.tasks.core import (
     PRIORITY_LABELS_ZH,
     STATE_LABELS_ZH,
@@ -48,7 +49,7 @@ from dispatch.tasks.phone_messages import (
     TasksReply,
     TaskView,
 )
-from dispatch.tasks.service import MAX_PIN_FAILURES, DispatchService
+from dispatch.tasks.service import DispatchService
 from dispatch.tasks.uploads import MAX_PHOTO_BYTES, UploadRefused
 
 log = logging.getLogger(__name__)
@@ -79,11 +80,7 @@ _PAGES = {
         "链接已过期",
         "该链接已过有效期。请联系所在乡镇（街道）综治中心重新发放链接和 PIN 码。",
     ),
-    "locked": (
-        423,
-        "链接已锁定",
-        f"PIN 码连续输错 {MAX_PIN_FAILURES} 次，该链接已锁定。请联系综治中心重新发放。",
-    ),
+    "locked": (423, "链接已锁定", locked_text("综治中心")),
 }
 
 
@@ -207,17 +204,11 @@ async def post_login(request: web.Request) -> web.Response:
     res = await svc.login(token, pin)
     if res.ok:
         resp = web.Response(status=303, headers={"Location": f"/m/{token}"})
-        resp.set_cookie(
-            COOKIE,
-            res.session,
-            path=f"/m/{token}",
-            httponly=True,
-            samesite="Strict",
-            max_age=int(svc.session_ttl.total_seconds()),
-        )
+        max_age = int(svc.session_ttl.total_seconds())
+        set_link_cookie(resp, COOKIE, res.session, f"/m/{token}", max_age=max_age)
         return resp
     if res.reason == "wrong":
-        return _page(401, pin_page(token, f"PIN 码错误，还可尝试 {res.remaining} 次"))
+        return _page(401, pin_page(token, wrong_pin_text(res.remaining)))
     code, title, text = _PAGES[res.reason]
     return _page(code, message_page(title, text))
 

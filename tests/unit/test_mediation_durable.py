@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dispatch.mediation.service import close_crashed, link_cookie, recording_line
+from dispatch.mediation.service import close_crashed, recording_line
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
@@ -21,13 +21,6 @@ def test_an_interval_left_open_by_a_crash_ends_at_the_last_known_alive_time() ->
     assert close_crashed([open_], None) == [(open_[0], open_[0])]
     assert close_crashed([closed], alive) == [closed]
     assert close_crashed([], alive) == []
-
-
-def test_link_cookie_is_stateless_and_bound_to_link_and_pin() -> None:
-    a = link_cookie("tok-1", "pbkdf2$a")
-    assert a == link_cookie("tok-1", "pbkdf2$a") and len(a) == 64
-    assert a != link_cookie("tok-2", "pbkdf2$a")
-    assert a != link_cookie("tok-1", "pbkdf2$b")
 
 
 def test_recording_line_names_every_file_with_its_hash() -> None:

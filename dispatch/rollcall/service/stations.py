@@ -1,25 +1,34 @@
 """Duty stations: their personal links with a PIN, and their presence.
 
-A station logs in once with its link and PIN (`issue_link`, `login`); the cookie is an
-HMAC of the link token keyed by the PIN hash, so a page left open survives a hub restart
-and a re-issued link invalidates it. A station is online while its page's WebSocket is
-open (`connected` / `disconnected`); `push` sends a message to every open page of it.
+A station logs in once with its link and PIN (`issue_link`, `login`; the rules are
+`dispatch.links.core`'s); the cookie is an HMAC of the link token keyed by the PIN hash,
+so a page left open survives a hub restart and a re-issued link invalidates it. A
+station is online while its page's WebSocket is open (`connected` / `disconnected`);
+`push` sends a message to every open page of it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from dispatch.domain.wire import ErrorCode, HubError
+from dispatch.links.core import (
+    LinkState,
+    hash_pin,
+    link_state,
+    new_pin,
+    new_token,
+    pin_failure,
+    sign_cookie,
+    token_hash,
+    verify_cookie,
+    verify_pin,
+)
 from dispatch.rollcall import store as rs
 from dispatch.rollcall.service.state import Board, Db
-from dispatch.tasks.service import MAX_PIN_FAILURES, hash_pin, verify_pin
 
 Push = Callable[[dict[str, Any]], None]
 
@@ -29,14 +38,6 @@ class StationAuthError(Exception):
         super().__init__(kind)
         self.kind = kind
         self.left = left
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def station_cookie(token: str, pin_hash: str) -> str:
-    return hmac.new(pin_hash.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
 class Stations:
@@ -50,8 +51,8 @@ class Stations:
     async def issue_link(self, centre_id: str, ttl: timedelta) -> tuple[str, str, datetime]:
         if centre_id not in self.board.centres:
             raise HubError(ErrorCode.NOT_FOUND, f"未知的中心 {centre_id!r} / unknown centre")
-        token = secrets.token_urlsafe(24)
-        pin = f"{secrets.randbelow(10**6):06d}"
+        token = new_token()
+        pin = new_pin()
         exp = self.clock() + ttl
         pin_h = await asyncio.to_thread(hash_pin, pin)
         await self.db.write(
@@ -77,9 +78,10 @@ class Stations:
         if row is None:
             raise StationAuthError("unknown")
         centre, pin_h, exp, failures = row
-        if exp <= self.clock():
+        state = link_state(exp, failures, self.clock())
+        if state is LinkState.EXPIRED:
             raise StationAuthError("expired")
-        if failures >= MAX_PIN_FAILURES:
+        if state is LinkState.LOCKED:
             raise StationAuthError("locked")
         return centre, pin_h
 
@@ -89,14 +91,14 @@ class Stations:
         centre, pin_h = await self.station(token)
         assert row is not None
         if not await asyncio.to_thread(verify_pin, pin, pin_h):
-            failures = row[3] + 1
-            await self.db.write(lambda conn: rs.set_station_failures(conn, centre, failures))
-            if failures >= MAX_PIN_FAILURES:
+            wrong = pin_failure(row[3] + 1)
+            await self.db.write(lambda conn: rs.set_station_failures(conn, centre, wrong.failures))
+            if wrong.locked:
                 raise StationAuthError("locked")
-            raise StationAuthError("pin", MAX_PIN_FAILURES - failures)
+            raise StationAuthError("pin", wrong.left)
         if row[3]:
             await self.db.write(lambda conn: rs.set_station_failures(conn, centre, 0))
-        return centre, station_cookie(token, pin_h)
+        return centre, sign_cookie(token, pin_h)
 
     async def authorised(self, token: str, cookie: str | None) -> str | None:
         """The centre id when the cookie (or bearer) belongs to this valid link."""
@@ -106,7 +108,7 @@ class Stations:
             centre, pin_h = await self.station(token)
         except StationAuthError:
             return None
-        return centre if hmac.compare_digest(cookie, station_cookie(token, pin_h)) else None
+        return centre if verify_cookie(cookie, token, pin_h) else None
 
     # -- presence ---------------------------------------------------------------------------
     def online(self, centre_id: str) -> bool:

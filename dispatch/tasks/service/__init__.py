@@ -10,6 +10,6 @@
 """
 
 from dispatch.tasks.service.dispatch import DispatchService
-from dispatch.tasks.service.links import MAX_PIN_FAILURES, LoginResult, hash_pin, verify_pin
+from dispatch.tasks.service.links import LoginResult
 
-__all__ = ["MAX_PIN_FAILURES", "DispatchService", "LoginResult", "hash_pin", "verify_pin"]
+__all__ = ["DispatchService", "LoginResult"]

@@ -1,39 +1,27 @@
 """Personal phone links of the grid leaders: a link token with a PIN, lockout after
-`MAX_PIN_FAILURES` wrong PINs, and the session cookie a right PIN opens."""
+`MAX_PIN_FAILURES` wrong PINs, and the session cookie a right PIN opens (a random
+session token kept, hashed, in the store). The rules are `dispatch.links.core`'s."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dispatch.events.service import HubService
 from dispatch.hub.writer import Tx
+from dispatch.links.core import (
+    hash_pin,
+    link_state,
+    new_pin,
+    new_token,
+    pin_failure,
+    token_hash,
+    verify_pin,
+)
 from dispatch.tasks import store as st
 from dispatch.tasks.service.people import People
 from dispatch.tasks.service.recorder import TaskRecorder
-
-PIN_ITERATIONS = 20_000  # PBKDF2-SHA256 (~10 ms); links also lock after MAX_PIN_FAILURES
-MAX_PIN_FAILURES = 5
-
-
-def hash_pin(pin: str, salt: bytes | None = None) -> str:
-    salt = salt if salt is not None else os.urandom(16)
-    dk = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, PIN_ITERATIONS)
-    return f"pbkdf2${PIN_ITERATIONS}${salt.hex()}${dk.hex()}"
-
-
-def verify_pin(pin: str, stored: str) -> bool:
-    try:
-        _, iters, salt, want = stored.split("$")
-        dk = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iters))
-    except ValueError:
-        return False
-    return hmac.compare_digest(dk.hex(), want)
 
 
 @dataclass(frozen=True)
@@ -60,40 +48,35 @@ class PhoneLinks:
     async def issue(self, person_id: str, ttl: timedelta) -> tuple[str, str, datetime]:
         """(token, PIN, expires at) of a new personal link for a person of the site."""
         self.people.person(person_id)
-        token = secrets.token_urlsafe(24)
-        pin = f"{secrets.randbelow(10**6):06d}"
+        token = new_token()
+        pin = new_pin()
         h = await asyncio.to_thread(hash_pin, pin)
         now = self.hub.clock()
         exp = now + ttl
         await self.recorder.commit(
-            lambda tx: st.put_phone_link(tx.conn, st.token_hash(token), person_id, h, now, exp)
+            lambda tx: st.put_phone_link(tx.conn, token_hash(token), person_id, h, now, exp)
         )
         return token, pin, exp
 
     async def status(self, token: str) -> tuple[str, st.PhoneLink | None]:
         """('ok' | 'unknown' | 'expired' | 'locked', the link)."""
-        link = await asyncio.to_thread(st.phone_link, self.hub.store.engine, st.token_hash(token))
+        link = await asyncio.to_thread(st.phone_link, self.hub.store.engine, token_hash(token))
         if link is None or link.revoked or link.person_id not in self.people:
             return "unknown", link
-        if link.expires_at <= self.hub.clock():
-            return "expired", link
-        if link.failures >= MAX_PIN_FAILURES:
-            return "locked", link
-        return "ok", link
+        return link_state(link.expires_at, link.failures, self.hub.clock()).value, link
 
     async def login(self, token: str, pin: str) -> LoginResult:
         status, link = await self.status(token)
         if status != "ok" or link is None:
             return LoginResult(False, status)
-        lh = st.token_hash(token)
+        lh = token_hash(token)
         ok = await asyncio.to_thread(verify_pin, pin, link.pin_hash)
         if not ok:
-            failures = link.failures + 1
-            await self.recorder.commit(lambda tx: st.set_link_failures(tx.conn, lh, failures))
-            left = max(0, MAX_PIN_FAILURES - failures)
-            return LoginResult(False, "wrong" if left else "locked", remaining=left)
-        session = secrets.token_urlsafe(24)
-        sh = st.token_hash(session)
+            wrong = pin_failure(link.failures + 1)
+            await self.recorder.commit(lambda tx: st.set_link_failures(tx.conn, lh, wrong.failures))
+            return LoginResult(False, "locked" if wrong.locked else "wrong", remaining=wrong.left)
+        session = new_token()
+        sh = token_hash(session)
         now = self.hub.clock()
         exp = min(now + self.session_ttl, link.expires_at)
 
@@ -110,7 +93,7 @@ class PhoneLinks:
         """The person of a phone session cookie, if it is valid for this link."""
         if not session:
             return None
-        sh = st.token_hash(session)
+        sh = token_hash(session)
         got = self._sessions.get(sh)
         if got is None:
             got = await asyncio.to_thread(st.phone_session, self.hub.store.engine, sh)
@@ -118,6 +101,6 @@ class PhoneLinks:
                 return None
             self._sessions[sh] = got
         lh, person, exp = got
-        if lh != st.token_hash(token) or exp <= self.hub.clock():
+        if lh != token_hash(token) or exp <= self.hub.clock():
             return None
         return person
