@@ -29,6 +29,7 @@ from dispatch.hub import auth
 from dispatch.hub.config import HubConfig, redact_db
 from dispatch.hub.handlers import SessionHandlers
 from dispatch.hub.registry import HandlerRegistry
+from dispatch.hub.writer import Committed
 from dispatch.hub.zmq_server import ZmqServer
 from dispatch.mediation.handlers import MediationHandlers
 from dispatch.mediation.service import MediationService
@@ -111,7 +112,11 @@ class Hub:
         webrtc = config.webrtc
         ice_servers = webrtc.parsed_ice_servers()
         self.service = HubService(
-            Store(config.db_url), clock=clock, calendar=calendar, settings=config.settings()
+            Store(config.db_url),
+            clock=clock,
+            calendar=calendar,
+            settings=config.settings(),
+            on_publish=self._publish,
         )
         handlers = HandlerRegistry()
         self.zmq = ZmqServer(
@@ -167,7 +172,6 @@ class Hub:
     async def start(self) -> None:
         if self._runner is not None:
             return
-        self.service._on_publish = self.zmq.publish
         await self.service.start()
         await self.dispatch.start()
         await self.patrol.start()
@@ -215,6 +219,10 @@ class Hub:
         await self.zmq.stop()
         await self.dispatch.stop()
         await self.service.stop()
+
+    def _publish(self, changes: list[Committed]) -> None:
+        """The service's committed changes go out on the zmq PUB socket."""
+        self.zmq.publish(changes)
 
     async def _timers(self) -> None:
         while True:
