@@ -1,6 +1,7 @@
 """Small HTML/HTTP helpers shared by the hub's personal-link pages (mediation join
 links and duty-station links): the page shell, the Chinese notice page, the HTML and
-JSON error responses, the bearer-or-cookie credential and the WHIP-style SDP offer."""
+JSON error responses, the bearer-or-cookie credential and the WHIP-style SDP offer
+and answer."""
 
 from __future__ import annotations
 
@@ -58,3 +59,10 @@ async def sdp_offer(request: web.Request) -> str | web.Response:
     if not sdp.startswith("v=0") or len(sdp) > MAX_SDP_CHARS:
         return json_error(400, "invalid", "SDP offer 格式错误")
     return sdp
+
+
+def sdp_answer(answer: str, *, location: str | None = None) -> web.Response:
+    """The WHIP-style reply to an offer: 201 with the SDP answer (`application/sdp`),
+    and the resource's `Location` when given."""
+    headers = {"Location": location} if location is not None else None
+    return web.Response(status=201, text=answer, content_type="application/sdp", headers=headers)

@@ -189,12 +189,7 @@ async def post_offer(request: web.Request) -> web.Response:
         return _json_error(status, exc.code.value, exc.message)
     except RoomError as exc:
         return _json_error(400 if exc.code == "bad_offer" else 409, exc.code, exc.message)
-    return web.Response(
-        status=201,
-        text=answer,
-        content_type="application/sdp",
-        headers={"Location": f"/v/{request.match_info['token']}/offer"},
-    )
+    return web_pages.sdp_answer(answer, location=f"/v/{request.match_info['token']}/offer")
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:

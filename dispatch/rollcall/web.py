@@ -171,7 +171,7 @@ async def post_offer(request: web.Request) -> web.Response:
         answer = await _svc(request).signalling.offer(centre, request.query.get("call", ""), sdp)
     except RoomError as exc:
         return _json_error(400 if exc.code == "bad_offer" else 409, exc.code, exc.message)
-    return web.Response(status=201, text=answer, content_type="application/sdp")
+    return web_pages.sdp_answer(answer)
 
 
 async def _serve_socket(
@@ -261,12 +261,7 @@ async def post_hall_offer(request: web.Request) -> web.Response:
         answer = await svc.signalling.hall_offer(call_id, _hall_token(request), sdp)
     except HallError as exc:
         return _hall_error(exc)
-    return web.Response(
-        status=201,
-        text=answer,
-        content_type="application/sdp",
-        headers={"Location": f"/rollcall/hall/{call_id}/offer"},
-    )
+    return web_pages.sdp_answer(answer, location=f"/rollcall/hall/{call_id}/offer")
 
 
 async def hall_websocket(request: web.Request) -> web.StreamResponse:
