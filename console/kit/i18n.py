@@ -94,6 +94,7 @@ ZH_CN: dict[str, str] = {
     "status.evidence_folder": "证据文件夹：{path}",
     "status.online": "在线 {online}/{total}",
     "wall.window_title": "视频墙",
+    "self.title": "本端",
 }
 
 EN: dict[str, str] = {
@@ -173,6 +174,7 @@ EN: dict[str, str] = {
     "status.evidence_folder": "Evidence folder: {path}",
     "status.online": "Online {online}/{total}",
     "wall.window_title": "Video wall",
+    "self.title": "Me",
 }
 
 TABLES: dict[str, dict[str, str]] = {"zh_CN": ZH_CN, "en": EN}

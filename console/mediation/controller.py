@@ -13,6 +13,7 @@ import concurrent.futures
 import contextlib
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import av
@@ -21,29 +22,47 @@ import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamTrack
 
 from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
+from console.kit.observable import Observable
 from console.mediation.frames import FrameConverter
 from console.mediation.model import MediationInputError, MediationModel, Outcome, check_outcome
 from console.mediation.preview import SELF_KEY, PreviewTrack
+from console.mediation.strings import t
 from dispatch.mediation.messages import MediationInvite, MediationReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, audio_level
 
 T = TypeVar("T")
 LEVEL_EVERY_S = 0.15
-MEDIA_STATES = {
-    "new": "准备中",
-    "connecting": "连接中",
-    "connected": "已连接",
-    "reconnecting": "连接中断，正在重连…",
-    "disconnected": "已断开",
-    "failed": "连接失败",
-    "closed": "已关闭",
-    "refused": "被拒绝（链接已失效或会话已结束）",
-}
-LOST = "连接中断，正在重连…"
-CONN_TEXT = {"connected": "通话中", "reconnecting": LOST, "failed": LOST, "closed": LOST}
+MEDIA_STATES = frozenset(
+    {"new", "connecting", "connected", "reconnecting", "disconnected", "failed", "closed"}
+) | {"refused"}
+CONN_KEYS = {"connected": "live", "reconnecting": "lost", "failed": "lost", "closed": "lost"}
+
+
+def lost_text() -> str:
+    """The connection line while the hub or the media is away."""
+    return t("conn.lost")
+
+
+def conn_text(state: str, default: str) -> str:
+    """The connection line for a media `state` (`default` for the states it ignores)."""
+    key = CONN_KEYS.get(state)
+    return t(f"conn.{key}") if key is not None else default
+
+
+def media_text(state: str) -> str:
+    return t(f"media.{state}") if state in MEDIA_STATES else state
+
+
 SELF_SIZE = (160, 120)
-FrameSink = Callable[[str, npt.NDArray[np.uint8]], None]
+
+
+@dataclass(frozen=True)
+class PeerFrame:
+    """A converted frame (BGRA) of a participant, or of the hall (`SELF_KEY`)."""
+
+    pid: str
+    image: npt.NDArray[np.uint8]
 
 
 class MediationClient(Protocol):
@@ -85,7 +104,7 @@ class MediationController:
         self._tracks = tracks
         self._keep = list(keep_hosts) if keep_hosts else None
         self.star: StarClient | None = None
-        self.frame_sinks: list[FrameSink] = []
+        self.frame_shown: Observable[PeerFrame] = Observable()  # on the Qt thread
         self.converter = FrameConverter(self._deliver)
         self._levels: dict[str, float] = {}
         self._levels_at = 0.0
@@ -103,7 +122,7 @@ class MediationController:
 
     def _fail(self, what: str) -> Callable[[BaseException], None]:
         def on_error(exc: BaseException) -> None:
-            self.model.say(f"{what}失败：{exc}")
+            self.model.say(t("msg.failed", what=what, error=exc))
 
         return on_error
 
@@ -124,19 +143,19 @@ class MediationController:
             self._bridge.post(lambda: self.model.set_levels(levels))
 
     def _on_state(self, state: str) -> None:
-        text = MEDIA_STATES.get(state, state)
-        conn = CONN_TEXT.get(state, text)
+        text = media_text(state)
+        conn = conn_text(state, text)
         self._media_state = state
 
         def show() -> None:
-            self.model.say(f"媒体连接：{text}")
+            self.model.say(t("msg.media", state=text))
             self.model.set_conn(conn)
 
         self._bridge.post(show)
 
     def _on_signalling(self, up: bool) -> None:
         # the hub is away (signalling lost) or back: the media follows by itself
-        conn = CONN_TEXT.get(self._media_state, "已连接") if up else LOST
+        conn = conn_text(self._media_state, media_text("connected")) if up else lost_text()
         self._bridge.post(lambda: self.model.set_conn(conn))
 
     def _on_self(self, frame: av.VideoFrame) -> None:  # network thread
@@ -148,8 +167,7 @@ class MediationController:
             if pid is None:
                 return
             self.model.count_frame(pid)
-            for sink in self.frame_sinks:
-                sink(pid, arr)
+            self.frame_shown.emit(PeerFrame(pid, arr))
 
         self._bridge.post(show)
 
@@ -164,9 +182,9 @@ class MediationController:
             return
         client = self._client()
         if client is None:
-            self.model.say("未登录指挥中心服务，无法开启调解")
+            self.model.say(t("msg.not_logged_in"))
             return
-        self.model.set_phase("opening", "正在开启调解…")
+        self.model.set_phase("opening", t("msg.opening"))
         event_id = self.model.event_id
 
         async def run() -> MediationReply:
@@ -192,7 +210,7 @@ class MediationController:
             return rep
 
         def failed(exc: BaseException) -> None:
-            self.model.set_phase("failed", f"开启调解失败：{exc}")
+            self.model.set_phase("failed", t("msg.open_failed", error=exc))
 
         self.converter.start()
         self._submit(run(), self.model.opened, failed)
@@ -200,18 +218,18 @@ class MediationController:
     def send(self, msg: dict[str, Any], what: str) -> None:
         star = self.star
         if star is None:
-            self.model.say(f"{what}失败：尚未加入调解")
+            self.model.say(t("msg.not_joined", what=what))
             return
         self._submit(star.send(msg), lambda _r: None, self._fail(what))
 
     def admit(self, pid: str) -> None:
-        self.send({"type": "admit", "id": pid}, "准入")
+        self.send({"type": "admit", "id": pid}, t("act.admit"))
 
     def remove(self, pid: str) -> None:
-        self.send({"type": "remove", "id": pid}, "移出")
+        self.send({"type": "remove", "id": pid}, t("act.remove"))
 
     def record(self, on: bool) -> None:
-        self.send({"type": "record", "on": on}, "开始录像" if on else "停止录像")
+        self.send({"type": "record", "on": on}, t("act.record" if on else "act.stop_record"))
 
     def close(self, outcome: str, notes: str) -> bool:
         """Check the outcome form and end the session; False (and a message) if bad."""
@@ -222,9 +240,9 @@ class MediationController:
             return False
         client, sid = self._client(), self.model.session_id
         if client is None or sid is None or self.model.phase != "open":
-            self.model.say("没有进行中的调解")
+            self.model.say(t("msg.none_open"))
             return False
-        self.model.set_phase("closing", "正在结束调解并归档…")
+        self.model.set_phase("closing", t("msg.closing"))
 
         async def run() -> MediationReply:
             rep = await client.close_mediation(sid, oc, notes=text)
@@ -232,7 +250,7 @@ class MediationController:
             return rep
 
         def failed(exc: BaseException) -> None:
-            self.model.set_phase("open", f"结束调解失败：{exc}")
+            self.model.set_phase("open", t("msg.close_failed", error=exc))
 
         self._submit(run(), self._closed, failed)
         return True

@@ -14,6 +14,7 @@ from console.kit.net import NetThread, QtBridge
 from console.mediation.controller import MediationClient, MediationController, TrackFactory
 from console.mediation.controller import demo_tracks as _demo_tracks
 from console.mediation.model import MediationModel
+from console.mediation.strings import t
 from console.mediation.view import MediationWindow
 from dispatch.domain.model import Event
 
@@ -65,7 +66,7 @@ class MediationCoordinator:
         self.windows[event.id] = win
         win.show()
         if self._show is not None:
-            self._show(f"远程视频调解：{event.title}")
+            self._show(t("shown", title=event.title))
         return win
 
     def stop(self) -> None:

@@ -1,32 +1,24 @@
 """The mediation window's state, Qt-free: the invites, the opened session's links, the
 participants as the hub pushes them, who is speaking, frames per participant, recording,
-and the outcome form's checks. Views observe it through `listeners` (called with a kind:
-"phase", "links", "participants", "levels", "recording", "message")."""
+and the outcome form's checks. Views observe `changed` (a `console.kit.observable`
+Observable emitting a kind: "phase", "links", "participants", "levels", "recording",
+"message", "conn"). Its sentences come from `console.mediation.strings`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast, get_args
 
+from console.kit.observable import Observable
+from console.mediation.strings import OUTCOMES, outcome_name, role_name, t
 from dispatch.mediation.messages import MediationInvite, MediationLink, MediationReply
 
 Role = Literal["court", "notary", "mediator", "party"]
 Outcome = Literal["agreement", "no_agreement", "referred"]
 Phase = Literal["setup", "opening", "open", "closing", "closed", "failed"]
 
-ROLE_NAMES: dict[str, str] = {
-    "court": "法官",
-    "notary": "公证员",
-    "mediator": "调解员",
-    "party": "当事人",
-}
-OUTCOME_NAMES: dict[str, str] = {
-    "agreement": "达成协议",
-    "no_agreement": "未达成协议",
-    "referred": "转诉讼",
-}
 DEFAULT_INVITES: tuple[tuple[Role, str], ...] = (
     ("court", ""),
     ("notary", ""),
@@ -62,29 +54,29 @@ def make_invites(rows: Sequence[tuple[bool, str, str]]) -> list[MediationInvite]
         if not checked:
             continue
         if role not in get_args(Role):
-            raise MediationInputError(f"第 {n} 行：未知角色 {role!r}")
+            raise MediationInputError(t("input.unknown_role", n=n, role=role))
         name = name.strip()
         if not name:
-            raise MediationInputError(f"第 {n} 行（{ROLE_NAMES[role]}）：请填写姓名")
+            raise MediationInputError(t("input.no_name", n=n, role=role_name(role)))
         if len(name) > 64:
-            raise MediationInputError(f"第 {n} 行：姓名过长（最多 64 字）")
+            raise MediationInputError(t("input.long_name", n=n))
         out.append(MediationInvite(role=cast(Role, role), name=name))
     if not out:
-        raise MediationInputError("请至少邀请一位参与人")
+        raise MediationInputError(t("input.nobody"))
     if len(out) > 5:
-        raise MediationInputError(f"最多邀请 5 位参与人（现 {len(out)} 位）")
+        raise MediationInputError(t("input.too_many", n=len(out)))
     return out
 
 
 def check_outcome(outcome: str, notes: str) -> tuple[Outcome, str]:
     """The outcome form's values, checked: an agreement needs its notes."""
-    if outcome not in OUTCOME_NAMES:
-        raise MediationInputError("请选择调解结果（达成协议 / 未达成协议 / 转诉讼）")
+    if outcome not in OUTCOMES:
+        raise MediationInputError(t("input.no_outcome"))
     notes = notes.strip()
     if outcome == "agreement" and not notes:
-        raise MediationInputError("达成协议时请填写协议要点")
+        raise MediationInputError(t("input.no_notes"))
     if len(notes) > MAX_NOTES:
-        raise MediationInputError(f"协议要点过长（最多 {MAX_NOTES} 字，现 {len(notes)} 字）")
+        raise MediationInputError(t("input.long_notes", most=MAX_NOTES, n=len(notes)))
     return cast(Outcome, outcome), notes
 
 
@@ -97,9 +89,9 @@ def expiry_text(expires_at: datetime, now: datetime) -> str:
     local = expires_at.astimezone(now.tzinfo)
     left = int((expires_at - now).total_seconds())
     if left <= 0:
-        return f"已于 {local:%m-%d %H:%M} 过期"
+        return t("expired", at=f"{local:%m-%d %H:%M}")
     h, m = divmod(left // 60, 60)
-    return f"有效至 {local:%m-%d %H:%M}（剩 {h} 小时 {m} 分）"
+    return t("valid_until", at=f"{local:%m-%d %H:%M}", h=h, m=m)
 
 
 def peers_from_state(msg: dict[str, Any]) -> list[PeerView]:
@@ -151,11 +143,10 @@ class MediationModel:
         self.message = ""
         self.conn = ""  # the media connection as shown: 通话中, 连接中断，正在重连…
         self.closed_reply: MediationReply | None = None
-        self.listeners: list[Callable[[str], None]] = []
+        self.changed: Observable[str] = Observable()
 
     def _emit(self, kind: str) -> None:
-        for fn in list(self.listeners):
-            fn(kind)
+        self.changed.emit(kind)
 
     @property
     def session_id(self) -> str | None:
@@ -179,7 +170,7 @@ class MediationModel:
         self.reply = reply
         self.links = list(reply.links)
         self.phase = "open"
-        self.message = "调解已开启：把链接和 PIN 发给参与人"
+        self.message = t("msg.opened")
         self._emit("links")
         self._emit("phase")
 
@@ -200,7 +191,7 @@ class MediationModel:
             self.recording = bool(msg.get("on", msg.get("recording")))
             self._emit("recording")
         elif kind == "closed" and self.phase != "closed":
-            self.set_phase("closed", "调解已结束")
+            self.set_phase("closed", t("msg.ended"))
 
     def others(self) -> list[PeerView]:
         return [p for p in self.peers if p.id != self.me]
@@ -226,5 +217,4 @@ class MediationModel:
 
     def closed(self, reply: MediationReply) -> None:
         self.closed_reply = reply
-        outcome = OUTCOME_NAMES.get(reply.outcome or "", reply.outcome or "")
-        self.set_phase("closed", f"调解已结束并归档：{outcome}")
+        self.set_phase("closed", t("msg.archived", outcome=outcome_name(reply.outcome or "")))

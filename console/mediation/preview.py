@@ -14,7 +14,6 @@ import av
 from aiortc.mediastreams import MediaStreamTrack
 
 SELF_KEY = "self"  # the converter's key and the tile's id of the preview
-SELF_TITLE = "本端 / Me"
 
 
 class PreviewTrack(MediaStreamTrack):

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
-import numpy.typing as npt
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,11 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.mediation.controller import MediationController
+from console.kit.i18n import tr
+from console.kit.picture import CaptionStyle, PictureWidget
+from console.kit.qt_observe import follow
+from console.mediation.controller import MediationController, PeerFrame
 from console.mediation.model import (
     DEFAULT_INVITES,
-    OUTCOME_NAMES,
-    ROLE_NAMES,
     MediationInputError,
     MediationModel,
     PeerView,
@@ -37,53 +36,37 @@ from console.mediation.model import (
     join_url,
     make_invites,
 )
-from console.mediation.preview import SELF_KEY, SELF_TITLE
+from console.mediation.preview import SELF_KEY
 from console.mediation.qr import qr_image
+from console.mediation.strings import OUTCOMES, ROLES, outcome_name, role_name, t
 
 TILE_W, TILE_H = 320, 240
 SELF_W, SELF_H = 160, 120
+TILE_CAPTION = CaptionStyle(height=24, left=8, baseline=7, always=True)
 
 
-class VideoTile(QWidget):
-    """One participant's picture, painted 1:1 from BGRA (QImage.Format_RGB32)."""
+class VideoTile(PictureWidget):
+    """One participant's picture (the kit's picture widget), with who is speaking."""
 
     def __init__(
         self, pid: str, parent: QWidget | None = None, size: tuple[int, int] = (TILE_W, TILE_H)
     ) -> None:
-        super().__init__(parent)
+        super().__init__(parent, caption_style=TILE_CAPTION)
         self.pid = pid
         self.tw, self.th = size
         self.setFixedSize(self.tw, self.th)
-        self.image: npt.NDArray[np.uint8] | None = None
-        self.title = ""
-        self.speaking = False
-        self.note = "等待画面…"
-        self.frames = 0
+        self.note = t("waiting")
 
-    def show_frame(self, arr: npt.NDArray[np.uint8]) -> None:
-        self.image = arr
-        self.frames += 1
-        self.update()
+    @property
+    def title(self) -> str:
+        return self.caption
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor(16, 20, 28))
-        arr = self.image
-        if arr is not None:
-            h, w = arr.shape[:2]
-            img = QImage(arr.data, w, h, int(arr.strides[0]), QImage.Format.Format_RGB32)
-            p.drawImage((self.tw - w) // 2, (self.th - h) // 2, img)
-        else:
-            p.setPen(QColor(200, 200, 200))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.note)
-        p.fillRect(0, self.th - 24, self.tw, 24, QColor(0, 0, 0, 150))
-        p.setPen(QColor(255, 255, 255))
-        text = ("【发言】" if self.speaking else "") + self.title
-        p.drawText(8, self.th - 7, text)
-        if self.speaking:
-            p.setPen(QPen(QColor(60, 220, 90), 4))
-            p.drawRect(2, 2, self.tw - 4, self.th - 4)
-        p.end()
+    @title.setter
+    def title(self, text: str) -> None:
+        self.caption = text
+
+    def caption_text(self) -> str:
+        return (t("speaking_mark") if self.speaking else "") + self.caption
 
 
 class LinkCard(QFrame):
@@ -96,10 +79,10 @@ class LinkCard(QFrame):
         self.qr = QLabel()
         self.qr.setPixmap(QPixmap.fromImage(qr_image(url, 3)))
         shown = "<br>".join(url[i : i + 36] for i in range(0, len(url), 36))
-        self.text = QLabel(f"<b>{title}</b><br>{shown}<br>PIN：<b>{pin}</b><br>{expires}")
+        self.text = QLabel(f"<b>{title}</b><br>{shown}<br>{t('link_pin')}<b>{pin}</b><br>{expires}")
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text.setWordWrap(True)
-        self.copy_button = QPushButton("复制链接和 PIN")
+        self.copy_button = QPushButton(t("copy"))
         self.copy_button.clicked.connect(self.copy)
         col = QVBoxLayout()
         col.addWidget(self.text)
@@ -130,35 +113,47 @@ class MediationWindow(QWidget):
         self.model = model
         self.controller = controller
         self._now = now
-        self.setWindowTitle(f"远程视频调解 — {model.event_title or model.event_id}")
+        self.setWindowTitle(t("window_title", title=model.event_title or model.event_id))
         self.resize(1360, 860)
         self.tiles: dict[str, VideoTile] = {}
         self.link_cards: list[LinkCard] = []
         self.peer_rows: dict[str, tuple[QWidget, QPushButton, QPushButton]] = {}
+        self._build_invite_form()
+        links_scroll = self._build_links()
+        self._build_centre()
+        self._build_session_side()
+        self._arrange(links_scroll)
+        follow(self, self.model.changed, self._on_model)
+        follow(self, self.controller.frame_shown, self._on_frame)
+        self.expiry_timer = QTimer(self)
+        self.expiry_timer.setInterval(30_000)
+        self.expiry_timer.timeout.connect(self._show_links)
+        self._on_model("phase")
 
-        # invite form
+    # -- construction ----------------------------------------------------------------------
+    def _build_invite_form(self) -> None:
         self.invite_box = QFrame()
         form = QGridLayout(self.invite_box)
-        form.addWidget(QLabel("<b>邀请参与人</b>"), 0, 0, 1, 3)
+        form.addWidget(QLabel(t("invite")), 0, 0, 1, 3)
         self.invite_rows: list[tuple[QCheckBox, QComboBox, QLineEdit]] = []
         for i, (role, name) in enumerate(DEFAULT_INVITES, 1):
             check = QCheckBox()
             check.setChecked(True)
             combo = QComboBox()
-            for key, label in ROLE_NAMES.items():
-                combo.addItem(label, key)
-            combo.setCurrentIndex(list(ROLE_NAMES).index(role))
+            for key in ROLES:
+                combo.addItem(role_name(key), key)
+            combo.setCurrentIndex(ROLES.index(role))
             edit = QLineEdit(name)
-            edit.setPlaceholderText("姓名")
+            edit.setPlaceholderText(t("name"))
             form.addWidget(check, i, 0)
             form.addWidget(combo, i, 1)
             form.addWidget(edit, i, 2)
             self.invite_rows.append((check, combo, edit))
-        self.open_button = QPushButton("开启调解并生成链接")
+        self.open_button = QPushButton(t("open"))
         self.open_button.clicked.connect(self.open_session)
         form.addWidget(self.open_button, len(DEFAULT_INVITES) + 1, 0, 1, 3)
 
-        # links
+    def _build_links(self) -> QScrollArea:
         self.links_box = QWidget()
         self.links_layout = QVBoxLayout(self.links_box)
         self.links_layout.setContentsMargins(0, 0, 0, 0)
@@ -166,50 +161,52 @@ class MediationWindow(QWidget):
         links_scroll.setWidgetResizable(True)
         links_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         links_scroll.setWidget(self.links_box)
+        return links_scroll
 
-        # tiles
+    def _build_centre(self) -> None:
+        """The participants' tiles, the hall's own picture and the connection state."""
         self.tiles_box = QWidget()
         self.tiles_grid = QGridLayout(self.tiles_box)
         self.tiles_grid.setSpacing(6)
         self.tiles_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-
-        # the hall's own picture (what it sends) and the connection state
         self.self_tile = VideoTile(SELF_KEY, size=(SELF_W, SELF_H))
-        self.self_tile.title = SELF_TITLE
-        self.self_tile.note = "本端画面"
+        self.self_tile.title = tr("self.title")
+        self.self_tile.note = t("self_note")
         self.conn_label = QLabel("")
         self.conn_label.setObjectName("mediationConn")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setObjectName("mediationStatus")
 
-        # participants, recording, outcome
+    def _build_session_side(self) -> None:
+        """Participants, recording and the outcome form."""
         self.peers_box = QWidget()
         self.peers_layout = QVBoxLayout(self.peers_box)
         self.peers_layout.setContentsMargins(0, 0, 0, 0)
         self.lobby_label = QLabel("")
-        self.record_button = QPushButton("开始录像")
+        self.record_button = QPushButton(t("act.record"))
         self.record_button.setCheckable(True)
         self.record_button.setEnabled(False)
         self.record_button.clicked.connect(lambda: self.controller.record(not self.model.recording))
         self.rec_label = QLabel("")
         self.rec_label.setStyleSheet("color: #e33; font-weight: bold;")
         self.outcome = QComboBox()
-        self.outcome.addItem("— 调解结果 —", "")
-        for key, label in OUTCOME_NAMES.items():
-            self.outcome.addItem(label, key)
+        self.outcome.addItem(t("pick_outcome"), "")
+        for key in OUTCOMES:
+            self.outcome.addItem(outcome_name(key), key)
         self.notes = QPlainTextEdit()
-        self.notes.setPlaceholderText("协议要点 / 备注")
+        self.notes.setPlaceholderText(t("notes"))
         self.notes.setFixedHeight(70)
-        self.close_button = QPushButton("结束调解并归档")
+        self.close_button = QPushButton(t("close"))
         self.close_button.setEnabled(False)
         self.close_button.clicked.connect(self.close_session)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setObjectName("mediationStatus")
 
+    def _arrange(self, links_scroll: QScrollArea) -> None:
         side = QVBoxLayout()
         side.addWidget(self.invite_box)
         side.addWidget(links_scroll, 1)
         right = QVBoxLayout()
-        right.addWidget(QLabel("<b>参与人</b>"))
+        right.addWidget(QLabel(t("participants")))
         right.addWidget(self.peers_box)
         right.addWidget(self.lobby_label)
         rec_row = QHBoxLayout()
@@ -217,7 +214,7 @@ class MediationWindow(QWidget):
         rec_row.addWidget(self.rec_label, 1)
         right.addLayout(rec_row)
         right.addStretch(1)
-        right.addWidget(QLabel("<b>调解结果</b>"))
+        right.addWidget(QLabel(t("outcome")))
         right.addWidget(self.outcome)
         right.addWidget(self.notes)
         right.addWidget(self.close_button)
@@ -237,13 +234,6 @@ class MediationWindow(QWidget):
         main.addWidget(side_w)
         main.addLayout(centre, 1)
         main.addWidget(right_w)
-
-        self.model.listeners.append(self._on_model)
-        self.controller.frame_sinks.append(self._on_frame)
-        self.expiry_timer = QTimer(self)
-        self.expiry_timer.setInterval(30_000)
-        self.expiry_timer.timeout.connect(self._show_links)
-        self._on_model("phase")
 
     # -- actions ---------------------------------------------------------------------------
     def invite_values(self) -> list[tuple[bool, str, str]]:
@@ -270,11 +260,11 @@ class MediationWindow(QWidget):
             self.close_button.setEnabled(live)
             self.record_button.setEnabled(live)
             if phase == "closed":
-                for t in self.tiles.values():
-                    t.note = "调解已结束"
+                for tile in self.tiles.values():
+                    tile.note = t("msg.ended")
         if kind == "conn":
             conn = self.model.conn
-            bad = conn.startswith("连接中断")
+            bad = conn == t("conn.lost")
             self.conn_label.setText(conn)
             self.conn_label.setStyleSheet(
                 "color: #e33; font-weight: bold;" if bad else "color: #2e8b57; font-weight: bold;"
@@ -293,8 +283,8 @@ class MediationWindow(QWidget):
         if kind == "recording":
             rec = self.model.recording
             self.record_button.setChecked(rec)
-            self.record_button.setText("停止录像" if rec else "开始录像")
-            self.rec_label.setText("● 录像中" if rec else "")
+            self.record_button.setText(t("act.stop_record" if rec else "act.record"))
+            self.rec_label.setText(t("recording") if rec else "")
 
     def _show_links(self) -> None:
         for card in self.link_cards:
@@ -327,7 +317,8 @@ class MediationWindow(QWidget):
                 self.tiles[p.id] = tile
                 self.controller.set_tile_size(p.id, TILE_W, TILE_H)
             if p.id in self.tiles:
-                self.tiles[p.id].title = f"{p.label} {p.name}" + ("" if p.audio else "（静音）")
+                muted = "" if p.audio else t("muted")
+                self.tiles[p.id].title = f"{p.label} {p.name}{muted}"
         for i, tile in enumerate(self.tiles.values()):
             self.tiles_grid.addWidget(tile, i // 3, i % 3)
         for p in others:
@@ -340,14 +331,14 @@ class MediationWindow(QWidget):
             box.deleteLater()
         self.peer_rows = {}
         for p in others:
-            state = "在线" if p.online else "离线"
+            state = t("online") if p.online else t("offline")
             if p.online and not p.admitted:
-                state = "等候准入"
+                state = t("lobby_state")
             label = QLabel(f"{p.label} {p.name} · {state}")
-            admit = QPushButton("准入")
+            admit = QPushButton(t("act.admit"))
             admit.setVisible(p.online and not p.admitted)
             admit.clicked.connect(lambda _c=False, pid=p.id: self.controller.admit(pid))
-            remove = QPushButton("移出")
+            remove = QPushButton(t("act.remove"))
             remove.clicked.connect(lambda _c=False, pid=p.id: self.controller.remove(pid))
             box = QWidget()
             row = QHBoxLayout(box)
@@ -358,12 +349,12 @@ class MediationWindow(QWidget):
             self.peers_layout.addWidget(box)
             self.peer_rows[p.id] = (box, admit, remove)
         n = len(self.model.lobby())
-        self.lobby_label.setText(f"候场 {n} 人，请核对身份后准入" if n else "")
+        self.lobby_label.setText(t("lobby", n=n) if n else "")
 
-    def _on_frame(self, pid: str, arr: npt.NDArray[np.uint8]) -> None:
-        tile = self.self_tile if pid == SELF_KEY else self.tiles.get(pid)
+    def _on_frame(self, frame: PeerFrame) -> None:
+        tile = self.self_tile if frame.pid == SELF_KEY else self.tiles.get(frame.pid)
         if tile is not None:
-            tile.show_frame(arr)
+            tile.show_frame(frame.image)
 
     def shutdown(self) -> None:
         self.expiry_timer.stop()

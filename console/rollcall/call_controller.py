@@ -33,10 +33,10 @@ from console.mediation.controller import TrackFactory, demo_tracks
 from console.mediation.frames import FrameConverter
 from console.mediation.preview import SELF_KEY, PreviewTrack
 from console.rollcall.call_model import (
-    MEDIA_STATES_ZH,
     SPEAKING_RMS,
     call_to_join,
     error_text,
+    media_state_text,
     t,
 )
 from console.rollcall.call_view import SELF_SIZE, CallArea
@@ -286,7 +286,7 @@ class HallCallController:
         self.bridge.post(ended)
 
     def _on_state(self, gen: int, state: str) -> None:
-        text = MEDIA_STATES_ZH.get(state, state)
+        text = media_state_text(state)
 
         def show() -> None:
             if gen == self.gen and state != "connected":

@@ -70,7 +70,7 @@ EN: dict[str, str] = {
     "no_camera": "Not sending video",
 }
 
-MEDIA_STATES_ZH = {
+MEDIA_ZH = {
     "new": "准备中",
     "connecting": "连接中",
     "connected": "已连接",
@@ -80,12 +80,26 @@ MEDIA_STATES_ZH = {
     "closed": "已关闭",
     "refused": "被拒绝（通话已结束或令牌失效）",
 }
+MEDIA_EN = {
+    "new": "preparing",
+    "connecting": "connecting",
+    "connected": "connected",
+    "reconnecting": "network lost, reconnecting",
+    "disconnected": "disconnected",
+    "failed": "connection failed",
+    "closed": "closed",
+    "refused": "refused (the call has ended or the token expired)",
+}
+ZH.update({f"media.{k}": v for k, v in MEDIA_ZH.items()})
+EN.update({f"media.{k}": v for k, v in MEDIA_EN.items()})
+
+t = i18n.add_strings("rollcall.call", ZH, EN)
+"""The video area's string for `key` in the current language, with `fields` filled in."""
 
 
-def t(key: str, **fields: object) -> str:
-    table = EN if i18n.language() == "en" else ZH
-    text = table.get(key, ZH.get(key, key))
-    return text.format(**fields) if fields else text
+def media_state_text(state: str) -> str:
+    """A WebRTC connection state in words (unknown states as they come)."""
+    return t(f"media.{state}") if state in MEDIA_ZH else state
 
 
 def duration_text(answered_at: datetime | None, now: datetime) -> str:

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -25,13 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from console.kit import i18n
-from console.mediation.preview import SELF_TITLE
+from console.kit.picture import CaptionStyle, PictureWidget
 from console.rollcall.call_model import duration_text, t
 
 VIDEO_MIN = QSize(320, 240)
 SELF_SIZE = (160, 120)  # the self-preview tile, as in the mediation window
 SELF_MARGIN = 8
 CAPTION_H = 26
+SELF_CAPTION = CaptionStyle(height=20, left=6, baseline=5, always=True)
 
 
 def fit_4_3(width: int, height: int) -> tuple[int, int]:
@@ -41,67 +42,30 @@ def fit_4_3(width: int, height: int) -> tuple[int, int]:
     return max(2, w - w % 2), max(2, h - h % 2)
 
 
-def paint_bgra(p: QPainter, arr: npt.NDArray[np.uint8], width: int, height: int) -> None:
-    """Paint a BGRA frame 1:1, centred in width x height."""
-    h, w = arr.shape[:2]
-    img = QImage(arr.data, w, h, int(arr.strides[0]), QImage.Format.Format_RGB32)
-    p.drawImage((width - w) // 2, (height - h) // 2, img)
-
-
-class SelfPreview(QWidget):
+class SelfPreview(PictureWidget):
     """本端 / Me: what the hall sends, at `SELF_SIZE`, labelled; hidden until shown."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, caption_style=SELF_CAPTION, outline=True)
         self.setFixedSize(*SELF_SIZE)
-        self.image: npt.NDArray[np.uint8] | None = None
-        self.frames = 0
         self.note = t("self_waiting")
         self.hide()
 
-    def show_frame(self, arr: npt.NDArray[np.uint8]) -> None:
-        self.image = arr
-        self.frames += 1
-        self.update()
-
-    def clear(self, note: str) -> None:
-        self.image = None
-        self.note = note
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        w, h = self.width(), self.height()
-        p.fillRect(self.rect(), QColor(16, 20, 28))
-        arr = self.image
-        if arr is not None:
-            paint_bgra(p, arr, w, h)
-        else:
-            p.setPen(QColor(200, 200, 200))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.note)
-        p.fillRect(0, h - 20, w, 20, QColor(0, 0, 0, 150))
-        p.setPen(QColor(255, 255, 255))
-        p.drawText(6, h - 5, SELF_TITLE)
-        p.setPen(QPen(QColor(120, 140, 170), 1))
-        p.drawRect(0, 0, w - 1, h - 1)
-        p.end()
+    def caption_text(self) -> str:
+        return i18n.tr("self.title")
 
 
-class StationVideo(QWidget):
+class StationVideo(PictureWidget):
     """The station's picture, painted 1:1 from BGRA (QImage.Format_RGB32), centred; the
     converter is asked for frames of `picture_size()` (4:3 inside the widget)."""
 
     resized = Signal(int, int)  # the picture size wanted
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, caption_style=CaptionStyle(height=CAPTION_H))
         self.setMinimumSize(VIDEO_MIN)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.image: npt.NDArray[np.uint8] | None = None
-        self.frames = 0
-        self.caption = ""
         self.note = t("idle")
-        self.speaking = False
         self.self_view = SelfPreview(self)
 
     def sizeHint(self) -> QSize:
@@ -122,35 +86,6 @@ class StationVideo(QWidget):
         y = max(0, self.height() - CAPTION_H - sh - SELF_MARGIN)
         self.self_view.move(x, y)
         self.self_view.raise_()
-
-    def show_frame(self, arr: npt.NDArray[np.uint8]) -> None:
-        self.image = arr
-        self.frames += 1
-        self.update()
-
-    def clear(self, note: str) -> None:
-        self.image = None
-        self.note = note
-        self.speaking = False
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.fillRect(self.rect(), QColor(16, 20, 28))
-        arr = self.image
-        if arr is not None:
-            paint_bgra(p, arr, self.width(), self.height())
-        else:
-            p.setPen(QColor(200, 200, 200))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.note)
-        if self.caption:
-            p.fillRect(0, self.height() - 26, self.width(), 26, QColor(0, 0, 0, 150))
-            p.setPen(QColor(255, 255, 255))
-            p.drawText(10, self.height() - 8, self.caption)
-        if self.speaking:
-            p.setPen(QPen(QColor(60, 220, 90), 4))
-            p.drawRect(2, 2, self.width() - 4, self.height() - 4)
-        p.end()
 
 
 class CallArea(QWidget):

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from console.kit.net import NetThread, QtBridge, submit_to_qt
 from console.mediation.controller import TrackFactory, demo_tracks
 from console.rollcall.call_controller import HallCallController
+from console.rollcall.strings import t
 from console.rollcall.view import RollcallPanel
 from dispatch.domain.calendar import CHINA_TZ
 from dispatch.domain.wire import HubError
@@ -93,9 +94,9 @@ class RollcallController:
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, HubError):
-            self.panel.show_status(f"操作失败：{exc.message}")
+            self.panel.show_status(t("failed", message=exc.message))
         else:  # a lost hub, a timeout
-            self.panel.show_status(f"与中枢通信失败：{exc!r}")
+            self.panel.show_status(t("hub_failed", error=repr(exc)))
 
     def refresh(self) -> None:
         week = this_week(self.now())
@@ -130,7 +131,7 @@ class RollcallController:
     def export(self, week: date, fmt: str) -> None:
         def shown(rep: RollcallReply) -> None:
             self.exported.extend(rep.files)
-            self.panel.show_status("已导出：" + "，".join(rep.files))
+            self.panel.show_status(t("exported", files=t("list_sep").join(rep.files)))
 
         fmts = ["pdf"] if fmt == "pdf" else ["csv"]
         self._submit(self.client.rollcall("export", week=week, formats=fmts), shown)
@@ -138,23 +139,21 @@ class RollcallController:
     def add_exemption(self, ex: ExemptionInfo) -> None:
         def shown(rep: RollcallReply) -> None:
             self.panel.show_roster(rep.centres, rep.exemptions, rep.schedule)
-            self.panel.show_status("已添加豁免")
+            self.panel.show_status(t("exemption_added"))
 
         self._submit(self.client.rollcall("add_exemption", exemption=ex), shown)
 
     def issue_link(self, centre_id: str) -> None:
         def shown(rep: RollcallReply) -> None:
             self.links.append((centre_id, rep.path, rep.pin))
-            self.panel.show_status(
-                f"值班链接：{rep.path}  PIN {rep.pin}（请通过安全渠道发给值班点）"
-            )
+            self.panel.show_status(t("duty_link", path=rep.path, pin=rep.pin))
 
         self._submit(self.client.rollcall("station_link", centre_id=centre_id), shown)
 
     def note(self, centre_id: str, attempt: int, text: str) -> None:
         def shown(rep: RollcallReply) -> None:
             self._status(rep)
-            self.panel.show_status("备注已保存")
+            self.panel.show_status(t("note_saved"))
 
         self._submit(
             self.client.rollcall("note", centre_id=centre_id, attempt=attempt, note=text), shown
@@ -164,7 +163,7 @@ class RollcallController:
         """Hang up the answered call of `centre_id` before its talk time is over."""
 
         def shown(_rep: RollcallReply) -> None:
-            self.panel.show_status("已结束通话")  # the run's change is published
+            self.panel.show_status(t("call_ended"))  # the run's change is published
 
         self._submit(self.client.rollcall("end_call", centre_id=centre_id), shown)
 

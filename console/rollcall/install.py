@@ -12,10 +12,10 @@ from console.events.controller import EventQueueController
 from console.events.model import Session
 from console.kit.net import NetThread, QtBridge
 from console.rollcall.controller import RollcallClient, RollcallController
+from console.rollcall.strings import t
 from console.rollcall.view import RollcallPanel
 
 AddSidePanel = Callable[[QWidget, str], Any]
-PANEL_TITLE = "视频点名"
 
 
 def rollcall_client(events: EventQueueController) -> RollcallClient | None:
@@ -65,7 +65,7 @@ class RollcallInstall:
             return
         client = rollcall_client(self.events)
         if client is None:
-            self.panel.show_status("中枢不支持视频点名")
+            self.panel.show_status(t("unsupported"))
             return
         self.controller = RollcallController(
             client, self.net, self.bridge, self.panel, http_url=self.http_url
@@ -83,6 +83,6 @@ def install_rollcall(
     """Build the panel, dock it, and wait for the login to wire it to the hub.
     `http_url` (the hub's HTTP address) lets the panel join calls by video."""
     inst = RollcallInstall(events, net, bridge, http_url)
-    add_side_panel(inst.panel, PANEL_TITLE)
+    add_side_panel(inst.panel, t("panel_title"))
     inst.start()
     return inst

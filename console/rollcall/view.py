@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from console.rollcall.call_view import CallArea
 from console.rollcall.model import (
-    REASON_ZH,
     Row,
     coverage_rows,
     hm,
@@ -39,6 +38,7 @@ from console.rollcall.model import (
     schedule_text,
     secs,
 )
+from console.rollcall.strings import REASONS, outcome_name, t
 from dispatch.rollcall.messages import (
     CallInfo,
     CentreInfo,
@@ -49,20 +49,20 @@ from dispatch.rollcall.messages import (
 )
 
 TONES = {"ok": "#d8f0dc", "warn": "#fff1c9", "bad": "#f7d4d0", "busy": "#d6e6fa"}
-RUN_HEADER = [
-    "乡镇/街道",
-    "中心",
-    "状态",
-    "首次呼叫",
-    "补呼",
-    "接听用时",
-    "通话时长",
-    "快照",
-    "备注",
-]
-ROSTER_HEADER = ["乡镇/街道", "中心", "级别", "值班页", "豁免"]
-COVERAGE_HEADER = ["乡镇/街道", "应点名", "已点到", "覆盖率", "豁免"]
-LOG_HEADER = ["乡镇/街道", "中心", "次序", "结果", "振铃", "接听用时", "通话时长", "备注"]
+RUN_HEADER = (
+    "township",
+    "centre",
+    "state",
+    "first",
+    "recall",
+    "answer",
+    "duration",
+    "snapshot",
+    "note",
+)
+ROSTER_HEADER = ("township", "centre", "level", "duty_page", "exempt")
+COVERAGE_HEADER = ("township", "due", "reached", "coverage", "exempt")
+LOG_HEADER = ("township", "centre", "order", "outcome", "rang", "answer", "duration", "note")
 
 
 def active_call(run: RunInfo | None) -> list[str]:
@@ -70,13 +70,14 @@ def active_call(run: RunInfo | None) -> list[str]:
     return list(run.ringing) if run is not None and run.status == "running" else []
 
 
-def _table(header: list[str]) -> QTableWidget:
-    t = QTableWidget(0, len(header))
-    t.setHorizontalHeaderLabels(header)
-    t.horizontalHeader().setStretchLastSection(True)
-    t.verticalHeader().setVisible(False)
-    t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    return t
+def _table(header: tuple[str, ...]) -> QTableWidget:
+    """A read-only table whose columns are named by the `col.*` strings of `header`."""
+    table = QTableWidget(0, len(header))
+    table.setHorizontalHeaderLabels([t(f"col.{key}") for key in header])
+    table.horizontalHeader().setStretchLastSection(True)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    return table
 
 
 def fill(table: QTableWidget, rows: list[Row]) -> None:
@@ -107,58 +108,82 @@ class RollcallPanel(QWidget):
         super().__init__(parent)
         self._names: dict[str, tuple[str, str]] = {}
         self._run: RunInfo | None = None
-        self.schedule = QLabel("未设置计划")
-        self.summary = QLabel("尚无点名")
-        self.summary.setStyleSheet("font-size: 16px; font-weight: bold;")
-        self.status = QLabel("")
-        self.start_button = QPushButton("开始点名")
-        self.stop_button = QPushButton("暂停")
-        self.resume_button = QPushButton("继续")
-        for b, tip in (
-            (self.start_button, "Start a roll call now"),
-            (self.stop_button, "Stop the run"),
-            (self.resume_button, "Resume the run"),
-        ):
-            b.setToolTip(tip)
+        self._build_top()
         self.run_table = _table(RUN_HEADER)
         self.roster_table = _table(ROSTER_HEADER)
         self.coverage_table = _table(COVERAGE_HEADER)
         self.log_table = _table(LOG_HEADER)
-        # exemption form
+        self._build_exemption_form()
+        self._build_week_bar()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._run_tab(), t("tab.run"))
+        self.tabs.addTab(self._roster_tab(), t("tab.roster"))
+        self.tabs.addTab(self._week_tab(), t("tab.week"))
+        root = QVBoxLayout(self)
+        top = QHBoxLayout()
+        for w in (self.start_button, self.stop_button, self.resume_button, self.end_call_button):
+            top.addWidget(w)
+        top.addStretch(1)
+        root.addLayout(top)
+        root.addWidget(self.schedule)
+        root.addWidget(self.summary)
+        root.addWidget(self.status)
+        root.addWidget(self.tabs, 1)
+        self._connect()
+        self._buttons(None)
+
+    # -- construction ----------------------------------------------------------------------
+    def _build_top(self) -> None:
+        """Schedule, summary, status line and the run's buttons."""
+        self.schedule = QLabel(t("no_schedule"))
+        self.schedule.setWordWrap(True)
+        self.summary = QLabel(t("no_run"))
+        self.summary.setStyleSheet("font-size: 16px; font-weight: bold;")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.start_button = QPushButton(t("start"))
+        self.stop_button = QPushButton(t("stop"))
+        self.resume_button = QPushButton(t("resume"))
+        self.end_call_button = QPushButton(t("end_call"))
+        for b, tip in (
+            (self.start_button, "tip.start"),
+            (self.stop_button, "tip.stop"),
+            (self.resume_button, "tip.resume"),
+            (self.end_call_button, "tip.end_call"),
+        ):
+            b.setToolTip(t(tip))
+
+    def _build_exemption_form(self) -> None:
+        """The roster tab's form: exemption, duty link; and the run tab's note."""
         self.ex_centre = QComboBox()
         self.ex_reason = QComboBox()
-        for k, v in REASON_ZH.items():
-            self.ex_reason.addItem(v, k)
+        for k in REASONS:
+            self.ex_reason.addItem(t(f"reason.{k}"), k)
         self.ex_start = QDateEdit()
         self.ex_end = QDateEdit()
         for d in (self.ex_start, self.ex_end):
             d.setDisplayFormat("yyyy-MM-dd")
             d.setDate(QDate.currentDate())
         self.ex_note = QLineEdit()
-        self.ex_note.setPlaceholderText("说明")
-        self.ex_add = QPushButton("添加豁免")
-        self.link_button = QPushButton("发放值班链接")
-        self.link_button.setToolTip("Issue the centre's duty-station link and PIN")
+        self.ex_note.setPlaceholderText(t("explain"))
+        self.ex_add = QPushButton(t("add_exemption"))
+        self.link_button = QPushButton(t("issue_link"))
+        self.link_button.setToolTip(t("tip.issue_link"))
         self.note_edit = QLineEdit()
-        self.note_edit.setPlaceholderText("值班员备注（选中一行后填写）")
-        self.note_button = QPushButton("保存备注")
-        self.end_call_button = QPushButton("结束通话")
-        self.end_call_button.setToolTip("End the current call now")
-        # week
+        self.note_edit.setPlaceholderText(t("note_hint"))
+        self.note_button = QPushButton(t("save_note"))
+
+    def _build_week_bar(self) -> None:
         self.week_pick = QComboBox()
-        self.week_pick.setToolTip("周 / week (history)")
+        self.week_pick.setToolTip(t("tip.week"))
         self.week_pick.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.week_pick.setMinimumContentsLength(16)
-        self.export_csv = QPushButton("导出CSV")
-        self.export_pdf = QPushButton("导出PDF")
+        self.export_csv = QPushButton(t("export_csv"))
+        self.export_pdf = QPushButton(t("export_pdf"))
         self.week_title = QLabel("")
 
-        top = QHBoxLayout()
-        for w in (self.start_button, self.stop_button, self.resume_button, self.end_call_button):
-            top.addWidget(w)
-        top.addStretch(1)
-        self.schedule.setWordWrap(True)
-        self.status.setWordWrap(True)
+    def _run_tab(self) -> QSplitter:
+        """The video area of the call in progress above the run's table and note."""
         self.call_area = CallArea()
         table_box = QWidget()
         rl = QVBoxLayout(table_box)
@@ -175,40 +200,45 @@ class RollcallPanel(QWidget):
         run_tab.setStretchFactor(1, 1)
         run_tab.setSizes([500, 300])  # proportions: the picture first, the table visible
         self.run_split = run_tab
+        return run_tab
+
+    def _roster_tab(self) -> QWidget:
         roster_tab = QWidget()
         ro = QVBoxLayout(roster_tab)
         ro.addWidget(self.roster_table, 1)
         rows: list[list[QWidget]] = [  # two rows: the panel fits a narrow side dock
-            [QLabel("中心"), self.ex_centre, self.ex_reason, self.link_button],
-            [QLabel("自"), self.ex_start, QLabel("至"), self.ex_end, self.ex_note, self.ex_add],
+            [QLabel(t("centre")), self.ex_centre, self.ex_reason, self.link_button],
+            [
+                QLabel(t("from")),
+                self.ex_start,
+                QLabel(t("to")),
+                self.ex_end,
+                self.ex_note,
+                self.ex_add,
+            ],
         ]
         for row_widgets in rows:
             form = QHBoxLayout()
             for fw in row_widgets:
                 form.addWidget(fw)
             ro.addLayout(form)
+        return roster_tab
+
+    def _week_tab(self) -> QWidget:
         week_tab = QWidget()
         wl = QVBoxLayout(week_tab)
         wt = QHBoxLayout()
-        for ww in (QLabel("周"), self.week_pick, self.export_csv, self.export_pdf):
+        for ww in (QLabel(t("week")), self.week_pick, self.export_csv, self.export_pdf):
             wt.addWidget(ww)
         wt.addStretch(1)
         wl.addLayout(wt)
         wl.addWidget(self.week_title)
         wl.addWidget(self.coverage_table, 1)
-        wl.addWidget(QLabel("调度日志"))
+        wl.addWidget(QLabel(t("log")))
         wl.addWidget(self.log_table, 2)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(run_tab, "本次点名")
-        self.tabs.addTab(roster_tab, "名册与豁免")
-        self.tabs.addTab(week_tab, "周覆盖与历史")
-        root = QVBoxLayout(self)
-        root.addLayout(top)
-        root.addWidget(self.schedule)
-        root.addWidget(self.summary)
-        root.addWidget(self.status)
-        root.addWidget(self.tabs, 1)
+        return week_tab
 
+    def _connect(self) -> None:
         self.start_button.clicked.connect(self.start_requested)
         self.stop_button.clicked.connect(self.stop_requested)
         self.resume_button.clicked.connect(self.resume_requested)
@@ -220,7 +250,6 @@ class RollcallPanel(QWidget):
         self.note_button.clicked.connect(self._ask_note)
         self.end_call_button.clicked.connect(self._ask_end_call)
         self.run_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self._buttons(None)
 
     # -- shown data ----------------------------------------------------------------------
     def show_roster(
@@ -257,7 +286,7 @@ class RollcallPanel(QWidget):
     def show_weeks(self, weeks: list[date], current: date) -> None:
         self.week_pick.clear()
         for w in sorted({*weeks, current}, reverse=True):
-            self.week_pick.addItem(f"{w:%Y-%m-%d} 起的一周", w)
+            self.week_pick.addItem(t("week_of", monday=f"{w:%Y-%m-%d}"), w)
 
     def show_week(self, week: date, coverage: list[CoverageInfo], calls: list[CallInfo]) -> None:
         idx = self.week_pick.findData(week)
@@ -265,7 +294,9 @@ class RollcallPanel(QWidget):
             self.week_pick.setCurrentIndex(idx)
         county = coverage[-1] if coverage else None
         self.week_title.setText(
-            f"{week:%Y-%m-%d} 起的一周：全县已点到 {county.reached}/{county.due}" if county else ""
+            t("week_title", monday=f"{week:%Y-%m-%d}", reached=county.reached, due=county.due)
+            if county
+            else ""
         )
         fill(self.coverage_table, coverage_rows(coverage))
         fill(
@@ -275,8 +306,8 @@ class RollcallPanel(QWidget):
                     (
                         c.township,
                         c.centre_name,
-                        "首次" if c.attempt == 1 else "补呼",
-                        c.outcome_zh,
+                        t("first_call") if c.attempt == 1 else t("col.recall"),
+                        outcome_name(c.outcome),
                         hm(c.rang_at),
                         secs(c.answer_s),
                         secs(c.duration_s),
@@ -323,7 +354,7 @@ class RollcallPanel(QWidget):
         run, row = self._run, self.run_table.currentRow()
         calling = active_call(run)
         if run is None or not calling:
-            self.show_status("当前没有进行中的通话 / no call in progress")
+            self.show_status(t("no_call_now"))
             return
         picked = run.due[row] if 0 <= row < len(run.due) else ""
         self.end_call_requested.emit(picked if picked in calling else calling[0])
@@ -331,12 +362,12 @@ class RollcallPanel(QWidget):
     def _ask_note(self) -> None:
         run, row = self._run, self.run_table.currentRow()
         if run is None or not 0 <= row < len(run.due):
-            self.show_status("请先在列表中选中一个中心 / select a centre first")
+            self.show_status(t("select_first"))
             return
         cid = run.due[row]
         made = [c.attempt for c in run.calls if c.centre_id == cid]
         if not made:
-            self.show_status("该中心尚未呼叫，不能备注 / not called yet")
+            self.show_status(t("not_called"))
             return
         self.note_requested.emit(cid, max(made), self.note_edit.text())
 

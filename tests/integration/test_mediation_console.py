@@ -165,7 +165,7 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
         assert model.frames[pid] >= win.tiles[pid].frames
         # the hall's self-preview: what the hall sends (the synthetic camera), labelled
         pump(qapp, lambda: win.self_tile.frames > 10)
-        assert win.self_tile.title == "本端 / Me"
+        assert win.self_tile.title == "本端"
         me = win.self_tile.image
         assert me is not None and me.shape[:2] == (120, 160) and int(me.std()) > 0
         pump(qapp, lambda: win.conn_label.text() == "通话中")

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel
 from console.events.controller import LoginOutcome
 from console.events.model import Session
 from console.events.wiring import EventQueue
-from console.rollcall.install import PANEL_TITLE, install_rollcall
+from console.rollcall.install import install_rollcall
+from console.rollcall.strings import t
 from tests.integration.test_rollcall_support import cells, pump, rollcall_hub, write_site
 from tests.unit.test_console_window import window
 
@@ -33,8 +34,8 @@ def test_docked_panel_wires_itself_at_login(tmp_path: Path) -> None:
         w.add_side_panel(other, "事件队列")
         inst = install_rollcall(queue.controller, queue.net, queue.bridge, w.add_side_panel)
         docks = {d.windowTitle(): d for d in w.findChildren(QDockWidget)}
-        assert set(docks) >= {"事件队列", PANEL_TITLE}
-        assert w.tabifiedDockWidgets(docks["事件队列"]) == [docks[PANEL_TITLE]]
+        assert set(docks) >= {"事件队列", t("panel_title")} and t("panel_title") == "视频点名"
+        assert w.tabifiedDockWidgets(docks["事件队列"]) == [docks[t("panel_title")]]
         assert w.raise_side_panel(inst.panel) and not w.raise_side_panel(QLabel("none"))
         assert inst.controller is None  # nobody logged in yet
         outcomes: list[LoginOutcome] = []

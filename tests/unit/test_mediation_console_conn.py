@@ -10,7 +10,7 @@ import av
 from PySide6.QtWidgets import QApplication
 
 from console.kit.net import NetThread, QtBridge
-from console.mediation.controller import LOST, MediationController
+from console.mediation.controller import MediationController, lost_text
 from console.mediation.model import MediationModel
 from console.mediation.preview import PreviewTrack
 from streams.webrtc.config import SyntheticCamera
@@ -21,7 +21,8 @@ def test_connection_line_follows_signalling_and_media_state() -> None:
     app = QApplication.instance() or QApplication([])
     model = MediationModel("E1")
     seen: list[str] = []
-    model.listeners.append(lambda kind: seen.append(model.conn) if kind == "conn" else None)
+    model.changed.connect(lambda kind: seen.append(model.conn) if kind == "conn" else None)
+    LOST = lost_text()
     ctl = MediationController(model, NetThread(), QtBridge(), lambda: None, "http://h")
 
     def step(fn: object) -> str:

@@ -83,7 +83,7 @@ STATE = {
 def test_state_push_fills_peers_lobby_slots_recording_and_speaking() -> None:
     m = MediationModel("e1")
     seen: list[str] = []
-    m.listeners.append(seen.append)
+    m.changed.connect(seen.append)
     m.apply_state(STATE)
     assert [p.id for p in m.others()] == ["p1", "p2"]
     assert [p.id for p in m.lobby()] == ["p1"]
