@@ -84,7 +84,7 @@ def timeline_cells(entry: AuditEntry) -> list[str]:
         format_short_time(entry.at),
         entry.operator,
         entry.workstation,
-        action_name(entry.action) if entry.action != "accept" else "受理",
+        action_name(entry.action) if entry.action != "accept" else tr("timeline.accept"),
         states,
         entry.note,
     ]

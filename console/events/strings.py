@@ -145,6 +145,14 @@ _ZH: dict[str, str] = {
     "linkage.attaching": "正在将{kind}附加到事件：{title}",
     "linkage.kind_snapshot": "快照",
     "linkage.kind_clip": "30 秒录像",
+    "timeline.accept": "受理",
+    "task.photos": "{text}（照片 {n} 张）",
+    "role.grid_leader": "网格长",
+    "role.deputy": "副网格长",
+    "role.village_supervisor": "村（社区）负责人",
+    "role.township_supervisor": "乡镇综治中心",
+    "role.county": "县级",
+    "role.maintenance": "运维",
 }
 
 _EN: dict[str, str] = {
@@ -270,6 +278,14 @@ _EN: dict[str, str] = {
     "linkage.attaching": "Attaching the {kind} to: {title}",
     "linkage.kind_snapshot": "snapshot",
     "linkage.kind_clip": "30-second clip",
+    "timeline.accept": "Accepted",
+    "task.photos": "{text} ({n} photos)",
+    "role.grid_leader": "grid leader",
+    "role.deputy": "deputy grid leader",
+    "role.village_supervisor": "village head",
+    "role.township_supervisor": "township centre",
+    "role.county": "county",
+    "role.maintenance": "maintenance",
 }
 
 _STATE = {

@@ -19,6 +19,7 @@ from PySide6.QtCore import QTimer
 
 from console.kit.net import submit_to_qt
 from console.reports.model import ReportScreen, default_pdf_name, report_screen
+from console.reports.strings import t
 from console.reports.view import HotspotPanel, ReportView
 from dispatch.reports.messages import HotspotsReply, ReportReply
 
@@ -109,7 +110,7 @@ class ReportController:
     def load_month(self, month: date) -> None:
         client = self._report_client()
         if client is None:
-            self.view.show_error("未连接集控中心或未登录 / not connected to the hub")
+            self.view.show_error(t("not_connected"))
             return
         text = month_text(month)
 
@@ -133,7 +134,7 @@ class ReportController:
     def export(self, month: date) -> None:
         client = self._report_client()
         if client is None or not self.http_url:
-            self.view.show_error("无法导出：未连接集控中心 / cannot export: no hub")
+            self.view.show_error(t("cannot_export"))
             return
         text, url = month_text(month), self.http_url
         out = self.save_dir / default_pdf_name(month)
@@ -152,9 +153,9 @@ class ReportController:
 
         def ok(path: Path) -> None:
             self.saved.append(path)
-            self.view.status.setText(f"已导出 / saved: {path}")
+            self.view.status.setText(t("saved", path=path))
             if self._show_message is not None:
-                self._show_message(f"月报已导出：{path}")
+                self._show_message(t("report_saved", path=path))
 
         def failed(exc: BaseException) -> None:
             self.view.show_error(error_text(exc))
@@ -172,7 +173,7 @@ class ReportController:
             self.panel.set_hotspots(rep.hotspots)
 
         def failed(exc: BaseException) -> None:
-            self.panel.header.setText(f"热点预警（获取失败：{error_text(exc)}）")
+            self.panel.header.setText(t("hotspots_failed", error=error_text(exc)))
 
         self._submit(client.hotspots(), ok, failed)
 
@@ -250,8 +251,8 @@ def install_reports(
         open_events=open_events,
         show_message=show_message,
     )
-    add_side_panel(panel, "热点预警")
-    add_side_panel(view, "信息月报")
+    add_side_panel(panel, t("hotspots_title"))
+    add_side_panel(view, t("report_title"))
     queue.model.session_changed.connect(lambda _s: ctl.refresh_hotspots())
     ctl.start()
     return ctl

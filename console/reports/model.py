@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from console.reports.strings import t
 from dispatch.reports.monthly import HotspotItem, MonthlyReport
 from dispatch.reports.pdf import chart_counts, chart_stages, figure_png, summary_rows
 
@@ -20,11 +21,11 @@ def hotspot_rows(items: tuple[HotspotItem, ...] | list[HotspotItem]) -> list[Hot
     """One line per warning, most surprising first (the order given)."""
     out = []
     for h in items:
-        kind = "类别" if h.kind == "category" else "网格"
+        kind = t("kind.category") if h.kind == "category" else t("kind.grid")
         out.append(
             HotspotRow(
-                text=f"【{kind}】{h.label}：近7天 {h.count} 件（历史周均 {h.baseline:.1f}）",
-                tooltip=f"P = {h.p_value:.1e}；点击查看 {len(h.event_ids)} 件事件",
+                text=t("hotspot", kind=kind, label=h.label, count=h.count, baseline=h.baseline),
+                tooltip=t("hotspot_tip", p=h.p_value, n=len(h.event_ids)),
                 event_ids=h.event_ids,
             )
         )
@@ -51,11 +52,13 @@ def report_screen(report: MonthlyReport, dpi: int = 70) -> ReportScreen:
             sections.append((s.title, s.note))
     overdue = [
         f"{o.event_id} {o.title} · {o.category} · {o.township} · "
-        f"超出 {o.overdue_by_s / 3600:.1f} 小时"
+        + t("overdue_by", hours=o.overdue_by_s / 3600)
         for o in report.overdue_items[:50]
     ]
     return ReportScreen(
-        title=f"{report.county} 信息月报 {report.month.year}年{report.month.month}月",
+        title=t(
+            "screen_title", county=report.county, year=report.month.year, month=report.month.month
+        ),
         summary=summary_rows(report),
         sections=sections,
         overdue=overdue,

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.reports.model import ReportScreen, hotspot_rows
+from console.reports.strings import t
 from dispatch.reports.monthly import HotspotItem
 
 _IDS = Qt.ItemDataRole.UserRole
@@ -39,17 +40,17 @@ class ReportView(QWidget):
         self.picker = QDateEdit()
         self.picker.setDisplayFormat("yyyy-MM")
         self.picker.setCalendarPopup(False)
-        self.picker.setToolTip("月份 / month")
-        self.load_button = QPushButton("生成月报")
-        self.load_button.setToolTip("Make the report")
-        self.export_button = QPushButton("导出PDF")
-        self.export_button.setToolTip("Export PDF")
+        self.picker.setToolTip(t("month"))
+        self.load_button = QPushButton(t("make"))
+        self.load_button.setToolTip(t("tip.make"))
+        self.export_button = QPushButton(t("export_pdf"))
+        self.export_button.setToolTip(t("tip.export"))
         self.export_button.setEnabled(False)
-        self.title = QLabel("请选择月份 / choose a month")
+        self.title = QLabel(t("choose_month"))
         self.title.setStyleSheet("font-size: 18px; font-weight: bold;")
         self.status = QLabel("")
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["指标", "数值"])
+        self.table.setHorizontalHeaderLabels([t("col.figure"), t("col.value")])
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setMinimumWidth(300)
@@ -60,12 +61,12 @@ class ReportView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.charts)
         top = QHBoxLayout()
-        for w in (QLabel("月份"), self.picker, self.load_button, self.export_button):
+        for w in (QLabel(t("month")), self.picker, self.load_button, self.export_button):
             top.addWidget(w)
         top.addStretch(1)
         left = QVBoxLayout()
         left.addWidget(self.table, 3)
-        left.addWidget(QLabel("超期事件"))
+        left.addWidget(QLabel(t("overdue")))
         left.addWidget(self.overdue, 2)
         body = QHBoxLayout()
         body.addLayout(left, 1)
@@ -86,7 +87,7 @@ class ReportView(QWidget):
         self.picker.setDate(QDate(month.year, month.month, 1))
 
     def _ask(self) -> None:
-        self.status.setText("正在生成… / working…")
+        self.status.setText(t("working"))
         self.month_requested.emit(self.month())
 
     def show_screen(self, screen: ReportScreen) -> None:
@@ -99,7 +100,7 @@ class ReportView(QWidget):
             self.table.setItem(i, 1, QTableWidgetItem(v))
         self.table.resizeColumnsToContents()
         self.overdue.clear()
-        self.overdue.addItems(screen.overdue or ["本月无超期事件"])
+        self.overdue.addItems(screen.overdue or [t("no_overdue")])
         while self._chart_layout.count():
             item = self._chart_layout.takeAt(0)
             w = item.widget() if item is not None else None
@@ -114,7 +115,7 @@ class ReportView(QWidget):
         self.export_button.setEnabled(True)
 
     def show_error(self, message: str) -> None:
-        self.status.setText(f"出错：{message}")
+        self.status.setText(t("error", message=message))
 
 
 class HotspotPanel(QWidget):
@@ -124,7 +125,7 @@ class HotspotPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.header = QLabel("热点预警")
+        self.header = QLabel(t("hotspots_title"))
         self.header.setStyleSheet("font-weight: bold;")
         self.list = QListWidget()
         layout = QVBoxLayout(self)
@@ -136,9 +137,9 @@ class HotspotPanel(QWidget):
     def set_hotspots(self, items: list[HotspotItem] | tuple[HotspotItem, ...]) -> None:
         self.list.clear()
         rows = hotspot_rows(items)
-        self.header.setText(f"热点预警（{len(rows)}）")
+        self.header.setText(t("hotspots_count", n=len(rows)))
         if not rows:
-            empty = QListWidgetItem("近7天无热点 / no hot spots")
+            empty = QListWidgetItem(t("no_hotspots"))
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(empty)
         for r in rows:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from console.events.model import Session
+from console.events.strings import tr
 from console.kit.observable import Observable
 from dispatch.domain.model import Actor
 from dispatch.tasks.core import (
@@ -111,7 +112,7 @@ def task_steps(task: DispatchTask) -> list[Step]:
 def _feedback_detail(text: str, photos: Sequence[str]) -> str:
     if not text and not photos:
         return ""
-    return f"{text}（照片 {len(photos)} 张）" if photos else text
+    return tr("task.photos", text=text, n=len(photos)) if photos else text
 
 
 def escalation_badge(tasks: Iterable[DispatchTask], lang: str = "zh_CN") -> str:

@@ -55,20 +55,22 @@ def steps_html(task: DispatchTask, lang: str) -> str:
     return " → ".join(parts)
 
 
-_ROLES_ZH = {
-    "grid_leader": "网格长",
-    "deputy": "副网格长",
-    "village_supervisor": "村（社区）负责人",
-    "township_supervisor": "乡镇综治中心",
-    "county": "县级",
-    "maintenance": "运维",
-}
+ROLES = frozenset(
+    {
+        "grid_leader",
+        "deputy",
+        "village_supervisor",
+        "township_supervisor",
+        "county",
+        "maintenance",
+    }
+)
 
 
 def header_text(task: DispatchTask, lang: str) -> str:
     person = task.assignee_name or task.assignee
     raw = task.assignee_role or "—"
-    role = raw if lang == "en" else _ROLES_ZH.get(raw, raw)
+    role = tr(f"role.{raw}", lang) if raw in ROLES else raw
     text = tr("dispatch.task_title", person=person, role=role, state=state_label(task.state, lang))
     badge = escalation_badge([task], lang)
     return f"{text} · {badge}" if badge else text

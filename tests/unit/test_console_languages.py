@@ -1,0 +1,248 @@
+"""Every panel and the main window, built offscreen in English and in Chinese: no visible
+Chinese in English (outside the site's data: names of people and places), and no English
+UI words in Chinese (proper nouns and acronyms aside).
+
+Visible means the texts of labels, buttons, tabs, window and dock titles, table headers,
+combo box items, placeholders, tooltips and menus. Panels are built after the language is
+chosen, as `hall-console --lang en` does (most panels read their strings when built)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QPlainTextEdit,
+    QTableView,
+    QTabWidget,
+    QTreeView,
+    QWidget,
+)
+
+from console.cameras.tree import build_tree
+from console.events.wiring import EventQueue
+from console.health.view import HealthView
+from console.kit import i18n
+from console.kit.net import NetThread, QtBridge
+from console.mediation.controller import MediationController
+from console.mediation.model import MediationModel
+from console.mediation.view import MediationWindow
+from console.reports.view import HotspotPanel, ReportView
+from console.rollcall.view import RollcallPanel
+from console.shell.login import LoginDialog
+from console.shell.main_window import MainWindow
+from console.wall.controller import WallController
+from console.wall.layouts import LayoutStore
+from console.wall.model import WallModel
+from dispatch.domain.site import Site, demo_site_path, load_site
+from tests.unit.test_wall_fakes import FakeStream
+
+SITE = load_site(demo_site_path())
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+WORD = re.compile(r"[A-Za-z]{2,}")
+# proper nouns, acronyms and units that stay as they are in Chinese
+LATIN_OK = frozenset(
+    {"RTSP", "PTZ", "PDF", "CSV", "PIN", "ID", "IDs", "HTTP", "URL", "QR", "OK", "fps"}
+    | {"Ctrl", "Esc", "yyyy", "MM", "dd"}
+)
+
+
+def site_names(site: Site) -> list[str]:
+    """Names of people and places from the site (data, shown as they are), longest first."""
+    names = {site.name, *(t.name for t in site.townships), *(v.name for v in site.villages)}
+    names |= {p.name for p in site.people} | {g.name for g in site.grids}
+    names |= {c.name for c in site.cameras}
+    return sorted(names, key=len, reverse=True)
+
+
+EVENT_TITLE = "邻里漏水纠纷"  # an event's title: data, shown as it came
+LANGUAGE_NAMES = ["中文", "English"]  # each language is offered in its own name
+DATA = [*site_names(SITE), EVENT_TITLE, *LANGUAGE_NAMES]
+PATH = re.compile(r"(?:/[\w.-]+)+")  # file paths (evidence folder) are data
+
+
+def _html_free(text: str) -> str:
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def _menu_texts(menu: QMenu) -> Iterator[str]:
+    yield menu.title()
+    for action in menu.actions():
+        yield from _action_texts(action)
+
+
+def _action_texts(action: QAction) -> Iterator[str]:
+    yield action.text().replace("&", "")
+    yield action.toolTip() if action.toolTip() != action.text() else ""
+    sub = action.menu()
+    if isinstance(sub, QMenu):
+        yield from _menu_texts(sub)
+
+
+def _header_texts(view: QAbstractItemView) -> Iterator[str]:
+    if isinstance(view, QTableView):
+        header: QHeaderView | None = view.horizontalHeader()
+    elif isinstance(view, QTreeView):
+        header = view.header()
+    else:
+        return
+    model = view.model()
+    if header is None or header.isHidden() or model is None:
+        return
+    for col in range(header.count()):
+        value = model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
+        if value is not None:
+            yield str(value)
+
+
+def _own_texts(w: QWidget) -> Iterator[str]:
+    yield w.windowTitle() if w.isWindow() or isinstance(w, QDockWidget) else ""
+    yield w.toolTip()
+    if isinstance(w, QLabel):
+        yield w.text()
+    elif isinstance(w, QAbstractButton):
+        yield w.text().replace("&", "")
+    elif isinstance(w, QLineEdit | QPlainTextEdit):
+        yield w.placeholderText()
+    elif isinstance(w, QGroupBox):
+        yield w.title()
+    elif isinstance(w, QComboBox):
+        yield from (w.itemText(i) for i in range(w.count()))
+    elif isinstance(w, QTabWidget):
+        yield from (w.tabText(i) for i in range(w.count()))
+    elif isinstance(w, QMenu):
+        yield from _menu_texts(w)
+    if isinstance(w, QAbstractItemView):
+        yield from _header_texts(w)
+    for action in w.actions():
+        yield from _action_texts(action)
+
+
+def visible_texts(root: QWidget) -> list[str]:
+    """Every UI text of `root` and its children, HTML removed, empty ones left out."""
+    out: list[str] = []
+    for w in [root, *root.findChildren(QWidget)]:
+        out.extend(_html_free(t) for t in _own_texts(w) if t)
+    if isinstance(root, QMainWindow):
+        out.extend(t for a in root.menuBar().actions() for t in _action_texts(a) if t)
+    return out
+
+
+def without_data(text: str) -> str:
+    text = PATH.sub(" ", text)
+    for name in DATA:
+        text = text.replace(name, " ")
+    return text
+
+
+def chinese_in(texts: list[str]) -> list[str]:
+    return sorted({t for t in texts if CJK.search(without_data(t))})
+
+
+def english_in(texts: list[str]) -> list[str]:
+    return sorted(
+        {t for t in texts if any(w not in LATIN_OK for w in WORD.findall(without_data(t)))}
+    )
+
+
+@pytest.fixture(scope="module")
+def qapp() -> QApplication:
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    return app
+
+
+@pytest.fixture()
+def lang(request: pytest.FixtureRequest) -> Iterator[str]:
+    before = i18n.language()
+    i18n.set_language(request.param)
+    yield request.param
+    i18n.set_language(before)
+
+
+def _main_window(cfg: Path) -> MainWindow:
+    c = WallController(
+        WallModel(), FakeStream, evidence_dir=cfg / "ev", names={c.id: c.name for c in SITE.cameras}
+    )
+    w = MainWindow(c, build_tree(SITE), LayoutStore(cfg))
+    w.start(default_cameras=[c.id for c in SITE.cameras])
+    return w
+
+
+def _event_panel() -> QWidget:
+    queue = EventQueue(  # the production wiring; not started, so no hub is needed
+        lambda *_a: None,  # type: ignore[arg-type,return-value]
+        township_names={t.id: t.name for t in SITE.townships},
+    )
+    return queue.panel()
+
+
+def _mediation(net: NetThread, bridge: QtBridge) -> MediationWindow:
+    model = MediationModel("E1", EVENT_TITLE)
+    return MediationWindow(model, MediationController(model, net, bridge, lambda: None, "http://h"))
+
+
+def _reports() -> QWidget:
+    box = QWidget()
+    view, hot = ReportView(box), HotspotPanel(box)
+    view.set_month(date(2025, 3, 1))
+    hot.set_hotspots([])
+    return box
+
+
+def _panels(cfg: Path) -> Iterator[tuple[str, QWidget]]:
+    net, bridge = NetThread(), QtBridge()  # not started: building a panel does no I/O
+    builders: list[tuple[str, Callable[[], QWidget]]] = [
+        ("main window", lambda: _main_window(cfg)),
+        ("event queue", _event_panel),
+        ("mediation", lambda: _mediation(net, bridge)),
+        ("roll call", RollcallPanel),
+        ("reports", _reports),
+        ("health", HealthView),
+        ("login", lambda: LoginDialog(lambda *_a: None)),
+    ]
+    for name, build in builders:
+        w = build()
+        try:
+            yield name, w
+        finally:
+            if isinstance(w, MainWindow):
+                w.close()
+            w.deleteLater()
+
+
+@pytest.mark.parametrize("lang", ["en"], indirect=True)
+def test_english_shows_no_chinese_outside_data(
+    qapp: QApplication, lang: str, tmp_path: Path
+) -> None:
+    found = {name: chinese_in(visible_texts(w)) for name, w in _panels(tmp_path)}
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+@pytest.mark.parametrize("lang", ["zh_CN"], indirect=True)
+def test_chinese_shows_no_english_ui_words(qapp: QApplication, lang: str, tmp_path: Path) -> None:
+    found = {name: english_in(visible_texts(w)) for name, w in _panels(tmp_path)}
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_the_checks_can_fail() -> None:
+    """The detectors see what they must (and leave data alone)."""
+    assert chinese_in(["Roll call", "开始点名"]) == ["开始点名"]
+    assert chinese_in([f"{SITE.townships[0].name} online"]) == []
+    assert english_in(["导出PDF", "Start roll call", "每周一"]) == ["Start roll call"]
