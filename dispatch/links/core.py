@@ -109,6 +109,32 @@ def pin_failure(failures: int) -> PinFailure:
     return PinFailure(failures, max(0, MAX_PIN_FAILURES - failures))
 
 
+@dataclass(frozen=True)
+class LoginResult:
+    """The answer of a link page's login: granted with the `session` to set as its
+    cookie, or refused with the `reason` (a `LinkState` value, `wrong` with the
+    attempts `remaining`, or a feature's own, e.g. mediation's `closed`)."""
+
+    ok: bool
+    reason: str
+    session: str = ""
+    remaining: int = 0
+
+    @classmethod
+    def granted(cls, session: str) -> LoginResult:
+        return cls(True, LinkState.OK.value, session=session)
+
+    @classmethod
+    def refused(cls, reason: str) -> LoginResult:
+        return cls(False, reason)
+
+    @classmethod
+    def wrong(cls, failure: PinFailure) -> LoginResult:
+        """A wrong PIN: `wrong` with the attempts left, or `locked` by this one."""
+        reason = LinkState.LOCKED.value if failure.locked else "wrong"
+        return cls(False, reason, remaining=failure.left)
+
+
 def sign_cookie(token: str, pin_hash: str) -> str:
     """The stateless cookie of a link: HMAC-SHA256(key = PIN hash, message = token)."""
     return hmac.new(pin_hash.encode(), token.encode(), hashlib.sha256).hexdigest()

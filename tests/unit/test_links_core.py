@@ -13,6 +13,7 @@ from dispatch.links.core import (
     MAX_PIN_FAILURES,
     PIN_ITERATIONS,
     LinkState,
+    LoginResult,
     hash_pin,
     is_locked,
     link_state,
@@ -108,3 +109,10 @@ def test_cookie_is_stateless_and_bound_to_link_and_pin() -> None:
     assert not verify_cookie(None, "tok-1", "pbkdf2$a")
     assert not verify_cookie("", "tok-1", "pbkdf2$a")
     assert not verify_cookie(a, "tok-1", None)
+
+
+def test_login_results() -> None:
+    assert LoginResult.granted("s1") == LoginResult(True, "ok", session="s1")
+    assert LoginResult.refused("expired") == LoginResult(False, "expired")
+    assert LoginResult.wrong(pin_failure(1)) == LoginResult(False, "wrong", remaining=4)
+    assert LoginResult.wrong(pin_failure(5)) == LoginResult(False, "locked", remaining=0)

@@ -10,6 +10,5 @@
 """
 
 from dispatch.tasks.service.dispatch import DispatchService
-from dispatch.tasks.service.links import LoginResult
 
-__all__ = ["DispatchService", "LoginResult"]
+__all__ = ["DispatchService"]

@@ -28,6 +28,7 @@ from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
 from dispatch.hub.writer import Tx
+from dispatch.links.core import LoginResult
 from dispatch.tasks import store as st
 from dispatch.tasks.core import (
     ActorKind,
@@ -48,7 +49,7 @@ from dispatch.tasks.messages import AttachmentInfo, CameraDistance, DispatchPrev
 from dispatch.tasks.service.board import Listener, TaskBoard
 from dispatch.tasks.service.escalation import EscalationQueue, Escalator
 from dispatch.tasks.service.evidence import EvidenceService, check_photos_of_task
-from dispatch.tasks.service.links import LoginResult, PhoneLinks
+from dispatch.tasks.service.links import PhoneLinks
 from dispatch.tasks.service.people import People, person_info
 from dispatch.tasks.service.recorder import TaskRecorder, load_task, new_task_id
 

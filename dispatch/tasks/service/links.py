@@ -5,12 +5,12 @@ session token kept, hashed, in the store). The rules are `dispatch.links.core`'s
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dispatch.events.service import HubService
 from dispatch.hub.writer import Tx
 from dispatch.links.core import (
+    LoginResult,
     hash_pin,
     link_state,
     new_pin,
@@ -22,15 +22,6 @@ from dispatch.links.core import (
 from dispatch.tasks import store as st
 from dispatch.tasks.service.people import People
 from dispatch.tasks.service.recorder import TaskRecorder
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    ok: bool
-    reason: str  # ok | unknown | expired | locked | wrong
-    person_id: str = ""
-    session: str = ""
-    remaining: int = 0
 
 
 class PhoneLinks:
@@ -68,13 +59,13 @@ class PhoneLinks:
     async def login(self, token: str, pin: str) -> LoginResult:
         status, link = await self.status(token)
         if status != "ok" or link is None:
-            return LoginResult(False, status)
+            return LoginResult.refused(status)
         lh = token_hash(token)
         ok = await asyncio.to_thread(verify_pin, pin, link.pin_hash)
         if not ok:
             wrong = pin_failure(link.failures + 1)
             await self.recorder.commit(lambda tx: st.set_link_failures(tx.conn, lh, wrong.failures))
-            return LoginResult(False, "locked" if wrong.locked else "wrong", remaining=wrong.left)
+            return LoginResult.wrong(wrong)
         session = new_token()
         sh = token_hash(session)
         now = self.hub.clock()
@@ -87,7 +78,7 @@ class PhoneLinks:
 
         await self.recorder.commit(job)
         self._sessions[sh] = (lh, link.person_id, exp)
-        return LoginResult(True, "ok", person_id=link.person_id, session=session)
+        return LoginResult.granted(session)
 
     async def session_person(self, token: str, session: str | None) -> str | None:
         """The person of a phone session cookie, if it is valid for this link."""
