@@ -24,7 +24,7 @@ from console.events.table import Col
 from console.events.wiring import EventQueue
 from dispatch.domain.model import Action, EventState
 from dispatch.hub.process import HubProcess
-from tests.plugins.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from dispatch.domain.wire import AuthError, ErrorCode, HubError
 from dispatch.events.messages import EventChanged
 from dispatch.events.service import HubService
 from dispatch.hub.process import HubProcess
-from tests.plugins.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration
 

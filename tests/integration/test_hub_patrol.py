@@ -22,7 +22,7 @@ from dispatch.domain.site import demo_site_path, load_site
 from dispatch.hub import cli as hubmod
 from dispatch.hub.process import HubProcess
 from streams.simulator import CamSim
-from tests.plugins.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY
 
 PASSWORD = "pw-for-hub-patrol"
 BLACK = "cam2"

@@ -16,7 +16,7 @@ from dispatch.client.state import ConnectionState
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.messages import EventChanged
 from dispatch.hub.process import HubProcess
-from tests.plugins.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY
 
 SPIKE = "environment"  # a category with no history in a fresh hub: 6 events are a hot spot
 

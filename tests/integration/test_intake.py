@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch.hub.process import HubProcess
-from tests.plugins.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from dispatch.domain.site import demo_site_path, load_site
 from dispatch.hub.process import HubProcess
 from streams.patrol.runner import HubSink
 from streams.patrol.types import CameraCheck, OfflineReason
-from tests.plugins.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

@@ -22,7 +22,7 @@ from streams.patrol.runner import HubSink, PatrolTarget, patrol_round
 from streams.patrol.types import CameraCheck, OfflineReason
 from streams.quality.diagnosis import load_thresholds
 from streams.simulator import CamSim
-from tests.plugins.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY
 
 FAULTS = {
     "cam2": "black",

@@ -25,7 +25,7 @@ from console.events.panel import EventQueuePanel
 from console.events.wiring import EventQueue
 from console.reports.controller import ReportController, install_reports
 from dispatch.hub.process import HubProcess
-from tests.plugins.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY
 
 SPIKE = "environment"
 

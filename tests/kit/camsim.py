@@ -1,4 +1,4 @@
-"""pytest fixtures for the camera simulator: real RTSP servers on free loopback ports.
+"""Camera simulator fixtures: real RTSP servers on free loopback ports.
 
 - `camsim`: session scope, 4 cameras, no auth. Tests must not kill or hang its cameras.
 - `camsim_auth`: session scope, 2 cameras asking for digest auth (`admin` / `s3cret`).

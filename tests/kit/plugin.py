@@ -1,0 +1,10 @@
+"""The test kit as one pytest plugin: tests/conftest.py registers this module only."""
+
+from __future__ import annotations
+
+pytest_plugins = [
+    "tests.kit.qt",
+    "tests.kit.hub",
+    "tests.kit.camsim",
+    "tests.kit.guard",
+]
