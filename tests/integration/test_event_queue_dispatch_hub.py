@@ -28,11 +28,11 @@ from console.wall.view import WallView
 from dispatch.client.connection import HubClient
 from dispatch.hub.process import HubProcess
 from dispatch.tasks.core import TaskState
-from tests.integration.test_event_queue_hub import post_event, qapp, wait_until
+from tests.integration.test_event_queue_hub import post_event
+from tests.kit import pump_until
 from tests.unit.test_wall_fakes import FakeStream
 
 pytestmark = pytest.mark.integration
-__all__ = ["qapp"]
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -48,7 +48,7 @@ EVENT: dict[str, object] = {
 def login(queue: EventQueue) -> None:
     out: list[object] = []
     queue.controller.login("duty", "duty123", "席位-派单", out.append)
-    wait_until(lambda: bool(out), 15, "login answered")
+    pump_until(lambda: bool(out), 15, what="login answered")
 
 
 def client_of(ctrl: EventQueueController) -> HubClient:
@@ -90,14 +90,14 @@ def test_one_click_dispatch_accept_and_linkage(hub: HubProcess, qapp: QApplicati
         login(queue)
         ev = post_event(hub.http_url, EVENT)
         event_id = str(ev["id"])
-        wait_until(lambda: queue.model.row(event_id) is not None, 10, "event in the queue")
-        wait_until(lambda: panel.table_model.row_of(event_id) >= 0, 5, "row in the table")
+        pump_until(lambda: queue.model.row(event_id) is not None, 10, what="event in the queue")
+        pump_until(lambda: panel.table_model.row_of(event_id) >= 0, 5, what="row in the table")
         panel.select_event(event_id)
-        wait_until(lambda: queue.model.selected_id == event_id, 5, "selected")
+        pump_until(lambda: queue.model.selected_id == event_id, 5, what="selected")
 
         # one click: the suggested grid leader of v01g1 (张建国, p00) with the template text
         panel.dispatch_button.click()
-        wait_until(lambda: bool(queue.controller.dispatch.tasks(event_id)), 10, "task back")
+        pump_until(lambda: bool(queue.controller.dispatch.tasks(event_id)), 10, what="task back")
         task = queue.controller.dispatch.tasks(event_id)[0]
         assert task.assignee == "p00"
         assert task.state is TaskState.SENT
@@ -113,13 +113,15 @@ def test_one_click_dispatch_accept_and_linkage(hub: HubProcess, qapp: QApplicati
         link = queue.net.submit(c.issue_phone_link("p00")).result(10)
         status = asyncio.run(phone_accept(hub.http_url, link.path, link.pin, task.id))
         assert status == 200
-        wait_until(
+        pump_until(
             lambda: queue.controller.dispatch.tasks(event_id)[0].state is TaskState.ACCEPTED,
             10,
-            "accepted seen by the console",
+            what="accepted seen by the console",
         )
-        wait_until(
-            lambda: "已接单" in panel.tasks_view.header_labels[task.id].text(), 5, "panel shows"
+        pump_until(
+            lambda: "已接单" in panel.tasks_view.header_labels[task.id].text(),
+            5,
+            what="panel shows",
         )
         steps = panel.tasks_view.step_labels[task.id].text()
         assert "已接单</b>" in steps and "已送达</b>" in steps
@@ -127,10 +129,10 @@ def test_one_click_dispatch_accept_and_linkage(hub: HubProcess, qapp: QApplicati
         actions = {a.value for (tid, a) in panel.tasks_view.buttons if tid == task.id}
         assert actions == {"cancel", "reassign"}
         # the timeline got the dispatch rows in words
-        wait_until(
+        pump_until(
             lambda: any(e.action == "task_accept" for e in (queue.model.timeline(event_id) or [])),
             10,
-            "timeline row",
+            what="timeline row",
         )
         panel.resize(1000, 1150)
         panel.show()
@@ -143,7 +145,7 @@ def test_one_click_dispatch_accept_and_linkage(hub: HubProcess, qapp: QApplicati
 
         # linkage: L on the selected event → the nearest cameras, 1+5, cam1 (nearest) large
         panel.link_video()
-        wait_until(lambda: wall_model.linkage is not None, 10, "linkage on the wall")
+        pump_until(lambda: wall_model.linkage is not None, 10, what="linkage on the wall")
         assert wall_model.shape.name == "1+5"
         assert wall_model.camera(0) == "cam1"
         assert wall_model.linkage is not None

@@ -12,7 +12,7 @@ import json
 import socket
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from console.events.table import Col
 from console.events.wiring import EventQueue
 from dispatch.domain.model import Action, EventState
 from dispatch.hub.process import HubProcess
+from tests.kit import pump_until
 from tests.kit.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration
@@ -32,21 +33,6 @@ pytestmark = pytest.mark.integration
 def cell(table: QTableWidget, row: int, col: int) -> str:
     item = table.item(row, col)
     return item.text() if item is not None else ""
-
-
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance()
-    return app if isinstance(app, QApplication) else QApplication([])
-
-
-def wait_until(pred: Callable[[], bool], timeout_s: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s} s: {what}")
-        QApplication.processEvents()
-        time.sleep(0.01)
 
 
 def post_event(http_url: str, body: dict[str, object]) -> dict[str, object]:
@@ -114,7 +100,7 @@ class Console:
     def login(self, operator: str = "duty", password: str = "duty123") -> LoginOutcome:
         out: list[LoginOutcome] = []
         self.queue.controller.login(operator, password, self.workstation, out.append)
-        wait_until(lambda: bool(out), 15, "login answered")
+        pump_until(lambda: bool(out), 15, what="login answered")
         return out[0]
 
     def ids(self) -> list[str]:
@@ -150,21 +136,21 @@ def test_panels_show_intake_and_share_an_action(hub: HubProcess, consoles: list[
     assert b.login("leader", "leader123").ok
     ids = [str(post_event(hub.http_url, r)["id"]) for r in REPORTS]
     for c in (a, b):
-        wait_until(lambda c=c: sorted(c.ids()) == sorted(ids), 10, "events shown")  # type: ignore[misc]
+        pump_until(lambda c=c: sorted(c.ids()) == sorted(ids), 10, what="events shown")  # type: ignore[misc]
     # action from panel A
     a.panel.select_event(ids[0])
-    wait_until(lambda: a.queue.model.selected_id == ids[0])
-    wait_until(lambda: Action.REGISTER in a.panel.details.buttons)
+    pump_until(lambda: a.queue.model.selected_id == ids[0])
+    pump_until(lambda: Action.REGISTER in a.panel.details.buttons)
     a.panel.details.buttons[Action.REGISTER].click()
     t0 = time.monotonic()
-    wait_until(lambda: b.state_of(ids[0]) == "登记", 10, "change reached panel B")
+    pump_until(lambda: b.state_of(ids[0]) == "登记", 10, what="change reached panel B")
     took = time.monotonic() - t0
-    wait_until(lambda: a.state_of(ids[0]) == "登记", 5, "change back in panel A")
+    pump_until(lambda: a.state_of(ids[0]) == "登记", 5, what="change back in panel A")
     assert get_event(hub.http_url, ids[0])["state"] == EventState.REGISTERED.value
     print(f"\naction in A -> shown in B: {took * 1000:.0f} ms (incl. the hub's commit)")
     # the timeline in A has the row with A's workstation
     d = a.panel.details
-    wait_until(lambda: any(cell(d.timeline, r, 2) == "席位A" for r in range(d.timeline.rowCount())))
+    pump_until(lambda: any(cell(d.timeline, r, 2) == "席位A" for r in range(d.timeline.rowCount())))
 
 
 def test_wrong_password_against_the_real_hub(hub: HubProcess, consoles: list[Console]) -> None:
@@ -197,9 +183,9 @@ def test_hub_killed_and_restarted_banner_kept_contents_caught_up(
         consoles.append(a)
         assert a.login().ok
         ids = [str(post_event(proc.http_url, r)["id"]) for r in REPORTS]
-        wait_until(lambda: sorted(a.ids()) == sorted(ids), 10, "events shown")
+        pump_until(lambda: sorted(a.ids()) == sorted(ids), 10, what="events shown")
         proc.kill()
-        wait_until(lambda: not a.panel.conn_banner.isHidden(), 15, "lost banner")
+        pump_until(lambda: not a.panel.conn_banner.isHidden(), 15, what="lost banner")
         assert a.panel.conn_banner.text().startswith("与指挥中心服务连接中断 — 显示的是 ")
         assert sorted(a.ids()) == sorted(ids)  # contents kept
         assert all(not b.isEnabled() for b in a.panel.details.buttons.values())
@@ -215,13 +201,13 @@ def test_hub_killed_and_restarted_banner_kept_contents_caught_up(
                 },
             )["id"]
         )
-        wait_until(lambda: a.panel.conn_banner.isHidden(), 20, "banner gone after restart")
-        wait_until(lambda: new in a.ids(), 10, "caught up with the event posted meanwhile")
+        pump_until(lambda: a.panel.conn_banner.isHidden(), 20, what="banner gone after restart")
+        pump_until(lambda: new in a.ids(), 10, what="caught up with the event posted meanwhile")
         assert set(ids) <= set(a.ids())
         # and actions work again after the reconnect
         a.panel.select_event(new)
-        wait_until(lambda: Action.REGISTER in a.panel.details.buttons)
+        pump_until(lambda: Action.REGISTER in a.panel.details.buttons)
         a.panel.details.buttons[Action.REGISTER].click()
-        wait_until(lambda: a.state_of(new) == "登记", 10, "action after restart")
+        pump_until(lambda: a.state_of(new) == "登记", 10, what="action after restart")
     finally:
         proc.stop()

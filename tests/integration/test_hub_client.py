@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from dispatch.domain.wire import AuthError, ErrorCode, HubError
 from dispatch.events.messages import EventChanged
 from dispatch.events.service import HubService
 from dispatch.hub.process import HubProcess
+from tests.kit import async_wait_until
 from tests.kit.hub import HUB_API_KEY
 
 pytestmark = pytest.mark.integration
@@ -26,13 +26,6 @@ pytestmark = pytest.mark.integration
 
 def run(coro: Any, timeout: float = 90) -> Any:
     return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-async def wait_for(pred: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-    async with asyncio.timeout(timeout):
-        while not pred():
-            await asyncio.sleep(0.02)
-    assert pred(), what
 
 
 class Recorder:
@@ -84,11 +77,11 @@ def test_two_clients_see_the_same_change(hub: HubProcess) -> None:
             await a.login("duty", "duty123")
             await b.login("leader", "leader123")
             ev = await post(hub.http_url, 1)
-            await wait_for(lambda: ev["id"] in a.events() and ev["id"] in b.events())
+            await async_wait_until(lambda: ev["id"] in a.events() and ev["id"] in b.events())
             assert a.last_seq == b.last_seq
             changed = await a.act(ev["id"], Action.REGISTER, note="已登记")
             assert changed.state is EventState.REGISTERED
-            await wait_for(lambda: b.events()[ev["id"]].state is EventState.REGISTERED)
+            await async_wait_until(lambda: b.events()[ev["id"]].state is EventState.REGISTERED)
             got = [c for c in rb.changes if c.event.id == ev["id"]][-1]
             assert got.audit[0].operator == "duty" and got.audit[0].workstation == "席位1"
             tl = await b.timeline(ev["id"])
@@ -137,7 +130,7 @@ def test_auth_forbidden_and_transition_errors(hub: HubProcess) -> None:
             assert e4.value.code is ErrorCode.NOT_FOUND
             await c.login("leader", "leader123")
             await c.act(ev["id"], Action.ARCHIVE)
-            await wait_for(lambda: ev["id"] not in c.events())
+            await async_wait_until(lambda: ev["id"] not in c.events())
         finally:
             await c.stop()
 
@@ -154,17 +147,17 @@ def test_client_that_missed_changes_resyncs_to_the_same_view(hub: HubProcess) ->
             await a.login("duty", "duty123")
             await b.login("duty", "duty123")
             first = await post(hub.http_url, 10)
-            await wait_for(lambda: first["id"] in b.events())
+            await async_wait_until(lambda: first["id"] in b.events())
             assert b._sub is not None
             b._sub.disconnect(hub.pub_endpoint)  # b misses what follows
             ids = [(await post(hub.http_url, 11 + i))["id"] for i in range(5)]
             await a.act(first["id"], Action.REGISTER)
-            await wait_for(lambda: all(i in a.events() for i in ids))
+            await async_wait_until(lambda: all(i in a.events() for i in ids))
             assert not any(i in b.events() for i in ids)
             resyncs = b.resyncs
             b._sub.connect(hub.pub_endpoint)
             # the next heartbeat's seq is ahead of b's: b asks for the changes since
-            await wait_for(lambda: b.last_seq == a.last_seq and b.resyncs > resyncs, 10)
+            await async_wait_until(lambda: b.last_seq == a.last_seq and b.resyncs > resyncs, 10)
             assert b.events() == a.events()
             assert b.colours() == a.colours()
         finally:
@@ -195,16 +188,16 @@ def test_hub_restart_client_shows_lost_then_catches_up(tmp_path: Path) -> None:
         try:
             await c.login("duty", "duty123")
             ev = await post(hub.http_url, 1)
-            await wait_for(lambda: ev["id"] in c.events())
+            await async_wait_until(lambda: ev["id"] in c.events())
             hub.kill()
-            await wait_for(lambda: c.state.status is ConnectionStatus.LOST, 10)
+            await async_wait_until(lambda: c.state.status is ConnectionStatus.LOST, 10)
             assert c.state.lost_at is not None
             assert ev["id"] in c.events()  # keeps what it shows
             hub2 = HubProcess(db, demo=True, **fixed)  # type: ignore[arg-type]
             await asyncio.to_thread(hub2.start, 60)
             try:
                 ev2 = await post(hub2.http_url, 2)
-                await wait_for(
+                await async_wait_until(
                     lambda: (
                         c.state.status is ConnectionStatus.CONNECTED and ev2["id"] in c.events()
                     ),
@@ -271,9 +264,9 @@ def test_event_closed_while_client_away_is_delivered_not_dropped(tmp_path: Path)
             await c.login("duty", "duty123")
             closed = await post(hub.http_url, 1)
             kept = await post(hub.http_url, 2)
-            await wait_for(lambda: closed["id"] in c.events() and kept["id"] in c.events())
+            await async_wait_until(lambda: closed["id"] in c.events() and kept["id"] in c.events())
             hub.kill()
-            await wait_for(lambda: c.state.status is ConnectionStatus.LOST, 10)
+            await async_wait_until(lambda: c.state.status is ConnectionStatus.LOST, 10)
             await _archive_offline(db, closed["id"])
             full = c.full_snapshots
             hub2 = HubProcess(db, demo=True, **fixed)  # type: ignore[arg-type]
@@ -284,7 +277,9 @@ def test_event_closed_while_client_away_is_delivered_not_dropped(tmp_path: Path)
                 return [ch for ch in rec.changes if ch.event.id == closed["id"]][-1].event.state
 
             # told, with its final state, and then no longer in the view
-            await wait_for(lambda: final_state() is EventState.ARCHIVED, 15, "archive not told")
+            await async_wait_until(
+                lambda: final_state() is EventState.ARCHIVED, 15, what="archive not told"
+            )
             assert closed["id"] not in c.events()
             assert c.full_snapshots > full  # it did come from a full snapshot
             assert kept["id"] in c.events()
@@ -294,7 +289,9 @@ def test_event_closed_while_client_away_is_delivered_not_dropped(tmp_path: Path)
             hub3 = HubProcess(f"sqlite:///{tmp_path / 'other.db'}", demo=True, **fixed)  # type: ignore[arg-type]
             hubs.append(hub3)
             await asyncio.to_thread(hub3.start, 60)
-            await wait_for(lambda: kept["id"] not in c.events(), 15, "vanished event still shown")
+            await async_wait_until(
+                lambda: kept["id"] not in c.events(), 15, what="vanished event still shown"
+            )
             assert [r.event_id for r in removed] == [kept["id"]]
             assert c.events() == {}
         finally:
@@ -339,7 +336,7 @@ def test_sigkill_during_intake_loses_no_acknowledged_event(tmp_path: Path) -> No
                     await one(n)
 
             tasks = [asyncio.create_task(worker(i)) for i in range(16)]
-            await wait_for(lambda: len(acked) >= 300, 60)
+            await async_wait_until(lambda: len(acked) >= 300, 60)
             hub.kill()
             await asyncio.gather(*tasks)
 

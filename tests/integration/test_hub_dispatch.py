@@ -25,20 +25,13 @@ from dispatch.tasks import store as st
 from dispatch.tasks.core import EscalationLevel, TaskAction, TaskState
 from dispatch.tasks.messages import TaskChanged
 from dispatch.tasks.service import DispatchService
+from tests.kit import FakeClock
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=CHINA_TZ)
 SITE = Path(__file__).resolve().parents[2] / "resources" / "sites" / "demo.toml"
 DUTY = Session("tok", "duty", Role.DUTY_OFFICER, "ws1")
-
-
-class FakeClock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 class Rig:
@@ -106,18 +99,18 @@ def test_escalation_steps_with_a_fake_clock(tmp_path: Path, site: Site) -> None:
         task, seq = await svc.dispatch(DUTY, eid)  # the suggested grid leader
         assert task.assignee == "p00" and task.state is TaskState.SENT and seq > 0
         assert svc.next_escalation() == T0 + timedelta(minutes=2)  # emergency: 2/5/10 min
-        clock.t = T0 + timedelta(minutes=1, seconds=59)
+        clock.set(T0 + timedelta(minutes=1, seconds=59))
         assert await svc.run_escalations() == 0
-        clock.t = T0 + timedelta(minutes=2)
+        clock.set(T0 + timedelta(minutes=2))
         assert await svc.run_escalations() == 1
         (deputy_task,) = [t for t, _ in svc.open_tasks_of("p01")]
         assert deputy_task.level is EscalationLevel.DEPUTY and deputy_task.escalation_step == 1
         assert svc.open_tasks_of("p00") == []  # moved away from the leader
-        clock.t = T0 + timedelta(minutes=5)
+        clock.set(T0 + timedelta(minutes=5))
         assert await svc.run_escalations() == 1
         (centre_task,) = [t for t, _ in svc.open_tasks_of("st01")]  # 城关镇综治中心
         assert centre_task.level is EscalationLevel.TOWNSHIP
-        clock.t = T0 + timedelta(minutes=30)
+        clock.set(T0 + timedelta(minutes=30))
         assert await svc.run_escalations() == 0  # the demo county has nobody at county level
         timeline = await hub.timeline(eid)
         lines = [a.note for a in timeline if str(a.action) == "task_escalate"]
@@ -146,11 +139,11 @@ def test_acknowledged_task_does_not_escalate(tmp_path: Path, site: Site) -> None
     async def body(hub: HubService, svc: DispatchService) -> None:
         eid = await emergency(hub)
         task, _ = await svc.dispatch(DUTY, eid)
-        clock.t = T0 + timedelta(minutes=1)
+        clock.set(T0 + timedelta(minutes=1))
         await svc.ack("p00", task.id)
         await svc.field_act("p00", task.id, "accept")
         assert svc.next_escalation() is None
-        clock.t = T0 + timedelta(hours=1)
+        clock.set(T0 + timedelta(hours=1))
         assert await svc.run_escalations() == 0
         assert [t.state for t, _ in svc.open_tasks_of("p00")] == [TaskState.ACCEPTED]
 
@@ -166,10 +159,10 @@ def test_down_hub_escalates_to_the_step_due_now_in_one_move(tmp_path: Path, site
         return task.id
 
     run(rig.life(first))
-    clock.t = T0 + timedelta(minutes=6)  # the hub was down past steps 1 and 2
+    clock.set(T0 + timedelta(minutes=6))  # the hub was down past steps 1 and 2
 
     async def second(hub: HubService, svc: DispatchService) -> None:
-        assert svc.next_escalation() is not None and svc.next_escalation() <= clock.t  # type: ignore[operator]
+        assert svc.next_escalation() is not None and svc.next_escalation() <= clock()  # type: ignore[operator]
         assert await svc.run_escalations() == 1
         assert [t.level for t, _ in svc.open_tasks_of("st01")] == [EscalationLevel.TOWNSHIP]
 

@@ -24,6 +24,8 @@ from dispatch.hub.process import HubProcess
 from streams.simulator import CamSim
 from tests.kit.hub import HUB_API_KEY
 
+pytestmark = pytest.mark.integration
+
 PASSWORD = "pw-for-hub-patrol"
 BLACK = "cam2"
 

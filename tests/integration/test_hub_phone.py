@@ -147,28 +147,18 @@ def run(fn: Callable[[], Awaitable[Any]]) -> Any:
     return asyncio.run(go())
 
 
-@pytest.fixture
-def demo_hub(tmp_path: Path) -> Any:
-    proc = HubProcess(f"sqlite:///{tmp_path / 'hall.db'}", demo=True)
-    proc.start(timeout_s=60)
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-def test_dispatch_accept_on_site_feedback_with_photo(demo_hub: HubProcess, tmp_path: Path) -> None:
+def test_dispatch_accept_on_site_feedback_with_photo(hub: HubProcess, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     photo = tmp_path / "现场.png"
     photo.write_bytes(png_bytes())
 
     async def body() -> None:
-        eid = post_event(demo_hub, "楼道堆放杂物引发邻里争吵", "ph-1")
-        async with console(demo_hub) as con, chromium(tmp_path) as browser:
+        eid = post_event(hub, "楼道堆放杂物引发邻里争吵", "ph-1")
+        async with console(hub) as con, chromium(tmp_path) as browser:
             link = await con.client.issue_phone_link("p00")
             ctx = await phone(browser)
             page = await ctx.new_page()
-            await log_in(page, demo_hub.http_url + link.path, link.pin)
+            await log_in(page, hub.http_url + link.path, link.pin)
             assert await page.locator("#empty").is_visible()
             task = await con.client.dispatch_event(eid, note="请带上调解员")  # one click
             assert task.assignee == "p00"
@@ -218,17 +208,15 @@ def test_dispatch_accept_on_site_feedback_with_photo(demo_hub: HubProcess, tmp_p
     run(body)
 
 
-def test_wrong_pin_unknown_and_expired_links_are_refused(
-    demo_hub: HubProcess, tmp_path: Path
-) -> None:
+def test_wrong_pin_unknown_and_expired_links_are_refused(hub: HubProcess, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     async def body() -> None:
-        async with console(demo_hub) as con, chromium(tmp_path) as browser:
+        async with console(hub) as con, chromium(tmp_path) as browser:
             link = await con.client.issue_phone_link("p02")
             ctx = await phone(browser)
             page = await ctx.new_page()
-            await page.goto(demo_hub.http_url + link.path)
+            await page.goto(hub.http_url + link.path)
             wrong = "000000" if link.pin != "000000" else "111111"
             await page.fill("#pin", wrong)
             async with page.expect_response(lambda r: r.url.endswith("/login")) as got:
@@ -237,14 +225,14 @@ def test_wrong_pin_unknown_and_expired_links_are_refused(
             assert "PIN 码错误，还可尝试 4 次" in await page.locator("#pin-error").inner_text()
             await page.screenshot(path=str(SHOTS / "phone_wrong_pin.png"))
             assert await page.locator("#conn").count() == 0  # no task page
-            resp = await page.goto(demo_hub.http_url + "/m/no-such-link-0123456789")
+            resp = await page.goto(hub.http_url + "/m/no-such-link-0123456789")
             assert resp is not None and resp.status == 404
             assert "链接无效" in await page.locator("#notice h1").inner_text()
             short = await con.client.issue_phone_link("p02", ttl_days=1.0 / 86400)  # 1 s
 
             async def expired() -> None:
                 while True:
-                    r = await page.goto(demo_hub.http_url + short.path)
+                    r = await page.goto(hub.http_url + short.path)
                     if r is not None and r.status == 410:
                         return
                     await asyncio.sleep(0.2)
@@ -253,7 +241,7 @@ def test_wrong_pin_unknown_and_expired_links_are_refused(
             assert "链接已过期" in await page.locator("#notice h1").inner_text()
             await page.screenshot(path=str(SHOTS / "phone_expired_link.png"))
             # the right PIN still works on the first link (4 tries were left)
-            await log_in(page, demo_hub.http_url + link.path, link.pin)
+            await log_in(page, hub.http_url + link.path, link.pin)
             await ctx.close()
 
     run(body)
@@ -308,7 +296,7 @@ def test_offline_page_gets_its_tasks_once_even_across_a_hub_restart(tmp_path: Pa
 
 
 def test_oversized_or_non_image_upload_is_refused_and_nothing_stored(
-    demo_hub: HubProcess, tmp_path: Path
+    hub: HubProcess, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * (5 * 1024 * 1024 + 10))
@@ -317,12 +305,12 @@ def test_oversized_or_non_image_upload_is_refused_and_nothing_stored(
     uploads = tmp_path / "uploads"
 
     async def body() -> None:
-        eid = post_event(demo_hub, "违章搭建", "up-1")
-        async with console(demo_hub) as con, chromium(tmp_path) as browser:
+        eid = post_event(hub, "违章搭建", "up-1")
+        async with console(hub) as con, chromium(tmp_path) as browser:
             link = await con.client.issue_phone_link("p00")
             ctx = await phone(browser)
             page = await ctx.new_page()
-            await log_in(page, demo_hub.http_url + link.path, link.pin)
+            await log_in(page, hub.http_url + link.path, link.pin)
             task = await con.client.dispatch_event(eid)
             await page.wait_for_selector(card(task.id), timeout=WAIT_MS)
             await page.click(f"{card(task.id)} button.act-accept")
@@ -347,7 +335,7 @@ def test_oversized_or_non_image_upload_is_refused_and_nothing_stored(
     run(body)
     files = list(uploads.iterdir()) if uploads.exists() else []
     assert files == []
-    store = Store(demo_hub.db_url)
+    store = Store(hub.db_url)
     store.open()
     try:
         assert st.count_attachments(store.engine) == 0

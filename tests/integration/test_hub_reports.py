@@ -18,6 +18,8 @@ from dispatch.events.messages import EventChanged
 from dispatch.hub.process import HubProcess
 from tests.kit.hub import HUB_API_KEY
 
+pytestmark = pytest.mark.integration
+
 SPIKE = "environment"  # a category with no history in a fresh hub: 6 events are a hot spot
 
 

@@ -17,18 +17,11 @@ from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import Action, Colour, EventIntake, EventSource
 from dispatch.events.messages import EventChanged
 from dispatch.events.service import CHINA_TZ, HubService
+from tests.kit import FakeClock
 
 pytestmark = pytest.mark.integration
 
 MONDAY_9 = datetime(2025, 3, 3, 9, 0, tzinfo=CHINA_TZ)
-
-
-class FakeClock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 def run(coro: Any) -> Any:
@@ -58,10 +51,10 @@ def test_colour_changes_and_durable_reminders(tmp_path: Path) -> None:
             assert created
             assert last_colour() is Colour.GREEN
             assert await svc.run_timers() == 0  # nothing due yet
-            clock.t = MONDAY_9 + timedelta(minutes=50)  # < 1/4 of the routing hour left
+            clock.set(MONDAY_9 + timedelta(minutes=50))  # < 1/4 of the routing hour left
             assert await svc.run_timers() == 1
             assert last_colour() is Colour.YELLOW and published[-1].audit == []
-            clock.t = MONDAY_9 + timedelta(hours=1, minutes=1)  # routing overdue
+            clock.set(MONDAY_9 + timedelta(hours=1, minutes=1))  # routing overdue
             assert await svc.run_timers() == 1
             last = published[-1]
             assert last.colour is Colour.RED
@@ -84,9 +77,9 @@ def test_colour_changes_and_durable_reminders(tmp_path: Path) -> None:
         )
         await svc.start()
         try:
-            clock.t = MONDAY_9 + timedelta(hours=1, minutes=30)
+            clock.set(MONDAY_9 + timedelta(hours=1, minutes=30))
             assert await svc.run_timers() == 0  # the reminder survived the restart
-            clock.t = MONDAY_9 + timedelta(hours=2, minutes=2)  # the next interval
+            clock.set(MONDAY_9 + timedelta(hours=2, minutes=2))  # the next interval
             assert await svc.run_timers() == 1
             timeline = await svc.timeline(eid)
             assert [a.action for a in timeline].count(Action.REMIND) == 2

@@ -4,7 +4,6 @@ offer or a socket without a valid session, and a participant still in the lobby.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -14,19 +13,17 @@ from dispatch.hub.process import HubProcess
 from tests.integration.test_mediation_support import (
     INVITES,
     console_client,
-    mediation_hub,
+    mediation_args,
     post_event,
 )
+from tests.kit.hub import StartHub
 
 pytestmark = [pytest.mark.integration]
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    proc = mediation_hub(tmp_path)
-    proc.start(timeout_s=60)
-    yield proc
-    proc.stop()
+def hub(start_hub: StartHub, tmp_path: Path) -> HubProcess:
+    return start_hub(**mediation_args(tmp_path))
 
 
 def test_bad_token_wrong_pin_expired_link_and_lobby_are_refused(hub: HubProcess) -> None:

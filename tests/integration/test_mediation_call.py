@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -18,22 +17,20 @@ from tests.integration.test_mediation_support import (
     ConsolePeer,
     chromium,
     console_client,
-    mediation_hub,
+    mediation_args,
     open_participant,
     page_frames,
     post_event,
     until,
 )
+from tests.kit.hub import StartHub
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    proc = mediation_hub(tmp_path)
-    proc.start(timeout_s=60)
-    yield proc
-    proc.stop()
+def hub(start_hub: StartHub, tmp_path: Path) -> HubProcess:
+    return start_hub(**mediation_args(tmp_path))
 
 
 def test_three_parties_see_each_other_and_a_cut_peer_comes_back(hub: HubProcess) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,38 +29,20 @@ from tests.integration.test_mediation_support import (
     CHROMIUM_ARGS,
     LOOPBACK,
     SHOTS,
-    mediation_hub,
+    mediation_args,
     open_participant,
     page_frames,
     post_event,
 )
+from tests.kit import pump_until
+from tests.kit.hub import StartHub
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    proc = mediation_hub(tmp_path)
-    proc.start(timeout_s=60)
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture
-def qapp() -> QApplication:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    return app
-
-
-def pump(app: QApplication, pred: Callable[[], bool], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not pred():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout_s} s")
-        app.processEvents()
-        time.sleep(0.02)
-    app.processEvents()
+def hub(start_hub: StartHub, tmp_path: Path) -> HubProcess:
+    return start_hub(**mediation_args(tmp_path))
 
 
 class BrowserSide:
@@ -137,7 +118,7 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
             check.setChecked(bool(name))
             edit.setText(name)
         win.open_button.click()
-        pump(qapp, lambda: model.phase == "open")
+        pump_until(lambda: model.phase == "open", 30)
         assert [(lk.label, lk.name) for lk in model.links] == [
             ("法官", "王法官"),
             ("当事人", "张三"),
@@ -157,31 +138,31 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
             open_participant(side.browser, hub.http_url + court.path, court.pin)  # type: ignore[arg-type]
         )
         pid = court.participant_id
-        pump(qapp, lambda: any(p.id == pid for p in model.lobby()))
+        pump_until(lambda: any(p.id == pid for p in model.lobby()), 30)
         assert "候场 1 人" in win.lobby_label.text()
         assert pid not in win.tiles  # not admitted: no picture
         win.peer_rows[pid][1].click()  # 准入
-        pump(qapp, lambda: pid in win.tiles and win.tiles[pid].frames > 25)
+        pump_until(lambda: pid in win.tiles and win.tiles[pid].frames > 25, 30)
         assert model.frames[pid] >= win.tiles[pid].frames
         # the hall's self-preview: what the hall sends (the synthetic camera), labelled
-        pump(qapp, lambda: win.self_tile.frames > 10)
+        pump_until(lambda: win.self_tile.frames > 10, 30)
         assert win.self_tile.title == "本端"
         me = win.self_tile.image
         assert me is not None and me.shape[:2] == (120, 160) and int(me.std()) > 0
-        pump(qapp, lambda: win.conn_label.text() == "通话中")
+        pump_until(lambda: win.conn_label.text() == "通话中", 30)
         arr = win.tiles[pid].image
         assert arr is not None and arr.shape[2] == 4 and int(arr.std()) > 0
         # the browser sees the hall
         side_frames = side.run(_wait_frames(page, "host", 20))
         assert side_frames["host"] > 20
         # the page's fake microphone beeps: the hall shows who speaks at some moment
-        pump(qapp, lambda: pid in model.speaking() and win.tiles[pid].speaking)
+        pump_until(lambda: pid in model.speaking() and win.tiles[pid].speaking, 30)
 
         win.record_button.click()
-        pump(qapp, lambda: model.recording and "录像中" in win.rec_label.text())
+        pump_until(lambda: model.recording and "录像中" in win.rec_label.text(), 30)
         win.grab().save(str(SHOTS / "mediation_console.png"))
         win.record_button.click()
-        pump(qapp, lambda: not model.recording)
+        pump_until(lambda: not model.recording, 30)
 
         # outcome form: an agreement needs its notes; then it closes and files
         win.close_session()
@@ -191,7 +172,7 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
         assert "协议要点" in win.status.text() and model.phase == "open"
         win.notes.setPlainText("分三期赔偿维修费")
         win.close_button.click()
-        pump(qapp, lambda: model.closed_reply is not None)
+        pump_until(lambda: model.closed_reply is not None, 30)
         assert model.phase in ("closed",)
         assert model.closed_reply is not None and model.closed_reply.outcome == "agreement"
         assert "达成协议" in win.status.text()
@@ -233,9 +214,9 @@ def test_event_queue_button_opens_the_window_on_the_selected_event(
         assert "M" in panel.shortcuts and "视频调解" in panel.mediation_button.text()
         out: list[LoginOutcome] = []
         queue.controller.login("duty", "duty123", "hall-1", out.append)
-        pump(qapp, lambda: bool(out) and queue.model.row(eid) is not None)
+        pump_until(lambda: bool(out) and queue.model.row(eid) is not None, 30)
         queue.controller.select(eid)
-        pump(qapp, lambda: queue.model.selected_id == eid)
+        pump_until(lambda: queue.model.selected_id == eid, 30)
         panel.mediation_button.click()
         win = coord.windows[eid]
         assert "土地承包合同纠纷" in win.windowTitle()
@@ -245,13 +226,13 @@ def test_event_queue_button_opens_the_window_on_the_selected_event(
             check.setChecked(bool(name))
             edit.setText(name)
         win.open_button.click()
-        pump(qapp, lambda: win.model.phase == "open" and win.model.me is not None)
+        pump_until(lambda: win.model.phase == "open" and win.model.me is not None, 30)
         assert [lk.name for lk in win.model.links] == ["王法官"]
         panel.request_mediation()  # again: the same window, raised
         assert coord.windows[eid] is win
         win.outcome.setCurrentIndex(win.outcome.findData("referred"))
         win.close_button.click()
-        pump(qapp, lambda: win.model.closed_reply is not None)
+        pump_until(lambda: win.model.closed_reply is not None, 30)
         assert win.model.closed_reply is not None
         assert win.model.closed_reply.outcome == "referred"
         assert "转诉讼" in win.status.text()

@@ -7,7 +7,6 @@ Chromium's WebRTC; the test switches to the third, MJPEG)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,13 @@ from tests.integration.test_mediation_support import (
     ConsolePeer,
     chromium,
     console_client,
-    mediation_hub,
+    mediation_args,
     open_participant,
     page_frames,
     post_event,
     until,
 )
+from tests.kit.hub import StartHub
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -48,11 +48,8 @@ async def outbound(page: Any) -> Any:
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    proc = mediation_hub(tmp_path)
-    proc.start(timeout_s=60)
-    yield proc
-    proc.stop()
+def hub(start_hub: StartHub, tmp_path: Path) -> HubProcess:
+    return start_hub(**mediation_args(tmp_path))
 
 
 def test_switching_camera_and_microphone_mid_call_keeps_the_others_receiving(

@@ -13,6 +13,8 @@ from dispatch.mediation import store as ms
 from dispatch.mediation.report import MediationSection
 from dispatch.reports.monthly import monthly_report
 
+pytestmark = pytest.mark.integration
+
 NOV = datetime(2026, 11, 10, 9, 0, tzinfo=CHINA_TZ)
 
 

@@ -16,7 +16,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,12 +31,13 @@ from tests.integration.test_mediation_support import (
     ConsolePeer,
     chromium,
     console_client,
-    mediation_hub,
+    mediation_args,
     open_participant,
     page_frames,
     post_event,
     until,
 )
+from tests.kit.hub import StartHub
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -45,11 +45,8 @@ AWAY_S = 6.0  # how long the hub stays dead
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    proc = mediation_hub(tmp_path, fixed_ports=True)
-    proc.start(timeout_s=60)
-    yield proc
-    proc.stop()
+def hub(start_hub: StartHub, tmp_path: Path) -> HubProcess:
+    return start_hub(**mediation_args(tmp_path, fixed_ports=True))
 
 
 def wrong_pin(url: str, pin: str) -> tuple[int, str]:

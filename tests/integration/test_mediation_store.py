@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import inspect
 
 from dispatch.db.store import Store
 from dispatch.domain.calendar import CHINA_TZ
 from dispatch.mediation import store as ms
+
+pytestmark = pytest.mark.integration
 
 OPENED = datetime(2026, 11, 22, 9, 30, tzinfo=CHINA_TZ)
 

@@ -4,10 +4,7 @@ aiortc peer, and headless Chromium participants that log in with their PIN."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-import time
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -22,6 +19,8 @@ from dispatch.hub.process import HubProcess
 from dispatch.mediation.messages import MediationInvite, MediationReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
+from tests.kit import async_wait_until
+from tests.kit import hub as kit_hub
 
 LOOPBACK = ["127.0.0.1"]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -46,27 +45,22 @@ FAKE_DEVICES = "--use-fake-device-for-media-stream=device-count=3"
 WAIT_S = 30.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def mediation_args(tmp: Path, *, fixed_ports: bool = False) -> dict[str, Any]:
+    """`HubProcess` keywords of the mediation hub; `fixed_ports`: HTTP and zmq on ports
+    chosen now, so that the same `HubProcess` restarted after a kill is found at the same
+    addresses."""
+    ports = kit_hub.fixed_ports() if fixed_ports else {}
+    return {
+        "demo": True,
+        "extra_args": ["--webrtc-host", "127.0.0.1", "--recordings", str(tmp / "recordings")],
+        **ports,
+    }
 
 
 def mediation_hub(tmp: Path, *, fixed_ports: bool = False) -> HubProcess:
-    """The hub; `fixed_ports`: HTTP and zmq on ports chosen now, so that the same
-    `HubProcess` restarted after a kill is found at the same addresses."""
-    ports = {}
-    if fixed_ports:
-        ports = {
-            "http_port": free_port(),
-            "zmq_req": f"tcp://127.0.0.1:{free_port()}",
-            "zmq_pub": f"tcp://127.0.0.1:{free_port()}",
-        }
+    """The mediation hub, not started (the tests use the kit's `start_hub` instead)."""
     return HubProcess(
-        f"sqlite:///{tmp / 'hall.db'}",
-        demo=True,
-        extra_args=["--webrtc-host", "127.0.0.1", "--recordings", str(tmp / "recordings")],
-        **ports,  # type: ignore[arg-type]
+        f"sqlite:///{tmp / 'hall.db'}", **mediation_args(tmp, fixed_ports=fixed_ports)
     )
 
 
@@ -148,16 +142,8 @@ class ConsolePeer:
 
 
 async def until(pred: Callable[[], Awaitable[bool] | bool], timeout_s: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        got = pred()
-        if not isinstance(got, bool):
-            got = await got
-        if got:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout_s} s")
-        await asyncio.sleep(0.1)
+    """The kit's `async_wait_until` with this suite's default wait."""
+    await async_wait_until(pred, timeout_s, interval=0.1)
 
 
 @asynccontextmanager

@@ -4,10 +4,9 @@ delivered on the Qt thread; a camera's history comes back when it is picked."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from console.health.controller import HealthController, HealthSource
@@ -16,23 +15,15 @@ from dispatch.domain.site import demo_site_path, load_site
 from dispatch.hub.process import HubProcess
 from streams.patrol.runner import HubSink
 from streams.patrol.types import CameraCheck, OfflineReason
+from tests.kit import pump_until
 from tests.kit.hub import HUB_API_KEY
+
+pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
-def wait_for(app: QApplication, cond: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def test_panel_shows_hub_figures_and_history(hub: HubProcess) -> None:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
+def test_panel_shows_hub_figures_and_history(qapp: QApplication, hub: HubProcess) -> None:
     site = load_site(demo_site_path())
     cams = [c.id for c in site.cameras]
     checks = [
@@ -59,14 +50,14 @@ def test_panel_shows_hub_figures_and_history(hub: HubProcess) -> None:
     ctl = HealthController(view, site, HealthSource(hub.http_url, HUB_API_KEY))
     ctl.start()
     try:
-        wait_for(app, lambda: view.faulty.rowCount() == 2)
+        pump_until(lambda: view.faulty.rowCount() == 2)
         assert threads and all(threads)
         county = view.areas.topLevelItem(0)
         assert county is not None
         assert county.text(1) == f"{len(cams)}/{len(cams)}"
         assert county.text(2) == f"{100 * (len(cams) - 1) / len(cams):.1f}%"
         view.pick(cams[1])
-        wait_for(app, lambda: view.history.rowCount() == 2)
+        pump_until(lambda: view.history.rowCount() == 2)
         item = view.history.item(0, 2)
         assert item is not None and item.text() == "黑屏"  # newest first
     finally:

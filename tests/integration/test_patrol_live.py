@@ -22,7 +22,10 @@ from streams.patrol.runner import HubSink, PatrolTarget, patrol_round
 from streams.patrol.types import CameraCheck, OfflineReason
 from streams.quality.diagnosis import load_thresholds
 from streams.simulator import CamSim
+from tests.kit import FakeClock
 from tests.kit.hub import HUB_API_KEY
+
+pytestmark = pytest.mark.integration
 
 FAULTS = {
     "cam2": "black",
@@ -43,14 +46,6 @@ def faulty_sim() -> Iterator[CamSim]:
         yield sim
     finally:
         sim.stop()
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def one_round(sim: CamSim, clock: FakeClock, snaps: Path) -> dict[str, CameraCheck]:
@@ -86,12 +81,12 @@ def test_killed_camera_raises_one_event_and_recovery_is_recorded(
     faulty_sim: CamSim, hub: HubProcess, tmp_path: Path
 ) -> None:
     sink = HubSink(hub.http_url, HUB_API_KEY)
-    clock = FakeClock()
+    clock = FakeClock(T0)
     faulty_sim.kill("cam8")
     try:
         raised: list[str] = []
         for minute in (0, 4, 8, 12, 16):  # offline for 16 min > the 10 min default
-            clock.now = T0 + timedelta(minutes=minute)
+            clock.set(T0 + timedelta(minutes=minute))
             checks = one_round(faulty_sim, clock, tmp_path)
             assert not checks["cam8"].online
             assert checks["cam8"].reason is OfflineReason.REFUSED
@@ -119,7 +114,7 @@ def test_killed_camera_raises_one_event_and_recovery_is_recorded(
     # cam8 is back and cam2 shows a normal picture again: both events record it
     faulty_sim.set_mode("cam2", "normal")
     try:
-        clock.now = T0 + timedelta(minutes=20)
+        clock.set(T0 + timedelta(minutes=20))
         checks = one_round(faulty_sim, clock, tmp_path)
         assert checks["cam8"].healthy and checks["cam2"].healthy
         reply = sink.post(list(checks.values()))

@@ -7,6 +7,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -16,6 +17,8 @@ from dispatch.domain.site import demo_site_path, load_site
 from dispatch.patrol import store as ps
 from dispatch.reports.monthly import monthly_report
 from streams.patrol.types import CameraCheck, OfflineReason
+
+pytestmark = pytest.mark.integration
 
 MONTH = date(2026, 3, 1)
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -40,6 +41,11 @@ from dispatch.reports.monthly import ReportError, ReportOptions, monthly_report,
 from dispatch.reports.pdf import write_pdf
 from dispatch.tasks import core as tk
 from dispatch.tasks import store as stt
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+pytestmark = pytest.mark.integration
 
 SEED = 20261031
 MONTH = date(2026, 10, 1)
@@ -478,13 +484,14 @@ def test_report_on_postgresql(pg_url: str) -> None:
         admin.dispose()
 
 
-def test_console_report_view_and_hotspot_click(month: tuple[Store, list[Plan], Site]) -> None:
-    from PySide6.QtWidgets import QApplication
+def test_console_report_view_and_hotspot_click(
+    qapp: QApplication, month: tuple[Store, list[Plan], Site]
+) -> None:
 
     from console.reports.model import report_screen
     from console.reports.view import HotspotPanel, ReportView
 
-    app = QApplication.instance() or QApplication([])
+    app = qapp
     store, _plans, site = month
     rep = monthly_report(store, MONTH, site, CAL)
     view = ReportView()

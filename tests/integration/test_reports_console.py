@@ -9,8 +9,7 @@ export must write a real PDF fetched from the hub.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,18 +24,12 @@ from console.events.panel import EventQueuePanel
 from console.events.wiring import EventQueue
 from console.reports.controller import ReportController, install_reports
 from dispatch.hub.process import HubProcess
+from tests.kit import pump_until
 from tests.kit.hub import HUB_API_KEY
 
+pytestmark = pytest.mark.integration
+
 SPIKE = "environment"
-
-
-def wait_until(pred: Callable[[], bool], timeout_s: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        QApplication.processEvents()
-        time.sleep(0.02)
 
 
 async def post_all(url: str, bodies: list[dict[str, Any]]) -> list[str]:
@@ -88,7 +81,7 @@ class Setup:
     def login(self, operator: str, password: str) -> None:
         out: list[object] = []
         self.queue.controller.login(operator, password, "席位R", out.append)
-        wait_until(lambda: bool(out), 15, "login")
+        pump_until(lambda: bool(out), 15, what="login")
 
     def close(self) -> None:
         self.reports.stop()
@@ -97,13 +90,6 @@ class Setup:
         for _t, w in self.docks:
             w.close()
         assert not self.queue.bridge.errors
-
-
-@pytest.fixture
-def qapp() -> QApplication:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    return app
 
 
 @pytest.fixture
@@ -125,11 +111,11 @@ def test_report_tab_and_hot_spot_click(hub: HubProcess, setup: Setup, tmp_path: 
     other = asyncio.run(post_all(hub.http_url, [body(i, "neighbours") for i in range(2)]))
     assert [t for t, _w in setup.docks] == ["热点预警", "信息月报"]
     setup.login("leader", "leader123")
-    wait_until(lambda: len(setup.model.rows()) == 8, 20, "the queue holds the 8 events")
+    pump_until(lambda: len(setup.model.rows()) == 8, 20, what="the queue holds the 8 events")
 
     # the hot spots arrive after login
     panel = setup.reports.panel
-    wait_until(lambda: setup.reports.last_hotspots is not None, 20, "hot spots")
+    pump_until(lambda: setup.reports.last_hotspots is not None, 20, what="hot spots")
     texts = [panel.list.item(i).text() for i in range(panel.list.count())]
     assert any("环境污染" in t and "6 件" in t for t in texts), texts
 
@@ -138,8 +124,8 @@ def test_report_tab_and_hot_spot_click(hub: HubProcess, setup: Setup, tmp_path: 
     now = datetime.now(ZoneInfo("Asia/Shanghai"))
     view.set_month(now.date())
     view.load_button.click()
-    wait_until(lambda: setup.reports.last_reply is not None, 30, "the report")
-    wait_until(lambda: "受理事件数" in table(view), 5, "the report table")
+    pump_until(lambda: setup.reports.last_reply is not None, 30, what="the report")
+    pump_until(lambda: "受理事件数" in table(view), 5, what="the report table")
     figures = table(view)
     assert figures["受理事件数"] == "8"
     assert figures["热点预警"] == "1"
@@ -165,7 +151,7 @@ def test_report_tab_and_hot_spot_click(hub: HubProcess, setup: Setup, tmp_path: 
 
     # export: the PDF comes from the hub over HTTP with the session's token
     view.export_button.click()
-    wait_until(lambda: bool(setup.reports.saved), 60, "the PDF")
+    pump_until(lambda: bool(setup.reports.saved), 60, what="the PDF")
     pdf = setup.reports.saved[0]
     assert pdf.read_bytes().startswith(b"%PDF")
     assert pdf.parent == tmp_path / "reports"
@@ -173,8 +159,8 @@ def test_report_tab_and_hot_spot_click(hub: HubProcess, setup: Setup, tmp_path: 
 
 def test_duty_officer_sees_hot_spots_but_not_the_report(hub: HubProcess, setup: Setup) -> None:
     setup.login("duty", "duty123")
-    wait_until(lambda: setup.reports.last_hotspots is not None, 20, "hot spots")
+    pump_until(lambda: setup.reports.last_hotspots is not None, 20, what="hot spots")
     setup.reports.view.load_button.click()
-    wait_until(lambda: "出错" in setup.reports.view.status.text(), 20, "the refusal")
+    pump_until(lambda: "出错" in setup.reports.view.status.text(), 20, what="the refusal")
     assert "supervisor" in setup.reports.view.status.text()
     assert setup.reports.last_reply is None

@@ -27,8 +27,8 @@ pytestmark = [pytest.mark.integration]
 MIN_FRAMES = 20
 
 
-def test_panel_sees_and_hears_the_station(tmp_path: Path) -> None:
-    app = QApplication.instance() or QApplication([])
+def test_panel_sees_and_hears_the_station(qapp: QApplication, tmp_path: Path) -> None:
+    app = qapp
     SHOTS.mkdir(parents=True, exist_ok=True)
     with hall(tmp_path, 1, 0) as h:
         hub, net, client = h.hub, h.net, h.client

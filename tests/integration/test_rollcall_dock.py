@@ -20,9 +20,7 @@ from tests.unit.test_console_window import window
 pytestmark = [pytest.mark.integration]
 
 
-def test_docked_panel_wires_itself_at_login(tmp_path: Path) -> None:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
+def test_docked_panel_wires_itself_at_login(qapp: QApplication, tmp_path: Path) -> None:
     hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 2, 1))
     hub.start()
     queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint)

@@ -30,8 +30,8 @@ def in_call(panel: RollcallPanel, cid: str) -> Callable[[], bool]:
     return lambda: active_call(panel._run) == [cid]
 
 
-def test_officer_ends_calls_early(tmp_path: Path) -> None:
-    app = QApplication.instance() or QApplication([])
+def test_officer_ends_calls_early(qapp: QApplication, tmp_path: Path) -> None:
+    app = qapp
     with hall(tmp_path, 1, 1) as h:
         net, client = h.net, h.client
         with pytest.raises(HubError, match="没有进行中的通话"):

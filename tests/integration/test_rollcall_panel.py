@@ -19,8 +19,8 @@ from tests.integration.test_rollcall_support import cells, hall, pump
 pytestmark = [pytest.mark.integration]
 
 
-def test_panel_runs_a_roll_call(tmp_path: Path) -> None:
-    app = QApplication.instance() or QApplication([])
+def test_panel_runs_a_roll_call(qapp: QApplication, tmp_path: Path) -> None:
+    app = qapp
     SHOTS.mkdir(parents=True, exist_ok=True)
     with hall(tmp_path, 2, 2) as h:
         net, client = h.net, h.client

@@ -4,7 +4,7 @@ a real SQLite file, with a fake clock), and not again in the same week."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,16 +17,9 @@ from dispatch.hub.auth import Session
 from dispatch.hub.config import HttpConfig, HubConfig, ZmqConfig
 from dispatch.rollcall.messages import RollcallRequest, ScheduleInfo
 from tests.integration.test_rollcall_support import write_site
+from tests.kit import FakeClock
 
 pytestmark = [pytest.mark.integration]
-
-
-class FakeClock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 def test_schedule_starts_the_weekly_run(tmp_path: Path) -> None:
@@ -55,7 +48,7 @@ def test_schedule_starts_the_weekly_run(tmp_path: Path) -> None:
             assert rep.schedule.next_run == datetime(2026, 11, 18, 14, 0, tzinfo=CHINA_TZ)
             await asyncio.sleep(0.3)
             assert rc.run is None  # not yet
-            clock.t += timedelta(minutes=1)
+            clock.advance(minutes=1)
             for _ in range(200):
                 if rc.run is not None:
                     break
@@ -68,7 +61,7 @@ def test_schedule_starts_the_weekly_run(tmp_path: Path) -> None:
             assert rc.run.status == "done"
             first = rc.run.id
             assert {c.outcome for c in rc.run.calls} == {"link_down"}  # no station open
-            clock.t += timedelta(hours=3)
+            clock.advance(hours=3)
             await asyncio.sleep(0.3)
             assert rc.run.id == first  # once a week
             nxt = rc.scheduler.next_run()

@@ -20,7 +20,7 @@ import aiohttp
 import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from PySide6.QtWidgets import QApplication, QTableWidget
+from PySide6.QtWidgets import QTableWidget
 
 from console.kit.net import NetThread
 from dispatch.client.connection import HubClient
@@ -32,6 +32,7 @@ from streams.webrtc.config import (
     restrict_host_addresses,
     rtc_configuration,
 )
+from tests.kit import async_wait_until, pump_until
 
 LOOPBACK = ["127.0.0.1"]
 WAIT_S = 30.0
@@ -146,13 +147,8 @@ def hall(tmp: Path, townships: int, villages_per_township: int) -> Iterator[Hall
 
 
 def pump(cond: Callable[[], bool], timeout_s: float = 60.0, what: str = "") -> None:
-    """Run Qt's events until `cond()` holds; TimeoutError after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        QApplication.processEvents()
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {timeout_s} s: {what}")
-        time.sleep(0.02)
+    """Run Qt's events until `cond()` holds (the kit's `pump_until`, a minute by default)."""
+    pump_until(cond, timeout_s, interval=0.02, what=what)
 
 
 def cells(table: QTableWidget, col: int) -> list[str]:
@@ -165,16 +161,8 @@ def cells(table: QTableWidget, col: int) -> list[str]:
 
 
 async def until(pred: Callable[[], Any], timeout_s: float = WAIT_S, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        got = pred()
-        if asyncio.iscoroutine(got):
-            got = await got
-        if got:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout_s} s: {what}")
-        await asyncio.sleep(0.1)
+    """The kit's `async_wait_until` with this suite's default wait."""
+    await async_wait_until(pred, timeout_s, interval=0.1, what=what)
 
 
 class Station:

@@ -23,9 +23,8 @@ from tests.integration.test_wall_support import (
     ARTIFACTS,
     camsim_site,
     image_array,
-    pump,
-    pump_until,
 )
+from tests.kit import pump_for, pump_until
 
 pytestmark = pytest.mark.integration
 
@@ -78,14 +77,14 @@ def test_tiles_show_live_pictures_whose_stamps_advance(
     window.start("4", default_cameras=cams)
     window.model.assign_many([(i, cams[i % len(cams)]) for i in range(4)])
     window.show()
-    assert pump_until(qapp, lambda: all_painted(window), 20), [
-        t.status_text() for t in window.wall.tiles
-    ]
-    pump(qapp, 1.0)
+    pump_until(
+        lambda: all_painted(window), 20, what=lambda: [t.status_text() for t in window.wall.tiles]
+    )
+    pump_for(1.0)
     tiles = [t for t in window.wall.tiles if not t.isHidden()]
     first = [painted_stamp(t) for t in tiles]
     pixels = [image_array(t.grab()) for t in tiles]
-    pump(qapp, 1.0)
+    pump_for(1.0)
     second = [painted_stamp(t) for t in tiles]
     for tile, a, b, px in zip(tiles, first, second, pixels, strict=True):
         assert a is not None and b is not None, tile.status_text()
@@ -99,8 +98,8 @@ def test_tiles_show_live_pictures_whose_stamps_advance(
     assert window.grab().save(str(ARTIFACTS / "console_offscreen.png"))
     window.model.set_shape("9")
     window.model.assign_many([(i, cams[i % len(cams)]) for i in range(9)])
-    assert pump_until(qapp, lambda: all_painted(window), 20)
-    pump(qapp, 1.5)
+    pump_until(lambda: all_painted(window), 20)
+    pump_for(1.5)
     assert window.grab().save(str(ARTIFACTS / "console_offscreen_9.png"))
 
 
@@ -112,16 +111,18 @@ def test_killed_camera_tile_says_offline_then_live_again(
     window.model.assign(0, cam)
     window.show()
     tile = window.wall.tiles[0]
-    assert pump_until(qapp, lambda: all_painted(window), 20)
+    pump_until(lambda: all_painted(window), 20)
     camsim.kill(cam)
     try:
         down = ("离线", "重连中", "连接中")
-        assert pump_until(qapp, lambda: any(w in (tile.overlay_text() or "") for w in down), 2.5), (
-            tile.status_text()
+        pump_until(
+            lambda: any(w in (tile.overlay_text() or "") for w in down),
+            2.5,
+            what=lambda: tile.status_text(),
         )
     finally:
         camsim.revive(cam)
-    assert pump_until(qapp, lambda: tile.overlay_text() is None and all_painted(window), 3.5 + 2)
+    pump_until(lambda: tile.overlay_text() is None and all_painted(window), 3.5 + 2)
     status = tile.status
     assert status is not None and status.state is CameraState.LIVE
 
@@ -132,14 +133,16 @@ def test_tour_advances_on_a_live_tile(qapp: QApplication, window: MainWindow, si
     window.show()
     window.controller.start_tour(cams, [0], dwell_s=2.0)
     tile = window.wall.tiles[0]
-    assert pump_until(qapp, lambda: tile.frame is not None and tile.frame.camera_id == cams[0], 15)
-    assert pump_until(
-        qapp, lambda: tile.frame is not None and tile.frame.camera_id == cams[1], 15
-    ), tile.status_text()
+    pump_until(lambda: tile.frame is not None and tile.frame.camera_id == cams[0], 15)
+    pump_until(
+        lambda: tile.frame is not None and tile.frame.camera_id == cams[1],
+        15,
+        what=lambda: tile.status_text(),
+    )
     assert window.controller.tour is not None and window.controller.tour.step >= 1
     window.controller.pause_tour()
     step = window.controller.tour.step
-    pump(qapp, 2.5)
+    pump_for(2.5)
     assert window.controller.tour.step == step
 
 
@@ -166,7 +169,7 @@ def test_saved_layout_comes_back_after_restart(
         assert [second.model.camera(i) for i in range(6)] == [
             cams[(i + 1) % len(cams)] for i in range(6)
         ]
-        assert pump_until(qapp, lambda: all_painted(second), 20)
+        pump_until(lambda: all_painted(second), 20)
         big = second.wall.tiles[0]
         assert big.width() > 2 * second.wall.tiles[1].width() - 4
         assert big.frame is not None and big.frame.camera_id == cams[1]
@@ -182,16 +185,18 @@ def test_maximised_tile_switches_to_the_main_stream(
     window.model.assign_many([(i, cams[i % len(cams)]) for i in range(16)])
     window.resize(1920, 1080)
     window.show()
-    assert pump_until(qapp, lambda: all_painted(window), 30)
+    pump_until(lambda: all_painted(window), 30)
     tile = window.wall.tiles[5]
     assert tile.frame is not None and tile.frame.stream.startswith("sub")
     window.controller.toggle_maximise(5)
     assert window.controller.live_slots() == [5]
     tile = window.wall.tile_for(5)  # type: ignore[assignment]
     assert tile is not None and window.wall.width() - tile.width() <= 1
-    assert pump_until(
-        qapp, lambda: tile.frame is not None and tile.frame.stream.startswith("main"), 15
-    ), tile.status_text()
+    pump_until(
+        lambda: tile.frame is not None and tile.frame.stream.startswith("main"),
+        15,
+        what=lambda: tile.status_text(),
+    )
     assert tile.frame is not None and tile.frame.width == tile.width()
 
 
@@ -201,14 +206,14 @@ def test_snapshot_and_clip_land_in_the_evidence_folder(
     cam = site.cameras[0]
     window.start("1", default_cameras=[cam.id])
     window.show()
-    assert pump_until(qapp, lambda: all_painted(window), 20)
-    pump(qapp, 3.0)
+    pump_until(lambda: all_painted(window), 20)
+    pump_for(3.0)
     window.wall.snapshot(0)
     window.wall.save_clip(0)
     msgs = window.statusBar()
     ev = window.controller.evidence_dir
-    assert pump_until(qapp, lambda: "录像已保存" in msgs.currentMessage(), 30), (
-        msgs.currentMessage()
+    pump_until(
+        lambda: "录像已保存" in msgs.currentMessage(), 30, what=lambda: msgs.currentMessage()
     )
     pngs, mp4s = list(ev.glob("*.png")), list(ev.glob("*.mp4"))
     assert len(pngs) == 1 and len(mp4s) == 1

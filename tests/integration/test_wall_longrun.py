@@ -23,18 +23,12 @@ from console.wall.model import WallModel
 from console.wall.sources import camera_names, rtsp_factory
 from console.wall.view import WallView
 from streams.ingest.types import Frame
-from tests.integration.test_wall_support import camsim_site, pump, pump_until
+from tests.integration.test_wall_support import camsim_site
+from tests.kit import pump_for, pump_until
 
 pytestmark = pytest.mark.integration
 
 TILES = 16
-
-
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    return app
 
 
 def fds() -> int:
@@ -69,25 +63,24 @@ def run_wall(app: QApplication, camsim: Any, paints_per_tile: int) -> tuple[int,
     view.start()
     view.show()
     try:
-        assert pump_until(app, lambda: len(counts) == TILES, 30), sorted(counts)
-        pump(app, 1.0)
+        pump_until(lambda: len(counts) == TILES, 30, what=lambda: sorted(counts))
+        pump_for(1.0)
         counts.clear()
         none_before = sys.getrefcount(None)
-        ok = pump_until(
-            app,
+        pump_until(
             lambda: len(counts) == TILES and min(counts.values()) >= paints_per_tile,
             paints_per_tile / 25 * 4 + 30,
-            step_s=0.002,
+            interval=0.002,
+            what=lambda: f"painted {counts}",
         )
         none_after = sys.getrefcount(None)
         total = sum(counts.values())
-        assert ok, f"painted {counts}"
     finally:
         view.stop()
         controller.stop()
         view.close()
         view.deleteLater()
-        pump(app, 0.2)
+        pump_for(0.2)
     return total, none_before, none_after
 
 

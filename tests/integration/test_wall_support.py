@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QApplication
 
 from dispatch.domain.site import Site, parse_site
 
@@ -79,21 +76,3 @@ def image_array(img: QImage | QPixmap) -> npt.NDArray[np.uint8]:
     h, w, bpl = qimg.height(), qimg.width(), qimg.bytesPerLine()
     buf = np.frombuffer(qimg.constBits(), np.uint8, count=h * bpl)
     return buf.reshape(h, bpl // 4, 4)[:, :w].copy()
-
-
-def pump_until(
-    app: QApplication, cond: Callable[[], bool], timeout_s: float, step_s: float = 0.01
-) -> bool:
-    """Run the Qt event loop until `cond()` holds or the timeout passes."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        app.processEvents()
-        if cond():
-            return True
-        time.sleep(step_s)
-    app.processEvents()
-    return cond()
-
-
-def pump(app: QApplication, seconds: float) -> None:
-    pump_until(app, lambda: False, seconds)

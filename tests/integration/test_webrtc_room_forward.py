@@ -30,6 +30,9 @@ from streams.webrtc.config import (
 from streams.webrtc.forward import DecodingTrack
 from streams.webrtc.room import Room
 from streams.webrtc.shared import PacketTrack
+from tests.kit import async_wait_until
+
+pytestmark = pytest.mark.integration
 
 LOOPBACK = ["127.0.0.1"]
 
@@ -84,14 +87,6 @@ async def join(room: Room, name: str, slots: int = 2, audio: bool = False) -> Pa
     return party
 
 
-async def until(cond: object, timeout_s: float = 20.0) -> None:
-    async def wait() -> None:
-        while not cond():  # type: ignore[operator]
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(wait(), timeout_s)
-
-
 @contextlib.asynccontextmanager
 async def room_of(**kw: bool) -> AsyncIterator[tuple[Room, list[Party]]]:
     restrict_host_addresses(LOOPBACK)
@@ -117,11 +112,11 @@ def test_video_is_forwarded_not_transcoded_and_a_late_joiner_gets_a_key_frame() 
         async with room_of() as (room, parties):
             assert room.forward
             parties += [await join(room, "a"), await join(room, "b")]
-            await until(lambda: all(p.seen() == 1 for p in parties))
+            await async_wait_until(lambda: all(p.seen() == 1 for p in parties), 20)
             await asyncio.sleep(3)  # well past the start: no key frame comes by itself
             requests = room.keyframe_requests
             parties.append(await join(room, "c"))
-            await until(lambda: all(p.seen() == 2 for p in parties))
+            await async_wait_until(lambda: all(p.seen() == 2 for p in parties), 20)
             assert room.keyframe_requests > requests  # the late joiner's key frames were asked for
             for who, (_src, shared) in room._shared.items():
                 assert shared._codec is None, f"{who}'s video was encoded by the room"
@@ -141,14 +136,14 @@ def test_a_receivers_key_frame_request_reaches_the_sender() -> None:
     async def body() -> None:
         async with room_of() as (room, parties):
             parties += [await join(room, "a", slots=1), await join(room, "b", slots=1)]
-            await until(lambda: all(p.seen() == 1 for p in parties))
+            await async_wait_until(lambda: all(p.seen() == 1 for p in parties), 20)
             await asyncio.sleep(0.5)  # past the room's own requests (PLI_MIN_S)
             requests = room.keyframe_requests
             b = parties[1]
             rx = next(t.receiver for t in b.pc.getTransceivers() if t.direction == "recvonly")
             ssrc = rx.getSynchronizationSources()[0].source
             await rx._send_rtcp_pli(ssrc)  # b's decoder lost a picture: PLI to the hub
-            await until(lambda: room.keyframe_requests > requests, timeout_s=5)
+            await async_wait_until(lambda: room.keyframe_requests > requests, 5)
 
     run(body())
 
@@ -157,7 +152,7 @@ def test_recorder_tap_gets_pictures() -> None:
     async def body() -> None:
         async with room_of() as (room, parties):
             parties += [await join(room, "a", slots=1), await join(room, "b", slots=1)]
-            await until(lambda: all(p.seen() == 1 for p in parties))
+            await async_wait_until(lambda: all(p.seen() == 1 for p in parties), 20)
             tap = room.tap("recorder", "a", "video")
             assert tap is not None
             frames = [await asyncio.wait_for(tap.recv(), 10) for _ in range(10)]
@@ -175,7 +170,7 @@ def test_both_paths_deliver_video(forward: bool) -> None:
     async def body() -> None:
         async with room_of(forward=forward) as (room, parties):
             parties += [await join(room, "a", slots=1), await join(room, "b", slots=1)]
-            await until(lambda: all(p.seen() == 1 for p in parties))
+            await async_wait_until(lambda: all(p.seen() == 1 for p in parties), 20)
             for _src, shared in room._shared.values():
                 assert (shared._codec is None) == forward
 
@@ -189,7 +184,7 @@ def test_sound_is_forwarded_and_the_recorder_hears_it() -> None:
                 await join(room, "a", slots=1, audio=True),
                 await join(room, "b", slots=1, audio=True),
             ]
-            await until(lambda: all(sum(p.sound.values()) > 25 for p in parties))
+            await async_wait_until(lambda: all(sum(p.sound.values()) > 25 for p in parties), 20)
             assert all(p.opus for p in room._peers.values())
             for peer in room._peers.values():  # the receivers' sound: relayed packets
                 assert not isinstance(peer.proxies[(0, "audio")], DecodingTrack)

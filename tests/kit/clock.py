@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
+T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # a Monday, 09:00 Beijing time
 
 
 class FakeClock:

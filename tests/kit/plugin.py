@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.kit.hub",
     "tests.kit.camsim",
     "tests.kit.guard",
+    "tests.kit.markers",
 ]

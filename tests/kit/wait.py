@@ -26,6 +26,7 @@ def _fail(timeout: float, what: What) -> WaitTimeout:
 def wait_until(
     predicate: Callable[[], object],
     timeout: float = 10.0,
+    *,
     interval: float = 0.01,
     what: What = "",
 ) -> None:
@@ -46,6 +47,7 @@ def _process_qt_events() -> None:
 def pump_until(
     predicate: Callable[[], object],
     timeout: float = 10.0,
+    *,
     interval: float = 0.01,
     what: What = "",
 ) -> None:
@@ -61,7 +63,7 @@ def pump_until(
     _process_qt_events()
 
 
-def pump_for(seconds: float, interval: float = 0.005) -> None:
+def pump_for(seconds: float, *, interval: float = 0.005) -> None:
     """Run Qt's events for `seconds`."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -73,6 +75,7 @@ def pump_for(seconds: float, interval: float = 0.005) -> None:
 async def async_wait_until(
     predicate: Callable[[], object | Awaitable[object]],
     timeout: float = 10.0,
+    *,
     interval: float = 0.05,
     what: What = "",
 ) -> None:

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import QApplication, QLabel
 
 from console.cameras.panel import CameraTreePanel
@@ -23,13 +22,6 @@ from tests.unit.test_wall_fakes import FakeStream
 
 SITE = load_site(demo_site_path())
 CAMS = [c.id for c in SITE.cameras]
-
-
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    return app
 
 
 def window(cfg: Path) -> MainWindow:

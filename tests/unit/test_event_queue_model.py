@@ -12,7 +12,8 @@ from console.events.model import Change, ConnKind, EventQueueModel, Filters, Ses
 from console.events.strings import EN, ZH, key_sets, normalise_language, tr
 from dispatch.domain.model import Action, Colour, EventSource, EventState, Role
 from dispatch.events.core import allowed_actions
-from tests.unit.test_event_queue_support import T0, FakeClock, audit, deadline_in, make_event
+from tests.kit import FakeClock
+from tests.unit.test_event_queue_support import T0, audit, deadline_in, make_event
 
 DUTY = Session("zhang", Role.DUTY_OFFICER, "ws1")
 SUPER = Session("li", Role.SUPERVISOR, "ws2")

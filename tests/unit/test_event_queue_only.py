@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from console.events.model import Filters
+from tests.kit import FakeClock
 from tests.unit.test_event_queue_model import _fill, ids, new_model
-from tests.unit.test_event_queue_support import FakeClock
 
 
 def test_show_only_narrows_to_the_ids_in_any_state_and_clear_restores() -> None:

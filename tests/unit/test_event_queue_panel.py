@@ -4,7 +4,7 @@ bridge, against a fake hub client (the HubClient contract over the real workflow
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,9 +24,9 @@ from console.kit.net import NetThread, QtBridge
 from dispatch.client.state import ConnectionState, ConnectionStatus
 from dispatch.domain.model import Action, Colour, Event, EventState, Priority
 from dispatch.events.core import allowed_actions
+from tests.kit import FakeClock, pump_until
 from tests.unit.test_event_queue_support import (
     T0,
-    FakeClock,
     FakeHub,
     FakeHubClient,
     audit,
@@ -42,21 +42,6 @@ def cell(table: QTableWidget, row: int, col: int) -> str:
     return item.text() if item is not None else ""
 
 
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance()
-    return app if isinstance(app, QApplication) else QApplication([])
-
-
-def wait_until(pred: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        QApplication.processEvents()
-        time.sleep(0.005)
-
-
 @dataclass
 class Rig:
     hub: FakeHub
@@ -70,7 +55,7 @@ class Rig:
     def login(self, operator: str = "zhang") -> LoginOutcome:
         outcomes: list[LoginOutcome] = []
         self.ctrl.login(operator, f"pw-{operator}", "席位1", outcomes.append)
-        wait_until(lambda: bool(outcomes))
+        pump_until(lambda: bool(outcomes))
         return outcomes[0]
 
     def column(self, col: Col) -> list[str]:
@@ -83,7 +68,7 @@ class Rig:
 
     def select(self, event_id: str) -> None:
         self.panel.select_event(event_id)
-        wait_until(lambda: self.model.selected_id == event_id)
+        pump_until(lambda: self.model.selected_id == event_id)
 
 
 @pytest.fixture
@@ -153,7 +138,7 @@ def test_login_shows_role_and_the_sorted_list(rig: Rig) -> None:
     out = rig.login("zhang")
     assert out.ok and out.session is not None
     assert rig.panel.session_label.text() == "zhang（值班员）@ 席位1"
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     assert rig.ids() == ["y1", "g1", "fb"]
     assert rig.column(Col.COLOUR) == ["黄", "绿", "绿"]
     assert rig.column(Col.COUNTDOWN)[0] == "剩余 00:50:00"
@@ -163,13 +148,13 @@ def test_login_shows_role_and_the_sorted_list(rig: Rig) -> None:
 
 def test_details_mask_reporter_numbers_and_show_the_timeline(rig: Rig) -> None:
     rig.login()
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     rig.select("y1")
     d = rig.panel.details
     assert d.field_text("联系电话") == "138****5678"
     assert d.field_text("身份证号") == "510104********1234"
     assert d.field_text("地点").startswith("河西乡")
-    wait_until(lambda: d.timeline.rowCount() == 1 and cell(d.timeline, 0, 5) == "网格员上报")
+    pump_until(lambda: d.timeline.rowCount() == 1 and cell(d.timeline, 0, 5) == "网格员上报")
     assert "13812345678" not in " ".join(
         d.field_text(k) for k in ("联系电话", "身份证号", "反映人", "编号")
     )
@@ -177,7 +162,7 @@ def test_details_mask_reporter_numbers_and_show_the_timeline(rig: Rig) -> None:
 
 def test_buttons_are_exactly_the_actions_the_role_allows(rig: Rig) -> None:
     rig.login("zhang")
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     rig.select("fb")
     duty = set(rig.panel.details.buttons)
     fb = rig.hub.events["fb"]
@@ -185,32 +170,32 @@ def test_buttons_are_exactly_the_actions_the_role_allows(rig: Rig) -> None:
     assert Action.ARCHIVE not in duty  # duty officer: not before verification and call-back
     assert rig.panel.details.buttons[Action.VERIFY].toolTip() == "核查（快捷键 V）"
     rig.login("li")  # same workstation: same client, new session
-    wait_until(lambda: "带班领导" in rig.panel.session_label.text())
+    pump_until(lambda: "带班领导" in rig.panel.session_label.text())
     assert Action.ARCHIVE in rig.panel.details.buttons
 
 
 def test_an_action_reaches_the_hub_and_comes_back_as_a_change(rig: Rig) -> None:
     rig.login()
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     rig.select("g1")
     rig.panel.details.buttons[Action.REGISTER].click()
-    wait_until(lambda: rig.hub.events["g1"].state is EventState.REGISTERED)
-    wait_until(lambda: rig.column(Col.STATE)[rig.ids().index("g1")] == "登记")
+    pump_until(lambda: rig.hub.events["g1"].state is EventState.REGISTERED)
+    pump_until(lambda: rig.column(Col.STATE)[rig.ids().index("g1")] == "登记")
     assert rig.panel.status.text() == "已登记：小区物业收费纠纷"
     d = rig.panel.details
-    wait_until(lambda: d.timeline.rowCount() == 2)
+    pump_until(lambda: d.timeline.rowCount() == 2)
     assert cell(d.timeline, 1, 3) == "登记" and cell(d.timeline, 1, 2) == "席位1"
     assert Action.ROUTE in d.buttons and Action.REGISTER not in d.buttons
 
 
 def test_shortcut_and_dialog_inputs_go_with_the_action(rig: Rig) -> None:
     rig.login()
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     rig.select("g1")
     rig.panel.table.setFocus()
     QTest.keyClick(rig.panel.table, Qt.Key.Key_R)
-    wait_until(lambda: rig.hub.events["g1"].state is EventState.REGISTERED)
-    wait_until(lambda: Action.ROUTE in rig.panel.details.buttons)
+    pump_until(lambda: rig.hub.events["g1"].state is EventState.REGISTERED)
+    pump_until(lambda: Action.ROUTE in rig.panel.details.buttons)
     # route asks for an assignee; a cancelled dialog sends nothing
     rig.asks.append(None)
     QTest.keyClick(rig.panel.table, Qt.Key.Key_D)
@@ -219,7 +204,7 @@ def test_shortcut_and_dialog_inputs_go_with_the_action(rig: Rig) -> None:
         ActionRequest("g1", Action.ROUTE, note="请物业公司处理", assignee="城关镇物业办")
     )
     QTest.keyClick(rig.panel.table, Qt.Key.Key_D)
-    wait_until(lambda: rig.hub.events["g1"].state is EventState.ROUTED)
+    pump_until(lambda: rig.hub.events["g1"].state is EventState.ROUTED)
     assert rig.hub.events["g1"].assignee == "城关镇物业办"
 
     # a key for an action the state does not allow does nothing
@@ -235,14 +220,14 @@ def test_shortcut_and_dialog_inputs_go_with_the_action(rig: Rig) -> None:
 
 def test_refused_action_shows_the_hubs_reason(rig: Rig) -> None:
     rig.login()
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     rig.select("g1")
     # someone else registered it; this console has not heard yet
     rig.hub.events["g1"] = rig.hub.events["g1"].model_copy(
         update={"state": EventState.REGISTERED, "version": 2}
     )
     rig.panel.details.buttons[Action.REGISTER].click()
-    wait_until(lambda: rig.panel.status.text().startswith("操作失败"))
+    pump_until(lambda: rig.panel.status.text().startswith("操作失败"))
     assert "登记" in rig.panel.status.text()
 
 
@@ -267,7 +252,7 @@ def test_new_red_event_flashes_beeps_and_is_acknowledged(rig: Rig) -> None:
     beeps: list[int] = []
     rig.panel._beep = lambda: beeps.append(1)
     rig.login()
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     assert rig.panel.alarm_banner.isHidden()
     rig.hub.publish(
         make_event(
@@ -276,9 +261,9 @@ def test_new_red_event_flashes_beeps_and_is_acknowledged(rig: Rig) -> None:
         Colour.RED,
         [audit("r1", "accept", T0)],
     )
-    wait_until(lambda: not rig.panel.alarm_banner.isHidden())
+    pump_until(lambda: not rig.panel.alarm_banner.isHidden())
     assert "工地塔吊倾斜" in rig.panel.alarm_text.text()
-    wait_until(lambda: rig.ids()[0] == "r1")
+    pump_until(lambda: rig.ids()[0] == "r1")
     assert beeps == [1]
     assert rig.panel.blink_timer.isActive()
     tm = rig.panel.table_model
@@ -294,14 +279,14 @@ def test_new_red_event_flashes_beeps_and_is_acknowledged(rig: Rig) -> None:
     QTest.keyClick(rig.panel, Qt.Key.Key_K)
     assert rig.panel.alarm_banner.isHidden() and not rig.panel.blink_timer.isActive()
     # the acknowledgement is written to the event's timeline as a note
-    wait_until(lambda: any(a.action == Action.NOTE for a in rig.hub.timelines["r1"]))
+    pump_until(lambda: any(a.action == Action.NOTE for a in rig.hub.timelines["r1"]))
     assert rig.hub.timelines["r1"][-1].note == "已确认红色预警"
     assert rig.model.unacknowledged() == []
 
 
 def test_lost_hub_keeps_the_list_greys_countdowns_and_recovers(rig: Rig) -> None:
     rig.login()
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     rig.select("y1")
     lost_at = T0 + timedelta(hours=1, minutes=2, seconds=3)  # 10:02:03 Beijing time
     client = rig.clients[0]
@@ -309,7 +294,7 @@ def test_lost_hub_keeps_the_list_greys_countdowns_and_recovers(rig: Rig) -> None
     client.loop.call_soon_threadsafe(
         client.on_connection, ConnectionState(ConnectionStatus.LOST, lost_at=lost_at)
     )
-    wait_until(lambda: not rig.panel.conn_banner.isHidden())
+    pump_until(lambda: not rig.panel.conn_banner.isHidden())
     assert rig.panel.conn_banner.text() == (
         "与指挥中心服务连接中断 — 显示的是 10:02:03 的数据，正在重连…"
     )
@@ -321,13 +306,13 @@ def test_lost_hub_keeps_the_list_greys_countdowns_and_recovers(rig: Rig) -> None
     client.loop.call_soon_threadsafe(
         client.on_connection, ConnectionState(ConnectionStatus.CONNECTED)
     )
-    wait_until(lambda: rig.panel.conn_banner.isHidden())
+    pump_until(lambda: rig.panel.conn_banner.isHidden())
     assert all(b.isEnabled() for b in rig.panel.details.buttons.values())
 
 
 def test_countdown_ticks_with_the_clock(rig: Rig) -> None:
     rig.login()
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     rig.select("y1")
     rig.clock.advance(minutes=50, seconds=7)
     rig.panel.tick()
@@ -337,16 +322,16 @@ def test_countdown_ticks_with_the_clock(rig: Rig) -> None:
 
 def test_filter_bar_and_search(rig: Rig) -> None:
     rig.login()
-    wait_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     box = rig.panel.township_filter
     box.setCurrentIndex(box.findData("t02"))
-    wait_until(lambda: rig.ids() == ["y1"])
+    pump_until(lambda: rig.ids() == ["y1"])
     box.setCurrentIndex(0)
-    wait_until(lambda: len(rig.ids()) == 3)
+    pump_until(lambda: len(rig.ids()) == 3)
     rig.panel.search.setText("河道")
-    wait_until(lambda: rig.ids() == ["fb"])
+    pump_until(lambda: rig.ids() == ["fb"])
     assert rig.panel.count_label.text() == "共 1 件 / 3 件"
     states = rig.panel.state_filter
     rig.panel.search.clear()
     states.setCurrentIndex(states.findData(EventState.FEEDBACK))
-    wait_until(lambda: rig.ids() == ["fb"])
+    pump_until(lambda: rig.ids() == ["fb"])

@@ -8,7 +8,6 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
@@ -17,7 +16,8 @@ from console.events.panel import EventQueuePanel
 from console.events.table import COLOURS
 from dispatch.domain.model import AuditEntry, Colour, EventSource, EventState, Priority, Role
 from dispatch.events.core import allowed_actions
-from tests.unit.test_event_queue_support import T0, FakeClock, make_event
+from tests.kit import FakeClock
+from tests.unit.test_event_queue_support import T0, make_event
 
 TOWNSHIPS = {"t01": "城关镇", "t02": "河西乡", "t03": "青山镇"}
 
@@ -50,12 +50,6 @@ SAMPLES = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance()
-    return app if isinstance(app, QApplication) else QApplication([])
-
-
 class _NoController:
     def act(self, req: object, done: object = None) -> None: ...
     def select(self, event_id: str | None) -> None: ...
@@ -80,7 +74,7 @@ def test_panel_screenshot(qapp: QApplication, tmp_path: Path) -> None:
     hours = {s[0]: s[8] for s in SAMPLES}
     model = EventQueueModel(
         clock=clock,
-        deadline_fn=lambda e: clock.t + timedelta(hours=hours[e.id]),
+        deadline_fn=lambda e: clock() + timedelta(hours=hours[e.id]),
         allowed_fn=allowed_actions,
         township_names=TOWNSHIPS,
     )

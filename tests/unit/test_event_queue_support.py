@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from dispatch.client.state import ConnectionState, ConnectionStatus
 from dispatch.domain.model import (
@@ -43,6 +43,9 @@ class FakeClock:
 
     def advance(self, **kw: float) -> None:
         self.t += timedelta(**kw)
+
+
+from tests.kit.clock import T0
 
 
 def make_event(

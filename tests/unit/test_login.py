@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from PySide6.QtWidgets import QApplication
@@ -15,22 +14,8 @@ from console.kit.net import NetThread, QtBridge
 from console.shell.login import LoginDialog, default_workstation
 from dispatch.domain.model import Role
 from dispatch.events.core import allowed_actions
-from tests.unit.test_event_queue_support import FakeClock, FakeHub, FakeHubClient
-
-
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance()
-    return app if isinstance(app, QApplication) else QApplication([])
-
-
-def wait_until(pred: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        QApplication.processEvents()
-        time.sleep(0.005)
+from tests.kit import FakeClock, pump_until
+from tests.unit.test_event_queue_support import FakeHub, FakeHubClient
 
 
 class Refusing(FakeHubClient):
@@ -82,7 +67,7 @@ def test_wrong_password_says_so_and_keeps_the_operator(parts) -> None:  # type: 
     dlg.password.setText("wrong")
     dlg.try_login()
     assert not dlg.operator.isEnabled()  # busy while the hub answers
-    wait_until(lambda: dlg.operator.isEnabled())
+    pump_until(lambda: dlg.operator.isEnabled())
     assert dlg.error.text() == "用户名或密码错误，请重新输入。"
     assert dlg.operator.text() == "zhang" and dlg.password.text() == ""
     assert dlg.result() == 0 and model.session is None
@@ -94,7 +79,7 @@ def test_right_password_logs_in_with_the_role(parts) -> None:  # type: ignore[no
     dlg.operator.setText("li")
     dlg.password.setText("pw-li")
     dlg.try_login()
-    wait_until(lambda: dlg.result() == 1)
+    pump_until(lambda: dlg.result() == 1)
     assert dlg.session is not None and dlg.session.role is Role.SUPERVISOR
     assert model.session == dlg.session and model.connection.kind is ConnKind.CONNECTED
     assert made == ["席位1"]
@@ -106,6 +91,6 @@ def test_unreachable_hub_is_reported(parts) -> None:  # type: ignore[no-untyped-
     dlg.operator.setText("zhang")
     dlg.password.setText("pw-zhang")
     dlg.try_login()
-    wait_until(lambda: dlg.operator.isEnabled())
+    pump_until(lambda: dlg.operator.isEnabled())
     assert dlg.error.text().startswith("无法连接指挥中心服务：")
     assert "refused" in dlg.error.text()

@@ -16,9 +16,9 @@ from console.mediation.preview import PreviewTrack
 from streams.webrtc.config import SyntheticCamera
 
 
-def test_connection_line_follows_signalling_and_media_state() -> None:
+def test_connection_line_follows_signalling_and_media_state(qapp: QApplication) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = QApplication.instance() or QApplication([])
+    app = qapp
     model = MediationModel("E1")
     seen: list[str] = []
     model.changed.connect(lambda kind: seen.append(model.conn) if kind == "conn" else None)

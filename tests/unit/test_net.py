@@ -14,12 +14,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
-
-
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance()
-    return app if isinstance(app, QApplication) else QApplication([])
+from tests.kit import pump_until
 
 
 @pytest.fixture
@@ -27,15 +22,6 @@ def net() -> Iterator[NetThread]:
     n = NetThread()
     yield n
     n.stop()
-
-
-def wait_until(pred: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        QApplication.processEvents()
-        time.sleep(0.005)
 
 
 def test_start_and_stop_are_idempotent_and_the_loop_is_a_selector_loop(net: NetThread) -> None:
@@ -88,7 +74,7 @@ def test_bridge_runs_callables_on_the_qt_thread(qapp: QApplication, net: NetThre
         return threading.get_ident()
 
     loop_ident = net.submit(post_from_loop()).result(5)
-    wait_until(lambda: bool(seen))
+    pump_until(lambda: bool(seen))
     assert seen == [threading.get_ident()] and loop_ident != threading.get_ident()
 
 
@@ -100,7 +86,7 @@ def test_bridge_keeps_errors_of_posted_callables(qapp: QApplication) -> None:
 
     bridge.post(boom)
     bridge.post(lambda: None)
-    wait_until(lambda: bool(bridge.errors))
+    pump_until(lambda: bool(bridge.errors))
     assert isinstance(bridge.errors[0], ValueError)
 
 
@@ -131,7 +117,7 @@ def test_submit_to_qt_posts_the_result_to_the_qt_thread(qapp: QApplication, net:
         return 42
 
     submit_to_qt(net.submit, bridge.post, answer(), got.on_ok, got.on_error, pending)
-    wait_until(lambda: bool(got.ok))
+    pump_until(lambda: bool(got.ok))
     assert got.ok == [42] and got.errors == []
     assert got.threads == [threading.get_ident()] and not pending
 
@@ -145,7 +131,7 @@ def test_submit_to_qt_posts_the_error(qapp: QApplication, net: NetThread) -> Non
         raise LookupError("no such event E-9")
 
     submit_to_qt(net.submit, bridge.post, fail(), got.on_ok, got.on_error)
-    wait_until(lambda: bool(got.errors))
+    pump_until(lambda: bool(got.errors))
     assert got.ok == [] and got.threads == [threading.get_ident()]
     assert isinstance(got.errors[0], LookupError) and "E-9" in str(got.errors[0])
 
@@ -187,5 +173,5 @@ def test_submit_to_qt_cancelled_reports_nothing(qapp: QApplication, net: NetThre
     submit_to_qt(net.submit, posted.append, forever(), got.on_ok, got.on_error, pending)
     assert len(pending) == 1 and started.wait(5)
     net.stop()
-    wait_until(lambda: not pending)  # it leaves `pending` only after its outcome is posted
+    pump_until(lambda: not pending)  # it leaves `pending` only after its outcome is posted
     assert posted == [] and got.ok == [] and got.errors == []

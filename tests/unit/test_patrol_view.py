@@ -9,7 +9,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 from PySide6.QtWidgets import QApplication
 
 from console.health.model import summarise
@@ -20,12 +19,6 @@ from streams.patrol.types import CameraCheck, OfflineReason
 from streams.simulator.picture import PictureSource
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def qapp() -> QApplication:
-    app = QApplication.instance()
-    return app if isinstance(app, QApplication) else QApplication([])
 
 
 def picture(path: Path, mode: str, seed: int) -> str:

@@ -34,22 +34,11 @@ from dispatch.rollcall.core import (
     validate_exemption,
     week_start,
 )
+from tests.kit import FakeClock
 
 SITE = load_site(Path(__file__).resolve().parents[2] / "resources" / "sites" / "demo.toml")
 ROSTER = roster_from_site(SITE)
 MON = datetime(2026, 11, 16, 9, 0, tzinfo=CHINA_TZ)  # a Monday
-
-
-class FakeClock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def advance(self, s: float) -> datetime:
-        self.t += timedelta(seconds=s)
-        return self.t
 
 
 def call(

@@ -15,16 +15,9 @@ from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.rollcall.hall import ENDED_KEPT, MIN_TTL, HallDesk, HallError
 from dispatch.rollcall.messages import RunInfo
 from streams.webrtc.client import SignallingError
+from tests.kit import FakeClock
 
 T0 = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def refused(desk: HallDesk, call_id: str, token: str | None, *, live: bool) -> HallError:
@@ -34,7 +27,7 @@ def refused(desk: HallDesk, call_id: str, token: str | None, *, live: bool) -> H
 
 
 def test_grant_opens_only_its_live_call() -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     desk = HallDesk(clock)
     token = desk.grant("c1", timedelta(seconds=10))
     desk.check("c1", token, live=True)  # no exception
@@ -48,21 +41,21 @@ def test_grant_opens_only_its_live_call() -> None:
 
 
 def test_new_grant_replaces_the_old_and_expires() -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     desk = HallDesk(clock)
     old = desk.grant("c1", timedelta(seconds=10))
     new = desk.grant("c1", timedelta(seconds=10))
     assert refused(desk, "c1", old, live=True).status == 403
     desk.check("c1", new, live=True)
-    clock.now = T0 + MIN_TTL - timedelta(seconds=1)  # short calls still get MIN_TTL
+    clock.set(T0 + MIN_TTL - timedelta(seconds=1))  # short calls still get MIN_TTL
     desk.check("c1", new, live=True)
-    clock.now = T0 + MIN_TTL
+    clock.set(T0 + MIN_TTL)
     e = refused(desk, "c1", new, live=True)
     assert (e.status, e.code) == (403, "expired") and "过期" in e.message
 
 
 def test_ended_call_tells_the_sockets_and_refuses_with_409() -> None:
-    desk = HallDesk(Clock())
+    desk = HallDesk(FakeClock(T0))
     token = desk.grant("c1", timedelta(minutes=1))
     got: list[dict[str, Any]] = []
     desk.connected("c1", got.append)
@@ -78,7 +71,7 @@ def test_ended_call_tells_the_sockets_and_refuses_with_409() -> None:
 
 
 def test_ended_calls_are_remembered_within_a_bound() -> None:
-    desk = HallDesk(Clock())
+    desk = HallDesk(FakeClock(T0))
     for i in range(ENDED_KEPT + 1):
         desk.ended(f"c{i}", "done")
     assert refused(desk, "c0", "t", live=False).status == 404  # forgotten: the oldest

@@ -9,26 +9,19 @@ import pytest
 from console.wall.controller import WallController
 from console.wall.model import WallModel
 from streams.ingest.types import CameraStatus
+from tests.kit import FakeClock
 from tests.unit.test_wall_fakes import FakeStream
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def make(tmp_path: Path, shape: str = "4", budget: int = 25) -> tuple[WallController, Clock]:
+def make(tmp_path: Path, shape: str = "4", budget: int = 25) -> tuple[WallController, FakeClock]:
     FakeStream.instances.clear()
-    clock = Clock()
+    clock = FakeClock()
     c = WallController(
         WallModel(shape),
         FakeStream,
         evidence_dir=tmp_path / "ev",
         names={"cam1": "东街"},
-        clock=clock,
+        clock=clock.monotonic,
         budget=budget,
     )
     return c, clock
@@ -94,7 +87,7 @@ def test_take_returns_each_frame_once_and_records_first_frame(tmp_path: Path) ->
     c, clock = make(tmp_path)
     c.model.assign(0, "cam1")
     c.start()
-    clock.t += 0.25
+    clock.advance(0.25)
     f1 = c.take(0)
     f2 = c.take(0)
     assert f1 is not None and f2 is not None and f2.seq == f1.seq + 1
@@ -121,7 +114,7 @@ def test_measured_lag_sheds_more(tmp_path: Path) -> None:
     c.start()
     for _ in range(3):
         c.observe_lag(100.0)
-        clock.t += 1.0
+        clock.advance(1.0)
     assert c.model.shed == frozenset({2, 3})
     c.stop()
 
@@ -131,18 +124,18 @@ def test_tour_advances_on_the_fake_clock(tmp_path: Path) -> None:
     c.start()
     c.start_tour(["a", "b", "c"], [0], dwell_s=10)
     assert live(c) == {0: "a"}
-    clock.t += 9
+    clock.advance(9)
     c.tick()
     assert live(c) == {0: "a"}
-    clock.t += 1
+    clock.advance(1)
     c.tick()
     assert live(c) == {0: "b"}
     c.pause_tour()
-    clock.t += 100
+    clock.advance(100)
     c.tick()
     assert live(c) == {0: "b"}
     c.resume_tour()
-    clock.t += 10
+    clock.advance(10)
     c.tick()
     assert live(c) == {0: "c"}
     c.stop()

@@ -19,14 +19,8 @@ from console.wall.model import WallModel
 from console.wall.tile import CAMERA_MIME, TileWidget
 from console.wall.view import WallView
 from streams.ingest.types import CameraState, CameraStatus, Frame
+from tests.kit import pump_for, pump_until
 from tests.unit.test_wall_fakes import FakeStream
-
-
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    return app
 
 
 @pytest.fixture
@@ -36,13 +30,6 @@ def english() -> Iterator[None]:
         yield
     finally:
         i18n.set_language("zh_CN")
-
-
-def pump(app: QApplication, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.005)
 
 
 def padded_frame(w: int, h: int, bgr: tuple[int, int, int]) -> Frame:
@@ -119,7 +106,7 @@ def test_wall_pulls_frames_of_the_tile_size_and_shows_status(
     c.start()
     view.start()
     view.show()
-    pump(qapp, 0.3)
+    pump_for(0.3)
     assert [t.slot for t in view.tiles if not t.isHidden()] == [0, 1, 2, 3]
     for tile in view.tiles:
         assert tile.frame is not None
@@ -188,9 +175,7 @@ def test_menu_snapshot_and_failed_clip_reach_the_status_bar(
     assert labels == ["抓拍", "保存最近 30 秒", "最大化 / 还原", "关闭画面"]
     menu.actions()[0].trigger()
     menu.actions()[1].trigger()
-    deadline = time.monotonic() + 10
-    while len(messages) < 3 and time.monotonic() < deadline:
-        pump(qapp, 0.05)
+    pump_until(lambda: len(messages) >= 3, 10, what=lambda: messages)
     assert f"抓拍已保存：{tmp_path / '点位1.png'}" in messages
     assert "保存失败：OSError: disk full" in messages
     assert (tmp_path / "点位1.png").exists()
