@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
-# The test command: installs what is needed, then lint, types, layers and the whole test suite.
+# The test command.
+#   bash scripts/test.sh [PYTEST ARGS]          installs what is needed, then lint, types,
+#                                               layers, sizes and the whole test suite
+#   bash scripts/test.sh --quick [PYTEST ARGS]  the inner loop: the same checks and the tests
+#                                               without the `integration` marker (no
+#                                               installs, no PostgreSQL, no real processes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/system-packages.sh
-bash scripts/venv.sh
+quick=0
+if [ "${1:-}" = "--quick" ]; then
+    quick=1
+    shift
+fi
+if [ "$quick" = 0 ]; then
+    bash scripts/system-packages.sh
+    bash scripts/venv.sh
+fi
 export PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 ruff format --check .
 mypy
 lint-imports
-# a throwaway PostgreSQL on loopback for the store tests (stopped when this script exits)
-eval "$(bash scripts/pg.sh start)"
-trap 'bash scripts/pg.sh stop' EXIT
+python scripts/check_sizes.py
+if [ "$quick" = 1 ]; then
+    set -- -m "not integration" "$@"
+else
+    # a throwaway PostgreSQL on loopback for the store tests (stopped when this script exits)
+    eval "$(bash scripts/pg.sh start)"
+    trap 'bash scripts/pg.sh stop' EXIT
+fi
 set +e
 python -m pytest "$@"
 rc=$?
