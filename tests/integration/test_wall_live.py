@@ -29,14 +29,12 @@ from tests.kit import pump_for, pump_until
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
+@pytest.fixture(scope="module", autouse=True)
+def _themed(qapp: QApplication) -> None:
+    """The wall as the console shows it: the hall's theme on the application."""
     from console.shell import theme
 
-    theme.apply(app)
-    return app
+    theme.apply(qapp)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Builders, a fake clock and a fake hub client for the event queue's unit tests.
+"""Builders and a fake hub client for the event queue's unit tests.
 
 (No tests here; the name only keeps the file inside the event queue's test files.)
 The fake client implements the HubClient contract with the real workflow core
@@ -30,21 +30,6 @@ from dispatch.domain.wire import AuthError, ErrorCode, HubError
 from dispatch.events.core import TransitionError, apply
 from dispatch.events.messages import EventChanged
 from dispatch.hub.messages import LoginReply
-
-T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing time
-
-
-class FakeClock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.t = now
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def advance(self, **kw: float) -> None:
-        self.t += timedelta(**kw)
-
-
 from tests.kit.clock import T0
 
 
