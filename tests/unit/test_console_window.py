@@ -157,6 +157,7 @@ def test_camera_tree_counts_search_and_drag(qapp: QApplication) -> None:
     assert bytes(mime.data(CAMERA_MIME).data()) == b"cam2"
 
 
+@pytest.mark.integration  # starts hall-console as a process
 def test_bad_site_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     text = (
