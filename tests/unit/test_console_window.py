@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QApplication, QLabel
 
 from console.cameras.panel import CameraTreePanel
