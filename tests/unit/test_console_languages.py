@@ -161,13 +161,6 @@ def english_in(texts: list[str]) -> list[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    return app
-
-
 @pytest.fixture()
 def lang(request: pytest.FixtureRequest) -> Iterator[str]:
     before = i18n.language()
