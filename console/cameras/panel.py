@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from console.cameras.tree import Node, NodeKind, matches, online_count
 from console.kit import i18n
 from console.kit.i18n import tr
+from console.kit.qt_observe import release_on_destroy
 from console.wall.tile import CAMERA_MIME
 from streams.ingest.types import CameraStatus
 
@@ -61,8 +62,7 @@ class CameraTreePanel(QWidget):
         self._populate()
         self.search.textChanged.connect(self.apply_filter)
         self.tree.itemDoubleClicked.connect(self._activated)
-        self._unlang: Callable[[], None] = i18n.on_change(self.retranslate)
-        self.destroyed.connect(lambda *_: self._unlang())
+        release_on_destroy(self, i18n.on_change(self.retranslate))
         self.retranslate()
 
     def _populate(self) -> None:

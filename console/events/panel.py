@@ -45,6 +45,7 @@ from console.events.ports import (
 )
 from console.events.strings import category_name, role_name, source_name, state_name, tr
 from console.events.table import Col, EventTableModel
+from console.kit.observable import Observable
 from console.tasks.dispatch_dialog import ask_dispatch as dialog_ask_dispatch
 from console.tasks.dispatch_dialog import ask_task as dialog_ask_task
 from console.tasks.model import DispatchModel
@@ -206,8 +207,8 @@ class EventQueuePanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.dispatch_button)
         bar.addWidget(self.link_button)
-        # 视频调解 (M): handlers are added by console.mediation.coordinator (issue 5)
-        self.mediation_handlers: list[Callable[[Event], None]] = []
+        # 视频调解 (M): console.mediation.coordinator connects to it (issue 5)
+        self.mediation_requested: Observable[Event] = Observable()
         self.mediation_button = QPushButton(tr("mediation.button"))
         self.mediation_button.setObjectName("mediationButton")
         self.mediation_button.clicked.connect(self.request_mediation)
@@ -392,8 +393,7 @@ class EventQueuePanel(QWidget):
         """M: open the remote video mediation window on the selected event."""
         row = self.model.selected()
         if row is not None:
-            for fn in list(self.mediation_handlers):
-                fn(row.event)
+            self.mediation_requested.emit(row.event)
 
     def task_action(self, task: DispatchTask, action: TaskAction) -> None:
         d = self.dispatcher

@@ -5,14 +5,16 @@ Every string the console shows goes through `tr(key, **fields)`. The shell's and
 wall's strings are in the tables below; each panel keeps its own table in its
 `strings.py` and joins them with `add_strings(prefix, zh, en)`, which refuses a table
 whose languages do not have the same keys (so English cannot fall behind) and returns
-the panel's lookup (`tr` with the prefix). Widgets that stay on screen register with
-`on_change` and re-read their strings when the officer switches the language.
+the panel's lookup (`tr` with the prefix). Widgets that stay on screen follow `changed` (or
+`on_change`) and re-read their strings when the officer switches the language.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+
+from console.kit.observable import Observable, Subscription
 
 LANGUAGES = ("zh_CN", "en")
 DEFAULT_LANGUAGE = "zh_CN"
@@ -182,7 +184,8 @@ TABLES: dict[str, dict[str, str]] = {"zh_CN": ZH_CN, "en": EN}
 _current = [os.environ.get("HALL_LANG", DEFAULT_LANGUAGE)]
 if _current[0] not in TABLES:
     _current[0] = DEFAULT_LANGUAGE
-_listeners: list[Callable[[], None]] = []
+changed: Observable[str] = Observable()
+"""Emits the new language code after each switch."""
 
 
 class UnknownLanguageError(ValueError):
@@ -233,19 +236,12 @@ def set_language(code: str) -> None:
     if code == _current[0]:
         return
     _current[0] = code
-    for listener in list(_listeners):
-        listener()
+    changed.emit(code)
 
 
-def on_change(listener: Callable[[], None]) -> Callable[[], None]:
-    """Call `listener` after each language switch; returns a function that unregisters it."""
-    _listeners.append(listener)
-
-    def remove() -> None:
-        if listener in _listeners:
-            _listeners.remove(listener)
-
-    return remove
+def on_change(listener: Callable[[], None]) -> Subscription:
+    """Call `listener` after each language switch (a subscription to `changed`)."""
+    return changed.connect(lambda _code: listener())
 
 
 def tr(key: str, lang: str | None = None, /, **fields: object) -> str:

@@ -90,5 +90,5 @@ def install_mediation(
     def handler(ev: Event) -> None:
         coord.open_for(ev)
 
-    panel.mediation_handlers.append(handler)
+    panel.mediation_requested.connect(handler)
     return coord

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from console.kit import i18n
 from console.kit.picture import CaptionStyle, PictureWidget
+from console.kit.qt_observe import release_on_destroy
 from console.rollcall.call_model import duration_text, t
 
 VIDEO_MIN = QSize(320, 240)
@@ -135,8 +136,7 @@ class CallArea(QWidget):
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._show_duration)
-        self._unlang = i18n.on_change(self.retranslate)
-        self.destroyed.connect(lambda *_: self._unlang())
+        release_on_destroy(self, i18n.on_change(self.retranslate))
         self.retranslate()
 
     # -- shown data ------------------------------------------------------------------------

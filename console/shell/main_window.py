@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self._refresh.setInterval(1000)
         self._refresh.timeout.connect(self._refresh_counts)
         self._unmodel = self.model.changed.connect(lambda _change: self._sync_controls()).disconnect
-        self._unlang: Callable[[], None] = i18n.on_change(self.retranslate)
+        self._lang_sub = i18n.on_change(self.retranslate)
         self.retranslate()
 
     # -- building --------------------------------------------------------------
@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
             self.show_message(tr("status.evidence_failed", error=str(exc)))
         self.wall.stop()
         self.controller.stop()
-        self._unlang()
+        self._lang_sub.disconnect()
         self._unmodel()
 
     def closeEvent(self, event: QCloseEvent) -> None:

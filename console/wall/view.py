@@ -73,7 +73,7 @@ class WallView(QWidget):
         self.painted_hook: Callable[[int, Frame], None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._controller_subs: list[Subscription] = []
-        self._unlang: Callable[[], None] | None = None
+        self._lang_sub: Subscription | None = None
         self._status_cb = self._bridge.status.emit
         self._evidence_cb = self._bridge.evidence.emit
 
@@ -83,7 +83,7 @@ class WallView(QWidget):
         if self._unsubscribe is not None:
             return
         self._unsubscribe = self.model.changed.connect(self._on_model).disconnect
-        self._unlang = i18n.on_change(self._retranslate)
+        self._lang_sub = i18n.on_change(self._retranslate)
         self._controller_subs = [
             self.controller.status_changed.connect(lambda s: self._status_cb(s.slot, s.status)),
             self.controller.evidence_saved.connect(self._evidence_cb),
@@ -97,9 +97,9 @@ class WallView(QWidget):
         self._timer.stop()
         self._unsubscribe()
         self._unsubscribe = None
-        if self._unlang is not None:
-            self._unlang()
-            self._unlang = None
+        if self._lang_sub is not None:
+            self._lang_sub.disconnect()
+            self._lang_sub = None
         for sub in self._controller_subs:
             sub.disconnect()
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QGroupBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -193,7 +194,10 @@ def _mediation(net: NetThread, bridge: QtBridge) -> MediationWindow:
 
 def _reports() -> QWidget:
     box = QWidget()
-    view, hot = ReportView(box), HotspotPanel(box)
+    view, hot = ReportView(), HotspotPanel()
+    row = QHBoxLayout(box)
+    row.addWidget(hot)
+    row.addWidget(view, 1)
     view.set_month(date(2025, 3, 1))
     hot.set_hotspots([])
     return box
