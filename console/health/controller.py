@@ -1,5 +1,4 @@
-"""Feeds the health view from the hub (HTTP, in worker threads) and, in the demo, runs
-the patrol itself.
+"""Feeds the health view from the hub (HTTP, in worker threads); the hub runs the patrol.
 
 Worker threads never touch widgets: results come back through a queued Qt signal.
 """
@@ -11,7 +10,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -19,7 +17,6 @@ from console.health.model import summarise
 from console.health.view import HealthView
 from dispatch.domain.site import Site
 from dispatch.patrol.service import CameraHealth, HealthReply, HistoryReply
-from streams.patrol.runner import HubSink, Patrol, site_targets
 
 
 class HealthSource:
@@ -120,14 +117,11 @@ class HealthController(QObject):
 class HealthInstall:
     """What `install_health` started; `stop()` ends it (safe twice)."""
 
-    def __init__(self, controller: HealthController, patrol: Patrol | None) -> None:
+    def __init__(self, controller: HealthController) -> None:
         self.controller = controller
-        self.patrol = patrol
 
     def stop(self) -> None:
         self.controller.stop()
-        if self.patrol is not None:
-            self.patrol.stop()
 
 
 def install_health(
@@ -136,32 +130,15 @@ def install_health(
     hub_http: str,
     api_key: str,
     *,
-    run_patrol: bool = False,
-    snapshot_dir: Path | None = None,
-    patrol_interval_s: float = 120.0,
     show_message: Callable[[str], None] | None = None,
 ) -> HealthInstall:
-    """Dock the health view; with `run_patrol` (the demo) also patrol the site's cameras."""
+    """Dock the health view fed from the hub (which patrols: `hall-hub --patrol-every`)."""
     from console.health.strings import t
-    from dispatch.events.service import china_now
 
     view = HealthView()
     add_panel(view, t("title"))
     controller = HealthController(
         view, site, HealthSource(hub_http, api_key), on_error=show_message
     )
-    patrol = None
-    if run_patrol:
-        sink = HubSink(hub_http, api_key)
-        patrol = Patrol(
-            site_targets(site),
-            sink.post,
-            interval_s=patrol_interval_s,
-            clock=china_now,
-            snapshot_dir=snapshot_dir,
-            concurrency=8,
-            on_round=lambda _checks: controller.refresh_soon(),
-        )
-        patrol.start()
     controller.start()
-    return HealthInstall(controller, patrol)
+    return HealthInstall(controller)

@@ -239,15 +239,12 @@ def install_health_panel(
     if not (hub_http and key):
         return None
     from console.health.controller import install_health
-    from console.wall.paths import config_dir
 
     return install_health(
         window.add_side_panel,
         site,
         hub_http,
         key,
-        run_patrol=False,  # the hub patrols (--patrol-every)
-        snapshot_dir=config_dir() / "patrol",
         show_message=window.show_message,
     )
 

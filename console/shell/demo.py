@@ -58,12 +58,13 @@ class DemoServices:
             raise
 
     def _start_cameras(self, timeout_s: float) -> None:
+        from streams.ingest.sources import read_camera_sources
         from streams.simulator import CamSim
 
         # the demo site's credentials refer to this variable: set it before any URL is built
         password = os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(12)
         os.environ[PASSWORD_ENV] = password
-        sim = CamSim(site=self.site, auth=(DEMO_USER, password))
+        sim = CamSim(site=read_camera_sources(self.site_path), auth=(DEMO_USER, password))
         self._camsim = sim
         sim.start(timeout_s)
 

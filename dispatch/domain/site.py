@@ -12,9 +12,12 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+# one credential rule for the hub and streams (re-exported)
+from streams.ingest.sources import with_credentials as with_credentials
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
@@ -156,15 +159,6 @@ class Site(_Model):
             return cfg.url
         cred = self.credentials[camera.credentials]
         return with_credentials(cfg.url, cred.username, cred.secret())
-
-
-def with_credentials(url: str, username: str, password: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def redact_url(url: str) -> str:

@@ -34,7 +34,7 @@ from dispatch.hub.zmq_server import ZmqServer
 from dispatch.mediation.handlers import MediationHandlers
 from dispatch.mediation.service import MediationService
 from dispatch.mediation.web import add_mediation_routes
-from dispatch.patrol.runner import HubPatrol
+from dispatch.patrol.runner import HubPatrol, site_targets
 from dispatch.patrol.service import PatrolService, add_patrol_routes
 from dispatch.reports.handlers import ReportHandlers
 from dispatch.reports.service import ReportService, add_report_routes
@@ -44,7 +44,6 @@ from dispatch.rollcall.web import add_rollcall_routes
 from dispatch.tasks.handlers import TaskHandlers
 from dispatch.tasks.service import DispatchService
 from dispatch.tasks.web import add_phone_routes
-from streams.patrol.runner import site_targets
 from streams.webrtc.config import restrict_host_addresses
 
 log = logging.getLogger("hall-hub")

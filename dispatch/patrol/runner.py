@@ -1,9 +1,10 @@
 """The camera patrol scheduled by the hub itself (`hall-hub --patrol-every SECONDS`).
 
-`streams.patrol.runner.Patrol` runs its rounds in a thread of its own (probing blocks on
-RTSP sockets, diagnosis on numpy); each round's checks are handed to the event loop
-with `run_coroutine_threadsafe` and go through `PatrolService.submit`, the same path
-as a batch posted to `POST /api/v1/camera_checks`.
+The targets come from the hub's validated site (`site_targets`: `streams` gets plain
+URLs and ids, it never reads a `Site`). `streams.patrol.runner.Patrol` runs its rounds
+in a thread of its own (probing blocks on RTSP sockets, diagnosis on numpy); each
+round's checks are handed to the event loop with `run_coroutine_threadsafe` and go
+through `PatrolService.submit`, the same path as a batch posted to `POST /api/v1/camera_checks`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
+from dispatch.domain.site import Site
 from dispatch.patrol.service import PatrolService, SubmitReply
 from streams.patrol.runner import Patrol, PatrolTarget
 from streams.patrol.types import CameraCheck
@@ -22,6 +25,11 @@ from streams.quality.diagnosis import load_thresholds
 log = logging.getLogger(__name__)
 
 SUBMIT_TIMEOUT_S = 120.0
+
+
+def site_targets(site: Site, stream: Literal["main", "sub"] = "sub") -> list[PatrolTarget]:
+    """The site's cameras on their sub stream (or `main`), credentials in the URL."""
+    return [PatrolTarget(cam.id, site.authed_url(cam, stream)) for cam in site.cameras]
 
 
 class HubPatrol:

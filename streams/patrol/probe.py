@@ -15,7 +15,7 @@ import av.error
 import numpy as np
 import numpy.typing as npt
 
-from streams.ingest.rtsp import redact, url_secrets
+from streams.ingest.failures import redact, url_secrets
 from streams.patrol.types import OfflineReason
 
 Image = npt.NDArray[np.uint8]

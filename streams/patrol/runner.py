@@ -7,7 +7,10 @@ reason; the faults found by `streams.quality.diagnosis` with their scores; the p
 picture it saw). `Patrol` runs rounds on a schedule in a thread of its own and posts
 each round to the hub (`HubSink`: `POST /api/v1/camera_checks` with an API key).
 
-`python -m streams.patrol.runner --site FILE --hub URL --api-key KEY [--once]` runs it.
+The hub builds the targets from its validated site (`dispatch.patrol.runner`);
+`python -m streams.patrol.runner --site FILE --hub URL --api-key KEY [--once]` runs a
+patrol on another machine and reads just the site's cameras (`read_camera_sources`:
+`streams` never imports `dispatch`).
 """
 
 from __future__ import annotations
@@ -22,13 +25,12 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Literal
 
 import cv2
 
-from dispatch.domain.site import Site, load_site
+from streams.ingest.sources import CameraSource, SourcesError, read_camera_sources
 from streams.patrol.probe import Probe, probe
 from streams.patrol.types import CameraCheck, CheckBatch
 from streams.quality.diagnosis import QualityThresholds, diagnose, load_thresholds
@@ -40,9 +42,16 @@ class PatrolTarget:
     url: str
 
 
-def site_targets(site: Site, stream: Literal["main", "sub"] = "sub") -> list[PatrolTarget]:
-    """The site's cameras on their sub stream (or `main`), credentials in the URL."""
-    return [PatrolTarget(cam.id, site.authed_url(cam, stream)) for cam in site.cameras]
+CHINA_TZ = timezone(timedelta(hours=8), "CST")  # the hub's clock zone (china_now)
+
+
+def china_now() -> datetime:
+    return datetime.now(UTC).astimezone(CHINA_TZ)
+
+
+def source_targets(cameras: Sequence[CameraSource]) -> list[PatrolTarget]:
+    """The cameras on their sub stream, credentials in the URL."""
+    return [PatrolTarget(cam.id, cam.authed_url("sub")) for cam in cameras]
 
 
 def snapshot_path(folder: Path, camera: str, at: datetime) -> Path:
@@ -251,12 +260,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--snapshots", type=Path, default=Path("var/patrol"))
     p.add_argument("--once", action="store_true")
     args = p.parse_args(argv)
-    from dispatch.events.service import china_now
-
-    site = load_site(args.site)
+    try:
+        cameras = read_camera_sources(args.site)
+    except SourcesError as exc:
+        print(f"patrol: {exc}", file=sys.stderr)
+        return 2
     sink = HubSink(args.hub, args.api_key)
     patrol = Patrol(
-        site_targets(site),
+        source_targets(cameras),
         sink.post,
         interval_s=args.interval,
         clock=china_now,

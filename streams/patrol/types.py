@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from dispatch.domain.model import ID_PATTERN
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"  # the hub's id rule (dispatch.domain.model)
 
 
 class OfflineReason(StrEnum):

@@ -18,12 +18,12 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Literal
 
-from dispatch.domain.site import Site, with_credentials
+from streams.ingest.sources import CameraSource, with_credentials
 from streams.simulator.picture import MODES
 from streams.simulator.spec import ServerSpec, numbered_spec, site_spec, with_faults
 
@@ -55,10 +55,10 @@ class CamSim:
     """Synthetic RTSP cameras served by a GStreamer subprocess. No I/O until `start()`.
 
     `cameras=N` serves `cam1`…`camN` on free ports (or `base_port`, `base_port + 1`, …);
-    `site=` serves the site's cameras at the hosts, ports and paths of their URLs (or at
-    `base_port + i`, paths unchanged). With
-    `auth`, every camera asks for digest credentials (with a site and no `auth`, each
-    camera asks for its own credentials from the site, if they resolve).
+    `site=` (a site's cameras as plain values, e.g. from `read_camera_sources`) serves
+    them at the hosts, ports and paths of their URLs (or at `base_port + i`, paths
+    unchanged). With `auth`, every camera asks for digest credentials (with a site and no
+    `auth`, each camera asks for its own credentials from the site, if they resolve).
     `faults` sets cameras' picture modes (camera id -> normal, black, frozen, blur,
     covered, colour_cast, noise; `set_mode` changes one at run time). `mass` serves
     looped pre-encoded pictures (no stamp, no name), cheap enough for 200 cameras.
@@ -68,7 +68,7 @@ class CamSim:
         self,
         cameras: int = 4,
         *,
-        site: Site | None = None,
+        site: Sequence[CameraSource] | None = None,
         base_port: int | None = None,
         auth: tuple[str, str] | None = None,
         faults: Mapping[str, str] | None = None,

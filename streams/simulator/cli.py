@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from dispatch.domain.site import SiteConfigError, load_site
+from streams.ingest.sources import SourcesError, read_camera_sources
 from streams.simulator.camsim import CamSim, CamSimError
 from streams.simulator.picture import MODES
 from streams.simulator.spec import SpecError, parse_fault
@@ -97,11 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_sim(args: argparse.Namespace) -> CamSim:
-    """The simulator the arguments describe; raises SiteConfigError or SpecError."""
+    """The simulator the arguments describe; raises SourcesError or SpecError.
+
+    `--site` reads just the site's cameras and credentials (`read_camera_sources`):
+    `streams` never imports `dispatch`, and the simulator needs no more of the site.
+    """
     if args.site is not None:
-        site = load_site(args.site)
         return CamSim(
-            site=site,
+            site=read_camera_sources(args.site),
             base_port=args.base_port or None,
             auth=args.auth,
             faults=dict(args.fault),
@@ -149,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         sim = make_sim(args)
-    except (SiteConfigError, SpecError) as exc:
+    except (SourcesError, SpecError) as exc:
         print(f"hall-camsim: {exc}", file=sys.stderr)
         return 2
     done = threading.Event()

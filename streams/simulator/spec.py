@@ -1,7 +1,7 @@
 """What the simulator serves: cameras, ports, mounts and credentials, as plain values.
 
-Built on the venv side (from a camera count or a validated `Site`) and handed to the
-server (which runs under the system Python, without pydantic) as one JSON line on its
+Built on the venv side (from a camera count or a site's cameras as `CameraSource`s) and
+handed to the server (which runs under the system Python, without pydantic) as one JSON line on its
 stdin, so that passwords never appear on a command line.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
-from dispatch.domain.site import Camera, CameraStreamConfig, Site
+from streams.ingest.sources import CameraSource, StreamSource
 from streams.simulator.picture import MODES
 
 MAIN_SIZE = (1280, 720)
@@ -129,12 +129,12 @@ def numbered_spec(
     return ServerSpec(tuple(specs), auth=auth)
 
 
-def _site_mounts(cam: Camera) -> tuple[str, int, tuple[MountSpec, ...]]:
+def _site_mounts(cam: CameraSource) -> tuple[str, int, tuple[MountSpec, ...]]:
     """(host, port, mounts) of one site camera, checked."""
     host: str | None = None
     port: int | None = None
     mounts: list[MountSpec] = []
-    streams: tuple[tuple[Literal["main", "sub"], CameraStreamConfig], ...] = (
+    streams: tuple[tuple[Literal["main", "sub"], StreamSource], ...] = (
         ("main", cam.main),
         ("sub", cam.sub),
     )
@@ -167,16 +167,15 @@ def _site_mounts(cam: Camera) -> tuple[str, int, tuple[MountSpec, ...]]:
     return host, port, tuple(mounts)
 
 
-def _site_auth(site: Site, cam: Camera) -> tuple[str, str] | None:
-    if cam.credentials is None:
+def _site_auth(cam: CameraSource) -> tuple[str, str] | None:
+    cred = cam.auth
+    if cred is None:
         return None
-    cred = site.credentials[cam.credentials]
-    secret = cred.secret()
-    if secret:
-        return (cred.username, secret)
+    if cred.password:
+        return (cred.username, cred.password)
     source = f"${cred.password_env}" if cred.password_env else "its password"
     print(
-        f"camsim: warning: {cam.id}: credential {cam.credentials!r} has an empty password "
+        f"camsim: warning: {cam.id}: credential {cred.entry!r} has an empty password "
         f"({source} is unset); serving it without authentication",
         file=sys.stderr,
     )
@@ -184,9 +183,12 @@ def _site_auth(site: Site, cam: Camera) -> tuple[str, str] | None:
 
 
 def site_spec(
-    site: Site, *, base_port: int | None = None, auth: tuple[str, str] | None = None
+    cameras: Sequence[CameraSource],
+    *,
+    base_port: int | None = None,
+    auth: tuple[str, str] | None = None,
 ) -> ServerSpec:
-    """Exactly the cameras, ports and paths of a site.
+    """Exactly the cameras, ports and paths of a site (its cameras as plain values).
 
     `auth` overrides the site's credentials for every camera. `base_port` moves camera
     number i (0-based, in site order) to port base_port + i, paths unchanged. A camera
@@ -194,12 +196,12 @@ def site_spec(
     served without authentication, with a warning on stderr.
     """
     _check_auth(auth)
-    if not site.cameras:
+    if not cameras:
         raise SpecError("cameras: the site has no cameras to serve")
-    base = _base_port(base_port, len(site.cameras))
+    base = _base_port(base_port, len(cameras))
     hosts: set[str] = set()
     specs = []
-    for i, cam in enumerate(site.cameras):
+    for i, cam in enumerate(cameras):
         host, port, mounts = _site_mounts(cam)
         hosts.add(host)
         specs.append(
@@ -209,7 +211,7 @@ def site_spec(
                 port=base + i if base else port,
                 seed=i + 1,
                 mounts=mounts,
-                auth=auth if auth is not None else _site_auth(site, cam),
+                auth=auth if auth is not None else _site_auth(cam),
             )
         )
     if len(hosts) > 1:

@@ -23,6 +23,7 @@ import psutil
 import pytest
 
 from dispatch.domain.site import demo_site_path, load_site
+from streams.ingest.sources import read_camera_sources
 from streams.ingest.stamp import decode_stamp, strip_height
 from streams.simulator import CamSim, CamSimError, SpecError
 
@@ -295,7 +296,7 @@ def demo_copy(tmp_path: Path) -> Path:
 def test_site_mode_serves_the_sites_urls(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HALL_CAMSIM_PASSWORD", "pw-for-test")
     site = load_site(demo_copy)
-    sim = CamSim(site=site, auth=("admin", "pw-for-test"))
+    sim = CamSim(site=read_camera_sources(demo_copy), auth=("admin", "pw-for-test"))
     assert sim.camera_ids == [c.id for c in site.cameras]
     sim.start(timeout_s=30.0)
     try:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from dispatch.domain.site import demo_site_path, load_site
 from dispatch.hub import cli as hubmod
 from dispatch.hub.process import HubProcess
+from streams.ingest.sources import read_camera_sources
 from streams.simulator import CamSim
 from tests.kit.hub import HUB_API_KEY
 
@@ -69,7 +70,9 @@ def patrolled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubPr
     settings.write_text("raise_after_minutes = 0\n", encoding="utf-8")
     monkeypatch.setenv("HALL_PATROL_CONFIG", str(settings))
     site_path = demo_copy(tmp_path)
-    sim = CamSim(site=load_site(site_path), auth=("admin", PASSWORD), faults={BLACK: "black"})
+    sim = CamSim(
+        site=read_camera_sources(site_path), auth=("admin", PASSWORD), faults={BLACK: "black"}
+    )
     sim.start(timeout_s=30.0)
     hub = HubProcess(
         f"sqlite:///{tmp_path / 'hall.db'}",

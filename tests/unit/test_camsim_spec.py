@@ -7,19 +7,20 @@ from typing import Any
 
 import pytest
 
-from dispatch.domain.site import Site, demo_site_path, load_site, parse_site
+from dispatch.domain.site import demo_site_path
+from streams.ingest.sources import CameraSource, parse_camera_sources, read_camera_sources
 from streams.simulator import CamSim
 from streams.simulator.spec import SpecError, numbered_spec, site_spec
 
 
-def site_with(cameras: list[dict[str, Any]], **extra: Any) -> Site:
+def site_with(cameras: list[dict[str, Any]], **extra: Any) -> list[CameraSource]:
     data: dict[str, object] = {
         "name": "测试县",
         "townships": [{"id": "t1", "name": "城关镇"}],
         "cameras": cameras,
         **extra,
     }
-    return parse_site(data, "test")
+    return parse_camera_sources(data, "test")
 
 
 def cam(cid: str, main: str, sub: str, **extra: Any) -> dict[str, Any]:
@@ -74,11 +75,11 @@ def test_bad_numbered_spec_is_refused(kwargs: dict[str, Any], match: str) -> Non
 
 def test_demo_site_spec_uses_the_urls_ports_and_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HALL_CAMSIM_PASSWORD", "from-env")
-    site = load_site(demo_site_path())
-    spec = site_spec(site)
-    assert spec.camera_ids == [c.id for c in site.cameras]
+    cameras = read_camera_sources(demo_site_path())
+    spec = site_spec(cameras)
+    assert spec.camera_ids == [c.id for c in cameras]
     body = json.loads(spec.to_json())
-    for c, sc in zip(site.cameras, body["cameras"], strict=True):
+    for c, sc in zip(cameras, body["cameras"], strict=True):
         assert f":{sc['port']}{sc['streams'][0]['path']}" in c.main.url
         assert f":{sc['port']}{sc['streams'][1]['path']}" in c.sub.url
         assert sc["name"] == c.name
@@ -87,9 +88,9 @@ def test_demo_site_spec_uses_the_urls_ports_and_paths(monkeypatch: pytest.Monkey
 
 def test_site_spec_auth_and_base_port_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HALL_CAMSIM_PASSWORD", raising=False)
-    site = load_site(demo_site_path())
-    body = json.loads(site_spec(site, base_port=20000, auth=("u", "p")).to_json())
-    assert [c["port"] for c in body["cameras"]] == [20000 + i for i in range(len(site.cameras))]
+    cameras = read_camera_sources(demo_site_path())
+    body = json.loads(site_spec(cameras, base_port=20000, auth=("u", "p")).to_json())
+    assert [c["port"] for c in body["cameras"]] == [20000 + i for i in range(len(cameras))]
     assert all(c["auth"] == ["u", "p"] for c in body["cameras"])
 
 
@@ -126,7 +127,7 @@ def test_site_without_cameras_is_refused() -> None:
 
 
 def test_camsim_constructor_validates_without_starting_anything() -> None:
-    sim = CamSim(site=load_site(demo_site_path()), auth=("admin", "x"))
+    sim = CamSim(site=read_camera_sources(demo_site_path()), auth=("admin", "x"))
     assert sim.pid is None
     assert sim.camera_ids[0] == "cam1"
     with pytest.raises(SpecError):
