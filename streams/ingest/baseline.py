@@ -20,7 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from av.video.reformatter import Interpolation
 
-from streams.ingest.rtsp import open_options, redact, url_secrets
+from streams.ingest.decode import open_options
+from streams.ingest.failures import redact, url_secrets
 from streams.ingest.stamp import decode_stamp
 
 

@@ -8,14 +8,18 @@ painter takes the newest frame, and frames it never took count as dropped.
 
 State is explicit (`CameraState`): connecting, live, stalled, offline, retrying, auth
 failed, not found. End of stream on a live source is a disconnect. Failures are retried
-with capped exponential backoff (`streams.ingest.backoff`); wrong credentials and unknown paths
-only slowly. Credentials never appear in an error text.
+with capped exponential backoff (`streams.ingest.backoff`); wrong credentials and unknown
+paths only slowly. Credentials never appear in an error text.
+
+The concepts live beside it: failure → state and scrubbed texts in
+`streams.ingest.failures`, the stall watchdog in `streams.ingest.watchdog`, opening,
+rates and scaling of a session in `streams.ingest.decode`; this module is the stream
+object and its decode loop.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import deque
@@ -23,18 +27,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, cast
-from urllib.parse import urlsplit
+from typing import Literal
 
-import av
-import av.error
-import numpy as np
-import numpy.typing as npt
 from av.video.frame import VideoFrame
-from av.video.reformatter import Interpolation
 from av.video.stream import VideoStream
 
 from streams.ingest.backoff import Backoff, policy_for
+from streams.ingest.decode import (
+    RateWindow,
+    is_activity,
+    open_container,
+    open_options,
+    stream_label,
+    to_tile,
+)
 from streams.ingest.evidence import (
     ClipTemplate,
     EvidenceError,
@@ -43,127 +49,17 @@ from streams.ingest.evidence import (
     write_clip,
     write_snapshot,
 )
+from streams.ingest.failures import IngestError, classify_error, redact, url_secrets
 from streams.ingest.profiles import choose_profile
 from streams.ingest.slot import FrameSlot
 from streams.ingest.types import CameraState, CameraStatus, Frame, StreamProfile
+from streams.ingest.watchdog import WATCHDOG
 
 log = logging.getLogger(__name__)
 
 MAX_ERRORS = 5
 STATS_INTERVAL_S = 0.5
 STATS_WINDOW_S = 2.0
-
-# --- pure helpers ----------------------------------------------------------------------
-
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
-
-
-def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """`text` without URL user info and without any of `secrets` (passwords, user names)."""
-    out = _USERINFO.sub(r"\g<scheme>", text)
-    for secret in secrets:
-        if secret:
-            out = out.replace(secret, "***")
-    return out
-
-
-def url_secrets(url: str) -> tuple[str, ...]:
-    """The user name and password in `url`, if any (to scrub them from error texts)."""
-    parts = urlsplit(url)
-    return tuple(s for s in (parts.password, parts.username) if s)
-
-
-def classify_error(exc: BaseException) -> tuple[CameraState, str]:
-    """The state a failure puts the camera in, and a short text for the officer.
-
-    The text never contains the URL (PyAV puts the URL, with credentials, in its messages).
-    """
-    if isinstance(exc, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
-        return CameraState.AUTH_FAILED, "authentication failed (wrong user name or password)"
-    if isinstance(exc, av.error.HTTPNotFoundError):
-        return CameraState.NOT_FOUND, "stream not found on the camera (404)"
-    if isinstance(exc, OpenTimeoutError):
-        return CameraState.STALLED, str(exc)
-    if isinstance(exc, av.error.ExitError | TimeoutError):
-        return CameraState.STALLED, "no data from the camera within the timeout"
-    if isinstance(exc, ConnectionRefusedError):
-        return CameraState.OFFLINE, "connection refused"
-    if isinstance(exc, ConnectionError):
-        return CameraState.OFFLINE, f"connection lost ({_strerror(exc)})"
-    if isinstance(exc, EOFError):
-        return CameraState.OFFLINE, "end of stream"
-    if isinstance(exc, av.error.HTTPError | av.error.HTTPClientError):
-        return CameraState.OFFLINE, f"camera answered with an error ({_strerror(exc)})"
-    if isinstance(exc, OSError | av.error.FFmpegError):
-        return CameraState.OFFLINE, f"{type(exc).__name__}: {_strerror(exc)}"
-    if isinstance(exc, IngestError):
-        return CameraState.OFFLINE, str(exc)
-    return CameraState.OFFLINE, f"unexpected error {type(exc).__name__}"
-
-
-def _strerror(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return str(exc.strerror)
-    if isinstance(exc, av.error.FFmpegError) and exc.strerror:
-        return str(exc.strerror)
-    return type(exc).__name__
-
-
-def open_options(transport: str) -> dict[str, str]:
-    """Demuxer options: the transport and short probing.
-
-    The codec parameters come with the SDP (sprop-parameter-sets); probing only has to see
-    the first key frame. Measured against the simulator: default probing ~2 s to the first
-    frame, 500 ms / 64 KiB ~0.4 s on the sub-stream, 500 ms / 32 KiB ~0.08 s.
-    """
-    if transport not in ("tcp", "udp"):
-        raise ValueError(f"RTSP transport must be 'tcp' or 'udp', got {transport!r}")
-    return {"rtsp_transport": transport, "analyzeduration": "500000", "probesize": "32768"}
-
-
-def stream_label(profile_name: str, keyframes_only: bool) -> str:
-    return profile_name + ("+key" if keyframes_only else "")
-
-
-class IngestError(Exception):
-    """A camera's stream cannot be used (e.g. it has no video)."""
-
-
-class OpenTimeoutError(IngestError):
-    """The camera accepted the connection but did not answer within the open timeout."""
-
-
-class _Window:
-    """Events over the last `window_s` seconds (for fps and kbit/s)."""
-
-    def __init__(self, window_s: float) -> None:
-        self.window_s = window_s
-        self._items: deque[tuple[float, float]] = deque()
-        self._sum = 0.0
-
-    def add(self, t: float, value: float) -> None:
-        self._items.append((t, value))
-        self._sum += value
-        self._expire(t)
-
-    def _expire(self, now: float) -> None:
-        while self._items and self._items[0][0] < now - self.window_s:
-            self._sum -= self._items.popleft()[1]
-
-    def rate(self, now: float) -> tuple[float, float]:
-        """(events per second, value per second) over the window ending at `now`."""
-        self._expire(now)
-        if len(self._items) < 2:
-            return 0.0, 0.0
-        # n events span n-1 intervals between the first and the last event
-        first = self._items[0][0]
-        last = self._items[-1][0]
-        span = max(last - first, 1e-3)
-        return (len(self._items) - 1) / span, (self._sum - self._items[0][1]) / span
-
-    def clear(self) -> None:
-        self._items.clear()
-        self._sum = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,56 +71,7 @@ class _FullFrame:
 _Outcome = Literal["stopped", "switch", "eof"]
 
 
-class _Watchdog:
-    """One thread for all cameras: marks a live camera stalled when its data stops.
-
-    The decode thread cannot notice by itself: it is blocked in the demuxer until PyAV's
-    read timeout fires (and FFmpeg's RTSP demuxer then reports an I/O error after about
-    twice the timeout). The thread runs only while some camera is started.
-    """
-
-    INTERVAL_S = 0.1
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._streams: set[CameraStream] = set()
-        self._thread: threading.Thread | None = None
-        self._stop: threading.Event | None = None
-
-    def add(self, stream: CameraStream) -> None:
-        with self._lock:
-            self._streams.add(stream)
-            if self._thread is None:
-                self._stop = threading.Event()
-                self._thread = threading.Thread(
-                    target=self._run, args=(self._stop,), name="ingest-watchdog", daemon=True
-                )
-                self._thread.start()
-
-    def remove(self, stream: CameraStream) -> None:
-        """Forget `stream`; the last one out stops and joins the thread."""
-        with self._lock:
-            self._streams.discard(stream)
-            if self._streams or self._thread is None or self._stop is None:
-                return
-            thread, stop = self._thread, self._stop
-            self._thread = self._stop = None
-        stop.set()
-        if thread is not threading.current_thread():
-            thread.join(5.0)
-
-    def _run(self, stop: threading.Event) -> None:
-        while not stop.wait(self.INTERVAL_S):
-            with self._lock:
-                streams = list(self._streams)
-            for s in streams:
-                s._check_stall()
-
-
-_WATCHDOG = _Watchdog()
-
 KEYFRAMES_ONLY_STALL_S = 10.0  # in key-frame-only mode a frame comes once per GOP
-ECHO_GAP_SHARE = 0.8
 
 
 # --- the camera stream -----------------------------------------------------------------
@@ -288,8 +135,8 @@ class CameraStream:
         self._thread: threading.Thread | None = None
 
         # decode-thread-only stats
-        self._frame_window = _Window(STATS_WINDOW_S)
-        self._byte_window = _Window(STATS_WINDOW_S)
+        self._frame_window = RateWindow(STATS_WINDOW_S)
+        self._byte_window = RateWindow(STATS_WINDOW_S)
         self._decode_ms: deque[float] = deque(maxlen=50)
         self._last_emit = float("-inf")
         self._went_live = False
@@ -448,7 +295,7 @@ class CameraStream:
         except Exception:  # a broken observer must not kill ingest
             log.exception("camera %s: on_status callback failed", self.camera_id)
 
-    def _check_stall(self) -> None:
+    def check_stall(self) -> None:
         """(Watchdog thread) a live camera whose data stopped becomes stalled.
 
         `on_status` is then called from the watchdog thread, not the decode thread.
@@ -480,7 +327,7 @@ class CameraStream:
     def _run(self) -> None:
         backoff = Backoff()
         attempts = 0
-        _WATCHDOG.add(self)
+        WATCHDOG.add(self)
         try:
             while not self._stop.is_set():
                 profile = self._wanted_profile()
@@ -520,32 +367,16 @@ class CameraStream:
                     self._set_state(CameraState.RETRYING, retry_in_s=delay)
                 self._stop.wait(delay)
         finally:
-            _WATCHDOG.remove(self)
+            WATCHDOG.remove(self)
             self._set_state(CameraState.IDLE)
 
     def _session(self, profile: StreamProfile) -> tuple[_Outcome, bool]:
         """One connection: open, demux, decode until stop, switch, end of stream or error."""
         self._went_live = False
         t_open = self._clock()
-        try:
-            container = av.open(
-                profile.url,
-                options=self._options,
-                timeout=(self.open_timeout_s, self.read_timeout_s),
-            )
-        except Exception as exc:
-            waited = self._clock() - t_open
-            if (
-                classify_error(exc)[0] is CameraState.OFFLINE
-                and waited >= 0.9 * self.open_timeout_s
-            ):
-                # the camera took the connection but never answered: FFmpeg reports the
-                # interrupted probe as "invalid data" or an I/O error
-                raise OpenTimeoutError(
-                    f"the camera accepted the connection but did not answer within "
-                    f"{self.open_timeout_s:g} s"
-                ) from exc
-            raise
+        container = open_container(
+            profile.url, self._options, self.open_timeout_s, self.read_timeout_s, self._clock
+        )
         try:
             if not container.streams.video:
                 raise IngestError("the camera's stream has no video")
@@ -572,11 +403,9 @@ class CameraStream:
                 if packet.size == 0:
                     continue  # the flush packet at end of stream
                 now = self._clock()
-                # When FFmpeg's read timeout fires it hands out the packet it was still
-                # holding: a packet after a silence this long is that echo, not activity.
                 prev: float | None = self._prev_packet_at
                 self._prev_packet_at = now
-                if prev is None or now - prev < ECHO_GAP_SHARE * self.read_timeout_s:
+                if is_activity(prev, now, self.read_timeout_s):
                     self._last_packet_at = now
                 self._byte_window.add(now, packet.size)
                 self._ring.add(
@@ -603,14 +432,7 @@ class CameraStream:
         target: tuple[int, int],
         t0: float,
     ) -> None:
-        scaled = frame.reformat(
-            target[0],
-            target[1],
-            format="bgra",
-            interpolation=Interpolation.FAST_BILINEAR,
-            threads=1,
-        )
-        image = cast("npt.NDArray[np.uint8]", scaled.to_ndarray())
+        image = to_tile(frame, target)
         decode_ms = (time.perf_counter() - t0) * 1000.0
         now = self._clock()
         self._decode_ms.append(decode_ms)

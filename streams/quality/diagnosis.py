@@ -406,6 +406,84 @@ def _median(values: Sequence[float]) -> float:
     return float(np.median(np.asarray(values, dtype=np.float64)))
 
 
+@dataclass(frozen=True, slots=True)
+class _Measures:
+    """Each sample's measures, in sample order (colour casts only where there is colour)."""
+
+    p5s: list[float]
+    p95s: list[float]
+    shares: list[float]
+    edges: list[float]
+    blurs: list[float]
+    sigmas: list[float]
+    casts: list[tuple[float, float]]
+
+
+def _measure(samples: Sequence[_Sample], t: QualityThresholds) -> _Measures:
+    m = _Measures([], [], [], [], [], [], [])
+    for s in samples:
+        p5, p95 = luma_percentiles(s.gray)
+        m.p5s.append(p5)
+        m.p95s.append(p95)
+        m.shares.append(textureless_share(s.gray, t.covered_block_std))
+        edge_step, blur_index = edge_and_blur(s.gray)
+        m.edges.append(edge_step)
+        m.blurs.append(blur_index)
+        m.sigmas.append(noise_sigma(s.gray))
+        if s.bgr is not None:
+            cast_pair = chroma_cast(s.bgr)
+            if cast_pair is not None:
+                m.casts.append(cast_pair)
+    return m
+
+
+def _judge_frozen(
+    samples: Sequence[_Sample], t: QualityThresholds, suppressed_by: Fault | None
+) -> Finding:
+    if len(samples) < 2:
+        return _finding(
+            Fault.FROZEN, None, t.frozen_max_diff, above=False, note="needs two samples"
+        )
+    diff = max(frame_difference(a.gray, b.gray) for a, b in itertools.pairwise(samples))
+    return _finding(Fault.FROZEN, diff, t.frozen_max_diff, above=False, suppressed_by=suppressed_by)
+
+
+def _judge_blur(m: _Measures, t: QualityThresholds, suppressed_by: Fault | None) -> Finding:
+    edge = _median(m.edges)
+    if edge < t.blur_min_edge:
+        return _finding(
+            Fault.BLUR,
+            None,
+            t.blur_min_index,
+            above=True,
+            note=f"no edges to judge (edge strength {edge:.2f} < {t.blur_min_edge})",
+        )
+    return _finding(
+        Fault.BLUR, _median(m.blurs), t.blur_min_index, above=True, suppressed_by=suppressed_by
+    )
+
+
+def _judge_cast(m: _Measures, t: QualityThresholds, suppressed_by: Fault | None) -> Finding:
+    if not m.casts:
+        return _finding(
+            Fault.COLOUR_CAST, None, t.cast_min_ratio, above=True, note="no colour to judge"
+        )
+    offset = _median([c[0] for c in m.casts])
+    ratio = _median([c[1] for c in m.casts])
+    if offset < t.cast_min_offset:
+        return Finding(
+            Fault.COLOUR_CAST,
+            False,
+            ratio,
+            t.cast_min_ratio,
+            _score_above(ratio, t.cast_min_ratio),
+            f"mean chroma {offset:.1f} from grey < {t.cast_min_offset}",
+        )
+    return _finding(
+        Fault.COLOUR_CAST, ratio, t.cast_min_ratio, above=True, suppressed_by=suppressed_by
+    )
+
+
 def diagnose(frames: Sequence[Image], thresholds: QualityThresholds) -> Diagnosis:
     """Judge a few samples of one camera (oldest first) for every `Fault`.
 
@@ -419,25 +497,10 @@ def diagnose(frames: Sequence[Image], thresholds: QualityThresholds) -> Diagnosi
     h0, w0 = checked[0].shape[:2]
     size = working_size(w0, h0, t.working_width)
     samples = [_prepare(f, size, t.ignore_top) for f in checked]
+    m = _measure(samples, t)
 
-    p5s, p95s, shares, edges, blurs, sigmas = [], [], [], [], [], []
-    casts: list[tuple[float, float]] = []
-    for s in samples:
-        p5, p95 = luma_percentiles(s.gray)
-        p5s.append(p5)
-        p95s.append(p95)
-        shares.append(textureless_share(s.gray, t.covered_block_std))
-        edge_step, blur_index = edge_and_blur(s.gray)
-        edges.append(edge_step)
-        blurs.append(blur_index)
-        sigmas.append(noise_sigma(s.gray))
-        if s.bgr is not None:
-            cast_pair = chroma_cast(s.bgr)
-            if cast_pair is not None:
-                casts.append(cast_pair)
-
-    p95 = _median(p95s)
-    spread = _median([hi - lo for lo, hi in zip(p5s, p95s, strict=True)])
+    p95 = _median(m.p95s)
+    spread = _median([hi - lo for lo, hi in zip(m.p5s, m.p95s, strict=True)])
     black = _finding(Fault.BLACK, p95, t.black_max_luma, above=False)
     blank = _finding(
         Fault.BLANK,
@@ -448,60 +511,14 @@ def diagnose(frames: Sequence[Image], thresholds: QualityThresholds) -> Diagnosi
     )
     dead: Fault | None = Fault.BLACK if black.detected else Fault.BLANK if blank.detected else None
     covered = _finding(
-        Fault.COVERED, _median(shares), t.covered_min_share, above=True, suppressed_by=dead
+        Fault.COVERED, _median(m.shares), t.covered_min_share, above=True, suppressed_by=dead
     )
     hidden = Fault.COVERED if covered.detected else None  # the scene is behind the cover
-
-    if len(samples) < 2:
-        frozen = _finding(
-            Fault.FROZEN, None, t.frozen_max_diff, above=False, note="needs two samples"
-        )
-    else:
-        diff = max(frame_difference(a.gray, b.gray) for a, b in itertools.pairwise(samples))
-        frozen = _finding(
-            Fault.FROZEN, diff, t.frozen_max_diff, above=False, suppressed_by=dead or hidden
-        )
-    edge = _median(edges)
-    if edge < t.blur_min_edge:
-        blur = _finding(
-            Fault.BLUR,
-            None,
-            t.blur_min_index,
-            above=True,
-            note=f"no edges to judge (edge strength {edge:.2f} < {t.blur_min_edge})",
-        )
-    else:
-        blur = _finding(
-            Fault.BLUR,
-            _median(blurs),
-            t.blur_min_index,
-            above=True,
-            suppressed_by=dead or hidden,
-        )
-
-    if not casts:
-        cast = _finding(
-            Fault.COLOUR_CAST, None, t.cast_min_ratio, above=True, note="no colour to judge"
-        )
-    else:
-        offset = _median([c[0] for c in casts])
-        ratio = _median([c[1] for c in casts])
-        if offset < t.cast_min_offset:
-            cast = Finding(
-                Fault.COLOUR_CAST,
-                False,
-                ratio,
-                t.cast_min_ratio,
-                _score_above(ratio, t.cast_min_ratio),
-                f"mean chroma {offset:.1f} from grey < {t.cast_min_offset}",
-            )
-        else:
-            cast = _finding(
-                Fault.COLOUR_CAST, ratio, t.cast_min_ratio, above=True, suppressed_by=dead or hidden
-            )
-
+    frozen = _judge_frozen(samples, t, dead or hidden)
+    blur = _judge_blur(m, t, dead or hidden)
+    cast = _judge_cast(m, t, dead or hidden)
     noise = _finding(
-        Fault.NOISE, _median(sigmas), t.noise_max_sigma, above=True, suppressed_by=dead
+        Fault.NOISE, _median(m.sigmas), t.noise_max_sigma, above=True, suppressed_by=dead
     )
     h_work = samples[0].gray.shape[0]
     return Diagnosis(

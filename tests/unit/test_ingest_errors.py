@@ -7,14 +7,8 @@ import errno
 import av.error
 import pytest
 
-from streams.ingest.rtsp import (
-    IngestError,
-    classify_error,
-    open_options,
-    redact,
-    stream_label,
-    url_secrets,
-)
+from streams.ingest.decode import open_options, stream_label
+from streams.ingest.failures import IngestError, classify_error, redact, url_secrets
 from streams.ingest.types import CameraState
 
 URL = "rtsp://admin:s3cret@127.0.0.1:8554/cam1/sub"

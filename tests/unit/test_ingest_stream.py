@@ -17,8 +17,9 @@ import pytest
 from av.video.frame import VideoFrame
 from PIL import Image
 
+from streams.ingest.decode import RateWindow
 from streams.ingest.evidence import EvidenceError
-from streams.ingest.rtsp import CameraStream, _Window
+from streams.ingest.rtsp import CameraStream
 from streams.ingest.types import CameraState, CameraStatus, StreamProfile
 
 W, H = 320, 240
@@ -173,7 +174,7 @@ def test_start_after_nonjoining_stop_runs_one_thread(video_file: Path) -> None:
 
 
 def test_window_rates() -> None:
-    w = _Window(2.0)
+    w = RateWindow(2.0)
     assert w.rate(0.0) == (0.0, 0.0)
     for i in range(51):  # 25 events per second with 1000 bytes each, for 2 s
         w.add(i * 0.04, 1000.0)
