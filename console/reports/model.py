@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from console.reports.strings import t
-from dispatch.reports.monthly import HotspotItem, MonthlyReport
+from dispatch.reports.messages import HotspotItem, MonthlyReport
 from dispatch.reports.pdf import chart_counts, chart_stages, figure_png, summary_rows
 
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from console.reports.model import ReportScreen, hotspot_rows
 from console.reports.strings import t
-from dispatch.reports.monthly import HotspotItem
+from dispatch.reports.messages import HotspotItem
 
 _IDS = Qt.ItemDataRole.UserRole
 

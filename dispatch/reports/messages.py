@@ -13,7 +13,14 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from dispatch.reports.monthly import HotspotItem, MonthlyReport
+# the report's value types, for the console (which imports messages, never the store)
+from dispatch.reports.core import Count as Count
+from dispatch.reports.core import Durations as Durations
+from dispatch.reports.core import HotspotItem as HotspotItem
+from dispatch.reports.core import MonthlyReport as MonthlyReport
+from dispatch.reports.core import Rate as Rate
+from dispatch.reports.core import Section as Section
+from dispatch.reports.core import SectionFigure as SectionFigure
 
 MONTH_PATTERN = r"^\d{4}-\d{2}$"  # the hub names a month out of range
 

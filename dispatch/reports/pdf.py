@@ -28,7 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from dispatch.reports.monthly import (
+from dispatch.reports.core import (
     STAGE_LABELS_ZH,
     Count,
     Durations,

@@ -20,6 +20,7 @@ from dispatch.domain.site import Site
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
+from dispatch.reports.core import HotspotItem, MonthlyReport, ReportError, parse_month
 from dispatch.reports.messages import (
     HotspotsReply,
     HotspotsRequest,
@@ -27,15 +28,7 @@ from dispatch.reports.messages import (
     ReportRequest,
     pdf_path,
 )
-from dispatch.reports.monthly import (
-    HotspotItem,
-    MonthlyReport,
-    ReportError,
-    ReportOptions,
-    current_hotspots,
-    monthly_report,
-    parse_month,
-)
+from dispatch.reports.store import ReportOptions, current_hotspots, monthly_report
 
 REPORT_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 HOTSPOT_ROLES = frozenset({Role.DUTY_OFFICER, Role.SUPERVISOR, Role.ADMIN})

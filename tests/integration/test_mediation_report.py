@@ -10,8 +10,8 @@ from dispatch.db.store import Store
 from dispatch.domain.calendar import CHINA_TZ, WorkCalendar
 from dispatch.domain.site import demo_site_path, load_site
 from dispatch.mediation import store as ms
-from dispatch.mediation.report import MediationSection
-from dispatch.reports.monthly import monthly_report
+from dispatch.reports.sections.mediation import MediationSection
+from dispatch.reports.store import monthly_report
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from dispatch.db.store import Store
 from dispatch.domain.calendar import CHINA_TZ, WorkCalendar
 from dispatch.domain.site import demo_site_path, load_site
 from dispatch.patrol import store as ps
-from dispatch.reports.monthly import monthly_report
+from dispatch.reports.store import monthly_report
 from streams.patrol.types import CameraCheck, OfflineReason
 
 pytestmark = pytest.mark.integration

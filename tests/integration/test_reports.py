@@ -37,8 +37,9 @@ from dispatch.domain.model import (
 from dispatch.domain.site import Site, demo_site_path, load_site
 from dispatch.events.core import apply, new_event
 from dispatch.events.service import change_payload
-from dispatch.reports.monthly import ReportError, ReportOptions, monthly_report, parse_month
+from dispatch.reports.core import ReportError, parse_month
 from dispatch.reports.pdf import write_pdf
+from dispatch.reports.store import ReportOptions, monthly_report
 from dispatch.tasks import core as tk
 from dispatch.tasks import store as stt
 
@@ -427,7 +428,7 @@ def test_cli_writes_pdf_and_refuses_bad_input(
         [
             sys.executable,
             "-m",
-            "dispatch.reports.monthly",
+            "dispatch.reports",
             "--db",
             store.url,
             "--month",
@@ -445,7 +446,7 @@ def test_cli_writes_pdf_and_refuses_bad_input(
         [
             sys.executable,
             "-m",
-            "dispatch.reports.monthly",
+            "dispatch.reports",
             "--db",
             store.url,
             "--month",

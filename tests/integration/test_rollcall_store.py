@@ -103,7 +103,7 @@ def _write_run(db: Store) -> None:
 
 
 def test_month_section_for_the_report(db: Store) -> None:
-    from dispatch.rollcall.report import RollcallSection
+    from dispatch.reports.sections.rollcall import RollcallSection
 
     start = datetime(2026, 11, 1, tzinfo=CHINA_TZ)
     end = datetime(2026, 12, 1, tzinfo=CHINA_TZ)
@@ -127,7 +127,7 @@ def test_monthly_report_shows_the_weeks_coverage_by_default(db: Store) -> None:
     its coverage figures, a month without one says it has no data."""
     from dispatch.domain.calendar import WorkCalendar
     from dispatch.domain.site import demo_site_path, load_site
-    from dispatch.reports.monthly import monthly_report
+    from dispatch.reports.store import monthly_report
 
     site, cal = load_site(demo_site_path()), WorkCalendar()
     _write_run(db)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, select
 
 from dispatch.patrol import store as ps
-from dispatch.reports.monthly import Section, SectionFigure
+from dispatch.reports.core import Section, SectionFigure
 
 
 def _pct(x: float) -> str:

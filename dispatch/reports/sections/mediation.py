@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, and_, func, select
 
 from dispatch.mediation import store as ms
-from dispatch.reports.monthly import Section, SectionFigure
+from dispatch.reports.core import Section, SectionFigure
 
 OUTCOME_LABELS: dict[str, str] = {
     "agreement": "达成协议",

@@ -1,7 +1,7 @@
 """The monthly report's roll-call section (点名覆盖), from `rollcall_runs` and
 `rollcall_log`: the runs started in the month, each week's coverage (centres reached out
 of centres due in that week's runs), the share of first calls answered and the mean time
-to answer. A `SectionProvider` for `dispatch.reports.monthly.SectionProviders(rollcall=…)`."""
+to answer. A `SectionProvider` for `dispatch.reports.store.SectionProviders(rollcall=…)`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, select
 
-from dispatch.reports.monthly import Section, SectionFigure
+from dispatch.reports.core import Section, SectionFigure
 from dispatch.rollcall import store as rs
 
 
