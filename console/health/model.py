@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dispatch.domain.site import Site
-from dispatch.patrol.service import CameraHealth
-from dispatch.patrol.service import trouble_text as trouble_zh
+from dispatch.patrol.core import trouble_text as trouble_zh
+from dispatch.patrol.messages import CameraHealth
 
 
 @dataclass(frozen=True, slots=True)

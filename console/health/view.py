@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from console.health.model import AreaRates, FaultyCamera, HealthSummary, percent
 from console.health.strings import t
-from dispatch.patrol.service import CameraHealth, trouble_text
+from dispatch.patrol.core import trouble_text
+from dispatch.patrol.messages import CameraHealth
 
 PICTURE_SIZE = (320, 262)
 

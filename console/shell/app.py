@@ -204,7 +204,7 @@ def install_hub_panels(
                 show_message=window.show_message,
             )
         )
-    health = install_health_panel(site, window, hub_http, demo)
+    health = install_health_panel(site, window, queue, hub_http)
     if health is not None:
         panels.parts.append(health)
     rollcall = install_rollcall(
@@ -230,23 +230,14 @@ def install_hub_panels(
 
 
 def install_health_panel(
-    site: Site, window: MainWindow, hub_http: str | None, demo: bool
+    site: Site, window: MainWindow, queue: EventQueue, hub_http: str | None
 ) -> Stoppable | None:
-    """The camera health panel (issue 7), when the hub's HTTP address and a key are known."""
-    from dispatch.hub.app import DEMO_API_KEY
-
-    key = os.environ.get("HALL_API_KEY") or (DEMO_API_KEY if demo else "")
-    if not (hub_http and key):
+    """The camera health panel (issue 7), read from the hub over zmq when there is one."""
+    if not hub_http:
         return None
     from console.health.controller import install_health
 
-    return install_health(
-        window.add_side_panel,
-        site,
-        hub_http,
-        key,
-        show_message=window.show_message,
-    )
+    return install_health(window.add_side_panel, site, queue, show_message=window.show_message)
 
 
 def install_report_panels(

@@ -71,6 +71,12 @@ from dispatch.mediation.messages import (
     MediationOpenRequest,
     MediationReply,
 )
+from dispatch.patrol.messages import (
+    CameraHealthReply,
+    CameraHealthRequest,
+    CameraHistoryReply,
+    CameraHistoryRequest,
+)
 from dispatch.reports.messages import (
     MONTH_PATTERN,
     HotspotsReply,
@@ -487,6 +493,15 @@ class HubClient:
     async def hotspots(self) -> HotspotsReply:
         """The hot-spot warnings now, each with the ids of its events (issue 7)."""
         return await self._call(HotspotsReply, HotspotsRequest)
+
+    async def camera_health(self) -> CameraHealthReply:
+        """The newest patrol sample of every camera (the health panel, issue 7)."""
+        return await self._call(CameraHealthReply, CameraHealthRequest)
+
+    async def camera_history(self, camera: str, limit: int = 200) -> CameraHistoryReply:
+        """A camera's patrol samples, newest first."""
+        request = partial(CameraHistoryRequest, camera=camera, limit=limit)
+        return await self._call(CameraHistoryReply, request)
 
     async def report_pdf(self, http_url: str, month: str, timeout_s: float = 60.0) -> bytes:
         """The report's PDF from the hub's HTTP address, with this session's token."""

@@ -17,6 +17,7 @@ from dispatch.events.messages import (
 )
 from dispatch.hub.messages import Heartbeat, LoginReply, PongReply
 from dispatch.mediation.messages import MediationReply
+from dispatch.patrol.messages import CameraHealthReply, CameraHistoryReply
 from dispatch.reports.messages import HotspotsReply, ReportReply
 from dispatch.rollcall.messages import RollcallChanged, RollcallReply
 from dispatch.tasks.messages import (
@@ -45,7 +46,9 @@ Reply = Annotated[
     | MediationReply
     | RollcallReply
     | ReportReply
-    | HotspotsReply,
+    | HotspotsReply
+    | CameraHealthReply
+    | CameraHistoryReply,
     Field(discriminator="type"),
 ]
 

@@ -34,6 +34,7 @@ from dispatch.hub.zmq_server import ZmqServer
 from dispatch.mediation.handlers import MediationHandlers
 from dispatch.mediation.service import MediationService
 from dispatch.mediation.web import add_mediation_routes
+from dispatch.patrol.handlers import PatrolHandlers
 from dispatch.patrol.runner import HubPatrol, site_targets
 from dispatch.patrol.service import PatrolService, add_patrol_routes
 from dispatch.reports.handlers import ReportHandlers
@@ -153,6 +154,7 @@ class Hub:
             MediationHandlers(self.service, self.mediation),
             RollcallHandlers(self.service, self.rollcall),
             ReportHandlers(self.service, self.reports),
+            PatrolHandlers(self.service, self.patrol),
         ):
             feature.register(handlers)
         self.scheduled_patrol: HubPatrol | None = None

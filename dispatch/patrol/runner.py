@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Literal
 
 from dispatch.domain.site import Site
-from dispatch.patrol.service import PatrolService, SubmitReply
+from dispatch.patrol.messages import SubmitReply
+from dispatch.patrol.service import PatrolService
 from streams.patrol.runner import Patrol, PatrolTarget
 from streams.patrol.types import CameraCheck
 from streams.quality.diagnosis import load_thresholds

@@ -10,7 +10,9 @@ moved on to feedback (处置 → 反馈) for the duty desk to verify and archive
 
 Reads for the console and the monthly report: `GET /api/v1/camera_health` (newest
 sample of every camera, its last good picture and the open fault events) and
-`GET /api/v1/camera_checks?camera=ID` (the camera's history).
+`GET /api/v1/camera_checks?camera=ID` (the camera's history), the same over zmq for
+the console's health panel (`dispatch.patrol.handlers`). The types are in
+`dispatch.patrol.messages`, the trouble text in `dispatch.patrol.core`.
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ from dispatch.events.service import HubService
 from dispatch.events.web import FieldError, _key, error_response, field_errors
 from dispatch.hub.auth import Session
 from dispatch.patrol import store as ps
+from dispatch.patrol.core import trouble_text
+from dispatch.patrol.messages import CameraHealth, HealthReply, HistoryReply, SubmitReply
 from streams.patrol.decide import Decision, FaultPolicy, Tracker
-from streams.patrol.types import REASON_LABELS_ZH, CameraCheck, CheckBatch
-from streams.quality.diagnosis import FAULT_LABELS_ZH, Fault
+from streams.patrol.types import CameraCheck, CheckBatch
 
 API = "/api/v1"
 PATROL_DESK = Session("", "patrol", Role.DUTY_OFFICER, "camera-patrol")
@@ -107,44 +110,6 @@ def load_settings(path: Path | None = None) -> PatrolSettings:
         ),
         maintenance=f.maintenance,
     )
-
-
-class SubmitReply(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    stored: int
-    raised: list[str] = Field(description="ids of camera-fault events raised by this batch")
-    recovered: list[str] = Field(description="ids of camera-fault events marked recovered")
-
-
-class CameraHealth(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    check: CameraCheck
-    last_good: str
-    open_event: str | None
-
-
-class HealthReply(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    cameras: list[CameraHealth]
-
-
-class HistoryReply(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    camera: str
-    checks: list[CameraHealth]
-
-
-def trouble_text(check: CameraCheck) -> str:
-    """What is wrong, in Chinese: the offline reason or the faults found."""
-    if not check.online:
-        return f"离线（{REASON_LABELS_ZH[check.reason]}）"
-    names = []
-    for f in check.faults:
-        try:
-            names.append(FAULT_LABELS_ZH[Fault(f)])
-        except ValueError:
-            names.append(f)
-    return "、".join(names) or "正常"
 
 
 class PatrolService:

@@ -1,5 +1,6 @@
-"""The health panel reads a real hub: samples posted over HTTP show up in the view,
-delivered on the Qt thread; a camera's history comes back when it is picked."""
+"""The health panel reads a real hub over zmq (the event queue's logged-in client):
+samples posted over HTTP show up in the view after the login, delivered on the Qt
+thread; a camera's history comes back when it is picked."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.health.controller import HealthController, HealthSource
+from console.events.wiring import EventQueue
+from console.health.controller import install_health
 from console.health.view import HealthView
 from dispatch.domain.site import demo_site_path, load_site
 from dispatch.hub.process import HubProcess
@@ -38,7 +40,11 @@ def test_panel_shows_hub_figures_and_history(qapp: QApplication, hub: HubProcess
     ]
     HubSink(hub.http_url, HUB_API_KEY).post(checks)
 
-    view = HealthView()
+    queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint)
+    queue.start()
+    views: list[HealthView] = []
+    health = install_health(lambda v, _title: views.append(v), site, queue)
+    view = views[0]
     threads: list[bool] = []
     original = view.show_summary
 
@@ -47,8 +53,8 @@ def test_panel_shows_hub_figures_and_history(qapp: QApplication, hub: HubProcess
         original(summary)  # type: ignore[arg-type]
 
     view.show_summary = spy  # type: ignore[method-assign]
-    ctl = HealthController(view, site, HealthSource(hub.http_url, HUB_API_KEY))
-    ctl.start()
+    logged_in: list[object] = []
+    queue.controller.login("duty", "duty123", "席位H", logged_in.append)
     try:
         pump_until(lambda: view.faulty.rowCount() == 2)
         assert threads and all(threads)
@@ -60,6 +66,10 @@ def test_panel_shows_hub_figures_and_history(qapp: QApplication, hub: HubProcess
         pump_until(lambda: view.history.rowCount() == 2)
         item = view.history.item(0, 2)
         assert item is not None and item.text() == "黑屏"  # newest first
+        health.stop()
+        health.stop()  # safe twice
     finally:
-        ctl.stop()
+        health.stop()
+        queue.stop()
         view.close()
+    assert not queue.bridge.errors

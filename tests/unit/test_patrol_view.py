@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from console.health.model import summarise
 from console.health.view import HealthView
 from dispatch.domain.site import Site, demo_site_path, load_site
-from dispatch.patrol.service import CameraHealth
+from dispatch.patrol.messages import CameraHealth
 from streams.patrol.types import CameraCheck, OfflineReason
 from streams.simulator.picture import PictureSource
 
