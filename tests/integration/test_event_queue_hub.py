@@ -9,11 +9,9 @@ caught up afterwards.
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QTableWidget
@@ -25,7 +23,7 @@ from console.events.wiring import EventQueue
 from dispatch.domain.model import Action, EventState
 from dispatch.hub.process import HubProcess
 from tests.kit import pump_until
-from tests.kit.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY, StartHub, fixed_ports
 
 pytestmark = pytest.mark.integration
 
@@ -160,54 +158,37 @@ def test_wrong_password_against_the_real_hub(hub: HubProcess, consoles: list[Con
     assert not out.ok and out.error == "用户名或密码错误，请重新输入。"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_hub_killed_and_restarted_banner_kept_contents_caught_up(
-    tmp_path: Path, consoles: list[Console]
+    consoles: list[Console], start_hub: StartHub
 ) -> None:
-    req, pub, http = _free_port(), _free_port(), _free_port()
-    proc = HubProcess(
-        f"sqlite:///{tmp_path / 'hall.db'}",
-        http_port=http,
-        zmq_req=f"tcp://127.0.0.1:{req}",
-        zmq_pub=f"tcp://127.0.0.1:{pub}",
-        demo=True,
-    )
+    proc = start_hub(demo=True, **fixed_ports())
+    a = Console(proc, "席位A")
+    consoles.append(a)
+    assert a.login().ok
+    ids = [str(post_event(proc.http_url, r)["id"]) for r in REPORTS]
+    pump_until(lambda: sorted(a.ids()) == sorted(ids), 10, what="events shown")
+    proc.kill()
+    pump_until(lambda: not a.panel.conn_banner.isHidden(), 15, what="lost banner")
+    assert a.panel.conn_banner.text().startswith("与指挥中心服务连接中断 — 显示的是 ")
+    assert sorted(a.ids()) == sorted(ids)  # contents kept
+    assert all(not b.isEnabled() for b in a.panel.details.buttons.values())
     proc.start(timeout_s=60)
-    try:
-        a = Console(proc, "席位A")
-        consoles.append(a)
-        assert a.login().ok
-        ids = [str(post_event(proc.http_url, r)["id"]) for r in REPORTS]
-        pump_until(lambda: sorted(a.ids()) == sorted(ids), 10, what="events shown")
-        proc.kill()
-        pump_until(lambda: not a.panel.conn_banner.isHidden(), 15, what="lost banner")
-        assert a.panel.conn_banner.text().startswith("与指挥中心服务连接中断 — 显示的是 ")
-        assert sorted(a.ids()) == sorted(ids)  # contents kept
-        assert all(not b.isEnabled() for b in a.panel.details.buttons.values())
-        proc.start(timeout_s=60)
-        new = str(
-            post_event(
-                proc.http_url,
-                {
-                    "source": "walk_in",
-                    "source_ref": "W-9",
-                    "category": "family",
-                    "title": "夫妻离婚财产分割纠纷",
-                },
-            )["id"]
-        )
-        pump_until(lambda: a.panel.conn_banner.isHidden(), 20, what="banner gone after restart")
-        pump_until(lambda: new in a.ids(), 10, what="caught up with the event posted meanwhile")
-        assert set(ids) <= set(a.ids())
-        # and actions work again after the reconnect
-        a.panel.select_event(new)
-        pump_until(lambda: Action.REGISTER in a.panel.details.buttons)
-        a.panel.details.buttons[Action.REGISTER].click()
-        pump_until(lambda: a.state_of(new) == "登记", 10, what="action after restart")
-    finally:
-        proc.stop()
+    new = str(
+        post_event(
+            proc.http_url,
+            {
+                "source": "walk_in",
+                "source_ref": "W-9",
+                "category": "family",
+                "title": "夫妻离婚财产分割纠纷",
+            },
+        )["id"]
+    )
+    pump_until(lambda: a.panel.conn_banner.isHidden(), 20, what="banner gone after restart")
+    pump_until(lambda: new in a.ids(), 10, what="caught up with the event posted meanwhile")
+    assert set(ids) <= set(a.ids())
+    # and actions work again after the reconnect
+    a.panel.select_event(new)
+    pump_until(lambda: Action.REGISTER in a.panel.details.buttons)
+    a.panel.details.buttons[Action.REGISTER].click()
+    pump_until(lambda: a.state_of(new) == "登记", 10, what="action after restart")

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch.hub.process import HubProcess
-from tests.kit.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY, StartHub
 
 pytestmark = pytest.mark.integration
 
@@ -105,26 +105,22 @@ def test_invalid_fields_get_one_message_each(hub: HubProcess) -> None:
     run(go())
 
 
-def test_key_limited_to_its_sources(tmp_path: Any) -> None:
+def test_key_limited_to_its_sources(tmp_path: Any, start_hub: StartHub) -> None:
     keyfile = tmp_path / "keys.toml"
     keyfile.write_text(
         '[[keys]]\nname = "grid-app"\nkey = "grid-app-key-0123456789"\nsources = ["grid_report"]\n'
     )
-    proc = HubProcess(f"sqlite:///{tmp_path / 'h.db'}", extra_args=["--api-key-file", str(keyfile)])
-    proc.start(timeout_s=60)
-    try:
+    proc = start_hub(extra_args=["--api-key-file", str(keyfile)])
 
-        async def go() -> None:
-            h = {"X-Api-Key": "grid-app-key-0123456789"}
-            async with aiohttp.ClientSession() as s:
-                status, err = await _post(s, proc.http_url, VALID, headers=h)
-                assert status == 403 and err["errors"][0]["field"] == "source"
-                status, _ = await _post(s, proc.http_url, {**VALID, "source": "grid_report"}, h)
-                assert status == 201
+    async def go() -> None:
+        h = {"X-Api-Key": "grid-app-key-0123456789"}
+        async with aiohttp.ClientSession() as s:
+            status, err = await _post(s, proc.http_url, VALID, headers=h)
+            assert status == 403 and err["errors"][0]["field"] == "source"
+            status, _ = await _post(s, proc.http_url, {**VALID, "source": "grid_report"}, h)
+            assert status == 201
 
-        run(go())
-    finally:
-        proc.stop()
+    run(go())
 
 
 def test_concurrent_duplicates_make_one_event(hub: HubProcess) -> None:

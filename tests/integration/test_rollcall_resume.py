@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import pytest
@@ -18,30 +17,23 @@ from tests.integration.test_rollcall_support import (
     until,
     write_site,
 )
+from tests.kit.hub import fixed_ports
 
 pytestmark = [pytest.mark.integration]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_killed_hub_resumes_the_run(tmp_path: Path) -> None:
     restrict_host_addresses(LOOPBACK)
     site = write_site(tmp_path / "site.toml", 1, 3)  # t01, t01v01..t01v03
-    ports = free_port(), free_port(), free_port()
+    ports = fixed_ports()
 
     def hub() -> HubProcess:
         return HubProcess(
             f"sqlite:///{tmp_path / 'hall.db'}",
             site=site,
             demo=True,
-            http_port=ports[0],
-            zmq_req=f"tcp://127.0.0.1:{ports[1]}",
-            zmq_pub=f"tcp://127.0.0.1:{ports[2]}",
             extra_args=["--webrtc-host", "127.0.0.1"],
+            **ports,
         )
 
     async def scenario() -> None:
