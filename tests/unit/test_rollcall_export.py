@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from dispatch.domain.calendar import CHINA_TZ
@@ -69,6 +70,7 @@ def test_csv_has_one_row_per_call_in_chinese(tmp_path: Path) -> None:
     assert rows[3][6] == "" and rows[3][8] == ""  # link down: never rung
 
 
+@pytest.mark.integration  # runs poppler (pdftotext, pdfinfo, pdfimages) as processes
 def test_pdf_holds_the_chinese_text_and_the_snapshot(tmp_path: Path) -> None:
     shot = tmp_path / "shot.png"
     rng = np.random.default_rng(1)
