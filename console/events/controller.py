@@ -222,7 +222,7 @@ class EventQueueController:
             return
 
         async def view() -> set[str]:
-            return set(client.events())
+            return set(client.events.view())
 
         def ok(open_ids: set[str]) -> None:
             self._drain()  # changes that came with the snapshot first
@@ -288,7 +288,7 @@ class EventQueueController:
 
         async def run() -> Event:
             return await asyncio.wait_for(
-                client.act(
+                client.events.act(
                     req.event_id,
                     req.action,
                     note=req.note,
@@ -327,7 +327,7 @@ class EventQueueController:
             return
 
         async def run() -> list[AuditEntry]:
-            return await asyncio.wait_for(client.timeline(event_id), CALL_TIMEOUT_S)
+            return await asyncio.wait_for(client.events.timeline(event_id), CALL_TIMEOUT_S)
 
         def ok(rows: list[AuditEntry]) -> None:
             self.model.set_timeline(event_id, rows)
@@ -358,10 +358,11 @@ class EventQueueController:
         if client is None or self.model.session is None:
             self.model.set_message(Message(tr("error.not_logged_in"), error=True))
             return None
-        if not hasattr(client, "dispatch_event"):
+        tasks = getattr(client, "tasks", None)
+        if tasks is None:
             self.model.set_message(Message(tr("error.no_dispatch"), error=True))
             return None
-        return cast(DispatchClientLike, client)
+        return cast(DispatchClientLike, tasks)
 
     def _title(self, event_id: str) -> str:
         row = self.model.row(event_id)
@@ -376,9 +377,10 @@ class EventQueueController:
     def fetch_tasks(self, event_id: str) -> None:
         """Load the event's tasks (kept live afterwards by TaskChanged)."""
         client = self._client
-        if client is None or not hasattr(client, "tasks_detail"):
+        tasks = getattr(client, "tasks", None)
+        if tasks is None:
             return
-        dc = cast(DispatchClientLike, client)
+        dc = cast(DispatchClientLike, tasks)
 
         async def run() -> TasksReply:
             return await asyncio.wait_for(dc.tasks_detail(event_id), CALL_TIMEOUT_S)

@@ -1,8 +1,8 @@
 """What the event queue needs from the hub client (docs/CONTRACTS.md "Hub ↔ console").
 
-A structural type of `dispatch.client.connection.HubClient`, so that the controller is written
-against the contract (and unit tests can hand it a fake), plus the adapters that turn the
-client's messages into the model's own values.
+Structural types of `dispatch.client.connection.HubClient` and its facades, so that the
+controller is written against the contract (and unit tests can hand it a fake), plus the
+adapters that turn the client's messages into the model's own values.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from dispatch.tasks.messages import (
 )
 
 
-class HubClientLike(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    async def login(self, operator: str, password: str) -> LoginReply: ...
+class EventsLike(Protocol):
+    """The events facade of `HubClient` (`dispatch.client.events.EventsFacade`)."""
+
     async def act(
         self,
         event_id: str,
@@ -40,11 +39,20 @@ class HubClientLike(Protocol):
         extension_days: int = 0,
     ) -> Event: ...
     async def timeline(self, event_id: str) -> list[AuditEntry]: ...
-    def events(self) -> dict[str, Event]: ...
+    def view(self) -> dict[str, Event]: ...
 
 
-class DispatchClientLike(HubClientLike, Protocol):
-    """The dispatch part of `HubClient` (issue 4): one-click dispatch, tasks, evidence."""
+class HubClientLike(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def login(self, operator: str, password: str) -> LoginReply: ...
+    @property
+    def events(self) -> EventsLike: ...
+
+
+class DispatchClientLike(Protocol):
+    """The tasks facade of `HubClient` (issue 4, `dispatch.client.tasks.TasksFacade`):
+    one-click dispatch, tasks, evidence."""
 
     async def dispatch_preview(
         self, event_id: str, *, cameras: int = 4

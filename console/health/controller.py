@@ -1,8 +1,8 @@
 """Feeds the health view from the hub over zmq; the hub runs the patrol.
 
 The reads (`camera_health`, `camera_history`) are typed requests of the logged-in hub
-client, run on the event queue's network thread (`submit`); the results come back to
-the Qt thread through `post` (`console.kit.net.submit_to_qt`). Widgets are only
+client's `patrol` facade, run on the event queue's network thread (`submit`); the
+results come back to the Qt thread through `post` (`console.kit.net.submit_to_qt`). Widgets are only
 touched on the Qt thread.
 """
 
@@ -147,7 +147,7 @@ def install_health(
     controller = HealthController(
         view,
         site,
-        client=lambda: queue.controller.client,
+        client=lambda: getattr(queue.controller.client, "patrol", None),
         submit=queue.net.submit,
         post=queue.bridge.post,
         on_error=show_message,

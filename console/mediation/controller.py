@@ -66,7 +66,7 @@ class PeerFrame:
 
 
 class MediationClient(Protocol):
-    """The part of `dispatch.client.connection.HubClient` the window needs."""
+    """The mediation facade of `HubClient` (`dispatch.client.mediation.MediationFacade`)."""
 
     async def open_mediation(
         self, event_id: str, invites: list[MediationInvite], *, ttl_hours: float = 24

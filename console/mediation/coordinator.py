@@ -20,10 +20,10 @@ from dispatch.domain.model import Event
 
 
 def mediation_client(events: EventQueueController) -> MediationClient | None:
-    client = events.client
-    if client is None or not hasattr(client, "open_mediation"):
+    facade = getattr(events.client, "mediation", None)
+    if facade is None:
         return None
-    return cast(MediationClient, client)
+    return cast(MediationClient, facade)
 
 
 class MediationCoordinator:

@@ -243,7 +243,7 @@ def install_reports(
     ctl = ReportController(
         view,
         panel,
-        client=lambda: queue.controller.client,
+        client=lambda: getattr(queue.controller.client, "reports", None),
         submit=queue.net.submit,
         post=queue.bridge.post,
         http_url=http_url,

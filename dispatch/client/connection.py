@@ -1,6 +1,6 @@
 """`HubClient`: what the console and tools use to talk to the hub (zmq.asyncio, DEALER + SUB).
 
-The client keeps a view of the open events (`events()`), fed by a snapshot on login and
+The client keeps a view of the open events (`events.view()`), fed by a snapshot on login and
 by published `EventChanged`s. It follows every change's `seq`: a gap (or a heartbeat
 that is ahead of it) makes it ask for the changes since its last seq, and a new hub
 instance (a restart) makes it log in again with the saved credentials and take a full
@@ -11,6 +11,10 @@ An event that left the open set while the client was not listening is absent fro
 full snapshot; the client does not drop it silently: it asks the hub for its final state
 and delivers it to `on_change` (an `EventChanged` in state archived), or, if the hub has
 no record of it, an `EventRemoved` to `on_remove`.
+
+Each feature's requests are on its facade, built here over this connection (the
+`Caller` of `dispatch.client.calls`): `events` (act, timeline and the view), `tasks`
+(one-click dispatch), `mediation`, `reports`, `patrol` (camera health).
 
 Requests are matched to replies by a request id; a request without a reply within
 `request_timeout_s` raises `HubError(TIMEOUT)` and the DEALER socket is renewed, so no
@@ -23,19 +27,23 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import zmq
 import zmq.asyncio
 
+from dispatch.client.calls import expect
+from dispatch.client.events import EventsFacade
+from dispatch.client.mediation import MediationFacade
+from dispatch.client.patrol import PatrolFacade
+from dispatch.client.reports import ReportsFacade
 from dispatch.client.state import ConnectionState, ConnectionStatus, EventRemoved
+from dispatch.client.tasks import TasksFacade
 from dispatch.client.wire import Reply, decode_published, decode_reply
-from dispatch.domain.model import Action, AuditEntry, Colour, Event, is_open
 from dispatch.domain.wire import (
     AuthError,
     ErrorCode,
@@ -47,15 +55,11 @@ from dispatch.domain.wire import (
 )
 from dispatch.events.messages import (
     MAX_EVENTS_PER_REQUEST,
-    ActReply,
-    ActRequest,
     EventChanged,
     EventsReply,
     EventsRequest,
     SnapshotReply,
     SnapshotRequest,
-    TimelineReply,
-    TimelineRequest,
 )
 from dispatch.hub.messages import (
     Heartbeat,
@@ -65,44 +69,9 @@ from dispatch.hub.messages import (
     PingRequest,
     PongReply,
 )
-from dispatch.mediation.messages import (
-    MediationCloseRequest,
-    MediationInvite,
-    MediationOpenRequest,
-    MediationReply,
-)
-from dispatch.patrol.messages import (
-    CameraHealthReply,
-    CameraHealthRequest,
-    CameraHistoryReply,
-    CameraHistoryRequest,
-)
-from dispatch.reports.messages import (
-    MONTH_PATTERN,
-    HotspotsReply,
-    HotspotsRequest,
-    ReportReply,
-    ReportRequest,
-    pdf_path,
-)
 from dispatch.rollcall.messages import RollcallChanged, RollcallOp, RollcallReply, RollcallRequest
-from dispatch.tasks.core import DispatchTask
 from dispatch.tasks.messages import (
-    AttachEvidenceRequest,
-    AttachmentInfo,
-    AttachmentReply,
-    DispatchPreviewReply,
-    DispatchPreviewRequest,
-    DispatchRequest,
-    EvidenceKind,
-    OfficerTaskAction,
-    PhoneLinkReply,
-    PhoneLinkRequest,
-    TaskActRequest,
     TaskChanged,
-    TaskReply,
-    TasksReply,
-    TasksRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -116,17 +85,6 @@ __all__ = [
     "HubClient",
     "HubError",
 ]
-
-
-def _expect(kind: type[R], rep: object) -> R:
-    """`rep` as the reply its request asks for (another kind breaks the protocol)."""
-    if not isinstance(rep, kind):
-        raise HubError(
-            ErrorCode.INTERNAL,
-            f"集控中心回复类型错误 / the hub answered {type(rep).__name__}, "
-            f"expected {kind.__name__}",
-        )
-    return rep
 
 
 class HubClient:
@@ -151,8 +109,6 @@ class HubClient:
         self._on_change = on_change
         self._on_connection = on_connection
         self._on_remove = on_remove
-        self._on_task = on_task
-        self._task_view: dict[str, DispatchTask] = {}
         self.request_timeout_s = request_timeout_s
         self.lost_after_s = lost_after_s
         self._mono = monotonic
@@ -160,11 +116,9 @@ class HubClient:
         self._ctx: zmq.asyncio.Context | None = None
         self._dealer: zmq.asyncio.Socket | None = None
         self._sub: zmq.asyncio.Socket | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._loops: list[asyncio.Task[None]] = []
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._rids = itertools.count(1)
-        self._view: dict[str, Event] = {}
-        self._colours: dict[str, Colour] = {}
         self.last_seq = 0
         self.hub_instance: str | None = None
         self._credentials: tuple[str, str] | None = None
@@ -180,6 +134,11 @@ class HubClient:
         self._buffer: list[EventChanged] = []
         self.full_snapshots = 0
         self.on_rollcall: Callable[[RollcallChanged], None] | None = None  # issue 6
+        self.events = EventsFacade(self)
+        self.tasks = TasksFacade(self, on_task)
+        self.mediation = MediationFacade(self)
+        self.reports = ReportsFacade(self)
+        self.patrol = PatrolFacade(self)
 
     # -- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -193,7 +152,7 @@ class HubClient:
         self._sub.setsockopt(zmq.SUBSCRIBE, b"")
         self._sub.connect(self.sub_endpoint)
         self._last_heard = self._mono()
-        self._tasks = [
+        self._loops = [
             asyncio.create_task(self._recv_replies(), name="hubclient-replies"),
             asyncio.create_task(self._recv_published(), name="hubclient-sub"),
             asyncio.create_task(self._watchdog(), name="hubclient-watchdog"),
@@ -204,10 +163,10 @@ class HubClient:
     async def stop(self) -> None:
         if self._ctx is None:
             return
-        for t in self._tasks:
+        for t in self._loops:
             t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops = []
         for fut in self._pending.values():
             if not fut.done():
                 fut.cancel()
@@ -239,12 +198,6 @@ class HubClient:
             self._on_connection(st)
         except Exception:
             log.exception("on_connection callback failed")
-
-    def events(self) -> dict[str, Event]:
-        return dict(self._view)
-
-    def colours(self) -> dict[str, Colour]:
-        return dict(self._colours)
 
     # -- requests ------------------------------------------------------------------------------
     async def _request(self, make: Callable[[str], object]) -> Reply:
@@ -301,7 +254,7 @@ class HubClient:
                 )
             )
         )
-        rep = _expect(LoginReply, rep)
+        rep = expect(LoginReply, rep)
         self._token = rep.token
         self.login_reply = rep
         return rep
@@ -325,29 +278,29 @@ class HubClient:
 
     async def ping(self) -> PongReply:
         rep = self._check(await self._request(lambda rid: PingRequest(rid=rid)))
-        return _expect(PongReply, rep)
+        return expect(PongReply, rep)
 
-    def _need_token(self) -> str:
+    def token(self) -> str:
         if self._token is None:
             raise AuthError("未登录 / not logged in")
         return self._token
 
     async def _authed(self, make: Callable[[str, str], object]) -> Reply:
         """A request with the session token; on an auth error, log in again once and retry."""
-        rep = await self._request(lambda rid: make(rid, self._need_token()))
+        rep = await self._request(lambda rid: make(rid, self.token()))
         if (
             isinstance(rep, ErrorReply)
             and rep.code is ErrorCode.AUTH
             and self._credentials is not None
         ):
             await self._relogin()
-            rep = await self._request(lambda rid: make(rid, self._need_token()))
+            rep = await self._request(lambda rid: make(rid, self.token()))
         return self._check(rep)
 
-    async def _call(self, reply: type[R], request: Callable[..., object]) -> R:
+    async def call(self, reply: type[R], request: Callable[..., object]) -> R:
         """An authenticated request, built by `request(rid=…, token=…)` (a `partial` of
         the request class), whose answer must be a `reply`."""
-        return _expect(reply, await self._authed(lambda rid, token: request(rid=rid, token=token)))
+        return expect(reply, await self._authed(lambda rid, token: request(rid=rid, token=token)))
 
     async def _relogin(self) -> None:
         if self._credentials is None:
@@ -356,196 +309,14 @@ class HubClient:
         if rep.hub_instance != self.hub_instance:
             self.hub_instance = rep.hub_instance
 
-    async def act(
-        self,
-        event_id: str,
-        action: Action,
-        *,
-        note: str = "",
-        assignee: str | None = None,
-        extension_days: int = 0,
-    ) -> Event:
-        request = partial(
-            ActRequest,
-            event_id=event_id,
-            action=action,
-            note=note,
-            assignee=assignee,
-            extension_days=extension_days,
-        )
-        return (await self._call(ActReply, request)).event
-
-    async def timeline(self, event_id: str) -> list[AuditEntry]:
-        rep = await self._call(TimelineReply, partial(TimelineRequest, event_id=event_id))
-        return rep.entries
-
-    # -- dispatch to grid leaders (issue 4) ---------------------------------------------------
-    async def dispatch_preview(self, event_id: str, *, cameras: int = 4) -> DispatchPreviewReply:
-        """Suggested person, the chain, the template's instruction, the nearest cameras."""
-        request = partial(DispatchPreviewRequest, event_id=event_id, cameras=cameras)
-        return await self._call(DispatchPreviewReply, request)
-
-    async def dispatch_event(
-        self,
-        event_id: str,
-        person_id: str | None = None,
-        *,
-        note: str = "",
-        instruction: str | None = None,
-    ) -> DispatchTask:
-        """One-click dispatch (person None: the suggested grid leader; instruction None:
-        the category's template). Raises HubError (e.g. CONFLICT if already dispatched)."""
-        request = partial(
-            DispatchRequest,
-            event_id=event_id,
-            person_id=person_id,
-            note=note,
-            instruction=instruction,
-        )
-        rep = await self._call(TaskReply, request)
-        self._task_view[rep.task.id] = rep.task
-        return rep.task
-
-    async def task_act(
-        self,
-        task_id: str,
-        action: OfficerTaskAction,
-        *,
-        note: str = "",
-        person_id: str | None = None,
-    ) -> DispatchTask:
-        """confirm / rework (reason) / cancel (reason) / reassign (person_id): the new task."""
-        request = partial(
-            TaskActRequest, task_id=task_id, action=action, note=note, person_id=person_id
-        )
-        return (await self._call(TaskReply, request)).task
-
-    async def confirm_task(self, task_id: str, *, note: str = "") -> DispatchTask:
-        return await self.task_act(task_id, "confirm", note=note)
-
-    async def tasks_detail(self, event_id: str) -> TasksReply:
-        """Tasks of an event (oldest first), their history rows and the event's evidence."""
-        return await self._call(TasksReply, partial(TasksRequest, event_id=event_id))
-
-    async def tasks(self, event_id: str) -> list[DispatchTask]:
-        return (await self.tasks_detail(event_id)).tasks
-
-    async def attach_evidence(
-        self,
-        event_id: str,
-        kind: EvidenceKind,
-        path: str,
-        sha256: str,
-        *,
-        size: int = 0,
-        task_id: str | None = None,
-        note: str = "",
-    ) -> AttachmentInfo:
-        request = partial(
-            AttachEvidenceRequest,
-            event_id=event_id,
-            kind=kind,
-            path=path,
-            sha256=sha256,
-            size=size,
-            task_id=task_id,
-            note=note,
-        )
-        return (await self._call(AttachmentReply, request)).attachment
-
-    async def issue_phone_link(self, person_id: str, *, ttl_days: float = 30) -> PhoneLinkReply:
-        """A personal phone link (`path`, relative to the hub's HTTP address) and its PIN."""
-        request = partial(PhoneLinkRequest, person_id=person_id, ttl_days=ttl_days)
-        return await self._call(PhoneLinkReply, request)
-
-    # -- remote video mediation (issue 5) -----------------------------------------------------
-    async def open_mediation(
-        self, event_id: str, invites: list[MediationInvite], *, ttl_hours: float = 24
-    ) -> MediationReply:
-        """Open a session on an event: a join link + PIN per invite, and the console's own
-        `host_path`/`host_session` for its aiortc peer (`streams.webrtc.client`)."""
-        request = partial(
-            MediationOpenRequest, event_id=event_id, invites=invites, ttl_hours=ttl_hours
-        )
-        return await self._call(MediationReply, request)
-
-    async def close_mediation(
-        self,
-        session_id: str,
-        outcome: Literal["agreement", "no_agreement", "referred"],
-        *,
-        notes: str = "",
-    ) -> MediationReply:
-        """End the session and file it on the event (timeline row, store record)."""
-        request = partial(
-            MediationCloseRequest, session_id=session_id, outcome=outcome, notes=notes
-        )
-        return await self._call(MediationReply, request)
-
-    async def report(self, month: str) -> ReportReply:
-        """The monthly report of `month` ("YYYY-MM"; supervisors and admins, issue 7)."""
-        if re.fullmatch(MONTH_PATTERN, month) is None:
-            raise HubError(
-                ErrorCode.INVALID, f"月份格式应为 YYYY-MM / month must be YYYY-MM: {month!r}"
-            )
-        return await self._call(ReportReply, partial(ReportRequest, month=month))
-
-    async def hotspots(self) -> HotspotsReply:
-        """The hot-spot warnings now, each with the ids of its events (issue 7)."""
-        return await self._call(HotspotsReply, HotspotsRequest)
-
-    async def camera_health(self) -> CameraHealthReply:
-        """The newest patrol sample of every camera (the health panel, issue 7)."""
-        return await self._call(CameraHealthReply, CameraHealthRequest)
-
-    async def camera_history(self, camera: str, limit: int = 200) -> CameraHistoryReply:
-        """A camera's patrol samples, newest first."""
-        request = partial(CameraHistoryRequest, camera=camera, limit=limit)
-        return await self._call(CameraHistoryReply, request)
-
-    async def report_pdf(self, http_url: str, month: str, timeout_s: float = 60.0) -> bytes:
-        """The report's PDF from the hub's HTTP address, with this session's token."""
-        import aiohttp
-
-        headers = {"Authorization": f"Bearer {self._need_token()}"}
-        url = http_url.rstrip("/") + pdf_path(month)
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as s,
-            s.get(url, headers=headers) as r,
-        ):
-            body = await r.read()
-            if r.status != 200:
-                code = {401: ErrorCode.AUTH, 403: ErrorCode.FORBIDDEN}.get(
-                    r.status, ErrorCode.INVALID
-                )
-                text = body.decode("utf-8", "replace")[:300]
-                raise HubError(code, f"报表 PDF 获取失败 / PDF refused: HTTP {r.status} {text}")
-            return body
-
     async def rollcall(self, op: RollcallOp, **fields: Any) -> RollcallReply:
         """A roll-call request (issue 6): roster, start, stop, resume, status, week, …"""
-        return await self._call(RollcallReply, partial(RollcallRequest, op=op, **fields))
-
-    def task_view(self) -> dict[str, DispatchTask]:
-        """The tasks this client dispatched or saw change (published `TaskChanged`)."""
-        return dict(self._task_view)
-
-    def _on_task_changed(self, msg: TaskChanged) -> None:
-        cur = self._task_view.get(msg.task.id)
-        if cur is None or cur.version <= msg.task.version:
-            self._task_view[msg.task.id] = msg.task
-        if self._on_task is not None:
-            self._on_task(msg)
+        return await self.call(RollcallReply, partial(RollcallRequest, op=op, **fields))
 
     # -- the view ------------------------------------------------------------------------------
     def _apply(self, ch: EventChanged) -> None:
         ev = ch.event
-        if is_open(ev.state):
-            self._view[ev.id] = ev
-            self._colours[ev.id] = ch.colour
-        else:
-            self._view.pop(ev.id, None)
-            self._colours.pop(ev.id, None)
+        self.events.apply(ev, ch.colour)
         try:
             self._on_change(ch)
         except Exception:
@@ -555,7 +326,7 @@ class HubClient:
         """Ask for a snapshot (full, or since our last seq) and merge it."""
         async with self._sync_lock:
             since = None if full or self.last_seq == 0 else self.last_seq
-            rep = await self._call(SnapshotReply, partial(SnapshotRequest, since=since))
+            rep = await self.call(SnapshotReply, partial(SnapshotRequest, since=since))
             self.resyncs += 1
             gone: list[str] = []
             if rep.full:
@@ -563,7 +334,7 @@ class HubClient:
                 present = {e.event.id for e in rep.events}
                 # left the open set while we were not listening: they stay in the view
                 # until their final state is delivered (`_tell_gone`)
-                gone = [eid for eid in self._view if eid not in present]
+                gone = [eid for eid in self.events.ids() if eid not in present]
             if rep.seq >= self.last_seq or rep.full:
                 for entry in rep.events:
                     self._apply(EventChanged(seq=rep.seq, event=entry.event, colour=entry.colour))
@@ -584,7 +355,7 @@ class HubClient:
         for i in range(0, len(gone), MAX_EVENTS_PER_REQUEST):
             ids = gone[i : i + MAX_EVENTS_PER_REQUEST]
             try:
-                rep = await self._call(EventsReply, partial(EventsRequest, ids=ids))
+                rep = await self.call(EventsReply, partial(EventsRequest, ids=ids))
             except HubError as exc:
                 log.warning("could not fetch %d closed events (%s)", len(ids), exc)
                 missing = ids
@@ -596,8 +367,7 @@ class HubClient:
                 self._removed(EventRemoved(event_id=eid, seq=seq))
 
     def _removed(self, msg: EventRemoved) -> None:
-        self._view.pop(msg.event_id, None)
-        self._colours.pop(msg.event_id, None)
+        self.events.drop(msg.event_id)
         if self._on_remove is None:
             log.info("event %s left the view (no on_remove listener)", msg.event_id)
             return
@@ -641,7 +411,7 @@ class HubClient:
             if isinstance(msg, Heartbeat):
                 self._on_heartbeat(msg)
             elif isinstance(msg, TaskChanged):
-                self._on_task_changed(msg)
+                self.tasks.changed(msg)
             elif isinstance(msg, RollcallChanged):
                 if self.on_rollcall is not None:
                     self.on_rollcall(msg)

@@ -180,7 +180,7 @@ async def measure(
             async with sem:
                 person = rnd.choice(persons)
                 start = time.perf_counter()
-                task = await client.dispatch_event(eid, person)
+                task = await client.tasks.dispatch_event(eid, person)
                 while task.id not in delivered:
                     await asyncio.sleep(0.001)
                 lat.append((delivered[task.id] - start) * 1000)
@@ -238,7 +238,7 @@ async def bench(sessions: int, dispatches: int, inflight: int) -> dict[str, Any]
 
         async def link(pid: str) -> dict[str, str]:
             async with sem:
-                rep = await client.issue_phone_link(pid)
+                rep = await client.tasks.issue_phone_link(pid)
                 return {"person": pid, "path": rep.path, "pin": rep.pin}
 
         links = await asyncio.gather(*(link(p) for p in persons))

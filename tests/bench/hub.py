@@ -249,7 +249,7 @@ async def resync(hub: HubProcess) -> tuple[float, float, int]:
     t = time.perf_counter()
     await c.login("duty", "duty123")
     ms = (time.perf_counter() - t) * 1000
-    n = len(c.events())
+    n = len(c.events.view())
     await c.stop()
     return ms, ping_ms, n
 

@@ -112,7 +112,7 @@ async def session(seconds: float, browsers: int, camera_fps: int) -> dict[str, A
         me = psutil.Process()
         eid = post_event(hub, "基准测试调解", f"bench-{browsers}")
         async with console_client(hub) as con, chromium(camera_fps) as browser:
-            rep = await con.open_mediation(eid, INVITES[:browsers])
+            rep = await con.mediation.open_mediation(eid, INVITES[:browsers])
             peer = ConsolePeer(hub, rep)
             await peer.client.start()
             pages = []

@@ -105,12 +105,12 @@ def test_one_click_dispatch_accept_and_linkage(hub: HubProcess, qapp: QApplicati
         assert re.search(
             r"已派发</b> [\d-]+ \d\d:\d\d:\d\d", panel.tasks_view.step_labels[task.id].text()
         )
-        at_hub = queue.net.submit(client_of(queue.controller).tasks(event_id)).result(10)
+        at_hub = queue.net.submit(client_of(queue.controller).tasks.tasks(event_id)).result(10)
         assert [t.id for t in at_hub] == [task.id]
 
         # the grid leader accepts on the phone (HTTP API): the panel shows it live
         c = client_of(queue.controller)
-        link = queue.net.submit(c.issue_phone_link("p00")).result(10)
+        link = queue.net.submit(c.tasks.issue_phone_link("p00")).result(10)
         status = asyncio.run(phone_accept(hub.http_url, link.path, link.pin, task.id))
         assert status == 200
         pump_until(

@@ -77,14 +77,16 @@ def test_two_clients_see_the_same_change(hub: HubProcess) -> None:
             await a.login("duty", "duty123")
             await b.login("leader", "leader123")
             ev = await post(hub.http_url, 1)
-            await async_wait_until(lambda: ev["id"] in a.events() and ev["id"] in b.events())
+            await async_wait_until(
+                lambda: ev["id"] in a.events.view() and ev["id"] in b.events.view()
+            )
             assert a.last_seq == b.last_seq
-            changed = await a.act(ev["id"], Action.REGISTER, note="已登记")
+            changed = await a.events.act(ev["id"], Action.REGISTER, note="已登记")
             assert changed.state is EventState.REGISTERED
-            await async_wait_until(lambda: b.events()[ev["id"]].state is EventState.REGISTERED)
+            await async_wait_until(lambda: b.events.view()[ev["id"]].state is EventState.REGISTERED)
             got = [c for c in rb.changes if c.event.id == ev["id"]][-1]
             assert got.audit[0].operator == "duty" and got.audit[0].workstation == "席位1"
-            tl = await b.timeline(ev["id"])
+            tl = await b.events.timeline(ev["id"])
             assert [e.action for e in tl] == ["accept", Action.REGISTER]
             assert tl[-1].workstation == "席位1"
             assert ra.states[-1].status is ConnectionStatus.CONNECTED
@@ -107,30 +109,32 @@ def test_auth_forbidden_and_transition_errors(hub: HubProcess) -> None:
             with pytest.raises(AuthError):
                 await c.login("nobody", "duty123")
             with pytest.raises(AuthError):
-                await c.act("E-1", Action.REGISTER)  # not logged in
+                await c.events.act("E-1", Action.REGISTER)  # not logged in
             await c.login("duty", "duty123")
             ev = await post(hub.http_url, 2)
             with pytest.raises(HubError) as e1:
-                await c.act(ev["id"], Action.ARCHIVE)
+                await c.events.act(ev["id"], Action.ARCHIVE)
             assert e1.value.code is ErrorCode.TRANSITION
             assert "accepted" in e1.value.message or "已受理" in e1.value.message
-            await c.act(ev["id"], Action.REGISTER)
-            await c.act(ev["id"], Action.ROUTE, assignee="城关镇司法所")
-            await c.act(ev["id"], Action.REQUEST_EXTENSION, note="需现场测量", extension_days=2)
+            await c.events.act(ev["id"], Action.REGISTER)
+            await c.events.act(ev["id"], Action.ROUTE, assignee="城关镇司法所")
+            await c.events.act(
+                ev["id"], Action.REQUEST_EXTENSION, note="需现场测量", extension_days=2
+            )
             with pytest.raises(HubError) as e2:
-                await c.act(ev["id"], Action.GRANT_EXTENSION)
+                await c.events.act(ev["id"], Action.GRANT_EXTENSION)
             assert e2.value.code is ErrorCode.FORBIDDEN
-            await c.act(ev["id"], Action.START_HANDLING)
-            await c.act(ev["id"], Action.FEEDBACK, note="已调解")
+            await c.events.act(ev["id"], Action.START_HANDLING)
+            await c.events.act(ev["id"], Action.FEEDBACK, note="已调解")
             with pytest.raises(HubError) as e3:
-                await c.act(ev["id"], Action.ARCHIVE)  # duty officer: not verified yet
+                await c.events.act(ev["id"], Action.ARCHIVE)  # duty officer: not verified yet
             assert e3.value.code is ErrorCode.FORBIDDEN
             with pytest.raises(HubError) as e4:
-                await c.act("E-nope", Action.REGISTER)
+                await c.events.act("E-nope", Action.REGISTER)
             assert e4.value.code is ErrorCode.NOT_FOUND
             await c.login("leader", "leader123")
-            await c.act(ev["id"], Action.ARCHIVE)
-            await async_wait_until(lambda: ev["id"] not in c.events())
+            await c.events.act(ev["id"], Action.ARCHIVE)
+            await async_wait_until(lambda: ev["id"] not in c.events.view())
         finally:
             await c.stop()
 
@@ -147,19 +151,19 @@ def test_client_that_missed_changes_resyncs_to_the_same_view(hub: HubProcess) ->
             await a.login("duty", "duty123")
             await b.login("duty", "duty123")
             first = await post(hub.http_url, 10)
-            await async_wait_until(lambda: first["id"] in b.events())
+            await async_wait_until(lambda: first["id"] in b.events.view())
             assert b._sub is not None
             b._sub.disconnect(hub.pub_endpoint)  # b misses what follows
             ids = [(await post(hub.http_url, 11 + i))["id"] for i in range(5)]
-            await a.act(first["id"], Action.REGISTER)
-            await async_wait_until(lambda: all(i in a.events() for i in ids))
-            assert not any(i in b.events() for i in ids)
+            await a.events.act(first["id"], Action.REGISTER)
+            await async_wait_until(lambda: all(i in a.events.view() for i in ids))
+            assert not any(i in b.events.view() for i in ids)
             resyncs = b.resyncs
             b._sub.connect(hub.pub_endpoint)
             # the next heartbeat's seq is ahead of b's: b asks for the changes since
             await async_wait_until(lambda: b.last_seq == a.last_seq and b.resyncs > resyncs, 10)
-            assert b.events() == a.events()
-            assert b.colours() == a.colours()
+            assert b.events.view() == a.events.view()
+            assert b.events.colours() == a.events.colours()
         finally:
             await a.stop()
             await b.stop()
@@ -188,23 +192,26 @@ def test_hub_restart_client_shows_lost_then_catches_up(tmp_path: Path) -> None:
         try:
             await c.login("duty", "duty123")
             ev = await post(hub.http_url, 1)
-            await async_wait_until(lambda: ev["id"] in c.events())
+            await async_wait_until(lambda: ev["id"] in c.events.view())
             hub.kill()
             await async_wait_until(lambda: c.state.status is ConnectionStatus.LOST, 10)
             assert c.state.lost_at is not None
-            assert ev["id"] in c.events()  # keeps what it shows
+            assert ev["id"] in c.events.view()  # keeps what it shows
             hub2 = HubProcess(db, demo=True, **fixed)  # type: ignore[arg-type]
             await asyncio.to_thread(hub2.start, 60)
             try:
                 ev2 = await post(hub2.http_url, 2)
                 await async_wait_until(
                     lambda: (
-                        c.state.status is ConnectionStatus.CONNECTED and ev2["id"] in c.events()
+                        c.state.status is ConnectionStatus.CONNECTED
+                        and ev2["id"] in c.events.view()
                     ),
                     15,
                 )
-                assert ev["id"] in c.events()
-                changed = await c.act(ev2["id"], Action.REGISTER)  # logged in again by itself
+                assert ev["id"] in c.events.view()
+                changed = await c.events.act(
+                    ev2["id"], Action.REGISTER
+                )  # logged in again by itself
                 assert changed.state is EventState.REGISTERED
                 statuses = [s.status for s in rec.states]
                 lost = statuses.index(ConnectionStatus.LOST)
@@ -264,7 +271,9 @@ def test_event_closed_while_client_away_is_delivered_not_dropped(tmp_path: Path)
             await c.login("duty", "duty123")
             closed = await post(hub.http_url, 1)
             kept = await post(hub.http_url, 2)
-            await async_wait_until(lambda: closed["id"] in c.events() and kept["id"] in c.events())
+            await async_wait_until(
+                lambda: closed["id"] in c.events.view() and kept["id"] in c.events.view()
+            )
             hub.kill()
             await async_wait_until(lambda: c.state.status is ConnectionStatus.LOST, 10)
             await _archive_offline(db, closed["id"])
@@ -280,9 +289,9 @@ def test_event_closed_while_client_away_is_delivered_not_dropped(tmp_path: Path)
             await async_wait_until(
                 lambda: final_state() is EventState.ARCHIVED, 15, what="archive not told"
             )
-            assert closed["id"] not in c.events()
+            assert closed["id"] not in c.events.view()
             assert c.full_snapshots > full  # it did come from a full snapshot
-            assert kept["id"] in c.events()
+            assert kept["id"] in c.events.view()
             assert removed == []
             # a hub on another database has no record of what the client shows
             hub2.stop()
@@ -290,10 +299,10 @@ def test_event_closed_while_client_away_is_delivered_not_dropped(tmp_path: Path)
             hubs.append(hub3)
             await asyncio.to_thread(hub3.start, 60)
             await async_wait_until(
-                lambda: kept["id"] not in c.events(), 15, what="vanished event still shown"
+                lambda: kept["id"] not in c.events.view(), 15, what="vanished event still shown"
             )
             assert [r.event_id for r in removed] == [kept["id"]]
-            assert c.events() == {}
+            assert c.events.view() == {}
         finally:
             await c.stop()
 

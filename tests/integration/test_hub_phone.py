@@ -155,12 +155,12 @@ def test_dispatch_accept_on_site_feedback_with_photo(hub: HubProcess, tmp_path: 
     async def body() -> None:
         eid = post_event(hub, "楼道堆放杂物引发邻里争吵", "ph-1")
         async with console(hub) as con, chromium(tmp_path) as browser:
-            link = await con.client.issue_phone_link("p00")
+            link = await con.client.tasks.issue_phone_link("p00")
             ctx = await phone(browser)
             page = await ctx.new_page()
             await log_in(page, hub.http_url + link.path, link.pin)
             assert await page.locator("#empty").is_visible()
-            task = await con.client.dispatch_event(eid, note="请带上调解员")  # one click
+            task = await con.client.tasks.dispatch_event(eid, note="请带上调解员")  # one click
             assert task.assignee == "p00"
             await page.wait_for_selector(card(task.id), timeout=WAIT_MS)
             assert await page.locator("#toast").is_visible()
@@ -183,7 +183,7 @@ def test_dispatch_accept_on_site_feedback_with_photo(hub: HubProcess, tmp_path: 
             stats = await page.evaluate("window.__hall")
             assert stats["toasts"] == [task.id] and stats["acks"] == [task.id]
             assert await page.locator(card(task.id)).count() == 1
-            done = await con.client.confirm_task(task.id)
+            done = await con.client.tasks.confirm_task(task.id)
             assert done.state is TaskState.DONE
             await page.wait_for_selector(card(task.id), state="detached", timeout=WAIT_MS)
             assert con.states(task.id) == [
@@ -192,14 +192,16 @@ def test_dispatch_accept_on_site_feedback_with_photo(hub: HubProcess, tmp_path: 
             seqs = [m.seq for m in con.changes]
             assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
             timeline = [
-                a for a in await con.client.timeline(eid) if str(a.action).startswith("task_")
+                a
+                for a in await con.client.events.timeline(eid)
+                if str(a.action).startswith("task_")
             ]
             assert [str(a.action) for a in timeline] == [
                 "task_dispatch", "task_deliver", "task_read", "task_accept",
                 "task_arrive", "task_feedback", "task_confirm",
             ]  # fmt: skip
             assert "张建国" in timeline[0].note and "已送达" in timeline[1].note
-            detail = await con.client.tasks_detail(eid)
+            detail = await con.client.tasks.tasks_detail(eid)
             (ph,) = [a for a in detail.attachments if a.kind == "photo"]
             assert Path(ph.path).read_bytes() == photo.read_bytes()
             assert detail.tasks[0].feedback_photos == (ph.id,)
@@ -213,7 +215,7 @@ def test_wrong_pin_unknown_and_expired_links_are_refused(hub: HubProcess, tmp_pa
 
     async def body() -> None:
         async with console(hub) as con, chromium(tmp_path) as browser:
-            link = await con.client.issue_phone_link("p02")
+            link = await con.client.tasks.issue_phone_link("p02")
             ctx = await phone(browser)
             page = await ctx.new_page()
             await page.goto(hub.http_url + link.path)
@@ -228,7 +230,7 @@ def test_wrong_pin_unknown_and_expired_links_are_refused(hub: HubProcess, tmp_pa
             resp = await page.goto(hub.http_url + "/m/no-such-link-0123456789")
             assert resp is not None and resp.status == 404
             assert "链接无效" in await page.locator("#notice h1").inner_text()
-            short = await con.client.issue_phone_link("p02", ttl_days=1.0 / 86400)  # 1 s
+            short = await con.client.tasks.issue_phone_link("p02", ttl_days=1.0 / 86400)  # 1 s
 
             async def expired() -> None:
                 while True:
@@ -256,15 +258,15 @@ def test_offline_page_gets_its_tasks_once_even_across_a_hub_restart(tmp_path: Pa
         nonlocal hub
         async with chromium(tmp_path) as browser:
             async with console(hub) as con:
-                link = await con.client.issue_phone_link("p00")
+                link = await con.client.tasks.issue_phone_link("p00")
                 ctx = await phone(browser)
                 page = await ctx.new_page()
                 await log_in(page, hub.http_url + link.path, link.pin)
                 await page.close()  # the phone goes offline
                 e1 = post_event(hub, "井盖缺失", "off-1")
                 e2 = post_event(hub, "路灯不亮", "off-2")
-                t1 = await con.client.dispatch_event(e1)
-                t2 = await con.client.dispatch_event(e2)
+                t1 = await con.client.tasks.dispatch_event(e1)
+                t2 = await con.client.tasks.dispatch_event(e2)
                 await asyncio.sleep(0.3)  # give a (wrong) push the chance to be acked
                 assert con.states(t1.id) == ["sent"] and con.states(t2.id) == ["sent"]
             hub.kill()  # SIGKILL: only what was committed survives
@@ -284,7 +286,7 @@ def test_offline_page_gets_its_tasks_once_even_across_a_hub_restart(tmp_path: Pa
                 stats = await page.evaluate("window.__hall")
                 assert stats["toasts"] == [] and stats["acks"] == []
                 for eid, t in ((e1, t1), (e2, t2)):
-                    hist = (await con.client.tasks_detail(eid)).history
+                    hist = (await con.client.tasks.tasks_detail(eid)).history
                     acts = [r.action for r in hist if r.task_id == t.id]
                     assert acts == [TaskAction.DISPATCH, TaskAction.DELIVER, TaskAction.READ]
             await ctx.close()
@@ -307,11 +309,11 @@ def test_oversized_or_non_image_upload_is_refused_and_nothing_stored(
     async def body() -> None:
         eid = post_event(hub, "违章搭建", "up-1")
         async with console(hub) as con, chromium(tmp_path) as browser:
-            link = await con.client.issue_phone_link("p00")
+            link = await con.client.tasks.issue_phone_link("p00")
             ctx = await phone(browser)
             page = await ctx.new_page()
             await log_in(page, hub.http_url + link.path, link.pin)
-            task = await con.client.dispatch_event(eid)
+            task = await con.client.tasks.dispatch_event(eid)
             await page.wait_for_selector(card(task.id), timeout=WAIT_MS)
             await page.click(f"{card(task.id)} button.act-accept")
             await con.wait_state(task.id, "accepted")

@@ -78,27 +78,27 @@ def test_report_and_hotspots_over_zmq(hub: HubProcess) -> None:
     month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
     async def leader(c: HubClient) -> None:
-        rep = await c.report(month)
+        rep = await c.reports.report(month)
         r = rep.report
         assert r.accepted == 8
         counts = {x.key: x.count for x in r.by_category if x.count}
         assert counts == {SPIKE: 6, "neighbours": 2}
         assert rep.pdf_available
         assert rep.pdf_path == f"/api/v1/reports/{month}.pdf"
-        pdf = await c.report_pdf(hub.http_url, month)
+        pdf = await c.reports.report_pdf(hub.http_url, month)
         assert pdf.startswith(b"%PDF")
         with pytest.raises(HubError) as bad:
-            await c.report("2026-13")
+            await c.reports.report("2026-13")
         assert bad.value.code is ErrorCode.INVALID
         assert "no such month" in bad.value.message  # the hub's answer
         with pytest.raises(HubError) as garbage:
-            await c.report("October")
+            await c.reports.report("October")
         assert garbage.value.code is ErrorCode.INVALID
 
     run(hub, "leader", "leader123", leader)
 
     async def duty(c: HubClient) -> None:
-        got = await c.hotspots()
+        got = await c.reports.hotspots()
         by_key = {h.key: h for h in got.hotspots}
         assert SPIKE in by_key, got
         assert sorted(by_key[SPIKE].event_ids) == sorted(spike)
@@ -107,10 +107,10 @@ def test_report_and_hotspots_over_zmq(hub: HubProcess) -> None:
             e for h in got.hotspots for e in h.event_ids if h.kind == "category"
         }
         with pytest.raises(HubError) as denied:
-            await c.report(month)
+            await c.reports.report(month)
         assert denied.value.code is ErrorCode.FORBIDDEN
         with pytest.raises(HubError) as pdf_denied:
-            await c.report_pdf(hub.http_url, month)
+            await c.reports.report_pdf(hub.http_url, month)
         assert pdf_denied.value.code is ErrorCode.FORBIDDEN
 
     run(hub, "duty", "duty123", duty)

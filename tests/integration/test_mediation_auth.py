@@ -33,7 +33,7 @@ def test_bad_token_wrong_pin_expired_link_and_lobby_are_refused(hub: HubProcess)
             console_client(hub) as con,
             aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
         ):
-            rep = await con.open_mediation(eid, INVITES[:1], ttl_hours=1)
+            rep = await con.mediation.open_mediation(eid, INVITES[:1], ttl_hours=1)
             link = rep.links[0]
             base = hub.http_url + link.path
             # an unknown token: a clear Chinese page with 404
@@ -72,7 +72,7 @@ def test_bad_token_wrong_pin_expired_link_and_lobby_are_refused(hub: HubProcess)
             ) as r:
                 assert r.status == 401
             # five wrong PINs lock a link (423)
-            rep2 = await con.open_mediation(eid, INVITES[1:2], ttl_hours=1)
+            rep2 = await con.mediation.open_mediation(eid, INVITES[1:2], ttl_hours=1)
             base2 = hub.http_url + rep2.links[0].path
             bad = "000000" if rep2.links[0].pin != "000000" else "111111"
             codes = []
@@ -83,7 +83,7 @@ def test_bad_token_wrong_pin_expired_link_and_lobby_are_refused(hub: HubProcess)
             async with http.get(base2) as r:
                 assert r.status == 423 and "已锁定" in await r.text()
             # an expired link (a real hub process keeps real time: a 1.8 s link)
-            rep3 = await con.open_mediation(eid, INVITES[2:3], ttl_hours=0.0005)
+            rep3 = await con.mediation.open_mediation(eid, INVITES[2:3], ttl_hours=0.0005)
             base3 = hub.http_url + rep3.links[0].path
             await asyncio.sleep(2.5)
             async with http.get(base3) as r:
@@ -91,7 +91,7 @@ def test_bad_token_wrong_pin_expired_link_and_lobby_are_refused(hub: HubProcess)
             async with http.post(base3 + "/login", data={"pin": rep3.links[0].pin}) as r:
                 assert r.status == 410
             # a closed session's links: 410 with a clear page
-            await con.close_mediation(rep.session_id, "no_agreement")
+            await con.mediation.close_mediation(rep.session_id, "no_agreement")
             async with http.get(base) as r:
                 assert r.status == 410 and "调解已结束" in await r.text()
 

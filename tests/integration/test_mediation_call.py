@@ -39,7 +39,7 @@ def test_three_parties_see_each_other_and_a_cut_peer_comes_back(hub: HubProcess)
     async def body() -> None:
         eid = post_event(hub, "宅基地边界纠纷", "med-1")
         async with console_client(hub) as con, chromium() as browser:
-            rep = await con.open_mediation(eid, INVITES[:2])
+            rep = await con.mediation.open_mediation(eid, INVITES[:2])
             peer = ConsolePeer(hub, rep)
             await peer.client.start()
             try:
@@ -103,9 +103,11 @@ def test_three_parties_see_each_other_and_a_cut_peer_comes_back(hub: HubProcess)
                 await peer.client.send({"type": "record", "on": False})
                 await a.wait_for_selector("#rec", state="hidden", timeout=10_000)
                 recorded_s = time.monotonic() - t_on
-                closed = await con.close_mediation(rep.session_id, "agreement", notes="分期赔偿")
+                closed = await con.mediation.close_mediation(
+                    rep.session_id, "agreement", notes="分期赔偿"
+                )
                 await b.wait_for_selector("#ended:not([hidden])", timeout=10_000)
-                timeline = await con.timeline(eid)
+                timeline = await con.events.timeline(eid)
             finally:
                 await peer.client.stop()
         assert closed.recording is not None

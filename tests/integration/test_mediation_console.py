@@ -177,7 +177,7 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
         assert model.closed_reply is not None and model.closed_reply.outcome == "agreement"
         assert "达成协议" in win.status.text()
         side.run(page.wait_for_selector("#ended:not([hidden])", timeout=10_000))
-        timeline = net.submit(client.timeline(eid)).result(15)
+        timeline = net.submit(client.events.timeline(eid)).result(15)
         line = next(e.note for e in timeline if e.action == "mediation_close")
         assert "达成协议" in line and "王法官" in line and "分三期赔偿维修费" in line
     finally:

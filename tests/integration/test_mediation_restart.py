@@ -82,7 +82,7 @@ def test_hub_killed_mid_session_comes_back_and_files_everything(
     async def body() -> str:
         eid = post_event(hub, "山林权属纠纷", "med-restart-1")
         async with console_client(hub) as con, chromium() as browser:
-            rep = await con.open_mediation(eid, INVITES[:1])
+            rep = await con.mediation.open_mediation(eid, INVITES[:1])
             peer = ConsolePeer(hub, rep)
             await peer.client.start()
             try:
@@ -176,9 +176,11 @@ def test_hub_killed_mid_session_comes_back_and_files_everything(
 
         # close and file afterwards, from a console that logs in again
         async with console_client(hub) as con2:
-            closed = await con2.close_mediation(rep.session_id, "agreement", notes="界线以溪为准")
+            closed = await con2.mediation.close_mediation(
+                rep.session_id, "agreement", notes="界线以溪为准"
+            )
             assert closed.outcome == "agreement"
-            timeline = await con2.timeline(eid)
+            timeline = await con2.events.timeline(eid)
         line = next(e.note for e in timeline if e.action == "mediation_close")
         assert "王法官" in line and "界线以溪为准" in line
         assert f"{rep.session_id}-1.mp4" in line and f"{rep.session_id}-2.mp4" in line

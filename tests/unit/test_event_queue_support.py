@@ -220,5 +220,10 @@ class FakeHubClient:
         self.calls.append(("timeline", event_id))
         return list(self.hub.timelines.get(event_id, []))
 
-    def events(self) -> dict[str, Event]:
+    @property
+    def events(self) -> FakeHubClient:
+        """The events facade (`act`, `timeline`, `view`): this fake plays both parts."""
+        return self
+
+    def view(self) -> dict[str, Event]:
         return dict(self.hub.events)
