@@ -105,7 +105,9 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
 
     client = net.submit(make_client()).result(30)
     model = MediationModel(eid, "邻里漏水纠纷")
-    ctl = MediationController(model, net, bridge, lambda: client, hub.http_url, keep_hosts=LOOPBACK)
+    ctl = MediationController(
+        model, net, bridge, lambda: client.mediation, hub.http_url, keep_hosts=LOOPBACK
+    )
     win = MediationWindow(model, ctl)
     win.show()
     try:
