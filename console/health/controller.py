@@ -2,8 +2,8 @@
 
 The reads (`camera_health`, `camera_history`) are typed requests of the logged-in hub
 client's `patrol` facade, run on the event queue's network thread (`submit`); the
-results come back to the Qt thread through `post` (`console.kit.net.submit_to_qt`). Widgets are only
-touched on the Qt thread.
+results come back to the Qt thread through `post` (`console.kit.net.submit_to_qt`).
+Widgets are only touched on the Qt thread.
 """
 
 from __future__ import annotations
