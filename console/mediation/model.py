@@ -44,6 +44,7 @@ class PeerView:
     audio: bool
     video: bool
     host: bool
+    role: str = ""
 
 
 # -- pure helpers -----------------------------------------------------------------------------
@@ -107,6 +108,7 @@ def peers_from_state(msg: dict[str, Any]) -> list[PeerView]:
                 audio=bool(p.get("audio", True)),
                 video=bool(p.get("video", True)),
                 host=p.get("role") == "host",
+                role=str(p.get("role", "")),
             )
         )
     return out

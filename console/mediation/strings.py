@@ -150,5 +150,17 @@ def role_name(role: str) -> str:
     return t(f"role.{role}") if role in ROLES else role
 
 
+def role_label(role: str, label: str) -> str:
+    """The hub's label of a participant (法官, 当事人A …) in the console's language: the
+    role's name and the label's suffix (当事人A → Party A); unknown roles as they come."""
+    zh = ZH.get(f"role.{role}")
+    if zh is None or not label.startswith(zh):
+        return label
+    suffix = label.removeprefix(zh)
+    if i18n.language() == "en" and suffix:
+        suffix = " " + suffix
+    return role_name(role) + suffix
+
+
 def outcome_name(outcome: str) -> str:
     return t(f"outcome.{outcome}") if outcome in OUTCOMES else outcome

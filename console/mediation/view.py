@@ -38,7 +38,7 @@ from console.mediation.model import (
 )
 from console.mediation.preview import SELF_KEY
 from console.mediation.qr import qr_image
-from console.mediation.strings import OUTCOMES, ROLES, outcome_name, role_name, t
+from console.mediation.strings import OUTCOMES, ROLES, outcome_name, role_label, role_name, t
 
 TILE_W, TILE_H = 320, 240
 SELF_W, SELF_H = 160, 120
@@ -294,7 +294,7 @@ class MediationWindow(QWidget):
         now = self._now.now().astimezone()
         for link in self.model.links:
             card = LinkCard(
-                f"{link.label} {link.name}",
+                f"{role_label(link.role, link.label)} {link.name}",
                 join_url(self.controller.http_url, link.path),
                 link.pin,
                 expiry_text(link.expires_at, now),
@@ -318,7 +318,7 @@ class MediationWindow(QWidget):
                 self.controller.set_tile_size(p.id, TILE_W, TILE_H)
             if p.id in self.tiles:
                 muted = "" if p.audio else t("muted")
-                self.tiles[p.id].title = f"{p.label} {p.name}{muted}"
+                self.tiles[p.id].title = f"{role_label(p.role, p.label)} {p.name}{muted}"
         for i, tile in enumerate(self.tiles.values()):
             self.tiles_grid.addWidget(tile, i // 3, i % 3)
         for p in others:
@@ -334,7 +334,7 @@ class MediationWindow(QWidget):
             state = t("online") if p.online else t("offline")
             if p.online and not p.admitted:
                 state = t("lobby_state")
-            label = QLabel(f"{p.label} {p.name} · {state}")
+            label = QLabel(f"{role_label(p.role, p.label)} {p.name} · {state}")
             admit = QPushButton(t("act.admit"))
             admit.setVisible(p.online and not p.admitted)
             admit.clicked.connect(lambda _c=False, pid=p.id: self.controller.admit(pid))

@@ -50,7 +50,7 @@ def roster_rows(centres: list[CentreInfo], exemptions: list[ExemptionInfo]) -> l
             Row(
                 (
                     c.township_name,
-                    ("　" if c.level == "village" else "") + c.name,
+                    (t("indent") if c.level == "village" else "") + c.name,
                     t(f"level.{c.level}"),
                     t("online") if c.online else t("offline"),
                     exs,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QTableView,
+    QTableWidget,
     QTabWidget,
     QTreeView,
     QWidget,
@@ -42,7 +43,8 @@ from console.health.view import HealthView
 from console.kit import i18n
 from console.kit.net import NetThread, QtBridge
 from console.mediation.controller import MediationController
-from console.mediation.model import MediationModel
+from console.mediation.model import MediationModel, expiry_text
+from console.mediation.strings import role_label
 from console.mediation.view import MediationWindow
 from console.reports.view import HotspotPanel, ReportView
 from console.rollcall.view import RollcallPanel
@@ -52,6 +54,14 @@ from console.wall.controller import WallController
 from console.wall.layouts import LayoutStore
 from console.wall.model import WallModel
 from dispatch.domain.site import Site, demo_site_path, load_site
+from dispatch.rollcall.messages import (
+    CallInfo,
+    CentreInfo,
+    CoverageInfo,
+    ExemptionInfo,
+    RunInfo,
+    ScheduleInfo,
+)
 from tests.unit.test_wall_fakes import FakeStream
 
 SITE = load_site(demo_site_path())
@@ -181,7 +191,7 @@ def _main_window(cfg: Path) -> MainWindow:
 
 def _event_panel() -> QWidget:
     queue = EventQueue(  # the production wiring; not started, so no hub is needed
-        lambda *_a: None,  # type: ignore[arg-type,return-value]
+        lambda *_a: None,  # type: ignore[arg-type]
         township_names={t.id: t.name for t in SITE.townships},
     )
     return queue.panel()
@@ -243,3 +253,99 @@ def test_the_checks_can_fail() -> None:
     assert chinese_in(["Roll call", "开始点名"]) == ["开始点名"]
     assert chinese_in([f"{SITE.townships[0].name} online"]) == []
     assert english_in(["导出PDF", "Start roll call", "每周一"]) == ["Start roll call"]
+
+
+def _table_texts(table: QTableWidget) -> list[str]:
+    items = (table.item(r, c) for r in range(table.rowCount()) for c in range(table.columnCount()))
+    return [i.text() for i in items if i is not None and i.text()]
+
+
+def _filled_rollcall() -> RollcallPanel:
+    """The panel with a roster, a schedule, a run with every state and a week's log."""
+    town, village = SITE.townships[0], SITE.villages[0]
+    centres = [
+        CentreInfo(id="t", name=town.name, level="township", township="t", township_name=town.name),
+        CentreInfo(
+            id="v",
+            name=village.name,
+            level="village",
+            township="t",
+            township_name=town.name,
+            online=True,
+        ),
+    ]
+    at = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
+    ex = ExemptionInfo(id=1, centre_id="v", start=at.date(), end=at.date(), reason="repair")
+
+    def call(cid: str, attempt: int, outcome: str) -> CallInfo:
+        return CallInfo(
+            centre_id=cid,
+            centre_name=town.name,
+            township=town.name,
+            attempt=attempt,
+            outcome=outcome,
+            outcome_zh="（中文）",  # the hub's Chinese word: the console shows its own
+            rang_at=at,
+            answered_at=at if outcome == "answered" else None,
+            ended_at=at,
+            answer_s=3.0 if outcome == "answered" else None,
+            duration_s=20.0 if outcome == "answered" else None,
+            snapshot="x.jpg" if outcome == "answered" else None,
+            note="",
+        )
+
+    calls = [call("t", 1, "answered"), call("v", 1, "declined"), call("v", 2, "no_answer")]
+    run = RunInfo(
+        id="r1",
+        week=at.date(),
+        status="running",
+        started_at=at,
+        ended_at=None,
+        started_by="duty",
+        batch=2,
+        ring_s=30,
+        talk_s=20,
+        due=["t", "v"],
+        exempt=[],
+        calls=calls,
+        recalls=["v"],
+    )
+    panel = RollcallPanel()
+    schedule = ScheduleInfo(weekday=0, at="09:00", ring_s=30, batch=2, enabled=False)
+    panel.show_roster(centres, [ex], schedule)
+    panel.show_run(run)
+    panel.show_weeks([at.date()], at.date())
+    cover = [CoverageInfo(township="t", name=town.name, due=2, reached=1, exempt=0)]
+    panel.show_week(at.date(), cover, calls)
+    return panel
+
+
+@pytest.mark.parametrize("lang", ["en"], indirect=True)
+def test_roll_call_with_data_is_english_too(qapp: QApplication, lang: str) -> None:
+    panel = _filled_rollcall()
+    tables = (panel.run_table, panel.roster_table, panel.coverage_table, panel.log_table)
+    texts = visible_texts(panel) + [t for table in tables for t in _table_texts(table)]
+    assert "Roll call r1 (running)" in panel.summary.text()
+    assert chinese_in(texts) == []
+    panel.deleteLater()
+
+
+@pytest.mark.parametrize("lang", ["zh_CN"], indirect=True)
+def test_roll_call_with_data_in_chinese(qapp: QApplication, lang: str) -> None:
+    panel = _filled_rollcall()
+    assert panel.summary.text().startswith("点名 r1（进行中）：已呼叫 2/2")
+    assert panel.schedule.text().startswith("每周一 09:00 自动点名（已停用）")
+    assert english_in(visible_texts(panel) + _table_texts(panel.run_table)) == []
+    panel.deleteLater()
+
+
+@pytest.mark.parametrize("lang", ["en"], indirect=True)
+def test_mediation_labels_follow_the_language(lang: str) -> None:
+    assert role_label("party", "当事人A") == "Party A" and role_label("court", "法官") == "Judge"
+    assert role_label("host", "县综治中心") == "县综治中心"  # not a role of the form: as it came
+    assert chinese_in([expiry_text(datetime(2025, 3, 3, tzinfo=UTC), datetime.now(UTC))]) == []
+
+
+@pytest.mark.parametrize("lang", ["zh_CN"], indirect=True)
+def test_mediation_labels_in_chinese(lang: str) -> None:
+    assert role_label("party", "当事人A") == "当事人A" and role_label("court", "法官") == "法官"
