@@ -10,16 +10,13 @@ import contextlib
 import logging
 import os
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dispatch.db.store import Store
-from dispatch.domain.calendar import CalendarError, WorkCalendar
+from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import EventSource
 from dispatch.domain.site import Site
 from dispatch.events.handlers import EventHandlers
@@ -50,46 +47,6 @@ from streams.webrtc.config import restrict_host_addresses
 log = logging.getLogger("hall-hub")
 
 DEMO_API_KEY = "demo-intake-key-0123456789"
-
-
-def default_calendar_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources" / "calendar" / "cn.toml"
-
-
-def load_calendar(path: Path) -> WorkCalendar:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return WorkCalendar.from_mapping(data)
-    except OSError as exc:
-        raise SystemExit(f"{path}: cannot read calendar: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, CalendarError) as exc:
-        raise SystemExit(f"{path}: invalid calendar: {exc}") from None
-
-
-class ApiKeyEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(min_length=1, max_length=64)
-    key: str = Field(min_length=16, max_length=256)
-    sources: list[EventSource] = Field(min_length=1)
-
-
-class ApiKeyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    keys: list[ApiKeyEntry]
-
-
-def load_api_keys(path: Path) -> list[ApiKeyEntry]:
-    """A TOML file of `[[keys]] name = … key = … sources = [...]`."""
-    try:
-        return ApiKeyFile.model_validate(tomllib.loads(path.read_text("utf-8"))).keys
-    except OSError as exc:
-        raise SystemExit(f"{path}: cannot read API key file: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SystemExit(f"{path}: not valid TOML: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise SystemExit(f"{path}: invalid API key file: {loc}: {first['msg']}") from None
 
 
 class Hub:
@@ -257,10 +214,6 @@ async def seed_demo(service: HubService) -> None:
         if await asyncio.to_thread(service.store.operator, name) is None:
             await service.add_operator(name, role, password)
     await service.add_api_key(DEMO_API_KEY, "demo", list(EventSource))
-
-
-def default_site_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources" / "sites" / "demo.toml"
 
 
 async def demo_phone_links(hub: Hub) -> list[str]:

@@ -29,16 +29,7 @@ from dispatch.domain.model import Role
 from dispatch.domain.site import Site, SiteConfigError, load_site
 from dispatch.events.service import HubService
 from dispatch.hub import auth
-from dispatch.hub.app import (
-    DEMO_API_KEY,
-    Hub,
-    default_calendar_path,
-    default_site_path,
-    demo_phone_links,
-    load_api_keys,
-    load_calendar,
-    seed_demo,
-)
+from dispatch.hub.app import DEMO_API_KEY, Hub, demo_phone_links, seed_demo
 from dispatch.hub.config import (
     ConfigError,
     HubConfig,
@@ -46,6 +37,12 @@ from dispatch.hub.config import (
     env_overrides,
     read_toml,
     render_toml,
+)
+from dispatch.hub.files import (
+    default_calendar_path,
+    default_site_path,
+    load_api_keys,
+    load_calendar,
 )
 
 log = logging.getLogger("hall-hub")

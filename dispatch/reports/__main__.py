@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from dispatch.db.store import StoreError
     from dispatch.domain.site import SiteConfigError, demo_site_path, load_site
-    from dispatch.hub.app import default_calendar_path, load_calendar
+    from dispatch.hub.files import default_calendar_path, load_calendar
     from dispatch.reports.pdf import write_pdf
 
     args = _parser().parse_args(argv)
