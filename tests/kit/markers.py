@@ -1,7 +1,7 @@
 """Markers that follow from where a test lives and what it uses, so that `-m` selects
-truthfully: every test under an `integration/` folder is `integration`, and every test
-that reaches the throwaway PostgreSQL (`pg_url`, or the `postgresql` case of
-`migrated_store`) is `postgres` as well."""
+truthfully: every test under an `integration/` folder is `integration`; every test that
+reaches the throwaway PostgreSQL (`pg_url`, or a fixture's `"postgresql"` case)
+is `postgres`; and `browser`, `xvfb` and `postgres` tests are `integration` as well."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 
 INTEGRATION = pytest.mark.integration
 POSTGRES = pytest.mark.postgres
+REAL_PARTS = ("browser", "xvfb", "postgres")  # markers that imply `integration`
 
 
 def uses_postgres(item: pytest.Item) -> bool:
     if "pg_url" in getattr(item, "fixturenames", ()):
         return True
     callspec = getattr(item, "callspec", None)
-    return callspec is not None and callspec.params.get("migrated_store") == "postgresql"
+    return callspec is not None and "postgresql" in callspec.params.values()
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects
@@ -23,10 +24,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     root = config.rootpath
     for item in items:
         parts = item.path.relative_to(root).parts if item.path.is_relative_to(root) else ()
-        if "integration" in parts[:-1] and item.get_closest_marker("integration") is None:
+        if uses_postgres(item) and item.get_closest_marker("postgres") is None:
+            item.add_marker(POSTGRES)
+        real = "integration" in parts[:-1] or any(item.get_closest_marker(m) for m in REAL_PARTS)
+        if real and item.get_closest_marker("integration") is None:
             item.add_marker(INTEGRATION)
-        if uses_postgres(item):
-            if item.get_closest_marker("postgres") is None:
-                item.add_marker(POSTGRES)
-            if item.get_closest_marker("integration") is None:
-                item.add_marker(INTEGRATION)

@@ -124,3 +124,8 @@ def test_marked_test_may_open_sockets_and_start_processes(io_guard: IoGuard) -> 
         s.bind(("127.0.0.1", 0))
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     assert io_guard.take() == []
+
+
+@pytest.mark.browser
+def test_real_part_markers_imply_integration(request: pytest.FixtureRequest) -> None:
+    assert request.node.get_closest_marker("integration") is not None
