@@ -40,7 +40,7 @@ from console.rollcall.call_model import (
     t,
 )
 from console.rollcall.call_view import SELF_SIZE, CallArea
-from dispatch.rollcall.messages import RollcallOp, RollcallReply, RunInfo
+from dispatch.rollcall.messages import RollcallWatchReply, RunInfo
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import audio_level
 
@@ -49,9 +49,9 @@ LEVEL_EVERY_S = 0.15
 
 
 class WatchClient(Protocol):
-    """The part of `dispatch.client.connection.HubClient` the video area needs."""
+    """The part of `dispatch.client.rollcall.RollcallFacade` the video area needs."""
 
-    async def rollcall(self, op: RollcallOp, **fields: Any) -> RollcallReply: ...
+    async def watch(self, centre_id: str | None = None) -> RollcallWatchReply: ...
 
 
 class HallCallController:
@@ -150,8 +150,8 @@ class HallCallController:
         self.area.show_joining(self._name(centre_id))
         base = self.http_url
 
-        async def run() -> RollcallReply:
-            rep = await self.client.rollcall("watch", centre_id=centre_id)
+        async def run() -> RollcallWatchReply:
+            rep = await self.client.watch(centre_id)
             if gen != self.gen:
                 return rep
             video, audio = self._tracks()
@@ -178,7 +178,7 @@ class HallCallController:
                 await self._quit(star)
             return rep
 
-        def ok(rep: RollcallReply) -> None:
+        def ok(rep: RollcallWatchReply) -> None:
             if gen != self.gen:
                 return
             self.centre_id = rep.centre_id

@@ -11,19 +11,19 @@ from PySide6.QtWidgets import QWidget
 from console.events.controller import EventQueueController
 from console.events.model import Session
 from console.kit.net import NetThread, QtBridge
-from console.rollcall.controller import RollcallClient, RollcallController
+from console.rollcall.controller import RollcallController, RollcallHub
 from console.rollcall.strings import t
 from console.rollcall.view import RollcallPanel
 
 AddSidePanel = Callable[[QWidget, str], Any]
 
 
-def rollcall_client(events: EventQueueController) -> RollcallClient | None:
+def rollcall_client(events: EventQueueController) -> RollcallHub | None:
     """The event queue's hub client when it speaks the roll-call protocol, else None."""
     client = events.client
     if client is None or not hasattr(client, "rollcall"):
         return None
-    return cast(RollcallClient, client)
+    return cast(RollcallHub, client)
 
 
 class RollcallInstall:

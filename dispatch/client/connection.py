@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import zmq
 import zmq.asyncio
@@ -41,6 +41,7 @@ from dispatch.client.events import EventsFacade
 from dispatch.client.mediation import MediationFacade
 from dispatch.client.patrol import PatrolFacade
 from dispatch.client.reports import ReportsFacade
+from dispatch.client.rollcall import RollcallFacade
 from dispatch.client.state import ConnectionState, ConnectionStatus, EventRemoved
 from dispatch.client.tasks import TasksFacade
 from dispatch.client.wire import Reply, decode_published, decode_reply
@@ -69,7 +70,7 @@ from dispatch.hub.messages import (
     PingRequest,
     PongReply,
 )
-from dispatch.rollcall.messages import RollcallChanged, RollcallOp, RollcallReply, RollcallRequest
+from dispatch.rollcall.messages import RollcallChanged
 from dispatch.tasks.messages import (
     TaskChanged,
 )
@@ -139,6 +140,7 @@ class HubClient:
         self.mediation = MediationFacade(self)
         self.reports = ReportsFacade(self)
         self.patrol = PatrolFacade(self)
+        self.rollcall = RollcallFacade(self)
 
     # -- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -308,10 +310,6 @@ class HubClient:
         rep = await self._login(*self._credentials)
         if rep.hub_instance != self.hub_instance:
             self.hub_instance = rep.hub_instance
-
-    async def rollcall(self, op: RollcallOp, **fields: Any) -> RollcallReply:
-        """A roll-call request (issue 6): roster, start, stop, resume, status, week, …"""
-        return await self.call(RollcallReply, partial(RollcallRequest, op=op, **fields))
 
     # -- the view ------------------------------------------------------------------------------
     def _apply(self, ch: EventChanged) -> None:

@@ -1,7 +1,7 @@
 """The hall's side of a roll call (issue 6): who may join a call's room as the third peer
 `hall`, and what the console's presence socket is told.
 
-The console asks the hub for a watch (zmq `rollcall` op `watch`): it gets the call's
+The console asks the hub for a watch (zmq `rollcall_watch`): it gets the call's
 hall path `/rollcall/hall/{call_id}` and a session token for that call. With it the
 console's `StarClient` posts its SDP offer and opens the presence socket, the same
 signalling it speaks for mediation. One grant per call: a new watch replaces the token

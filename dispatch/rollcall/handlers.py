@@ -1,10 +1,12 @@
-"""The weekly roll call's zmq request handlers (issue 6)."""
+"""The weekly roll call's zmq request handlers (issue 6): one per request type of
+`dispatch.rollcall.messages`, each answered by `RollcallService.handle` with the caller's
+session."""
 
 from __future__ import annotations
 
 from dispatch.domain.wire import HandlerRegistrar
 from dispatch.events.service import HubService
-from dispatch.rollcall.messages import RollcallReply, RollcallRequest
+from dispatch.rollcall.messages import REQUEST_TYPES, RollcallReply, RollcallRequestBase
 from dispatch.rollcall.service import RollcallService
 
 
@@ -14,7 +16,8 @@ class RollcallHandlers:
         self._rollcall = rollcall
 
     def register(self, registry: HandlerRegistrar) -> None:
-        registry.register(RollcallRequest, self.rollcall)
+        for kind in REQUEST_TYPES:
+            registry.register(kind, self.rollcall)
 
-    async def rollcall(self, req: RollcallRequest) -> RollcallReply:
+    async def rollcall(self, req: RollcallRequestBase) -> RollcallReply:
         return await self._rollcall.handle(self._svc.session(req.token), req)

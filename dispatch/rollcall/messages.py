@@ -1,8 +1,9 @@
 """Typed zmq messages of the weekly roll call (issue 6), joined into the hub's
 request registry and the client's reply/published unions (`dispatch.client.wire`).
 
-One request type `rollcall` with an `op` and the fields that op uses; one reply type
-`rollcall_ok` whose fields are filled according to the op. `RollcallChanged` is published
+One request type and one reply type per operation (`rollcall_<op>` and
+`rollcall_<op>_ok`), each with only the fields that operation uses; replies that carry
+the same answer share a body class. `RollcallChanged` is published
 (with its own `seq`, monotonic over the hub's life) whenever a run changes: a client that
 sees a gap or reconnects asks for `op="status"`.
 """
@@ -10,33 +11,19 @@ sees a gap or reconnects asks for `op="status"`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.domain.wire import WireMessage
+
 ExportFormat = Literal["csv", "pdf"]
 ALL_FORMATS: tuple[ExportFormat, ...] = ("csv", "pdf")
-RollcallOp = Literal[
-    "roster",
-    "start",
-    "stop",
-    "resume",
-    "status",
-    "week",
-    "weeks",
-    "coverage",
-    "export",
-    "add_exemption",
-    "remove_exemption",
-    "set_schedule",
-    "note",
-    "station_link",
-    "end_call",
-    "watch",
-]
 
 
 class _M(BaseModel):
+    """The values the messages carry (no envelope of their own)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -112,52 +99,287 @@ class CoverageInfo(_M):
     exempt: int
 
 
-class RollcallRequest(_M):
-    v: Literal[1] = 1
-    type: Literal["rollcall"] = "rollcall"
+# -- requests: one per operation, each with the session token ------------------------------
+
+
+class RollcallRequestBase(WireMessage):
+    """The envelope of every roll-call request: the request id and the session token."""
+
     rid: str = Field(min_length=1, max_length=64)
     token: str
-    op: RollcallOp
-    week: date | None = None
+
+
+class RollcallRosterRequest(RollcallRequestBase):
+    """The centres (online, exempt today), the exemptions and the schedule."""
+
+    type: Literal["rollcall_roster"] = "rollcall_roster"
+
+
+class RollcallStartRequest(RollcallRequestBase):
+    """Start a run now; None: the schedule's batch and ring time, the default talk time."""
+
+    type: Literal["rollcall_start"] = "rollcall_start"
     batch: int | None = Field(default=None, ge=1, le=10)
     ring_s: float | None = Field(default=None, ge=0.2, le=600)
     talk_s: float | None = Field(default=None, ge=0, le=3600)
-    exemption: ExemptionInfo | None = None
-    exemption_id: int | None = None
-    schedule: ScheduleInfo | None = None
-    centre_id: str | None = Field(default=None, max_length=64)
-    attempt: int | None = Field(default=None, ge=1, le=2)
-    note: str | None = Field(default=None, max_length=2000)
+
+
+class RollcallStopRequest(RollcallRequestBase):
+    type: Literal["rollcall_stop"] = "rollcall_stop"
+
+
+class RollcallResumeRequest(RollcallRequestBase):
+    type: Literal["rollcall_resume"] = "rollcall_resume"
+
+
+class RollcallStatusRequest(RollcallRequestBase):
+    """The current run (after a gap in `RollcallChanged` or a reconnect) and the schedule."""
+
+    type: Literal["rollcall_status"] = "rollcall_status"
+
+
+class RollcallWeekRequest(RollcallRequestBase):
+    """One week's runs, calls and coverage (None: this week)."""
+
+    type: Literal["rollcall_week"] = "rollcall_week"
+    week: date | None = None
+
+
+class RollcallCoverageRequest(RollcallRequestBase):
+    """The same as `RollcallWeekRequest` (kept for the clients that ask for coverage)."""
+
+    type: Literal["rollcall_coverage"] = "rollcall_coverage"
+    week: date | None = None
+
+
+class RollcallWeeksRequest(RollcallRequestBase):
+    """The weeks that have runs."""
+
+    type: Literal["rollcall_weeks"] = "rollcall_weeks"
+
+
+class RollcallExportRequest(RollcallRequestBase):
+    """Export one week's log (None: this week) as CSV and/or PDF files on the hub."""
+
+    type: Literal["rollcall_export"] = "rollcall_export"
+    week: date | None = None
     formats: list[ExportFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
+
+
+class RollcallAddExemptionRequest(RollcallRequestBase):
+    type: Literal["rollcall_add_exemption"] = "rollcall_add_exemption"
+    exemption: ExemptionInfo
+
+
+class RollcallRemoveExemptionRequest(RollcallRequestBase):
+    type: Literal["rollcall_remove_exemption"] = "rollcall_remove_exemption"
+    exemption_id: int
+
+
+class RollcallSetScheduleRequest(RollcallRequestBase):
+    type: Literal["rollcall_set_schedule"] = "rollcall_set_schedule"
+    schedule: ScheduleInfo
+
+
+class RollcallNoteRequest(RollcallRequestBase):
+    """The officer's note on one logged call of the current run."""
+
+    type: Literal["rollcall_note"] = "rollcall_note"
+    centre_id: str = Field(max_length=64)
+    attempt: int = Field(ge=1, le=2)
+    note: str = Field(max_length=2000)
+
+
+class RollcallStationLinkRequest(RollcallRequestBase):
+    """A personal link + PIN for a centre's duty station (replaces the previous one)."""
+
+    type: Literal["rollcall_station_link"] = "rollcall_station_link"
+    centre_id: str = Field(max_length=64)
     ttl_days: float = Field(default=365, gt=0, le=3650)
 
 
-class RollcallReply(_M):
-    v: Literal[1] = 1
-    type: Literal["rollcall_ok"] = "rollcall_ok"
+class RollcallEndCallRequest(RollcallRequestBase):
+    """End the answered call of a centre before its talk time is over."""
+
+    type: Literal["rollcall_end_call"] = "rollcall_end_call"
+    centre_id: str = Field(max_length=64)
+
+
+class RollcallWatchRequest(RollcallRequestBase):
+    """The hall's way into the answered call of `centre_id` (None: the current call)."""
+
+    type: Literal["rollcall_watch"] = "rollcall_watch"
+    centre_id: str | None = Field(default=None, max_length=64)
+
+
+RollcallRequest = (
+    RollcallRosterRequest
+    | RollcallStartRequest
+    | RollcallStopRequest
+    | RollcallResumeRequest
+    | RollcallStatusRequest
+    | RollcallWeekRequest
+    | RollcallCoverageRequest
+    | RollcallWeeksRequest
+    | RollcallExportRequest
+    | RollcallAddExemptionRequest
+    | RollcallRemoveExemptionRequest
+    | RollcallSetScheduleRequest
+    | RollcallNoteRequest
+    | RollcallStationLinkRequest
+    | RollcallEndCallRequest
+    | RollcallWatchRequest
+)
+"""Every roll-call request (the hub registers one handler per member)."""
+REQUEST_TYPES: tuple[type[RollcallRequestBase], ...] = get_args(RollcallRequest)
+
+
+# -- replies: one per operation (bodies shared where the answer is the same) ----------------
+
+
+class _Rep(WireMessage):
     rid: str
-    seq: int = 0
-    centres: list[CentreInfo] = Field(default_factory=list)
-    exemptions: list[ExemptionInfo] = Field(default_factory=list)
-    schedule: ScheduleInfo | None = None
-    run: RunInfo | None = None
-    runs: list[RunInfo] = Field(default_factory=list)
-    calls: list[CallInfo] = Field(default_factory=list)
-    coverage: list[CoverageInfo] = Field(default_factory=list)
-    weeks: list[date] = Field(default_factory=list)
-    files: list[str] = Field(default_factory=list)
-    path: str = ""
-    pin: str = ""
-    # op "watch": the hall's way into the call's room (path + bearer session)
-    session: str = ""
-    call_id: str = ""
-    centre_id: str = ""
-    centre_name: str = ""
-    answered_at: datetime | None = None
 
 
-class RollcallChanged(_M):
-    v: Literal[1] = 1
+class _RosterBody(_Rep):
+    seq: int
+    centres: list[CentreInfo]
+    exemptions: list[ExemptionInfo]
+    schedule: ScheduleInfo
+
+
+class RollcallRosterReply(_RosterBody):
+    type: Literal["rollcall_roster_ok"] = "rollcall_roster_ok"
+
+
+class RollcallAddExemptionReply(_RosterBody):
+    """The roster with the new exemption."""
+
+    type: Literal["rollcall_add_exemption_ok"] = "rollcall_add_exemption_ok"
+
+
+class RollcallRemoveExemptionReply(_RosterBody):
+    """The roster without the exemption."""
+
+    type: Literal["rollcall_remove_exemption_ok"] = "rollcall_remove_exemption_ok"
+
+
+class _RunBody(_Rep):
+    """The run as it is after the operation, with the seq it is up to date with."""
+
+    seq: int
+    run: RunInfo
+
+
+class RollcallStartReply(_RunBody):
+    type: Literal["rollcall_start_ok"] = "rollcall_start_ok"
+
+
+class RollcallStopReply(_RunBody):
+    type: Literal["rollcall_stop_ok"] = "rollcall_stop_ok"
+
+
+class RollcallResumeReply(_RunBody):
+    type: Literal["rollcall_resume_ok"] = "rollcall_resume_ok"
+
+
+class _CurrentBody(_Rep):
+    """The current run (None before the first) with the seq it is up to date with."""
+
+    seq: int
+    run: RunInfo | None
+
+
+class RollcallStatusReply(_CurrentBody):
+    type: Literal["rollcall_status_ok"] = "rollcall_status_ok"
+    schedule: ScheduleInfo
+
+
+class RollcallNoteReply(_CurrentBody):
+    type: Literal["rollcall_note_ok"] = "rollcall_note_ok"
+
+
+class RollcallEndCallReply(_CurrentBody):
+    """The run as it was when the call was told to end (its end is published)."""
+
+    type: Literal["rollcall_end_call_ok"] = "rollcall_end_call_ok"
+
+
+class _WeekBody(_Rep):
+    seq: int
+    runs: list[RunInfo]
+    calls: list[CallInfo]
+    coverage: list[CoverageInfo]
+
+
+class RollcallWeekReply(_WeekBody):
+    type: Literal["rollcall_week_ok"] = "rollcall_week_ok"
+
+
+class RollcallCoverageReply(_WeekBody):
+    type: Literal["rollcall_coverage_ok"] = "rollcall_coverage_ok"
+
+
+class RollcallWeeksReply(_Rep):
+    type: Literal["rollcall_weeks_ok"] = "rollcall_weeks_ok"
+    weeks: list[date]
+
+
+class RollcallExportReply(_Rep):
+    """The files written on the hub."""
+
+    type: Literal["rollcall_export_ok"] = "rollcall_export_ok"
+    files: list[str]
+
+
+class RollcallScheduleReply(_Rep):
+    type: Literal["rollcall_set_schedule_ok"] = "rollcall_set_schedule_ok"
+    schedule: ScheduleInfo
+
+
+class RollcallStationLinkReply(_Rep):
+    """`path` is relative to the hub's HTTP address (`/s/<token>`); the PIN is shown once."""
+
+    type: Literal["rollcall_station_link_ok"] = "rollcall_station_link_ok"
+    path: str
+    pin: str
+
+
+class RollcallWatchReply(_Rep):
+    """The hall's path into the call's room and its bearer session."""
+
+    type: Literal["rollcall_watch_ok"] = "rollcall_watch_ok"
+    seq: int
+    path: str
+    session: str
+    call_id: str
+    centre_id: str
+    centre_name: str
+    answered_at: datetime | None
+
+
+RollcallReply = (
+    RollcallRosterReply
+    | RollcallAddExemptionReply
+    | RollcallRemoveExemptionReply
+    | RollcallStartReply
+    | RollcallStopReply
+    | RollcallResumeReply
+    | RollcallStatusReply
+    | RollcallNoteReply
+    | RollcallEndCallReply
+    | RollcallWeekReply
+    | RollcallCoverageReply
+    | RollcallWeeksReply
+    | RollcallExportReply
+    | RollcallScheduleReply
+    | RollcallStationLinkReply
+    | RollcallWatchReply
+)
+"""Every roll-call reply (joined into the client's reply union)."""
+
+
+class RollcallChanged(WireMessage):
     type: Literal["rollcall_changed"] = "rollcall_changed"
     seq: int
     run: RunInfo

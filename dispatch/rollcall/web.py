@@ -13,7 +13,7 @@ WebSocket for presence and pushes.
 - `GET  /s-static/…`          resources/web/station
 
 The hall (a console) joins an answered call as the room's third peer `hall`, with the
-path and session of the zmq `watch` op (`Authorization: Bearer <session>`; the same
+path and session of the zmq `rollcall_watch` request (`Authorization: Bearer <session>`; the same
 signalling `streams.webrtc.client.StarClient` speaks for mediation):
 
 - `POST /rollcall/hall/{call_id}/offer`  `application/sdp` → 201 answer (401 no token,

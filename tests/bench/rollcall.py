@@ -71,21 +71,21 @@ async def roll_call(n: int, batch: int) -> dict[str, Any]:
     try:
         hub_proc = psutil.Process(hub.pid) if hub.pid else None
         async with console(hub) as c:
-            roster = await c.rollcall("roster")
+            roster = await c.rollcall.roster()
             ids = [x.id for x in roster.centres]
             assert len(ids) == n, (len(ids), n)
             for cid in ids:
-                link = await c.rollcall("station_link", centre_id=cid)
+                link = await c.rollcall.station_link(centre_id=cid)
                 s = Station(hub.http_url, link.path, link.pin, _answer, size=(160, 120))
                 stations.append(s)
             await asyncio.gather(*(s.start() for s in stations))
             await until(lambda: all(s.hello.is_set() for s in stations), 60, "stations online")
             cpu0 = hub_proc.cpu_times() if hub_proc else None
             t0 = time.perf_counter()
-            await c.rollcall("start", ring_s=30.0, talk_s=0.0, batch=batch)
+            await c.rollcall.start(ring_s=30.0, talk_s=0.0, batch=batch)
 
             async def done() -> bool:
-                st = await c.rollcall("status")
+                st = await c.rollcall.status()
                 return st.run is not None and st.run.status == "done"
 
             await until(done, 60 + 5 * n, "run done")
@@ -94,7 +94,7 @@ async def roll_call(n: int, batch: int) -> dict[str, Any]:
             if hub_proc and cpu0:
                 t = hub_proc.cpu_times()
                 hub_cpu = (t.user + t.system - cpu0.user - cpu0.system) / run_s * 100
-            week = await c.rollcall("week")
+            week = await c.rollcall.week()
             outcomes: dict[str, int] = {}
             for x in week.calls:
                 outcomes[x.outcome] = outcomes.get(x.outcome, 0) + 1

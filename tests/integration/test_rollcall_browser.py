@@ -75,11 +75,11 @@ def test_rollcall_over_chromium_stations(tmp_path: Path) -> None:
         async with console(hub) as c, chromium() as browser:
             pages: dict[str, Page] = {}
             for cid in [*PLANS, "t01v04"]:
-                link = await c.rollcall("station_link", centre_id=cid)
+                link = await c.rollcall.station_link(centre_id=cid)
                 assert link.path.startswith("/s/") and len(link.pin) == 6
                 if cid in PLANS:
                     pages[cid] = await open_station(browser, hub.http_url + link.path, link.pin)
-            roster = await c.rollcall("roster")
+            roster = await c.rollcall.roster()
             online = {x.id: x.online for x in roster.centres}
             assert online == {
                 "t01": True,
@@ -98,16 +98,16 @@ def test_rollcall_over_chromium_stations(tmp_path: Path) -> None:
                 )
                 for cid, p in pages.items()
             ]
-            rep = await c.rollcall("start", ring_s=3.0, talk_s=1.0)
+            rep = await c.rollcall.start(ring_s=3.0, talk_s=1.0)
             assert rep.run is not None and rep.run.due == [*PLANS, "t01v04"]
 
             async def done() -> bool:
-                st = await c.rollcall("status")
+                st = await c.rollcall.status()
                 return st.run is not None and st.run.status == "done"
 
             await until(done, timeout_s=150, what="run done")
             await asyncio.wait_for(asyncio.gather(*drivers), 30)
-            week = await c.rollcall("week")
+            week = await c.rollcall.week()
             got = {(x.centre_id, x.attempt): x for x in week.calls}
             outcomes = {k: v.outcome for k, v in got.items()}
             assert outcomes == {
@@ -134,14 +134,14 @@ def test_rollcall_over_chromium_stations(tmp_path: Path) -> None:
             assert cov == {"t01": (5, 3), "": (5, 3)}
             shutil.copy(got[("t01", 1)].snapshot or "", SHOTS / "rollcall_snapshot.png")
 
-            note = await c.rollcall("note", centre_id="t01v03", attempt=1, note="值班员称正在开会")
+            note = await c.rollcall.note(centre_id="t01v03", attempt=1, note="值班员称正在开会")
             assert note.run is not None
             assert (
                 next(x.note for x in note.run.calls if x.centre_id == "t01v03")
                 == "值班员称正在开会"
             )
 
-            ex = await c.rollcall("export")
+            ex = await c.rollcall.export()
             csv_path, pdf_path = (Path(f) for f in ex.files)
             text = csv_path.read_text(encoding="utf-8-sig")
             assert text.splitlines()[0].startswith("周,点名批次,乡镇/街道,中心")

@@ -51,7 +51,7 @@ def test_panel_sees_and_hears_the_station(qapp: QApplication, tmp_path: Path) ->
         # the first automatic join goes to a dead address: the failure is shown, no retry
         call.http_url = "http://127.0.0.1:9"
         pump(lambda: station.hello.is_set(), what="station online")
-        net.submit(client.rollcall("start", ring_s=30.0, talk_s=600.0)).result(30)
+        net.submit(client.rollcall.start(ring_s=30.0, talk_s=600.0)).result(30)
         pump(lambda: "连接中枢失败" in area.status.text(), what="connection failure shown")
         assert "Traceback" not in area.status.text() and not area.joined
         assert call.left_by_hand == {"t01"} and call.joins == 2  # by hand + automatic

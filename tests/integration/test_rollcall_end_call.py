@@ -35,9 +35,9 @@ def test_officer_ends_calls_early(qapp: QApplication, tmp_path: Path) -> None:
     with hall(tmp_path, 1, 1) as h:
         net, client = h.net, h.client
         with pytest.raises(HubError, match="没有进行中的通话"):
-            net.submit(client.rollcall("end_call", centre_id="t01")).result(30)
+            net.submit(client.rollcall.end_call(centre_id="t01")).result(30)
         with pytest.raises(HubError, match="centre_id missing"):
-            net.submit(client.rollcall("end_call")).result(30)
+            net.submit(client.rollcall.end_call()).result(30)
 
         stations = h.open_stations({"t01": "answer", "t01v01": "answer"}, size=(160, 120))
         panel = RollcallPanel()
@@ -47,7 +47,7 @@ def test_officer_ends_calls_early(qapp: QApplication, tmp_path: Path) -> None:
         pump(lambda: panel.roster_table.rowCount() == 2, what="roster shown")
         pump(lambda: all(s.hello.is_set() for s in stations), what="stations online")
         assert not panel.end_call_button.isEnabled()
-        net.submit(client.rollcall("start", ring_s=30.0, talk_s=TALK_S)).result(30)
+        net.submit(client.rollcall.start(ring_s=30.0, talk_s=TALK_S)).result(30)
         for n, cid in enumerate(("t01", "t01v01")):  # one after another (batch 1)
             pump(answered(stations[n]), what=f"{cid} answered with media")
             pump(in_call(panel, cid), what=f"{cid} in progress")

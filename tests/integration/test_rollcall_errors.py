@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from dispatch.domain.wire import ErrorCode, HubError
+from dispatch.rollcall.messages import ExemptionInfo
 from tests.integration.test_rollcall_support import console, rollcall_hub, write_site
 
 pytestmark = [pytest.mark.integration]
@@ -24,12 +25,12 @@ def test_station_links_and_requests_refuse_bad_input(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with console(hub) as c, aiohttp.ClientSession() as http:
             with pytest.raises(HubError) as err:
-                await c.rollcall("stop")
+                await c.rollcall.stop()
             assert err.value.code is ErrorCode.NOT_FOUND
             with pytest.raises(HubError) as err:
-                await c.rollcall("station_link", centre_id="nowhere")
+                await c.rollcall.station_link(centre_id="nowhere")
             assert err.value.code is ErrorCode.NOT_FOUND and "unknown centre" in err.value.message
-            link = await c.rollcall("station_link", centre_id="t01v01")
+            link = await c.rollcall.station_link(centre_id="t01v01")
             base = hub.http_url + link.path
             async with http.get(hub.http_url + "/s/not-a-token") as r:
                 assert r.status == 404 and "链接无效" in await r.text()
@@ -75,46 +76,48 @@ def test_station_links_and_requests_refuse_bad_input(tmp_path: Path) -> None:
             async with http.get(base, headers=auth) as r:
                 assert r.status == 423  # a locked link refuses even a good cookie
             # a re-issued link works again, the old cookie does not
-            link2 = await c.rollcall("station_link", centre_id="t01v01")
+            link2 = await c.rollcall.station_link(centre_id="t01v01")
             async with http.get(hub.http_url + link2.path, headers=auth) as r:
                 assert r.status == 200 and 'id="pin"' in await r.text()
 
             with pytest.raises(HubError) as err:
-                await c.rollcall(
-                    "add_exemption",
-                    exemption={
-                        "id": 0,
-                        "centre_id": "t01",
-                        "start": "2026-11-20",
-                        "end": "2026-11-18",
-                        "reason": "repair",
-                    },
+                await c.rollcall.add_exemption(
+                    ExemptionInfo.model_validate(
+                        {
+                            "id": 0,
+                            "centre_id": "t01",
+                            "start": "2026-11-20",
+                            "end": "2026-11-18",
+                            "reason": "repair",
+                        }
+                    )
                 )
             assert (
                 err.value.code is ErrorCode.INVALID and "ends before it starts" in err.value.message
             )
             with pytest.raises(HubError) as err:
-                await c.rollcall(
-                    "add_exemption",
-                    exemption={
-                        "id": 0,
-                        "centre_id": "zz",
-                        "start": "2026-11-18",
-                        "end": "2026-11-18",
-                        "reason": "repair",
-                    },
+                await c.rollcall.add_exemption(
+                    ExemptionInfo.model_validate(
+                        {
+                            "id": 0,
+                            "centre_id": "zz",
+                            "start": "2026-11-18",
+                            "end": "2026-11-18",
+                            "reason": "repair",
+                        }
+                    )
                 )
             assert "unknown centre" in err.value.message
-            assert (await c.rollcall("roster")).exemptions == []
+            assert (await c.rollcall.roster()).exemptions == []
             with pytest.raises(ValidationError, match="ring_s"):  # refused before sending
-                await c.rollcall("start", ring_s=0.01)
-            rep = await c.rollcall("start", ring_s=0.5, talk_s=0)
+                await c.rollcall.start(ring_s=0.01)
+            rep = await c.rollcall.start(ring_s=0.5, talk_s=0)
             assert rep.run is not None
             with pytest.raises(HubError) as err:
-                await c.rollcall("start")
+                await c.rollcall.start()
             assert err.value.code is ErrorCode.CONFLICT and "not finished" in err.value.message
             with pytest.raises(HubError) as err:
-                await c.rollcall("note", centre_id="t01", attempt=2, note="x")
+                await c.rollcall.note(centre_id="t01", attempt=2, note="x")
             assert err.value.code is ErrorCode.NOT_FOUND
 
     try:

@@ -25,7 +25,7 @@ from playwright.async_api import Page
 from dispatch.client.connection import HubClient
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.process import HubProcess
-from dispatch.rollcall.messages import RollcallReply
+from dispatch.rollcall.messages import RollcallWatchReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 from tests.integration.test_mediation_support import SHOTS, chromium
@@ -48,7 +48,7 @@ MIN_FRAMES = 30  # each way, within WAIT_S (the sources give 20-25 fps)
 class HallPeer:
     """The console's peer in the call: counts the station's video and audio frames."""
 
-    def __init__(self, hub: HubProcess, rep: RollcallReply) -> None:
+    def __init__(self, hub: HubProcess, rep: RollcallWatchReply) -> None:
         self.video = 0
         self.audio = 0
         self.size: tuple[int, int] | None = None
@@ -107,7 +107,7 @@ async def page_state(page: Page) -> dict[str, Any]:
 
 
 async def in_call(c: HubClient) -> list[str]:
-    st = await c.rollcall("status")
+    st = await c.rollcall.status()
     return list(st.run.in_call) if st.run is not None else []
 
 
@@ -119,19 +119,19 @@ def test_hall_joins_the_answered_call(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with console(hub) as c, chromium() as browser:
-            link = await c.rollcall("station_link", centre_id="t01")
+            link = await c.rollcall.station_link(centre_id="t01")
             page = await open_station(browser, hub.http_url + link.path, link.pin)
             with pytest.raises(HubError) as none:
-                await c.rollcall("watch", centre_id="t01")
+                await c.rollcall.watch(centre_id="t01")
             assert none.value.code is ErrorCode.NOT_FOUND and "没有进行中的通话" in str(none.value)
-            await c.rollcall("start", ring_s=20.0, talk_s=600.0)
+            await c.rollcall.start(ring_s=20.0, talk_s=600.0)
             await page.wait_for_selector("#ringing:not([hidden])", timeout=WAIT_S * 1000)
             await page.click("#answer")
             await until(lambda: in_call(c), what="call answered with media")
             assert await in_call(c) == ["t01"]
             # the station waits for the hall's picture
             await page.wait_for_selector("#hall-wait:not([hidden])", timeout=WAIT_S * 1000)
-            rep = await c.rollcall("watch")  # the current call
+            rep = await c.rollcall.watch()  # the current call
             assert rep.centre_id == "t01" and rep.centre_name == "第1镇"
             assert rep.path == f"/rollcall/hall/{rep.call_id}" and len(rep.session) > 20
             assert rep.answered_at is not None
@@ -174,7 +174,7 @@ def test_hall_joins_the_answered_call(tmp_path: Path) -> None:
             left_at = (await page_state(page))["frames"]
 
             # a new watch replaces the token: the old one is refused
-            rep2 = await c.rollcall("watch", centre_id="t01")
+            rep2 = await c.rollcall.watch(centre_id="t01")
             assert rep2.call_id == rep.call_id and rep2.session != rep.session
             st, body = await post_offer(hub, rep.path, rep.session)
             assert st == 403 and "取代" in body["message"]
@@ -186,7 +186,7 @@ def test_hall_joins_the_answered_call(tmp_path: Path) -> None:
             assert await in_call(c) == ["t01"]
 
             # the officer ends the call: the hall is told, its way in is closed
-            await c.rollcall("end_call", centre_id="t01")
+            await c.rollcall.end_call(centre_id="t01")
             await until(lambda: "ended" in hall2.kinds(), what="hall told the call ended")
             ended = next(m for m in hall2.messages if m.get("type") == "ended")
             assert ended["reason"] == "officer" and ended["text"] == "值班员已结束通话"
@@ -199,15 +199,15 @@ def test_hall_joins_the_answered_call(tmp_path: Path) -> None:
             await page.wait_for_selector("#idle:not([hidden])", timeout=WAIT_S * 1000)
 
             async def done() -> bool:
-                st = await c.rollcall("status")
+                st = await c.rollcall.status()
                 return st.run is not None and st.run.status == "done"
 
             await until(done, what="run done")
-            week = await c.rollcall("week")
+            week = await c.rollcall.week()
             (call,) = week.calls
             assert call.outcome == "answered" and call.snapshot  # the snapshot still taken
             with pytest.raises(HubError, match="没有进行中的通话"):
-                await c.rollcall("watch", centre_id="t01")
+                await c.rollcall.watch(centre_id="t01")
 
     hub.start()
     try:
@@ -230,12 +230,12 @@ def test_talk_time_over_and_station_leaving_end_the_call_for_the_hall(tmp_path: 
     hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 0))
 
     async def run_done(c: HubClient) -> bool:
-        st = await c.rollcall("status")
+        st = await c.rollcall.status()
         return st.run is not None and st.run.status == "done"
 
     async def join(c: HubClient) -> HallPeer:
         await until(lambda: in_call(c), what="call answered with media")
-        hall = HallPeer(hub, await c.rollcall("watch", centre_id="t01"))
+        hall = HallPeer(hub, await c.rollcall.watch(centre_id="t01"))
         await hall.client.start()
         await until(lambda: hall.video > 10, what="hall sees the station")
         return hall
@@ -246,7 +246,7 @@ def test_talk_time_over_and_station_leaving_end_the_call_for_the_hall(tmp_path: 
 
     async def scenario() -> None:
         async with console(hub) as c:
-            link = await c.rollcall("station_link", centre_id="t01")
+            link = await c.rollcall.station_link(centre_id="t01")
             station = Station(
                 hub.http_url, link.path, link.pin, lambda _i: "answer", size=(320, 240), full=True
             )
@@ -254,20 +254,20 @@ def test_talk_time_over_and_station_leaving_end_the_call_for_the_hall(tmp_path: 
             halls: list[HallPeer] = []
             try:
                 await until(station.hello.is_set, what="station online")
-                await c.rollcall("start", ring_s=20.0, talk_s=8.0)
+                await c.rollcall.start(ring_s=20.0, talk_s=8.0)
                 halls.append(await join(c))
                 await until(lambda: "ended" in halls[0].kinds(), what="told: time over")
                 assert reason(halls[0]) == ("done", "通话时间已到")
                 await until(lambda: run_done(c), what="first run done")
 
-                await c.rollcall("start", ring_s=20.0, talk_s=600.0)
+                await c.rollcall.start(ring_s=20.0, talk_s=600.0)
                 halls.append(await join(c))
                 await until(lambda: station.received["video"] > 10, what="station sees")
                 await station.stop()  # the page is closed
                 await until(lambda: "ended" in halls[1].kinds(), what="told: station left")
                 assert reason(halls[1]) == ("station_left", "值班点已离开")
                 await until(lambda: run_done(c), what="second run done")
-                week = await c.rollcall("week")
+                week = await c.rollcall.week()
                 assert [x.outcome for x in week.calls] == ["answered", "answered"]
                 assert all(x.snapshot for x in week.calls)
                 assert all(x.duration_s is not None and x.duration_s < 60 for x in week.calls)

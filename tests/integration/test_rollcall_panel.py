@@ -47,7 +47,7 @@ def test_panel_runs_a_roll_call(qapp: QApplication, tmp_path: Path) -> None:
         assert online["第1镇"] == "在线" and online["　第1镇2村"] == "离线"
         assert "下次点名" in panel.schedule.text()
         # short rings for the test: start through the client, then drive from the panel
-        net.submit(client.rollcall("start", ring_s=1.0, talk_s=0.2)).result(30)
+        net.submit(client.rollcall.start(ring_s=1.0, talk_s=0.2)).result(30)
         pump(lambda: panel.run_table.rowCount() == 6, what="run shown")
         panel.stop_button.click()
         pump(lambda: "已暂停" in panel.summary.text(), what="stopped")

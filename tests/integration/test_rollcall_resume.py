@@ -43,7 +43,7 @@ def test_killed_hub_resumes_the_run(tmp_path: Path) -> None:
         try:
             async with console(h) as c:
                 for cid in ("t01", "t01v01", "t01v02", "t01v03"):
-                    link = await c.rollcall("station_link", centre_id=cid)
+                    link = await c.rollcall.station_link(centre_id=cid)
 
                     def decide(i: int, cid: str = cid) -> Mode:
                         return "answer" if cid == "t01" else "ignore"
@@ -52,16 +52,16 @@ def test_killed_hub_resumes_the_run(tmp_path: Path) -> None:
                     await s.start()
                     stations.append(s)
                 await until(lambda: all(s.hello.is_set() for s in stations), what="online")
-                rep = await c.rollcall("start", ring_s=1.5, talk_s=0.5)
+                rep = await c.rollcall.start(ring_s=1.5, talk_s=0.5)
                 assert rep.run is not None
                 run_id = rep.run.id
 
                 async def calls() -> int:
-                    st = await c.rollcall("status")
+                    st = await c.rollcall.status()
                     return len(st.run.calls) if st.run else 0
 
                 await until(lambda: calls_at_least(calls, 2), what="two calls logged")
-                before = (await c.rollcall("status")).run
+                before = (await c.rollcall.status()).run
                 assert before is not None
             h.kill()
             h = hub()
@@ -70,11 +70,11 @@ def test_killed_hub_resumes_the_run(tmp_path: Path) -> None:
                 await until(lambda: all(s.hello.is_set() for s in stations), what="reconnected")
 
                 async def done() -> bool:
-                    st = await c.rollcall("status")
+                    st = await c.rollcall.status()
                     return st.run is not None and st.run.status == "done"
 
                 await until(done, timeout_s=60, what="run done after restart")
-                after = (await c.rollcall("status")).run
+                after = (await c.rollcall.status()).run
                 assert after is not None and after.id == run_id
                 # the calls made before the kill are kept as they were, none repeated
                 assert after.calls[: len(before.calls)] == before.calls
@@ -90,7 +90,7 @@ def test_killed_hub_resumes_the_run(tmp_path: Path) -> None:
                 by = {(x.centre_id, x.attempt): x.outcome for x in after.calls}
                 assert by[("t01", 1)] == "answered"
                 assert by[("t01v03", 2)] == "no_answer"
-                week = await c.rollcall("week")
+                week = await c.rollcall.week()
                 county = week.coverage[-1]
                 assert (county.due, county.reached) == (4, 1)
         finally:

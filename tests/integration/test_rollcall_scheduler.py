@@ -15,7 +15,11 @@ from dispatch.domain.site import load_site
 from dispatch.hub.app import Hub
 from dispatch.hub.auth import Session
 from dispatch.hub.config import HttpConfig, HubConfig, ZmqConfig
-from dispatch.rollcall.messages import RollcallRequest, ScheduleInfo
+from dispatch.rollcall.messages import (
+    RollcallScheduleReply,
+    RollcallSetScheduleRequest,
+    ScheduleInfo,
+)
 from tests.integration.test_rollcall_support import write_site
 from tests.kit import FakeClock
 
@@ -40,10 +44,11 @@ def test_schedule_starts_the_weekly_run(tmp_path: Path) -> None:
             rc = hub.rollcall
             sched = ScheduleInfo(weekday=2, at="14:00", ring_s=0.5, batch=1)
             assert rc.run is None
-            rep = await rc.requests.handle(  # the zmq handler, without the socket
+            rep = await rc.handle(  # the zmq handler, without the socket
                 Session("-", "duty", Role.DUTY_OFFICER, "hall-1"),
-                RollcallRequest(rid="1", token="-", op="set_schedule", schedule=sched),
+                RollcallSetScheduleRequest(rid="1", token="-", schedule=sched),
             )
+            assert isinstance(rep, RollcallScheduleReply)
             assert rep.schedule is not None
             assert rep.schedule.next_run == datetime(2026, 11, 18, 14, 0, tzinfo=CHINA_TZ)
             await asyncio.sleep(0.3)

@@ -116,7 +116,7 @@ class Hall:
         async def run() -> list[Station]:
             opened: list[Station] = []
             for cid, mode in modes.items():
-                link = await self.client.rollcall("station_link", centre_id=cid)
+                link = await self.client.rollcall.station_link(centre_id=cid)
                 s = Station(self.hub.http_url, link.path, link.pin, always(mode), **station)
                 await s.start()
                 self.stations.append(s)

@@ -21,12 +21,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dispatch.domain.site import Site
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
 from dispatch.rollcall import core as rc
 from dispatch.rollcall import store as rs
 from dispatch.rollcall.hall import HallDesk
-from dispatch.rollcall.messages import RollcallReply, RollcallRequest
+from dispatch.rollcall.messages import RollcallReply, RollcallRequestBase
 from dispatch.rollcall.service.requests import Requests
 from dispatch.rollcall.service.runner import Runner
 from dispatch.rollcall.service.scheduler import Scheduler
@@ -135,8 +136,12 @@ class RollcallService:
         await self.runner.stop()
 
     # -- for the hub ------------------------------------------------------------------------
-    async def handle(self, session: Session, req: RollcallRequest) -> RollcallReply:
-        return await self.requests.handle(session, req)
+    async def handle(self, session: Session, req: RollcallRequestBase) -> RollcallReply:
+        """The reply to one roll-call request (a refused one raises `HubError`)."""
+        try:
+            return await self.requests.handlers()[type(req)](session, req)
+        except rc.RollcallError as exc:
+            raise HubError(ErrorCode.INVALID, str(exc)) from None
 
     async def demo_links(self, http_url: str, ttl: timedelta = timedelta(days=30)) -> list[str]:
         return await self.stations.demo_links(http_url, ttl)

@@ -1,5 +1,9 @@
-"""The console's roll-call requests over zmq, one handler per operation, and the glue to
-the week's log, coverage and export (`dispatch.rollcall.export`)."""
+"""The console's roll-call requests over zmq, one handler per request type, and the glue
+to the week's log, coverage and export (`dispatch.rollcall.export`).
+
+Each handler takes the caller's session and its own request type and returns its own
+reply type; `handlers()` lists them for the hub's handler registry.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,50 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from dispatch.domain.site import Site
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.auth import Session
 from dispatch.rollcall import core as rc
 from dispatch.rollcall import store as rs
-from dispatch.rollcall.messages import CentreInfo, RollcallReply, RollcallRequest
+from dispatch.rollcall.messages import (
+    CentreInfo,
+    RollcallAddExemptionReply,
+    RollcallAddExemptionRequest,
+    RollcallCoverageReply,
+    RollcallCoverageRequest,
+    RollcallEndCallReply,
+    RollcallEndCallRequest,
+    RollcallExportReply,
+    RollcallExportRequest,
+    RollcallNoteReply,
+    RollcallNoteRequest,
+    RollcallRemoveExemptionReply,
+    RollcallRemoveExemptionRequest,
+    RollcallReply,
+    RollcallRequestBase,
+    RollcallResumeReply,
+    RollcallResumeRequest,
+    RollcallRosterReply,
+    RollcallRosterRequest,
+    RollcallScheduleReply,
+    RollcallSetScheduleRequest,
+    RollcallStartReply,
+    RollcallStartRequest,
+    RollcallStationLinkReply,
+    RollcallStationLinkRequest,
+    RollcallStatusReply,
+    RollcallStatusRequest,
+    RollcallStopReply,
+    RollcallStopRequest,
+    RollcallWatchReply,
+    RollcallWatchRequest,
+    RollcallWeekReply,
+    RollcallWeekRequest,
+    RollcallWeeksReply,
+    RollcallWeeksRequest,
+)
 from dispatch.rollcall.service.runner import Runner
 from dispatch.rollcall.service.scheduler import Scheduler
 from dispatch.rollcall.service.signalling import Signalling
@@ -21,7 +62,7 @@ from dispatch.rollcall.service.state import Board, Db
 from dispatch.rollcall.service.stations import Stations
 from dispatch.rollcall.service.views import call_info, coverage_info, exemption_info, run_info
 
-Handler = Callable[[Session, RollcallRequest], Awaitable[RollcallReply]]
+Handler = Callable[[Session, Any], Awaitable[RollcallReply]]
 
 
 class Requests:
@@ -47,23 +88,26 @@ class Requests:
         self.scheduler = scheduler
         self.clock = clock
         self.export_dir = export_dir
-        self._ops: dict[str, Handler] = {
-            "roster": self._roster,
-            "start": self._start,
-            "stop": self._stop,
-            "resume": self._resume,
-            "status": self._status,
-            "week": self._week,
-            "coverage": self._week,
-            "weeks": self._weeks,
-            "export": self._export,
-            "add_exemption": self._add_exemption,
-            "remove_exemption": self._remove_exemption,
-            "set_schedule": self._set_schedule,
-            "note": self._note,
-            "station_link": self._station_link,
-            "end_call": self._end_call,
-            "watch": self._watch,
+
+    def handlers(self) -> dict[type[RollcallRequestBase], Handler]:
+        """Request type → its handler (for the hub's registry)."""
+        return {
+            RollcallRosterRequest: self.roster,
+            RollcallStartRequest: self.start,
+            RollcallStopRequest: self.stop,
+            RollcallResumeRequest: self.resume,
+            RollcallStatusRequest: self.status,
+            RollcallWeekRequest: self.week,
+            RollcallCoverageRequest: self.coverage,
+            RollcallWeeksRequest: self.weeks,
+            RollcallExportRequest: self.export,
+            RollcallAddExemptionRequest: self.add_exemption,
+            RollcallRemoveExemptionRequest: self.remove_exemption,
+            RollcallSetScheduleRequest: self.set_schedule,
+            RollcallNoteRequest: self.note,
+            RollcallStationLinkRequest: self.station_link,
+            RollcallEndCallRequest: self.end_call,
+            RollcallWatchRequest: self.watch,
         }
 
     @property
@@ -100,99 +144,77 @@ class Requests:
             )
         return out
 
-    # -- zmq requests -----------------------------------------------------------------------
-    async def handle(self, session: Session, req: RollcallRequest) -> RollcallReply:
+    def _week_of(self, week: date | None) -> date:
+        return week or rc.week_start(rc.local_day(self.clock()))
+
+    # -- the roster and the schedule --------------------------------------------------------
+    async def _roster_body(self) -> dict[str, Any]:
+        rows = await self.db.read(rs.list_exemptions)
+        return {
+            "seq": self.board.seq,
+            "centres": self.centre_infos([e for _, e in rows]),
+            "exemptions": [exemption_info(i, e) for i, e in rows],
+            "schedule": self.scheduler.info(),
+        }
+
+    async def roster(self, _session: Session, req: RollcallRosterRequest) -> RollcallRosterReply:
+        return RollcallRosterReply(rid=req.rid, **await self._roster_body())
+
+    async def add_exemption(
+        self, session: Session, req: RollcallAddExemptionRequest
+    ) -> RollcallAddExemptionReply:
+        e = req.exemption
         try:
-            return await self._ops[req.op](session, req)
+            ex = rc.validate_exemption(
+                rc.Exemption(e.centre_id, e.start, e.end, e.reason, e.note), self.board.roster
+            )
         except rc.RollcallError as exc:
             raise HubError(ErrorCode.INVALID, str(exc)) from None
+        await self.db.write(lambda conn: rs.add_exemption(conn, ex, session.operator, self.clock()))
+        return RollcallAddExemptionReply(rid=req.rid, **await self._roster_body())
 
-    def _week_of(self, req: RollcallRequest) -> date:
-        return req.week or rc.week_start(rc.local_day(self.clock()))
+    async def remove_exemption(
+        self, _session: Session, req: RollcallRemoveExemptionRequest
+    ) -> RollcallRemoveExemptionReply:
+        ex_id = req.exemption_id
+        if not await self.db.write(lambda conn: rs.remove_exemption(conn, ex_id)):
+            raise HubError(ErrorCode.NOT_FOUND, "没有该豁免 / no such exemption")
+        return RollcallRemoveExemptionReply(rid=req.rid, **await self._roster_body())
 
-    async def _roster(self, _session: Session, req: RollcallRequest) -> RollcallReply:
-        rows = await self.db.read(rs.list_exemptions)
-        return RollcallReply(
-            rid=req.rid,
-            seq=self.board.seq,
-            centres=self.centre_infos([e for _, e in rows]),
-            exemptions=[exemption_info(i, e) for i, e in rows],
-            schedule=self.scheduler.info(),
-        )
+    async def set_schedule(
+        self, _session: Session, req: RollcallSetScheduleRequest
+    ) -> RollcallScheduleReply:
+        return RollcallScheduleReply(rid=req.rid, schedule=await self.scheduler.set(req.schedule))
 
-    async def _start(self, session: Session, req: RollcallRequest) -> RollcallReply:
+    async def station_link(
+        self, _session: Session, req: RollcallStationLinkRequest
+    ) -> RollcallStationLinkReply:
+        token, pin, _ = await self.stations.issue_link(req.centre_id, timedelta(days=req.ttl_days))
+        return RollcallStationLinkReply(rid=req.rid, path=f"/s/{token}", pin=pin)
+
+    # -- the run ------------------------------------------------------------------------------
+    async def start(self, session: Session, req: RollcallStartRequest) -> RollcallStartReply:
         run = await self.runner.start_run(
             session.operator, batch=req.batch, ring_s=req.ring_s, talk_s=req.talk_s
         )
-        return RollcallReply(rid=req.rid, seq=self.board.seq, run=self.board.run_info(run))
+        return RollcallStartReply(rid=req.rid, seq=self.board.seq, run=self.board.run_info(run))
 
-    async def _stop(self, _session: Session, req: RollcallRequest) -> RollcallReply:
+    async def stop(self, _session: Session, req: RollcallStopRequest) -> RollcallStopReply:
         run = await self.runner.stop_run()
-        return RollcallReply(rid=req.rid, seq=self.board.seq, run=self.board.run_info(run))
+        return RollcallStopReply(rid=req.rid, seq=self.board.seq, run=self.board.run_info(run))
 
-    async def _resume(self, _session: Session, req: RollcallRequest) -> RollcallReply:
+    async def resume(self, _session: Session, req: RollcallResumeRequest) -> RollcallResumeReply:
         run = await self.runner.resume_run()
-        return RollcallReply(rid=req.rid, seq=self.board.seq, run=self.board.run_info(run))
+        return RollcallResumeReply(rid=req.rid, seq=self.board.seq, run=self.board.run_info(run))
 
-    async def _status(self, _session: Session, req: RollcallRequest) -> RollcallReply:
+    async def status(self, _session: Session, req: RollcallStatusRequest) -> RollcallStatusReply:
         b = self.board
-        return RollcallReply(
+        return RollcallStatusReply(
             rid=req.rid, seq=b.seq, run=b.current(), schedule=self.scheduler.info()
         )
 
-    async def _week(self, _session: Session, req: RollcallRequest) -> RollcallReply:
-        week = self._week_of(req)
-        runs, _ = await self.week_calls(week)
-        cov = await self.week_coverage(week)
-        centres = self.board.centres
-        return RollcallReply(
-            rid=req.rid,
-            seq=self.board.seq,
-            runs=[run_info(r, centres) for r in runs],
-            calls=[call_info(c, centres, r.id) for r in runs for c in r.calls],
-            coverage=[coverage_info(c) for c in cov],
-        )
-
-    async def _weeks(self, _session: Session, req: RollcallRequest) -> RollcallReply:
-        return RollcallReply(rid=req.rid, weeks=await self.db.read(rs.weeks))
-
-    async def _export(self, _session: Session, req: RollcallRequest) -> RollcallReply:
-        from dispatch.rollcall.export import export_week
-
-        week = self._week_of(req)
-        runs, _ = await self.week_calls(week)
-        cov = await self.week_coverage(week)
-        centres, county, fmts = self.board.centres, self.county, req.formats
-        files = await asyncio.to_thread(
-            export_week, self.export_dir, week, runs, cov, centres, county, fmts
-        )
-        return RollcallReply(rid=req.rid, files=[str(f) for f in files])
-
-    async def _add_exemption(self, session: Session, req: RollcallRequest) -> RollcallReply:
-        e = req.exemption
-        if e is None:
-            raise HubError(ErrorCode.INVALID, "缺少豁免内容 / exemption missing")
-        ex = rc.validate_exemption(
-            rc.Exemption(e.centre_id, e.start, e.end, e.reason, e.note), self.board.roster
-        )
-        await self.db.write(lambda conn: rs.add_exemption(conn, ex, session.operator, self.clock()))
-        return await self._roster(session, req)
-
-    async def _remove_exemption(self, session: Session, req: RollcallRequest) -> RollcallReply:
-        ex_id = req.exemption_id
-        if ex_id is None or not await self.db.write(lambda conn: rs.remove_exemption(conn, ex_id)):
-            raise HubError(ErrorCode.NOT_FOUND, "没有该豁免 / no such exemption")
-        return await self._roster(session, req)
-
-    async def _set_schedule(self, _session: Session, req: RollcallRequest) -> RollcallReply:
-        if req.schedule is None:
-            raise HubError(ErrorCode.INVALID, "缺少计划 / schedule missing")
-        return RollcallReply(rid=req.rid, schedule=await self.scheduler.set(req.schedule))
-
-    async def _note(self, _session: Session, req: RollcallRequest) -> RollcallReply:
+    async def note(self, _session: Session, req: RollcallNoteRequest) -> RollcallNoteReply:
         centre_id, attempt, note = req.centre_id, req.attempt, req.note
-        if centre_id is None or attempt is None or note is None:
-            raise HubError(ErrorCode.INVALID, "备注需要 centre_id、attempt 和 note / incomplete")
         b = self.board
         run_id = b.run.id if b.run is not None else ""
         async with b.lock:
@@ -204,25 +226,19 @@ class Requests:
             if b.run is not None:
                 b.run = rc.set_note(b.run, centre_id, attempt, note)
         b.changed()
-        return RollcallReply(rid=req.rid, seq=b.seq, run=b.current())
+        return RollcallNoteReply(rid=req.rid, seq=b.seq, run=b.current())
 
-    async def _station_link(self, _session: Session, req: RollcallRequest) -> RollcallReply:
-        if req.centre_id is None:
-            raise HubError(ErrorCode.INVALID, "缺少中心 / centre_id missing")
-        token, pin, _ = await self.stations.issue_link(req.centre_id, timedelta(days=req.ttl_days))
-        return RollcallReply(rid=req.rid, path=f"/s/{token}", pin=pin)
-
-    async def _end_call(self, _session: Session, req: RollcallRequest) -> RollcallReply:
-        if req.centre_id is None:
-            raise HubError(ErrorCode.INVALID, "缺少中心 / centre_id missing")
+    async def end_call(
+        self, _session: Session, req: RollcallEndCallRequest
+    ) -> RollcallEndCallReply:
         self.signalling.end_call(req.centre_id)
-        return RollcallReply(rid=req.rid, seq=self.board.seq, run=self.board.current())
+        return RollcallEndCallReply(rid=req.rid, seq=self.board.seq, run=self.board.current())
 
-    async def _watch(self, _session: Session, req: RollcallRequest) -> RollcallReply:
+    async def watch(self, _session: Session, req: RollcallWatchRequest) -> RollcallWatchReply:
         """The hall's path + session into the answered call of `centre_id` (or the first)."""
         w = self.signalling.watch(req.centre_id)
         call = w.call
-        return RollcallReply(
+        return RollcallWatchReply(
             rid=req.rid,
             seq=self.board.seq,
             path=f"/rollcall/hall/{call.call_id}",
@@ -232,3 +248,39 @@ class Requests:
             centre_name=self.board.centre_name(call.centre_id),
             answered_at=call.answered_at,
         )
+
+    # -- the log ------------------------------------------------------------------------------
+    async def _week_body(self, week: date | None) -> dict[str, Any]:
+        wk = self._week_of(week)
+        runs, _ = await self.week_calls(wk)
+        cov = await self.week_coverage(wk)
+        centres = self.board.centres
+        return {
+            "seq": self.board.seq,
+            "runs": [run_info(r, centres) for r in runs],
+            "calls": [call_info(c, centres, r.id) for r in runs for c in r.calls],
+            "coverage": [coverage_info(c) for c in cov],
+        }
+
+    async def week(self, _session: Session, req: RollcallWeekRequest) -> RollcallWeekReply:
+        return RollcallWeekReply(rid=req.rid, **await self._week_body(req.week))
+
+    async def coverage(
+        self, _session: Session, req: RollcallCoverageRequest
+    ) -> RollcallCoverageReply:
+        return RollcallCoverageReply(rid=req.rid, **await self._week_body(req.week))
+
+    async def weeks(self, _session: Session, req: RollcallWeeksRequest) -> RollcallWeeksReply:
+        return RollcallWeeksReply(rid=req.rid, weeks=await self.db.read(rs.weeks))
+
+    async def export(self, _session: Session, req: RollcallExportRequest) -> RollcallExportReply:
+        from dispatch.rollcall.export import export_week
+
+        week = self._week_of(req.week)
+        runs, _ = await self.week_calls(week)
+        cov = await self.week_coverage(week)
+        centres, county, fmts = self.board.centres, self.county, req.formats
+        files = await asyncio.to_thread(
+            export_week, self.export_dir, week, runs, cov, centres, county, fmts
+        )
+        return RollcallExportReply(rid=req.rid, files=[str(f) for f in files])
