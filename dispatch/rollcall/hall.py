@@ -21,9 +21,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-Push = Callable[[dict[str, Any]], None]
+from dispatch.rollcall.messages import HallEnded, HallOut
+
+Push = Callable[[HallOut], None]
 HALL_PEER = "hall"
 HALL_NAME = "县综治中心"
 MIN_TTL = timedelta(minutes=15)
@@ -113,14 +114,14 @@ class HallDesk:
     def sockets(self, call_id: str) -> int:
         return len(self._sockets.get(call_id, []))
 
-    def push(self, call_id: str, msg: dict[str, Any]) -> None:
+    def push(self, call_id: str, msg: HallOut) -> None:
         for p in list(self._sockets.get(call_id, [])):
             p(msg)
 
     def ended(self, call_id: str, reason: str) -> None:
         """The call is over: tell the hall's sockets, drop the grant, remember the call."""
         text = END_REASONS_ZH.get(reason, reason)
-        self.push(call_id, {"type": "ended", "call_id": call_id, "reason": reason, "text": text})
+        self.push(call_id, HallEnded(call_id=call_id, reason=reason, text=text))
         self._grants.pop(call_id, None)
         self._ended[call_id] = reason
         while len(self._ended) > ENDED_KEPT:

@@ -11,7 +11,7 @@ sees a gap or reconnects asks for `op="status"`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -383,3 +383,98 @@ class RollcallChanged(WireMessage):
     type: Literal["rollcall_changed"] = "rollcall_changed"
     seq: int
     run: RunInfo
+
+
+# -- browser WebSockets (`dispatch.rollcall.web`, read by `dispatch.hub.ws`) -----------------
+# The duty station's page: `hello`, `ring`, `cancel`, `hangup` and `hall` out; `answer` and
+# `decline` in. The hall's call socket (the console's `StarClient`): `hello` and `ended`
+# out (then the socket closes); `leave` in.
+
+
+class _Page(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StationAnswer(_Page):
+    type: Literal["answer"]
+    call_id: str = Field(max_length=200)
+
+
+class StationDecline(_Page):
+    type: Literal["decline"]
+    call_id: str = Field(max_length=200)
+
+
+StationIn = Annotated[StationAnswer | StationDecline, Field(discriminator="type")]
+
+
+class StationHello(_Page):
+    type: Literal["hello"] = "hello"
+    centre: str
+    name: str
+
+
+class StationRing(_Page):
+    """The page rings with a countdown (`left_s` of `ring_s`)."""
+
+    type: Literal["ring"] = "ring"
+    call_id: str
+    ring_s: float
+    left_s: float
+
+
+class StationCancel(_Page):
+    """The ringing stopped unanswered (`reason` "timeout")."""
+
+    type: Literal["cancel"] = "cancel"
+    call_id: str
+    reason: str
+
+
+class StationHangup(_Page):
+    """The call is over (`reason` "done" or "fault")."""
+
+    type: Literal["hangup"] = "hangup"
+    call_id: str
+    reason: str
+
+
+class StationHall(_Page):
+    """Whether the hall's peer is in the call's room (the page shows or waits for it)."""
+
+    type: Literal["hall"] = "hall"
+    call_id: str
+    present: bool
+    name: str
+
+
+StationOut = StationHello | StationRing | StationCancel | StationHangup | StationHall
+
+
+class HallLeave(_Page):
+    """The console leaves the call's room (the call goes on)."""
+
+    type: Literal["leave"]
+
+
+HallIn = HallLeave  # the only message in (a union once there are more)
+
+
+class HallHello(_Page):
+    type: Literal["hello"] = "hello"
+    call_id: str
+    centre_id: str
+    centre_name: str
+    answered_at: str | None  # ISO 8601, as `datetime.isoformat()` writes it
+
+
+class HallEnded(_Page):
+    """The call is over (the socket closes after it); `text` says why, in Chinese."""
+
+    type: Literal["ended"] = "ended"
+    call_id: str
+    reason: str
+    text: str
+
+
+HallOut = HallHello | HallEnded

@@ -2,43 +2,57 @@
 
 Same shape as the mediation links (`dispatch.mediation.web`): a personal link + PIN,
 a cookie scoped to the link (or `Authorization: Bearer`), a WHIP-style offer and a
-WebSocket for presence and pushes.
+WebSocket for presence and pushes. Both sockets run on the hub's one bounded loop
+(`dispatch.hub.ws`); their messages are the pydantic models of `dispatch.rollcall.messages`
+(`StationIn`/`StationOut`, `HallIn`/`HallOut`); a message the page should not send gets a
+typed `error` reply and the socket reads on.
 
 - `GET  /s/{token}`           PIN form, or the station page once logged in (404 unknown,
   410 expired, 423 locked — Chinese pages)
 - `POST /s/{token}/login`     form `pin`: 303 + cookie, or 401 with the attempts left
 - `GET  /s/{token}/ws`        presence (online while open); pushes `hello`, `ring`
-  (call_id, ring_s, left_s), `cancel`, `hangup`; the page sends `answer` / `decline`
+  (call_id, ring_s, left_s), `cancel`, `hangup`, `hall` (the hall's peer present or
+  not); the page sends `answer` / `decline`
 - `POST /s/{token}/offer?call=ID`  `application/sdp` → 201 answer from the call's room
 - `GET  /s-static/…`          resources/web/station
 
 The hall (a console) joins an answered call as the room's third peer `hall`, with the
-path and session of the zmq `rollcall_watch` request (`Authorization: Bearer <session>`; the same
-signalling `streams.webrtc.client.StarClient` speaks for mediation):
+path and session of the zmq `rollcall_watch` request (`Authorization: Bearer <session>`;
+the same signalling `streams.webrtc.client.StarClient` speaks for mediation):
 
 - `POST /rollcall/hall/{call_id}/offer`  `application/sdp` → 201 answer (401 no token,
   403 wrong / replaced / expired token, 404 no such call, 409 call ended or station not
   on yet, 400 bad SDP, 415 wrong type)
 - `GET  /rollcall/hall/{call_id}/ws`     pushes `hello` (centre, answered_at) and
-  `ended` (reason, text) when the call is over; the console may send `leave`
+  `ended` (reason, text) when the call is over, then closes; the console may send
+  `leave`; a replaced or expired token gets an `error` (code, message) and the close
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import html
 import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
+from pydantic import TypeAdapter
 
 from dispatch.hub import web_pages
+from dispatch.hub.ws import Leave, PageSocket, SocketError, SocketLimits, as_is
 from dispatch.links.web import locked_text, set_link_cookie, wrong_pin_text
-from dispatch.rollcall.hall import HallError, Push
+from dispatch.rollcall.hall import HallError
+from dispatch.rollcall.messages import (
+    HallEnded,
+    HallIn,
+    HallLeave,
+    HallOut,
+    StationAnswer,
+    StationDecline,
+    StationIn,
+    StationOut,
+)
 from dispatch.rollcall.service import RollcallService, StationAuthError
 from streams.webrtc.room import RoomError
 
@@ -174,67 +188,37 @@ async def post_offer(request: web.Request) -> web.Response:
     return web_pages.sdp_answer(answer)
 
 
-async def _serve_socket(
-    request: web.Request,
-    attach: Callable[[Push], None],
-    detach: Callable[[Push], None],
-    on_data: Callable[[Any], dict[str, Any] | None],
-    *,
-    last: str | None = None,
-) -> web.WebSocketResponse:
-    """Serve one WebSocket: `attach` gets the push that queues messages to it (`detach`
-    the same push at the end); each JSON text message goes to `on_data`, and what that
-    returns is sent as the last message before the socket is left. A pushed message of
-    type `last` is sent, then the socket is closed."""
-    ws = web.WebSocketResponse(heartbeat=5.0)
-    await ws.prepare(request)
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+STATION_SOCKET: PageSocket[StationAnswer | StationDecline, StationOut] = PageSocket(
+    "station", TypeAdapter(StationIn), SocketLimits(max_queue=64, heartbeat_s=5.0)
+)
+"""The station page's socket: a fixed bound (a ring, its cancel or hangup and the hall's
+presence per call; a page that falls 64 behind is closed and reconnects, and is rung again
+if its call is still ringing). The 5 s heartbeat is what takes a dead page offline."""
 
-    async def sender() -> None:
-        while True:
-            msg = await queue.get()
-            await ws.send_str(json.dumps(msg, ensure_ascii=False))
-            if last is not None and msg.get("type") == last:
-                await ws.close()
-                return
-
-    task = asyncio.create_task(sender())
-    attach(queue.put_nowait)
-    try:
-        async for msg in ws:
-            if msg.type is not WSMsgType.TEXT:
-                continue
-            try:
-                data = json.loads(msg.data)
-            except ValueError:
-                continue
-            final = on_data(data)
-            if final is not None:
-                await ws.send_str(json.dumps(final, ensure_ascii=False))
-                break
-    finally:
-        detach(queue.put_nowait)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
-            await task
-    return ws
+HALL_SOCKET: PageSocket[HallLeave, HallOut] = PageSocket(
+    "rollcall-hall",
+    TypeAdapter(HallIn),
+    SocketLimits(max_queue=16, heartbeat_s=5.0),
+    closes_after=lambda m: isinstance(m, HallEnded),
+)
+"""The hall's call socket: `hello`, then `ended` (which closes it); a fixed bound."""
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     centre = await _centre(request)
     if centre is None:
         return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
-    svc = _svc(request)
+    sig = _svc(request).signalling
 
-    def on_data(data: Any) -> None:
-        if isinstance(data, dict):
-            svc.signalling.station_message(centre, data)
+    async def handle(msg: StationAnswer | StationDecline) -> None:
+        sig.station_message(centre, msg)
 
-    return await _serve_socket(
+    return await STATION_SOCKET.serve(
         request,
-        lambda push: svc.signalling.connected(centre, push),
-        lambda push: svc.signalling.disconnected(centre, push),
-        on_data,
+        handle=handle,
+        render=as_is,
+        attach=lambda push: sig.connected(centre, push),
+        detach=lambda push: sig.disconnected(centre, push),
     )
 
 
@@ -265,29 +249,27 @@ async def post_hall_offer(request: web.Request) -> web.Response:
 
 
 async def hall_websocket(request: web.Request) -> web.StreamResponse:
-    svc = _svc(request)
+    sig = _svc(request).signalling
     call_id = request.match_info["call_id"]
     token = _hall_token(request)
     try:
-        call = svc.signalling.hall_check(call_id, token)
+        call = sig.hall_check(call_id, token)
     except HallError as exc:
         return _hall_error(exc)
 
-    def on_data(data: Any) -> dict[str, Any] | None:
+    async def handle(msg: HallLeave) -> None:
         try:
-            svc.signalling.hall_check(call_id, token)
+            sig.hall_check(call_id, token)
         except HallError as exc:  # replaced or expired: say so and leave
-            return {"type": "error", "code": exc.code, "message": exc.message}
-        if isinstance(data, dict):
-            svc.signalling.hall_message(call_id, data)
-        return None
+            raise Leave(SocketError(code=exc.code, message=exc.message)) from None
+        sig.hall_message(call_id, msg)
 
-    return await _serve_socket(
+    return await HALL_SOCKET.serve(
         request,
-        lambda push: svc.signalling.hall_connected(call, push),
-        lambda push: svc.signalling.hall_disconnected(call_id, push),
-        on_data,
-        last="ended",
+        handle=handle,
+        render=as_is,
+        attach=lambda push: sig.hall_connected(call, push),
+        detach=lambda push: sig.hall_disconnected(call_id, push),
     )
 
 

@@ -4,7 +4,6 @@ push, and the console's video-area helpers (duration, which call, error sentence
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aiohttp
 import pytest
@@ -13,7 +12,7 @@ from console.kit import i18n
 from console.rollcall.call_model import call_to_join, duration_text, error_text, t
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.rollcall.hall import ENDED_KEPT, MIN_TTL, HallDesk, HallError
-from dispatch.rollcall.messages import RunInfo
+from dispatch.rollcall.messages import HallEnded, HallOut, RunInfo
 from streams.webrtc.client import SignallingError
 from tests.kit import FakeClock
 
@@ -57,15 +56,16 @@ def test_new_grant_replaces_the_old_and_expires() -> None:
 def test_ended_call_tells_the_sockets_and_refuses_with_409() -> None:
     desk = HallDesk(FakeClock(T0))
     token = desk.grant("c1", timedelta(minutes=1))
-    got: list[dict[str, Any]] = []
+    got: list[HallOut] = []
     desk.connected("c1", got.append)
     desk.connected("c1", got.append)
     desk.disconnected("c1", got.append)
     assert desk.sockets("c1") == 1
     desk.ended("c1", "officer")
-    assert got == [
-        {"type": "ended", "call_id": "c1", "reason": "officer", "text": "值班员已结束通话"}
-    ]
+    assert got == [HallEnded(call_id="c1", reason="officer", text="值班员已结束通话")]
+    assert got[0].model_dump_json() == (  # what the console's socket reads
+        '{"type":"ended","call_id":"c1","reason":"officer","text":"值班员已结束通话"}'
+    )
     e = refused(desk, "c1", token, live=False)
     assert (e.status, e.code) == (409, "call_ended") and "值班员已结束通话" in e.message
 

@@ -28,6 +28,7 @@ from PIL import Image
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.rollcall import core as rc
 from dispatch.rollcall import store as rs
+from dispatch.rollcall.messages import StationCancel, StationHangup
 from dispatch.rollcall.service.signalling import STATION_PEER, Signalling
 from dispatch.rollcall.service.state import Board, Call, Db, Settings
 from dispatch.rollcall.service.stations import Stations
@@ -228,9 +229,7 @@ class Runner:
         except TimeoutError:
             response = None
         if response is None:
-            self.stations.push(
-                cid, {"type": "cancel", "call_id": call.call_id, "reason": "timeout"}
-            )
+            self.stations.push(cid, StationCancel(call_id=call.call_id, reason="timeout"))
             online = self.stations.online(cid)
             outcome = rc.classify(online=online, response=None, media_ok=False)
             return rc.CallRecord(cid, call.attempt, outcome, call.rang_at, None, self.clock())
@@ -249,7 +248,7 @@ class Runner:
         snap = await self._snapshot(run, call)
         if snap is None:
             call.end("fault")
-            self.stations.push(cid, {"type": "hangup", "call_id": call.call_id, "reason": "fault"})
+            self.stations.push(cid, StationHangup(call_id=call.call_id, reason="fault"))
             return rc.CallRecord(
                 cid, call.attempt, "technical_fault", call.rang_at, answered, self.clock()
             )
@@ -258,7 +257,7 @@ class Runner:
             with contextlib.suppress(TimeoutError):  # the talk time, or the officer ends it
                 await asyncio.wait_for(call.ended.wait(), left)
         call.end("done")  # (the station closing its side now is not "left")
-        self.stations.push(cid, {"type": "hangup", "call_id": call.call_id, "reason": "done"})
+        self.stations.push(cid, StationHangup(call_id=call.call_id, reason="done"))
         return rc.CallRecord(
             cid,
             call.attempt,

@@ -19,12 +19,21 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.rollcall import core as rc
-from dispatch.rollcall.hall import HALL_NAME, HALL_PEER, HallDesk, HallError, Push
+from dispatch.rollcall.hall import HALL_NAME, HALL_PEER, HallDesk, HallError
+from dispatch.rollcall.hall import Push as HallPush
+from dispatch.rollcall.messages import (
+    HallHello,
+    HallLeave,
+    StationAnswer,
+    StationDecline,
+    StationHall,
+    StationRing,
+)
 from dispatch.rollcall.service.state import Board, Call, Settings
+from dispatch.rollcall.service.stations import Push as StationPush
 from dispatch.rollcall.service.stations import Stations
 from streams.webrtc.config import IceServer, rtc_configuration
 from streams.webrtc.room import Room, RoomError
@@ -64,19 +73,19 @@ class Signalling:
         self._leaving: set[asyncio.Future[None]] = set()
 
     # -- the station's page -------------------------------------------------------------------
-    def ring_msg(self, call: Call) -> dict[str, Any]:
+    def ring_msg(self, call: Call) -> StationRing:
         run = self.board.run
         ring_s = run.ring_s if run is not None else rc.DEFAULT_RING_S
         left = rc.ring_left(call.rang_at or self.clock(), ring_s, self.clock())
-        return {"type": "ring", "call_id": call.call_id, "ring_s": ring_s, "left_s": left}
+        return StationRing(call_id=call.call_id, ring_s=ring_s, left_s=left)
 
-    def connected(self, centre_id: str, push: Push) -> None:
+    def connected(self, centre_id: str, push: StationPush) -> None:
         self.stations.connected(centre_id, push)
         for call in self.board.calls.values():  # a page that reconnects while being rung
             if call.centre_id == centre_id and call.rang_at is not None and call.room is None:
                 push(self.ring_msg(call))
 
-    def disconnected(self, centre_id: str, push: Push) -> None:
+    def disconnected(self, centre_id: str, push: StationPush) -> None:
         if not self.stations.disconnected(centre_id, push):
             return
         for call in self.board.calls.values():  # a station that leaves its call ends it
@@ -89,14 +98,14 @@ class Signalling:
         if not self.stations.online(call.centre_id) and not call.finished:
             call.end("station_left")
 
-    def station_message(self, centre_id: str, msg: dict[str, Any]) -> None:
-        kind = msg.get("type")
-        call = self.board.calls.get(str(msg.get("call_id", "")))
-        if kind not in ("answer", "decline") or call is None or call.centre_id != centre_id:
+    def station_message(self, centre_id: str, msg: StationAnswer | StationDecline) -> None:
+        """The page answers or declines the call it was rung for (others are ignored)."""
+        call = self.board.calls.get(msg.call_id)
+        if call is None or call.centre_id != centre_id:
             return
         fut = call.response
         if fut is not None and not fut.done():
-            fut.set_result("answer" if kind == "answer" else "decline")
+            fut.set_result(msg.type)
 
     async def offer(self, centre_id: str, call_id: str, sdp: str) -> str:
         call = self.board.calls.get(call_id)
@@ -127,7 +136,7 @@ class Signalling:
             call.hall_present = present
             self.stations.push(
                 call.centre_id,
-                {"type": "hall", "call_id": call.call_id, "present": present, "name": HALL_NAME},
+                StationHall(call_id=call.call_id, present=present, name=HALL_NAME),
             )
 
     # -- the officer's hand on a call ---------------------------------------------------------
@@ -181,27 +190,27 @@ class Signalling:
                 400 if exc.code == "bad_offer" else 409, exc.code, exc.message
             ) from None
 
-    def hall_connected(self, call: Call, push: Push) -> None:
+    def hall_connected(self, call: Call, push: HallPush) -> None:
         self.hall.connected(call.call_id, push)
         push(
-            {
-                "type": "hello",
-                "call_id": call.call_id,
-                "centre_id": call.centre_id,
-                "centre_name": self.board.centre_name(call.centre_id),
-                "answered_at": call.answered_at.isoformat() if call.answered_at else None,
-            }
+            HallHello(
+                call_id=call.call_id,
+                centre_id=call.centre_id,
+                centre_name=self.board.centre_name(call.centre_id),
+                answered_at=call.answered_at.isoformat() if call.answered_at else None,
+            )
         )
 
-    def hall_disconnected(self, call_id: str, push: Push) -> None:
+    def hall_disconnected(self, call_id: str, push: HallPush) -> None:
         self.hall.disconnected(call_id, push)
         if self.hall.sockets(call_id) == 0 and self.board.live_call(call_id) is not None:
             asyncio.get_running_loop().call_later(
                 self.settings.hall_grace_s, lambda: self._spawn_leave(call_id)
             )
 
-    def hall_message(self, call_id: str, msg: dict[str, Any]) -> None:
-        if msg.get("type") == "leave":
+    def hall_message(self, call_id: str, msg: HallLeave) -> None:
+        """`leave`: the hall's peer leaves the room at once (the call goes on)."""
+        if msg.type == "leave":
             self._spawn_leave(call_id, force=True)
 
     def _spawn_leave(self, call_id: str, *, force: bool = False) -> None:

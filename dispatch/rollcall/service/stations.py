@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.links.core import (
@@ -28,9 +28,10 @@ from dispatch.links.core import (
     verify_pin,
 )
 from dispatch.rollcall import store as rs
+from dispatch.rollcall.messages import StationHello, StationOut
 from dispatch.rollcall.service.state import Board, Db
 
-Push = Callable[[dict[str, Any]], None]
+Push = Callable[[StationOut], None]
 
 
 class StationAuthError(Exception):
@@ -117,7 +118,7 @@ class Stations:
     def connected(self, centre_id: str, push: Push) -> None:
         """A page opened its socket: it is greeted with `hello`."""
         self._pages.setdefault(centre_id, []).append(push)
-        push({"type": "hello", "centre": centre_id, "name": self.board.centre_name(centre_id)})
+        push(StationHello(centre=centre_id, name=self.board.centre_name(centre_id)))
 
     def disconnected(self, centre_id: str, push: Push) -> bool:
         """A page closed its socket; True when the station has no page open any more."""
@@ -129,6 +130,6 @@ class Stations:
         self._pages.pop(centre_id, None)
         return True
 
-    def push(self, centre_id: str, msg: dict[str, Any]) -> None:
+    def push(self, centre_id: str, msg: StationOut) -> None:
         for push in list(self._pages.get(centre_id, [])):
             push(msg)
