@@ -10,7 +10,7 @@ from typing import Any, TypeVar, get_args
 
 import pytest
 
-from dispatch.client.rollcall import RollcallClient
+from dispatch.client.rollcall import RollcallFacade
 from dispatch.client.wire import decode_reply
 from dispatch.domain.wire import ProtocolError, encode
 from dispatch.hub.registry import HandlerRegistry
@@ -79,16 +79,19 @@ class Recorder:
             raise TypeError(f"{type(rep).__name__} is not {reply.__name__}")
         return rep
 
+    def token(self) -> str:
+        return "tok"
+
 
 def test_the_facade_sends_the_operations_own_request_and_expects_its_reply() -> None:
     status = RollcallStatusReply(rid="r1", seq=5, run=None, schedule=_schedule())
     conn = Recorder(encode(status))
-    got = asyncio.run(RollcallClient(conn).status())
+    got = asyncio.run(RollcallFacade(conn).status())
     assert got == status
     assert conn.sent == [RollcallStatusRequest(rid="r1", token="tok")]
     week = RollcallWeekReply(rid="r1", seq=5, runs=[], calls=[], coverage=[])
     conn = Recorder(encode(week))
-    asyncio.run(RollcallClient(conn).week(date(2026, 11, 16)))
+    asyncio.run(RollcallFacade(conn).week(date(2026, 11, 16)))
     assert conn.sent == [RollcallWeekRequest(rid="r1", token="tok", week=date(2026, 11, 16))]
     with pytest.raises(TypeError, match="RollcallWeekReply is not RollcallWatchReply"):
-        asyncio.run(RollcallClient(conn).watch("t01"))
+        asyncio.run(RollcallFacade(conn).watch("t01"))
