@@ -34,7 +34,7 @@ _CHARTS: concurrent.futures.ThreadPoolExecutor | None = None
 
 def chart_thread() -> concurrent.futures.ThreadPoolExecutor:
     """The one thread the console draws charts on: matplotlib and its FreeType fonts are
-    not thread-safe, so all drawing stays on one thread (and under reports_pdf's lock)."""
+    not thread-safe, so all drawing stays on one thread (and under the charts' lock)."""
     global _CHARTS
     if _CHARTS is None:
         _CHARTS = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="charts")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from console.reports.strings import t
+from dispatch.reports.charts import chart_counts, chart_stages, figure_png, summary_rows
 from dispatch.reports.messages import HotspotItem, MonthlyReport
-from dispatch.reports.pdf import chart_counts, chart_stages, figure_png, summary_rows
 
 
 @dataclass(frozen=True)

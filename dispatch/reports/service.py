@@ -46,7 +46,7 @@ def check_role(session: Session, allowed: frozenset[Role], what: str) -> None:
 
 def pdf_renderable() -> bool:
     """A CJK font is installed, so the Chinese PDF can be made."""
-    from dispatch.reports.pdf import FontMissing, cjk_font
+    from dispatch.reports.charts import FontMissing, cjk_font
 
     try:
         cjk_font()

@@ -1,5 +1,5 @@
 """Export one week of the roll-call log (调度日志): CSV (UTF-8 with BOM, opens in Excel)
-and a Chinese PDF (matplotlib `PdfPages`, the CJK font of `dispatch.reports.pdf`): the
+and a Chinese PDF (matplotlib `PdfPages`, the CJK font of `dispatch.reports.charts`): the
 coverage per township and for the county, the log, and the answerers' snapshots."""
 
 from __future__ import annotations
@@ -96,9 +96,10 @@ def week_pdf(
     from matplotlib.backends.backend_pdf import PdfPages
     from PIL import Image
 
-    from dispatch.reports.pdf import A4, RENDER_LOCK, _figure
+    from dispatch.reports.charts import A4, RENDER_LOCK
+    from dispatch.reports.charts import new_figure as _figure
 
-    with RENDER_LOCK:  # matplotlib is not thread-safe (see reports_pdf.RENDER_LOCK)
+    with RENDER_LOCK:  # matplotlib is not thread-safe (see dispatch.reports.charts.RENDER_LOCK)
         rows = log_rows(week, runs, centres)
         with PdfPages(path) as pdf:
             fig = _figure(A4)
