@@ -26,6 +26,7 @@ from dispatch.domain.site import demo_site_path, load_site
 from streams.ingest.sources import read_camera_sources
 from streams.ingest.stamp import decode_stamp, strip_height
 from streams.simulator import CamSim, CamSimError, SpecError
+from tests.kit.paths import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -375,7 +376,7 @@ def test_cli_bad_site_exits_2_naming_the_file_without_a_traceback(tmp_path: Path
 
 
 # -- pictures to look at ----------------------------------------------------------------
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARTIFACTS = ROOT / "artifacts"
 
 
 @pytest.mark.parametrize("stream", ["main", "sub"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -30,11 +29,12 @@ from dispatch.hub.process import HubProcess
 from dispatch.tasks.core import TaskState
 from tests.integration.test_event_queue_hub import post_event
 from tests.kit import pump_until
+from tests.kit.paths import ROOT
 from tests.unit.test_wall_fakes import FakeStream
 
 pytestmark = pytest.mark.integration
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+SHOTS = ROOT / "artifacts" / "screenshots"
 
 EVENT: dict[str, object] = {
     "source": "grid_report",

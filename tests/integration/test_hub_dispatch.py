@@ -26,11 +26,12 @@ from dispatch.tasks.core import EscalationLevel, TaskAction, TaskState
 from dispatch.tasks.messages import TaskChanged
 from dispatch.tasks.service import DispatchService
 from tests.kit import FakeClock
+from tests.kit.paths import ROOT
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=CHINA_TZ)
-SITE = Path(__file__).resolve().parents[2] / "resources" / "sites" / "demo.toml"
+SITE = ROOT / "resources" / "sites" / "demo.toml"
 DUTY = Session("tok", "duty", Role.DUTY_OFFICER, "ws1")
 
 

@@ -23,10 +23,11 @@ from dispatch.hub.process import HubProcess
 from dispatch.tasks import store as st
 from dispatch.tasks.core import TaskAction, TaskState
 from dispatch.tasks.messages import TaskChanged
+from tests.kit.paths import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

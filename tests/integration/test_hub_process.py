@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from dispatch.hub.process import HubProcess
+from tests.kit.paths import ROOT
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 # a parent that starts a hub, says its pid, and then waits to be killed
 PARENT = """

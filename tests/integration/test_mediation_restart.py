@@ -38,6 +38,7 @@ from tests.integration.test_mediation_support import (
     until,
 )
 from tests.kit.hub import StartHub
+from tests.kit.paths import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -232,7 +233,7 @@ def test_a_recording_killed_with_sigkill_decodes(tmp_path: Path) -> None:
         "    await asyncio.sleep(120)\n"
         "asyncio.run(main())\n"
     )
-    root = Path(__file__).resolve().parents[2]
+    root = ROOT
     proc = subprocess.Popen(
         [sys.executable, "-c", script, str(out)], stdout=subprocess.PIPE, cwd=root
     )

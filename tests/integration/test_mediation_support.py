@@ -21,9 +21,10 @@ from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 from tests.kit import async_wait_until
 from tests.kit import hub as kit_hub
+from tests.kit.paths import ROOT
 
 LOOPBACK = ["127.0.0.1"]
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -42,6 +42,7 @@ from dispatch.reports.pdf import write_pdf
 from dispatch.reports.store import ReportOptions, monthly_report
 from dispatch.tasks import core as tk
 from dispatch.tasks import store as stt
+from tests.kit.paths import ROOT
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -59,7 +60,7 @@ LEADER = Actor(operator="leader", role=Role.SUPERVISOR, workstation="ws2")
 CATEGORIES = ["land", "wages", "neighbours", "family", "property", "environment"]
 SOURCES = [EventSource.GRID_REPORT, EventSource.HOTLINE_12345, EventSource.PETITION]
 SPIKE_GRID = "v04g1"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,8 +9,9 @@ import numpy.typing as npt
 from PySide6.QtGui import QImage, QPixmap
 
 from dispatch.domain.site import Site, parse_site
+from tests.kit.paths import ROOT
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+ARTIFACTS = ROOT / "artifacts" / "screenshots"
 PLACES = ["东街十字路口", "西街农贸市场", "南关村村委会", "城关镇政府广场", "河西大桥", "青山村口"]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatch.domain.calendar import PLAIN, CalendarError, WorkCalendar, parse_utc_offset
+from tests.kit.paths import ROOT
 
 SH = ZoneInfo("Asia/Shanghai")
-CN_TOML = Path(__file__).resolve().parents[2] / "resources" / "calendar" / "cn.toml"
+CN_TOML = ROOT / "resources" / "calendar" / "cn.toml"
 
 
 def sh(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:

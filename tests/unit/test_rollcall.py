@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -35,8 +34,9 @@ from dispatch.rollcall.core import (
     week_start,
 )
 from tests.kit import FakeClock
+from tests.kit.paths import ROOT
 
-SITE = load_site(Path(__file__).resolve().parents[2] / "resources" / "sites" / "demo.toml")
+SITE = load_site(ROOT / "resources" / "sites" / "demo.toml")
 ROSTER = roster_from_site(SITE)
 MON = datetime(2026, 11, 16, 9, 0, tzinfo=CHINA_TZ)  # a Monday
 

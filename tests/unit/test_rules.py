@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,9 +29,10 @@ from dispatch.domain.rules import (
     reminder_due,
     stage,
 )
+from tests.kit.paths import ROOT
 
 SH = ZoneInfo("Asia/Shanghai")
-CN_TOML = Path(__file__).resolve().parents[2] / "resources" / "calendar" / "cn.toml"
+CN_TOML = ROOT / "resources" / "calendar" / "cn.toml"
 US = timedelta(microseconds=1)
 S = EventState
 G, Y, R = Colour.GREEN, Colour.YELLOW, Colour.RED
