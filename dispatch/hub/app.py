@@ -33,9 +33,11 @@ from dispatch.mediation.service import MediationService
 from dispatch.mediation.web import add_mediation_routes
 from dispatch.patrol.handlers import PatrolHandlers
 from dispatch.patrol.runner import HubPatrol, site_targets
-from dispatch.patrol.service import PatrolService, add_patrol_routes
+from dispatch.patrol.service import PatrolService
+from dispatch.patrol.web import add_patrol_routes
 from dispatch.reports.handlers import ReportHandlers
-from dispatch.reports.service import ReportService, add_report_routes
+from dispatch.reports.service import ReportService
+from dispatch.reports.web import add_report_routes
 from dispatch.rollcall.handlers import RollcallHandlers
 from dispatch.rollcall.service import RollcallService
 from dispatch.rollcall.web import add_rollcall_routes

@@ -8,7 +8,8 @@ category camera_fault), registered and routed to the maintenance unit by the pat
 desk; when the camera is healthy again, the event gets an audit note "已恢复" and is
 moved on to feedback (处置 → 反馈) for the duty desk to verify and archive.
 
-Reads for the console and the monthly report: `GET /api/v1/camera_health` (newest
+The HTTP routes are in `dispatch.patrol.web`. Reads for the console and the monthly
+report: `GET /api/v1/camera_health` (newest
 sample of every camera, its last good picture and the open fault events) and
 `GET /api/v1/camera_checks?camera=ID` (the camera's history), the same over zmq for
 the console's health panel (`dispatch.patrol.handlers`). The types are in
@@ -23,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dispatch.domain.model import (
@@ -38,15 +38,13 @@ from dispatch.domain.model import (
 from dispatch.domain.site import Site
 from dispatch.domain.wire import HubError
 from dispatch.events.service import HubService
-from dispatch.events.web import FieldError, _key, error_response, field_errors
 from dispatch.hub.auth import Session
 from dispatch.patrol import store as ps
 from dispatch.patrol.core import trouble_text
 from dispatch.patrol.messages import CameraHealth, HealthReply, HistoryReply, SubmitReply
 from streams.patrol.decide import Decision, FaultPolicy, Tracker
-from streams.patrol.types import CameraCheck, CheckBatch
+from streams.patrol.types import CameraCheck
 
-API = "/api/v1"
 PATROL_DESK = Session("", "patrol", Role.DUTY_OFFICER, "camera-patrol")
 PATROL_SYSTEM = Session("", "patrol", Role.SYSTEM, "camera-patrol")
 RECOVERED_NOTE = "已恢复"
@@ -282,63 +280,3 @@ class PatrolService:
                 return ps.rates(conn, start, end)
 
         return await asyncio.to_thread(load)
-
-
-# -- HTTP ----------------------------------------------------------------------------------
-
-_PATROL = web.AppKey("patrol", PatrolService)
-
-
-def _json(status: int, model: BaseModel) -> web.Response:
-    return web.Response(
-        status=status, text=model.model_dump_json(), content_type="application/json"
-    )
-
-
-async def post_checks(request: web.Request) -> web.Response:
-    rec = await _key(request)
-    if isinstance(rec, web.Response):
-        return rec
-    if EventSource.CAMERA_FAULT not in rec.sources:
-        return error_response(
-            403, field_errors_for("X-Api-Key", "key may not report camera faults")
-        )
-    try:
-        raw = await request.read()
-        batch = CheckBatch.model_validate_json(raw)
-    except ValidationError as exc:
-        return error_response(422, field_errors(exc))
-    reply = await request.app[_PATROL].submit(batch.checks)
-    return _json(201, reply)
-
-
-def field_errors_for(fieldname: str, message: str) -> list[FieldError]:
-    return [FieldError(field=fieldname, message=message)]
-
-
-async def get_health(request: web.Request) -> web.Response:
-    rec = await _key(request)
-    if isinstance(rec, web.Response):
-        return rec
-    return _json(200, await request.app[_PATROL].health())
-
-
-async def get_history(request: web.Request) -> web.Response:
-    rec = await _key(request)
-    if isinstance(rec, web.Response):
-        return rec
-    camera = request.query.get("camera", "")
-    if not camera or len(camera) > 64:
-        return error_response(422, field_errors_for("camera", "camera id required (1..64)"))
-    try:
-        limit = max(1, min(5000, int(request.query.get("limit", "200"))))
-    except ValueError:
-        return error_response(422, field_errors_for("limit", "not a number"))
-    return _json(200, await request.app[_PATROL].history(camera, limit))
-
-
-def add_patrol_routes(app: web.Application, patrol: PatrolService) -> None:
-    app[_PATROL] = patrol
-    app.router.add_post(f"{API}/camera_checks", post_checks)
-    app.router.add_get(f"{API}/camera_checks", get_history)
-    app.router.add_get(f"{API}/camera_health", get_health)

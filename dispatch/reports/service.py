@@ -2,8 +2,9 @@
 
 zmq: `ReportRequest` (supervisors and admins) and `HotspotsRequest` (every operator),
 see `dispatch.reports.messages`. HTTP: `GET /api/v1/reports/{YYYY-MM}.pdf` with
-`Authorization: Bearer <session token>` of a supervisor or admin. The figures are read
-off the event loop (`asyncio.to_thread`); the PDF is rendered per request.
+`Authorization: Bearer <session token>` of a supervisor or admin (the route is in
+`dispatch.reports.web`). The figures are read off the event loop (`asyncio.to_thread`);
+the PDF is rendered per request.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import asyncio
 import tempfile
 from datetime import datetime
 from pathlib import Path
-
-from aiohttp import web
 
 from dispatch.domain.model import Role
 from dispatch.domain.site import Site
@@ -117,41 +116,3 @@ class ReportService:
                 return write_pdf(report, Path(tmp) / f"{month}.pdf").read_bytes()
 
         return await asyncio.to_thread(render)
-
-
-_STATUS = {
-    ErrorCode.AUTH: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.INVALID: 400,
-    ErrorCode.NOT_FOUND: 404,
-}
-
-
-def _bearer(request: web.Request) -> str:
-    auth = request.headers.get("Authorization", "")
-    return auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else ""
-
-
-async def get_pdf(request: web.Request) -> web.Response:
-    reports: ReportService = request.app[REPORTS_KEY]
-    month = request.match_info["month"]
-    try:
-        session = reports.service.session(_bearer(request))
-        body = await reports.pdf(session, month)
-    except HubError as exc:
-        return web.json_response(
-            {"error": exc.code.value, "message": exc.message}, status=_STATUS.get(exc.code, 500)
-        )
-    return web.Response(
-        body=body,
-        content_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="report-{month}.pdf"'},
-    )
-
-
-REPORTS_KEY = web.AppKey("reports", ReportService)
-
-
-def add_report_routes(app: web.Application, reports: ReportService) -> None:
-    app[REPORTS_KEY] = reports
-    app.router.add_get("/api/v1/reports/{month}.pdf", get_pdf)
