@@ -119,3 +119,9 @@ def test_patrol_needs_a_site() -> None:
     with pytest.raises(ConfigError, match="needs a site"):
         cli.check_config(HubConfig(db_url="sqlite:///x.db", patrol=patrol))
     cli.check_config(HubConfig(db_url="sqlite:///x.db", demo=True, patrol=patrol))
+
+
+def test_the_example_file_is_valid_and_says_the_defaults() -> None:
+    example = Path(__file__).resolve().parents[2] / "resources" / "hub.example.toml"
+    c = build_config(tomllib.loads(example.read_text(encoding="utf-8")), source=str(example))
+    assert c.model_dump(exclude={"site"}) == HubConfig().model_dump(exclude={"site"})
