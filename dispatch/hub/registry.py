@@ -1,10 +1,12 @@
 """The zmq server's handler registry: request type → async handler.
 
-Each feature registers the handlers of its own request types (`register_*_handlers` in
-its `handlers` module) when the hub is assembled; the registry then decodes a request
-frame with the union of the registered types (a discriminated union on `type`, so a
-type nobody registered is a `ProtocolError`, answered with a typed `invalid` error) and
-hands it to its handler. Registration closes when the first frame is decoded.
+Each feature registers the handlers of its own request types when the hub is assembled
+(its `handlers` module: e.g. `TaskHandlers(service, dispatch).register(registry)`,
+through the `HandlerRegistrar` protocol of `dispatch.domain.wire`, so a feature imports
+nothing of the hub for it). The registry then decodes a request frame with the union
+of the registered types (a discriminated union on `type`, so a type nobody registered
+is a `ProtocolError`, answered with a typed `invalid` error) and hands it to its
+handler. Registration closes when the first frame is decoded.
 """
 
 from __future__ import annotations
