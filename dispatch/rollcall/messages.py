@@ -3,9 +3,12 @@ request registry and the client's reply/published unions (`dispatch.client.wire`
 
 One request type and one reply type per operation (`rollcall_<op>` and
 `rollcall_<op>_ok`), each with only the fields that operation uses; replies that carry
-the same answer share a body class. `RollcallChanged` is published
-(with its own `seq`, monotonic over the hub's life) whenever a run changes: a client that
-sees a gap or reconnects asks for `op="status"`.
+the same answer share a body class. `RollcallChanged` is published (with its own `seq`,
+monotonic over the hub's life) whenever a run changes: a client that sees a gap or
+reconnects asks for the status (`RollcallStatusRequest`).
+
+Also the browser WebSocket messages of the duty-station page and of the hall's call
+socket (`StationIn`/`StationOut`, `HallIn`/`HallOut`), read and sent by `dispatch.hub.ws`.
 """
 
 from __future__ import annotations
