@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,10 +41,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.db.checkpoint import Checkpointer
+from dispatch.db.raw import Raw as _Raw
+from dispatch.db.raw import run as _run
 from dispatch.db.schema import metadata
 from dispatch.db.types import TS, aware, utc
 from dispatch.domain.model import AuditEntry, Colour, Event, EventSource, EventState, Role
@@ -232,67 +234,12 @@ _SEL_BY_REF = select(events.c.data).where(
 _SEL_BY_ID = select(events.c.data).where(events.c.id == bindparam("b_id"))
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    order: tuple[str, ...] | None  # parameter order for a positional paramstyle
-    procs: dict[str, Callable[[Any], Any]]  # bind processors (SQLite datetimes, ...)
-
-
-class _Raw:
-    """A Core statement compiled once per dialect, executed on the DBAPI cursor of the
-    connection's current transaction. DBAPI integrity errors are raised as SQLAlchemy's
-    `IntegrityError`, like `Connection.execute` does."""
-
-    def __init__(self, stmt: Any, column_keys: Sequence[str] | None = None) -> None:
-        self._stmt = stmt
-        self._keys = list(column_keys) if column_keys is not None else None
-        self._by_dialect: dict[str, _Compiled] = {}
-
-    def _compiled(self, dialect: Dialect) -> _Compiled:
-        key = f"{dialect.name}/{dialect.paramstyle}"
-        got = self._by_dialect.get(key)
-        if got is None:
-            c = self._stmt.compile(dialect=dialect, column_keys=self._keys)
-            procs = {}
-            for name, bind in c.binds.items():
-                proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                if proc is not None:
-                    procs[name] = proc
-            order = tuple(c.positiontup) if c.positional else None
-            got = self._by_dialect[key] = _Compiled(c.string, order, procs)
-        return got
-
-    def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
-        """Run with `params`; return the DBAPI cursor (the caller fetches and closes)."""
-        c = self._compiled(conn.dialect)
-        for name, proc in c.procs.items():
-            params[name] = proc(params[name])
-        args: Any = tuple(params[n] for n in c.order) if c.order is not None else params
-        dbapi_conn = conn.connection.dbapi_connection
-        assert dbapi_conn is not None
-        cur = dbapi_conn.cursor()
-        try:
-            cur.execute(c.sql, args)
-        except conn.dialect.loaded_dbapi.IntegrityError as exc:
-            cur.close()
-            raise IntegrityError(c.sql, args, exc) from exc
-        except BaseException:
-            cur.close()
-            raise
-        return cur
-
-
 _EVENT_KEYS = [c.name for c in events.columns]
 _AUDIT_KEYS = [c.name for c in audit.columns if c.name != "id"]
 _RAW_INS_CHANGE = _Raw(insert(changes).returning(changes.c.seq), ["event_id", "at", "payload"])
 _RAW_INS_EVENT = _Raw(insert(events), _EVENT_KEYS)
 _RAW_INS_AUDIT = _Raw(insert(audit), _AUDIT_KEYS)
 _RAW_SEL_BY_REF = _Raw(_SEL_BY_REF)
-
-
-def _run(conn: Connection, raw: _Raw, params: dict[str, Any]) -> None:
-    raw.execute(conn, params).close()
 
 
 def append_change(conn: Connection, event_id: str, at: datetime, payload: str) -> int:

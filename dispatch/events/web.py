@@ -92,21 +92,88 @@ def _event_response(status: int, ev: Event) -> web.Response:
     )
 
 
-def openapi_document() -> dict[str, Any]:
-    """OpenAPI 3.1 built from the pydantic models' JSON schemas."""
-    ref = "#/components/schemas/{model}"
+_REF = "#/components/schemas/{model}"
+
+
+def _json(name: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": _REF.format(model=name)}}}
+
+
+def _error(desc: str) -> dict[str, Any]:
+    return {"description": desc, "content": _json("ErrorBody")}
+
+
+def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for model in (EventIntake, Event, ErrorBody, EventList):
-        sch = model.model_json_schema(ref_template=ref, mode="validation")
+        sch = model.model_json_schema(ref_template=_REF, mode="validation")
         schemas.update(sch.pop("$defs", {}))
         schemas[model.__name__] = sch
+    return schemas
 
-    def j(name: str) -> dict[str, Any]:
-        return {"application/json": {"schema": {"$ref": ref.format(model=name)}}}
 
-    def err(desc: str) -> dict[str, Any]:
-        return {"description": desc, "content": j("ErrorBody")}
+def _create_event_op() -> dict[str, Any]:
+    return {
+        "operationId": "createEvent",
+        "summary": "report an event (受理)",
+        "requestBody": {"required": True, "content": _json("EventIntake")},
+        "responses": {
+            "201": {"description": "accepted and committed", "content": _json("Event")},
+            "200": {
+                "description": "a repeat of (source, source_ref): the first event",
+                "content": _json("Event"),
+            },
+            "400": _error("malformed JSON"),
+            "401": _error("missing or wrong API key"),
+            "403": _error("the key may not report for this source"),
+            "413": {"description": "body too large"},
+            "422": _error("invalid fields, one message per field"),
+        },
+    }
 
+
+def _list_events_op() -> dict[str, Any]:
+    return {
+        "operationId": "listEvents",
+        "summary": "list events, newest first",
+        "parameters": [
+            _q("state", {"type": "string", "enum": [s.value for s in EventState]}),
+            _q("source", {"type": "string", "enum": [s.value for s in EventSource]}),
+            _q("category", {"type": "string", "maxLength": 64}),
+            _q("township", {"type": "string", "maxLength": 64}),
+            _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+            _q("offset", {"type": "integer", "minimum": 0}),
+        ],
+        "responses": {
+            "200": {"description": "the events", "content": _json("EventList")},
+            "401": _error("missing or wrong API key"),
+            "422": _error("invalid query parameters"),
+        },
+    }
+
+
+def _get_event_op() -> dict[str, Any]:
+    return {
+        "operationId": "getEvent",
+        "summary": "one event",
+        "parameters": [
+            {
+                "name": "event_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 64},
+            }
+        ],
+        "responses": {
+            "200": {"description": "the event", "content": _json("Event")},
+            "401": _error("missing or wrong API key"),
+            "404": _error("no such event"),
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """OpenAPI 3.1 built from the pydantic models' JSON schemas."""
     security: list[dict[str, list[str]]] = [{"apiKey": []}]
     return {
         "openapi": "3.1.0",
@@ -116,66 +183,13 @@ def openapi_document() -> dict[str, Any]:
             "description": "Outside systems (grid app, 12345 hotline, petitions) report events.",
         },
         "components": {
-            "schemas": schemas,
+            "schemas": _schemas(),
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}},
         },
         "security": security,
         "paths": {
-            f"{API}/events": {
-                "post": {
-                    "operationId": "createEvent",
-                    "summary": "report an event (受理)",
-                    "requestBody": {"required": True, "content": j("EventIntake")},
-                    "responses": {
-                        "201": {"description": "accepted and committed", "content": j("Event")},
-                        "200": {
-                            "description": "a repeat of (source, source_ref): the first event",
-                            "content": j("Event"),
-                        },
-                        "400": err("malformed JSON"),
-                        "401": err("missing or wrong API key"),
-                        "403": err("the key may not report for this source"),
-                        "413": {"description": "body too large"},
-                        "422": err("invalid fields, one message per field"),
-                    },
-                },
-                "get": {
-                    "operationId": "listEvents",
-                    "summary": "list events, newest first",
-                    "parameters": [
-                        _q("state", {"type": "string", "enum": [s.value for s in EventState]}),
-                        _q("source", {"type": "string", "enum": [s.value for s in EventSource]}),
-                        _q("category", {"type": "string", "maxLength": 64}),
-                        _q("township", {"type": "string", "maxLength": 64}),
-                        _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
-                        _q("offset", {"type": "integer", "minimum": 0}),
-                    ],
-                    "responses": {
-                        "200": {"description": "the events", "content": j("EventList")},
-                        "401": err("missing or wrong API key"),
-                        "422": err("invalid query parameters"),
-                    },
-                },
-            },
-            f"{API}/events/{{event_id}}": {
-                "get": {
-                    "operationId": "getEvent",
-                    "summary": "one event",
-                    "parameters": [
-                        {
-                            "name": "event_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "maxLength": 64},
-                        }
-                    ],
-                    "responses": {
-                        "200": {"description": "the event", "content": j("Event")},
-                        "401": err("missing or wrong API key"),
-                        "404": err("no such event"),
-                    },
-                }
-            },
+            f"{API}/events": {"post": _create_event_op(), "get": _list_events_op()},
+            f"{API}/events/{{event_id}}": {"get": _get_event_op()},
             f"{API}/openapi.json": {
                 "get": {
                     "operationId": "openapi",
