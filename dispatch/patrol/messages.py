@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.domain.wire import WireMessage
 from streams.patrol.types import CameraCheck
 
 
@@ -41,23 +42,19 @@ class HistoryReply(_Body):
     checks: list[CameraHealth]
 
 
-class _M(_Body):
-    v: Literal[1] = 1
-
-
-class CameraHealthRequest(_M):
+class CameraHealthRequest(WireMessage):
     type: Literal["camera_health"] = "camera_health"
     rid: str = Field(min_length=1, max_length=64)
     token: str
 
 
-class CameraHealthReply(_M):
+class CameraHealthReply(WireMessage):
     type: Literal["camera_health_ok"] = "camera_health_ok"
     rid: str
     cameras: list[CameraHealth]
 
 
-class CameraHistoryRequest(_M):
+class CameraHistoryRequest(WireMessage):
     type: Literal["camera_history"] = "camera_history"
     rid: str = Field(min_length=1, max_length=64)
     token: str
@@ -65,7 +62,7 @@ class CameraHistoryRequest(_M):
     limit: int = Field(default=200, ge=1, le=5000)
 
 
-class CameraHistoryReply(_M):
+class CameraHistoryReply(WireMessage):
     type: Literal["camera_history_ok"] = "camera_history_ok"
     rid: str
     camera: str

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
+
+from dispatch.domain.wire import WireMessage
 
 # the report's value types, for the console (which imports messages, never the store)
 from dispatch.reports.core import Count as Count
@@ -25,19 +27,14 @@ from dispatch.reports.core import SectionFigure as SectionFigure
 MONTH_PATTERN = r"^\d{4}-\d{2}$"  # the hub names a month out of range
 
 
-class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    v: Literal[1] = 1
-
-
-class ReportRequest(_M):
+class ReportRequest(WireMessage):
     type: Literal["report"] = "report"
     rid: str = Field(min_length=1, max_length=64)
     token: str
     month: str = Field(pattern=MONTH_PATTERN)
 
 
-class ReportReply(_M):
+class ReportReply(WireMessage):
     type: Literal["report_ok"] = "report_ok"
     rid: str
     report: MonthlyReport
@@ -45,13 +42,13 @@ class ReportReply(_M):
     pdf_path: str  # relative to the hub's HTTP address
 
 
-class HotspotsRequest(_M):
+class HotspotsRequest(WireMessage):
     type: Literal["hotspots"] = "hotspots"
     rid: str = Field(min_length=1, max_length=64)
     token: str
 
 
-class HotspotsReply(_M):
+class HotspotsReply(WireMessage):
     type: Literal["hotspots_ok"] = "hotspots_ok"
     rid: str
     at: AwareDatetime
