@@ -1,0 +1,104 @@
+"""console/kit: the observable primitive, its Qt lifetime helper, the string tables and
+the shared picture widget (offscreen Qt, real widgets)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from console.kit import i18n
+from console.kit.observable import Observable, Subscription
+from console.kit.picture import CaptionStyle, PictureWidget
+from console.kit.qt_observe import follow
+
+
+@pytest.fixture(scope="module")
+def qapp() -> QApplication:
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    return app
+
+
+def test_observable_calls_in_order_and_disconnects_once() -> None:
+    changed: Observable[int] = Observable()
+    seen: list[str] = []
+    a = changed.connect(lambda v: seen.append(f"a{v}"))
+    changed.connect(lambda v: seen.append(f"b{v}"))
+    changed.emit(1)
+    a.disconnect()
+    a.disconnect()  # safe twice
+    changed.emit(2)
+    assert seen == ["a1", "b1", "b2"] and len(changed) == 1 and not a.connected
+
+
+def test_a_callback_that_disconnects_during_an_emit_takes_effect_next_time() -> None:
+    changed: Observable[None] = Observable()
+    seen: list[str] = []
+    subs: list[Subscription] = []
+
+    def first(_v: None) -> None:
+        seen.append("first")
+        subs[1].disconnect()
+
+    subs.append(changed.connect(first))
+    subs.append(changed.connect(lambda _v: seen.append("second")))
+    changed.emit(None)
+    changed.emit(None)
+    assert seen == ["first", "second", "first"]
+
+
+def test_follow_stops_calling_a_destroyed_widget(qapp: QApplication) -> None:
+    changed: Observable[int] = Observable()
+    seen: list[int] = []
+    w = QWidget()
+    follow(w, changed, seen.append)
+    changed.emit(1)
+    w.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    changed.emit(2)
+    assert seen == [1] and len(changed) == 0
+
+
+def test_string_tables_must_be_complete_and_keys_unique() -> None:
+    with pytest.raises(i18n.StringTableError, match="without English"):
+        i18n.add_strings("kit_test_a", {"x": "甲", "y": "乙"}, {"x": "A"})
+    t = i18n.add_strings("kit_test_b", {"x": "甲 {n}"}, {"x": "A {n}"})
+    assert t("x", "en", n=1) == "A 1" and t("x", "zh_CN", n=2) == "甲 2"
+    with pytest.raises(i18n.StringTableError, match="defined twice"):
+        i18n.add_strings("kit_test_b", {"x": "丙"}, {"x": "C"})
+    with pytest.raises(KeyError, match=r"kit_test_b\.nope"):
+        t("nope")
+
+
+def test_language_switch_is_observable() -> None:
+    before = i18n.language()
+    i18n.set_language("zh_CN")
+    seen: list[str] = []
+    sub = i18n.changed.connect(seen.append)
+    try:
+        i18n.set_language("en")
+        i18n.set_language("zh_CN")
+    finally:
+        sub.disconnect()
+        i18n.set_language(before)
+    assert seen == ["en", "zh_CN"]
+
+
+def test_picture_widget_paints_the_frame_centred_and_the_caption(qapp: QApplication) -> None:
+    w = PictureWidget(caption_style=CaptionStyle(height=20, always=True))
+    w.resize(80, 60)
+    w.clear("…")
+    frame = np.zeros((20, 40, 4), np.uint8)
+    frame[..., 2] = 255  # BGRA red
+    w.show_frame(frame)
+    img = w.grab().toImage()
+    centre, corner = img.pixelColor(40, 30), img.pixelColor(2, 2)
+    assert (centre.red(), centre.green(), centre.blue()) == (255, 0, 0)
+    assert corner.red() < 40 and w.frames == 1
+    bar = img.pixelColor(70, 55)  # the caption bar darkens the background
+    assert bar.blue() < corner.blue()
+    w.speaking = True
+    edge = w.grab().toImage().pixelColor(3, 30)
+    assert edge.green() > 150 and edge.red() < 120
