@@ -64,6 +64,11 @@ class ZmqServer:
         self.req_endpoint = ""
         self.pub_endpoint = ""
 
+    @property
+    def request_types(self) -> list[str]:
+        """The request types the features registered, in registration order."""
+        return self._handlers.types
+
     async def start(self) -> None:
         if self._ctx is not None:
             return
