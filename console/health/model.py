@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.health.strings import trouble_name
 from dispatch.domain.site import Site
-from dispatch.patrol.core import trouble_text as trouble_zh
 from dispatch.patrol.messages import CameraHealth
 
 
@@ -90,7 +90,7 @@ def summarise(site: Site, cameras: list[CameraHealth]) -> HealthSummary:
             camera=h.check.camera,
             name=names.get(h.check.camera, h.check.camera),
             place=places.get(h.check.camera, ""),
-            trouble=trouble_zh(h.check),
+            trouble=trouble_name(h.check),
             health=h,
         )
         for h in sorted(cameras, key=lambda h: h.check.camera)

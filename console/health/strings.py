@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console.kit import i18n
+from streams.patrol.types import CameraCheck
 
 ZH = {
     "title": "设备巡检",
@@ -24,6 +25,23 @@ ZH = {
     "ok": "正常",
     "county": "全县",
     "unchecked": "未巡检",
+    "offline": "离线（{reason}）",
+    "fault_sep": "、",
+    "reason.": "在线",
+    "reason.refused": "连接被拒绝",
+    "reason.timeout": "连接超时",
+    "reason.auth": "认证失败",
+    "reason.not_found": "码流不存在",
+    "reason.no_keyframe": "无关键帧",
+    "reason.error": "其他错误",
+    "fault.black": "黑屏",
+    "fault.blank": "纯色画面",
+    "fault.frozen": "画面冻结",
+    "fault.blur": "画面模糊",
+    "fault.covered": "镜头遮挡",
+    "fault.colour_cast": "偏色",
+    "fault.noise": "噪声过大",
+    "healthy": "正常",
 }
 EN = {
     "title": "Camera health",
@@ -45,7 +63,38 @@ EN = {
     "ok": "OK",
     "county": "County",
     "unchecked": "not checked",
+    "offline": "offline ({reason})",
+    "fault_sep": ", ",
+    "reason.": "online",
+    "reason.refused": "connection refused",
+    "reason.timeout": "connection timed out",
+    "reason.auth": "authentication failed",
+    "reason.not_found": "no such stream",
+    "reason.no_keyframe": "no key frame",
+    "reason.error": "other error",
+    "fault.black": "black picture",
+    "fault.blank": "blank picture",
+    "fault.frozen": "frozen picture",
+    "fault.blur": "blurred",
+    "fault.covered": "lens covered",
+    "fault.colour_cast": "colour cast",
+    "fault.noise": "too noisy",
+    "healthy": "OK",
 }
 
 
 t = i18n.add_strings("health", ZH, EN)
+
+
+def trouble_name(check: CameraCheck) -> str:
+    """What is wrong with a camera in the console's language (the patrol core's
+    `trouble_text` says it in Chinese for the hub's tickets): the offline reason or the
+    faults found; unknown codes as they come."""
+
+    def known(key: str, code: str) -> str:
+        return t(key) if f"{key}" in ZH else code
+
+    if not check.online:
+        return t("offline", reason=known(f"reason.{check.reason.value}", check.reason.value))
+    names = [known(f"fault.{f}", str(f)) for f in check.faults]
+    return t("fault_sep").join(names) or t("healthy")

@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.health.model import AreaRates, FaultyCamera, HealthSummary, percent
-from console.health.strings import t
-from dispatch.patrol.core import trouble_text
+from console.health.strings import t, trouble_name
 from dispatch.patrol.messages import CameraHealth
 
 PICTURE_SIZE = (320, 262)
@@ -181,7 +180,7 @@ class HealthView(QWidget):
         for row, h in enumerate(checks):
             c = h.check
             at = c.at.astimezone().strftime("%m-%d %H:%M")
-            state = t("ok") if c.healthy else trouble_text(c)
+            state = t("ok") if c.healthy else trouble_name(c)
             cells = [at, "●" if c.online else "○", state]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)

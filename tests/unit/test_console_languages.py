@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from console.cameras.tree import build_tree
 from console.events.wiring import EventQueue
+from console.health.strings import trouble_name
 from console.health.view import HealthView
 from console.kit import i18n
 from console.kit.net import NetThread, QtBridge
@@ -62,6 +63,7 @@ from dispatch.rollcall.messages import (
     RunInfo,
     ScheduleInfo,
 )
+from streams.patrol.types import CameraCheck, OfflineReason
 from tests.unit.test_wall_fakes import FakeStream
 
 SITE = load_site(demo_site_path())
@@ -349,3 +351,13 @@ def test_mediation_labels_follow_the_language(lang: str) -> None:
 @pytest.mark.parametrize("lang", ["zh_CN"], indirect=True)
 def test_mediation_labels_in_chinese(lang: str) -> None:
     assert role_label("party", "当事人A") == "当事人A" and role_label("court", "法官") == "法官"
+
+
+@pytest.mark.parametrize("lang", ["en"], indirect=True)
+def test_camera_trouble_in_english(lang: str) -> None:
+    at = datetime(2025, 3, 3, tzinfo=UTC)
+    offline = CameraCheck(camera="c1", at=at, online=False, reason=OfflineReason.REFUSED)
+    faulty = CameraCheck(camera="c2", at=at, online=True, faults={"blur": 0.9, "noise": 0.7})
+    assert trouble_name(offline) == "offline (connection refused)"
+    assert trouble_name(faulty) == "blurred, too noisy"
+    assert trouble_name(CameraCheck(camera="c3", at=at, online=True)) == "OK"
