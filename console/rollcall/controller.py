@@ -35,9 +35,7 @@ R = TypeVar("R")
 
 class RollcallHub(Protocol):
     """The part of `dispatch.client.connection.HubClient` the roll call needs: its
-    roll-call facade and the listener of published changes."""
-
-    on_rollcall: Callable[[RollcallChanged], None] | None
+    roll-call facade (requests and published changes)."""
 
     @property
     def rollcall(self) -> RollcallFacade: ...
@@ -73,6 +71,7 @@ class RollcallController:
     ) -> None:
         self.client = client
         self.rc = client.rollcall
+        self._unlisten: Callable[[], None] | None = None
         self.net = net
         self.bridge = bridge
         self.panel = panel
@@ -105,12 +104,15 @@ class RollcallController:
 
     def start(self) -> None:
         self.call.start()
-        self.client.on_rollcall = self._on_changed  # called on the network thread
+        if self._unlisten is None:
+            self._unlisten = self.rc.listen(self._on_changed)  # called on the network thread
         self.refresh()
 
     def stop(self) -> None:
         """Leave the call's picture and stop listening; safe to call twice."""
-        self.client.on_rollcall = None
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
         self.call.stop()
 
     # -- requests ---------------------------------------------------------------------------

@@ -134,7 +134,6 @@ class HubClient:
         self._need_full = False
         self._buffer: list[EventChanged] = []
         self.full_snapshots = 0
-        self.on_rollcall: Callable[[RollcallChanged], None] | None = None  # issue 6
         self.events = EventsFacade(self)
         self.tasks = TasksFacade(self, on_task)
         self.mediation = MediationFacade(self)
@@ -411,8 +410,7 @@ class HubClient:
             elif isinstance(msg, TaskChanged):
                 self.tasks.changed(msg)
             elif isinstance(msg, RollcallChanged):
-                if self.on_rollcall is not None:
-                    self.on_rollcall(msg)
+                self.rollcall.changed(msg)
             else:
                 self._on_changed(msg)
 

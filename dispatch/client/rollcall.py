@@ -3,12 +3,14 @@ sending its own request type and expecting its own reply type.
 
 Built on the connection's authenticated `call` (`dispatch.client.calls.Caller`; seq,
 resync and heartbeats stay with the connection); it is the connection's `rollcall`
-attribute, and published `RollcallChanged`s reach the connection's `on_rollcall`.
+attribute. The connection hands it each published `RollcallChanged` (`changed`, on the
+network thread); whoever wants them `listen`s and calls the returned function to stop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
 
@@ -19,6 +21,7 @@ from dispatch.rollcall.messages import (
     ExportFormat,
     RollcallAddExemptionReply,
     RollcallAddExemptionRequest,
+    RollcallChanged,
     RollcallCoverageReply,
     RollcallCoverageRequest,
     RollcallEndCallReply,
@@ -52,10 +55,40 @@ from dispatch.rollcall.messages import (
     ScheduleInfo,
 )
 
+log = logging.getLogger(__name__)
+
+Listener = Callable[[RollcallChanged], None]
+
 
 class RollcallFacade:
     def __init__(self, caller: Caller) -> None:
         self._conn = caller
+        self._listeners: list[Listener] = []
+
+    # -- published changes ------------------------------------------------------------------
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with each published change (network thread) until the returned
+        function is called (safe to call twice)."""
+        self._listeners.append(listener)
+
+        def stop() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return stop
+
+    @property
+    def listening(self) -> int:
+        """How many listeners there are."""
+        return len(self._listeners)
+
+    def changed(self, msg: RollcallChanged) -> None:
+        """A published change (from the connection): to every listener."""
+        for listener in list(self._listeners):
+            try:
+                listener(msg)
+            except Exception:
+                log.exception("roll-call listener failed")
 
     # -- the roster and the schedule --------------------------------------------------------
     async def roster(self) -> RollcallRosterReply:

@@ -52,7 +52,7 @@ def test_docked_panel_wires_itself_at_login(qapp: QApplication, tmp_path: Path) 
         assert inst.controller is first
         inst.stop()
         inst.stop()
-        assert first.client.on_rollcall is None
+        assert first.client.rollcall.listening == 0
     finally:
         w.close()
         queue.stop()

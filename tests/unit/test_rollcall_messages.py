@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar, get_args
 
 import pytest
@@ -16,12 +16,14 @@ from dispatch.domain.wire import ProtocolError, encode
 from dispatch.hub.registry import HandlerRegistry
 from dispatch.rollcall.messages import (
     REQUEST_TYPES,
+    RollcallChanged,
     RollcallReply,
     RollcallRequestBase,
     RollcallStatusReply,
     RollcallStatusRequest,
     RollcallWeekReply,
     RollcallWeekRequest,
+    RunInfo,
 )
 
 R = TypeVar("R")
@@ -95,3 +97,35 @@ def test_the_facade_sends_the_operations_own_request_and_expects_its_reply() -> 
     assert conn.sent == [RollcallWeekRequest(rid="r1", token="tok", week=date(2026, 11, 16))]
     with pytest.raises(TypeError, match="RollcallWeekReply is not RollcallWatchReply"):
         asyncio.run(RollcallFacade(conn).watch("t01"))
+
+
+def test_published_changes_reach_the_listeners_until_they_stop() -> None:
+    facade = RollcallFacade(Recorder(b""))
+    got: list[int] = []
+
+    def broken(_msg: RollcallChanged) -> None:
+        raise RuntimeError("a listener's bug")
+
+    stop = facade.listen(lambda m: got.append(m.seq))
+    stop_broken = facade.listen(broken)
+    run = RunInfo(
+        id="rc-1",
+        week=date(2026, 11, 16),
+        status="running",
+        started_at=datetime(2026, 11, 16, 1, 0, tzinfo=UTC),
+        ended_at=None,
+        started_by="duty",
+        batch=1,
+        ring_s=60,
+        talk_s=10,
+        due=["t01"],
+        exempt=[],
+        calls=[],
+    )
+    facade.changed(RollcallChanged(seq=7, run=run))  # the broken one does not stop the rest
+    assert got == [7] and facade.listening == 2
+    stop()
+    stop()
+    stop_broken()
+    facade.changed(RollcallChanged(seq=8, run=run))
+    assert got == [7] and facade.listening == 0
