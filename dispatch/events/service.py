@@ -15,12 +15,13 @@ import logging
 import random
 import secrets
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.db import store
@@ -287,6 +288,49 @@ class HubService:
 
     async def get_event(self, event_id: str) -> Event | None:
         return await asyncio.to_thread(self.store.get_event, event_id)
+
+    # -- the public API of the timeline for other features (mediation, …) --------------------
+    @property
+    def engine(self) -> Engine:
+        """The store's engine, for a feature's own reads off the loop (asyncio.to_thread)."""
+        return self.store.engine
+
+    async def commit(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn` as one transaction of the single writer; its result once committed."""
+        return await self._write(fn)
+
+    async def require_event(self, event_id: str) -> Event:
+        """The event as last published if open, else as stored; NOT_FOUND if there is none."""
+        ev = self.open_event(event_id)
+        if ev is None:
+            ev = await self.get_event(event_id)
+        if ev is None:
+            raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
+        return ev
+
+    def append_timeline(
+        self, tx: Tx, entries: Sequence[AuditEntry], now: datetime, *, extra: Sequence[bytes] = ()
+    ) -> int:
+        """Inside a writer job (`commit`): append `entries` (all of one event) to the event's
+        timeline as one published change, its frame followed by `extra`; the change's seq.
+
+        The event itself does not change (no state, no version): consoles see the new
+        timeline lines with the event's current colour.
+        """
+        if not entries:
+            raise ValueError("append_timeline needs at least one entry")
+        event_id = entries[0].event_id
+        ev = store.load_event(tx.conn, event_id)
+        if ev is None:
+            raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
+        audit = list(entries)
+        colour = self.colours.get(ev.id) or self._colour(ev, now)
+        enc = EncodedChange.of(ev, colour, audit)
+        seq = store.append_change(tx.conn, ev.id, now, enc.payload())
+        store.touch_event(tx.conn, ev.id, seq, colour)
+        store.append_audit(tx.conn, audit)
+        tx.published.append(replace(enc.committed(seq), extra=tuple(extra)))
+        return seq
 
     # -- operators --------------------------------------------------------------------------
     async def login(self, operator: str, password: str, workstation: str) -> auth.Session:

@@ -88,7 +88,7 @@ class Hub:
         self.dispatch = DispatchService(self.service, site, upload_dir=config.upload_dir())
         self.patrol = PatrolService(self.service, site, settings_path=config.patrol.settings)
         self.mediation = MediationService(
-            self.dispatch,
+            self.service,
             ice_servers=ice_servers,
             keep_hosts=webrtc.hosts or None,
             record_dir=config.recordings or data_dir / "recordings",

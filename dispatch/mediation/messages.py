@@ -1,12 +1,22 @@
-"""Typed zmq messages of remote video mediation (issue 5): open a session with join
-links for the invited, close it with its outcome.
+"""The wires of remote video mediation (issue 5).
+
+- zmq, console ↔ hub: open a session with join links for the invited
+  (`MediationOpenRequest` → `MediationReply` with `MediationLink`s), close it with its
+  outcome (`MediationCloseRequest`).
+- The join page's WebSocket (`/v/{token}/ws`), both ways. In (`PageIn`, one
+  discriminated union on `type`): `media` (the page's mute state), and the host's
+  `admit`, `remove` and `record`. Out (`PageOut`): `state` (the whole view, personalised
+  for the participant), `removed`, `closed` and `recording`; refusals are the shared
+  loop's `SocketError` (`dispatch.hub.ws`). The JSON is what
+  resources/web/mediation/mediation.js and the console's mediation window read; field
+  order is the order of the fields here.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from dispatch.domain.wire import WireMessage
 from dispatch.tasks.core import MAX_NOTE_LENGTH
@@ -69,3 +79,127 @@ class MediationReply(WireMessage):
     outcome: str | None = None
     duration_s: float | None = None
     recording: str | None = None
+
+
+# -- the join page's socket ---------------------------------------------------------------------
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# -- in -----------------------------------------------------------------------------------------
+
+
+class MediaIn(_Msg):
+    """The page's microphone and camera switches."""
+
+    type: Literal["media"]
+    audio: bool = True
+    video: bool = True
+
+
+class AdmitIn(_Msg):
+    """Host: let a participant in from the lobby."""
+
+    type: Literal["admit"]
+    id: str
+
+
+class RemoveIn(_Msg):
+    """Host: put a participant out for good."""
+
+    type: Literal["remove"]
+    id: str
+
+
+class RecordIn(_Msg):
+    """Host: recording on or off."""
+
+    type: Literal["record"]
+    on: bool = False
+
+
+PageInMsg = MediaIn | AdmitIn | RemoveIn | RecordIn
+PageIn = Annotated[PageInMsg, Field(discriminator="type")]
+PAGE_IN: TypeAdapter[PageInMsg] = TypeAdapter(PageIn)
+HostCommand = AdmitIn | RemoveIn | RecordIn
+
+
+# -- out ----------------------------------------------------------------------------------------
+
+
+class PeerRef(_Msg):
+    id: str
+    name: str
+    label: str
+
+
+class SlotView(_Msg):
+    """One receive slot of the participant's connection and whose media it carries."""
+
+    video_mid: str | None
+    audio_mid: str | None
+    peer: PeerRef | None
+
+
+class MeView(_Msg):
+    id: str
+    name: str
+    label: str
+    host: bool
+    admitted: bool
+    removed: bool
+
+
+class SessionRef(_Msg):
+    id: str
+    event_id: str
+
+
+class ParticipantView(_Msg):
+    id: str
+    role: str
+    label: str
+    name: str
+    admitted: bool
+    online: bool
+    media: str  # the room's connection state of this participant ('absent' if none)
+    audio: bool
+    video: bool
+
+
+class StateOut(_Msg):
+    type: Literal["state"] = "state"
+    me: MeView
+    session: SessionRef
+    epoch: str  # the hub process: a page that sees it change rejoins at once
+    participants: list[ParticipantView]
+    recording: bool
+    closed: bool
+    slots: list[SlotView]
+
+
+class RemovedOut(_Msg):
+    type: Literal["removed"] = "removed"
+    id: str
+
+
+class ClosedOut(_Msg):
+    type: Literal["closed"] = "closed"
+    outcome: str  # the outcome's label (达成协议 …)
+
+
+class RecordingOut(_Msg):
+    type: Literal["recording"] = "recording"
+    on: bool
+
+
+class StateDue(_Msg):
+    """Not sent as such: tells a socket to send its participant's `StateOut` now."""
+
+    type: Literal["state_due"] = "state_due"
+
+
+Push = StateDue | RemovedOut | ClosedOut | RecordingOut
+PageOut = StateOut | RemovedOut | ClosedOut | RecordingOut

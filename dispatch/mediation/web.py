@@ -5,9 +5,11 @@
 - `POST /v/{token}/login`    form `pin`; wrong → 401 page, right → 303 + cookie
 - `POST /v/{token}/offer`    WHIP-style: body `application/sdp` offer → 201 with the
   SDP answer; 401 without a valid session, 403 while waiting in the lobby
-- `GET  /v/{token}/ws`       WebSocket: `state` pushes (participants, slots, recording),
-  `removed`, `closed`; the page sends `media` (mute state), the host `admit`, `remove`,
-  `record`
+- `GET  /v/{token}/ws`       WebSocket on the shared loop (`dispatch.hub.ws`): `state`
+  pushes (participants, slots, recording), `removed`, `closed`, `recording`; the page
+  sends `media` (mute state), the host `admit`, `remove`, `record` (the models of
+  `dispatch.mediation.messages`); a refused message gets an `error` reply, an expired
+  login an `error` and the close
 - `GET  /v-static/…`         resources/web/mediation
 
 The session is a cookie scoped to the link, or `Authorization: Bearer <session>` (the
@@ -16,20 +18,22 @@ console). Both are checked on every call, against the link's expiry too.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import html
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
+from pydantic import BaseModel
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub import web_pages
+from dispatch.hub.ws import Leave, PageSocket, SocketError, SocketLimits
 from dispatch.links.web import locked_text, set_link_cookie, wrong_pin_text
-from dispatch.mediation.service import MediationService, Participant
+from dispatch.mediation.core import Participant
+from dispatch.mediation.messages import PAGE_IN, PageInMsg, Push, StateDue
+from dispatch.mediation.service import MediationService
 from streams.webrtc.room import RoomError
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,16 @@ log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parents[2] / "resources" / "web" / "mediation"
 COOKIE = "hall_v"
 _SVC: web.AppKey[MediationService] = web.AppKey("mediation", MediationService)
+
+# Pushes are coalesced: one pending state per socket (rendered when sent, so it is the
+# newest); removed / closed / recording queue up to the bound, beyond which the page is
+# closed (1013) and rejoins with its full state.
+SOCKET: PageSocket[PageInMsg, Push] = PageSocket(
+    "mediation",
+    PAGE_IN,
+    SocketLimits(max_queue=64, heartbeat_s=10.0),
+    coalesce=lambda item: "state" if isinstance(item, StateDue) else None,
+)
 
 PAGES = {
     "unknown": (404, "链接无效", "该调解链接不存在或已被收回。请联系综治中心重新获取。"),
@@ -197,50 +211,27 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if p is None:
         return _auth_error(request)
     svc = _svc(request)
-    ws = web.WebSocketResponse(heartbeat=10.0)
-    await ws.prepare(request)
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    token = request.match_info["token"]
 
-    def listener(msg: dict[str, Any]) -> None:
-        queue.put_nowait(msg)
+    async def handle(msg: PageInMsg) -> BaseModel | None:
+        if svc.participant(token, bearer(request)) is None:
+            raise Leave(SocketError(code=ErrorCode.AUTH.value, message="登录已失效"))
+        try:
+            await svc.command(p, msg)
+        except HubError as exc:
+            return SocketError(code=exc.code.value, message=exc.message)
+        return None
 
-    async def sender() -> None:
-        while True:
-            msg = await queue.get()
-            if msg.get("type") == "state":
-                msg = svc.state_for(p)
-            await ws.send_str(json.dumps(msg, ensure_ascii=False))
+    async def render(item: Push) -> BaseModel:
+        return svc.state_for(p) if isinstance(item, StateDue) else item
 
-    svc.connected(p, listener)
-    task = asyncio.create_task(sender())
-    try:
-        async for msg in ws:
-            if msg.type is not WSMsgType.TEXT:
-                continue
-            try:
-                data = json.loads(msg.data)
-            except ValueError:
-                continue
-            if not isinstance(data, dict):
-                continue
-            if svc.participant(request.match_info["token"], bearer(request)) is None:
-                await ws.send_str(json.dumps({"type": "error", "message": "登录已失效"}))
-                break
-            try:
-                await svc.command(p, data)
-            except HubError as exc:
-                await ws.send_str(
-                    json.dumps(
-                        {"type": "error", "code": exc.code.value, "message": exc.message},
-                        ensure_ascii=False,
-                    )
-                )
-    finally:
-        svc.disconnected(p, listener)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
-            await task
-    return ws
+    return await SOCKET.serve(
+        request,
+        handle=handle,
+        render=render,
+        attach=lambda push: svc.connected(p, push),
+        detach=lambda push: svc.disconnected(p, push),
+    )
 
 
 async def _start(app: web.Application) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dispatch.mediation.service import close_crashed, recording_line
+from dispatch.mediation.core import close_crashed, recording_line
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 

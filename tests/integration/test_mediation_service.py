@@ -1,0 +1,219 @@
+"""The mediation service in process, on a real SQLite file and the real events service,
+with a fake clock: open and close filed on the event's timeline (through the events
+service's public API), PIN lockout counted in the store, the host's typed commands and
+their presence intervals, and a restarted service taking an open session back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dispatch.db.store import Store
+from dispatch.domain.calendar import WorkCalendar
+from dispatch.domain.model import EventIntake, EventSource, Place, Priority, Role
+from dispatch.domain.wire import ErrorCode, HubError
+from dispatch.events.service import CHINA_TZ, HubService
+from dispatch.hub.auth import Session
+from dispatch.hub.writer import Committed
+from dispatch.mediation import store as ms
+from dispatch.mediation.messages import (
+    AdmitIn,
+    MediaIn,
+    MediationInvite,
+    Push,
+    RecordIn,
+    RemovedOut,
+    RemoveIn,
+    StateDue,
+)
+from dispatch.mediation.service import MediationService
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=CHINA_TZ)
+HOST = Session("tok", "duty", Role.DUTY_OFFICER, "ws1")
+INVITES = [MediationInvite(role="court", name="王法官"), MediationInvite(role="party", name="李")]
+
+
+class FakeClock:
+    def __init__(self, t: datetime) -> None:
+        self.t = t
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+class Rig:
+    def __init__(self, tmp: Path) -> None:
+        self.url = f"sqlite:///{tmp / 'hall.db'}"
+        self.records = tmp / "recordings"
+        self.clock = FakeClock(T0)
+        self.published: list[Committed] = []
+
+    async def life(self, body: Callable[[HubService, MediationService], Awaitable[Any]]) -> Any:
+        hub = HubService(
+            Store(self.url),
+            clock=self.clock,
+            calendar=WorkCalendar(),
+            on_publish=self.published.extend,
+        )
+        await hub.start()
+        med = MediationService(hub, record_dir=self.records)
+        await med.start()
+        await med.start()  # twice is harmless
+        try:
+            return await body(hub, med)
+        finally:
+            await med.stop()
+            await med.stop()
+            await hub.stop()
+
+
+def run(coro: Awaitable[Any]) -> Any:
+    async def go() -> Any:
+        return await asyncio.wait_for(coro, 60)
+
+    return asyncio.run(go())
+
+
+async def new_event(hub: HubService) -> str:
+    ev, _ = await hub.intake(
+        EventIntake(
+            source=EventSource.GRID_REPORT,
+            category="neighbours",
+            priority=Priority.EMERGENCY,
+            title="两户村民因宅基地界线争执",
+            place=Place(township="t01", village="v01", grid="v01g1", address="东街12号"),
+        )
+    )
+    return ev.id
+
+
+def test_open_and_close_are_filed_on_the_timeline(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+
+    async def body(hub: HubService, med: MediationService) -> None:
+        eid = await new_event(hub)
+        with pytest.raises(HubError) as nf:
+            await med.open(HOST, "no-such-event", INVITES, timedelta(hours=1))
+        assert nf.value.code is ErrorCode.NOT_FOUND
+        n = len(rig.published)
+        sess, links, host_token, host_session = await med.open(
+            HOST, eid, INVITES, timedelta(hours=1)
+        )
+        assert [(x.participant.label, x.participant.name) for x in links] == [
+            ("法官", "王法官"),
+            ("当事人", "李"),
+        ]
+        assert len(rig.published) == n + 1  # the opening line went out as a change
+        host = med.participant(host_token, host_session)
+        assert host is not None and host.host and host.admitted
+        rig.clock.t = T0 + timedelta(minutes=12, seconds=5)
+        closed, duration, rec = await med.close(HOST, sess.id, "agreement", "界线以溪为准")
+        assert closed is sess and duration == 725.0 and rec is None
+        with pytest.raises(HubError) as again:
+            await med.close(HOST, sess.id, "agreement", "")
+        assert again.value.code is ErrorCode.CONFLICT
+        assert med.link_status(links[0].token)[0] == "closed"
+        lines = {e.action: e.note for e in await hub.timeline(eid)}
+        assert "邀请：法官王法官、当事人李" in lines["mediation_open"]
+        assert lines["mediation_close"].startswith("【远程调解】结束：达成协议；时长 12分05秒")
+        assert "协议要点：界线以溪为准" in lines["mediation_close"]
+        row = ms.session(hub.engine, sess.id)
+        assert row is not None and row.outcome == "agreement"
+
+    run(rig.life(body))
+
+
+def test_wrong_pins_lock_the_link_and_count_in_the_store(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+
+    async def body(hub: HubService, med: MediationService) -> None:
+        eid = await new_event(hub)
+        sess, links, _, _ = await med.open(HOST, eid, INVITES[:1], timedelta(hours=1))
+        court = links[0]
+        wrong = "000000" if court.pin != "000000" else "111111"
+        first = await med.login(court.token, wrong)
+        assert (first.ok, first.reason, first.remaining) == (False, "wrong", 4)
+        ok = await med.login(court.token, court.pin)
+        assert ok.ok and med.participant(court.token, ok.session) is court.participant
+        assert med.participant(court.token, "forged") is None
+        for _ in range(4):
+            res = await med.login(court.token, wrong)
+        assert (res.ok, res.reason) == (False, "locked")
+        assert med.link_status(court.token)[0] == "locked"
+        assert (await med.login(court.token, court.pin)).reason == "locked"
+        (stored,) = [p for p in ms.participants(hub.engine, sess.id) if p.role == "court"]
+        assert stored.failures == 5
+
+    run(rig.life(body))
+
+
+def test_host_commands_move_presence_and_reach_the_sockets(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+
+    async def body(hub: HubService, med: MediationService) -> None:
+        eid = await new_event(hub)
+        sess, links, host_token, host_session = await med.open(
+            HOST, eid, INVITES, timedelta(hours=1)
+        )
+        host = med.participant(host_token, host_session)
+        assert host is not None
+        court, party = links[0].participant, links[1].participant
+        got: list[Push] = []
+        med.connected(host, got.append)
+        med.connected(court, lambda _: None)
+        assert len(host.intervals) == 1 and court.intervals == []  # the lobby is not presence
+        with pytest.raises(HubError) as forbidden:
+            await med.command(court, AdmitIn(type="admit", id=court.id))
+        assert forbidden.value.code is ErrorCode.FORBIDDEN
+        await med.command(court, MediaIn(type="media", audio=False, video=True))
+        assert not court.audio_on and court.video_on
+        rig.clock.t = T0 + timedelta(minutes=1)
+        await med.command(host, AdmitIn(type="admit", id=court.id))
+        assert court.admitted and court.intervals == [(rig.clock.t, None)]
+        with pytest.raises(HubError) as unknown:
+            await med.command(host, RemoveIn(type="remove", id="p9"))
+        assert unknown.value.code is ErrorCode.NOT_FOUND
+        rig.clock.t = T0 + timedelta(minutes=3)
+        await med.command(host, RemoveIn(type="remove", id=court.id))
+        assert court.removed and court.intervals[-1][1] == rig.clock.t
+        assert RemovedOut(id=court.id) in got
+        await asyncio.sleep(0)  # the scheduled state push
+        assert any(isinstance(m, StateDue) for m in got)
+        state = med.state_for(host)
+        assert [p.id for p in state.participants] == ["host", party.id]  # removed: gone
+        assert state.me.host and not state.recording and not state.closed
+        assert state.model_dump()["session"] == {"id": sess.id, "event_id": eid}
+        stored = {p.id.rsplit("/", 1)[-1]: p for p in ms.participants(hub.engine, sess.id)}
+        assert stored[court.id].removed and stored[court.id].intervals == court.intervals
+        await med.command(host, RecordIn(type="record", on=False))  # not recording: no-op
+
+    run(rig.life(body))
+
+
+def test_a_restarted_service_takes_the_open_session_back(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+
+    async def first(hub: HubService, med: MediationService) -> tuple[str, str, str, str]:
+        eid = await new_event(hub)
+        sess, links, _, _ = await med.open(HOST, eid, INVITES[:1], timedelta(hours=1))
+        login = await med.login(links[0].token, links[0].pin)
+        return sess.id, links[0].token, login.session, links[0].participant.id
+
+    sid, token, cookie, pid = run(rig.life(first))
+    rig.clock.t = T0 + timedelta(minutes=5)
+
+    async def second(hub: HubService, med: MediationService) -> None:
+        sess = med.session(sid)
+        assert sess.restored_at == rig.clock.t
+        p = med.participant(token, cookie)  # the stateless cookie still works
+        assert p is not None and p.id == pid and not p.admitted
+        assert list(sess.participants) == ["host", pid]
+
+    run(rig.life(second))
