@@ -16,7 +16,8 @@ def uses_postgres(item: pytest.Item) -> bool:
     if "pg_url" in getattr(item, "fixturenames", ()):
         return True
     callspec = getattr(item, "callspec", None)
-    return callspec is not None and "postgresql" in callspec.params.values()
+    params = callspec.params.values() if callspec is not None else ()
+    return any(isinstance(v, str) and v == "postgresql" for v in params)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects
