@@ -168,11 +168,3 @@ class Participant:
         self.removed = True
         self.admitted = False
         self.end(now)
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    ok: bool
-    reason: str  # ok | wrong | unknown | expired | locked | closed
-    session: str = ""
-    remaining: int = 0

@@ -29,13 +29,12 @@ from pathlib import Path
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
-from dispatch.links.core import pin_failure, sign_cookie, verify_pin
+from dispatch.links.core import LoginResult, pin_failure, sign_cookie, verify_pin
 from dispatch.mediation import store as ms
 from dispatch.mediation.core import (
     MAX_PARTICIPANTS,
     OUTCOME_LABELS,
     LinkStatus,
-    LoginResult,
     Participant,
     close_line,
     recording_line,
@@ -209,14 +208,14 @@ class MediationService:
     async def login(self, token: str, pin: str) -> LoginResult:
         status, p = self._sessions.link_status(token)
         if status != "ok" or p is None:
-            return LoginResult(False, status)
+            return LoginResult.refused(status)
         if p.pin_hash is None or not await asyncio.to_thread(verify_pin, pin, p.pin_hash):
             wrong = pin_failure(p.failures + 1)
             p.failures = wrong.failures
             pid = f"{p.session_id}/{p.id}"
             await self._events.commit(lambda tx: ms.set_failures(tx.conn, pid, wrong.failures))
-            return LoginResult(False, "locked" if wrong.locked else "wrong", remaining=wrong.left)
-        return LoginResult(True, "ok", session=sign_cookie(token, p.pin_hash))
+            return LoginResult.wrong(wrong)
+        return LoginResult.granted(sign_cookie(token, p.pin_hash))
 
     async def offer(self, p: Participant, sdp: str) -> str:
         """The SDP answer; only admitted participants get media."""
