@@ -14,7 +14,7 @@ no record of it, an `EventRemoved` to `on_remove`.
 
 Each feature's requests are on its facade, built here over this connection (the
 `Caller` of `dispatch.client.calls`): `events` (act, timeline and the view), `tasks`
-(one-click dispatch), `mediation`, `reports`, `patrol` (camera health).
+(one-click dispatch), `mediation`, `reports`, `patrol` (camera health), `rollcall`.
 
 Requests are matched to replies by a request id; a request without a reply within
 `request_timeout_s` raises `HubError(TIMEOUT)` and the DEALER socket is renewed, so no
