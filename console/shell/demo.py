@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from dispatch.domain.site import Site, demo_site_path
 
 if TYPE_CHECKING:
-    from dispatch.events.generator import ReportGenerator
+    from dispatch.hub.generator import ReportGenerator
     from dispatch.hub.process import HubProcess
     from streams.simulator import CamSim
 
@@ -69,8 +69,8 @@ class DemoServices:
         sim.start(timeout_s)
 
     def _start_hub(self, timeout_s: float) -> None:
-        from dispatch.events.generator import ReportGenerator
-        from dispatch.hub.app import DEMO_API_KEY
+        from dispatch.hub.demo import DEMO_API_KEY
+        from dispatch.hub.generator import ReportGenerator
         from dispatch.hub.process import HubProcess
 
         self.data_dir.mkdir(parents=True, exist_ok=True)

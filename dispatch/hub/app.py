@@ -24,6 +24,7 @@ from dispatch.events.service import HubService, china_now
 from dispatch.events.web import make_app
 from dispatch.hub import auth
 from dispatch.hub.config import HubConfig, redact_db
+from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.handlers import SessionHandlers
 from dispatch.hub.registry import HandlerRegistry
 from dispatch.hub.writer import Committed
@@ -47,8 +48,6 @@ from dispatch.tasks.web import add_phone_routes
 from streams.webrtc.config import restrict_host_addresses
 
 log = logging.getLogger("hall-hub")
-
-DEMO_API_KEY = "demo-intake-key-0123456789"
 
 
 class Hub:

@@ -29,7 +29,7 @@ from dispatch.domain.model import Role
 from dispatch.domain.site import Site, SiteConfigError, load_site
 from dispatch.events.service import HubService
 from dispatch.hub import auth
-from dispatch.hub.app import DEMO_API_KEY, Hub, demo_phone_links, seed_demo
+from dispatch.hub.app import Hub, demo_phone_links, seed_demo
 from dispatch.hub.config import (
     ConfigError,
     HubConfig,
@@ -38,6 +38,7 @@ from dispatch.hub.config import (
     read_toml,
     render_toml,
 )
+from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.files import (
     default_calendar_path,
     default_site_path,

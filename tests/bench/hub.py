@@ -34,7 +34,7 @@ import aiohttp
 
 from dispatch.client.connection import HubClient
 from dispatch.events.messages import EventChanged
-from dispatch.hub.app import DEMO_API_KEY
+from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
 
 HEAD = {"X-Api-Key": DEMO_API_KEY}

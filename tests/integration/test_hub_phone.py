@@ -18,7 +18,7 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, as
 
 from dispatch.client.connection import HubClient
 from dispatch.db.store import Store
-from dispatch.hub.app import DEMO_API_KEY
+from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
 from dispatch.tasks import store as st
 from dispatch.tasks.core import TaskAction, TaskState

@@ -14,7 +14,7 @@ from typing import Any
 from playwright.async_api import Browser, Page, async_playwright
 
 from dispatch.client.connection import HubClient
-from dispatch.hub.app import DEMO_API_KEY
+from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
 from dispatch.mediation.messages import MediationInvite, MediationReply
 from streams.webrtc.client import StarClient

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from dispatch.db.store import Store
-from dispatch.hub.app import DEMO_API_KEY
+from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
 
 HUB_API_KEY = DEMO_API_KEY
