@@ -308,28 +308,37 @@ class HubService:
             raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
         return ev
 
+    def event_in(self, tx: Tx, event_id: str) -> Event:
+        """Inside a writer job (`commit`): the event as stored now; NOT_FOUND if none."""
+        ev = store.load_event(tx.conn, event_id)
+        if ev is None:
+            raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
+        return ev
+
     def append_timeline(
-        self, tx: Tx, entries: Sequence[AuditEntry], now: datetime, *, extra: Sequence[bytes] = ()
+        self,
+        tx: Tx,
+        ev: Event,
+        entries: Sequence[AuditEntry],
+        now: datetime,
+        *,
+        extra: Callable[[int], Sequence[bytes]] | None = None,
     ) -> int:
-        """Inside a writer job (`commit`): append `entries` (all of one event) to the event's
-        timeline as one published change, its frame followed by `extra`; the change's seq.
+        """Inside a writer job (`commit`): append `entries` to the timeline of `ev` (as
+        `event_in` gave it) as one published change, its frame followed by `extra(seq)`
+        (a feature's own frames, e.g. `TaskChanged`); the change's seq.
 
         The event itself does not change (no state, no version): consoles see the new
         timeline lines with the event's current colour.
         """
-        if not entries:
-            raise ValueError("append_timeline needs at least one entry")
-        event_id = entries[0].event_id
-        ev = store.load_event(tx.conn, event_id)
-        if ev is None:
-            raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
         audit = list(entries)
         colour = self.colours.get(ev.id) or self._colour(ev, now)
         enc = EncodedChange.of(ev, colour, audit)
         seq = store.append_change(tx.conn, ev.id, now, enc.payload())
         store.touch_event(tx.conn, ev.id, seq, colour)
         store.append_audit(tx.conn, audit)
-        tx.published.append(replace(enc.committed(seq), extra=tuple(extra)))
+        frames = tuple(extra(seq)) if extra is not None else ()
+        tx.published.append(replace(enc.committed(seq), extra=frames))
         return seq
 
     # -- operators --------------------------------------------------------------------------

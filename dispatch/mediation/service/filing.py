@@ -123,7 +123,7 @@ def open_job(events: HubService, sess: MediationSession, audit: AuditEntry) -> C
                 session_hash=p.session_hash,
             )
         ms.save_session_state(tx.conn, sid, alive_at=now)
-        return events.append_timeline(tx, [audit], now)
+        return events.append_timeline(tx, events.event_in(tx, sess.event_id), [audit], now)
 
     return job
 
@@ -159,6 +159,6 @@ def close_job(
             recording_path=str(rec) if rec is not None else None,
             recording_sha256=sha,
         )
-        return events.append_timeline(tx, [audit], now)
+        return events.append_timeline(tx, events.event_in(tx, sess.event_id), [audit], now)
 
     return job

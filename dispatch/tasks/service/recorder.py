@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
 from dispatch.db import store
 from dispatch.domain.model import AuditEntry, Event, Role
 from dispatch.domain.wire import ErrorCode, HubError, encode
-from dispatch.events.service import CHINA_TZ, EncodedChange, HubService
+from dispatch.events.service import CHINA_TZ, HubService
 from dispatch.hub.writer import Tx
 from dispatch.tasks import store as st
 from dispatch.tasks.core import (
@@ -66,7 +65,7 @@ class TaskRecorder:
     async def commit(self, fn: Callable[[Tx], T]) -> T:
         """Run `fn` in the writer's transaction; core refusals become HubErrors."""
         try:
-            return await self.hub.writer.submit_async(fn)
+            return await self.hub.commit(fn)
         except TaskTransitionError as exc:
             raise HubError(ErrorCode.TRANSITION, exc.message_zh) from None
         except store.VersionConflict as exc:  # pragma: no cover - one writer
@@ -74,12 +73,7 @@ class TaskRecorder:
 
     async def event(self, event_id: str) -> Event:
         """The event (open ones from memory), or HubError NOT_FOUND."""
-        ev = self.hub.open_event(event_id)
-        if ev is None:
-            ev = await self.hub.get_event(event_id)
-        if ev is None:
-            raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
-        return ev
+        return await self.hub.require_event(event_id)
 
     def record(
         self,
@@ -90,17 +84,19 @@ class TaskRecorder:
         extra_audit: Sequence[AuditEntry] = (),
     ) -> int:
         """Inside `tx`: save the changed tasks (each with its previous version, None for a
-        new one), their history and timeline rows and `extra_audit`; return the seq."""
+        new one), their history and timeline rows and `extra_audit`; return the seq. The
+        timeline change goes through the events service (`append_timeline`), the
+        `TaskChanged` frames right after its frame."""
         rows = [(o, prev) for o, prev in outcomes if o.transition is not None]
         event_id = rows[0][0].task.event_id if rows else extra_audit[0].event_id
-        ev = store.load_event(tx.conn, event_id)
-        if ev is None:
-            raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
+        ev = self.hub.event_in(tx, event_id)
         audit = list(extra_audit)
+        changed: list[tuple[DispatchTask, TaskTransition, str]] = []
         for o, prev in rows:
             st.save_task(tx.conn, o.task, prev)
             tr = o.transition
             assert tr is not None
+            note = timeline_line(tr, o.task, self._names)
             audit.append(
                 AuditEntry(
                     event_id=ev.id,
@@ -111,21 +107,20 @@ class TaskRecorder:
                     action=timeline_action(tr),
                     from_state=ev.state,
                     to_state=ev.state,
-                    note=timeline_line(tr, o.task, self._names),
+                    note=note,
                 )
             )
-        colour = self.hub.colours.get(ev.id) or self.hub._colour(ev, now)
-        enc = EncodedChange.of(ev, colour, audit)
-        seq = store.append_change(tx.conn, ev.id, now, enc.payload())
-        store.touch_event(tx.conn, ev.id, seq, colour)
-        store.append_audit(tx.conn, audit)
-        frames = []
-        for (o, _), a in zip(rows, audit[len(extra_audit) :], strict=True):
-            tr = o.transition
-            assert tr is not None
+            changed.append((o.task, tr, note))
+
+        def frames(seq: int) -> list[bytes]:
+            return [
+                encode(TaskChanged(seq=seq, task=task, transition=tr, line=line))
+                for task, tr, line in changed
+            ]
+
+        seq = self.hub.append_timeline(tx, ev, audit, now, extra=frames)
+        for _, tr, _ in changed:
             st.add_history(tx.conn, tr, seq)
-            frames.append(encode(TaskChanged(seq=seq, task=o.task, transition=tr, line=a.note)))
-        tx.published.append(replace(enc.committed(seq), extra=tuple(frames)))
         return seq
 
 
