@@ -195,11 +195,4 @@ class RecordingOut(_Msg):
     on: bool
 
 
-class StateDue(_Msg):
-    """Not sent as such: tells a socket to send its participant's `StateOut` now."""
-
-    type: Literal["state_due"] = "state_due"
-
-
-Push = StateDue | RemovedOut | ClosedOut | RecordingOut
 PageOut = StateOut | RemovedOut | ClosedOut | RecordingOut

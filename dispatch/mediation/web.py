@@ -32,8 +32,9 @@ from dispatch.hub import web_pages
 from dispatch.hub.ws import Leave, PageSocket, SocketError, SocketLimits
 from dispatch.links.web import locked_text, set_link_cookie, wrong_pin_text
 from dispatch.mediation.core import Participant
-from dispatch.mediation.messages import PAGE_IN, PageInMsg, Push, StateDue
+from dispatch.mediation.messages import PAGE_IN, PageInMsg
 from dispatch.mediation.service import MediationService
+from dispatch.mediation.service.pushes import Push, StateDue
 from streams.webrtc.room import RoomError
 
 log = logging.getLogger(__name__)

@@ -25,13 +25,12 @@ from dispatch.mediation.messages import (
     AdmitIn,
     MediaIn,
     MediationInvite,
-    Push,
     RecordIn,
     RemovedOut,
     RemoveIn,
-    StateDue,
 )
 from dispatch.mediation.service import MediationService
+from dispatch.mediation.service.pushes import Push, StateDue
 
 pytestmark = pytest.mark.integration
 

@@ -10,20 +10,30 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from dispatch.mediation.core import Participant
 from dispatch.mediation.messages import (
+    ClosedOut,
     MeView,
     ParticipantView,
     PeerRef,
-    Push,
+    RecordingOut,
+    RemovedOut,
     SessionRef,
     SlotView,
-    StateDue,
     StateOut,
 )
 from dispatch.mediation.service.sessions import MediationSession
 
+
+@dataclass(frozen=True)
+class StateDue:
+    """Not a message: tells a socket to send its participant's `StateOut` now (rendered
+    when sent, so a slow page gets the newest)."""
+
+
+Push = StateDue | RemovedOut | ClosedOut | RecordingOut
 Listener = Callable[[Push], None]
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from aiortc.mediastreams import MediaStreamTrack
 
-from dispatch.mediation.messages import Push, RecordingOut
+from dispatch.mediation.messages import RecordingOut
+from dispatch.mediation.service.pushes import Push
 from dispatch.mediation.service.sessions import MediationSession
 from streams.webrtc.recorder import Recorder
 
