@@ -27,6 +27,14 @@ def qapp() -> QApplication:
     return app
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported lives until the end: move it out of the collector's reach
+    (gc.freeze), so that the collection after each test scans only what tests made (a full
+    scan of every imported module's objects took ~0.25 s of CPU per test)."""
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture(autouse=True)
 def _collect_garbage_on_the_main_thread() -> Iterator[None]:
     """After a test that used Qt, collect its garbage here, on the main thread.
