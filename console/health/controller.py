@@ -1,9 +1,10 @@
-"""Feeds the health view from the hub over zmq; the hub runs the patrol.
+"""Feeds the health model from the hub over zmq; the hub runs the patrol.
 
 The reads (`camera_health`, `camera_history`) are typed requests of the logged-in hub
 client's `patrol` facade, run on the event queue's network thread (`submit`); the
-results come back to the Qt thread through `post` (`console.kit.net.submit_to_qt`).
-Widgets are only touched on the Qt thread.
+results come back to the Qt thread through `post` (`console.kit.net.submit_to_qt`) and
+go into the `HealthModel`, which the view observes (the controller never touches a
+widget). `install_health` builds the model, the controller and the view.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import concurrent.futures
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QTimer
 
-from console.health.model import summarise
+from console.health.model import HealthModel
 from console.health.view import HealthView
 from console.kit.net import submit_to_qt
 from console.kit.observable import Subscription
@@ -36,40 +37,39 @@ def error_text(exc: BaseException) -> str:
     return str(msg) if isinstance(msg, str) and msg else str(exc) or type(exc).__name__
 
 
-class HealthController(QObject):
-    """Construct on the Qt thread; `start`/`stop` are safe to call twice."""
+class HealthController:
+    """Reads the hub into `model` (on `start`, then every `refresh_ms`); the view's intent
+    is `load_history`. Construct on the Qt thread; `start`/`stop` are safe to call twice."""
 
     def __init__(
         self,
-        view: HealthView,
-        site: Site,
+        model: HealthModel,
         *,
         client: Callable[[], object | None],
         submit: Submit,
         post: Callable[[Callable[[], None]], None],
         refresh_ms: int = 30_000,
-        on_error: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__(view)
-        self.view = view
-        self.site = site
+        self.model = model
         self._client = client
         self._submit_fn = submit
         self._post = post
-        self.on_error = on_error
-        self._names = {c.id: c.name for c in site.cameras}
-        self._timer = QTimer(self)
-        self._timer.setInterval(refresh_ms)
-        self._timer.timeout.connect(self.refresh)
-        view.camera_picked.connect(self.load_history)
+        self._refresh_ms = refresh_ms
+        self._timer: QTimer | None = None
 
     def start(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
-            self.refresh()
+        if self._timer is not None:
+            return
+        self._timer = QTimer()
+        self._timer.setInterval(self._refresh_ms)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self.refresh()
 
     def stop(self) -> None:
-        self._timer.stop()
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.stop()
 
     def _health_client(self) -> HealthClient | None:
         c = self._client()
@@ -77,8 +77,7 @@ class HealthController(QObject):
 
     def _submit(self, coro: Coroutine[Any, Any, T], ok: Callable[[T], None]) -> None:
         def failed(exc: BaseException) -> None:
-            if self.on_error is not None:
-                self.on_error(f"设备巡检数据读取失败 / camera health: {error_text(exc)}")
+            self.model.failed(error_text(exc))
 
         submit_to_qt(self._submit_fn, self._post, coro, ok, failed)
 
@@ -89,7 +88,7 @@ class HealthController(QObject):
             return
 
         def done(rep: CameraHealthReply) -> None:
-            self.view.show_summary(summarise(self.site, rep.cameras))
+            self.model.show_cameras(rep.cameras)
 
         self._submit(client.camera_health(), done)
 
@@ -99,7 +98,7 @@ class HealthController(QObject):
             return
 
         def done(rep: CameraHistoryReply) -> None:
-            self.view.show_history(self._names.get(camera, camera), rep.checks)
+            self.model.show_history(camera, rep.checks)
 
         self._submit(client.camera_history(camera), done)
 
@@ -120,14 +119,23 @@ class _QueueLike(Protocol):
 
 
 class HealthInstall:
-    """What `install_health` started; `stop()` ends it (safe twice)."""
+    """What `install_health` built and started; `stop()` ends it (safe twice)."""
 
-    def __init__(self, controller: HealthController, on_login: Subscription) -> None:
+    def __init__(
+        self,
+        model: HealthModel,
+        controller: HealthController,
+        view: HealthView,
+        subscriptions: list[Subscription],
+    ) -> None:
+        self.model = model
         self.controller = controller
-        self._on_login = on_login
+        self.view = view
+        self._subscriptions = subscriptions
 
     def stop(self) -> None:
-        self._on_login.disconnect()
+        for sub in self._subscriptions:
+            sub.disconnect()
         self.controller.stop()
 
 
@@ -142,18 +150,21 @@ def install_health(
     it refreshes on every login and every 30 s."""
     from console.health.strings import t
 
-    view = HealthView()
-    add_panel(view, t("title"))
+    model = HealthModel(site)
     controller = HealthController(
-        view,
-        site,
+        model,
         client=lambda: getattr(queue.controller.client, "patrol", None),
         submit=queue.net.submit,
         post=queue.bridge.post,
-        on_error=show_message,
     )
-    on_login = queue.model.session_changed.connect(
-        lambda session: controller.refresh() if session is not None else None
-    )
+    view = HealthView(model, controller)
+    add_panel(view, t("title"))
+    subs = [
+        queue.model.session_changed.connect(
+            lambda session: controller.refresh() if session is not None else None
+        )
+    ]
+    if show_message is not None:
+        subs.append(model.notices.connect(show_message))
     controller.start()
-    return HealthInstall(controller, on_login)
+    return HealthInstall(model, controller, view, subs)

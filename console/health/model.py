@@ -1,6 +1,7 @@
-"""Pure figures of the health view: rates per township and village, the faulty list.
-
-Built from the site and the hub's `camera_health` reply; no Qt, no I/O.
+"""The health view's state, Qt-free: pure figures (rates per township and village, the
+faulty list) built from the site and the hub's `camera_health` reply, and `HealthModel`,
+which holds the newest figures and the picked camera's history and emits on each change
+through `console.kit.observable.Observable`s. No Qt, no I/O.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from console.health.strings import trouble_name
+from console.kit.observable import Observable
 from dispatch.domain.site import Site
 from dispatch.patrol.messages import CameraHealth
 
@@ -50,6 +52,15 @@ class HealthSummary:
     county: AreaRates
     townships: tuple[TownshipRates, ...]
     faulty: tuple[FaultyCamera, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CameraHistory:
+    """A camera's patrol samples, newest first, as the hub sent them."""
+
+    camera: str
+    name: str
+    checks: tuple[CameraHealth, ...]
 
 
 def _rates(key: str, name: str, cams: list[str], latest: dict[str, CameraHealth]) -> AreaRates:
@@ -102,3 +113,41 @@ def summarise(site: Site, cameras: list[CameraHealth]) -> HealthSummary:
 
 def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{100 * rate:.1f}%"
+
+
+class HealthModel:
+    """The health panel's state for `site`. Observables, each emitted after its change:
+    `summary_changed(HealthSummary)`, `history_changed(CameraHistory)`, `notices(str)` (a
+    message for the window's status bar)."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self._names = {c.id: c.name for c in site.cameras}
+        self._summary: HealthSummary | None = None
+        self._history: CameraHistory | None = None
+        self.summary_changed: Observable[HealthSummary] = Observable()
+        self.history_changed: Observable[CameraHistory] = Observable()
+        self.notices: Observable[str] = Observable()
+
+    @property
+    def summary(self) -> HealthSummary | None:
+        """The figures of the newest samples; None before the first reply."""
+        return self._summary
+
+    @property
+    def history(self) -> CameraHistory | None:
+        """The last history asked for; None before the first."""
+        return self._history
+
+    def show_cameras(self, cameras: list[CameraHealth]) -> None:
+        """The hub's newest sample of each camera."""
+        self._summary = summarise(self.site, cameras)
+        self.summary_changed.emit(self._summary)
+
+    def show_history(self, camera: str, checks: list[CameraHealth]) -> None:
+        self._history = CameraHistory(camera, self._names.get(camera, camera), tuple(checks))
+        self.history_changed.emit(self._history)
+
+    def failed(self, message: str) -> None:
+        """A read from the hub failed."""
+        self.notices.emit(f"设备巡检数据读取失败 / camera health: {message}")

@@ -1,15 +1,17 @@
 """The camera health view (widgets only): rates tree, faulty list, pictures, history.
 
-`HealthView.show_summary(summary)` fills the rates and the faulty list;
-`show_history(name, checks)` fills the history of the camera the officer picked.
-Picking a camera emits `camera_picked(camera_id)`; the controller fetches its history.
+It observes the `HealthModel` (through `console.kit.qt_observe.follow`, released when
+the view is destroyed): the summary fills the rates and the faulty list, a history the
+table of the camera the officer picked. Picking a faulty camera shows its last good and
+current pictures and asks the controller (`load_history`) for its history.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -24,11 +26,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.health.model import AreaRates, FaultyCamera, HealthSummary, percent
+from console.health.model import (
+    AreaRates,
+    CameraHistory,
+    FaultyCamera,
+    HealthModel,
+    HealthSummary,
+    percent,
+)
 from console.health.strings import t, trouble_name
-from dispatch.patrol.messages import CameraHealth
+from console.kit.qt_observe import follow
 
 PICTURE_SIZE = (320, 262)
+
+
+class HealthIntents(Protocol):
+    """What the health view asks of its controller (`HealthController`)."""
+
+    def load_history(self, camera: str) -> None: ...
 
 
 def _area_cells(r: AreaRates) -> list[str]:
@@ -67,11 +82,13 @@ class PictureBox(QWidget):
 
 
 class HealthView(QWidget):
-    camera_picked = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: HealthModel, intents: HealthIntents, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("camera-health")
+        self.model = model
+        self._intents = intents
         self._faulty: list[FaultyCamera] = []
         self.summary_label = QLabel()
         self.areas = QTreeWidget()
@@ -128,9 +145,15 @@ class HealthView(QWidget):
         split.setStretchFactor(2, 3)
         lay = QVBoxLayout(self)
         lay.addWidget(split)
+        if model.summary is not None:
+            self._show_summary(model.summary)
+        if model.history is not None:
+            self._show_history(model.history)
+        follow(self, model.summary_changed, self._show_summary)
+        follow(self, model.history_changed, self._show_history)
 
     # -- filling ------------------------------------------------------------------
-    def show_summary(self, summary: HealthSummary) -> None:
+    def _show_summary(self, summary: HealthSummary) -> None:
         c = summary.county
         self.summary_label.setText(
             t("summary", total=c.cameras, online=c.online, healthy=c.healthy)
@@ -172,12 +195,12 @@ class HealthView(QWidget):
         f = self._faulty[rows[0].row()]
         self.last_good.show_file(f.health.last_good)
         self.current.show_file(f.health.check.snapshot)
-        self.camera_picked.emit(f.camera)
+        self._intents.load_history(f.camera)
 
-    def show_history(self, name: str, checks: list[CameraHealth]) -> None:
-        self.history_label.setText(t("history", name=name))
-        self.history.setRowCount(len(checks))
-        for row, h in enumerate(checks):
+    def _show_history(self, history: CameraHistory) -> None:
+        self.history_label.setText(t("history", name=history.name))
+        self.history.setRowCount(len(history.checks))
+        for row, h in enumerate(history.checks):
             c = h.check
             at = c.at.astimezone().strftime("%m-%d %H:%M")
             state = t("ok") if c.healthy else trouble_name(c)

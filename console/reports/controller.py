@@ -1,8 +1,10 @@
-"""Feeds the report view and the hot-spot panel from the hub (issue 7).
+"""Feeds the reports model from the hub (issue 7); `install_reports` docks the report view
+and the hot-spot panel, which observe the model and send their intents here.
 
 The calls run on the event queue's network thread (`submit` a coroutine that uses the
-logged-in hub client); the results come back to Qt through `post`. The charts are
-rendered on the network thread's worker pool, not on the Qt thread.
+logged-in hub client); the results come back to Qt through `post` and go into the
+`ReportsModel` (the controller never touches a widget). The charts are rendered on the
+charts' thread, not on the Qt thread.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from PySide6.QtCore import QTimer
 
 from console.kit.net import submit_to_qt
-from console.reports.model import ReportScreen, default_pdf_name, report_screen
+from console.kit.observable import Subscription
+from console.reports.model import ReportScreen, ReportsModel, default_pdf_name, report_screen
 from console.reports.strings import t
 from console.reports.view import HotspotPanel, ReportView
 from dispatch.reports.messages import HotspotsReply, ReportReply
@@ -61,12 +64,12 @@ def error_text(exc: BaseException) -> str:
 
 
 class ReportController:
-    """Construct on the Qt thread; `start`/`stop` are safe to call twice."""
+    """Reads the hub into `model`; the views' intents are `load_month`, `export` and
+    `open_events`. Construct on the Qt thread; `start`/`stop` are safe to call twice."""
 
     def __init__(
         self,
-        view: ReportView,
-        panel: HotspotPanel,
+        model: ReportsModel,
         *,
         client: Callable[[], object | None],
         submit: Submit,
@@ -74,24 +77,15 @@ class ReportController:
         http_url: str | None,
         save_dir: Path,
         open_events: Callable[[tuple[str, ...]], None],
-        show_message: Callable[[str], None] | None = None,
     ) -> None:
-        self.view = view
-        self.panel = panel
+        self.model = model
         self._client = client
         self._submit_fn = submit
         self._post = post
         self.http_url = http_url
         self.save_dir = save_dir
         self._open_events = open_events
-        self._show_message = show_message
-        self.last_reply: ReportReply | None = None
-        self.last_hotspots: HotspotsReply | None = None
-        self.saved: list[Path] = []
         self._timer: QTimer | None = None
-        view.month_requested.connect(self.load_month)
-        view.export_requested.connect(self.export)
-        panel.open_events.connect(self._open)
 
     # ------------------------------------------------------------ plumbing
     def _report_client(self) -> ReportClient | None:
@@ -108,9 +102,10 @@ class ReportController:
 
     # ------------------------------------------------------------ report
     def load_month(self, month: date) -> None:
+        self.model.working()
         client = self._report_client()
         if client is None:
-            self.view.show_error(t("not_connected"))
+            self.model.failed(t("not_connected"))
             return
         text = month_text(month)
 
@@ -122,19 +117,19 @@ class ReportController:
 
         def ok(got: tuple[ReportReply, ReportScreen]) -> None:
             rep, screen = got
-            self.last_reply = rep
-            self.view.show_screen(screen)
-            self.view.export_button.setEnabled(rep.pdf_available and bool(self.http_url))
+            self.model.show_report(
+                rep, screen, exportable=rep.pdf_available and bool(self.http_url)
+            )
 
         def failed(exc: BaseException) -> None:
-            self.view.show_error(error_text(exc))
+            self.model.failed(error_text(exc))
 
         self._submit(run(), ok, failed)
 
     def export(self, month: date) -> None:
         client = self._report_client()
         if client is None or not self.http_url:
-            self.view.show_error(t("cannot_export"))
+            self.model.failed(t("cannot_export"))
             return
         text, url = month_text(month), self.http_url
         out = self.save_dir / default_pdf_name(month)
@@ -151,16 +146,10 @@ class ReportController:
 
             return await asyncio.to_thread(write)
 
-        def ok(path: Path) -> None:
-            self.saved.append(path)
-            self.view.status.setText(t("saved", path=path))
-            if self._show_message is not None:
-                self._show_message(t("report_saved", path=path))
-
         def failed(exc: BaseException) -> None:
-            self.view.show_error(error_text(exc))
+            self.model.failed(error_text(exc))
 
-        self._submit(run(), ok, failed)
+        self._submit(run(), self.model.pdf_saved, failed)
 
     # ------------------------------------------------------------ hot spots
     def refresh_hotspots(self) -> None:
@@ -168,18 +157,15 @@ class ReportController:
         if client is None:
             return
 
-        def ok(rep: HotspotsReply) -> None:
-            self.last_hotspots = rep
-            self.panel.set_hotspots(rep.hotspots)
-
         def failed(exc: BaseException) -> None:
-            self.panel.header.setText(t("hotspots_failed", error=error_text(exc)))
+            self.model.hotspots_failed(error_text(exc))
 
-        self._submit(client.hotspots(), ok, failed)
+        self._submit(client.hotspots(), self.model.show_hotspots, failed)
 
-    def _open(self, ids: object) -> None:
-        if isinstance(ids, tuple) and ids:
-            self._open_events(tuple(str(i) for i in ids))
+    def open_events(self, ids: tuple[str, ...]) -> None:
+        """Show these events in the queue (a hot spot's events); nothing for none."""
+        if ids:
+            self._open_events(ids)
 
     # ------------------------------------------------------------ lifetime
     def start(self, refresh_ms: int = HOTSPOT_REFRESH_MS) -> None:
@@ -219,6 +205,29 @@ def open_in_queue(queue: _QueueLike, ids: tuple[str, ...]) -> str | None:
     return first
 
 
+class ReportsInstall:
+    """What `install_reports` built and started; `stop()` ends it (safe twice)."""
+
+    def __init__(
+        self,
+        model: ReportsModel,
+        controller: ReportController,
+        view: ReportView,
+        panel: HotspotPanel,
+        subscriptions: list[Subscription],
+    ) -> None:
+        self.model = model
+        self.controller = controller
+        self.view = view
+        self.panel = panel
+        self._subscriptions = subscriptions
+
+    def stop(self) -> None:
+        for sub in self._subscriptions:
+            sub.disconnect()
+        self.controller.stop()
+
+
 def install_reports(
     add_side_panel: Callable[[Any, str], object],
     queue: _QueueLike,
@@ -227,32 +236,33 @@ def install_reports(
     save_dir: Path,
     raise_panel: Callable[[], object] | None = None,
     show_message: Callable[[str], None] | None = None,
-) -> ReportController:
+) -> ReportsInstall:
     """Dock the monthly report and the hot spots beside the event queue and start."""
-    view = ReportView()
-    view.setObjectName("reports")
-    panel = HotspotPanel()
-    panel.setObjectName("hotspots")
-    view.set_month(date.today())
 
     def open_events(ids: tuple[str, ...]) -> None:
         open_in_queue(queue, ids)
         if raise_panel is not None:
             raise_panel()
 
+    model = ReportsModel()
     ctl = ReportController(
-        view,
-        panel,
+        model,
         client=lambda: getattr(queue.controller.client, "reports", None),
         submit=queue.net.submit,
         post=queue.bridge.post,
         http_url=http_url,
         save_dir=save_dir,
         open_events=open_events,
-        show_message=show_message,
     )
+    view = ReportView(model, ctl)
+    view.setObjectName("reports")
+    panel = HotspotPanel(model, ctl)
+    panel.setObjectName("hotspots")
+    view.set_month(date.today())
     add_side_panel(panel, t("hotspots_title"))
     add_side_panel(view, t("report_title"))
-    queue.model.session_changed.connect(lambda _s: ctl.refresh_hotspots())
+    subs = [queue.model.session_changed.connect(lambda _s: ctl.refresh_hotspots())]
+    if show_message is not None:
+        subs.append(model.notices.connect(show_message))
     ctl.start()
-    return ctl
+    return ReportsInstall(model, ctl, view, panel, subs)

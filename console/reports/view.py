@@ -1,11 +1,14 @@
 """Qt views: the monthly report (month picker, figures, charts, export) and the
-dashboard's hot-spot warnings. They do no I/O: they emit intents and are given data."""
+dashboard's hot-spot warnings. They do no I/O: they observe the `ReportsModel` (through
+`console.kit.qt_observe.follow`, released when the view is destroyed) and send the
+officer's intents to the controller."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDateEdit,
@@ -21,22 +24,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.reports.model import ReportScreen, hotspot_rows
+from console.kit.qt_observe import follow
+from console.reports.model import HotspotRow, ReportScreen, ReportsModel
 from console.reports.strings import t
-from dispatch.reports.messages import HotspotItem
 
 _IDS = Qt.ItemDataRole.UserRole
 
 
+class ReportIntents(Protocol):
+    """What the report view asks of its controller (`ReportController`)."""
+
+    def load_month(self, month: date) -> None: ...
+    def export(self, month: date) -> None: ...
+
+
+class HotspotIntents(Protocol):
+    """What the hot-spot panel asks of its controller (`ReportController`)."""
+
+    def open_events(self, ids: tuple[str, ...]) -> None: ...
+
+
 class ReportView(QWidget):
-    """`month_requested(date)` when the user asks for a month; `export_requested(date)`
-    for a PDF; `show_screen` / `show_error` are called by the controller."""
+    """Shows the model's report screen, status line and export state; the buttons ask the
+    controller for the picked month's report or its PDF."""
 
-    month_requested = Signal(object)
-    export_requested = Signal(object)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: ReportsModel, intents: ReportIntents, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
+        self.model = model
+        self._intents = intents
         self.picker = QDateEdit()
         self.picker.setDisplayFormat("yyyy-MM")
         self.picker.setCalendarPopup(False)
@@ -76,8 +93,15 @@ class ReportView(QWidget):
         root.addWidget(self.title)
         root.addWidget(self.status)
         root.addLayout(body, 1)
-        self.load_button.clicked.connect(self._ask)
-        self.export_button.clicked.connect(lambda: self.export_requested.emit(self.month()))
+        self.load_button.clicked.connect(lambda: intents.load_month(self.month()))
+        self.export_button.clicked.connect(lambda: intents.export(self.month()))
+        if model.screen is not None:
+            self._show_screen(model.screen)
+        self.status.setText(model.status)
+        self.export_button.setEnabled(model.exportable)
+        follow(self, model.screen_changed, self._show_screen)
+        follow(self, model.status_changed, self.status.setText)
+        follow(self, model.export_changed, self.export_button.setEnabled)
 
     def month(self) -> date:
         d = self.picker.date()
@@ -86,13 +110,8 @@ class ReportView(QWidget):
     def set_month(self, month: date) -> None:
         self.picker.setDate(QDate(month.year, month.month, 1))
 
-    def _ask(self) -> None:
-        self.status.setText(t("working"))
-        self.month_requested.emit(self.month())
-
-    def show_screen(self, screen: ReportScreen) -> None:
+    def _show_screen(self, screen: ReportScreen) -> None:
         self.title.setText(screen.title)
-        self.status.setText("")
         rows = screen.summary + screen.sections
         self.table.setRowCount(len(rows))
         for i, (k, v) in enumerate(rows):
@@ -112,20 +131,19 @@ class ReportView(QWidget):
             pix.loadFromData(png, "PNG")
             label.setPixmap(pix)
             self._chart_layout.addWidget(label)
-        self.export_button.setEnabled(True)
-
-    def show_error(self, message: str) -> None:
-        self.status.setText(t("error", message=message))
 
 
 class HotspotPanel(QWidget):
-    """The dashboard's hot-spot warnings; a click emits `open_events(tuple of ids)`."""
+    """The dashboard's hot-spot warnings from the model; a click asks the controller to
+    open the warning's events."""
 
-    open_events = Signal(object)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: ReportsModel, intents: HotspotIntents, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.header = QLabel(t("hotspots_title"))
+        self.model = model
+        self._intents = intents
+        self.header = QLabel(model.hotspot_header)
         self.header.setStyleSheet("font-weight: bold;")
         self.list = QListWidget()
         layout = QVBoxLayout(self)
@@ -133,11 +151,13 @@ class HotspotPanel(QWidget):
         layout.addWidget(self.list)
         self.list.itemActivated.connect(self._open)
         self.list.itemClicked.connect(self._open)
+        if model.hotspots is not None:
+            self._show_rows(model.hotspot_rows)
+        follow(self, model.hotspots_changed, self._show_rows)
+        follow(self, model.hotspot_header_changed, self.header.setText)
 
-    def set_hotspots(self, items: list[HotspotItem] | tuple[HotspotItem, ...]) -> None:
+    def _show_rows(self, rows: tuple[HotspotRow, ...]) -> None:
         self.list.clear()
-        rows = hotspot_rows(items)
-        self.header.setText(t("hotspots_count", n=len(rows)))
         if not rows:
             empty = QListWidgetItem(t("no_hotspots"))
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
@@ -151,4 +171,4 @@ class HotspotPanel(QWidget):
     def _open(self, item: QListWidgetItem) -> None:
         ids = item.data(_IDS)
         if ids:
-            self.open_events.emit(tuple(ids))
+            self._intents.open_events(tuple(str(i) for i in ids))

@@ -266,7 +266,7 @@ def install_report_panels(
 
         def load_on_login(session: object) -> None:
             if session is not None:
-                reports.load_month(reports.view.month())
+                reports.controller.load_month(reports.view.month())
 
         queue.model.session_changed.connect(load_on_login)
     return reports

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from console.events.wiring import EventQueue
 from console.health.controller import install_health
+from console.health.model import HealthSummary
 from console.health.view import HealthView
 from dispatch.domain.site import demo_site_path, load_site
 from dispatch.hub.process import HubProcess
@@ -46,13 +47,11 @@ def test_panel_shows_hub_figures_and_history(qapp: QApplication, hub: HubProcess
     health = install_health(lambda v, _title: views.append(v), site, queue)
     view = views[0]
     threads: list[bool] = []
-    original = view.show_summary
 
-    def spy(summary: object) -> None:
+    def on_summary(_summary: HealthSummary) -> None:
         threads.append(threading.current_thread() is threading.main_thread())
-        original(summary)  # type: ignore[arg-type]
 
-    view.show_summary = spy  # type: ignore[method-assign]
+    health.model.summary_changed.connect(on_summary)
     logged_in: list[object] = []
     queue.controller.login("duty", "duty123", "席位H", logged_in.append)
     try:

@@ -487,35 +487,46 @@ def test_report_on_postgresql(pg_url: str) -> None:
 
 
 def test_console_report_view_and_hotspot_click(
-    qapp: QApplication, month: tuple[Store, list[Plan], Site]
+    qapp: QApplication, month: tuple[Store, list[Plan], Site], tmp_path: Path
 ) -> None:
 
-    from console.reports.model import report_screen
+    from console.kit.net import NetThread, QtBridge
+    from console.reports.controller import ReportController
+    from console.reports.model import ReportsModel, report_screen
     from console.reports.view import HotspotPanel, ReportView
+    from dispatch.reports.messages import HotspotsReply, ReportReply, pdf_path
 
     app = qapp
     store, _plans, site = month
     rep = monthly_report(store, MONTH, site, CAL)
-    view = ReportView()
+    model = ReportsModel()
+    opened: list[tuple[str, ...]] = []
+    ctl = ReportController(  # not logged in: asking for a report says so
+        model,
+        client=lambda: None,
+        submit=NetThread().submit,
+        post=QtBridge().post,
+        http_url=None,
+        save_dir=tmp_path,
+        open_events=opened.append,
+    )
+    view = ReportView(model, ctl)
     view.set_month(MONTH)
-    asked: list[object] = []
-    view.month_requested.connect(asked.append)
     view.load_button.click()
-    assert asked == [MONTH]
-    view.show_screen(report_screen(rep))
+    assert view.status.text() == "出错：未连接集控中心或未登录"
+    reply = ReportReply(rid="r", report=rep, pdf_available=True, pdf_path=pdf_path("2026-10"))
+    model.show_report(reply, report_screen(rep), exportable=True)
     view.resize(1400, 900)
     view.show()
     app.processEvents()
     cell = view.table.item(0, 1)
     assert cell is not None and cell.text() == str(rep.accepted)
-    assert view.export_button.isEnabled()
+    assert view.export_button.isEnabled() and view.status.text() == ""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert view.grab().save(str(SCREENSHOTS / "report-view.png"))
 
-    panel = HotspotPanel()
-    opened: list[object] = []
-    panel.open_events.connect(opened.append)
-    panel.set_hotspots(rep.hotspots)
+    panel = HotspotPanel(model, ctl)
+    model.show_hotspots(HotspotsReply(rid="h", at=datetime.now(CHINA_TZ), hotspots=rep.hotspots))
     panel.resize(420, 200)
     panel.show()
     app.processEvents()
@@ -524,7 +535,7 @@ def test_console_report_view_and_hotspot_click(
     panel.list.itemClicked.emit(item)
     assert opened == [rep.hotspots[0].event_ids]
     assert panel.grab().save(str(SCREENSHOTS / "hotspots-panel.png"))
-    panel.set_hotspots([])
+    model.show_hotspots(HotspotsReply(rid="h2", at=datetime.now(CHINA_TZ), hotspots=[]))
     assert panel.list.count() == 1 and "无热点" in panel.list.item(0).text()
     view.close()
     panel.close()

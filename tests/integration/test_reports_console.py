@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from console.events.model import EventQueueModel
 from console.events.panel import EventQueuePanel
 from console.events.wiring import EventQueue
-from console.reports.controller import ReportController, install_reports
+from console.reports.controller import ReportsInstall, install_reports
 from dispatch.hub.process import HubProcess
 from tests.kit import pump_until
 from tests.kit.hub import HUB_API_KEY
@@ -70,7 +70,7 @@ class Setup:
         def raise_panel() -> None:
             self.raised += 1
 
-        self.reports: ReportController = install_reports(
+        self.reports: ReportsInstall = install_reports(
             add, self.queue, hub.http_url, save_dir=save_dir, raise_panel=raise_panel
         )
 
@@ -115,7 +115,7 @@ def test_report_tab_and_hot_spot_click(hub: HubProcess, setup: Setup, tmp_path: 
 
     # the hot spots arrive after login
     panel = setup.reports.panel
-    pump_until(lambda: setup.reports.last_hotspots is not None, 20, what="hot spots")
+    pump_until(lambda: setup.reports.model.hotspots is not None, 20, what="hot spots")
     texts = [panel.list.item(i).text() for i in range(panel.list.count())]
     assert any("环境污染" in t and "6 件" in t for t in texts), texts
 
@@ -124,7 +124,7 @@ def test_report_tab_and_hot_spot_click(hub: HubProcess, setup: Setup, tmp_path: 
     now = datetime.now(ZoneInfo("Asia/Shanghai"))
     view.set_month(now.date())
     view.load_button.click()
-    pump_until(lambda: setup.reports.last_reply is not None, 30, what="the report")
+    pump_until(lambda: setup.reports.model.reply is not None, 30, what="the report")
     pump_until(lambda: "受理事件数" in table(view), 5, what="the report table")
     figures = table(view)
     assert figures["受理事件数"] == "8"
@@ -151,16 +151,16 @@ def test_report_tab_and_hot_spot_click(hub: HubProcess, setup: Setup, tmp_path: 
 
     # export: the PDF comes from the hub over HTTP with the session's token
     view.export_button.click()
-    pump_until(lambda: bool(setup.reports.saved), 60, what="the PDF")
-    pdf = setup.reports.saved[0]
+    pump_until(lambda: bool(setup.reports.model.saved), 60, what="the PDF")
+    pdf = setup.reports.model.saved[0]
     assert pdf.read_bytes().startswith(b"%PDF")
     assert pdf.parent == tmp_path / "reports"
 
 
 def test_duty_officer_sees_hot_spots_but_not_the_report(hub: HubProcess, setup: Setup) -> None:
     setup.login("duty", "duty123")
-    pump_until(lambda: setup.reports.last_hotspots is not None, 20, what="hot spots")
+    pump_until(lambda: setup.reports.model.hotspots is not None, 20, what="hot spots")
     setup.reports.view.load_button.click()
     pump_until(lambda: "出错" in setup.reports.view.status.text(), 20, what="the refusal")
     assert "supervisor" in setup.reports.view.status.text()
-    assert setup.reports.last_reply is None
+    assert setup.reports.model.reply is None

@@ -39,6 +39,8 @@ from PySide6.QtWidgets import (
 
 from console.cameras.tree import build_tree
 from console.events.wiring import EventQueue
+from console.health.controller import HealthController
+from console.health.model import HealthModel
 from console.health.strings import trouble_name
 from console.health.view import HealthView
 from console.kit import i18n
@@ -47,6 +49,8 @@ from console.mediation.controller import MediationController
 from console.mediation.model import MediationModel, expiry_text
 from console.mediation.strings import role_label
 from console.mediation.view import MediationWindow
+from console.reports.controller import ReportController
+from console.reports.model import ReportsModel
 from console.reports.view import HotspotPanel, ReportView
 from console.rollcall.view import RollcallPanel
 from console.shell.login import LoginDialog
@@ -55,6 +59,7 @@ from console.wall.controller import WallController
 from console.wall.layouts import LayoutStore
 from console.wall.model import WallModel
 from dispatch.domain.site import Site, demo_site_path, load_site
+from dispatch.reports.messages import HotspotsReply
 from dispatch.rollcall.messages import (
     CallInfo,
     CentreInfo,
@@ -204,15 +209,32 @@ def _mediation(net: NetThread, bridge: QtBridge) -> MediationWindow:
     return MediationWindow(model, MediationController(model, net, bridge, lambda: None, "http://h"))
 
 
-def _reports() -> QWidget:
+def _reports(net: NetThread, bridge: QtBridge, save_dir: Path) -> QWidget:
     box = QWidget()
-    view, hot = ReportView(), HotspotPanel()
+    model = ReportsModel()
+    ctl = ReportController(
+        model,
+        client=lambda: None,
+        submit=net.submit,
+        post=bridge.post,
+        http_url=None,
+        save_dir=save_dir,
+        open_events=lambda _ids: None,
+    )
+    view, hot = ReportView(model, ctl), HotspotPanel(model, ctl)
     row = QHBoxLayout(box)
     row.addWidget(hot)
     row.addWidget(view, 1)
     view.set_month(date(2025, 3, 1))
-    hot.set_hotspots([])
+    model.show_hotspots(HotspotsReply(rid="h", at=datetime.now(UTC), hotspots=[]))
     return box
+
+
+def _health(net: NetThread, bridge: QtBridge) -> QWidget:
+    model = HealthModel(SITE)
+    return HealthView(
+        model, HealthController(model, client=lambda: None, submit=net.submit, post=bridge.post)
+    )
 
 
 def _panels(cfg: Path) -> Iterator[tuple[str, QWidget]]:
@@ -222,8 +244,8 @@ def _panels(cfg: Path) -> Iterator[tuple[str, QWidget]]:
         ("event queue", _event_panel),
         ("mediation", lambda: _mediation(net, bridge)),
         ("roll call", RollcallPanel),
-        ("reports", _reports),
-        ("health", HealthView),
+        ("reports", lambda: _reports(net, bridge, cfg / "reports")),
+        ("health", lambda: _health(net, bridge)),
         ("login", lambda: LoginDialog(lambda *_a: None)),
     ]
     for name, build in builders:

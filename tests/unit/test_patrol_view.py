@@ -1,22 +1,32 @@
-"""The camera health view: figures per township and village, faulty cameras with their
-pictures, a camera's history; offscreen screenshot (to $HALL_SCREENSHOT_DIR when set)."""
+"""The camera health panel: figures per township and village, faulty cameras with their
+pictures, a camera's history; the model emits each change, the view follows it until it
+is closed, and picking a camera asks the controller for its history (read through an
+in-process patrol client on the real network thread); offscreen screenshot (to
+$HALL_SCREENSHOT_DIR when set)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QApplication
 
-from console.health.model import summarise
+from console.health.controller import HealthClient, HealthController
+from console.health.model import CameraHistory, HealthModel, HealthSummary, summarise
+from console.health.strings import t
 from console.health.view import HealthView
+from console.kit.net import NetThread, QtBridge
 from dispatch.domain.site import Site, demo_site_path, load_site
-from dispatch.patrol.messages import CameraHealth
+from dispatch.patrol.messages import CameraHealth, CameraHealthReply, CameraHistoryReply
 from streams.patrol.types import CameraCheck, OfflineReason
 from streams.simulator.picture import PictureSource
+from tests.kit import pump_until
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -86,20 +96,35 @@ def test_rates_per_area_match_the_samples(tmp_path: Path) -> None:
     assert trouble[site.cameras[6].id] == "离线（连接被拒绝）"
 
 
-def test_health_view_screenshot(qapp: QApplication, tmp_path: Path) -> None:
-    site = load_site(demo_site_path())
-    health = fleet(site, tmp_path / "pics")
-    view = HealthView()
-    view.resize(760, 1000)
-    picked: list[str] = []
-    view.camera_picked.connect(picked.append)
-    view.show_summary(summarise(site, health))
-    covered = site.cameras[1].id
-    view.pick(covered)
-    assert picked == [covered]
-    assert view.current.image.pixmap() is not None and not view.current.image.pixmap().isNull()
-    assert not view.last_good.image.pixmap().isNull()
-    history = [
+class FleetPatrol:
+    """The hub's patrol answers, in process: the newest samples and, per camera, the
+    history it was given; records the cameras whose history was asked for."""
+
+    def __init__(self, cameras: list[CameraHealth], history: dict[str, list[CameraHealth]]):
+        self.cameras = cameras
+        self.histories = history
+        self.asked: list[str] = []
+
+    async def camera_health(self) -> CameraHealthReply:
+        return CameraHealthReply(rid="h", cameras=self.cameras)
+
+    async def camera_history(self, camera: str, limit: int = 200) -> CameraHistoryReply:
+        self.asked.append(camera)
+        return CameraHistoryReply(rid="c", camera=camera, checks=self.histories.get(camera, []))
+
+
+@pytest.fixture
+def net() -> Iterator[NetThread]:
+    n = NetThread()
+    n.start()
+    try:
+        yield n
+    finally:
+        n.stop()
+
+
+def history_of(health: list[CameraHealth]) -> list[CameraHealth]:
+    return [
         CameraHealth(
             check=h.check.model_copy(update={"at": T0 - timedelta(minutes=10 * k)}),
             last_good="",
@@ -107,12 +132,85 @@ def test_health_view_screenshot(qapp: QApplication, tmp_path: Path) -> None:
         )
         for k, h in enumerate([health[1], health[1], health[0].model_copy()])
     ]
-    view.show_history(site.cameras[1].name, history)
-    assert view.history.rowCount() == 3
+
+
+def test_the_model_emits_each_change(tmp_path: Path) -> None:
+    site = load_site(demo_site_path())
+    health = fleet(site, tmp_path)
+    model = HealthModel(site)
+    summaries: list[HealthSummary] = []
+    histories: list[CameraHistory] = []
+    notices: list[str] = []
+    model.summary_changed.connect(summaries.append)
+    model.history_changed.connect(histories.append)
+    model.notices.connect(notices.append)
+    assert model.summary is None and model.history is None
+    model.show_cameras(health)
+    assert summaries == [summarise(site, health)] and model.summary == summaries[0]
+    cam = site.cameras[1]
+    model.show_history(cam.id, history_of(health))
+    model.show_history("cam-unknown", [])
+    assert [(h.camera, h.name, len(h.checks)) for h in histories] == [
+        (cam.id, cam.name, 3),
+        ("cam-unknown", "cam-unknown", 0),
+    ]
+    assert model.history == histories[-1]
+    model.failed("timeout")
+    assert notices == ["设备巡检数据读取失败 / camera health: timeout"]
+
+
+def test_a_closed_view_is_disconnected(qapp: QApplication, tmp_path: Path) -> None:
+    site = load_site(demo_site_path())
+    health = fleet(site, tmp_path)
+    model = HealthModel(site)
+    model.show_cameras(health)
+    ctl = HealthController(
+        model, client=lambda: None, submit=NetThread().submit, post=QtBridge().post
+    )
+    view = HealthView(model, ctl)  # built after the data came: shows it at once
     assert view.faulty.rowCount() == 3
+    assert len(model.summary_changed) == len(model.history_changed) == 1
+    model.show_history(site.cameras[1].id, history_of(health))
+    assert view.history.rowCount() == 3
+    assert view.history_label.text() == t("history", name=site.cameras[1].name)
+    model.show_cameras(health[:1])
+    assert view.faulty.rowCount() == 0
+    view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    view.close()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert len(model.summary_changed) == len(model.history_changed) == 0
+    model.show_cameras(health)  # nobody is called: the deleted view would raise
+    model.show_history(site.cameras[1].id, [])
+
+
+def test_health_view_screenshot(qapp: QApplication, tmp_path: Path, net: NetThread) -> None:
+    site = load_site(demo_site_path())
+    health = fleet(site, tmp_path / "pics")
+    covered = site.cameras[1].id
+    patrol = FleetPatrol(health, {covered: history_of(health)})
+    assert isinstance(patrol, HealthClient)
+    model = HealthModel(site)
+    bridge = QtBridge()
+    ctl = HealthController(model, client=lambda: patrol, submit=net.submit, post=bridge.post)
+    view = HealthView(model, ctl)
+    view.resize(760, 1000)
+    ctl.start()
+    try:
+        pump_until(lambda: view.faulty.rowCount() == 3, what="the faulty cameras")
+        view.pick(covered)
+        assert view.current.image.pixmap() is not None
+        assert not view.current.image.pixmap().isNull()
+        assert not view.last_good.image.pixmap().isNull()
+        pump_until(lambda: view.history.rowCount() == 3, what="the picked camera's history")
+    finally:
+        ctl.stop()
+        ctl.stop()  # safe twice
+    assert patrol.asked == [covered]
+    assert view.history_label.text() == t("history", name=site.cameras[1].name)
     county = view.areas.topLevelItem(0)
     assert county is not None
     assert county.text(1) == f"{len(health)}/{len(site.cameras)}"
+    assert not bridge.errors
     view.show()
     qapp.processEvents()
     out = Path(os.environ.get("HALL_SCREENSHOT_DIR", tmp_path)) / "camera_health.png"
