@@ -31,20 +31,13 @@ from dispatch.mediation.messages import (
 )
 from dispatch.mediation.service import MediationService
 from dispatch.mediation.service.pushes import Push, StateDue
+from tests.kit import FakeClock
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=CHINA_TZ)
 HOST = Session("tok", "duty", Role.DUTY_OFFICER, "ws1")
 INVITES = [MediationInvite(role="court", name="王法官"), MediationInvite(role="party", name="李")]
-
-
-class FakeClock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 class Rig:
@@ -112,7 +105,7 @@ def test_open_and_close_are_filed_on_the_timeline(tmp_path: Path) -> None:
         assert len(rig.published) == n + 1  # the opening line went out as a change
         host = med.participant(host_token, host_session)
         assert host is not None and host.host and host.admitted
-        rig.clock.t = T0 + timedelta(minutes=12, seconds=5)
+        rig.clock.set(T0 + timedelta(minutes=12, seconds=5))
         closed, duration, rec = await med.close(HOST, sess.id, "agreement", "界线以溪为准")
         assert closed is sess and duration == 725.0 and rec is None
         with pytest.raises(HubError) as again:
@@ -173,15 +166,15 @@ def test_host_commands_move_presence_and_reach_the_sockets(tmp_path: Path) -> No
         assert forbidden.value.code is ErrorCode.FORBIDDEN
         await med.command(court, MediaIn(type="media", audio=False, video=True))
         assert not court.audio_on and court.video_on
-        rig.clock.t = T0 + timedelta(minutes=1)
+        rig.clock.set(T0 + timedelta(minutes=1))
         await med.command(host, AdmitIn(type="admit", id=court.id))
-        assert court.admitted and court.intervals == [(rig.clock.t, None)]
+        assert court.admitted and court.intervals == [(rig.clock(), None)]
         with pytest.raises(HubError) as unknown:
             await med.command(host, RemoveIn(type="remove", id="p9"))
         assert unknown.value.code is ErrorCode.NOT_FOUND
-        rig.clock.t = T0 + timedelta(minutes=3)
+        rig.clock.set(T0 + timedelta(minutes=3))
         await med.command(host, RemoveIn(type="remove", id=court.id))
-        assert court.removed and court.intervals[-1][1] == rig.clock.t
+        assert court.removed and court.intervals[-1][1] == rig.clock()
         assert RemovedOut(id=court.id) in got
         await asyncio.sleep(0)  # the scheduled state push
         assert any(isinstance(m, StateDue) for m in got)
@@ -206,11 +199,11 @@ def test_a_restarted_service_takes_the_open_session_back(tmp_path: Path) -> None
         return sess.id, links[0].token, login.session, links[0].participant.id
 
     sid, token, cookie, pid = run(rig.life(first))
-    rig.clock.t = T0 + timedelta(minutes=5)
+    rig.clock.set(T0 + timedelta(minutes=5))
 
     async def second(hub: HubService, med: MediationService) -> None:
         sess = med.session(sid)
-        assert sess.restored_at == rig.clock.t
+        assert sess.restored_at == rig.clock()
         p = med.participant(token, cookie)  # the stateless cookie still works
         assert p is not None and p.id == pid and not p.admitted
         assert list(sess.participants) == ["host", pid]

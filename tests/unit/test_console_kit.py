@@ -14,13 +14,6 @@ from console.kit.picture import CaptionStyle, PictureWidget
 from console.kit.qt_observe import follow
 
 
-@pytest.fixture(scope="module")
-def qapp() -> QApplication:
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    return app
-
-
 def test_observable_calls_in_order_and_disconnects_once() -> None:
     changed: Observable[int] = Observable()
     seen: list[str] = []
