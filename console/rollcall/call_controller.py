@@ -1,8 +1,9 @@
 """Joins the answered roll call as the hall (县综治中心): the hub's `watch` op gives the
 call's hall path and session, a `StarClient` (the same participant the mediation window
 uses) sends the hall's camera and microphone and receives the station's; the station's
-frames are scaled off the GUI thread by a `FrameConverter` and shown in the panel's
-`CallArea`, its sound level marks who is speaking. The hall's outgoing video goes through
+frames are scaled off the GUI thread by a `FrameConverter` and go into the `CallModel`
+(which the panel's `CallArea` follows; the controller never touches a widget), its
+sound level marks who is speaking. The hall's outgoing video goes through
 the mediation window's `PreviewTrack`, so every 2nd frame it sends is also shown, scaled
 by the same converter (key `SELF_KEY`), in the area's 本端 / Me tile while joined.
 
@@ -11,7 +12,7 @@ and leaves when the call ends (the hub's `ended` push, or the call leaving `in_c
 接入画面 / 退出画面 do it by hand (a call left by hand is not joined again by itself).
 Errors are shown in the area as sentences.
 
-Threads: the area only on the Qt thread; the hub client and `StarClient` on the network
+Threads: the model only on the Qt thread; the hub client and `StarClient` on the network
 thread; frame conversion on the converter's thread; back to Qt only via `QtBridge.post`.
 """
 
@@ -34,12 +35,13 @@ from console.mediation.frames import FrameConverter
 from console.mediation.preview import SELF_KEY, PreviewTrack
 from console.rollcall.call_model import (
     SPEAKING_RMS,
+    CallModel,
     call_to_join,
     error_text,
     media_state_text,
     t,
 )
-from console.rollcall.call_view import SELF_SIZE, CallArea
+from console.rollcall.call_view import SELF_SIZE
 from dispatch.rollcall.messages import RollcallWatchReply, RunInfo
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import audio_level
@@ -55,29 +57,31 @@ class WatchClient(Protocol):
 
 
 class HallCallController:
+    """Joins and leaves the answered call into `model`; the area's intents are
+    `join_current`, `leave_by_hand`, `set_auto` and `picture_resized` (`CallIntents`).
+    `client()` is the hub's roll-call facade once logged in (None before: nothing to
+    join). Construct on the Qt thread; `start`/`stop` are safe to call twice."""
+
     def __init__(
         self,
-        client: WatchClient,
+        client: Callable[[], WatchClient | None],
         net: NetThread,
         bridge: QtBridge,
-        area: CallArea,
+        model: CallModel,
         http_url: str | None,
         *,
         tracks: TrackFactory = demo_tracks,
         keep_hosts: Sequence[str] | None = None,
         names: Callable[[str], str] = lambda cid: cid,
-        selected: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.client = client
         self.names = names
-        self.selected = selected  # the centre the officer picked in the run's table
         self.net = net
         self.bridge = bridge
-        self.area = area
+        self.model = model
         self.http_url = http_url.rstrip("/") if http_url else None
         self._tracks = tracks
         self._keep = list(keep_hosts) if keep_hosts else None
-        self.auto = area.auto.isChecked()
         self.centre_id: str | None = None  # the call joined (or being joined)
         self.star: StarClient | None = None
         self.gen = 0  # each join / leave: callbacks of an older one are ignored
@@ -90,11 +94,8 @@ class HallCallController:
         self._level = 0.0
         self._level_at = 0.0
         self._run: RunInfo | None = None
+        self._size = (0, 0)  # the picture size the area asks for
         self._started = False
-        area.join_requested.connect(self.join_current)
-        area.leave_requested.connect(lambda: self.leave(by_hand=True))
-        area.auto_changed.connect(self.set_auto)
-        area.video.resized.connect(self._resized)
 
     def start(self) -> None:
         if self._started:
@@ -120,38 +121,51 @@ class HallCallController:
         self.left_by_hand &= in_call
         if self.centre_id and self.centre_id not in in_call and self.star is not None:
             self._leave(t("ended"))  # (then, with batches, on to the next answered call)
-        if self.auto and self.centre_id is None:
+        if self.model.auto and self.centre_id is None:
             cid = call_to_join(run, None)
             if cid is not None and cid not in self.left_by_hand:
                 self.join(cid)
 
+    @property
+    def auto(self) -> bool:
+        return self.model.auto
+
     def set_auto(self, on: bool) -> None:
-        self.auto = on
+        self.model.set_auto(on)
         if on:
             self.on_run(self._run)
 
-    def join_current(self) -> None:
-        """接入画面: the selected centre's call if it is answered, else the first one."""
-        cid = call_to_join(self._run, self.selected())
+    def join_current(self, selected: str | None = None) -> None:
+        """接入画面: the `selected` centre's call if it is answered, else the first one."""
+        cid = call_to_join(self._run, selected)
         self.left_by_hand.discard(cid or "")
         self.join(cid)
+
+    def leave_by_hand(self) -> None:
+        """退出画面: leave the picture (the call goes on); not joined again by itself."""
+        self.leave(by_hand=True)
+
+    def picture_resized(self, width: int, height: int) -> None:
+        self._size = (width, height)
+        self.converter.set_size(str(self.gen), width, height)
 
     def join(self, centre_id: str | None) -> None:
         """Join the answered call of `centre_id` (None: the hub's current call)."""
         if self.http_url is None:
-            self.area.show_status(t("no_http"))
+            self.model.set_status(t("no_http"))
             return
-        if self.centre_id is not None:
+        client = self.client()
+        if self.centre_id is not None or client is None:
             return
         self.gen += 1
         gen = self.gen
         self.joins += 1
         self.centre_id = centre_id or ""
-        self.area.show_joining(self._name(centre_id))
+        self.model.joining(self._name(centre_id))
         base = self.http_url
 
         async def run() -> RollcallWatchReply:
-            rep = await self.client.watch(centre_id)
+            rep = await client.watch(centre_id)
             if gen != self.gen:
                 return rep
             video, audio = self._tracks()
@@ -182,8 +196,8 @@ class HallCallController:
             if gen != self.gen:
                 return
             self.centre_id = rep.centre_id
-            self.converter.set_size(str(gen), *self.area.video.picture_size())
-            self.area.show_joined(rep.centre_name, rep.answered_at)
+            self.converter.set_size(str(gen), *self._size)
+            self.model.joined_call(rep.centre_name, rep.answered_at)
 
         def failed(exc: BaseException) -> None:
             if gen != self.gen:
@@ -213,7 +227,7 @@ class HallCallController:
 
     def _leave(self, text: str) -> None:
         star = self._drop()
-        self.area.show_left(text)
+        self.model.left(text)
         if star is not None:
             self._quit_later(star)
 
@@ -232,10 +246,7 @@ class HallCallController:
 
     def _no_camera(self, gen: int) -> None:
         if gen == self.gen:
-            self.area.show_self_note(t("no_camera"))
-
-    def _resized(self, width: int, height: int) -> None:
-        self.converter.set_size(str(self.gen), width, height)
+            self.model.self_note(t("no_camera"))
 
     # -- network / converter threads --------------------------------------------------------
     def _on_video(self, gen: int, frame: av.VideoFrame) -> None:
@@ -249,12 +260,12 @@ class HallCallController:
     def _deliver(self, key: str, arr: npt.NDArray[np.uint8]) -> None:  # converter thread
         def show() -> None:
             if key == SELF_KEY:
-                if self.centre_id is not None and self.area.joined:
+                if self.centre_id is not None and self.model.joined:
                     self.self_frames += 1
-                    self.area.show_self_frame(arr)
+                    self.model.self_frame(arr)
             elif key == str(self.gen) and self.centre_id is not None:
                 self.frames += 1
-                self.area.show_frame(arr)
+                self.model.frame(arr)
 
         self.bridge.post(show)
 
@@ -270,7 +281,7 @@ class HallCallController:
 
             def show() -> None:
                 if gen == self.gen:
-                    self.area.show_level(level, SPEAKING_RMS)
+                    self.model.level(level, SPEAKING_RMS)
 
             self.bridge.post(show)
 
@@ -290,6 +301,6 @@ class HallCallController:
 
         def show() -> None:
             if gen == self.gen and state != "connected":
-                self.area.show_status(t("media", state=text))
+                self.model.set_status(t("media", state=text))
 
         self.bridge.post(show)

@@ -1,15 +1,22 @@
-"""Qt-free parts of the roll-call video area: its strings (Chinese by default, English
+"""Qt-free parts of the roll-call video area: `CallModel` (the call shown, its status
+line, its pictures and who is speaking, emitted through `Observable`s for the `CallArea`
+to follow), its strings (Chinese by default, English
 through the console's language switch, `console.kit.i18n`), the call's duration text, the
 choice of which call to join, and errors turned into sentences (never a traceback)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import aiohttp
+import numpy as np
+import numpy.typing as npt
 
 from console.kit import i18n
+from console.kit.observable import Observable
 from dispatch.domain.wire import HubError
 from dispatch.rollcall.messages import RunInfo
 from streams.webrtc.client import SignallingError
@@ -140,3 +147,101 @@ def _short(text: str) -> str:
     if isinstance(data, dict) and isinstance(data.get("message"), str):
         return str(data["message"])
     return text[:200]
+
+
+Frame = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class CallPhase:
+    """A step of the call shown: `joining` (name), `joined` (name, answered_at) or `left`
+    (`text` says why: ended, left, or failed)."""
+
+    kind: Literal["joining", "joined", "left"]
+    name: str = ""
+    answered_at: datetime | None = None
+    text: str = ""
+
+
+class CallModel:
+    """The video area's state. Observables, each emitted after its change:
+    `phase_changed(CallPhase)`, `status_changed(str)`, `self_note_changed(str)`,
+    `speaking_changed(bool)` (at each sound level), `frame_shown(Frame)` and
+    `self_frame_shown(Frame)` (what the hall sends, only while joined)."""
+
+    def __init__(self) -> None:
+        self._phase = CallPhase("left")
+        self._status = ""
+        self._speaking = False
+        self._auto = True
+        self.phase_changed: Observable[CallPhase] = Observable()
+        self.status_changed: Observable[str] = Observable()
+        self.self_note_changed: Observable[str] = Observable()
+        self.speaking_changed: Observable[bool] = Observable()
+        self.frame_shown: Observable[Frame] = Observable()
+        self.self_frame_shown: Observable[Frame] = Observable()
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def phase(self) -> CallPhase:
+        return self._phase
+
+    @property
+    def joined(self) -> bool:
+        """Joining or in the call (the picture is the call's)."""
+        return self._phase.kind != "left"
+
+    @property
+    def name(self) -> str:
+        return self._phase.name
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @property
+    def speaking(self) -> bool:
+        return self._speaking
+
+    @property
+    def auto(self) -> bool:
+        """Join answered calls by itself (on by default)."""
+        return self._auto
+
+    # -- changing --------------------------------------------------------------------------
+    def set_auto(self, on: bool) -> None:
+        self._auto = on
+
+    def _set_phase(self, phase: CallPhase, status: str) -> None:
+        self._phase = phase
+        self._status = status
+        self.phase_changed.emit(phase)
+
+    def joining(self, name: str) -> None:
+        self._set_phase(CallPhase("joining", name), t("joining", name=name))
+
+    def joined_call(self, name: str, answered_at: datetime | None) -> None:
+        self._set_phase(CallPhase("joined", name, answered_at), t("joined", name=name))
+
+    def left(self, text: str) -> None:
+        """Out of the call (ended, left, or failed): `text` says why."""
+        self._speaking = False
+        self._set_phase(CallPhase("left", text=text), text)
+
+    def set_status(self, text: str) -> None:
+        self._status = text
+        self.status_changed.emit(text)
+
+    def self_note(self, text: str) -> None:
+        self.self_note_changed.emit(text)
+
+    def level(self, station: float, threshold: float) -> None:
+        self._speaking = station >= threshold
+        self.speaking_changed.emit(self._speaking)
+
+    def frame(self, arr: Frame) -> None:
+        self.frame_shown.emit(arr)
+
+    def self_frame(self, arr: Frame) -> None:
+        if self.joined:
+            self.self_frame_shown.emit(arr)

@@ -2,16 +2,16 @@
 name, 接通时长, its picture at the tile's size and who is speaking — with the buttons
 接入画面 / 退出画面 and the setting 自动接入画面 (on by default) — and, while joined, a
 small 本端 / Me tile in the picture's bottom-right corner with what the hall sends (the
-mediation window's self-preview). It shows what it is given and emits intents;
-`HallCallController` does the work."""
+mediation window's self-preview). It follows the `CallModel` (released when destroyed)
+and sends the officer's intents (`CallIntents`) to `HallCallController`, which does the
+work."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
 from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from console.kit import i18n
 from console.kit.picture import CaptionStyle, PictureWidget
-from console.kit.qt_observe import release_on_destroy
-from console.rollcall.call_model import duration_text, t
+from console.kit.qt_observe import follow, release_on_destroy
+from console.rollcall.call_model import CallModel, CallPhase, Frame, duration_text, t
 
 VIDEO_MIN = QSize(320, 240)
 SELF_SIZE = (160, 120)  # the self-preview tile, as in the mediation window
@@ -89,18 +89,29 @@ class StationVideo(PictureWidget):
         self.self_view.raise_()
 
 
-class CallArea(QWidget):
-    join_requested = Signal()
-    leave_requested = Signal()
-    auto_changed = Signal(bool)
+class CallIntents(Protocol):
+    """What the video area asks of its controller (`HallCallController`)."""
 
+    def join_current(self, selected: str | None) -> None: ...
+    def leave_by_hand(self) -> None: ...
+    def set_auto(self, on: bool) -> None: ...
+    def picture_resized(self, width: int, height: int) -> None: ...
+
+
+class CallArea(QWidget):
     def __init__(
         self,
+        model: CallModel,
+        intents: CallIntents,
         parent: QWidget | None = None,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        selected: Callable[[], str | None] = lambda: None,
     ) -> None:
         super().__init__(parent)
+        self.model = model
+        self._intents = intents
+        self._selected = selected  # the centre the officer picked in the run's table
         self.now = now
         self.centre_name = ""
         self.answered_at: datetime | None = None
@@ -115,7 +126,7 @@ class CallArea(QWidget):
         self.status.setWordWrap(True)
         self.join_button = QPushButton()
         self.auto = QCheckBox()
-        self.auto.setChecked(True)
+        self.auto.setChecked(model.auto)
         head = QHBoxLayout()
         head.addWidget(self.title)
         head.addWidget(self.duration)
@@ -132,12 +143,20 @@ class CallArea(QWidget):
         root.addWidget(self.status)
         root.addLayout(foot)
         self.join_button.clicked.connect(self._clicked)
-        self.auto.toggled.connect(self.auto_changed)
+        self.auto.toggled.connect(intents.set_auto)
+        self.video.resized.connect(intents.picture_resized)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._show_duration)
         release_on_destroy(self, i18n.on_change(self.retranslate))
         self.retranslate()
+        follow(self, model.phase_changed, self._show_phase)
+        follow(self, model.status_changed, self.status.setText)
+        follow(self, model.self_note_changed, self.self_view.clear)
+        follow(self, model.speaking_changed, self._show_speaking)
+        follow(self, model.frame_shown, self.video.show_frame)
+        follow(self, model.self_frame_shown, self._show_self_frame)
+        intents.picture_resized(*self.video.picture_size())
 
     # -- shown data ------------------------------------------------------------------------
     def retranslate(self) -> None:
@@ -146,7 +165,15 @@ class CallArea(QWidget):
         self.auto.setText(t("auto"))
         self._show_duration()
 
-    def show_joining(self, name: str) -> None:
+    def _show_phase(self, phase: CallPhase) -> None:
+        if phase.kind == "joining":
+            self._show_joining(phase.name)
+        elif phase.kind == "joined":
+            self._show_joined(phase.name, phase.answered_at)
+        else:
+            self._show_left(phase.text)
+
+    def _show_joining(self, name: str) -> None:
         self.centre_name = name
         self.joined = True
         self.video.clear(t("waiting"))
@@ -154,37 +181,30 @@ class CallArea(QWidget):
         self.self_view.clear(t("self_waiting"))
         self.video.place_self_view()
         self.self_view.show()
-        self.status.setText(t("joining", name=name))
+        self.status.setText(self.model.status)
         self.retranslate()
 
-    def show_joined(self, name: str, answered_at: datetime | None) -> None:
+    def _show_joined(self, name: str, answered_at: datetime | None) -> None:
         self.centre_name = name
         self.answered_at = answered_at
         self.joined = True
         self.video.caption = name
-        self.status.setText(t("joined", name=name))
+        self.status.setText(self.model.status)
         self._tick.start()
         self.retranslate()
 
-    def show_frame(self, arr: npt.NDArray[np.uint8]) -> None:
-        self.video.show_frame(arr)
-
-    def show_self_frame(self, arr: npt.NDArray[np.uint8]) -> None:
+    def _show_self_frame(self, arr: Frame) -> None:
         """A frame of what the hall sends (本端 / Me), only while joined."""
         if self.joined:
             self.self_view.show_frame(arr)
 
-    def show_self_note(self, text: str) -> None:
-        self.self_view.clear(text)
-
-    def show_level(self, station: float, threshold: float) -> None:
-        speaking = station >= threshold
+    def _show_speaking(self, speaking: bool) -> None:
         if speaking != self.video.speaking:
             self.video.speaking = speaking
             self.video.update()
         self.speaker.setText(t("speaking", name=self.centre_name) if speaking else "")
 
-    def show_left(self, text: str) -> None:
+    def _show_left(self, text: str) -> None:
         """Out of the call (ended, left, or failed): `text` says why."""
         self.joined = False
         self.answered_at = None
@@ -198,9 +218,6 @@ class CallArea(QWidget):
         self.status.setText(text)
         self.retranslate()
 
-    def show_status(self, text: str) -> None:
-        self.status.setText(text)
-
     def _show_duration(self) -> None:
         d = duration_text(self.answered_at, self.now())
         self.duration.setText(t("duration", time=d) if d else "")
@@ -208,6 +225,6 @@ class CallArea(QWidget):
     # -- intents ---------------------------------------------------------------------------
     def _clicked(self) -> None:
         if self.joined:
-            self.leave_requested.emit()
+            self._intents.leave_by_hand()
         else:
-            self.join_requested.emit()
+            self._intents.join_current(self._selected())

@@ -1,6 +1,8 @@
-"""Wires the roll-call panel to the hub: requests run on the network thread (asyncio),
-results come back to the Qt thread through a `QtBridge`. Published `RollcallChanged`
-messages update the live run; a gap in their `seq` (or a reconnect) asks for the status."""
+"""Feeds the roll-call model from the hub: requests run on the network thread (asyncio),
+results come back to the Qt thread through a `QtBridge` and go into the `RollcallModel`
+(the controller never touches a widget; the panel follows the model and sends its
+intents here). Published `RollcallChanged` messages update the live run; a gap in their
+`seq` (or a reconnect) asks for the status."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from typing import Any, Protocol, TypeVar
 from console.kit.net import NetThread, QtBridge, submit_to_qt
 from console.mediation.controller import TrackFactory, demo_tracks
 from console.rollcall.call_controller import HallCallController
+from console.rollcall.model import RollcallModel, active_call
 from console.rollcall.strings import t
-from console.rollcall.view import RollcallPanel
 from dispatch.client.rollcall import RollcallFacade
 from dispatch.domain.calendar import CHINA_TZ
 from dispatch.domain.wire import HubError
@@ -57,12 +59,17 @@ def this_week(now: datetime) -> date:
 
 
 class RollcallController:
+    """Reads the hub into `model`; the panel's intents (`RollcallIntents`) are the public
+    methods below, the video area's go to `call` (`HallCallController`). `client()` is the
+    logged-in hub client (None before the login). Construct on the Qt thread;
+    `start`/`stop` are safe to call twice."""
+
     def __init__(
         self,
-        client: RollcallHub,
+        client: Callable[[], RollcallHub | None],
         net: NetThread,
         bridge: QtBridge,
-        panel: RollcallPanel,
+        model: RollcallModel,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         http_url: str | None = None,
@@ -70,39 +77,46 @@ class RollcallController:
         keep_hosts: Sequence[str] | None = None,
     ) -> None:
         self.client = client
-        self.rc = client.rollcall
         self._unlisten: Callable[[], None] | None = None
         self.net = net
         self.bridge = bridge
-        self.panel = panel
+        self.model = model
         self.now = now
         self.last_seq = 0
         self.exported: list[str] = []
-        panel.start_requested.connect(lambda: self._op(self.rc.start()))
-        panel.stop_requested.connect(lambda: self._op(self.rc.stop()))
-        panel.resume_requested.connect(lambda: self._op(self.rc.resume()))
-        panel.week_requested.connect(self.load_week)
-        panel.export_requested.connect(self.export)
-        panel.exemption_requested.connect(self.add_exemption)
-        panel.link_requested.connect(self.issue_link)
-        panel.note_requested.connect(self.note)
-        panel.end_call_requested.connect(self.end_call)
         self.links: list[tuple[str, str, str]] = []  # centre, path, PIN
         # the video area: joins the answered call as the hall (needs the hub's HTTP address)
         self.call = HallCallController(
-            client.rollcall,
+            self._watch_client,
             net,
             bridge,
-            panel.call_area,
+            model.call,
             http_url,
             tracks=tracks,
             keep_hosts=keep_hosts,
-            names=panel.centre_name,
-            selected=panel.selected_centre,
+            names=model.centre_name,
         )
-        panel.run_shown.connect(self.call.on_run)
+
+    @property
+    def rc(self) -> RollcallFacade:
+        """The logged-in client's roll-call facade (only called once started)."""
+        client = self.client()
+        if client is None:
+            raise RuntimeError("the roll call is not connected to the hub")
+        return client.rollcall
+
+    def _watch_client(self) -> RollcallFacade | None:
+        client = self.client()
+        return None if client is None else client.rollcall
+
+    def _connected(self) -> bool:
+        """Logged in: before that the panel's intents do nothing."""
+        return self.client() is not None
 
     def start(self) -> None:
+        """Listen to the hub's roll-call changes and read its state (once logged in)."""
+        if self.client() is None:
+            return
         self.call.start()
         if self._unlisten is None:
             self._unlisten = self.rc.listen(self._on_changed)  # called on the network thread
@@ -121,15 +135,15 @@ class RollcallController:
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, HubError):
-            self.panel.show_status(t("failed", message=exc.message))
+            self.model.set_status(t("failed", message=exc.message))
         else:  # a lost hub, a timeout
-            self.panel.show_status(t("hub_failed", error=repr(exc)))
+            self.model.set_status(t("hub_failed", error=repr(exc)))
 
     def refresh(self) -> None:
         week = this_week(self.now())
 
         def roster(rep: RollcallRosterReply) -> None:
-            self.panel.show_roster(rep.centres, rep.exemptions, rep.schedule)
+            self.model.show_roster(rep.centres, rep.exemptions, rep.schedule)
             self._submit(self.rc.status(), self._status)
             self._submit(self.rc.weeks(), lambda r: self._weeks(r, week))
 
@@ -139,57 +153,113 @@ class RollcallController:
         if rep.seq < self.last_seq:
             return  # a published change newer than this reply is already shown
         self.last_seq = rep.seq
-        self.panel.show_run(rep.run)
+        self._show_run(rep.run)
+
+    def _show_run(self, run: RunInfo | None) -> None:
+        self.model.show_run(run)
+        self.call.on_run(run)  # the video area follows the run
 
     def _weeks(self, rep: RollcallWeeksReply, week: date) -> None:
-        self.panel.show_weeks(rep.weeks, week)
+        self.model.show_weeks(rep.weeks, week)
         self.load_week(week)
 
     def _op(self, request: Coroutine[Any, Any, _RunReply]) -> None:
         """Start, stop or resume (the coroutine of the facade's call)."""
-        self.panel.show_status("")
+        self.model.set_status("")
         self._submit(request, self._status)
 
+    def start_run(self) -> None:
+        if self._connected():
+            self._op(self.rc.start())
+
+    def stop_run(self) -> None:
+        if self._connected():
+            self._op(self.rc.stop())
+
+    def resume_run(self) -> None:
+        if self._connected():
+            self._op(self.rc.resume())
+
     def load_week(self, week: date) -> None:
+        if not self._connected():
+            return
         self._submit(
             self.rc.week(week),
-            lambda r: self.panel.show_week(week, r.coverage, r.calls),
+            lambda r: self.model.show_week(week, r.coverage, r.calls),
         )
 
     def export(self, week: date, fmt: str) -> None:
+        if not self._connected():
+            return
+
         def shown(rep: RollcallExportReply) -> None:
             self.exported.extend(rep.files)
-            self.panel.show_status(t("exported", files=t("list_sep").join(rep.files)))
+            self.model.set_status(t("exported", files=t("list_sep").join(rep.files)))
 
         fmts: list[ExportFormat] = ["pdf"] if fmt == "pdf" else ["csv"]
         self._submit(self.rc.export(week, fmts), shown)
 
     def add_exemption(self, ex: ExemptionInfo) -> None:
+        if not self._connected():
+            return
+
         def shown(rep: RollcallAddExemptionReply) -> None:
-            self.panel.show_roster(rep.centres, rep.exemptions, rep.schedule)
-            self.panel.show_status(t("exemption_added"))
+            self.model.show_roster(rep.centres, rep.exemptions, rep.schedule)
+            self.model.set_status(t("exemption_added"))
 
         self._submit(self.rc.add_exemption(ex), shown)
 
     def issue_link(self, centre_id: str) -> None:
+        if not self._connected():
+            return
+
         def shown(rep: RollcallStationLinkReply) -> None:
             self.links.append((centre_id, rep.path, rep.pin))
-            self.panel.show_status(t("duty_link", path=rep.path, pin=rep.pin))
+            self.model.set_status(t("duty_link", path=rep.path, pin=rep.pin))
 
         self._submit(self.rc.station_link(centre_id), shown)
 
     def note(self, centre_id: str, attempt: int, text: str) -> None:
+        if not self._connected():
+            return
+
         def shown(rep: _RunReply) -> None:
             self._status(rep)
-            self.panel.show_status(t("note_saved"))
+            self.model.set_status(t("note_saved"))
 
         self._submit(self.rc.note(centre_id, attempt, text), shown)
 
+    def note_selected(self, centre_id: str | None, text: str) -> None:
+        """The note on the latest call of the centre selected in the run's table."""
+        if not self._connected():
+            return
+        run = self.model.run
+        if run is None or centre_id is None:
+            self.model.set_status(t("select_first"))
+            return
+        made = [c.attempt for c in run.calls if c.centre_id == centre_id]
+        if not made:
+            self.model.set_status(t("not_called"))
+            return
+        self.note(centre_id, max(made), text)
+
+    def end_call_selected(self, centre_id: str | None) -> None:
+        """Ends the selected centre's call if it is being called, else the current one."""
+        if not self._connected():
+            return
+        calling = active_call(self.model.run)
+        if not calling:
+            self.model.set_status(t("no_call_now"))
+            return
+        self.end_call(centre_id if centre_id in calling else calling[0])
+
     def end_call(self, centre_id: str) -> None:
         """Hang up the answered call of `centre_id` before its talk time is over."""
+        if not self._connected():
+            return
 
         def shown(_rep: object) -> None:
-            self.panel.show_status(t("call_ended"))  # the run's change is published
+            self.model.set_status(t("call_ended"))  # the run's change is published
 
         self._submit(self.rc.end_call(centre_id), shown)
 
@@ -201,6 +271,6 @@ class RollcallController:
             self.bridge.post(lambda: self._submit(self.rc.status(), self._status))
             return
         run = msg.run
-        self.bridge.post(lambda: self.panel.show_run(run))
+        self.bridge.post(lambda: self._show_run(run))
         if run.status == "done":
             self.bridge.post(lambda: self.load_week(run.week))

@@ -1,5 +1,5 @@
-"""Docks the roll-call panel in the main window and creates its controller once the event
-queue has logged in to the hub (the roll call shares the event queue's hub client)."""
+"""Docks the roll-call panel in the main window; its controller reads the hub once the
+event queue has logged in (the roll call shares the event queue's hub client)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from console.events.controller import EventQueueController
 from console.events.model import Session
 from console.kit.net import NetThread, QtBridge
 from console.rollcall.controller import RollcallController, RollcallHub
+from console.rollcall.model import RollcallModel
 from console.rollcall.strings import t
 from console.rollcall.view import RollcallPanel
 
@@ -27,7 +28,8 @@ def rollcall_client(events: EventQueueController) -> RollcallHub | None:
 
 
 class RollcallInstall:
-    """The docked panel; `controller` appears at the first login (and stays)."""
+    """The docked panel, its model and its controller; the controller starts at the first
+    login (and stays started across later session changes)."""
 
     def __init__(
         self,
@@ -40,9 +42,13 @@ class RollcallInstall:
         self.http_url = http_url
         self.net = net
         self.bridge = bridge
-        self.panel = RollcallPanel()
+        self.model = RollcallModel()
+        self.controller = RollcallController(
+            lambda: rollcall_client(events), net, bridge, self.model, http_url=http_url
+        )
+        self.panel = RollcallPanel(self.model, self.controller, self.controller.call)
         self.panel.setObjectName("rollcall")
-        self.controller: RollcallController | None = None
+        self.started = False  # the controller, at the first login
         self._listening = False
 
     def start(self) -> None:
@@ -57,19 +63,16 @@ class RollcallInstall:
         if self._listening:
             self._listening = False
             self.events.model.session_changed.disconnect(self._on_session)
-        if self.controller is not None:
+        if self.started:
             self.controller.stop()
 
     def _on_session(self, session: Session | None) -> None:
-        if session is None or self.controller is not None:
+        if session is None or self.started:
             return
-        client = rollcall_client(self.events)
-        if client is None:
-            self.panel.show_status(t("unsupported"))
+        if rollcall_client(self.events) is None:
+            self.model.set_status(t("unsupported"))
             return
-        self.controller = RollcallController(
-            client, self.net, self.bridge, self.panel, http_url=self.http_url
-        )
+        self.started = True
         self.controller.start()
 
 

@@ -1,14 +1,20 @@
-"""Qt-free rows for the roll-call panel, made from the hub's typed replies, in the
-console's language."""
+"""Qt-free model of the roll-call panel: `RollcallModel` holds what the panel shows (the
+roster, the live run, the weeks, the week's log, the status line, and the video area's
+`CallModel`) and emits on each change through `console.kit.observable.Observable`s; the
+controller changes it, the panel observes it. The rows it is shown as are made here from
+the hub's typed replies, in the console's language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from console.kit.observable import Observable
+from console.rollcall.call_model import CallModel
 from console.rollcall.strings import outcome_name, t
 from dispatch.domain.calendar import CHINA_TZ
 from dispatch.rollcall.messages import (
+    CallInfo,
     CentreInfo,
     CoverageInfo,
     ExemptionInfo,
@@ -29,6 +35,11 @@ def secs(x: float | None) -> str:
 class Row:
     cells: tuple[str, ...]
     tone: str = ""  # "", "ok", "warn", "bad", "busy"
+
+
+def active_call(run: RunInfo | None) -> list[str]:
+    """The centres being called now (a running run's `ringing`)."""
+    return list(run.ringing) if run is not None and run.status == "running" else []
 
 
 def roster_rows(centres: list[CentreInfo], exemptions: list[ExemptionInfo]) -> list[Row]:
@@ -143,3 +154,126 @@ def coverage_rows(cov: list[CoverageInfo]) -> list[Row]:
             )
         )
     return out
+
+
+def log_rows(calls: list[CallInfo]) -> list[Row]:
+    """The week's log: one row per call made."""
+    return [
+        Row(
+            (
+                c.township,
+                c.centre_name,
+                t("first_call") if c.attempt == 1 else t("col.recall"),
+                outcome_name(c.outcome),
+                hm(c.rang_at),
+                secs(c.answer_s),
+                secs(c.duration_s),
+                c.note,
+            ),
+            "ok" if c.outcome == "answered" else "bad",
+        )
+        for c in calls
+    ]
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The centres, their exemptions and the weekly schedule, as the hub last sent them."""
+
+    centres: tuple[CentreInfo, ...] = ()
+    exemptions: tuple[ExemptionInfo, ...] = ()
+    schedule: ScheduleInfo | None = None
+
+
+@dataclass(frozen=True)
+class WeekChoice:
+    """The weeks to pick from (newest first) and the current one."""
+
+    weeks: tuple[date, ...]
+    current: date
+
+
+@dataclass(frozen=True)
+class WeekShown:
+    """One week's coverage and log."""
+
+    week: date
+    coverage: tuple[CoverageInfo, ...]
+    calls: tuple[CallInfo, ...]
+
+
+class RollcallModel:
+    """The roll-call panel's state. Observables, each emitted after its change:
+    `roster_changed(Roster)`, `run_changed(RunInfo | None)`, `weeks_changed(WeekChoice)`,
+    `week_changed(WeekShown)`, `status_changed(str)`. `call` is the video area's model."""
+
+    def __init__(self) -> None:
+        self._roster = Roster()
+        self._names: dict[str, tuple[str, str]] = {}
+        self._run: RunInfo | None = None
+        self._weeks: WeekChoice | None = None
+        self._week: WeekShown | None = None
+        self._status = ""
+        self.call = CallModel()
+        self.roster_changed: Observable[Roster] = Observable()
+        self.run_changed: Observable[RunInfo | None] = Observable()
+        self.weeks_changed: Observable[WeekChoice] = Observable()
+        self.week_changed: Observable[WeekShown] = Observable()
+        self.status_changed: Observable[str] = Observable()
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def roster(self) -> Roster:
+        return self._roster
+
+    @property
+    def names(self) -> dict[str, tuple[str, str]]:
+        """Centre id -> (township, name), from the roster."""
+        return dict(self._names)
+
+    @property
+    def run(self) -> RunInfo | None:
+        return self._run
+
+    @property
+    def weeks(self) -> WeekChoice | None:
+        return self._weeks
+
+    @property
+    def week(self) -> WeekShown | None:
+        return self._week
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    def centre_name(self, centre_id: str) -> str:
+        town, name = self._names.get(centre_id, ("", centre_id))
+        return f"{town} {name}".strip() if town and town != name else name
+
+    # -- changing --------------------------------------------------------------------------
+    def show_roster(
+        self,
+        centres: list[CentreInfo],
+        exemptions: list[ExemptionInfo],
+        schedule: ScheduleInfo | None,
+    ) -> None:
+        self._roster = Roster(tuple(centres), tuple(exemptions), schedule)
+        self._names = {c.id: (c.township_name, c.name) for c in centres}
+        self.roster_changed.emit(self._roster)
+
+    def show_run(self, run: RunInfo | None) -> None:
+        self._run = run
+        self.run_changed.emit(run)
+
+    def show_weeks(self, weeks: list[date], current: date) -> None:
+        self._weeks = WeekChoice(tuple(sorted({*weeks, current}, reverse=True)), current)
+        self.weeks_changed.emit(self._weeks)
+
+    def show_week(self, week: date, coverage: list[CoverageInfo], calls: list[CallInfo]) -> None:
+        self._week = WeekShown(week, tuple(coverage), tuple(calls))
+        self.week_changed.emit(self._week)
+
+    def set_status(self, text: str) -> None:
+        self._status = text
+        self.status_changed.emit(text)

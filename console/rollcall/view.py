@@ -1,4 +1,5 @@
-"""The roll-call panel (视频点名): no I/O; it shows what it is given and emits intents.
+"""The roll-call panel (视频点名): no I/O; it follows the `RollcallModel` (released when
+destroyed) and sends the officer's intents (`RollcallIntents`) to the controller.
 
 Top: the schedule and next run, start / stop / resume, the run's summary. Tabs: the
 live run (the video area of the call in progress — `call_view.CallArea` — above one row
@@ -9,8 +10,9 @@ county, the log, a week picker over past weeks (history) and CSV / PDF export.""
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,26 +29,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.rollcall.call_view import CallArea
+from console.kit.qt_observe import follow
+from console.rollcall.call_view import CallArea, CallIntents
 from console.rollcall.model import (
+    RollcallModel,
+    Roster,
     Row,
+    WeekChoice,
+    WeekShown,
+    active_call,
     coverage_rows,
-    hm,
+    log_rows,
     roster_rows,
     run_rows,
     run_summary,
     schedule_text,
-    secs,
 )
-from console.rollcall.strings import REASONS, outcome_name, t
-from dispatch.rollcall.messages import (
-    CallInfo,
-    CentreInfo,
-    CoverageInfo,
-    ExemptionInfo,
-    RunInfo,
-    ScheduleInfo,
-)
+from console.rollcall.strings import REASONS, t
+from dispatch.rollcall.messages import ExemptionInfo, RunInfo
 
 TONES = {"ok": "#d8f0dc", "warn": "#fff1c9", "bad": "#f7d4d0", "busy": "#d6e6fa"}
 RUN_HEADER = (
@@ -65,9 +65,18 @@ COVERAGE_HEADER = ("township", "due", "reached", "coverage", "exempt")
 LOG_HEADER = ("township", "centre", "order", "outcome", "rang", "answer", "duration", "note")
 
 
-def active_call(run: RunInfo | None) -> list[str]:
-    """The centres being called now (a running run's `ringing`)."""
-    return list(run.ringing) if run is not None and run.status == "running" else []
+class RollcallIntents(Protocol):
+    """What the panel asks of its controller (`RollcallController`)."""
+
+    def start_run(self) -> None: ...
+    def stop_run(self) -> None: ...
+    def resume_run(self) -> None: ...
+    def load_week(self, week: date) -> None: ...
+    def export(self, week: date, fmt: str) -> None: ...
+    def add_exemption(self, ex: ExemptionInfo) -> None: ...
+    def issue_link(self, centre_id: str) -> None: ...
+    def note_selected(self, centre_id: str | None, text: str) -> None: ...
+    def end_call_selected(self, centre_id: str | None) -> None: ...
 
 
 def _table(header: tuple[str, ...]) -> QTableWidget:
@@ -93,21 +102,20 @@ def fill(table: QTableWidget, rows: list[Row]) -> None:
 
 
 class RollcallPanel(QWidget):
-    start_requested = Signal()
-    stop_requested = Signal()
-    resume_requested = Signal()
-    week_requested = Signal(object)  # date (Monday)
-    export_requested = Signal(object, str)  # date, "csv" | "pdf"
-    exemption_requested = Signal(object)  # ExemptionInfo (id 0)
-    link_requested = Signal(str)  # centre id: issue its duty-station link + PIN
-    note_requested = Signal(str, int, str)  # centre id, attempt, note
-    end_call_requested = Signal(str)  # centre id: hang up its call now
-    run_shown = Signal(object)  # RunInfo | None, after show_run (the video area follows it)
+    """Shows the model's roster, run, weeks and status; the video area (`call_area`)
+    follows the model's `call`. Buttons send intents to `intents` and `call_intents`."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model: RollcallModel,
+        intents: RollcallIntents,
+        call_intents: CallIntents,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self._names: dict[str, tuple[str, str]] = {}
-        self._run: RunInfo | None = None
+        self.model = model
+        self._intents = intents
+        self._call_intents = call_intents
         self._build_top()
         self.run_table = _table(RUN_HEADER)
         self.roster_table = _table(ROSTER_HEADER)
@@ -130,7 +138,18 @@ class RollcallPanel(QWidget):
         root.addWidget(self.status)
         root.addWidget(self.tabs, 1)
         self._connect()
-        self._buttons(None)
+        self._show_roster(model.roster)
+        self._show_run(model.run)
+        if model.weeks is not None:
+            self._show_weeks(model.weeks)
+        if model.week is not None:
+            self._show_week(model.week)
+        self.status.setText(model.status)
+        follow(self, model.roster_changed, self._show_roster)
+        follow(self, model.run_changed, self._show_run)
+        follow(self, model.weeks_changed, self._show_weeks)
+        follow(self, model.week_changed, self._show_week)
+        follow(self, model.status_changed, self.status.setText)
 
     # -- construction ----------------------------------------------------------------------
     def _build_top(self) -> None:
@@ -184,7 +203,9 @@ class RollcallPanel(QWidget):
 
     def _run_tab(self) -> QSplitter:
         """The video area of the call in progress above the run's table and note."""
-        self.call_area = CallArea()
+        self.call_area = CallArea(
+            self.model.call, self._call_intents, selected=self.selected_centre
+        )
         table_box = QWidget()
         rl = QVBoxLayout(table_box)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -239,9 +260,9 @@ class RollcallPanel(QWidget):
         return week_tab
 
     def _connect(self) -> None:
-        self.start_button.clicked.connect(self.start_requested)
-        self.stop_button.clicked.connect(self.stop_requested)
-        self.resume_button.clicked.connect(self.resume_requested)
+        self.start_button.clicked.connect(self._intents.start_run)
+        self.stop_button.clicked.connect(self._intents.stop_run)
+        self.resume_button.clicked.connect(self._intents.resume_run)
         self.week_pick.activated.connect(lambda _i: self._ask_week())
         self.export_csv.clicked.connect(lambda: self._export("csv"))
         self.export_pdf.clicked.connect(lambda: self._export("pdf"))
@@ -252,43 +273,33 @@ class RollcallPanel(QWidget):
         self.run_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
 
     # -- shown data ----------------------------------------------------------------------
-    def show_roster(
-        self,
-        centres: list[CentreInfo],
-        exemptions: list[ExemptionInfo],
-        schedule: ScheduleInfo | None,
-    ) -> None:
-        self._names = {c.id: (c.township_name, c.name) for c in centres}
-        fill(self.roster_table, roster_rows(centres, exemptions))
+    def _show_roster(self, roster: Roster) -> None:
+        fill(self.roster_table, roster_rows(list(roster.centres), list(roster.exemptions)))
         cur = self.ex_centre.currentData()
         self.ex_centre.clear()
-        for c in centres:
+        for c in roster.centres:
             self.ex_centre.addItem(f"{c.township_name} {c.name}", c.id)
         if cur is not None:
             self.ex_centre.setCurrentIndex(max(0, self.ex_centre.findData(cur)))
-        self.schedule.setText(schedule_text(schedule))
+        self.schedule.setText(schedule_text(roster.schedule))
 
-    def show_run(self, run: RunInfo | None) -> None:
-        self._run = run
+    def _show_run(self, run: RunInfo | None) -> None:
         self.summary.setText(run_summary(run))
-        fill(self.run_table, run_rows(run, self._names) if run is not None else [])
+        fill(self.run_table, run_rows(run, self.model.names) if run is not None else [])
         self._buttons(run)
-        self.run_shown.emit(run)
 
     def selected_centre(self) -> str | None:
-        run, row = self._run, self.run_table.currentRow()
+        """The centre of the run's selected row."""
+        run, row = self.model.run, self.run_table.currentRow()
         return run.due[row] if run is not None and 0 <= row < len(run.due) else None
 
-    def centre_name(self, centre_id: str) -> str:
-        town, name = self._names.get(centre_id, ("", centre_id))
-        return f"{town} {name}".strip() if town and town != name else name
-
-    def show_weeks(self, weeks: list[date], current: date) -> None:
+    def _show_weeks(self, choice: WeekChoice) -> None:
         self.week_pick.clear()
-        for w in sorted({*weeks, current}, reverse=True):
+        for w in choice.weeks:
             self.week_pick.addItem(t("week_of", monday=f"{w:%Y-%m-%d}"), w)
 
-    def show_week(self, week: date, coverage: list[CoverageInfo], calls: list[CallInfo]) -> None:
+    def _show_week(self, shown: WeekShown) -> None:
+        week, coverage = shown.week, shown.coverage
         idx = self.week_pick.findData(week)
         if idx >= 0:
             self.week_pick.setCurrentIndex(idx)
@@ -298,29 +309,8 @@ class RollcallPanel(QWidget):
             if county
             else ""
         )
-        fill(self.coverage_table, coverage_rows(coverage))
-        fill(
-            self.log_table,
-            [
-                Row(
-                    (
-                        c.township,
-                        c.centre_name,
-                        t("first_call") if c.attempt == 1 else t("col.recall"),
-                        outcome_name(c.outcome),
-                        hm(c.rang_at),
-                        secs(c.answer_s),
-                        secs(c.duration_s),
-                        c.note,
-                    ),
-                    "ok" if c.outcome == "answered" else "bad",
-                )
-                for c in calls
-            ],
-        )
-
-    def show_status(self, text: str) -> None:
-        self.status.setText(text)
+        fill(self.coverage_table, coverage_rows(list(coverage)))
+        fill(self.log_table, log_rows(list(shown.calls)))
 
     # -- intents ---------------------------------------------------------------------------
     def _buttons(self, run: RunInfo | None) -> None:
@@ -337,45 +327,29 @@ class RollcallPanel(QWidget):
     def _ask_week(self) -> None:
         w = self.selected_week()
         if w is not None:
-            self.week_requested.emit(w)
+            self._intents.load_week(w)
 
     def _export(self, fmt: str) -> None:
         w = self.selected_week()
         if w is not None:
-            self.export_requested.emit(w, fmt)
+            self._intents.export(w, fmt)
 
     def _ask_link(self) -> None:
         cid = self.ex_centre.currentData()
         if cid is not None:
-            self.link_requested.emit(str(cid))
+            self._intents.issue_link(str(cid))
 
     def _ask_end_call(self) -> None:
-        """Ends the selected centre's call if it is being called, else the current one."""
-        run, row = self._run, self.run_table.currentRow()
-        calling = active_call(run)
-        if run is None or not calling:
-            self.show_status(t("no_call_now"))
-            return
-        picked = run.due[row] if 0 <= row < len(run.due) else ""
-        self.end_call_requested.emit(picked if picked in calling else calling[0])
+        self._intents.end_call_selected(self.selected_centre())
 
     def _ask_note(self) -> None:
-        run, row = self._run, self.run_table.currentRow()
-        if run is None or not 0 <= row < len(run.due):
-            self.show_status(t("select_first"))
-            return
-        cid = run.due[row]
-        made = [c.attempt for c in run.calls if c.centre_id == cid]
-        if not made:
-            self.show_status(t("not_called"))
-            return
-        self.note_requested.emit(cid, max(made), self.note_edit.text())
+        self._intents.note_selected(self.selected_centre(), self.note_edit.text())
 
     def _ask_exemption(self) -> None:
         cid = self.ex_centre.currentData()
         if cid is None:
             return
-        self.exemption_requested.emit(
+        self._intents.add_exemption(
             ExemptionInfo(
                 id=0,
                 centre_id=str(cid),

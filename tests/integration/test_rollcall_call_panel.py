@@ -17,10 +17,8 @@ from PySide6.QtWidgets import QApplication
 
 from console.kit.net import QtBridge
 from console.rollcall.call_view import SELF_SIZE
-from console.rollcall.controller import RollcallController
-from console.rollcall.view import RollcallPanel
 from tests.integration.test_mediation_support import SHOTS
-from tests.integration.test_rollcall_support import LOOPBACK, hall, pump
+from tests.integration.test_rollcall_support import LOOPBACK, hall, pump, rollcall_panel
 
 pytestmark = [pytest.mark.integration]
 
@@ -33,13 +31,10 @@ def test_panel_sees_and_hears_the_station(qapp: QApplication, tmp_path: Path) ->
     with hall(tmp_path, 1, 0) as h:
         hub, net, client = h.hub, h.net, h.client
         (station,) = h.open_stations({"t01": "answer"}, full=True)
-        panel = RollcallPanel()
+        bridge = QtBridge()
+        panel, ctl = rollcall_panel(client, net, bridge, http_url=hub.http_url, keep_hosts=LOOPBACK)
         panel.resize(900, 900)
         panel.show()
-        bridge = QtBridge()
-        ctl = RollcallController(
-            client, net, bridge, panel, http_url=hub.http_url, keep_hosts=LOOPBACK
-        )
         area, call = panel.call_area, ctl.call
         ctl.start()
         pump(lambda: panel.roster_table.rowCount() == 1, what="roster shown")
@@ -95,7 +90,7 @@ def test_panel_sees_and_hears_the_station(qapp: QApplication, tmp_path: Path) ->
             what="station told the hall left",
         )
         assert me.frames == me_at_leave and not me.isVisible()  # no late frames shown
-        assert panel._run is not None and panel._run.in_call == ["t01"]
+        assert panel.model.run is not None and panel.model.run.in_call == ["t01"]
         before = station.received["video"]
         area.join_button.click()
         pump(lambda: call.frames > MIN_FRAMES and area.joined, what="rejoined")
@@ -110,7 +105,7 @@ def test_panel_sees_and_hears_the_station(qapp: QApplication, tmp_path: Path) ->
         assert area.status.text().startswith("通话已结束"), area.status.text()
         pump(lambda: "已完成" in panel.summary.text(), what="run done")
         assert area.status.text().startswith("通话已结束")
-        run = panel._run
+        run = panel.model.run
         assert run is not None and run.calls[0].outcome == "answered" and run.calls[0].snapshot
         assert not bridge.errors
         ctl.stop()

@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from PySide6.QtWidgets import QApplication
 
 from console.kit.net import QtBridge
-from console.rollcall.controller import RollcallController
-from console.rollcall.view import RollcallPanel, active_call
+from console.rollcall.model import active_call
+from console.rollcall.view import RollcallPanel
 from dispatch.domain.wire import HubError
 from dispatch.rollcall.messages import RollcallEndCallRequest
-from tests.integration.test_rollcall_support import Station, cells, hall, pump
+from tests.integration.test_rollcall_support import Station, cells, hall, pump, rollcall_panel
 
 pytestmark = [pytest.mark.integration]
 
@@ -29,7 +29,7 @@ def answered(station: Station) -> Callable[[], bool]:
 
 
 def in_call(panel: RollcallPanel, cid: str) -> Callable[[], bool]:
-    return lambda: active_call(panel._run) == [cid]
+    return lambda: active_call(panel.model.run) == [cid]
 
 
 def test_officer_ends_calls_early(qapp: QApplication, tmp_path: Path) -> None:
@@ -42,9 +42,8 @@ def test_officer_ends_calls_early(qapp: QApplication, tmp_path: Path) -> None:
             RollcallEndCallRequest.model_validate({"rid": "r1", "token": "t"})
 
         stations = h.open_stations({"t01": "answer", "t01v01": "answer"}, size=(160, 120))
-        panel = RollcallPanel()
         bridge = QtBridge()
-        ctl = RollcallController(client, net, bridge, panel)
+        panel, ctl = rollcall_panel(client, net, bridge)
         ctl.start()
         pump(lambda: panel.roster_table.rowCount() == 2, what="roster shown")
         pump(lambda: all(s.hello.is_set() for s in stations), what="stations online")
@@ -58,7 +57,7 @@ def test_officer_ends_calls_early(qapp: QApplication, tmp_path: Path) -> None:
         pump(lambda: "已完成" in panel.summary.text(), what="run done after ending calls")
         states = dict(zip(cells(panel.run_table, 1), cells(panel.run_table, 2), strict=True))
         assert set(states.values()) == {"已点到"}, states
-        run = panel._run
+        run = panel.model.run
         assert run is not None and len(run.calls) == 2
         for c in run.calls:
             assert c.outcome == "answered" and c.duration_s is not None

@@ -11,10 +11,8 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from console.kit.net import QtBridge
-from console.rollcall.controller import RollcallController
-from console.rollcall.view import RollcallPanel
 from tests.integration.test_mediation_support import SHOTS
-from tests.integration.test_rollcall_support import cells, hall, pump
+from tests.integration.test_rollcall_support import cells, hall, pump, rollcall_panel
 
 pytestmark = [pytest.mark.integration]
 
@@ -35,11 +33,10 @@ def test_panel_runs_a_roll_call(qapp: QApplication, tmp_path: Path) -> None:
             },
             size=(160, 120),
         )
-        panel = RollcallPanel()
+        bridge = QtBridge()
+        panel, ctl = rollcall_panel(client, net, bridge)
         panel.resize(1100, 700)
         panel.show()
-        bridge = QtBridge()
-        ctl = RollcallController(client, net, bridge, panel)
         ctl.start()
         pump(lambda: panel.roster_table.rowCount() == 6, what="roster shown")
         pump(lambda: "在线" in cells(panel.roster_table, 3), what="presence")

@@ -22,7 +22,10 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtWidgets import QTableWidget
 
-from console.kit.net import NetThread
+from console.kit.net import NetThread, QtBridge
+from console.rollcall.controller import RollcallController
+from console.rollcall.model import RollcallModel
+from console.rollcall.view import RollcallPanel
 from dispatch.client.connection import HubClient
 from dispatch.hub.process import HubProcess
 from streams.webrtc.config import (
@@ -149,6 +152,15 @@ def hall(tmp: Path, townships: int, villages_per_township: int) -> Iterator[Hall
 def pump(cond: Callable[[], bool], timeout_s: float = 60.0, what: str = "") -> None:
     """Run Qt's events until `cond()` holds (the kit's `pump_until`, a minute by default)."""
     pump_until(cond, timeout_s, interval=0.02, what=what)
+
+
+def rollcall_panel(
+    client: HubClient, net: NetThread, bridge: QtBridge, **kw: Any
+) -> tuple[RollcallPanel, RollcallController]:
+    """The panel on its model, fed by a controller over `client` (`kw`: its options)."""
+    model = RollcallModel()
+    ctl = RollcallController(lambda: client, net, bridge, model, **kw)
+    return RollcallPanel(model, ctl, ctl.call), ctl
 
 
 def cells(table: QTableWidget, col: int) -> list[str]:

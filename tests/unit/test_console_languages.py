@@ -52,6 +52,8 @@ from console.mediation.view import MediationWindow
 from console.reports.controller import ReportController
 from console.reports.model import ReportsModel
 from console.reports.view import HotspotPanel, ReportView
+from console.rollcall.controller import RollcallController
+from console.rollcall.model import RollcallModel
 from console.rollcall.view import RollcallPanel
 from console.shell.login import LoginDialog
 from console.shell.main_window import MainWindow
@@ -243,7 +245,7 @@ def _panels(cfg: Path) -> Iterator[tuple[str, QWidget]]:
         ("main window", lambda: _main_window(cfg)),
         ("event queue", _event_panel),
         ("mediation", lambda: _mediation(net, bridge)),
-        ("roll call", RollcallPanel),
+        ("roll call", lambda: _rollcall(net, bridge)),
         ("reports", lambda: _reports(net, bridge, cfg / "reports")),
         ("health", lambda: _health(net, bridge)),
         ("login", lambda: LoginDialog(lambda *_a: None)),
@@ -282,6 +284,12 @@ def test_the_checks_can_fail() -> None:
 def _table_texts(table: QTableWidget) -> list[str]:
     items = (table.item(r, c) for r in range(table.rowCount()) for c in range(table.columnCount()))
     return [i.text() for i in items if i is not None and i.text()]
+
+
+def _rollcall(net: NetThread, bridge: QtBridge) -> RollcallPanel:
+    model = RollcallModel()
+    ctl = RollcallController(lambda: None, net, bridge, model)
+    return RollcallPanel(model, ctl, ctl.call)
 
 
 def _filled_rollcall() -> RollcallPanel:
@@ -334,13 +342,14 @@ def _filled_rollcall() -> RollcallPanel:
         calls=calls,
         recalls=["v"],
     )
-    panel = RollcallPanel()
+    panel = _rollcall(NetThread(), QtBridge())  # not started: building does no I/O
+    model = panel.model
     schedule = ScheduleInfo(weekday=0, at="09:00", ring_s=30, batch=2, enabled=False)
-    panel.show_roster(centres, [ex], schedule)
-    panel.show_run(run)
-    panel.show_weeks([at.date()], at.date())
+    model.show_roster(centres, [ex], schedule)
+    model.show_run(run)
+    model.show_weeks([at.date()], at.date())
     cover = [CoverageInfo(township="t", name=town.name, due=2, reached=1, exempt=0)]
-    panel.show_week(at.date(), cover, calls)
+    model.show_week(at.date(), cover, calls)
     return panel
 
 
