@@ -59,8 +59,8 @@ class WatchClient(Protocol):
 class HallCallController:
     """Joins and leaves the answered call into `model`; the area's intents are
     `join_current`, `leave_by_hand`, `set_auto` and `picture_resized` (`CallIntents`).
-    `client()` is the hub's roll-call facade once logged in (None before: nothing to
-    join). Construct on the Qt thread; `start`/`stop` are safe to call twice."""
+    `client()` is the hub's roll-call facade once the roll call has started (None
+    before: nothing to join). Construct on the Qt thread; `start`/`stop` are safe to call twice."""
 
     def __init__(
         self,

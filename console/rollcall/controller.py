@@ -60,13 +60,14 @@ def this_week(now: datetime) -> date:
 
 class RollcallController:
     """Reads the hub into `model`; the panel's intents (`RollcallIntents`) are the public
-    methods below, the video area's go to `call` (`HallCallController`). `client()` is the
-    logged-in hub client (None before the login). Construct on the Qt thread;
+    methods below, the video area's go to `call` (`HallCallController`). `start()` takes
+    the logged-in hub client from `hub()` (None: not logged in, nothing starts) and keeps it
+    as `client`; before that the intents ask nothing. Construct on the Qt thread;
     `start`/`stop` are safe to call twice."""
 
     def __init__(
         self,
-        client: Callable[[], RollcallHub | None],
+        hub: Callable[[], RollcallHub | None],
         net: NetThread,
         bridge: QtBridge,
         model: RollcallModel,
@@ -76,7 +77,8 @@ class RollcallController:
         tracks: TrackFactory = demo_tracks,
         keep_hosts: Sequence[str] | None = None,
     ) -> None:
-        self.client = client
+        self._hub = hub
+        self.client: RollcallHub | None = None  # from the first start (the login)
         self._unlisten: Callable[[], None] | None = None
         self.net = net
         self.bridge = bridge
@@ -100,22 +102,24 @@ class RollcallController:
     @property
     def rc(self) -> RollcallFacade:
         """The logged-in client's roll-call facade (only called once started)."""
-        client = self.client()
+        client = self.client
         if client is None:
             raise RuntimeError("the roll call is not connected to the hub")
         return client.rollcall
 
     def _watch_client(self) -> RollcallFacade | None:
-        client = self.client()
+        client = self.client
         return None if client is None else client.rollcall
 
     def _connected(self) -> bool:
         """Logged in: before that the panel's intents do nothing."""
-        return self.client() is not None
+        return self.client is not None
 
     def start(self) -> None:
         """Listen to the hub's roll-call changes and read its state (once logged in)."""
-        if self.client() is None:
+        if self.client is None:
+            self.client = self._hub()
+        if self.client is None:
             return
         self.call.start()
         if self._unlisten is None:

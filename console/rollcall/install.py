@@ -29,7 +29,7 @@ def rollcall_client(events: EventQueueController) -> RollcallHub | None:
 
 class RollcallInstall:
     """The docked panel, its model and its controller; the controller starts at the first
-    login (and stays started across later session changes)."""
+    login with the event queue's hub client (and keeps it across later session changes)."""
 
     def __init__(
         self,
@@ -48,7 +48,6 @@ class RollcallInstall:
         )
         self.panel = RollcallPanel(self.model, self.controller, self.controller.call)
         self.panel.setObjectName("rollcall")
-        self.started = False  # the controller, at the first login
         self._listening = False
 
     def start(self) -> None:
@@ -63,16 +62,14 @@ class RollcallInstall:
         if self._listening:
             self._listening = False
             self.events.model.session_changed.disconnect(self._on_session)
-        if self.started:
-            self.controller.stop()
+        self.controller.stop()
 
     def _on_session(self, session: Session | None) -> None:
-        if session is None or self.started:
+        if session is None or self.controller.client is not None:
             return
         if rollcall_client(self.events) is None:
             self.model.set_status(t("unsupported"))
             return
-        self.started = True
         self.controller.start()
 
 

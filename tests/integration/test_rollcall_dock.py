@@ -35,7 +35,7 @@ def test_docked_panel_wires_itself_at_login(qapp: QApplication, tmp_path: Path) 
         assert set(docks) >= {"事件队列", t("panel_title")} and t("panel_title") == "视频点名"
         assert w.tabifiedDockWidgets(docks["事件队列"]) == [docks[t("panel_title")]]
         assert w.raise_side_panel(inst.panel) and not w.raise_side_panel(QLabel("none"))
-        assert not inst.started  # nobody logged in yet
+        assert inst.controller.client is None  # nobody logged in yet
         outcomes: list[LoginOutcome] = []
         queue.controller.login("duty", "duty123", "hall-1", outcomes.append)
         pump(lambda: bool(outcomes), what="login")
@@ -44,16 +44,15 @@ def test_docked_panel_wires_itself_at_login(qapp: QApplication, tmp_path: Path) 
         assert "第1镇" in cells(inst.panel.roster_table, 1)
         assert "下次点名" in inst.panel.schedule.text()
         first = inst.controller
-        assert inst.started and first.client() is queue.controller.client
+        assert first.client is not None and first.client is queue.controller.client
         # a later session change (re-login) keeps the one controller
         session: Session | None = queue.model.session
         queue.model.set_session(None)
         queue.model.set_session(session)
-        assert inst.controller is first and inst.started
+        assert inst.controller is first and first.client is queue.controller.client
         inst.stop()
         inst.stop()
-        client = first.client()
-        assert client is not None and client.rollcall.listening == 0
+        assert first.client.rollcall.listening == 0
     finally:
         w.close()
         queue.stop()

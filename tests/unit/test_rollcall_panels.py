@@ -83,9 +83,11 @@ def idle_client() -> HubClient:
     )
 
 
-def panel_on(model: RollcallModel, client: RollcallHub | None = None) -> RollcallPanel:
+def panel_on(
+    model: RollcallModel, client: RollcallHub | None = None
+) -> tuple[RollcallPanel, RollcallController]:
     ctl = RollcallController(lambda: client, NetThread(), QtBridge(), model)
-    return RollcallPanel(model, ctl, ctl.call)
+    return RollcallPanel(model, ctl, ctl.call), ctl
 
 
 def test_the_models_emit_each_change() -> None:
@@ -138,7 +140,7 @@ def test_the_models_emit_each_change() -> None:
 def test_views_follow_the_models_until_closed(qapp: QApplication) -> None:
     model = RollcallModel()
     model.show_roster(CENTRES, [], SCHEDULE)  # before the panel: shown at once
-    panel = panel_on(model)
+    panel, _ctl = panel_on(model)
     area = panel.call_area
     assert panel.roster_table.rowCount() == 2 and panel.ex_centre.count() == 2
     assert panel.schedule.text() == schedule_text(SCHEDULE)
@@ -183,7 +185,9 @@ def test_views_follow_the_models_until_closed(qapp: QApplication) -> None:
 
 def test_the_panels_intents_reach_the_controller(qapp: QApplication) -> None:
     offline = RollcallModel()
-    before = panel_on(offline)  # not logged in: the buttons ask nothing
+    before, ctl = panel_on(offline)  # not logged in: the buttons ask nothing
+    ctl.start()
+    assert ctl.client is None
     before.note_button.click()
     before.end_call_button.setEnabled(True)
     before.end_call_button.click()
@@ -191,7 +195,9 @@ def test_the_panels_intents_reach_the_controller(qapp: QApplication) -> None:
     before.close()
 
     model = RollcallModel()
-    panel = panel_on(model, idle_client())
+    panel, ctl = panel_on(model, idle_client())
+    ctl.start()  # the network thread is not running: the reads fail, said in the status
+    assert ctl.client is not None and t("hub_failed", error="")[:4] in panel.status.text()
     panel.note_button.click()
     assert model.status == t("select_first") == panel.status.text()
     model.show_run(a_run(ringing=("v",)))
@@ -208,4 +214,7 @@ def test_the_panels_intents_reach_the_controller(qapp: QApplication) -> None:
     assert not model.call.auto
     area.join_button.click()  # no HTTP address configured: said in the area
     assert area.status.text() == call_t("no_http") == model.call.status
+    ctl.stop()
+    ctl.stop()
+    assert ctl.client is not None and ctl.client.rollcall.listening == 0
     panel.close()
