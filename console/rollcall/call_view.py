@@ -150,6 +150,8 @@ class CallArea(QWidget):
         self._tick.timeout.connect(self._show_duration)
         release_on_destroy(self, i18n.on_change(self.retranslate))
         self.retranslate()
+        if model.joined:  # built during a call: show it
+            self._show_phase(model.phase)
         follow(self, model.phase_changed, self._show_phase)
         follow(self, model.status_changed, self.status.setText)
         follow(self, model.self_note_changed, self.self_view.clear)
