@@ -2,7 +2,7 @@
 
 Each feature declares its tables in its own `store` module on this object, so that
 Alembic (`dispatch.db.migrations`) sees the whole schema, and a test
-(`tests/integration/test_migrations_models.py`) checks that the migrations' head equals
+(`tests/integration/dispatch/db/test_migrations_models.py`) checks that the migrations' head equals
 the tables declared here (autogenerate finds no difference).
 """
 

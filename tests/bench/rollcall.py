@@ -31,7 +31,7 @@ import psutil
 
 from dispatch.hub.process import HubProcess
 from streams.webrtc.config import restrict_host_addresses
-from tests.integration.test_rollcall_support import (
+from tests.integration.dispatch.rollcall.test_rollcall_support import (
     LOOPBACK,
     Mode,
     Station,

@@ -36,7 +36,7 @@ from typing import Any
 import psutil
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.integration.test_mediation_support import (
+from tests.integration.dispatch.mediation.test_mediation_support import (
     CHROMIUM_ARGS,
     INVITES,
     ConsolePeer,

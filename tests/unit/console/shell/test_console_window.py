@@ -1,0 +1,187 @@
+"""The main window offscreen with a fake frame source: layouts persist, language, panels."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication, QLabel
+
+from console.cameras.panel import CameraTreePanel
+from console.cameras.tree import build_tree, matches, online_count
+from console.kit import i18n
+from console.shell.main_window import MainWindow
+from console.wall.controller import WallController
+from console.wall.layouts import LayoutStore
+from console.wall.model import WallModel
+from console.wall.tile import CAMERA_MIME
+from dispatch.domain.site import demo_site_path, load_site
+from streams.ingest.types import CameraState, CameraStatus
+from tests.unit.console.wall.test_wall_fakes import FakeStream
+
+SITE = load_site(demo_site_path())
+CAMS = [c.id for c in SITE.cameras]
+
+
+def window(cfg: Path) -> MainWindow:
+    c = WallController(
+        WallModel(),
+        FakeStream,
+        evidence_dir=cfg / "evidence",
+        names={c.id: c.name for c in SITE.cameras},
+    )
+    w = MainWindow(c, build_tree(SITE), LayoutStore(cfg))
+    w.resize(1280, 720)
+    return w
+
+
+def test_first_start_shows_nine_cameras_and_layout_survives_restart(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    w = window(tmp_path)
+    w.start(default_cameras=CAMS)
+    assert w.model.shape.name == "9"
+    assert w.model.assignments() == dict(enumerate(CAMS[:9]))
+    assert len(w.controller.live_slots()) == 9
+    w.model.set_shape("1+5")
+    w.controller.assign(0, "cam12")
+    w.model.set_status_visible(False)
+    w.save_layout("巡查")
+    w.model.set_shape("16")
+    w.close()
+    assert w.controller.live_slots() == []
+
+    again = window(tmp_path)
+    again.start(default_cameras=CAMS)
+    assert again.model.shape.name == "16"
+    assert again.model.camera(0) == "cam12" and not again.model.status_visible
+    assert again.saved_box.itemText(0) == "巡查"
+    again.load_layout("巡查")
+    assert again.model.shape.name == "1+5"
+    assert "已调用布局：巡查" in again.statusBar().currentMessage()
+    again.close()
+
+
+def test_layout_argument_picks_shape_or_saved_name(qapp: QApplication, tmp_path: Path) -> None:
+    w = window(tmp_path)
+    w.start("25", default_cameras=CAMS)
+    assert w.model.shape.name == "25"
+    w.close()
+    w2 = window(tmp_path)
+    w2.start("nonsense", default_cameras=CAMS)
+    assert "nonsense" in w2.statusBar().currentMessage()
+    w2.close()
+
+
+def test_damaged_layout_file_is_reported_not_lost(qapp: QApplication, tmp_path: Path) -> None:
+    (tmp_path / "layouts.json").write_text("{oops", encoding="utf-8")
+    w = window(tmp_path)
+    w.start(default_cameras=CAMS)
+    msg = w.statusBar().currentMessage()
+    assert "布局文件损坏" in msg and "layouts.json.damaged-1" in msg
+    assert (tmp_path / "layouts.json.damaged-1").read_text(encoding="utf-8") == "{oops"
+    assert w.model.shape.name == "9"
+    w.close()
+
+
+def test_language_switch_retranslates(qapp: QApplication, tmp_path: Path) -> None:
+    w = window(tmp_path)
+    w.start(default_cameras=CAMS)
+    assert w.windowTitle() == "综治中心 指挥调度大厅"
+    w.lang_actions["en"].trigger()
+    try:
+        assert i18n.language() == "en"
+        assert w.windowTitle().startswith("Command Hall")
+        assert w.act_tour_wall.text() == "Tour whole wall"
+        assert w.shape_box.itemText(6) == "1 large + 5"
+    finally:
+        i18n.set_language("zh_CN")
+    assert w.act_tour_wall.text() == "整墙轮巡"
+    w.close()
+
+
+def test_side_panel_docks_right_and_fullscreen_round_trip(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    w = window(tmp_path)
+    w.start(default_cameras=CAMS)
+    w.show()
+    dock = w.add_side_panel(QLabel("事件"), "事件队列")
+    assert w.dockWidgetArea(dock).name == "RightDockWidgetArea"
+    w.toggle_wall_fullscreen()
+    assert w.wall_window is not None and w.wall.window() is w.wall_window
+    assert "副屏" in w.statusBar().currentMessage()  # offscreen has one screen
+    assert w.act_fullscreen.text() == "视频墙返回主窗口"
+    w.toggle_wall_fullscreen()
+    assert w.wall_window is None and w.wall.window() is w
+    assert len(w.controller.live_slots()) == 9
+    w.close()
+
+
+def test_tour_from_tree_selection(qapp: QApplication, tmp_path: Path) -> None:
+    w = window(tmp_path)
+    w.start("1", default_cameras=CAMS)
+    w.cameras.search.setText("社区")
+    cams = w.tour_cameras()
+    assert cams and all("社区" in SITE.camera(c).name or c in cams for c in cams)
+    w.dwell.setValue(3)
+    w.start_tour(one_tile=True)
+    assert w.controller.tour is not None
+    assert w.model.camera(0) == cams[0]
+    w.toggle_tour_pause()
+    assert w.controller.tour.paused and w.act_tour_pause.text() == "继续轮巡"
+    w.stop_tour()
+    assert w.controller.tour is None
+    w.close()
+
+
+def test_camera_tree_counts_search_and_drag(qapp: QApplication) -> None:
+    root = build_tree(SITE)
+    assert [n.kind.value for n in root.children] == ["township"] * 3
+    assert sorted(root.camera_ids()) == sorted(CAMS)
+    live = {
+        "cam1": CameraStatus("cam1", CameraState.LIVE),
+        "cam2": CameraStatus("cam2", CameraState.OFFLINE),
+    }
+    assert online_count(root, live) == (1, len(CAMS))
+    keep = matches(root, SITE.camera("cam2").name)
+    assert "camera:cam2" in keep and "camera:cam1" not in keep and "county:county" in keep
+    panel = CameraTreePanel(root)
+    panel.set_statuses(live)
+    assert panel.item("county:county").text(0) == f"{SITE.name}（1/{len(CAMS)}）"
+    assert panel.item("camera:cam1").text(0).startswith("●")
+    panel.search.setText("农贸")
+    assert panel.visible_camera_ids() == ["cam2"]
+    mime = panel.tree.mimeData([panel.item("camera:cam2")])
+    assert bytes(mime.data(CAMERA_MIME).data()) == b"cam2"
+
+
+@pytest.mark.integration  # starts hall-console as a process
+def test_bad_site_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    text = (
+        demo_site_path().read_text(encoding="utf-8").replace("lon = 112.5420", "lon = 512.5420", 1)
+    )
+    bad.write_text(text, encoding="utf-8")
+    exe = Path(sys.executable).parent / "hall-console"
+    run = subprocess.run(
+        [str(exe), "--site", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 2
+    assert str(bad) in run.stderr and "cameras.0.lon" in run.stderr
+    assert "Traceback" not in run.stderr
+    missing = subprocess.run(
+        [str(exe), "--site", str(tmp_path / "none.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )
+    assert missing.returncode == 2 and "none.toml" in missing.stderr
+    assert "Traceback" not in missing.stderr
