@@ -4,7 +4,7 @@
 #                                               layers, sizes and the whole test suite
 #   bash scripts/test.sh --quick [PYTEST ARGS]  the inner loop: the same checks and the tests
 #                                               without the `integration` marker (no
-#                                               installs, no PostgreSQL, no real processes)
+#                                               PostgreSQL, no real processes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -12,10 +12,9 @@ if [ "${1:-}" = "--quick" ]; then
     quick=1
     shift
 fi
-if [ "$quick" = 0 ]; then
-    bash scripts/system-packages.sh
-    bash scripts/venv.sh
-fi
+# both are no-ops (a few seconds) when everything is already installed
+bash scripts/system-packages.sh
+bash scripts/venv.sh
 export PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 ruff format --check .
