@@ -31,6 +31,31 @@ def message_page(title: str, text: str, *, css: str, kind: str = "") -> str:
     )
 
 
+def pin_login(
+    *,
+    heading: str,
+    prompt: str,
+    action: str,
+    error: str = "",
+    maxlength: int = 12,
+    placeholder: str = "",
+    button: str = "进入",
+    autofocus: bool = False,
+) -> str:
+    """The PIN form of a personal link's page (the `<main>` only); every text is escaped."""
+    err = f'<p class="error" id="pin-error">{html.escape(error)}</p>' if error else ""
+    hint = f' placeholder="{html.escape(placeholder)}"' if placeholder else ""
+    focus = " autofocus" if autofocus else ""
+    return (
+        f'<main class="card login"><h1>{html.escape(heading)}</h1>'
+        f'<p class="muted">{html.escape(prompt)}</p>'
+        f'{err}<form method="post" action="{html.escape(action)}">'
+        '<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" '
+        f'maxlength="{maxlength}"{hint} required{focus}>'
+        f'<button type="submit" id="login">{html.escape(button)}</button></form></main>'
+    )
+
+
 def html_response(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/html", charset="utf-8")
 

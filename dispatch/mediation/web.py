@@ -73,15 +73,16 @@ def message_page(title: str, text: str) -> str:
 
 
 def pin_page(token: str, who: str, error: str = "") -> str:
-    err = f'<p class="error" id="pin-error">{html.escape(error)}</p>' if error else ""
     return shell(
         "远程调解 · 输入 PIN",
-        '<main class="card login"><h1>远程视频调解</h1>'
-        f'<p class="muted">{html.escape(who)}，请输入综治中心发给您的 6 位 PIN 码</p>'
-        f'{err}<form method="post" action="/v/{html.escape(token)}/login">'
-        '<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" '
-        'maxlength="12" placeholder="PIN 码" required autofocus>'
-        '<button type="submit" id="login">进入</button></form></main>',
+        web_pages.pin_login(
+            heading="远程视频调解",
+            prompt=f"{who}，请输入综治中心发给您的 6 位 PIN 码",
+            action=f"/v/{token}/login",
+            error=error,
+            placeholder="PIN 码",
+            autofocus=True,
+        ),
     )
 
 

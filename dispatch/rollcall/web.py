@@ -78,14 +78,16 @@ def message_page(title: str, text: str) -> str:
 
 
 def pin_page(token: str, name: str, error: str = "") -> str:
-    err = f'<p class="error" id="pin-error">{html.escape(error)}</p>' if error else ""
     return shell(
         "值班点 · 输入 PIN",
-        f'<main class="card login"><h1>{html.escape(name)} 值班点</h1>'
-        '<p class="muted">请输入县综治中心发给本值班点的 6 位 PIN 码</p>'
-        f'{err}<form method="post" action="/s/{html.escape(token)}/login">'
-        '<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" '
-        'maxlength="6" required><button id="login" type="submit">进入值班</button></form></main>',
+        web_pages.pin_login(
+            heading=f"{name} 值班点",
+            prompt="请输入县综治中心发给本值班点的 6 位 PIN 码",
+            action=f"/s/{token}/login",
+            error=error,
+            maxlength=6,
+            button="进入值班",
+        ),
     )
 
 

@@ -96,14 +96,13 @@ def message_page(title: str, text: str, *, kind: str = "error") -> str:
 
 
 def pin_page(token: str, error: str = "") -> str:
-    err = f'<p class="error" id="pin-error">{html.escape(error)}</p>' if error else ""
-    body = (
-        '<main class="card login"><h1>网格员任务</h1>'
-        '<p class="muted">请输入综治中心发给您的 6 位 PIN 码</p>'
-        f'{err}<form method="post" action="/m/{html.escape(token)}/login">'
-        '<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" '
-        'maxlength="12" placeholder="PIN 码" required autofocus>'
-        '<button type="submit" id="login">进入</button></form></main>'
+    body = web_pages.pin_login(
+        heading="网格员任务",
+        prompt="请输入综治中心发给您的 6 位 PIN 码",
+        action=f"/m/{token}/login",
+        error=error,
+        placeholder="PIN 码",
+        autofocus=True,
     )
     return _shell("网格员登录", body)
 
