@@ -4,7 +4,7 @@ the dialogs that ask the officer (replaced in tests)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import QWidget
 
@@ -54,3 +54,18 @@ class DispatchPanelController(Protocol):
         done: Callable[[DispatchTask | None], None] | None = None,
     ) -> None: ...
     def link_video(self, event_id: str, *, automatic: bool = False) -> None: ...
+
+
+class QueueHost(Protocol):
+    """What the panels beside the queue (reports, camera health) need of the event queue
+    (`console.events.wiring.EventQueue`): its model's session, its controller's logged-in
+    client, its network thread and its Qt bridge."""
+
+    @property
+    def model(self) -> Any: ...
+    @property
+    def controller(self) -> Any: ...
+    @property
+    def net(self) -> Any: ...
+    @property
+    def bridge(self) -> Any: ...

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from PySide6.QtCore import QTimer
 
+from console.events.ports import QueueHost
 from console.health.model import HealthModel
 from console.health.view import HealthView
 from console.kit.net import submit_to_qt
@@ -103,21 +104,6 @@ class HealthController:
         self._submit(client.camera_history(camera), done)
 
 
-class _QueueLike(Protocol):
-    """What the health panel needs of the event queue (`console.events.wiring.EventQueue`):
-    its model's session, its controller's logged-in client, its network thread and its
-    Qt bridge."""
-
-    @property
-    def model(self) -> Any: ...
-    @property
-    def controller(self) -> Any: ...
-    @property
-    def net(self) -> Any: ...
-    @property
-    def bridge(self) -> Any: ...
-
-
 class HealthInstall:
     """What `install_health` built and started; `stop()` ends it (safe twice)."""
 
@@ -142,7 +128,7 @@ class HealthInstall:
 def install_health(
     add_panel: Callable[[HealthView, str], object],
     site: Site,
-    queue: _QueueLike,
+    queue: QueueHost,
     *,
     show_message: Callable[[str], None] | None = None,
 ) -> HealthInstall:

@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from PySide6.QtCore import QTimer
 
+from console.events.ports import QueueHost
 from console.kit.net import submit_to_qt
 from console.kit.observable import Subscription
 from console.reports.model import ReportScreen, ReportsModel, default_pdf_name, report_screen
@@ -183,20 +184,7 @@ class ReportController:
             timer.stop()
 
 
-class _QueueLike(Protocol):
-    """What the reports need of the event queue (`console.events.wiring.EventQueue`)."""
-
-    @property
-    def model(self) -> Any: ...
-    @property
-    def controller(self) -> Any: ...
-    @property
-    def net(self) -> Any: ...
-    @property
-    def bridge(self) -> Any: ...
-
-
-def open_in_queue(queue: _QueueLike, ids: tuple[str, ...]) -> str | None:
+def open_in_queue(queue: QueueHost, ids: tuple[str, ...]) -> str | None:
     """Show only these events in the queue and select the first one of its list."""
     queue.model.show_only(ids)
     first = next((r.event.id for r in queue.model.visible()), None)
@@ -230,7 +218,7 @@ class ReportsInstall:
 
 def install_reports(
     add_side_panel: Callable[[Any, str], object],
-    queue: _QueueLike,
+    queue: QueueHost,
     http_url: str | None,
     *,
     save_dir: Path,
