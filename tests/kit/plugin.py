@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.kit.camsim",
     "tests.kit.guard",
     "tests.kit.markers",
+    "tests.kit.netns",
 ]
