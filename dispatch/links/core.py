@@ -6,9 +6,11 @@
   PBKDF2-SHA256 (`hash_pin`, `verify_pin`; the stored string names its iterations).
 - The **lockout**: `MAX_PIN_FAILURES` wrong PINs lock the link until it is issued
   again; that lock is what makes a 6-digit PIN acceptable. `pin_failure(count)` says
-  what the count of failures *after* this one means. The caller gets that count from
-  its store (today `failures + 1` then a write; an atomic increment returning the
-  count fits the same call).
+  what the count of failures *after* this one means. The caller counts the attempt
+  BEFORE checking its PIN, in one atomic step of its store (a conditional
+  `UPDATE … SET failures = failures + 1 … WHERE failures < MAX RETURNING failures`, or
+  an in-memory increment with no await in between), and a right PIN then clears it:
+  concurrent guesses cannot all pass a lock none of them has written yet.
 - The **state** of a found link (`link_state`): expired before locked before ok.
 - The **cookie** of a logged-in page is stateless (`sign_cookie`): an HMAC of the link
   token keyed by the link's PIN hash, so a restarted hub recomputes it and a new PIN

@@ -354,3 +354,17 @@ def set_station_failures(conn: Connection, centre_id: str, failures: int) -> Non
     conn.execute(
         update(stations).where(stations.c.centre_id == centre_id).values(failures=failures)
     )
+
+
+def take_station_attempt(conn: Connection, token_hash: str, limit: int) -> int | None:
+    """Count one PIN attempt on a station link with fewer than `limit` failures, as ONE
+    statement: the count after it, or None when the link is locked (or re-issued). The
+    attempt counts as a failure until the PIN proves right."""
+    c = stations.c
+    row = conn.execute(
+        update(stations)
+        .where(c.token_hash == token_hash, c.failures < limit)
+        .values(failures=c.failures + 1)
+        .returning(c.failures)
+    ).first()
+    return None if row is None else int(row[0])

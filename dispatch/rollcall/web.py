@@ -168,9 +168,8 @@ async def post_login(request: web.Request) -> web.Response:
     except StationAuthError as exc:
         if exc.kind != "pin":
             return _refused(exc)
-        centre_id, _ = await svc.stations.station(token)
-        c = svc.centres.get(centre_id)
-        return _page(401, pin_page(token, c.name if c else centre_id, wrong_pin_text(exc.left)))
+        c = svc.centres.get(exc.centre)
+        return _page(401, pin_page(token, c.name if c else exc.centre, wrong_pin_text(exc.left)))
     resp = web.Response(status=303, headers={"Location": f"/s/{token}"})
     set_link_cookie(resp, COOKIE, cookie, f"/s/{token}")
     return resp

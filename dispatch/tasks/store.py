@@ -271,6 +271,21 @@ def set_link_failures(conn: Connection, link_hash: str, failures: int) -> None:
     )
 
 
+def take_link_attempt(conn: Connection, link_hash: str, limit: int) -> int | None:
+    """Count one PIN attempt on a link with fewer than `limit` failures, as ONE statement
+    (check and count cannot be split by a concurrent attempt): the count after this
+    attempt, or None when the link is already locked (or gone). The attempt counts as
+    a failure until the PIN proves right (`set_link_failures(…, 0)`)."""
+    c = phone_links.c
+    row = conn.execute(
+        update(phone_links)
+        .where(and_(c.token_hash == link_hash, c.failures < limit))
+        .values(failures=c.failures + 1)
+        .returning(c.failures)
+    ).first()
+    return None if row is None else int(row[0])
+
+
 def put_phone_session(
     conn: Connection,
     session_hash: str,

@@ -209,12 +209,17 @@ class MediationService:
         status, p = self._sessions.link_status(token)
         if status != "ok" or p is None:
             return LoginResult.refused(status)
+        # the attempt is counted before the PIN is checked (no await between the
+        # status and the count: concurrent guesses cannot slip past the lock)
+        p.failures += 1
+        count = p.failures
+        pid = f"{p.session_id}/{p.id}"
+        # the job writes the count in memory when it runs: the latest one wins
+        await self._events.commit(lambda tx: ms.set_failures(tx.conn, pid, p.failures))
         if p.pin_hash is None or not await asyncio.to_thread(verify_pin, pin, p.pin_hash):
-            wrong = pin_failure(p.failures + 1)
-            p.failures = wrong.failures
-            pid = f"{p.session_id}/{p.id}"
-            await self._events.commit(lambda tx: ms.set_failures(tx.conn, pid, wrong.failures))
-            return LoginResult.wrong(wrong)
+            return LoginResult.wrong(pin_failure(count))
+        p.failures = max(0, p.failures - 1)  # a right PIN is not a failure (no reset)
+        await self._events.commit(lambda tx: ms.set_failures(tx.conn, pid, p.failures))
         return LoginResult.granted(sign_cookie(token, p.pin_hash))
 
     async def offer(self, p: Participant, sdp: str) -> str:

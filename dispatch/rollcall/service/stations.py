@@ -16,6 +16,7 @@ from typing import Literal
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.links.core import (
+    MAX_PIN_FAILURES,
     LinkState,
     hash_pin,
     link_state,
@@ -35,10 +36,13 @@ Push = Callable[[StationOut], None]
 
 
 class StationAuthError(Exception):
-    def __init__(self, kind: Literal["unknown", "expired", "locked", "pin"], left: int = 0) -> None:
+    def __init__(
+        self, kind: Literal["unknown", "expired", "locked", "pin"], left: int = 0, centre: str = ""
+    ) -> None:
         super().__init__(kind)
         self.kind = kind
         self.left = left
+        self.centre = centre  # of a wrong PIN: the link's centre (the page names it)
 
 
 class Stations:
@@ -87,18 +91,22 @@ class Stations:
         return centre, pin_h
 
     async def login(self, token: str, pin: str) -> tuple[str, str]:
-        """(centre id, cookie) for the right PIN; raises StationAuthError."""
-        row = await self.db.read(lambda eng: rs.station_by_token(eng, token_hash(token)))
+        """(centre id, cookie) for the right PIN; raises StationAuthError. The attempt
+        is counted in the store (one conditional UPDATE) before the PIN is checked, so
+        concurrent guesses cannot slip past the lock; a right PIN clears the count."""
         centre, pin_h = await self.station(token)
-        assert row is not None
+        th = token_hash(token)
+        count = await self.db.write(
+            lambda conn: rs.take_station_attempt(conn, th, MAX_PIN_FAILURES)
+        )
+        if count is None:
+            raise StationAuthError("locked")
         if not await asyncio.to_thread(verify_pin, pin, pin_h):
-            wrong = pin_failure(row[3] + 1)
-            await self.db.write(lambda conn: rs.set_station_failures(conn, centre, wrong.failures))
+            wrong = pin_failure(count)
             if wrong.locked:
                 raise StationAuthError("locked")
-            raise StationAuthError("pin", wrong.left)
-        if row[3]:
-            await self.db.write(lambda conn: rs.set_station_failures(conn, centre, 0))
+            raise StationAuthError("pin", wrong.left, centre)
+        await self.db.write(lambda conn: rs.set_station_failures(conn, centre, 0))
         return centre, sign_cookie(token, pin_h)
 
     async def authorised(self, token: str, cookie: str | None) -> str | None:

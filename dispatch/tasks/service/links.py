@@ -1,6 +1,10 @@
 """Personal phone links of the grid leaders: a link token with a PIN, lockout after
 `MAX_PIN_FAILURES` wrong PINs, and the session cookie a right PIN opens (a random
-session token kept, hashed, in the store). The rules are `dispatch.links.core`'s."""
+session token kept, hashed, in the store). The rules are `dispatch.links.core`'s.
+
+Each attempt is counted in the store before its PIN is checked (`take_link_attempt`,
+one conditional UPDATE): concurrent guesses cannot all pass a lock they read before
+it was reached; a right PIN clears the count."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from datetime import datetime, timedelta
 from dispatch.events.service import HubService
 from dispatch.hub.writer import Tx
 from dispatch.links.core import (
+    MAX_PIN_FAILURES,
+    LinkState,
     LoginResult,
     hash_pin,
     link_state,
@@ -61,19 +67,21 @@ class PhoneLinks:
         if status != "ok" or link is None:
             return LoginResult.refused(status)
         lh = token_hash(token)
-        ok = await asyncio.to_thread(verify_pin, pin, link.pin_hash)
-        if not ok:
-            wrong = pin_failure(link.failures + 1)
-            await self.recorder.commit(lambda tx: st.set_link_failures(tx.conn, lh, wrong.failures))
-            return LoginResult.wrong(wrong)
+        # the attempt is counted (atomically, in the store) before the PIN is checked
+        count = await self.recorder.commit(
+            lambda tx: st.take_link_attempt(tx.conn, lh, MAX_PIN_FAILURES)
+        )
+        if count is None:
+            return LoginResult.refused(LinkState.LOCKED.value)
+        if not await asyncio.to_thread(verify_pin, pin, link.pin_hash):
+            return LoginResult.wrong(pin_failure(count))
         session = new_token()
         sh = token_hash(session)
         now = self.hub.clock()
         exp = min(now + self.session_ttl, link.expires_at)
 
         def job(tx: Tx) -> None:
-            if link.failures:
-                st.set_link_failures(tx.conn, lh, 0)
+            st.set_link_failures(tx.conn, lh, 0)
             st.put_phone_session(tx.conn, sh, lh, link.person_id, now, exp)
 
         await self.recorder.commit(job)

@@ -20,6 +20,7 @@ from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import CHINA_TZ, HubService
 from dispatch.hub.auth import Session
 from dispatch.hub.writer import Committed
+from dispatch.links.core import LoginResult
 from dispatch.mediation import store as ms
 from dispatch.mediation.messages import (
     AdmitIn,
@@ -140,6 +141,31 @@ def test_wrong_pins_lock_the_link_and_count_in_the_store(tmp_path: Path) -> None
         assert (res.ok, res.reason) == (False, "locked")
         assert med.link_status(court.token)[0] == "locked"
         assert (await med.login(court.token, court.pin)).reason == "locked"
+        (stored,) = [p for p in ms.participants(hub.engine, sess.id) if p.role == "court"]
+        assert stored.failures == 5
+
+    run(rig.life(body))
+
+
+def test_concurrent_guesses_cannot_pass_the_lock(tmp_path: Path) -> None:
+    """39 wrong PINs at once and the right one 50 ms later: the right one is refused
+    (each attempt is counted before its PIN is checked), and only 4 were "wrong"."""
+    rig = Rig(tmp_path)
+
+    async def body(hub: HubService, med: MediationService) -> None:
+        eid = await new_event(hub)
+        sess, links, _, _ = await med.open(HOST, eid, INVITES[:1], timedelta(hours=1))
+        court = links[0]
+        wrong = [f"{(int(court.pin) + 1 + i) % 1_000_000:06d}" for i in range(39)]
+
+        async def right() -> LoginResult:
+            await asyncio.sleep(0.05)
+            return await med.login(court.token, court.pin)
+
+        *bad, good = await asyncio.gather(*(med.login(court.token, w) for w in wrong), right())
+        assert (good.ok, good.reason) == (False, "locked")
+        assert sum(r.reason == "wrong" for r in bad) == 4
+        assert med.link_status(court.token)[0] == "locked"
         (stored,) = [p for p in ms.participants(hub.engine, sess.id) if p.role == "court"]
         assert stored.failures == 5
 
