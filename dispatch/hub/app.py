@@ -22,7 +22,7 @@ from dispatch.domain.site import Site
 from dispatch.events.handlers import EventHandlers
 from dispatch.events.service import HubService, china_now
 from dispatch.events.web import make_app
-from dispatch.hub import auth
+from dispatch.hub import auth, web_guard
 from dispatch.hub.config import HubConfig, redact_db
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.handlers import SessionHandlers
@@ -143,11 +143,16 @@ class Hub:
         add_patrol_routes(app, self.patrol)
         add_rollcall_routes(app, self.rollcall)
         add_report_routes(app, self.reports)
+        web_guard.install(app)
         await self.rollcall.start()
-        runner = web.AppRunner(app, access_log=None)
+        # aiohttp closes a connection whose handler still waits for a complete request
+        # head after `keepalive_timeout`, counted from the connection's start or the last
+        # response and not reset by more bytes: the header-read timeout (half-sent
+        # requests, slowloris) and the idle keep-alive limit at once
+        http = self.config.http
+        runner = web.AppRunner(app, access_log=None, keepalive_timeout=http.header_timeout_s)
         await runner.setup()
         # a large backlog: after a hub restart every phone reconnects at once
-        http = self.config.http
         site = web.TCPSite(runner, http.host, http.port, backlog=2048)
         await site.start()
         self._runner = runner

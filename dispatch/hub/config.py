@@ -62,6 +62,13 @@ class HttpConfig(_Section):
     port: int = Field(
         default=DEFAULT_HTTP_PORT, ge=0, le=65535, description="HTTP port (0 = any free port)"
     )
+    header_timeout_s: float = Field(
+        default=10.0,
+        ge=1,
+        le=120,
+        description="seconds a connection may take to send a complete request head "
+        "(half-sent requests, and idle keep-alive connections, are closed after it)",
+    )
 
 
 class ZmqConfig(_Section):

@@ -6,17 +6,41 @@ and answer."""
 from __future__ import annotations
 
 import html
+import json
+from typing import Any
 
 from aiohttp import web
 
+CONFIG_ID = "page-config"
+"""The id of the page's settings block; the scripts read it with
+`JSON.parse(document.getElementById("page-config").textContent)`."""
 
-def shell(title: str, body: str, *, css: str, script: str = "") -> str:
+
+def config_block(config: dict[str, Any]) -> str:
+    """The page's settings as a JSON data block (`type="application/json"`: never run,
+    so the CSP needs no inline script); `<`, `>` and `&` are escaped as `\\u003c`…, so
+    no text inside can end the block."""
+    data = (
+        json.dumps(config, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+    return f'<script type="application/json" id="{CONFIG_ID}">{data}</script>'
+
+
+def shell(
+    title: str, body: str, *, css: str, script: str = "", config: dict[str, Any] | None = None
+) -> str:
+    """A whole page: `script` is the page's own script file, `config` its settings."""
+    data = config_block(config) if config is not None else ""
+    src = f'<script defer src="{html.escape(script)}"></script>' if script else ""
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
         f'<link rel="stylesheet" href="{html.escape(css)}">'
-        f"{script}</head><body>{body}</body></html>"
+        f"{data}{src}</head><body>{body}</body></html>"
     )
 
 

@@ -30,6 +30,9 @@ What the loop guarantees, for every page alike:
   hello), so replies, pushes and the final message never interleave.
 - **A failing `render`** is logged and closes the socket with 1011 (the page
   reconnects); a failing `handle` or `hello` ends the request like any handler bug.
+- **Same origin only**: a browser's `Origin` must be the hub's own (the host the page
+  was served under, or its public URL; `dispatch.hub.web_guard.check_origin`), else
+  the upgrade is refused with 403 (a cross-site page cannot ride a visitor's cookie).
 - **Clean ends**: when the page disconnects (or the hub stops), `detach` is called
   with the very push `attach` got, and the sender task is cancelled and awaited.
   A handler ends the conversation with `raise Leave(final)`: `final` is sent after
@@ -93,6 +96,8 @@ from typing import Generic, Literal, TypeVar
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from dispatch.hub.web_guard import check_origin
 
 log = logging.getLogger(__name__)
 
@@ -289,12 +294,16 @@ class PageSocket(Generic[InT, ItemT]):
         attach: Callable[[Push[ItemT]], None] | None = None,
         detach: Callable[[Push[ItemT]], None] | None = None,
         hello: Callable[[], Awaitable[Sequence[BaseModel]]] | None = None,
-    ) -> web.WebSocketResponse:
+    ) -> web.StreamResponse:
         """Upgrade `request` and run the conversation until either side leaves.
 
+        A foreign `Origin` gets 403 without an upgrade (`web_guard.check_origin`).
         `attach(push)` runs right after the upgrade (pushes are queued from then on),
         `hello()`'s messages are sent first, then queued items (through `render`) and
         `handle`'s replies; `detach(push)` runs at the end, whatever the end."""
+        refused = check_origin(request)
+        if refused is not None:
+            return refused
         ws = web.WebSocketResponse(
             heartbeat=self.limits.heartbeat_s, max_msg_size=self.limits.max_in_bytes
         )

@@ -18,8 +18,6 @@ console). Both are checked on every call, against the link's expiry too.
 
 from __future__ import annotations
 
-import html
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -64,8 +62,8 @@ PAGES = {
 # -- pure helpers ------------------------------------------------------------------------------
 
 
-def shell(title: str, body: str, *, script: str = "") -> str:
-    return web_pages.shell(title, body, css="/v-static/mediation.css", script=script)
+def shell(title: str, body: str, *, script: str = "", config: dict[str, Any] | None = None) -> str:
+    return web_pages.shell(title, body, css="/v-static/mediation.css", script=script, config=config)
 
 
 def message_page(title: str, text: str) -> str:
@@ -87,11 +85,6 @@ def pin_page(token: str, who: str, error: str = "") -> str:
 
 
 def join_page(token: str, config: dict[str, Any]) -> str:
-    cfg = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
-    script = (
-        f'<script>window.HALL_BASE="/v/{html.escape(token)}";window.HALL_CFG={cfg};</script>'
-        '<script src="/v-static/mediation.js" defer></script>'
-    )
     body = (
         '<header class="bar"><span class="title">远程视频调解</span>'
         '<span id="who"></span><span id="rec" class="rec" hidden>● 录制中</span>'
@@ -113,7 +106,12 @@ def join_page(token: str, config: dict[str, Any]) -> str:
         '<section id="ended" class="card notice" hidden><h1 id="ended-title">已离开</h1>'
         '<p id="ended-text"></p></section>'
     )
-    return shell("远程视频调解", body, script=script)
+    return shell(
+        "远程视频调解",
+        body,
+        script="/v-static/mediation.js",
+        config={"base": f"/v/{token}", **config},
+    )
 
 
 _page = web_pages.html_response

@@ -31,7 +31,6 @@ the same signalling `streams.webrtc.client.StarClient` speaks for mediation):
 from __future__ import annotations
 
 import html
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -69,8 +68,8 @@ PAGES = {
 }
 
 
-def shell(title: str, body: str, *, script: str = "") -> str:
-    return web_pages.shell(title, body, css="/s-static/station.css", script=script)
+def shell(title: str, body: str, *, script: str = "", config: dict[str, Any] | None = None) -> str:
+    return web_pages.shell(title, body, css="/s-static/station.css", script=script, config=config)
 
 
 def message_page(title: str, text: str) -> str:
@@ -92,7 +91,6 @@ def pin_page(token: str, name: str, error: str = "") -> str:
 
 
 def station_page(token: str, config: dict[str, Any]) -> str:
-    cfg = json.dumps({"token": token, **config}, ensure_ascii=False).replace("</", "<\\/")
     name = html.escape(str(config.get("name", "")))
     return shell(
         f"{config.get('name', '')} 值班点",
@@ -115,8 +113,8 @@ def station_page(token: str, config: dict[str, Any]) -> str:
         '<audio id="hall-audio" autoplay></audio>'
         '<p id="call-status" class="muted"></p></section>'
         '<p id="last" class="muted"></p></main>',
-        script=f"<script>window.STATION={cfg};</script>"
-        '<script defer src="/s-static/station.js"></script>',
+        script="/s-static/station.js",
+        config={"token": token, **config},
     )
 
 

@@ -11,6 +11,7 @@ Routes (all under the personal link; the session is a cookie scoped to the link)
 - `POST /m/{token}/api/tasks/{id}/{act}` accept | return | arrive | feedback | read,
   JSON `{note, photos}`; errors as JSON `{error, message}` (Chinese)
 - `POST /m/{token}/api/tasks/{id}/photos` raw body, JPEG/PNG/WebP by magic bytes, ≤ 5 MB
+  (read whole: larger, also chunked, → 413; cut short → 400; nothing is stored then)
 - `GET  /m/{token}/files/{id}`           a photo or evidence file of one of their tasks
 - `GET  /m-static/…`                     resources/web/grid (HTML shell, JS, CSS)
 """
@@ -26,7 +27,7 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
 
 from dispatch.domain.wire import ErrorCode, HubError
-from dispatch.hub import web_pages
+from dispatch.hub import web_guard, web_pages
 from dispatch.hub.ws import PageSocket, Push, SocketLimits
 from dispatch.links.web import locked_text, set_link_cookie, wrong_pin_text
 from dispatch.tasks.core import (
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "resources" / "web" / "grid"
 COOKIE = "hall_m"
+PHOTO_READ_S = 120.0
+"""The longest a photo upload may take (a slow mobile link sends 5 MB in well under it)."""
 CSS = "/m-static/grid.css"
 _SVC: web.AppKey[DispatchService] = web.AppKey("dispatch", DispatchService)
 
@@ -87,8 +90,8 @@ _PAGES = {
 # -- pure helpers ------------------------------------------------------------------------------
 
 
-def _shell(title: str, body: str, *, script: str = "") -> str:
-    return web_pages.shell(title, body, css=CSS, script=script)
+def _shell(title: str, body: str, *, script: str = "", config: dict[str, Any] | None = None) -> str:
+    return web_pages.shell(title, body, css=CSS, script=script, config=config)
 
 
 def message_page(title: str, text: str, *, kind: str = "error") -> str:
@@ -115,11 +118,7 @@ def app_page(token: str, name: str) -> str:
         '<main id="tasks"><p class="muted" id="empty">暂无待办任务</p></main>'
         '<div id="toast" class="toast" hidden></div>'
     )
-    script = (
-        f'<script>window.HALL_BASE="/m/{html.escape(token)}";</script>'
-        '<script src="/m-static/grid.js" defer></script>'
-    )
-    return _shell("我的任务", body, script=script)
+    return _shell("我的任务", body, script="/m-static/grid.js", config={"base": f"/m/{token}"})
 
 
 _page = web_pages.html_response
@@ -278,10 +277,13 @@ async def post_photo(request: web.Request) -> web.Response:
     if person is None:
         return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
     svc = _svc(request)
-    if request.content_length is not None and request.content_length > MAX_PHOTO_BYTES:
-        mb = MAX_PHOTO_BYTES // (1024 * 1024)
-        return _json_error(413, "too_large", f"照片太大，最大 {mb} MB，请压缩后重新上传")
-    data = await request.content.read(MAX_PHOTO_BYTES + 1)
+    try:  # the whole body or nothing: never a photo cut at the limit or by a lost link
+        data = await web_guard.read_body(request, MAX_PHOTO_BYTES, PHOTO_READ_S)
+    except web_guard.BodyRefused as exc:
+        if exc.status == 413:
+            mb = MAX_PHOTO_BYTES // (1024 * 1024)
+            return _json_error(413, "too_large", f"照片太大，最大 {mb} MB，请压缩后重新上传")
+        return _json_error(exc.status, exc.code, exc.message)
     try:
         att = await svc.store_photo(person, request.match_info["task_id"], data)
     except UploadRefused as exc:

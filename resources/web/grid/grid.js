@@ -1,7 +1,7 @@
 // 网格员手机页: live task list over a WebSocket (pushes acked once, shown once per task id).
 "use strict";
 (function () {
-  const base = window.HALL_BASE;
+  const base = JSON.parse(document.getElementById("page-config").textContent).base;
   const tasks = new Map(); // task id -> latest view (by version)
   const cards = new Map(); // task id -> element
   const acked = new Set(); // task ids acked on this page

@@ -5,8 +5,8 @@
    connections, pc, switches. */
 "use strict";
 (function () {
-  const BASE = window.HALL_BASE;
-  const CFG = window.HALL_CFG || {};
+  const CFG = JSON.parse(document.getElementById("page-config").textContent);
+  const BASE = CFG.base;
   const SLOTS = 5;
   const $ = (id) => document.getElementById(id);
   const H = (window.HALL = {

@@ -7,7 +7,7 @@
    painted, counted with requestVideoFrameCallback). */
 "use strict";
 (function () {
-  const CFG = window.STATION || {};
+  const CFG = JSON.parse(document.getElementById("page-config").textContent);
   const BASE = "/s/" + CFG.token;
   const $ = (id) => document.getElementById(id);
   const S = (window.STATION_STATE = {
