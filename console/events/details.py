@@ -30,6 +30,7 @@ from console.events.strings import (
     tr,
 )
 from console.events.table import COLOURS
+from console.kit.plain import plain_label
 from dispatch.domain.model import Action, AuditEntry, Colour, Event, mask_id_number, mask_phone
 
 
@@ -100,9 +101,9 @@ class DetailsPane(QWidget):
         super().__init__(parent)
         self._on_action = on_action
         self.setObjectName("eventDetails")
-        self.empty = QLabel(tr("details.empty"))
+        self.empty = plain_label(tr("details.empty"))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.title = QLabel("")
+        self.title = plain_label("")
         self.title.setObjectName("detailsTitle")
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-size: 15px; font-weight: bold;")
@@ -113,7 +114,7 @@ class DetailsPane(QWidget):
         self.fields.setColumnStretch(3, 1)
         self.fields.setColumnStretch(5, 1)
         self._values: dict[str, QLabel] = {}
-        self.description = QLabel("")
+        self.description = plain_label("")
         self.description.setWordWrap(True)
         self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.actions_box = QGridLayout()
@@ -139,7 +140,7 @@ class DetailsPane(QWidget):
         for i in range(5):
             header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        self.timeline_label = QLabel(tr("details.timeline"))
+        self.timeline_label = plain_label(tr("details.timeline"))
         self.timeline_label.setStyleSheet("font-weight: bold;")
 
         info = QWidget()
@@ -189,9 +190,9 @@ class DetailsPane(QWidget):
             value = self._values.get(label)
             if value is None:
                 r, c = divmod(i, self.FIELD_COLUMNS)
-                name = QLabel(label + "：")
+                name = plain_label(label + "：")
                 name.setStyleSheet("color: #555;")
-                value = QLabel()
+                value = plain_label()
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 value.setWordWrap(True)
                 self.fields.addWidget(name, r, 2 * c, Qt.AlignmentFlag.AlignTop)

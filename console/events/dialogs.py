@@ -6,7 +6,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from console.events.actions import ActionRequest, ActionSpec, NoteRule, validate_request
 from console.events.strings import action_name, tr
+from console.kit.plain import plain_label
 from dispatch.domain.model import Action, Event
 from dispatch.events.core import MAX_EXTENSION_DAYS
 
@@ -49,7 +49,7 @@ class ActionDialog(QDialog):
             if spec.note is NoteRule.REQUIRED and spec.action is not Action.RETURN:
                 label += " *"
             form.addRow(label, self.note)
-        self.error = QLabel("")
+        self.error = plain_label("")
         self.error.setObjectName("error")
         self.error.setStyleSheet("color: #c62828;")
         self.error.setWordWrap(True)

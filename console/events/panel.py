@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
@@ -46,6 +45,7 @@ from console.events.ports import (
 from console.events.strings import category_name, role_name, source_name, state_name, tr
 from console.events.table import Col, EventTableModel
 from console.kit.observable import Observable
+from console.kit.plain import plain_label
 from console.tasks.dispatch_dialog import ask_dispatch as dialog_ask_dispatch
 from console.tasks.dispatch_dialog import ask_task as dialog_ask_task
 from console.tasks.model import DispatchModel
@@ -103,7 +103,7 @@ class EventQueuePanel(QWidget):
         self._build_filters()
         self._build_table()
         self._build_details()
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setObjectName("statusLine")
         self.status.setWordWrap(True)
         self._arrange()
@@ -113,20 +113,20 @@ class EventQueuePanel(QWidget):
 
     # ------------------------------------------------------------ construction
     def _build_header(self) -> None:
-        self.title = QLabel(tr("panel.title"))
+        self.title = plain_label(tr("panel.title"))
         self.title.setStyleSheet("font-size: 16px; font-weight: bold;")
-        self.session_label = QLabel(tr("panel.not_logged_in"))
+        self.session_label = plain_label(tr("panel.not_logged_in"))
         self.session_label.setObjectName("sessionLabel")
-        self.count_label = QLabel("")
+        self.count_label = plain_label("")
 
     def _build_banners(self) -> None:
-        self.conn_banner = QLabel("")
+        self.conn_banner = plain_label("")
         self.conn_banner.setObjectName("connectionBanner")
         self.conn_banner.setWordWrap(True)
         self.conn_banner.hide()
         self.alarm_banner = QFrame()
         self.alarm_banner.setObjectName("alarmBanner")
-        self.alarm_text = QLabel("")
+        self.alarm_text = plain_label("")
         self.alarm_text.setWordWrap(True)
         self.ack_button = QPushButton(tr("ack.button"))
         self.ack_button.setObjectName("ackButton")
@@ -139,7 +139,7 @@ class EventQueuePanel(QWidget):
         # "only these events" (a hot spot's), with the way back
         self.only_banner = QFrame()
         self.only_banner.setObjectName("onlyBanner")
-        self.only_text = QLabel("")
+        self.only_text = plain_label("")
         self.only_clear = QPushButton(tr("only.clear"))
         self.only_clear.setObjectName("onlyClear")
         self.only_clear.clicked.connect(self.model.clear_only)

@@ -31,6 +31,7 @@ from console.events.strings import (
     state_name,
     tr,
 )
+from console.kit.plain import plain_tooltip
 from dispatch.domain.model import Colour, Priority
 
 COLOURS: dict[Colour, QColor] = {
@@ -196,7 +197,8 @@ class EventTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             e = row.event
-            return f"{e.id} · {source_name(e.source)} · {format_time(e.accepted_at)}\n{e.title}"
+            tip = f"{e.id} · {source_name(e.source)} · {format_time(e.accepted_at)}\n{e.title}"
+            return plain_tooltip(tip)
         return None
 
     def _text(self, row: Row, col: Col) -> str:

@@ -16,7 +16,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QHeaderView,
-    QLabel,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -35,6 +34,7 @@ from console.health.model import (
     percent,
 )
 from console.health.strings import t, trouble_name
+from console.kit.plain import plain_label
 from console.kit.qt_observe import follow
 
 PICTURE_SIZE = (320, 262)
@@ -55,9 +55,9 @@ class PictureBox(QWidget):
 
     def __init__(self, caption: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.caption = QLabel(caption)
+        self.caption = plain_label(caption)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image = QLabel(t("no_picture"))
+        self.image = plain_label(t("no_picture"))
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setFixedSize(*PICTURE_SIZE)
         self.image.setStyleSheet("background: #1b1f24; color: #9aa4ad; border: 1px solid #39424c;")
@@ -90,14 +90,14 @@ class HealthView(QWidget):
         self.model = model
         self._intents = intents
         self._faulty: list[FaultyCamera] = []
-        self.summary_label = QLabel()
+        self.summary_label = plain_label()
         self.areas = QTreeWidget()
         self.areas.setColumnCount(4)
         self.areas.setHeaderLabels(
             [t("col.place"), t("col.cameras"), t("col.online"), t("col.quality")]
         )
         self.areas.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.faulty_label = QLabel(t("faulty", n=0))
+        self.faulty_label = plain_label(t("faulty", n=0))
         self.faulty = QTableWidget(0, 4)
         self.faulty.setHorizontalHeaderLabels(
             [t("col.camera"), t("col.place"), t("col.trouble"), t("col.event")]
@@ -109,7 +109,7 @@ class HealthView(QWidget):
         self.faulty.itemSelectionChanged.connect(self._picked)
         self.last_good = PictureBox(t("last_good"))
         self.current = PictureBox(t("current"))
-        self.history_label = QLabel(t("history", name="—"))
+        self.history_label = plain_label(t("history", name="—"))
         self.history = QTableWidget(0, 3)
         self.history.setHorizontalHeaderLabels([t("col.time"), t("col.state"), t("col.trouble")])
         self.history.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from console.kit.i18n import tr
 from console.kit.picture import CaptionStyle, PictureWidget
+from console.kit.plain import escape, plain_label, rich_label
 from console.kit.qt_observe import follow
 from console.mediation.controller import MediationController, PeerFrame
 from console.mediation.model import (
@@ -76,10 +76,13 @@ class LinkCard(QFrame):
         super().__init__()
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.url, self.pin = url, pin
-        self.qr = QLabel()
+        self.qr = plain_label()
         self.qr.setPixmap(QPixmap.fromImage(qr_image(url, 3)))
-        shown = "<br>".join(url[i : i + 36] for i in range(0, len(url), 36))
-        self.text = QLabel(f"<b>{title}</b><br>{shown}<br>{t('link_pin')}<b>{pin}</b><br>{expires}")
+        shown = "<br>".join(escape(url[i : i + 36]) for i in range(0, len(url), 36))
+        self.text = rich_label(
+            f"<b>{escape(title)}</b><br>{shown}<br>{escape(t('link_pin'))}<b>{escape(pin)}</b>"
+            f"<br>{escape(expires)}"
+        )
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text.setWordWrap(True)
         self.copy_button = QPushButton(t("copy"))
@@ -134,7 +137,7 @@ class MediationWindow(QWidget):
     def _build_invite_form(self) -> None:
         self.invite_box = QFrame()
         form = QGridLayout(self.invite_box)
-        form.addWidget(QLabel(t("invite")), 0, 0, 1, 3)
+        form.addWidget(plain_label(t("invite")), 0, 0, 1, 3)
         self.invite_rows: list[tuple[QCheckBox, QComboBox, QLineEdit]] = []
         for i, (role, name) in enumerate(DEFAULT_INVITES, 1):
             check = QCheckBox()
@@ -172,9 +175,9 @@ class MediationWindow(QWidget):
         self.self_tile = VideoTile(SELF_KEY, size=(SELF_W, SELF_H))
         self.self_tile.title = tr("self.title")
         self.self_tile.note = t("self_note")
-        self.conn_label = QLabel("")
+        self.conn_label = plain_label("")
         self.conn_label.setObjectName("mediationConn")
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setWordWrap(True)
         self.status.setObjectName("mediationStatus")
 
@@ -183,12 +186,12 @@ class MediationWindow(QWidget):
         self.peers_box = QWidget()
         self.peers_layout = QVBoxLayout(self.peers_box)
         self.peers_layout.setContentsMargins(0, 0, 0, 0)
-        self.lobby_label = QLabel("")
+        self.lobby_label = plain_label("")
         self.record_button = QPushButton(t("act.record"))
         self.record_button.setCheckable(True)
         self.record_button.setEnabled(False)
         self.record_button.clicked.connect(lambda: self.controller.record(not self.model.recording))
-        self.rec_label = QLabel("")
+        self.rec_label = plain_label("")
         self.rec_label.setStyleSheet("color: #e33; font-weight: bold;")
         self.outcome = QComboBox()
         self.outcome.addItem(t("pick_outcome"), "")
@@ -206,7 +209,7 @@ class MediationWindow(QWidget):
         side.addWidget(self.invite_box)
         side.addWidget(links_scroll, 1)
         right = QVBoxLayout()
-        right.addWidget(QLabel(t("participants")))
+        right.addWidget(plain_label(t("participants")))
         right.addWidget(self.peers_box)
         right.addWidget(self.lobby_label)
         rec_row = QHBoxLayout()
@@ -214,7 +217,7 @@ class MediationWindow(QWidget):
         rec_row.addWidget(self.rec_label, 1)
         right.addLayout(rec_row)
         right.addStretch(1)
-        right.addWidget(QLabel(t("outcome")))
+        right.addWidget(plain_label(t("outcome")))
         right.addWidget(self.outcome)
         right.addWidget(self.notes)
         right.addWidget(self.close_button)
@@ -334,7 +337,7 @@ class MediationWindow(QWidget):
             state = t("online") if p.online else t("offline")
             if p.online and not p.admitted:
                 state = t("lobby_state")
-            label = QLabel(f"{role_label(p.role, p.label)} {p.name} · {state}")
+            label = plain_label(f"{role_label(p.role, p.label)} {p.name} · {state}")
             admit = QPushButton(t("act.admit"))
             admit.setVisible(p.online and not p.admitted)
             admit.clicked.connect(lambda _c=False, pid=p.id: self.controller.admit(pid))

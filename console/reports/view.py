@@ -13,7 +13,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDateEdit,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.kit.plain import plain_label, plain_tooltip
 from console.kit.qt_observe import follow
 from console.reports.model import HotspotRow, ReportScreen, ReportsModel
 from console.reports.strings import t
@@ -63,9 +63,9 @@ class ReportView(QWidget):
         self.export_button = QPushButton(t("export_pdf"))
         self.export_button.setToolTip(t("tip.export"))
         self.export_button.setEnabled(False)
-        self.title = QLabel(t("choose_month"))
+        self.title = plain_label(t("choose_month"))
         self.title.setStyleSheet("font-size: 18px; font-weight: bold;")
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels([t("col.figure"), t("col.value")])
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -78,12 +78,12 @@ class ReportView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.charts)
         top = QHBoxLayout()
-        for w in (QLabel(t("month")), self.picker, self.load_button, self.export_button):
+        for w in (plain_label(t("month")), self.picker, self.load_button, self.export_button):
             top.addWidget(w)
         top.addStretch(1)
         left = QVBoxLayout()
         left.addWidget(self.table, 3)
-        left.addWidget(QLabel(t("overdue")))
+        left.addWidget(plain_label(t("overdue")))
         left.addWidget(self.overdue, 2)
         body = QHBoxLayout()
         body.addLayout(left, 1)
@@ -126,7 +126,7 @@ class ReportView(QWidget):
             if w is not None:
                 w.deleteLater()
         for png in screen.charts:
-            label = QLabel()
+            label = plain_label()
             pix = QPixmap()
             pix.loadFromData(png, "PNG")
             label.setPixmap(pix)
@@ -143,7 +143,7 @@ class HotspotPanel(QWidget):
         super().__init__(parent)
         self.model = model
         self._intents = intents
-        self.header = QLabel(model.hotspot_header)
+        self.header = plain_label(model.hotspot_header)
         self.header.setStyleSheet("font-weight: bold;")
         self.list = QListWidget()
         layout = QVBoxLayout(self)
@@ -164,7 +164,7 @@ class HotspotPanel(QWidget):
             self.list.addItem(empty)
         for r in rows:
             item = QListWidgetItem(r.text)
-            item.setToolTip(r.tooltip)
+            item.setToolTip(plain_tooltip(r.tooltip))
             item.setData(_IDS, list(r.event_ids))
             self.list.addItem(item)
 

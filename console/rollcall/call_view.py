@@ -17,7 +17,6 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from console.kit import i18n
 from console.kit.picture import CaptionStyle, PictureWidget
+from console.kit.plain import plain_label
 from console.kit.qt_observe import follow, release_on_destroy
 from console.rollcall.call_model import CallModel, CallPhase, Frame, duration_text, t
 
@@ -116,13 +116,13 @@ class CallArea(QWidget):
         self.centre_name = ""
         self.answered_at: datetime | None = None
         self.joined = False
-        self.title = QLabel()
+        self.title = plain_label()
         self.title.setStyleSheet("font-size: 16px; font-weight: bold;")
-        self.duration = QLabel("")
-        self.speaker = QLabel("")
+        self.duration = plain_label("")
+        self.speaker = plain_label("")
         self.video = StationVideo()
         self.self_view = self.video.self_view
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setWordWrap(True)
         self.join_button = QPushButton()
         self.auto = QCheckBox()

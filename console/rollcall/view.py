@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.kit.plain import plain_label
 from console.kit.qt_observe import follow
 from console.rollcall.call_view import CallArea, CallIntents
 from console.rollcall.model import (
@@ -154,11 +154,11 @@ class RollcallPanel(QWidget):
     # -- construction ----------------------------------------------------------------------
     def _build_top(self) -> None:
         """Schedule, summary, status line and the run's buttons."""
-        self.schedule = QLabel(t("no_schedule"))
+        self.schedule = plain_label(t("no_schedule"))
         self.schedule.setWordWrap(True)
-        self.summary = QLabel(t("no_run"))
+        self.summary = plain_label(t("no_run"))
         self.summary.setStyleSheet("font-size: 16px; font-weight: bold;")
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setWordWrap(True)
         self.start_button = QPushButton(t("start"))
         self.stop_button = QPushButton(t("stop"))
@@ -199,7 +199,7 @@ class RollcallPanel(QWidget):
         self.week_pick.setMinimumContentsLength(16)
         self.export_csv = QPushButton(t("export_csv"))
         self.export_pdf = QPushButton(t("export_pdf"))
-        self.week_title = QLabel("")
+        self.week_title = plain_label("")
 
     def _run_tab(self) -> QSplitter:
         """The video area of the call in progress above the run's table and note."""
@@ -228,11 +228,11 @@ class RollcallPanel(QWidget):
         ro = QVBoxLayout(roster_tab)
         ro.addWidget(self.roster_table, 1)
         rows: list[list[QWidget]] = [  # two rows: the panel fits a narrow side dock
-            [QLabel(t("centre")), self.ex_centre, self.ex_reason, self.link_button],
+            [plain_label(t("centre")), self.ex_centre, self.ex_reason, self.link_button],
             [
-                QLabel(t("from")),
+                plain_label(t("from")),
                 self.ex_start,
-                QLabel(t("to")),
+                plain_label(t("to")),
                 self.ex_end,
                 self.ex_note,
                 self.ex_add,
@@ -249,13 +249,13 @@ class RollcallPanel(QWidget):
         week_tab = QWidget()
         wl = QVBoxLayout(week_tab)
         wt = QHBoxLayout()
-        for ww in (QLabel(t("week")), self.week_pick, self.export_csv, self.export_pdf):
+        for ww in (plain_label(t("week")), self.week_pick, self.export_csv, self.export_pdf):
             wt.addWidget(ww)
         wt.addStretch(1)
         wl.addLayout(wt)
         wl.addWidget(self.week_title)
         wl.addWidget(self.coverage_table, 1)
-        wl.addWidget(QLabel(t("log")))
+        wl.addWidget(plain_label(t("log")))
         wl.addWidget(self.log_table, 2)
         return week_tab
 

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from console.events.controller import LoginOutcome
 from console.events.model import Session
 from console.events.strings import tr
+from console.kit.plain import plain_label
 
 Submit = Callable[[str, str, str, Callable[[LoginOutcome], None]], None]
 MAX_WORKSTATION = 64
@@ -58,10 +58,10 @@ class LoginDialog(QDialog):
         self.workstation.setObjectName("workstation")
         self.workstation.setMaxLength(MAX_WORKSTATION)
         form = QFormLayout()
-        form.addRow(tr("login.operator"), self.operator)
-        form.addRow(tr("login.password"), self.password)
-        form.addRow(tr("login.workstation"), self.workstation)
-        self.error = QLabel("")
+        form.addRow(plain_label(tr("login.operator")), self.operator)
+        form.addRow(plain_label(tr("login.password")), self.password)
+        form.addRow(plain_label(tr("login.workstation")), self.workstation)
+        self.error = plain_label("")
         self.error.setObjectName("loginError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828;")

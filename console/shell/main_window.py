@@ -29,6 +29,7 @@ from console.cameras.panel import CameraTreePanel
 from console.cameras.tree import Node, online_count
 from console.kit import i18n
 from console.kit.i18n import tr
+from console.kit.plain import plain_label, set_plain_tooltip
 from console.wall.controller import WallController
 from console.wall.fullscreen import WallWindow, wall_screen
 from console.wall.layouts import LayoutFileError, LayoutStore
@@ -70,7 +71,7 @@ class MainWindow(QMainWindow):
         self._holder_lay = QVBoxLayout(self._wall_holder)
         self._holder_lay.setContentsMargins(0, 0, 0, 0)
         self._holder_lay.addWidget(self.wall)
-        self._away = QLabel()
+        self._away = plain_label()
         self._away.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._centre.addWidget(self._wall_holder)
         self._centre.addWidget(self._away)
@@ -113,7 +114,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("wallToolbar")
         bar.setMovable(False)
         self.addToolBar(bar)
-        self.layout_label = QLabel()
+        self.layout_label = plain_label()
         self._remember(self.layout_label, "label.layout")
         bar.addWidget(self.layout_label)
         self.shape_box = QComboBox()
@@ -133,12 +134,12 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         self.act_prev = self._action("action.prev_page", lambda: self._page(-1))
         self.act_next = self._action("action.next_page", lambda: self._page(+1))
-        self.page_label = QLabel()
+        self.page_label = plain_label()
         bar.addAction(self.act_prev)
         bar.addWidget(self.page_label)
         bar.addAction(self.act_next)
         bar.addSeparator()
-        self.dwell_label = QLabel()
+        self.dwell_label = plain_label()
         self._remember(self.dwell_label, "label.dwell")
         bar.addWidget(self.dwell_label)
         self.dwell = QSpinBox()
@@ -200,9 +201,9 @@ class MainWindow(QMainWindow):
 
     def _build_statusbar(self) -> None:
         bar = self.statusBar()
-        self.shed_label = QLabel()
+        self.shed_label = plain_label()
         self.shed_label.setObjectName("shedLabel")
-        self.online_label = QLabel()
+        self.online_label = plain_label()
         self.evidence_button = QToolButton()
         self.evidence_button.clicked.connect(self.open_evidence_folder)
         bar.addPermanentWidget(self.shed_label)
@@ -465,7 +466,7 @@ class MainWindow(QMainWindow):
         self.menu_lang.setTitle(tr("menu.language"))
         self.lang_actions[i18n.language()].setChecked(True)
         self.evidence_button.setText(tr("action.open_evidence"))
-        self.evidence_button.setToolTip(str(self.controller.evidence_dir))
+        set_plain_tooltip(self.evidence_button, str(self.controller.evidence_dir))
         self._away.setText(tr("wall.window_title") + " →")
         self._on_shed(len(self.model.shed))
         self._sync_controls()

@@ -10,13 +10,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from console.events.strings import task_action_name, tr
+from console.kit.plain import plain_label
 from console.tasks.model import NEEDS_REASON
 from dispatch.domain.model import Event
 from dispatch.tasks.core import MAX_NOTE_LENGTH, DispatchTask, TaskAction
@@ -66,12 +66,12 @@ class DispatchDialog(QDialog):
         self.note = QPlainTextEdit()
         self.note.setObjectName("note")
         self.note.setFixedHeight(60)
-        self.error = QLabel("")
+        self.error = plain_label("")
         self.error.setStyleSheet("color: #c62828;")
         form = QFormLayout()
-        form.addRow(tr("dispatch.person"), self.person)
-        form.addRow(tr("dispatch.instruction"), self.instruction)
-        form.addRow(tr("dispatch.note"), self.note)
+        form.addRow(plain_label(tr("dispatch.person")), self.person)
+        form.addRow(plain_label(tr("dispatch.instruction")), self.instruction)
+        form.addRow(plain_label(tr("dispatch.note")), self.note)
         buttons = QDialogButtonBox()
         buttons.addButton(tr("dialog.ok"), QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(tr("dialog.cancel"), QDialogButtonBox.ButtonRole.RejectRole)
@@ -121,13 +121,13 @@ class TaskActionDialog(QDialog):
             if p.id != task.assignee:
                 self.person.addItem(person_label(p, False), p.id)
         if action is TaskAction.REASSIGN:
-            form.addRow(tr("dispatch.person"), self.person)
+            form.addRow(plain_label(tr("dispatch.person")), self.person)
         self.note = QPlainTextEdit()
         self.note.setObjectName("note")
         self.note.setFixedHeight(70)
         label = tr("dispatch.reason") + (" *" if action in NEEDS_REASON else "")
-        form.addRow(label, self.note)
-        self.error = QLabel("")
+        form.addRow(plain_label(label), self.note)
+        self.error = plain_label("")
         self.error.setStyleSheet("color: #c62828;")
         buttons = QDialogButtonBox()
         buttons.addButton(tr("dialog.ok"), QDialogButtonBox.ButtonRole.AcceptRole)

@@ -8,7 +8,6 @@ Pressing a button calls `on_task_action(task, action)`; no I/O here.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from console.events.format import format_short_time
 from console.events.model import Session
 from console.events.strings import current_language, task_action_name, tr
+from console.kit.plain import escape, plain_label, rich_label
 from console.tasks.model import (
     escalation_badge,
     officer_task_actions,
@@ -43,14 +43,14 @@ def steps_html(task: DispatchTask, lang: str) -> str:
     """The task's steps as one line of rich text: reached ones bold with their time."""
     parts = []
     for st in task_steps(task):
-        label = html.escape(state_label(st.state, lang))
+        label = escape(state_label(st.state, lang))
         if st.at is None:
             parts.append(f"<span style='color:#9e9e9e'>{label}</span>")
             continue
         colour = _STATE_COLOURS.get(st.state, "#1565c0")
         text = f"<b style='color:{colour}'>{label}</b> {format_short_time(st.at)}"
         if st.detail:
-            text += f"（{html.escape(st.detail)}）"
+            text += f"（{escape(st.detail)}）"
         parts.append(text)
     return " → ".join(parts)
 
@@ -87,9 +87,9 @@ class TasksView(QWidget):
         super().__init__(parent)
         self.setObjectName("dispatchTasks")
         self._on_task_action = on_task_action
-        self.title = QLabel(tr("dispatch.tasks.core"))
+        self.title = plain_label(tr("dispatch.tasks.core"))
         self.title.setStyleSheet("font-weight: bold;")
-        self.empty = QLabel(tr("dispatch.none"))
+        self.empty = plain_label(tr("dispatch.none"))
         self.empty.setStyleSheet("color: #757575;")
         self._box = QVBoxLayout()
         self._box.setSpacing(4)
@@ -119,9 +119,9 @@ class TasksView(QWidget):
             lay = QVBoxLayout(card)
             lay.setContentsMargins(6, 3, 6, 3)
             lay.setSpacing(2)
-            head = QLabel(header_text(task, lang))
+            head = plain_label(header_text(task, lang))
             head.setStyleSheet("font-weight: bold;")
-            steps = QLabel(steps_html(task, lang))
+            steps = rich_label(steps_html(task, lang))
             steps.setWordWrap(True)
             lay.addWidget(head)
             lay.addWidget(steps)

@@ -22,11 +22,11 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QResizeEvent,
-    QStaticText,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from console.kit.i18n import tr
+from console.kit.plain import plain_static_text
 from console.wall.frames import frame_qimage
 from console.wall.status_text import is_live, state_text, status_line
 from streams.ingest.types import CameraState, CameraStatus, Frame
@@ -64,7 +64,7 @@ class TileWidget(QWidget):
         self._shed = False
         self._status_visible = True
         self._drag_over = False
-        self._line = QStaticText()
+        self._line = plain_static_text()
         self._line_dirty = True
         self._age_ms: float | None = None
         self._age_shown_at = 0.0

@@ -17,14 +17,28 @@ from PySide6.QtWidgets import QApplication, QTableWidget
 from console.events.actions import ActionRequest, ActionSpec
 from console.events.controller import EventQueueController, LoginOutcome
 from console.events.dialogs import ActionDialog
-from console.events.model import EventQueueModel
+from console.events.format import format_time
+from console.events.model import EventQueueModel, Message
 from console.events.panel import EventQueuePanel
+from console.events.strings import source_name, tr
 from console.events.table import FLASH, STALE_TEXT, Col
 from console.kit.net import NetThread, QtBridge
 from dispatch.client.state import ConnectionState, ConnectionStatus
 from dispatch.domain.model import Action, Colour, Event, EventState, Priority
 from dispatch.events.core import allowed_actions
 from tests.kit import FakeClock, pump_until
+from tests.kit.hostile import (
+    ENTITIES,
+    HEADING,
+    IMAGE,
+    LINK,
+    LONG,
+    RTL,
+    assert_literal,
+    assert_no_risky_labels,
+    assert_shown_somewhere,
+    assert_tooltip_literal,
+)
 from tests.unit.console.events.test_event_queue_support import (
     T0,
     FakeHub,
@@ -335,3 +349,40 @@ def test_filter_bar_and_search(rig: Rig) -> None:
     rig.panel.search.clear()
     states.setCurrentIndex(states.findData(EventState.FEEDBACK))
     pump_until(lambda: rig.ids() == ["fb"])
+
+
+def test_outside_text_is_shown_as_typed_everywhere_in_the_panel(rig: Rig) -> None:
+    """Hole 3: title, description, address, reporter, notes and hub messages with markup,
+    entities, right-to-left marks and a very long line read literally in the table, its
+    tooltip, the details pane, the alarm banner and the status line; no label guesses."""
+    assert rig.login("zhang").ok
+    hostile = make_event(
+        "h1",
+        title=HEADING,
+        description=IMAGE + "\n" + LONG,
+        address=LINK,
+        reporter=ENTITIES,
+        township="t01",
+        priority=Priority.URGENT,
+    )
+    rig.hub.publish(hostile, Colour.RED, [audit("h1", "accept", T0, RTL)])
+    pump_until(lambda: "h1" in rig.ids())
+    rig.select("h1")
+    pump_until(lambda: rig.panel.details.timeline.rowCount() == 1)
+    pump_until(lambda: cell(rig.panel.details.timeline, 0, 5) == RTL)
+    details = rig.panel.details
+    assert_literal(details.title, HEADING, one_line=True)
+    assert_literal(details.description, IMAGE + "\n" + LONG)
+    assert details.field_text(tr("details.place")) == f"城关镇 {LINK}"
+    assert details.field_text(tr("details.reporter")) == ENTITIES
+    tm = rig.panel.table_model
+    row = rig.ids().index("h1")
+    assert tm.data(tm.index(row, Col.TITLE)) == HEADING
+    tip = str(tm.data(tm.index(row, Col.TITLE), Qt.ItemDataRole.ToolTipRole))
+    assert tip.endswith("</p>")
+    assert_tooltip_literal(tip, f"h1 · {source_name(hostile.source)} · {format_time(T0)} {HEADING}")
+    pump_until(lambda: rig.panel.alarm_banner.isVisibleTo(rig.panel))
+    assert_shown_somewhere(rig.panel.alarm_banner, HEADING)
+    rig.model.set_message(Message(ENTITIES, error=True))
+    assert_literal(rig.panel.status, ENTITIES)
+    assert_no_risky_labels(rig.panel)

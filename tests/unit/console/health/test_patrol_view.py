@@ -27,6 +27,7 @@ from dispatch.patrol.messages import CameraHealth, CameraHealthReply, CameraHist
 from streams.patrol.types import CameraCheck, OfflineReason
 from streams.simulator.picture import PictureSource
 from tests.kit import pump_until
+from tests.kit.hostile import HOSTILE, assert_literal, assert_no_risky_labels
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -219,3 +220,26 @@ def test_health_view_screenshot(qapp: QApplication, tmp_path: Path, net: NetThre
     img = cv2.imread(str(out))
     assert img is not None and img.shape[0] >= 900
     view.close()
+
+
+def test_camera_names_from_site_files_are_shown_as_typed(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    """Hole 3: camera names (and so the faulty list and the history heading) come from
+    site files; the history heading reads them literally, no label guesses markup."""
+    site = load_site(demo_site_path())
+    cams = [c.model_copy(update={"name": HOSTILE[i % 5]}) for i, c in enumerate(site.cameras)]
+    site = site.model_copy(update={"cameras": cams})
+    health = fleet(site, tmp_path)
+    model = HealthModel(site)
+    model.show_cameras(health)
+    ctl = HealthController(
+        model, client=lambda: None, submit=NetThread().submit, post=QtBridge().post
+    )
+    view = HealthView(model, ctl)
+    model.show_history(site.cameras[1].id, history_of(health))
+    assert_literal(view.history_label, t("history", name=site.cameras[1].name), one_line=True)
+    faulty = [view.faulty.item(r, 0).text() for r in range(view.faulty.rowCount())]
+    assert set(faulty) <= set(HOSTILE) and faulty
+    assert_no_risky_labels(view)
+    view.deleteLater()

@@ -5,13 +5,32 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from console.kit import i18n
 from console.kit.observable import Observable, Subscription
 from console.kit.picture import CaptionStyle, PictureWidget
+from console.kit.plain import (
+    escape,
+    plain_label,
+    plain_static_text,
+    plain_tooltip,
+    rich_label,
+    risky_labels,
+    shown_text,
+    shown_tooltip,
+)
 from console.kit.qt_observe import follow
+from tests.kit.hostile import (
+    ENTITIES,
+    HEADING,
+    HOSTILE,
+    IMAGE,
+    LINK,
+    assert_literal,
+    assert_tooltip_literal,
+)
 
 
 def test_observable_calls_in_order_and_disconnects_once() -> None:
@@ -95,3 +114,20 @@ def test_picture_widget_paints_the_frame_centred_and_the_caption(qapp: QApplicat
     w.speaking = True
     edge = w.grab().toImage().pixelColor(3, 30)
     assert edge.green() > 150 and edge.red() < 120
+
+
+def test_plain_helpers_show_outside_text_as_typed(qapp: QApplication) -> None:
+    """Hole 3: Qt's guess turns these into markup; the kit's helpers never do."""
+    assert shown_tooltip(ENTITIES) != ENTITIES  # what an unescaped tooltip would show
+    assert shown_tooltip(HEADING) == "已核实，无需处置"
+    for text in HOSTILE:
+        assert_tooltip_literal(plain_tooltip(text), text)
+        label = plain_label(text)
+        assert_literal(label, text)
+    guessing = QLabel(HEADING)
+    box = QWidget()
+    guessing.setParent(box)
+    plain_label(HEADING, box)
+    assert risky_labels(box) == [guessing]
+    assert "<" not in shown_text(rich_label(f"<b>{escape(IMAGE)}</b>")).replace(IMAGE, "")
+    assert plain_static_text(LINK).textFormat() == Qt.TextFormat.PlainText

@@ -11,6 +11,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QApplication
 
 from console.kit.net import NetThread, QtBridge
+from console.kit.plain import shown_tooltip
 from console.reports.controller import ReportController
 from console.reports.model import HotspotRow, ReportScreen, ReportsModel, hotspot_rows
 from console.reports.strings import t
@@ -25,6 +26,17 @@ from dispatch.reports.core import (
     Section,
 )
 from dispatch.reports.messages import HotspotsReply, ReportReply, pdf_path
+from tests.kit.hostile import (
+    ENTITIES,
+    HEADING,
+    IMAGE,
+    LINK,
+    LONG,
+    RTL,
+    assert_literal,
+    assert_no_risky_labels,
+    assert_tooltip_literal,
+)
 
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SPOTS = [
@@ -185,6 +197,31 @@ def test_the_views_intents_reach_the_controller(qapp: QApplication) -> None:
     panel.list.itemClicked.emit(panel.list.item(1))
     assert opened == [("E3",)]
     rows: list[HotspotRow] = list(model.hotspot_rows)
-    assert panel.list.item(0).toolTip() == rows[0].tooltip
+    assert shown_tooltip(panel.list.item(0).toolTip()) == rows[0].tooltip
     view.close()
     panel.close()
+
+
+def test_outside_text_in_reports_is_shown_as_typed(qapp: QApplication) -> None:
+    """Hole 3: hot-spot names, overdue lines, the title and hub error messages read
+    literally; the hot spots' tooltips too; no label guesses markup."""
+    model = ReportsModel()
+    spot = SPOTS[0].model_copy(update={"label": HEADING})
+    model.show_hotspots(HotspotsReply(rid="h", at=AT, hotspots=[spot]))
+    ctl = controller(model, [])
+    view, panel = ReportView(model, ctl), HotspotPanel(model, ctl)
+    assert HEADING in panel.list.item(0).text()
+    assert_tooltip_literal(panel.list.item(0).toolTip(), model.hotspot_rows[0].tooltip)
+    screen = ReportScreen(
+        title=ENTITIES, summary=[(LINK, IMAGE)], sections=[], overdue=[RTL, LONG], charts=[]
+    )
+    model.show_report(a_reply(), screen, exportable=True)
+    assert_literal(view.title, ENTITIES, one_line=True)
+    assert [view.overdue.item(i).text() for i in range(2)] == [RTL, LONG]
+    model.failed(HEADING)
+    assert_literal(view.status, t("error", message=HEADING), one_line=True)
+    model.hotspots_failed(IMAGE)
+    assert_literal(panel.header, t("hotspots_failed", error=IMAGE), one_line=True)
+    for w in (view, panel):
+        assert_no_risky_labels(w)
+        w.deleteLater()

@@ -20,6 +20,16 @@ from console.rollcall.strings import t
 from console.rollcall.view import RollcallPanel
 from dispatch.client.connection import HubClient
 from dispatch.rollcall.messages import CallInfo, CentreInfo, CoverageInfo, RunInfo, ScheduleInfo
+from tests.kit.hostile import (
+    ENTITIES,
+    HEADING,
+    IMAGE,
+    LINK,
+    LONG,
+    RTL,
+    assert_literal,
+    assert_no_risky_labels,
+)
 
 AT = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 MONDAY = date(2025, 3, 3)
@@ -218,3 +228,35 @@ def test_the_panels_intents_reach_the_controller(qapp: QApplication) -> None:
     ctl.stop()
     assert ctl.client is not None and ctl.client.rollcall.listening == 0
     panel.close()
+
+
+def test_centre_names_notes_and_messages_are_shown_as_typed(qapp: QApplication) -> None:
+    """Hole 3: centre names, call notes and hub messages in the roster, the run, the video
+    area and the status line read literally; no label of the panel guesses markup."""
+    model = RollcallModel()
+    centres = [
+        CentreInfo(id="t", name=HEADING, level="township", township="t", township_name=RTL),
+        CentreInfo(id="v", name=IMAGE, level="village", township="t", township_name=RTL),
+    ]
+    model.show_roster(centres, [], SCHEDULE)
+    panel, _ctl = panel_on(model)
+    area = panel.call_area
+    run = a_run(ringing=("v",))
+    call = run.calls[0].model_copy(update={"centre_name": HEADING, "note": LINK})
+    model.show_run(run.model_copy(update={"calls": [call]}))
+    cells = [
+        item.text()
+        for table in (panel.roster_table, panel.run_table)
+        for r in range(table.rowCount())
+        for c in range(table.columnCount())
+        if (item := table.item(r, c)) is not None
+    ]
+    assert HEADING in cells and IMAGE in cells
+    model.set_status(ENTITIES)
+    assert_literal(panel.status, ENTITIES, one_line=True)
+    model.call.joining(HEADING)
+    assert_literal(area.title, HEADING, one_line=True)
+    model.call.left(LONG)
+    assert_literal(area.status, LONG)
+    assert_no_risky_labels(panel)
+    panel.deleteLater()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from console.cameras.panel import CameraTreePanel
@@ -19,6 +20,7 @@ from console.wall.model import WallModel
 from console.wall.tile import CAMERA_MIME
 from dispatch.domain.site import demo_site_path, load_site
 from streams.ingest.types import CameraState, CameraStatus
+from tests.kit.hostile import HEADING, HOSTILE, LINK, RTL, assert_no_risky_labels
 from tests.unit.console.wall.test_wall_fakes import FakeStream
 
 SITE = load_site(demo_site_path())
@@ -185,3 +187,30 @@ def test_bad_site_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2 and "none.toml" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_hostile_camera_and_place_names_read_literally_on_the_wall_and_tree(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    """Hole 3: camera and place names come from site files; the tree shows them as typed,
+    each tile's painted status line is plain text, and no label of the window guesses."""
+    cams = [c.model_copy(update={"name": HOSTILE[i % 5]}) for i, c in enumerate(SITE.cameras)]
+    towns = [t.model_copy(update={"name": RTL + t.name}) for t in SITE.townships]
+    site = SITE.model_copy(update={"cameras": cams, "townships": towns, "name": HEADING})
+    c = WallController(
+        WallModel(), FakeStream, evidence_dir=tmp_path / "ev", names={c.id: c.name for c in cams}
+    )
+    w = MainWindow(c, build_tree(site), LayoutStore(tmp_path))
+    w.resize(1280, 720)
+    w.start(default_cameras=CAMS)
+    tree = w.findChild(CameraTreePanel)
+    assert tree is not None
+    assert tree.item(f"camera:{cams[0].id}").text(0)[2:] == cams[0].name
+    assert tree.item("county:county").text(0).startswith(HEADING)
+    for tile in w.wall.tiles[:5]:
+        assert tile.status_text().startswith(HOSTILE[tile.slot % 5])
+        assert tile._line.textFormat() == Qt.TextFormat.PlainText
+    w.show_message(LINK)
+    assert w.statusBar().currentMessage() == LINK
+    assert_no_risky_labels(w)
+    w.close()

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.events.controller import EventQueueController
+from console.events.controller import EventQueueController, LoginOutcome
 from console.events.model import ConnKind, EventQueueModel
 from console.kit.net import NetThread, QtBridge
 from console.shell.login import LoginDialog, default_workstation
 from dispatch.domain.model import Role
 from dispatch.events.core import allowed_actions
 from tests.kit import FakeClock, pump_until
+from tests.kit.hostile import HEADING, assert_literal, assert_no_risky_labels
 from tests.unit.console.events.test_event_queue_support import FakeHub, FakeHubClient
 
 
@@ -94,3 +95,11 @@ def test_unreachable_hub_is_reported(parts) -> None:  # type: ignore[no-untyped-
     pump_until(lambda: dlg.operator.isEnabled())
     assert dlg.error.text().startswith("无法连接指挥中心服务：")
     assert "refused" in dlg.error.text()
+
+
+def test_the_hubs_error_message_is_shown_as_typed(qapp: QApplication) -> None:
+    """Hole 3: a refusal's message comes from the hub; the dialog shows it literally."""
+    dlg = LoginDialog(lambda *a: None)
+    dlg.finished_login(LoginOutcome(session=None, error=HEADING))
+    assert_literal(dlg.error, HEADING, one_line=True)
+    assert_no_risky_labels(dlg)

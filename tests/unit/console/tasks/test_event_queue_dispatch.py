@@ -7,16 +7,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from console.events.controller import auto_link_candidate, camera_of
 from console.events.evidence import EvidenceFileError, evidence_digest, parse_sidecar
 from console.events.model import Session
+from console.kit.plain import shown_text
 from console.tasks.model import (
     DispatchModel,
     escalation_badge,
     officer_task_actions,
     task_steps,
 )
+from console.tasks.view import TasksView
 from console.wall.model import WallModel
 from dispatch.domain.model import Actor, EventSource, Priority, Role
 from dispatch.domain.site import Person
@@ -29,6 +33,7 @@ from dispatch.tasks.core import (
     apply,
     new_task,
 )
+from tests.kit.hostile import HEADING, IMAGE, LINK, assert_no_risky_labels
 from tests.unit.console.events.test_event_queue_support import T0, make_event
 
 OFFICER = TaskActor.officer(Actor(operator="zhang", role=Role.DUTY_OFFICER, workstation="ws1"))
@@ -161,3 +166,26 @@ def test_changing_the_layout_by_hand_ends_the_linkage() -> None:
     m.show_linkage(["cam1"], "t")
     m.set_shape("16")
     assert m.linkage is None and not m.restore_previous()
+
+
+def test_task_cards_show_outside_names_and_reasons_as_typed(qapp: QApplication) -> None:
+    """Hole 3: the person's name and a returned task's reason come from outside; the header
+    is plain, the steps line is escaped rich text that reads them literally."""
+    leader = Person(id="p01", name=HEADING, role="grid_leader")
+    task = new_task(
+        task_id="T9",
+        event=make_event("E9"),
+        recipient=leader,
+        by=OFFICER,
+        now=T0,
+        instruction="核实",
+    ).task
+    task = apply(task, TaskAction.RETURN, TaskActor.field(leader), T0, note=IMAGE + LINK).task
+    view = TasksView(lambda _t, _a: None)
+    view.set_tasks([task], SESSION, enabled=True)
+    head, steps = view.header_labels["T9"], view.step_labels["T9"]
+    assert HEADING in head.text() and head.textFormat() == Qt.TextFormat.PlainText
+    assert f"（{IMAGE + LINK}）" in shown_text(steps)
+    assert "<img" not in steps.text() and "<a " not in steps.text()
+    assert_no_risky_labels(view)
+    view.deleteLater()
