@@ -62,6 +62,7 @@ _log = logging.getLogger(__name__)
 
 LOGIN_TIMEOUT_S = 10.0
 CALL_TIMEOUT_S = 10.0
+UPLOAD_TIMEOUT_S = 600.0  # an evidence upload: many calls of CALL_TIMEOUT_S each at most
 LINKAGE_CAMERAS = 6  # the 1+5 linkage layout
 AUTO_LINK_PRIORITIES = frozenset({Priority.URGENT, Priority.EMERGENCY})
 AUTO_LINK_WINDOW = timedelta(minutes=10)  # older events arriving (a snapshot) do not link
@@ -511,8 +512,8 @@ class EventQueueController:
         async def attach(client: DispatchClientLike) -> AttachmentInfo:
             d: EvidenceDigest = await asyncio.to_thread(evidence_digest, path)
             return await asyncio.wait_for(
-                client.attach_evidence(event_id, kind, str(d.path), d.sha256, size=d.size),
-                CALL_TIMEOUT_S,
+                client.attach_evidence(event_id, kind, d.path, d.sha256, size=d.size),
+                UPLOAD_TIMEOUT_S,
             )
 
         def ok(att: AttachmentInfo) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from console.events.model import Change, ConnKind, Session
@@ -78,10 +79,10 @@ class DispatchClientLike(Protocol):
         self,
         event_id: str,
         kind: EvidenceKind,
-        path: str,
+        source: Path,
         sha256: str,
         *,
-        size: int = 0,
+        size: int,
         task_id: str | None = None,
         note: str = "",
     ) -> AttachmentInfo: ...

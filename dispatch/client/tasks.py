@@ -4,18 +4,25 @@ task, an event's tasks and evidence, phone links, and the tasks this client has 
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from dispatch.client.calls import Caller
 from dispatch.tasks.core import DispatchTask
 from dispatch.tasks.messages import (
-    AttachEvidenceRequest,
     AttachmentInfo,
     AttachmentReply,
     DispatchPreviewReply,
     DispatchPreviewRequest,
     DispatchRequest,
+    EvidenceBeginReply,
+    EvidenceBeginRequest,
+    EvidenceChunkReply,
+    EvidenceChunkRequest,
+    EvidenceFinishRequest,
     EvidenceKind,
     OfficerTaskAction,
     PhoneLinkReply,
@@ -90,24 +97,44 @@ class TasksFacade:
         self,
         event_id: str,
         kind: EvidenceKind,
-        path: str,
+        source: Path,
         sha256: str,
         *,
-        size: int = 0,
+        size: int,
         task_id: str | None = None,
         note: str = "",
     ) -> AttachmentInfo:
-        request = partial(
-            AttachEvidenceRequest,
+        """Upload the bytes of the console's own file `source` (its SHA-256 and size as
+        the console computed them) in chunks; the hub checks the hash and stores the file
+        under a name it chooses. Only `source`'s file name goes to the hub, for display."""
+        begin = partial(
+            EvidenceBeginRequest,
             event_id=event_id,
             kind=kind,
-            path=path,
+            name=source.name,
             sha256=sha256,
             size=size,
             task_id=task_id,
             note=note,
         )
-        return (await self._caller.call(AttachmentReply, request)).attachment
+        started = await self._caller.call(EvidenceBeginReply, begin)
+        step = started.chunk_bytes
+        f = await asyncio.to_thread(source.open, "rb")
+        with f:
+            sent = 0
+            while sent < size:
+                data = await asyncio.to_thread(f.read, min(step, size - sent))
+                if not data:
+                    break  # the file shrank: the hub refuses the short upload at finish
+                chunk = partial(
+                    EvidenceChunkRequest,
+                    upload_id=started.upload_id,
+                    offset=sent,
+                    data=base64.b64encode(data).decode("ascii"),
+                )
+                sent = (await self._caller.call(EvidenceChunkReply, chunk)).received
+        finish = partial(EvidenceFinishRequest, upload_id=started.upload_id)
+        return (await self._caller.call(AttachmentReply, finish)).attachment
 
     async def issue_phone_link(self, person_id: str, *, ttl_days: float = 30) -> PhoneLinkReply:
         """A personal phone link (`path`, relative to the hub's HTTP address) and its PIN."""

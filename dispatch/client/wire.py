@@ -23,6 +23,8 @@ from dispatch.rollcall.messages import RollcallChanged, RollcallReply
 from dispatch.tasks.messages import (
     AttachmentReply,
     DispatchPreviewReply,
+    EvidenceBeginReply,
+    EvidenceChunkReply,
     PhoneLinkReply,
     TaskChanged,
     TaskReply,
@@ -42,6 +44,8 @@ Reply = Annotated[
     | TaskReply
     | TasksReply
     | AttachmentReply
+    | EvidenceBeginReply
+    | EvidenceChunkReply
     | PhoneLinkReply
     | MediationReply
     | RollcallReply

@@ -84,7 +84,12 @@ class Hub:
             handlers=handlers,
             heartbeat_s=config.zmq.heartbeat_s,
         )
-        self.dispatch = DispatchService(self.service, site, upload_dir=config.upload_dir())
+        self.dispatch = DispatchService(
+            self.service,
+            site,
+            upload_dir=config.upload_dir(),
+            evidence_dir=config.evidence_dir(),
+        )
         self.patrol = PatrolService(self.service, site, settings_path=config.patrol.settings)
         self.mediation = MediationService(
             self.service,

@@ -151,6 +151,10 @@ class HubConfig(_Section):
     recordings: Path | None = Field(
         default=None, description="folder for mediation recordings (default beside the db)"
     )
+    evidence: Path | None = Field(
+        default=None,
+        description="folder of the evidence consoles upload (default `evidence` beside the db)",
+    )
     yellow_share: float = Field(
         default=0.25, gt=0, lt=1, description="share of a deadline left when an event turns yellow"
     )
@@ -173,6 +177,10 @@ class HubConfig(_Section):
     def upload_dir(self) -> Path:
         """Feedback photos: the configured folder, else `uploads` beside the SQLite file."""
         return self.uploads or default_upload_dir(self.db_url)
+
+    def evidence_dir(self) -> Path:
+        """Uploaded snapshots and clips: the configured folder, else `evidence` in `data_dir`."""
+        return self.evidence or self.data_dir() / "evidence"
 
     def data_dir(self) -> Path:
         """The folder beside the db for recordings, roll-call and patrol snapshots."""

@@ -8,11 +8,15 @@ from datetime import timedelta
 from dispatch.domain.wire import HandlerRegistrar
 from dispatch.events.service import HubService
 from dispatch.tasks.messages import (
-    AttachEvidenceRequest,
     AttachmentReply,
     DispatchPreviewReply,
     DispatchPreviewRequest,
     DispatchRequest,
+    EvidenceBeginReply,
+    EvidenceBeginRequest,
+    EvidenceChunkReply,
+    EvidenceChunkRequest,
+    EvidenceFinishRequest,
     PhoneLinkReply,
     PhoneLinkRequest,
     TaskActRequest,
@@ -21,6 +25,7 @@ from dispatch.tasks.messages import (
     TasksRequest,
 )
 from dispatch.tasks.service import DispatchService
+from dispatch.tasks.uploads import EVIDENCE_CHUNK_BYTES
 
 
 class TaskHandlers:
@@ -35,7 +40,9 @@ class TaskHandlers:
         registry.register(DispatchRequest, self.dispatch)
         registry.register(TaskActRequest, self.task_act)
         registry.register(TasksRequest, self.tasks)
-        registry.register(AttachEvidenceRequest, self.attach_evidence)
+        registry.register(EvidenceBeginRequest, self.evidence_begin)
+        registry.register(EvidenceChunkRequest, self.evidence_chunk)
+        registry.register(EvidenceFinishRequest, self.evidence_finish)
         registry.register(PhoneLinkRequest, self.phone_link)
 
     async def preview(self, req: DispatchPreviewRequest) -> DispatchPreviewReply:
@@ -66,18 +73,29 @@ class TaskHandlers:
         tasks, hist, atts = await self._dispatch.tasks_of_event(req.event_id)
         return TasksReply(rid=req.rid, tasks=tasks, history=hist, attachments=atts)
 
-    async def attach_evidence(self, req: AttachEvidenceRequest) -> AttachmentReply:
+    async def evidence_begin(self, req: EvidenceBeginRequest) -> EvidenceBeginReply:
         session = self._svc.session(req.token)
-        att, seq = await self._dispatch.attach_evidence(
+        upload_id = await self._dispatch.begin_evidence(
             session,
             req.event_id,
-            kind=req.kind,
-            path=req.path,
+            req.kind,
+            name=req.name,
             sha256=req.sha256,
             size=req.size,
             task_id=req.task_id,
             note=req.note,
         )
+        step = EVIDENCE_CHUNK_BYTES
+        return EvidenceBeginReply(rid=req.rid, upload_id=upload_id, chunk_bytes=step)
+
+    async def evidence_chunk(self, req: EvidenceChunkRequest) -> EvidenceChunkReply:
+        session = self._svc.session(req.token)
+        got = await self._dispatch.evidence_chunk(session, req.upload_id, req.offset, req.data)
+        return EvidenceChunkReply(rid=req.rid, received=got)
+
+    async def evidence_finish(self, req: EvidenceFinishRequest) -> AttachmentReply:
+        session = self._svc.session(req.token)
+        att, seq = await self._dispatch.finish_evidence(session, req.upload_id)
         return AttachmentReply(rid=req.rid, seq=seq, attachment=att)
 
     async def phone_link(self, req: PhoneLinkRequest) -> PhoneLinkReply:

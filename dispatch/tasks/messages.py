@@ -1,6 +1,12 @@
 """Typed zmq messages of one-click dispatch to grid leaders (issue 4): the preview of
 whom an event would go to, dispatch, an officer's action on a task, an event's tasks and
-evidence, attaching evidence, a personal phone link, and the published `TaskChanged`.
+evidence, uploading evidence, a personal phone link, and the published `TaskChanged`.
+
+Evidence goes to the hub as bytes, never as a path: `EvidenceBeginRequest` announces the
+file (kind, display name, size, SHA-256), `EvidenceChunkRequest`s carry its bytes in
+order (base64, at most `EVIDENCE_CHUNK_BYTES` each, so every frame stays far below the
+ROUTER's message size limit), and `EvidenceFinishRequest` has the hub check the SHA-256
+and store it under a name it chooses; the reply is the new attachment.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from pydantic import AwareDatetime, Field
 
 from dispatch.domain.wire import WireMessage
 from dispatch.tasks.core import MAX_NOTE_LENGTH, DispatchTask, TaskTransition
+from dispatch.tasks.uploads import EVIDENCE_CHUNK_B64, MAX_EVIDENCE_BYTES
 
 OfficerTaskAction = Literal["confirm", "rework", "cancel", "reassign"]
 EvidenceKind = Literal["snapshot", "clip"]
@@ -61,19 +68,39 @@ class TasksRequest(WireMessage):
     event_id: str
 
 
-class AttachEvidenceRequest(WireMessage):
-    """Attach a snapshot or clip (a file the console saved, with its SHA-256) to an event."""
+class EvidenceBeginRequest(WireMessage):
+    """Announce a snapshot or clip to upload for an event; `name` is for display only."""
 
-    type: Literal["attach_evidence"] = "attach_evidence"
+    type: Literal["evidence_begin"] = "evidence_begin"
     rid: str
     token: str
     event_id: str
     kind: EvidenceKind
-    path: str = Field(min_length=1, max_length=1024)
+    name: str = Field(default="", max_length=255)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    size: int = Field(default=0, ge=0)
-    task_id: str | None = None
+    size: int = Field(gt=0, le=MAX_EVIDENCE_BYTES)
+    task_id: str | None = Field(default=None, max_length=64)
     note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+
+
+class EvidenceChunkRequest(WireMessage):
+    """The next bytes of an upload (`offset` is how many were sent before, in order)."""
+
+    type: Literal["evidence_chunk"] = "evidence_chunk"
+    rid: str
+    token: str
+    upload_id: str = Field(max_length=64)
+    offset: int = Field(ge=0)
+    data: str = Field(min_length=1, max_length=EVIDENCE_CHUNK_B64)  # base64
+
+
+class EvidenceFinishRequest(WireMessage):
+    """Every byte is sent: check the SHA-256, store the file, attach it (or refuse)."""
+
+    type: Literal["evidence_finish"] = "evidence_finish"
+    rid: str
+    token: str
+    upload_id: str = Field(max_length=64)
 
 
 class PhoneLinkRequest(WireMessage):
@@ -103,11 +130,14 @@ class CameraDistance(WireMessage):
 
 
 class AttachmentInfo(WireMessage):
+    """A stored attachment; `name` is the file name its sender gave (display only)."""
+
     id: str
     event_id: str
     task_id: str | None
     kind: str  # snapshot | clip | photo
-    path: str
+    name: str = ""
+    stored: bool = True  # False: an old row whose file is not in the hub's store
     sha256: str
     size: int
     mime: str
@@ -144,6 +174,19 @@ class TasksReply(WireMessage):
     tasks: list[DispatchTask]
     history: list[TaskTransition]
     attachments: list[AttachmentInfo]
+
+
+class EvidenceBeginReply(WireMessage):
+    type: Literal["evidence_begin_ok"] = "evidence_begin_ok"
+    rid: str
+    upload_id: str
+    chunk_bytes: int
+
+
+class EvidenceChunkReply(WireMessage):
+    type: Literal["evidence_chunk_ok"] = "evidence_chunk_ok"
+    rid: str
+    received: int
 
 
 class AttachmentReply(WireMessage):

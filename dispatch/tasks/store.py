@@ -1,5 +1,6 @@
 """The store's dispatch tables: tasks, their history, the push outbox, attachments and
-the grid leaders' phone links and sessions (migration 0002).
+the grid leaders' phone links and sessions (migration 0002; attachments' stored file
+names instead of paths, 0007).
 
 Write functions take a `Connection` inside the hub writer's transaction (they may run
 twice: the writer retries a batch, so they are functions of the database state only);
@@ -91,7 +92,10 @@ attachments = Table(
     Column("event_id", String(64), nullable=False),
     Column("task_id", String(64), nullable=True),
     Column("kind", String(16), nullable=False),
-    Column("path", Text, nullable=False),
+    # the file's name in the hub's own store (photos: upload folder, else the evidence
+    # folder); NULL for an old row whose file the hub did not store (never served)
+    Column("blob", String(80), nullable=True),
+    Column("name", Text, nullable=False),  # the sender's file name, display only
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("mime", String(64), nullable=False),
@@ -131,7 +135,8 @@ class Attachment:
     event_id: str
     task_id: str | None
     kind: str  # snapshot | clip | photo
-    path: str
+    blob: str | None  # hub-chosen stored file name; None: not in the store
+    name: str  # display only
     sha256: str
     size: int
     mime: str
@@ -233,7 +238,8 @@ def add_attachment(conn: Connection, a: Attachment) -> None:
             event_id=a.event_id,
             task_id=a.task_id,
             kind=a.kind,
-            path=a.path,
+            blob=a.blob,
+            name=a.name,
             sha256=a.sha256,
             size=a.size,
             mime=a.mime,
@@ -371,7 +377,8 @@ def _attachment(r: Any) -> Attachment:
         event_id=r.event_id,
         task_id=r.task_id,
         kind=r.kind,
-        path=r.path,
+        blob=r.blob,
+        name=r.name,
         sha256=r.sha256,
         size=int(r.size),
         mime=r.mime,

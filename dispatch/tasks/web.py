@@ -51,7 +51,7 @@ from dispatch.tasks.phone_messages import (
     TaskView,
 )
 from dispatch.tasks.service import DispatchService
-from dispatch.tasks.uploads import MAX_PHOTO_BYTES, UploadRefused
+from dispatch.tasks.uploads import MAX_PHOTO_BYTES, UploadRefused, content_disposition
 
 log = logging.getLogger(__name__)
 
@@ -224,12 +224,12 @@ async def _evidence(svc: DispatchService, task: DispatchTask, base: str) -> list
         EvidenceView(
             id=a.id,
             kind=a.kind,
-            name=Path(a.path).name,
+            name=a.name or a.id,
             sha256=a.sha256,
             url=f"{base}/files/{a.id}",
         )
         for a in await svc.evidence(task.event_id)
-        if a.kind != "photo"
+        if a.kind != "photo" and a.stored
     ]
 
 
@@ -297,13 +297,20 @@ async def post_photo(request: web.Request) -> web.Response:
 
 
 async def get_file(request: web.Request) -> web.StreamResponse:
+    """A photo or evidence file the hub stored itself, by attachment id (never a path)."""
     person = await _person(request)
     if person is None:
         return _json_error(401, "auth", "请先输入 PIN 码登录")
-    att = await _svc(request).attachment_for(person, request.match_info["att_id"])
-    if att is None or not Path(att.path).is_file():
+    found = await _svc(request).file_for(person, request.match_info["att_id"])
+    if found is None:
         return _json_error(404, "not_found", "文件不存在")
-    return web.FileResponse(att.path, headers={"Content-Type": att.mime})
+    att, path = found
+    headers = {
+        "Content-Type": att.mime,
+        "Content-Disposition": content_disposition(att.name, f"{att.id}{path.suffix}"),
+        "X-Content-Type-Options": "nosniff",
+    }
+    return web.FileResponse(path, headers=headers)
 
 
 class _Relay:

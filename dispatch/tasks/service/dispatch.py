@@ -52,6 +52,7 @@ from dispatch.tasks.service.evidence import EvidenceService, check_photos_of_tas
 from dispatch.tasks.service.links import PhoneLinks
 from dispatch.tasks.service.people import People, person_info
 from dispatch.tasks.service.recorder import TaskRecorder, load_task, new_task_id
+from dispatch.tasks.service.upload import EvidenceUploads
 
 T = TypeVar("T")
 
@@ -80,6 +81,7 @@ class DispatchService:
         site: Site | None,
         *,
         upload_dir: Path,
+        evidence_dir: Path,
         templates: InstructionTemplates | None = None,
         ladder: EscalationLadder = DEFAULT_LADDER,
         session_ttl: timedelta = timedelta(days=30),
@@ -95,7 +97,10 @@ class DispatchService:
         self.queue = EscalationQueue(ladder)
         self.board = TaskBoard(on_open=self.queue.schedule)
         self.escalator = Escalator(site, hub.clock, self.recorder, self.board, self.queue)
-        self.evidence_store = EvidenceService(hub, self.recorder, self.board, upload_dir)
+        self.evidence_store = EvidenceService(
+            hub, self.recorder, self.board, upload_dir, evidence_dir
+        )
+        self.uploads = EvidenceUploads(self.evidence_store.files)
         self.links = PhoneLinks(hub, self.recorder, self.people, session_ttl)
         self._started = False
 
@@ -109,11 +114,13 @@ class DispatchService:
         tasks = await asyncio.to_thread(st.open_tasks, engine)
         pushes = await asyncio.to_thread(st.pending_pushes, engine)
         self.board.load(tasks, pushes)
+        await asyncio.to_thread(self.evidence_store.files.drop_parts)
         self._started = True
 
     async def stop(self) -> None:
         self._started = False
         self.board.clear_listeners()
+        await self.uploads.close()
 
     @property
     def engine(self) -> Engine:
@@ -147,36 +154,41 @@ class DispatchService:
     async def evidence(self, event_id: str) -> list[AttachmentInfo]:
         return await self.evidence_store.of_event(event_id)
 
-    async def attach_evidence(
+    async def begin_evidence(
         self,
         session: Session,
         event_id: str,
-        *,
         kind: str,
-        path: str,
+        *,
+        name: str,
         sha256: str,
-        size: int = 0,
+        size: int,
         task_id: str | None = None,
         note: str = "",
-    ) -> tuple[AttachmentInfo, int]:
+    ) -> str:
+        """Open an evidence upload for an event (see `upload.py`); its id."""
+        await self.recorder.event(event_id)  # NOT_FOUND before any byte is sent
+        return await self.uploads.begin(
+            session, event_id, kind, name=name, sha256=sha256, size=size, task_id=task_id, note=note
+        )
+
+    async def evidence_chunk(self, session: Session, upload_id: str, offset: int, data: str) -> int:
+        return await self.uploads.chunk(session, upload_id, offset, data)
+
+    async def finish_evidence(self, session: Session, upload_id: str) -> tuple[AttachmentInfo, int]:
+        """Check and store the upload, attach it to its event (a timeline row too)."""
+        f = await self.uploads.finish(session, upload_id)
         return await self.evidence_store.attach(
-            session,
-            event_id,
-            kind=kind,
-            path=path,
-            sha256=sha256,
-            size=size,
-            task_id=task_id,
-            note=note,
+            session, f.event_id, f.kind, f.stored, task_id=f.task_id, note=f.note
         )
 
     async def store_photo(self, person_id: str, task_id: str, data: bytes) -> AttachmentInfo:
         """Check and store a feedback photo; raises `UploadRefused` (nothing stored)."""
         return await self.evidence_store.store_photo(person_id, task_id, data)
 
-    async def attachment_for(self, person_id: str, att_id: str) -> AttachmentInfo | None:
-        """An attachment the person may see: of an event they have an open task for."""
-        return await self.evidence_store.attachment_for(person_id, att_id)
+    async def file_for(self, person_id: str, att_id: str) -> tuple[AttachmentInfo, Path] | None:
+        """An attachment the person may see and its file in the hub's own store."""
+        return await self.evidence_store.file_for(person_id, att_id)
 
     async def issue_link(self, person_id: str, ttl: timedelta) -> tuple[str, str, datetime]:
         """(token, PIN, expires at) of a new personal link for a person of the site."""

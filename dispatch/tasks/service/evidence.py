@@ -1,13 +1,15 @@
-"""Evidence attached to events: clips and snapshots from the console, feedback photos
-from the phones (checked, stored under the upload folder, content-addressed)."""
+"""Evidence attached to events: clips and snapshots the console uploaded (stored in the
+evidence folder, see `upload.py`), feedback photos from the phones (checked, stored in
+the upload folder); both content-addressed, under names the hub chose. A file is served
+only from these two stores, by the attachment's id (`file_for`)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from dispatch.hub.auth import Session
 from dispatch.hub.writer import Tx
 from dispatch.tasks import store as st
 from dispatch.tasks.messages import AttachmentInfo
+from dispatch.tasks.service.blobs import BlobStore
 from dispatch.tasks.service.board import TaskBoard
 from dispatch.tasks.service.recorder import TaskRecorder
 from dispatch.tasks.uploads import check_photo
@@ -32,7 +35,8 @@ def attachment_info(a: st.Attachment) -> AttachmentInfo:
         event_id=a.event_id,
         task_id=a.task_id,
         kind=a.kind,
-        path=a.path,
+        name=a.name,
+        stored=a.blob is not None,
         sha256=a.sha256,
         size=a.size,
         mime=a.mime,
@@ -51,26 +55,33 @@ def check_photos_of_task(tx: Tx, task_id: str, photos: Sequence[str]) -> None:
         raise HubError(ErrorCode.INVALID, f"照片不存在或不属于本任务：{missing[0]}")
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+@dataclass(frozen=True)
+class StoredFile:
+    """A file the hub stored for an evidence upload: its name in the evidence store."""
+
+    blob: str
+    name: str  # the sender's, display only
+    sha256: str
+    size: int
+    mime: str
 
 
 class EvidenceService:
     """The attachments of events, cached per event after the first read."""
 
     def __init__(
-        self, hub: HubService, recorder: TaskRecorder, board: TaskBoard, upload_dir: Path
+        self,
+        hub: HubService,
+        recorder: TaskRecorder,
+        board: TaskBoard,
+        upload_dir: Path,
+        evidence_dir: Path,
     ) -> None:
         self.hub = hub
         self.recorder = recorder
         self.board = board
-        self.upload_dir = upload_dir
+        self.photos = BlobStore(upload_dir)
+        self.files = BlobStore(evidence_dir)
         self._by_event: dict[str, list[AttachmentInfo]] = {}
 
     async def of_event(self, event_id: str) -> list[AttachmentInfo]:
@@ -86,15 +97,13 @@ class EvidenceService:
         self,
         session: Session,
         event_id: str,
-        *,
         kind: str,
-        path: str,
-        sha256: str,
-        size: int = 0,
+        stored: StoredFile,
+        *,
         task_id: str | None = None,
         note: str = "",
     ) -> tuple[AttachmentInfo, int]:
-        """An officer attaches a clip or snapshot to an event (a timeline row too)."""
+        """An officer attaches a clip or snapshot the hub has stored (a timeline row too)."""
         ev = await self.recorder.event(event_id)
         now = self.hub.clock()
         att = st.Attachment(
@@ -102,16 +111,17 @@ class EvidenceService:
             event_id=ev.id,
             task_id=task_id,
             kind=kind,
-            path=path,
-            sha256=sha256,
-            size=size,
-            mime="video/mp4" if kind == "clip" else "image/png",
+            blob=stored.blob,
+            name=stored.name,
+            sha256=stored.sha256,
+            size=stored.size,
+            mime=stored.mime,
             added_by=session.operator,
             at=now,
             note=note,
         )
         label = "录像片段" if kind == "clip" else "快照"
-        line = f"附证据（{label}）：{Path(path).name} SHA-256 {sha256[:12]}…"
+        line = f"附证据（{label}）：{stored.name or stored.blob} SHA-256 {stored.sha256[:12]}…"
         audit = AuditEntry(
             event_id=ev.id,
             at=now,
@@ -144,14 +154,15 @@ class EvidenceService:
         for a in await self.of_event(t.event_id):
             if a.id == pid:
                 return a
-        path = self.upload_dir / f"{pid}{kind.ext}"
-        await asyncio.to_thread(_write_file, path, data)
+        blob = f"{pid}{kind.ext}"
+        path = await asyncio.to_thread(self.photos.write, blob, data)
         att = st.Attachment(
             id=pid,
             event_id=t.event_id,
             task_id=t.id,
             kind="photo",
-            path=str(path),
+            blob=blob,
+            name=blob,
             sha256=digest,
             size=len(data),
             mime=kind.mime,
@@ -172,8 +183,9 @@ class EvidenceService:
         self._by_event.setdefault(t.event_id, []).append(info)
         return info
 
-    async def attachment_for(self, person_id: str, att_id: str) -> AttachmentInfo | None:
-        """An attachment the person may see: of an event they have an open task for."""
+    async def file_for(self, person_id: str, att_id: str) -> tuple[AttachmentInfo, Path] | None:
+        """An attachment the person may see (of an event they have an open task for) and
+        its file in the hub's own store; None if there is no such attachment or file."""
         rows = await asyncio.to_thread(st.attachments_of, self.hub.store.engine, ids=[att_id])
         if not rows:
             return None
@@ -182,4 +194,6 @@ class EvidenceService:
             t.event_id == a.event_id and t.assignee == person_id for t in self.board.open_tasks()
         ):
             return None
-        return attachment_info(a)
+        store = self.photos if a.kind == "photo" else self.files
+        path = await asyncio.to_thread(store.path_of, a.blob)
+        return (attachment_info(a), path) if path is not None else None

@@ -5,6 +5,8 @@ and evidence in the event's timeline."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,7 +59,9 @@ class Rig:
             Store(self.url), clock=self.clock, calendar=WorkCalendar(), on_publish=self._published
         )
         await hub.start()
-        svc = DispatchService(hub, self.site, upload_dir=self.uploads)
+        svc = DispatchService(
+            hub, self.site, upload_dir=self.uploads, evidence_dir=self.uploads.parent / "evidence"
+        )
         await svc.start()
         try:
             return await body(hub, svc)
@@ -216,12 +220,16 @@ def test_evidence_and_nearest_cameras(tmp_path: Path, site: Site) -> None:
         task, _ = await svc.dispatch(DUTY, eid)
         seen: list[str] = []
         svc.listen("p00", lambda t, ack: seen.append(t.id))
-        info, seq = await svc.attach_evidence(
-            DUTY, eid, kind="snapshot", path="/var/snap/cam1-0901.png", sha256="ab" * 32
+        data = b"\x89PNG\r\n\x1a\n" + b"x" * 100
+        digest = hashlib.sha256(data).hexdigest()
+        up = await svc.begin_evidence(
+            DUTY, eid, "snapshot", name="/var/snap/cam1-0901.png", sha256=digest, size=len(data)
         )
+        assert await svc.evidence_chunk(DUTY, up, 0, base64.b64encode(data).decode()) == len(data)
+        info, seq = await svc.finish_evidence(DUTY, up)
         assert seq > 0 and seen == [task.id]  # the grid leader's view is refreshed
         line = [a.note for a in await hub.timeline(eid) if str(a.action) == "evidence"]
-        assert line == ["附证据（快照）：cam1-0901.png SHA-256 abababababab…"]
+        assert line == [f"附证据（快照）：cam1-0901.png SHA-256 {digest[:12]}…"]
         _, _, atts = await svc.tasks_of_event(eid)
         assert [a.id for a in atts] == [info.id]
 

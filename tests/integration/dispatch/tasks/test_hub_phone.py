@@ -4,6 +4,7 @@ process (SQLite file, zmq, aiohttp), with a `HubClient` as the console's view.""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import struct
 import urllib.request
@@ -204,7 +205,9 @@ def test_dispatch_accept_on_site_feedback_with_photo(hub: HubProcess, tmp_path: 
             assert "张建国" in timeline[0].note and "已送达" in timeline[1].note
             detail = await con.client.tasks.tasks_detail(eid)
             (ph,) = [a for a in detail.attachments if a.kind == "photo"]
-            assert Path(ph.path).read_bytes() == photo.read_bytes()
+            want = photo.read_bytes()
+            assert ph.stored and ph.size == len(want)
+            assert ph.sha256 == hashlib.sha256(want).hexdigest()
             assert detail.tasks[0].feedback_photos == (ph.id,)
             await ctx.close()
 
