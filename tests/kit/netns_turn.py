@@ -28,8 +28,10 @@ STUN_MAGIC = 0x2112A442
 
 
 def turn_credentials(secret: str, name: str, ttl_s: int = 3600) -> tuple[str, str]:
-    """coturn's `use-auth-secret` scheme: (user, password) valid for `ttl_s` seconds."""
-    user = f"{int(time.time()) + ttl_s}:{name}"
+    """coturn's `use-auth-secret` scheme: (user, password) valid for `ttl_s` seconds
+    (user `"<expiry>:<name>"`, or just `"<expiry>"` without a name)."""
+    expiry = int(time.time()) + ttl_s
+    user = f"{expiry}:{name}" if name else str(expiry)
     mac = hmac.new(secret.encode(), user.encode(), hashlib.sha1).digest()
     return user, base64.b64encode(mac).decode()
 

@@ -1,0 +1,251 @@
+"""Helpers shared by the cross-network tests and `tests/bench/remote.py` (no tests here).
+
+`Rig`: coturn on the public address, a real hub in the hub's namespace (pages on
+`hub.test`, zmq on the county LAN) with TURN handed to its pages and peers, and the
+duty officer's console client on an asyncio loop inside the county LAN namespace.
+`chromium_in(netns, role, …)`: headless Chromium started inside a namespace (fake camera
+and microphone, `hub.test` mapped to the hub's public address). `station_call(…)`: one
+duty-station call as a person makes it (open the page, PIN, answer the ring) with the
+console's hall joining from the county LAN; it returns the page's selected candidate pair
+and the timings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import av
+from playwright.async_api import Browser, Page, async_playwright
+
+from dispatch.client.connection import HubClient
+from streams.webrtc.client import StarClient
+from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
+from tests.integration.dispatch.mediation.test_mediation_support import CHROMIUM_ARGS
+from tests.integration.dispatch.rollcall.test_rollcall_support import write_site
+from tests.kit.netns import Netns, NsLoop, Role
+from tests.kit.netns_hub import NsHub, resolver_rule
+from tests.kit.netns_turn import NsTurn
+
+T = TypeVar("T")
+WAIT_S = 45.0
+
+# getStats of a page's peer connection: the selected pair (transport's
+# selectedCandidatePairId, else the nominated succeeded pair) with both candidates
+SELECTED_PAIR_JS = """(pc) => pc.getStats().then((st) => {
+  const by = {}; st.forEach((r) => { by[r.id] = r; });
+  let pair = null;
+  st.forEach((r) => { if (r.type === "transport" && r.selectedCandidatePairId)
+    pair = by[r.selectedCandidatePairId]; });
+  if (!pair) st.forEach((r) => { if (r.type === "candidate-pair" && r.nominated
+    && r.state === "succeeded") pair = r; });
+  if (!pair) return null;
+  const l = by[pair.localCandidateId] || {}, r = by[pair.remoteCandidateId] || {};
+  return { local: l.candidateType, remote: r.candidateType, local_address: l.address,
+    remote_address: r.address, sent: pair.bytesSent, received: pair.bytesReceived };
+})"""
+
+
+class Rig:
+    """coturn, the hub and the console across the namespaces (`start`/`stop` safe twice)."""
+
+    def __init__(
+        self, netns: Netns, folder: Path, centres: int = 1, hub_args: Sequence[str] = ()
+    ) -> None:
+        self.netns = netns
+        self.folder = folder
+        self.turn = NsTurn(netns, folder / "turn")
+        site = write_site(folder / "site.toml", 1, centres - 1)
+        self.hub_args = list(hub_args)
+        self.hub = NsHub(netns, f"sqlite:///{folder / 'hall.db'}", site=site)
+        self.county = NsLoop(netns, "county")
+        self.client: HubClient | None = None
+
+    def start(self) -> None:
+        if self.client is not None:
+            return
+        restrict_host_addresses(None)  # peers gather what their namespace has
+        try:
+            self.turn.start()
+            user, password = self.turn.credentials("")
+            ice = f"turn:{user}:{password}@{self.turn.url.removeprefix('turn:')}"
+            self.hub.extra_args += ["--ice-servers", ice, *self.hub_args]
+            self.hub.start(timeout_s=90)
+            self.county.start()
+            self.client = self.county.run(self._login())
+        except BaseException:
+            self.stop()
+            raise
+
+    async def _login(self) -> HubClient:
+        c = HubClient(
+            self.hub.req_endpoint,
+            self.hub.pub_endpoint,
+            workstation="hall-1",
+            on_change=lambda ch: None,
+            on_connection=lambda st: None,
+            request_timeout_s=30,
+        )
+        await c.start()
+        await c.login("duty", "duty123")
+        return c
+
+    def stop(self) -> None:
+        client, self.client = self.client, None
+        if client is not None and self.county.loop is not None:
+            with contextlib.suppress(Exception):
+                self.county.run(client.stop(), timeout=30)
+        self.county.stop()
+        self.hub.stop()
+        self.turn.stop()
+
+    async def console(self, coro: Coroutine[Any, Any, T], timeout: float = WAIT_S) -> T:
+        """Run `coro` on the console's loop (county LAN) and await its result here."""
+        return await asyncio.wait_for(asyncio.wrap_future(self.county.submit(coro)), timeout)
+
+    @property
+    def c(self) -> HubClient:
+        assert self.client is not None, "Rig is not started"
+        return self.client
+
+
+@asynccontextmanager
+async def chromium_in(
+    netns: Netns, role: Role, folder: Path, extra: Sequence[str] = ()
+) -> AsyncIterator[Browser]:
+    """Headless Chromium running inside the namespace `role`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = netns.chromium_wrapper(role, folder)
+    # as a real browser: no loopback candidates (a loopback TURN allocation would hold
+    # ICE gathering open until the page's timeout)
+    args = [a for a in CHROMIUM_ARGS if a != "--allow-loopback-in-peer-connection"]
+    args += [resolver_rule(), *extra]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(exe), args=args, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@dataclass
+class Hall:
+    """The console's peer in a call (on the county loop): counts the station's frames."""
+
+    video: int = 0
+    audio: int = 0
+    star: StarClient | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def on_video(self, _mid: str, _frame: av.VideoFrame) -> None:
+        self.video += 1
+
+    def on_audio(self, _mid: str, _frame: av.AudioFrame) -> None:
+        self.audio += 1
+
+
+async def hall_joins(rig: Rig, centre_id: str) -> Hall:
+    """On the county loop: the hall joins the answered call (watch → StarClient)."""
+    hall = Hall()
+    rep = await rig.c.rollcall.watch(centre_id=centre_id)
+    hall.star = StarClient(
+        rig.hub.lan_url(rep.path),
+        rep.session,
+        video=SyntheticCamera("HALL 县综治中心", 320, 240),
+        audio=ToneSource(),
+        slots=1,
+        on_video=hall.on_video,
+        on_audio=hall.on_audio,
+        on_message=hall.messages.append,
+    )
+    await hall.star.start()
+    return hall
+
+
+async def in_call(rig: Rig, centre_id: str) -> bool:
+    st = await rig.c.rollcall.status()
+    return st.run is not None and centre_id in st.run.in_call
+
+
+async def open_station(browser: Browser, url: str, pin: str) -> Page:
+    ctx = await browser.new_context(viewport={"width": 900, "height": 700}, locale="zh-CN")
+    page = await ctx.new_page()
+    await page.goto(url)
+    await page.fill("#pin", pin)
+    await page.click("#login")
+    await page.wait_for_selector("#presence.online", timeout=WAIT_S * 1000)
+    return page
+
+
+async def selected_pair(page: Page) -> dict[str, Any] | None:
+    got = await page.evaluate(
+        f"() => window.STATION_STATE.pc ? ({SELECTED_PAIR_JS})(window.STATION_STATE.pc) : null"
+    )
+    return got if isinstance(got, dict) else None
+
+
+async def page_fps(page: Page, seconds: float = 2.0) -> float:
+    """Hall frames painted in the page per second, over `seconds`."""
+    n0 = int(await page.evaluate("() => window.STATION_STATE.hallFrames"))
+    t0 = time.monotonic()
+    await asyncio.sleep(seconds)
+    n1 = int(await page.evaluate("() => window.STATION_STATE.hallFrames"))
+    return (n1 - n0) / (time.monotonic() - t0)
+
+
+@dataclass
+class CallResult:
+    connect_ms: float  # page opened → first hall frame painted in it
+    pair: dict[str, Any]  # the page's selected candidate pair
+    page_fps: float  # hall frames painted per second in the page
+    hall_fps: float  # station frames received per second at the hall
+    page: Page
+    marks: dict[str, float] = field(default_factory=dict)  # ms since the page was opened
+
+
+async def station_call(rig: Rig, browser: Browser, centre_id: str) -> CallResult:
+    """One call: page opened by host name, PIN, auto-answer, the hall joins; measured."""
+    link = await rig.console(rig.c.rollcall.station_link(centre_id=centre_id))
+    t0 = time.monotonic()
+    page = await open_station(browser, rig.hub.page_url(link.path), link.pin)
+    marks = {"online": (time.monotonic() - t0) * 1000}
+    await page.evaluate("() => { window.STATION_STATE.autoAnswer = 'answer'; }")
+    await rig.console(rig.c.rollcall.start(ring_s=30.0, talk_s=600.0, batch=1))
+    marks["started"] = (time.monotonic() - t0) * 1000
+    for mark, cond in (("rung", "rings > 0"), ("answered", "calls > 0")):
+        await page.wait_for_function(
+            f"() => window.STATION_STATE.{cond}", polling="raf", timeout=WAIT_S * 1000
+        )
+        marks[mark] = (time.monotonic() - t0) * 1000
+    deadline = time.monotonic() + WAIT_S
+    while not await rig.console(in_call(rig, centre_id)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{centre_id} not in call: {await page_log(page)}")
+        await asyncio.sleep(0.05)
+    marks["in_call"] = (time.monotonic() - t0) * 1000
+    hall = await rig.console(hall_joins(rig, centre_id))
+    marks["hall_joined"] = (time.monotonic() - t0) * 1000
+    await page.wait_for_function(
+        "() => window.STATION_STATE.hallFrames > 0", polling="raf", timeout=WAIT_S * 1000
+    )
+    connect_ms = (time.monotonic() - t0) * 1000
+    v0, t1 = hall.video, time.monotonic()
+    fps = await page_fps(page)
+    hall_fps = (hall.video - v0) / (time.monotonic() - t1)
+    pair = await selected_pair(page)
+    assert pair is not None, await page_log(page)
+    await rig.console(rig.c.rollcall.end_call(centre_id=centre_id))
+    if hall.star is not None:
+        await rig.console(hall.star.stop())
+    return CallResult(connect_ms, pair, fps, hall_fps, page, marks)
+
+
+async def page_log(page: Page) -> list[str]:
+    got = await page.evaluate("() => window.STATION_STATE.log")
+    return [str(x) for x in got] if isinstance(got, list) else []
