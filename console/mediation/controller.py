@@ -27,6 +27,7 @@ from console.mediation.frames import FrameConverter
 from console.mediation.model import MediationInputError, MediationModel, Outcome, check_outcome
 from console.mediation.preview import SELF_KEY, PreviewTrack
 from console.mediation.strings import t
+from dispatch.hub.turn import plan_of
 from dispatch.mediation.messages import MediationInvite, MediationReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, audio_level
@@ -198,6 +199,7 @@ class MediationController:
                 rep.host_session,
                 video=video,
                 audio=audio,
+                config=plan_of(rep.ice).configuration(),  # minted TURN credentials
                 keep_hosts=self._keep,
                 on_video=self._on_video,
                 on_audio=self._on_audio,

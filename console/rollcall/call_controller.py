@@ -42,6 +42,7 @@ from console.rollcall.call_model import (
     t,
 )
 from console.rollcall.call_view import SELF_SIZE
+from dispatch.hub.turn import plan_of
 from dispatch.rollcall.messages import RollcallWatchReply, RunInfo
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import audio_level
@@ -179,6 +180,7 @@ class HallCallController:
                 rep.session,
                 video=video,
                 audio=audio,
+                config=plan_of(rep.ice).configuration(),  # minted TURN credentials
                 slots=1,
                 keep_hosts=self._keep,
                 on_video=lambda _mid, f: self._on_video(gen, f),

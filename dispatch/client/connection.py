@@ -29,7 +29,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -45,6 +45,7 @@ from dispatch.client.rollcall import RollcallFacade
 from dispatch.client.state import ConnectionState, ConnectionStatus, EventRemoved
 from dispatch.client.tasks import TasksFacade
 from dispatch.client.wire import Reply, decode_published, decode_reply
+from dispatch.domain.ice import IceInfo
 from dispatch.domain.wire import (
     AuthError,
     ErrorCode,
@@ -64,6 +65,8 @@ from dispatch.events.messages import (
 )
 from dispatch.hub.messages import (
     Heartbeat,
+    IceReply,
+    IceRequest,
     LoginReply,
     LoginRequest,
     LogoutRequest,
@@ -125,6 +128,7 @@ class HubClient:
         self._credentials: tuple[str, str] | None = None
         self._token: str | None = None
         self.login_reply: LoginReply | None = None
+        self._ice: IceInfo | None = None
         self._last_heard = 0.0
         self._last_heard_wall: datetime | None = None
         self._state = ConnectionState(ConnectionStatus.CONNECTING)
@@ -258,6 +262,7 @@ class HubClient:
         rep = expect(LoginReply, rep)
         self._token = rep.token
         self.login_reply = rep
+        self._ice = rep.ice
         return rep
 
     async def login(self, operator: str, password: str) -> LoginReply:
@@ -276,6 +281,18 @@ class HubClient:
             self._credentials = None
             with contextlib.suppress(HubError):
                 await self._request(lambda rid: LogoutRequest(rid=rid, token=token))
+
+    async def ice(self, margin_s: float = 600.0) -> IceInfo:
+        """The ICE servers for this console's media: the last ones while they stay valid
+        for more than `margin_s`, else fresh ones (new TURN credentials) from the hub."""
+        last = self._ice
+        if last is not None and (
+            last.expires_at is None or last.expires_at - self._wall() > timedelta(seconds=margin_s)
+        ):
+            return last
+        got = expect(IceReply, await self._authed(lambda rid, tok: IceRequest(rid=rid, token=tok)))
+        self._ice = got.ice
+        return got.ice
 
     async def ping(self) -> PongReply:
         rep = self._check(await self._request(lambda rid: PingRequest(rid=rid)))

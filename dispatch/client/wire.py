@@ -15,7 +15,7 @@ from dispatch.events.messages import (
     SnapshotReply,
     TimelineReply,
 )
-from dispatch.hub.messages import Heartbeat, LoginReply, PongReply
+from dispatch.hub.messages import Heartbeat, IceReply, LoginReply, PongReply
 from dispatch.mediation.messages import MediationReply
 from dispatch.patrol.messages import CameraHealthReply, CameraHistoryReply
 from dispatch.reports.messages import HotspotsReply, ReportReply
@@ -33,6 +33,7 @@ from dispatch.tasks.messages import (
 
 Reply = Annotated[
     LoginReply
+    | IceReply
     | OkReply
     | ActReply
     | TimelineReply

@@ -1,6 +1,8 @@
 """The hub's assembly: `Hub` builds the services, the zmq server, the HTTP app and the
 timer loop from one `HubConfig` (`dispatch.hub.config`); the command line that reads the
-config and runs it is `dispatch.hub.cli` (`hall-hub`).
+config and runs it is `dispatch.hub.cli` (`hall-hub`). With `[turn]` it mints TURN
+credentials for pages, consoles and its own peers (`dispatch.hub.turn`), and with
+`[turn] run = true` it runs coturn itself (`streams.webrtc.coturn`, the demo).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dispatch.hub.config import HubConfig, redact_db
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.handlers import SessionHandlers
 from dispatch.hub.registry import HandlerRegistry
+from dispatch.hub.turn import TurnMinter
 from dispatch.hub.writer import Committed
 from dispatch.hub.zmq_server import ZmqServer
 from dispatch.mediation.handlers import MediationHandlers
@@ -46,6 +49,7 @@ from dispatch.tasks.handlers import TaskHandlers
 from dispatch.tasks.service import DispatchService
 from dispatch.tasks.web import add_phone_routes
 from streams.webrtc.config import restrict_host_addresses
+from streams.webrtc.coturn import Coturn, CoturnSettings
 
 log = logging.getLogger("hall-hub")
 
@@ -68,7 +72,16 @@ class Hub:
         self.site = site
         data_dir = config.data_dir()
         webrtc = config.webrtc
-        ice_servers = webrtc.parsed_ice_servers()
+        turn = config.turn
+        self._turn_secret: str | None = None  # read (or made, with run) in start()
+        self.ice = TurnMinter(
+            turn.effective_urls(),
+            lambda: self._turn_secret,
+            ttl_s=turn.ttl_s,
+            static=webrtc.parsed_ice_servers(),
+            relay_only=turn.relay_only,
+        )
+        self.coturn: Coturn | None = None
         self.service = HubService(
             Store(config.db_url),
             clock=clock,
@@ -93,7 +106,7 @@ class Hub:
         self.patrol = PatrolService(self.service, site, settings_path=config.patrol.settings)
         self.mediation = MediationService(
             self.service,
-            ice_servers=ice_servers,
+            ice=self.ice,
             keep_hosts=webrtc.hosts or None,
             record_dir=config.recordings or data_dir / "recordings",
             forward=webrtc.forward,
@@ -103,7 +116,7 @@ class Hub:
             self.service,
             site,
             clock=clock,
-            ice_servers=ice_servers,
+            ice=self.ice,
             keep_hosts=webrtc.hosts or None,
             snapshot_dir=data_dir / "rollcall",
             publish=self.zmq.publish_frame,
@@ -111,7 +124,7 @@ class Hub:
         )
         self.reports = ReportService(self.service, site)
         for feature in (
-            SessionHandlers(self.service),
+            SessionHandlers(self.service, self.ice),
             EventHandlers(self.service),
             TaskHandlers(self.service, self.dispatch),
             MediationHandlers(self.service, self.mediation),
@@ -136,6 +149,7 @@ class Hub:
     async def start(self) -> None:
         if self._runner is not None:
             return
+        await self._start_turn()
         await self.service.start()
         await self.dispatch.start()
         await self.patrol.start()
@@ -188,6 +202,33 @@ class Hub:
         await self.zmq.stop()
         await self.dispatch.stop()
         await self.service.stop()
+        if self.coturn is not None:
+            await self.coturn.stop()
+            self.coturn = None
+
+    async def _start_turn(self) -> None:
+        """Read the TURN secret and, with `[turn] run = true`, start coturn."""
+        turn = self.config.turn
+        if not turn.enabled():
+            return
+        self._turn_secret = turn.load_secret()
+        if not turn.run or self.coturn is not None:
+            return
+        self.coturn = Coturn(
+            CoturnSettings(
+                secret=self._turn_secret,
+                listen_ip=turn.listen_ip,
+                port=turn.port,
+                relay_ip=turn.relay_ip,
+                external_ip=turn.external_ip,
+                realm=turn.realm,
+                min_port=turn.min_port,
+                max_port=turn.max_port,
+                allowed_peers=turn.allowed_peers,
+            ),
+            self.config.data_dir() / "coturn",
+        )
+        await self.coturn.start()
 
     def _publish(self, changes: list[Committed]) -> None:
         """The service's committed changes go out on the zmq PUB socket."""

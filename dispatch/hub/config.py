@@ -7,12 +7,16 @@ legacy environment variables, then the command line (each later source wins).
     host = "0.0.0.0"
     port = 8470
     [webrtc]
-    ice_servers = ["stun:stun.example.org:3478", "turn:user:secret@turn.example.org:3478"]
+    ice_servers = ["stun:stun.example.org:3478"]
+    [turn]
+    urls = ["turn:turn.example.gov.cn:3478?transport=udp",
+            "turns:turn.example.gov.cn:5349?transport=tcp"]
+    secret_file = "/etc/hall/turn-secret"
 
 Every key is described and constrained below; an unknown key or a bad value fails with
 a `ConfigError` naming the key and where it came from (the file, the environment
 variable or the command-line flag). `render_toml` prints the effective configuration
-with secrets (database password, TURN credentials) masked.
+with secrets (database password, TURN credentials and secret) masked.
 
 The environment variables read here, once, at the edge (nothing else in the hub reads
 them): `HALL_PATROL_CONFIG` → `patrol.settings`, `HALL_WEBRTC_FORWARD=0` →
@@ -22,13 +26,23 @@ them): `HALL_PATROL_CONFIG` → `patrol.settings`, `HALL_WEBRTC_FORWARD=0` →
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
+import re
+import secrets
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 
 from dispatch.db.store import default_db_url
@@ -116,6 +130,119 @@ class WebrtcConfig(_Section):
         return tuple(parse_ice_servers(",".join(self.ice_servers)))
 
 
+class TurnConfig(_Section):
+    """coturn with time-limited credentials (`dispatch.hub.turn`): an external server
+    (`urls` + the shared secret) or one the hub runs itself (`run = true`: the demo)."""
+
+    urls: tuple[str, ...] = Field(
+        default=(),
+        description="TURN URLs handed out, e.g. turn:turn.example.gov.cn:3478?transport=udp "
+        "(the first is the one aiortc uses); empty with run = true: made from the addresses",
+    )
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=256,
+        description="coturn static-auth-secret (secret); or secret_file",
+    )
+    secret_file: Path | None = Field(
+        default=None, description="file holding the static-auth-secret (first line)"
+    )
+    ttl_s: int = Field(
+        default=12 * 3600, ge=60, le=7 * 24 * 3600, description="lifetime of minted credentials"
+    )
+    relay_only: bool = Field(
+        default=False, description="pages and peers use TURN relay candidates only"
+    )
+    run: bool = Field(
+        default=False, description="start coturn (turnserver) with the hub (demo, one machine)"
+    )
+    listen_ip: str = Field(
+        default="127.0.0.1", description="with run: the address coturn listens on"
+    )
+    port: int = Field(default=3478, ge=1, le=65535, description="with run: coturn's UDP/TCP port")
+    relay_ip: str | None = Field(
+        default=None, description="with run: the address relays are opened on (default listen_ip)"
+    )
+    external_ip: str | None = Field(
+        default=None, description="with run: the public address of a coturn behind NAT"
+    )
+    realm: str = Field(
+        default="hall", min_length=1, max_length=64, pattern=r"^[\w.-]+$", description="realm"
+    )
+    min_port: int = Field(
+        default=49160, ge=1024, le=65535, description="with run: first relay port"
+    )
+    max_port: int = Field(default=49400, ge=1024, le=65535, description="with run: last relay port")
+    allowed_peers: tuple[str, ...] = Field(
+        default=(),
+        description="with run: networks relays may reach, all else denied "
+        "(default: the listen and relay addresses)",
+    )
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not re.match(r"^turns?:[^\s@/]+$", url):
+                raise ValueError(f"{url!r} is not a turn:/turns: URL without credentials")
+        return value
+
+    @field_validator("listen_ip", "relay_ip", "external_ip")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None:
+            ipaddress.ip_address(value)
+        return value
+
+    @field_validator("allowed_peers")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for net in value:
+            ipaddress.ip_network(net, strict=False)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TurnConfig:
+        if self.secret is not None and self.secret_file is not None:
+            raise ValueError("give secret or secret_file, not both")
+        if self.urls and not self.run and self.secret is None and self.secret_file is None:
+            raise ValueError("TURN urls need the shared secret (secret or secret_file)")
+        if self.min_port > self.max_port:
+            raise ValueError("min_port is above max_port")
+        return self
+
+    def enabled(self) -> bool:
+        return self.run or bool(self.urls)
+
+    def effective_urls(self) -> tuple[str, ...]:
+        """The configured URLs, else (run) the UDP and TCP URL of the address clients use."""
+        if self.urls or not self.run:
+            return self.urls
+        host = self.external_ip or self.listen_ip
+        if ":" in host:
+            host = f"[{host}]"
+        return (
+            f"turn:{host}:{self.port}?transport=udp",
+            f"turn:{host}:{self.port}?transport=tcp",
+        )
+
+    def load_secret(self) -> str:
+        """The secret, read from `secret_file` when given; with run and none given, a
+        random one for this run (I/O: call it when starting)."""
+        if self.secret is not None:
+            return self.secret
+        if self.secret_file is not None:
+            try:
+                text = self.secret_file.read_text(encoding="utf-8").strip().splitlines()
+            except OSError as exc:
+                raise ConfigError(f"turn.secret_file: cannot read: {exc.strerror}") from None
+            if not text or len(text[0].strip()) < 16:
+                raise ConfigError("turn.secret_file: needs a secret of 16 characters or more")
+            return text[0].strip()
+        return secrets.token_urlsafe(32)
+
+
 class PatrolConfig(_Section):
     every_s: float = Field(
         default=0.0,
@@ -170,6 +297,7 @@ class HubConfig(_Section):
     zmq: ZmqConfig = Field(default_factory=ZmqConfig, description="the console sockets")
     webrtc: WebrtcConfig = Field(default_factory=WebrtcConfig, description="WebRTC media")
     patrol: PatrolConfig = Field(default_factory=PatrolConfig, description="camera patrol")
+    turn: TurnConfig = Field(default_factory=TurnConfig, description="TURN (coturn)")
 
     def settings(self) -> HubSettings:
         return HubSettings(yellow_share=self.yellow_share)
@@ -284,6 +412,8 @@ def masked(config: HubConfig) -> dict[str, Any]:
     data: dict[str, Any] = config.model_dump(mode="json")
     data["db_url"] = redact_db(config.db_url)
     data["webrtc"]["ice_servers"] = [_mask_ice(s) for s in config.webrtc.ice_servers]
+    if config.turn.secret is not None:
+        data["turn"]["secret"] = MASK
     return data
 
 

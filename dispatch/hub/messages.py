@@ -1,4 +1,5 @@
-"""Hub-level zmq messages: a console's session (login, logout), liveness (ping, the
+"""Hub-level zmq messages: a console's session (login, logout), its ICE servers (in the
+login reply, refreshed with `IceRequest` before they expire), liveness (ping, the
 published heartbeat). Built on the shared envelope of `dispatch.domain.wire`; each
 feature's messages are in its own `messages` module.
 """
@@ -9,6 +10,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
+from dispatch.domain.ice import IceInfo
 from dispatch.domain.model import Role
 from dispatch.domain.wire import WireMessage
 
@@ -34,6 +36,14 @@ class PingRequest(WireMessage):
     rid: str
 
 
+class IceRequest(WireMessage):
+    """Fresh ICE servers (new TURN credentials) for this console's media."""
+
+    type: Literal["ice"] = "ice"
+    rid: str
+    token: str
+
+
 # -- replies (hub → client) ------------------------------------------------------------
 
 
@@ -45,6 +55,13 @@ class LoginReply(WireMessage):
     role: Role
     workstation: str
     hub_instance: str
+    ice: IceInfo = Field(default_factory=IceInfo)
+
+
+class IceReply(WireMessage):
+    type: Literal["ice_ok"] = "ice_ok"
+    rid: str
+    ice: IceInfo
 
 
 class PongReply(WireMessage):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from dispatch.domain.wire import HandlerRegistrar
 from dispatch.events.service import HubService
+from dispatch.hub.turn import console_ice_name, ice_info
 from dispatch.mediation.messages import (
     MediationCloseRequest,
     MediationLink,
@@ -48,7 +49,7 @@ class MediationHandlers:
             ],
             host_path=f"/v/{host_token}",
             host_session=host_session,
-            ice_servers=[s.as_dict() for s in self._med.ice_servers],
+            ice=ice_info(self._med.ice(console_ice_name(session.workstation))),
         )
 
     async def close(self, req: MediationCloseRequest) -> MediationReply:

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from dispatch.domain.ice import IceInfo
 from dispatch.domain.wire import WireMessage
 from dispatch.tasks.core import MAX_NOTE_LENGTH
 
@@ -75,7 +76,7 @@ class MediationReply(WireMessage):
     links: list[MediationLink] = Field(default_factory=list)
     host_path: str = ""
     host_session: str = ""
-    ice_servers: list[dict[str, object]] = Field(default_factory=list)
+    ice: IceInfo = Field(default_factory=IceInfo)  # for the console's connection
     outcome: str | None = None
     duration_s: float | None = None
     recording: str | None = None

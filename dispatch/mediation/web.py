@@ -159,10 +159,12 @@ async def get_page(request: web.Request) -> web.Response:
     assert p is not None
     if _who(request) is None:
         return _page(200, pin_page(token, f"{p.label} {p.name}"))
+    ice = svc.ice(f"med-{p.id}").browser()
     cfg = {
         "name": p.name,
         "label": p.label,
-        "ice_servers": [s.as_dict() for s in svc.ice_servers],
+        "ice_servers": ice["iceServers"],
+        "ice_policy": ice["iceTransportPolicy"],
         "keep_hosts": svc.keep_hosts or [],
     }
     return _page(200, join_page(token, cfg))
@@ -183,6 +185,15 @@ async def post_login(request: web.Request) -> web.Response:
         return _page(401, pin_page(token, who, wrong_pin_text(res.remaining)))
     code, title, text = PAGES[res.reason]
     return _page(code, message_page(title, text))
+
+
+async def get_ice(request: web.Request) -> web.Response:
+    """Fresh ICE servers (new TURN credentials) for the page's next connection."""
+    p = _who(request)
+    if p is None:
+        return _auth_error(request)
+    ice = _svc(request).ice(f"med-{p.id}").browser()
+    return web.json_response(ice, headers={"Cache-Control": "no-store"})
 
 
 async def post_offer(request: web.Request) -> web.Response:
@@ -245,5 +256,6 @@ def add_mediation_routes(app: web.Application, svc: MediationService) -> None:
     app.router.add_get("/v/{token}", get_page)
     app.router.add_post("/v/{token}/login", post_login)
     app.router.add_post("/v/{token}/offer", post_offer)
+    app.router.add_get("/v/{token}/ice", get_ice)
     app.router.add_get("/v/{token}/ws", websocket)
     app.router.add_static("/v-static/", WEB_DIR)

@@ -18,6 +18,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.domain.ice import IceInfo
 from dispatch.domain.wire import WireMessage
 
 ExportFormat = Literal["csv", "pdf"]
@@ -359,6 +360,7 @@ class RollcallWatchReply(_Rep):
     centre_id: str
     centre_name: str
     answered_at: datetime | None
+    ice: IceInfo = Field(default_factory=IceInfo)  # for the console's connection
 
 
 RollcallReply = (

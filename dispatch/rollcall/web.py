@@ -148,10 +148,12 @@ async def get_page(request: web.Request) -> web.Response:
     name = c.name if c else centre_id
     if await _centre(request) is None:
         return _page(200, pin_page(token, name))
+    ice = svc.ice(f"station-{centre_id}").browser()
     cfg = {
         "name": name,
         "centre": centre_id,
-        "ice_servers": [s.as_dict() for s in svc.ice_servers],
+        "ice_servers": ice["iceServers"],
+        "ice_policy": ice["iceTransportPolicy"],
         "keep_hosts": svc.keep_hosts or [],
     }
     return _page(200, station_page(token, cfg))
@@ -171,6 +173,15 @@ async def post_login(request: web.Request) -> web.Response:
     resp = web.Response(status=303, headers={"Location": f"/s/{token}"})
     set_link_cookie(resp, COOKIE, cookie, f"/s/{token}")
     return resp
+
+
+async def get_ice(request: web.Request) -> web.Response:
+    """Fresh ICE servers (new TURN credentials) for the station's next call."""
+    centre = await _centre(request)
+    if centre is None:
+        return _json_error(401, "auth", "登录已失效，请重新输入 PIN 码")
+    ice = _svc(request).ice(f"station-{centre}").browser()
+    return web.json_response(ice, headers={"Cache-Control": "no-store"})
 
 
 async def post_offer(request: web.Request) -> web.Response:
@@ -277,6 +288,7 @@ def add_rollcall_routes(app: web.Application, svc: RollcallService) -> None:
     app.router.add_get("/s/{token}", get_page)
     app.router.add_post("/s/{token}/login", post_login)
     app.router.add_post("/s/{token}/offer", post_offer)
+    app.router.add_get("/s/{token}/ice", get_ice)
     app.router.add_get("/s/{token}/ws", websocket)
     app.router.add_post("/rollcall/hall/{call_id}/offer", post_hall_offer)
     app.router.add_get("/rollcall/hall/{call_id}/ws", hall_websocket)

@@ -1,7 +1,11 @@
 """aiortc building blocks shared by mediation (issue 5) and the roll call.
 
 - ICE configuration: `IceServer`, `parse_ice_servers` (the `--ice-servers` text),
-  `rtc_configuration` (empty list: host candidates only, no STUN query).
+  `rtc_configuration` (empty list: host candidates only, no STUN query; `relay_only`:
+  iceTransportPolicy "relay"). `IcePlan` is what one peer connection gets (its servers,
+  relay only or not) and `IceSource` makes one per person name, so each connection can
+  carry freshly minted TURN credentials (`dispatch.hub.turn`); `static_ice` is the
+  source of fixed servers.
 - Loopback: `restrict_host_addresses(["127.0.0.1"])` makes aioice gather only the given
   host addresses (aioice skips loopback by default); `keep_candidates(sdp, hosts)` drops
   the other candidates of a remote description. Tests and benchmarks use both so all
@@ -21,13 +25,14 @@ import fractions
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import av
 import numpy as np
-from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from streams.webrtc.labels import draw_label
@@ -89,17 +94,53 @@ def parse_ice_servers(text: str) -> list[IceServer]:
     return out
 
 
-def rtc_configuration(servers: Sequence[IceServer]) -> RTCConfiguration:
+def rtc_configuration(
+    servers: Sequence[IceServer], *, relay_only: bool = False
+) -> RTCConfiguration:
     """Max-bundle: with aiortc's default (balanced) policy the 2nd, 3rd … video m-line
     of an offer keeps a transport that never connects (aiortc 1.16 marks it bundled to
-    the first video's pre-bundle transport), so no RTP leaves those slots."""
+    the first video's pre-bundle transport), so no RTP leaves those slots.
+
+    `relay_only`: iceTransportPolicy "relay" (only TURN relay candidates are gathered;
+    aiortc uses only the first TURN server of the list)."""
     return RTCConfiguration(
         bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+        iceTransportPolicy=RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL,
         iceServers=[
             RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
             for s in servers
         ],
     )
+
+
+@dataclass(frozen=True)
+class IcePlan:
+    """The ICE servers of one peer connection and whether it may use relays only."""
+
+    servers: tuple[IceServer, ...] = ()
+    relay_only: bool = False
+    expires_at: datetime | None = None  # of minted TURN credentials (None: none minted)
+
+    def configuration(self) -> RTCConfiguration:
+        """For an aiortc RTCPeerConnection."""
+        return rtc_configuration(self.servers, relay_only=self.relay_only)
+
+    def browser(self) -> dict[str, object]:
+        """For the browser's RTCPeerConnection(...): iceServers and iceTransportPolicy."""
+        return {
+            "iceServers": [s.as_dict() for s in self.servers],
+            "iceTransportPolicy": "relay" if self.relay_only else "all",
+        }
+
+
+IceSource = Callable[[str], IcePlan]
+"""Person or peer name → a plan with fresh credentials (call it for each connection)."""
+
+
+def static_ice(servers: Sequence[IceServer] = (), relay_only: bool = False) -> IceSource:
+    """The source that always gives the same servers (no minted credentials)."""
+    plan = IcePlan(tuple(servers), relay_only)
+    return lambda _name: plan
 
 
 _restricted: list[str] | None = None

@@ -9,7 +9,10 @@ no renegotiation. `slot_map(peer)` says which mid shows whom; `on_change` fires 
 the map or a connection state changes so the signalling can push it.
 
 A second offer from the same participant (rejoin after a network loss) replaces its
-connection; the others' slots are re-fed from the new tracks.
+connection; the others' slots are re-fed from the new tracks. Each connection gets its
+ICE configuration when it is made: from `ice` (an `IceSource`, asked for
+`hub-<peer id>`, so minted TURN credentials are fresh for every connection) or else the
+fixed `config`.
 
 Video is forwarded as received (`forward=True`, the default; the hub's config
 `webrtc.forward = false` turns it off for a comparison): each participant's VP8 packets go to
@@ -39,7 +42,13 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpsender import RTCRtpSender
 
 from streams.webrtc import forward as webrtc_forward
-from streams.webrtc.config import ClockTrack, SlotTrack, keep_candidates, rtc_configuration
+from streams.webrtc.config import (
+    ClockTrack,
+    IceSource,
+    SlotTrack,
+    keep_candidates,
+    rtc_configuration,
+)
 from streams.webrtc.forward import DecodingTrack
 from streams.webrtc.remb import DEFAULT_BITRATE, use_steady_remb
 from streams.webrtc.shared import SharedVp8
@@ -104,6 +113,7 @@ class Room:
         room_id: str,
         *,
         config: RTCConfiguration | None = None,
+        ice: IceSource | None = None,
         keep_hosts: Sequence[str] | None = None,
         on_change: Callable[[], None] | None = None,
         share_encoding: bool = True,
@@ -112,6 +122,7 @@ class Room:
     ) -> None:
         self.room_id = room_id
         self._config = config or rtc_configuration([])
+        self._ice = ice
         self._keep = list(keep_hosts) if keep_hosts else None
         self._on_change = on_change
         self._relay = MediaRelay()
@@ -163,7 +174,8 @@ class Room:
         old = self._peers.pop(peer_id, None)
         if old is not None:
             await self._close_peer(old)
-        pc = RTCPeerConnection(self._config)
+        config = self._config if self._ice is None else self._ice(f"hub-{peer_id}").configuration()
+        pc = RTCPeerConnection(config)
         peer = _Peer(peer_id, pc)
 
         @pc.on("track")

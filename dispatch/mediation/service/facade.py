@@ -57,7 +57,7 @@ from dispatch.mediation.service.durable import Durable, restore
 from dispatch.mediation.service.pushes import Listener, Pushes, state_for
 from dispatch.mediation.service.recording import Recording, sha256_file
 from dispatch.mediation.service.sessions import MediationSession, Sessions
-from streams.webrtc.config import IceServer, rtc_configuration
+from streams.webrtc.config import IceSource, static_ice
 from streams.webrtc.room import Room
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class MediationService:
         self,
         events: HubService,
         *,
-        ice_servers: Sequence[IceServer] = (),
+        ice: IceSource | None = None,
         keep_hosts: Sequence[str] | None = None,
         record_dir: Path,
         forward: bool = True,
@@ -80,7 +80,7 @@ class MediationService:
         self._events = events
         self.forward = forward
         self.share_encoding = share_encoding
-        self.ice_servers = list(ice_servers)
+        self.ice: IceSource = ice or static_ice()  # name → servers (minted TURN credentials)
         self.keep_hosts = list(keep_hosts) if keep_hosts else None
         self._sessions = Sessions(events.clock)
         self._pushes = Pushes(self._before_push)
@@ -123,7 +123,7 @@ class MediationService:
     def _room(self, sid: str) -> Room:
         return Room(
             sid,
-            config=rtc_configuration(self.ice_servers),
+            ice=self.ice,
             keep_hosts=self.keep_hosts,
             on_change=lambda: self._pushes.schedule(sid),
             # one VP8 encode per sender, shared by its receivers (false: the old encode

@@ -34,7 +34,7 @@ from dispatch.rollcall.service.scheduler import Scheduler
 from dispatch.rollcall.service.signalling import Signalling
 from dispatch.rollcall.service.state import Board, Db, Settings
 from dispatch.rollcall.service.stations import StationAuthError, Stations
-from streams.webrtc.config import IceServer
+from streams.webrtc.config import IceSource
 
 __all__ = ["RollcallService", "Settings", "StationAuthError"]
 
@@ -48,7 +48,7 @@ class RollcallService:
         site: Site | None,
         *,
         clock: Callable[[], datetime],
-        ice_servers: Sequence[IceServer] = (),
+        ice: IceSource | None = None,
         keep_hosts: Sequence[str] | None = None,
         snapshot_dir: Path,
         publish: Callable[[bytes], None] | None = None,
@@ -68,7 +68,7 @@ class RollcallService:
             self.hall,
             self.settings,
             clock=clock,
-            ice_servers=ice_servers,
+            ice=ice,
             keep_hosts=keep_hosts,
             forward=forward,
         )
@@ -105,8 +105,9 @@ class RollcallService:
         return self.board.run
 
     @property
-    def ice_servers(self) -> tuple[IceServer, ...]:
-        return self.signalling.ice_servers
+    def ice(self) -> IceSource:
+        """Person name → ICE servers (minted TURN credentials) and policy."""
+        return self.signalling.ice
 
     @property
     def keep_hosts(self) -> list[str] | None:

@@ -16,6 +16,7 @@ from typing import Any
 from dispatch.domain.site import Site
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.auth import Session
+from dispatch.hub.turn import console_ice_name, ice_info
 from dispatch.rollcall import core as rc
 from dispatch.rollcall import store as rs
 from dispatch.rollcall.messages import (
@@ -234,8 +235,9 @@ class Requests:
         self.signalling.end_call(req.centre_id)
         return RollcallEndCallReply(rid=req.rid, seq=self.board.seq, run=self.board.current())
 
-    async def watch(self, _session: Session, req: RollcallWatchRequest) -> RollcallWatchReply:
-        """The hall's path + session into the answered call of `centre_id` (or the first)."""
+    async def watch(self, session: Session, req: RollcallWatchRequest) -> RollcallWatchReply:
+        """The hall's path + session into the answered call of `centre_id` (or the first),
+        with ICE servers (fresh TURN credentials) for the console's connection."""
         w = self.signalling.watch(req.centre_id)
         call = w.call
         return RollcallWatchReply(
@@ -247,6 +249,7 @@ class Requests:
             centre_id=call.centre_id,
             centre_name=self.board.centre_name(call.centre_id),
             answered_at=call.answered_at,
+            ice=ice_info(self.signalling.ice(console_ice_name(session.workstation))),
         )
 
     # -- the log ------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from dispatch.rollcall.messages import (
 from dispatch.rollcall.service.state import Board, Call, Settings
 from dispatch.rollcall.service.stations import Push as StationPush
 from dispatch.rollcall.service.stations import Stations
-from streams.webrtc.config import IceServer, rtc_configuration
+from streams.webrtc.config import IceSource, static_ice
 from streams.webrtc.room import Room, RoomError
 
 STATION_PEER = "station"
@@ -58,7 +58,7 @@ class Signalling:
         settings: Settings,
         *,
         clock: Callable[[], datetime],
-        ice_servers: Sequence[IceServer] = (),
+        ice: IceSource | None = None,
         keep_hosts: Sequence[str] | None = None,
         forward: bool = True,
     ) -> None:
@@ -67,7 +67,7 @@ class Signalling:
         self.hall = hall
         self.settings = settings
         self.clock = clock
-        self.ice_servers = tuple(ice_servers)
+        self.ice: IceSource = ice or static_ice()  # name → servers (minted TURN credentials)
         self.keep_hosts = list(keep_hosts) if keep_hosts else None
         self.forward = forward  # VP8 forwarded without decoding (hub config webrtc.forward)
         self._leaving: set[asyncio.Future[None]] = set()
@@ -115,7 +115,7 @@ class Signalling:
         if call.room is None:
             call.room = Room(
                 call_id,
-                config=rtc_configuration(list(self.ice_servers)),
+                ice=self.ice,
                 keep_hosts=self.keep_hosts,
                 on_change=lambda: self._room_changed(call),
                 forward=self.forward,

@@ -23,6 +23,21 @@
   const tiles = {}; // peer id -> {el, video, audio, mid}
 
   function log(m) { H.log.push(Date.now() + " " + m); if (H.log.length > 200) H.log.shift(); }
+  // ICE servers for the next connection: fresh TURN credentials from the hub, else the page's
+  async function iceConfig() {
+    try {
+      const r = await fetch(BASE + "/ice", { credentials: "same-origin", cache: "no-store" });
+      if (r.ok) return await r.json();
+    } catch (e) { log("ice " + e); }
+    return { iceServers: CFG.ice_servers || [], iceTransportPolicy: CFG.ice_policy || "all" };
+  }
+  const TURN_REFUSED = "中继服务器拒绝了连接凭据（已过期或无效），请刷新页面重试；仍不行请联系县综治中心";
+  function watchTurn(pc, say) {
+    pc.addEventListener("icecandidateerror", (e) => {
+      log("ice error " + e.errorCode + " " + (e.url || ""));
+      if (e.errorCode === 401 || e.errorCode === 403 || e.errorCode === 437) { H.refused = e.errorCode; say(TURN_REFUSED); }
+    });
+  }
   function setConn(text, cls) { const c = $("conn"); c.textContent = text; c.className = "conn " + (cls || ""); }
   function show(id) {
     for (const s of ["setup", "lobby", "call", "ended"]) $(s).hidden = s !== id;
@@ -179,8 +194,10 @@
     if (left) return;
     const old = H.pc;
     if (old) { try { old.close(); } catch (e) { /* closed already */ } }
-    const pc = new RTCPeerConnection({ iceServers: CFG.ice_servers || [] });
+    const pc = new RTCPeerConnection(await iceConfig());
+    if (left || old !== H.pc) { pc.close(); return; }
     H.pc = pc;
+    watchTurn(pc, (m) => setConn(m, "bad"));
     H.joinAt = performance.now();
     H.firstFrameMs = null;
     for (const t of local.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [local] });

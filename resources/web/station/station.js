@@ -21,6 +21,21 @@
 
   function log(m) { S.log.push(Date.now() + " " + m); if (S.log.length > 200) S.log.shift(); }
   function show(id) { for (const s of ["idle", "ringing", "incall"]) $(s).hidden = s !== id; }
+  // ICE servers for the next connection: fresh TURN credentials from the hub, else the page's
+  async function iceConfig() {
+    try {
+      const r = await fetch(BASE + "/ice", { credentials: "same-origin", cache: "no-store" });
+      if (r.ok) return await r.json();
+    } catch (e) { log("ice " + e); }
+    return { iceServers: CFG.ice_servers || [], iceTransportPolicy: CFG.ice_policy || "all" };
+  }
+  const TURN_REFUSED = "中继服务器拒绝了连接凭据（已过期或无效），请刷新页面重试；仍不行请联系县综治中心";
+  function watchTurn(pc, say) {
+    pc.addEventListener("icecandidateerror", (e) => {
+      log("ice error " + e.errorCode + " " + (e.url || ""));
+      if (e.errorCode === 401 || e.errorCode === 403 || e.errorCode === 437) { S.refused = e.errorCode; say(TURN_REFUSED); }
+    });
+  }
   function presence(on) {
     S.online = on;
     const p = $("presence");
@@ -101,8 +116,9 @@
     try {
       if (!local) local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
       $("self").srcObject = local;
-      const pc = new RTCPeerConnection({ iceServers: CFG.ice_servers || [] });
+      const pc = new RTCPeerConnection(await iceConfig());
       S.pc = pc;
+      watchTurn(pc, (m) => { $("call-status").textContent = m; });
       for (const t of local.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [local] });
       pc.addTransceiver("video", { direction: "recvonly" });  // the hall (县综治中心)
       pc.addTransceiver("audio", { direction: "recvonly" });
