@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.kit.guard",
     "tests.kit.markers",
     "tests.kit.netns",
+    "tests.kit.turn",
 ]

@@ -98,3 +98,15 @@ def test_aioice_gathers_host_addresses_through_a_module_function() -> None:
     assert params(aioice.ice.get_host_addresses) == ["use_ipv4", "use_ipv6"]
     gather = inspect.getsource(aioice.ice.Connection.gather_candidates)
     assert "get_host_addresses(" in gather
+
+
+def test_the_nominated_pair_is_where_streams_webrtc_stats_reads_it() -> None:
+    from aiortc import RTCPeerConnection
+
+    pc_init = inspect.getsource(RTCPeerConnection.__init__)
+    assert "self.__iceTransports" in pc_init, "RTCPeerConnection renamed its ICE transports"
+    conn = inspect.getsource(aioice.ice.Connection)
+    assert "self._nominated[" in conn, "aioice's Connection renamed its nominated pairs"
+    pair = aioice.ice.CandidatePair
+    assert isinstance(pair.local_candidate, property)
+    assert "self.remote_candidate = remote_candidate" in inspect.getsource(pair.__init__)
