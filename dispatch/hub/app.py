@@ -54,6 +54,18 @@ from streams.webrtc.coturn import Coturn, CoturnSettings
 log = logging.getLogger("hall-hub")
 
 
+def ice_minter(config: HubConfig, secret: Callable[[], str | None]) -> TurnMinter:
+    """The hub's ICE source: `[webrtc] ice_servers` + `[turn]` with minted credentials."""
+    turn = config.turn
+    return TurnMinter(
+        turn.effective_urls(),
+        secret,
+        ttl_s=turn.ttl_s,
+        static=config.webrtc.parsed_ice_servers(),
+        relay_only=turn.relay_only,
+    )
+
+
 class Hub:
     """The assembled hub: service, zmq server, HTTP server and timer loop.
 
@@ -72,15 +84,8 @@ class Hub:
         self.site = site
         data_dir = config.data_dir()
         webrtc = config.webrtc
-        turn = config.turn
         self._turn_secret: str | None = None  # read (or made, with run) in start()
-        self.ice = TurnMinter(
-            turn.effective_urls(),
-            lambda: self._turn_secret,
-            ttl_s=turn.ttl_s,
-            static=webrtc.parsed_ice_servers(),
-            relay_only=turn.relay_only,
-        )
+        self.ice = ice_minter(config, lambda: self._turn_secret)
         self.coturn: Coturn | None = None
         self.service = HubService(
             Store(config.db_url),
