@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from console.kit.observable import Observable
 from console.tasks.model import NEEDS_REASON, DispatchModel
 from dispatch.client.state import ConnectionState
 from dispatch.domain.model import Action, AuditEntry, Event, EventSource, Priority
-from dispatch.domain.wire import AuthError, HubError
+from dispatch.domain.wire import AuthError, ErrorCode, HubError
 from dispatch.events.messages import EventChanged
 from dispatch.hub.messages import LoginReply
 from dispatch.tasks.core import DispatchTask, TaskAction
@@ -267,6 +268,11 @@ class EventQueueController:
                 self.model.set_connection(ConnKind.DISCONNECTED)
             if isinstance(exc, AuthError):
                 done(LoginOutcome(None, tr("login.bad_credentials")))
+            elif isinstance(exc, HubError) and exc.code is ErrorCode.THROTTLED:
+                wait = max(1, math.ceil(exc.retry_after_s))
+                done(LoginOutcome(None, tr("login.throttled", seconds=wait)))
+            elif isinstance(exc, HubError) and exc.code is ErrorCode.BUSY:
+                done(LoginOutcome(None, tr("login.hub_busy")))
             else:
                 done(LoginOutcome(None, tr("login.unreachable", message=error_text(exc))))
 

@@ -46,6 +46,8 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     INTERNAL = "internal"
     TIMEOUT = "timeout"  # client side: no reply in time
+    THROTTLED = "throttled"  # too many failed attempts: wait (the message says how long)
+    BUSY = "busy"  # the hub cannot take this now (e.g. the hashing pool is full): retry
 
 
 class OkReply(WireMessage):
@@ -58,6 +60,7 @@ class ErrorReply(WireMessage):
     rid: str
     code: ErrorCode
     message: str
+    retry_after_s: float = 0.0  # of `throttled` and `busy`: seconds to wait (0: unsaid)
 
 
 class ProtocolError(Exception):
@@ -67,10 +70,11 @@ class ProtocolError(Exception):
 class HubError(Exception):
     """An error reply from the hub (or a client-side timeout), with its code."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, retry_after_s: float = 0.0) -> None:
         super().__init__(f"{code.value}: {message}")
         self.code = code
         self.message = message
+        self.retry_after_s = retry_after_s
 
 
 class AuthError(HubError):
@@ -81,7 +85,7 @@ class AuthError(HubError):
 def error_for(reply: ErrorReply) -> HubError:
     if reply.code is ErrorCode.AUTH:
         return AuthError(reply.message)
-    return HubError(reply.code, reply.message)
+    return HubError(reply.code, reply.message, retry_after_s=reply.retry_after_s)
 
 
 def encode(msg: BaseModel) -> bytes:

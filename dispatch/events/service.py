@@ -50,6 +50,7 @@ from dispatch.events.messages import (
     snapshot_entry_json,
 )
 from dispatch.hub import auth
+from dispatch.hub.hashing import HashPool, PoolBusy
 from dispatch.hub.writer import Committed, GroupWriter, Tx
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,10 @@ class HubService:
         calendar: WorkCalendar | None = None,
         settings: HubSettings | None = None,
         on_publish: Callable[[list[Committed]], None] | None = None,
+        hasher: HashPool | None = None,
     ) -> None:
         self.store = db
+        self.hasher = hasher if hasher is not None else HashPool()  # passwords only
         self.clock = clock
         self.calendar = calendar if calendar is not None else WorkCalendar()
         self.settings = settings if settings is not None else HubSettings()
@@ -182,6 +185,7 @@ class HubService:
         if self._writer is None:
             return
         writer, self._writer = self._writer, None
+        self.hasher.stop()
         await asyncio.to_thread(writer.stop)
         await asyncio.to_thread(self.store.close)
 
@@ -343,10 +347,17 @@ class HubService:
 
     # -- operators --------------------------------------------------------------------------
     async def login(self, operator: str, password: str, workstation: str) -> auth.Session:
-        rec = await asyncio.to_thread(self.store.operator, operator)
-        ok = await asyncio.to_thread(
-            auth.check_login, password, rec.password_hash if rec is not None else None
-        )
+        """A session for the right password; HubError AUTH, or BUSY when the hashing
+        pool is full (the look-up and the hash run there, not in the shared pool)."""
+
+        def check() -> tuple[store.OperatorRecord | None, bool]:
+            rec = self.store.operator(operator)
+            return rec, auth.check_login(password, rec.password_hash if rec else None)
+
+        try:
+            rec, ok = await self.hasher.run(check)
+        except PoolBusy:
+            raise HubError(ErrorCode.BUSY, "服务器繁忙，请稍后重试 / hub busy, retry") from None
         if rec is None or not ok or rec.disabled:
             raise HubError(ErrorCode.AUTH, "用户名或密码错误 / wrong operator name or password")
         return self.sessions.open(rec.name, rec.role, workstation)

@@ -254,6 +254,62 @@ class PatrolConfig(_Section):
     )
 
 
+class GuardConfig(_Section):
+    """Limits on guessing PINs and operator passwords (growing delays 1, 2, 4 … s after
+    the free failures, capped, then a block; see `dispatch.domain.throttle`)."""
+
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        max_length=64,
+        description="reverse proxies (addresses or networks) whose X-Forwarded-For names "
+        "the client; none by default: the peer address is the client",
+    )
+    pin_free_per_client: int = Field(
+        default=10, ge=0, le=100_000, description="wrong PINs per client address without delay"
+    )
+    pin_block_per_client: int = Field(
+        default=30, ge=1, le=1_000_000, description="wrong PINs per client address that block it"
+    )
+    login_free_per_account: int = Field(
+        default=5, ge=0, le=100_000, description="wrong passwords per operator without delay"
+    )
+    login_block_per_account: int = Field(
+        default=20, ge=1, le=1_000_000, description="wrong passwords that block an operator"
+    )
+    login_free_per_client: int = Field(
+        default=10, ge=0, le=100_000, description="wrong passwords per client without delay"
+    )
+    login_block_per_client: int = Field(
+        default=50, ge=1, le=1_000_000, description="wrong passwords that block a client"
+    )
+    max_delay_s: float = Field(
+        default=60.0, ge=1, le=3600, description="cap of the growing delay between guesses"
+    )
+    block_s: float = Field(
+        default=900.0, ge=1, le=86_400, description="seconds a blocked client or account waits"
+    )
+    hash_workers: int = Field(
+        default=2, ge=1, le=32, description="threads hashing operator passwords (own pool)"
+    )
+    hash_queue: int = Field(
+        default=16, ge=0, le=10_000, description="logins waiting for a hash thread; more: busy"
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for v in value:
+            ipaddress.ip_network(v, strict=False)  # ValueError names the bad one
+        return value
+
+    @model_validator(mode="after")
+    def _free_below_block(self) -> GuardConfig:
+        for kind in ("pin_%s_per_client", "login_%s_per_account", "login_%s_per_client"):
+            if getattr(self, kind % "free") >= getattr(self, kind % "block"):
+                raise ValueError(f"{kind % 'free'} must be below {kind % 'block'}")
+        return self
+
+
 class HubConfig(_Section):
     """Everything `hall-hub` needs to serve; see the module's docstring for the sources."""
 
@@ -298,6 +354,7 @@ class HubConfig(_Section):
     webrtc: WebrtcConfig = Field(default_factory=WebrtcConfig, description="WebRTC media")
     patrol: PatrolConfig = Field(default_factory=PatrolConfig, description="camera patrol")
     turn: TurnConfig = Field(default_factory=TurnConfig, description="TURN (coturn)")
+    guard: GuardConfig = Field(default_factory=GuardConfig, description="guessing limits")
 
     def settings(self) -> HubSettings:
         return HubSettings(yellow_share=self.yellow_share)

@@ -1,9 +1,13 @@
-"""The hub-level request handlers: ping, login, logout, a console's ICE servers."""
+"""The hub-level request handlers: ping, login (throttled: `dispatch.hub.guard`),
+logout, a console's ICE servers."""
 
 from __future__ import annotations
 
-from dispatch.domain.wire import HandlerRegistrar, OkReply
+import math
+
+from dispatch.domain.wire import ErrorCode, HandlerRegistrar, HubError, OkReply
 from dispatch.events.service import HubService
+from dispatch.hub.guard import ZMQ_PEER, Guard, wait_text
 from dispatch.hub.messages import (
     IceReply,
     IceRequest,
@@ -20,8 +24,9 @@ from streams.webrtc.config import IceSource, static_ice
 class SessionHandlers:
     """Liveness and a console's session."""
 
-    def __init__(self, service: HubService, ice: IceSource | None = None) -> None:
+    def __init__(self, service: HubService, guard: Guard, ice: IceSource | None = None) -> None:
         self._svc = service
+        self._guard = guard
         self._ice = ice or static_ice()
 
     def register(self, registry: HandlerRegistrar) -> None:
@@ -34,7 +39,25 @@ class SessionHandlers:
         return PongReply(rid=req.rid, seq=self._svc.last_seq, hub_instance=self._svc.instance)
 
     async def login(self, req: LoginRequest) -> LoginReply:
-        s = await self._svc.login(req.operator, req.password, req.workstation)
+        """Throttled per account and per client (`Guard`): a login that must wait is
+        refused with `throttled` and the seconds to wait; the attempt is counted before
+        the password is checked (no await between the two)."""
+        guard, account, client = self._guard, req.operator, ZMQ_PEER.get()
+        wait = guard.login_wait(account, client)
+        if wait > 0:
+            secs = max(1, math.ceil(wait))
+            msg = f"{wait_text(wait)} / too many failed logins, retry in {secs} s"
+            raise HubError(ErrorCode.THROTTLED, msg, retry_after_s=wait)
+        blocks = guard.login_counted(account, client)
+        try:
+            s = await self._svc.login(req.operator, req.password, req.workstation)
+        except HubError as exc:
+            if exc.code is ErrorCode.BUSY:
+                guard.login_uncounted(account, client)
+            else:
+                guard.login_failed(account, client, blocks)
+            raise
+        guard.login_ok(account, client)
         return LoginReply(
             rid=req.rid,
             token=s.token,

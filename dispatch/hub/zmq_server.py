@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from dispatch.domain.wire import ErrorCode, ErrorReply, HubError, ProtocolError, encode, request_rid
 from dispatch.events.service import HubService
+from dispatch.hub.guard import ZMQ_PEER
 from dispatch.hub.messages import Heartbeat
 from dispatch.hub.registry import HandlerRegistry, request_tag, rid_of
 from dispatch.hub.writer import Committed
@@ -37,6 +38,14 @@ def bind_random(sock: zmq.asyncio.Socket, endpoint: str) -> str:
     sock.bind(endpoint)
     last = sock.getsockopt(zmq.LAST_ENDPOINT)
     return last.decode() if isinstance(last, bytes) else endpoint
+
+
+def _peer(frame: zmq.Frame) -> str:
+    """The sender's address (TCP: its IP) from the frame's metadata, "?" when unknown."""
+    try:
+        return str(frame.get("Peer-Address"))
+    except (zmq.ZMQError, UnicodeDecodeError):
+        return "?"
 
 
 class ZmqServer:
@@ -134,15 +143,16 @@ class ZmqServer:
         router = self._router
         assert router is not None
         while True:
-            frames = await router.recv_multipart()
+            frames = await router.recv_multipart(copy=False)
             if len(frames) < 2:
                 continue
-            ident, body = frames[0], frames[-1]
-            t = asyncio.create_task(self._handle(ident, body))
+            ident, body = frames[0].bytes, frames[-1].bytes
+            t = asyncio.create_task(self._handle(ident, body, _peer(frames[-1])))
             self._tasks.add(t)
             t.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, ident: bytes, body: bytes) -> None:
+    async def _handle(self, ident: bytes, body: bytes, peer: str = "?") -> None:
+        ZMQ_PEER.set(peer)  # this request's task only: the login throttle's client
         try:
             req = self._handlers.decode(body)
         except ProtocolError as exc:
@@ -153,7 +163,12 @@ class ZmqServer:
             try:
                 reply = await self._handlers.handle(req)
             except HubError as exc:
-                reply = ErrorReply(rid=rid_of(req), code=exc.code, message=exc.message)
+                reply = ErrorReply(
+                    rid=rid_of(req),
+                    code=exc.code,
+                    message=exc.message,
+                    retry_after_s=exc.retry_after_s,
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

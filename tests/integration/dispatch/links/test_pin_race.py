@@ -75,8 +75,16 @@ def _race_both(hub: HubProcess) -> None:
     asyncio.run(go())
 
 
+def unthrottled(tmp: Path, db_url: str) -> HubProcess:
+    """A demo hub whose per-client PIN throttle lets all 40 tries through (this test is
+    about each link's own lockout; the throttle is `test_guessing`'s)."""
+    cfg = tmp / "hub.toml"
+    cfg.write_text("[guard]\npin_free_per_client = 1000\npin_block_per_client = 2000\n")
+    return HubProcess(db_url, demo=True, extra_args=["--config", str(cfg)])
+
+
 def test_concurrent_guesses_cannot_pass_the_lock_on_sqlite(tmp_path: Path) -> None:
-    hub = HubProcess(f"sqlite:///{tmp_path / 'hall.db'}", demo=True)
+    hub = unthrottled(tmp_path, f"sqlite:///{tmp_path / 'hall.db'}")
     hub.start(timeout_s=60)
     try:
         _race_both(hub)
@@ -100,8 +108,8 @@ def pg_db(pg_url: str) -> Iterator[str]:
 
 
 @pytest.mark.postgres
-def test_concurrent_guesses_cannot_pass_the_lock_on_postgresql(pg_db: str) -> None:
-    hub = HubProcess(pg_db, demo=True)
+def test_concurrent_guesses_cannot_pass_the_lock_on_postgresql(pg_db: str, tmp_path: Path) -> None:
+    hub = unthrottled(tmp_path, pg_db)
     hub.start(timeout_s=60)
     try:
         _race_both(hub)
