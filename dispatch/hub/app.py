@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from dispatch.db import store
 from dispatch.db.store import Store
 from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import EventSource
@@ -28,7 +27,7 @@ from dispatch.events.web import make_app
 from dispatch.hub import auth, web_guard
 from dispatch.hub.config import HubConfig, redact_db
 from dispatch.hub.demo import DEMO_API_KEY
-from dispatch.hub.guard import Guard, pin_middleware, security_entry
+from dispatch.hub.guard import Guard, SecurityLog, pin_middleware
 from dispatch.hub.handlers import SessionHandlers
 from dispatch.hub.hashing import HashPool
 from dispatch.hub.registry import HandlerRegistry
@@ -98,7 +97,7 @@ class Hub:
             on_publish=self._publish,
             hasher=HashPool(config.guard.hash_workers, config.guard.hash_queue),
         )
-        self.guard = Guard(config.guard, on_block=self._audit_block)
+        self.guard = Guard(config.guard, log=SecurityLog(self.service.commit, clock))
         handlers = HandlerRegistry()
         self.zmq = ZmqServer(
             self.service,
@@ -154,7 +153,6 @@ class Hub:
             )
         self._runner: web.AppRunner | None = None
         self._timer_task: asyncio.Task[None] | None = None
-        self._audits: set[asyncio.Task[None]] = set()
         self.http_url = ""
 
     async def start(self) -> None:
@@ -213,7 +211,7 @@ class Hub:
         await runner.cleanup()
         await self.zmq.stop()
         await self.dispatch.stop()
-        await asyncio.gather(*self._audits, return_exceptions=True)
+        await self.guard.drain()  # the audit rows of blocks still being written
         await self.service.stop()
         if self.coturn is not None:
             await self.coturn.stop()
@@ -242,17 +240,6 @@ class Hub:
             self.config.data_dir() / "coturn",
         )
         await self.coturn.start()
-
-    def _audit_block(self, kind: str, who: str, client: str) -> None:
-        """A client or account blocked for guessing: logged and written to the audit
-        table under the pseudo event `SECURITY_LOG` (`hub.service.store.timeline`)."""
-        log.warning("guessing blocked: %s %s from %s", kind, who, client)
-        entry = security_entry(self.service.clock(), kind, who, client)
-        task = asyncio.create_task(
-            self.service.commit(lambda tx: store.append_audit(tx.conn, [entry]))
-        )
-        self._audits.add(task)
-        task.add_done_callback(self._audits.discard)
 
     def _publish(self, changes: list[Committed]) -> None:
         """The service's committed changes go out on the zmq PUB socket."""

@@ -13,31 +13,37 @@ then a temporary block; `dispatch.domain.throttle`) built from the `[guard]` con
 - **Operator logins** (zmq) call `login_wait` then `login_counted` with no await between,
   then `login_ok` after a right password (the account's count starts again; the client's
   gets this attempt back) or `login_failed` after a wrong one.
-- A block started by a wrong guess is reported through `on_block(kind, who, client)`: the hub
-  logs it and writes `security_entry` to the audit table under the pseudo event
-  `SECURITY_LOG` ("security"), read back with the store's `timeline("security")`.
+- A block started by a wrong guess goes to the `SecurityLog`: it logs it and writes
+  `security_entry` to the audit table under the pseudo event `SECURITY_LOG`
+  ("security"), read back with the store's `timeline("security")`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import ipaddress
+import logging
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from dispatch.db.store import append_audit
 from dispatch.domain.model import AuditEntry, Role
 from dispatch.domain.throttle import Throttle, ThrottlePolicy
 from dispatch.hub.config import GuardConfig
+from dispatch.hub.writer import Tx
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-OnBlock = Callable[[str, str, str], None]  # kind ("pin" | "login"), who, client address
+Clock = Callable[[], datetime]
+log = logging.getLogger("hall-hub.guard")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SECURITY_LOG = "security"  # the audit table's pseudo event of the hub's security rows
@@ -112,6 +118,28 @@ def security_entry(now: datetime, kind: str, who: str, client: str) -> AuditEntr
     )
 
 
+class SecurityLog:
+    """Writes `security_entry` rows through the hub's writer (`commit`) and logs them;
+    `drain()` waits for the rows still being written (the hub's stop)."""
+
+    def __init__(
+        self, commit: Callable[[Callable[[Tx], None]], Coroutine[Any, Any, None]], clock: Clock
+    ) -> None:
+        self._commit = commit
+        self._clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __call__(self, kind: str, who: str, client: str) -> None:
+        log.warning("guessing blocked: %s %s from %s", kind, who, client)
+        entry = security_entry(self._clock(), kind, who, client)
+        task = asyncio.create_task(self._commit(lambda tx: append_audit(tx.conn, [entry])))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
 def _policy(free: int, block: int, cfg: GuardConfig) -> ThrottlePolicy:
     return ThrottlePolicy(
         free=free,
@@ -129,7 +157,7 @@ class Guard:
         self,
         cfg: GuardConfig,
         *,
-        on_block: OnBlock | None = None,
+        log: SecurityLog | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.trusted: tuple[Network, ...] = tuple(
@@ -140,15 +168,20 @@ class Guard:
             _policy(cfg.login_free_per_account, cfg.login_block_per_account, cfg)
         )
         self.clients = Throttle(_policy(cfg.login_free_per_client, cfg.login_block_per_client, cfg))
-        self._on_block = on_block
+        self._log = log
         self._clock = clock
 
     def client(self, request: web.Request) -> str:
         return client_address(request.remote, request.headers.get("X-Forwarded-For"), self.trusted)
 
     def _blocked(self, kind: str, who: str, client: str) -> None:
-        if self._on_block is not None:
-            self._on_block(kind, who, client)
+        if self._log is not None:
+            self._log(kind, who, client)
+
+    async def drain(self) -> None:
+        """Wait for the audit rows still being written."""
+        if self._log is not None:
+            await self._log.drain()
 
     # -- PINs ---------------------------------------------------------------------------
     def pin_wait(self, client: str) -> float:
