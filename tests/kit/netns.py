@@ -25,7 +25,7 @@ such as the hub, coturn or Chromium), `chromium_wrapper(role, folder)` (a script
 Playwright takes as `executable_path`), `socket_in(role, …)` (a socket made inside the
 namespace, usable from any thread), and `NsLoop(netns, role)`: an asyncio loop on a
 thread that entered the namespace, so aiortc peers and HTTP clients made on it live
-there.
+there (`NsLoop(None, …)`: the same on a thread that stays where it is).
 """
 
 from __future__ import annotations
@@ -229,8 +229,8 @@ class NsLoop:
     submitted here open (aiohttp, aiortc/aioice) are made in that namespace.
     `start()`/`stop()` are safe twice; `run(coro)` waits for the result."""
 
-    def __init__(self, netns: Netns, role: Role) -> None:
-        self.ns_name = netns.name(role)
+    def __init__(self, netns: Netns | None, role: Role) -> None:
+        self.ns_name = netns.name(role) if netns is not None else None  # None: stay here
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -241,7 +241,8 @@ class NsLoop:
 
         def main() -> None:
             try:
-                enter(self.ns_name)
+                if self.ns_name is not None:
+                    enter(self.ns_name)
                 loop = asyncio.new_event_loop()
             except BaseException as e:
                 ready.set_exception(e)

@@ -1,11 +1,12 @@
-"""A real `hall-hub` inside the "hub" namespace of `tests.kit.netns`.
+"""A real `hall-hub` inside the "hub" namespace of `tests.kit.netns`, or on loopback.
 
 `NsHub(netns, db_url, …)` is a `HubProcess` whose command runs under `ip netns exec`:
 HTTP on every address of the hub's host (the public one for pages, the county LAN one
 for the console's own HTTP), the zmq sockets on the county LAN address only. Ports are
-fixed (nothing else listens in a namespace made for this run). `page_url(path)` is the
-URL a browser on the internet uses (the host name `hub.test`, mapped to the hub's
-public address with `chromium_args`), `lan_url(path)` the console's.
+fixed (nothing else listens in a namespace made for this run). With `netns=None` it is
+an ordinary loopback hub on free ports (the benchmark's baseline). `page_url(path)` is
+the URL a browser uses (the host name `hub.test`, mapped to `page_addr` with
+`resolver_rule`), `lan_url(path)` the console's.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from dispatch.hub.process import HubProcess
+from tests.kit.hub import free_port
 from tests.kit.netns import HUB_LAN, HUB_NAME, HUB_PUBLIC, Netns, Role
 
 HTTP_PORT = 8080
 ZMQ_REQ_PORT = 5570
 ZMQ_PUB_PORT = 5571
+LOOPBACK = "127.0.0.1"
 
 
 def resolver_rule(addr: str = HUB_PUBLIC) -> str:
@@ -28,11 +31,11 @@ def resolver_rule(addr: str = HUB_PUBLIC) -> str:
 
 
 class NsHub(HubProcess):
-    """`HubProcess` run with `ip netns exec` in the hub's namespace."""
+    """`HubProcess` run with `ip netns exec` in the hub's namespace (or on loopback)."""
 
     def __init__(
         self,
-        netns: Netns,
+        netns: Netns | None,
         db_url: str,
         *,
         role: Role = "hub",
@@ -41,14 +44,22 @@ class NsHub(HubProcess):
         extra_args: Sequence[str] = (),
         **kw: Any,
     ) -> None:
+        if netns is not None:
+            self.http_port_fixed = HTTP_PORT
+            http, req, pub = "0.0.0.0", f"{HUB_LAN}:{ZMQ_REQ_PORT}", f"{HUB_LAN}:{ZMQ_PUB_PORT}"
+            self.page_addr, self.lan_addr = HUB_PUBLIC, HUB_LAN
+        else:
+            self.http_port_fixed = free_port()
+            http, req, pub = LOOPBACK, f"{LOOPBACK}:{free_port()}", f"{LOOPBACK}:{free_port()}"
+            self.page_addr = self.lan_addr = LOOPBACK
         super().__init__(
             db_url,
             site=site,
             demo=demo,
-            zmq_req=f"tcp://{HUB_LAN}:{ZMQ_REQ_PORT}",
-            zmq_pub=f"tcp://{HUB_LAN}:{ZMQ_PUB_PORT}",
+            zmq_req=f"tcp://{req}",
+            zmq_pub=f"tcp://{pub}",
             # the last --http wins over HubProcess's loopback one
-            extra_args=[*extra_args, "--http", f"0.0.0.0:{HTTP_PORT}"],
+            extra_args=[*extra_args, "--http", f"{http}:{self.http_port_fixed}"],
             **kw,
         )
         self.netns = netns
@@ -56,10 +67,14 @@ class NsHub(HubProcess):
         self.scheme = "http"
 
     def command(self) -> list[str]:
-        return self.netns.exec_args(self.role, *super().command())
+        cmd = super().command()
+        return self.netns.exec_args(self.role, *cmd) if self.netns is not None else cmd
+
+    def origin(self) -> str:
+        return f"{self.scheme}://{HUB_NAME}:{self.http_port_fixed}"
 
     def page_url(self, path: str = "") -> str:
-        return f"{self.scheme}://{HUB_NAME}:{HTTP_PORT}{path}"
+        return self.origin() + path
 
     def lan_url(self, path: str = "") -> str:
-        return f"{self.scheme}://{HUB_LAN}:{HTTP_PORT}{path}"
+        return f"{self.scheme}://{self.lan_addr}:{self.http_port_fixed}{path}"

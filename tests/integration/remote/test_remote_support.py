@@ -1,7 +1,8 @@
 """Helpers shared by the cross-network tests and `tests/bench/remote.py` (no tests here).
 
 `Rig`: coturn on the public address, a real hub in the hub's namespace (pages on
-`hub.test`, zmq on the county LAN) with TURN handed to its pages and peers, and the
+`hub.test`, zmq on the county LAN) pointed at it with `[turn]` (it mints credentials
+for its pages, the console and its own peers), and the
 duty officer's console client on an asyncio loop inside the county LAN namespace.
 `chromium_in(netns, role, …)`: headless Chromium started inside a namespace (fake camera
 and microphone, `hub.test` mapped to the hub's public address). `station_call(…)`: one
@@ -22,15 +23,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import av
+import zmq
+import zmq.asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
 from dispatch.client.connection import HubClient
+from dispatch.domain.wire import encode
+from dispatch.hub.messages import LoginRequest
+from dispatch.hub.turn import plan_of
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 from tests.integration.dispatch.mediation.test_mediation_support import CHROMIUM_ARGS
 from tests.integration.dispatch.rollcall.test_rollcall_support import write_site
 from tests.kit.netns import Netns, NsLoop, Role
-from tests.kit.netns_hub import NsHub, resolver_rule
+from tests.kit.netns_hub import LOOPBACK, NsHub, resolver_rule
 from tests.kit.netns_turn import NsTurn
 
 T = TypeVar("T")
@@ -53,29 +59,44 @@ SELECTED_PAIR_JS = """(pc) => pc.getStats().then((st) => {
 
 
 class Rig:
-    """coturn, the hub and the console across the namespaces (`start`/`stop` safe twice)."""
+    """coturn, the hub and the console across the namespaces (`start`/`stop` safe twice).
+
+    With `netns=None` the same on loopback without TURN (hub and console here, media on
+    127.0.0.1 as in the other WebRTC tests): the benchmark's baseline."""
 
     def __init__(
-        self, netns: Netns, folder: Path, centres: int = 1, hub_args: Sequence[str] = ()
+        self,
+        netns: Netns | None,
+        folder: Path,
+        centres: int = 1,
+        hub_args: Sequence[str] = (),
     ) -> None:
         self.netns = netns
         self.folder = folder
-        self.turn = NsTurn(netns, folder / "turn")
+        self.turn = NsTurn(netns, folder / "turn") if netns is not None else None
+        folder.mkdir(parents=True, exist_ok=True)
         site = write_site(folder / "site.toml", 1, centres - 1)
         self.hub_args = list(hub_args)
         self.hub = NsHub(netns, f"sqlite:///{folder / 'hall.db'}", site=site)
         self.county = NsLoop(netns, "county")
+        self.keep_hosts = None if netns is not None else [LOOPBACK]
         self.client: HubClient | None = None
 
     def start(self) -> None:
         if self.client is not None:
             return
-        restrict_host_addresses(None)  # peers gather what their namespace has
+        # peers gather what their namespace has; on loopback only 127.0.0.1
+        restrict_host_addresses(self.keep_hosts)
         try:
-            self.turn.start()
-            user, password = self.turn.credentials("")
-            ice = f"turn:{user}:{password}@{self.turn.url.removeprefix('turn:')}"
-            self.hub.extra_args += ["--ice-servers", ice, *self.hub_args]
+            args = list(self.hub_args)
+            if self.turn is not None:
+                self.turn.start()
+                conf = self.folder / "hub.toml"
+                conf.write_text(self.turn.hub_toml(), encoding="utf-8")
+                args += ["--config", str(conf)]
+            else:
+                args += ["--webrtc-host", LOOPBACK]
+            self.hub.extra_args += args
             self.hub.start(timeout_s=90)
             self.county.start()
             self.client = self.county.run(self._login())
@@ -103,7 +124,8 @@ class Rig:
                 self.county.run(client.stop(), timeout=30)
         self.county.stop()
         self.hub.stop()
-        self.turn.stop()
+        if self.turn is not None:
+            self.turn.stop()
 
     async def console(self, coro: Coroutine[Any, Any, T], timeout: float = WAIT_S) -> T:
         """Run `coro` on the console's loop (county LAN) and await its result here."""
@@ -117,17 +139,22 @@ class Rig:
 
 @asynccontextmanager
 async def chromium_in(
-    netns: Netns, role: Role, folder: Path, extra: Sequence[str] = ()
+    netns: Netns | None, role: Role, folder: Path, extra: Sequence[str] = ()
 ) -> AsyncIterator[Browser]:
-    """Headless Chromium running inside the namespace `role`."""
+    """Headless Chromium running inside the namespace `role` (None: here, on loopback,
+    with `hub.test` mapped to 127.0.0.1 and loopback candidates allowed)."""
     folder.mkdir(parents=True, exist_ok=True)
-    exe = netns.chromium_wrapper(role, folder)
-    # as a real browser: no loopback candidates (a loopback TURN allocation would hold
-    # ICE gathering open until the page's timeout)
-    args = [a for a in CHROMIUM_ARGS if a != "--allow-loopback-in-peer-connection"]
-    args += [resolver_rule(), *extra]
+    if netns is not None:
+        exe = str(netns.chromium_wrapper(role, folder))
+        # as a real browser: no loopback candidates (a loopback TURN allocation would
+        # hold ICE gathering open until the page's timeout)
+        args = [a for a in CHROMIUM_ARGS if a != "--allow-loopback-in-peer-connection"]
+        args.append(resolver_rule())
+    else:
+        exe, args = "/usr/bin/chromium", [*CHROMIUM_ARGS, resolver_rule(LOOPBACK)]
+    args += extra
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(exe), args=args, headless=True)
+        browser = await pw.chromium.launch(executable_path=exe, args=args, headless=True)
         try:
             yield browser
         finally:
@@ -159,7 +186,9 @@ async def hall_joins(rig: Rig, centre_id: str) -> Hall:
         rep.session,
         video=SyntheticCamera("HALL 县综治中心", 320, 240),
         audio=ToneSource(),
+        config=plan_of(rep.ice).configuration(),  # as the console: minted TURN credentials
         slots=1,
+        keep_hosts=rig.keep_hosts,
         on_video=hall.on_video,
         on_audio=hall.on_audio,
         on_message=hall.messages.append,
@@ -230,22 +259,54 @@ async def station_call(rig: Rig, browser: Browser, centre_id: str) -> CallResult
         await asyncio.sleep(0.05)
     marks["in_call"] = (time.monotonic() - t0) * 1000
     hall = await rig.console(hall_joins(rig, centre_id))
-    marks["hall_joined"] = (time.monotonic() - t0) * 1000
-    await page.wait_for_function(
-        "() => window.STATION_STATE.hallFrames > 0", polling="raf", timeout=WAIT_S * 1000
-    )
-    connect_ms = (time.monotonic() - t0) * 1000
-    v0, t1 = hall.video, time.monotonic()
-    fps = await page_fps(page)
-    hall_fps = (hall.video - v0) / (time.monotonic() - t1)
-    pair = await selected_pair(page)
-    assert pair is not None, await page_log(page)
-    await rig.console(rig.c.rollcall.end_call(centre_id=centre_id))
-    if hall.star is not None:
-        await rig.console(hall.star.stop())
+    try:
+        marks["hall_joined"] = (time.monotonic() - t0) * 1000
+        await page.wait_for_function(
+            "() => window.STATION_STATE.hallFrames > 0", polling="raf", timeout=WAIT_S * 1000
+        )
+        connect_ms = (time.monotonic() - t0) * 1000
+        v0, t1 = hall.video, time.monotonic()
+        fps = await page_fps(page)
+        hall_fps = (hall.video - v0) / (time.monotonic() - t1)
+        pair = await selected_pair(page)
+        assert pair is not None, await page_log(page)
+        await rig.console(rig.c.rollcall.end_call(centre_id=centre_id))
+    finally:
+        if hall.star is not None:
+            await rig.console(hall.star.stop())
     return CallResult(connect_ms, pair, fps, hall_fps, page, marks)
 
 
 async def page_log(page: Page) -> list[str]:
     got = await page.evaluate("() => window.STATION_STATE.log")
     return [str(x) for x in got] if isinstance(got, list) else []
+
+
+async def unenrolled_probe(req: str, pub: str, wait_s: float = 3.0) -> dict[str, int]:
+    """A console that is not enrolled (plain zmq, no keys) asks the hub to log in and
+    listens to its publish socket for `wait_s`: what it got from each socket."""
+    ctx = zmq.asyncio.Context()
+    sub = ctx.socket(zmq.SUB)
+    dealer = ctx.socket(zmq.DEALER)
+    got = {"replies": 0, "published": 0}
+    try:
+        for s in (sub, dealer):
+            s.setsockopt(zmq.LINGER, 0)
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        sub.connect(pub)
+        dealer.connect(req)
+        login = LoginRequest(rid="probe", operator="duty", password="duty123", workstation="x")
+        await dealer.send(encode(login), zmq.NOBLOCK)
+        poller = zmq.asyncio.Poller()
+        poller.register(sub, zmq.POLLIN)
+        poller.register(dealer, zmq.POLLIN)
+        deadline = time.monotonic() + wait_s
+        while (left := deadline - time.monotonic()) > 0:
+            for sock, _ in await poller.poll(timeout=left * 1000):
+                await sock.recv()
+                got["replies" if sock is dealer else "published"] += 1
+    finally:
+        sub.close(linger=0)
+        dealer.close(linger=0)
+        ctx.term()
+    return got

@@ -16,7 +16,6 @@ import pytest
 
 from tests.integration.remote.test_remote_support import Rig, chromium_in, station_call
 from tests.kit.netns import HUB_PUBLIC, TURN, Netns
-from tests.kit.netns_hub import HTTP_PORT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -24,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 def test_village_station_answers_through_turn(netns: Netns, tmp_path: Path) -> None:
     rig = Rig(netns, tmp_path)
     rig.start()
-    insecure = f"--unsafely-treat-insecure-origin-as-secure=http://hub.test:{HTTP_PORT}"
+    insecure = f"--unsafely-treat-insecure-origin-as-secure={rig.hub.origin()}"
 
     async def scenario() -> None:
         async with chromium_in(netns, "village", tmp_path / "chromium", [insecure]) as browser:
