@@ -13,7 +13,9 @@ from console.events.model import ConnKind, EventQueueModel
 from console.kit.net import NetThread, QtBridge
 from console.shell.login import LoginDialog, default_workstation
 from dispatch.domain.model import Role
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.core import allowed_actions
+from dispatch.hub.messages import LoginReply
 from tests.kit import FakeClock, pump_until
 from tests.kit.hostile import HEADING, assert_literal, assert_no_risky_labels
 from tests.unit.console.events.test_event_queue_support import FakeHub, FakeHubClient
@@ -22,6 +24,19 @@ from tests.unit.console.events.test_event_queue_support import FakeHub, FakeHubC
 class Refusing(FakeHubClient):
     async def start(self) -> None:
         raise ConnectionRefusedError("tcp://127.0.0.1:1 refused")
+
+
+class Throttled(FakeHubClient):
+    async def login(self, operator: str, password: str) -> LoginReply:
+        raise HubError(ErrorCode.THROTTLED, "尝试次数过多 / too many", retry_after_s=4.2)
+
+
+class Busy(FakeHubClient):
+    async def login(self, operator: str, password: str) -> LoginReply:
+        raise HubError(ErrorCode.BUSY, "服务器繁忙 / hub busy, retry")
+
+
+CLIENTS: dict[str, type[FakeHubClient]] = {"down": Refusing, "slow": Throttled, "busy": Busy}
 
 
 @pytest.fixture
@@ -36,7 +51,7 @@ def parts(qapp: QApplication) -> Iterator[tuple[EventQueueModel, EventQueueContr
 
     def factory(ws, on_change, on_connection):  # type: ignore[no-untyped-def]
         made.append(ws)
-        cls = Refusing if ws == "down" else FakeHubClient
+        cls = CLIENTS.get(ws, FakeHubClient)
         return cls(hub, workstation=ws, on_change=on_change, on_connection=on_connection)
 
     ctrl = EventQueueController(model, net, QtBridge(), factory)
@@ -95,6 +110,21 @@ def test_unreachable_hub_is_reported(parts) -> None:  # type: ignore[no-untyped-
     pump_until(lambda: dlg.operator.isEnabled())
     assert dlg.error.text().startswith("无法连接指挥中心服务：")
     assert "refused" in dlg.error.text()
+
+
+@pytest.mark.parametrize(
+    ("ws", "text"),
+    [("slow", "登录失败次数过多，请 5 秒后再试。"), ("busy", "服务器繁忙，请稍后重试。")],
+)
+def test_throttled_and_busy_logins_say_what_to_do(parts, ws: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Hole 4: the hub's typed `throttled` (with the seconds) and `busy` refusals."""
+    model, ctrl, _ = parts
+    dlg = LoginDialog(ctrl.login, workstation=ws)
+    dlg.operator.setText("zhang")
+    dlg.password.setText("pw-zhang")
+    dlg.try_login()
+    pump_until(lambda: dlg.operator.isEnabled())
+    assert dlg.error.text() == text and model.session is None
 
 
 def test_the_hubs_error_message_is_shown_as_typed(qapp: QApplication) -> None:
