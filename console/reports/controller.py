@@ -26,6 +26,7 @@ from console.reports.model import ReportScreen, ReportsModel, default_pdf_name, 
 from console.reports.strings import t
 from console.reports.view import HotspotPanel, ReportView
 from dispatch.reports.messages import HotspotsReply, ReportReply
+from streams.private import write_private
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -139,11 +140,7 @@ class ReportController:
             body = await client.report_pdf(url, text)
 
             def write() -> Path:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                tmp = out.with_suffix(".pdf.part")
-                tmp.write_bytes(body)
-                tmp.replace(out)
-                return out
+                return write_private(out, body)  # 0600 in a 0700 folder
 
             return await asyncio.to_thread(write)
 

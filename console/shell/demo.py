@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dispatch.domain.site import Site, demo_site_path
+from streams.private import private_dir
 
 if TYPE_CHECKING:
     from dispatch.hub.generator import ReportGenerator
@@ -73,7 +74,7 @@ class DemoServices:
         from dispatch.hub.generator import ReportGenerator
         from dispatch.hub.process import HubProcess
 
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         db = self.data_dir / "hall-demo.db"
         hub = HubProcess(
             f"sqlite:///{db}",

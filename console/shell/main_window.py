@@ -37,6 +37,7 @@ from console.wall.model import WallState
 from console.wall.shapes import SHAPE_NAMES, UnknownShapeError
 from console.wall.tour import TourError
 from console.wall.view import WallView
+from streams.private import private_dir
 
 
 def default_state(camera_ids: list[str], shape_name: str = "9") -> WallState:
@@ -378,7 +379,7 @@ class MainWindow(QMainWindow):
 
     def open_evidence_folder(self) -> None:
         folder = self.controller.evidence_dir
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         self.show_message(tr("status.evidence_folder", path=str(folder)))
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 

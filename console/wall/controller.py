@@ -23,6 +23,7 @@ from console.wall.model import Change, ChangeKind, WallModel
 from console.wall.shedding import LoadShedder, ShedPlan, default_budget
 from console.wall.tour import Tour
 from streams.ingest.types import CameraStatus, Frame
+from streams.private import private_dir
 
 
 class TileStream(Protocol):
@@ -366,7 +367,7 @@ class WallController:
 
         def work() -> EvidenceResult:
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                private_dir(folder)
                 if kind == "snapshot":
                     path = stream.snapshot(folder, name)
                 else:

@@ -50,6 +50,7 @@ from dispatch.db.raw import run as _run
 from dispatch.db.schema import metadata
 from dispatch.db.types import TS, aware, utc
 from dispatch.domain.model import AuditEntry, Colour, Event, EventSource, EventState, Role
+from streams.private import private_file
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -136,7 +137,8 @@ reminders = Table(
 # -- pure helpers ---------------------------------------------------------------------
 
 
-def default_db_url(folder: Path = Path("var")) -> str:
+def default_db_url(folder: Path) -> str:
+    """The SQLite file `hall.db` in the hub's data folder."""
     return f"sqlite:///{folder / 'hall.db'}"
 
 
@@ -432,7 +434,7 @@ class Store:
             db = url.database
             if not db or db == ":memory:":
                 raise StoreError("SQLite needs a file (sqlite:///path/hall.db), not memory")
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(db))  # 0600: SQLite gives its -wal and -shm files this mode
             engine = create_engine(url, pool_size=8, max_overflow=8)
             _sqlite_pragmas(engine)
         else:

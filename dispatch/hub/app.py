@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from aiohttp import web
 
@@ -25,7 +26,7 @@ from dispatch.events.handlers import EventHandlers
 from dispatch.events.service import HubService, china_now
 from dispatch.events.web import make_app
 from dispatch.hub import auth, web_guard
-from dispatch.hub.config import HubConfig, redact_db
+from dispatch.hub.config import HubConfig, owns_data_dir, redact_db
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.guard import Guard, SecurityLog, pin_middleware
 from dispatch.hub.handlers import SessionHandlers
@@ -50,6 +51,7 @@ from dispatch.rollcall.web import add_rollcall_routes
 from dispatch.tasks.handlers import TaskHandlers
 from dispatch.tasks.service import DispatchService
 from dispatch.tasks.web import add_phone_routes
+from streams.private import private_dir, tighten_tree
 from streams.webrtc.config import restrict_host_addresses
 from streams.webrtc.coturn import Coturn, CoturnSettings
 
@@ -66,6 +68,15 @@ def ice_minter(config: HubConfig, secret: Callable[[], str | None]) -> TurnMinte
         static=config.webrtc.parsed_ice_servers(),
         relay_only=turn.relay_only,
     )
+
+
+def prepare_data_dir(config: HubConfig) -> Path:
+    """The data folder, made 0700; when it is the hub's own, everything in it is brought
+    to 0700 folders and 0600 files (data written by an older hub or by hand)."""
+    root = private_dir(config.data_dir())
+    if owns_data_dir(config):
+        tighten_tree(root)
+    return root
 
 
 class Hub:
@@ -158,6 +169,7 @@ class Hub:
     async def start(self) -> None:
         if self._runner is not None:
             return
+        await asyncio.to_thread(prepare_data_dir, self.config)
         await self._start_turn()
         await self.service.start()
         await self.dispatch.start()

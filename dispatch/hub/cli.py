@@ -45,12 +45,14 @@ from dispatch.hub.files import (
     load_api_keys,
     load_calendar,
 )
+from streams.private import restrict_umask
 
 log = logging.getLogger("hall-hub")
 
 # flag dest → the config key it sets (flags left out keep the file's or default value)
 FLAG_KEYS: dict[str, tuple[str, ...]] = {
     "db": ("db_url",),
+    "data_dir": ("hub", "data_dir"),
     "site": ("site",),
     "calendar": ("calendar",),
     "api_key_file": ("api_key_file",),
@@ -85,7 +87,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the effective configuration as TOML (secrets masked) and exit",
     )
-    p.add_argument("--db", help="database URL (default sqlite file ./var/hall.db)")
+    p.add_argument("--db", help="database URL (default the SQLite file hall.db in the data folder)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        help="the hub's data folder, made 0700 (default the SQLite database's folder, else "
+        "$XDG_STATE_HOME/command-hall or ~/.local/state/command-hall)",
+    )
     p.add_argument("--site", type=Path, help="site TOML file")
     p.add_argument("--calendar", type=Path, help="working-day calendar TOML")
     p.add_argument("--http", type=parse_hostport, help="HTTP HOST:PORT (port 0 = random)")
@@ -188,6 +196,7 @@ def _add_operator_main(config: HubConfig, args: argparse.Namespace) -> int:
     if len(password) < 6:
         print("hall-hub: password must have at least 6 characters", file=sys.stderr)
         return 2
+    restrict_umask()
     try:
         asyncio.run(_add_operator(config.db_url, args.add_operator, Role(role), password))
     except StoreError as exc:
@@ -273,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 2
+    restrict_umask()  # everything the hub writes (db, uploads, recordings …) is 0600/0700
     hub = Hub(config, calendar=calendar, site=site)
     try:
         asyncio.run(_serve(hub, getattr(args, "exit_with_parent", False)))

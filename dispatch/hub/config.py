@@ -1,8 +1,9 @@
 """The one configuration of `hall-hub`: a validated model read from a TOML file, then the
 legacy environment variables, then the command line (each later source wins).
 
-    db_url = "sqlite:///var/hall.db"
     site = "resources/sites/demo.toml"
+    [hub]
+    data_dir = "/var/lib/command-hall"     # database, uploads, recordings … (0700)
     [http]
     host = "0.0.0.0"
     port = 8470
@@ -47,6 +48,7 @@ from sqlalchemy.engine import make_url
 
 from dispatch.db.store import default_db_url
 from dispatch.events.service import HubSettings
+from streams.private import default_state_dir
 from streams.webrtc.config import IceConfigError, IceServer, parse_ice_servers
 
 DEFAULT_HTTP_PORT = 8470
@@ -310,13 +312,23 @@ class GuardConfig(_Section):
         return self
 
 
+class HubSection(_Section):
+    data_dir: Path | None = Field(
+        default=None,
+        description="the hub's data folder (0700; database, uploads, evidence, recordings, "
+        "snapshots, exports, keys): default the SQLite database's folder when `db_url` names "
+        "one, else $XDG_STATE_HOME/command-hall or ~/.local/state/command-hall; a "
+        "deployment uses /var/lib/command-hall",
+    )
+
+
 class HubConfig(_Section):
     """Everything `hall-hub` needs to serve; see the module's docstring for the sources."""
 
     db_url: str = Field(
-        default_factory=default_db_url,
-        min_length=1,
-        description="database URL (secret password); default the SQLite file ./var/hall.db",
+        default="",
+        description="database URL (secret password); default the SQLite file hall.db in "
+        "the data folder (`[hub] data_dir`)",
     )
     site: Path | None = Field(
         default=None, description="site TOML file (default with demo: the demo site)"
@@ -349,6 +361,7 @@ class HubConfig(_Section):
         pattern=r"(?i)^(debug|info|warning|error|critical)$",
         description="logging level",
     )
+    hub: HubSection = Field(default_factory=HubSection, description="the hub's own files")
     http: HttpConfig = Field(default_factory=HttpConfig, description="the HTTP server")
     zmq: ZmqConfig = Field(default_factory=ZmqConfig, description="the console sockets")
     webrtc: WebrtcConfig = Field(default_factory=WebrtcConfig, description="WebRTC media")
@@ -356,27 +369,47 @@ class HubConfig(_Section):
     turn: TurnConfig = Field(default_factory=TurnConfig, description="TURN (coturn)")
     guard: GuardConfig = Field(default_factory=GuardConfig, description="guessing limits")
 
+    @model_validator(mode="after")
+    def _database_in_the_data_folder(self) -> HubConfig:
+        if not self.db_url:  # frozen: set once, here, while validating
+            object.__setattr__(self, "db_url", default_db_url(self.data_dir()))
+        return self
+
     def settings(self) -> HubSettings:
         return HubSettings(yellow_share=self.yellow_share)
 
     def upload_dir(self) -> Path:
-        """Feedback photos: the configured folder, else `uploads` beside the SQLite file."""
-        return self.uploads or default_upload_dir(self.db_url)
+        """Feedback photos: the configured folder, else `uploads` in `data_dir`."""
+        return self.uploads or self.data_dir() / "uploads"
 
     def evidence_dir(self) -> Path:
         """Uploaded snapshots and clips: the configured folder, else `evidence` in `data_dir`."""
         return self.evidence or self.data_dir() / "evidence"
 
     def data_dir(self) -> Path:
-        """The folder beside the db for recordings, roll-call and patrol snapshots."""
-        return default_upload_dir(self.db_url).parent
+        """The hub's data folder: `[hub] data_dir`, else the SQLite database's folder, else
+        the user's state folder (`streams.private.default_state_dir`); never the current
+        directory unless configured so."""
+        if self.hub.data_dir is not None:
+            return self.hub.data_dir
+        return sqlite_folder(self.db_url) or default_state_dir()
 
 
-def default_upload_dir(db_url: str) -> Path:
+def owns_data_dir(config: HubConfig) -> bool:
+    """Whether the data folder is the hub's own (configured, or the default state folder),
+    so that `streams.private.tighten_tree` may set the modes of all it holds; a folder
+    that is only where the database happens to be (maybe a shared one) is not."""
+    return config.hub.data_dir is not None or config.data_dir() == default_state_dir()
+
+
+def sqlite_folder(db_url: str) -> Path | None:
+    """The folder of a SQLite database file (absolute), or None (another database, memory)."""
+    if not db_url:
+        return None
     url = make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        return Path(url.database).parent / "uploads"
-    return Path("var") / "uploads"
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).absolute().parent
+    return None
 
 
 def redact_db(url: str) -> str:

@@ -24,6 +24,16 @@ class HubStartError(RuntimeError):
     pass
 
 
+def _sqlite_folder(db_url: str) -> Path | None:
+    """The folder of a `sqlite:///path` database (no SQLAlchemy here: the console's demo
+    imports this module), else None."""
+    prefix = "sqlite:///"
+    if not db_url.startswith(prefix):
+        return None
+    path = db_url[len(prefix) :].partition("?")[0]
+    return Path(path).absolute().parent if path and path != ":memory:" else None
+
+
 class HubProcess:
     def __init__(
         self,
@@ -36,8 +46,12 @@ class HubProcess:
         demo: bool = False,
         extra_args: Sequence[str] = (),
         python: str = sys.executable,
+        data_dir: Path | None = None,
     ) -> None:
         self.db_url = db_url
+        # the hub's data folder (0700): given, else the SQLite file's folder, else the hub's
+        # default (the user's state folder)
+        self.data_dir = data_dir or _sqlite_folder(db_url)
         self.site = site
         self.http_port = http_port
         self.zmq_req = zmq_req or "tcp://127.0.0.1:0"
@@ -67,6 +81,8 @@ class HubProcess:
             "--zmq-pub",
             self.zmq_pub,
         ]
+        if self.data_dir is not None:
+            cmd += ["--data-dir", str(self.data_dir)]
         if self.site is not None:
             cmd += ["--site", str(self.site)]
         if self.demo:

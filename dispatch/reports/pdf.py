@@ -23,6 +23,7 @@ from dispatch.reports.charts import (
     summary_rows,
 )
 from dispatch.reports.core import STAGE_LABELS_ZH, MonthlyReport, Section
+from streams.private import private_file
 
 
 def _table_page(
@@ -160,9 +161,8 @@ def pages(report: MonthlyReport) -> list[Figure]:
 @rendering
 def write_pdf(report: MonthlyReport, out: Path) -> Path:
     """Write the report as a PDF; the folder is created; returns `out`."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     figs = pages(report)
-    tmp = out.with_suffix(out.suffix + ".part")
+    tmp = private_file(out.with_suffix(out.suffix + ".part"))  # 0600 in a 0700 folder
     with PdfPages(tmp, metadata={"Title": f"{report.county} 信息月报 {month_zh(report)}"}) as pdf:
         for fig in figs:
             pdf.savefig(fig)

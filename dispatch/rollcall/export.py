@@ -13,6 +13,7 @@ from pathlib import Path
 from dispatch.domain.calendar import CHINA_TZ
 from dispatch.rollcall.core import OUTCOME_ZH, CallRecord, Centre, Coverage, Run
 from dispatch.rollcall.messages import ExportFormat
+from streams.private import private_dir, private_file, write_private
 
 CSV_HEADER = [
     "周",
@@ -170,15 +171,15 @@ def export_week(
     county: str,
     formats: Sequence[ExportFormat] = ("csv", "pdf"),
 ) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     stem = f"rollcall-{week.isoformat()}"
     files: list[Path] = []
     if "csv" in formats:
         p = out_dir / f"{stem}.csv"
-        p.write_text(week_csv(week, runs, centres), encoding="utf-8")
+        write_private(p, week_csv(week, runs, centres).encode("utf-8"))
         files.append(p)
     if "pdf" in formats:
         p = out_dir / f"{stem}.pdf"
-        week_pdf(p, week, runs, coverage, centres, county)
+        week_pdf(private_file(p), week, runs, coverage, centres, county)
         files.append(p)
     return files

@@ -30,6 +30,8 @@ from av.video.stream import VideoStream
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from streams.private import private_dir, private_file
+
 
 class EvidenceError(Exception):
     """Nothing to save, or the evidence could not be written; the message says which."""
@@ -228,7 +230,7 @@ def _fsync_replace(tmp: Path, final: Path) -> None:
 
 
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.part")
+    tmp = private_file(path.with_name(f".{path.name}.part"))
     tmp.write_bytes(data)
     _fsync_replace(tmp, path)
 
@@ -250,7 +252,7 @@ def write_sidecar(path: Path) -> Path:
 
 def _prepare_folder(folder: Path) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
     except OSError as exc:
         raise EvidenceError(f"cannot create evidence folder {folder}: {exc.strerror}") from exc
     if not folder.is_dir():
@@ -272,6 +274,7 @@ def write_clip(
     tb = source.template.time_base
     base = min(p.ts for p in source.packets if p.ts is not None)
     try:
+        private_file(tmp)
         with av.open(str(tmp), "w", format="mp4") as out:
             out.metadata["title"] = camera_name
             out.metadata["comment"] = f"camera_id={camera_id}"
@@ -316,7 +319,7 @@ def write_snapshot(
     info.add_text("CreationTime", captured_at.astimezone().isoformat(timespec="milliseconds"))
     info.add_text("Software", "Command Hall")
     try:
-        Image.fromarray(rgb).save(tmp, format="PNG", pnginfo=info)
+        Image.fromarray(rgb).save(private_file(tmp), format="PNG", pnginfo=info)
         _fsync_replace(tmp, final)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

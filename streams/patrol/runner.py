@@ -33,6 +33,7 @@ import cv2
 from streams.ingest.sources import CameraSource, SourcesError, read_camera_sources
 from streams.patrol.probe import Probe, probe
 from streams.patrol.types import CameraCheck, CheckBatch
+from streams.private import default_state_dir, private_file
 from streams.quality.diagnosis import QualityThresholds, diagnose, load_thresholds
 
 
@@ -79,7 +80,7 @@ def to_check(
     snap = ""
     if snapshot_dir is not None:
         path = snapshot_path(snapshot_dir, target.camera, at)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         if cv2.imwrite(str(path), result.frames[-1], [cv2.IMWRITE_JPEG_QUALITY, 80]):
             snap = str(path)
     return CameraCheck(
@@ -257,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--api-key", required=True)
     p.add_argument("--interval", type=float, default=600.0, help="seconds between rounds")
     p.add_argument("--concurrency", type=int, default=12)
-    p.add_argument("--snapshots", type=Path, default=Path("var/patrol"))
+    p.add_argument("--snapshots", type=Path, default=default_state_dir() / "patrol")
     p.add_argument("--once", action="store_true")
     args = p.parse_args(argv)
     try:

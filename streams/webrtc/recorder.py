@@ -33,6 +33,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from numpy.typing import NDArray
 
+from streams.private import private_file
 from streams.webrtc.labels import draw_label
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ class Recorder:
             log.exception("recording %s failed", self.path)
 
     def _record(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # 0600 in a 0700 folder; the muxer keeps the mode
         # fragmented MP4: a key frame every KEY_S closes a fragment, so a hub that is
         # killed mid-recording leaves a file that plays up to its last fragment
         with av.open(str(self.path), "w", format="mp4", options=dict(FRAGMENTED)) as out:

@@ -1,7 +1,8 @@
 """Hub fixtures: real `hall-hub` processes on temporary SQLite files, and the databases.
 
 - `start_hub`: a factory; `start_hub(**HubProcess keywords)` starts a hub (on
-  `tmp_path/hall.db` unless `db_url` is given) and stops it after the test.
+  `tmp_path/hall.db` unless `db_url` is given, data folder `tmp_path`) and stops it after
+  the test.
 - `hub`: a started hub with the demo operators (duty/duty123, leader/leader123,
   admin/admin123) and the demo API key `HUB_API_KEY` seeded.
 - `fixed_ports()`: HTTP and zmq addresses chosen now, so that a hub restarted after a kill
@@ -52,6 +53,7 @@ def start_hub(tmp_path: Path) -> Iterator[StartHub]:
     started: list[HubProcess] = []
 
     def start(db_url: str | None = None, *, timeout_s: float = 60, **kw: Any) -> HubProcess:
+        kw.setdefault("data_dir", tmp_path)  # also for PostgreSQL: never the user's folder
         proc = HubProcess(db_url or f"sqlite:///{tmp_path / 'hall.db'}", **kw)
         started.append(proc)
         proc.start(timeout_s=timeout_s)

@@ -16,6 +16,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from dispatch.mediation.messages import RecordingOut
 from dispatch.mediation.service.pushes import Push
 from dispatch.mediation.service.sessions import MediationSession
+from streams.private import private_dir
 from streams.webrtc.recorder import Recorder
 
 
@@ -58,7 +59,7 @@ class Recording:
     async def start(self, sess: MediationSession) -> None:
         if sess.recorder is not None:
             return
-        self.record_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.record_dir)
         n = len(sess.recordings) + 1
         path = self.record_dir / f"{sess.id}-{n}.mp4"
         rec = Recorder(path)

@@ -32,6 +32,7 @@ from dispatch.rollcall.messages import StationCancel, StationHangup
 from dispatch.rollcall.service.signalling import STATION_PEER, Signalling
 from dispatch.rollcall.service.state import Board, Call, Db, Settings
 from dispatch.rollcall.service.stations import Stations
+from streams.private import private_file
 
 log = logging.getLogger(__name__)
 
@@ -298,8 +299,7 @@ class Runner:
         img = Image.fromarray(frame.to_ndarray(format="rgb24", threads=1))
 
         def save() -> None:
-            folder.mkdir(parents=True, exist_ok=True)
-            img.save(path, format="PNG")
+            img.save(private_file(path), format="PNG")
 
         await asyncio.to_thread(save)
         return path

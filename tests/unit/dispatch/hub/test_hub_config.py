@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from dispatch.hub import cli
-from dispatch.hub.config import ConfigError, HubConfig, PatrolConfig, build_config, render_toml
+from dispatch.hub.config import (
+    ConfigError,
+    HubConfig,
+    PatrolConfig,
+    build_config,
+    owns_data_dir,
+    render_toml,
+)
 from tests.kit.paths import ROOT
 
 
@@ -126,3 +133,25 @@ def test_the_example_file_is_valid_and_says_the_defaults() -> None:
     example = ROOT / "resources" / "hub.example.toml"
     c = build_config(tomllib.loads(example.read_text(encoding="utf-8")), source=str(example))
     assert c.model_dump(exclude={"site"}) == HubConfig().model_dump(exclude={"site"})
+
+
+def test_the_data_folder_and_the_default_database_are_never_the_current_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    state = tmp_path / "state" / "command-hall"
+    c = HubConfig()
+    assert c.data_dir() == state and c.db_url == f"sqlite:///{state / 'hall.db'}"
+    assert c.upload_dir() == state / "uploads" and owns_data_dir(c)
+    c = build_config({"hub": {"data_dir": "/var/lib/command-hall"}})
+    assert c.db_url == "sqlite:////var/lib/command-hall/hall.db" and owns_data_dir(c)
+    c = build_config({"db_url": f"sqlite:///{tmp_path / 'x' / 'hall.db'}"})
+    assert c.data_dir() == tmp_path / "x" and not owns_data_dir(c)  # maybe a shared folder
+    c = build_config({"db_url": "postgresql+psycopg://h@db/hall"})
+    assert c.data_dir() == state
+    c = build_config(
+        {"db_url": "sqlite:///x/hall.db"},
+        overrides={("hub", "data_dir"): ("/srv/hall", "--data-dir")},
+    )
+    assert c.data_dir() == Path("/srv/hall") and c.db_url == "sqlite:///x/hall.db"
+    assert build_config(tomllib.loads(render_toml(c))) == c

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 import subprocess
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -77,8 +79,18 @@ def test_pdf_holds_the_chinese_text_and_the_snapshot(tmp_path: Path) -> None:
     Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(shot)
     run = make_run(shot)
     cov = rc.coverage(ROSTER, [], run.week, run.calls, "测试县")
-    files = export_week(tmp_path, run.week, [run], cov, CENTRES, "测试县")
+    old_umask = os.umask(0o022)
+    try:
+        files = export_week(tmp_path / "exports", run.week, [run], cov, CENTRES, "测试县")
+    finally:
+        os.umask(old_umask)
     assert [f.suffix for f in files] == [".csv", ".pdf"]
+    # personal data at rest: owner-only whatever the umask (issue 12, hole 5)
+    assert [stat.S_IMODE(p.stat().st_mode) for p in (files[0].parent, *files)] == [
+        0o700,
+        0o600,
+        0o600,
+    ]
     out = subprocess.run(
         ["pdftotext", "-layout", str(files[1]), "-"], capture_output=True, text=True, timeout=60
     ).stdout
