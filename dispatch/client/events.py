@@ -1,5 +1,6 @@
 """The event workflow's facade: act on an event, its timeline, and the client's view of
-the open events (kept by the connection from snapshots and published changes)."""
+the open events (kept by the connection from snapshots and published changes), and a
+reporter's full number (`reveal`: allowed roles only, audited; events arrive masked)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from functools import partial
 
 from dispatch.client.calls import Caller
 from dispatch.domain.model import Action, AuditEntry, Colour, Event, is_open
-from dispatch.events.messages import ActReply, ActRequest, TimelineReply, TimelineRequest
+from dispatch.events.messages import (
+    ActReply,
+    ActRequest,
+    RevealField,
+    RevealReply,
+    RevealRequest,
+    TimelineReply,
+    TimelineRequest,
+)
 
 
 class EventsFacade:
@@ -60,3 +69,9 @@ class EventsFacade:
     async def timeline(self, event_id: str) -> list[AuditEntry]:
         rep = await self._caller.call(TimelineReply, partial(TimelineRequest, event_id=event_id))
         return rep.entries
+
+    async def reveal(self, event_id: str, field: RevealField, reason: str) -> str:
+        """The reporter's whole phone or ID number; `HubError` FORBIDDEN for a role that
+        may not see it. The hub records who asked, when and why."""
+        request = partial(RevealRequest, event_id=event_id, field=field, reason=reason)
+        return (await self._caller.call(RevealReply, request)).value

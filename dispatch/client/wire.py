@@ -12,6 +12,7 @@ from dispatch.events.messages import (
     ActReply,
     EventChanged,
     EventsReply,
+    RevealReply,
     SnapshotReply,
     TimelineReply,
 )
@@ -41,6 +42,7 @@ Reply = Annotated[
     | PongReply
     | ErrorReply
     | EventsReply
+    | RevealReply
     | DispatchPreviewReply
     | TaskReply
     | TasksReply

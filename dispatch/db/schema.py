@@ -17,6 +17,7 @@ metadata = MetaData()
 # the modules that declare tables on `metadata`, imported by `load_all()`
 TABLE_MODULES = (
     "dispatch.db.store",
+    "dispatch.events.store",
     "dispatch.tasks.store",
     "dispatch.mediation.store",
     "dispatch.rollcall.store",

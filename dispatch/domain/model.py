@@ -129,7 +129,8 @@ class Place(_Frozen):
 
 
 class Reporter(_Frozen):
-    """Who reported it. Phone and ID numbers are stored whole and masked wherever shown."""
+    """Who reported it. Phone and ID numbers are stored whole and masked wherever shown:
+    every event a client receives carries them masked (`*`, see `mask_reporter`)."""
 
     name: str = Field(
         default="", max_length=100, pattern=SINGLE_LINE_PATTERN, description="reporter's name"
@@ -137,14 +138,14 @@ class Reporter(_Frozen):
     phone: str = Field(
         default="",
         max_length=32,
-        pattern=r"^[0-9+\- ]*$",
-        description="phone number (digits, +, -, spaces); masked when shown",
+        pattern=r"^[0-9+\- *]*$",
+        description="phone number (digits, +, -, spaces); masked with * when shown",
     )
     id_number: str = Field(
         default="",
         max_length=18,
-        pattern=r"^[0-9Xx]*$",
-        description="resident ID number (15 or 18 characters); masked when shown",
+        pattern=r"^[0-9Xx*]*$",
+        description="resident ID number (15 or 18 characters); masked with * when shown",
     )
 
 
@@ -238,7 +239,9 @@ class EventIntake(_Frozen):
         default="", max_length=5000, pattern=MULTI_LINE_PATTERN, description="what happened"
     )
     place: Place = Field(default_factory=Place, description="where it happened")
-    reporter: Reporter = Field(default_factory=Reporter, description="who reported it")
+    reporter: Reporter = Field(
+        default_factory=Reporter, description="who reported it (whole numbers, never masked)"
+    )
     photos: tuple[PhotoRef, ...] = Field(
         default=(),
         max_length=MAX_PHOTOS,
@@ -258,6 +261,13 @@ class EventIntake(_Frozen):
         description="when it was reported at the source, with a UTC offset; default: the "
         "time of intake. Must not lie in the future.",
     )
+
+    @model_validator(mode="after")
+    def _whole_numbers(self) -> EventIntake:
+        r = self.reporter
+        if "*" in r.phone or "*" in r.id_number:
+            raise ValueError("reporter: phone and ID numbers must be whole, not masked")
+        return self
 
 
 def check_category(category: str, categories: Mapping[str, str]) -> str:
@@ -301,6 +311,18 @@ def mask_id_number(id_number: str) -> str:
     if len(s) <= 10:
         return "*" * len(s)
     return s[:6] + "*" * (len(s) - 10) + s[-4:]
+
+
+def mask_reporter(ev: Event) -> Event:
+    """`ev` as clients see it: the reporter's phone and ID numbers masked (the same
+    event when it has none)."""
+    r = ev.reporter
+    if not r.phone and not r.id_number:
+        return ev
+    shown = r.model_copy(
+        update={"phone": mask_phone(r.phone), "id_number": mask_id_number(r.id_number)}
+    )
+    return ev.model_copy(update={"reporter": shown})
 
 
 def is_open(state: EventState) -> bool:

@@ -1,5 +1,7 @@
 """Typed zmq messages of the event workflow: act on an event, its timeline, the view of
-open events (snapshot, events by id) and the published `EventChanged`.
+open events (snapshot, events by id), the audited request for a reporter's full number
+(`RevealRequest`) and the published `EventChanged`. Every event in a reply or a published
+change carries the reporter's phone and ID numbers masked.
 
 The snapshot lives here rather than with the hub-level messages: it is the event view,
 and `dispatch.events.service` builds its entries. The pre-encoded frames at the end are
@@ -61,6 +63,21 @@ class EventsRequest(WireMessage):
     ids: list[str] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
 
 
+RevealField = Literal["phone", "id_number"]
+
+
+class RevealRequest(WireMessage):
+    """A reporter's full phone or ID number: only for the roles allowed to see it
+    (`dispatch.hub.auth.REVEAL_ROLES`), with a reason; every request is audited."""
+
+    type: Literal["reveal"] = "reveal"
+    rid: str
+    token: str
+    event_id: str = Field(max_length=64)
+    field: RevealField
+    reason: str = Field(min_length=2, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
 # -- replies (hub → client) ------------------------------------------------------------
 
 
@@ -104,6 +121,17 @@ class EventsReply(WireMessage):
     seq: int
     events: list[SnapshotEntry]
     missing: list[str]
+
+
+class RevealReply(WireMessage):
+    """The whole number asked for; `seq` is the change carrying its timeline row."""
+
+    type: Literal["reveal_ok"] = "reveal_ok"
+    rid: str
+    seq: int
+    event_id: str
+    field: RevealField
+    value: str
 
 
 # -- published (hub → all) -------------------------------------------------------------

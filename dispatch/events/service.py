@@ -39,6 +39,7 @@ from dispatch.domain.model import (
     Role,
     check_category,
     is_open,
+    mask_reporter,
 )
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.core import TransitionError, allowed_actions, apply, new_event
@@ -86,28 +87,34 @@ def change_payload(ev: Event, colour: Colour, audit: list[AuditEntry]) -> str:
 
 @dataclass(frozen=True)
 class EncodedChange:
-    """A change serialised once: the event's JSON is spliced into the stored change
-    row, the PUB frame and the snapshot entry (never serialised again)."""
+    """A change serialised once: the event's whole JSON goes into its `events` row, its
+    JSON as clients see it (the reporter's numbers masked) into the stored change row,
+    the PUB frame and the snapshot entry (never serialised again). The published change
+    carries the masked event too."""
 
-    event: Event
+    event: Event  # as clients see it (masked)
     colour: Colour
     audit: list[AuditEntry]
-    event_json: str
+    event_json: str  # whole: the `events` row only
+    wire_json: str  # masked: everything that leaves the store
     audit_json: list[str]
 
     @classmethod
     def of(cls, ev: Event, colour: Colour, audit: list[AuditEntry]) -> EncodedChange:
-        return cls(ev, colour, audit, ev.model_dump_json(), [a.model_dump_json() for a in audit])
+        whole = ev.model_dump_json()
+        shown = mask_reporter(ev)
+        wire = whole if shown is ev else shown.model_dump_json()
+        return cls(shown, colour, audit, whole, wire, [a.model_dump_json() for a in audit])
 
     def payload(self) -> str:
-        return change_body_json(self.event_json, self.colour, self.audit_json)
+        return change_body_json(self.wire_json, self.colour, self.audit_json)
 
     def committed(self, seq: int) -> Committed:
         ch = EventChanged.model_construct(
             seq=seq, event=self.event, colour=self.colour, audit=self.audit
         )
-        frame = encode_changed(seq, self.event_json, self.colour, self.audit_json)
-        return Committed(ch, frame, snapshot_entry_json(self.event_json, self.colour))
+        frame = encode_changed(seq, self.wire_json, self.colour, self.audit_json)
+        return Committed(ch, frame, snapshot_entry_json(self.wire_json, self.colour))
 
 
 class IntakeRejected(Exception):
@@ -173,7 +180,8 @@ class HubService:
         for ev, colour, _seq in rows:
             self._versions[ev.id] = ev.version
             self.colours[ev.id] = colour
-            self._open_json[ev.id] = snapshot_entry_json(ev.model_dump_json(), colour)
+            shown = mask_reporter(ev).model_dump_json()
+            self._open_json[ev.id] = snapshot_entry_json(shown, colour)
             # a colour that changed while the hub was down is due at once
             due = now if self._colour(ev, now) is not colour else self._next_check(ev, now)
             if due is not None:
@@ -458,7 +466,7 @@ class HubService:
         seq = self.last_seq  # read before: what is returned is at least this new
         found = await asyncio.to_thread(self.store.events_json_by_id, ids)
         entries = [
-            SnapshotEntry(event=Event.model_validate_json(data), colour=colour)
+            SnapshotEntry(event=mask_reporter(Event.model_validate_json(data)), colour=colour)
             for data, colour in (found[i] for i in ids if i in found)
         ]
         return seq, entries, [i for i in ids if i not in found]

@@ -25,8 +25,7 @@ from dispatch.domain.model import (
     EventIntake,
     EventSource,
     EventState,
-    mask_id_number,
-    mask_phone,
+    mask_reporter,
 )
 from dispatch.events.service import HubService, IntakeRejected
 
@@ -63,17 +62,6 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     return [FieldError(field=k, message=v) for k, v in out.items()]
 
 
-def masked(ev: Event) -> Event:
-    r = ev.reporter
-    return ev.model_copy(
-        update={
-            "reporter": r.model_copy(
-                update={"phone": mask_phone(r.phone), "id_number": mask_id_number(r.id_number)}
-            )
-        }
-    )
-
-
 def error_response(status: int, errors: list[FieldError]) -> web.Response:
     return web.Response(
         status=status,
@@ -88,7 +76,7 @@ def _err(status: int, field: str, message: str) -> web.Response:
 
 def _event_response(status: int, ev: Event) -> web.Response:
     return web.Response(
-        status=status, body=masked(ev).model_dump_json(), content_type="application/json"
+        status=status, body=mask_reporter(ev).model_dump_json(), content_type="application/json"
     )
 
 
@@ -335,7 +323,7 @@ async def list_events(request: web.Request) -> web.Response:
         limit=limit,
         offset=offset,
     )
-    body = EventList(events=[masked(e) for e in evs]).model_dump_json()
+    body = EventList(events=[mask_reporter(e) for e in evs]).model_dump_json()
     return web.Response(body=body, content_type="application/json")
 
 

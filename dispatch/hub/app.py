@@ -23,6 +23,7 @@ from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import EventSource
 from dispatch.domain.site import Site
 from dispatch.events.handlers import EventHandlers
+from dispatch.events.reveal import Revealer
 from dispatch.events.service import HubService, china_now
 from dispatch.events.web import make_app
 from dispatch.hub import auth, web_guard
@@ -145,7 +146,7 @@ class Hub:
         self.reports = ReportService(self.service, site)
         for feature in (
             SessionHandlers(self.service, self.guard, self.ice),
-            EventHandlers(self.service),
+            EventHandlers(self.service, Revealer(self.service)),
             TaskHandlers(self.service, self.dispatch),
             MediationHandlers(self.service, self.mediation),
             RollcallHandlers(self.service, self.rollcall),

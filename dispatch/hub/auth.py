@@ -26,6 +26,9 @@ _DKLEN = 32
 _PREFIX = "scrypt"
 
 OPERATOR_ROLES = (Role.DUTY_OFFICER, Role.SUPERVISOR, Role.ADMIN)
+# who may see a reporter's full phone or ID number (an audited request with a reason);
+# duty officers see them masked and ask their supervisor
+REVEAL_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 # The demo's operators (printed by the demo only; never used outside --demo and tests).
 DEMO_OPERATORS: tuple[tuple[str, Role, str], ...] = (

@@ -17,6 +17,7 @@ from dispatch.domain.model import (
     Place,
     Reporter,
     Role,
+    mask_reporter,
 )
 from dispatch.events.core import apply, new_event
 from dispatch.events.messages import (
@@ -52,12 +53,15 @@ def test_changed_frame_decodes_to_the_same_message() -> None:
     for event, audit, colour in ((ev, [entry], Colour.GREEN), (tr.event, [tr.audit], Colour.RED)):
         enc = EncodedChange.of(event, colour, audit)
         got = decode_published(enc.committed(42).frame)
-        assert got == EventChanged(seq=42, event=event, colour=colour, audit=audit)
+        shown = mask_reporter(event)  # clients get the reporter's numbers masked
+        assert shown.reporter.phone == "139****5678" and shown != event
+        assert got == EventChanged(seq=42, event=shown, colour=colour, audit=audit)
         assert enc.committed(42).change == got
-        assert json.loads(enc.payload()) == json.loads(change_payload(event, colour, audit))
+        assert json.loads(enc.payload()) == json.loads(change_payload(shown, colour, audit))
         assert SnapshotEntry.model_validate_json(enc.committed(1).entry) == SnapshotEntry(
-            event=event, colour=colour
+            event=shown, colour=colour
         )
+        assert Event.model_validate_json(enc.event_json) == event  # the events row: whole
 
 
 def test_changed_frame_without_audit_rows() -> None:
