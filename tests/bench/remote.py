@@ -49,11 +49,8 @@ async def calls(netns: Netns | None, folder: Path, n: int) -> dict[str, Any]:
     rig.start()
     results: list[CallResult] = []
     try:
-        extra = [f"--unsafely-treat-insecure-origin-as-secure={rig.hub.origin()}"]
         https = rig.hub.scheme == "https"
-        if https:
-            extra = []
-        async with chromium_in(netns, "village", folder / "chromium", extra) as browser:
+        async with chromium_in(netns, "village", folder / "chromium", rig.page_args()) as browser:
             for i in range(n + 1):  # the first call warms up (Chromium, hub), not counted
                 res = await station_call(rig, browser, "t01")
                 await res.page.context.close()

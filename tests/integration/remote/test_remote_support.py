@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -126,6 +127,14 @@ class Rig:
         self.hub.stop()
         if self.turn is not None:
             self.turn.stop()
+
+    def page_args(self) -> list[str]:
+        """Chromium arguments for the pages: their origin declared secure (until HTTPS)."""
+        return [f"--unsafely-treat-insecure-origin-as-secure={self.hub.origin()}"]
+
+    def hub_ssl(self) -> ssl.SSLContext | None:
+        """The TLS context trusting the hub (None while it serves plain HTTP)."""
+        return None
 
     async def console(self, coro: Coroutine[Any, Any, T], timeout: float = WAIT_S) -> T:
         """Run `coro` on the console's loop (county LAN) and await its result here."""

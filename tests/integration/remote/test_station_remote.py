@@ -23,10 +23,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 def test_village_station_answers_through_turn(netns: Netns, tmp_path: Path) -> None:
     rig = Rig(netns, tmp_path)
     rig.start()
-    insecure = f"--unsafely-treat-insecure-origin-as-secure={rig.hub.origin()}"
 
     async def scenario() -> None:
-        async with chromium_in(netns, "village", tmp_path / "chromium", [insecure]) as browser:
+        async with chromium_in(netns, "village", tmp_path / "chromium", rig.page_args()) as browser:
             res = await station_call(rig, browser, "t01")
             pair = res.pair
             assert pair["local"] == "relay" and pair["local_address"] == TURN, pair
