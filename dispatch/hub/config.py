@@ -395,11 +395,19 @@ class HubConfig(_Section):
         return sqlite_folder(self.db_url) or default_state_dir()
 
 
+SHARED_FOLDERS = frozenset(
+    Path(p) for p in ("/tmp", "/var/tmp", "/var/lib", "/srv", "/opt", "/home", "/root", "/mnt")
+)
+
+
 def owns_data_dir(config: HubConfig) -> bool:
     """Whether the data folder is the hub's own (configured, or the default state folder),
     so that `streams.private.tighten_tree` may set the modes of all it holds; a folder
     that is only where the database happens to be (maybe a shared one) is not."""
-    return config.hub.data_dir is not None or config.data_dir() == default_state_dir()
+    root = config.data_dir().absolute()
+    if root in SHARED_FOLDERS or root == Path.home() or len(root.parts) < 3:
+        return False  # a mistaken data_dir = "/var" must not close the system's folders
+    return config.hub.data_dir is not None or root == default_state_dir()
 
 
 def sqlite_folder(db_url: str) -> Path | None:

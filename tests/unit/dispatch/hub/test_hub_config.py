@@ -154,4 +154,6 @@ def test_the_data_folder_and_the_default_database_are_never_the_current_director
         overrides={("hub", "data_dir"): ("/srv/hall", "--data-dir")},
     )
     assert c.data_dir() == Path("/srv/hall") and c.db_url == "sqlite:///x/hall.db"
+    for shared in ("/", "/var", "/var/lib", "/tmp", str(Path.home())):
+        assert not owns_data_dir(build_config({"hub": {"data_dir": shared}})), shared
     assert build_config(tomllib.loads(render_toml(c))) == c
