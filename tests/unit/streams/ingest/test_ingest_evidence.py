@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -163,7 +165,11 @@ def test_clip_remuxes_without_reencoding_and_has_a_matching_sidecar(
     src = ring.clip(6.0)
     assert src is not None
     when = datetime(2026, 5, 9, 10, 15, 30, 123000).astimezone()
-    path = write_clip(src, tmp_path / "evidence", "cam 3/入口", "东门 3 号", when)
+    old_umask = os.umask(0o022)
+    try:
+        path = write_clip(src, tmp_path / "evidence", "cam 3/入口", "东门 3 号", when)
+    finally:
+        os.umask(old_umask)
     assert path.name == "cam_3_20260509-101530_123.mp4"
     frames = decode_all(path)
     assert len(frames) == len(src.packets) == 8 * FPS
@@ -180,6 +186,9 @@ def test_clip_remuxes_without_reencoding_and_has_a_matching_sidecar(
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert sidecar.read_text() == f"{digest}  {path.name}\n"
     assert [p.name for p in (tmp_path / "evidence").iterdir() if p.name.startswith(".")] == []
+    # evidence at rest is the officer's only (issue 12, hole 5), whatever the umask (022 here)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (path.parent, path, sidecar)}
+    assert modes == {"evidence": 0o700, path.name: 0o600, sidecar.name: 0o600}
 
 
 def test_second_clip_in_the_same_millisecond_gets_its_own_name(
@@ -213,7 +222,7 @@ def test_snapshot_png_has_full_size_and_metadata(video: bytes, tmp_path: Path) -
         frame = next(iter(c.decode(video=0)))
     when = datetime(2026, 5, 9, 8, 0, 1, 500000).astimezone()
     path = write_snapshot(frame, tmp_path, "cam2", "西街 2 号", when)
-    assert path.suffix == ".png"
+    assert path.suffix == ".png" and stat.S_IMODE(path.stat().st_mode) == 0o600
     with Image.open(path) as img:
         assert img.size == (W, H)
         assert img.format == "PNG"
