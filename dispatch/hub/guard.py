@@ -15,7 +15,7 @@ then a temporary block; `dispatch.domain.throttle`) built from the `[guard]` con
   gets this attempt back) or `login_failed` after a wrong one.
 - A block started by a wrong guess goes to the `SecurityLog`: it logs it and writes
   `security_entry` to the audit table under the pseudo event `SECURITY_LOG`
-  ("security"), read back with the store's `timeline("security")`.
+  ("security", `dispatch.domain.security`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +35,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from dispatch.db.store import append_audit
-from dispatch.domain.model import AuditEntry, Role
+from dispatch.domain.security import CLIENT, Kind, security_entry
 from dispatch.domain.throttle import Throttle, ThrottlePolicy
 from dispatch.hub.config import GuardConfig
 from dispatch.hub.writer import Tx
@@ -46,9 +45,6 @@ Clock = Callable[[], datetime]
 log = logging.getLogger("hall-hub.guard")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-SECURITY_LOG = "security"  # the audit table's pseudo event of the hub's security rows
-# the peer address of the zmq request being handled (set by the zmq server per request task)
-ZMQ_PEER: ContextVar[str] = ContextVar("zmq_peer", default="?")
 PIN_LOGIN = re.compile(r"^/(?P<kind>[mvs])/[^/]+/login$")
 _CSS = {"m": "/m-static/grid.css", "v": "/v-static/mediation.css", "s": "/s-static/station.css"}
 
@@ -102,22 +98,6 @@ def too_many_page(kind: str, seconds: float) -> web.Response:
     )
 
 
-def security_entry(now: datetime, kind: str, who: str, client: str) -> AuditEntry:
-    """The audit row of a block: under the pseudo event `SECURITY_LOG`, by the hub."""
-    what = "PIN 码" if kind == "pin" else "操作员密码"
-    return AuditEntry(
-        event_id=SECURITY_LOG,
-        at=now,
-        operator=who[:64],
-        role=Role.SYSTEM,
-        workstation=client[:64],
-        action="guess_block",
-        from_state=None,
-        to_state=None,
-        note=f"{what}尝试过多，已暂停：账号 {who}，来源 {client}"[:5000],
-    )
-
-
 class SecurityLog:
     """Writes `security_entry` rows through the hub's writer (`commit`) and logs them;
     `drain()` waits for the rows still being written (the hub's stop)."""
@@ -129,7 +109,7 @@ class SecurityLog:
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def __call__(self, kind: str, who: str, client: str) -> None:
+    def __call__(self, kind: Kind, who: str, client: str) -> None:
         log.warning("guessing blocked: %s %s from %s", kind, who, client)
         entry = security_entry(self._clock(), kind, who, client)
         task = asyncio.create_task(self._commit(lambda tx: append_audit(tx.conn, [entry])))
@@ -174,7 +154,7 @@ class Guard:
     def client(self, request: web.Request) -> str:
         return client_address(request.remote, request.headers.get("X-Forwarded-For"), self.trusted)
 
-    def _blocked(self, kind: str, who: str, client: str) -> None:
+    def _blocked(self, kind: Kind, who: str, client: str) -> None:
         if self._log is not None:
             self._log(kind, who, client)
 
@@ -237,6 +217,7 @@ def pin_middleware(guard: Guard) -> Middleware:
         if request.method != "POST" or m is None:
             return await handler(request)
         client = guard.client(request)
+        CLIENT.set(client)  # this request's task: a link locked below names it
         wait = guard.pin_wait(client)
         if wait > 0:
             return too_many_page(m.group("kind"), wait)

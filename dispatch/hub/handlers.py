@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 
+from dispatch.domain.security import CLIENT
 from dispatch.domain.wire import ErrorCode, HandlerRegistrar, HubError, OkReply
 from dispatch.events.service import HubService
-from dispatch.hub.guard import ZMQ_PEER, Guard, wait_text
+from dispatch.hub.guard import Guard, wait_text
 from dispatch.hub.messages import (
     IceReply,
     IceRequest,
@@ -42,7 +43,7 @@ class SessionHandlers:
         """Throttled per account and per client (`Guard`): a login that must wait is
         refused with `throttled` and the seconds to wait; the attempt is counted before
         the password is checked (no await between the two)."""
-        guard, account, client = self._guard, req.operator, ZMQ_PEER.get()
+        guard, account, client = self._guard, req.operator, CLIENT.get()
         wait = guard.login_wait(account, client)
         if wait > 0:
             secs = max(1, math.ceil(wait))

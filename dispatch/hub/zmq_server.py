@@ -20,9 +20,9 @@ import zmq
 import zmq.asyncio
 from pydantic import BaseModel
 
+from dispatch.domain.security import CLIENT
 from dispatch.domain.wire import ErrorCode, ErrorReply, HubError, ProtocolError, encode, request_rid
 from dispatch.events.service import HubService
-from dispatch.hub.guard import ZMQ_PEER
 from dispatch.hub.messages import Heartbeat
 from dispatch.hub.registry import HandlerRegistry, request_tag, rid_of
 from dispatch.hub.writer import Committed
@@ -152,7 +152,7 @@ class ZmqServer:
             t.add_done_callback(self._tasks.discard)
 
     async def _handle(self, ident: bytes, body: bytes, peer: str = "?") -> None:
-        ZMQ_PEER.set(peer)  # this request's task only: the login throttle's client
+        CLIENT.set(peer)  # this request's task only: the login throttle's client
         try:
             req = self._handlers.decode(body)
         except ProtocolError as exc:

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from dispatch.db.store import append_audit
+from dispatch.domain.security import CLIENT, security_entry
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
@@ -217,7 +219,12 @@ class MediationService:
         # the job writes the count in memory when it runs: the latest one wins
         await self._events.commit(lambda tx: ms.set_failures(tx.conn, pid, p.failures))
         if p.pin_hash is None or not await asyncio.to_thread(verify_pin, pin, p.pin_hash):
-            return LoginResult.wrong(pin_failure(count))
+            wrong = pin_failure(count)
+            if wrong.locked:  # audited in the security log, with the client's address
+                now = self._events.clock()
+                entry = security_entry(now, "link", f"v:{pid}", CLIENT.get())
+                await self._events.commit(lambda tx: append_audit(tx.conn, [entry]))
+            return LoginResult.wrong(wrong)
         p.failures = max(0, p.failures - 1)  # a right PIN is not a failure (no reset)
         await self._events.commit(lambda tx: ms.set_failures(tx.conn, pid, p.failures))
         return LoginResult.granted(sign_cookie(token, p.pin_hash))

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
+from dispatch.db.store import append_audit
+from dispatch.domain.security import CLIENT, security_entry
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.links.core import (
     MAX_PIN_FAILURES,
@@ -103,7 +105,9 @@ class Stations:
             raise StationAuthError("locked")
         if not await asyncio.to_thread(verify_pin, pin, pin_h):
             wrong = pin_failure(count)
-            if wrong.locked:
+            if wrong.locked:  # audited in the security log, with the client's address
+                entry = security_entry(self.clock(), "link", f"s:{centre}", CLIENT.get())
+                await self.db.write(lambda conn: append_audit(conn, [entry]))
                 raise StationAuthError("locked")
             raise StationAuthError("pin", wrong.left, centre)
         await self.db.write(lambda conn: rs.set_station_failures(conn, centre, 0))

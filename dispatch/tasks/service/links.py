@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from dispatch.db.store import append_audit
+from dispatch.domain.security import CLIENT, security_entry
 from dispatch.events.service import HubService
 from dispatch.hub.writer import Tx
 from dispatch.links.core import (
@@ -74,7 +76,13 @@ class PhoneLinks:
         if count is None:
             return LoginResult.refused(LinkState.LOCKED.value)
         if not await asyncio.to_thread(verify_pin, pin, link.pin_hash):
-            return LoginResult.wrong(pin_failure(count))
+            wrong = pin_failure(count)
+            if wrong.locked:  # audited in the security log, with the client's address
+                entry = security_entry(
+                    self.hub.clock(), "link", f"m:{link.person_id}", CLIENT.get()
+                )
+                await self.recorder.commit(lambda tx: append_audit(tx.conn, [entry]))
+            return LoginResult.wrong(wrong)
         session = new_token()
         sh = token_hash(session)
         now = self.hub.clock()

@@ -13,8 +13,8 @@ import pytest
 
 from dispatch.client.connection import HubClient
 from dispatch.db.store import Store
+from dispatch.domain.security import SECURITY_LOG
 from dispatch.domain.wire import AuthError, ErrorCode, HubError
-from dispatch.hub.guard import SECURITY_LOG
 from dispatch.hub.process import HubProcess
 
 pytestmark = [pytest.mark.integration]

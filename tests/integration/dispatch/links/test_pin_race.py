@@ -1,8 +1,8 @@
 """Hole 4 of issue 12: the lockout of personal links is atomic. 39 wrong PINs are fired
 at once at a real hub over HTTP, and the right PIN 50 ms later while they are still in
 flight: the phone link and the station link must both refuse it (locked), answer at
-most `MAX_PIN_FAILURES - 1` "wrong" pages, and stay locked; on SQLite and on
-PostgreSQL (a database of its own, dropped after)."""
+most `MAX_PIN_FAILURES - 1` "wrong" pages, and stay locked, the lock audited once in
+the security log; on SQLite and on PostgreSQL (a database of its own, dropped after)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dispatch.client.connection import HubClient
+from dispatch.db.store import Store
+from dispatch.domain.security import SECURITY_LOG
 from dispatch.hub.process import HubProcess
 from dispatch.links.core import MAX_PIN_FAILURES
 
@@ -72,7 +74,21 @@ def _race_both(hub: HubProcess) -> None:
         for url, pin in await _links(hub):
             await _race(url, pin)
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    finally:
+        hub.stop()
+    # each lock is audited once, naming the link and the client
+    store = Store(hub.db_url)
+    store.open()
+    try:
+        rows = [(a.action, a.operator, a.workstation) for a in store.timeline(SECURITY_LOG)]
+    finally:
+        store.close()
+    assert rows == [
+        ("link_locked", "m:p00", "127.0.0.1"),
+        ("link_locked", "s:v01", "127.0.0.1"),
+    ], rows
 
 
 def unthrottled(tmp: Path, db_url: str) -> HubProcess:
@@ -86,10 +102,7 @@ def unthrottled(tmp: Path, db_url: str) -> HubProcess:
 def test_concurrent_guesses_cannot_pass_the_lock_on_sqlite(tmp_path: Path) -> None:
     hub = unthrottled(tmp_path, f"sqlite:///{tmp_path / 'hall.db'}")
     hub.start(timeout_s=60)
-    try:
-        _race_both(hub)
-    finally:
-        hub.stop()
+    _race_both(hub)
 
 
 @pytest.fixture
@@ -111,7 +124,4 @@ def pg_db(pg_url: str) -> Iterator[str]:
 def test_concurrent_guesses_cannot_pass_the_lock_on_postgresql(pg_db: str, tmp_path: Path) -> None:
     hub = unthrottled(tmp_path, pg_db)
     hub.start(timeout_s=60)
-    try:
-        _race_both(hub)
-    finally:
-        hub.stop()
+    _race_both(hub)

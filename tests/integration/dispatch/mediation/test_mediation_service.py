@@ -16,6 +16,7 @@ import pytest
 from dispatch.db.store import Store
 from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import EventIntake, EventSource, Place, Priority, Role
+from dispatch.domain.security import SECURITY_LOG
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import CHINA_TZ, HubService
 from dispatch.hub.auth import Session
@@ -168,6 +169,8 @@ def test_concurrent_guesses_cannot_pass_the_lock(tmp_path: Path) -> None:
         assert med.link_status(court.token)[0] == "locked"
         (stored,) = [p for p in ms.participants(hub.engine, sess.id) if p.role == "court"]
         assert stored.failures == 5
+        rows = hub.store.timeline(SECURITY_LOG)  # the lock, audited once
+        assert [(a.action, a.operator) for a in rows] == [("link_locked", f"v:{sess.id}/p1")]
 
     run(rig.life(body))
 
