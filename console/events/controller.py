@@ -46,7 +46,7 @@ from console.tasks.model import NEEDS_REASON, DispatchModel
 from dispatch.client.state import ConnectionState
 from dispatch.domain.model import Action, AuditEntry, Event, EventSource, Priority
 from dispatch.domain.wire import AuthError, ErrorCode, HubError
-from dispatch.events.messages import EventChanged
+from dispatch.events.messages import EventChanged, RevealField
 from dispatch.hub.messages import LoginReply
 from dispatch.tasks.core import DispatchTask, TaskAction
 from dispatch.tasks.messages import (
@@ -399,6 +399,29 @@ class EventQueueController:
             self.dispatch.apply_tasks(rep.tasks)
 
         self._submit(run(), ok, failed)
+
+    def reveal(
+        self, event_id: str, reason: str, done: Callable[[dict[str, str] | None], None]
+    ) -> None:
+        """The reporter's whole numbers (field → number): an audited request the hub
+        grants to supervisors and admins only; `done(None)` on a refusal."""
+        client, row = self._client, self.model.row(event_id)
+        if client is None or row is None:
+            return done(None)
+        r = row.event.reporter
+        fields: list[RevealField] = [f for f in ("phone", "id_number") if "*" in getattr(r, f)]
+
+        async def run() -> dict[str, str]:
+            ask = client.events.reveal
+            return {
+                f: await asyncio.wait_for(ask(event_id, f, reason), CALL_TIMEOUT_S) for f in fields
+            }
+
+        def failed(exc: BaseException) -> None:
+            self._fail("error.reveal")(exc)
+            done(None)
+
+        self._submit(run(), done, failed)
 
     def _dispatch_call(
         self,

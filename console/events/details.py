@@ -1,14 +1,21 @@
-"""The details pane: the selected event's fields (numbers masked), timeline and actions."""
+"""The details pane: the selected event's fields (numbers masked), timeline and actions.
+
+The reporter's numbers arrive masked from the hub. For a role allowed to see them
+(`REVEAL_ROLES`) the pane offers 查看完整号码: it asks for a reason, hands it to
+`reveal_handler` (the controller's audited request) and shows the whole numbers for
+`REVEAL_SHOW_S` seconds, then masked again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QPushButton,
     QSplitter,
@@ -32,6 +39,10 @@ from console.events.strings import (
 from console.events.table import COLOURS
 from console.kit.plain import plain_label
 from dispatch.domain.model import Action, AuditEntry, Colour, Event, mask_id_number, mask_phone
+
+REVEAL_SHOW_S = 30
+# (event id, reason, done(field → whole number, or None)): the controller's `reveal`
+RevealHandler = Callable[[str, str, Callable[[dict[str, str] | None], None]], None]
 
 
 def field_rows(
@@ -117,6 +128,7 @@ class DetailsPane(QWidget):
         self.description = plain_label("")
         self.description.setWordWrap(True)
         self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._build_reveal()
         self.actions_box = QGridLayout()
         self.actions_box.setSpacing(6)
         self.buttons: dict[Action, QPushButton] = {}
@@ -149,6 +161,7 @@ class DetailsPane(QWidget):
         info_layout.addWidget(self.title)
         info_layout.addLayout(self.fields)
         info_layout.addWidget(self.description)
+        info_layout.addWidget(self.reveal_button, 0, Qt.AlignmentFlag.AlignLeft)
         info_layout.addLayout(self.actions_box)
         self.info_layout = info_layout  # the panel adds the dispatch section here
         tl = QWidget()
@@ -167,6 +180,21 @@ class DetailsPane(QWidget):
         layout.addWidget(self.body)
         self.body.hide()
 
+    def _build_reveal(self) -> None:
+        self.reveal_button = QPushButton(tr("details.reveal"))
+        self.reveal_button.setObjectName("revealNumbers")
+        self.reveal_button.setToolTip(tr("details.reveal_tip"))
+        self.reveal_button.clicked.connect(self.ask_reveal)
+        self.reveal_button.hide()
+        self.reveal_handler: RevealHandler | None = None  # set for allowed roles
+        self.on_message: Callable[[str], None] = lambda text: None
+        self.ask_reason: Callable[[], str | None] = self._ask_reason  # replaceable in tests
+        self._event: Event | None = None
+        self._shown: dict[str, str] = {}  # field label → whole number, while revealed
+        self._unreveal = QTimer(self)
+        self._unreveal.setSingleShot(True)
+        self._unreveal.timeout.connect(self._mask_again)
+
     def show_event(
         self,
         event: Event | None,
@@ -174,6 +202,10 @@ class DetailsPane(QWidget):
         countdown_text: str = "",
         township_names: Mapping[str, str] | None = None,
     ) -> None:
+        if self._event is not None and (event is None or event.id != self._event.id):
+            self._unreveal.stop()  # whole numbers never follow to another event
+            self._shown.clear()
+        self._event = event
         if event is None:
             self.body.hide()
             self.empty.show()
@@ -198,9 +230,68 @@ class DetailsPane(QWidget):
                 self.fields.addWidget(name, r, 2 * c, Qt.AlignmentFlag.AlignTop)
                 self.fields.addWidget(value, r, 2 * c + 1, Qt.AlignmentFlag.AlignTop)
                 self._values[label] = value
-            value.setText(text)
+            value.setText(self._shown.get(label, text))
         self.description.setText(event.description)
         self.description.setVisible(bool(event.description))
+        rep = event.reporter
+        masked = "*" in rep.phone or "*" in rep.id_number
+        self.reveal_button.setVisible(self.reveal_handler is not None and masked)
+        self.reveal_button.setEnabled(not self._unreveal.isActive())
+
+    def set_reveal(self, handler: RevealHandler | None) -> None:
+        """Offer 查看完整号码 (an allowed role's `handler`) or not (None)."""
+        self.reveal_handler = handler
+        r = self._event.reporter if self._event is not None else None
+        masked = r is not None and ("*" in r.phone or "*" in r.id_number)
+        self.reveal_button.setVisible(handler is not None and masked)
+
+    def ask_reveal(self) -> None:
+        """Ask for the reason, then for the whole numbers of the event shown."""
+        ev, handler = self._event, self.reveal_handler
+        if ev is None or handler is None:
+            return
+        reason = (self.ask_reason() or "").strip()
+        if not reason:
+            return
+        event_id = ev.id
+
+        def answered(numbers: dict[str, str] | None) -> None:
+            self.show_numbers(event_id, numbers)
+
+        self.reveal_button.setEnabled(False)
+        handler(event_id, reason, answered)
+
+    def _ask_reason(self) -> str | None:
+        reason, ok = QInputDialog.getText(self, tr("reveal.title"), tr("reveal.prompt"))
+        return reason if ok else None
+
+    def show_numbers(self, event_id: str, numbers: dict[str, str] | None) -> None:
+        """Show the whole numbers (if this event is still shown) for `REVEAL_SHOW_S`."""
+        self.reveal_button.setEnabled(True)
+        if not numbers or self._event is None or self._event.id != event_id:
+            return
+        labels = {"phone": tr("details.reporter_phone"), "id_number": tr("details.reporter_id")}
+        for field, number in numbers.items():
+            self._shown[labels[field]] = number
+            value = self._values.get(labels[field])
+            if value is not None:
+                value.setText(number)
+        self._unreveal.start(REVEAL_SHOW_S * 1000)
+        self.reveal_button.setEnabled(False)
+        self.on_message(tr("status.revealed", seconds=REVEAL_SHOW_S))
+
+    def _mask_again(self) -> None:
+        ev, self._shown = self._event, {}
+        if ev is not None:
+            r = ev.reporter
+            for label, text in (
+                (tr("details.reporter_phone"), mask_phone(r.phone) if r.phone else "—"),
+                (tr("details.reporter_id"), mask_id_number(r.id_number) if r.id_number else "—"),
+            ):
+                value = self._values.get(label)
+                if value is not None:
+                    value.setText(text)
+        self.reveal_button.setEnabled(True)
 
     def set_countdown(self, text: str) -> None:
         label = self._values.get(tr("details.deadline"))

@@ -15,7 +15,7 @@ from typing import Protocol
 from console.events.model import Change, ConnKind, Session
 from dispatch.client.state import ConnectionState, ConnectionStatus
 from dispatch.domain.model import Action, AuditEntry, Event
-from dispatch.events.messages import EventChanged
+from dispatch.events.messages import EventChanged, RevealField
 from dispatch.hub.messages import LoginReply
 from dispatch.tasks.core import DispatchTask
 from dispatch.tasks.messages import (
@@ -40,6 +40,7 @@ class EventsLike(Protocol):
         extension_days: int = 0,
     ) -> Event: ...
     async def timeline(self, event_id: str) -> list[AuditEntry]: ...
+    async def reveal(self, event_id: str, field: RevealField, reason: str) -> str: ...
     def view(self) -> dict[str, Event]: ...
 
 

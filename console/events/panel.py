@@ -51,6 +51,7 @@ from console.tasks.dispatch_dialog import ask_task as dialog_ask_task
 from console.tasks.model import DispatchModel
 from console.tasks.view import TasksView
 from dispatch.domain.model import DEFAULT_CATEGORIES, Action, Event, EventSource, EventState
+from dispatch.hub.auth import REVEAL_ROLES
 from dispatch.tasks.core import DispatchTask, TaskAction
 from dispatch.tasks.messages import DispatchPreviewReply, PersonInfo
 
@@ -192,6 +193,7 @@ class EventQueuePanel(QWidget):
     def _build_details(self) -> None:
         """The details pane with the dispatch section under the event's facts."""
         self.details = DetailsPane(self.trigger)
+        self.details.on_message = lambda text: self.model.set_message(Message(text))
         self.dispatch_button = QToolButton()
         self.dispatch_button.setObjectName("dispatchButton")
         self.dispatch_button.setText(tr("dispatch.button"))
@@ -513,6 +515,8 @@ class EventQueuePanel(QWidget):
         self.table_model.tick()
 
     def _session_changed(self, session: Session | None) -> None:
+        allowed = session is not None and session.role in REVEAL_ROLES
+        self.details.set_reveal(getattr(self.controller, "reveal", None) if allowed else None)
         if session is None:
             self.session_label.setText(tr("panel.not_logged_in"))
         else:

@@ -59,6 +59,13 @@ _ZH: dict[str, str] = {
     "details.reporter": "反映人",
     "details.reporter_phone": "联系电话",
     "details.reporter_id": "身份证号",
+    "details.reveal": "查看完整号码",
+    "details.reveal_tip": "向集控中心申请查看反映人的完整电话和身份证号（需填写理由，记入审计）",
+    "reveal.title": "查看完整号码",
+    "reveal.prompt": "查看理由（记入审计日志）：",
+    "status.revealed": "已显示完整号码，{seconds} 秒后恢复遮挡；本次查看已记入审计",
+    "error.reveal": "查看完整号码失败：{message}",
+    "timeline.reveal": "查看完整号码",
     "details.description": "描述",
     "details.assignee": "承办单位",
     "details.reported_at": "上报时间",
@@ -194,6 +201,14 @@ _EN: dict[str, str] = {
     "details.reporter": "Reporter",
     "details.reporter_phone": "Phone",
     "details.reporter_id": "ID number",
+    "details.reveal": "Show full numbers",
+    "details.reveal_tip": "Ask the hub for the reporter's full phone and ID numbers "
+    "(a reason is required and audited)",
+    "reveal.title": "Show full numbers",
+    "reveal.prompt": "Reason (recorded in the audit log):",
+    "status.revealed": "Full numbers shown, masked again in {seconds} s; this was audited",
+    "error.reveal": "Showing the full numbers failed: {message}",
+    "timeline.reveal": "Full number shown",
     "details.description": "Description",
     "details.assignee": "Assigned to",
     "details.reported_at": "Reported",
@@ -465,6 +480,8 @@ def action_name(action: Action | str, lang: str | None = None) -> str:
     except ValueError:
         if str(action).startswith("task_") or action == "evidence":  # dispatch rows
             return task_action_name(str(action), lang)
+        if action == "reveal":
+            return tr("timeline.reveal", lang)
         return str(action)
 
 
