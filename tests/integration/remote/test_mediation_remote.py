@@ -6,15 +6,12 @@ goes through the TURN relay (its only way), the phone's straight to the hub."""
 from __future__ import annotations
 
 import asyncio
-import json
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page
 
-from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.turn import plan_of
 from dispatch.mediation.messages import MediationReply
 from streams.webrtc.client import StarClient
@@ -25,37 +22,13 @@ from tests.integration.remote.test_remote_support import (
     WAIT_S,
     Rig,
     chromium_in,
+    post_event,
 )
 from tests.kit import async_wait_until
-from tests.kit.netns import HUB_PUBLIC, PHONE, TURN, Netns, call_in
+from tests.kit.netns import HUB_PUBLIC, PHONE, TURN, Netns
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 FRAMES = 20
-
-
-def post_event(rig: Rig, title: str) -> str:
-    """An intake report, posted from the county LAN (an outside system's API call)."""
-    body = {
-        "source": "grid_report",
-        "source_ref": "remote-1",
-        "category": "neighbours",
-        "priority": "routine",
-        "title": title,
-        "place": {"township": "t01", "village": "v01", "grid": "v01g1", "address": "东街12号"},
-    }
-    req = urllib.request.Request(
-        rig.hub.lan_url("/api/v1/events"),
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY},
-        method="POST",
-    )
-
-    def send() -> str:
-        with urllib.request.urlopen(req, timeout=10, context=rig.hub_ssl()) as resp:
-            return str(json.loads(resp.read())["id"])
-
-    assert rig.netns is not None
-    return call_in(rig.netns.name("county"), send)
 
 
 class HallPeer:

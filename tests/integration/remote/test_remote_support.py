@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import ssl
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,13 +32,14 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from dispatch.client.connection import HubClient
 from dispatch.domain.wire import encode
+from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.messages import LoginRequest
 from dispatch.hub.turn import plan_of
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 from tests.integration.dispatch.mediation.test_mediation_support import CHROMIUM_ARGS
 from tests.integration.dispatch.rollcall.test_rollcall_support import write_site
-from tests.kit.netns import Netns, NsLoop, Role
+from tests.kit.netns import Netns, NsLoop, Role, call_in
 from tests.kit.netns_hub import LOOPBACK, NsHub, resolver_rule
 from tests.kit.netns_turn import NsTurn
 
@@ -289,6 +292,31 @@ async def station_call(rig: Rig, browser: Browser, centre_id: str) -> CallResult
 async def page_log(page: Page) -> list[str]:
     got = await page.evaluate("() => window.STATION_STATE.log")
     return [str(x) for x in got] if isinstance(got, list) else []
+
+
+def post_event(rig: Rig, title: str, ref: str = "remote-1") -> str:
+    """An intake report, posted from the county LAN (an outside system's API call)."""
+    body = {
+        "source": "grid_report",
+        "source_ref": ref,
+        "category": "neighbours",
+        "priority": "routine",
+        "title": title,
+        "place": {"township": "t01", "village": "v01", "grid": "v01g1", "address": "东街12号"},
+    }
+    req = urllib.request.Request(
+        rig.hub.lan_url("/api/v1/events"),
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY},
+        method="POST",
+    )
+
+    def send() -> str:
+        with urllib.request.urlopen(req, timeout=10, context=rig.hub_ssl()) as resp:
+            return str(json.loads(resp.read())["id"])
+
+    assert rig.netns is not None
+    return call_in(rig.netns.name("county"), send)
 
 
 async def unenrolled_probe(req: str, pub: str, wait_s: float = 3.0) -> dict[str, int]:
