@@ -13,6 +13,7 @@ from console.kit.observable import Observable
 from console.rollcall.call_model import CallModel
 from console.rollcall.strings import outcome_name, t
 from dispatch.domain.calendar import CHINA_TZ
+from dispatch.rollcall.core import ANSWERED
 from dispatch.rollcall.messages import (
     CallInfo,
     CentreInfo,
@@ -99,13 +100,15 @@ def run_rows(run: RunInfo, names: dict[str, tuple[str, str]]) -> list[Row]:
             state, tone = t("state.ringing"), "busy"
         elif first is None:
             state, tone = t("state.waiting"), ""
-        elif first.outcome == "answered" or (again is not None and again.outcome == "answered"):
+        elif "answered" in {first.outcome, again.outcome if again else ""}:
             state, tone = t("state.reached"), "ok"
+        elif "no_camera" in {first.outcome, again.outcome if again else ""}:
+            state, tone = t("state.no_camera"), "warn"  # answered, but no picture
         elif again is None:
             state, tone = t("state.recall"), "warn"
         else:
             state, tone = t("state.missed"), "bad"
-        best = again if again is not None and again.outcome == "answered" else first
+        best = again if again is not None and again.outcome in ANSWERED else first
         out.append(
             Row(
                 (
@@ -128,7 +131,7 @@ def run_rows(run: RunInfo, names: dict[str, tuple[str, str]]) -> list[Row]:
 def run_summary(run: RunInfo | None) -> str:
     if run is None:
         return t("no_run")
-    reached = {c.centre_id for c in run.calls if c.outcome == "answered"}
+    reached = {c.centre_id for c in run.calls if c.outcome in ANSWERED}
     made = len({c.centre_id for c in run.calls if c.attempt == 1})
     left = len(run.recalls) - sum(1 for c in run.calls if c.attempt == 2)
     return t(
@@ -156,6 +159,9 @@ def coverage_rows(cov: list[CoverageInfo]) -> list[Row]:
     return out
 
 
+_LOG_TONE = {"answered": "ok", "no_camera": "warn"}
+
+
 def log_rows(calls: list[CallInfo]) -> list[Row]:
     """The week's log: one row per call made."""
     return [
@@ -170,7 +176,7 @@ def log_rows(calls: list[CallInfo]) -> list[Row]:
                 secs(c.duration_s),
                 c.note,
             ),
-            "ok" if c.outcome == "answered" else "bad",
+            _LOG_TONE.get(c.outcome, "bad"),
         )
         for c in calls
     ]

@@ -26,7 +26,7 @@ from dispatch.events.handlers import EventHandlers
 from dispatch.events.reveal import Revealer
 from dispatch.events.service import HubService, china_now
 from dispatch.events.web import make_app
-from dispatch.hub import auth, web_guard
+from dispatch.hub import auth, web_guard, web_pages
 from dispatch.hub.config import HubConfig, owns_data_dir, redact_db
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.guard import Guard, SecurityLog, pin_middleware
@@ -185,6 +185,7 @@ class Hub:
         add_patrol_routes(app, self.patrol)
         add_rollcall_routes(app, self.rollcall)
         add_report_routes(app, self.reports)
+        web_pages.add_common_routes(app)
         web_guard.install(app)
         await self.rollcall.start()
         # aiohttp closes a connection whose handler still waits for a complete request

@@ -45,7 +45,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-STATIC_PREFIXES = ("/m-static/", "/v-static/", "/s-static/")
+STATIC_PREFIXES = ("/m-static/", "/v-static/", "/s-static/", "/c-static/")
 """The pages' code and style sheets: cacheable. Everything else is `no-store`."""
 
 PUBLIC_ORIGINS: web.AppKey[frozenset[str]] = web.AppKey("public_origins", frozenset)

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+COMMON_DIR = Path(__file__).resolve().parents[2] / "resources" / "web" / "common"
+MEDIA_JS = "/c-static/media.js"
+"""The camera/microphone messages of every page that uses them (`window.HallMedia`)."""
 
 CONFIG_ID = "page-config"
 """The id of the page's settings block; the scripts read it with
@@ -30,11 +36,18 @@ def config_block(config: dict[str, Any]) -> str:
 
 
 def shell(
-    title: str, body: str, *, css: str, script: str = "", config: dict[str, Any] | None = None
+    title: str,
+    body: str,
+    *,
+    css: str,
+    script: str | Sequence[str] = "",
+    config: dict[str, Any] | None = None,
 ) -> str:
-    """A whole page: `script` is the page's own script file, `config` its settings."""
+    """A whole page: `script` is the page's script file (or files, run in order),
+    `config` its settings."""
     data = config_block(config) if config is not None else ""
-    src = f'<script defer src="{html.escape(script)}"></script>' if script else ""
+    files = [script] if isinstance(script, str) else list(script)
+    src = "".join(f'<script defer src="{html.escape(f)}"></script>' for f in files if f)
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -42,6 +55,11 @@ def shell(
         f'<link rel="stylesheet" href="{html.escape(css)}">'
         f"{data}{src}</head><body>{body}</body></html>"
     )
+
+
+def add_common_routes(app: web.Application) -> None:
+    """`/c-static/…`: resources/web/common (the scripts the pages share)."""
+    app.router.add_static("/c-static/", COMMON_DIR)
 
 
 def message_page(title: str, text: str, *, css: str, kind: str = "") -> str:

@@ -19,6 +19,7 @@ console). Both are checked on every call, against the link's expiry too.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,9 @@ PAGES = {
 # -- pure helpers ------------------------------------------------------------------------------
 
 
-def shell(title: str, body: str, *, script: str = "", config: dict[str, Any] | None = None) -> str:
+def shell(
+    title: str, body: str, *, script: str | Sequence[str] = "", config: dict[str, Any] | None = None
+) -> str:
     return web_pages.shell(title, body, css="/v-static/mediation.css", script=script, config=config)
 
 
@@ -109,7 +112,7 @@ def join_page(token: str, config: dict[str, Any]) -> str:
     return shell(
         "远程视频调解",
         body,
-        script="/v-static/mediation.js",
+        script=(web_pages.MEDIA_JS, "/v-static/mediation.js"),
         config={"base": f"/v/{token}", **config},
     )
 

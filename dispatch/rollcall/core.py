@@ -12,7 +12,10 @@ No I/O, no clock reads: every function takes `now` (an aware datetime) where it 
   centre not reached in the first pass called once more (attempt 2).
 - Each call: link checked first (station page offline → `link_down`, never rung), then
   rung for `ring_s`; `answered`, `no_answer`, `declined` or `technical_fault` (answered
-  but no picture arrived). `classify` turns what happened into the outcome.
+  but no picture arrived), or `no_camera` (应答（无画面）: the station answered but said
+  its browser has no camera — not a secure context, refused, missing or busy — and
+  took the call receive-only). `classify` turns what happened into the outcome.
+  `answered` and `no_camera` both reach the centre (`ANSWERED`): it is not called again.
 - Coverage: centres reached (answered at least once) out of centres due, per township and
   for the county (`coverage`).
 """
@@ -27,9 +30,10 @@ from typing import Literal
 from dispatch.domain.calendar import CHINA_TZ
 from dispatch.domain.site import Site
 
-Outcome = Literal["answered", "no_answer", "declined", "technical_fault", "link_down"]
+Outcome = Literal["answered", "no_camera", "no_answer", "declined", "technical_fault", "link_down"]
 OUTCOMES: tuple[Outcome, ...] = (
     "answered",
+    "no_camera",
     "no_answer",
     "declined",
     "technical_fault",
@@ -37,11 +41,23 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 OUTCOME_ZH: dict[str, str] = {
     "answered": "已接通",
+    "no_camera": "应答（无画面）",
     "no_answer": "无人应答",
     "declined": "拒接",
     "technical_fault": "技术故障",
     "link_down": "链路中断",
 }
+ANSWERED: frozenset[str] = frozenset({"answered", "no_camera"})
+"""Outcomes that reach the centre (with or without its picture)."""
+NoCamera = Literal["insecure", "denied", "missing", "busy", "other"]
+NO_CAMERA_ZH: dict[str, str] = {
+    "insecure": "页面未通过 HTTPS 打开，浏览器不允许使用摄像头",
+    "denied": "摄像头被拒绝使用",
+    "missing": "未找到摄像头",
+    "busy": "摄像头被其他程序占用",
+    "other": "无法打开摄像头",
+}
+"""Why a station answered without its camera (the page says which), for the call's note."""
 ExemptReason = Literal["holiday", "repair", "other"]
 REASON_ZH: dict[str, str] = {"holiday": "节假日闭所", "repair": "设备维修", "other": "其他"}
 RunStatus = Literal["running", "stopped", "done"]
@@ -256,7 +272,7 @@ def plan(run: Run, in_flight: Iterable[tuple[str, int]] = ()) -> list[tuple[str,
     again = [
         (c, 2)
         for c in run.due
-        if done[(c, 1)].outcome != "answered" and (c, 2) not in done and (c, 2) not in busy
+        if done[(c, 1)].outcome not in ANSWERED and (c, 2) not in done and (c, 2) not in busy
     ]
     return again[:room]
 
@@ -264,7 +280,7 @@ def plan(run: Run, in_flight: Iterable[tuple[str, int]] = ()) -> list[tuple[str,
 def recalls(run: Run) -> list[str]:
     """Centres missed in the first pass (called again at the end)."""
     done = attempts(run)
-    return [c for c in run.due if (c, 1) in done and done[(c, 1)].outcome != "answered"]
+    return [c for c in run.due if (c, 1) in done and done[(c, 1)].outcome not in ANSWERED]
 
 
 def finished(run: Run) -> bool:
@@ -273,7 +289,7 @@ def finished(run: Run) -> bool:
         first = done.get((c, 1))
         if first is None:
             return False
-        if first.outcome != "answered" and (c, 2) not in done:
+        if first.outcome not in ANSWERED and (c, 2) not in done:
             return False
     return True
 
@@ -316,15 +332,22 @@ def set_note(run: Run, centre_id: str, attempt: int, note: str) -> Run:
 
 
 def classify(
-    *, online: bool, response: Literal["answer", "decline"] | None, media_ok: bool
+    *,
+    online: bool,
+    response: Literal["answer", "decline"] | None,
+    media_ok: bool,
+    no_camera: bool = False,
 ) -> Outcome:
-    """What a call came to: offline → link down; no response in time → no answer."""
+    """What a call came to: offline → link down; no response in time → no answer; an
+    answer without a camera (the page said so) → no camera, whatever the media."""
     if not online:
         return "link_down"
     if response is None:
         return "no_answer"
     if response == "decline":
         return "declined"
+    if no_camera:
+        return "no_camera"
     return "answered" if media_ok else "technical_fault"
 
 
@@ -350,7 +373,7 @@ class Coverage:
 
 
 def reached_ids(calls: Iterable[CallRecord]) -> set[str]:
-    return {c.centre_id for c in calls if c.outcome == "answered"}
+    return {c.centre_id for c in calls if c.outcome in ANSWERED}
 
 
 def coverage(
@@ -363,8 +386,8 @@ def coverage(
 ) -> list[Coverage]:
     """Per township (in roster order) then the county: a centre is due unless it is
     exempt for the whole week's working days (Monday to Friday) or was exempt when that
-    week's run was made (`run_exempt`), reached if any call to it that week was answered
-    (a reached centre always counts as due and reached)."""
+    week's run was made (`run_exempt`), reached if any call to it that week was answered,
+    with or without its picture (a reached centre always counts as due and reached)."""
     exs = list(exemptions)
     skipped = set(run_exempt)
     reached = reached_ids(calls)

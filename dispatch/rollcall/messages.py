@@ -403,6 +403,9 @@ class _Page(BaseModel):
 class StationAnswer(_Page):
     type: Literal["answer"]
     call_id: str = Field(max_length=200)
+    no_camera: Literal["insecure", "denied", "missing", "busy", "other"] | None = None
+    """Set when the page answers without its camera (receive-only) and why: not a secure
+    context, refused, missing, busy, other. The call is logged 应答（无画面）."""
 
 
 class StationDecline(_Page):

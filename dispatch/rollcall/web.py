@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,9 @@ PAGES = {
 }
 
 
-def shell(title: str, body: str, *, script: str = "", config: dict[str, Any] | None = None) -> str:
+def shell(
+    title: str, body: str, *, script: str | Sequence[str] = "", config: dict[str, Any] | None = None
+) -> str:
     return web_pages.shell(title, body, css="/s-static/station.css", script=script, config=config)
 
 
@@ -113,7 +116,7 @@ def station_page(token: str, config: dict[str, Any]) -> str:
         '<audio id="hall-audio" autoplay></audio>'
         '<p id="call-status" class="muted"></p></section>'
         '<p id="last" class="muted"></p></main>',
-        script="/s-static/station.js",
+        script=(web_pages.MEDIA_JS, "/s-static/station.js"),
         config={"token": token, **config},
     )
 

@@ -1,7 +1,9 @@
 """The monthly report's roll-call section (点名覆盖), from `rollcall_runs` and
 `rollcall_log`: the runs started in the month, each week's coverage (centres reached out
-of centres due in that week's runs), the share of first calls answered and the mean time
-to answer. A `SectionProvider` for `dispatch.reports.store.SectionProviders(rollcall=…)`."""
+of centres due in that week's runs; a centre that answered without its camera is reached),
+the share of first calls answered, the calls answered without video (应答（无画面）) and the
+mean time to answer. A `SectionProvider` for
+`dispatch.reports.store.SectionProviders(rollcall=…)`."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlalchemy import Engine, select
 
 from dispatch.reports.core import Section, SectionFigure
 from dispatch.rollcall import store as rs
+from dispatch.rollcall.core import ANSWERED
 
 
 def week_label(week: date) -> str:
@@ -37,18 +40,19 @@ class RollcallSection:
             return None
         due: dict[date, set[str]] = {}
         reached: dict[date, set[str]] = {}
-        firsts = answered = 0
+        firsts = answered = no_video = 0
         waits: list[float] = []
         for run in runs:
             due.setdefault(run.week, set()).update(run.due)
             got = reached.setdefault(run.week, set())
             for c in run.calls:
-                if c.outcome == "answered":
+                if c.outcome in ANSWERED:
                     got.add(c.centre_id)
+                no_video += c.outcome == "no_camera"
                 if c.attempt == 1:
                     firsts += 1
-                    answered += c.outcome == "answered"
-                if c.answer_s is not None and c.outcome == "answered":
+                    answered += c.outcome in ANSWERED
+                if c.answer_s is not None and c.outcome in ANSWERED:
                     waits.append(c.answer_s)
         figures = [SectionFigure(label="点名次数", value=str(len(runs)))]
         for week in sorted(due):
@@ -61,6 +65,8 @@ class RollcallSection:
             figures.append(
                 SectionFigure(label="首次呼叫接通率", value=f"{100 * answered / firsts:.1f}%")
             )
+        if no_video:
+            figures.append(SectionFigure(label="应答（无画面）次数", value=str(no_video)))
         if waits:
             figures.append(
                 SectionFigure(label="平均接听用时", value=f"{sum(waits) / len(waits):.1f} 秒")

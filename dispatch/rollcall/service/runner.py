@@ -6,9 +6,11 @@ on: a call that was ringing when the hub died is placed again.
 A call: offline → `link_down` at once (after `link_wait_s` for the page to come back);
 else a `ring` push with the countdown; the page answers or declines; no response within
 `ring_s` → `no_answer`; answered but no picture within `media_timeout_s` →
-`technical_fault`. The first frames of the station's camera are decoded and saved as the
-answerer's snapshot (PNG). The call is held `talk_s` (or until the officer or the
-station ends it), then `hangup` is pushed and the room closed.
+`technical_fault`; answered by a page without a camera (it says why) → held receive-only
+and logged `no_camera` with the reason as the note. The first frames of the station's
+camera are decoded and saved as the answerer's snapshot (PNG). The call is held
+`talk_s` (or until the officer or the station ends it), then `hangup` is pushed and the
+room closed.
 """
 
 from __future__ import annotations
@@ -246,6 +248,8 @@ class Runner:
         call.answered_at = answered
         self.setup_ms.append((answered - call.rang_at).total_seconds() * 1000)
         self.board.changed()  # in_call once the station's media is up (see offer)
+        if call.no_camera is not None:  # receive-only: no picture to wait for
+            return await self._hold(run, call, None)
         snap = await self._snapshot(run, call)
         if snap is None:
             call.end("fault")
@@ -253,20 +257,30 @@ class Runner:
             return rc.CallRecord(
                 cid, call.attempt, "technical_fault", call.rang_at, answered, self.clock()
             )
+        return await self._hold(run, call, snap)
+
+    async def _hold(self, run: rc.Run, call: Call, snap: Path | None) -> rc.CallRecord:
+        """Hold the answered call for the talk time (or until ended), then hang up; the
+        record is `answered` with the snapshot, or `no_camera` with the page's reason."""
+        cid = call.centre_id
+        answered = call.answered_at
+        assert answered is not None
         left = run.talk_s - (self.clock() - answered).total_seconds()
         if left > 0 and not call.ended.is_set():
             with contextlib.suppress(TimeoutError):  # the talk time, or the officer ends it
                 await asyncio.wait_for(call.ended.wait(), left)
         call.end("done")  # (the station closing its side now is not "left")
         self.stations.push(cid, StationHangup(call_id=call.call_id, reason="done"))
+        why = call.no_camera
         return rc.CallRecord(
             cid,
             call.attempt,
-            "answered",
+            "answered" if why is None else "no_camera",
             call.rang_at,
             answered,
             self.clock(),
-            snapshot=str(snap),
+            snapshot=str(snap) if snap is not None else None,
+            note=rc.NO_CAMERA_ZH.get(why, "") if why is not None else "",
             answered_by=self.board.centre_name(cid),
         )
 

@@ -105,6 +105,8 @@ class Signalling:
             return
         fut = call.response
         if fut is not None and not fut.done():
+            if isinstance(msg, StationAnswer):
+                call.no_camera = msg.no_camera
             fut.set_result(msg.type)
 
     async def offer(self, centre_id: str, call_id: str, sdp: str) -> str:

@@ -53,6 +53,7 @@ class Call:
     ended: asyncio.Event = field(default_factory=asyncio.Event)  # the call is to end now
     end_reason: str = "done"
     answered_at: datetime | None = None
+    no_camera: str | None = None  # the station answered without its camera (why)
     hall_present: bool = False  # the hall's peer is connected (told to the station)
     finished: bool = False  # the call is over (the room is going)
 

@@ -1,12 +1,15 @@
 /* 远程视频调解 join page: device check, lobby, call with the hub (star), reconnection
    (network loss or a hub restart: backoff 0.5 → 4 s, "连接中断，正在重连…", then back in
    the room), camera/microphone switch mid-call (RTCRtpSender.replaceTrack, no
-   renegotiation). window.HALL exposes the state for tests: frames per participant,
-   connections, pc, switches. */
+   renegotiation). A camera or microphone that cannot be used (not a secure context,
+   refused, missing, busy) is said in Chinese with what to do (window.HallMedia), never
+   an alert. window.HALL exposes the state for tests: frames per participant,
+   connections, pc, switches, mediaProblem. */
 "use strict";
 (function () {
   const CFG = JSON.parse(document.getElementById("page-config").textContent);
   const BASE = CFG.base;
+  const MEDIA = window.HallMedia;  // resources/web/common/media.js: the Chinese messages
   const SLOTS = 5;
   const $ = (id) => document.getElementById(id);
   const H = (window.HALL = {
@@ -51,9 +54,9 @@
   async function openMedia() {
     const cam = $("cam").value, mic = $("mic").value;
     if (local) local.getTracks().forEach((t) => t.stop());
-    local = await navigator.mediaDevices.getUserMedia({
-      video: constraints("video", cam), audio: constraints("audio", mic),
-    });
+    local = null;
+    local = await MEDIA.open({ video: constraints("video", cam), audio: constraints("audio", mic) });
+    MEDIA.hide();
     $("preview").srcObject = local;
     meter(local);
   }
@@ -63,7 +66,7 @@
     if (!local) return;
     const old = kind === "video" ? local.getVideoTracks()[0] : local.getAudioTracks()[0];
     if (old && old.getSettings().deviceId === id) return;
-    const got = await navigator.mediaDevices.getUserMedia({ [kind]: constraints(kind, id) });
+    const got = await MEDIA.open({ [kind]: constraints(kind, id) });
     const track = got.getTracks()[0];
     if (old) track.enabled = old.enabled;
     const pc = H.pc;
@@ -356,8 +359,9 @@
       openSocket();
       show("lobby");
     } catch (e) {
-      $("enter").disabled = false;
-      alert("无法打开摄像头或麦克风：" + e.message);
+      $("enter").disabled = !!MEDIA.problem();
+      H.mediaProblem = MEDIA.kindOf(e);
+      MEDIA.show(H.mediaProblem, e.message);
     }
   }
   H.enter = enter;
@@ -365,12 +369,22 @@
   window.addEventListener("DOMContentLoaded", async () => {
     show("setup");
     $("who").textContent = (CFG.label || "") + " " + (CFG.name || "");
-    try { await openMedia(); await listDevices(); } catch (e) { log("media: " + e); }
+    H.mediaProblem = MEDIA.problem();
+    if (H.mediaProblem) {  // not a secure context: no camera, no microphone at all
+      MEDIA.show(H.mediaProblem);
+      $("enter").disabled = true;
+    } else {
+      try { await openMedia(); await listDevices(); } catch (e) {
+        log("media: " + e);
+        H.mediaProblem = MEDIA.kindOf(e);
+        MEDIA.show(H.mediaProblem, e.message);
+      }
+    }
     const pick = (kind, sel) => async () => {
       try {
         if (wanted && H.pc) await switchDevice(kind, $(sel).value);
         else { await openMedia(); for (const [a, b] of [["cam", "call-cam"], ["mic", "call-mic"]]) $(b).value = $(a).value; }
-      } catch (e) { log("device: " + e); alert("无法切换设备：" + e.message); }
+      } catch (e) { log("device: " + e); MEDIA.show(MEDIA.kindOf(e), e.message); }
     };
     $("cam").onchange = pick("video", "cam"); $("mic").onchange = pick("audio", "mic");
     $("call-cam").onchange = pick("video", "call-cam"); $("call-mic").onchange = pick("audio", "call-mic");

@@ -3,8 +3,13 @@
    microphone plus one recvonly video+audio pair where the hall — 县综治中心 — shows when
    a console joins the call), decline. The hall's picture is the large video, its sound
    plays from an <audio> element; until it comes the page says 等待指挥中心画面….
+   Without a camera (not a secure context, camera refused, missing or busy: window.HallMedia
+   says which, in Chinese, at the top of the page) the page still answers: receive-only
+   (it sees the county), and the answer tells the hub `no_camera` with the reason, so the
+   roll call logs 应答（无画面）. The presence line never stays on 连接中…: after
+   CONNECT_WAIT_MS without a socket it says the connection failed and keeps retrying.
    window.STATION_STATE exposes the state for tests (hallFrames: the hall's video frames
-   painted, counted with requestVideoFrameCallback). */
+   painted, counted with requestVideoFrameCallback; noCamera: the reason, or null). */
 "use strict";
 (function () {
   const CFG = JSON.parse(document.getElementById("page-config").textContent);
@@ -12,8 +17,13 @@
   const $ = (id) => document.getElementById(id);
   const S = (window.STATION_STATE = {
     online: false, ringing: null, rings: 0, calls: 0, pc: null, log: [], autoAnswer: null,
-    hallFrames: 0, hallAudio: false, hallPresent: false, hallSize: null,
+    hallFrames: 0, hallAudio: false, hallPresent: false, hallSize: null, noCamera: null,
+    connectFailed: false,
   });
+  const M = window.HallMedia;
+  const MEDIA = { video: { width: 640, height: 480 }, audio: true };
+  const CONNECT_WAIT_MS = 8000;
+  const OFFER_WAIT_MS = 15000;
   let ws = null;
   let timer = null;
   let audio = null;
@@ -39,8 +49,42 @@
   function presence(on) {
     S.online = on;
     const p = $("presence");
-    p.textContent = on ? "在线" : "离线，正在重连…";
+    p.textContent = on ? "在线" : (S.connectFailed ? p.textContent : "离线，正在重连…");
     p.className = "presence " + (on ? "online" : "offline");
+  }
+  // no socket after CONNECT_WAIT_MS: say what failed (and keep trying)
+  let connectTimer = null;
+  function armConnectTimer() {
+    if (connectTimer) clearTimeout(connectTimer);
+    connectTimer = setTimeout(() => {
+      if (S.online) return;
+      S.connectFailed = true;
+      const p = $("presence");
+      p.textContent = navigator.onLine === false
+        ? "连接失败：本机没有网络，请检查网线或 Wi-Fi（正在重试）"
+        : "连接失败：无法连接到县综治中心服务器，请检查网络，或联系县综治中心（正在重试）";
+      p.className = "presence offline failed";
+    }, CONNECT_WAIT_MS);
+  }
+  function noCamera(kind, detail) {
+    S.noCamera = kind;
+    local = null;
+    $("preview").hidden = true;
+    if (M) M.show(kind, detail);
+    log("no camera: " + kind + (detail ? " " + detail : ""));
+  }
+  async function camera() {
+    if (local || S.noCamera === "insecure") return local;
+    try {
+      local = await (M ? M.open(MEDIA) : navigator.mediaDevices.getUserMedia(MEDIA));
+      S.noCamera = null;
+      if (M) M.hide();
+      $("preview").hidden = false;
+      $("preview").srcObject = local;
+    } catch (e) {
+      noCamera(M ? M.kindOf(e) : "other", e.message);
+    }
+    return local;
   }
   // Browsers start audio suspended until the page is touched once: the page asks for
   // that click (the station page is left open, so once is enough).
@@ -110,16 +154,16 @@
   async function answer() {
     const id = S.ringing; if (!id) return;
     stopRing();
-    send({ type: "answer", call_id: id });
+    await camera();
+    send(S.noCamera ? { type: "answer", call_id: id, no_camera: S.noCamera } : { type: "answer", call_id: id });
     show("incall");
-    $("call-status").textContent = "正在接通…";
+    $("call-status").textContent = S.noCamera ? "正在接通（本机无摄像头画面，只接收县综治中心画面）…" : "正在接通…";
     try {
-      if (!local) local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
       $("self").srcObject = local;
       const pc = new RTCPeerConnection(await iceConfig());
       S.pc = pc;
       watchTurn(pc, (m) => { $("call-status").textContent = m; });
-      for (const t of local.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [local] });
+      if (local) for (const t of local.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [local] });
       pc.addTransceiver("video", { direction: "recvonly" });  // the hall (县综治中心)
       pc.addTransceiver("audio", { direction: "recvonly" });
       pc.ontrack = onTrack;
@@ -130,10 +174,17 @@
       };
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, 2000);
-      const r = await fetch(BASE + "/offer?call=" + encodeURIComponent(id), {
-        method: "POST", headers: { "Content-Type": "application/sdp" },
-        body: keepHosts(pc.localDescription.sdp), credentials: "same-origin",
-      });
+      const abort = new AbortController();
+      const t = setTimeout(() => abort.abort(), OFFER_WAIT_MS);
+      let r;
+      try {
+        r = await fetch(BASE + "/offer?call=" + encodeURIComponent(id), {
+          method: "POST", headers: { "Content-Type": "application/sdp" },
+          body: keepHosts(pc.localDescription.sdp), credentials: "same-origin", signal: abort.signal,
+        });
+      } catch (e) {
+        throw new Error(abort.signal.aborted ? "服务器 " + OFFER_WAIT_MS / 1000 + " 秒内没有应答" : "网络错误");
+      } finally { clearTimeout(t); }
       const text = await r.text();
       if (r.status !== 201) throw new Error(r.status + " " + text);
       await pc.setRemoteDescription({ type: "answer", sdp: text });
@@ -187,8 +238,13 @@
   }
   function connect() {
     ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + BASE + "/ws");
-    ws.onopen = () => { presence(true); log("ws open"); };
-    ws.onclose = () => { presence(false); log("ws closed"); setTimeout(connect, 1000); };
+    ws.onopen = () => { S.connectFailed = false; if (connectTimer) clearTimeout(connectTimer); presence(true); log("ws open"); };
+    ws.onclose = () => {
+      const was = S.online;
+      presence(false); log("ws closed");
+      if (was || !connectTimer) armConnectTimer();
+      setTimeout(connect, 1000);
+    };
     ws.onmessage = (ev) => {
       let m; try { m = JSON.parse(ev.data); } catch (e) { return; }
       if (m.type === "ring") ring(m);
@@ -199,11 +255,12 @@
   }
   $("answer").onclick = answer;
   $("decline").onclick = decline;
-  navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true })
-    .then((s) => { local = s; $("preview").srcObject = s; })
-    .catch((e) => log("camera: " + e.message));
+  const problem = M ? M.problem() : null;
+  if (problem) noCamera(problem);
+  else camera();
   soundHint();
   window.stationAnswer = answer;
   window.stationDecline = decline;
+  armConnectTimer();
   connect();
 })();

@@ -85,7 +85,7 @@ def test_switching_camera_and_microphone_mid_call_keeps_the_others_receiving(
                 connections = await page.evaluate("() => window.HALL.connections")
 
                 await page.select_option("#call-cam", other_cam)
-                await page.wait_for_function("window.HALL.switches >= 1", timeout=15_000)
+                await page.wait_for_function("() => window.HALL.switches >= 1", timeout=15_000)
                 assert await page.evaluate(SENDING, "video") == other_cam
                 seen = peer.frames_by_peer().get(pid, 0)
                 try:
@@ -95,7 +95,7 @@ def test_switching_camera_and_microphone_mid_call_keeps_the_others_receiving(
                     raise AssertionError(f"{seen} {peer.frames_by_peer()} {got}") from None
 
                 await page.select_option("#call-mic", other_mic)
-                await page.wait_for_function("window.HALL.switches >= 2", timeout=15_000)
+                await page.wait_for_function("() => window.HALL.switches >= 2", timeout=15_000)
                 assert await page.evaluate(SENDING, "audio") == other_mic
                 seen = peer.frames_by_peer().get(pid, 0)
                 await until(lambda: peer.frames_by_peer().get(pid, 0) > seen + 40)

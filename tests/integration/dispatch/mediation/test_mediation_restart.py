@@ -115,7 +115,7 @@ def test_hub_killed_mid_session_comes_back_and_files_everything(
                 hub.kill()
                 # the page notices at once (its signalling socket dies) and says so
                 await page.wait_for_function(
-                    "document.getElementById('conn').textContent === '连接中断，正在重连…'",
+                    "() => document.getElementById('conn').textContent === '连接中断，正在重连…'",
                     timeout=15_000,
                 )
                 await page.screenshot(path=str(SHOTS / "mediation_hub_away.png"))
@@ -147,7 +147,7 @@ def test_hub_killed_mid_session_comes_back_and_files_everything(
                 assert peer.state["epoch"] != epoch
                 assert peer.client.hub_restarts == 1
                 await page.wait_for_function(
-                    "document.getElementById('conn').textContent === '通话中'", timeout=15_000
+                    "() => document.getElementById('conn').textContent === '通话中'", timeout=15_000
                 )
                 assert bool(peer.state.get("recording"))  # recording resumed in a new file
                 status, text = await asyncio.to_thread(wrong_pin, link, court.pin)

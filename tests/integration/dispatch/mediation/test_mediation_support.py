@@ -166,7 +166,7 @@ async def open_participant(browser: Browser, url: str, pin: str) -> Page:
     await page.fill("#pin", pin)
     await page.click("#login")
     await page.wait_for_selector("#enter", timeout=WAIT_S * 1000)
-    await page.wait_for_function("document.getElementById('preview').readyState >= 2")
+    await page.wait_for_function("() => document.getElementById('preview').readyState >= 2")
     await page.click("#enter")
     await page.wait_for_selector("#lobby:not([hidden])", timeout=WAIT_S * 1000)
     return page

@@ -332,7 +332,8 @@ def test_oversized_or_non_image_upload_is_refused_and_nothing_stored(
                 await msg.wait_for(timeout=WAIT_MS)
                 assert want in await msg.inner_text()
                 await page.wait_for_function(
-                    f"!document.querySelector('{card(task.id)} button.submit-feedback').disabled"
+                    "(sel) => !document.querySelector(sel).disabled",
+                    arg=f"{card(task.id)} button.submit-feedback",
                 )
             await page.screenshot(path=str(SHOTS / "phone_upload_refused.png"))
             assert con.states(task.id)[-1] == "on_site"  # no feedback was sent

@@ -15,7 +15,15 @@ from console.kit.net import NetThread, QtBridge
 from console.rollcall.call_model import CallModel, CallPhase
 from console.rollcall.call_model import t as call_t
 from console.rollcall.controller import RollcallController, RollcallHub
-from console.rollcall.model import RollcallModel, Roster, WeekChoice, run_summary, schedule_text
+from console.rollcall.model import (
+    RollcallModel,
+    Roster,
+    WeekChoice,
+    log_rows,
+    run_rows,
+    run_summary,
+    schedule_text,
+)
 from console.rollcall.strings import t
 from console.rollcall.view import RollcallPanel
 from dispatch.client.connection import HubClient
@@ -260,3 +268,15 @@ def test_centre_names_notes_and_messages_are_shown_as_typed(qapp: QApplication) 
     assert_literal(area.status, LONG)
     assert_no_risky_labels(panel)
     panel.deleteLater()
+
+
+def test_an_answer_without_video_is_shown_as_its_own_state() -> None:
+    run = a_run("done").model_copy(
+        update={"calls": [a_call("t", 1, "answered"), a_call("v", 1, "no_camera")]}
+    )
+    rows = {r.cells[1]: r for r in run_rows(run, {"t": ("第1镇", "t"), "v": ("第1镇", "v")})}
+    assert rows["v"].cells[2] == "已应答（无画面）" and rows["v"].cells[3] == "应答（无画面）"
+    assert rows["v"].tone == "warn" and rows["t"].tone == "ok"
+    assert "已点到 2，" in run_summary(run)  # both centres reached
+    log = log_rows(run.calls)
+    assert [r.tone for r in log] == ["ok", "warn"] and log[1].cells[3] == "应答（无画面）"

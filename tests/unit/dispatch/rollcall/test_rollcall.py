@@ -10,6 +10,7 @@ import pytest
 from dispatch.domain.calendar import CHINA_TZ
 from dispatch.domain.site import load_site
 from dispatch.rollcall.core import (
+    OUTCOME_ZH,
     CallRecord,
     Exemption,
     Outcome,
@@ -46,7 +47,9 @@ def call(
 ) -> CallRecord:
     rang = None if outcome == "link_down" else at
     answered = (
-        at + timedelta(seconds=answer_s) if outcome in ("answered", "technical_fault") else None
+        at + timedelta(seconds=answer_s)
+        if outcome in ("answered", "no_camera", "technical_fault")
+        else None
     )
     return CallRecord(centre, attempt, outcome, rang, answered, at + timedelta(seconds=20))
 
@@ -237,6 +240,19 @@ def test_nothing_due_is_refused() -> None:
 )
 def test_classify(online: bool, response, media: bool, expect: str) -> None:  # type: ignore[no-untyped-def]
     assert classify(online=online, response=response, media_ok=media) == expect
+
+
+def test_an_answer_without_a_camera_is_its_own_outcome_and_reaches_the_centre() -> None:
+    assert classify(online=True, response="answer", media_ok=False, no_camera=True) == ("no_camera")
+    assert classify(online=True, response="decline", media_ok=False, no_camera=True) == ("declined")
+    assert OUTCOME_ZH["no_camera"] == "应答（无画面）"
+    clock = FakeClock(MON)
+    run = new_run("r1", ROSTER[:2], [], clock(), ring_s=60)
+    run = record(run, call("t01", 1, "no_camera", clock()), clock.advance(30))
+    run = record(run, call("v01", 1, "no_answer", clock()), clock.advance(30))
+    assert recalls(run) == ["v01"] and plan(run) == [("v01", 2)]  # no re-call of t01
+    rows = {r.township: r for r in coverage(ROSTER[:2], [], MON.date(), run.calls)}
+    assert (rows[""].due, rows[""].reached) == (2, 1)
 
 
 def test_ring_countdown_with_a_fake_clock() -> None:
