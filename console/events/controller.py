@@ -273,6 +273,9 @@ class EventQueueController:
                 done(LoginOutcome(None, tr("login.throttled", seconds=wait)))
             elif isinstance(exc, HubError) and exc.code is ErrorCode.BUSY:
                 done(LoginOutcome(None, tr("login.hub_busy")))
+            elif isinstance(exc, HubError) and exc.code is ErrorCode.REFUSED:
+                self.model.set_connection(ConnKind.REFUSED)
+                done(LoginOutcome(None, tr("login.refused")))
             else:
                 done(LoginOutcome(None, tr("login.unreachable", message=error_text(exc))))
 

@@ -98,6 +98,7 @@ _KINDS: dict[ConnectionStatus, ConnKind] = {
     ConnectionStatus.CONNECTING: ConnKind.CONNECTING,
     ConnectionStatus.CONNECTED: ConnKind.CONNECTED,
     ConnectionStatus.LOST: ConnKind.LOST,
+    ConnectionStatus.REFUSED: ConnKind.REFUSED,
 }
 
 

@@ -48,6 +48,7 @@ class ConnKind(StrEnum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
     LOST = "lost"
+    REFUSED = "refused"  # the hub refuses this workstation's key (not enrolled, revoked)
 
 
 @dataclass(frozen=True)

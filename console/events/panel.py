@@ -502,6 +502,12 @@ class EventQueuePanel(QWidget):
                 "background: #b71c1c; color: white; font-weight: bold; padding: 6px;"
             )
             self.conn_banner.show()
+        elif conn.kind is ConnKind.REFUSED:
+            self.conn_banner.setText(tr("banner.refused"))
+            self.conn_banner.setStyleSheet(
+                "background: #b71c1c; color: white; font-weight: bold; padding: 6px;"
+            )
+            self.conn_banner.show()
         elif conn.kind is ConnKind.CONNECTING:
             self.conn_banner.setText(tr("banner.connecting"))
             self.conn_banner.setStyleSheet("background: #546e7a; color: white; padding: 4px;")

@@ -18,6 +18,7 @@ from console.events.model import DeadlineFn, EventQueueModel
 from console.events.panel import EventQueuePanel
 from console.kit.net import NetThread, QtBridge
 from dispatch.client.connection import HubClient
+from dispatch.client.keys import ConsoleKeys
 from dispatch.client.state import ConnectionState
 from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import Event
@@ -39,9 +40,14 @@ class TaskRelay:
 
 
 def hub_client_factory(
-    req_endpoint: str, sub_endpoint: str, on_task: Callable[[TaskChanged], None] | None = None
+    req_endpoint: str,
+    sub_endpoint: str,
+    on_task: Callable[[TaskChanged], None] | None = None,
+    *,
+    keys: ConsoleKeys | None,
 ) -> ClientFactory:
-    """Makes a real HubClient for the workstation (called on the network thread)."""
+    """Makes a real HubClient for the workstation (called on the network thread), with
+    the workstation's key file (None: a hub without CURVE, loopback only)."""
 
     def make(
         workstation: str,
@@ -51,6 +57,7 @@ def hub_client_factory(
         return HubClient(
             req_endpoint,
             sub_endpoint,
+            keys=keys,
             workstation=workstation,
             on_change=on_change,
             on_connection=on_connection,
@@ -101,6 +108,7 @@ class EventQueue:
         req_endpoint: str,
         sub_endpoint: str,
         *,
+        keys: ConsoleKeys | None,
         calendar: WorkCalendar | None = None,
         township_names: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utc_now,
@@ -108,7 +116,7 @@ class EventQueue:
         """An event queue talking to the hub at these zmq endpoints (no I/O yet)."""
         relay = TaskRelay()
         return cls(
-            hub_client_factory(req_endpoint, sub_endpoint, relay),
+            hub_client_factory(req_endpoint, sub_endpoint, relay, keys=keys),
             calendar=calendar,
             township_names=township_names,
             clock=clock,

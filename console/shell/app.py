@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # Qt and the panels load after the command line is read
     from console.shell.demo import DemoServices
     from console.shell.main_window import MainWindow
     from console.wall.model import WallModel
+    from dispatch.client.keys import ConsoleKeys
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--hub-http",
         default=None,
         help="the hub's HTTP address (video mediation, roll-call video), e.g. http://10.1.1.5:8080",
+    )
+    p.add_argument(
+        "--keys",
+        type=Path,
+        default=None,
+        help="this workstation's key file from `hall-hub enroll` "
+        "(default ~/.config/hall/console.key)",
     )
     p.add_argument("--operator", default=None, help="log in as this operator without the dialog")
     p.add_argument(
@@ -158,6 +166,25 @@ def hub_addresses(
     return None, args.hub_http
 
 
+def workstation_keys(args: argparse.Namespace, demo: DemoServices | None) -> ConsoleKeys | None:
+    """The demo hub's enrolled console, else the key file of `--keys` (exit 2 if it cannot
+    be read) or of the default place (None if absent: the hub then refuses this
+    workstation and the console says so)."""
+    from dispatch.client.keys import KeyFileError, default_keys_path, read_console_keys
+
+    if demo is not None and demo.hub is not None:
+        return demo.hub.console_keys
+    path = args.keys or default_keys_path()
+    try:
+        return read_console_keys(path)
+    except KeyFileError as exc:
+        if args.keys is not None:
+            print(f"hall-console: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        print(f"hall-console: no key file ({exc}); ask for `hall-hub enroll`", file=sys.stderr)
+        return None
+
+
 class Stoppable(Protocol):
     def stop(self) -> None: ...
 
@@ -180,13 +207,16 @@ def install_hub_panels(
     endpoints: tuple[str, str],
     hub_http: str | None,
     demo: bool,
+    keys: ConsoleKeys | None,
 ) -> HubPanels:
     """The event queue and the side panels that share its hub client, then the login."""
     from console.events.wiring import EventQueue
     from console.rollcall.install import install_rollcall
     from console.shell.linkage import install_linkage
 
-    queue = EventQueue.for_hub(*endpoints, township_names={t.id: t.name for t in site.townships})
+    queue = EventQueue.for_hub(
+        *endpoints, keys=keys, township_names={t.id: t.name for t in site.townships}
+    )
     queue.start()
     events_panel = queue.panel()
     window.add_side_panel(events_panel, i18n.tr("panel.events"))
@@ -225,6 +255,7 @@ def install_hub_panels(
     )
     panels.parts.append(rollcall)
     panels.parts.append(queue)
+    show_refusal(queue, window)
     log_in(args, window, queue, demo)
     return panels
 
@@ -270,6 +301,17 @@ def install_report_panels(
 
         queue.model.session_changed.connect(load_on_login)
     return reports
+
+
+def show_refusal(queue: EventQueue, window: MainWindow) -> None:
+    """The hub refusing this workstation's key shows in the status bar until it changes."""
+    from console.events.model import Connection, ConnKind
+
+    def changed(conn: Connection) -> None:
+        if conn.kind is ConnKind.REFUSED:
+            window.show_message(i18n.tr("events.banner.refused"), 0)
+
+    queue.model.connection_changed.connect(changed)
 
 
 def log_in(args: argparse.Namespace, window: MainWindow, queue: EventQueue, demo: bool) -> None:
@@ -358,11 +400,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 1)
     window, model = build_window(args, site)
     endpoints, hub_http = hub_addresses(args, demo)
-    panels = (
-        install_hub_panels(args, site, window, endpoints, hub_http, demo is not None)
-        if endpoints is not None
-        else HubPanels()
-    )
+    panels = HubPanels()
+    if endpoints is not None:
+        keys = workstation_keys(args, demo)
+        panels = install_hub_panels(args, site, window, endpoints, hub_http, demo is not None, keys)
     wake = quit_on_signals(app)
     if args.screenshot is not None:
         target: Path = args.screenshot

@@ -3,7 +3,9 @@
 `DemoServices` brings up, in this order, the camera simulator for the demo site, a hub
 on an embedded SQLite file (demo operators and intake key seeded) and a generator of
 realistic incoming reports. `start()` and `stop()` are idempotent; nothing runs until
-`start()`; a part that fails to start stops the parts already running.
+`start()`; a part that fails to start stops the parts already running. The hub is a
+CURVE hub like any other: `HubProcess` enrols the demo's own console workstation in the
+hub's keys folder (beside the database) and the console uses `hub.console_keys`.
 """
 
 from __future__ import annotations

@@ -19,6 +19,13 @@ Each feature's requests are on its facade, built here over this connection (the
 Requests are matched to replies by a request id; a request without a reply within
 `request_timeout_s` raises `HubError(TIMEOUT)` and the DEALER socket is renewed, so no
 stale request is delivered to a hub that comes back later.
+
+With `keys` (the workstation's key file, `dispatch.client.keys`) both sockets are CURVE
+clients pinned to the hub's public key. A hub that refuses the key (not enrolled,
+revoked, also while connected) answers nothing; the sockets' handshake events
+(`dispatch.client.handshake`) turn that into the state `REFUSED` with a message saying
+what to do, and requests fail at once with `HubError(REFUSED)` instead of timing out,
+until a handshake succeeds again (the console was enrolled again).
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ import zmq.asyncio
 
 from dispatch.client.calls import expect
 from dispatch.client.events import EventsFacade
+from dispatch.client.handshake import HandshakeWatch
+from dispatch.client.keys import ConsoleKeys
 from dispatch.client.mediation import MediationFacade
 from dispatch.client.patrol import PatrolFacade
 from dispatch.client.reports import ReportsFacade
@@ -97,6 +106,7 @@ class HubClient:
         req_endpoint: str,
         sub_endpoint: str,
         *,
+        keys: ConsoleKeys | None,
         workstation: str,
         on_change: Callable[[EventChanged], None],
         on_connection: Callable[[ConnectionState], None],
@@ -110,6 +120,9 @@ class HubClient:
         self.req_endpoint = req_endpoint
         self.sub_endpoint = sub_endpoint
         self.workstation = workstation
+        self.keys = keys
+        self._watches: dict[str, HandshakeWatch] = {}
+        self._refusals: dict[str, str] = {}
         self._on_change = on_change
         self._on_connection = on_connection
         self._on_remove = on_remove
@@ -155,6 +168,7 @@ class HubClient:
         self._sub.setsockopt(zmq.LINGER, 0)
         self._sub.setsockopt(zmq.RCVHWM, 100_000)
         self._sub.setsockopt(zmq.SUBSCRIBE, b"")
+        self._secure(self._sub, "pub")
         self._sub.connect(self.sub_endpoint)
         self._last_heard = self._mono()
         self._loops = [
@@ -176,6 +190,10 @@ class HubClient:
             if not fut.done():
                 fut.cancel()
         self._pending.clear()
+        for w in self._watches.values():
+            w.stop()
+        self._watches.clear()
+        self._refusals.clear()
         for s in (self._dealer, self._sub):
             if s is not None:
                 s.close(linger=0)
@@ -187,7 +205,43 @@ class HubClient:
         assert self._ctx is not None
         self._dealer = self._ctx.socket(zmq.DEALER)
         self._dealer.setsockopt(zmq.LINGER, 0)
+        self._secure(self._dealer, "req")
         self._dealer.connect(self.req_endpoint)
+
+    def _secure(self, sock: zmq.asyncio.Socket, label: str) -> None:
+        """CURVE client options from the key file (if any) and a handshake watch."""
+        keys = self.keys
+        if keys is not None:
+            sock.setsockopt(zmq.CURVE_SERVERKEY, keys.hub_public_key.encode("ascii"))
+            sock.setsockopt(zmq.CURVE_PUBLICKEY, keys.public_key.encode("ascii"))
+            sock.setsockopt(zmq.CURVE_SECRETKEY, keys.secret_key.encode("ascii"))
+        old = self._watches.pop(label, None)
+        if old is not None:
+            old.stop()
+        watch = HandshakeWatch(sock, label, self._on_handshake, curve=keys is not None)
+        self._watches[label] = watch
+        watch.start()
+
+    def _on_handshake(self, label: str, refusal: str | None) -> None:
+        """A handshake's outcome on one socket: refused → state REFUSED and every waiting
+        request fails now; succeeded again on every socket → back to connecting."""
+        if refusal is None:
+            self._refusals.pop(label, None)
+            if not self._refusals and self._state.status is ConnectionStatus.REFUSED:
+                self._set_state(ConnectionState(ConnectionStatus.CONNECTING))
+                self._last_heard = self._mono()
+                self._want_sync()
+            return
+        self._refusals[label] = refusal
+        self._set_state(ConnectionState(ConnectionStatus.REFUSED, detail=refusal))
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(HubError(ErrorCode.REFUSED, refusal))
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the hub refuses this workstation (None while it does not)."""
+        return next(iter(self._refusals.values()), None)
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -208,6 +262,9 @@ class HubClient:
     async def _request(self, make: Callable[[str], object]) -> Reply:
         if self._ctx is None or self._dealer is None:
             raise HubError(ErrorCode.INTERNAL, "client not started")
+        refusal = self.refusal
+        if refusal is not None:
+            raise HubError(ErrorCode.REFUSED, refusal)
         rid = f"r{next(self._rids)}"
         msg = make(rid)
         loop = asyncio.get_running_loop()
@@ -463,7 +520,8 @@ class HubClient:
             if self._credentials is None:
                 continue
             silent = self._mono() - self._last_heard
-            if silent > self.lost_after_s and self._state.status is not ConnectionStatus.LOST:
+            quiet = (ConnectionStatus.LOST, ConnectionStatus.REFUSED)
+            if silent > self.lost_after_s and self._state.status not in quiet:
                 self._set_state(
                     ConnectionState(
                         ConnectionStatus.LOST,

@@ -12,6 +12,7 @@ class ConnectionStatus(StrEnum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
     LOST = "lost"
+    REFUSED = "refused"  # the hub refused this workstation's key (detail: what to do)
 
 
 @dataclass(frozen=True)

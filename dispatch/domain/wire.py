@@ -48,6 +48,7 @@ class ErrorCode(StrEnum):
     TIMEOUT = "timeout"  # client side: no reply in time
     THROTTLED = "throttled"  # too many failed attempts: wait (the message says how long)
     BUSY = "busy"  # the hub cannot take this now (e.g. the hashing pool is full): retry
+    REFUSED = "refused"  # client side: the hub refused this workstation's key (CURVE)
 
 
 class OkReply(WireMessage):
@@ -114,8 +115,8 @@ def request_rid(frame: bytes) -> str:
     """Best-effort request id of a frame that failed to decode (for the error reply)."""
     try:
         obj = json.loads(frame)
-    except (ValueError, UnicodeDecodeError):
-        return ""
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return ""  # RecursionError: nested too deeply (hole 5), still answered
     rid = obj.get("rid") if isinstance(obj, dict) else None
     return rid if isinstance(rid, str) else ""
 

@@ -35,7 +35,7 @@ from dispatch.hub.hashing import HashPool
 from dispatch.hub.registry import HandlerRegistry
 from dispatch.hub.turn import TurnMinter
 from dispatch.hub.writer import Committed
-from dispatch.hub.zmq_server import ZmqServer
+from dispatch.hub.zmq_server import CurveSetup, ZmqServer
 from dispatch.mediation.handlers import MediationHandlers
 from dispatch.mediation.service import MediationService
 from dispatch.mediation.web import add_mediation_routes
@@ -57,6 +57,20 @@ from streams.webrtc.config import restrict_host_addresses
 from streams.webrtc.coturn import Coturn, CoturnSettings
 
 log = logging.getLogger("hall-hub")
+
+
+def zmq_server(config: HubConfig, service: HubService, handlers: HandlerRegistry) -> ZmqServer:
+    """The console sockets: CURVE behind the enrolment book unless `[zmq] curve = false`."""
+    zc = config.zmq
+    return ZmqServer(
+        service,
+        zc.req,
+        zc.pub,
+        handlers=handlers,
+        heartbeat_s=zc.heartbeat_s,
+        curve=CurveSetup(config.keys_dir(), zc.reload_s) if zc.curve else None,
+        max_message_bytes=zc.max_message_bytes,
+    )
 
 
 def ice_minter(config: HubConfig, secret: Callable[[], str | None]) -> TurnMinter:
@@ -111,13 +125,7 @@ class Hub:
         )
         self.guard = Guard(config.guard, log=SecurityLog(self.service.commit, clock))
         handlers = HandlerRegistry()
-        self.zmq = ZmqServer(
-            self.service,
-            config.zmq.req,
-            config.zmq.pub,
-            handlers=handlers,
-            heartbeat_s=config.zmq.heartbeat_s,
-        )
+        self.zmq = zmq_server(config, self.service, handlers)
         self.dispatch = DispatchService(
             self.service,
             site,
@@ -175,6 +183,11 @@ class Hub:
         await self.service.start()
         await self.dispatch.start()
         await self.patrol.start()
+        if not self.config.zmq.curve:
+            log.warning(
+                "zmq CURVE is OFF (zmq.curve = false): consoles are not authenticated and "
+                "their traffic is plain text; loopback endpoints only, never in production"
+            )
         await self.zmq.start()
         if self.config.webrtc.hosts:
             restrict_host_addresses(self.config.webrtc.hosts)
@@ -280,6 +293,9 @@ class Hub:
             "http": self.http_url,
             "req": self.zmq.req_endpoint,
             "pub": self.zmq.pub_endpoint,
+            "curve": self.config.zmq.curve,
+            "hub_public_key": self.zmq.public_key,
+            "keys_dir": str(self.config.keys_dir()),
             "db": redact_db(self.config.db_url),
             "pid": os.getpid(),
             "instance": self.service.instance,

@@ -4,6 +4,7 @@
              [--zmq-req ENDPOINT] [--zmq-pub ENDPOINT] [--api-key-file FILE] [--demo] ...
     hall-hub [--config FILE] [flags] --print-config    (the effective config, secrets masked)
     hall-hub --db URL --add-operator NAME --role ROLE     (password on stdin or $HALL_PASSWORD)
+    hall-hub enroll NAME | revoke NAME | consoles          (console workstations: consoles_cli)
 
 The configuration is one `HubConfig` (`dispatch.hub.config`): the TOML file, then the
 legacy environment variables, then the flags. When it serves it prints exactly one line
@@ -28,7 +29,7 @@ from dispatch.db.store import Store, StoreError
 from dispatch.domain.model import Role
 from dispatch.domain.site import Site, SiteConfigError, load_site
 from dispatch.events.service import HubService
-from dispatch.hub import auth
+from dispatch.hub import auth, consoles_cli
 from dispatch.hub.app import Hub, demo_phone_links, seed_demo
 from dispatch.hub.config import (
     ConfigError,
@@ -45,6 +46,7 @@ from dispatch.hub.files import (
     load_api_keys,
     load_calendar,
 )
+from dispatch.hub.keys import HubKeyError
 from streams.private import restrict_umask
 
 log = logging.getLogger("hall-hub")
@@ -63,6 +65,7 @@ FLAG_KEYS: dict[str, tuple[str, ...]] = {
     "log_level": ("log_level",),
     "zmq_req": ("zmq", "req"),
     "zmq_pub": ("zmq", "pub"),
+    "zmq_keys": ("zmq", "keys_dir"),
     "webrtc_host": ("webrtc", "hosts"),
     "patrol_every": ("patrol", "every_s"),
 }
@@ -99,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--http", type=parse_hostport, help="HTTP HOST:PORT (port 0 = random)")
     p.add_argument("--zmq-req", help="ROUTER endpoint (:0 = random)")
     p.add_argument("--zmq-pub", help="PUB endpoint (:0 = random)")
+    p.add_argument("--zmq-keys", type=Path, help="the hub's key pair and enrolled consoles")
     p.add_argument("--api-key-file", type=Path, help="TOML file of API keys")
     p.add_argument("--demo", action="store_true", help="seed the demo operators and API key")
     p.add_argument("--yellow-share", type=float)
@@ -259,6 +263,9 @@ async def _watch_parent(parent: int, stop: asyncio.Event, every_s: float = 0.5) 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in consoles_cli.COMMANDS:
+        return consoles_cli.main(argv)
     args = _parser().parse_args(argv)
     try:
         config = load_config(args)
@@ -286,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     hub = Hub(config, calendar=calendar, site=site)
     try:
         asyncio.run(_serve(hub, getattr(args, "exit_with_parent", False)))
-    except StoreError as exc:
+    except (StoreError, HubKeyError) as exc:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 1
     except SystemExit as exc:

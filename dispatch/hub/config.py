@@ -63,6 +63,20 @@ ENV_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def is_loopback_endpoint(endpoint: str) -> bool:
+    """ipc:// and inproc://, or tcp:// on 127.0.0.0/8, ::1 or localhost."""
+    scheme, _, rest = endpoint.partition("://")
+    if scheme in ("ipc", "inproc"):
+        return True
+    host = rest.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the key and its source."""
 
@@ -101,6 +115,31 @@ class ZmqConfig(_Section):
     heartbeat_s: float = Field(
         default=1.0, gt=0, le=60, description="seconds between heartbeats on the PUB socket"
     )
+    curve: bool = Field(
+        default=True,
+        description="CURVE encryption and enrolled consoles only (false: plain, loopback only)",
+    )
+    keys_dir: Path | None = Field(
+        default=None,
+        description="the hub's key pair and enrolled consoles (default: keys in the data folder)",
+    )
+    max_message_bytes: int = Field(
+        default=1 << 20,
+        ge=4096,
+        le=64 << 20,
+        description="largest request frame read; a bigger one drops the sender's connection",
+    )
+    reload_s: float = Field(
+        default=0.5, gt=0, le=60, description="seconds between looks at the enrolment book"
+    )
+
+    @model_validator(mode="after")
+    def _plain_only_on_loopback(self) -> ZmqConfig:
+        if not self.curve:
+            for ep in (self.req, self.pub):
+                if not is_loopback_endpoint(ep):
+                    raise ValueError(f"curve = false only on loopback endpoints, not {ep}")
+        return self
 
 
 class WebrtcConfig(_Section):
@@ -385,6 +424,11 @@ class HubConfig(_Section):
     def evidence_dir(self) -> Path:
         """Uploaded snapshots and clips: the configured folder, else `evidence` in `data_dir`."""
         return self.evidence or self.data_dir() / "evidence"
+
+    def keys_dir(self) -> Path:
+        """The hub's key pair and enrolment book: `[zmq] keys_dir`, else `keys` in the
+        data folder."""
+        return self.zmq.keys_dir or self.data_dir() / "keys"
 
     def data_dir(self) -> Path:
         """The hub's data folder: `[hub] data_dir`, else the SQLite database's folder, else

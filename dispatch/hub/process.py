@@ -4,6 +4,10 @@ Used by tests, benchmarks and `hall-console --demo`. `kill()` sends SIGKILL (the
 test); `stop()` asks politely (SIGTERM) and then kills. Both are safe to call twice.
 The hub runs with `--exit-with-parent`: if the program that started it dies without
 stopping it (a killed test run), it stops by itself instead of lingering.
+
+Before the first start it enrols one console workstation, `TEST_CONSOLE`, in the hub's
+keys folder (`keys` in its data folder, else a temporary folder): `console_keys`
+is its key file's content, for `HubClient(keys=...)` (tests, benchmarks, the demo).
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from dispatch.client.keys import ConsoleKeys, read_console_keys, write_console_keys
+from dispatch.hub.enrol import enrol
+
+TEST_CONSOLE = "test-console"
 
 
 class HubStartError(RuntimeError):
@@ -47,6 +56,7 @@ class HubProcess:
         extra_args: Sequence[str] = (),
         python: str = sys.executable,
         data_dir: Path | None = None,
+        keys_dir: Path | None = None,
     ) -> None:
         self.db_url = db_url
         # the hub's data folder (0700): given, else the SQLite file's folder, else the hub's
@@ -59,6 +69,8 @@ class HubProcess:
         self.demo = demo
         self.extra_args = list(extra_args)
         self.python = python
+        self._keys_dir = keys_dir
+        self._console_keys: ConsoleKeys | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: tempfile._TemporaryFileWrapper[bytes] | None = None
         self.info: dict[str, object] = {}
@@ -80,6 +92,8 @@ class HubProcess:
             self.zmq_req,
             "--zmq-pub",
             self.zmq_pub,
+            "--zmq-keys",
+            str(self.keys_dir),
         ]
         if self.data_dir is not None:
             cmd += ["--data-dir", str(self.data_dir)]
@@ -89,9 +103,43 @@ class HubProcess:
             cmd.append("--demo")
         return cmd + self.extra_args
 
+    @property
+    def keys_dir(self) -> Path:
+        """The hub's keys folder (`--zmq-keys`): given, else `keys` in the data folder,
+        else a temporary folder chosen at first use."""
+        if self._keys_dir is None:
+            if self.data_dir is not None:
+                self._keys_dir = self.data_dir / "keys"
+            else:
+                self._keys_dir = Path(tempfile.mkdtemp(prefix="hall-keys-"))
+        return self._keys_dir
+
+    def enrol_console(self, name: str = TEST_CONSOLE) -> ConsoleKeys:
+        """Enrol workstation `name` (once: its key file is kept in the keys folder and
+        read again on later calls, across restarts); its key file's content."""
+        path = self.keys_dir / "consoles" / f"{name}.key"
+        if path.is_file():
+            return read_console_keys(path)
+        keys = enrol(self.keys_dir, name)
+        write_console_keys(path, keys)
+        return keys
+
+    @property
+    def console_keys(self) -> ConsoleKeys:
+        """The enrolled test console's keys, with the hub's endpoints once it is ready."""
+        if self._console_keys is None:
+            self._console_keys = self.enrol_console()
+        if self.info:
+            return self._console_keys.model_copy(
+                update={"req_endpoint": self.req_endpoint, "pub_endpoint": self.pub_endpoint}
+            )
+        return self._console_keys
+
     def start(self, timeout_s: float = 30.0) -> None:
         if self._proc is not None and self._proc.poll() is None:
             return
+        if self._console_keys is None:
+            self._console_keys = self.enrol_console()
         env = dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
         root = str(Path(__file__).resolve().parents[2])

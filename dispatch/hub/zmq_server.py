@@ -6,6 +6,16 @@ write does not hold up a ping); the reply goes back through the ROUTER with the
 request's `rid`. Changes are published
 as `EventChanged` frames in seq order, and a `Heartbeat` carrying the last seq goes
 out every `heartbeat_s` so clients notice both a dead hub and a missed change.
+
+With a `CurveSetup` both sockets are CURVE servers behind the hub's ZAP handler
+(`dispatch.hub.zap`): only enrolled, non-revoked consoles complete the handshake. ZAP is
+asked only at the handshake, so a console revoked while connected is cut off twice over:
+its requests are dropped (each frame's `User-Id` is its name, checked against the book
+as it is now), and both sockets are bound again, which closes every connection; the
+others reconnect through ZAP (their seq-gap catch-up covers the moment), the revoked one
+is refused. The ROUTER reads no frame above `max_message_bytes` (libzmq drops the
+sender's connection instead), and a request that cannot be decoded, however it is
+malformed (deep nesting included), gets a typed `invalid` error reply.
 """
 
 from __future__ import annotations
@@ -14,7 +24,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import zmq
 import zmq.asyncio
@@ -23,9 +35,12 @@ from pydantic import BaseModel
 from dispatch.domain.security import CLIENT
 from dispatch.domain.wire import ErrorCode, ErrorReply, HubError, ProtocolError, encode, request_rid
 from dispatch.events.service import HubService
+from dispatch.hub.enrol import EnrolmentBook
+from dispatch.hub.keys import HubKeys, load_or_create_hub_keys
 from dispatch.hub.messages import Heartbeat
 from dispatch.hub.registry import HandlerRegistry, request_tag, rid_of
 from dispatch.hub.writer import Committed
+from dispatch.hub.zap import ZapHandler
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +63,35 @@ def _peer(frame: zmq.Frame) -> str:
         return "?"
 
 
+@dataclass(frozen=True)
+class CurveSetup:
+    """Where the hub's key pair and enrolment book are (read at `start()`), and how often
+    the book is looked at for changes."""
+
+    keys_dir: Path
+    reload_s: float = 0.5
+
+
+def curve_server(sock: zmq.asyncio.Socket, keys: HubKeys) -> None:
+    sock.setsockopt(zmq.ZAP_DOMAIN, b"hall")
+    sock.setsockopt(zmq.CURVE_SERVER, 1)
+    sock.setsockopt(zmq.CURVE_SECRETKEY, keys.secret_key.encode("ascii"))
+
+
+async def rebind(sock: zmq.asyncio.Socket, endpoint: str, tries: int = 50) -> None:
+    """Unbind and bind `endpoint` again: every connection through it is closed."""
+    sock.unbind(endpoint)
+    for _ in range(tries):
+        try:
+            sock.bind(endpoint)
+            return
+        except zmq.ZMQError as exc:
+            if exc.errno != zmq.EADDRINUSE:
+                raise
+            await asyncio.sleep(0.02)
+    sock.bind(endpoint)
+
+
 class ZmqServer:
     def __init__(
         self,
@@ -58,6 +102,8 @@ class ZmqServer:
         handlers: HandlerRegistry,
         heartbeat_s: float = 1.0,
         clock: Callable[[], datetime] | None = None,
+        curve: CurveSetup | None = None,
+        max_message_bytes: int = 1 << 20,
     ) -> None:
         self.service = service
         self._handlers = handlers
@@ -68,6 +114,12 @@ class ZmqServer:
         self._ctx: zmq.asyncio.Context | None = None
         self._router: zmq.asyncio.Socket | None = None
         self._pub: zmq.asyncio.Socket | None = None
+        self._curve = curve
+        self._zap: ZapHandler | None = None
+        self._book: EnrolmentBook | None = None
+        self.public_key = ""  # the hub's CURVE public key once started with CURVE
+        self._max_message_bytes = max_message_bytes
+        self.rebinds = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self.req_endpoint = ""
@@ -85,15 +137,31 @@ class ZmqServer:
         self._router = self._ctx.socket(zmq.ROUTER)
         self._router.setsockopt(zmq.LINGER, 0)
         self._router.setsockopt(zmq.ROUTER_MANDATORY, 0)
+        self._router.setsockopt(zmq.MAXMSGSIZE, self._max_message_bytes)
         self._pub = self._ctx.socket(zmq.PUB)
         self._pub.setsockopt(zmq.LINGER, 0)
         self._pub.setsockopt(zmq.SNDHWM, 100_000)
+        book = None
+        if self._curve is not None:  # the ZAP handler first: CURVE without one lets anyone in
+            keys = load_or_create_hub_keys(self._curve.keys_dir)
+            self.public_key = keys.public_key
+            self._book = book = EnrolmentBook(self._curve.keys_dir)
+            book.changed()
+            self._zap = ZapHandler(self._ctx, lambda: book.allowed)
+            self._zap.start()
+            curve_server(self._router, keys)
+            curve_server(self._pub, keys)
         self.req_endpoint = bind_random(self._router, self._req_ep)
         self.pub_endpoint = bind_random(self._pub, self._pub_ep)
         self._loops = [
             asyncio.create_task(self._serve(), name="zmq-router"),
             asyncio.create_task(self._heartbeats(), name="zmq-heartbeat"),
         ]
+        if book is not None:
+            reload_s = self._curve.reload_s if self._curve is not None else 1.0
+            self._loops.append(
+                asyncio.create_task(self._watch_book(book, reload_s), name="zmq-book")
+            )
 
     async def stop(self) -> None:
         if self._ctx is None:
@@ -106,8 +174,12 @@ class ZmqServer:
         for s in (self._router, self._pub):
             if s is not None:
                 s.close(linger=0)
+        if self._zap is not None:
+            await self._zap.stop()
+            self._zap = None
         self._ctx.term()
         self._ctx = self._router = self._pub = None
+        self._book = None
 
     # -- publishing (called on the loop, in seq order) ------------------------------------
     def publish(self, changes: list[Committed]) -> None:
@@ -146,18 +218,53 @@ class ZmqServer:
             frames = await router.recv_multipart(copy=False)
             if len(frames) < 2:
                 continue
+            if self._book is not None and not self._still_enrolled(self._book, frames[-1]):
+                continue  # revoked while connected: no answer at all
             ident, body = frames[0].bytes, frames[-1].bytes
             t = asyncio.create_task(self._handle(ident, body, _peer(frames[-1])))
             self._tasks.add(t)
             t.add_done_callback(self._tasks.discard)
 
+    @staticmethod
+    def _still_enrolled(book: EnrolmentBook, frame: zmq.Frame) -> bool:
+        """The request's User-Id (the console's name, set by ZAP) is still enrolled."""
+        try:
+            name = frame.get("User-Id")
+        except zmq.ZMQError:
+            return False
+        if isinstance(name, str) and name in book.allowed.values():
+            return True
+        log.warning("request from %r dropped: not enrolled (revoked?)", name)
+        return False
+
+    async def _watch_book(self, book: EnrolmentBook, every_s: float) -> None:
+        """Reread the enrolment book when it changes; a key taken away → rebind."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                gone = book.changed()
+            except (OSError, ValueError):
+                log.exception("enrolment book unreadable: kept the last one")
+                continue
+            if gone:
+                log.warning("%d console key(s) revoked: closing every connection", len(gone))
+                await self.drop_connections()
+
+    async def drop_connections(self) -> None:
+        """Bind both sockets again: every console reconnects through ZAP."""
+        for sock, ep in ((self._router, self.req_endpoint), (self._pub, self.pub_endpoint)):
+            if sock is not None and ep:
+                await rebind(sock, ep)
+        self.rebinds += 1
+
     async def _handle(self, ident: bytes, body: bytes, peer: str = "?") -> None:
         CLIENT.set(peer)  # this request's task only: the login throttle's client
         try:
             req = self._handlers.decode(body)
-        except ProtocolError as exc:
+        except (ProtocolError, ValueError, RecursionError) as exc:
+            message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             reply: BaseModel | bytes = ErrorReply(
-                rid=request_rid(body), code=ErrorCode.INVALID, message=str(exc)
+                rid=request_rid(body), code=ErrorCode.INVALID, message=message
             )
         else:
             try:

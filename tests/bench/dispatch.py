@@ -227,7 +227,8 @@ async def bench(sessions: int, dispatches: int, inflight: int) -> dict[str, Any]
             delivered[m.task.id] = time.perf_counter()
 
     client = HubClient(
-        hub.req_endpoint, hub.pub_endpoint, workstation="bench", on_change=lambda c: None,
+        hub.req_endpoint, hub.pub_endpoint, keys=hub.console_keys, workstation="bench",
+        on_change=lambda c: None,
         on_connection=lambda s: None, on_task=on_task, request_timeout_s=30,
     )  # fmt: skip
     await client.start()

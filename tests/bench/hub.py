@@ -188,6 +188,7 @@ async def publish_latency(
     c = HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=hub.console_keys,
         workstation="bench",
         on_change=on_change,
         on_connection=lambda s: None,
@@ -237,6 +238,7 @@ async def resync(hub: HubProcess) -> tuple[float, float, int]:
     c = HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=hub.console_keys,
         workstation="bench2",
         on_change=lambda ch: None,
         on_connection=lambda s: None,

@@ -7,6 +7,9 @@
   admin/admin123) and the demo API key `HUB_API_KEY` seeded.
 - `fixed_ports()`: HTTP and zmq addresses chosen now, so that a hub restarted after a kill
   is found at the same addresses; `free_port()`: one free loopback TCP port.
+- `client_keys(hub)`: the key file content of the console workstation every
+  `HubProcess` enrols, for `HubClient(keys=client_keys(hub), ...)`; `curve_client(sock,
+  keys)` makes a raw zmq socket a CURVE client with such keys.
 - `pg_url`: the throwaway PostgreSQL of scripts/test.sh (`HALL_TEST_PG_URL`). Without it
   the PostgreSQL tests FAIL with a message saying how to get one; they never skip.
 - `migrated_store`: an opened (migrated) Store, on SQLite and on PostgreSQL.
@@ -21,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zmq
 from sqlalchemy import create_engine, text
 
+from dispatch.client.keys import ConsoleKeys
 from dispatch.db.store import Store
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
@@ -46,6 +51,18 @@ def fixed_ports() -> dict[str, Any]:
         "zmq_req": f"tcp://127.0.0.1:{free_port()}",
         "zmq_pub": f"tcp://127.0.0.1:{free_port()}",
     }
+
+
+def client_keys(hub: HubProcess) -> ConsoleKeys:
+    """The enrolled test console's keys (CURVE key pair and the hub's public key)."""
+    return hub.console_keys
+
+
+def curve_client(sock: zmq.Socket[Any], keys: ConsoleKeys) -> None:
+    """Make a raw DEALER/SUB a CURVE client of the hub with `keys` (before connect)."""
+    sock.setsockopt(zmq.CURVE_SERVERKEY, keys.hub_public_key.encode("ascii"))
+    sock.setsockopt(zmq.CURVE_PUBLICKEY, keys.public_key.encode("ascii"))
+    sock.setsockopt(zmq.CURVE_SECRETKEY, keys.secret_key.encode("ascii"))
 
 
 @pytest.fixture

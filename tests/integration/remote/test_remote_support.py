@@ -39,6 +39,7 @@ from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 from tests.integration.dispatch.mediation.test_mediation_support import CHROMIUM_ARGS
 from tests.integration.dispatch.rollcall.test_rollcall_support import write_site
+from tests.kit.hub import client_keys
 from tests.kit.netns import Netns, NsLoop, Role, call_in
 from tests.kit.netns_hub import LOOPBACK, NsHub, resolver_rule
 from tests.kit.netns_turn import NsTurn
@@ -112,6 +113,7 @@ class Rig:
         c = HubClient(
             self.hub.req_endpoint,
             self.hub.pub_endpoint,
+            keys=client_keys(self.hub),
             workstation="hall-1",
             on_change=lambda ch: None,
             on_connection=lambda st: None,

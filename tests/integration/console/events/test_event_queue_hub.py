@@ -23,7 +23,7 @@ from console.events.wiring import EventQueue
 from dispatch.domain.model import Action, EventState
 from dispatch.hub.process import HubProcess
 from tests.kit import pump_until
-from tests.kit.hub import HUB_API_KEY, StartHub, fixed_ports
+from tests.kit.hub import HUB_API_KEY, StartHub, client_keys, fixed_ports
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +87,9 @@ class Console:
     """One console: an EventQueue with its panel, logged in."""
 
     def __init__(self, proc: HubProcess, workstation: str) -> None:
-        self.queue = EventQueue.for_hub(proc.req_endpoint, proc.pub_endpoint)
+        self.queue = EventQueue.for_hub(
+            proc.req_endpoint, proc.pub_endpoint, keys=client_keys(proc)
+        )
         self.queue.start()
         self.panel = EventQueuePanel(
             self.queue.model, self.queue.controller, beep=lambda: None, ask=lambda *a: None

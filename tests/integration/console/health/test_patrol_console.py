@@ -19,7 +19,7 @@ from dispatch.hub.process import HubProcess
 from streams.patrol.runner import HubSink
 from streams.patrol.types import CameraCheck, OfflineReason
 from tests.kit import pump_until
-from tests.kit.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY, client_keys
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def test_panel_shows_hub_figures_and_history(qapp: QApplication, hub: HubProcess
     ]
     HubSink(hub.http_url, HUB_API_KEY).post(checks)
 
-    queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint)
+    queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint, keys=client_keys(hub))
     queue.start()
     views: list[HealthView] = []
     health = install_health(lambda v, _title: views.append(v), site, queue)

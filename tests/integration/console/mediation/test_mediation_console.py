@@ -35,7 +35,7 @@ from tests.integration.dispatch.mediation.test_mediation_support import (
     post_event,
 )
 from tests.kit import pump_until
-from tests.kit.hub import StartHub
+from tests.kit.hub import StartHub, client_keys
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -95,6 +95,7 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
         c = HubClient(
             hub.req_endpoint,
             hub.pub_endpoint,
+            keys=client_keys(hub),
             workstation="hall-1",
             on_change=lambda ch: None,
             on_connection=lambda st: None,
@@ -206,7 +207,7 @@ def test_event_queue_button_opens_the_window_on_the_selected_event(
 ) -> None:
     restrict_host_addresses(LOOPBACK)
     eid = post_event(hub, "土地承包合同纠纷", "med-console-2")
-    queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint)
+    queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint, keys=client_keys(hub))
     queue.start()
     panel = EventQueuePanel(queue.model, queue.controller, beep=lambda: None, ask=lambda *a: None)
     coord = install_mediation(panel, queue.controller, queue.net, queue.bridge, hub.http_url)

@@ -25,7 +25,7 @@ from console.events.wiring import EventQueue
 from console.reports.controller import ReportsInstall, install_reports
 from dispatch.hub.process import HubProcess
 from tests.kit import pump_until
-from tests.kit.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY, client_keys
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ def body(n: int, category: str) -> dict[str, Any]:
 
 class Setup:
     def __init__(self, hub: HubProcess, save_dir: Path) -> None:
-        self.queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint)
+        self.queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint, keys=client_keys(hub))
         self.queue.start()
         self.panel = EventQueuePanel(
             self.queue.model, self.queue.controller, beep=lambda: None, ask=lambda *a: None

@@ -20,6 +20,7 @@ from tests.integration.dispatch.rollcall.test_rollcall_support import (
     rollcall_hub,
     write_site,
 )
+from tests.kit.hub import client_keys
 from tests.unit.console.shell.test_console_window import window
 
 pytestmark = [pytest.mark.integration]
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.integration]
 def test_docked_panel_wires_itself_at_login(qapp: QApplication, tmp_path: Path) -> None:
     hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 2, 1))
     hub.start()
-    queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint)
+    queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint, keys=client_keys(hub))
     queue.start()
     w = window(tmp_path / "cfg")
     try:

@@ -29,6 +29,7 @@ from dispatch.hub.process import HubProcess
 from dispatch.tasks.core import TaskState
 from tests.integration.console.events.test_event_queue_hub import post_event
 from tests.kit import pump_until
+from tests.kit.hub import client_keys
 from tests.kit.paths import ROOT
 from tests.unit.console.wall.test_wall_fakes import FakeStream
 
@@ -68,7 +69,7 @@ async def phone_accept(http_url: str, path: str, pin: str, task_id: str) -> int:
 
 def test_one_click_dispatch_accept_and_linkage(hub: HubProcess, qapp: QApplication) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint)
+    queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint, keys=client_keys(hub))
     queue.controller.auto_linkage = False
     queue.start()
     panel = EventQueuePanel(queue.model, queue.controller, beep=lambda: None, ask=lambda *a: None)

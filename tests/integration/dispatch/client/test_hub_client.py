@@ -19,7 +19,7 @@ from dispatch.events.messages import EventChanged
 from dispatch.events.service import HubService
 from dispatch.hub.process import HubProcess
 from tests.kit import async_wait_until
-from tests.kit.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY, client_keys
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +44,7 @@ def client(hub: HubProcess, rec: Recorder, ws: str = "席位1") -> HubClient:
     return HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=client_keys(hub),
         workstation=ws,
         on_change=rec.change,
         on_connection=rec.conn,
@@ -261,6 +262,7 @@ def test_event_closed_while_client_away_is_delivered_not_dropped(tmp_path: Path)
         c = HubClient(
             hub.req_endpoint,
             hub.pub_endpoint,
+            keys=client_keys(hub),
             workstation="席位1",
             on_change=rec.change,
             on_connection=rec.conn,

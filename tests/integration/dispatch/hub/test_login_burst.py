@@ -20,6 +20,7 @@ from dispatch.client.connection import HubClient
 from dispatch.domain.wire import ErrorCode, ErrorReply, encode
 from dispatch.hub.messages import LoginRequest
 from dispatch.hub.process import HubProcess
+from tests.kit.hub import client_keys
 
 pytestmark = [pytest.mark.integration]
 
@@ -30,6 +31,7 @@ async def _phone_link(hub: HubProcess) -> str:
     c = HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=client_keys(hub),
         workstation="hall-1",
         on_change=lambda ch: None,
         on_connection=lambda st: None,

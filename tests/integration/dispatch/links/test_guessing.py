@@ -16,6 +16,7 @@ from dispatch.db.store import Store
 from dispatch.domain.security import SECURITY_LOG
 from dispatch.domain.wire import AuthError, ErrorCode, HubError
 from dispatch.hub.process import HubProcess
+from tests.kit.hub import client_keys
 
 pytestmark = [pytest.mark.integration]
 
@@ -34,6 +35,7 @@ def client(hub: HubProcess) -> HubClient:
     return HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=client_keys(hub),
         workstation="hall-1",
         on_change=lambda ch: None,
         on_connection=lambda st: None,

@@ -21,6 +21,7 @@ from dispatch.db.store import Store
 from dispatch.domain.security import SECURITY_LOG
 from dispatch.hub.process import HubProcess
 from dispatch.links.core import MAX_PIN_FAILURES
+from tests.kit.hub import client_keys
 
 pytestmark = [pytest.mark.integration]
 
@@ -32,6 +33,7 @@ async def _links(hub: HubProcess) -> list[tuple[str, str]]:
     c = HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=client_keys(hub),
         workstation="hall-1",
         on_change=lambda ch: None,
         on_connection=lambda st: None,

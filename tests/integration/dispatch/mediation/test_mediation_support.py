@@ -21,6 +21,7 @@ from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 from tests.kit import async_wait_until
 from tests.kit import hub as kit_hub
+from tests.kit.hub import client_keys
 from tests.kit.paths import ROOT
 
 LOOPBACK = ["127.0.0.1"]
@@ -89,6 +90,7 @@ async def console_client(hub: HubProcess) -> AsyncIterator[HubClient]:
     c = HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=client_keys(hub),
         workstation="hall-1",
         on_change=lambda ch: None,
         on_connection=lambda st: None,

@@ -16,7 +16,7 @@ from dispatch.client.state import ConnectionState
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.messages import EventChanged
 from dispatch.hub.process import HubProcess
-from tests.kit.hub import HUB_API_KEY
+from tests.kit.hub import HUB_API_KEY, client_keys
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +50,7 @@ def make_client(hub: HubProcess) -> HubClient:
     return HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=client_keys(hub),
         workstation="席位9",
         on_change=on_change,
         on_connection=on_conn,

@@ -36,6 +36,7 @@ from streams.webrtc.config import (
     rtc_configuration,
 )
 from tests.kit import async_wait_until, pump_until
+from tests.kit.hub import client_keys
 
 LOOPBACK = ["127.0.0.1"]
 WAIT_S = 30.0
@@ -74,6 +75,7 @@ async def logged_in(hub: HubProcess, request_timeout_s: float = 60.0) -> HubClie
     c = HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=client_keys(hub),
         workstation="hall-1",
         on_change=lambda ch: None,
         on_connection=lambda st: None,

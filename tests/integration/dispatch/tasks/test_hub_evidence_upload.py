@@ -23,6 +23,7 @@ from dispatch.client.connection import HubClient
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
+from tests.kit.hub import client_keys
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +60,7 @@ def client(hub: HubProcess) -> HubClient:
     return HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=client_keys(hub),
         workstation="evidence-test",
         on_change=lambda ch: None,
         on_connection=lambda st: None,

@@ -24,6 +24,7 @@ from dispatch.hub.process import HubProcess
 from dispatch.tasks import store as st
 from dispatch.tasks.core import TaskAction, TaskState
 from dispatch.tasks.messages import TaskChanged
+from tests.kit.hub import client_keys
 from tests.kit.paths import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -87,6 +88,7 @@ class Console:
         self.client = HubClient(
             hub.req_endpoint,
             hub.pub_endpoint,
+            keys=client_keys(hub),
             workstation="test-console",
             on_change=lambda ch: None,
             on_connection=lambda st: None,

@@ -95,6 +95,7 @@ def idle_client() -> HubClient:
     return HubClient(
         "tcp://127.0.0.1:9",
         "tcp://127.0.0.1:9",
+        keys=None,
         workstation="test",
         on_change=lambda _c: None,
         on_connection=lambda _s: None,

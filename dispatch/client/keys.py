@@ -1,0 +1,82 @@
+"""A console workstation's key file: its CURVE key pair and the hub's pinned public key.
+
+`hall-hub enroll NAME` writes it (JSON, mode 0600); the console reads it with
+`read_console_keys` (`hall-console --keys FILE`, default `default_keys_path()`), and
+`HubClient(keys=...)` uses it on both of its sockets. Keys are Z85 text (40 characters,
+what `zmq.curve_keypair()` makes). The endpoints are the hub's as configured when the
+console was enrolled: a default for the console, never required.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Z85_KEY = r"^[0-9A-Za-z.\-:+=^!/*?&<>()\[\]{}@%$#]{40}$"
+NAME_PATTERN = r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_\-\u4e00-\u9fff]{0,63}$"
+KEY_FILE_MODE = 0o600
+
+
+class KeyFileError(ValueError):
+    """A key file that is missing, unreadable or not a console key file."""
+
+
+class ConsoleKeys(BaseModel):
+    """What a console needs to reach the hub over CURVE (the content of its key file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=NAME_PATTERN, description="the enrolled workstation's name")
+    public_key: str = Field(pattern=Z85_KEY, description="the console's CURVE public key")
+    secret_key: str = Field(pattern=Z85_KEY, description="the console's CURVE secret key")
+    hub_public_key: str = Field(pattern=Z85_KEY, description="the hub's pinned public key")
+    req_endpoint: str = Field(default="", max_length=300, description="the hub's ROUTER")
+    pub_endpoint: str = Field(default="", max_length=300, description="the hub's PUB")
+
+
+def valid_name(name: str) -> bool:
+    """A workstation name: letters, digits, `-`, `_` (Chinese too), never a path."""
+    return re.fullmatch(NAME_PATTERN, name) is not None
+
+
+def default_keys_path(environ: dict[str, str] | None = None) -> Path:
+    """Per user: `$XDG_CONFIG_HOME/hall/console.key` (default `~/.config/hall/...`)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "hall" / "console.key"
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` readable by its owner only (0600), atomically (a temporary
+    file in the same folder, renamed over); the folder is made 0700 if missing."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, KEY_FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, KEY_FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_console_keys(path: Path, keys: ConsoleKeys) -> None:
+    write_private(path, (keys.model_dump_json(indent=2) + "\n").encode())
+
+
+def read_console_keys(path: Path) -> ConsoleKeys:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot read the key file: {exc.strerror}") from None
+    try:
+        return ConsoleKeys.model_validate_json(raw)
+    except ValidationError as exc:
+        raise KeyFileError(f"{path}: not a console key file ({exc.error_count()} errors)") from None
