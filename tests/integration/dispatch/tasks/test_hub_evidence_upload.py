@@ -23,7 +23,7 @@ from dispatch.client.connection import HubClient
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
-from tests.kit.hub import client_keys
+from tests.kit.hub import client_keys, curve_client
 
 pytestmark = pytest.mark.integration
 
@@ -72,6 +72,7 @@ async def raw_request(hub: HubProcess, body: dict[str, Any]) -> dict[str, Any]:
     ctx = zmq.asyncio.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
+    curve_client(sock, client_keys(hub))
     try:
         sock.connect(hub.req_endpoint)
         await sock.send(json.dumps(body).encode())
