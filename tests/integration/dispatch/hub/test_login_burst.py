@@ -17,10 +17,11 @@ import zmq
 import zmq.asyncio
 
 from dispatch.client.connection import HubClient
+from dispatch.client.keys import ConsoleKeys
 from dispatch.domain.wire import ErrorCode, ErrorReply, encode
 from dispatch.hub.messages import LoginRequest
 from dispatch.hub.process import HubProcess
-from tests.kit.hub import client_keys
+from tests.kit.hub import client_keys, curve_client
 
 pytestmark = [pytest.mark.integration]
 
@@ -53,11 +54,12 @@ async def _fetch(http: aiohttp.ClientSession, url: str) -> float:
     return time.perf_counter() - t0
 
 
-async def _burst(endpoint: str, done: asyncio.Event) -> dict[str, int]:
+async def _burst(endpoint: str, done: asyncio.Event, keys: ConsoleKeys) -> dict[str, int]:
     """BURST bogus logins sent at once on one DEALER; the replies by error code."""
     ctx = zmq.asyncio.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
+    curve_client(sock, keys)
     sock.connect(endpoint)
     codes: dict[str, int] = {}
     try:
@@ -82,7 +84,7 @@ async def _scenario(hub: HubProcess) -> tuple[list[float], list[float], dict[str
         base = [await _fetch(http, url) for _ in range(20)]
         done = asyncio.Event()
         t0 = time.perf_counter()
-        burst = asyncio.create_task(_burst(hub.req_endpoint, done))
+        burst = asyncio.create_task(_burst(hub.req_endpoint, done, client_keys(hub)))
         loaded: list[float] = []
         while not done.is_set() or len(loaded) < 20:
             loaded.append(await _fetch(http, url))
