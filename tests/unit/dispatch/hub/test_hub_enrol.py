@@ -101,6 +101,5 @@ def test_plain_zmq_only_on_loopback() -> None:
         build_config({"zmq": {"curve": False, "req": "tcp://0.0.0.0:5570"}})
     assert is_loopback_endpoint("tcp://[::1]:5") and is_loopback_endpoint("tcp://localhost:5")
     assert not is_loopback_endpoint("tcp://hub.example:5570")
-    assert build_config({}, overrides={("db_url",): ("sqlite:///d/h.db", "--db")}).keys_dir() == (
-        Path("d/keys")
-    )
+    config = build_config({}, overrides={("db_url",): ("sqlite:////srv/hall/h.db", "--db")})
+    assert config.keys_dir() == Path("/srv/hall/keys")  # in the data folder by default
