@@ -28,6 +28,7 @@ from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events import store as es
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
+from tests.kit.hub import client_keys, curve_client
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +69,7 @@ def client(hub: HubProcess, name: str) -> HubClient:
     return HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
+        keys=client_keys(hub),
         workstation=name,
         on_change=lambda ch: None,
         on_connection=lambda st: None,
@@ -82,6 +84,7 @@ class RawSub:
         self.sock = self.ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.SUBSCRIBE, b"")
+        curve_client(self.sock, client_keys(hub))  # an enrolled console, not logged in
         self.sock.connect(hub.pub_endpoint)
         self.frames: list[bytes] = []
         self.task = asyncio.create_task(self._run())
@@ -108,6 +111,7 @@ async def raw_request(hub: HubProcess, body: dict[str, Any]) -> bytes:
     ctx = zmq.asyncio.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
+    curve_client(sock, client_keys(hub))
     try:
         sock.connect(hub.req_endpoint)
         await sock.send(json.dumps(body).encode())
