@@ -274,7 +274,6 @@ class EventQueueController:
             elif isinstance(exc, HubError) and exc.code is ErrorCode.BUSY:
                 done(LoginOutcome(None, tr("login.hub_busy")))
             elif isinstance(exc, HubError) and exc.code is ErrorCode.REFUSED:
-                self.model.set_connection(ConnKind.REFUSED)
                 done(LoginOutcome(None, tr("login.refused")))
             else:
                 done(LoginOutcome(None, tr("login.unreachable", message=error_text(exc))))
