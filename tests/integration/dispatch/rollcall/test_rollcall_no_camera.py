@@ -2,7 +2,8 @@
 HTTP by host name (not a secure context: no navigator.mediaDevices) says so in Chinese with
 what to do, still answers the roll call receive-only, and the roll call logs that centre
 应答（无画面） (`no_camera`, the reason as the note) — reached, not re-called, counted in the
-export; a page whose camera is refused, or that has none, says which and how to fix it."""
+export, and the hall joining the call is seen on the page; a page whose camera is refused,
+or that has none, says which and how to fix it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ from tests.integration.dispatch.mediation.test_mediation_support import (
     chromium,
 )
 from tests.integration.dispatch.rollcall.test_rollcall_browser import open_station
+from tests.integration.dispatch.rollcall.test_rollcall_hall import (
+    MIN_FRAMES,
+    HallPeer,
+    in_call,
+    page_state,
+)
 from tests.integration.dispatch.rollcall.test_rollcall_support import (
     LOOPBACK,
     WAIT_S,
@@ -70,6 +77,10 @@ def test_a_station_over_plain_http_says_why_and_is_logged_answered_without_video
             await c.rollcall.start(ring_s=8.0, talk_s=1.5)
             await page.wait_for_selector("#incall:not([hidden])", timeout=WAIT_S * 1000)
             assert "只接收县综治中心画面" in await page.inner_text("#call-status")
+            await page.wait_for_function(  # receive-only, but connected to the hub
+                "() => window.STATION_STATE.log.some((l) => l.endsWith('pc connected'))",
+                timeout=WAIT_S * 1000,
+            )
 
             async def done() -> bool:
                 st = await c.rollcall.status()
@@ -117,6 +128,49 @@ def test_a_refused_or_missing_camera_is_said_with_its_fix(tmp_path: Path) -> Non
                     assert got == kind and fix in text, (got, text)
                     assert await page.evaluate("() => window.isSecureContext") is True
                     await page.screenshot(path=str(SHOTS / f"station_camera_{kind}.png"))
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 180))
+    finally:
+        hub.stop()
+
+
+def test_a_station_without_camera_still_sees_the_county(tmp_path: Path) -> None:
+    """Receive-only is a real call: the hall joins it and the page paints its picture."""
+    restrict_host_addresses(LOOPBACK)
+    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 0))
+    hub.start()
+    port = hub.http_url.rsplit(":", 1)[1]
+
+    async def scenario() -> None:
+        async with console(hub) as c, chromium(BY_NAME) as browser:
+            link = await c.rollcall.station_link(centre_id="t01")
+            page = await open_station(browser, f"http://hub.test:{port}{link.path}", link.pin)
+            assert (await problem(page))[0] == "insecure"
+            await c.rollcall.start(ring_s=20.0, talk_s=600.0)
+            await page.wait_for_selector("#ringing:not([hidden])", timeout=WAIT_S * 1000)
+            await page.click("#answer")
+            await until(lambda: in_call(c), what="the receive-only call is up")
+            hall = HallPeer(hub, await c.rollcall.watch())
+            await hall.client.start()
+            try:
+
+                async def page_sees() -> bool:
+                    s = await page_state(page)
+                    return bool(s["frames"] > MIN_FRAMES and s["present"])
+
+                await until(page_sees, what="hall video on the camera-less page")
+                assert hall.video == 0  # nothing to see of the station: it has no camera
+            finally:
+                await hall.client.stop()
+            await c.rollcall.end_call(centre_id="t01")
+
+            async def logged() -> bool:
+                return bool((await c.rollcall.week()).calls)
+
+            await until(logged, what="call logged")
+            (call,) = (await c.rollcall.week()).calls
+            assert call.outcome == "no_camera" and call.duration_s is not None
 
     try:
         asyncio.run(asyncio.wait_for(scenario(), 180))
