@@ -75,6 +75,8 @@ class Rig:
         folder: Path,
         centres: int = 1,
         hub_args: Sequence[str] = (),
+        *,
+        plain: bool = False,
     ) -> None:
         self.netns = netns
         self.folder = folder
@@ -82,6 +84,7 @@ class Rig:
         folder.mkdir(parents=True, exist_ok=True)
         site = write_site(folder / "site.toml", 1, centres - 1)
         self.hub_args = list(hub_args)
+        self.plain = plain  # pages over plain HTTP (not a secure context)
         self.hub = NsHub(netns, f"sqlite:///{folder / 'hall.db'}", site=site)
         self.county = NsLoop(netns, "county")
         self.keep_hosts = None if netns is not None else [LOOPBACK]
@@ -134,7 +137,10 @@ class Rig:
             self.turn.stop()
 
     def page_args(self) -> list[str]:
-        """Chromium arguments for the pages: their origin declared secure (until HTTPS)."""
+        """Chromium arguments for the pages: their origin declared secure (until HTTPS);
+        none for a plain-HTTP rig."""
+        if self.plain:
+            return []
         return [f"--unsafely-treat-insecure-origin-as-secure={self.hub.origin()}"]
 
     def hub_ssl(self) -> ssl.SSLContext | None:
