@@ -200,6 +200,7 @@ class MediationController:
                 video=video,
                 audio=audio,
                 config=plan_of(rep.ice).configuration(),  # minted TURN credentials
+                refresh_ice=True,  # fresh ones for every rejoin
                 keep_hosts=self._keep,
                 on_video=self._on_video,
                 on_audio=self._on_audio,

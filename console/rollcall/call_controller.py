@@ -181,6 +181,7 @@ class HallCallController:
                 video=video,
                 audio=audio,
                 config=plan_of(rep.ice).configuration(),  # minted TURN credentials
+                refresh_ice=True,  # fresh ones for every rejoin
                 slots=1,
                 keep_hosts=self._keep,
                 on_video=lambda _mid, f: self._on_video(gen, f),

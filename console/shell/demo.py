@@ -75,6 +75,7 @@ class DemoServices:
         from dispatch.hub.demo import DEMO_API_KEY
         from dispatch.hub.generator import ReportGenerator
         from dispatch.hub.process import HubProcess
+        from streams.webrtc.coturn import free_udp_tcp_port
 
         private_dir(self.data_dir)
         db = self.data_dir / "hall-demo.db"
@@ -82,7 +83,14 @@ class DemoServices:
             f"sqlite:///{db}",
             site=self.site_path,
             demo=True,
-            extra_args=["--patrol-every", str(self.patrol_every_s)],
+            # TURN on loopback, as a deployment runs it on its public address
+            extra_args=[
+                "--patrol-every",
+                str(self.patrol_every_s),
+                "--turn-run",
+                "--turn-port",
+                str(free_udp_tcp_port()),
+            ],
         )
         self._hub = hub
         hub.start(timeout_s)

@@ -68,6 +68,9 @@ FLAG_KEYS: dict[str, tuple[str, ...]] = {
     "zmq_keys": ("zmq", "keys_dir"),
     "webrtc_host": ("webrtc", "hosts"),
     "patrol_every": ("patrol", "every_s"),
+    "turn_run": ("turn", "run"),
+    "turn_port": ("turn", "port"),
+    "turn_relay_only": ("turn", "relay_only"),
 }
 
 
@@ -117,6 +120,15 @@ def _parser() -> argparse.ArgumentParser:
         help="gather WebRTC host candidates only on this address (repeat; tests: 127.0.0.1)",
     )
     p.add_argument("--recordings", type=Path, help="folder for mediation recordings")
+    p.add_argument(
+        "--turn-run",
+        action="store_true",
+        help="start coturn with the hub on [turn] listen_ip (the demo: loopback)",
+    )
+    p.add_argument("--turn-port", type=int, help="coturn's UDP/TCP port with --turn-run")
+    p.add_argument(
+        "--turn-relay-only", action="store_true", help="pages and peers use TURN relays only"
+    )
     p.add_argument(
         "--add-operator",
         metavar="NAME",

@@ -261,6 +261,18 @@ async def post_hall_offer(request: web.Request) -> web.Response:
     return web_pages.sdp_answer(answer, location=f"/rollcall/hall/{call_id}/offer")
 
 
+async def get_hall_ice(request: web.Request) -> web.Response:
+    """Fresh ICE servers for the hall's next connection to the call (a rejoin)."""
+    svc = _svc(request)
+    call_id = request.match_info["call_id"]
+    try:
+        svc.signalling.hall_check(call_id, _hall_token(request))
+    except HallError as exc:
+        return _hall_error(exc)
+    ice = svc.ice(f"hall-{call_id}").browser()
+    return web.json_response(ice, headers={"Cache-Control": "no-store"})
+
+
 async def hall_websocket(request: web.Request) -> web.StreamResponse:
     sig = _svc(request).signalling
     call_id = request.match_info["call_id"]
@@ -295,4 +307,5 @@ def add_rollcall_routes(app: web.Application, svc: RollcallService) -> None:
     app.router.add_get("/s/{token}/ws", websocket)
     app.router.add_post("/rollcall/hall/{call_id}/offer", post_hall_offer)
     app.router.add_get("/rollcall/hall/{call_id}/ws", hall_websocket)
+    app.router.add_get("/rollcall/hall/{call_id}/ice", get_hall_ice)
     app.router.add_static("/s-static/", WEB_DIR)

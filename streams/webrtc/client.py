@@ -12,12 +12,14 @@ receive-only video+audio pairs come back. Every decoded frame of a slot is given
 `on_video(mid, frame)` / `on_audio(mid, frame)` on the loop (convert it there or hand it
 to a thread; never block). When the connection fails the client offers again from a new
 connection (the hub's aiortc answers from a new one too), with backoff, until stop().
-A push carrying an `epoch` (the hub process's id) that differs from the last one means
-the hub restarted and our connection died with it: the client joins again at once
-instead of waiting ~30 s for ICE consent to fail. `on_signalling(up)` tells when the
-signalling socket is lost and back (a hub that is away). Our tracks go out through a
-`MediaRelay`: aiortc stops a sender's track when its connection closes, so without it a
-rejoin would send a dead camera; `stop()` stops them.
+With `refresh_ice` each new connection after the first asks `GET {base}/ice` for fresh
+ICE servers (new TURN credentials: a call may outlive the first ones). A push carrying
+an `epoch` (the hub process's id) that differs from the last one means the hub restarted
+and our connection died with it: the client joins again at once instead of waiting
+~30 s for ICE consent to fail. `on_signalling(up)` tells when the signalling socket is
+lost and back (a hub that is away). Our tracks go out through a `MediaRelay`: aiortc
+stops a sender's track when its connection closes, so without it a rejoin would send a
+dead camera; `stop()` stops them.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from streams.webrtc.config import keep_candidates, rtc_configuration
+from streams.webrtc.config import keep_candidates, plan_from_browser, rtc_configuration
+from streams.webrtc.stats import selected_pairs
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ class StarClient:
         on_message: Callable[[dict[str, Any]], None] | None = None,
         on_state: Callable[[str], None] | None = None,
         on_signalling: Callable[[bool], None] | None = None,
+        refresh_ice: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session
@@ -77,6 +81,7 @@ class StarClient:
         self._on_video, self._on_audio = on_video, on_audio
         self._on_message, self._on_state = on_message, on_state
         self._on_signalling = on_signalling
+        self._refresh_ice = refresh_ice
         self._epoch: str | None = None
         self._relay = MediaRelay()
         self.hub_restarts = 0
@@ -90,6 +95,11 @@ class StarClient:
         self.connect_ms: float | None = None  # offer → first received video frame
         self.connections = 0
         self.state = "new"
+
+    def selected_pairs(self) -> list[tuple[str, str]]:
+        """(local, remote) candidate types of the connection's nominated pairs ("relay":
+        through TURN); [] before it connects."""
+        return selected_pairs(self._pc) if self._pc is not None else []
 
     @property
     def headers(self) -> dict[str, str]:
@@ -150,12 +160,29 @@ class StarClient:
         if self._on_state is not None:
             self._on_state(st)
 
+    async def _fresh_ice(self) -> None:
+        """New ICE servers (fresh TURN credentials) from `{base}/ice` for a rejoin; the
+        old ones stay when the hub cannot give them."""
+        assert self._http is not None
+        try:
+            async with self._http.get(f"{self.base_url}/ice") as resp:
+                if resp.status != 200:
+                    log.info("no fresh ICE servers: %s", resp.status)
+                    return
+                plan = plan_from_browser(await resp.json())
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            log.info("no fresh ICE servers: %s", exc)
+            return
+        self._config = plan.configuration()
+
     async def _connect(self) -> None:
         assert self._http is not None
         old = self._pc
         if old is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(old.close(), 5.0)
+        if self._refresh_ice and self.connections > 0:
+            await self._fresh_ice()
         pc = RTCPeerConnection(self._config)
         self._pc = pc
         self._failed.clear()

@@ -133,6 +133,27 @@ class IcePlan:
         }
 
 
+def plan_from_browser(data: object) -> IcePlan:
+    """A plan from the browser form (`IcePlan.browser()`, the pages' `…/ice` JSON);
+    IceConfigError when it is not one."""
+    if not isinstance(data, dict) or not isinstance(data.get("iceServers"), list):
+        raise IceConfigError("not an ICE configuration")
+    servers = []
+    for s in data["iceServers"]:
+        urls = s.get("urls") if isinstance(s, dict) else None
+        if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+            raise IceConfigError("an ICE server without urls")
+        user, cred = s.get("username"), s.get("credential")
+        servers.append(
+            IceServer(
+                tuple(urls),
+                user if isinstance(user, str) else None,
+                cred if isinstance(cred, str) else None,
+            )
+        )
+    return IcePlan(tuple(servers), data.get("iceTransportPolicy") == "relay")
+
+
 IceSource = Callable[[str], IcePlan]
 """Person or peer name → a plan with fresh credentials (call it for each connection)."""
 

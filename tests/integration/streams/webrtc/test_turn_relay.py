@@ -114,3 +114,32 @@ async def _refused(turn_server: TurnServer, case: str) -> None:
     with pytest.raises(stun.TransactionFailed) as err:
         await attempt
     assert err.value.response.attributes["ERROR-CODE"][0] == 401
+
+
+def test_an_allocation_outlives_its_credentials(turn_server: TurnServer) -> None:
+    """coturn checks the expiry when an allocation is made; the allocation's refreshes and
+    channel binds later go on (no stale-nonce in our turnserver.conf), so a call that
+    lasts longer than its credentials is not cut. New connections take fresh ones."""
+    asyncio.run(asyncio.wait_for(_outlives(turn_server), 30))
+
+
+async def _outlives(turn_server: TurnServer) -> None:
+    cred = turn_server.mint("long-call", ttl_s=2)
+    transport, _ = await create_turn_endpoint(
+        asyncio.DatagramProtocol,
+        server_addr=(turn_server.host, turn_server.port),
+        username=cred.username,
+        password=cred.password,
+    )
+    try:
+        await asyncio.sleep(3)  # the credentials have expired
+        inner = transport._TurnTransport__inner_protocol  # type: ignore[attr-defined]
+        req = stun.Message(message_method=stun.Method.REFRESH, message_class=stun.Class.REQUEST)
+        req.attributes["LIFETIME"] = 600
+        response, _ = await inner.request_with_retry(req)
+        assert response.attributes["LIFETIME"] == 600
+        await inner.channel_bind(0x4001, ("127.0.0.1", 5000))
+        with pytest.raises(stun.TransactionFailed):  # a new allocation is refused
+            await _allocate(turn_server, cred.username, cred.password)
+    finally:
+        transport.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from dispatch.hub.turn import (
     turn_password,
     turn_username,
 )
-from streams.webrtc.config import IceServer
+from streams.webrtc.config import IceConfigError, IceServer, plan_from_browser
 from streams.webrtc.coturn import CoturnSettings, turnserver_conf
 
 SECRET = "north-county-secret-2026"
@@ -78,6 +79,10 @@ def test_minter_puts_turn_first_with_fresh_credentials() -> None:
     assert cfg.iceTransportPolicy == RTCIceTransportPolicy.RELAY
     assert cfg.iceServers is not None and cfg.iceServers[0].username == VECTOR[0]
     assert plan_of(ice_info(plan)) == plan
+    assert plan_from_browser(plan.browser()) == replace(plan, expires_at=None)
+    for bad in ({}, {"iceServers": [{"urls": "x"}]}, [], {"iceServers": [3]}):
+        with pytest.raises(IceConfigError):
+            plan_from_browser(bad)
     now[0] = NOW.replace(hour=23)
     assert m("station-c01").servers[0].username != VECTOR[0]  # later: a later expiry
 
@@ -157,3 +162,12 @@ def test_turnserver_conf_denies_all_but_the_allowed_peers(tmp_path: Path) -> Non
     loop = turnserver_conf(CoturnSettings(secret=SECRET), tmp_path).splitlines()
     assert "allow-loopback-peers" in loop and "allowed-peer-ip=127.0.0.1-127.0.0.1" in loop
     assert any(x.startswith("cli-password=") and len(x) > 20 for x in loop) and "no-cli" in loop
+
+
+def test_demo_flags_run_coturn_on_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--turn-run", "--turn-port", "34790", "--turn-relay-only", "--print-config"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    turn = out[out.index("[turn]") :]
+    for line in ("run = true", "port = 34790", "relay_only = true", 'listen_ip = "127.0.0.1"'):
+        assert line in turn.splitlines()

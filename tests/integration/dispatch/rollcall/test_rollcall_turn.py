@@ -1,0 +1,147 @@
+"""A roll call through TURN only: the hub runs its own coturn (`[turn] run = true`,
+`relay_only = true`), a duty station in headless Chromium answers, and the console's
+peer joins the call with the credentials of its watch reply. Every connection's selected
+candidate pair is a relay (Chromium's getStats, aioice's nominated pair on the hall's
+side) and video goes both ways; the coturn the hub started stops with it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page
+
+from dispatch.hub.process import HubProcess
+from dispatch.hub.turn import plan_of
+from streams.webrtc.client import StarClient
+from streams.webrtc.config import SyntheticCamera
+from streams.webrtc.coturn import free_udp_tcp_port, relay_range, stun_answers
+from tests.integration.dispatch.mediation.test_mediation_support import chromium
+from tests.integration.dispatch.rollcall.test_rollcall_browser import open_station
+from tests.integration.dispatch.rollcall.test_rollcall_hall import in_call
+from tests.integration.dispatch.rollcall.test_rollcall_support import (
+    WAIT_S,
+    console,
+    until,
+    write_site,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+PAGE_STATS = """async () => {
+  const pc = window.STATION_STATE.pc;
+  if (!pc) return null;
+  const st = await pc.getStats();
+  let pair = null, inFrames = 0, outFrames = 0;
+  st.forEach((r) => {
+    if (r.type === "transport" && r.selectedCandidatePairId) {
+      pair = st.get(r.selectedCandidatePairId);
+    }
+    if (r.type === "inbound-rtp" && r.kind === "video") inFrames += r.framesDecoded || 0;
+    if (r.type === "outbound-rtp" && r.kind === "video") outFrames += r.framesEncoded || 0;
+  });
+  if (!pair) return {inFrames, outFrames};
+  return {
+    local: st.get(pair.localCandidateId).candidateType,
+    remote: st.get(pair.remoteCandidateId).candidateType,
+    relayProtocol: st.get(pair.localCandidateId).relayProtocol || null,
+    bytesReceived: pair.bytesReceived, bytesSent: pair.bytesSent, inFrames, outFrames,
+  };
+}"""
+
+
+def turn_hub(tmp: Path, site: Path) -> tuple[HubProcess, int]:
+    port = free_udp_tcp_port()
+    lo, hi = relay_range()
+    conf = tmp / "hub.toml"
+    conf.write_text(
+        "[turn]\nrun = true\nrelay_only = true\n"
+        f'listen_ip = "127.0.0.1"\nport = {port}\nmin_port = {lo}\nmax_port = {hi}\n',
+        encoding="utf-8",
+    )
+    hub = HubProcess(
+        f"sqlite:///{tmp / 'hall.db'}",
+        site=site,
+        demo=True,
+        extra_args=["--webrtc-host", "127.0.0.1", "--config", str(conf)],
+    )
+    return hub, port
+
+
+async def page_stats(page: Page) -> dict[str, Any]:
+    got = await page.evaluate(PAGE_STATS)
+    return got if isinstance(got, dict) else {}
+
+
+def test_station_and_hall_meet_through_the_hubs_coturn(tmp_path: Path) -> None:
+    hub, turn_port = turn_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 0))
+    figures: dict[str, float] = {}
+
+    async def scenario() -> None:
+        async with console(hub) as c, chromium() as browser:
+            ice = await c.ice()
+            assert ice.relay_only and ice.expires_at is not None
+            assert ice.servers[0].urls[0] == f"turn:127.0.0.1:{turn_port}?transport=udp"
+            link = await c.rollcall.station_link(centre_id="t01")
+            page = await open_station(browser, hub.http_url + link.path, link.pin)
+            await c.rollcall.start(ring_s=20.0, talk_s=600.0)
+            await page.wait_for_selector("#ringing:not([hidden])", timeout=WAIT_S * 1000)
+            t0 = time.monotonic()
+            await page.click("#answer")
+            await until(lambda: in_call(c), what="call answered with media")
+            figures["station_answer_to_media_ms"] = (time.monotonic() - t0) * 1000
+            rep = await c.rollcall.watch()
+            assert rep.ice.relay_only and rep.ice.servers[0].username is not None
+            got = [0]
+            hall = StarClient(  # as the console does: with its reply's ICE servers
+                hub.http_url + rep.path,
+                rep.session,
+                video=SyntheticCamera("HALL", 320, 240),
+                audio=None,
+                slots=1,
+                config=plan_of(rep.ice).configuration(),
+                refresh_ice=True,
+                on_video=lambda _mid, _f: got.__setitem__(0, got[0] + 1),
+            )
+            await hall.start()
+            await until(lambda: got[0] > 30, what="station video at the hall via TURN")
+            figures["hall_first_frame_ms"] = hall.connect_ms or 0.0
+            assert hall.selected_pairs() == [("relay", "relay")]
+
+            async def page_relayed() -> bool:
+                s = await page_stats(page)
+                return s.get("inFrames", 0) > 30 and s.get("outFrames", 0) > 30
+
+            await until(page_relayed, what="hall video on the station page via TURN")
+            s = await page_stats(page)
+            assert (s["local"], s["remote"]) == ("relay", "relay"), s
+            assert s["relayProtocol"] == "udp" and s["bytesReceived"] > 0 and s["bytesSent"] > 0
+
+            # a rejoin (network loss) takes fresh credentials from the hall's ice route
+            await hall.cut()
+            await until(lambda: hall.connections >= 2, what="hall rejoined")
+            frames = got[0]
+            await until(lambda: got[0] > frames + 30, what="video after the rejoin")
+            assert hall.selected_pairs() == [("relay", "relay")]
+            cfg = hall._config.iceServers
+            assert cfg is not None and str(cfg[0].username).endswith(f":hall-{rep.call_id}")
+            # the page's route gives fresh credentials of its own (a station page stays open)
+            fresh = await page.evaluate(
+                "async () => (await fetch(location.pathname + '/ice')).json()"
+            )
+            assert fresh["iceTransportPolicy"] == "relay"
+            assert fresh["iceServers"][0]["username"].endswith(":station-t01")
+            await hall.stop()
+            await c.rollcall.end_call(centre_id="t01")
+
+    hub.start()
+    try:
+        assert stun_answers("127.0.0.1", turn_port)  # the hub's coturn is up
+        asyncio.run(asyncio.wait_for(scenario(), 180))
+    finally:
+        hub.stop()
+    assert not stun_answers("127.0.0.1", turn_port)  # and stopped with the hub
+    print("figures", figures)
