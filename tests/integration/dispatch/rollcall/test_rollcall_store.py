@@ -122,6 +122,35 @@ def test_month_section_for_the_report(db: Store) -> None:
     assert RollcallSection().section(db.engine, end, end + timedelta(days=30)) is None
 
 
+def test_an_answer_without_video_is_stored_and_counted_as_reached(db: Store) -> None:
+    """`no_camera` fits the log's outcome column on both databases; the month's section
+    counts the centre as reached and the answer as one without video."""
+    from dispatch.reports.sections.rollcall import RollcallSection
+
+    run = rc.new_run("rc-nc", ROSTER, [], NOW)
+    calls = [
+        rc.CallRecord(
+            "t01", 1, "no_camera", NOW, NOW + timedelta(seconds=3), NOW, note="摄像头被拒绝使用"
+        ),
+        rc.CallRecord("v01", 1, "answered", NOW, NOW + timedelta(seconds=5), NOW),
+    ]
+    with db.transaction() as conn:
+        rs.add_run(conn, run)
+    for c in calls:
+        run = rc.record(run, c, NOW)
+        with db.transaction() as conn:
+            rs.add_call(conn, run, ROSTER[0], c)
+    got = rs.load_run(db.engine, "rc-nc")
+    assert got is not None and got.status == "done" and got.calls == run.calls
+    section = RollcallSection().section(
+        db.engine, datetime(2026, 11, 1, tzinfo=CHINA_TZ), datetime(2026, 12, 1, tzinfo=CHINA_TZ)
+    )
+    assert section is not None
+    figs = {f.label: f.value for f in section.figures}
+    assert figs["第47周（11月16日起）"] == "2/2（100%）" and figs["首次呼叫接通率"] == "100.0%"
+    assert figs["应答（无画面）次数"] == "1" and figs["平均接听用时"] == "4.0 秒"
+
+
 def test_monthly_report_shows_the_weeks_coverage_by_default(db: Store) -> None:
     """The report's default providers include the roll call: a month with a run shows
     its coverage figures, a month without one says it has no data."""
