@@ -171,6 +171,9 @@
       pc.onconnectionstatechange = () => {
         log("pc " + pc.connectionState);
         if (pc.connectionState === "connected" && !S.hallPresent) $("call-status").textContent = "已接通，等待指挥中心画面…";
+        if (pc.connectionState === "failed" && S.pc === pc && !S.refused) {
+          $("call-status").textContent = "接通失败：音视频连接不通（网络或防火墙阻断），请检查网络，或联系县综治中心";
+        }
       };
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, 2000);
