@@ -45,6 +45,7 @@ from console.health.strings import trouble_name
 from console.health.view import HealthView
 from console.kit import i18n
 from console.kit.net import NetThread, QtBridge
+from console.kit.plain import risky_labels
 from console.mediation.controller import MediationController
 from console.mediation.model import MediationModel, expiry_text
 from console.mediation.strings import role_label
@@ -392,3 +393,10 @@ def test_camera_trouble_in_english(lang: str) -> None:
     assert trouble_name(offline) == "offline (connection refused)"
     assert trouble_name(faulty) == "blurred, too noisy"
     assert trouble_name(CameraCheck(camera="c3", at=at, online=True)) == "OK"
+
+
+def test_no_label_of_any_panel_guesses_markup(qapp: QApplication, tmp_path: Path) -> None:
+    """Hole 3's guard over the production wiring: every label a panel builds is plain
+    text or escaped rich text, so a label added later cannot bring the hole back."""
+    found = {name: [lb.text()[:40] for lb in risky_labels(w)] for name, w in _panels(tmp_path)}
+    assert {k: v for k, v in found.items() if v} == {}
