@@ -19,7 +19,7 @@ from console.kit import i18n
 from console.kit.observable import Observable
 from dispatch.domain.wire import HubError
 from dispatch.rollcall.messages import RunInfo
-from streams.webrtc.client import SignallingError
+from streams.webrtc.client import NoRelayError, SignallingError
 
 SPEAKING_RMS = 0.02  # the same threshold as the mediation window's 【发言】
 
@@ -45,6 +45,7 @@ ZH: dict[str, str] = {
     "http_refused": "中枢拒绝接入（HTTP {status}）：{message}",
     "net_failed": "连接中枢失败：{message}",
     "media_failed": "媒体连接失败：{message}",
+    "no_relay": "中继服务器（TURN）连不上或拒绝了连接凭据，请联系管理员检查 TURN 服务",
     "media": "媒体连接：{state}",
     "self_waiting": "本端画面…",
     "no_camera": "本端未发送画面",
@@ -72,6 +73,8 @@ EN: dict[str, str] = {
     "http_refused": "The hub refused (HTTP {status}): {message}",
     "net_failed": "Cannot reach the hub: {message}",
     "media_failed": "Media connection failed: {message}",
+    "no_relay": "The relay server (TURN) is unreachable or refused the credentials; "
+    "ask the administrator to check the TURN service",
     "media": "Media: {state}",
     "self_waiting": "Own picture…",
     "no_camera": "Not sending video",
@@ -86,6 +89,7 @@ MEDIA_ZH = {
     "failed": "连接失败",
     "closed": "已关闭",
     "refused": "被拒绝（通话已结束或令牌失效）",
+    "no_relay": "中继服务器（TURN）不可用",
 }
 MEDIA_EN = {
     "new": "preparing",
@@ -95,6 +99,7 @@ MEDIA_EN = {
     "disconnected": "disconnected",
     "failed": "connection failed",
     "closed": "closed",
+    "no_relay": "relay server (TURN) unavailable",
     "refused": "refused (the call has ended or the token expired)",
 }
 ZH.update({f"media.{k}": v for k, v in MEDIA_ZH.items()})
@@ -131,6 +136,8 @@ def error_text(exc: BaseException) -> str:
     """A sentence for the panel, in the current language."""
     if isinstance(exc, HubError):
         return t("refused", message=exc.message)
+    if isinstance(exc, NoRelayError):
+        return t("no_relay")
     if isinstance(exc, SignallingError):
         return t("http_refused", status=exc.status, message=_short(exc.message))
     if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):

@@ -34,7 +34,12 @@ from typing import Any
 
 import aiohttp
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCIceTransportPolicy,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -52,6 +57,17 @@ class SignallingError(Exception):
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+
+
+class NoRelayError(Exception):
+    """Relay-only ICE gathered no candidate: the TURN server is unreachable or refused
+    the credentials (401)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "中继服务器（TURN）连不上或拒绝了连接凭据 / "
+            "the TURN server is unreachable or refused the credentials"
+        )
 
 
 class StarClient:
@@ -210,6 +226,10 @@ class StarClient:
             self._spawn(self._pull(pc, mid or "", track, t0, first))
 
         await pc.setLocalDescription(await pc.createOffer())
+        relay_only = self._config.iceTransportPolicy == RTCIceTransportPolicy.RELAY
+        if relay_only and "a=candidate:" not in pc.localDescription.sdp:
+            self._set_state("no_relay")
+            raise NoRelayError()
         async with self._http.post(
             f"{self.base_url}/offer",
             data=pc.localDescription.sdp,
@@ -250,7 +270,7 @@ class StarClient:
                     await self._connect()
                     delay = 0.2
                     break
-                except (SignallingError, aiohttp.ClientError, OSError) as exc:
+                except (SignallingError, NoRelayError, aiohttp.ClientError, OSError) as exc:
                     log.info("rejoin failed: %s; again in %.1f s", exc, delay)
                     if isinstance(exc, SignallingError) and exc.status in (401, 403, 410):
                         self._set_state("refused")

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
+from console.rollcall.call_model import error_text
 from dispatch.hub.process import HubProcess
 from dispatch.hub.turn import plan_of
-from streams.webrtc.client import StarClient
+from streams.webrtc.client import NoRelayError, StarClient
 from streams.webrtc.config import SyntheticCamera
 from streams.webrtc.coturn import free_udp_tcp_port, relay_range, stun_answers
 from tests.integration.dispatch.mediation.test_mediation_support import chromium
@@ -28,6 +29,7 @@ from tests.integration.dispatch.rollcall.test_rollcall_support import (
     until,
     write_site,
 )
+from tests.kit.turn import TurnServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -145,3 +147,60 @@ def test_station_and_hall_meet_through_the_hubs_coturn(tmp_path: Path) -> None:
         hub.stop()
     assert not stun_answers("127.0.0.1", turn_port)  # and stopped with the hub
     print("figures", figures)
+
+
+def test_refused_turn_credentials_are_said_on_the_station_page(
+    tmp_path: Path, turn_server: TurnServer
+) -> None:
+    """A hub whose secret is not coturn's: coturn refuses the page's credentials (401)
+    and the page says so in Chinese instead of staying on 正在接通…."""
+    conf = tmp_path / "hub.toml"
+    conf.write_text(
+        f'[turn]\nurls = ["{turn_server.url}"]\nsecret = "{"x" * 24}"\nrelay_only = true\n',
+        encoding="utf-8",
+    )
+    hub = HubProcess(
+        f"sqlite:///{tmp_path / 'hall.db'}",
+        site=write_site(tmp_path / "site.toml", 1, 0),
+        demo=True,
+        extra_args=["--webrtc-host", "127.0.0.1", "--config", str(conf)],
+    )
+
+    async def scenario() -> None:
+        async with console(hub) as c, chromium() as browser:
+            link = await c.rollcall.station_link(centre_id="t01")
+            page = await open_station(browser, hub.http_url + link.path, link.pin)
+            await c.rollcall.start(ring_s=20.0, talk_s=600.0)
+            await page.wait_for_selector("#ringing:not([hidden])", timeout=WAIT_S * 1000)
+            await page.click("#answer")
+            await page.wait_for_function(
+                "() => document.getElementById('call-status').textContent.includes('中继服务器')",
+                timeout=WAIT_S * 1000,
+            )
+            text = await page.inner_text("#call-status")
+            assert "拒绝了连接凭据" in text and "刷新页面" in text
+            assert await page.evaluate("() => window.STATION_STATE.refused") == 401
+            # the console's peer with the same hub's credentials: a clear error, in words
+            star = StarClient(
+                hub.http_url + "/rollcall/hall/none",
+                "x",
+                video=SyntheticCamera("HALL", 160, 120),
+                audio=None,
+                config=plan_of(await c.ice()).configuration(),
+            )
+            try:
+                with pytest.raises(NoRelayError) as err:
+                    await star.start()
+                assert star.state == "no_relay"
+                assert (
+                    error_text(err.value)
+                    == "中继服务器（TURN）连不上或拒绝了连接凭据，请联系管理员检查 TURN 服务"
+                )
+            finally:
+                await star.stop()
+
+    hub.start()
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 120))
+    finally:
+        hub.stop()
