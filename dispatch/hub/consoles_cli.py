@@ -1,8 +1,8 @@
 """`hall-hub enroll|revoke|consoles`: which console workstations may reach the hub.
 
-    hall-hub enroll NAME [--out FILE] [--config FILE] [--db URL] [--zmq-keys DIR]
-    hall-hub revoke NAME [--config FILE] [--db URL] [--zmq-keys DIR]
-    hall-hub consoles    [--config FILE] [--db URL] [--zmq-keys DIR]
+    hall-hub enroll NAME [--out FILE] [--config FILE] [--db URL] [--data-dir DIR] [--zmq-keys DIR]
+    hall-hub revoke NAME [--config FILE] [--db URL] [--data-dir DIR] [--zmq-keys DIR]
+    hall-hub consoles    [--config FILE] [--db URL] [--data-dir DIR] [--zmq-keys DIR]
 
 `enroll` writes the workstation's key file (0600; default `consoles/NAME.key` in the
 hub's keys folder): copy it to the workstation as `~/.config/hall/console.key` or pass it
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="the workstation's name (enroll, revoke)")
     p.add_argument("--config", type=Path, help="hub configuration TOML file")
     p.add_argument("--db", help="database URL (its folder holds the default keys folder)")
+    p.add_argument("--data-dir", type=Path, help="the hub's data folder ([hub] data_dir)")
     p.add_argument("--zmq-keys", type=Path, help="the hub's keys folder ([zmq] keys_dir)")
     p.add_argument("--out", type=Path, help="where enroll writes the key file")
     return p
@@ -41,6 +42,8 @@ def _config(args: argparse.Namespace) -> HubConfig:
     overrides: dict[tuple[str, ...], tuple[object, str]] = {}
     if args.db is not None:
         overrides[("db_url",)] = (args.db, "--db")
+    if args.data_dir is not None:
+        overrides[("hub", "data_dir")] = (str(args.data_dir), "--data-dir")
     if args.zmq_keys is not None:
         overrides[("zmq", "keys_dir")] = (str(args.zmq_keys), "--zmq-keys")
     return build_config(data, source=str(args.config or "<defaults>"), overrides=overrides)
