@@ -89,6 +89,7 @@ from dispatch.tasks.messages import (
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+REFUSED_RETRY_S = 1.0  # libzmq does not retry a refused handshake: we do, this often
 
 __all__ = [
     "AuthError",
@@ -123,6 +124,7 @@ class HubClient:
         self.keys = keys
         self._watches: dict[str, HandshakeWatch] = {}
         self._refusals: dict[str, str] = {}
+        self._last_retry = 0.0
         self._on_change = on_change
         self._on_connection = on_connection
         self._on_remove = on_remove
@@ -237,6 +239,25 @@ class HubClient:
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(HubError(ErrorCode.REFUSED, refusal))
+
+    def _retry_refused(self) -> None:
+        """Connect the refused sockets again now and then (libzmq gives up after a refused
+        handshake), so that an enrolment is noticed without restarting the console."""
+        now = self._mono()
+        if not self._refusals or now - self._last_retry < REFUSED_RETRY_S:
+            return
+        self._last_retry = now
+        for label in list(self._refusals):
+            sock, ep = (
+                (self._dealer, self.req_endpoint)
+                if label == "req"
+                else (self._sub, self.sub_endpoint)
+            )
+            if sock is None:
+                continue
+            with contextlib.suppress(zmq.ZMQError):
+                sock.disconnect(ep)
+            sock.connect(ep)
 
     @property
     def refusal(self) -> str | None:
@@ -517,6 +538,7 @@ class HubClient:
         step = min(0.25, self.lost_after_s / 4)
         while True:
             await asyncio.sleep(step)
+            self._retry_refused()
             if self._credentials is None:
                 continue
             silent = self._mono() - self._last_heard
