@@ -6,8 +6,9 @@ minted by `dispatch.hub.turn`); no TLS unless a certificate is given; relays may
 only `allowed_peers` (everything else, IPv4 and IPv6, is denied), with
 `allow-loopback-peers` when a loopback address is allowed (one machine: coturn then
 also needs a non-empty `cli-password`, the CLI itself stays off); the log goes to
-stdout. `Coturn(settings, folder)` writes that file into `folder` and runs
-`turnserver -c FILE` until `stop()`; `start()` returns once the server answers a STUN
+stdout. `Coturn(settings, folder)` writes that file into `folder` (0600: it holds the secret) and
+runs `turnserver -c FILE` until `stop()` (and no longer than the thread that started it:
+a hub killed hard takes it along); `start()` returns once the server answers a STUN
 Binding request on its UDP port. Both are safe to call twice.
 """
 
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import ipaddress
 import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -107,6 +110,16 @@ def turnserver_conf(s: CoturnSettings, folder: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the thread that started it ends (Linux
+    PR_SET_PDEATHSIG), so a hub killed with SIGKILL leaves no turnserver behind."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def stun_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
     """True when a STUN Binding request to host:port (UDP) is answered."""
     req = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
@@ -151,6 +164,10 @@ class Coturn:
     def start_blocking(self, timeout_s: float = 10.0) -> None:
         if self.running():
             return
+        self._spawn()
+        self._wait_ready(timeout_s)
+
+    def _spawn(self) -> None:
         exe = shutil.which(self.binary)
         if exe is None:
             raise CoturnError(f"{self.binary} not found (Debian package coturn)")
@@ -164,11 +181,16 @@ class Coturn:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
             )
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        proc = self._proc
+        assert proc is not None
         deadline = time.monotonic() + timeout_s
         s = self.settings
         while not stun_answers(s.listen_ip, s.port):
-            if self._proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is not None or time.monotonic() > deadline:
                 tail = "\n".join(self.log_text().splitlines()[-15:])
                 self.stop_blocking()
                 raise CoturnError(f"turnserver did not come up on {s.listen_ip}:{s.port}\n{tail}")
@@ -188,7 +210,12 @@ class Coturn:
                 proc.wait(5)
 
     async def start(self, timeout_s: float = 10.0) -> None:
-        await asyncio.to_thread(self.start_blocking, timeout_s)
+        """Started from the loop's thread (the parent-death signal follows the thread that
+        forks), then waited for in a worker thread."""
+        if self.running():
+            return
+        self._spawn()
+        await asyncio.to_thread(self._wait_ready, timeout_s)
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.stop_blocking)
