@@ -27,7 +27,7 @@ from dispatch.events.reveal import Revealer
 from dispatch.events.service import HubService, china_now
 from dispatch.events.web import make_app
 from dispatch.hub import auth, web_guard, web_pages
-from dispatch.hub.config import HubConfig, owns_data_dir, redact_db
+from dispatch.hub.config import HubConfig, TurnConfig, owns_data_dir, redact_db
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.guard import Guard, SecurityLog, pin_middleware
 from dispatch.hub.handlers import SessionHandlers
@@ -70,6 +70,21 @@ def zmq_server(config: HubConfig, service: HubService, handlers: HandlerRegistry
         heartbeat_s=zc.heartbeat_s,
         curve=CurveSetup(config.keys_dir(), zc.reload_s) if zc.curve else None,
         max_message_bytes=zc.max_message_bytes,
+    )
+
+
+def coturn_settings(turn: TurnConfig, secret: str) -> CoturnSettings:
+    """What `streams.webrtc.coturn` writes into turnserver.conf, from `[turn]`."""
+    return CoturnSettings(
+        secret=secret,
+        listen_ip=turn.listen_ip,
+        port=turn.port,
+        relay_ip=turn.relay_ip,
+        external_ip=turn.external_ip,
+        realm=turn.realm,
+        min_port=turn.min_port,
+        max_port=turn.max_port,
+        allowed_peers=turn.allowed_peers,
     )
 
 
@@ -253,17 +268,7 @@ class Hub:
         if not turn.run or self.coturn is not None:
             return
         self.coturn = Coturn(
-            CoturnSettings(
-                secret=self._turn_secret,
-                listen_ip=turn.listen_ip,
-                port=turn.port,
-                relay_ip=turn.relay_ip,
-                external_ip=turn.external_ip,
-                realm=turn.realm,
-                min_port=turn.min_port,
-                max_port=turn.max_port,
-                allowed_peers=turn.allowed_peers,
-            ),
+            coturn_settings(turn, self._turn_secret),
             self.config.data_dir() / "coturn",
         )
         await self.coturn.start()

@@ -3,6 +3,7 @@
     hall-hub [--config FILE] [--db URL] [--site FILE] [--calendar FILE] [--http HOST:PORT]
              [--zmq-req ENDPOINT] [--zmq-pub ENDPOINT] [--api-key-file FILE] [--demo] ...
     hall-hub [--config FILE] [flags] --print-config    (the effective config, secrets masked)
+    hall-hub --config FILE --print-turnserver-conf     (turnserver.conf for the system coturn)
     hall-hub --db URL --add-operator NAME --role ROLE     (password on stdin or $HALL_PASSWORD)
     hall-hub enroll NAME | revoke NAME | consoles          (console workstations: consoles_cli)
 
@@ -30,7 +31,7 @@ from dispatch.domain.model import Role
 from dispatch.domain.site import Site, SiteConfigError, load_site
 from dispatch.events.service import HubService
 from dispatch.hub import auth, consoles_cli
-from dispatch.hub.app import Hub, demo_phone_links, seed_demo
+from dispatch.hub.app import Hub, coturn_settings, demo_phone_links, seed_demo
 from dispatch.hub.config import (
     ConfigError,
     HubConfig,
@@ -48,6 +49,7 @@ from dispatch.hub.files import (
 )
 from dispatch.hub.keys import HubKeyError
 from streams.private import restrict_umask
+from streams.webrtc.coturn import turnserver_conf
 
 log = logging.getLogger("hall-hub")
 
@@ -92,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
         "--print-config",
         action="store_true",
         help="print the effective configuration as TOML (secrets masked) and exit",
+    )
+    p.add_argument(
+        "--print-turnserver-conf",
+        action="store_true",
+        help="print the turnserver.conf of [turn] for a coturn service (holds the secret) and exit",
     )
     p.add_argument("--db", help="database URL (default the SQLite file hall.db in the data folder)")
     p.add_argument(
@@ -274,6 +281,21 @@ async def _watch_parent(parent: int, stop: asyncio.Event, every_s: float = 0.5) 
     stop.set()
 
 
+def _print_turnserver_conf(config: HubConfig) -> int:
+    """The system coturn's configuration from `[turn]`, with the shared secret."""
+    turn = config.turn
+    if turn.secret is None and turn.secret_file is None:
+        print("hall-hub: [turn] needs secret or secret_file for a coturn service", file=sys.stderr)
+        return 2
+    try:
+        secret = turn.load_secret()
+    except ConfigError as exc:
+        print(f"hall-hub: {exc}", file=sys.stderr)
+        return 2
+    print(turnserver_conf(coturn_settings(turn, secret), None), end="")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in consoles_cli.COMMANDS:
@@ -287,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "print_config", False):
         print(render_toml(config), end="")
         return 0
+    if getattr(args, "print_turnserver_conf", False):
+        return _print_turnserver_conf(config)
     level = config.log_level.upper()
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if getattr(args, "add_operator", None) is not None:

@@ -74,8 +74,9 @@ def _is_loopback(net: str) -> bool:
     ) or net.strip() in ("::1", "::1/128")
 
 
-def turnserver_conf(s: CoturnSettings, folder: Path) -> str:
-    """The turnserver.conf text for `s` (state files under `folder`)."""
+def turnserver_conf(s: CoturnSettings, folder: Path | None) -> str:
+    """The turnserver.conf text for `s` (pid file and user db under `folder`; None: coturn's
+    defaults, for the system service)."""
     lines = [
         f"listening-ip={s.listen_ip}",
         f"listening-port={s.port}",
@@ -92,9 +93,9 @@ def turnserver_conf(s: CoturnSettings, folder: Path) -> str:
         "no-stdout-log",
         "log-file=stdout",
         "simple-log",
-        f"pidfile={folder / 'turnserver.pid'}",
-        f"userdb={folder / 'turndb'}",
     ]
+    if folder is not None:
+        lines += [f"pidfile={folder / 'turnserver.pid'}", f"userdb={folder / 'turndb'}"]
     if s.external_ip:
         lines.append(f"external-ip={s.external_ip}/{s.relay()}")
     if s.tls_cert is not None and s.tls_key is not None:

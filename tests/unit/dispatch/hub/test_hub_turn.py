@@ -171,3 +171,30 @@ def test_demo_flags_run_coturn_on_loopback(capsys: pytest.CaptureFixture[str]) -
     turn = out[out.index("[turn]") :]
     for line in ("run = true", "port = 34790", "relay_only = true", 'listen_ip = "127.0.0.1"'):
         assert line in turn.splitlines()
+
+
+def test_print_turnserver_conf_for_the_coturn_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "turn-secret"
+    secret.write_text(SECRET + "\n", encoding="utf-8")
+    f = tmp_path / "hub.toml"
+    f.write_text(
+        '[turn]\nurls = ["turn:turn.example.gov.cn:3478?transport=udp"]\n'
+        f'secret_file = "{secret}"\nlisten_ip = "10.20.0.5"\nexternal_ip = "203.0.113.7"\n'
+        'allowed_peers = ["10.20.0.0/24"]\n',
+        "utf-8",
+    )
+    assert cli.main(["--config", str(f), "--print-turnserver-conf"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for want in (
+        f"static-auth-secret={SECRET}",
+        "listening-ip=10.20.0.5",
+        "external-ip=203.0.113.7/10.20.0.5",
+        "allowed-peer-ip=10.20.0.0-10.20.0.255",
+    ):
+        assert want in lines
+    assert not any(x.startswith(("pidfile=", "userdb=", "allow-loopback")) for x in lines)
+    f.write_text("[turn]\nrun = true\n", "utf-8")
+    assert cli.main(["--config", str(f), "--print-turnserver-conf"]) == 2
+    assert "needs secret or secret_file" in capsys.readouterr().err
