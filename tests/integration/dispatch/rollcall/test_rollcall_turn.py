@@ -87,6 +87,10 @@ def test_station_and_hall_meet_through_the_hubs_coturn(tmp_path: Path) -> None:
             ice = await c.ice()
             assert ice.relay_only and ice.expires_at is not None
             assert ice.servers[0].urls[0] == f"turn:127.0.0.1:{turn_port}?transport=udp"
+            again = await c.ice(margin_s=10**9)  # as if about to expire: an IceRequest
+            assert again.servers[0].username is not None
+            assert again.servers[0].username.endswith(":console-hall-1")
+            assert again.expires_at is not None and again.expires_at >= ice.expires_at
             link = await c.rollcall.station_link(centre_id="t01")
             page = await open_station(browser, hub.http_url + link.path, link.pin)
             await c.rollcall.start(ring_s=20.0, talk_s=600.0)
