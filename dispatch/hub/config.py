@@ -125,7 +125,7 @@ class ZmqConfig(_Section):
     )
     max_message_bytes: int = Field(
         default=1 << 20,
-        ge=4096,
+        ge=512 << 10,  # an evidence upload chunk is ~350 KB on the wire
         le=64 << 20,
         description="largest request frame read; a bigger one drops the sender's connection",
     )

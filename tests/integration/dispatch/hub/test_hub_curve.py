@@ -4,7 +4,8 @@ and the zmq half of hole 5): real zmq sockets, the real `hall-hub enroll|revoke`
 An unenrolled key and a plain (non-CURVE) socket get nothing from the ROUTER nor the
 PUB, and a `HubClient` with an unenrolled key says so (state REFUSED) instead of timing
 out; a console revoked while connected is cut off both ways while the enrolled one goes
-on; the key files are 0600; a 50 MB frame is never read and the hub stays responsive.
+on; the key files are 0600; a 50 MB frame is never read and the hub stays responsive;
+plain zmq only when configured so, on loopback, with a warning.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.keys import new_keypair
 from dispatch.hub.messages import PongReply
 from dispatch.hub.process import HubProcess
-from tests.kit.hub import client_keys, curve_client
+from tests.kit.hub import StartHub, client_keys, curve_client
 
 pytestmark = pytest.mark.integration
 
@@ -82,12 +83,14 @@ async def published(sock: zmq.asyncio.Socket, within_s: float = QUIET_S) -> int:
 
 
 @asynccontextmanager
-async def hub_client(hub: HubProcess, keys: ConsoleKeys) -> AsyncIterator[HubClient]:
+async def hub_client(
+    hub: HubProcess, keys: ConsoleKeys | None, workstation: str = ""
+) -> AsyncIterator[HubClient]:
     c = HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
         keys=keys,
-        workstation=keys.name,
+        workstation=workstation or (keys.name if keys is not None else "ws"),
         on_change=lambda ch: None,
         on_connection=lambda st: None,
         request_timeout_s=10,
@@ -228,3 +231,24 @@ def test_a_50_mb_frame_is_not_read_and_the_hub_answers_on(hub: HubProcess) -> No
     asyncio.run(go())
     grown_mib = (peak_rss_kib(hub.pid) - before) / 1024
     assert grown_mib < 20, f"the hub's peak memory grew {grown_mib:.0f} MiB"
+
+
+def test_plain_zmq_only_on_loopback_and_loudly(start_hub: StartHub, tmp_path: Path) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text("[zmq]\ncurve = false\n", encoding="utf-8")
+    hub = start_hub(demo=True, extra_args=["--config", str(config)])
+    assert "CURVE is OFF" in hub.stderr_text()
+
+    async def go() -> None:
+        ctx = zmq.asyncio.Context()
+        try:
+            assert await got_reply(ctx, hub, None)  # a plain socket is answered
+        finally:
+            ctx.term()
+        async with hub_client(hub, None, "plain-ws") as c:
+            await c.login("duty", "duty123")
+            assert c.refusal is None
+
+    asyncio.run(go())
+    bad = hall_hub("--config", str(config), "--zmq-req", "tcp://0.0.0.0:0", "--print-config")
+    assert bad.returncode == 2 and "curve = false only on loopback" in bad.stderr
