@@ -234,6 +234,8 @@ class HubClient:
                 self._last_heard = self._mono()
                 self._want_sync()
             return
+        if self._refusals.get(label) != refusal:  # once, not at every retry
+            log.warning("the hub refused the %s socket: %s", label, refusal)
         self._refusals[label] = refusal
         self._set_state(ConnectionState(ConnectionStatus.REFUSED, detail=refusal))
         for fut in self._pending.values():

@@ -91,5 +91,5 @@ class HandshakeWatch:
                 continue
             text = refusal_text(int(event), self._curve)
             if text is not None:
-                log.warning("hub refused the %s handshake: %s", self._label, text)
+                log.debug("hub refused the %s handshake (event %s): %s", self._label, event, text)
                 self._on_result(self._label, text)
