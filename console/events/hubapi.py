@@ -115,5 +115,8 @@ def to_connection(state: ConnectionState) -> tuple[ConnKind, datetime | None]:
 def to_session(reply: LoginReply, workstation: str) -> Session:
     """The hub's LoginReply as the console's session."""
     return Session(
-        operator=reply.operator, role=reply.role, workstation=reply.workstation or workstation
+        operator=reply.operator,
+        role=reply.role,
+        workstation=reply.workstation or workstation,
+        public_url=reply.public_url,
     )

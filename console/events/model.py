@@ -62,6 +62,7 @@ class Session:
     operator: str
     role: Role
     workstation: str
+    public_url: str = ""  # the hub's public base URL (links start with it); "": unknown
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import ssl
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -96,12 +97,16 @@ class MediationController:
         *,
         tracks: TrackFactory = demo_tracks,
         keep_hosts: Sequence[str] | None = None,
+        http_ssl: ssl.SSLContext | None = None,
+        public_url: Callable[[], str] = lambda: "",
     ) -> None:
         self.model = model
+        self._public_url = public_url  # the hub's, from the login ("" before)
         self._net = net
         self._bridge = bridge
         self._client = client
         self.http_url = http_url.rstrip("/")
+        self.http_ssl = http_ssl  # trusts the hub's CA (None: the system's CAs)
         self._tracks = tracks
         self._keep = list(keep_hosts) if keep_hosts else None
         self.star: StarClient | None = None
@@ -113,6 +118,12 @@ class MediationController:
         self._media_state = "new"
 
     # -- plumbing ---------------------------------------------------------------------------
+    @property
+    def join_base(self) -> str:
+        """Where the join links point: the hub's public URL (from the login), else the
+        address this console reaches the hub at."""
+        return self._public_url().rstrip("/") or self.http_url
+
     def _submit(
         self,
         coro: Coroutine[Any, Any, T],
@@ -207,6 +218,7 @@ class MediationController:
                 on_message=self._on_message,
                 on_state=self._on_state,
                 on_signalling=self._on_signalling,
+                ssl_context=self.http_ssl,
             )
             self.star = star
             await star.start()

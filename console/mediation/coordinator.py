@@ -3,6 +3,7 @@ window per event, running on the event queue's network thread and Qt bridge."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Sequence
 from typing import cast
 
@@ -37,10 +38,12 @@ class MediationCoordinator:
         tracks: TrackFactory = _demo_tracks,
         keep_hosts: Sequence[str] | None = None,
         show_message: Callable[[str], None] | None = None,
+        http_ssl: ssl.SSLContext | None = None,
     ) -> None:
         self.events = events
         self._net, self._bridge = net, bridge
         self.http_url = http_url
+        self.http_ssl = http_ssl
         self._tracks = tracks
         self._keep = keep_hosts
         self._show = show_message
@@ -61,6 +64,8 @@ class MediationCoordinator:
             self.http_url,
             tracks=self._tracks,
             keep_hosts=self._keep,
+            http_ssl=self.http_ssl,
+            public_url=self._public_url,
         )
         win = MediationWindow(model, ctl, parent=parent)
         self.windows[event.id] = win
@@ -68,6 +73,10 @@ class MediationCoordinator:
         if self._show is not None:
             self._show(t("shown", title=event.title))
         return win
+
+    def _public_url(self) -> str:
+        session = self.events.model.session
+        return session.public_url if session is not None else ""
 
     def stop(self) -> None:
         for win in self.windows.values():
@@ -84,8 +93,11 @@ def install_mediation(
     http_url: str,
     *,
     show_message: Callable[[str], None] | None = None,
+    http_ssl: ssl.SSLContext | None = None,
 ) -> MediationCoordinator:
-    coord = MediationCoordinator(events, net, bridge, http_url, show_message=show_message)
+    coord = MediationCoordinator(
+        events, net, bridge, http_url, show_message=show_message, http_ssl=http_ssl
+    )
 
     def handler(ev: Event) -> None:
         coord.open_for(ev)

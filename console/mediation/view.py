@@ -298,7 +298,7 @@ class MediationWindow(QWidget):
         for link in self.model.links:
             card = LinkCard(
                 f"{role_label(link.role, link.label)} {link.name}",
-                join_url(self.controller.http_url, link.path),
+                join_url(self.controller.join_base, link.path),
                 link.pin,
                 expiry_text(link.expires_at, now),
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import ssl
 from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
@@ -50,7 +51,13 @@ def chart_thread() -> concurrent.futures.ThreadPoolExecutor:
 class ReportClient(Protocol):
     async def report(self, month: str) -> ReportReply: ...
     async def hotspots(self) -> HotspotsReply: ...
-    async def report_pdf(self, http_url: str, month: str, timeout_s: float = 60.0) -> bytes: ...
+    async def report_pdf(
+        self,
+        http_url: str,
+        month: str,
+        timeout_s: float = 60.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> bytes: ...
 
 
 Submit = Callable[[Coroutine[Any, Any, Any]], "concurrent.futures.Future[Any]"]
@@ -79,12 +86,14 @@ class ReportController:
         http_url: str | None,
         save_dir: Path,
         open_events: Callable[[tuple[str, ...]], None],
+        http_ssl: ssl.SSLContext | None = None,
     ) -> None:
         self.model = model
         self._client = client
         self._submit_fn = submit
         self._post = post
         self.http_url = http_url
+        self.http_ssl = http_ssl  # trusts the hub's CA (None: the system's CAs)
         self.save_dir = save_dir
         self._open_events = open_events
         self._timer: QTimer | None = None
@@ -133,11 +142,11 @@ class ReportController:
         if client is None or not self.http_url:
             self.model.failed(t("cannot_export"))
             return
-        text, url = month_text(month), self.http_url
+        text, url, ctx = month_text(month), self.http_url, self.http_ssl
         out = self.save_dir / default_pdf_name(month)
 
         async def run() -> Path:
-            body = await client.report_pdf(url, text)
+            body = await client.report_pdf(url, text, ssl_context=ctx)
 
             def write() -> Path:
                 return write_private(out, body)  # 0600 in a 0700 folder
@@ -221,6 +230,7 @@ def install_reports(
     save_dir: Path,
     raise_panel: Callable[[], object] | None = None,
     show_message: Callable[[str], None] | None = None,
+    http_ssl: ssl.SSLContext | None = None,
 ) -> ReportsInstall:
     """Dock the monthly report and the hot spots beside the event queue and start."""
 
@@ -238,6 +248,7 @@ def install_reports(
         http_url=http_url,
         save_dir=save_dir,
         open_events=open_events,
+        http_ssl=http_ssl,
     )
     view = ReportView(model, ctl)
     view.setObjectName("reports")

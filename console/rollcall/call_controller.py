@@ -21,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -74,6 +75,7 @@ class HallCallController:
         tracks: TrackFactory = demo_tracks,
         keep_hosts: Sequence[str] | None = None,
         names: Callable[[str], str] = lambda cid: cid,
+        http_ssl: ssl.SSLContext | None = None,
     ) -> None:
         self.client = client
         self.names = names
@@ -81,6 +83,7 @@ class HallCallController:
         self.bridge = bridge
         self.model = model
         self.http_url = http_url.rstrip("/") if http_url else None
+        self.http_ssl = http_ssl  # trusts the hub's CA (None: the system's CAs)
         self._tracks = tracks
         self._keep = list(keep_hosts) if keep_hosts else None
         self.centre_id: str | None = None  # the call joined (or being joined)
@@ -184,6 +187,7 @@ class HallCallController:
                 refresh_ice=True,  # fresh ones for every rejoin
                 slots=1,
                 keep_hosts=self._keep,
+                ssl_context=self.http_ssl,
                 on_video=lambda _mid, f: self._on_video(gen, f),
                 on_audio=lambda _mid, f: self._on_audio(gen, f),
                 on_message=lambda m: self._on_message(gen, m),

@@ -7,6 +7,7 @@ intents here). Published `RollcallChanged` messages update the live run; a gap i
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -76,8 +77,11 @@ class RollcallController:
         http_url: str | None = None,
         tracks: TrackFactory = demo_tracks,
         keep_hosts: Sequence[str] | None = None,
+        http_ssl: ssl.SSLContext | None = None,
+        public_url: Callable[[], str] = lambda: "",
     ) -> None:
         self._hub = hub
+        self.public_url = public_url  # the hub's, from the login: links start with it
         self.client: RollcallHub | None = None  # from the first start (the login)
         self._unlisten: Callable[[], None] | None = None
         self.net = net
@@ -97,6 +101,7 @@ class RollcallController:
             tracks=tracks,
             keep_hosts=keep_hosts,
             names=model.centre_name,
+            http_ssl=http_ssl,
         )
 
     @property
@@ -219,7 +224,7 @@ class RollcallController:
 
         def shown(rep: RollcallStationLinkReply) -> None:
             self.links.append((centre_id, rep.path, rep.pin))
-            self.model.set_status(t("duty_link", path=rep.path, pin=rep.pin))
+            self.model.set_status(t("duty_link", path=self.public_url() + rep.path, pin=rep.pin))
 
         self._submit(self.rc.station_link(centre_id), shown)
 

@@ -3,6 +3,7 @@ event queue has logged in (the roll call shares the event queue's hub client).""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -37,6 +38,7 @@ class RollcallInstall:
         net: NetThread,
         bridge: QtBridge,
         http_url: str | None = None,
+        http_ssl: ssl.SSLContext | None = None,
     ) -> None:
         self.events = events
         self.http_url = http_url
@@ -44,11 +46,21 @@ class RollcallInstall:
         self.bridge = bridge
         self.model = RollcallModel()
         self.controller = RollcallController(
-            lambda: rollcall_client(events), net, bridge, self.model, http_url=http_url
+            lambda: rollcall_client(events),
+            net,
+            bridge,
+            self.model,
+            http_url=http_url,
+            http_ssl=http_ssl,
+            public_url=self._public_url,
         )
         self.panel = RollcallPanel(self.model, self.controller, self.controller.call)
         self.panel.setObjectName("rollcall")
         self._listening = False
+
+    def _public_url(self) -> str:
+        session = self.events.model.session
+        return session.public_url.rstrip("/") if session is not None else ""
 
     def start(self) -> None:
         if self._listening:
@@ -79,10 +91,11 @@ def install_rollcall(
     bridge: QtBridge,
     add_side_panel: AddSidePanel,
     http_url: str | None = None,
+    http_ssl: ssl.SSLContext | None = None,
 ) -> RollcallInstall:
     """Build the panel, dock it, and wait for the login to wire it to the hub.
     `http_url` (the hub's HTTP address) lets the panel join calls by video."""
-    inst = RollcallInstall(events, net, bridge, http_url)
+    inst = RollcallInstall(events, net, bridge, http_url, http_ssl)
     add_side_panel(inst.panel, t("panel_title"))
     inst.start()
     return inst

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from console.kit import i18n
 from dispatch.domain.site import Site, SiteConfigError, demo_site_path, load_site
+from dispatch.hub.tls import client_context
 
 if TYPE_CHECKING:  # Qt and the panels load after the command line is read
     from PySide6.QtCore import QTimer
@@ -44,7 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--hub-http",
         default=None,
-        help="the hub's HTTP address (video mediation, roll-call video), e.g. http://10.1.1.5:8080",
+        help="the hub's HTTPS address (video mediation, roll-call video), e.g. https://10.1.1.5:8443",
+    )
+    p.add_argument(
+        "--hub-ca",
+        type=Path,
+        default=None,
+        help="the hub's CA certificate (PEM, its /ca.crt) to trust for --hub-http",
     )
     p.add_argument(
         "--keys",
@@ -156,14 +164,17 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
 
 def hub_addresses(
     args: argparse.Namespace, demo: DemoServices | None
-) -> tuple[tuple[str, str] | None, str | None]:
-    """The hub's (request, publish) endpoints and its HTTP address: the demo's or the
-    command line's; (None, None) without a hub."""
+) -> tuple[tuple[str, str] | None, str | None, ssl.SSLContext | None]:
+    """The hub's (request, publish) endpoints, its HTTPS address and the TLS context
+    that trusts its CA: the demo's or the command line's; (None, None, None) without a
+    hub. Without `--hub-ca` the system's CAs verify the hub (an operator certificate)."""
     if demo is not None and demo.hub is not None:
-        return (demo.hub.req_endpoint, demo.hub.pub_endpoint), demo.hub.http_url
+        hub = demo.hub
+        return (hub.req_endpoint, hub.pub_endpoint), hub.http_url, hub.ssl_context()
+    ctx = client_context([args.hub_ca]) if args.hub_ca is not None else None
     if args.hub is not None:
-        return (args.hub, args.hub_pub or pub_endpoint_for(args.hub)), args.hub_http
-    return None, args.hub_http
+        return (args.hub, args.hub_pub or pub_endpoint_for(args.hub)), args.hub_http, ctx
+    return None, args.hub_http, ctx
 
 
 def workstation_keys(args: argparse.Namespace, demo: DemoServices | None) -> ConsoleKeys | None:
@@ -208,6 +219,7 @@ def install_hub_panels(
     hub_http: str | None,
     demo: bool,
     keys: ConsoleKeys | None,
+    hub_ssl: ssl.SSLContext | None = None,
 ) -> HubPanels:
     """The event queue and the side panels that share its hub client, then the login."""
     from console.events.wiring import EventQueue
@@ -232,17 +244,18 @@ def install_hub_panels(
                 queue.bridge,
                 hub_http,
                 show_message=window.show_message,
+                http_ssl=hub_ssl,
             )
         )
     health = install_health_panel(site, window, queue, hub_http)
     if health is not None:
         panels.parts.append(health)
     rollcall = install_rollcall(
-        queue.controller, queue.net, queue.bridge, window.add_side_panel, hub_http
+        queue.controller, queue.net, queue.bridge, window.add_side_panel, hub_http, hub_ssl
     )
     if args.raise_panel == "rollcall":
         window.raise_side_panel(rollcall.panel)
-    panels.parts.append(install_report_panels(args, window, queue, events_panel, hub_http))
+    panels.parts.append(install_report_panels(args, window, queue, events_panel, hub_http, hub_ssl))
     panels.parts.append(
         install_linkage(
             queue.controller,
@@ -277,6 +290,7 @@ def install_report_panels(
     queue: EventQueue,
     events_panel: QWidget,
     hub_http: str | None,
+    hub_ssl: ssl.SSLContext | None = None,
 ) -> Stoppable:
     """The monthly report and hot-spot panels (issue 7), raised if asked."""
     from console.reports.controller import install_reports
@@ -289,6 +303,7 @@ def install_report_panels(
         save_dir=config_dir() / "reports",
         raise_panel=lambda: window.raise_side_panel(events_panel),
         show_message=window.show_message,
+        http_ssl=hub_ssl,
     )
     if args.raise_panel == "hotspots":
         window.raise_side_panel(reports.panel)
@@ -399,11 +414,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         collector.stop()
         return int(exc.code or 1)
     window, model = build_window(args, site)
-    endpoints, hub_http = hub_addresses(args, demo)
+    endpoints, hub_http, hub_ssl = hub_addresses(args, demo)
     panels = HubPanels()
     if endpoints is not None:
         keys = workstation_keys(args, demo)
-        panels = install_hub_panels(args, site, window, endpoints, hub_http, demo is not None, keys)
+        panels = install_hub_panels(
+            args, site, window, endpoints, hub_http, demo is not None, keys, hub_ssl
+        )
     wake = quit_on_signals(app)
     if args.screenshot is not None:
         target: Path = args.screenshot

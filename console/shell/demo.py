@@ -95,7 +95,13 @@ class DemoServices:
         self._hub = hub
         hub.start(timeout_s)
         if self.reports_per_min > 0:
-            gen = ReportGenerator(hub.http_url, DEMO_API_KEY, self.reports_per_min, self.site)
+            gen = ReportGenerator(
+                hub.http_url,
+                DEMO_API_KEY,
+                self.reports_per_min,
+                self.site,
+                ssl_context=hub.ssl_context(),
+            )
             self._generator = gen
             gen.start()
 

@@ -27,12 +27,15 @@ from dispatch.events.reveal import Revealer
 from dispatch.events.service import HubService, china_now
 from dispatch.events.web import make_app
 from dispatch.hub import auth, web_guard, web_pages
+from dispatch.hub.certs import HubCertificates, local_url
 from dispatch.hub.config import HubConfig, TurnConfig, owns_data_dir, redact_db
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.guard import Guard, SecurityLog, pin_middleware
 from dispatch.hub.handlers import SessionHandlers
 from dispatch.hub.hashing import HashPool
+from dispatch.hub.plain_http import make_plain_app
 from dispatch.hub.registry import HandlerRegistry
+from dispatch.hub.tls import ca_subject_name
 from dispatch.hub.turn import TurnMinter
 from dispatch.hub.writer import Committed
 from dispatch.hub.zmq_server import CurveSetup, ZmqServer
@@ -168,7 +171,7 @@ class Hub:
         )
         self.reports = ReportService(self.service, site)
         for feature in (
-            SessionHandlers(self.service, self.guard, self.ice),
+            SessionHandlers(self.service, self.guard, self.ice, lambda: self.public_url),
             EventHandlers(self.service, Revealer(self.service)),
             TaskHandlers(self.service, self.dispatch),
             MediationHandlers(self.service, self.mediation),
@@ -186,9 +189,13 @@ class Hub:
                 clock=clock,
                 snapshot_dir=data_dir / "patrol",
             )
+        self.certs = HubCertificates(config, site.name if site is not None else None)
         self._runner: web.AppRunner | None = None
+        self._plain_runner: web.AppRunner | None = None
         self._timer_task: asyncio.Task[None] | None = None
-        self.http_url = ""
+        self.http_url = ""  # where this machine reaches the pages (https unless tls is off)
+        self.public_url = ""  # what every link, QR code and message carries
+        self.plain_url = ""  # the plain-HTTP listener ("" when off)
 
     async def start(self) -> None:
         if self._runner is not None:
@@ -220,27 +227,45 @@ class Hub:
         # head after `keepalive_timeout`, counted from the connection's start or the last
         # response and not reset by more bytes: the header-read timeout (half-sent
         # requests, slowloris) and the idle keep-alive limit at once
+        ssl_context = await asyncio.to_thread(self.certs.prepare)
         http = self.config.http
         runner = web.AppRunner(app, access_log=None, keepalive_timeout=http.header_timeout_s)
         await runner.setup()
         # a large backlog: after a hub restart every phone reconnects at once
-        site = web.TCPSite(runner, http.host, http.port, backlog=2048)
+        site = web.TCPSite(runner, http.host, http.port, backlog=2048, ssl_context=ssl_context)
         await site.start()
         self._runner = runner
-        port = http.port
-        for addr in runner.addresses:
-            if isinstance(addr, tuple) and len(addr) >= 2:
-                port = int(addr[1])
-                break
-        self.http_url = f"http://{http.host}:{port}"
+        port = _bound_port(runner, http.port)
+        self.http_url = local_url(self.certs.scheme, http.host, port)
+        self.public_url = self.certs.public_url(port)
+        if self.certs.enabled and http.plain_enabled():
+            await self._start_plain()
+        await self.certs.start()
         self._timer_task = asyncio.create_task(self._timers(), name="hub-timers")
         if self.scheduled_patrol is not None:
             await self.scheduled_patrol.start()
+
+    async def _start_plain(self) -> None:
+        http = self.config.http
+        material = self.certs.material
+        fingerprint = material.ca_fingerprint if material is not None else None
+        app = make_plain_app(
+            self.certs.ca_pem(), fingerprint, _ca_subject(self), lambda: self.public_url
+        )
+        runner = web.AppRunner(app, access_log=None, keepalive_timeout=http.header_timeout_s)
+        await runner.setup()
+        await web.TCPSite(runner, http.host, http.plain_port or 0).start()
+        self._plain_runner = runner
+        self.plain_url = local_url("http", http.host, _bound_port(runner, http.plain_port or 0))
 
     async def stop(self) -> None:
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
+        await self.certs.stop()
+        if self._plain_runner is not None:
+            await self._plain_runner.cleanup()
+            self._plain_runner = None
         if self.scheduled_patrol is not None:
             await self.scheduled_patrol.stop()
         if self._timer_task is not None:
@@ -296,6 +321,11 @@ class Hub:
     def ready_info(self) -> dict[str, object]:
         return {
             "http": self.http_url,
+            "https": self.http_url if self.certs.enabled else None,
+            "public_url": self.public_url,
+            "plain_http": self.plain_url or None,
+            "ca_cert": str(ca) if (ca := self.certs.ca_file()) is not None else None,
+            "ca_spki": self.certs.material.ca_spki if self.certs.material else None,
             "req": self.zmq.req_endpoint,
             "pub": self.zmq.pub_endpoint,
             "curve": self.config.zmq.curve,
@@ -305,6 +335,17 @@ class Hub:
             "pid": os.getpid(),
             "instance": self.service.instance,
         }
+
+
+def _bound_port(runner: web.AppRunner, configured: int) -> int:
+    for addr in runner.addresses:
+        if isinstance(addr, tuple) and len(addr) >= 2:
+            return int(addr[1])
+    return configured
+
+
+def _ca_subject(hub: Hub) -> str:
+    return ca_subject_name(hub.certs.centre)
 
 
 async def seed_demo(service: HubService) -> None:
@@ -323,7 +364,7 @@ async def demo_phone_links(hub: Hub) -> list[str]:
     for p in site.people:
         if p.role in ("grid_leader", "deputy"):
             token, pin, _ = await hub.dispatch.issue_link(p.id, timedelta(days=30))
-            lines.append(f"  {p.name}（{p.id}）: {hub.http_url}/m/{token}  PIN {pin}")
+            lines.append(f"  {p.name}（{p.id}）: {hub.public_url}/m/{token}  PIN {pin}")
     return lines
 
 

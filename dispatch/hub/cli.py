@@ -48,6 +48,7 @@ from dispatch.hub.files import (
     load_calendar,
 )
 from dispatch.hub.keys import HubKeyError
+from dispatch.hub.tls import TlsError
 from streams.private import restrict_umask
 from streams.webrtc.coturn import turnserver_conf
 
@@ -73,6 +74,13 @@ FLAG_KEYS: dict[str, tuple[str, ...]] = {
     "turn_run": ("turn", "run"),
     "turn_port": ("turn", "port"),
     "turn_relay_only": ("turn", "relay_only"),
+    "public_url": ("http", "public_url"),
+    "plain_port": ("http", "plain_port"),
+    "tls": ("tls", "mode"),
+    "tls_dir": ("tls", "dir"),
+    "tls_cert": ("tls", "cert"),
+    "tls_key": ("tls", "key"),
+    "tls_name": ("tls", "names"),
 }
 
 
@@ -109,7 +117,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--site", type=Path, help="site TOML file")
     p.add_argument("--calendar", type=Path, help="working-day calendar TOML")
-    p.add_argument("--http", type=parse_hostport, help="HTTP HOST:PORT (port 0 = random)")
+    p.add_argument("--http", type=parse_hostport, help="HTTPS HOST:PORT (port 0 = random)")
+    p.add_argument(
+        "--public-url", help="the address links carry, e.g. https://hub.example.gov.cn:8443"
+    )
+    p.add_argument(
+        "--plain-port",
+        type=int,
+        help="plain-HTTP port serving only the CA certificate (0 = random, -1 = off)",
+    )
+    p.add_argument(
+        "--tls",
+        choices=["auto", "files", "off"],
+        help="auto: own CA (default); files: --tls-cert/--tls-key; off: behind a TLS proxy",
+    )
+    p.add_argument("--tls-dir", type=Path, help="folder of the hub's own CA")
+    p.add_argument("--tls-cert", type=Path, help="operator's PEM certificate chain")
+    p.add_argument("--tls-key", type=Path, help="operator's PEM private key")
+    p.add_argument(
+        "--tls-name", action="append", help="extra name or address for the certificate (repeat)"
+    )
     p.add_argument("--zmq-req", help="ROUTER endpoint (:0 = random)")
     p.add_argument("--zmq-pub", help="PUB endpoint (:0 = random)")
     p.add_argument("--zmq-keys", type=Path, help="the hub's key pair and enrolled consoles")
@@ -237,7 +264,7 @@ async def _announce_demo(hub: Hub) -> None:
     if links:
         print("网格员手机页 (grid leader phone links):", file=sys.stderr)
         print("\n".join(links), file=sys.stderr, flush=True)
-    stations = await hub.rollcall.demo_links(hub.http_url)
+    stations = await hub.rollcall.demo_links(hub.public_url)
     if stations:
         print("值班点视频点名页 (duty station links):", file=sys.stderr)
         print("\n".join(stations), file=sys.stderr, flush=True)
@@ -329,6 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     hub = Hub(config, calendar=calendar, site=site)
     try:
         asyncio.run(_serve(hub, getattr(args, "exit_with_parent", False)))
+    except TlsError as exc:
+        print(f"hall-hub: {exc}", file=sys.stderr)
+        return 2
     except (StoreError, HubKeyError) as exc:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 import threading
 from typing import Any
 
@@ -122,8 +123,10 @@ class ReportGenerator:
         rate_per_min: float = 6.0,
         site: Site | None = None,
         seed: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.http_url = http_url
+        self.ssl_context = ssl_context
         self.api_key = api_key
         self.rate_per_min = rate_per_min
         self.site = site
@@ -162,6 +165,7 @@ class ReportGenerator:
                         f"{self.http_url}/api/v1/events",
                         json=body,
                         headers={"X-Api-Key": self.api_key},
+                        ssl=self.ssl_context or True,
                     ) as r:
                         if r.status in (200, 201):
                             self.posted += 1

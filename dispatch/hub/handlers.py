@@ -4,6 +4,7 @@ logout, a console's ICE servers."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from dispatch.domain.security import CLIENT
 from dispatch.domain.wire import ErrorCode, HandlerRegistrar, HubError, OkReply
@@ -25,10 +26,17 @@ from streams.webrtc.config import IceSource, static_ice
 class SessionHandlers:
     """Liveness and a console's session."""
 
-    def __init__(self, service: HubService, guard: Guard, ice: IceSource | None = None) -> None:
+    def __init__(
+        self,
+        service: HubService,
+        guard: Guard,
+        ice: IceSource | None = None,
+        public_url: Callable[[], str] = lambda: "",
+    ) -> None:
         self._svc = service
         self._guard = guard
         self._ice = ice or static_ice()
+        self._public_url = public_url  # known once the HTTPS listener is bound
 
     def register(self, registry: HandlerRegistrar) -> None:
         registry.register(PingRequest, self.ping)
@@ -67,6 +75,7 @@ class SessionHandlers:
             workstation=s.workstation,
             hub_instance=self._svc.instance,
             ice=ice_info(self._ice(console_ice_name(s.workstation))),
+            public_url=self._public_url(),
         )
 
     async def ice(self, req: IceRequest) -> IceReply:

@@ -56,6 +56,11 @@ class LoginReply(WireMessage):
     workstation: str
     hub_instance: str
     ice: IceInfo = Field(default_factory=IceInfo)
+    public_url: str = Field(
+        default="",
+        max_length=2048,
+        description="the hub's public HTTPS base URL: every link the console builds starts with it",
+    )
 
 
 class IceReply(WireMessage):

@@ -16,6 +16,7 @@ import json
 import os
 import selectors
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from dispatch.client.keys import ConsoleKeys, read_console_keys, write_console_keys
 from dispatch.hub.enrol import enrol
+from dispatch.hub.tls import client_context
 
 TEST_CONSOLE = "test-console"
 
@@ -53,6 +55,8 @@ class HubProcess:
         zmq_req: str | None = None,
         zmq_pub: str | None = None,
         demo: bool = False,
+        public_url: str | None = None,
+        plain_port: int = 0,
         extra_args: Sequence[str] = (),
         python: str = sys.executable,
         data_dir: Path | None = None,
@@ -67,6 +71,8 @@ class HubProcess:
         self.zmq_req = zmq_req or "tcp://127.0.0.1:0"
         self.zmq_pub = zmq_pub or "tcp://127.0.0.1:0"
         self.demo = demo
+        self.public_url_arg = public_url
+        self.plain_port = plain_port
         self.extra_args = list(extra_args)
         self.python = python
         self._keys_dir = keys_dir
@@ -94,9 +100,13 @@ class HubProcess:
             self.zmq_pub,
             "--zmq-keys",
             str(self.keys_dir),
+            "--plain-port",
+            str(self.plain_port),
         ]
         if self.data_dir is not None:
             cmd += ["--data-dir", str(self.data_dir)]
+        if self.public_url_arg is not None:
+            cmd += ["--public-url", self.public_url_arg]
         if self.site is not None:
             cmd += ["--site", str(self.site)]
         if self.demo:
@@ -214,7 +224,35 @@ class HubProcess:
 
     @property
     def http_url(self) -> str:
+        """The base URL of the pages on this machine: https (unless started --tls off)."""
         return self._need("http")
+
+    @property
+    def https_url(self) -> str:
+        return self._need("https")
+
+    @property
+    def public_url(self) -> str:
+        """The base URL every link carries (`--public-url`, else the listen address)."""
+        return self._need("public_url")
+
+    @property
+    def plain_url(self) -> str:
+        """The plain-HTTP listener serving the CA certificate and redirects."""
+        return self._need("plain_http")
+
+    @property
+    def ca_cert_path(self) -> Path:
+        """The hub's own CA certificate (PEM)."""
+        return Path(self._need("ca_cert"))
+
+    def ca_spki_b64(self) -> str:
+        """base64 SHA-256 of the CA's public key (Chromium's SPKI allow-list)."""
+        return self._need("ca_spki")
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A verifying client context trusting the hub's CA (for aiohttp `ssl=`)."""
+        return client_context([self.ca_cert_path])
 
     @property
     def req_endpoint(self) -> str:

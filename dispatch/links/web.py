@@ -12,10 +12,13 @@ from dispatch.links.core import MAX_PIN_FAILURES
 def set_link_cookie(
     resp: web.StreamResponse, name: str, value: str, path: str, *, max_age: int | None = None
 ) -> None:
-    """The page's session cookie: only sent back to `path` (the link's own URL),
+    """The page's session cookie: only sent back to `path` (the link's own URL) over
+    HTTPS (`Secure`: the pages are served only over TLS, or behind a TLS proxy),
     invisible to scripts, never sent cross-site; a browser-session cookie unless
     `max_age` (seconds) is given."""
-    resp.set_cookie(name, value, path=path, httponly=True, samesite="Strict", max_age=max_age)
+    resp.set_cookie(
+        name, value, path=path, httponly=True, secure=True, samesite="Strict", max_age=max_age
+    )
 
 
 def wrong_pin_text(left: int) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
 import threading
 import time
@@ -151,6 +152,7 @@ class HubSink:
     http_url: str
     api_key: str
     timeout_s: float = 30.0
+    ssl_context: ssl.SSLContext | None = None  # trusts the hub's CA (None: the system's)
 
     def post(self, checks: Sequence[CameraCheck]) -> dict[str, object]:
         body = CheckBatch(checks=list(checks)).model_dump_json().encode("utf-8")
@@ -161,7 +163,9 @@ class HubSink:
             headers={"Content-Type": "application/json", "X-Api-Key": self.api_key},
         )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
+            with urllib.request.urlopen(
+                req, timeout=self.timeout_s, context=self.ssl_context
+            ) as resp:
                 reply: dict[str, object] = json.loads(resp.read())
                 return reply
         except urllib.error.HTTPError as exc:
@@ -254,7 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m streams.patrol.runner", description="camera health patrol"
     )
     p.add_argument("--site", type=Path, required=True)
-    p.add_argument("--hub", required=True, help="hub HTTP URL, e.g. http://127.0.0.1:8470")
+    p.add_argument("--hub", required=True, help="hub URL, e.g. https://127.0.0.1:8470")
+    p.add_argument("--hub-ca", type=Path, help="the hub's CA certificate (PEM) to trust")
     p.add_argument("--api-key", required=True)
     p.add_argument("--interval", type=float, default=600.0, help="seconds between rounds")
     p.add_argument("--concurrency", type=int, default=12)
@@ -266,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SourcesError as exc:
         print(f"patrol: {exc}", file=sys.stderr)
         return 2
-    sink = HubSink(args.hub, args.api_key)
+    ctx = ssl.create_default_context(cafile=str(args.hub_ca)) if args.hub_ca else None
+    sink = HubSink(args.hub, args.api_key, ssl_context=ctx)
     patrol = Patrol(
         source_targets(cameras),
         sink.post,

@@ -13,7 +13,8 @@ receive-only video+audio pairs come back. Every decoded frame of a slot is given
 to a thread; never block). When the connection fails the client offers again from a new
 connection (the hub's aiortc answers from a new one too), with backoff, until stop().
 With `refresh_ice` each new connection after the first asks `GET {base}/ice` for fresh
-ICE servers (new TURN credentials: a call may outlive the first ones). A push carrying
+ICE servers (new TURN credentials: a call may outlive the first ones). `ssl_context`
+verifies the hub's HTTPS (e.g. trusting its own CA; never unverified). A push carrying
 an `epoch` (the hub process's id) that differs from the last one means the hub restarted
 and our connection died with it: the client joins again at once instead of waiting
 ~30 s for ICE consent to fail. `on_signalling(up)` tells when the signalling socket is
@@ -28,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -87,6 +89,7 @@ class StarClient:
         on_state: Callable[[str], None] | None = None,
         on_signalling: Callable[[bool], None] | None = None,
         refresh_ice: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session
@@ -98,6 +101,7 @@ class StarClient:
         self._on_message, self._on_state = on_message, on_state
         self._on_signalling = on_signalling
         self._refresh_ice = refresh_ice
+        self._ssl = ssl_context  # None: the system's CAs (an https hub with a public one)
         self._epoch: str | None = None
         self._relay = MediaRelay()
         self.hub_restarts = 0
@@ -125,7 +129,8 @@ class StarClient:
         if self._http is not None:
             return
         self._stopped = False
-        self._http = aiohttp.ClientSession(headers=self.headers)
+        connector = aiohttp.TCPConnector(ssl=self._ssl or True)
+        self._http = aiohttp.ClientSession(headers=self.headers, connector=connector)
         self._spawn(self._ws_loop())
         await self._connect()
         self._spawn(self._watch())

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from dispatch.hub.process import HubProcess
 from tests.kit.hub import HUB_API_KEY, StartHub
+from tests.kit.tls import hub_session
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,7 @@ def run(coro: Any) -> Any:
 
 def test_post_get_list_and_repeat(hub: HubProcess) -> None:
     async def go() -> None:
-        async with aiohttp.ClientSession() as s:
+        async with hub_session(hub) as s:
             st1, ev = await _post(s, hub.http_url, VALID)
             assert st1 == 201
             assert ev["state"] == "accepted" and ev["title"] == "农民工讨薪"
@@ -66,7 +67,7 @@ def test_post_get_list_and_repeat(hub: HubProcess) -> None:
 
 def test_invalid_fields_get_one_message_each(hub: HubProcess) -> None:
     async def go() -> None:
-        async with aiohttp.ClientSession() as s:
+        async with hub_session(hub) as s:
             body = {**VALID, "priority": "whenever", "place": {"lon": 200, "lat": 10}}
             del body["title"]
             status, err = await _post(s, hub.http_url, body)
@@ -114,7 +115,7 @@ def test_key_limited_to_its_sources(tmp_path: Any, start_hub: StartHub) -> None:
 
     async def go() -> None:
         h = {"X-Api-Key": "grid-app-key-0123456789"}
-        async with aiohttp.ClientSession() as s:
+        async with hub_session(proc) as s:
             status, err = await _post(s, proc.http_url, VALID, headers=h)
             assert status == 403 and err["errors"][0]["field"] == "source"
             status, _ = await _post(s, proc.http_url, {**VALID, "source": "grid_report"}, h)
@@ -125,7 +126,7 @@ def test_key_limited_to_its_sources(tmp_path: Any, start_hub: StartHub) -> None:
 
 def test_concurrent_duplicates_make_one_event(hub: HubProcess) -> None:
     async def go() -> None:
-        async with aiohttp.ClientSession() as s:
+        async with hub_session(hub) as s:
             body = {**VALID, "source_ref": "dup-1"}
             results = await asyncio.gather(*(_post(s, hub.http_url, body) for _ in range(30)))
             statuses = sorted(r[0] for r in results)
@@ -140,7 +141,7 @@ def test_concurrent_duplicates_make_one_event(hub: HubProcess) -> None:
 def test_openapi_document_describes_the_intake(hub: HubProcess) -> None:
     async def go() -> dict[str, Any]:
         async with (
-            aiohttp.ClientSession() as s,
+            hub_session(hub) as s,
             s.get(f"{hub.http_url}/api/v1/openapi.json") as r,
         ):
             assert r.status == 200
@@ -217,7 +218,7 @@ def test_fuzzed_intake_never_5xx(hub: HubProcess) -> None:
     @given(body=BODIES, state=st.text(max_size=10), limit=st.text(max_size=6))
     def check(body: Any, state: str, limit: str) -> None:
         async def go() -> None:
-            async with aiohttp.ClientSession() as s:
+            async with hub_session(hub) as s:
                 status, reply = await _post(s, hub.http_url, body)
                 seen[status] = seen.get(status, 0) + 1
                 assert status < 500, reply
