@@ -31,8 +31,10 @@ import psutil
 
 from dispatch.client.connection import HubClient
 from dispatch.hub.process import HubProcess
+from dispatch.hub.tls import client_context
 from dispatch.tasks.core import TaskState
 from dispatch.tasks.messages import TaskChanged
+from tests.kit.tls import hub_session
 
 ROOT = str(Path(__file__).resolve().parent.parent.parent)
 API_KEY = "bench-dispatch-key-0123456789"
@@ -61,10 +63,10 @@ def site_toml(n: int) -> str:
 # -- the load process ------------------------------------------------------------------------
 
 
-async def load_main(links_file: str, http: str) -> None:
+async def load_main(links_file: str, http: str, ca: str) -> None:
     raise_nofile(4096)
     links = json.loads(Path(links_file).read_text())
-    conn = aiohttp.TCPConnector(limit=0)
+    conn = aiohttp.TCPConnector(limit=0, ssl=client_context([Path(ca)]))
     jar = aiohttp.DummyCookieJar()  # each session's cookie is kept and sent by hand
     cookies: dict[str, str] = {}
     acks = 0
@@ -128,9 +130,9 @@ async def load_main(links_file: str, http: str) -> None:
 # -- the benchmark ---------------------------------------------------------------------------
 
 
-async def post_events(http: str, n: int, tag: str) -> list[str]:
-    ids = []
-    async with aiohttp.ClientSession(headers={"X-Api-Key": API_KEY}) as s:
+async def post_events(hub: HubProcess, n: int, tag: str) -> list[str]:
+    ids, http = [], hub.http_url
+    async with hub_session(hub, headers={"X-Api-Key": API_KEY}) as s:
         for i in range(n):
             body = {
                 "source": "grid_report",
@@ -158,7 +160,17 @@ async def measure(
     lf = tmp / f"links-{tag}.json"
     lf.write_text(json.dumps(links))
     load = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.dispatch", "--load", str(lf), "--http", hub.http_url],
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.dispatch",
+            "--load",
+            str(lf),
+            "--http",
+            hub.http_url,
+            "--ca",
+            str(hub.ca_cert_path),
+        ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -169,7 +181,7 @@ async def measure(
         line = await asyncio.wait_for(asyncio.to_thread(load.stdout.readline), 300)
         if not line.startswith("READY"):
             raise SystemExit(f"load process failed: {line!r}")
-        events = await post_events(hub.http_url, dispatches, tag)
+        events = await post_events(hub, dispatches, tag)
         proc = psutil.Process(hub.pid)
         cpu0, t0 = proc.cpu_times(), time.perf_counter()
         lat: list[float] = []
@@ -264,9 +276,10 @@ def main() -> None:
     p.add_argument("--inflight", type=int, default=4, help="dispatches in flight at once")
     p.add_argument("--load", default=None, help=argparse.SUPPRESS)
     p.add_argument("--http", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--ca", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.load is not None:
-        asyncio.run(load_main(a.load, a.http))
+        asyncio.run(load_main(a.load, a.http, a.ca))
         return
     r = asyncio.run(bench(a.sessions, a.dispatches, a.inflight))
     b, f = r["baseline"], r["loaded"]

@@ -36,6 +36,8 @@ from dispatch.client.connection import HubClient
 from dispatch.events.messages import EventChanged
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
+from dispatch.hub.tls import client_context
+from tests.kit.tls import hub_session
 
 HEAD = {"X-Api-Key": DEMO_API_KEY}
 ROOT = str(Path(__file__).resolve().parent.parent.parent)
@@ -73,7 +75,9 @@ def baseline_sqlite_commits(folder: Path, seconds: float) -> float:
     return n / (time.perf_counter() - t0)
 
 
-async def load_worker(url: str, seconds: float, connections: int, tag: str) -> dict[str, Any]:
+async def load_worker(
+    url: str, seconds: float, connections: int, tag: str, ca: Path
+) -> dict[str, Any]:
     """The HTTP load of the intake measurement (run in its own process by `intake_rate`).
 
     `connections` keep-alive connections, each with one request in flight. Counts only
@@ -82,7 +86,8 @@ async def load_worker(url: str, seconds: float, connections: int, tag: str) -> d
     created = errors = 0
     first_error = ""
     headers = {**HEAD, "Content-Type": "application/json"}
-    connector = aiohttp.TCPConnector(limit=connections, keepalive_timeout=60)
+    ctx = client_context([ca])  # the hub's own CA: HTTPS verified, as a real client does
+    connector = aiohttp.TCPConnector(limit=connections, keepalive_timeout=60, ssl=ctx)
     async with aiohttp.ClientSession(connector=connector) as s:
         post_url = f"{url}/api/v1/events"
 
@@ -149,6 +154,8 @@ def intake_rate(hub: HubProcess, seconds: float, connections: int, tag: str) -> 
         str(connections),
         "--tag",
         tag,
+        "--ca",
+        str(hub.ca_cert_path),
     ]
     pid = hub.pid
     assert pid is not None
@@ -196,7 +203,7 @@ async def publish_latency(
     await c.start()
     await c.login("duty", "duty123")
     n_total = int(seconds * rate)
-    async with aiohttp.ClientSession() as s:
+    async with hub_session(hub) as s:
 
         async def one(n: int) -> None:
             ref = f"{tag}-{n}"
@@ -223,8 +230,9 @@ async def publish_latency(
     return lat, rtt
 
 
-async def fill(url: str, n: int) -> None:
-    async with aiohttp.ClientSession() as s:
+async def fill(hub: HubProcess, n: int) -> None:
+    url = hub.http_url
+    async with hub_session(hub) as s:
         sem = asyncio.Semaphore(32)
 
         async def one(i: int) -> None:
@@ -264,10 +272,13 @@ def main() -> None:
     ap.add_argument("--latency-runs", type=int, default=3)
     ap.add_argument("--resync-events", type=int, default=10_000)
     ap.add_argument("--load-worker", metavar="URL", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--ca", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--tag", default="load", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.load_worker is not None:
-        r = asyncio.run(load_worker(args.load_worker, args.seconds, args.clients, args.tag))
+        r = asyncio.run(
+            load_worker(args.load_worker, args.seconds, args.clients, args.tag, args.ca)
+        )
         print(json.dumps(r))
         return
     with tempfile.TemporaryDirectory() as d:
@@ -289,7 +300,7 @@ def main() -> None:
             hub.stop()
             hub = HubProcess(f"sqlite:///{folder / 'resync.db'}", demo=True)
             hub.start(timeout_s=60)
-            asyncio.run(fill(hub.http_url, args.resync_events))
+            asyncio.run(fill(hub, args.resync_events))
             resync_ms, ping_ms, n_snap = asyncio.run(resync(hub))
         finally:
             hub.stop()

@@ -76,7 +76,14 @@ async def roll_call(n: int, batch: int) -> dict[str, Any]:
             assert len(ids) == n, (len(ids), n)
             for cid in ids:
                 link = await c.rollcall.station_link(centre_id=cid)
-                s = Station(hub.http_url, link.path, link.pin, _answer, size=(160, 120))
+                s = Station(
+                    hub.http_url,
+                    link.path,
+                    link.pin,
+                    _answer,
+                    size=(160, 120),
+                    ssl_context=hub.ssl_context(),
+                )
                 stations.append(s)
             await asyncio.gather(*(s.start() for s in stations))
             await until(lambda: all(s.hello.is_set() for s in stations), 60, "stations online")

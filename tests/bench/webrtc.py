@@ -36,6 +36,7 @@ from typing import Any
 import psutil
 from playwright.async_api import Browser, Page, async_playwright
 
+from dispatch.hub.process import HubProcess
 from tests.integration.dispatch.mediation.test_mediation_support import (
     CHROMIUM_ARGS,
     INVITES,
@@ -47,6 +48,7 @@ from tests.integration.dispatch.mediation.test_mediation_support import (
     post_event,
     until,
 )
+from tests.kit.tls import chromium_args_for
 
 # per participant id: [framesDecoded, frameWidth, frameHeight] of its inbound video
 PAGE_DECODED = """async () => {
@@ -85,10 +87,11 @@ def chromium_args(camera_fps: int) -> list[str]:
 
 
 @asynccontextmanager
-async def chromium(camera_fps: int) -> AsyncIterator[Browser]:
+async def chromium(hub: HubProcess, camera_fps: int) -> AsyncIterator[Browser]:
+    args = chromium_args(camera_fps) + chromium_args_for(hub)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
-            executable_path="/usr/bin/chromium", args=chromium_args(camera_fps), headless=True
+            executable_path="/usr/bin/chromium", args=args, headless=True
         )
         try:
             yield browser
@@ -111,7 +114,7 @@ async def session(seconds: float, browsers: int, camera_fps: int) -> dict[str, A
         hub_proc = psutil.Process(hub.pid)
         me = psutil.Process()
         eid = post_event(hub, "基准测试调解", f"bench-{browsers}")
-        async with console_client(hub) as con, chromium(camera_fps) as browser:
+        async with console_client(hub) as con, chromium(hub, camera_fps) as browser:
             rep = await con.mediation.open_mediation(eid, INVITES[:browsers])
             peer = ConsolePeer(hub, rep)
             await peer.client.start()

@@ -33,24 +33,24 @@ def cell(table: QTableWidget, row: int, col: int) -> str:
     return item.text() if item is not None else ""
 
 
-def post_event(http_url: str, body: dict[str, object]) -> dict[str, object]:
+def post_event(hub: HubProcess, body: dict[str, object]) -> dict[str, object]:
     req = urllib.request.Request(
-        f"{http_url}/api/v1/events",
+        f"{hub.http_url}/api/v1/events",
         data=json.dumps(body).encode("utf-8"),
         headers={"Content-Type": "application/json", "X-Api-Key": HUB_API_KEY},
         method="POST",
     )
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=hub.ssl_context()) as resp:
         assert resp.status == 201
         out: dict[str, object] = json.loads(resp.read())
         return out
 
 
-def get_event(http_url: str, event_id: str) -> dict[str, object]:
+def get_event(hub: HubProcess, event_id: str) -> dict[str, object]:
     req = urllib.request.Request(
-        f"{http_url}/api/v1/events/{event_id}", headers={"X-Api-Key": HUB_API_KEY}
+        f"{hub.http_url}/api/v1/events/{event_id}", headers={"X-Api-Key": HUB_API_KEY}
     )
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=hub.ssl_context()) as resp:
         out: dict[str, object] = json.loads(resp.read())
         return out
 
@@ -134,7 +134,7 @@ def test_panels_show_intake_and_share_an_action(hub: HubProcess, consoles: list[
     out = a.login()
     assert out.ok and a.panel.session_label.text() == "duty（值班员）@ 席位A"
     assert b.login("leader", "leader123").ok
-    ids = [str(post_event(hub.http_url, r)["id"]) for r in REPORTS]
+    ids = [str(post_event(hub, r)["id"]) for r in REPORTS]
     for c in (a, b):
         pump_until(lambda c=c: sorted(c.ids()) == sorted(ids), 10, what="events shown")  # type: ignore[misc]
     # action from panel A
@@ -146,7 +146,7 @@ def test_panels_show_intake_and_share_an_action(hub: HubProcess, consoles: list[
     pump_until(lambda: b.state_of(ids[0]) == "登记", 10, what="change reached panel B")
     took = time.monotonic() - t0
     pump_until(lambda: a.state_of(ids[0]) == "登记", 5, what="change back in panel A")
-    assert get_event(hub.http_url, ids[0])["state"] == EventState.REGISTERED.value
+    assert get_event(hub, ids[0])["state"] == EventState.REGISTERED.value
     print(f"\naction in A -> shown in B: {took * 1000:.0f} ms (incl. the hub's commit)")
     # the timeline in A has the row with A's workstation
     d = a.panel.details
@@ -167,7 +167,7 @@ def test_hub_killed_and_restarted_banner_kept_contents_caught_up(
     a = Console(proc, "席位A")
     consoles.append(a)
     assert a.login().ok
-    ids = [str(post_event(proc.http_url, r)["id"]) for r in REPORTS]
+    ids = [str(post_event(proc, r)["id"]) for r in REPORTS]
     pump_until(lambda: sorted(a.ids()) == sorted(ids), 10, what="events shown")
     proc.kill()
     pump_until(lambda: not a.panel.conn_banner.isHidden(), 15, what="lost banner")
@@ -177,7 +177,7 @@ def test_hub_killed_and_restarted_banner_kept_contents_caught_up(
     proc.start(timeout_s=60)
     new = str(
         post_event(
-            proc.http_url,
+            proc,
             {
                 "source": "walk_in",
                 "source_ref": "W-9",

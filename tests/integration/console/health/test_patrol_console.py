@@ -39,7 +39,7 @@ def test_panel_shows_hub_figures_and_history(qapp: QApplication, hub: HubProcess
         CameraCheck(camera=cams[1], at=T0, online=True, faults={"frozen": 99.0}),
         CameraCheck(camera=cams[1], at=T0 + timedelta(minutes=5), online=True, faults={"black": 9}),
     ]
-    HubSink(hub.http_url, HUB_API_KEY).post(checks)
+    HubSink(hub.http_url, HUB_API_KEY, ssl_context=hub.ssl_context()).post(checks)
 
     queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint, keys=client_keys(hub))
     queue.start()

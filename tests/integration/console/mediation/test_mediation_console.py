@@ -36,6 +36,7 @@ from tests.integration.dispatch.mediation.test_mediation_support import (
 )
 from tests.kit import pump_until
 from tests.kit.hub import StartHub, client_keys
+from tests.kit.tls import HUB_HOST, chromium_args_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -48,7 +49,8 @@ def hub(start_hub: StartHub, tmp_path: Path) -> HubProcess:
 class BrowserSide:
     """Playwright on its own loop thread, so that the Qt thread can keep pumping."""
 
-    def __init__(self) -> None:
+    def __init__(self, hub: HubProcess) -> None:
+        self.args = CHROMIUM_ARGS + chromium_args_for(hub, host=HUB_HOST)
         self.net = NetThread("browser")
         self.pw: Playwright | None = None
         self.browser: Browser | None = None
@@ -62,7 +64,7 @@ class BrowserSide:
         async def go() -> None:
             self.pw = await async_playwright().start()
             self.browser = await self.pw.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+                executable_path="/usr/bin/chromium", args=self.args, headless=True
             )
 
         self.run(go())
@@ -88,7 +90,7 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
     eid = post_event(hub, "邻里漏水纠纷", "med-console-1")
     net, bridge = NetThread(), QtBridge()
     net.start()
-    side = BrowserSide()
+    side = BrowserSide(hub)
     side.start()
 
     async def make_client() -> HubClient:
@@ -107,7 +109,13 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
     client = net.submit(make_client()).result(30)
     model = MediationModel(eid, "邻里漏水纠纷")
     ctl = MediationController(
-        model, net, bridge, lambda: client.mediation, hub.http_url, keep_hosts=LOOPBACK
+        model,
+        net,
+        bridge,
+        lambda: client.mediation,
+        hub.http_url,
+        keep_hosts=LOOPBACK,
+        http_ssl=hub.ssl_context(),
     )
     win = MediationWindow(model, ctl)
     win.show()
@@ -210,7 +218,14 @@ def test_event_queue_button_opens_the_window_on_the_selected_event(
     queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint, keys=client_keys(hub))
     queue.start()
     panel = EventQueuePanel(queue.model, queue.controller, beep=lambda: None, ask=lambda *a: None)
-    coord = install_mediation(panel, queue.controller, queue.net, queue.bridge, hub.http_url)
+    coord = install_mediation(
+        panel,
+        queue.controller,
+        queue.net,
+        queue.bridge,
+        hub.http_url,
+        http_ssl=hub.ssl_context(),
+    )
     try:
         panel.request_mediation()  # nothing selected: no window
         assert coord.windows == {}

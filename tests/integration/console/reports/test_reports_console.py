@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import pytest
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -26,18 +25,19 @@ from console.reports.controller import ReportsInstall, install_reports
 from dispatch.hub.process import HubProcess
 from tests.kit import pump_until
 from tests.kit.hub import HUB_API_KEY, client_keys
+from tests.kit.tls import hub_session
 
 pytestmark = pytest.mark.integration
 
 SPIKE = "environment"
 
 
-async def post_all(url: str, bodies: list[dict[str, Any]]) -> list[str]:
+async def post_all(hub: HubProcess, bodies: list[dict[str, Any]]) -> list[str]:
     ids = []
-    async with aiohttp.ClientSession() as s:
+    async with hub_session(hub) as s:
         for body in bodies:
             async with s.post(
-                f"{url}/api/v1/events", json=body, headers={"X-Api-Key": HUB_API_KEY}
+                f"{hub.http_url}/api/v1/events", json=body, headers={"X-Api-Key": HUB_API_KEY}
             ) as r:
                 assert r.status in (200, 201), await r.text()
                 ids.append(str((await r.json())["id"]))
@@ -71,7 +71,12 @@ class Setup:
             self.raised += 1
 
         self.reports: ReportsInstall = install_reports(
-            add, self.queue, hub.http_url, save_dir=save_dir, raise_panel=raise_panel
+            add,
+            self.queue,
+            hub.http_url,
+            save_dir=save_dir,
+            raise_panel=raise_panel,
+            http_ssl=hub.ssl_context(),
         )
 
     @property
@@ -107,8 +112,8 @@ def table(view: Any) -> dict[str, str]:
 
 
 def test_report_tab_and_hot_spot_click(hub: HubProcess, setup: Setup, tmp_path: Path) -> None:
-    spike = asyncio.run(post_all(hub.http_url, [body(i, SPIKE) for i in range(6)]))
-    other = asyncio.run(post_all(hub.http_url, [body(i, "neighbours") for i in range(2)]))
+    spike = asyncio.run(post_all(hub, [body(i, SPIKE) for i in range(6)]))
+    other = asyncio.run(post_all(hub, [body(i, "neighbours") for i in range(2)]))
     assert [t for t, _w in setup.docks] == ["热点预警", "信息月报"]
     setup.login("leader", "leader123")
     pump_until(lambda: len(setup.model.rows()) == 8, 20, what="the queue holds the 8 events")

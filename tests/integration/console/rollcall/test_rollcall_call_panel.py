@@ -37,7 +37,14 @@ def test_panel_sees_and_hears_the_station(qapp: QApplication, tmp_path: Path) ->
         hub, net, client = h.hub, h.net, h.client
         (station,) = h.open_stations({"t01": "answer"}, full=True)
         bridge = QtBridge()
-        panel, ctl = rollcall_panel(client, net, bridge, http_url=hub.http_url, keep_hosts=LOOPBACK)
+        panel, ctl = rollcall_panel(
+            client,
+            net,
+            bridge,
+            http_url=hub.http_url,
+            keep_hosts=LOOPBACK,
+            http_ssl=hub.ssl_context(),
+        )
         panel.resize(900, 900)
         panel.show()
         area, call = panel.call_area, ctl.call
@@ -49,7 +56,7 @@ def test_panel_sees_and_hears_the_station(qapp: QApplication, tmp_path: Path) ->
         pump(lambda: "中枢拒绝接入" in area.status.text(), what="refusal shown")
         assert "没有进行中的通话" in area.status.text() and not area.joined
         # the first automatic join goes to a dead address: the failure is shown, no retry
-        call.http_url = "http://127.0.0.1:9"
+        call.http_url = "https://127.0.0.1:9"
         pump(lambda: station.hello.is_set(), what="station online")
         net.submit(client.rollcall.start(ring_s=30.0, talk_s=600.0)).result(30)
         pump(lambda: "连接中枢失败" in area.status.text(), what="connection failure shown")

@@ -31,6 +31,7 @@ from tests.integration.console.events.test_event_queue_hub import post_event
 from tests.kit import pump_until
 from tests.kit.hub import client_keys
 from tests.kit.paths import ROOT
+from tests.kit.tls import hub_session
 from tests.unit.console.wall.test_wall_fakes import FakeStream
 
 pytestmark = pytest.mark.integration
@@ -58,9 +59,9 @@ def client_of(ctrl: EventQueueController) -> HubClient:
     return client
 
 
-async def phone_accept(http_url: str, path: str, pin: str, task_id: str) -> int:
+async def phone_accept(hub: HubProcess, path: str, pin: str, task_id: str) -> int:
     jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
-    async with aiohttp.ClientSession(http_url, cookie_jar=jar) as s:
+    async with hub_session(hub, base_url=hub.http_url, cookie_jar=jar) as s:
         async with s.post(f"{path}/login", data={"pin": pin}, allow_redirects=False) as r:
             assert r.status == 303, await r.text()
         async with s.post(f"{path}/api/tasks/{task_id}/accept", json={}) as r:
@@ -89,7 +90,7 @@ def test_one_click_dispatch_accept_and_linkage(hub: HubProcess, qapp: QApplicati
     wall_model.assign_many([(0, "cam2"), (1, "cam3")])
     try:
         login(queue)
-        ev = post_event(hub.http_url, EVENT)
+        ev = post_event(hub, EVENT)
         event_id = str(ev["id"])
         pump_until(lambda: queue.model.row(event_id) is not None, 10, what="event in the queue")
         pump_until(lambda: panel.table_model.row_of(event_id) >= 0, 5, what="row in the table")
@@ -112,7 +113,7 @@ def test_one_click_dispatch_accept_and_linkage(hub: HubProcess, qapp: QApplicati
         # the grid leader accepts on the phone (HTTP API): the panel shows it live
         c = client_of(queue.controller)
         link = queue.net.submit(c.tasks.issue_phone_link("p00")).result(10)
-        status = asyncio.run(phone_accept(hub.http_url, link.path, link.pin, task.id))
+        status = asyncio.run(phone_accept(hub, link.path, link.pin, task.id))
         assert status == 200
         pump_until(
             lambda: queue.controller.dispatch.tasks(event_id)[0].state is TaskState.ACCEPTED,

@@ -20,6 +20,7 @@ from dispatch.events.service import HubService
 from dispatch.hub.process import HubProcess
 from tests.kit import async_wait_until
 from tests.kit.hub import HUB_API_KEY, client_keys
+from tests.kit.tls import hub_session
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +52,7 @@ def client(hub: HubProcess, rec: Recorder, ws: str = "席位1") -> HubClient:
     )
 
 
-async def post(url: str, n: int, *, ref: str | None = None) -> dict[str, Any]:
+async def post(hub: HubProcess, n: int, *, ref: str | None = None) -> dict[str, Any]:
     body = {
         "source": "grid_report",
         "source_ref": ref or f"g-{n}",
@@ -60,8 +61,8 @@ async def post(url: str, n: int, *, ref: str | None = None) -> dict[str, Any]:
         "place": {"township": "t01"},
     }
     async with (
-        aiohttp.ClientSession() as s,
-        s.post(f"{url}/api/v1/events", json=body, headers={"X-Api-Key": HUB_API_KEY}) as r,
+        hub_session(hub) as s,
+        s.post(f"{hub.http_url}/api/v1/events", json=body, headers={"X-Api-Key": HUB_API_KEY}) as r,
     ):
         assert r.status in (200, 201), await r.text()
         ev: dict[str, Any] = await r.json()
@@ -77,7 +78,7 @@ def test_two_clients_see_the_same_change(hub: HubProcess) -> None:
         try:
             await a.login("duty", "duty123")
             await b.login("leader", "leader123")
-            ev = await post(hub.http_url, 1)
+            ev = await post(hub, 1)
             await async_wait_until(
                 lambda: ev["id"] in a.events.view() and ev["id"] in b.events.view()
             )
@@ -112,7 +113,7 @@ def test_auth_forbidden_and_transition_errors(hub: HubProcess) -> None:
             with pytest.raises(AuthError):
                 await c.events.act("E-1", Action.REGISTER)  # not logged in
             await c.login("duty", "duty123")
-            ev = await post(hub.http_url, 2)
+            ev = await post(hub, 2)
             with pytest.raises(HubError) as e1:
                 await c.events.act(ev["id"], Action.ARCHIVE)
             assert e1.value.code is ErrorCode.TRANSITION
@@ -151,11 +152,11 @@ def test_client_that_missed_changes_resyncs_to_the_same_view(hub: HubProcess) ->
         try:
             await a.login("duty", "duty123")
             await b.login("duty", "duty123")
-            first = await post(hub.http_url, 10)
+            first = await post(hub, 10)
             await async_wait_until(lambda: first["id"] in b.events.view())
             assert b._sub is not None
             b._sub.disconnect(hub.pub_endpoint)  # b misses what follows
-            ids = [(await post(hub.http_url, 11 + i))["id"] for i in range(5)]
+            ids = [(await post(hub, 11 + i))["id"] for i in range(5)]
             await a.events.act(first["id"], Action.REGISTER)
             await async_wait_until(lambda: all(i in a.events.view() for i in ids))
             assert not any(i in b.events.view() for i in ids)
@@ -192,7 +193,7 @@ def test_hub_restart_client_shows_lost_then_catches_up(tmp_path: Path) -> None:
         await c.start()
         try:
             await c.login("duty", "duty123")
-            ev = await post(hub.http_url, 1)
+            ev = await post(hub, 1)
             await async_wait_until(lambda: ev["id"] in c.events.view())
             hub.kill()
             await async_wait_until(lambda: c.state.status is ConnectionStatus.LOST, 10)
@@ -201,7 +202,7 @@ def test_hub_restart_client_shows_lost_then_catches_up(tmp_path: Path) -> None:
             hub2 = HubProcess(db, demo=True, **fixed)  # type: ignore[arg-type]
             await asyncio.to_thread(hub2.start, 60)
             try:
-                ev2 = await post(hub2.http_url, 2)
+                ev2 = await post(hub2, 2)
                 await async_wait_until(
                     lambda: (
                         c.state.status is ConnectionStatus.CONNECTED
@@ -271,8 +272,8 @@ def test_event_closed_while_client_away_is_delivered_not_dropped(tmp_path: Path)
         await c.start()
         try:
             await c.login("duty", "duty123")
-            closed = await post(hub.http_url, 1)
-            kept = await post(hub.http_url, 2)
+            closed = await post(hub, 1)
+            kept = await post(hub, 2)
             await async_wait_until(
                 lambda: closed["id"] in c.events.view() and kept["id"] in c.events.view()
             )
@@ -322,7 +323,7 @@ def test_sigkill_during_intake_loses_no_acknowledged_event(tmp_path: Path) -> No
     acked: dict[str, str] = {}  # source_ref -> id of every 201/200
 
     async def load() -> None:
-        async with aiohttp.ClientSession() as s:
+        async with hub_session(hub) as s:
 
             async def one(n: int) -> None:
                 body = {
@@ -360,7 +361,7 @@ def test_sigkill_during_intake_loses_no_acknowledged_event(tmp_path: Path) -> No
 
             async def check() -> list[dict[str, Any]]:
                 out: list[dict[str, Any]] = []
-                async with aiohttp.ClientSession() as s:
+                async with hub_session(hub2) as s:
                     offset = 0
                     while True:
                         async with s.get(

@@ -17,6 +17,7 @@ from tests.integration.dispatch.mediation.test_mediation_support import (
     post_event,
 )
 from tests.kit.hub import StartHub
+from tests.kit.tls import hub_session
 
 pytestmark = [pytest.mark.integration]
 
@@ -31,7 +32,7 @@ def test_bad_token_wrong_pin_expired_link_and_lobby_are_refused(hub: HubProcess)
         eid = post_event(hub, "相邻权纠纷", "auth-1")
         async with (
             console_client(hub) as con,
-            aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+            hub_session(hub, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
         ):
             rep = await con.mediation.open_mediation(eid, INVITES[:1], ttl_hours=1)
             link = rep.links[0]

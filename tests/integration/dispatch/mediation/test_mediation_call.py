@@ -38,7 +38,7 @@ def test_three_parties_see_each_other_and_a_cut_peer_comes_back(hub: HubProcess)
 
     async def body() -> None:
         eid = post_event(hub, "宅基地边界纠纷", "med-1")
-        async with console_client(hub) as con, chromium() as browser:
+        async with console_client(hub) as con, chromium(hub) as browser:
             rep = await con.mediation.open_mediation(eid, INVITES[:2])
             peer = ConsolePeer(hub, rep)
             await peer.client.start()

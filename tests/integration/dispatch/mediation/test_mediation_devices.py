@@ -57,7 +57,7 @@ def test_switching_camera_and_microphone_mid_call_keeps_the_others_receiving(
 ) -> None:
     async def body() -> None:
         eid = post_event(hub, "租赁押金纠纷", "med-devices-1")
-        async with console_client(hub) as con, chromium(ARGS) as browser:
+        async with console_client(hub) as con, chromium(hub, ARGS) as browser:
             rep = await con.mediation.open_mediation(eid, INVITES[2:3])
             peer = ConsolePeer(hub, rep)
             await peer.client.start()

@@ -82,7 +82,7 @@ def test_hub_killed_mid_session_comes_back_and_files_everything(
 
     async def body() -> str:
         eid = post_event(hub, "山林权属纠纷", "med-restart-1")
-        async with console_client(hub) as con, chromium() as browser:
+        async with console_client(hub) as con, chromium(hub) as browser:
             rep = await con.mediation.open_mediation(eid, INVITES[:1])
             peer = ConsolePeer(hub, rep)
             await peer.client.start()

@@ -20,6 +20,7 @@ from tests.integration.dispatch.mediation.test_mediation_support import (
     post_event,
 )
 from tests.kit.hub import StartHub
+from tests.kit.tls import hub_session
 
 pytestmark = [pytest.mark.integration]
 
@@ -42,7 +43,7 @@ def test_the_page_socket_speaks_typed_messages(hub: HubProcess) -> None:
         eid = post_event(hub, "邻里噪音纠纷", "socket-1")
         async with (
             console_client(hub) as con,
-            aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+            hub_session(hub, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
         ):
             rep = await con.mediation.open_mediation(eid, INVITES[:1], ttl_hours=1)
             link = rep.links[0]

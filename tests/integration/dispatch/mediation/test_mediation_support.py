@@ -23,6 +23,7 @@ from tests.kit import async_wait_until
 from tests.kit import hub as kit_hub
 from tests.kit.hub import client_keys
 from tests.kit.paths import ROOT
+from tests.kit.tls import HUB_HOST, chromium_args_for
 
 LOOPBACK = ["127.0.0.1"]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -81,7 +82,7 @@ def post_event(hub: HubProcess, title: str, ref: str) -> str:
         headers={"Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY},
         method="POST",
     )
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=hub.ssl_context()) as resp:
         return str(json.loads(resp.read())["id"])
 
 
@@ -126,6 +127,7 @@ class ConsolePeer:
             audio=ToneSource(),
             keep_hosts=LOOPBACK,
             on_message=self._on_message,
+            ssl_context=hub.ssl_context(),
         )
 
     def _on_message(self, m: dict[str, Any]) -> None:
@@ -150,10 +152,12 @@ async def until(pred: Callable[[], Awaitable[bool] | bool], timeout_s: float = W
 
 
 @asynccontextmanager
-async def chromium(args: list[str] | None = None) -> AsyncIterator[Browser]:
+async def chromium(hub: HubProcess, args: list[str] | None = None) -> AsyncIterator[Browser]:
+    """Headless Chromium trusting `hub`'s CA (and mapping `hub.test` to 127.0.0.1)."""
+    flags = (args or CHROMIUM_ARGS) + chromium_args_for(hub, host=HUB_HOST)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
-            executable_path="/usr/bin/chromium", args=args or CHROMIUM_ARGS, headless=True
+            executable_path="/usr/bin/chromium", args=flags, headless=True
         )
         try:
             yield browser

@@ -58,7 +58,7 @@ def demo_copy(tmp_path: Path) -> Path:
 
 def get_json(hub: HubProcess, path: str) -> dict[str, object]:
     req = urllib.request.Request(hub.http_url + path, headers={"X-Api-Key": HUB_API_KEY})
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=hub.ssl_context()) as resp:
         body: dict[str, object] = json.loads(resp.read())
         return body
 

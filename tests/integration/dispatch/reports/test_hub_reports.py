@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import pytest
 
 from dispatch.client.connection import HubClient
@@ -17,13 +16,14 @@ from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.messages import EventChanged
 from dispatch.hub.process import HubProcess
 from tests.kit.hub import HUB_API_KEY, client_keys
+from tests.kit.tls import hub_session
 
 pytestmark = pytest.mark.integration
 
 SPIKE = "environment"  # a category with no history in a fresh hub: 6 events are a hot spot
 
 
-async def post(url: str, n: int, category: str) -> str:
+async def post(hub: HubProcess, n: int, category: str) -> str:
     body = {
         "source": "grid_report",
         "source_ref": f"rep-{category}-{n}",
@@ -32,8 +32,8 @@ async def post(url: str, n: int, category: str) -> str:
         "place": {"township": "t01"},
     }
     async with (
-        aiohttp.ClientSession() as s,
-        s.post(f"{url}/api/v1/events", json=body, headers={"X-Api-Key": HUB_API_KEY}) as r,
+        hub_session(hub) as s,
+        s.post(f"{hub.http_url}/api/v1/events", json=body, headers={"X-Api-Key": HUB_API_KEY}) as r,
     ):
         assert r.status in (200, 201), await r.text()
         ev: dict[str, Any] = await r.json()
@@ -74,8 +74,8 @@ def run(
 
 
 def test_report_and_hotspots_over_zmq(hub: HubProcess) -> None:
-    spike = [asyncio.run(post(hub.http_url, i, SPIKE)) for i in range(6)]
-    other = [asyncio.run(post(hub.http_url, i, "neighbours")) for i in range(2)]
+    spike = [asyncio.run(post(hub, i, SPIKE)) for i in range(6)]
+    other = [asyncio.run(post(hub, i, "neighbours")) for i in range(2)]
     month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
     async def leader(c: HubClient) -> None:
@@ -86,7 +86,7 @@ def test_report_and_hotspots_over_zmq(hub: HubProcess) -> None:
         assert counts == {SPIKE: 6, "neighbours": 2}
         assert rep.pdf_available
         assert rep.pdf_path == f"/api/v1/reports/{month}.pdf"
-        pdf = await c.reports.report_pdf(hub.http_url, month)
+        pdf = await c.reports.report_pdf(hub.http_url, month, ssl_context=hub.ssl_context())
         assert pdf.startswith(b"%PDF")
         with pytest.raises(HubError) as bad:
             await c.reports.report("2026-13")
@@ -111,7 +111,7 @@ def test_report_and_hotspots_over_zmq(hub: HubProcess) -> None:
             await c.reports.report(month)
         assert denied.value.code is ErrorCode.FORBIDDEN
         with pytest.raises(HubError) as pdf_denied:
-            await c.reports.report_pdf(hub.http_url, month)
+            await c.reports.report_pdf(hub.http_url, month, ssl_context=hub.ssl_context())
         assert pdf_denied.value.code is ErrorCode.FORBIDDEN
 
     run(hub, "duty", "duty123", duty)
@@ -120,7 +120,7 @@ def test_report_and_hotspots_over_zmq(hub: HubProcess) -> None:
 def test_pdf_without_a_session_is_401(hub: HubProcess) -> None:
     async def main() -> int:
         async with (
-            aiohttp.ClientSession() as s,
+            hub_session(hub) as s,
             s.get(
                 f"{hub.http_url}/api/v1/reports/2026-10.pdf",
                 headers={"Authorization": "Bearer nope"},

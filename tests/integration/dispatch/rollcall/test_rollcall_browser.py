@@ -72,7 +72,7 @@ def test_rollcall_over_chromium_stations(tmp_path: Path) -> None:
     hub = rollcall_hub(tmp_path, site)
 
     async def scenario() -> None:
-        async with console(hub) as c, chromium() as browser:
+        async with console(hub) as c, chromium(hub) as browser:
             pages: dict[str, Page] = {}
             for cid in [*PLANS, "t01v04"]:
                 link = await c.rollcall.station_link(centre_id=cid)

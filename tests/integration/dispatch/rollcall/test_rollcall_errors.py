@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import aiohttp
 import pytest
 from pydantic import ValidationError
 
@@ -18,6 +17,7 @@ from tests.integration.dispatch.rollcall.test_rollcall_support import (
     rollcall_hub,
     write_site,
 )
+from tests.kit.tls import hub_session
 
 pytestmark = [pytest.mark.integration]
 
@@ -27,7 +27,7 @@ def test_station_links_and_requests_refuse_bad_input(tmp_path: Path) -> None:
     hub.start()
 
     async def scenario() -> None:
-        async with console(hub) as c, aiohttp.ClientSession() as http:
+        async with console(hub) as c, hub_session(hub) as http:
             with pytest.raises(HubError) as err:
                 await c.rollcall.stop()
             assert err.value.code is ErrorCode.NOT_FOUND

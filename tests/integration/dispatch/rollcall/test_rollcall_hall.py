@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import av
 import pytest
 from playwright.async_api import Page
@@ -39,6 +38,7 @@ from tests.integration.dispatch.rollcall.test_rollcall_support import (
     until,
     write_site,
 )
+from tests.kit.tls import hub_session
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -63,6 +63,7 @@ class HallPeer:
             on_video=self._on_video,
             on_audio=self._on_audio,
             on_message=self.messages.append,
+            ssl_context=hub.ssl_context(),
         )
 
     def _on_video(self, _mid: str, frame: av.VideoFrame) -> None:
@@ -85,7 +86,7 @@ async def post_offer(
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     async with (
-        aiohttp.ClientSession() as http,
+        hub_session(hub) as http,
         http.post(hub.http_url + path + "/offer", data=pc_sdp, headers=headers) as r,
     ):
         text = await r.text()
@@ -118,7 +119,7 @@ def test_hall_joins_the_answered_call(tmp_path: Path) -> None:
     figures: dict[str, float] = {}
 
     async def scenario() -> None:
-        async with console(hub) as c, chromium() as browser:
+        async with console(hub) as c, chromium(hub) as browser:
             link = await c.rollcall.station_link(centre_id="t01")
             page = await open_station(browser, hub.http_url + link.path, link.pin)
             with pytest.raises(HubError) as none:
@@ -248,7 +249,13 @@ def test_talk_time_over_and_station_leaving_end_the_call_for_the_hall(tmp_path: 
         async with console(hub) as c:
             link = await c.rollcall.station_link(centre_id="t01")
             station = Station(
-                hub.http_url, link.path, link.pin, lambda _i: "answer", size=(320, 240), full=True
+                hub.http_url,
+                link.path,
+                link.pin,
+                lambda _i: "answer",
+                size=(320, 240),
+                full=True,
+                ssl_context=hub.ssl_context(),
             )
             await station.start()
             halls: list[HallPeer] = []

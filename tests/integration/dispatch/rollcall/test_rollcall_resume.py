@@ -48,7 +48,9 @@ def test_killed_hub_resumes_the_run(tmp_path: Path) -> None:
                     def decide(i: int, cid: str = cid) -> Mode:
                         return "answer" if cid == "t01" else "ignore"
 
-                    s = Station(h.http_url, link.path, link.pin, decide)
+                    s = Station(
+                        h.http_url, link.path, link.pin, decide, ssl_context=h.ssl_context()
+                    )
                     await s.start()
                     stations.append(s)
                 await until(lambda: all(s.hello.is_set() for s in stations), what="online")

@@ -26,6 +26,7 @@ from dispatch.tasks.core import TaskAction, TaskState
 from dispatch.tasks.messages import TaskChanged
 from tests.kit.hub import client_keys
 from tests.kit.paths import ROOT
+from tests.kit.tls import HUB_HOST, chromium_args_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -76,7 +77,7 @@ def post_event(hub: HubProcess, title: str, ref: str) -> str:
         headers={"Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY},
         method="POST",
     )
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=hub.ssl_context()) as resp:
         return str(json.loads(resp.read())["id"])
 
 
@@ -118,10 +119,12 @@ async def console(hub: HubProcess) -> AsyncIterator[Console]:
 
 
 @asynccontextmanager
-async def chromium(tmp: Path) -> AsyncIterator[Browser]:
+async def chromium(hub: HubProcess) -> AsyncIterator[Browser]:
+    """Headless Chromium trusting `hub`'s CA (and mapping `hub.test` to 127.0.0.1)."""
+    args = CHROMIUM_ARGS + chromium_args_for(hub, host=HUB_HOST)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+            executable_path="/usr/bin/chromium", args=args, headless=True
         )
         try:
             yield browser
@@ -158,7 +161,7 @@ def test_dispatch_accept_on_site_feedback_with_photo(hub: HubProcess, tmp_path: 
 
     async def body() -> None:
         eid = post_event(hub, "楼道堆放杂物引发邻里争吵", "ph-1")
-        async with console(hub) as con, chromium(tmp_path) as browser:
+        async with console(hub) as con, chromium(hub) as browser:
             link = await con.client.tasks.issue_phone_link("p00")
             ctx = await phone(browser)
             page = await ctx.new_page()
@@ -220,7 +223,7 @@ def test_wrong_pin_unknown_and_expired_links_are_refused(hub: HubProcess, tmp_pa
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     async def body() -> None:
-        async with console(hub) as con, chromium(tmp_path) as browser:
+        async with console(hub) as con, chromium(hub) as browser:
             link = await con.client.tasks.issue_phone_link("p02")
             ctx = await phone(browser)
             page = await ctx.new_page()
@@ -262,7 +265,7 @@ def test_offline_page_gets_its_tasks_once_even_across_a_hub_restart(tmp_path: Pa
 
     async def body() -> None:
         nonlocal hub
-        async with chromium(tmp_path) as browser:
+        async with chromium(hub) as browser:
             async with console(hub) as con:
                 link = await con.client.tasks.issue_phone_link("p00")
                 ctx = await phone(browser)
@@ -314,7 +317,7 @@ def test_oversized_or_non_image_upload_is_refused_and_nothing_stored(
 
     async def body() -> None:
         eid = post_event(hub, "违章搭建", "up-1")
-        async with console(hub) as con, chromium(tmp_path) as browser:
+        async with console(hub) as con, chromium(hub) as browser:
             link = await con.client.tasks.issue_phone_link("p00")
             ctx = await phone(browser)
             page = await ctx.new_page()

@@ -58,7 +58,7 @@ def one_round(sim: CamSim, clock: FakeClock, snaps: Path) -> dict[str, CameraChe
 
 def get_json(hub: HubProcess, path: str) -> dict[str, object]:
     req = urllib.request.Request(hub.http_url + path, headers={"X-Api-Key": HUB_API_KEY})
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=hub.ssl_context()) as resp:
         body: dict[str, object] = json.loads(resp.read())
         return body
 
@@ -80,7 +80,7 @@ def test_each_fault_mode_is_diagnosed(faulty_sim: CamSim, tmp_path: Path) -> Non
 def test_killed_camera_raises_one_event_and_recovery_is_recorded(
     faulty_sim: CamSim, hub: HubProcess, tmp_path: Path
 ) -> None:
-    sink = HubSink(hub.http_url, HUB_API_KEY)
+    sink = HubSink(hub.http_url, HUB_API_KEY, ssl_context=hub.ssl_context())
     clock = FakeClock(T0)
     faulty_sim.kill("cam8")
     try:
@@ -153,7 +153,7 @@ def test_bad_batch_is_refused_and_nothing_is_stored(hub: HubProcess) -> None:
         headers={"X-Api-Key": HUB_API_KEY, "Content-Type": "application/json"},
     )
     with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(req, timeout=10)
+        urllib.request.urlopen(req, timeout=10, context=hub.ssl_context())
     with err.value:
         assert err.value.code == 422
         assert "at" in err.value.read().decode()
@@ -161,7 +161,7 @@ def test_bad_batch_is_refused_and_nothing_is_stored(hub: HubProcess) -> None:
         hub.http_url + "/api/v1/camera_health", headers={"X-Api-Key": "wrong"}
     )
     with pytest.raises(urllib.error.HTTPError) as err2:
-        urllib.request.urlopen(bad_key, timeout=10)
+        urllib.request.urlopen(bad_key, timeout=10, context=hub.ssl_context())
     with err2.value:
         assert err2.value.code == 401
     assert get_json(hub, "/api/v1/camera_health")["cameras"] == []

@@ -84,7 +84,12 @@ def test_flags_win_over_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     rc, out, _ = run(["--config", str(f), "--http", "127.0.0.2:0", "--print-config"], capsys)
     assert rc == 0
     data = tomllib.loads(out)
-    assert data["http"] == {"host": "127.0.0.2", "port": 0, "header_timeout_s": 10.0}
+    assert data["http"] == {
+        "host": "127.0.0.2",
+        "port": 0,
+        "header_timeout_s": 10.0,
+        "plain_port": 8480,
+    }
     assert data["db_url"] == "sqlite:///a.db"
 
 
