@@ -180,15 +180,7 @@ class Hub:
             PatrolHandlers(self.service, self.patrol),
         ):
             feature.register(handlers)
-        self.scheduled_patrol: HubPatrol | None = None
-        if config.patrol.every_s > 0 and site is not None:
-            self.scheduled_patrol = HubPatrol(
-                self.patrol,
-                site_targets(site),
-                interval_s=config.patrol.every_s,
-                clock=clock,
-                snapshot_dir=data_dir / "patrol",
-            )
+        self.scheduled_patrol = scheduled_patrol(config, self.patrol, site, clock)
         self.certs = HubCertificates(config, site.name if site is not None else None)
         self._runner: web.AppRunner | None = None
         self._plain_runner: web.AppRunner | None = None
@@ -221,7 +213,7 @@ class Hub:
         add_rollcall_routes(app, self.rollcall)
         add_report_routes(app, self.reports)
         web_pages.add_common_routes(app)
-        web_guard.install(app)
+        web_guard.install(app, [u] if (u := self.config.http.public_url) else [])
         await self.rollcall.start()
         # aiohttp closes a connection whose handler still waits for a complete request
         # head after `keepalive_timeout`, counted from the connection's start or the last
@@ -335,6 +327,21 @@ class Hub:
             "pid": os.getpid(),
             "instance": self.service.instance,
         }
+
+
+def scheduled_patrol(
+    config: HubConfig, patrol: PatrolService, site: Site | None, clock: Callable[[], datetime]
+) -> HubPatrol | None:
+    """The hub's own camera patrol when configured (`patrol.every_s` and a site)."""
+    if config.patrol.every_s <= 0 or site is None:
+        return None
+    return HubPatrol(
+        patrol,
+        site_targets(site),
+        interval_s=config.patrol.every_s,
+        clock=clock,
+        snapshot_dir=config.data_dir() / "patrol",
+    )
 
 
 def _bound_port(runner: web.AppRunner, configured: int) -> int:

@@ -1,7 +1,8 @@
 """A real `hall-hub` inside the "hub" namespace of `tests.kit.netns`, or on loopback.
 
 `NsHub(netns, db_url, …)` is a `HubProcess` whose command runs under `ip netns exec`:
-HTTP on every address of the hub's host (the public one for pages, the county LAN one
+HTTPS (the hub's own CA, its certificate naming `hub.test` and both addresses; plain
+HTTP with `tls=False`) on every address of the hub's host (the public one for pages, the county LAN one
 for the console's own HTTP), the zmq sockets on the county LAN address only. Ports are
 fixed (nothing else listens in a namespace made for this run). With `netns=None` it is
 an ordinary loopback hub on free ports (the benchmark's baseline). `page_url(path)` is
@@ -42,6 +43,7 @@ class NsHub(HubProcess):
         site: Path | None = None,
         demo: bool = True,
         extra_args: Sequence[str] = (),
+        tls: bool = True,
         **kw: Any,
     ) -> None:
         if netns is not None:
@@ -59,12 +61,26 @@ class NsHub(HubProcess):
             zmq_req=f"tcp://{req}",
             zmq_pub=f"tcp://{pub}",
             # the last --http wins over HubProcess's loopback one
-            extra_args=[*extra_args, "--http", f"{http}:{self.http_port_fixed}"],
+            extra_args=[
+                *extra_args,
+                *("--http", f"{http}:{self.http_port_fixed}"),
+                *self._tls_args(tls),
+            ],
             **kw,
         )
         self.netns = netns
         self.role = role
-        self.scheme = "http"
+
+    def _tls_args(self, tls: bool) -> list[str]:
+        """HTTPS with the hub's own CA, its certificate naming `hub.test` and both
+        addresses; or (`tls=False`) pages over plain HTTP, as with `[tls] mode = "off"`."""
+        self.scheme = "https" if tls else "http"
+        if not tls:
+            return ["--tls", "off"]
+        return [
+            *("--public-url", f"https://{HUB_NAME}:{self.http_port_fixed}"),
+            *("--tls-name", self.page_addr, "--tls-name", self.lan_addr),
+        ]
 
     def command(self) -> list[str]:
         cmd = super().command()

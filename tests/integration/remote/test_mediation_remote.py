@@ -43,6 +43,7 @@ class HallPeer:
             audio=ToneSource(),
             config=plan_of(rep.ice).configuration(),
             on_message=self._on_message,
+            ssl_context=rig.hub_ssl(),
         )
 
     def _on_message(self, m: dict[str, Any]) -> None:

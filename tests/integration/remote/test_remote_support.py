@@ -43,6 +43,7 @@ from tests.kit.hub import client_keys
 from tests.kit.netns import Netns, NsLoop, Role, call_in
 from tests.kit.netns_hub import LOOPBACK, NsHub, resolver_rule
 from tests.kit.netns_turn import NsTurn
+from tests.kit.tls import chromium_args_for
 
 T = TypeVar("T")
 WAIT_S = 45.0
@@ -85,7 +86,7 @@ class Rig:
         site = write_site(folder / "site.toml", 1, centres - 1)
         self.hub_args = list(hub_args)
         self.plain = plain  # pages over plain HTTP (not a secure context)
-        self.hub = NsHub(netns, f"sqlite:///{folder / 'hall.db'}", site=site)
+        self.hub = NsHub(netns, f"sqlite:///{folder / 'hall.db'}", site=site, tls=not plain)
         self.county = NsLoop(netns, "county")
         self.keep_hosts = None if netns is not None else [LOOPBACK]
         self.client: HubClient | None = None
@@ -137,15 +138,13 @@ class Rig:
             self.turn.stop()
 
     def page_args(self) -> list[str]:
-        """Chromium arguments for the pages: their origin declared secure (until HTTPS);
-        none for a plain-HTTP rig."""
-        if self.plain:
-            return []
-        return [f"--unsafely-treat-insecure-origin-as-secure={self.hub.origin()}"]
+        """Chromium arguments for the pages: the hub's own CA trusted (by its SPKI); none
+        for a plain-HTTP rig."""
+        return [] if self.plain else chromium_args_for(self.hub)
 
     def hub_ssl(self) -> ssl.SSLContext | None:
-        """The TLS context trusting the hub (None while it serves plain HTTP)."""
-        return None
+        """The TLS context trusting the hub's own CA (None for a plain-HTTP rig)."""
+        return None if self.plain else self.hub.ssl_context()
 
     async def console(self, coro: Coroutine[Any, Any, T], timeout: float = WAIT_S) -> T:
         """Run `coro` on the console's loop (county LAN) and await its result here."""
@@ -212,6 +211,7 @@ async def hall_joins(rig: Rig, centre_id: str) -> Hall:
         on_video=hall.on_video,
         on_audio=hall.on_audio,
         on_message=hall.messages.append,
+        ssl_context=rig.hub_ssl(),
     )
     await hall.star.start()
     return hall

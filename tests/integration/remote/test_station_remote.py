@@ -4,8 +4,7 @@ on the county LAN) joins. The page's selected candidate pair is a TURN relay (th
 village has no other way to the hub's media) carrying media both ways, the hall paints
 in the page and the station's picture reaches the hall.
 
-Until the hub serves HTTPS the page's origin is declared secure with Chromium's
-`--unsafely-treat-insecure-origin-as-secure`."""
+The page is served over HTTPS; Chromium trusts the hub's own CA by its SPKI hash."""
 
 from __future__ import annotations
 

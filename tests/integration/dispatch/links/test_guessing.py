@@ -17,6 +17,7 @@ from dispatch.domain.security import SECURITY_LOG
 from dispatch.domain.wire import AuthError, ErrorCode, HubError
 from dispatch.hub.process import HubProcess
 from tests.kit.hub import client_keys
+from tests.kit.tls import hub_session
 
 pytestmark = [pytest.mark.integration]
 
@@ -90,7 +91,7 @@ def test_pin_guesses_per_client_wait_then_block_across_links(tmp_path: Path) -> 
 
     async def go() -> None:
         (l1, p1), (l2, p2), (l3, p3) = await _links(hub)
-        async with aiohttp.ClientSession() as http:
+        async with hub_session(hub) as http:
             assert (await post(http, l1, _wrong(p1)))[0] == 401
             assert (await post(http, l2, _wrong(p2)))[0] == 401
             assert (await post(http, l3, _wrong(p3)))[0] == 401  # 3rd: wait 1 s

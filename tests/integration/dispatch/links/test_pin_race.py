@@ -22,6 +22,7 @@ from dispatch.domain.security import SECURITY_LOG
 from dispatch.hub.process import HubProcess
 from dispatch.links.core import MAX_PIN_FAILURES
 from tests.kit.hub import client_keys
+from tests.kit.tls import hub_session
 
 pytestmark = [pytest.mark.integration]
 
@@ -56,9 +57,9 @@ async def _post(http: aiohttp.ClientSession, url: str, pin: str, delay_s: float)
         return r.status
 
 
-async def _race(url: str, pin: str) -> None:
+async def _race(hub: HubProcess, url: str, pin: str) -> None:
     wrong = [f"{(int(pin) + 1 + i) % 1_000_000:06d}" for i in range(WRONG)]
-    async with aiohttp.ClientSession() as http:
+    async with hub_session(hub) as http:
         tries = [_post(http, url, w, 0) for w in wrong] + [_post(http, url, pin, 0.05)]
         statuses = await asyncio.gather(*tries)
         *wrong_statuses, right = statuses
@@ -74,7 +75,7 @@ async def _race(url: str, pin: str) -> None:
 def _race_both(hub: HubProcess) -> None:
     async def go() -> None:
         for url, pin in await _links(hub):
-            await _race(url, pin)
+            await _race(hub, url, pin)
 
     try:
         asyncio.run(go())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -50,14 +51,14 @@ def hub(start_hub: StartHub, tmp_path: Path) -> HubProcess:
     return start_hub(**mediation_args(tmp_path, fixed_ports=True))
 
 
-def wrong_pin(url: str, pin: str) -> tuple[int, str]:
+def wrong_pin(url: str, pin: str, ctx: ssl.SSLContext) -> tuple[int, str]:
     """POST a wrong PIN to a link: (status, page text)."""
     bad = f"{(int(pin) + 1) % 10**6:06d}"
     req = urllib.request.Request(
         url + "/login", data=urllib.parse.urlencode({"pin": bad}).encode(), method="POST"
     )
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
@@ -106,7 +107,9 @@ def test_hub_killed_mid_session_comes_back_and_files_everything(
                 await until(lambda: bool(peer.state.get("recording")))
                 # a wrong PIN before the crash counts after it too (4 → 3 attempts left)
                 link = hub.http_url + court.path
-                status, text = await asyncio.to_thread(wrong_pin, link, court.pin)
+                status, text = await asyncio.to_thread(
+                    wrong_pin, link, court.pin, hub.ssl_context()
+                )
                 assert status == 401 and "还可尝试 4 次" in text
                 await asyncio.sleep(3.0)  # some recording and presence before the crash
                 epoch = peer.state["epoch"]
@@ -150,7 +153,9 @@ def test_hub_killed_mid_session_comes_back_and_files_everything(
                     "() => document.getElementById('conn').textContent === '通话中'", timeout=15_000
                 )
                 assert bool(peer.state.get("recording"))  # recording resumed in a new file
-                status, text = await asyncio.to_thread(wrong_pin, link, court.pin)
+                status, text = await asyncio.to_thread(
+                    wrong_pin, link, court.pin, hub.ssl_context()
+                )
                 assert status == 401 and "还可尝试 3 次" in text
                 assert await page.evaluate("() => window.HALL.hubRestarts") == 1
                 await page.screenshot(path=str(SHOTS / "mediation_hub_back.png"))

@@ -24,6 +24,7 @@ from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
 from tests.kit.hub import client_keys, curve_client
+from tests.kit.tls import hub_session
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,7 @@ def post_event(hub: HubProcess, ref: str) -> str:
         headers={"Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY},
         method="POST",
     )
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=hub.ssl_context()) as resp:
         return str(json.loads(resp.read())["id"])
 
 
@@ -154,7 +155,7 @@ def test_evidence_is_uploaded_checked_stored_and_served_by_id(
             await c.stop()
         # 4. served back identical through the phone link, by id; crafted ids are 404
         jar = aiohttp.CookieJar(unsafe=True)
-        async with aiohttp.ClientSession(hub.http_url, cookie_jar=jar) as http:
+        async with hub_session(hub, base_url=hub.http_url, cookie_jar=jar) as http:
             async with http.post(f"{link.path}/login", data={"pin": link.pin}) as r:
                 assert r.status == 200  # followed the 303 to the page
             async with http.get(f"{link.path}/files/{att.id}") as r:
