@@ -1,14 +1,15 @@
 """The hub's HTTPS certificates: its own certificate authority, or the operator's files.
 
-Mode "auto" (the default): on first start the hub makes a CA (EC P-256, key file 0600,
-subject "Command Hall CA <centre>") in its TLS folder, and a server certificate signed by
-it for the public names and addresses (SAN: DNS names and IPs of the public URL's host,
-the configured extra names, the listen address, localhost and 127.0.0.1), with the
-serverAuth EKU and 397 days of validity. At every start, and once a day while running
-(`Hub`), the server certificate is re-issued when fewer than 30 days remain or when the
-names it must carry changed; the CA (ten years) is kept, so phones that trusted it once
-keep trusting the hub. Mode "files": the operator's certificate chain and key are used
-as given. The helpers above `ensure_auto` are pure; the I/O is in the functions below it.
+Mode "auto" (the default): on first start the hub makes a CA (EC P-256, subject
+"Command Hall CA <centre>") in its TLS folder (0700, every file 0600), and a server
+certificate signed by it for the public names and addresses (SAN: DNS names and IPs of
+the public URL's host, the configured extra names, the listen address, localhost and
+127.0.0.1), with the serverAuth EKU and 397 days of validity. At every start, and once a
+day while running (`dispatch.hub.certs`), the server certificate is re-issued when fewer
+than 30 days remain or when the names it must carry changed; the CA (ten years) is kept,
+so phones that trusted it once keep trusting the hub. Mode "files": the operator's
+certificate chain and key are used as given. The helpers above `write_private` are pure;
+the I/O is in the functions from it on.
 
 Browsers and phones trust the CA by installing it (the plain-HTTP page `/ca`), tests by
 its SPKI hash (`spki_sha256_b64`, Chromium's `--ignore-certificate-errors-spki-list`).
@@ -300,8 +301,7 @@ def _ca(folder: Path, centre: str | None, now: dt.datetime) -> tuple[PrivateKey,
         return _read_key(ca_key), read_cert(ca_cert)
     key, cert = make_ca(ca_subject_name(centre), now)
     write_private(ca_key, key_pem(key))
-    write_private(ca_cert, cert_pem(cert))
-    os.chmod(ca_cert, 0o644)  # the CA certificate is public; its key is not
+    write_private(ca_cert, cert_pem(cert))  # public, but like all the hub's data 0600
     return key, cert
 
 

@@ -53,7 +53,7 @@ def post_event(hub: HubProcess, ref: str) -> str:
         headers={"Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY},
         method="POST",
     )
-    with urllib.request.urlopen(req, timeout=10) as resp:
+    with urllib.request.urlopen(req, timeout=10, context=hub.ssl_context()) as resp:
         got: dict[str, Any] = json.loads(resp.read())
     return str(got["id"])
 

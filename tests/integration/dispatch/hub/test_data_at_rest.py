@@ -15,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from dispatch.db.store import Store
@@ -23,6 +22,7 @@ from tests.integration.dispatch.hub.test_web_guard import _phone_session
 from tests.integration.dispatch.tasks.test_hub_phone import console, png_bytes, post_event
 from tests.kit.hub import StartHub
 from tests.kit.paths import ROOT
+from tests.kit.tls import hub_session
 
 pytestmark = [pytest.mark.integration]
 
@@ -56,7 +56,7 @@ def test_everything_the_hub_writes_is_owner_only(start_hub: StartHub, tmp_path: 
     hub = start_hub(f"sqlite:///{data / 'hall.db'}", demo=True, data_dir=data)
 
     async def run() -> None:
-        async with aiohttp.ClientSession() as http:
+        async with hub_session(hub) as http:
             base, cookie, task_id = await _phone_session(hub, http)  # intake + dispatch
             url = f"{base}/api/tasks/{task_id}/photos"
             async with http.post(url, data=png_bytes(32, 32), cookies={"hall_m": cookie}) as r:

@@ -22,6 +22,7 @@ from dispatch.domain.wire import ErrorCode, ErrorReply, encode
 from dispatch.hub.messages import LoginRequest
 from dispatch.hub.process import HubProcess
 from tests.kit.hub import client_keys, curve_client
+from tests.kit.tls import hub_session
 
 pytestmark = [pytest.mark.integration]
 
@@ -78,7 +79,7 @@ async def _burst(endpoint: str, done: asyncio.Event, keys: ConsoleKeys) -> dict[
 
 async def _scenario(hub: HubProcess) -> tuple[list[float], list[float], dict[str, int], float]:
     url = await _phone_link(hub)
-    async with aiohttp.ClientSession() as http:
+    async with hub_session(hub) as http:
         for _ in range(3):
             await _fetch(http, url)  # warm up
         base = [await _fetch(http, url) for _ in range(20)]
