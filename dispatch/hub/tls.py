@@ -24,6 +24,7 @@ import hashlib
 import ipaddress
 import os
 import ssl
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -370,6 +371,11 @@ def reload_chain(ctx: ssl.SSLContext, material: TlsMaterial) -> None:
         ctx.load_cert_chain(material.cert, material.key)
     except (OSError, ssl.SSLError) as exc:
         raise TlsError(f"{material.cert}, {material.key}: cannot be used: {exc}") from None
+
+
+NEEDS_CLEANUP_CLOSED = sys.version_info < (3, 12, 8)
+"""Python < 3.12.8 leaves the TLS transports of aborted connections open (cpython
+#118960); aiohttp's `TCPConnector(enable_cleanup_closed=True)` closes them."""
 
 
 def client_context(ca_files: Sequence[Path] = ()) -> ssl.SSLContext:

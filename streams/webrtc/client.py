@@ -30,6 +30,7 @@ import contextlib
 import json
 import logging
 import ssl
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -129,7 +130,11 @@ class StarClient:
         if self._http is not None:
             return
         self._stopped = False
-        connector = aiohttp.TCPConnector(ssl=self._ssl or True)
+        # Python < 3.12.8 leaves TLS transports of aborted connections open (cpython
+        # #118960): aiohttp closes them when asked to
+        connector = aiohttp.TCPConnector(
+            ssl=self._ssl or True, enable_cleanup_closed=sys.version_info < (3, 12, 8)
+        )
         self._http = aiohttp.ClientSession(headers=self.headers, connector=connector)
         self._spawn(self._ws_loop())
         await self._connect()

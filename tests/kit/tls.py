@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 
 from dispatch.hub.process import HubProcess
+from dispatch.hub.tls import NEEDS_CLEANUP_CLOSED
 
 HUB_HOST = "hub.test"  # the name tests open the hub by (mapped to 127.0.0.1)
 
@@ -33,4 +34,7 @@ def hub_ssl(hub: HubProcess) -> ssl.SSLContext:
 
 def hub_session(hub: HubProcess, **kw: Any) -> aiohttp.ClientSession:
     """A client session whose every request verifies the hub's certificate by its CA."""
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=hub.ssl_context()), **kw)
+    connector = aiohttp.TCPConnector(
+        ssl=hub.ssl_context(), enable_cleanup_closed=NEEDS_CLEANUP_CLOSED
+    )
+    return aiohttp.ClientSession(connector=connector, **kw)

@@ -29,6 +29,7 @@ from console.rollcall.model import RollcallModel
 from console.rollcall.view import RollcallPanel
 from dispatch.client.connection import HubClient
 from dispatch.hub.process import HubProcess
+from dispatch.hub.tls import NEEDS_CLEANUP_CLOSED
 from streams.webrtc.config import (
     SyntheticCamera,
     ToneSource,
@@ -226,7 +227,9 @@ class Station:
     async def start(self) -> None:
         if self._http is not None:
             return
-        connector = aiohttp.TCPConnector(ssl=self.ssl_context or True)
+        connector = aiohttp.TCPConnector(
+            ssl=self.ssl_context or True, enable_cleanup_closed=NEEDS_CLEANUP_CLOSED
+        )
         self._http = aiohttp.ClientSession(connector=connector)
         async with self._http.post(
             self.base + "/login", data={"pin": self.pin}, allow_redirects=False
