@@ -118,25 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", type=Path, help="site TOML file")
     p.add_argument("--calendar", type=Path, help="working-day calendar TOML")
     p.add_argument("--http", type=parse_hostport, help="HTTPS HOST:PORT (port 0 = random)")
-    p.add_argument(
-        "--public-url", help="the address links carry, e.g. https://hub.example.gov.cn:8443"
-    )
-    p.add_argument(
-        "--plain-port",
-        type=int,
-        help="plain-HTTP port serving only the CA certificate (0 = random, -1 = off)",
-    )
-    p.add_argument(
-        "--tls",
-        choices=["auto", "files", "off"],
-        help="auto: own CA (default); files: --tls-cert/--tls-key; off: behind a TLS proxy",
-    )
-    p.add_argument("--tls-dir", type=Path, help="folder of the hub's own CA")
-    p.add_argument("--tls-cert", type=Path, help="operator's PEM certificate chain")
-    p.add_argument("--tls-key", type=Path, help="operator's PEM private key")
-    p.add_argument(
-        "--tls-name", action="append", help="extra name or address for the certificate (repeat)"
-    )
+    _add_https_flags(p)
     p.add_argument("--zmq-req", help="ROUTER endpoint (:0 = random)")
     p.add_argument("--zmq-pub", help="PUB endpoint (:0 = random)")
     p.add_argument("--zmq-keys", type=Path, help="the hub's key pair and enrolled consoles")
@@ -182,6 +164,29 @@ def _parser() -> argparse.ArgumentParser:
         help="stop when the parent process exits (for hubs started by other programs)",
     )
     return p
+
+
+def _add_https_flags(p: argparse.ArgumentParser) -> None:
+    """The HTTPS flags (`[http] public_url`, `plain_port` and `[tls]`)."""
+    p.add_argument(
+        "--public-url", help="the address links carry, e.g. https://hub.example.gov.cn:8443"
+    )
+    p.add_argument(
+        "--plain-port",
+        type=int,
+        help="plain-HTTP port serving only the CA certificate (0 = random, -1 = off)",
+    )
+    p.add_argument(
+        "--tls",
+        choices=["auto", "files", "off"],
+        help="auto: own CA (default); files: --tls-cert/--tls-key; off: behind a TLS proxy",
+    )
+    p.add_argument("--tls-dir", type=Path, help="folder of the hub's own CA")
+    p.add_argument("--tls-cert", type=Path, help="operator's PEM certificate chain")
+    p.add_argument("--tls-key", type=Path, help="operator's PEM private key")
+    p.add_argument(
+        "--tls-name", action="append", help="extra name or address for the certificate (repeat)"
+    )
 
 
 def flag_overrides(args: argparse.Namespace) -> dict[tuple[str, ...], tuple[object, str]]:

@@ -2,12 +2,12 @@
 
 `NsHub(netns, db_url, …)` is a `HubProcess` whose command runs under `ip netns exec`:
 HTTPS (the hub's own CA, its certificate naming `hub.test` and both addresses; plain
-HTTP with `tls=False`) on every address of the hub's host (the public one for pages, the county LAN one
-for the console's own HTTP), the zmq sockets on the county LAN address only. Ports are
-fixed (nothing else listens in a namespace made for this run). With `netns=None` it is
-an ordinary loopback hub on free ports (the benchmark's baseline). `page_url(path)` is
-the URL a browser uses (the host name `hub.test`, mapped to `page_addr` with
-`resolver_rule`), `lan_url(path)` the console's.
+HTTP with `tls=False`) on every address of the hub's host (the public one for pages,
+the county LAN one for the console's own HTTP), the zmq sockets on the county LAN
+address only. Ports are fixed (nothing else listens in a namespace made for this run).
+With `netns=None` it is an ordinary loopback hub on free ports (the benchmark's
+baseline). `page_url(path)` is the URL a browser uses (the host name `hub.test`, mapped
+to `page_addr` with `resolver_rule`), `lan_url(path)` the console's.
 """
 
 from __future__ import annotations
