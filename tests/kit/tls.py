@@ -22,7 +22,9 @@ HUB_HOST = "hub.test"  # the name tests open the hub by (mapped to 127.0.0.1)
 
 
 def chromium_args_for(hub: HubProcess, *, host: str | None = None) -> list[str]:
-    args = [f"--ignore-certificate-errors-spki-list={hub.ca_spki_b64()}"]
+    """Nothing to trust for a hub started `--tls off` (its pages over plain HTTP)."""
+    spki = hub.info.get("ca_spki")
+    args = [f"--ignore-certificate-errors-spki-list={spki}"] if spki else []
     if host is not None:
         args.append(f"--host-resolver-rules=MAP {host} 127.0.0.1")
     return args

@@ -36,7 +36,7 @@ def test_the_console_uploads_its_snapshot_and_the_hub_keeps_it(
     duty = Console(hub, "席位A")
     consoles.append(duty)
     assert duty.login().ok
-    eid = str(post_event(hub.http_url, REPORT)["id"])
+    eid = str(post_event(hub, REPORT)["id"])
     pump_until(lambda: eid in duty.ids(), 10, what="event shown")
     shots = tmp_path / "console-evidence"
     shots.mkdir()

@@ -32,7 +32,10 @@ REFUSED = [a for a in CHROMIUM_ARGS if a != "--use-fake-ui-for-media-stream"]
 
 @pytest.fixture
 def hub(start_hub: StartHub, tmp_path: Path) -> HubProcess:
-    return start_hub(**mediation_args(tmp_path))
+    """Pages over plain HTTP (`--tls off`): by host name not a secure context, on
+    127.0.0.1 one (Chromium's rule for loopback)."""
+    args = mediation_args(tmp_path)
+    return start_hub(**{**args, "extra_args": [*args["extra_args"], "--tls", "off"]})
 
 
 async def join(browser: Browser, url: str, pin: str, alerts: list[str]) -> Page:
@@ -68,7 +71,7 @@ def test_the_join_page_says_what_is_wrong_with_the_camera_and_what_to_do(
         async with console_client(hub) as con:
             rep = await con.mediation.open_mediation(eid, INVITES[2:4])
             plain, refused = rep.links
-            async with chromium(BY_NAME) as browser:
+            async with chromium(hub, BY_NAME) as browser:
                 page = await join(browser, f"http://hub.test:{port}{plain.path}", plain.pin, alerts)
                 kind, text = await problem(page)
                 assert kind == "insecure"
@@ -76,7 +79,7 @@ def test_the_join_page_says_what_is_wrong_with_the_camera_and_what_to_do(
                 assert "https://" in text and "/ca" in text
                 assert await page.is_disabled("#enter")
                 await page.screenshot(path=str(SHOTS / "mediation_not_secure.png"))
-            async with chromium(REFUSED) as browser:
+            async with chromium(hub, REFUSED) as browser:
                 page = await join(browser, hub.http_url + refused.path, refused.pin, alerts)
                 kind, text = await problem(page)
                 assert kind == "denied" and "网站设置" in text

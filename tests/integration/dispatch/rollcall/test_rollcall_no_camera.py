@@ -54,12 +54,12 @@ def test_a_station_over_plain_http_says_why_and_is_logged_answered_without_video
 ) -> None:
     restrict_host_addresses(LOOPBACK)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 1))
+    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 1), tls=False)
     hub.start()
     port = hub.http_url.rsplit(":", 1)[1]
 
     async def scenario() -> None:
-        async with console(hub) as c, chromium(BY_NAME) as browser:
+        async with console(hub) as c, chromium(hub, BY_NAME) as browser:
             plain = await c.rollcall.station_link(centre_id="t01")
             secure = await c.rollcall.station_link(centre_id="t01v01")
             page = await open_station(browser, f"http://hub.test:{port}{plain.path}", plain.pin)
@@ -122,7 +122,7 @@ def test_a_refused_or_missing_camera_is_said_with_its_fix(tmp_path: Path) -> Non
                 (NO_DEVICE, "t01v01", "missing", "插好摄像头"),
             ):
                 link = await c.rollcall.station_link(centre_id=cid)
-                async with chromium(args) as browser:
+                async with chromium(hub, args) as browser:
                     page = await open_station(browser, hub.http_url + link.path, link.pin)
                     got, text = await problem(page)
                     assert got == kind and fix in text, (got, text)
@@ -138,12 +138,12 @@ def test_a_refused_or_missing_camera_is_said_with_its_fix(tmp_path: Path) -> Non
 def test_a_station_without_camera_still_sees_the_county(tmp_path: Path) -> None:
     """Receive-only is a real call: the hall joins it and the page paints its picture."""
     restrict_host_addresses(LOOPBACK)
-    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 0))
+    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 0), tls=False)
     hub.start()
     port = hub.http_url.rsplit(":", 1)[1]
 
     async def scenario() -> None:
-        async with console(hub) as c, chromium(BY_NAME) as browser:
+        async with console(hub) as c, chromium(hub, BY_NAME) as browser:
             link = await c.rollcall.station_link(centre_id="t01")
             page = await open_station(browser, f"http://hub.test:{port}{link.path}", link.pin)
             assert (await problem(page))[0] == "insecure"

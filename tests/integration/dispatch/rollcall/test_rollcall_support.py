@@ -63,12 +63,14 @@ def write_site(path: Path, townships: int, villages_per_township: int) -> Path:
     return path
 
 
-def rollcall_hub(tmp: Path, site: Path) -> HubProcess:
+def rollcall_hub(tmp: Path, site: Path, *, tls: bool = True) -> HubProcess:
+    """The roll-call hub, not started; `tls=False`: its pages over plain HTTP
+    (`--tls off`), which is not a secure context when opened by a host name."""
     return HubProcess(
         f"sqlite:///{tmp / 'hall.db'}",
         site=site,
         demo=True,
-        extra_args=["--webrtc-host", "127.0.0.1"],
+        extra_args=["--webrtc-host", "127.0.0.1", *([] if tls else ["--tls", "off"])],
     )
 
 

@@ -83,7 +83,7 @@ def test_station_and_hall_meet_through_the_hubs_coturn(tmp_path: Path) -> None:
     figures: dict[str, float] = {}
 
     async def scenario() -> None:
-        async with console(hub) as c, chromium() as browser:
+        async with console(hub) as c, chromium(hub) as browser:
             ice = await c.ice()
             assert ice.relay_only and ice.expires_at is not None
             assert ice.servers[0].urls[0] == f"turn:127.0.0.1:{turn_port}?transport=udp"
@@ -111,6 +111,7 @@ def test_station_and_hall_meet_through_the_hubs_coturn(tmp_path: Path) -> None:
                 config=plan_of(rep.ice).configuration(),
                 refresh_ice=True,
                 on_video=lambda _mid, _f: got.__setitem__(0, got[0] + 1),
+                ssl_context=hub.ssl_context(),
             )
             await hall.start()
             await until(lambda: got[0] > 30, what="station video at the hall via TURN")
@@ -171,7 +172,7 @@ def test_refused_turn_credentials_are_said_on_the_station_page(
     )
 
     async def scenario() -> None:
-        async with console(hub) as c, chromium() as browser:
+        async with console(hub) as c, chromium(hub) as browser:
             link = await c.rollcall.station_link(centre_id="t01")
             page = await open_station(browser, hub.http_url + link.path, link.pin)
             await c.rollcall.start(ring_s=20.0, talk_s=600.0)
@@ -191,6 +192,7 @@ def test_refused_turn_credentials_are_said_on_the_station_page(
                 video=SyntheticCamera("HALL", 160, 120),
                 audio=None,
                 config=plan_of(await c.ice()).configuration(),
+                ssl_context=hub.ssl_context(),
             )
             try:
                 with pytest.raises(NoRelayError) as err:
