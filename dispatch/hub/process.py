@@ -251,8 +251,10 @@ class HubProcess:
         return self._need("ca_spki")
 
     def ssl_context(self) -> ssl.SSLContext:
-        """A verifying client context trusting the hub's CA (for aiohttp `ssl=`)."""
-        return client_context([self.ca_cert_path])
+        """A verifying client context (for aiohttp `ssl=`, urllib `context=`) trusting the
+        hub's own CA, or only the system's CAs when it has none (`--tls files` or `off`)."""
+        ca = self.info.get("ca_cert")
+        return client_context([Path(ca)] if isinstance(ca, str) else [])
 
     @property
     def req_endpoint(self) -> str:

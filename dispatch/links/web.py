@@ -10,14 +10,22 @@ from dispatch.links.core import MAX_PIN_FAILURES
 
 
 def set_link_cookie(
-    resp: web.StreamResponse, name: str, value: str, path: str, *, max_age: int | None = None
+    resp: web.StreamResponse,
+    name: str,
+    value: str,
+    path: str,
+    *,
+    secure: bool,
+    max_age: int | None = None,
 ) -> None:
-    """The page's session cookie: only sent back to `path` (the link's own URL) over
-    HTTPS (`Secure`: the pages are served only over TLS, or behind a TLS proxy),
+    """The page's session cookie: only sent back to `path` (the link's own URL),
     invisible to scripts, never sent cross-site; a browser-session cookie unless
-    `max_age` (seconds) is given."""
+    `max_age` (seconds) is given. `secure` (the request came over TLS: always, unless
+    the hub runs `[tls] mode = "off"`) makes it `Secure`, only ever sent over HTTPS;
+    a browser refuses a Secure cookie from a plain-HTTP page, which then could not log
+    in at all."""
     resp.set_cookie(
-        name, value, path=path, httponly=True, secure=True, samesite="Strict", max_age=max_age
+        name, value, path=path, httponly=True, secure=secure, samesite="Strict", max_age=max_age
     )
 
 

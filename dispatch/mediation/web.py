@@ -180,7 +180,7 @@ async def post_login(request: web.Request) -> web.Response:
     res = await svc.login(token, str(form.get("pin", "")).strip())
     if res.ok:
         resp = web.Response(status=303, headers={"Location": f"/v/{token}"})
-        set_link_cookie(resp, COOKIE, res.session, f"/v/{token}")
+        set_link_cookie(resp, COOKIE, res.session, f"/v/{token}", secure=request.secure)
         return resp
     if res.reason == "wrong":
         _, p = svc.link_status(token)

@@ -174,7 +174,7 @@ async def post_login(request: web.Request) -> web.Response:
         c = svc.centres.get(exc.centre)
         return _page(401, pin_page(token, c.name if c else exc.centre, wrong_pin_text(exc.left)))
     resp = web.Response(status=303, headers={"Location": f"/s/{token}"})
-    set_link_cookie(resp, COOKIE, cookie, f"/s/{token}")
+    set_link_cookie(resp, COOKIE, cookie, f"/s/{token}", secure=request.secure)
     return resp
 
 

@@ -203,7 +203,9 @@ async def post_login(request: web.Request) -> web.Response:
     if res.ok:
         resp = web.Response(status=303, headers={"Location": f"/m/{token}"})
         max_age = int(svc.session_ttl.total_seconds())
-        set_link_cookie(resp, COOKIE, res.session, f"/m/{token}", max_age=max_age)
+        set_link_cookie(
+            resp, COOKIE, res.session, f"/m/{token}", secure=request.secure, max_age=max_age
+        )
         return resp
     if res.reason == "wrong":
         return _page(401, pin_page(token, wrong_pin_text(res.remaining)))
