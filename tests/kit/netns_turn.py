@@ -3,8 +3,9 @@
 `NsTurn(netns, folder)` runs the hub's own coturn runner (`streams.webrtc.coturn`) in
 the "public" namespace on `TURN`:3478, relays allowed only towards the public network
 (the hub's internet-facing address; everything else is denied). `start()` forks
-`turnserver` and probes it with STUN from a thread inside the namespace, so both live
-there; `stop()` ends it (both safe twice). `credentials(name)` mints time-limited
+`turnserver` from an `NsLoop` thread inside the namespace (it stays there until
+`stop()`: the runner ties turnserver's life to the thread that forked it) and probes it
+with STUN from there; `stop()` ends both (both safe twice). `credentials(name)` mints time-limited
 credentials (`dispatch.hub.turn`), `hub_toml()` is the `[turn]` table pointing a hub
 at it.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from dispatch.hub.turn import mint
 from streams.webrtc.coturn import Coturn, CoturnSettings
-from tests.kit.netns import TURN, Netns, Role, call_in
+from tests.kit.netns import TURN, Netns, NsLoop, Role
 
 TURN_PORT = 3478
 PUBLIC_NET = "10.231.0.0/24"
@@ -34,6 +35,7 @@ class NsTurn:
             secret=self.secret, listen_ip=TURN, port=TURN_PORT, allowed_peers=(PUBLIC_NET,)
         )
         self.coturn = Coturn(settings, folder)
+        self._loop = NsLoop(netns, role)
 
     def credentials(self, name: str, ttl_s: int = 3600) -> tuple[str, str]:
         c = mint(self.secret, name, datetime.now(UTC), ttl_s)
@@ -51,10 +53,16 @@ class NsTurn:
     def start(self, timeout_s: float = 20) -> None:
         if self.coturn.running():
             return
-        call_in(self.ns_name, lambda: self.coturn.start_blocking(timeout_s))
+        # forked from a thread that stays inside the namespace until stop(): the runner
+        # ties turnserver's life to the thread that started it (PR_SET_PDEATHSIG)
+        self._loop.start()
+        self._loop.run(self.coturn.start(timeout_s), timeout=timeout_s + 10)
 
     def log(self) -> str:
         return self.coturn.log_text()
 
     def stop(self) -> None:
+        if self._loop.loop is not None:
+            self._loop.run(self.coturn.stop(), timeout=30)
         self.coturn.stop_blocking()
+        self._loop.stop()
