@@ -80,6 +80,8 @@ def test_the_sample_config_puts_each_listener_on_its_network() -> None:
     assert host_of(c.zmq.req) in GOV_LAN and host_of(c.zmq.pub) in GOV_LAN
     assert c.zmq.curve  # consoles on the LAN: encrypted and enrolled, never plain
     assert ipaddress.ip_address(c.http.host) == INTERNET and c.http.port == 443
+    assert c.http.plain_port == 80 and c.tls.mode == "auto"
+    assert (c.http.public_url or "").startswith("https://")  # never a LAN or loopback URL
     assert c.turn.urls and all(host_of(u) == INTERNET for u in c.turn.urls)
     assert c.webrtc.hosts == ()  # set, it would drop direct candidates (docs/deploy.md)
     listeners = [c.zmq.req, c.zmq.pub, *c.turn.urls]
