@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import ipaddress
 import logging
 import socket
@@ -101,11 +102,14 @@ class HubCertificates:
     def ca_file(self) -> Path | None:
         return self.material.ca_cert if self.material is not None else None
 
-    def renew_if_due(self) -> str | None:
-        """Auto mode: re-issue the server certificate when due and reload it."""
+    def renew_if_due(self, now: dt.datetime | None = None) -> str | None:
+        """Auto mode: re-issue the server certificate when due (at `now`, default the
+        current time) and reload it into the server context; why, or None."""
         if self.config.tls.mode != "auto" or self._names is None or self.context is None:
             return None
-        self.material, reason = tls.ensure_auto(self.config.tls_dir(), self._names, self.centre)
+        self.material, reason = tls.ensure_auto(
+            self.config.tls_dir(), self._names, self.centre, now
+        )
         if reason is not None:
             tls.reload_chain(self.context, self.material)
             log.warning("server certificate re-issued (%s)", reason)

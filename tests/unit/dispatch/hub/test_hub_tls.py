@@ -148,3 +148,16 @@ def test_plain_page_escapes_and_redirects_keep_path_and_query() -> None:
     assert redirect_target("https://hub.test:8443/", "/m/abc?x=1") == (
         "https://hub.test:8443/m/abc?x=1"
     )
+
+
+def test_the_daily_check_reissues_near_expiry_and_reloads_the_context(tmp_path: Path) -> None:
+    certs = HubCertificates(build_config({"hub": {"data_dir": str(tmp_path)}}), "示范县")
+    assert certs.prepare() is certs.context and certs.context is not None
+    first = tls.read_cert(tmp_path / "tls" / tls.SERVER_CERT)
+    assert certs.renew_if_due() is None  # fresh: kept
+    later = first.not_valid_after_utc - dt.timedelta(days=10)
+    assert certs.renew_if_due(later) == "expires within 30 days"
+    again = tls.read_cert(tmp_path / "tls" / tls.SERVER_CERT)
+    assert again.serial_number != first.serial_number
+    assert again.not_valid_after_utc > first.not_valid_after_utc
+    assert certs.ca_file() == tmp_path / "tls" / tls.CA_CERT
