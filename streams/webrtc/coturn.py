@@ -234,7 +234,9 @@ def free_udp_tcp_port(host: str = "127.0.0.1") -> int:
     raise CoturnError("no free port")
 
 
-def relay_range(count: int = 40) -> tuple[int, int]:
-    """A random block of `count` relay ports in 50000-60000 (tests run several coturns)."""
+def relay_range(count: int = 200) -> tuple[int, int]:
+    """A random block of `count` relay ports in 50000-60000 (tests run several coturns).
+    Not too few: Chromium allocates a relay from every local interface for every
+    connection, and coturn answers 508 (insufficient capacity) once the block is used."""
     start = 50000 + secrets.randbelow(10000 - count)
     return start, start + count - 1
