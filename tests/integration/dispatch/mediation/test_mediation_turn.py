@@ -61,7 +61,7 @@ def test_judge_and_console_meet_through_turn(tmp_path: Path, start_hub: StartHub
 
     async def body() -> None:
         eid = post_event(hub, "相邻承包地纠纷", "med-turn-1")
-        async with console_client(hub) as con, chromium() as browser:
+        async with console_client(hub) as con, chromium(hub) as browser:
             rep = await con.mediation.open_mediation(eid, INVITES[:1])
             assert rep.ice.relay_only and rep.ice.servers[0].username is not None
             assert rep.ice.servers[0].username.endswith(":console-hall-1")
@@ -73,6 +73,7 @@ def test_judge_and_console_meet_through_turn(tmp_path: Path, start_hub: StartHub
                 audio=None,
                 config=plan_of(rep.ice).configuration(),
                 refresh_ice=True,
+                ssl_context=hub.ssl_context(),
                 on_message=lambda m: state.update(m) if m.get("type") == "state" else None,
             )
             await host.start()
