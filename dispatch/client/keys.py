@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -72,10 +73,15 @@ def write_console_keys(path: Path, keys: ConsoleKeys) -> None:
 
 
 def read_console_keys(path: Path) -> ConsoleKeys:
+    """The key file's content; `KeyFileError` if it cannot be read, is not one, or others
+    may read it (its secret key is the workstation's identity)."""
     try:
         raw = path.read_bytes()
+        mode = stat.S_IMODE(path.stat().st_mode)
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read the key file: {exc.strerror}") from None
+    if os.name == "posix" and mode & 0o077:
+        raise KeyFileError(f"{path}: the key file is readable by others (chmod 600 it)")
     try:
         return ConsoleKeys.model_validate_json(raw)
     except ValidationError as exc:

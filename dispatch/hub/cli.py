@@ -41,6 +41,7 @@ from dispatch.hub.config import (
     render_toml,
 )
 from dispatch.hub.demo import DEMO_API_KEY
+from dispatch.hub.enrol import EnrolError
 from dispatch.hub.files import (
     default_calendar_path,
     default_site_path,
@@ -364,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TlsError as exc:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, HubKeyError) as exc:
+    except (StoreError, HubKeyError, EnrolError) as exc:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 1
     except SystemExit as exc:

@@ -11,7 +11,12 @@ import zmq
 from zmq.utils import z85
 
 from dispatch.client.handshake import NEEDS_KEYS, NOT_ENROLLED, WRONG_HUB, refusal_text
-from dispatch.client.keys import default_keys_path, read_console_keys, write_console_keys
+from dispatch.client.keys import (
+    KeyFileError,
+    default_keys_path,
+    read_console_keys,
+    write_console_keys,
+)
 from dispatch.hub.config import ConfigError, build_config, is_loopback_endpoint
 from dispatch.hub.enrol import EnrolError, EnrolmentBook, describe, enrol, read_book, revoke
 from dispatch.hub.keys import HubKeyError, load_or_create_hub_keys, new_keypair
@@ -68,6 +73,9 @@ def test_console_key_file_round_trip_is_0600(tmp_path: Path) -> None:
     write_console_keys(path, keys)
     assert mode(path) == 0o600 and mode(path.parent) == 0o700
     assert read_console_keys(path) == keys
+    path.chmod(0o644)
+    with pytest.raises(KeyFileError, match="readable by others"):
+        read_console_keys(path)
     assert default_keys_path({"XDG_CONFIG_HOME": "/cfg"}) == Path("/cfg/hall/console.key")
 
 
