@@ -37,7 +37,7 @@ from console.events.strings import (
     tr,
 )
 from console.events.table import COLOURS
-from console.kit.plain import plain_label
+from console.kit.plain import inert_bidi, plain_label
 from dispatch.domain.model import Action, AuditEntry, Colour, Event, mask_id_number, mask_phone
 
 REVEAL_SHOW_S = 30
@@ -328,5 +328,5 @@ class DetailsPane(QWidget):
         self.timeline.setRowCount(len(entries))
         for r, entry in enumerate(entries):
             for c, text in enumerate(timeline_cells(entry)):
-                self.timeline.setItem(r, c, QTableWidgetItem(text))
+                self.timeline.setItem(r, c, QTableWidgetItem(inert_bidi(text)))
         self.timeline.resizeRowsToContents()

@@ -31,7 +31,7 @@ from console.events.strings import (
     state_name,
     tr,
 )
-from console.kit.plain import plain_tooltip
+from console.kit.plain import inert_bidi, plain_tooltip
 from dispatch.domain.model import Colour, Priority
 
 COLOURS: dict[Colour, QColor] = {
@@ -164,7 +164,7 @@ class EventTableModel(QAbstractTableModel):
         col = Col(index.column())
         flashing = self._blink and row.event.id in self._alarmed
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, col)
+            return inert_bidi(self._text(row, col))
         if role == ID_ROLE:
             return row.event.id
         if role == Qt.ItemDataRole.BackgroundRole:

@@ -9,7 +9,9 @@ same way (`Qt.mightBeRichText`: a tag or even a `&lt;` in the first line is enou
 Every label in the console is made by `plain_label` (format `PlainText`), painted text
 by `plain_static_text` (a `QStaticText` guesses too); the few labels
 that show formatting build it with `rich_label` from `escape`d parts. Tooltips go through
-`plain_tooltip` (the text escaped inside a paragraph, so Qt shows it literally).
+`plain_tooltip` (the text escaped inside a paragraph, so Qt shows it literally). Labels,
+tooltips and escaped text also show right-to-left overrides and the other direction
+controls as `[U+202E]` (`inert_bidi`) rather than letting them reorder the words.
 `risky_labels` is the guard the tests run over each panel after filling it with hostile
 strings; `shown_text` and `shown_tooltip` say what a person actually reads.
 """
@@ -23,20 +25,32 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QStaticText, QTextDocument
 from PySide6.QtWidgets import QLabel, QWidget
 
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+"""Invisible characters that reorder what follows them (a right-to-left override makes
+"置处需无" read "无需处置"): outside text never needs them in this console."""
+
+_BIDI_SHOWN = {ord(c): f"[U+{ord(c):04X}]" for c in BIDI_CONTROLS}
+
 RICH_PROPERTY = "escapedRichText"
 """Set on labels made by `rich_label`: their markup is built from `escape`d parts."""
 
 
+def inert_bidi(text: str) -> str:
+    """`text` with each direction control shown as `[U+202E]` instead of obeyed."""
+    return text.translate(_BIDI_SHOWN)
+
+
 def escape(text: str) -> str:
-    """Outside text as HTML that shows exactly `text` (quotes included)."""
-    return html.escape(text, quote=True)
+    """Outside text as HTML that shows exactly `text` (quotes included; direction
+    controls made visible by `inert_bidi`)."""
+    return html.escape(inert_bidi(text), quote=True)
 
 
 def plain_tooltip(text: str) -> str:
     """A tooltip string Qt shows literally, whatever markup or entities `text` holds."""
     if not text:
         return ""
-    return QtGui.Qt.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpaceNormal)
+    return QtGui.Qt.convertFromPlainText(inert_bidi(text), Qt.WhiteSpaceMode.WhiteSpaceNormal)
 
 
 def set_plain_tooltip(widget: QWidget, text: str) -> None:
@@ -44,9 +58,18 @@ def set_plain_tooltip(widget: QWidget, text: str) -> None:
     widget.setToolTip(plain_tooltip(text))
 
 
+class PlainLabel(QLabel):
+    """A `QLabel` whose `setText` shows direction controls (`inert_bidi`) instead of
+    obeying them; made by `plain_label`, which also fixes the format to `PlainText`."""
+
+    def setText(self, text: str) -> None:
+        super().setText(inert_bidi(text))
+
+
 def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
-    """A label that never interprets its text: markup and entities are shown as typed."""
-    label = QLabel(parent)
+    """A label that never interprets its text: markup and entities are shown as typed,
+    direction controls as `[U+202E]`."""
+    label = PlainLabel(parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setText(text)
     return label

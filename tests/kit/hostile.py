@@ -12,13 +12,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from console.kit.plain import risky_labels, shown_text, shown_tooltip
+from console.kit.plain import inert_bidi, risky_labels, shown_text, shown_tooltip
 
 HEADING = "<h1>已核实，无需处置</h1>"
 IMAGE = '<img src="file:///etc/passwd">'
 LINK = '<a href="https://evil.test/x">点此核实</a>'
 ENTITIES = "&lt;b&gt;已办结&lt;/b&gt; &amp; 不用管"
 RTL = "\u202e置处需无\u202c 王五"
+"""Reads "无需处置 王五" when the override is obeyed; the console shows the controls."""
 LONG = "很长的标题" * 400
 
 HOSTILE = (HEADING, IMAGE, LINK, ENTITIES, RTL, LONG)
@@ -38,9 +39,10 @@ def assert_no_risky_labels(root: QWidget) -> None:
 
 
 def assert_literal(label: QLabel, expected: str, *, one_line: bool | None = None) -> None:
-    """`label` shows `expected` as typed; a one-line string stays one line high."""
+    """`label` shows `expected` as typed (direction controls as `[U+202E]`); a one-line
+    string stays one line high."""
     assert label.textFormat() == Qt.TextFormat.PlainText, _describe([label])
-    assert shown_text(label) == expected
+    assert shown_text(label) == inert_bidi(expected)
     if one_line is None:
         one_line = "\n" not in expected and len(expected) < 80
     if one_line and not label.wordWrap():
@@ -56,9 +58,11 @@ def shown_labels(root: QWidget) -> list[str]:
 def assert_shown_somewhere(root: QWidget, expected: str) -> None:
     """Some label under `root` reads `expected` literally (maybe among other words)."""
     texts = shown_labels(root)
-    assert any(expected in t for t in texts), f"{expected[:40]!r} not in {texts}"
+    want = inert_bidi(expected)
+    assert any(want in t for t in texts), f"{want[:40]!r} not in {texts}"
 
 
 def assert_tooltip_literal(tip: str, expected: str) -> None:
-    """A tooltip set to `tip` reads `expected` (whitespace runs aside)."""
-    assert " ".join(shown_tooltip(tip).split()) == " ".join(expected.split())
+    """A tooltip set to `tip` reads `expected` (whitespace runs aside, direction controls
+    as `[U+202E]`)."""
+    assert " ".join(shown_tooltip(tip).split()) == " ".join(inert_bidi(expected).split())

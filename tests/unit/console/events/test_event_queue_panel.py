@@ -369,7 +369,7 @@ def test_outside_text_is_shown_as_typed_everywhere_in_the_panel(rig: Rig) -> Non
     pump_until(lambda: "h1" in rig.ids())
     rig.select("h1")
     pump_until(lambda: rig.panel.details.timeline.rowCount() == 1)
-    pump_until(lambda: cell(rig.panel.details.timeline, 0, 5) == RTL)
+    pump_until(lambda: cell(rig.panel.details.timeline, 0, 5) == "[U+202E]置处需无[U+202C] 王五")
     details = rig.panel.details
     assert_literal(details.title, HEADING, one_line=True)
     assert_literal(details.description, IMAGE + "\n" + LONG)

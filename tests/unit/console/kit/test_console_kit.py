@@ -12,7 +12,9 @@ from console.kit import i18n
 from console.kit.observable import Observable, Subscription
 from console.kit.picture import CaptionStyle, PictureWidget
 from console.kit.plain import (
+    BIDI_CONTROLS,
     escape,
+    inert_bidi,
     plain_label,
     plain_static_text,
     plain_tooltip,
@@ -28,6 +30,7 @@ from tests.kit.hostile import (
     HOSTILE,
     IMAGE,
     LINK,
+    RTL,
     assert_literal,
     assert_tooltip_literal,
 )
@@ -131,3 +134,15 @@ def test_plain_helpers_show_outside_text_as_typed(qapp: QApplication) -> None:
     assert risky_labels(box) == [guessing]
     assert "<" not in shown_text(rich_label(f"<b>{escape(IMAGE)}</b>")).replace(IMAGE, "")
     assert plain_static_text(LINK).textFormat() == Qt.TextFormat.PlainText
+
+
+def test_direction_controls_are_shown_not_obeyed(qapp: QApplication) -> None:
+    """A right-to-left override would make "置处需无" read "无需处置": labels, tooltips
+    and escaped text show the control instead, and keep the rest as it came."""
+    label = plain_label(RTL)
+    assert label.text() == "[U+202E]置处需无[U+202C] 王五"
+    label.setText("a\u2067b\u200fc")  # later texts too (follow() connects setText)
+    assert label.text() == "a[U+2067]b[U+200F]c"
+    assert not any(c in shown_tooltip(plain_tooltip(RTL)) for c in BIDI_CONTROLS)
+    assert shown_text(rich_label(escape(RTL))) == inert_bidi(RTL)
+    assert inert_bidi("无需处置 ok") == "无需处置 ok"
