@@ -214,6 +214,7 @@ class Hub:
         add_report_routes(app, self.reports)
         web_pages.add_common_routes(app)
         web_guard.install(app, [u] if (u := self.config.http.public_url) else [])
+        app[web_pages.PAGE_LINKS] = lambda: web_pages.links_for(self.public_url, self.plain_url)
         await self.rollcall.start()
         # aiohttp closes a connection whose handler still waits for a complete request
         # head after `keepalive_timeout`, counted from the connection's start or the last

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from yarl import URL
 
 COMMON_DIR = Path(__file__).resolve().parents[2] / "resources" / "web" / "common"
 MEDIA_JS = "/c-static/media.js"
@@ -55,6 +56,32 @@ def shell(
         f'<link rel="stylesheet" href="{html.escape(css)}">'
         f"{data}{src}</head><body>{body}</body></html>"
     )
+
+
+PageLinks = Callable[[], dict[str, str]]
+PAGE_LINKS: web.AppKey[PageLinks] = web.AppKey("page_links")
+"""What the camera messages point to (`page_links`), read per page: known once bound."""
+
+
+def links_for(public_url: str, plain_url: str) -> dict[str, str]:
+    """The pages' `public_url` (when it is HTTPS) and `ca_url`: the CA page `/ca` on the
+    plain-HTTP port (`plain_url`, "" when off), under the public host name."""
+    out: dict[str, str] = {}
+    public = URL(public_url) if public_url else None
+    if public is not None and public.scheme == "https" and public.host:
+        out["public_url"] = str(public.origin())
+    if plain_url:
+        plain = URL(plain_url)
+        host = public.host if public is not None and public.host else plain.host
+        if host:
+            out["ca_url"] = str(URL.build(scheme="http", host=host, port=plain.port, path="/ca"))
+    return out
+
+
+def page_links(request: web.Request) -> dict[str, str]:
+    """`links_for` of this hub (empty when the app has none: tests of a bare app)."""
+    links = request.app.get(PAGE_LINKS)
+    return links() if links is not None else {}
 
 
 def add_common_routes(app: web.Application) -> None:

@@ -158,6 +158,7 @@ async def get_page(request: web.Request) -> web.Response:
         "ice_servers": ice["iceServers"],
         "ice_policy": ice["iceTransportPolicy"],
         "keep_hosts": svc.keep_hosts or [],
+        **web_pages.page_links(request),
     }
     return _page(200, station_page(token, cfg))
 

@@ -8,24 +8,28 @@
    - open(constraints): getUserMedia, rejecting with an Error whose .kind is one of those;
    - show(kind, detail): the Chinese message (what is wrong, what to do) in a box
      #media-problem at the top of the page (data-kind = kind); hide() removes it.
-   Every text goes in with textContent. The CA page's address is the page settings'
-   ca_url, else /ca on this host. */
+   Every text goes in with textContent. The https link and the CA page come from the page
+   settings (public_url, ca_url: dispatch.hub.web_pages.links_for), else this host. */
 "use strict";
 (function () {
   const cfgEl = document.getElementById("page-config");
   const CFG = cfgEl ? JSON.parse(cfgEl.textContent) : {};
-  function caUrl() { return CFG.ca_url || ("http://" + location.hostname + "/ca"); }
   function httpsUrl() {
     if (CFG.public_url) return CFG.public_url.replace(/\/$/, "") + location.pathname;
     return "https://" + location.host + location.pathname;
+  }
+  function trustStep() {
+    if (CFG.ca_url) {
+      return "如果浏览器提示证书不受信任，请先打开 " + CFG.ca_url +
+        " 按页面上的步骤（安卓、苹果、Windows）安装本中心的证书，再重新打开链接。";
+    }
+    return "如果浏览器提示证书不受信任，请按综治中心提供的证书安装页（/ca）的步骤安装本中心的证书，再重新打开链接。";
   }
   const TEXTS = {
     insecure: () => ({
       title: "无法使用摄像头和麦克风",
       what: "此页面未通过安全连接（HTTPS）打开，浏览器不允许使用摄像头和麦克风。",
-      fix: "请改用综治中心发给您的 https:// 开头的链接打开本页：" + httpsUrl() +
-        "。如果浏览器提示证书不受信任，请先打开 " + caUrl() +
-        " 按页面上的步骤（安卓、苹果、Windows）安装本中心的证书，再重新打开链接。",
+      fix: "请改用综治中心发给您的 https:// 开头的链接打开本页：" + httpsUrl() + "。" + trustStep(),
     }),
     denied: () => ({
       title: "摄像头或麦克风被拒绝",

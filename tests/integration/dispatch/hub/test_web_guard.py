@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import ssl
 import time
@@ -78,6 +79,23 @@ def test_every_page_sends_the_security_headers_and_no_inline_script(hub: HubProc
             async with http.get(hub.http_url + "/m-static/grid.js") as r:
                 assert r.status == 200
                 _assert_guarded(r.headers, cached=True)
+            async with console(hub) as con:
+                station = await con.client.rollcall.station_link(centre_id="t01")
+            url = hub.http_url + station.path
+            login = {"pin": station.pin}
+            async with http.post(url + "/login", data=login, allow_redirects=False) as r:
+                assert r.status == 303
+                station_cookie = r.cookies["hall_s"].value
+            async with http.get(url, cookies={"hall_s": station_cookie}) as r:
+                text = await r.text()
+                assert r.status == 200 and 'id="page-config"' in text
+                _assert_guarded(r.headers)
+                assert "<script>" not in text
+            # its camera message points to the public https address and the CA page
+            config = json.loads(text.split('id="page-config">', 1)[1].split("</script>", 1)[0])
+            plain_port = int(hub.plain_url.rsplit(":", 1)[1])
+            assert config["public_url"].startswith("https://")
+            assert config["ca_url"].endswith(f":{plain_port}/ca")
 
     asyncio.run(body())
 

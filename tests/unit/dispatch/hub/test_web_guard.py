@@ -6,7 +6,7 @@ import json
 import re
 
 from dispatch.hub.web_guard import origin_allowed, origin_of, public_origins
-from dispatch.hub.web_pages import config_block, shell
+from dispatch.hub.web_pages import config_block, links_for, shell
 
 
 def test_origin_of_normalises_scheme_host_and_port() -> None:
@@ -40,3 +40,14 @@ def test_a_page_has_no_inline_script() -> None:
     page = shell("t", "<main></main>", css="/x.css", script="/x.js", config={"a": 1})
     scripts = re.findall(r"<script([^>]*)>", page)
     assert scripts == [' type="application/json" id="page-config"', ' defer src="/x.js"']
+
+
+def test_the_pages_point_to_the_public_https_address_and_the_ca_page() -> None:
+    got = links_for("https://hub.example.gov.cn:8443/", "http://0.0.0.0:8480")
+    assert got == {
+        "public_url": "https://hub.example.gov.cn:8443",
+        "ca_url": "http://hub.example.gov.cn:8480/ca",
+    }
+    assert links_for("https://10.1.1.5/", "") == {"public_url": "https://10.1.1.5"}
+    assert links_for("http://127.0.0.1:8470/", "") == {}  # tls off: no https, no CA page
+    assert links_for("", "http://127.0.0.1:8480") == {"ca_url": "http://127.0.0.1:8480/ca"}
