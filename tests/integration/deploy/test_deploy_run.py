@@ -48,8 +48,7 @@ def loopback_copy(folder: Path) -> tuple[Path, int]:
     text = text.replace("203.0.113.10", "127.0.0.1")
     text = re.sub(r"(?m)^listening-port=\d+$", f"listening-port={port}", text)
     text = re.sub(r"(?m)^static-auth-secret=.*$", "static-auth-secret=" + "s" * 32, text)
-    text = re.sub(r"(?m)^pidfile=.*$", f"pidfile={folder / 'turnserver.pid'}", text)
-    text = re.sub(r"(?m)^userdb=.*$", f"userdb={folder / 'turndb'}", text)
+    text += f"pidfile={folder / 'turnserver.pid'}\nuserdb={folder / 'turndb'}\n"
     text += "allow-loopback-peers\ncli-password=" + "c" * 24 + "\n"
     conf = folder / "turnserver.conf"
     conf.write_text(text, encoding="utf-8")

@@ -12,6 +12,9 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
+from dispatch.hub import cli
 from dispatch.hub.config import HubConfig, build_config
 from tests.kit.paths import ROOT
 
@@ -115,23 +118,24 @@ def test_the_hub_unit_runs_as_its_own_user_in_a_private_state_folder() -> None:
 
 def test_the_turn_unit_runs_coturn_with_the_sample_file_and_relays_only_to_the_hub() -> None:
     u = unit("command-hall-turn.service")
-    assert one(u, "Service", "ExecStart").split() == [
-        "/usr/bin/turnserver",
-        "-c",
-        "/etc/command-hall/turnserver.conf",
-    ]
+    cmd = one(u, "Service", "ExecStart").split()
+    assert cmd[:3] == ["/usr/bin/turnserver", "-c", "/etc/command-hall/turnserver.conf"]
     assert one(u, "Service", "User") == "turnserver"
     assert one(u, "Service", "UMask") == "0077"
     conf = turn_conf()
     writable = one(u, "Service", "ReadWritePaths").split()
-    for key in ("pidfile", "userdb"):
-        assert any(conf[key][0].startswith(w + "/") for w in writable), key
+    for flag in ("--pidfile", "--userdb"):  # coturn writes only where the unit lets it
+        path = cmd[cmd.index(flag) + 1]
+        assert any(path.startswith(w + "/") for w in writable), flag
     assert conf["listening-ip"] == conf["relay-ip"] == [str(INTERNET)]
     assert conf["allowed-peer-ip"] == [str(INTERNET)]
     assert conf["denied-peer-ip"][0] == "0.0.0.0-255.255.255.255"
     assert "use-auth-secret" in conf and "no-cli" in conf and "no-multicast-peers" in conf
     c = sample()
     assert all(f":{conf['listening-port'][0]}?" in url for url in c.turn.urls)
+    # the hub's [turn] names the same addresses (its --print-turnserver-conf agrees)
+    assert [c.turn.listen_ip] == conf["listening-ip"]
+    assert list(c.turn.allowed_peers) == conf["allowed-peer-ip"]
 
 
 def turn_conf() -> dict[str, list[str]]:
@@ -170,3 +174,26 @@ def test_sysusers_and_tmpfiles_make_the_user_and_the_0700_folders() -> None:
         "command-hall",
     ]
     assert entries["/etc/command-hall"][2:4] == ["0750", "root"]
+
+
+def test_the_hub_prints_the_same_turnserver_conf_as_the_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hall-hub --print-turnserver-conf` from the sample hub.toml and deploy/turnserver.conf
+    say the same (secret, order and a peer written as a range aside)."""
+    secret = tmp_path / "turn-secret"
+    secret.write_text("s" * 32 + "\n")
+    toml = (DEPLOY / "hub.toml").read_text(encoding="utf-8")
+    config = tmp_path / "hub.toml"
+    config.write_text(toml.replace("/etc/command-hall/turn-secret", str(secret)))
+    assert cli.main(["--config", str(config), "--print-turnserver-conf"]) == 0
+    printed: dict[str, list[str]] = {}
+    for line in capsys.readouterr().out.splitlines():
+        key, _, value = line.partition("=")
+        printed.setdefault(key, []).append(value)
+    sample = turn_conf()
+    assert printed.pop("static-auth-secret") == ["s" * 32]
+    assert sample.pop("static-auth-secret")[0].startswith("CHANGE-ME")
+    sample.pop("stale-nonce")  # the sample's addition: nonces renewed every 10 minutes
+    printed["allowed-peer-ip"] = [p.split("-")[0] for p in printed["allowed-peer-ip"]]
+    assert printed == sample
