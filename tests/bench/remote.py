@@ -15,11 +15,13 @@ ones warms each setup up (Chromium's first page, the hub's first call) and is no
 - `relay_pairs`: calls whose selected candidate pair in the page was a TURN relay;
 - `received_fps_min`: the lowest received frame rate over the calls, both directions
   (hall frames painted in the page, station frames decoded at the hall);
-- `https`: true when the pages were fetched over TLS with the hub's CA;
+- `https`: true when every station page came over TLS with the hub's own CA trusted
+  (Chromium given only its SPKI hash) and was a secure context;
 - `unenrolled_refused`: a console that is not enrolled (plain zmq, no keys) on the
   county LAN got no reply and no published message within 3 s.
 
-Baseline in the same run (`baseline_*`): the same calls on loopback, without TURN.
+Baseline in the same run (`baseline_*`): the same calls on loopback, without TURN; both
+setups are up at once and their calls alternate, so both see the same machine load.
 Targets: connect median ≤ 2,500 ms through TURN, received fps ≥ 20, TURN adding no more
 than 1,000 ms to the median over the baseline. Prints a table and, last, one JSON line.
 """
@@ -44,55 +46,66 @@ from tests.integration.remote.test_remote_support import (
 from tests.kit.netns import Netns, sweep_stale
 
 
-async def calls(netns: Netns | None, folder: Path, n: int) -> dict[str, Any]:
-    rig = Rig(netns, folder)
-    rig.start()
-    results: list[CallResult] = []
-    try:
-        https = rig.hub.scheme == "https"
-        async with chromium_in(netns, "village", folder / "chromium", rig.page_args()) as browser:
-            for i in range(n + 1):  # the first call warms up (Chromium, hub), not counted
-                res = await station_call(rig, browser, "t01")
-                await res.page.context.close()
-                if i:
-                    results.append(res)
-        probe = await rig.console(unenrolled_probe(rig.hub.req_endpoint, rig.hub.pub_endpoint))
-    finally:
-        rig.stop()
+def summary(results: list[CallResult]) -> dict[str, Any]:
     connect = [r.connect_ms for r in results]
     return {
-        "calls": n,
-        "https": https,
+        "calls": len(results),
+        "https": all(r.https for r in results),
         "relay_pairs": sum(1 for r in results if r.pair.get("local") == "relay"),
         "connect_ms_median": round(statistics.median(connect), 1),
         "connect_ms_max": round(max(connect), 1),
         "received_fps_min": round(min(min(r.page_fps, r.hall_fps) for r in results), 1),
         "page_fps_min": round(min(r.page_fps for r in results), 1),
         "hall_fps_min": round(min(r.hall_fps for r in results), 1),
-        "unenrolled_refused": probe == {"replies": 0, "published": 0},
-        "unenrolled_got": probe,
         "marks_ms_median": {
             k: round(statistics.median(r.marks[k] for r in results), 1) for k in results[0].marks
         },
     }
 
 
+async def run(net: Netns, tmp: Path, n: int) -> dict[str, Any]:
+    """Both setups up at once, their calls alternating (the same machine load for both);
+    one call each first to warm up (Chromium's first page, the hub's first call)."""
+    rigs = {"baseline": Rig(None, tmp / "loopback"), "remote": Rig(net, tmp / "remote")}
+    results: dict[str, list[CallResult]] = {k: [] for k in rigs}
+    try:
+        for rig in rigs.values():
+            rig.start()
+        async with (
+            chromium_in(None, "village", tmp / "c0", rigs["baseline"].page_args()) as b0,
+            chromium_in(net, "village", tmp / "c1", rigs["remote"].page_args()) as b1,
+        ):
+            browsers = {"baseline": b0, "remote": b1}
+            for i in range(n + 1):
+                for name, rig in rigs.items():
+                    res = await station_call(rig, browsers[name], "t01")
+                    await res.page.context.close()
+                    if i:
+                        results[name].append(res)
+        remote = rigs["remote"]
+        hub = remote.hub
+        probe = await remote.console(unenrolled_probe(hub.req_endpoint, hub.pub_endpoint))
+    finally:
+        for rig in rigs.values():
+            rig.stop()
+    base, out = summary(results["baseline"]), summary(results["remote"])
+    out["unenrolled_refused"] = probe == {"replies": 0, "published": 0}
+    out["unenrolled_got"] = probe
+    for k in ("https", "relay_pairs", "connect_ms_median", "connect_ms_max", "received_fps_min"):
+        out[f"baseline_{k}"] = base[k]
+    out["turn_added_ms"] = round(out["connect_ms_median"] - base["connect_ms_median"], 1)
+    out["baseline_marks_ms_median"] = base["marks_ms_median"]
+    return out
+
+
 async def main_async(n: int) -> dict[str, Any]:
     sweep_stale()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-remote-"))
-    base = await calls(None, tmp / "loopback", n)
     net = Netns()
     net.start()
     try:
-        remote = await calls(net, tmp / "remote", n)
+        return await run(net, Path(tempfile.mkdtemp(prefix="bench-remote-")), n)
     finally:
         net.stop()
-    out = dict(remote)
-    for k in ("https", "relay_pairs", "connect_ms_median", "connect_ms_max", "received_fps_min"):
-        out[f"baseline_{k}"] = base[k]
-    out["turn_added_ms"] = round(remote["connect_ms_median"] - base["connect_ms_median"], 1)
-    out["baseline_marks_ms_median"] = base["marks_ms_median"]
-    return out
 
 
 def main() -> None:

@@ -256,14 +256,17 @@ class CallResult:
     hall_fps: float  # station frames received per second at the hall
     page: Page
     marks: dict[str, float] = field(default_factory=dict)  # ms since the page was opened
+    https: bool = False  # the page came over TLS (hub's CA trusted) and is a secure context
 
 
 async def station_call(rig: Rig, browser: Browser, centre_id: str) -> CallResult:
     """One call: page opened by host name, PIN, auto-answer, the hall joins; measured."""
+    restrict_host_addresses(rig.keep_hosts)  # this rig's (process-wide; calls never overlap)
     link = await rig.console(rig.c.rollcall.station_link(centre_id=centre_id))
     t0 = time.monotonic()
     page = await open_station(browser, rig.hub.page_url(link.path), link.pin)
     marks = {"online": (time.monotonic() - t0) * 1000}
+    https = await page.evaluate("() => location.protocol === 'https:' && window.isSecureContext")
     await page.evaluate("() => { window.STATION_STATE.autoAnswer = 'answer'; }")
     await rig.console(rig.c.rollcall.start(ring_s=30.0, talk_s=600.0, batch=1))
     marks["started"] = (time.monotonic() - t0) * 1000
@@ -294,7 +297,7 @@ async def station_call(rig: Rig, browser: Browser, centre_id: str) -> CallResult
     finally:
         if hall.star is not None:
             await rig.console(hall.star.stop())
-    return CallResult(connect_ms, pair, fps, hall_fps, page, marks)
+    return CallResult(connect_ms, pair, fps, hall_fps, page, marks, https is True)
 
 
 async def page_log(page: Page) -> list[str]:

@@ -26,6 +26,7 @@ def test_village_station_answers_through_turn(netns: Netns, tmp_path: Path) -> N
     async def scenario() -> None:
         async with chromium_in(netns, "village", tmp_path / "chromium", rig.page_args()) as browser:
             res = await station_call(rig, browser, "t01")
+            assert res.https  # over TLS with the hub's own CA, a secure context
             pair = res.pair
             assert pair["local"] == "relay" and pair["local_address"] == TURN, pair
             assert pair["remote_address"] == HUB_PUBLIC, pair
