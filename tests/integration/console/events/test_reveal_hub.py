@@ -33,7 +33,7 @@ def test_a_supervisor_reveals_with_a_reason_a_duty_officer_cannot(
     duty, leader = Console(hub, "席位A"), Console(hub, "席位B")
     consoles += [duty, leader]
     assert duty.login().ok and leader.login("leader", "leader123").ok
-    eid = str(post_event(hub.http_url, REPORT)["id"])
+    eid = str(post_event(hub, REPORT)["id"])
     phone, idn = tr("details.reporter_phone"), tr("details.reporter_id")
     for c in (duty, leader):
         pump_until(lambda c=c: eid in c.ids(), 10, what="event shown")  # type: ignore[misc]
