@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import selectors
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -117,3 +120,53 @@ def test_the_sqlite_file_and_its_wal_are_0600_whatever_the_umask(tmp_path: Path)
         os.umask(old)
     assert {"hall.db", "hall.db-wal"} <= set(got)
     assert_private(tmp_path / "db")
+
+
+def test_a_hub_started_with_no_folder_given_serves_from_the_state_folder(tmp_path: Path) -> None:
+    """The whole hub (database, CA, key pair) with no --db, --data-dir or config: all of
+    it in $XDG_STATE_HOME/command-hall, 0700/0600, nothing in the current directory."""
+    here = tmp_path / "cwd"
+    here.mkdir()
+    env = dict(os.environ)
+    env.update(
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        PYTHONUNBUFFERED="1",
+    )
+    cmd = [sys.executable, "-m", "dispatch.hub", "--demo", "--exit-with-parent"]
+    cmd += ["--http", "127.0.0.1:0", "--plain-port", "0"]
+    cmd += ["--zmq-req", "tcp://127.0.0.1:0", "--zmq-pub", "tcp://127.0.0.1:0"]
+    proc = subprocess.Popen(
+        cmd, cwd=here, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert proc.stdout is not None
+        ready = wait_for_line(proc.stdout, b"READY", timeout_s=90)
+        assert ready, "the hub did not print READY"
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert list(here.iterdir()) == []
+    got = assert_private(tmp_path / "state" / "command-hall")
+    assert "hall.db" in got and any(n.startswith("tls/") for n in got)
+    assert any(n.startswith("keys/") for n in got)
+
+
+def wait_for_line(stream: IO[bytes], prefix: bytes, timeout_s: float) -> bool:
+    """True once a line starting with `prefix` is read from `stream` within the time."""
+    deadline = time.monotonic() + timeout_s
+    buf = b""
+    with selectors.DefaultSelector() as sel:
+        sel.register(stream, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=0.2):
+                continue
+            chunk = os.read(stream.fileno(), 65536)
+            if not chunk:
+                return False
+            buf += chunk
+            if any(line.startswith(prefix) for line in buf.split(b"\n")):
+                return True
+    return False
