@@ -222,9 +222,19 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str] = os.enviro
 
 
 def check_config(config: HubConfig) -> None:
-    """What the model alone cannot say: the patrol needs a site."""
+    """What the model alone cannot say: the patrol needs a site; relay-only media needs a
+    TURN server."""
     if config.patrol.every_s > 0 and config.site is None and not config.demo:
         raise ConfigError("--patrol-every (patrol.every_s) needs a site (--site FILE or --demo)")
+    static_turn = any(
+        u.startswith(("turn:", "turns:"))
+        for s in config.webrtc.parsed_ice_servers()
+        for u in s.urls
+    )
+    if config.turn.relay_only and not (config.turn.enabled() or static_turn):
+        raise ConfigError(
+            "turn.relay_only needs a TURN server (turn.urls, turn.run or a turn: ice server)"
+        )
 
 
 def _site_of(config: HubConfig) -> Site | None:

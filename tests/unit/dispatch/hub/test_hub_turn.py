@@ -198,3 +198,11 @@ def test_print_turnserver_conf_for_the_coturn_service(
     f.write_text("[turn]\nrun = true\n", "utf-8")
     assert cli.main(["--config", str(f), "--print-turnserver-conf"]) == 2
     assert "needs secret or secret_file" in capsys.readouterr().err
+
+
+def test_relay_only_without_a_turn_server_is_refused() -> None:
+    with pytest.raises(ConfigError, match="needs a TURN server"):
+        cli.check_config(build_config({"turn": {"relay_only": True}}))
+    cli.check_config(build_config({"turn": {"relay_only": True, "run": True}}))
+    static = {"webrtc": {"ice_servers": ["turn:u:p@t.example:3478"]}}
+    cli.check_config(build_config({**static, "turn": {"relay_only": True}}))
