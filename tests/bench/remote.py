@@ -14,7 +14,8 @@ ones warms each setup up (Chromium's first page, the hub's first call) and is no
   painted in the page (requestVideoFrameCallback);
 - `relay_pairs`: calls whose selected candidate pair in the page was a TURN relay;
 - `received_fps_min`: the lowest received frame rate over the calls, both directions
-  (hall frames painted in the page, station frames decoded at the hall);
+  (hall frames painted in the page, station frames decoded at the hall), over 3 s of
+  the call starting 1 s after the first hall frame;
 - `https`: true when every station page came over TLS with the hub's own CA trusted
   (Chromium given only its SPKI hash) and was a secure context;
 - `unenrolled_refused`: a console that is not enrolled (plain zmq, no keys) on the
