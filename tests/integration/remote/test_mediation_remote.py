@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Page
 
 from dispatch.hub.turn import plan_of
 from dispatch.mediation.messages import MediationReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource
-from tests.integration.dispatch.mediation.test_mediation_support import INVITES, page_frames
+from tests.integration.dispatch.mediation.test_mediation_support import (
+    INVITES,
+    open_participant,
+    page_frames,
+)
 from tests.integration.remote.test_remote_support import (
     SELECTED_PAIR_JS,
     WAIT_S,
@@ -59,21 +63,6 @@ class HallPeer:
 
     def online(self) -> int:
         return sum(1 for p in self.state.get("participants", []) if p["online"])
-
-
-async def open_participant(browser: Browser, url: str, pin: str) -> Page:
-    """Open a join page, PIN, device check, enter the lobby (function-form predicates:
-    the pages' CSP forbids evaluating strings)."""
-    ctx = await browser.new_context(viewport={"width": 1000, "height": 760}, locale="zh-CN")
-    page = await ctx.new_page()
-    await page.goto(url)
-    await page.fill("#pin", pin)
-    await page.click("#login")
-    await page.wait_for_selector("#enter", timeout=WAIT_S * 1000)
-    await page.wait_for_function("() => document.getElementById('preview').readyState >= 2")
-    await page.click("#enter")
-    await page.wait_for_selector("#lobby:not([hidden])", timeout=WAIT_S * 1000)
-    return page
 
 
 async def pair_of(page: Page) -> dict[str, Any]:
