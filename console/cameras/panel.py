@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from console.cameras.tree import Node, NodeKind, matches, online_count
 from console.kit import i18n
 from console.kit.i18n import tr
+from console.kit.plain import inert_bidi
 from console.kit.qt_observe import release_on_destroy
 from console.wall.tile import CAMERA_MIME
 from streams.ingest.types import CameraStatus
@@ -67,7 +68,7 @@ class CameraTreePanel(QWidget):
 
     def _populate(self) -> None:
         def add(node: Node, parent: QTreeWidgetItem | None) -> None:
-            item = QTreeWidgetItem([node.name])
+            item = QTreeWidgetItem([inert_bidi(node.name)])
             item.setData(0, ROLE_NODE, node)
             flags = item.flags()
             if node.kind is not NodeKind.CAMERA:
@@ -97,10 +98,11 @@ class CameraTreePanel(QWidget):
                 continue
             if node.kind is NodeKind.CAMERA:
                 online, _ = online_count(node, statuses)
-                item.setText(0, ("● " if online else "○ ") + node.name)
+                item.setText(0, ("● " if online else "○ ") + inert_bidi(node.name))
             else:
                 online, total = online_count(node, statuses)
-                item.setText(0, tr("tree.count", name=node.name, online=online, total=total))
+                name = inert_bidi(node.name)
+                item.setText(0, tr("tree.count", name=name, online=online, total=total))
 
     def apply_filter(self, text: str) -> None:
         keep = matches(self.root, text)

@@ -34,7 +34,7 @@ from console.health.model import (
     percent,
 )
 from console.health.strings import t, trouble_name
-from console.kit.plain import plain_label
+from console.kit.plain import inert_bidi, plain_label
 from console.kit.qt_observe import follow
 
 PICTURE_SIZE = (320, 262)
@@ -47,7 +47,12 @@ class HealthIntents(Protocol):
 
 
 def _area_cells(r: AreaRates) -> list[str]:
-    return [r.name, f"{r.checked}/{r.cameras}", percent(r.online_rate), percent(r.quality_rate)]
+    return [
+        inert_bidi(r.name),
+        f"{r.checked}/{r.cameras}",
+        percent(r.online_rate),
+        percent(r.quality_rate),
+    ]
 
 
 class PictureBox(QWidget):
@@ -175,7 +180,7 @@ class HealthView(QWidget):
         for row, f in enumerate(self._faulty):
             cells = [f.name, f.place, f.trouble, f.health.open_event or ""]
             for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
+                item = QTableWidgetItem(inert_bidi(text))
                 if col == 2:
                     item.setForeground(Qt.GlobalColor.red)
                 self.faulty.setItem(row, col, item)

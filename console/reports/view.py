@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.kit.plain import plain_label, plain_tooltip
+from console.kit.plain import inert_bidi, plain_label, plain_tooltip
 from console.kit.qt_observe import follow
 from console.reports.model import HotspotRow, ReportScreen, ReportsModel
 from console.reports.strings import t
@@ -115,11 +115,11 @@ class ReportView(QWidget):
         rows = screen.summary + screen.sections
         self.table.setRowCount(len(rows))
         for i, (k, v) in enumerate(rows):
-            self.table.setItem(i, 0, QTableWidgetItem(k))
-            self.table.setItem(i, 1, QTableWidgetItem(v))
+            self.table.setItem(i, 0, QTableWidgetItem(inert_bidi(k)))
+            self.table.setItem(i, 1, QTableWidgetItem(inert_bidi(v)))
         self.table.resizeColumnsToContents()
         self.overdue.clear()
-        self.overdue.addItems(screen.overdue or [t("no_overdue")])
+        self.overdue.addItems([inert_bidi(line) for line in screen.overdue or [t("no_overdue")]])
         while self._chart_layout.count():
             item = self._chart_layout.takeAt(0)
             w = item.widget() if item is not None else None
@@ -163,7 +163,7 @@ class HotspotPanel(QWidget):
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(empty)
         for r in rows:
-            item = QListWidgetItem(r.text)
+            item = QListWidgetItem(inert_bidi(r.text))
             item.setToolTip(plain_tooltip(r.tooltip))
             item.setData(_IDS, list(r.event_ids))
             self.list.addItem(item)

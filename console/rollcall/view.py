@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.kit.plain import plain_label
+from console.kit.plain import inert_bidi, plain_label
 from console.kit.qt_observe import follow
 from console.rollcall.call_view import CallArea, CallIntents
 from console.rollcall.model import (
@@ -93,7 +93,7 @@ def fill(table: QTableWidget, rows: list[Row]) -> None:
     table.setRowCount(len(rows))
     for i, r in enumerate(rows):
         for j, text in enumerate(r.cells):
-            item = QTableWidgetItem(text)
+            item = QTableWidgetItem(inert_bidi(text))
             if r.tone:
                 item.setBackground(QBrush(QColor(TONES[r.tone])))
                 item.setForeground(QBrush(QColor("#1d2733")))

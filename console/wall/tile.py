@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from console.kit.i18n import tr
-from console.kit.plain import plain_static_text
+from console.kit.plain import inert_bidi, plain_static_text
 from console.wall.frames import frame_qimage
 from console.wall.status_text import is_live, state_text, status_line
 from streams.ingest.types import CameraState, CameraStatus, Frame
@@ -214,7 +214,7 @@ class TileWidget(QWidget):
 
     def _paint_line(self, p: QPainter, r: QRect) -> None:
         if self._line_dirty:
-            self._line.setText(self.status_text())
+            self._line.setText(inert_bidi(self.status_text()))
             self._line_dirty = False
         h = 20
         bar = QRectF(0, r.height() - h, r.width(), h)

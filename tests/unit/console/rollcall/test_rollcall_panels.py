@@ -261,6 +261,7 @@ def test_centre_names_notes_and_messages_are_shown_as_typed(qapp: QApplication) 
         if (item := table.item(r, c)) is not None
     ]
     assert HEADING in cells and IMAGE in cells
+    assert RTL not in cells and "[U+202E]置处需无[U+202C] 王五" in cells  # shown, not obeyed
     model.set_status(ENTITIES)
     assert_literal(panel.status, ENTITIES, one_line=True)
     model.call.joining(HEADING)

@@ -207,6 +207,8 @@ def test_hostile_camera_and_place_names_read_literally_on_the_wall_and_tree(
     assert tree is not None
     assert tree.item(f"camera:{cams[0].id}").text(0)[2:] == cams[0].name
     assert tree.item("county:county").text(0).startswith(HEADING)
+    town = tree.item(f"township:{towns[0].id}").text(0)
+    assert town.startswith("[U+202E]置处需无[U+202C] 王五") and "\u202e" not in town
     for tile in w.wall.tiles[:5]:
         assert tile.status_text().startswith(HOSTILE[tile.slot % 5])
         assert tile._line.textFormat() == Qt.TextFormat.PlainText
