@@ -18,6 +18,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
+from console.kit.plain import inert_bidi
+
 BACKGROUND = QColor(16, 20, 28)
 NOTE_COLOUR = QColor(200, 200, 200)
 SPEAKING = QColor(60, 220, 90)
@@ -91,7 +93,7 @@ class PictureWidget(QWidget):
         if text or style.always:
             p.fillRect(0, h - style.height, w, style.height, QColor(0, 0, 0, 150))
             p.setPen(QColor(255, 255, 255))
-            p.drawText(style.left, h - style.baseline, text)
+            p.drawText(style.left, h - style.baseline, inert_bidi(text))  # outside names
         if self.speaking:
             p.setPen(QPen(SPEAKING, 4))
             p.drawRect(2, 2, w - 4, h - 4)

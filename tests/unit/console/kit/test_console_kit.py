@@ -146,3 +146,16 @@ def test_direction_controls_are_shown_not_obeyed(qapp: QApplication) -> None:
     assert not any(c in shown_tooltip(plain_tooltip(RTL)) for c in BIDI_CONTROLS)
     assert shown_text(rich_label(escape(RTL))) == inert_bidi(RTL)
     assert inert_bidi("无需处置 ok") == "无需处置 ok"
+
+
+def test_a_painted_caption_shows_direction_controls_too(qapp: QApplication) -> None:
+    """A party's or camera's name painted under a picture: the override is shown as
+    [U+202E], so the tile looks exactly like one captioned with that visible form."""
+    grabs = []
+    for caption in (RTL, inert_bidi(RTL)):
+        w = PictureWidget(caption_style=CaptionStyle(height=24, left=6, baseline=7))
+        w.resize(320, 80)
+        w.caption = caption
+        grabs.append(w.grab().toImage())
+        w.deleteLater()
+    assert grabs[0] == grabs[1]
