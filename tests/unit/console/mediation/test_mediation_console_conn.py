@@ -53,3 +53,19 @@ def test_preview_track_passes_every_frame_on_and_every_second_to_the_preview() -
     sent = asyncio.run(asyncio.wait_for(run(), 10))
     assert len(sent) == 6 and all(isinstance(f, av.VideoFrame) for f in sent)
     assert got == [sent[1], sent[3], sent[5]]
+
+
+def test_join_links_start_with_the_hubs_public_url_once_logged_in(qapp: QApplication) -> None:
+    """The hub's LoginReply.public_url, not the address this console reaches it at."""
+    public = [""]
+    ctl = MediationController(
+        MediationModel("E1"),
+        NetThread(),
+        QtBridge(),
+        lambda: None,
+        "https://10.20.1.10:443/",
+        public_url=lambda: public[0],
+    )
+    assert ctl.join_base == "https://10.20.1.10:443"  # not logged in yet
+    public[0] = "https://hub.example.gov.cn/"
+    assert ctl.join_base == "https://hub.example.gov.cn"
