@@ -50,7 +50,7 @@
     S.online = on;
     const p = $("presence");
     p.textContent = on ? "在线" : (S.connectFailed ? p.textContent : "离线，正在重连…");
-    p.className = "presence " + (on ? "online" : "offline");
+    p.className = "presence " + (on ? "online" : (S.connectFailed ? "offline failed" : "offline"));
   }
   // no socket after CONNECT_WAIT_MS: say what failed (and keep trying)
   let connectTimer = null;

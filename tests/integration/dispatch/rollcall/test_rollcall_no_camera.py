@@ -3,7 +3,8 @@ HTTP by host name (not a secure context: no navigator.mediaDevices) says so in C
 what to do, still answers the roll call receive-only, and the roll call logs that centre
 应答（无画面） (`no_camera`, the reason as the note) — reached, not re-called, counted in the
 export, and the hall joining the call is seen on the page; a page whose camera is refused,
-or that has none, says which and how to fix it."""
+or that has none, says which and how to fix it; a page that loses the hub says the
+connection failed instead of waiting silently."""
 
 from __future__ import annotations
 
@@ -174,5 +175,28 @@ def test_a_station_without_camera_still_sees_the_county(tmp_path: Path) -> None:
 
     try:
         asyncio.run(asyncio.wait_for(scenario(), 180))
+    finally:
+        hub.stop()
+
+
+def test_a_station_that_cannot_reach_the_hub_says_so(tmp_path: Path) -> None:
+    """Never 连接中… forever: with the hub gone the page says the connection failed."""
+    restrict_host_addresses(LOOPBACK)
+    hub = rollcall_hub(tmp_path, write_site(tmp_path / "site.toml", 1, 0))
+    hub.start()
+
+    async def scenario() -> None:
+        async with console(hub) as c:
+            link = await c.rollcall.station_link(centre_id="t01")
+        async with chromium(hub) as browser:
+            page = await open_station(browser, hub.http_url + link.path, link.pin)
+            hub.stop()
+            presence = page.locator("#presence.failed")
+            await presence.wait_for(timeout=20_000)  # 8 s after the socket closed
+            text = await presence.inner_text()
+            assert text.startswith("连接失败") and "正在重试" in text, text
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 120))
     finally:
         hub.stop()
