@@ -36,6 +36,7 @@ from dispatch.hub.hashing import HashPool
 from dispatch.hub.plain_http import make_plain_app
 from dispatch.hub.registry import HandlerRegistry
 from dispatch.hub.tls import ca_subject_name
+from dispatch.hub.tls_site import HandshakeSite
 from dispatch.hub.turn import TurnMinter
 from dispatch.hub.writer import Committed
 from dispatch.hub.zmq_server import CurveSetup, ZmqServer
@@ -225,7 +226,14 @@ class Hub:
         runner = web.AppRunner(app, access_log=None, keepalive_timeout=http.header_timeout_s)
         await runner.setup()
         # a large backlog: after a hub restart every phone reconnects at once
-        site = web.TCPSite(runner, http.host, http.port, backlog=2048, ssl_context=ssl_context)
+        site = HandshakeSite(
+            runner,
+            http.host,
+            http.port,
+            backlog=2048,
+            ssl_context=ssl_context,
+            handshake_timeout_s=http.header_timeout_s,
+        )
         await site.start()
         self._runner = runner
         port = _bound_port(runner, http.port)

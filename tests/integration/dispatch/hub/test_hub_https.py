@@ -6,10 +6,12 @@ links and the console's LoginReply carry the public URL."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import socket
 import ssl
+import time
 from pathlib import Path
 
 import aiohttp
@@ -180,3 +182,29 @@ def test_an_operator_certificate_is_served_as_given(tmp_path: Path, start_hub: S
             return r.status
 
     assert asyncio.run(scenario()) == 404
+
+
+def test_an_unfinished_tls_handshake_is_closed_by_the_header_timeout(
+    tmp_path: Path, start_hub: StartHub
+) -> None:
+    conf = tmp_path / "hub.toml"
+    conf.write_text("[http]\nheader_timeout_s = 2.0\n", encoding="utf-8")
+    hub = start_hub(extra_args=["--config", str(conf)])
+    port = port_of(hub.http_url)
+    closed: dict[str, float] = {}
+    started = time.monotonic()
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=30) as silent,
+        socket.create_connection(("127.0.0.1", port), timeout=30) as half,
+    ):
+        half.sendall(b"\x16\x03\x01\x02\x00\x01")  # the start of a ClientHello, no more
+        for name, s in (("silent", silent), ("half", half)):
+            with contextlib.suppress(ConnectionResetError):
+                assert s.recv(1024) == b""
+            closed[name] = time.monotonic() - started
+    assert max(closed.values()) < 10.0, closed  # asyncio's own default would be 60 s
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:  # still served
+        tls_sock = hub.ssl_context().wrap_socket(raw, server_hostname="127.0.0.1")
+        with tls_sock:
+            tls_sock.sendall(b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert tls_sock.recv(12).startswith(b"HTTP/1.1 200")
