@@ -189,6 +189,7 @@ class Hub:
         self.http_url = ""  # where this machine reaches the pages (https unless tls is off)
         self.public_url = ""  # what every link, QR code and message carries
         self.plain_url = ""  # the plain-HTTP listener ("" when off)
+        self.ca_page_url = ""  # its CA install page as phones reach it
 
     async def start(self) -> None:
         if self._runner is not None:
@@ -257,7 +258,9 @@ class Hub:
         await runner.setup()
         await web.TCPSite(runner, http.host, http.plain_port or 0).start()
         self._plain_runner = runner
-        self.plain_url = local_url("http", http.host, _bound_port(runner, http.plain_port or 0))
+        port = _bound_port(runner, http.plain_port or 0)
+        self.plain_url = local_url("http", http.host, port)
+        self.ca_page_url = self.certs.ca_page_url(self.public_url, port)
 
     async def stop(self) -> None:
         if self._runner is None:

@@ -93,6 +93,12 @@ class HubCertificates:
         host = _url_host(default_public_host(self.config.http.host))
         return f"{self.scheme}://{host}:{bound_port}"
 
+    def ca_page_url(self, public_url: str, plain_port: int) -> str:
+        """Where phones find the CA and its install steps: the public host, plain port."""
+        host = tls.url_host(public_url)
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}/ca" if plain_port == 80 else f"http://{host}:{plain_port}/ca"
+
     def ca_pem(self) -> bytes | None:
         """The CA certificate phones install (None when the hub has none to offer)."""
         if self.material is None or self.material.ca_cert is None:

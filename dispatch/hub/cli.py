@@ -289,6 +289,14 @@ async def _announce_demo(hub: Hub) -> None:
 async def _serve(hub: Hub, exit_with_parent: bool) -> None:
     await hub.start()
     try:
+        if hub.ca_page_url:
+            fingerprint = hub.certs.material.ca_fingerprint if hub.certs.material else None
+            print(
+                f"页面地址 (pages): {hub.public_url}; 根证书安装页 (CA install page): "
+                f"{hub.ca_page_url} SHA-256 {fingerprint}",
+                file=sys.stderr,
+                flush=True,
+            )
         if hub.config.demo:
             await _announce_demo(hub)
         if hub.config.api_key_file is not None:

@@ -122,6 +122,7 @@ def test_cookies_are_secure_and_links_and_login_carry_the_public_url(
     assert hub.public_url.startswith(f"https://{HUB_HOST}:")
     printed = hub.stderr_text()
     assert f"{hub.public_url}/m/" in printed and f"{hub.public_url}/s/" in printed
+    assert f"http://{HUB_HOST}:{port_of(hub.plain_url)}/ca SHA-256 " in printed  # where phones go
     assert "127.0.0.1" not in "".join(
         line for line in printed.splitlines() if "/m/" in line or "/s/" in line
     )

@@ -137,6 +137,8 @@ def test_public_url_is_the_configured_one_else_the_listen_address() -> None:
     off = HubCertificates(build_config({"tls": {"mode": "off"}}))
     assert off.public_url(8470) == "http://127.0.0.1:8470" and off.prepare() is None
     assert local_url("https", "0.0.0.0", 8443) == "https://127.0.0.1:8443"
+    assert given.ca_page_url("https://hub.test:8443", 80) == "http://hub.test/ca"
+    assert given.ca_page_url("https://[fd00::5]:8443", 8480) == "http://[fd00::5]:8480/ca"
     assert local_url("https", "::1", 8443) == "https://[::1]:8443"
 
 
