@@ -201,7 +201,9 @@ PhotoRef = Annotated[
     StringConstraints(
         min_length=1,
         max_length=500,
-        pattern=r"^(https?://[^\s\x00-\x1f\x7f]+|[A-Za-z0-9][A-Za-z0-9._/-]*)$",
+        # a stored photo's id is one name (dots only between parts): never a path, so
+        # "x/../../hall.db" or "..\\x" is refused at intake, not only where it is served
+        pattern=r"^(https?://[^\s\x00-\x1f\x7f]+|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$",
     ),
 ]
 
