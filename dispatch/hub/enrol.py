@@ -15,8 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dispatch.client.keys import NAME_PATTERN, Z85_KEY, ConsoleKeys, valid_name, write_private
+from dispatch.client.keys import NAME_PATTERN, Z85_KEY, ConsoleKeys, valid_name
 from dispatch.hub.keys import ensure_private_dir, load_or_create_hub_keys, new_keypair
+from streams.private import write_private
 
 BOOK_FILE = "consoles.json"
 

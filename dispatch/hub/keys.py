@@ -14,7 +14,8 @@ from pathlib import Path
 import zmq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dispatch.client.keys import Z85_KEY, write_private
+from dispatch.client.keys import Z85_KEY
+from streams.private import write_private
 
 HUB_KEY_FILE = "hub.key"
 

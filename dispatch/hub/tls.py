@@ -18,7 +18,6 @@ its SPKI hash (`spki_sha256_b64`, Chromium's `--ignore-certificate-errors-spki-l
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -34,6 +33,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from streams.private import write_private
 
 SERVER_DAYS = 397  # the browsers' cap is 398 days
 CA_DAYS = 3650
@@ -259,19 +260,6 @@ def cert_pem(cert: x509.Certificate) -> bytes:
 
 
 # -- files --------------------------------------------------------------------------------
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only (0600), atomically (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 def read_cert(path: Path) -> x509.Certificate:
