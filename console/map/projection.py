@@ -56,7 +56,7 @@ def tile_at(z: int, wx: float, wy: float) -> tuple[int, int]:
 
 def ground_resolution(z: float, tile_px: int = 256) -> float:
     """World metres per pixel at zoom `z` for tiles of `tile_px` pixels."""
-    return 2 * HALF_WORLD_M / (tile_px * 2.0**z)
+    return 2 * HALF_WORLD_M / (tile_px * math.pow(2.0, z))
 
 
 def scale_factor(lat: float) -> float:
