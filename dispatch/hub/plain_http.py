@@ -79,7 +79,8 @@ def ca_page(fingerprint: str | None, subject: str, public_url: str) -> str:
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>安装根证书</title></head>"
-        f'<body style="font-family:sans-serif;max-width:40em;margin:1em auto;padding:0 1em">'
+        '<body style="font-family:sans-serif;max-width:40em;margin:1em auto;padding:0 1em;'
+        'overflow-wrap:anywhere">'
         f"{body}</body></html>"
     )
 

@@ -87,6 +87,7 @@
       Object.assign(box.style, {
         border: "2px solid #c0392b", background: "#fdecea", color: "#1d2733",
         padding: "12px 16px", margin: "8px", borderRadius: "8px",
+        overflowWrap: "anywhere",  // a long https link breaks instead of widening a phone page
       });
       document.body.insertBefore(box, document.body.firstChild);
     }
