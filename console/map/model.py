@@ -1,0 +1,251 @@
+"""The map panel's state, free of Qt and of I/O (napari style).
+
+`MapModel` is built from the site: the county outline (the hull of its grids), the
+townships and villages (labelled at the centre of their grids), the grids with their
+leaders, the cameras. Other panels' models feed it through `console.map.wiring`: the
+cameras' patrol state (online/offline/faulty), the event queue's events with their
+warning colour, the queue's selection (highlighted), new red alarms (flashed), hot spots
+(grids shaded). Everything is in world metres (`console.map.projection`, y north-up).
+Observers connect to the `Observable`s; each is emitted after its change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from console.kit.observable import Observable
+from console.map.geometry import Point, centroid, convex_hull, inside
+from console.map.projection import lonlat_to_world
+from dispatch.domain.model import Colour, Event
+from dispatch.domain.site import Site
+
+COLOUR_RANK: dict[Colour, int] = {Colour.RED: 0, Colour.YELLOW: 1, Colour.GREEN: 2}
+
+
+class Layer(StrEnum):
+    OUTLINE = "outline"
+    TOWNSHIPS = "townships"
+    GRIDS = "grids"
+    HOTSPOTS = "hotspots"
+    CAMERAS = "cameras"
+    EVENTS = "events"
+    LABELS = "labels"
+
+
+class CameraState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+    FAULTY = "faulty"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class GridShape:
+    id: str
+    name: str
+    village: str
+    township: str
+    leader: str  # the leader's name, "" when none
+    ring: tuple[Point, ...]
+    centre: Point
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A named place of the site, for labels and the search."""
+
+    kind: str  # "township" | "village" | "grid" | "camera"
+    id: str
+    name: str
+    at: Point
+
+
+@dataclass(frozen=True, slots=True)
+class CameraPoint:
+    id: str
+    name: str
+    at: Point
+    state: CameraState
+
+
+@dataclass(frozen=True, slots=True)
+class EventMarker:
+    id: str
+    title: str
+    at: Point
+    colour: Colour
+
+    @property
+    def rank(self) -> int:
+        return COLOUR_RANK[self.colour]
+
+
+def world(lon: float, lat: float) -> Point:
+    return lonlat_to_world(lon, lat)
+
+
+def grid_shapes(site: Site) -> list[GridShape]:
+    towns = {v.id: v.township for v in site.villages}
+    people = {p.id: p.name for p in site.people}
+    out = []
+    for g in site.grids:
+        if len(g.polygon) < 3:
+            continue
+        ring = tuple(world(lon, lat) for lon, lat in g.polygon)
+        leader = people.get(g.leader, "") if g.leader else ""
+        town = towns.get(g.village, "")
+        out.append(GridShape(g.id, g.name, g.village, town, leader, ring, centroid(ring)))
+    return out
+
+
+def _mean(points: list[Point]) -> Point:
+    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+
+
+def _top_middle(points: list[Point]) -> Point:
+    xs = [p[0] for p in points]
+    return ((min(xs) + max(xs)) / 2, max(p[1] for p in points))
+
+
+def site_places(site: Site, grids: list[GridShape]) -> list[Place]:
+    """Townships at the top middle of their grids, villages at the mean of their grids'
+    centres, grids, cameras."""
+    by_village: dict[str, list[Point]] = {}
+    by_town: dict[str, list[Point]] = {}
+    for g in grids:
+        by_village.setdefault(g.village, []).append(g.centre)
+        by_town.setdefault(g.township, []).extend(g.ring)
+    places = [
+        Place("township", t.id, t.name, _top_middle(by_town[t.id]))
+        for t in site.townships
+        if t.id in by_town
+    ]
+    places += [
+        Place("village", v.id, v.name, _mean(by_village[v.id]))
+        for v in site.villages
+        if v.id in by_village
+    ]
+    places += [Place("grid", g.id, g.name, g.centre) for g in grids]
+    places += [Place("camera", c.id, c.name, world(c.lon, c.lat)) for c in site.cameras]
+    return places
+
+
+def event_point(event: Event, grid_centres: Mapping[str, Point]) -> Point | None:
+    """Where an event is drawn: its coordinates, else its grid's centre, else nowhere."""
+    if event.place.lon is not None and event.place.lat is not None:
+        return world(event.place.lon, event.place.lat)
+    if event.place.grid is not None:
+        return grid_centres.get(event.place.grid)
+    return None
+
+
+def search_places(places: Iterable[Place], text: str, limit: int = 20) -> list[Place]:
+    """Places whose name or id contains `text` (case-insensitive), names starting with it first."""
+    needle = text.strip().casefold()
+    if not needle:
+        return []
+    hits = [p for p in places if needle in p.name.casefold() or needle in p.id.casefold()]
+    hits.sort(key=lambda p: (not p.name.casefold().startswith(needle), len(p.name)))
+    return hits[:limit]
+
+
+class MapModel:
+    """What the map shows. Methods run on one thread (the Qt main thread).
+
+    Observables: `layers_changed(Layer)`, `cameras_changed(frozenset[str])` (ids whose
+    state changed), `events_changed(int)` (the new version of the markers),
+    `highlight_changed(frozenset[str])`, `flash(str)` (a new red event),
+    `hotspots_changed(frozenset[str])` (grid ids).
+    """
+
+    def __init__(self, site: Site) -> None:
+        self.site_name = site.name
+        self.grids = grid_shapes(site)
+        self.outline: tuple[Point, ...] = tuple(convex_hull(p for g in self.grids for p in g.ring))
+        self.places = site_places(site, self.grids)
+        self._grid_centres = {g.id: g.centre for g in self.grids}
+        self.cameras: dict[str, CameraPoint] = {
+            c.id: CameraPoint(c.id, c.name, world(c.lon, c.lat), CameraState.UNKNOWN)
+            for c in site.cameras
+        }
+        self.events: dict[str, EventMarker] = {}
+        self.events_version = 0
+        self.layers: dict[Layer, bool] = dict.fromkeys(Layer, True)
+        self.highlighted: frozenset[str] = frozenset()
+        self.hotspots: frozenset[str] = frozenset()
+        self.layers_changed: Observable[Layer] = Observable()
+        self.cameras_changed: Observable[frozenset[str]] = Observable()
+        self.events_changed: Observable[int] = Observable()
+        self.highlight_changed: Observable[frozenset[str]] = Observable()
+        self.flash: Observable[str] = Observable()
+        self.hotspots_changed: Observable[frozenset[str]] = Observable()
+
+    # ------------------------------------------------------------ look-ups
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy) of the county's geometry and cameras."""
+        pts = list(self.outline) + [c.at for c in self.cameras.values()]
+        if not pts:
+            return (0.0, 0.0, 1.0, 1.0)
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+    def search(self, text: str) -> list[Place]:
+        return search_places(self.places, text)
+
+    def cameras_in(self, minx: float, miny: float, maxx: float, maxy: float) -> list[str]:
+        """Ids of the cameras inside the world rectangle, in site order."""
+        return [
+            c.id
+            for c in self.cameras.values()
+            if minx <= c.at[0] <= maxx and miny <= c.at[1] <= maxy
+        ]
+
+    def grid_at(self, p: Point) -> GridShape | None:
+        return next((g for g in self.grids if inside(g.ring, p)), None)
+
+    # ------------------------------------------------------------ changes
+    def set_layer(self, layer: Layer, visible: bool) -> None:
+        if self.layers[layer] != visible:
+            self.layers[layer] = visible
+            self.layers_changed.emit(layer)
+
+    def set_camera_states(self, states: Mapping[str, CameraState]) -> None:
+        """New patrol states; cameras not named keep theirs."""
+        changed = set()
+        for cid, state in states.items():
+            cam = self.cameras.get(cid)
+            if cam is not None and cam.state is not state:
+                self.cameras[cid] = CameraPoint(cam.id, cam.name, cam.at, state)
+                changed.add(cid)
+        if changed:
+            self.cameras_changed.emit(frozenset(changed))
+
+    def set_events(self, rows: Iterable[tuple[Event, Colour]]) -> None:
+        """The events of the chosen period with their colours (replaces the set shown)."""
+        markers = {}
+        for event, colour in rows:
+            at = event_point(event, self._grid_centres)
+            if at is not None:
+                markers[event.id] = EventMarker(event.id, event.title, at, colour)
+        if markers != self.events:
+            self.events = markers
+            self.events_version += 1
+            self.events_changed.emit(self.events_version)
+
+    def highlight(self, event_ids: Iterable[str]) -> None:
+        ids = frozenset(event_ids)
+        if ids != self.highlighted:
+            self.highlighted = ids
+            self.highlight_changed.emit(ids)
+
+    def alarm(self, event_id: str) -> None:
+        """A new red event: the view flashes its marker."""
+        self.flash.emit(event_id)
+
+    def set_hotspots(self, grid_ids: Iterable[str]) -> None:
+        ids = frozenset(grid_ids)
+        if ids != self.hotspots:
+            self.hotspots = ids
+            self.hotspots_changed.emit(ids)

@@ -1,0 +1,253 @@
+"""The map view: a QGraphicsView over the site's geometry, cameras and events.
+
+Wheel and +/- zoom under the mouse, arrows and a left drag pan, Home fits the county,
+Shift+drag draws a rectangle whose cameras are `camerasPicked`. A click on a camera is
+`cameraClicked(id)`, on an event (or a cluster: its first member) `eventClicked(id)`.
+The view observes its `MapModel` (`console.kit.qt_observe.follow`) and holds no state
+beyond what it draws and which events flash.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPolygonItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QWidget,
+)
+
+from console.kit.plain import plain_tooltip
+from console.kit.qt_observe import follow
+from console.map.items import (
+    TOWN_FILL,
+    CameraLayer,
+    EventLayer,
+    grid_item,
+    label,
+    polygon,
+    scene_point,
+)
+from console.map.model import Layer, MapModel
+from console.map.overlay import paint_legend, paint_scale_bar
+from console.map.projection import scale_factor, world_to_lonlat
+from console.map.strings import t
+
+FLASH_S = 10.0
+"""How long a new red event flashes."""
+MIN_SCALE, MAX_SCALE = 1e-4, 20.0  # pixels per world metre
+
+
+class MapView(QGraphicsView):
+    cameraClicked = Signal(str)
+    eventClicked = Signal(str)
+    camerasPicked = Signal(list)
+
+    def __init__(self, model: MapModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mapView")
+        self.model = model
+        self.setScene(QGraphicsScene(self))
+        self.setBackgroundBrush(Qt.GlobalColor.white)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self._flash_until: dict[str, float] = {}
+        self._pick: QRectF | None = None
+        self._layers: dict[Layer, list[QGraphicsItem]] = {layer: [] for layer in Layer}
+        self._build()
+        self._flasher = QTimer(self)
+        self._flasher.setInterval(300)
+        self._flasher.timeout.connect(self._flash_step)
+        self.rubberBandChanged.connect(self._on_band)
+        follow(self, model.layers_changed, self._apply_layer)
+        follow(self, model.cameras_changed, lambda _ids: self.cameras.update())
+        follow(self, model.events_changed, lambda _v: self.events.update())
+        follow(self, model.highlight_changed, lambda _ids: self.events.update())
+        follow(self, model.hotspots_changed, lambda _ids: self._shade_hotspots())
+        follow(self, model.flash, self.start_flash)
+
+    # ------------------------------------------------------------ building
+    def _build(self) -> None:
+        scene = self.scene()
+        minx, miny, maxx, maxy = self.model.bounds()
+        bounds = QRectF(minx, -maxy, maxx - minx, maxy - miny)
+        pad = max(bounds.width(), bounds.height(), 100.0)
+        scene.setSceneRect(bounds.adjusted(-pad, -pad, pad, pad))
+        towns = sorted({g.township for g in self.model.grids})
+        fills = {tid: TOWN_FILL[i % len(TOWN_FILL)] for i, tid in enumerate(towns)}
+        self.grid_items: dict[str, QGraphicsPolygonItem] = {}
+        for g in self.model.grids:
+            item = grid_item(g.ring, fills.get(g.township, TOWN_FILL[0]))
+            tip = g.name + ("\n" + t("leader", name=g.leader) if g.leader else "")
+            item.setToolTip(plain_tooltip(tip))
+            scene.addItem(item)
+            self.grid_items[g.id] = item
+            self._layers[Layer.GRIDS].append(item)
+        if len(self.model.outline) >= 3:
+            outline = scene.addPolygon(polygon(self.model.outline))
+            pen = outline.pen()
+            pen.setWidthF(2.0)
+            pen.setCosmetic(True)
+            pen.setColor(Qt.GlobalColor.darkGray)
+            pen.setStyle(Qt.PenStyle.DashLine)
+            outline.setPen(pen)
+            self._layers[Layer.OUTLINE].append(outline)
+        for place in self.model.places:
+            if place.kind not in ("township", "village"):
+                continue
+            town = place.kind == "township"
+            colour = "#203040" if town else "#404850"
+            text = label(place.name, 12 if town else 9, colour, bold=town, above=town)
+            text.setPos(scene_point(place.at))
+            text.setZValue(5 if town else 4)
+            scene.addItem(text)
+            self._layers[Layer.TOWNSHIPS if town else Layer.LABELS].append(text)
+        self.events = EventLayer(self.model, bounds, self.flashing)
+        self.events.setZValue(20)
+        self.cameras = CameraLayer(self.model, bounds)
+        self.cameras.setZValue(10)
+        scene.addItem(self.cameras)
+        scene.addItem(self.events)
+        self._layers[Layer.CAMERAS].append(self.cameras)
+        self._layers[Layer.EVENTS].append(self.events)
+        self._shade_hotspots()
+
+    def _apply_layer(self, layer: Layer) -> None:
+        for item in self._layers[layer]:
+            item.setVisible(self.model.layers[layer])
+        if layer is Layer.HOTSPOTS:
+            self._shade_hotspots()
+
+    def _shade_hotspots(self) -> None:
+        on = self.model.layers[Layer.HOTSPOTS]
+        for gid, item in self.grid_items.items():
+            hot = on and gid in self.model.hotspots
+            brush = item.brush()
+            brush.setStyle(Qt.BrushStyle.BDiagPattern if hot else Qt.BrushStyle.SolidPattern)
+            item.setBrush(brush)
+            item.setZValue(1 if hot else 0)
+            if hot:
+                pen = item.pen()
+                pen.setColor(Qt.GlobalColor.red)
+                item.setPen(pen)
+
+    # ------------------------------------------------------------ zoom and pan
+    @property
+    def scale_px_per_m(self) -> float:
+        return self.transform().m11()
+
+    def fit_county(self) -> None:
+        minx, miny, maxx, maxy = self.model.bounds()
+        rect = QRectF(minx, -maxy, maxx - minx, maxy - miny)
+        self.fitInView(rect.adjusted(-200, -200, 200, 200), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def zoom(self, factor: float) -> None:
+        s = self.scale_px_per_m
+        factor = max(MIN_SCALE / s, min(MAX_SCALE / s, factor))
+        self.scale(factor, factor)
+
+    def centre_on_world(self, x: float, y: float, scale: float | None = None) -> None:
+        if scale is not None:
+            self.zoom(scale / self.scale_px_per_m)
+        self.centerOn(QPointF(x, -y))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.zoom(1.25 ** (event.angleDelta().y() / 120.0))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom(1.25)
+        elif key == Qt.Key.Key_Minus:
+            self.zoom(0.8)
+        elif key == Qt.Key.Key_Home:
+            self.fit_county()
+        else:
+            super().keyPressEvent(event)
+
+    # ------------------------------------------------------------ clicks and picks
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        shift = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        if event.button() == Qt.MouseButton.LeftButton and shift:
+            self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        elif event.button() == Qt.MouseButton.LeftButton and self.click(event.position()):
+            return
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if self.dragMode() == QGraphicsView.DragMode.RubberBandDrag:
+            self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+            if self._pick is not None:
+                self.pick(self._pick)
+            self._pick = None
+
+    def _on_band(self, rect: QRect, from_scene: QPointF, to_scene: QPointF) -> None:
+        if not rect.isNull():
+            self._pick = QRectF(from_scene, to_scene).normalized()
+
+    def click(self, pos: QPointF) -> bool:
+        """A click at viewport `pos`: a camera or an event under it; True if one was."""
+        at = self.mapToScene(pos.toPoint())
+        s = self.scale_px_per_m
+        if self.model.layers[Layer.EVENTS]:
+            ids = self.events.hit(at, s)
+            if ids:
+                self.eventClicked.emit(ids[0])
+                return True
+        if self.model.layers[Layer.CAMERAS]:
+            cam = self.cameras.hit(at, s)
+            if cam is not None:
+                self.cameraClicked.emit(cam)
+                return True
+        return False
+
+    def pick(self, scene_rect: QRectF) -> list[str]:
+        """The cameras inside a scene rectangle, emitted as `camerasPicked` if any."""
+        r = scene_rect.normalized()
+        ids = self.model.cameras_in(r.left(), -r.bottom(), r.right(), -r.top())
+        if ids:
+            self.camerasPicked.emit(ids)
+        return ids
+
+    # ------------------------------------------------------------ flashing
+    def flashing(self) -> set[str]:
+        now = time.monotonic()
+        return {eid for eid, until in self._flash_until.items() if until > now}
+
+    def start_flash(self, event_id: str) -> None:
+        self._flash_until[event_id] = time.monotonic() + FLASH_S
+        if not self._flasher.isActive():
+            self._flasher.start()
+        self.events.update()
+
+    def _flash_step(self) -> None:
+        now = time.monotonic()
+        self._flash_until = {e: u for e, u in self._flash_until.items() if u > now}
+        self.events.flash_on = not self.events.flash_on
+        if not self._flash_until:
+            self._flasher.stop()
+            self.events.flash_on = True
+        self.events.update()
+
+    # ------------------------------------------------------------ overlay
+    def ground_m_per_px(self) -> float:
+        centre = self.mapToScene(self.viewport().rect().center())
+        _lon, lat = world_to_lonlat(centre.x(), -centre.y())
+        return 1.0 / self.scale_px_per_m / scale_factor(lat)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
+        painter.save()
+        painter.resetTransform()
+        vp = self.viewport().rect()
+        paint_scale_bar(painter, QPointF(16, vp.height() - 16), self.ground_m_per_px())
+        paint_legend(painter, vp.width() - 6, vp.height() - 6)
+        painter.restore()
