@@ -124,6 +124,7 @@ class HealthModel:
         self.site = site
         self._names = {c.id: c.name for c in site.cameras}
         self._summary: HealthSummary | None = None
+        self.latest: dict[str, CameraHealth] = {}  # the newest sample per camera (the map)
         self._history: CameraHistory | None = None
         self.summary_changed: Observable[HealthSummary] = Observable()
         self.history_changed: Observable[CameraHistory] = Observable()
@@ -141,6 +142,7 @@ class HealthModel:
 
     def show_cameras(self, cameras: list[CameraHealth]) -> None:
         """The hub's newest sample of each camera."""
+        self.latest = {h.check.camera: h for h in cameras}
         self._summary = summarise(self.site, cameras)
         self.summary_changed.emit(self._summary)
 

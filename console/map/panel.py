@@ -8,8 +8,8 @@ outside text: shown through plain labels only.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from console.kit import i18n
 from console.kit.plain import inert_bidi, plain_label
@@ -58,21 +58,25 @@ class MapPanel(QWidget):
         self.search = QLineEdit()
         self.search.setObjectName("mapSearch")
         self.search.setClearButtonEnabled(True)
-        self.search.setMaximumWidth(220)
+        self.search.setMaximumWidth(160)
         self.search.returnPressed.connect(lambda: self.find_place(self.search.text()))
         row.addWidget(self.search)
         self.found = plain_label()
         self.found.setObjectName("mapFound")
-        row.addWidget(self.found)
-        row.addStretch(1)
-        self.toggles: dict[Layer, QToolButton] = {}
+        self.found.setMinimumWidth(10)
+        row.addWidget(self.found, 1)
+        self.layers_button = QToolButton()
+        self.layers_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        layers_menu = QMenu(self.layers_button)
+        self.toggles: dict[Layer, QAction] = {}
         for layer in Layer:
-            b = QToolButton()
-            b.setCheckable(True)
-            b.setChecked(model.layers[layer])
-            b.toggled.connect(lambda on, layer=layer: model.set_layer(layer, on))
-            row.addWidget(b)
-            self.toggles[layer] = b
+            act = layers_menu.addAction("")
+            act.setCheckable(True)
+            act.setChecked(model.layers[layer])
+            act.toggled.connect(lambda on, layer=layer: model.set_layer(layer, on))
+            self.toggles[layer] = act
+        self.layers_button.setMenu(layers_menu)
+        row.addWidget(self.layers_button)
         self.fit = QToolButton()
         self.fit.clicked.connect(self.view.fit_county)
         self.full = QToolButton()
@@ -90,8 +94,9 @@ class MapPanel(QWidget):
 
     def retranslate(self) -> None:
         self.search.setPlaceholderText(t("search"))
-        for layer, b in self.toggles.items():
-            b.setText(t(f"layer.{layer.value}"))
+        self.layers_button.setText(t("layers"))
+        for layer, act in self.toggles.items():
+            act.setText(t(f"layer.{layer.value}"))
         self.fit.setText(t("fit"))
         self.full.setText(t("fullscreen"))
 

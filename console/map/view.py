@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPolygonItem,
@@ -61,6 +61,7 @@ class MapView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self._flash_until: dict[str, float] = {}
         self._pick: QRectF | None = None
+        self._fitted = False  # the county is fitted at the first real size
         self._layers: dict[Layer, list[QGraphicsItem]] = {layer: [] for layer in Layer}
         self._build()
         self._flasher = QTimer(self)
@@ -158,6 +159,12 @@ class MapView(QGraphicsView):
         if scale is not None:
             self.zoom(scale / self.scale_px_per_m)
         self.centerOn(QPointF(x, -y))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._fitted and self.viewport().width() > 50 and self.viewport().height() > 50:
+            self._fitted = True
+            self.fit_county()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         self.zoom(1.25 ** (event.angleDelta().y() / 120.0))

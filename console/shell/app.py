@@ -137,8 +137,10 @@ def start_demo(args: argparse.Namespace, site: Site) -> DemoServices | None:
 def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, WallModel]:
     """The main window around the video wall, started on the saved or asked layout."""
     from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget
 
     from console.cameras.tree import build_tree
+    from console.map.install import add_map
     from console.shell.main_window import MainWindow
     from console.wall.controller import WallController
     from console.wall.layouts import LayoutStore
@@ -154,6 +156,7 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
         names=camera_names(site),
     )
     window = MainWindow(controller, build_tree(site), LayoutStore(config_dir()))
+    add_map(window, site, window, controller, window.findChild(QDockWidget, "cameraDock"))
     window.resize(1600, 900)
     if args.demo and args.screenshot is None:
         window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
@@ -266,11 +269,31 @@ def install_hub_panels(
             add_menu_extender=window.wall.menu_extenders.append,
         )
     )
+    panels.parts.append(link_map_panel(window, queue, events_panel, health))
     panels.parts.append(rollcall)
     panels.parts.append(queue)
     show_refusal(queue, window)
     log_in(args, window, queue, demo)
     return panels
+
+
+def link_map_panel(
+    window: MainWindow, queue: EventQueue, events_panel: QWidget, health: Stoppable | None
+) -> Stoppable:
+    """The map follows the queue (events, selection, red alarms) and the patrol."""
+    from console.health.controller import HealthInstall
+    from console.map.install import link_map
+    from console.map.panel import MapPanel
+
+    panel = window.findChild(MapPanel)
+    assert panel is not None, "build_window adds the map panel"
+    return link_map(
+        panel,
+        queue.model,
+        queue.controller,
+        raise_queue=lambda: window.raise_side_panel(events_panel),
+        health=health.model if isinstance(health, HealthInstall) else None,
+    )
 
 
 def install_health_panel(

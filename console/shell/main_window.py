@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_statusbar()
 
-        self.cameras.cameraActivated.connect(self._place_camera)
+        self.cameras.cameraActivated.connect(self.place_camera)
         self.wall.message.connect(self.show_message)
         self.wall.shedChanged.connect(self._on_shed)
         self._refresh = QTimer(self)
@@ -313,8 +313,9 @@ class MainWindow(QMainWindow):
     def _page(self, delta: int) -> None:
         self.model.set_page(max(0, self.model.page + delta))
 
-    def _place_camera(self, camera_id: str) -> None:
-        """A camera double-clicked in the tree goes to the first free visible tile."""
+    def place_camera(self, camera_id: str) -> None:
+        """A camera double-clicked in the tree (or clicked on the map) goes to the first free
+        visible tile."""
         slots = self.model.visible_slots()
         free = [s for s in slots if self.model.camera(s) is None]
         self.controller.assign(free[0] if free else slots[0], camera_id)

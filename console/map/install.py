@@ -1,0 +1,142 @@
+"""The map panel in the main window, and its links to the other panels.
+
+`add_map` docks the panel (below the camera tree; movable, floatable, and full screen on a
+second screen from its own button) and links what needs no hub: a camera clicked on the
+map opens on the wall, cameras picked with Shift+drag go to the wall as a group.
+`link_map` follows the event queue (the events it shows, in their colours; its selection
+highlighted; new red alarms flashed; an event clicked on the map selected in the queue)
+and the camera patrol (online/offline/faulty). Intents go through the existing
+controllers; no I/O of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from console.events.model import EventQueueModel
+from console.health.model import HealthModel
+from console.kit.observable import Subscription
+from console.map.model import CameraState, MapModel
+from console.map.panel import MapPanel
+from console.map.strings import t
+from dispatch.domain.site import Site
+from dispatch.patrol.messages import CameraHealth
+
+
+def camera_states(latest: Mapping[str, CameraHealth]) -> dict[str, CameraState]:
+    """The map's state of each patrolled camera from its newest sample."""
+    return {
+        cid: (
+            CameraState.OFFLINE
+            if not h.check.online
+            else CameraState.FAULTY
+            if h.check.faults
+            else CameraState.ONLINE
+        )
+        for cid, h in latest.items()
+    }
+
+
+class Window(Protocol):
+    def place_camera(self, camera_id: str) -> None: ...
+    def show_message(self, text: str, timeout_ms: int = ...) -> None: ...
+
+
+class Wall(Protocol):
+    def show_linkage(
+        self, camera_ids: list[str], title: str, *, maximise: bool = False
+    ) -> list[str]: ...
+
+
+class Selector(Protocol):
+    def select(self, event_id: str | None) -> None: ...
+
+
+class MapLinks:
+    """The map's links to the queue and the patrol; `stop()` ends them (safe twice)."""
+
+    def __init__(self, panel: MapPanel) -> None:
+        self.model = panel.model
+        self.panel = panel
+        self.subscriptions: list[Subscription] = []
+        self._alarmed: set[str] = set()
+
+    def stop(self) -> None:
+        for sub in self.subscriptions:
+            sub.disconnect()
+        self.subscriptions.clear()
+
+    def new_alarms(self, ids: Iterable[str]) -> None:
+        for eid in ids:
+            if eid not in self._alarmed:
+                self._alarmed.add(eid)
+                self.model.alarm(eid)
+
+
+def add_map(
+    window: QMainWindow, site: Site, place: Window, wall: Wall, beside: QDockWidget | None
+) -> MapPanel:
+    """Dock the map panel below `beside` (the camera tree) and link it to the wall."""
+    model = MapModel(site)
+    panel = MapPanel(model)
+    dock = QDockWidget(t("title"), window)
+    dock.setObjectName("mapDock")
+    dock.setWidget(panel)
+    dock.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+    )
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    if beside is not None:
+        window.splitDockWidget(beside, dock, Qt.Orientation.Vertical)
+        window.resizeDocks([beside, dock], [300, 500], Qt.Orientation.Vertical)
+    window.resizeDocks([dock], [420], Qt.Orientation.Horizontal)
+    panel.view.cameraClicked.connect(place.place_camera)
+
+    def picked(ids: list[str]) -> None:
+        shown = wall.show_linkage(ids, t("picked_title"))
+        place.show_message(t("picked", n=len(shown)))
+
+    panel.view.camerasPicked.connect(picked)
+    return panel
+
+
+def link_map(
+    panel: MapPanel,
+    queue: EventQueueModel,
+    selector: Selector,
+    *,
+    raise_queue: Callable[[], object] | None = None,
+    health: HealthModel | None = None,
+) -> MapLinks:
+    """Follow the event queue (and the patrol, when there is a health model)."""
+    install = MapLinks(panel)
+    model = panel.model
+
+    def rows(_: object = None) -> None:
+        model.set_events((r.event, r.colour) for r in queue.visible())
+
+    subs = install.subscriptions
+    subs.append(queue.rows_changed.connect(rows))
+    subs.append(queue.selection_changed.connect(lambda eid: model.highlight([eid] if eid else [])))
+    subs.append(queue.alarms_changed.connect(install.new_alarms))
+    rows()
+
+    def clicked(event_id: str) -> None:
+        selector.select(event_id)
+        if raise_queue is not None:
+            raise_queue()
+
+    install.panel.view.eventClicked.connect(clicked)
+    if health is not None:
+        patrol = health
+
+        def patrolled(_summary: object) -> None:
+            model.set_camera_states(camera_states(patrol.latest))
+
+        subs.append(health.summary_changed.connect(patrolled))
+    return install

@@ -1,0 +1,80 @@
+"""The map follows the event queue's model and the patrol; a map click selects in the queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtWidgets import QApplication
+
+from console.events.model import Change, EventQueueModel
+from console.health.model import HealthModel
+from console.map.install import camera_states, link_map
+from console.map.model import CameraState, MapModel
+from console.map.panel import MapPanel
+from dispatch.domain.model import Colour
+from dispatch.domain.site import demo_site_path, load_site
+from dispatch.patrol.messages import CameraHealth
+from streams.patrol.types import CameraCheck, OfflineReason
+from tests.unit.console.map.sample import map_event
+
+
+class Selector:
+    def __init__(self, model: EventQueueModel) -> None:
+        self.model = model
+
+    def select(self, event_id: str | None) -> None:
+        self.model.select(event_id)
+
+
+def queue_model() -> EventQueueModel:
+    return EventQueueModel(
+        clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+        deadline_fn=lambda _e: None,
+        allowed_fn=lambda _e, _r: [],
+    )
+
+
+def health(camera: str, online: bool, faults: dict[str, float]) -> CameraHealth:
+    check = CameraCheck(
+        camera=camera,
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+        online=online,
+        reason=OfflineReason.NONE if online else OfflineReason.TIMEOUT,
+        faults=faults,
+    )
+    return CameraHealth(check=check, last_good="", open_event=None)
+
+
+def test_map_follows_the_queue_and_the_patrol(qapp: QApplication) -> None:
+    site = load_site(demo_site_path())
+    panel = MapPanel(MapModel(site))
+    queue = queue_model()
+    patrol = HealthModel(site)
+    raised: list[int] = []
+    links = link_map(
+        panel, queue, Selector(queue), raise_queue=lambda: raised.append(1), health=patrol
+    )
+    grid = panel.model.grids[0].id
+    queue.apply_changes([Change(1, map_event("y1", grid=grid), Colour.YELLOW)])
+    assert panel.model.events["y1"].colour is Colour.YELLOW
+    queue.apply_changes([Change(2, map_event("r1", grid=grid), Colour.RED)])
+    assert panel.view.flashing() == {"r1"}  # a new red event flashes on the map
+    queue.select("y1")
+    assert panel.model.highlighted == {"y1"}
+    panel.view.eventClicked.emit("r1")
+    assert queue.selected_id == "r1" and raised == [1]
+    cams = [c.id for c in site.cameras[:3]]
+    patrol.show_cameras(
+        [health(cams[0], True, {}), health(cams[1], False, {}), health(cams[2], True, {"blur": 1})]
+    )
+    states = [panel.model.cameras[c].state for c in cams]
+    assert states == [CameraState.ONLINE, CameraState.OFFLINE, CameraState.FAULTY]
+    links.stop()
+    links.stop()
+    queue.apply_changes([Change(3, map_event("g1", grid=grid), Colour.GREEN)])
+    assert "g1" not in panel.model.events
+    panel.close()
+
+
+def test_camera_states_pure() -> None:
+    assert camera_states({"a": health("a", False, {"black": 1.0})}) == {"a": CameraState.OFFLINE}
