@@ -94,6 +94,28 @@ class Camera(_Model):
     credentials: str | None = Field(default=None, description="name of an entry in [credentials]")
 
 
+class MapSettings(_Model):
+    """The site file's `[map]` table: the offline base map, if the county has one."""
+
+    tiles: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="MBTiles file of raster base tiles; relative to the site file's folder",
+    )
+    datum: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84",
+        description="datum of the tile package (the site's own coordinates are always WGS-84)",
+    )
+
+    def tiles_path(self, site_file: str | Path) -> Path | None:
+        """The tile package's path, relative paths taken from the site file's folder."""
+        if self.tiles is None:
+            return None
+        p = Path(self.tiles).expanduser()
+        return p if p.is_absolute() else (Path(site_file).resolve().parent / p).resolve()
+
+
 class Site(_Model):
     name: str = Field(min_length=1, description="the county centre's name")
     credentials: dict[str, Credential] = Field(default_factory=dict)
@@ -102,6 +124,7 @@ class Site(_Model):
     people: list[Person] = Field(default_factory=list)
     grids: list[Grid] = Field(default_factory=list)
     cameras: list[Camera] = Field(default_factory=list)
+    map: MapSettings = Field(default_factory=MapSettings, description="the map's base tiles")
 
     @model_validator(mode="after")
     def _references(self) -> Site:

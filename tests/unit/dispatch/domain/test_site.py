@@ -83,3 +83,32 @@ def test_bad_url_scheme_is_named(tmp_path: Path) -> None:
     )
     with pytest.raises(SiteConfigError, match=r"cameras\.0\.main\.url"):
         load_site(p)
+
+
+def test_map_keys_name_the_tile_package_and_its_datum(tmp_path: Path) -> None:
+    site = load_site(demo_site_path())
+    assert site.map.datum == "gcj02"
+    package = site.map.tiles_path(demo_site_path())
+    assert package is not None and package.is_file() and package.suffix == ".mbtiles"
+    f = tmp_path / "s.toml"
+    f.write_text('name = "县"\n[[townships]]\nid = "t"\nname = "镇"\n', encoding="utf-8")
+    plain = load_site(f)
+    assert plain.map.tiles is None and plain.map.datum == "wgs84"
+    assert plain.map.tiles_path(f) is None
+
+
+@pytest.mark.parametrize(
+    ("table", "field"),
+    [
+        ('datum = "bd09"', "map.datum"),
+        ('tile = "x.mbtiles"', "map.tile"),
+        ('tiles = ""', "map.tiles"),
+    ],
+)
+def test_bad_map_keys_are_refused_naming_the_field(tmp_path: Path, table: str, field: str) -> None:
+    f = tmp_path / "s.toml"
+    f.write_text(
+        f'name = "县"\n[map]\n{table}\n[[townships]]\nid = "t"\nname = "镇"\n', encoding="utf-8"
+    )
+    with pytest.raises(SiteConfigError, match=field.replace(".", r"\.")):
+        load_site(f)
