@@ -4,7 +4,8 @@
 second screen from its own button) and links what needs no hub: a camera clicked on the
 map opens on the wall, cameras picked with Shift+drag go to the wall as a group.
 `link_map` follows the event queue (the events it shows, in their colours; its selection
-highlighted; new red alarms flashed; an event clicked on the map selected in the queue)
+highlighted; new red alarms flashed; an event clicked on the map selected in the queue;
+"派单…" on an event selects it and opens the queue's dispatch, the grid leader suggested)
 and the camera patrol (online/offline/faulty). Intents go through the existing
 controllers; no I/O of its own.
 """
@@ -112,6 +113,7 @@ def link_map(
     *,
     raise_queue: Callable[[], object] | None = None,
     health: HealthModel | None = None,
+    dispatch: Callable[[], object] | None = None,
 ) -> MapLinks:
     """Follow the event queue (and the patrol, when there is a health model)."""
     install = MapLinks(panel)
@@ -132,6 +134,14 @@ def link_map(
             raise_queue()
 
     install.panel.view.eventClicked.connect(clicked)
+    if dispatch is not None:
+        ask = dispatch
+
+        def dispatch_from_map(event_id: str) -> None:
+            selector.select(event_id)  # the queue's dispatch works on its selection
+            ask()
+
+        install.panel.view.dispatchRequested.connect(dispatch_from_map)
     if health is not None:
         patrol = health
 

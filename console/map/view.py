@@ -2,7 +2,8 @@
 
 Wheel and +/- zoom under the mouse, arrows and a left drag pan, Home fits the county,
 Shift+drag draws a rectangle whose cameras are `camerasPicked`. A click on a camera is
-`cameraClicked(id)`, on an event (or a cluster: its first member) `eventClicked(id)`.
+`cameraClicked(id)`, on an event (or a cluster: its first member) `eventClicked(id)`;
+the context menu of an event offers "派单…" (`dispatchRequested(id)`).
 The view observes its `MapModel` (`console.kit.qt_observe.follow`) and holds no state
 beyond what it draws and which events flash.
 """
@@ -12,12 +13,20 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPolygonItem,
     QGraphicsScene,
     QGraphicsView,
+    QMenu,
     QWidget,
 )
 
@@ -46,6 +55,7 @@ class MapView(QGraphicsView):
     cameraClicked = Signal(str)
     eventClicked = Signal(str)
     camerasPicked = Signal(list)
+    dispatchRequested = Signal(str)
 
     def __init__(self, model: MapModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -205,17 +215,32 @@ class MapView(QGraphicsView):
         """A click at viewport `pos`: a camera or an event under it; True if one was."""
         at = self.mapToScene(pos.toPoint())
         s = self.scale_px_per_m
-        if self.model.layers[Layer.EVENTS]:
-            ids = self.events.hit(at, s)
-            if ids:
-                self.eventClicked.emit(ids[0])
-                return True
+        event_id = self.event_at(pos)
+        if event_id is not None:
+            self.eventClicked.emit(event_id)
+            return True
         if self.model.layers[Layer.CAMERAS]:
             cam = self.cameras.hit(at, s)
             if cam is not None:
                 self.cameraClicked.emit(cam)
                 return True
         return False
+
+    def event_at(self, pos: QPointF) -> str | None:
+        """The event (a cluster's first) under viewport `pos`, if the layer is on."""
+        if not self.model.layers[Layer.EVENTS]:
+            return None
+        ids = self.events.hit(self.mapToScene(pos.toPoint()), self.scale_px_per_m)
+        return ids[0] if ids else None
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        event_id = self.event_at(QPointF(event.pos()))
+        if event_id is None:
+            super().contextMenuEvent(event)
+            return
+        menu = QMenu(self)
+        menu.addAction(t("dispatch"), lambda: self.dispatchRequested.emit(event_id))
+        menu.exec(event.globalPos())
 
     def pick(self, scene_rect: QRectF) -> list[str]:
         """The cameras inside a scene rectangle, emitted as `camerasPicked` if any."""

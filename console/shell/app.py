@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # Qt and the panels load after the command line is read
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from console.events.panel import EventQueuePanel
     from console.events.wiring import EventQueue
     from console.shell.demo import DemoServices
     from console.shell.main_window import MainWindow
@@ -278,7 +279,10 @@ def install_hub_panels(
 
 
 def link_map_panel(
-    window: MainWindow, queue: EventQueue, events_panel: QWidget, health: Stoppable | None
+    window: MainWindow,
+    queue: EventQueue,
+    events_panel: EventQueuePanel,
+    health: Stoppable | None,
 ) -> Stoppable:
     """The map follows the queue (events, selection, red alarms) and the patrol."""
     from console.health.controller import HealthInstall
@@ -293,6 +297,7 @@ def link_map_panel(
         queue.controller,
         raise_queue=lambda: window.raise_side_panel(events_panel),
         health=health.model if isinstance(health, HealthInstall) else None,
+        dispatch=events_panel.dispatch_with_choice,
     )
 
 

@@ -51,8 +51,14 @@ def test_map_follows_the_queue_and_the_patrol(qapp: QApplication) -> None:
     queue = queue_model()
     patrol = HealthModel(site)
     raised: list[int] = []
+    asked: list[str | None] = []
     links = link_map(
-        panel, queue, Selector(queue), raise_queue=lambda: raised.append(1), health=patrol
+        panel,
+        queue,
+        Selector(queue),
+        raise_queue=lambda: raised.append(1),
+        health=patrol,
+        dispatch=lambda: asked.append(queue.selected_id),
     )
     grid = panel.model.grids[0].id
     queue.apply_changes([Change(1, map_event("y1", grid=grid), Colour.YELLOW)])
@@ -63,6 +69,8 @@ def test_map_follows_the_queue_and_the_patrol(qapp: QApplication) -> None:
     assert panel.model.highlighted == {"y1"}
     panel.view.eventClicked.emit("r1")
     assert queue.selected_id == "r1" and raised == [1]
+    panel.view.dispatchRequested.emit("y1")  # 派单… from the map: the queue's dispatch
+    assert asked == ["y1"]
     cams = [c.id for c in site.cameras[:3]]
     patrol.show_cameras(
         [health(cams[0], True, {}), health(cams[1], False, {}), health(cams[2], True, {"blur": 1})]
