@@ -13,6 +13,7 @@ controllers; no I/O of its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import Qt
@@ -21,9 +22,11 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from console.events.model import EventQueueModel
 from console.health.model import HealthModel
 from console.kit.observable import Subscription
+from console.map.mbtiles import MBTilesError
 from console.map.model import CameraState, MapModel
 from console.map.panel import MapPanel
 from console.map.strings import t
+from console.map.tiles import Datum, open_tile_layer
 from dispatch.domain.site import Site
 from dispatch.patrol.messages import CameraHealth
 
@@ -78,12 +81,33 @@ class MapLinks:
                 self.model.alarm(eid)
 
 
+def add_base_tiles(panel: MapPanel, tiles: Path, datum: Datum) -> str | None:
+    """Open the site's tile package under the map; the error text if it cannot be used."""
+    try:
+        layer = open_tile_layer(tiles, datum)
+    except (MBTilesError, OSError) as exc:
+        return t("no_tiles", error=str(exc))
+    panel.view.set_base(layer)
+    return None
+
+
 def add_map(
-    window: QMainWindow, site: Site, place: Window, wall: Wall, beside: QDockWidget | None
+    window: QMainWindow,
+    site: Site,
+    place: Window,
+    wall: Wall,
+    beside: QDockWidget | None,
+    *,
+    tiles: Path | None = None,
 ) -> MapPanel:
-    """Dock the map panel below `beside` (the camera tree) and link it to the wall."""
+    """Dock the map panel below `beside` (the camera tree) and link it to the wall; with
+    `tiles` (the site's `[map] tiles`, resolved), the offline base map under it."""
     model = MapModel(site)
     panel = MapPanel(model)
+    if tiles is not None:
+        error = add_base_tiles(panel, tiles, site.map.datum)
+        if error is not None:
+            place.show_message(error)
     dock = QDockWidget(t("title"), window)
     dock.setObjectName("mapDock")
     dock.setWidget(panel)

@@ -25,6 +25,7 @@ COLOUR_RANK: dict[Colour, int] = {Colour.RED: 0, Colour.YELLOW: 1, Colour.GREEN:
 
 
 class Layer(StrEnum):
+    BASE = "base"
     OUTLINE = "outline"
     TOWNSHIPS = "townships"
     GRIDS = "grids"

@@ -6,6 +6,7 @@ from console.kit import i18n
 
 ZH = {
     "title": "一张图",
+    "layer.base": "底图",
     "layer.outline": "县界",
     "layer.townships": "乡镇",
     "layer.grids": "网格",
@@ -31,9 +32,11 @@ ZH = {
     "picked": "框选：{n} 路摄像机上墙",
     "picked_title": "地图框选",
     "dispatch": "派单…",
+    "no_tiles": "离线底图无法打开，只显示辖区图形：{error}",
 }
 EN = {
     "title": "Map",
+    "layer.base": "Base map",
     "layer.outline": "County",
     "layer.townships": "Townships",
     "layer.grids": "Grids",
@@ -59,6 +62,7 @@ EN = {
     "picked": "Picked: {n} cameras to the wall",
     "picked_title": "Map selection",
     "dispatch": "Dispatch…",
+    "no_tiles": "The offline base map cannot be opened; showing the site's shapes only: {error}",
 }
 
 t = i18n.add_strings("map", ZH, EN)

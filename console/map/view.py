@@ -48,6 +48,8 @@ from console.map.strings import t
 
 FLASH_S = 10.0
 """How long a new red event flashes."""
+GRID_OPACITY_ON_TILES = 0.55
+"""How opaque the grids are over base tiles."""
 MIN_SCALE, MAX_SCALE = 1e-4, 20.0  # pixels per world metre
 
 
@@ -130,6 +132,16 @@ class MapView(QGraphicsView):
         self._layers[Layer.CAMERAS].append(self.cameras)
         self._layers[Layer.EVENTS].append(self.events)
         self._shade_hotspots()
+
+    def set_base(self, item: QGraphicsItem) -> None:
+        """Put the base tiles (`console.map.tiles.TileLayer`) under the geometry; the
+        grids turn translucent so that the tiles show through."""
+        item.setZValue(-100)
+        item.setVisible(self.model.layers[Layer.BASE])
+        self.scene().addItem(item)
+        self._layers[Layer.BASE].append(item)
+        for grid in self.grid_items.values():
+            grid.setOpacity(GRID_OPACITY_ON_TILES)
 
     def _apply_layer(self, layer: Layer) -> None:
         for item in self._layers[layer]:

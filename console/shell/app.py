@@ -157,7 +157,9 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
         names=camera_names(site),
     )
     window = MainWindow(controller, build_tree(site), LayoutStore(config_dir()))
-    add_map(window, site, window, controller, window.findChild(QDockWidget, "cameraDock"))
+    tiles = site.map.tiles_path(args.site if args.site is not None else demo_site_path())
+    cameras_dock = window.findChild(QDockWidget, "cameraDock")
+    add_map(window, site, window, controller, cameras_dock, tiles=tiles)
     window.resize(1600, 900)
     if args.demo and args.screenshot is None:
         window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)

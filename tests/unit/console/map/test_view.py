@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem
 
+from console.map.install import add_base_tiles
 from console.map.model import CameraState, Layer, MapModel
 from console.map.panel import MapPanel
+from console.map.tiles import TileLayer
 from console.map.view import MapView
 from dispatch.domain.site import Site, demo_site_path, load_site
 from tests.kit import pump_until
@@ -109,4 +113,25 @@ def test_outside_names_are_plain(qapp: QApplication) -> None:
     assert_no_risky_labels(panel)
     assert not panel.find_place(RTL + "x")
     assert_no_risky_labels(panel)
+    panel.close()
+
+
+def test_base_tiles_under_the_geometry_or_a_message(qapp: QApplication, tmp_path: Path) -> None:
+    site = load_site(demo_site_path())
+    tiles = site.map.tiles_path(demo_site_path())
+    assert tiles is not None
+    panel = shown(qapp, site)
+    assert add_base_tiles(panel, tiles, site.map.datum) is None
+    base = [i for i in panel.view.scene().items() if isinstance(i, TileLayer)]
+    assert len(base) == 1 and base[0].zValue() < min(
+        g.zValue() for g in panel.view.grid_items.values()
+    )
+    panel.view.viewport().repaint()
+    pump_until(lambda: base[0].tiles_drawn > 0, 5, what="tiles drawn")
+    panel.model.set_layer(Layer.BASE, False)
+    assert not base[0].isVisible()
+    bad = tmp_path / "not.mbtiles"
+    bad.write_bytes(b"not sqlite")
+    error = add_base_tiles(shown(qapp, site), bad, "wgs84")
+    assert error is not None and error.startswith("离线底图无法打开")
     panel.close()
