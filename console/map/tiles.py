@@ -164,7 +164,7 @@ class TileLayer(QGraphicsItem):
         if len(cols) * len(rows) > MAX_TILES_PER_PAINT:
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        seam = 0.5 / scale if scale > 0 else 0.0  # half a device pixel of overlap: no seams
+        seam = 1.0 / scale if scale > 0 else 0.0  # a device pixel of overlap: no seams
         for col, row in ((c, r) for r in rows for c in cols):
             pixmap = self._pixmap(z, col, row)
             if pixmap is not None:
