@@ -5,9 +5,9 @@ second screen from its own button) and links what needs no hub: a camera clicked
 map opens on the wall, cameras picked with Shift+drag go to the wall as a group.
 `link_map` follows the event queue (the events it shows, in their colours; its selection
 highlighted; new red alarms flashed; an event clicked on the map selected in the queue;
-"派单…" on an event selects it and opens the queue's dispatch, the grid leader suggested)
-and the camera patrol (online/offline/faulty). Intents go through the existing
-controllers; no I/O of its own.
+"派单…" on an event selects it and opens the queue's dispatch, the grid leader suggested),
+the camera patrol (online/offline/faulty) and the hot-spot warnings (their grids shaded).
+Intents go through the existing controllers; no I/O of its own.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ from console.map.model import CameraState, MapModel
 from console.map.panel import MapPanel
 from console.map.strings import t
 from console.map.tiles import Datum, open_tile_layer
+from console.reports.model import ReportsModel
 from dispatch.domain.site import Site
 from dispatch.patrol.messages import CameraHealth
+from dispatch.reports.messages import HotspotItem
 
 
 def camera_states(latest: Mapping[str, CameraHealth]) -> dict[str, CameraState]:
@@ -43,6 +45,11 @@ def camera_states(latest: Mapping[str, CameraHealth]) -> dict[str, CameraState]:
         )
         for cid, h in latest.items()
     }
+
+
+def hot_grids(items: Iterable[HotspotItem]) -> set[str]:
+    """The grids named by the hot-spot warnings (category warnings name no place)."""
+    return {h.key for h in items if h.kind == "grid"}
 
 
 class Window(Protocol):
@@ -138,6 +145,7 @@ def link_map(
     raise_queue: Callable[[], object] | None = None,
     health: HealthModel | None = None,
     dispatch: Callable[[], object] | None = None,
+    reports: ReportsModel | None = None,
 ) -> MapLinks:
     """Follow the event queue (and the patrol, when there is a health model)."""
     install = MapLinks(panel)
@@ -166,6 +174,15 @@ def link_map(
             ask()
 
         install.panel.view.dispatchRequested.connect(dispatch_from_map)
+    if reports is not None:
+        hot = reports
+
+        def hotspots(_rows: object) -> None:
+            reply = hot.hotspots
+            model.set_hotspots(hot_grids(reply.hotspots if reply is not None else []))
+
+        subs.append(reports.hotspots_changed.connect(hotspots))
+        hotspots(None)
     if health is not None:
         patrol = health
 

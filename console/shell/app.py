@@ -261,7 +261,8 @@ def install_hub_panels(
     )
     if args.raise_panel == "rollcall":
         window.raise_side_panel(rollcall.panel)
-    panels.parts.append(install_report_panels(args, window, queue, events_panel, hub_http, hub_ssl))
+    reports = install_report_panels(args, window, queue, events_panel, hub_http, hub_ssl)
+    panels.parts.append(reports)
     panels.parts.append(
         install_linkage(
             queue.controller,
@@ -272,7 +273,7 @@ def install_hub_panels(
             add_menu_extender=window.wall.menu_extenders.append,
         )
     )
-    panels.parts.append(link_map_panel(window, queue, events_panel, health))
+    panels.parts.append(link_map_panel(window, queue, events_panel, health, reports))
     panels.parts.append(rollcall)
     panels.parts.append(queue)
     show_refusal(queue, window)
@@ -285,11 +286,14 @@ def link_map_panel(
     queue: EventQueue,
     events_panel: EventQueuePanel,
     health: Stoppable | None,
+    reports: Stoppable,
 ) -> Stoppable:
-    """The map follows the queue (events, selection, red alarms) and the patrol."""
+    """The map follows the queue (events, selection, red alarms), the patrol and the hot
+    spots."""
     from console.health.controller import HealthInstall
     from console.map.install import link_map
     from console.map.panel import MapPanel
+    from console.reports.controller import ReportsInstall
 
     panel = window.findChild(MapPanel)
     assert panel is not None, "build_window adds the map panel"
@@ -300,6 +304,7 @@ def link_map_panel(
         raise_queue=lambda: window.raise_side_panel(events_panel),
         health=health.model if isinstance(health, HealthInstall) else None,
         dispatch=events_panel.dispatch_with_choice,
+        reports=reports.model if isinstance(reports, ReportsInstall) else None,
     )
 
 

@@ -11,9 +11,11 @@ from console.health.model import HealthModel
 from console.map.install import camera_states, link_map
 from console.map.model import CameraState, MapModel
 from console.map.panel import MapPanel
+from console.reports.model import ReportsModel
 from dispatch.domain.model import Colour
 from dispatch.domain.site import demo_site_path, load_site
 from dispatch.patrol.messages import CameraHealth
+from dispatch.reports.messages import HotspotItem, HotspotsReply
 from streams.patrol.types import CameraCheck, OfflineReason
 from tests.unit.console.map.sample import map_event
 
@@ -50,6 +52,7 @@ def test_map_follows_the_queue_and_the_patrol(qapp: QApplication) -> None:
     panel = MapPanel(MapModel(site))
     queue = queue_model()
     patrol = HealthModel(site)
+    reports = ReportsModel()
     raised: list[int] = []
     asked: list[str | None] = []
     links = link_map(
@@ -59,6 +62,7 @@ def test_map_follows_the_queue_and_the_patrol(qapp: QApplication) -> None:
         raise_queue=lambda: raised.append(1),
         health=patrol,
         dispatch=lambda: asked.append(queue.selected_id),
+        reports=reports,
     )
     grid = panel.model.grids[0].id
     queue.apply_changes([Change(1, map_event("y1", grid=grid), Colour.YELLOW)])
@@ -77,6 +81,16 @@ def test_map_follows_the_queue_and_the_patrol(qapp: QApplication) -> None:
     )
     states = [panel.model.cameras[c].state for c in cams]
     assert states == [CameraState.ONLINE, CameraState.OFFLINE, CameraState.FAULTY]
+    hot = [
+        HotspotItem(
+            kind="grid", key=grid, label="g", count=9, baseline=1, p_value=0.001, event_ids=()
+        ),
+        HotspotItem(
+            kind="category", key="noise", label="c", count=9, baseline=1, p_value=0.01, event_ids=()
+        ),
+    ]
+    reports.show_hotspots(HotspotsReply(rid="1", at=datetime(2026, 1, 1, tzinfo=UTC), hotspots=hot))
+    assert panel.model.hotspots == {grid}  # the grid warning shades its grid
     links.stop()
     links.stop()
     queue.apply_changes([Change(3, map_event("g1", grid=grid), Colour.GREEN)])
