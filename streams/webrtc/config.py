@@ -362,6 +362,11 @@ class SyntheticCamera(MediaStreamTrack):
         _text(img, time.strftime("%H:%M:%S") + f" #{n}", (20, h - 24), 0.8)
         return img
 
+    @property
+    def made(self) -> int:
+        """Frames made so far (benchmarks compare it with what the far end received)."""
+        return self._n
+
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
