@@ -2,7 +2,8 @@
 pseudo event id `SECURITY_LOG` ("security"; read back with the store's
 `timeline("security")`), and `CLIENT`, the address of the client whose request is being
 handled (set per request task by the zmq server and by the HTTP PIN throttle, so a
-service deep below can name it without being handed the request). Pure."""
+service deep below can name it without being handed the request), and `CONSOLE`, the
+enrolled console workstation of a zmq request. Pure."""
 
 from __future__ import annotations
 
@@ -14,6 +15,17 @@ from dispatch.domain.model import AuditEntry, Role
 
 SECURITY_LOG = "security"
 CLIENT: ContextVar[str] = ContextVar("request_client", default="-")
+# the enrolled console workstation (its CURVE key's name, ZAP User-Id) of the zmq request
+# being handled; "" without CURVE
+CONSOLE: ContextVar[str] = ContextVar("request_console", default="")
+
+
+def console_client(console: str, peer: str) -> str:
+    """The client a zmq request is counted against (login limits, security log): the
+    enrolled console when there is one (consoles behind one NAT address are apart, a
+    console is the same one from any address), else the peer address."""
+    return f"console:{console}" if console else peer
+
 
 Kind = Literal["pin", "login", "link"]
 _WHAT = {

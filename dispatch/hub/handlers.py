@@ -1,12 +1,14 @@
-"""The hub-level request handlers: ping, login (throttled: `dispatch.hub.guard`),
-logout, a console's ICE servers."""
+"""The hub-level request handlers: ping, login (throttled: `dispatch.hub.guard`; the
+session's workstation is the enrolled console's name: `session_workstation`), logout, a
+console's ICE servers."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 
-from dispatch.domain.security import CLIENT
+from dispatch.domain.security import CLIENT, CONSOLE
 from dispatch.domain.wire import ErrorCode, HandlerRegistrar, HubError, OkReply
 from dispatch.events.service import HubService
 from dispatch.hub.guard import Guard, wait_text
@@ -21,6 +23,25 @@ from dispatch.hub.messages import (
 )
 from dispatch.hub.turn import console_ice_name, ice_info
 from streams.webrtc.config import IceSource, static_ice
+
+log = logging.getLogger("hall-hub.sessions")
+
+
+def session_workstation(declared: str, enrolled: str) -> str:
+    """The workstation a session is opened for: the enrolled console's name (its CURVE
+    key's, from ZAP) when there is one, whatever the console declares (a console cannot
+    claim another workstation's name; a different name is logged and overridden); the
+    declared name only on a hub without CURVE."""
+    if not enrolled:
+        return declared
+    if declared != enrolled:
+        log.warning(
+            "console enrolled as %r declared workstation %r: session opened as %r",
+            enrolled,
+            declared[:64],
+            enrolled,
+        )
+    return enrolled
 
 
 class SessionHandlers:
@@ -58,8 +79,9 @@ class SessionHandlers:
             msg = f"{wait_text(wait)} / too many failed logins, retry in {secs} s"
             raise HubError(ErrorCode.THROTTLED, msg, retry_after_s=wait)
         blocks = guard.login_counted(account, client)
+        workstation = session_workstation(req.workstation, CONSOLE.get())
         try:
-            s = await self._svc.login(req.operator, req.password, req.workstation)
+            s = await self._svc.login(req.operator, req.password, workstation)
         except HubError as exc:
             if exc.code is ErrorCode.BUSY:
                 guard.login_uncounted(account, client)

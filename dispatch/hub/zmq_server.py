@@ -16,6 +16,10 @@ others reconnect through ZAP (their seq-gap catch-up covers the moment), the rev
 is refused. The ROUTER reads no frame above `max_message_bytes` (libzmq drops the
 sender's connection instead), and a request that cannot be decoded, however it is
 malformed (deep nesting included), gets a typed `invalid` error reply.
+
+Each request's task knows its enrolled console (`CONSOLE`, the ZAP User-Id): a login
+opens the session for that workstation whatever the console declares, and the login
+limits count per console (`CLIENT` is `console:NAME`, else the peer's address).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import zmq
 import zmq.asyncio
 from pydantic import BaseModel
 
-from dispatch.domain.security import CLIENT
+from dispatch.domain.security import CLIENT, CONSOLE, console_client
 from dispatch.domain.wire import ErrorCode, ErrorReply, HubError, ProtocolError, encode, request_rid
 from dispatch.events.service import HubService
 from dispatch.hub.enrol import EnrolmentBook
@@ -53,6 +57,15 @@ def bind_random(sock: zmq.asyncio.Socket, endpoint: str) -> str:
     sock.bind(endpoint)
     last = sock.getsockopt(zmq.LAST_ENDPOINT)
     return last.decode() if isinstance(last, bytes) else endpoint
+
+
+def _user_id(frame: zmq.Frame) -> str:
+    """The enrolled console's name ZAP gave the connection (its User-Id), "" if none."""
+    try:
+        name = frame.get("User-Id")
+    except (zmq.ZMQError, UnicodeDecodeError):
+        return ""
+    return name if isinstance(name, str) else ""
 
 
 def _peer(frame: zmq.Frame) -> str:
@@ -218,21 +231,18 @@ class ZmqServer:
             frames = await router.recv_multipart(copy=False)
             if len(frames) < 2:
                 continue
-            if self._book is not None and not self._still_enrolled(self._book, frames[-1]):
+            console = _user_id(frames[-1]) if self._book is not None else ""
+            if self._book is not None and not self._still_enrolled(self._book, console):
                 continue  # revoked while connected: no answer at all
             ident, body = frames[0].bytes, frames[-1].bytes
-            t = asyncio.create_task(self._handle(ident, body, _peer(frames[-1])))
+            t = asyncio.create_task(self._handle(ident, body, _peer(frames[-1]), console))
             self._tasks.add(t)
             t.add_done_callback(self._tasks.discard)
 
     @staticmethod
-    def _still_enrolled(book: EnrolmentBook, frame: zmq.Frame) -> bool:
+    def _still_enrolled(book: EnrolmentBook, name: str) -> bool:
         """The request's User-Id (the console's name, set by ZAP) is still enrolled."""
-        try:
-            name = frame.get("User-Id")
-        except zmq.ZMQError:
-            return False
-        if isinstance(name, str) and name in book.allowed.values():
+        if name and name in book.allowed.values():
             return True
         log.warning("request from %r dropped: not enrolled (revoked?)", name)
         return False
@@ -257,8 +267,11 @@ class ZmqServer:
                 await rebind(sock, ep)
         self.rebinds += 1
 
-    async def _handle(self, ident: bytes, body: bytes, peer: str = "?") -> None:
-        CLIENT.set(peer)  # this request's task only: the login throttle's client
+    async def _handle(self, ident: bytes, body: bytes, peer: str = "?", console: str = "") -> None:
+        # this request's task only: the enrolled console (the session's workstation) and
+        # the login throttle's client (the console where there is one, else the address)
+        CONSOLE.set(console)
+        CLIENT.set(console_client(console, peer))
         try:
             req = self._handlers.decode(body)
         except (ProtocolError, ValueError, RecursionError) as exc:

@@ -17,7 +17,7 @@ from dispatch.domain.model import Action, EventState, Role
 from dispatch.domain.wire import AuthError, ErrorCode, HubError
 from dispatch.events.messages import EventChanged
 from dispatch.events.service import HubService
-from dispatch.hub.process import HubProcess
+from dispatch.hub.process import TEST_CONSOLE, HubProcess
 from tests.kit import async_wait_until
 from tests.kit.hub import HUB_API_KEY, client_keys
 from tests.kit.tls import hub_session
@@ -87,10 +87,11 @@ def test_two_clients_see_the_same_change(hub: HubProcess) -> None:
             assert changed.state is EventState.REGISTERED
             await async_wait_until(lambda: b.events.view()[ev["id"]].state is EventState.REGISTERED)
             got = [c for c in rb.changes if c.event.id == ev["id"]][-1]
-            assert got.audit[0].operator == "duty" and got.audit[0].workstation == "席位1"
+            # the session is the enrolled console's (declared "席位1", enrolled TEST_CONSOLE)
+            assert got.audit[0].operator == "duty" and got.audit[0].workstation == TEST_CONSOLE
             tl = await b.events.timeline(ev["id"])
             assert [e.action for e in tl] == ["accept", Action.REGISTER]
-            assert tl[-1].workstation == "席位1"
+            assert tl[-1].workstation == TEST_CONSOLE
             assert ra.states[-1].status is ConnectionStatus.CONNECTED
         finally:
             await a.stop()

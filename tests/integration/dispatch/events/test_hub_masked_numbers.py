@@ -69,7 +69,7 @@ def client(hub: HubProcess, name: str) -> HubClient:
     return HubClient(
         hub.req_endpoint,
         hub.pub_endpoint,
-        keys=client_keys(hub),
+        keys=hub.enrol_console(name),  # the session's workstation is the enrolled name
         workstation=name,
         on_change=lambda ch: None,
         on_connection=lambda st: None,
@@ -134,6 +134,7 @@ def test_published_changes_and_replies_carry_masked_numbers(
     async def body() -> None:
         sub = RawSub(hub)
         duty, leader = client(hub, "ws-duty"), client(hub, "ws-leader")
+        await asyncio.sleep(1.5)  # the hub rereads its enrolment book every 0.5 s
         await duty.start()
         await leader.start()
         try:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
+from dispatch.hub.process import TEST_CONSOLE
 from dispatch.hub.turn import plan_of
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera
@@ -64,7 +65,7 @@ def test_judge_and_console_meet_through_turn(tmp_path: Path, start_hub: StartHub
         async with console_client(hub) as con, chromium(hub) as browser:
             rep = await con.mediation.open_mediation(eid, INVITES[:1])
             assert rep.ice.relay_only and rep.ice.servers[0].username is not None
-            assert rep.ice.servers[0].username.endswith(":console-hall-1")
+            assert rep.ice.servers[0].username.endswith(f":console-{TEST_CONSOLE}")
             state: dict[str, Any] = {}
             host = StarClient(
                 hub.http_url + rep.host_path,

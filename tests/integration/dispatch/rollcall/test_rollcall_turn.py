@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Page
 
 from console.rollcall.call_model import error_text
-from dispatch.hub.process import HubProcess
+from dispatch.hub.process import TEST_CONSOLE, HubProcess
 from dispatch.hub.turn import plan_of
 from streams.webrtc.client import NoRelayError, StarClient
 from streams.webrtc.config import SyntheticCamera
@@ -89,7 +89,7 @@ def test_station_and_hall_meet_through_the_hubs_coturn(tmp_path: Path) -> None:
             assert ice.servers[0].urls[0] == f"turn:127.0.0.1:{turn_port}?transport=udp"
             again = await c.ice(margin_s=10**9)  # as if about to expire: an IceRequest
             assert again.servers[0].username is not None
-            assert again.servers[0].username.endswith(":console-hall-1")
+            assert again.servers[0].username.endswith(f":console-{TEST_CONSOLE}")
             assert again.expires_at is not None and again.expires_at >= ice.expires_at
             link = await c.rollcall.station_link(centre_id="t01")
             page = await open_station(browser, hub.http_url + link.path, link.pin)
