@@ -6,7 +6,8 @@ map opens on the wall, cameras picked with Shift+drag go to the wall as a group.
 `link_map` follows the event queue (the events it shows, in their colours; its selection
 highlighted; new red alarms flashed; an event clicked on the map selected in the queue;
 "派单…" on an event selects it and opens the queue's dispatch, the grid leader suggested),
-the camera patrol (online/offline/faulty) and the hot-spot warnings (their grids shaded).
+the camera patrol (online/offline/faulty), the hot-spot warnings (their grids shaded) and
+the roll call (each village centre's last result).
 Intents go through the existing controllers; no I/O of its own.
 """
 
@@ -23,14 +24,17 @@ from console.events.model import EventQueueModel
 from console.health.model import HealthModel
 from console.kit.observable import Subscription
 from console.map.mbtiles import MBTilesError
-from console.map.model import CameraState, MapModel
+from console.map.model import CameraState, MapModel, RollResult
 from console.map.panel import MapPanel
 from console.map.strings import t
 from console.map.tiles import Datum, open_tile_layer
 from console.reports.model import ReportsModel
+from console.rollcall.model import RollcallModel
 from dispatch.domain.site import Site
 from dispatch.patrol.messages import CameraHealth
 from dispatch.reports.messages import HotspotItem
+from dispatch.rollcall.core import ANSWERED
+from dispatch.rollcall.messages import CallInfo
 
 
 def camera_states(latest: Mapping[str, CameraHealth]) -> dict[str, CameraState]:
@@ -45,6 +49,15 @@ def camera_states(latest: Mapping[str, CameraHealth]) -> dict[str, CameraState]:
         )
         for cid, h in latest.items()
     }
+
+
+def last_results(calls: Iterable[CallInfo]) -> dict[str, RollResult]:
+    """Each centre's result of its latest-ended call."""
+    latest: dict[str, CallInfo] = {}
+    for c in calls:
+        if c.centre_id not in latest or c.ended_at >= latest[c.centre_id].ended_at:
+            latest[c.centre_id] = c
+    return {cid: RollResult(c.outcome in ANSWERED, c.outcome_zh) for cid, c in latest.items()}
 
 
 def hot_grids(items: Iterable[HotspotItem]) -> set[str]:
@@ -146,6 +159,7 @@ def link_map(
     health: HealthModel | None = None,
     dispatch: Callable[[], object] | None = None,
     reports: ReportsModel | None = None,
+    rollcall: RollcallModel | None = None,
 ) -> MapLinks:
     """Follow the event queue (and the patrol, when there is a health model)."""
     install = MapLinks(panel)
@@ -183,6 +197,17 @@ def link_map(
 
         subs.append(reports.hotspots_changed.connect(hotspots))
         hotspots(None)
+    if rollcall is not None:
+        roll = rollcall
+
+        def called(_: object) -> None:
+            week, run = roll.week, roll.run
+            calls = [*(week.calls if week else ()), *(run.calls if run else ())]
+            model.set_rollcall(last_results(calls))
+
+        subs.append(roll.week_changed.connect(called))
+        subs.append(roll.run_changed.connect(called))
+        called(None)
     if health is not None:
         patrol = health
 

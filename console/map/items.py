@@ -213,3 +213,42 @@ class EventLayer(PointLayer):
             if d <= max(r, best_d) and (not best or d < best_d):
                 best, best_d = list(c.members), d
         return best
+
+
+ROLL_OK = QColor("#2e9e44")
+ROLL_MISSED = QColor("#e02020")
+
+
+class RollcallLayer(PointLayer):
+    """Each village centre's last roll-call result: a ringed badge, ✓ reached, ✗ not."""
+
+    def __init__(self, model: MapModel, bounds: QRectF) -> None:
+        super().__init__(bounds)
+        self.model = model
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        tr = painter.worldTransform()
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont()
+        font.setPointSizeF(8)
+        font.setBold(True)
+        painter.setFont(font)
+        for vid, result in self.model.rollcall.items():
+            place = self.model.villages[vid]
+            d = tr.map(scene_point(place.at))
+            d = QPointF(d.x(), d.y() - 18)  # above the village's name
+            colour = ROLL_OK if result.reached else ROLL_MISSED
+            painter.setPen(QPen(colour, 2.0))
+            painter.setBrush(QColor("white"))
+            painter.drawEllipse(d, 8.0, 8.0)
+            painter.setPen(colour)
+            painter.drawText(
+                QRectF(d.x() - 8, d.y() - 8, 16, 16),
+                Qt.AlignmentFlag.AlignCenter,
+                "✓" if result.reached else "✗",
+            )
+        painter.restore()

@@ -32,6 +32,7 @@ class Layer(StrEnum):
     HOTSPOTS = "hotspots"
     CAMERAS = "cameras"
     EVENTS = "events"
+    ROLLCALL = "rollcall"
     LABELS = "labels"
 
 
@@ -69,6 +70,15 @@ class CameraPoint:
     name: str
     at: Point
     state: CameraState
+
+
+@dataclass(frozen=True, slots=True)
+class RollResult:
+    """A village centre's last roll-call result: reached (answered, maybe without its
+    camera) or not, and the hub's words for it."""
+
+    reached: bool
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +168,7 @@ class MapModel:
     Observables: `layers_changed(Layer)`, `cameras_changed(frozenset[str])` (ids whose
     state changed), `events_changed(int)` (the new version of the markers),
     `highlight_changed(frozenset[str])`, `flash(str)` (a new red event),
-    `hotspots_changed(frozenset[str])` (grid ids).
+    `hotspots_changed(frozenset[str])` (grid ids), `rollcall_changed(None)`.
     """
 
     def __init__(self, site: Site) -> None:
@@ -176,12 +186,15 @@ class MapModel:
         self.layers: dict[Layer, bool] = dict.fromkeys(Layer, True)
         self.highlighted: frozenset[str] = frozenset()
         self.hotspots: frozenset[str] = frozenset()
+        self.rollcall: dict[str, RollResult] = {}  # village id → last result
+        self.villages: dict[str, Place] = {p.id: p for p in self.places if p.kind == "village"}
         self.layers_changed: Observable[Layer] = Observable()
         self.cameras_changed: Observable[frozenset[str]] = Observable()
         self.events_changed: Observable[int] = Observable()
         self.highlight_changed: Observable[frozenset[str]] = Observable()
         self.flash: Observable[str] = Observable()
         self.hotspots_changed: Observable[frozenset[str]] = Observable()
+        self.rollcall_changed: Observable[None] = Observable()
 
     # ------------------------------------------------------------ look-ups
     def bounds(self) -> tuple[float, float, float, float]:
@@ -250,3 +263,10 @@ class MapModel:
         if ids != self.hotspots:
             self.hotspots = ids
             self.hotspots_changed.emit(ids)
+
+    def set_rollcall(self, results: Mapping[str, RollResult]) -> None:
+        """The last roll-call result of each village centre (others: none yet)."""
+        known = {vid: r for vid, r in results.items() if vid in self.villages}
+        if known != self.rollcall:
+            self.rollcall = known
+            self.rollcall_changed.emit(None)

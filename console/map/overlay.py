@@ -7,7 +7,7 @@ import math
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 
-from console.map.items import CAMERA, WARNING
+from console.map.items import CAMERA, ROLL_MISSED, ROLL_OK, WARNING
 from console.map.model import CameraState
 from console.map.strings import t
 
@@ -46,6 +46,7 @@ def legend_rows() -> list[tuple[str, QColor, bool]]:
     rows = [(t(f"cam.{s.value}"), CAMERA[s], True) for s in CameraState]
     names = ("red", "yellow", "green")
     rows += [(t(f"ev.{name}"), WARNING[rank], False) for rank, name in enumerate(names)]
+    rows += [(t("roll.ok"), ROLL_OK, False), (t("roll.missed"), ROLL_MISSED, False)]
     return rows
 
 

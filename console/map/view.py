@@ -36,6 +36,7 @@ from console.map.items import (
     TOWN_FILL,
     CameraLayer,
     EventLayer,
+    RollcallLayer,
     grid_item,
     label,
     polygon,
@@ -86,6 +87,7 @@ class MapView(QGraphicsView):
         follow(self, model.highlight_changed, lambda _ids: self.events.update())
         follow(self, model.hotspots_changed, lambda _ids: self._shade_hotspots())
         follow(self, model.flash, self.start_flash)
+        follow(self, model.rollcall_changed, lambda _: self.roll.update())
 
     # ------------------------------------------------------------ building
     def _build(self) -> None:
@@ -131,6 +133,10 @@ class MapView(QGraphicsView):
         scene.addItem(self.events)
         self._layers[Layer.CAMERAS].append(self.cameras)
         self._layers[Layer.EVENTS].append(self.events)
+        self.roll = RollcallLayer(self.model, bounds)
+        self.roll.setZValue(15)
+        scene.addItem(self.roll)
+        self._layers[Layer.ROLLCALL].append(self.roll)
         self._shade_hotspots()
 
     def set_base(self, item: QGraphicsItem) -> None:

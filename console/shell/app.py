@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # Qt and the panels load after the command line is read
 
     from console.events.panel import EventQueuePanel
     from console.events.wiring import EventQueue
+    from console.rollcall.model import RollcallModel
     from console.shell.demo import DemoServices
     from console.shell.main_window import MainWindow
     from console.wall.model import WallModel
@@ -273,7 +274,9 @@ def install_hub_panels(
             add_menu_extender=window.wall.menu_extenders.append,
         )
     )
-    panels.parts.append(link_map_panel(window, queue, events_panel, health, reports))
+    panels.parts.append(
+        link_map_panel(window, queue, events_panel, health, reports, rollcall.model)
+    )
     panels.parts.append(rollcall)
     panels.parts.append(queue)
     show_refusal(queue, window)
@@ -287,6 +290,7 @@ def link_map_panel(
     events_panel: EventQueuePanel,
     health: Stoppable | None,
     reports: Stoppable,
+    rollcall: RollcallModel,
 ) -> Stoppable:
     """The map follows the queue (events, selection, red alarms), the patrol and the hot
     spots."""
@@ -305,6 +309,7 @@ def link_map_panel(
         health=health.model if isinstance(health, HealthInstall) else None,
         dispatch=events_panel.dispatch_with_choice,
         reports=reports.model if isinstance(reports, ReportsInstall) else None,
+        rollcall=rollcall,
     )
 
 

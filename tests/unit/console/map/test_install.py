@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from PySide6.QtWidgets import QApplication
 
 from console.events.model import Change, EventQueueModel
 from console.health.model import HealthModel
-from console.map.install import camera_states, link_map
+from console.map.install import camera_states, last_results, link_map
 from console.map.model import CameraState, MapModel
 from console.map.panel import MapPanel
 from console.reports.model import ReportsModel
+from console.rollcall.model import RollcallModel
 from dispatch.domain.model import Colour
 from dispatch.domain.site import demo_site_path, load_site
 from dispatch.patrol.messages import CameraHealth
 from dispatch.reports.messages import HotspotItem, HotspotsReply
+from dispatch.rollcall.messages import CallInfo
 from streams.patrol.types import CameraCheck, OfflineReason
 from tests.unit.console.map.sample import map_event
 
@@ -100,3 +102,37 @@ def test_map_follows_the_queue_and_the_patrol(qapp: QApplication) -> None:
 
 def test_camera_states_pure() -> None:
     assert camera_states({"a": health("a", False, {"black": 1.0})}) == {"a": CameraState.OFFLINE}
+
+
+def call(centre: str, outcome: str, minute: int) -> CallInfo:
+    return CallInfo(
+        centre_id=centre,
+        centre_name=centre,
+        township="t01",
+        attempt=1,
+        outcome=outcome,
+        outcome_zh=outcome,
+        rang_at=None,
+        answered_at=None,
+        ended_at=datetime(2026, 1, 1, 9, minute, tzinfo=UTC),
+        answer_s=None,
+        duration_s=None,
+        snapshot=None,
+        note="",
+    )
+
+
+def test_village_centres_show_their_last_roll_call(qapp: QApplication) -> None:
+    site = load_site(demo_site_path())
+    panel = MapPanel(MapModel(site))
+    roll = RollcallModel()
+    links = link_map(panel, queue_model(), Selector(queue_model()), rollcall=roll)
+    v1, v2 = site.villages[0].id, site.villages[1].id
+    calls = [call(v1, "no_answer", 1), call(v1, "answered", 5), call(v2, "link_down", 2)]
+    roll.show_week(date(2026, 1, 1), [], calls)
+    got = panel.model.rollcall
+    assert got[v1].reached and not got[v2].reached  # the latest call counts
+    assert last_results([call("x", "no_camera", 1)])["x"].reached  # reached without camera
+    assert panel.view.roll.isVisible()
+    links.stop()
+    panel.close()
