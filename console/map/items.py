@@ -89,12 +89,55 @@ class PointLayer(QGraphicsItem):
     def __init__(self, bounds: QRectF) -> None:
         super().__init__()
         self._bounds = bounds.adjusted(-2000, -2000, 2000, 2000)
+        # exposedRect is then the area being repainted, not the whole layer
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
     def scale_of(self, painter: QPainter) -> float:
         return math.hypot(painter.worldTransform().m11(), painter.worldTransform().m12())
+
+
+CAMERA_PX = 10.0
+"""A camera's square, in pixels; cameras closer than half of it share one square."""
+CAMERA_RANK = {
+    CameraState.FAULTY: 0,
+    CameraState.OFFLINE: 1,
+    CameraState.UNKNOWN: 2,
+    CameraState.ONLINE: 3,
+}
+"""Which state a shared square shows: the most alarming."""
+
+
+def visible_camera_rects(
+    model: MapModel, tr: QTransform, exposed: QRectF
+) -> dict[CameraState, list[QRectF]]:
+    """The squares to paint, by state: cameras inside `exposed` (scene), in device pixels
+    of `tr` (no rotation), one square per occupied cell of half a square (the most
+    alarming state wins), so that a county-wide view of thousands of cameras draws what
+    can be seen at once rather than every camera."""
+    sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()
+    left, right, top, bottom = exposed.left(), exposed.right(), exposed.top(), exposed.bottom()
+    cell = CAMERA_PX / 2
+    best: dict[tuple[int, int], tuple[int, float, float, CameraState]] = {}
+    for cam in model.cameras.values():
+        x, y = cam.at[0], -cam.at[1]
+        if not (left <= x <= right and top <= y <= bottom):
+            continue
+        px, py = x * sx + dx, y * sy + dy
+        key = (int(px // cell), int(py // cell))
+        rank = CAMERA_RANK[cam.state]
+        seen = best.get(key)
+        if seen is None or rank < seen[0]:
+            best[key] = (rank, px, py, cam.state)
+    out: dict[CameraState, list[QRectF]] = {}
+    half = CAMERA_PX / 2
+    for rank in sorted({v[0] for v in best.values()}, reverse=True):  # alarming on top
+        for r, px, py, state in best.values():
+            if r == rank:
+                out.setdefault(state, []).append(QRectF(px - half, py - half, CAMERA_PX, CAMERA_PX))
+    return out
 
 
 class CameraLayer(PointLayer):
@@ -105,19 +148,14 @@ class CameraLayer(PointLayer):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        exposed = option.exposedRect
+        exposed = option.exposedRect.adjusted(-50, -50, 50, 50)
         tr = painter.worldTransform()
         painter.save()
         painter.resetTransform()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor("white"), 1.5))
-        for cam in self.model.cameras.values():
-            sp = scene_point(cam.at)
-            if not exposed.contains(sp):
-                continue
-            d = tr.map(sp)
-            painter.setBrush(CAMERA[cam.state])
-            painter.drawRect(QRectF(d.x() - 5, d.y() - 5, 10, 10))
+        for state, rects in visible_camera_rects(self.model, tr, exposed).items():
+            painter.setBrush(CAMERA[state])
+            painter.drawRects(rects)
         painter.restore()
 
     def hit(self, scene: QPointF, scale: float, radius_px: float = 8.0) -> str | None:
@@ -128,6 +166,27 @@ class CameraLayer(PointLayer):
             if d <= best_d:
                 best, best_d = cam.id, d
         return best
+
+
+def visible_clusters(
+    clusters: list[Cluster[str]], tr: QTransform, exposed: QRectF
+) -> tuple[dict[int, list[QPointF]], list[tuple[Cluster[str], QPointF]]]:
+    """The clusters inside `exposed` (scene) at their device points under `tr` (no
+    rotation): single markers by rank, and the clusters of several."""
+    sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()
+    left, right, top, bottom = exposed.left(), exposed.right(), exposed.top(), exposed.bottom()
+    singles: dict[int, list[QPointF]] = {}
+    groups: list[tuple[Cluster[str], QPointF]] = []
+    for c in clusters:
+        x, y = c.x, -c.y
+        if not (left <= x <= right and top <= y <= bottom):
+            continue
+        d = QPointF(x * sx + dx, y * sy + dy)
+        if len(c.members) == 1:
+            singles.setdefault(c.rank, []).append(d)
+        else:
+            groups.append((c, d))
+    return singles, groups
 
 
 class EventLayer(PointLayer):
@@ -161,16 +220,20 @@ class EventLayer(PointLayer):
         font.setPointSizeF(8)
         font.setBold(True)
         painter.setFont(font)
-        for c in clusters:
-            sp = QPointF(c.x, -c.y)
-            if not exposed.contains(sp):
-                continue
-            d = tr.map(sp)
+        singles, groups = visible_clusters(clusters, tr, exposed.adjusted(-50, -50, 50, 50))
+        for rank in sorted(singles, reverse=True):  # red on top
+            # one call per colour: round points of the marker's diameter, white rim first
+            painter.setPen(
+                QPen(QColor("white"), 13.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            )
+            painter.drawPoints(singles[rank])
+            painter.setPen(
+                QPen(WARNING[rank], 10.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            )
+            painter.drawPoints(singles[rank])
+        for c, d in groups:
             painter.setPen(QPen(QColor("white"), 1.5))
             painter.setBrush(WARNING[c.rank])
-            if len(c.members) == 1:
-                painter.drawEllipse(d, 6.0, 6.0)
-                continue
             r = 9.0 + min(9.0, math.log2(len(c.members)) * 1.5)
             painter.drawEllipse(d, r, r)
             painter.setPen(QColor("black" if c.rank == 1 else "white"))
