@@ -170,7 +170,13 @@ def link_map(
 
     subs = install.subscriptions
     subs.append(queue.rows_changed.connect(rows))
-    subs.append(queue.selection_changed.connect(lambda eid: model.highlight([eid] if eid else [])))
+
+    def selected(event_id: str | None) -> None:
+        model.highlight([event_id] if event_id else [])
+        if event_id:
+            panel.view.show_event(event_id)
+
+    subs.append(queue.selection_changed.connect(selected))
     subs.append(queue.alarms_changed.connect(install.new_alarms))
     rows()
 

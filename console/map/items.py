@@ -315,3 +315,44 @@ class RollcallLayer(PointLayer):
                 "✓" if result.reached else "✗",
             )
         painter.restore()
+
+
+LEADER = QColor("#0a7f8f")
+
+
+class LeaderLayer(PointLayer):
+    """Grid leaders' last shared positions: a marker and "name time（本人同意共享）"."""
+
+    def __init__(self, model: MapModel, bounds: QRectF, text: Callable[[str, str], str]) -> None:
+        super().__init__(bounds)
+        self.model = model
+        self._text = text
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        tr = painter.worldTransform()
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont()
+        font.setPointSizeF(8)
+        painter.setFont(font)
+        for mark in self.model.leaders.values():
+            d = tr.map(scene_point(mark.at))
+            painter.setPen(QPen(QColor("white"), 1.5))
+            painter.setBrush(LEADER)
+            painter.drawPolygon(
+                QPolygonF(
+                    [
+                        QPointF(d.x(), d.y()),
+                        QPointF(d.x() - 6, d.y() - 14),
+                        QPointF(d.x() + 6, d.y() - 14),
+                    ]
+                )
+            )
+            painter.setPen(LEADER)
+            # drawText is plain text; direction controls shown, not obeyed
+            text = inert_bidi(self._text(mark.name, mark.when))
+            painter.drawText(QPointF(d.x() + 8, d.y() - 6), text)
+        painter.restore()

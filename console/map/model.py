@@ -33,6 +33,7 @@ class Layer(StrEnum):
     CAMERAS = "cameras"
     EVENTS = "events"
     ROLLCALL = "rollcall"
+    LEADERS = "leaders"
     LABELS = "labels"
 
 
@@ -79,6 +80,16 @@ class RollResult:
 
     reached: bool
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderMark:
+    """A grid leader's last position, shared from the phone page with their consent."""
+
+    id: str
+    name: str
+    at: Point
+    when: str  # when it was reported, as shown ("09:41")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +179,8 @@ class MapModel:
     Observables: `layers_changed(Layer)`, `cameras_changed(frozenset[str])` (ids whose
     state changed), `events_changed(int)` (the new version of the markers),
     `highlight_changed(frozenset[str])`, `flash(str)` (a new red event),
-    `hotspots_changed(frozenset[str])` (grid ids), `rollcall_changed(None)`.
+    `hotspots_changed(frozenset[str])` (grid ids), `rollcall_changed(None)`,
+    `leaders_changed(None)`.
     """
 
     def __init__(self, site: Site) -> None:
@@ -195,6 +207,8 @@ class MapModel:
         self.flash: Observable[str] = Observable()
         self.hotspots_changed: Observable[frozenset[str]] = Observable()
         self.rollcall_changed: Observable[None] = Observable()
+        self.leaders: dict[str, LeaderMark] = {}
+        self.leaders_changed: Observable[None] = Observable()
 
     # ------------------------------------------------------------ look-ups
     def bounds(self) -> tuple[float, float, float, float]:
@@ -270,3 +284,14 @@ class MapModel:
         if known != self.rollcall:
             self.rollcall = known
             self.rollcall_changed.emit(None)
+
+    def set_leaders(self, marks: Iterable[LeaderMark]) -> None:
+        """Grid leaders' last shared positions (only those who consented are ever sent)."""
+        leaders = {m.id: m for m in marks}
+        if leaders != self.leaders:
+            self.leaders = leaders
+            self.leaders_changed.emit(None)
+
+    @staticmethod
+    def leader_mark(person: str, name: str, lon: float, lat: float, when: str) -> LeaderMark:
+        return LeaderMark(person, name, world(lon, lat), when)

@@ -36,6 +36,7 @@ from console.map.items import (
     TOWN_FILL,
     CameraLayer,
     EventLayer,
+    LeaderLayer,
     RollcallLayer,
     grid_item,
     label,
@@ -88,6 +89,7 @@ class MapView(QGraphicsView):
         follow(self, model.hotspots_changed, lambda _ids: self._shade_hotspots())
         follow(self, model.flash, self.start_flash)
         follow(self, model.rollcall_changed, lambda _: self.roll.update())
+        follow(self, model.leaders_changed, lambda _: self.leaders.update())
 
     # ------------------------------------------------------------ building
     def _build(self) -> None:
@@ -137,6 +139,12 @@ class MapView(QGraphicsView):
         self.roll.setZValue(15)
         scene.addItem(self.roll)
         self._layers[Layer.ROLLCALL].append(self.roll)
+        self.leaders = LeaderLayer(
+            self.model, bounds, lambda name, when: t("leader_at", name=name, when=when)
+        )
+        self.leaders.setZValue(12)
+        scene.addItem(self.leaders)
+        self._layers[Layer.LEADERS].append(self.leaders)
         self._shade_hotspots()
 
     def set_base(self, item: QGraphicsItem) -> None:
@@ -243,6 +251,12 @@ class MapView(QGraphicsView):
                 self.cameraClicked.emit(cam)
                 return True
         return False
+
+    def show_event(self, event_id: str) -> None:
+        """Scroll so that the event's marker is in view (the queue selected it)."""
+        marker = self.model.events.get(event_id)
+        if marker is not None:
+            self.ensureVisible(QRectF(scene_point(marker.at), scene_point(marker.at)), 40, 40)
 
     def event_at(self, pos: QPointF) -> str | None:
         """The event (a cluster's first) under viewport `pos`, if the layer is on."""

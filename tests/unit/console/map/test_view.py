@@ -135,3 +135,20 @@ def test_base_tiles_under_the_geometry_or_a_message(qapp: QApplication, tmp_path
     error = add_base_tiles(shown(qapp, site), bad, "wgs84")
     assert error is not None and error.startswith("离线底图无法打开")
     panel.close()
+
+
+def test_leaders_shared_positions_are_marked_as_consented(qapp: QApplication) -> None:
+    panel = shown(qapp)
+    model = panel.model
+    changed: list[None] = []
+    model.leaders_changed.connect(changed.append)
+    mark = MapModel.leader_mark("p00", RTL, 112.542, 37.874, "09:41")
+    model.set_leaders([mark])
+    model.set_leaders([mark])
+    assert changed == [None] and model.leaders["p00"].name == RTL
+    text = panel.view.leaders._text(mark.name, mark.when)
+    assert text.endswith("09:41（本人同意共享）")
+    panel.view.viewport().repaint()  # paints without error
+    model.set_layer(Layer.LEADERS, False)
+    assert not panel.view.leaders.isVisible()
+    panel.close()
