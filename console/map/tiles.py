@@ -117,7 +117,9 @@ class TileLayer(QGraphicsItem):
         self._source = source
         self._info = info
         self._datum: Datum = datum
-        self._cache: OrderedDict[tuple[int, int, int], QPixmap | None] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, int, int], tuple[QPixmap | None, QRectF]] = (
+            OrderedDict()
+        )
         self._cache_tiles = cache_tiles
         self._bounds = package_scene_rect(info, datum).normalized()
         self.tiles_drawn = 0
@@ -129,10 +131,17 @@ class TileLayer(QGraphicsItem):
     def info(self) -> TilesetInfo:
         return self._info
 
+    @property
+    def cached_tiles(self) -> int:
+        """How many tiles (pictures or known absences) the cache holds."""
+        return len(self._cache)
+
     def boundingRect(self) -> QRectF:
         return self._bounds
 
-    def _pixmap(self, z: int, x: int, y: int) -> QPixmap | None:
+    def _tile(self, z: int, x: int, y: int) -> tuple[QPixmap | None, QRectF]:
+        """The tile's picture (None where the package has none) and its place in the
+        scene, from the cache (the datum conversion too is done once per tile)."""
         key = (z, x, y)
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -143,10 +152,10 @@ class TileLayer(QGraphicsItem):
             pixmap = QPixmap()
             if not pixmap.loadFromData(data):
                 pixmap = None
-        self._cache[key] = pixmap
+        entry = self._cache[key] = (pixmap, tile_scene_rect(self._datum, z, x, y))
         while len(self._cache) > self._cache_tiles:
             self._cache.popitem(last=False)
-        return pixmap
+        return entry
 
     def paint(
         self,
@@ -166,11 +175,9 @@ class TileLayer(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         seam = 1.0 / scale if scale > 0 else 0.0  # a device pixel of overlap: no seams
         for col, row in ((c, r) for r in rows for c in cols):
-            pixmap = self._pixmap(z, col, row)
+            pixmap, place = self._tile(z, col, row)
             if pixmap is not None:
-                target = tile_scene_rect(self._datum, z, col, row).adjusted(
-                    -seam, -seam, seam, seam
-                )
+                target = place.adjusted(-seam, -seam, seam, seam)
                 painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
                 self.tiles_drawn += 1
 

@@ -149,3 +149,28 @@ def test_demo_package_lies_under_the_demo_site(qapp: QApplication, tmp_path: Pat
     off_road = pixel_at(image, centre, mpp, 112.5370 + 0.0005, 37.9010)
     assert off_road.name() != road.name()
     source.close()
+
+
+def test_the_tile_cache_is_bounded(qapp: QApplication, tmp_path: Path) -> None:
+    f = tmp_path / "four.mbtiles"
+    x, y = tile_at(Z, *lonlat_to_world(112.55, 37.9))
+    db = sqlite3.connect(f)
+    db.execute("CREATE TABLE tiles (zoom_level INT, tile_column INT, tile_row INT, tile_data BLOB)")
+    for dx in (0, 1):
+        for dy in (0, 1):
+            db.execute(
+                "INSERT INTO tiles VALUES (?, ?, ?, ?)",
+                (Z, x + dx, tms_row(Z, y + dy), marker_tile()),
+            )
+    db.commit()
+    db.close()
+    source = MBTiles(f)
+    source.open()
+    layer = TileLayer(source, source.info(), "wgs84", cache_tiles=2)
+    scene = QGraphicsScene()
+    scene.addItem(layer)
+    minx, _miny, maxx, maxy = tile_bounds(Z, x, y)
+    mpp = (maxx - minx) / 256
+    render(scene, to_scene(maxx, maxy - (maxx - minx)), mpp, size=512)  # the 2×2 block
+    assert layer.tiles_drawn == 4 and layer.cached_tiles == 2
+    source.close()
