@@ -7,8 +7,9 @@ duty officer's console client on an asyncio loop inside the county LAN namespace
 `chromium_in(netns, role, …)`: headless Chromium started inside a namespace (fake camera
 and microphone, `hub.test` mapped to the hub's public address). `station_call(…)`: one
 duty-station call as a person makes it (open the page, PIN, answer the ring) with the
-console's hall joining from the county LAN; it returns the page's selected candidate pair
-and the timings.
+console's hall joining from the county LAN in a process of its own (`hall_process`,
+`tests.kit.hall_peer`: as the console is one, not next to Playwright); it returns the
+page's selected candidate pair, the timings and the frame rate of each stage.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, restrict_host_addresses
 from tests.integration.dispatch.mediation.test_mediation_support import CHROMIUM_ARGS
 from tests.integration.dispatch.rollcall.test_rollcall_support import write_site
+from tests.kit.hall_peer import COMMAND, HallJoin, HallPeer
 from tests.kit.hub import client_keys
 from tests.kit.netns import Netns, NsLoop, Role, call_in
 from tests.kit.netns_hub import LOOPBACK, NsHub, resolver_rule
@@ -211,7 +213,6 @@ class Hall:
     video: int = 0
     audio: int = 0
     star: StarClient | None = None
-    camera: SyntheticCamera | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
 
     def on_video(self, _mid: str, _frame: av.VideoFrame) -> None:
@@ -223,12 +224,12 @@ class Hall:
 
 async def hall_joins(rig: Rig, centre_id: str) -> Hall:
     """On the county loop: the hall joins the answered call (watch → StarClient)."""
-    hall = Hall(camera=SyntheticCamera("HALL 县综治中心", 320, 240))
+    hall = Hall()
     rep = await rig.c.rollcall.watch(centre_id=centre_id)
     hall.star = StarClient(
         rig.hub.lan_url(rep.path),
         rep.session,
-        video=hall.camera,
+        video=SyntheticCamera("HALL 县综治中心", 320, 240),
         audio=ToneSource(),
         config=plan_of(rep.ice).configuration(),  # as the console: minted TURN credentials
         slots=1,
@@ -240,6 +241,23 @@ async def hall_joins(rig: Rig, centre_id: str) -> Hall:
     )
     await hall.star.start()
     return hall
+
+
+def hall_process(rig: Rig) -> HallPeer:
+    """The hall's peer in a process of its own on the county LAN (`tests.kit.hall_peer`),
+    as the console is one: not started yet."""
+    cmd = COMMAND if rig.netns is None else rig.netns.exec_args("county", *COMMAND)
+    return HallPeer(cmd)
+
+
+async def hall_join(rig: Rig, hall: HallPeer, centre_id: str) -> None:
+    """The hall process joins the answered call (watch → its StarClient)."""
+    rep = await rig.console(rig.c.rollcall.watch(centre_id=centre_id))
+    ca = "" if rig.plain else str(rig.hub.ca_cert_path)
+    url = rig.hub.lan_url(rep.path)
+    await hall.join(
+        HallJoin(url=url, session=rep.session, ice=rep.ice, ca=ca, keep_hosts=rig.keep_hosts)
+    )
 
 
 async def in_call(rig: Rig, centre_id: str) -> bool:
@@ -328,9 +346,20 @@ async def station_call(rig: Rig, browser: Browser, centre_id: str) -> CallResult
     """One call: page opened by host name, PIN, auto-answer, the hall joins; measured."""
     restrict_host_addresses(rig.keep_hosts)  # this rig's (process-wide; calls never overlap)
     link = await rig.console(rig.c.rollcall.station_link(centre_id=centre_id))
+    hall = hall_process(rig)
+    await hall.start()  # the console is running before the call
+    try:
+        return await _call(rig, browser, centre_id, link.path, link.pin, hall)
+    finally:
+        await hall.stop()
+
+
+async def _call(
+    rig: Rig, browser: Browser, centre_id: str, path: str, pin: str, hall: HallPeer
+) -> CallResult:
     t0 = time.monotonic()
     marks: dict[str, float] = {}
-    page = await open_station(browser, rig.hub.page_url(link.path), link.pin, marks)
+    page = await open_station(browser, rig.hub.page_url(path), pin, marks)
     marks["online"] = (time.monotonic() - t0) * 1000
     https = await page.evaluate("() => location.protocol === 'https:' && window.isSecureContext")
     await page.evaluate("() => { window.STATION_STATE.autoAnswer = 'answer'; }")
@@ -347,30 +376,23 @@ async def station_call(rig: Rig, browser: Browser, centre_id: str) -> CallResult
             raise TimeoutError(f"{centre_id} not in call: {await page_log(page)}")
         await asyncio.sleep(0.05)
     marks["in_call"] = (time.monotonic() - t0) * 1000
-    hall = await rig.console(hall_joins(rig, centre_id))
-    try:
-        marks["hall_joined"] = (time.monotonic() - t0) * 1000
-        await page.wait_for_function(
-            "() => window.STATION_STATE.hallFrames > 0", polling="raf", timeout=WAIT_S * 1000
-        )
-        connect_ms = (time.monotonic() - t0) * 1000
-        await asyncio.sleep(SETTLE_S)  # rates in the steady call, not the first second
-        assert hall.camera is not None
-        c0, m0, v0, t1 = await video_counts(page), hall.camera.made, hall.video, time.monotonic()
-        await asyncio.sleep(FPS_WINDOW_S)
-        c1, m1, v1 = await video_counts(page), hall.camera.made, hall.video
-        span_s = time.monotonic() - t1
-        stages = stage_rates(c0, c1, m1 - m0, v1 - v0, span_s)
-        # the page's rate is the frames its decoder hands to the screen: headless
-        # Chromium paints ~20 a second whatever comes (a 25 fps canvas too), a browser
-        # on a real screen paints every one
-        fps, hall_fps = stages["page_decoded"], stages["hall_decoded"]
-        pair = await selected_pair(page)
-        assert pair is not None, await page_log(page)
-        await rig.console(rig.c.rollcall.end_call(centre_id=centre_id))
-    finally:
-        if hall.star is not None:
-            await rig.console(hall.star.stop())
+    await hall_join(rig, hall, centre_id)
+    marks["hall_joined"] = (time.monotonic() - t0) * 1000
+    await page.wait_for_function(
+        "() => window.STATION_STATE.hallFrames > 0", polling="raf", timeout=WAIT_S * 1000
+    )
+    connect_ms = (time.monotonic() - t0) * 1000
+    await asyncio.sleep(SETTLE_S)  # rates in the steady call, not the first second
+    c0, h0, t1 = await video_counts(page), await hall.counts(), time.monotonic()
+    await asyncio.sleep(FPS_WINDOW_S)
+    c1, h1 = await video_counts(page), await hall.counts()
+    stages = stage_rates(c0, c1, h1.made - h0.made, h1.video - h0.video, time.monotonic() - t1)
+    # the page's rate is the frames its decoder hands to the screen: headless Chromium
+    # paints ~20 a second whatever comes (a 25 fps canvas too), a real screen each one
+    fps, hall_fps = stages["page_decoded"], stages["hall_decoded"]
+    pair = await selected_pair(page)
+    assert pair is not None, await page_log(page)
+    await rig.console(rig.c.rollcall.end_call(centre_id=centre_id))
     return CallResult(
         connect_ms, pair, fps, hall_fps, page, marks, https is True, stages, str(c1["limit"])
     )
