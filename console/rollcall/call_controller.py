@@ -41,6 +41,7 @@ from console.rollcall.call_model import (
     error_text,
     media_state_text,
     t,
+    via_relay,
 )
 from console.rollcall.call_view import SELF_SIZE
 from dispatch.hub.turn import plan_of
@@ -305,9 +306,15 @@ class HallCallController:
 
     def _on_state(self, gen: int, state: str) -> None:
         text = media_state_text(state)
+        star = self.star  # (network thread) the pair it chose, once connected
+        relayed = state == "connected" and star is not None and via_relay(star.selected_pairs())
 
         def show() -> None:
-            if gen == self.gen and state != "connected":
+            if gen != self.gen:
+                return
+            if state == "connected":
+                self.model.set_relayed(relayed)
+            else:
                 self.model.set_status(t("media", state=text))
 
         self.bridge.post(show)

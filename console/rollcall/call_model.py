@@ -1,5 +1,6 @@
 """Qt-free parts of the roll-call video area: `CallModel` (the call shown, its status
-line, its pictures and who is speaking, emitted through `Observable`s for the `CallArea`
+line (saying when the media goes through the TURN relay: `via_relay`), its pictures and
+who is speaking, emitted through `Observable`s for the `CallArea`
 to follow), its strings (Chinese by default, English
 through the console's language switch, `console.kit.i18n`), the call's duration text, the
 choice of which call to join, and errors turned into sentences (never a traceback)."""
@@ -7,6 +8,7 @@ choice of which call to join, and errors turned into sentences (never a tracebac
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -29,6 +31,7 @@ ZH: dict[str, str] = {
     "waiting": "等待值班点画面…",
     "joining": "正在接入 {name} 的画面…",
     "joined": "已接入：{name}",
+    "joined_relay": "已接入：{name}（经中继服务器 TURN 转发）",
     "ended": "通话已结束",
     "ended_reason": "通话已结束（{reason}）",
     "left": "已退出画面，通话继续",
@@ -57,6 +60,7 @@ EN: dict[str, str] = {
     "waiting": "Waiting for the station's picture…",
     "joining": "Joining {name}…",
     "joined": "In the call: {name}",
+    "joined_relay": "In the call: {name} (relayed through the TURN server)",
     "ended": "The call has ended",
     "ended_reason": "The call has ended ({reason})",
     "left": "Left the picture; the call goes on",
@@ -112,6 +116,12 @@ t = i18n.add_strings("rollcall.call", ZH, EN)
 def media_state_text(state: str) -> str:
     """A WebRTC connection state in words (unknown states as they come)."""
     return t(f"media.{state}") if state in MEDIA_ZH else state
+
+
+def via_relay(pairs: Sequence[tuple[str, str]]) -> bool:
+    """A call's media goes through a TURN relay: a selected candidate pair has a relay
+    candidate on either side (`StarClient.selected_pairs()`)."""
+    return any("relay" in pair for pair in pairs)
 
 
 def duration_text(answered_at: datetime | None, now: datetime) -> str:
@@ -179,6 +189,7 @@ class CallModel:
     def __init__(self) -> None:
         self._phase = CallPhase("left")
         self._status = ""
+        self._relayed = False
         self._speaking = False
         self._auto = True
         self.phase_changed: Observable[CallPhase] = Observable()
@@ -207,6 +218,11 @@ class CallModel:
         return self._status
 
     @property
+    def relayed(self) -> bool:
+        """The call's media goes through the TURN relay (said with the joined line)."""
+        return self._relayed
+
+    @property
     def speaking(self) -> bool:
         return self._speaking
 
@@ -225,10 +241,21 @@ class CallModel:
         self.phase_changed.emit(phase)
 
     def joining(self, name: str) -> None:
+        self._relayed = False
         self._set_phase(CallPhase("joining", name), t("joining", name=name))
 
     def joined_call(self, name: str, answered_at: datetime | None) -> None:
-        self._set_phase(CallPhase("joined", name, answered_at), t("joined", name=name))
+        self._set_phase(CallPhase("joined", name, answered_at), self._joined_text(name))
+
+    def _joined_text(self, name: str) -> str:
+        return t("joined_relay" if self._relayed else "joined", name=name)
+
+    def set_relayed(self, relayed: bool) -> None:
+        """Whether the media goes through the TURN relay (known once it has connected);
+        in the call, the status line says so."""
+        self._relayed = relayed
+        if self._phase.kind == "joined":
+            self.set_status(self._joined_text(self._phase.name))
 
     def left(self, text: str) -> None:
         """Out of the call (ended, left, or failed): `text` says why."""

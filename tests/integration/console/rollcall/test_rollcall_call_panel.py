@@ -69,6 +69,9 @@ def test_panel_sees_and_hears_the_station(qapp: QApplication, tmp_path: Path) ->
         pump(lambda: call.audio_frames > MIN_FRAMES, what="station audio")
         pump(lambda: area.video.frames > MIN_FRAMES, what="tile painted frames")
         assert area.joined and area.join_button.text() == "退出画面"
+        # loopback host candidates: not relayed, and the status line does not say so
+        assert call.star is not None and call.star.selected_pairs()
+        assert not call.model.relayed and "中继" not in area.status.text()
         assert area.title.text() == "第1镇" and area.video.caption == "第1镇"
         assert area.video.image is not None
         h, w = area.video.image.shape[:2]

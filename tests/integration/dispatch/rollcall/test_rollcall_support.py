@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import aiohttp
 import av
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtWidgets import QTableWidget
 
@@ -208,8 +208,10 @@ class Station:
         size: tuple[int, int] = (640, 480),
         full: bool = False,
         ssl_context: ssl.SSLContext | None = None,
+        ice: RTCConfiguration | None = None,
     ) -> None:
         self.base = base_url + path
+        self.ice = ice  # its peer's ICE servers (default: none, host candidates only)
         self.pin = pin
         self.decide = decide
         self.media = media
@@ -303,7 +305,7 @@ class Station:
                 self.setup_ms.append((time.perf_counter() - t0) * 1000)
             return
         assert self._http is not None
-        pc = RTCPeerConnection(rtc_configuration([]))
+        pc = RTCPeerConnection(self.ice or rtc_configuration([]))
         self._pcs.append(pc)
         pc.addTransceiver(SyntheticCamera("STATION", *self.size), direction="sendonly")
         if self.full:
