@@ -32,6 +32,7 @@ from dispatch.hub.turn import plan_of
 from dispatch.mediation.messages import MediationInvite, MediationReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, audio_level
+from streams.webrtc.stats import via_relay
 
 T = TypeVar("T")
 LEVEL_EVERY_S = 0.15
@@ -46,9 +47,12 @@ def lost_text() -> str:
     return t("conn.lost")
 
 
-def conn_text(state: str, default: str) -> str:
-    """The connection line for a media `state` (`default` for the states it ignores)."""
+def conn_text(state: str, default: str, relayed: bool = False) -> str:
+    """The connection line for a media `state` (`default` for the states it ignores);
+    in the call, it says when the media goes through the TURN relay (`relayed`)."""
     key = CONN_KEYS.get(state)
+    if key == "live" and relayed:
+        key = "live_relay"
     return t(f"conn.{key}") if key is not None else default
 
 
@@ -116,6 +120,7 @@ class MediationController:
         self._levels_at = 0.0
         self._pending: set[concurrent.futures.Future[Any]] = set()
         self._media_state = "new"
+        self._relayed = False  # the media goes through the TURN relay (once connected)
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -156,7 +161,10 @@ class MediationController:
 
     def _on_state(self, state: str) -> None:
         text = media_text(state)
-        conn = conn_text(state, text)
+        star = self.star  # (network thread) the pair it chose, once connected
+        if state == "connected":
+            self._relayed = star is not None and via_relay(star.selected_pairs())
+        conn = conn_text(state, text, self._relayed)
         self._media_state = state
 
         def show() -> None:
@@ -167,7 +175,11 @@ class MediationController:
 
     def _on_signalling(self, up: bool) -> None:
         # the hub is away (signalling lost) or back: the media follows by itself
-        conn = conn_text(self._media_state, media_text("connected")) if up else lost_text()
+        conn = (
+            conn_text(self._media_state, media_text("connected"), self._relayed)
+            if up
+            else lost_text()
+        )
         self._bridge.post(lambda: self.model.set_conn(conn))
 
     def _on_self(self, frame: av.VideoFrame) -> None:  # network thread

@@ -41,13 +41,13 @@ from console.rollcall.call_model import (
     error_text,
     media_state_text,
     t,
-    via_relay,
 )
 from console.rollcall.call_view import SELF_SIZE
 from dispatch.hub.turn import plan_of
 from dispatch.rollcall.messages import RollcallWatchReply, RunInfo
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import audio_level
+from streams.webrtc.stats import via_relay
 
 log = logging.getLogger(__name__)
 LEVEL_EVERY_S = 0.15

@@ -1,5 +1,5 @@
 """Qt-free parts of the roll-call video area: `CallModel` (the call shown, its status
-line (saying when the media goes through the TURN relay: `via_relay`), its pictures and
+line (saying when the media goes through the TURN relay), its pictures and
 who is speaking, emitted through `Observable`s for the `CallArea`
 to follow), its strings (Chinese by default, English
 through the console's language switch, `console.kit.i18n`), the call's duration text, the
@@ -8,7 +8,6 @@ choice of which call to join, and errors turned into sentences (never a tracebac
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -116,12 +115,6 @@ t = i18n.add_strings("rollcall.call", ZH, EN)
 def media_state_text(state: str) -> str:
     """A WebRTC connection state in words (unknown states as they come)."""
     return t(f"media.{state}") if state in MEDIA_ZH else state
-
-
-def via_relay(pairs: Sequence[tuple[str, str]]) -> bool:
-    """A call's media goes through a TURN relay: a selected candidate pair has a relay
-    candidate on either side (`StarClient.selected_pairs()`)."""
-    return any("relay" in pair for pair in pairs)
 
 
 def duration_text(answered_at: datetime | None, now: datetime) -> str:

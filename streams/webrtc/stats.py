@@ -8,6 +8,8 @@ use it to say whether media goes through the TURN relay.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiortc import RTCIceTransport, RTCPeerConnection
 
 
@@ -21,6 +23,12 @@ def selected_pairs(pc: RTCPeerConnection) -> list[tuple[str, str]]:
         for pair in nominated.values():
             out.append((pair.local_candidate.type, pair.remote_candidate.type))
     return out
+
+
+def via_relay(pairs: Sequence[tuple[str, str]]) -> bool:
+    """Media goes through a TURN relay: a selected pair (`selected_pairs`) has a relay
+    candidate on either side (the console says so in its call areas)."""
+    return any("relay" in pair for pair in pairs)
 
 
 def relayed(pc: RTCPeerConnection) -> bool:

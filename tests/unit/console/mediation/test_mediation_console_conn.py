@@ -9,8 +9,9 @@ import os
 import av
 from PySide6.QtWidgets import QApplication
 
+from console.kit import i18n
 from console.kit.net import NetThread, QtBridge
-from console.mediation.controller import MediationController, lost_text
+from console.mediation.controller import MediationController, conn_text, lost_text
 from console.mediation.model import MediationModel
 from console.mediation.preview import PreviewTrack
 from streams.webrtc.config import SyntheticCamera
@@ -69,3 +70,17 @@ def test_join_links_start_with_the_hubs_public_url_once_logged_in(qapp: QApplica
     assert ctl.join_base == "https://10.20.1.10:443"  # not logged in yet
     public[0] = "https://hub.example.gov.cn/"
     assert ctl.join_base == "https://hub.example.gov.cn"
+
+
+def test_connection_line_says_when_the_media_is_relayed() -> None:
+    """In the call through the TURN relay (`StarClient.selected_pairs()` has a relay
+    pair), the line says so, in Chinese and English; lost is lost either way."""
+    assert conn_text("connected", "x", relayed=True) == "通话中（经中继服务器 TURN 转发）"
+    assert conn_text("connected", "x") == "通话中"
+    assert conn_text("reconnecting", "x", relayed=True) == lost_text()
+    i18n.set_language("en")
+    try:
+        got = conn_text("connected", "x", relayed=True)
+        assert got == "In the call (relayed through the TURN server)"
+    finally:
+        i18n.set_language("zh_CN")

@@ -5,7 +5,8 @@ and in English."""
 from __future__ import annotations
 
 from console.kit import i18n
-from console.rollcall.call_model import CallModel, via_relay
+from console.rollcall.call_model import CallModel
+from streams.webrtc.stats import via_relay
 
 
 def test_via_relay_reads_the_selected_pairs() -> None:
