@@ -199,7 +199,10 @@ class HubClient:
         for s in (self._dealer, self._sub):
             if s is not None:
                 s.close(linger=0)
-        self._ctx.term()
+        # destroy, not term: a DEALER renewed after a timeout whose reply loop was
+        # cancelled before it saw the swap is still open, and term() would wait for it
+        # forever; destroy closes every socket of the context (linger 0) first
+        self._ctx.destroy(linger=0)
         self._ctx = self._dealer = self._sub = None
 
     def _new_dealer(self) -> None:

@@ -190,7 +190,7 @@ class ZmqServer:
         if self._zap is not None:
             await self._zap.stop()
             self._zap = None
-        self._ctx.term()
+        self._ctx.destroy(linger=0)  # any socket left open (a re-bind's) must not hang stop
         self._ctx = self._router = self._pub = None
         self._book = None
 

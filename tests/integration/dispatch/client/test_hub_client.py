@@ -387,3 +387,49 @@ def test_sigkill_during_intake_loses_no_acknowledged_event(tmp_path: Path) -> No
         assert all(by_ref[r] == i for r, i in acked.items())
     finally:
         hub.stop()
+
+
+def test_stop_right_after_a_timed_out_request_returns() -> None:
+    """A hub that does not answer: the request times out, the DEALER is renewed, and the
+    console closes at once (the reply loop never saw the swap). `stop()` must return, not
+    wait forever in zmq's context term on the old DEALER (seen in CI: a console's login
+    timed out under load and its shutdown hung until pytest's timeout)."""
+    import threading
+
+    import zmq
+
+    ctx = zmq.Context()
+    silent = ctx.socket(zmq.ROUTER)  # binds, reads, never answers
+    silent.setsockopt(zmq.LINGER, 0)
+    port = silent.bind_to_random_port("tcp://127.0.0.1")
+    outcome: list[object] = []
+
+    async def body() -> None:
+        rec = Recorder()
+        c = HubClient(
+            f"tcp://127.0.0.1:{port}",
+            f"tcp://127.0.0.1:{port + 1}",
+            keys=None,  # a plain ROUTER: CURVE plays no part in this
+            workstation="席位1",
+            on_change=rec.change,
+            on_connection=rec.conn,
+            request_timeout_s=0.3,
+        )
+        await c.start()
+        try:
+            await c.login("duty", "duty123")
+        except HubError as exc:
+            outcome.append(exc.code)
+        finally:
+            await c.stop()  # no await in between: the old DEALER is still open
+        outcome.append("stopped")
+
+    t = threading.Thread(target=lambda: asyncio.run(body()), daemon=True)
+    try:
+        t.start()
+        t.join(timeout=30)
+        assert not t.is_alive(), "HubClient.stop() hung after a timed-out request"
+        assert outcome == [ErrorCode.TIMEOUT, "stopped"]
+    finally:
+        silent.close(linger=0)
+        ctx.term()
