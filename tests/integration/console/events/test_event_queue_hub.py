@@ -18,12 +18,13 @@ from PySide6.QtWidgets import QApplication, QTableWidget
 
 from console.events.controller import LoginOutcome
 from console.events.panel import EventQueuePanel
+from console.events.strings import tr
 from console.events.table import Col
 from console.events.wiring import EventQueue
 from dispatch.domain.model import Action, EventState
 from dispatch.hub.process import HubProcess
-from tests.kit import pump_until
-from tests.kit.hub import HUB_API_KEY, StartHub, client_keys, fixed_ports
+from tests.kit import pump_for, pump_until
+from tests.kit.hub import HUB_API_KEY, StartHub, fixed_ports
 
 pytestmark = pytest.mark.integration
 
@@ -87,8 +88,10 @@ class Console:
     """One console: an EventQueue with its panel, logged in."""
 
     def __init__(self, proc: HubProcess, workstation: str) -> None:
+        # each console enrolled under its own workstation name: the hub opens the
+        # session as the enrolled name (a console cannot claim another's)
         self.queue = EventQueue.for_hub(
-            proc.req_endpoint, proc.pub_endpoint, keys=client_keys(proc)
+            proc.req_endpoint, proc.pub_endpoint, keys=proc.enrol_console(workstation)
         )
         self.queue.start()
         self.panel = EventQueuePanel(
@@ -98,10 +101,16 @@ class Console:
         self.workstation = workstation
 
     def login(self, operator: str = "duty", password: str = "duty123") -> LoginOutcome:
-        out: list[LoginOutcome] = []
-        self.queue.controller.login(operator, password, self.workstation, out.append)
-        pump_until(lambda: bool(out), 15, what="login answered")
-        return out[0]
+        """Logs in; while the hub has not yet reread its enrolment book (every 0.5 s) the
+        workstation is refused, so a refusal is retried for a bounded time."""
+        deadline = time.monotonic() + 15
+        while True:
+            out: list[LoginOutcome] = []
+            self.queue.controller.login(operator, password, self.workstation, out.append)
+            pump_until(lambda out=out: bool(out), 15, what="login answered")  # type: ignore[misc]
+            if out[0].error != tr("login.refused") or time.monotonic() > deadline:
+                return out[0]
+            pump_for(0.5)
 
     def ids(self) -> list[str]:
         tm = self.panel.table_model
