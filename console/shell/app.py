@@ -121,11 +121,16 @@ def start_demo(args: argparse.Namespace, site: Site) -> DemoServices | None:
 
     if not args.demo:
         return None
+    from console.shell.login import default_workstation
+    from dispatch.client.keys import workstation_name
+
     demo = DemoServices(
         site,
         data_dir=config_dir() / "demo",
         site_path=args.site,
         reports_per_min=args.reports_per_min,
+        # the session's workstation is the enrolled name: this machine's, as a real one
+        workstation=workstation_name(default_workstation(), fallback="demo-console"),
     )
     try:
         demo.start()
@@ -190,8 +195,8 @@ def workstation_keys(args: argparse.Namespace, demo: DemoServices | None) -> Con
     workstation and the console says so)."""
     from dispatch.client.keys import KeyFileError, default_keys_path, read_console_keys
 
-    if demo is not None and demo.hub is not None:
-        return demo.hub.console_keys
+    if demo is not None and demo.console_keys is not None:
+        return demo.console_keys
     path = args.keys or default_keys_path()
     try:
         return read_console_keys(path)

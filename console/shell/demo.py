@@ -5,7 +5,8 @@ on an embedded SQLite file (demo operators and intake key seeded) and a generato
 realistic incoming reports. `start()` and `stop()` are idempotent; nothing runs until
 `start()`; a part that fails to start stops the parts already running. The hub is a
 CURVE hub like any other: `HubProcess` enrols the demo's own console workstation in the
-hub's keys folder (beside the database) and the console uses `hub.console_keys`.
+hub's keys folder (beside the database), under this machine's workstation name, before
+the hub starts; the console uses `console_keys`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dispatch.domain.site import Site, demo_site_path
 from streams.private import private_dir
 
 if TYPE_CHECKING:
+    from dispatch.client.keys import ConsoleKeys
     from dispatch.hub.generator import ReportGenerator
     from dispatch.hub.process import HubProcess
     from streams.simulator import CamSim
@@ -38,8 +40,10 @@ class DemoServices:
         reports_per_min: float = 6.0,
         with_hub: bool = True,
         patrol_every_s: float = 300.0,
+        workstation: str = "demo-console",
     ) -> None:
         self.site = site
+        self.workstation = workstation  # the console's enrolment name (its session's)
         self.site_path = site_path or demo_site_path()
         self.data_dir = data_dir
         self.reports_per_min = reports_per_min
@@ -47,6 +51,7 @@ class DemoServices:
         self.patrol_every_s = patrol_every_s  # the hub's camera patrol (0 = off)
         self._camsim: CamSim | None = None
         self._hub: HubProcess | None = None
+        self._console_keys: ConsoleKeys | None = None
         self._generator: ReportGenerator | None = None
 
     def start(self, timeout_s: float = 30.0) -> None:
@@ -93,6 +98,8 @@ class DemoServices:
             ],
         )
         self._hub = hub
+        # enrolled before the hub starts, so its first read of the book admits the console
+        self._console_keys = hub.enrol_console(self.workstation)
         hub.start(timeout_s)
         if self.reports_per_min > 0:
             gen = ReportGenerator(
@@ -123,3 +130,8 @@ class DemoServices:
     @property
     def hub(self) -> HubProcess | None:
         return self._hub
+
+    @property
+    def console_keys(self) -> ConsoleKeys | None:
+        """The key file of the console enrolled as `workstation` (None before start)."""
+        return self._console_keys

@@ -45,6 +45,13 @@ def valid_name(name: str) -> bool:
     return re.fullmatch(NAME_PATTERN, name) is not None
 
 
+def workstation_name(host: str, fallback: str = "console") -> str:
+    """`host` (a machine's host name) as an enrolment name: characters a name may not
+    have become `-` (`hall-2.county.gov` → `hall-2-county-gov`); `fallback` if none is left."""
+    name = re.sub(r"[^A-Za-z0-9_\-\u4e00-\u9fff]", "-", host).strip("-_")[:64]
+    return name if valid_name(name) else fallback
+
+
 def default_keys_path(environ: dict[str, str] | None = None) -> Path:
     """Per user: `$XDG_CONFIG_HOME/hall/console.key` (default `~/.config/hall/...`)."""
     env = os.environ if environ is None else environ
