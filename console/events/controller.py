@@ -198,6 +198,9 @@ class EventQueueController:
         changes = self._inbox.take()
         known = {c.event.id for c in changes if self.model.row(c.event.id) is not None}
         self.model.apply_changes(changes)
+        sel = self.model.selected_id  # its timeline not loaded (fetch failed or out): the
+        if sel and self.model.timeline(sel) is None and any(c.event.id == sel for c in changes):
+            self._fetch_timeline(sel)  # model dropped this change's rows, so fetch it whole
         if not self.auto_linkage or self.model.session is None:
             return  # changes that arrive with the login snapshot are not new alarms
         new = [c.event for c in changes if c.event.id not in known]
@@ -338,13 +341,10 @@ class EventQueueController:
         async def run() -> list[AuditEntry]:
             return await asyncio.wait_for(client.events.timeline(event_id), CALL_TIMEOUT_S)
 
-        def ok(rows: list[AuditEntry]) -> None:
-            self.model.set_timeline(event_id, rows)
-
         def failed(exc: BaseException) -> None:
             _log.warning("timeline of %s not fetched: %s", event_id, error_text(exc))
 
-        self._submit(run(), ok, failed)
+        self._submit(run(), lambda rows: self.model.set_timeline(event_id, rows), failed)
 
     def acknowledge(self, event_id: str | None = None) -> list[str]:
         """Acknowledge red alarms; each is also written to the event's timeline as a note."""

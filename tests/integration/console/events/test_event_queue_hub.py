@@ -22,7 +22,7 @@ from console.events.strings import tr
 from console.events.table import Col
 from console.events.wiring import EventQueue
 from dispatch.domain.model import Action, EventState
-from dispatch.hub.process import HubProcess
+from dispatch.hub.process import TEST_CONSOLE, HubProcess
 from tests.kit import pump_for, pump_until
 from tests.kit.hub import HUB_API_KEY, StartHub, fixed_ports
 
@@ -173,7 +173,7 @@ def test_hub_killed_and_restarted_banner_kept_contents_caught_up(
     consoles: list[Console], start_hub: StartHub
 ) -> None:
     proc = start_hub(demo=True, **fixed_ports())
-    a = Console(proc, "席位A")
+    a = Console(proc, TEST_CONSOLE)  # enrolled before the hub started: admitted at once
     consoles.append(a)
     assert a.login().ok
     ids = [str(post_event(proc, r)["id"]) for r in REPORTS]

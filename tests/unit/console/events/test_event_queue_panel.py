@@ -26,7 +26,7 @@ from console.kit.net import NetThread, QtBridge
 from dispatch.client.state import ConnectionState, ConnectionStatus
 from dispatch.domain.model import Action, Colour, Event, EventState, Priority
 from dispatch.events.core import allowed_actions
-from tests.kit import FakeClock, pump_until
+from tests.kit import FakeClock, pump_for, pump_until
 from tests.kit.hostile import (
     ENTITIES,
     HEADING,
@@ -172,6 +172,29 @@ def test_details_mask_reporter_numbers_and_show_the_timeline(rig: Rig) -> None:
     assert "13812345678" not in " ".join(
         d.field_text(k) for k in ("联系电话", "身份证号", "反映人", "编号")
     )
+
+
+def test_a_timeline_whose_fetch_failed_is_fetched_again_when_its_event_changes(
+    rig: Rig,
+) -> None:
+    """The open event's timeline fetch timed out: the next change of that event (whose
+    rows the model could not append to a timeline it never had) fetches it whole."""
+    rig.login()
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
+    client = rig.clients[-1]
+    client.timeline_failures = 1
+    rig.select("y1")
+    pump_until(lambda: client.calls.count(("timeline", "y1")) == 1)
+    pump_for(0.2)
+    assert rig.model.timeline("y1") is None  # the fetch failed: nothing loaded
+    ev = rig.hub.events["y1"]
+    row = audit("y1", "note", T0 + timedelta(minutes=3), "电话回访")
+    rig.hub.publish(ev, rig.hub.colours["y1"], [row])
+    d = rig.panel.details
+    pump_until(lambda: client.calls.count(("timeline", "y1")) == 2, what="fetched again")
+    whole = len(rig.hub.timelines["y1"])
+    assert whole >= 2  # the intake row and the new one
+    pump_until(lambda: d.timeline.rowCount() == whole, what="the whole timeline shown")
 
 
 def test_buttons_are_exactly_the_actions_the_role_allows(rig: Rig) -> None:

@@ -146,6 +146,7 @@ class FakeHubClient:
         self.started = False
         self.stopped = False
         self.calls: list[tuple[str, object]] = []
+        self.timeline_failures = 0  # the next so many timeline requests time out
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def deliver(self, msg: EventChanged) -> None:
@@ -218,6 +219,9 @@ class FakeHubClient:
 
     async def timeline(self, event_id: str) -> list[AuditEntry]:
         self.calls.append(("timeline", event_id))
+        if self.timeline_failures > 0:
+            self.timeline_failures -= 1
+            raise HubError(ErrorCode.TIMEOUT, "the hub did not answer")
         return list(self.hub.timelines.get(event_id, []))
 
     @property
