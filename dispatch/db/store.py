@@ -48,12 +48,9 @@ from dispatch.db.checkpoint import Checkpointer
 from dispatch.db.raw import Raw as _Raw
 from dispatch.db.raw import run as _run
 from dispatch.db.schema import metadata
-from dispatch.db.types import TS, aware, utc
+from dispatch.db.types import TS, BigId, aware, utc
 from dispatch.domain.model import AuditEntry, Colour, Event, EventSource, EventState, Role
 from streams.private import private_file
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
 
 events = Table(
     "events",

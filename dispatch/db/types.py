@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import overload
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
 
 TS = DateTime(timezone=True)
+# an autoincrementing row id: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 @overload

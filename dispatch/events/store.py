@@ -13,13 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     Connection,
     Engine,
     Index,
-    Integer,
     String,
     Table,
     Text,
@@ -28,9 +26,7 @@ from sqlalchemy import (
 )
 
 from dispatch.db.schema import metadata
-from dispatch.db.types import TS, aware, utc
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from dispatch.db.types import TS, BigId, aware, utc
 
 reveal_audit = Table(
     "reveal_audit",

@@ -35,11 +35,8 @@ from sqlalchemy import (
 
 from dispatch.db.schema import metadata
 from dispatch.db.store import StoreError, VersionConflict
-from dispatch.db.types import TS, aware, utc
+from dispatch.db.types import TS, BigId, aware, utc
 from dispatch.tasks.core import TERMINAL, DispatchTask, TaskTransition
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
 
 tasks = Table(
     "tasks",
