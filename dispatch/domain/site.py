@@ -91,6 +91,10 @@ class Camera(_Model):
     lat: float = Field(ge=-90, le=90)
     main: CameraStreamConfig
     sub: CameraStreamConfig
+    third: CameraStreamConfig | None = Field(
+        default=None,
+        description="the 640x360 third stream many cameras offer (for small wall tiles)",
+    )
     credentials: str | None = Field(default=None, description="name of an entry in [credentials]")
 
 

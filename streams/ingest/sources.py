@@ -1,11 +1,11 @@
-"""A camera as `streams` sees it: id, name, main and sub stream, credentials. Plain values.
+"""A camera as `streams` sees it: id, name, main, sub and third stream, credentials. Plain values.
 
 `streams` never imports `dispatch`: the hub parses and validates the whole site
 (`dispatch.domain.site`) and hands streams plain values (URLs with credentials, ids).
 Two command lines of `streams` take a site file themselves, `hall-camsim --site FILE`
 and `python -m streams.patrol.runner --site FILE`; they run without the hub, so they
 read the file here. This reader reads only what they need, the `[credentials]` table
-and the `[[cameras]]` (id, name, main, sub, credentials) with the same field rules as
+and the `[[cameras]]` (id, name, main, sub, third, credentials) with the same field rules as
 the site model, plus the site's `name` and non-empty `townships` (that it is a site at
 all); it ignores the rest (villages, people, grids) and does not check the site's
 cross references, which is the hub's business. The alternative, a
@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-StreamName = Literal["main", "sub"]
+StreamName = Literal["main", "sub", "third"]
 
 
 def with_credentials(url: str, username: str, password: str) -> str:
@@ -60,8 +60,14 @@ class CameraSource:
     main: StreamSource
     sub: StreamSource
     auth: CameraAuth | None = None
+    third: StreamSource | None = None  # the small (640x360) stream, if the camera has one
 
     def stream(self, which: StreamName) -> StreamSource:
+        """The named stream; KeyError for "third" on a camera without one."""
+        if which == "third":
+            if self.third is None:
+                raise KeyError(f"camera {self.id!r} has no third stream")
+            return self.third
         return self.main if which == "main" else self.sub
 
     def authed_url(self, which: StreamName) -> str:
@@ -103,6 +109,7 @@ class _Camera(BaseModel):
     name: str = Field(min_length=1)
     main: _Stream
     sub: _Stream
+    third: _Stream | None = None
     credentials: str | None = None
 
 
@@ -156,6 +163,11 @@ def parse_camera_sources(
             main=StreamSource(c.main.url, c.main.width, c.main.height),
             sub=StreamSource(c.sub.url, c.sub.width, c.sub.height),
             auth=auths[c.credentials] if c.credentials is not None else None,
+            third=(
+                StreamSource(c.third.url, c.third.width, c.third.height)
+                if c.third is not None
+                else None
+            ),
         )
         for c in parsed.cameras
     ]

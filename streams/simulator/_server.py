@@ -4,8 +4,9 @@ Not imported by the venv side: `streams.simulator.camsim` runs this file as a sc
 
 Protocol (stdin / stdout, one line each):
 - stdin, first line: the spec as JSON (see `streams.simulator.spec.ServerSpec.to_json`).
-- stdout: `READY {"cameras": {"cam1": {"main": url, "sub": url, "port": p}, ...}}` once
-  every camera listens.
+- stdout: `READY {"cameras": {"cam1": {"main": url, "sub": url, "third": url, "port": p},
+  ...}}` once every camera listens (one URL per stream the spec names: "third", the
+  640x360 stream, when the camera has one).
 - stdin, then: control lines `kill CAM`, `hang CAM`, `revive CAM`, `mode CAM MODE` (the
   picture mode: normal, black, frozen, blur, covered, colour_cast, noise), `quit`; each gets one
   answer line `OK <line>` or `ERR <line>: <reason>` on stdout.

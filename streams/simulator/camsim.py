@@ -220,7 +220,10 @@ class CamSim:
 
     @property
     def cameras(self) -> dict[str, dict[str, str | int]]:
-        """The READY table: camera id -> {"main": url, "sub": url, "port": p}."""
+        """The READY table: camera id -> {"main": url, "sub": url, "third": url, "port": p}.
+
+        ("third" only for cameras that have the 640x360 third stream.)
+        """
         return {cid: dict(info) for cid, info in self._cameras.items()}
 
     def ready_line(self) -> str:

@@ -19,6 +19,7 @@ from streams.simulator.picture import MODES
 
 MAIN_SIZE = (1280, 720)
 SUB_SIZE = (704, 576)
+THIRD_SIZE = (640, 360)  # the small third stream many cameras offer
 LOOPBACK = "127.0.0.1"
 MAX_CAMERAS = 1000
 
@@ -29,7 +30,7 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class MountSpec:
-    name: Literal["main", "sub"]
+    name: Literal["main", "sub", "third"]
     path: str
     width: int
     height: int
@@ -105,7 +106,10 @@ def _base_port(base_port: int | None, cameras: int) -> int:
 def numbered_spec(
     cameras: int, *, base_port: int | None = None, auth: tuple[str, str] | None = None
 ) -> ServerSpec:
-    """Cameras cam1..camN; ports base_port, base_port+1, ... (None or 0: free ports)."""
+    """Cameras cam1..camN, each with main, sub and third; ports base_port, base_port+1, ...
+
+    (None or 0: free ports).
+    """
     if not 1 <= cameras <= MAX_CAMERAS:
         raise SpecError(f"cameras: {cameras} is outside 1..{MAX_CAMERAS}")
     _check_auth(auth)
@@ -122,6 +126,7 @@ def numbered_spec(
                 mounts=(
                     MountSpec("main", f"/{cid}/main", *MAIN_SIZE),
                     MountSpec("sub", f"/{cid}/sub", *SUB_SIZE),
+                    MountSpec("third", f"/{cid}/third", *THIRD_SIZE),
                 ),
                 auth=auth,
             )
@@ -134,10 +139,12 @@ def _site_mounts(cam: CameraSource) -> tuple[str, int, tuple[MountSpec, ...]]:
     host: str | None = None
     port: int | None = None
     mounts: list[MountSpec] = []
-    streams: tuple[tuple[Literal["main", "sub"], StreamSource], ...] = (
+    streams: list[tuple[Literal["main", "sub", "third"], StreamSource]] = [
         ("main", cam.main),
         ("sub", cam.sub),
-    )
+    ]
+    if cam.third is not None:
+        streams.append(("third", cam.third))
     for name, cfg in streams:
         what = f"cameras.{cam.id}.{name}.url"
         parts = urlsplit(cfg.url)
@@ -150,19 +157,19 @@ def _site_mounts(cam: CameraSource) -> tuple[str, int, tuple[MountSpec, ...]]:
         if url_port is None:
             raise SpecError(f"{what}: needs an explicit port, got {cfg.url!r}")
         if port is not None and url_port != port:
-            raise SpecError(f"{what}: main and sub must share one port ({port} != {url_port})")
+            raise SpecError(f"{what}: the streams must share one port ({port} != {url_port})")
         port = url_port
         url_host = parts.hostname or ""
         if host is not None and url_host != host:
-            raise SpecError(f"{what}: main and sub must share one host")
+            raise SpecError(f"{what}: the streams must share one host")
         host = url_host
         if not parts.path or parts.path == "/":
             raise SpecError(f"{what}: needs a path, got {cfg.url!r}")
         if cfg.width % 2 or cfg.height % 2:
             raise SpecError(f"{what}: size must be even, got {cfg.width}x{cfg.height}")
         mounts.append(MountSpec(name, parts.path, cfg.width, cfg.height))
-    if mounts[0].path == mounts[1].path:
-        raise SpecError(f"cameras.{cam.id}: main and sub have the same path")
+    if len({m.path for m in mounts}) != len(mounts):
+        raise SpecError(f"cameras.{cam.id}: two of its streams have the same path")
     assert host is not None and port is not None
     return host, port, tuple(mounts)
 

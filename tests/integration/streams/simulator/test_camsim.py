@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 OPEN_TIMEOUT = (4.0, 3.0)  # (open_s, read_s) for every av.open
 OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "65536"}
 VENV_BIN = Path(sys.executable).parent
-SIZES = {"main": (1280, 720), "sub": (704, 576)}
+SIZES = {"main": (1280, 720), "sub": (704, 576), "third": (640, 360)}
 
 
 def open_rtsp(url: str, timeout: tuple[float, float] = OPEN_TIMEOUT) -> av.container.InputContainer:
@@ -61,7 +61,7 @@ def assert_live(url: str, frames: int = 10) -> None:
 
 
 # -- pictures -------------------------------------------------------------------------
-@pytest.mark.parametrize("stream", ["main", "sub"])
+@pytest.mark.parametrize("stream", ["main", "sub", "third"])
 def test_stream_has_the_right_size_rate_and_fresh_advancing_stamps(
     camsim: CamSim, stream: str
 ) -> None:
@@ -304,6 +304,8 @@ def test_site_mode_serves_the_sites_urls(demo_copy: Path, monkeypatch: pytest.Mo
         for cam in site.cameras:
             assert sim.url(cam.id, "main") == cam.main.url
             assert sim.url(cam.id, "sub") == cam.sub.url
+            assert cam.third is not None
+            assert sim.url(cam.id, "third") == cam.third.url
         first = site.cameras[0]
         assert_live(site.authed_url(first, "sub"))
         with pytest.raises(av.error.HTTPUnauthorizedError):
@@ -349,6 +351,7 @@ def test_cli_prints_ready_obeys_control_and_exits_0_on_sigterm(
     assert ready.startswith("READY ")
     url = re.search(r'"sub": "([^"]+)"', ready)
     assert url is not None
+    assert re.search(r'"third": "rtsp://[^"]+/cam1/third"', ready) is not None
     assert_live(url.group(1), frames=3)
     assert proc.stdin is not None
     proc.stdin.write("kill cam2\nhang cam7\n")

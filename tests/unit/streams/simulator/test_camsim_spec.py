@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -47,6 +48,7 @@ def test_numbered_spec_serves_main_and_sub_per_camera_on_free_ports() -> None:
     assert first["streams"] == [
         {"name": "main", "path": "/cam1/main", "width": 1280, "height": 720},
         {"name": "sub", "path": "/cam1/sub", "width": 704, "height": 576},
+        {"name": "third", "path": "/cam1/third", "width": 640, "height": 360},
     ]
     assert len({c["seed"] for c in body["cameras"]}) == 3  # different pictures
 
@@ -82,6 +84,13 @@ def test_demo_site_spec_uses_the_urls_ports_and_paths(monkeypatch: pytest.Monkey
     for c, sc in zip(cameras, body["cameras"], strict=True):
         assert f":{sc['port']}{sc['streams'][0]['path']}" in c.main.url
         assert f":{sc['port']}{sc['streams'][1]['path']}" in c.sub.url
+        assert c.third is not None  # every demo camera names its 640x360 third stream
+        assert sc["streams"][2] == {
+            "name": "third",
+            "path": urlsplit(c.third.url).path,
+            "width": 640,
+            "height": 360,
+        }
         assert sc["name"] == c.name
         assert sc["auth"] == ["admin", "from-env"]  # the site's own credential
 
@@ -101,6 +110,24 @@ def test_site_spec_auth_and_base_port_override(monkeypatch: pytest.MonkeyPatch) 
         (cam("c1", "rtsp://127.0.0.1/a", "rtsp://127.0.0.1/b"), "explicit port"),
         (cam("c1", "rtsp://127.0.0.1:1/a", "rtsp://127.0.0.1:2/b"), "share one port"),
         (cam("c1", "rtsp://127.0.0.1:1/a", "rtsp://127.0.0.1:1/a"), "same path"),
+        (
+            cam(
+                "c1",
+                "rtsp://127.0.0.1:1/a",
+                "rtsp://127.0.0.1:1/b",
+                third={"url": "rtsp://127.0.0.1:1/a", "width": 640, "height": 360},
+            ),
+            "same path",
+        ),
+        (
+            cam(
+                "c1",
+                "rtsp://127.0.0.1:1/a",
+                "rtsp://127.0.0.1:1/b",
+                third={"url": "rtsp://127.0.0.1:2/c", "width": 640, "height": 360},
+            ),
+            "share one port",
+        ),
         (cam("c1", "rtsp://127.0.0.1:1/", "rtsp://127.0.0.1:1/b"), "needs a path"),
     ],
 )
