@@ -6,6 +6,7 @@
     hall-hub --config FILE --print-turnserver-conf     (turnserver.conf for the system coturn)
     hall-hub --db URL --add-operator NAME --role ROLE     (password on stdin or $HALL_PASSWORD)
     hall-hub enroll NAME | revoke NAME | consoles          (console workstations: consoles_cli)
+    hall-hub backup --to FILE | restore FILE               (database and files: backup_cli)
 
 The configuration is one `HubConfig` (`dispatch.hub.config`): the TOML file, then the
 legacy environment variables, then the flags. When it serves it prints exactly one line
@@ -30,7 +31,7 @@ from dispatch.db.store import Store, StoreError
 from dispatch.domain.model import Role
 from dispatch.domain.site import Site, SiteConfigError, load_site
 from dispatch.events.service import HubService
-from dispatch.hub import auth, consoles_cli
+from dispatch.hub import auth, backup_cli, consoles_cli
 from dispatch.hub.app import Hub, coturn_settings, demo_phone_links, seed_demo
 from dispatch.hub.config import (
     ConfigError,
@@ -351,6 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in consoles_cli.COMMANDS:
         return consoles_cli.main(argv)
+    if argv and argv[0] in backup_cli.COMMANDS:
+        return backup_cli.main(argv)
     args = _parser().parse_args(argv)
     try:
         config = load_config(args)

@@ -37,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _config(args: argparse.Namespace) -> HubConfig:
+def config_from_args(args: argparse.Namespace) -> HubConfig:
+    """The hub's config from `--config`, `--db`, `--data-dir` and `--zmq-keys`."""
     data = read_toml(args.config) if args.config is not None else {}
     overrides: dict[tuple[str, ...], tuple[object, str]] = {}
     if args.db is not None:
@@ -73,7 +74,7 @@ def main(argv: Sequence[str]) -> int:
         print(f"hall-hub {args.command}: give the workstation's NAME", file=sys.stderr)
         return 2
     try:
-        config = _config(args)
+        config = config_from_args(args)
         if args.command == "enroll":
             return _enroll(config, args.name, args.out)
         if args.command == "revoke":

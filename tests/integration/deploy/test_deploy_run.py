@@ -1,4 +1,4 @@
-"""deploy/ with real programs: `systemd-analyze verify` on the two units (where systemd
+"""deploy/ with real programs: `systemd-analyze verify` on the units (where systemd
 is installed; the parse tests in tests/unit/deploy stand in elsewhere), and Debian's
 coturn started with the sample turnserver.conf, moved to loopback and free ports (and
 loopback peers allowed, which coturn needs on one machine), answering STUN."""
@@ -25,7 +25,12 @@ def test_systemd_analyze_verify_finds_nothing_but_the_missing_install() -> None:
     exe = shutil.which("systemd-analyze")
     if exe is None:
         return  # not installed (CI containers): tests/unit/deploy parses the units instead
-    for name in ("command-hall-hub.service", "command-hall-turn.service"):
+    for name in (
+        "command-hall-hub.service",
+        "command-hall-turn.service",
+        "command-hall-backup.service",
+        "command-hall-backup.timer",
+    ):
         run = subprocess.run(
             [exe, "verify", "--man=no", str(DEPLOY / name)],
             capture_output=True,

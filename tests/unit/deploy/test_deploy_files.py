@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from dispatch.hub import cli
+from dispatch.hub import backup_cli, cli
 from dispatch.hub.config import HubConfig, build_config
 from tests.kit.paths import ROOT
 
@@ -35,8 +35,10 @@ KNOWN = {
         "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
         "ProtectControlGroups", "ProtectClock", "ProtectHostname", "RestrictSUIDSGID",
         "RestrictRealtime", "RestrictNamespaces", "LockPersonality",
-        "RestrictAddressFamilies", "SystemCallArchitectures", "LimitNOFILE",
+        "RestrictAddressFamilies", "SystemCallArchitectures", "LimitNOFILE", "Nice",
+        "IOSchedulingClass", "ReadOnlyPaths",
     },
+    "Timer": {"OnCalendar", "RandomizedDelaySec", "Persistent"},
     "Install": {"WantedBy"},
 }  # fmt: skip
 
@@ -174,6 +176,30 @@ def test_sysusers_and_tmpfiles_make_the_user_and_the_0700_folders() -> None:
         "command-hall",
     ]
     assert entries["/etc/command-hall"][2:4] == ["0750", "root"]
+    # the backup unit (as command-hall) writes there; archives older than 30 days go
+    assert entries["/var/backups/command-hall"][2:] == [
+        "0700",
+        "command-hall",
+        "command-hall",
+        "30d",
+    ]
+
+
+def test_the_backup_timer_runs_hall_hub_backup_beside_the_hub_into_the_backup_folder() -> None:
+    u = unit("command-hall-backup.service")
+    assert one(u, "Service", "Type") == "oneshot"
+    assert one(u, "Service", "User") == "command-hall"
+    assert one(u, "Service", "UMask") == "0077"
+    cmd = one(u, "Service", "ExecStart").split()
+    assert cmd[:2] == ["/opt/command-hall/.venv/bin/hall-hub", "backup"]
+    args = backup_cli._parser().parse_args(cmd[1:])
+    assert str(args.config) == "/etc/command-hall/hub.toml"
+    assert [str(args.to)] == one(u, "Service", "ReadWritePaths").split()
+    assert one(u, "Service", "ReadOnlyPaths").split() == [str(sample().data_dir())]
+    t = unit("command-hall-backup.timer")
+    assert one(t, "Timer", "OnCalendar") == "*-*-* 02:30:00"
+    assert one(t, "Timer", "Persistent") == "true"
+    assert one(t, "Install", "WantedBy") == "timers.target"
 
 
 def test_the_hub_prints_the_same_turnserver_conf_as_the_sample(
