@@ -194,7 +194,12 @@ class TileWidget(QWidget):
             p.fillRect(r, QColor(0, 0, 0, 140))
         state = self._status.state if self._status is not None else None
         colour = TEXT
-        if state in (CameraState.OFFLINE, CameraState.AUTH_FAILED, CameraState.NOT_FOUND):
+        if state in (
+            CameraState.OFFLINE,
+            CameraState.AUTH_FAILED,
+            CameraState.NOT_FOUND,
+            CameraState.NO_VIDEO,
+        ):
             colour = BAD
         elif state in (CameraState.RETRYING, CameraState.STALLED):
             colour = WARN

@@ -1,9 +1,10 @@
 """Capped exponential backoff with jitter, per kind of failure. Pure: the caller sleeps.
 
 A camera that is merely offline is retried quickly (so it is live again within a few
-seconds of coming back); wrong credentials and unknown paths are retried only slowly,
-so a misconfigured console never hammers a camera (many cameras lock an account after
-repeated failed logins).
+seconds of coming back); wrong credentials, unknown paths and a stream without video
+are retried only slowly, so a misconfigured console never hammers a camera (many
+cameras lock an account after repeated failed logins; a camera that serves audio
+only does not start sending video because it is asked every second).
 """
 
 from __future__ import annotations
@@ -44,13 +45,17 @@ class BackoffPolicy:
 
 # Offline (refused, closed, end of stream, timeouts): back within ~2 s of the camera's return.
 OFFLINE_POLICY = BackoffPolicy(initial_s=0.25, max_s=1.5)
-# Wrong credentials / unknown path: a person has to fix something; never hammer the camera.
+# Wrong credentials / unknown path / no video: a person has to fix something; never
+# hammer the camera.
 SLOW_POLICY = BackoffPolicy(initial_s=30.0, max_s=60.0, jitter=0.1)
+SLOW_STATES = frozenset({CameraState.AUTH_FAILED, CameraState.NOT_FOUND, CameraState.NO_VIDEO})
+"""States a person has to fix: retried under `SLOW_POLICY`, and shown as the state itself
+while waiting (not as "retrying")."""
 
 
 def policy_for(state: CameraState) -> BackoffPolicy:
     """The retry policy for the state a failure put the camera in."""
-    if state in (CameraState.AUTH_FAILED, CameraState.NOT_FOUND):
+    if state in SLOW_STATES:
         return SLOW_POLICY
     return OFFLINE_POLICY
 

@@ -20,6 +20,10 @@ class IngestError(Exception):
     """A camera's stream cannot be used (e.g. it has no video)."""
 
 
+class NoVideoError(IngestError):
+    """The camera answered, but its stream carries no video (audio only, or no track)."""
+
+
 class OpenTimeoutError(IngestError):
     """The camera accepted the connection but did not answer within the open timeout."""
 
@@ -51,6 +55,8 @@ def classify_error(exc: BaseException) -> tuple[CameraState, str]:
         return CameraState.AUTH_FAILED, "authentication failed (wrong user name or password)"
     if isinstance(exc, av.error.HTTPNotFoundError):
         return CameraState.NOT_FOUND, "stream not found on the camera (404)"
+    if isinstance(exc, NoVideoError):
+        return CameraState.NO_VIDEO, "the camera's stream has no video (audio only or empty)"
     if isinstance(exc, OpenTimeoutError):
         return CameraState.STALLED, str(exc)
     if isinstance(exc, av.error.ExitError | TimeoutError):

@@ -7,9 +7,10 @@ threading (frame threads hold back frames), scales to the tile size in this thre
 painter takes the newest frame, and frames it never took count as dropped.
 
 State is explicit (`CameraState`): connecting, live, stalled, offline, retrying, auth
-failed, not found. End of stream on a live source is a disconnect. Failures are retried
-with capped exponential backoff (`streams.ingest.backoff`); wrong credentials and unknown
-paths only slowly. Credentials never appear in an error text.
+failed, not found, no video. End of stream on a live source is a disconnect. Failures are
+retried with capped exponential backoff (`streams.ingest.backoff`); wrong credentials,
+unknown paths and a stream without video (audio only) only slowly. Credentials never
+appear in an error text.
 
 The concepts live beside it: failure → state and scrubbed texts in
 `streams.ingest.failures`, the stall watchdog in `streams.ingest.watchdog`, opening,
@@ -32,7 +33,7 @@ from typing import Literal
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
-from streams.ingest.backoff import Backoff, policy_for
+from streams.ingest.backoff import SLOW_STATES, Backoff, policy_for
 from streams.ingest.decode import (
     RateWindow,
     is_activity,
@@ -49,7 +50,7 @@ from streams.ingest.evidence import (
     write_clip,
     write_snapshot,
 )
-from streams.ingest.failures import IngestError, classify_error, redact, url_secrets
+from streams.ingest.failures import NoVideoError, classify_error, redact, url_secrets
 from streams.ingest.profiles import choose_profile
 from streams.ingest.slot import FrameSlot
 from streams.ingest.types import CameraState, CameraStatus, Frame, StreamProfile
@@ -359,7 +360,7 @@ class CameraStream:
                 if went_live:
                     backoff.reset()
                 delay = backoff.next_delay(policy_for(state))
-                if state in (CameraState.AUTH_FAILED, CameraState.NOT_FOUND):
+                if state in SLOW_STATES:
                     # a person has to fix this: keep saying so while waiting (slowly)
                     self._set_state(state, error=text, retry_in_s=delay)
                 else:
@@ -379,7 +380,7 @@ class CameraStream:
         )
         try:
             if not container.streams.video:
-                raise IngestError("the camera's stream has no video")
+                raise NoVideoError("the camera's stream has no video")
             vstream = container.streams.video[0]
             ctx = vstream.codec_context
             ctx.thread_count = 1  # no frame threading: it holds back 1-2 frames

@@ -20,6 +20,7 @@ class CameraState(StrEnum):
     RETRYING = "retrying"  # waiting `retry_in_s` before the next attempt
     AUTH_FAILED = "auth_failed"  # 401: wrong credentials, retried only slowly
     NOT_FOUND = "not_found"  # 404: unknown path, retried only slowly
+    NO_VIDEO = "no_video"  # the stream has no video (audio only, or nothing): retried slowly
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """Sample one camera cheaply: open, decode key frames only, keep a couple, close.
 
 `probe(url, ...)` returns a `Probe`: online with the sampled pictures (BGR, scaled down
-to `width`), or offline with the reason (refused, timeout, auth, not found, no key
-frame). Runs in the caller's thread; PyAV releases the GIL while it waits.
+to `width`), or offline with the reason (refused, timeout, auth, not found, no video,
+no key frame). Runs in the caller's thread; PyAV releases the GIL while it waits.
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ def probe(
     try:
         streams = container.streams.video
         if not streams:
-            return Probe(False, OfflineReason.ERROR, "no video stream", [], time.monotonic() - t0)
+            return Probe(
+                False, OfflineReason.NO_VIDEO, "no video stream", [], time.monotonic() - t0
+            )
         stream = streams[0]
         stream.thread_type = "NONE"
         stream.codec_context.skip_frame = "NONKEY"

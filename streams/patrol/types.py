@@ -22,6 +22,7 @@ class OfflineReason(StrEnum):
     AUTH = "auth"  # credentials refused
     NOT_FOUND = "not_found"  # no such stream path
     NO_KEYFRAME = "no_keyframe"  # connected, but no key frame came
+    NO_VIDEO = "no_video"  # connected, but the stream has no video (audio only)
     ERROR = "error"  # anything else (the detail says what)
 
 
@@ -32,6 +33,7 @@ REASON_LABELS_ZH: dict[OfflineReason, str] = {
     OfflineReason.AUTH: "认证失败",
     OfflineReason.NOT_FOUND: "码流不存在",
     OfflineReason.NO_KEYFRAME: "无关键帧",
+    OfflineReason.NO_VIDEO: "无视频流",
     OfflineReason.ERROR: "其他错误",
 }
 

@@ -4,9 +4,10 @@ Not imported by the venv side: `streams.simulator.camsim` runs this file as a sc
 
 Protocol (stdin / stdout, one line each):
 - stdin, first line: the spec as JSON (see `streams.simulator.spec.ServerSpec.to_json`).
-- stdout: `READY {"cameras": {"cam1": {"main": url, "sub": url, "third": url, "port": p},
-  ...}}` once every camera listens (one URL per stream the spec names: "third", the
-  640x360 stream, when the camera has one).
+- stdout: `READY {"cameras": {"cam1": {"main": url, "sub": url, "third": url, "audio": url,
+  "port": p}, ...}}` once every camera listens (one URL per stream the spec names: "third",
+  the 640x360 stream, when the camera has one; `audio`: a mount with an audio track and
+  no video, as a misconfigured camera channel serves).
 - stdin, then: control lines `kill CAM`, `hang CAM`, `revive CAM`, `mode CAM MODE` (the
   picture mode: normal, black, frozen, blur, covered, colour_cast, noise), `quit`; each gets one
   answer line `OK <line>` or `ERR <line>: <reason>` on stdout.
@@ -222,6 +223,22 @@ class Mount:
             src.emit("push-buffer", Gst.Buffer.new_wrapped(data))
 
 
+def audio_factory(with_auth):
+    """A mount with silence (G.711 A-law) and no video track."""
+    f = GstRtspServer.RTSPMediaFactory()
+    f.set_launch(
+        "( audiotestsrc is-live=true wave=silence ! audio/x-raw,rate=8000,channels=1 "
+        "! alawenc ! rtppcmapay name=pay0 pt=8 )"
+    )
+    f.set_shared(True)
+    if with_auth:
+        perms = GstRtspServer.RTSPPermissions()
+        perms.add_permission_for_role("viewer", "media.factory.access", True)
+        perms.add_permission_for_role("viewer", "media.factory.construct", True)
+        f.set_permissions(perms)
+    return f
+
+
 class Camera:
     NORMAL, HUNG, KILLED = "normal", "hung", "killed"
 
@@ -257,6 +274,7 @@ class Camera:
         mounts = self.server.get_mount_points()
         for m in self.mounts:
             mounts.add_factory(m.path, m.factory())
+        mounts.add_factory(self.audio_path(), audio_factory(self.auth is not None))
         self.server.connect("client-connected", self._on_client)
         self._listen()
 
@@ -339,10 +357,14 @@ class Camera:
         for m in self.mounts:
             m.tick(index, now_s)
 
+    def audio_path(self):
+        return f"/{self.id}/audio-only"
+
     def ready_info(self):
         info = {"port": self.port}
         for m in self.mounts:
             info[m.name] = f"rtsp://{self.host}:{self.port}{m.path}"
+        info["audio"] = f"rtsp://{self.host}:{self.port}{self.audio_path()}"
         return info
 
 

@@ -220,9 +220,11 @@ class CamSim:
 
     @property
     def cameras(self) -> dict[str, dict[str, str | int]]:
-        """The READY table: camera id -> {"main": url, "sub": url, "third": url, "port": p}.
+        """The READY table: camera id -> {"main": url, "sub": url, "third": url, "audio": url,
+        "port": p}.
 
-        ("third" only for cameras that have the 640x360 third stream.)
+        ("third" only for cameras that have the 640x360 third stream; "audio": audio only,
+        no video.)
         """
         return {cid: dict(info) for cid, info in self._cameras.items()}
 

@@ -383,6 +383,33 @@ def test_unknown_path_is_not_found(
     assert "not found" in st.last_errors[-1]
 
 
+def test_a_stream_without_video_is_no_video_and_retried_slowly(
+    camsim: CamSim, make_stream: Callable[..., tuple[CameraStream, StatusLog]]
+) -> None:
+    """A real RTSP mount with an audio track only: its own state, the long backoff (it
+    retried every second for ever before), never 'retrying'."""
+    cam = camsim.camera_ids[0]
+    url = camsim.url(cam, "audio")
+    port = urlsplit(url).port
+    assert port is not None
+    proxy = CountingProxy(port)
+    proxy.start()
+    try:
+        via_proxy = url.replace(f":{port}/", f":{proxy.port}/")
+        stream, log = make_stream(cam, [StreamProfile("sub", via_proxy, 704, 576)])
+        stream.start()
+        log.wait_for(is_state(CameraState.NO_VIDEO), timeout=5)
+        time.sleep(3.0)
+        st = stream.status()
+        assert st.state is CameraState.NO_VIDEO
+        assert st.retry_in_s is not None and st.retry_in_s > 20
+        assert proxy.connections == 1, f"{proxy.connections} connections in 3 s"
+        assert CameraState.RETRYING not in log.states()
+        assert "no video" in st.last_errors[-1]
+    finally:
+        proxy.stop()
+
+
 # --- lifecycle ---------------------------------------------------------------------------
 
 

@@ -184,6 +184,8 @@ def test_offline_reasons(camsim_auth: CamSim, camsim_faulty: CamSim) -> None:
     assert ok.online and len(ok.frames) == 2
     wrong_path = camsim_auth.url(cam, with_auth=True).replace("/sub", "/nothing")
     assert probe(wrong_path).reason is OfflineReason.NOT_FOUND
+    audio_only = probe(camsim_auth.url(cam, "audio", with_auth=True))
+    assert audio_only.reason is OfflineReason.NO_VIDEO, audio_only.detail
     hung = camsim_faulty.camera_ids[0]
     camsim_faulty.hang(hung)
     try:

@@ -116,6 +116,14 @@ def test_unknown_path_is_not_found(camsim: CamSim) -> None:
         open_rtsp(url)
 
 
+def test_audio_mount_has_audio_and_no_video(camsim: CamSim) -> None:
+    c = open_rtsp(camsim.url("cam1", "audio"))
+    try:
+        assert [s.type for s in c.streams] == ["audio"]
+    finally:
+        c.close()
+
+
 def test_unknown_camera_or_stream_is_a_clear_error(camsim: CamSim) -> None:
     with pytest.raises(KeyError, match="cam99"):
         camsim.url("cam99")

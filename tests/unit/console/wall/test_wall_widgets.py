@@ -70,6 +70,7 @@ def test_tile_paints_a_padded_frame_one_to_one(qapp: QApplication) -> None:
         (CameraState.RETRYING, 2.2, "重连中 3 秒", "Retrying in 3 s"),
         (CameraState.AUTH_FAILED, None, "认证失败", "Auth failed"),
         (CameraState.NOT_FOUND, None, "未找到", "Not found"),
+        (CameraState.NO_VIDEO, None, "无视频流", "No video stream"),
         (CameraState.STALLED, None, "卡顿", "Stalled"),
     ],
 )

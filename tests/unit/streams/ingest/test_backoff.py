@@ -67,6 +67,7 @@ def test_offline_camera_is_retried_fast_enough_to_be_back_within_3_s() -> None:
 def test_wrong_credentials_and_unknown_paths_are_retried_slowly() -> None:
     assert policy_for(CameraState.AUTH_FAILED) is SLOW_POLICY
     assert policy_for(CameraState.NOT_FOUND) is SLOW_POLICY
+    assert policy_for(CameraState.NO_VIDEO) is SLOW_POLICY  # audio only: not every second
     assert policy_for(CameraState.OFFLINE) is OFFLINE_POLICY
     assert policy_for(CameraState.STALLED) is OFFLINE_POLICY
     b = Backoff(MaxRandom())

@@ -8,7 +8,13 @@ import av.error
 import pytest
 
 from streams.ingest.decode import open_options, stream_label
-from streams.ingest.failures import IngestError, classify_error, redact, url_secrets
+from streams.ingest.failures import (
+    IngestError,
+    NoVideoError,
+    classify_error,
+    redact,
+    url_secrets,
+)
 from streams.ingest.types import CameraState
 
 URL = "rtsp://admin:s3cret@127.0.0.1:8554/cam1/sub"
@@ -45,7 +51,8 @@ def tagged(cls: type[BaseException]) -> BaseException:
         (tagged(av.error.HTTPServerError), CameraState.OFFLINE, "5XX"),
         (tagged(av.error.InvalidDataError), CameraState.OFFLINE, "Invalid data"),
         (pyav_error(errno.EIO), CameraState.OFFLINE, "Input/output error"),
-        (IngestError("the camera's stream has no video"), CameraState.OFFLINE, "no video"),
+        (NoVideoError("the camera's stream has no video"), CameraState.NO_VIDEO, "no video"),
+        (IngestError("something else"), CameraState.OFFLINE, "something else"),
         (RuntimeError(URL), CameraState.OFFLINE, "unexpected error RuntimeError"),
     ],
 )
