@@ -38,6 +38,7 @@ ZH_CN: dict[str, str] = {
     "state.not_found": "未找到",
     "state.no_video": "无视频流",
     "tile.empty": "拖入监控点位",
+    "tile.missing": "监控点位 {camera} 已不在站点中\n拖入其他监控点位",
     "tile.keyframes": "仅关键帧",
     "tile.status": "{name} · {state} · {fps:.0f} 帧/秒 · 帧龄 {age} · 丢帧 {dropped}",
     "tile.age_none": "—",
@@ -90,6 +91,7 @@ ZH_CN: dict[str, str] = {
     "status.layout_saved": "布局已保存：{name}",
     "status.layout_restored": "已调用布局：{name}",
     "status.layout_file_bad": "布局文件损坏，已另存为 {path}：{error}",
+    "status.cameras_missing": "保存的布局中有 {count} 个监控点位已不在站点中：{cameras}",
     "status.no_second_screen": "未检测到副屏，视频墙在当前屏幕全屏（Esc 返回）",
     "status.tour_running": "轮巡中：{count} 个点位，每 {seconds} 秒",
     "status.tour_paused": "轮巡已暂停",
@@ -119,6 +121,7 @@ EN: dict[str, str] = {
     "state.not_found": "Not found",
     "state.no_video": "No video stream",
     "tile.empty": "Drop a camera here",
+    "tile.missing": "Camera {camera} is no longer in the site\nDrop another camera here",
     "tile.keyframes": "key frames only",
     "tile.status": "{name} · {state} · {fps:.0f} fps · age {age} · dropped {dropped}",
     "tile.age_none": "—",
@@ -171,6 +174,9 @@ EN: dict[str, str] = {
     "status.layout_saved": "Layout saved: {name}",
     "status.layout_restored": "Layout loaded: {name}",
     "status.layout_file_bad": "Layout file damaged, kept as {path}: {error}",
+    "status.cameras_missing": (
+        "{count} camera(s) of the saved layout are no longer in the site: {cameras}"
+    ),
     "status.no_second_screen": "No second screen: the wall is full screen here (Esc returns)",
     "status.tour_running": "Touring {count} cameras, {seconds} s each",
     "status.tour_paused": "Tour paused",

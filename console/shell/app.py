@@ -143,7 +143,6 @@ def start_demo(args: argparse.Namespace, site: Site) -> DemoServices | None:
 
 def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, WallModel]:
     """The main window around the video wall, started on the saved or asked layout."""
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QDockWidget
 
     from console.cameras.tree import build_tree
@@ -166,12 +165,21 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
     tiles = site.map.tiles_path(args.site if args.site is not None else demo_site_path())
     cameras_dock = window.findChild(QDockWidget, "cameraDock")
     add_map(window, site, window, controller, cameras_dock, tiles=tiles)
-    window.resize(1600, 900)
-    if args.demo and args.screenshot is None:
-        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
+    fill_screen(window)
     window.start(args.layout, default_cameras=[c.id for c in site.cameras])
-    window.show()
+    window.showMaximized()
     return window, model
+
+
+def fill_screen(window: QWidget) -> None:
+    """A command-hall console opens maximised (the demo and a normal start alike): the
+    screen's free area as its geometry first, so that it fills the screen even where no
+    window manager maximises it (a kiosk X server, Xvfb), then `showMaximized`."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        window.setGeometry(screen.availableGeometry())
 
 
 def hub_addresses(
@@ -426,6 +434,8 @@ def shoot(app: QApplication, window: MainWindow, model: WallModel, target: Path)
             1 for t in shown if t.frame is not None and t.overlay_text() is None
         ),
         "shed": len(model.shed),
+        "window": [window.width(), window.height()],
+        "maximised": window.isMaximized(),
     }
     print("SCREENSHOT " + json.dumps(report, ensure_ascii=False), flush=True)
     app.quit()

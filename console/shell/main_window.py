@@ -235,6 +235,14 @@ class MainWindow(QMainWindow):
         self.wall.start()
         self._refresh.start()
         self._sync_controls()
+        self._say_missing()
+
+    def _say_missing(self) -> None:
+        """A layout naming cameras the site no longer has: say which (their tiles say so)."""
+        missing = self.controller.missing_cameras()
+        if missing:
+            shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+            self.show_message(tr("status.cameras_missing", count=len(missing), cameras=shown), 0)
 
     def apply_layout_arg(self, layout: str, cameras: list[str]) -> None:
         """`--layout`: a saved layout's name, or a shape (1, 4, …, 1+7)."""
@@ -367,6 +375,7 @@ class MainWindow(QMainWindow):
             self.controller.stop_tour()
             self.model.restore(self.store.get(name))
             self.show_message(tr("status.layout_restored", name=name))
+            self._say_missing()
 
     def _delete_layout(self) -> None:
         name = self.saved_box.currentText()

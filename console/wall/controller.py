@@ -42,6 +42,7 @@ class TileStream(Protocol):
 
 StatusCallback = Callable[[CameraStatus], None]
 StreamFactory = Callable[[str, tuple[int, int], StatusCallback], TileStream]
+"""Makes a tile's stream; raises KeyError for a camera the site does not have (any more)."""
 
 DEFAULT_TILE = (480, 270)
 
@@ -100,6 +101,7 @@ class WallController:
         self.shedder = LoadShedder(default_budget() if budget is None else budget)
         self._clip_seconds = clip_seconds
         self._live: dict[int, _Live] = {}
+        self._unknown: set[str] = set()  # cameras the factory did not know
         self._sizes: dict[int, tuple[int, int]] = {}
         self._statuses: dict[int, CameraStatus] = {}
         self._lock = threading.Lock()
@@ -150,6 +152,17 @@ class WallController:
     def name(self, camera_id: str) -> str:
         return self._names.get(camera_id, camera_id)
 
+    def known(self, camera_id: str) -> bool:
+        """False for a camera the factory did not know (KeyError: not in the site): a saved
+        layout may name one the site no longer has; its tile stays empty with a note."""
+        return camera_id not in self._unknown
+
+    def missing_cameras(self) -> list[str]:
+        """The cameras the wall's slots name that the factory did not know (tried when
+        their tile was shown), in slot order."""
+        cams = (c for _s, c in sorted(self.model.assignments().items()))
+        return list(dict.fromkeys(c for c in cams if not self.known(c)))
+
     def set_hidden(self, hidden: bool) -> None:
         """The wall cannot be seen (minimised window): decode nothing."""
         if hidden != self._hidden:
@@ -166,7 +179,7 @@ class WallController:
         out = {}
         for slot in self.model.visible_slots():
             cam = self.model.camera(slot)
-            if cam is not None:
+            if cam is not None and self.known(cam):
                 out[slot] = cam
         return out
 
@@ -178,7 +191,11 @@ class WallController:
         for slot, cam in want.items():
             if slot not in self._live:
                 size = self._sizes.get(slot, DEFAULT_TILE)
-                stream = self._factory(cam, size, self._status_callback(slot, cam))
+                try:
+                    stream = self._factory(cam, size, self._status_callback(slot, cam))
+                except KeyError:  # not in the site: the tile says so, nothing is decoded
+                    self._unknown.add(cam)
+                    continue
                 with self._lock:
                     self._live[slot] = _Live(cam, stream, self._clock())
                 stream.start()

@@ -62,6 +62,7 @@ class TileWidget(QWidget):
         self._status: CameraStatus | None = None
         self._status_at = 0.0
         self._shed = False
+        self._missing = False  # the camera is not in the site (any more)
         self._status_visible = True
         self._drag_over = False
         self._line = plain_static_text()
@@ -88,6 +89,12 @@ class TileWidget(QWidget):
         self._name = name
         self._line_dirty = True
         self.update()
+
+    def set_missing(self, missing: bool) -> None:
+        """The tile's camera is not in the site: an empty tile with a note, no status line."""
+        if missing != self._missing:
+            self._missing = missing
+            self.update()
 
     @property
     def camera_id(self) -> str | None:
@@ -153,6 +160,8 @@ class TileWidget(QWidget):
         """The big words over the picture when the camera is not live, else None."""
         if self._camera_id is None:
             return tr("tile.empty")
+        if self._missing:
+            return tr("tile.missing", camera=inert_bidi(self._camera_id))
         if is_live(self._status) and self._frame is not None:
             return None
         if self._status is None or self._status.state is CameraState.IDLE:
@@ -180,7 +189,7 @@ class TileWidget(QWidget):
             self._paint_overlay(p, r, overlay, frame is not None)
         if self._shed and self._camera_id is not None:
             self._paint_badge(p, r)
-        if self._status_visible and self._camera_id is not None:
+        if self._status_visible and self._camera_id is not None and not self._missing:
             self._paint_line(p, r)
         p.setPen(QPen(DROP if self._drag_over else BORDER, 2 if self._drag_over else 1))
         p.drawRect(r.adjusted(0, 0, -1, -1))

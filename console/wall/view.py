@@ -127,6 +127,7 @@ class WallView(QWidget):
     def _show_camera(self, tile: TileWidget) -> None:
         cam = self.model.camera(tile.slot)
         tile.set_camera(cam, self.controller.name(cam) if cam else "")
+        tile.set_missing(cam is not None and not self.controller.known(cam))
         tile.set_status(self.controller.status(tile.slot) if cam else None)
 
     def _rebuild(self) -> None:

@@ -89,6 +89,9 @@ def test_console_in_a_real_window(xvfb: str, camsim: Any, tmp_path: Path) -> Non
     assert info["platform"] == "xcb"
     assert info["tiles"] == 9, info
     assert info["tiles_with_picture"] == min(9, len(camsim.camera_ids)), info
+    # a command-hall console opens maximised, not at 1600x900 (no window manager here)
+    assert info["maximised"] is True, info
+    assert info["window"] == [1920, 1080], info
     img = QImage(str(shot))
     assert (img.width(), img.height()) == (1920, 1080)  # the whole screen
     px = image_array(img)

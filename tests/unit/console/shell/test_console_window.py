@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,45 @@ def test_damaged_layout_file_is_reported_not_lost(qapp: QApplication, tmp_path: 
     assert (tmp_path / "layouts.json.damaged-1").read_text(encoding="utf-8") == "{oops"
     assert w.model.shape.name == "9"
     w.close()
+
+
+def test_saved_wall_naming_a_removed_camera_leaves_an_empty_tile_and_a_note(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    """The site's own stream factory (the one that raised KeyError "unknown camera
+    'cam1'" at start), a saved wall naming one camera the site no longer has, no names
+    to hide it: the console starts, the tile is empty with a note, the status bar says
+    which camera."""
+    from console.wall.sources import rtsp_factory
+
+    layout = {
+        "version": 1,
+        "last": {"shape": "4", "assignments": {"0": "cam_gone"}, "page": 0},
+        "named": {},
+    }
+    (tmp_path / "layouts.json").write_text(json.dumps(layout), encoding="utf-8")
+    c = WallController(WallModel(), rtsp_factory(SITE), evidence_dir=tmp_path / "ev")
+    w = MainWindow(c, build_tree(SITE), LayoutStore(tmp_path))
+    w.resize(1280, 720)
+    w.start(default_cameras=CAMS)
+    try:
+        assert w.model.camera(0) == "cam_gone"  # kept: the site may get it back
+        assert c.live_slots() == [] and c.missing_cameras() == ["cam_gone"]
+        tile = w.wall.tile_for(0)
+        assert tile is not None
+        assert tile.overlay_text() == "监控点位 cam_gone 已不在站点中\n拖入其他监控点位"
+        msg = w.statusBar().currentMessage()
+        assert "1 个监控点位已不在站点中" in msg and "cam_gone" in msg
+        i18n.set_language("en")
+        assert tile.overlay_text() == (
+            "Camera cam_gone is no longer in the site\nDrop another camera here"
+        )
+        w.grab()  # paints without a status line or a crash
+        w.controller.assign(0, CAMS[0])  # another camera dropped on it: it is a tile again
+        assert w.controller.live_slots() == [0] and tile.overlay_text() != ""
+    finally:
+        i18n.set_language("zh_CN")
+        w.close()
 
 
 def test_language_switch_retranslates(qapp: QApplication, tmp_path: Path) -> None:
