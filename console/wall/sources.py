@@ -1,8 +1,11 @@
-"""Where the wall's streams come from: the site's cameras through `ingest.rtsp.CameraStream`."""
+"""Where the wall's streams come from: the site's cameras through `ingest.rtsp.CameraStream`,
+each stream's URL from `dispatch.domain.relay.stream_url` (the relay's when one serves
+the camera, else the camera's own)."""
 
 from __future__ import annotations
 
 from console.wall.controller import StatusCallback, StreamFactory, TileStream
+from dispatch.domain.relay import stream_url
 from dispatch.domain.site import Camera, Site
 from streams.ingest.types import StreamProfile
 
@@ -10,9 +13,9 @@ from streams.ingest.types import StreamProfile
 def profiles_for(site: Site, camera: Camera) -> list[StreamProfile]:
     """The camera's streams, sub first, with credentials filled in for the decoder only."""
     return [
-        StreamProfile("sub", site.authed_url(camera, "sub"), camera.sub.width, camera.sub.height),
+        StreamProfile("sub", stream_url(site, camera, "sub"), camera.sub.width, camera.sub.height),
         StreamProfile(
-            "main", site.authed_url(camera, "main"), camera.main.width, camera.main.height
+            "main", stream_url(site, camera, "main"), camera.main.width, camera.main.height
         ),
     ]
 

@@ -98,6 +98,36 @@ class Camera(_Model):
     credentials: str | None = Field(default=None, description="name of an entry in [credentials]")
 
 
+class Relay(_Model):
+    """A camera relay (`hall-relay`): pulls each camera it serves once, for everyone.
+
+    It serves `/<camera id>/<main|sub|third>` under `url`. Which cameras go through it:
+    those named in `cameras`, and every camera of the `townships` (a camera named by a
+    relay is that relay's even when another relay serves its township). The resolver is
+    `dispatch.domain.relay.stream_url`.
+    """
+
+    id: Id
+    url: str = Field(
+        pattern=r"^rtsp://[^/@?#\s]+$",
+        max_length=256,
+        description="RTSP base URL consoles and the patrol reach the relay at, "
+        "e.g. rtsp://relay1.hall:8554 (host and port only, no credentials, no path)",
+    )
+    townships: list[Id] = Field(
+        default_factory=list, description="townships whose cameras go through this relay"
+    )
+    cameras: list[Id] = Field(
+        default_factory=list,
+        description="cameras that go through this relay, whatever their township",
+    )
+    credentials: str | None = Field(
+        default=None,
+        description="name of an entry in [credentials] the relay asks its clients for "
+        "(digest); none: the relay asks for none (it listens on the video network only)",
+    )
+
+
 class MapSettings(_Model):
     """The site file's `[map]` table: the offline base map, if the county has one."""
 
@@ -129,6 +159,10 @@ class Site(_Model):
     grids: list[Grid] = Field(default_factory=list)
     cameras: list[Camera] = Field(default_factory=list)
     map: MapSettings = Field(default_factory=MapSettings, description="the map's base tiles")
+    relays: list[Relay] = Field(
+        default_factory=list,
+        description="camera relays (`hall-relay`); a camera no relay serves is pulled directly",
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Site:
@@ -164,7 +198,33 @@ class Site(_Model):
                 raise ValueError(f"cameras.{c.id}.grid: unknown grid {c.grid!r}")
             if c.credentials is not None and c.credentials not in self.credentials:
                 raise ValueError(f"cameras.{c.id}.credentials: unknown entry {c.credentials!r}")
+        self._check_relays(towns)
         return self
+
+    def _check_relays(self, towns: set[str]) -> None:
+        cameras = {c.id for c in self.cameras}
+        ids: set[str] = set()
+        claimed_towns: dict[str, str] = {}
+        claimed_cams: dict[str, str] = {}
+        for r in self.relays:
+            if r.id in ids:
+                raise ValueError(f"relays: duplicate id {r.id!r}")
+            ids.add(r.id)
+            if r.credentials is not None and r.credentials not in self.credentials:
+                raise ValueError(f"relays.{r.id}.credentials: unknown entry {r.credentials!r}")
+            for kind, refs, known, claimed in (
+                ("townships", r.townships, towns, claimed_towns),
+                ("cameras", r.cameras, cameras, claimed_cams),
+            ):
+                for ref in refs:
+                    if ref not in known:
+                        raise ValueError(f"relays.{r.id}.{kind}: unknown id {ref!r}")
+                    if ref in claimed:
+                        raise ValueError(
+                            f"relays.{r.id}.{kind}: {ref!r} is already served by relay "
+                            f"{claimed[ref]!r}"
+                        )
+                    claimed[ref] = r.id
 
     # -- look-ups -----------------------------------------------------------------
     def camera(self, camera_id: str) -> Camera:
@@ -172,6 +232,12 @@ class Site(_Model):
             if c.id == camera_id:
                 return c
         raise KeyError(f"unknown camera {camera_id!r}")
+
+    def relay(self, relay_id: str) -> Relay:
+        for r in self.relays:
+            if r.id == relay_id:
+                return r
+        raise KeyError(f"unknown relay {relay_id!r}")
 
     def township_name(self, township_id: str) -> str:
         return next((t.name for t in self.townships if t.id == township_id), township_id)

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from dispatch.domain.relay import stream_url
 from dispatch.domain.site import Site
 from dispatch.patrol.messages import SubmitReply
 from dispatch.patrol.service import PatrolService
@@ -29,8 +30,9 @@ SUBMIT_TIMEOUT_S = 120.0
 
 
 def site_targets(site: Site, stream: Literal["main", "sub"] = "sub") -> list[PatrolTarget]:
-    """The site's cameras on their sub stream (or `main`), credentials in the URL."""
-    return [PatrolTarget(cam.id, site.authed_url(cam, stream)) for cam in site.cameras]
+    """The site's cameras on their sub stream (or `main`), credentials in the URL; through
+    the camera's relay when the site names one (`dispatch.domain.relay.stream_url`)."""
+    return [PatrolTarget(cam.id, stream_url(site, cam, stream)) for cam in site.cameras]
 
 
 class HubPatrol:
