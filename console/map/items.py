@@ -318,10 +318,13 @@ class RollcallLayer(PointLayer):
 
 
 LEADER = QColor("#0a7f8f")
+LEADER_FADED = 0.4
+"""The opacity of a leader's position older than half the age limit."""
 
 
 class LeaderLayer(PointLayer):
-    """Grid leaders' last shared positions: a marker and "name time（本人同意共享）"."""
+    """Grid leaders' last shared positions: a marker and "name time（本人同意共享）",
+    faded (`LEADER_FADED`) when older than half the age limit."""
 
     def __init__(self, model: MapModel, bounds: QRectF, text: Callable[[str, str], str]) -> None:
         super().__init__(bounds)
@@ -338,8 +341,10 @@ class LeaderLayer(PointLayer):
         font = QFont()
         font.setPointSizeF(8)
         painter.setFont(font)
+        opacity = painter.opacity()
         for mark in self.model.leaders.values():
             d = tr.map(scene_point(mark.at))
+            painter.setOpacity(opacity * (LEADER_FADED if mark.faded else 1.0))
             painter.setPen(QPen(QColor("white"), 1.5))
             painter.setBrush(LEADER)
             painter.drawPolygon(

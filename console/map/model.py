@@ -90,6 +90,7 @@ class LeaderMark:
     name: str
     at: Point
     when: str  # when it was reported, as shown ("09:41")
+    faded: bool = False  # older than half the age after which it is no longer shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -290,6 +290,7 @@ def install_hub_panels(
     panels.parts.append(
         link_map_panel(window, queue, events_panel, health, reports, rollcall.model)
     )
+    panels.parts.append(leader_positions(window, queue))
     panels.parts.append(rollcall)
     panels.parts.append(queue)
     show_refusal(queue, window)
@@ -323,6 +324,18 @@ def link_map_panel(
         dispatch=events_panel.dispatch_with_choice,
         reports=reports.model if isinstance(reports, ReportsInstall) else None,
         rollcall=rollcall,
+    )
+
+
+def leader_positions(window: MainWindow, queue: EventQueue) -> Stoppable:
+    """The map's grid-leader layer follows the positions shared from the phone pages."""
+    from console.map.feed import install_leader_feed
+    from console.map.panel import MapPanel
+
+    panel = window.findChild(MapPanel)
+    assert panel is not None, "build_window adds the map panel"
+    return install_leader_feed(
+        panel.model, queue.model, lambda: queue.controller.client, queue.net, queue.bridge
     )
 
 

@@ -14,7 +14,8 @@ no record of it, an `EventRemoved` to `on_remove`.
 
 Each feature's requests are on its facade, built here over this connection (the
 `Caller` of `dispatch.client.calls`): `events` (act, timeline and the view), `tasks`
-(one-click dispatch), `mediation`, `reports`, `patrol` (camera health), `rollcall`.
+(one-click dispatch), `mediation`, `reports`, `patrol` (camera health), `rollcall`,
+`positions` (grid leaders' shared positions).
 
 Requests are matched to replies by a request id; a request without a reply within
 `request_timeout_s` raises `HubError(TIMEOUT)` and the DEALER socket is renewed, so no
@@ -49,6 +50,7 @@ from dispatch.client.handshake import HandshakeWatch
 from dispatch.client.keys import ConsoleKeys
 from dispatch.client.mediation import MediationFacade
 from dispatch.client.patrol import PatrolFacade
+from dispatch.client.positions import PositionsFacade
 from dispatch.client.reports import ReportsFacade
 from dispatch.client.rollcall import RollcallFacade
 from dispatch.client.state import ConnectionState, ConnectionStatus, EventRemoved
@@ -82,6 +84,7 @@ from dispatch.hub.messages import (
     PingRequest,
     PongReply,
 )
+from dispatch.positions.messages import LeaderPositionChanged
 from dispatch.rollcall.messages import RollcallChanged
 from dispatch.tasks.messages import (
     TaskChanged,
@@ -159,6 +162,7 @@ class HubClient:
         self.reports = ReportsFacade(self)
         self.patrol = PatrolFacade(self)
         self.rollcall = RollcallFacade(self)
+        self.positions = PositionsFacade(self)
 
     # -- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -511,6 +515,8 @@ class HubClient:
                 self.tasks.changed(msg)
             elif isinstance(msg, RollcallChanged):
                 self.rollcall.changed(msg)
+            elif isinstance(msg, LeaderPositionChanged):
+                self.positions.changed(msg)
             else:
                 self._on_changed(msg)
 

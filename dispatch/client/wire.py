@@ -19,6 +19,7 @@ from dispatch.events.messages import (
 from dispatch.hub.messages import Heartbeat, IceReply, LoginReply, PongReply
 from dispatch.mediation.messages import MediationReply
 from dispatch.patrol.messages import CameraHealthReply, CameraHistoryReply
+from dispatch.positions.messages import LeaderPositionChanged, LeaderPositionsReply
 from dispatch.reports.messages import HotspotsReply, ReportReply
 from dispatch.rollcall.messages import RollcallChanged, RollcallReply
 from dispatch.tasks.messages import (
@@ -55,12 +56,14 @@ Reply = Annotated[
     | ReportReply
     | HotspotsReply
     | CameraHealthReply
-    | CameraHistoryReply,
+    | CameraHistoryReply
+    | LeaderPositionsReply,
     Field(discriminator="type"),
 ]
 
 Published = Annotated[
-    EventChanged | Heartbeat | TaskChanged | RollcallChanged, Field(discriminator="type")
+    EventChanged | Heartbeat | TaskChanged | RollcallChanged | LeaderPositionChanged,
+    Field(discriminator="type"),
 ]
 
 _replies: TypeAdapter[Reply] = TypeAdapter(Reply)

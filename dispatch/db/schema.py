@@ -22,6 +22,7 @@ TABLE_MODULES = (
     "dispatch.mediation.store",
     "dispatch.rollcall.store",
     "dispatch.patrol.store",
+    "dispatch.positions.store",
 )
 
 

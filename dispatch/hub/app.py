@@ -47,6 +47,8 @@ from dispatch.patrol.handlers import PatrolHandlers
 from dispatch.patrol.runner import HubPatrol, site_targets
 from dispatch.patrol.service import PatrolService
 from dispatch.patrol.web import add_patrol_routes
+from dispatch.positions.handlers import PositionHandlers
+from dispatch.positions.service import PositionsService
 from dispatch.reports.handlers import ReportHandlers
 from dispatch.reports.service import ReportService
 from dispatch.reports.web import add_report_routes
@@ -171,6 +173,13 @@ class Hub:
             forward=webrtc.forward and webrtc.share_encoding,
         )
         self.reports = ReportService(self.service, site)
+        self.positions = PositionsService(
+            self.service,
+            site,
+            self.zmq.publish_frame,
+            max_age=config.positions.max_age(),
+            min_interval_s=config.positions.min_interval_s,
+        )
         for feature in (
             SessionHandlers(self.service, self.guard, self.ice, lambda: self.public_url),
             EventHandlers(self.service, Revealer(self.service)),
@@ -179,6 +188,7 @@ class Hub:
             RollcallHandlers(self.service, self.rollcall),
             ReportHandlers(self.service, self.reports),
             PatrolHandlers(self.service, self.patrol),
+            PositionHandlers(self.service, self.positions),
         ):
             feature.register(handlers)
         self.scheduled_patrol = scheduled_patrol(config, self.patrol, site, clock)
@@ -199,6 +209,7 @@ class Hub:
         await self.service.start()
         await self.dispatch.start()
         await self.patrol.start()
+        await self.positions.start()
         if not self.config.zmq.curve:
             log.warning(
                 "zmq CURVE is OFF (zmq.curve = false): consoles are not authenticated and "
@@ -209,7 +220,7 @@ class Hub:
             restrict_host_addresses(self.config.webrtc.hosts)
         app = make_app(self.service)
         app.middlewares.append(pin_middleware(self.guard))
-        add_phone_routes(app, self.dispatch)
+        add_phone_routes(app, self.dispatch, self.positions)
         add_mediation_routes(app, self.mediation)
         add_patrol_routes(app, self.patrol)
         add_rollcall_routes(app, self.rollcall)

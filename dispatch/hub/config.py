@@ -54,6 +54,7 @@ from sqlalchemy.engine import make_url
 from dispatch.db.store import default_db_url
 from dispatch.events.service import HubSettings
 from dispatch.hub.config_http import HttpConfig, TlsConfig
+from dispatch.hub.config_positions import PositionsConfig
 from streams.private import default_state_dir
 from streams.webrtc.config import IceConfigError, IceServer, parse_ice_servers
 
@@ -397,6 +398,9 @@ class HubConfig(_Section):
     patrol: PatrolConfig = Field(default_factory=PatrolConfig, description="camera patrol")
     turn: TurnConfig = Field(default_factory=TurnConfig, description="TURN (coturn)")
     guard: GuardConfig = Field(default_factory=GuardConfig, description="guessing limits")
+    positions: PositionsConfig = Field(
+        default_factory=PositionsConfig, description="grid leaders' shared positions"
+    )
 
     @model_validator(mode="after")
     def _database_in_the_data_folder(self) -> HubConfig:

@@ -3,9 +3,10 @@ its WebSocket reads and sends, and the task view its JSON API answers with.
 
 In (one discriminated union, read by `dispatch.hub.ws`): `ack` (the push of a task
 reached the phone → delivered) and `read` (the task was on screen), each with the
-task id. Out: `hello` (the person and their open tasks) once per connection, then a
-`task` push per change. `TaskView` is also the body of `GET …/api/tasks` and of
-the reply to an action.
+task id; `position` and `position_off` (the person's shared position, with their
+consent, and its withdrawal: `dispatch.positions.messages`). Out: `hello` (the person
+and their open tasks) once per connection, then a `task` push per change. `TaskView`
+is also the body of `GET …/api/tasks` and of the reply to an action.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
+from dispatch.positions.messages import PositionIn, PositionOff
 from dispatch.tasks.core import DispatchTask
 
 
@@ -35,7 +37,8 @@ class Read(BaseModel):
     id: str = Field(min_length=1, max_length=64)
 
 
-PhoneIn = Annotated[Ack | Read, Field(discriminator="type")]
+PhoneInMsg = Ack | Read | PositionIn | PositionOff
+PhoneIn = Annotated[PhoneInMsg, Field(discriminator="type")]
 
 
 class EvidenceView(BaseModel):

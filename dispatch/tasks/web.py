@@ -6,7 +6,10 @@ Routes (all under the personal link; the session is a cookie scoped to the link)
   an unknown link 404, an expired one 410, a locked one 423 (clear Chinese pages)
 - `POST /m/{token}/login`                form `pin`; wrong → 401 page, right → 303 + cookie
 - `GET  /m/{token}/ws`                   WebSocket: `hello` with the open tasks, then
-  `task` pushes; the page sends `ack` (→ delivered) and `read` per task id
+  `task` pushes; the page sends `ack` (→ delivered) and `read` per task id, and, when
+  the person ticked "共享我的位置", `position` fixes (answered `position_shared`, or an
+  `error` with code `position` saying why it was refused) and `position_off` when
+  they untick it (the hub forgets the position; `dispatch.positions`)
 - `GET  /m/{token}/api/tasks`            the open tasks (JSON)
 - `POST /m/{token}/api/tasks/{id}/{act}` accept | return | arrive | feedback | read,
   JSON `{note, photos}`; errors as JSON `{error, message}` (Chinese)
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +32,11 @@ from pydantic import BaseModel, TypeAdapter
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub import web_guard, web_pages
-from dispatch.hub.ws import PageSocket, Push, SocketLimits
+from dispatch.hub.ws import PageSocket, Push, SocketError, SocketLimits
 from dispatch.links.web import locked_text, set_link_cookie, wrong_pin_text
+from dispatch.positions.core import PositionRefused
+from dispatch.positions.messages import PositionIn, PositionOff, PositionShared
+from dispatch.positions.service import PositionsService
 from dispatch.tasks.core import (
     PRIORITY_LABELS_ZH,
     STATE_LABELS_ZH,
@@ -42,8 +49,8 @@ from dispatch.tasks.phone_messages import (
     EvidenceView,
     Hello,
     PhoneIn,
+    PhoneInMsg,
     PhotoReply,
-    Read,
     TaskItem,
     TaskPush,
     TaskReply,
@@ -61,8 +68,10 @@ PHOTO_READ_S = 120.0
 """The longest a photo upload may take (a slow mobile link sends 5 MB in well under it)."""
 CSS = "/m-static/grid.css"
 _SVC: web.AppKey[DispatchService] = web.AppKey("dispatch", DispatchService)
+_POS: web.AppKey[PositionsService | None] = web.AppKey("positions")
+POSITIONS_OFF_TEXT = "本中心未开启位置共享"
 
-SOCKET: PageSocket[Ack | Read, TaskItem] = PageSocket(
+SOCKET: PageSocket[PhoneInMsg, TaskItem] = PageSocket(
     "phone",
     TypeAdapter(PhoneIn),
     SocketLimits(max_queue=256, heartbeat_s=20.0),
@@ -90,7 +99,9 @@ _PAGES = {
 # -- pure helpers ------------------------------------------------------------------------------
 
 
-def _shell(title: str, body: str, *, script: str = "", config: dict[str, Any] | None = None) -> str:
+def _shell(
+    title: str, body: str, *, script: str | Sequence[str] = "", config: dict[str, Any] | None = None
+) -> str:
     return web_pages.shell(title, body, css=CSS, script=script, config=config)
 
 
@@ -115,10 +126,14 @@ def app_page(token: str, name: str) -> str:
         '<header class="bar"><span class="title">我的任务</span>'
         f'<span class="who" id="who">{html.escape(name)}</span>'
         '<span class="conn" id="conn">连接中…</span></header>'
+        '<div class="share"><label><input type="checkbox" id="share-pos">'
+        "共享我的位置（仅用于指挥调度）</label>"
+        '<span class="share-msg muted" id="share-msg">未共享位置</span></div>'
         '<main id="tasks"><p class="muted" id="empty">暂无待办任务</p></main>'
         '<div id="toast" class="toast" hidden></div>'
     )
-    return _shell("我的任务", body, script="/m-static/grid.js", config={"base": f"/m/{token}"})
+    scripts = ["/m-static/grid.js", "/m-static/share.js"]
+    return _shell("我的任务", body, script=scripts, config={"base": f"/m/{token}"})
 
 
 _page = web_pages.html_response
@@ -340,7 +355,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     person = svc.person(person_id)
     base = f"/m/{request.match_info['token']}"
 
-    async def handle(msg: Ack | Read) -> None:
+    async def handle(msg: PhoneInMsg) -> BaseModel | None:
+        if isinstance(msg, PositionIn | PositionOff):
+            return await shared_position(request.app[_POS], person_id, msg)
         try:
             if isinstance(msg, Ack):
                 await svc.ack(person_id, msg.id)
@@ -348,6 +365,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 await svc.field_act(person_id, msg.id, "read")
         except HubError as exc:
             log.info("phone %s: %s %s refused: %s", person_id, msg.type, msg.id, exc.message)
+        return None
 
     async def render(item: TaskItem) -> TaskPush:
         evidence = await _evidence(svc, item.task, base)
@@ -366,8 +384,28 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     )
 
 
-def add_phone_routes(app: web.Application, svc: DispatchService) -> None:
+async def shared_position(
+    positions: PositionsService | None, person_id: str, msg: PositionIn | PositionOff
+) -> BaseModel:
+    """The person's position shared (checked: outside data) or withdrawn; the reply."""
+    if positions is None:
+        return SocketError(code="position", message=POSITIONS_OFF_TEXT)
+    if isinstance(msg, PositionOff):
+        await positions.withdraw(person_id)
+        return PositionShared(shared=False)
+    try:
+        pos = await positions.report(person_id, msg.lon, msg.lat, msg.accuracy_m)
+    except PositionRefused as exc:
+        log.info("phone %s: position refused: %s", person_id, exc.message_zh)
+        return SocketError(code="position", message=exc.message_zh)
+    return PositionShared(shared=True, at=pos.at.isoformat())
+
+
+def add_phone_routes(
+    app: web.Application, svc: DispatchService, positions: PositionsService | None = None
+) -> None:
     app[_SVC] = svc
+    app[_POS] = positions
     app.router.add_get("/m/{token}", get_page)
     app.router.add_post("/m/{token}/login", post_login)
     app.router.add_get("/m/{token}/ws", websocket)

@@ -8,6 +8,16 @@
   const readSent = new Set();
   const stats = { toasts: [], beeps: 0, acks: [], messages: 0, connects: 0 };
   window.__hall = stats;
+  // what share.js (position sharing) hooks into: send on the socket, and be told of
+  // the socket opening, each message, and each task action done
+  const hooks = { open: [], message: [], acted: [] };
+  window.HallPhone = {
+    send: function (obj) { send(obj); },
+    on: function (what, fn) { hooks[what].push(fn); },
+  };
+  function fire(what, arg) {
+    hooks[what].forEach(function (fn) { try { fn(arg); } catch (e) { /* a hook's bug */ } });
+  }
   let ws = null;
   let backoff = 500;
   let audio = null;
@@ -101,6 +111,7 @@
     if (!res.ok) { showMsg(card, res.data.message || "操作失败", true); return false; }
     upsert(res.data.task, false);
     showMsg(card, LABEL[action] + "成功", false);
+    fire("acted", action);
     return true;
   }
 
@@ -248,7 +259,9 @@
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     ws = new WebSocket(proto + "//" + location.host + base + "/ws");
     setConn(false, "连接中…");
-    ws.onopen = function () { backoff = 500; stats.connects += 1; setConn(true, "在线"); };
+    ws.onopen = function () {
+      backoff = 500; stats.connects += 1; setConn(true, "在线"); fire("open");
+    };
     ws.onmessage = function (ev) {
       stats.messages += 1;
       const m = JSON.parse(ev.data);
@@ -259,6 +272,8 @@
         $("#empty").hidden = cards.size > 0;
       } else if (m.type === "task") {
         upsert(m.task, true);
+      } else {
+        fire("message", m);
       }
     };
     ws.onclose = function () {
