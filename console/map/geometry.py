@@ -1,9 +1,12 @@
-"""Map geometry helpers, pure: centroids, a convex hull, grid-bucket clustering.
+"""Map geometry helpers, pure: centroids, a convex hull, grid-bucket clustering, a grid
+index for rectangle queries.
 
 Points are world metres (see `console.map.projection`). Clustering puts markers into
 square cells of `cell_m` metres and gives one cluster per occupied cell, at the mean of
-its members, with the worst warning colour among them; callers cache the result per zoom
-level (`ClusterCache`) so that panning never re-clusters.
+its members, with the worst warning colour among them (numpy: 10,000 markers in a few
+milliseconds); callers cache the result per zoom level (`ClusterCache`) so that panning
+never re-clusters, and find the clusters of an area through the level's `GridIndex`
+rather than by looking at every one.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import numpy as np
+
 Point = tuple[float, float]
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 def centroid(ring: Sequence[Point]) -> Point:
@@ -79,27 +85,84 @@ class Cluster(Generic[K]):
 
 
 def cluster(items: Iterable[tuple[K, Point, int]], cell_m: float) -> list[Cluster[K]]:
-    """One cluster per occupied `cell_m` square of (key, point, rank) items."""
-    cells: dict[tuple[int, int], tuple[list[K], list[float], list[float], list[int]]] = {}
-    for key, (x, y), rank in items:
-        cell = (math.floor(x / cell_m), math.floor(y / cell_m))
-        keys, xs, ys, ranks = cells.setdefault(cell, ([], [], [], []))
-        keys.append(key)
-        xs.append(x)
-        ys.append(y)
-        ranks.append(rank)
+    """One cluster per occupied `cell_m` square of (key, point, rank) items; members keep
+    the order they were given in."""
+    rows = list(items)
+    n = len(rows)
+    if n == 0:
+        return []
+    xs = np.fromiter((r[1][0] for r in rows), np.float64, n)
+    ys = np.fromiter((r[1][1] for r in rows), np.float64, n)
+    ranks = np.fromiter((r[2] for r in rows), np.int64, n)
+    cx = np.floor(xs / cell_m).astype(np.int64)
+    cy = np.floor(ys / cell_m).astype(np.int64)
+    order = np.lexsort((cy, cx))  # stable: a cell's members in their given order
+    scx, scy = cx[order], cy[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (scx[1:] != scx[:-1]) | (scy[1:] != scy[:-1])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, n))
+    mean_x = np.add.reduceat(xs[order], starts) / counts
+    mean_y = np.add.reduceat(ys[order], starts) / counts
+    worst = np.minimum.reduceat(ranks[order], starts)
+    keys = [rows[i][0] for i in order.tolist()]
+    ends = [*starts.tolist()[1:], n]
     return [
-        Cluster(sum(xs) / len(xs), sum(ys) / len(ys), tuple(keys), min(ranks))
-        for keys, xs, ys, ranks in cells.values()
+        Cluster(x, y, tuple(keys[a:b]), r)
+        for x, y, r, a, b in zip(
+            mean_x.tolist(), mean_y.tolist(), worst.tolist(), starts.tolist(), ends, strict=True
+        )
     ]
 
 
+class GridIndex(Generic[V]):
+    """Values bucketed by the `cell_m` square their point lies in; `query` gives the values
+    of the cells a rectangle touches (a superset of those inside: callers test exactly)."""
+
+    def __init__(self, items: Iterable[tuple[V, Point]], cell_m: float) -> None:
+        self.cell_m = cell_m
+        self._cells: dict[tuple[int, int], list[V]] = {}
+        for value, (x, y) in items:
+            key = (math.floor(x / cell_m), math.floor(y / cell_m))
+            self._cells.setdefault(key, []).append(value)
+        cols = [c for c, _ in self._cells] or [0]
+        rows = [r for _, r in self._cells] or [0]
+        self._extent = (min(cols), min(rows), max(cols), max(rows))
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._cells.values())
+
+    def query(self, minx: float, miny: float, maxx: float, maxy: float) -> list[V]:
+        c_lo, r_lo, c_hi, r_hi = self._extent
+        c0 = max(c_lo, math.floor(minx / self.cell_m))
+        c1 = min(c_hi, math.floor(maxx / self.cell_m))
+        r0 = max(r_lo, math.floor(miny / self.cell_m))
+        r1 = min(r_hi, math.floor(maxy / self.cell_m))
+        out: list[V] = []
+        if c0 > c1 or r0 > r1:
+            return out
+        if (c1 - c0 + 1) * (r1 - r0 + 1) > len(self._cells):
+            for (c, r), values in self._cells.items():
+                if c0 <= c <= c1 and r0 <= r <= r1:
+                    out.extend(values)
+            return out
+        for c in range(c0, c1 + 1):
+            for r in range(r0, r1 + 1):
+                out.extend(self._cells.get((c, r), ()))
+        return out
+
+
 class ClusterCache(Generic[K]):
-    """Clusters per zoom level for one version of the markers; a new version clears it."""
+    """Clusters per zoom level for one version of the markers, each level with a grid index
+    of its clusters; a new version clears it."""
+
+    INDEX_CELLS = 8
+    """A level's index cell, in cluster cells."""
 
     def __init__(self) -> None:
         self._version = -1
         self._levels: dict[int, list[Cluster[K]]] = {}
+        self._indexes: dict[int, GridIndex[Cluster[K]]] = {}
 
     def get(
         self, version: int, level: int, cell_m: float, items: Iterable[tuple[K, Point, int]]
@@ -107,7 +170,26 @@ class ClusterCache(Generic[K]):
         if version != self._version:
             self._version = version
             self._levels.clear()
+            self._indexes.clear()
         found = self._levels.get(level)
         if found is None:
             found = self._levels[level] = cluster(items, cell_m)
         return found
+
+    def near(
+        self,
+        version: int,
+        level: int,
+        cell_m: float,
+        items: Iterable[tuple[K, Point, int]],
+        area: tuple[float, float, float, float],
+    ) -> list[Cluster[K]]:
+        """The level's clusters in or near the world rectangle `area` (minx, miny, maxx,
+        maxy), found through the level's index."""
+        clusters = self.get(version, level, cell_m, items)
+        index = self._indexes.get(level)
+        if index is None:
+            index = self._indexes[level] = GridIndex(
+                ((c, (c.x, c.y)) for c in clusters), cell_m * self.INDEX_CELLS
+            )
+        return index.query(*area)

@@ -2,15 +2,20 @@
 
 Scene coordinates are world metres with y negated (Qt's y points down). The camera and
 event layers are one item each that paints only what is exposed, in device pixels, so
-that 5,000 cameras and 10,000 events cost a loop rather than 15,000 scene items; they
-find what is under a pixel (`hit`) the same way. Labels are `QGraphicsSimpleTextItem`s
+that 5,000 cameras and 10,000 events are two items rather than 15,000; they find what is
+drawn in an area through a grid index (cameras) or the zoom level's cluster index
+(events), never by looking at every point. Both are cached by Qt in device coordinates
+(`DeviceCoordinateCache`): a pan blits the cached picture and paints only the newly
+exposed strip; a zoom or a change of their data paints them again. What changes often
+(flashing and highlighted events) is a small uncached layer of its own (`MarkLayer`) so
+that it never throws the events' picture away. Labels are `QGraphicsSimpleTextItem`s
 (never rich text): site names are outside text.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPolygonF, QTransform
@@ -23,8 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from console.kit.plain import inert_bidi
-from console.map.geometry import Cluster, ClusterCache, Point
+from console.map.geometry import Cluster, ClusterCache, GridIndex, Point
 from console.map.model import CameraState, MapModel
+from console.map.raster import RasterTiles, tileable
+from console.map.tiles import painted_area
 
 WARNING = {0: QColor("#e02020"), 1: QColor("#f0b400"), 2: QColor("#2e9e44")}
 """Warning colours by rank: red, yellow, green."""
@@ -83,12 +90,26 @@ def grid_item(ring: tuple[Point, ...], fill: str) -> QGraphicsPolygonItem:
     return item
 
 
-class PointLayer(QGraphicsItem):
-    """A layer of many small points painted in device pixels."""
+def world_area(scene: QRectF) -> tuple[float, float, float, float]:
+    """A scene rectangle as a world one: (minx, miny, maxx, maxy), y north-up."""
+    return (scene.left(), -scene.bottom(), scene.right(), -scene.top())
 
-    def __init__(self, bounds: QRectF) -> None:
+
+class PointLayer(QGraphicsItem):
+    """A layer of many small points painted in device pixels by `draw`. A `cached` layer
+    keeps its picture in device tiles (`console.map.raster`): pans blit them, a zoom
+    paints the new scale's, `invalidate()` (new data) paints them all again."""
+
+    FONT_PT: float | None = 8.0
+    BOLD = True
+    MARGIN_PX = 50.0
+    """Markers this close outside the area painted are drawn too (they reach into it)."""
+
+    def __init__(self, bounds: QRectF, *, cached: bool = False) -> None:
         super().__init__()
         self._bounds = bounds.adjusted(-2000, -2000, 2000, 2000)
+        self.raster = RasterTiles() if cached else None
+        self.painted = 0  # paints so far (tests and the benchmark watch it)
         # exposedRect is then the area being repainted, not the whole layer
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
@@ -97,6 +118,50 @@ class PointLayer(QGraphicsItem):
 
     def scale_of(self, painter: QPainter) -> float:
         return math.hypot(painter.worldTransform().m11(), painter.worldTransform().m12())
+
+    def invalidate(self) -> None:
+        """The layer's data changed: its kept picture is thrown away and it repaints."""
+        if self.raster is not None:
+            self.raster.clear()
+        self.update()
+
+    def draw(self, painter: QPainter, tr: QTransform, area: QRectF) -> int:
+        """Paint what lies in `area` (scene) at its device point under `tr`, the painter in
+        device pixels; returns how many markers were drawn."""
+        raise NotImplementedError
+
+    def prepare(self, painter: QPainter) -> None:
+        """The layers' paint prologue: antialiased, in the layer's font."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.FONT_PT is not None:
+            font = QFont()
+            font.setPointSizeF(self.FONT_PT)
+            font.setBold(self.BOLD)
+            painter.setFont(font)
+
+    def _draw_prepared(self, painter: QPainter, tr: QTransform, area: QRectF) -> int:
+        self.prepare(painter)
+        return self.draw(painter, tr, area)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        self.painted += 1
+        tr = painter.worldTransform()
+        area = option.exposedRect.intersected(painted_area(painter))
+        if area.isEmpty():
+            return
+        if self.raster is not None and tileable(tr):
+            self.raster.paint(painter, area, self._draw_prepared, self.MARGIN_PX)
+            return
+        scale = self.scale_of(painter)
+        margin = self.MARGIN_PX / scale if scale > 0 else 0.0
+        painter.save()
+        try:
+            painter.resetTransform()
+            self._draw_prepared(painter, tr, area.adjusted(-margin, -margin, margin, margin))
+        finally:
+            painter.restore()
 
 
 CAMERA_PX = 10.0
@@ -110,61 +175,78 @@ CAMERA_RANK = {
 """Which state a shared square shows: the most alarming."""
 
 
+CAMERA_INDEX_M = 400.0
+"""The camera index's cell, in world metres."""
+
+
 def visible_camera_rects(
-    model: MapModel, tr: QTransform, exposed: QRectF
+    model: MapModel,
+    tr: QTransform,
+    exposed: QRectF,
+    index: GridIndex[str] | None = None,
 ) -> dict[CameraState, list[QRectF]]:
-    """The squares to paint, by state: cameras inside `exposed` (scene), in device pixels
-    of `tr` (no rotation), one square per occupied cell of half a square (the most
-    alarming state wins), so that a county-wide view of thousands of cameras draws what
-    can be seen at once rather than every camera."""
+    """The squares to paint, by state: cameras inside `exposed` (scene; found through
+    `index` when given), in device pixels of `tr` (no rotation), one square per occupied
+    cell of half a square (the most alarming state wins), so that a county-wide view of
+    thousands of cameras draws what can be seen at once rather than every camera."""
     sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()
     left, right, top, bottom = exposed.left(), exposed.right(), exposed.top(), exposed.bottom()
+    cameras = model.cameras
+    ids = index.query(*world_area(exposed)) if index is not None else cameras
     cell = CAMERA_PX / 2
     best: dict[tuple[int, int], tuple[int, float, float, CameraState]] = {}
-    for cam in model.cameras.values():
+    for cid in ids:
+        cam = cameras[cid]
         x, y = cam.at[0], -cam.at[1]
         if not (left <= x <= right and top <= y <= bottom):
             continue
         px, py = x * sx + dx, y * sy + dy
-        key = (int(px // cell), int(py // cell))
+        key = (int(x * sx // cell), int(y * sy // cell))  # cells fixed to the scene: pans agree
         rank = CAMERA_RANK[cam.state]
         seen = best.get(key)
         if seen is None or rank < seen[0]:
             best[key] = (rank, px, py, cam.state)
     out: dict[CameraState, list[QRectF]] = {}
     half = CAMERA_PX / 2
-    for rank in sorted({v[0] for v in best.values()}, reverse=True):  # alarming on top
-        for r, px, py, state in best.values():
-            if r == rank:
-                out.setdefault(state, []).append(QRectF(px - half, py - half, CAMERA_PX, CAMERA_PX))
+    for _rank, px, py, state in sorted(best.values(), key=lambda v: -v[0]):  # alarming on top
+        out.setdefault(state, []).append(QRectF(px - half, py - half, CAMERA_PX, CAMERA_PX))
     return out
 
 
 class CameraLayer(PointLayer):
-    def __init__(self, model: MapModel, bounds: QRectF) -> None:
-        super().__init__(bounds)
-        self.model = model
+    FONT_PT = None
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        exposed = option.exposedRect.adjusted(-50, -50, 50, 50)
-        tr = painter.worldTransform()
-        painter.save()
-        painter.resetTransform()
+    def __init__(self, model: MapModel, bounds: QRectF) -> None:
+        super().__init__(bounds, cached=True)
+        self.model = model
+        self._index: GridIndex[str] | None = None
+
+    @property
+    def index(self) -> GridIndex[str]:
+        """The cameras by place (built at first use; cameras do not move)."""
+        if self._index is None or len(self._index) != len(self.model.cameras):
+            cams = self.model.cameras.values()
+            self._index = GridIndex(((c.id, c.at) for c in cams), CAMERA_INDEX_M)
+        return self._index
+
+    def draw(self, painter: QPainter, tr: QTransform, area: QRectF) -> int:
         painter.setPen(QPen(QColor("white"), 1.5))
-        for state, rects in visible_camera_rects(self.model, tr, exposed).items():
+        drawn = 0
+        for state, rects in visible_camera_rects(self.model, tr, area, self.index).items():
             painter.setBrush(CAMERA[state])
             painter.drawRects(rects)
-        painter.restore()
+            drawn += len(rects)
+        return drawn
 
     def hit(self, scene: QPointF, scale: float, radius_px: float = 8.0) -> str | None:
         best, best_d = None, radius_px / scale
-        for cam in self.model.cameras.values():
-            sp = scene_point(cam.at)
+        r = best_d
+        near = self.index.query(scene.x() - r, -scene.y() - r, scene.x() + r, -scene.y() + r)
+        for cid in near:
+            sp = scene_point(self.model.cameras[cid].at)
             d = math.hypot(sp.x() - scene.x(), sp.y() - scene.y())
             if d <= best_d:
-                best, best_d = cam.id, d
+                best, best_d = cid, d
         return best
 
 
@@ -190,37 +272,27 @@ def visible_clusters(
 
 
 class EventLayer(PointLayer):
-    """Events in their warning colour, clustered per zoom level; highlighted and flashing
-    ones drawn on top with a ring."""
+    """Events in their warning colour, clustered per zoom level (cached)."""
 
-    def __init__(self, model: MapModel, bounds: QRectF, flashing: Callable[[], set[str]]) -> None:
-        super().__init__(bounds)
+    def __init__(self, model: MapModel, bounds: QRectF) -> None:
+        super().__init__(bounds, cached=True)
         self.model = model
-        self._flashing = flashing
-        self.flash_on = True
         self._cache: ClusterCache[str] = ClusterCache()
-        self.painted = 0  # paints so far (tests and the benchmark watch it)
+
+    def _markers(self) -> Iterator[tuple[str, Point, int]]:
+        return ((m.id, m.at, m.rank) for m in self.model.events.values())
 
     def clusters(self, scale: float) -> list[Cluster[str]]:
         level = zoom_level(scale)
-        items = ((m.id, m.at, m.rank) for m in self.model.events.values())
-        return self._cache.get(self.model.events_version, level, cell_metres(level), items)
+        return self._cache.get(
+            self.model.events_version, level, cell_metres(level), self._markers()
+        )
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        self.painted += 1
-        exposed = option.exposedRect
-        tr = painter.worldTransform()
-        clusters = self.clusters(self.scale_of(painter))
-        painter.save()
-        painter.resetTransform()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = QFont()
-        font.setPointSizeF(8)
-        font.setBold(True)
-        painter.setFont(font)
-        singles, groups = visible_clusters(clusters, tr, exposed.adjusted(-50, -50, 50, 50))
+    def draw(self, painter: QPainter, tr: QTransform, area: QRectF) -> int:
+        level = zoom_level(math.hypot(tr.m11(), tr.m12()))
+        version, cell = self.model.events_version, cell_metres(level)
+        near = self._cache.near(version, level, cell, self._markers(), world_area(area))
+        singles, groups = visible_clusters(near, tr, area)
         for rank in sorted(singles, reverse=True):  # red on top
             # one call per colour: round points of the marker's diameter, white rim first
             painter.setPen(
@@ -242,15 +314,44 @@ class EventLayer(PointLayer):
                 Qt.AlignmentFlag.AlignCenter,
                 str(len(c.members)),
             )
-        self._paint_marked(painter, tr, exposed)
-        painter.restore()
+        return sum(len(pts) for pts in singles.values()) + len(groups)
 
-    def _paint_marked(self, painter: QPainter, tr: QTransform, exposed: QRectF) -> None:
+    def hit(self, scene: QPointF, scale: float, radius_px: float = 10.0) -> list[str]:
+        """The events of the marker or cluster under `scene`, nearest first; [] if none."""
+        best: list[str] = []
+        best_d = radius_px / scale
+        level = zoom_level(scale)
+        reach = 18.0 / scale
+        area = (scene.x() - reach, -scene.y() - reach, scene.x() + reach, -scene.y() + reach)
+        version, cell = self.model.events_version, cell_metres(level)
+        for c in self._cache.near(version, level, cell, self._markers(), area):
+            d = math.hypot(c.x - scene.x(), -c.y - scene.y())
+            r = (radius_px if len(c.members) == 1 else 18.0) / scale
+            if d <= max(r, best_d) and (not best or d < best_d):
+                best, best_d = list(c.members), d
+        return best
+
+
+class MarkLayer(PointLayer):
+    """The highlighted and the flashing events, drawn over the events' layer with a ring;
+    not cached (it changes with each flash and is a handful of markers)."""
+
+    FONT_PT = None
+
+    def __init__(self, model: MapModel, bounds: QRectF, flashing: Callable[[], set[str]]) -> None:
+        super().__init__(bounds)
+        self.model = model
+        self._flashing = flashing
+        self.flash_on = True
+
+    def draw(self, painter: QPainter, tr: QTransform, area: QRectF) -> int:
         flashing = self._flashing()
+        drawn = 0
         for eid in self.model.highlighted | flashing:
             m = self.model.events.get(eid)
-            if m is None or not exposed.contains(scene_point(m.at)):
+            if m is None or not area.contains(scene_point(m.at)):
                 continue
+            drawn += 1
             d = tr.map(scene_point(m.at))
             if eid in flashing:
                 r = 14.0 if self.flash_on else 9.0
@@ -265,17 +366,7 @@ class EventLayer(PointLayer):
             painter.setPen(QPen(QColor("white"), 1.5))
             painter.setBrush(WARNING[m.rank])
             painter.drawEllipse(d, 6.0, 6.0)
-
-    def hit(self, scene: QPointF, scale: float, radius_px: float = 10.0) -> list[str]:
-        """The events of the marker or cluster under `scene`, nearest first; [] if none."""
-        best: list[str] = []
-        best_d = radius_px / scale
-        for c in self.clusters(scale):
-            d = math.hypot(c.x - scene.x(), -c.y - scene.y())
-            r = (radius_px if len(c.members) == 1 else 18.0) / scale
-            if d <= max(r, best_d) and (not best or d < best_d):
-                best, best_d = list(c.members), d
-        return best
+        return drawn
 
 
 ROLL_OK = QColor("#2e9e44")
@@ -289,17 +380,7 @@ class RollcallLayer(PointLayer):
         super().__init__(bounds)
         self.model = model
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        tr = painter.worldTransform()
-        painter.save()
-        painter.resetTransform()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = QFont()
-        font.setPointSizeF(8)
-        font.setBold(True)
-        painter.setFont(font)
+    def draw(self, painter: QPainter, tr: QTransform, area: QRectF) -> int:
         for vid, result in self.model.rollcall.items():
             place = self.model.villages[vid]
             d = tr.map(scene_point(place.at))
@@ -314,7 +395,7 @@ class RollcallLayer(PointLayer):
                 Qt.AlignmentFlag.AlignCenter,
                 "✓" if result.reached else "✗",
             )
-        painter.restore()
+        return len(self.model.rollcall)
 
 
 LEADER = QColor("#0a7f8f")
@@ -326,21 +407,14 @@ class LeaderLayer(PointLayer):
     """Grid leaders' last shared positions: a marker and "name time（本人同意共享）",
     faded (`LEADER_FADED`) when older than half the age limit."""
 
+    BOLD = False
+
     def __init__(self, model: MapModel, bounds: QRectF, text: Callable[[str, str], str]) -> None:
         super().__init__(bounds)
         self.model = model
         self._text = text
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        tr = painter.worldTransform()
-        painter.save()
-        painter.resetTransform()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = QFont()
-        font.setPointSizeF(8)
-        painter.setFont(font)
+    def draw(self, painter: QPainter, tr: QTransform, area: QRectF) -> int:
         opacity = painter.opacity()
         for mark in self.model.leaders.values():
             d = tr.map(scene_point(mark.at))
@@ -360,4 +434,4 @@ class LeaderLayer(PointLayer):
             # drawText is plain text; direction controls shown, not obeyed
             text = inert_bidi(self._text(mark.name, mark.when))
             painter.drawText(QPointF(d.x() + 8, d.y() - 6), text)
-        painter.restore()
+        return len(self.model.leaders)

@@ -37,6 +37,7 @@ from console.map.items import (
     CameraLayer,
     EventLayer,
     LeaderLayer,
+    MarkLayer,
     RollcallLayer,
     grid_item,
     label,
@@ -83,9 +84,9 @@ class MapView(QGraphicsView):
         self._flasher.timeout.connect(self._flash_step)
         self.rubberBandChanged.connect(self._on_band)
         follow(self, model.layers_changed, self._apply_layer)
-        follow(self, model.cameras_changed, lambda _ids: self.cameras.update())
-        follow(self, model.events_changed, lambda _v: self.events.update())
-        follow(self, model.highlight_changed, lambda _ids: self.events.update())
+        follow(self, model.cameras_changed, lambda _ids: self.cameras.invalidate())
+        follow(self, model.events_changed, lambda _v: self._events_changed())
+        follow(self, model.highlight_changed, lambda _ids: self.marks.update())
         follow(self, model.hotspots_changed, lambda _ids: self._shade_hotspots())
         follow(self, model.flash, self.start_flash)
         follow(self, model.rollcall_changed, lambda _: self.roll.update())
@@ -127,14 +128,17 @@ class MapView(QGraphicsView):
             text.setZValue(5 if town else 4)
             scene.addItem(text)
             self._layers[Layer.TOWNSHIPS if town else Layer.LABELS].append(text)
-        self.events = EventLayer(self.model, bounds, self.flashing)
+        self.events = EventLayer(self.model, bounds)
         self.events.setZValue(20)
+        self.marks = MarkLayer(self.model, bounds, self.flashing)
+        self.marks.setZValue(21)
         self.cameras = CameraLayer(self.model, bounds)
         self.cameras.setZValue(10)
         scene.addItem(self.cameras)
         scene.addItem(self.events)
+        scene.addItem(self.marks)
         self._layers[Layer.CAMERAS].append(self.cameras)
-        self._layers[Layer.EVENTS].append(self.events)
+        self._layers[Layer.EVENTS] += [self.events, self.marks]
         self.roll = RollcallLayer(self.model, bounds)
         self.roll.setZValue(15)
         scene.addItem(self.roll)
@@ -146,6 +150,10 @@ class MapView(QGraphicsView):
         scene.addItem(self.leaders)
         self._layers[Layer.LEADERS].append(self.leaders)
         self._shade_hotspots()
+
+    def _events_changed(self) -> None:
+        self.events.invalidate()
+        self.marks.update()
 
     def set_base(self, item: QGraphicsItem) -> None:
         """Put the base tiles (`console.map.tiles.TileLayer`) under the geometry; the
@@ -291,16 +299,16 @@ class MapView(QGraphicsView):
         self._flash_until[event_id] = time.monotonic() + FLASH_S
         if not self._flasher.isActive():
             self._flasher.start()
-        self.events.update()
+        self.marks.update()
 
     def _flash_step(self) -> None:
         now = time.monotonic()
         self._flash_until = {e: u for e, u in self._flash_until.items() if u > now}
-        self.events.flash_on = not self.events.flash_on
+        self.marks.flash_on = not self.marks.flash_on
         if not self._flash_until:
             self._flasher.stop()
-            self.events.flash_on = True
-        self.events.update()
+            self.marks.flash_on = True
+        self.marks.update()
 
     # ------------------------------------------------------------ overlay
     def ground_m_per_px(self) -> float:

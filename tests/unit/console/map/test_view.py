@@ -88,12 +88,12 @@ def test_new_red_event_flashes_then_stops(qapp: QApplication) -> None:
     phases: set[bool] = set()
 
     def both_phases() -> bool:
-        phases.add(view.events.flash_on)
+        phases.add(view.marks.flash_on)
         return len(phases) == 2
 
     pump_until(both_phases, timeout=10)
-    painted = view.events.painted
-    pump_until(lambda: view.events.painted > painted, timeout=10)
+    painted = view.marks.painted
+    pump_until(lambda: view.marks.painted > painted, timeout=10)
     model.set_camera_states({next(iter(model.cameras)): CameraState.OFFLINE})
     panel.close()
 

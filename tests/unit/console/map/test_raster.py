@@ -1,0 +1,119 @@
+"""The point layers' kept pictures: tiles painted once per scale and blitted on a pan, the
+same pixels as painting directly, thrown away on new data; the grid index behind them."""
+
+from __future__ import annotations
+
+import random
+
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QImage, QPainter, QTransform
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QStyleOptionGraphicsItem
+
+from console.map.geometry import GridIndex
+from console.map.items import CameraLayer, EventLayer
+from console.map.model import CameraState, MapModel
+from console.map.panel import MapPanel
+from console.map.raster import TILE_PX, RasterTiles, tileable, tiles_for
+from dispatch.domain.site import demo_site_path, load_site
+from tests.unit.console.map.sample import COLOURS, map_event
+
+
+def test_grid_index_gives_the_cells_a_rectangle_touches() -> None:
+    rng = random.Random(5)
+    points = [(i, (rng.uniform(0, 1000), rng.uniform(0, 1000))) for i in range(500)]
+    index = GridIndex(points, 100.0)
+    assert len(index) == 500
+    got = set(index.query(250, 250, 420, 380))
+    inside = {i for i, (x, y) in points if 250 <= x <= 420 and 250 <= y <= 380}
+    assert inside <= got  # a superset: whole cells
+    assert all(200 <= points[i][1][0] < 500 and 200 <= points[i][1][1] < 400 for i in got)
+    assert index.query(5000, 5000, 6000, 6000) == []
+    assert set(index.query(-1e9, -1e9, 1e9, 1e9)) == set(range(500))
+
+
+def test_tiles_cover_an_area_and_only_plain_transforms_are_tiled() -> None:
+    cols, rows = tiles_for(QRectF(0, 0, 2 * TILE_PX, TILE_PX / 2), 1.0)
+    assert (list(cols), list(rows)) == ([0, 1, 2], [0])
+    assert tileable(QTransform.fromScale(0.5, 0.5).translate(10, 20))
+    assert not tileable(QTransform().rotate(10))
+    assert not tileable(QTransform.fromScale(1.0, 2.0))
+
+
+def paint_layer(layer: CameraLayer | EventLayer, tr: QTransform, size: tuple[int, int]) -> QImage:
+    image = QImage(*size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setWorldTransform(tr)
+    option = QStyleOptionGraphicsItem()
+    option.exposedRect = layer.boundingRect()
+    layer.paint(painter, option)
+    painter.end()
+    return image
+
+
+def differing(a: QImage, b: QImage) -> int:
+    return sum(
+        a.pixel(x, y) != b.pixel(x, y) for y in range(0, a.height(), 2) for x in range(a.width())
+    )
+
+
+def test_kept_tiles_paint_the_same_pixels_and_pans_reuse_them(qapp: QApplication) -> None:
+    model = MapModel(load_site(demo_site_path()))
+    states = [CameraState.ONLINE, CameraState.FAULTY, CameraState.OFFLINE]
+    model.set_camera_states({c: states[i % 3] for i, c in enumerate(model.cameras)})
+    model.set_events(
+        [(map_event(f"e{i}", grid=g.id), COLOURS[i % 3]) for i, g in enumerate(model.grids)]
+    )
+    minx, miny, maxx, maxy = model.bounds()
+    bounds = QRectF(minx, -maxy, maxx - minx, maxy - miny)
+    scene = QGraphicsScene()
+    s = 600 / bounds.width()
+    tr = QTransform(s, 0, 0, s, round(-bounds.left() * s) + 20, round(-bounds.top() * s) + 20)
+    for layer in (CameraLayer(model, bounds), EventLayer(model, bounds)):
+        scene.addItem(layer)
+        raster = layer.raster
+        assert isinstance(raster, RasterTiles)
+        kept = paint_layer(layer, tr, (640, 480))
+        first = raster.rendered
+        assert first > 0 and len(raster) >= first  # blank tiles are remembered too
+        layer.raster = None
+        direct = paint_layer(layer, tr, (640, 480))
+        layer.raster = raster
+        assert differing(kept, direct) < 0.002 * 640 * 240, type(layer).__name__
+        paint_layer(layer, tr * QTransform.fromTranslate(-37, 11), (640, 480))  # a pan
+        paint_layer(layer, tr, (640, 480))  # and back
+        assert raster.rendered - first <= 2 * 3  # at most a new column and a new row
+        layer.invalidate()
+        paint_layer(layer, tr, (640, 480))
+        assert raster.rendered >= 2 * first - 1
+
+
+def test_view_pans_blit_and_new_data_repaints(qapp: QApplication) -> None:
+    panel = MapPanel(MapModel(load_site(demo_site_path())))
+    panel.resize(900, 600)
+    panel.show()
+    qapp.processEvents()
+    view, model = panel.view, panel.model
+    model.set_events(
+        [(map_event(f"e{i}", grid=g.id), COLOURS[0]) for i, g in enumerate(model.grids)]
+    )
+    view.fit_county()
+    view.zoom(4.0)
+    view.viewport().repaint()
+    raster = view.events.raster
+    assert raster is not None
+    rendered = raster.rendered
+    centre = view.mapToScene(view.viewport().rect().center())
+    for dx in (1, -1, 0):
+        view.centerOn(QPointF(centre.x() + dx * 100 / view.scale_px_per_m, centre.y()))
+        view.viewport().repaint()
+    view.centerOn(centre)
+    view.viewport().repaint()
+    after_pans = raster.rendered
+    view.viewport().repaint()
+    assert raster.rendered == after_pans  # the same view again: nothing painted anew
+    assert after_pans - rendered <= 2 * (view.viewport().height() // TILE_PX + 2)
+    model.set_events([(map_event("one", grid=model.grids[0].id), COLOURS[1])])
+    view.viewport().repaint()
+    assert raster.rendered > after_pans
+    panel.close()
