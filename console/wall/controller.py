@@ -2,10 +2,12 @@
 
 Qt-free. It watches the WallModel and keeps exactly one stream per *visible*
 assigned tile (other pages, a maximised neighbour or a minimised window stop
-decoding), tells each stream its tile size (the ingest picks sub or main and scales
-in its thread), sheds load honestly, runs tours, and saves evidence on a worker
-thread. Its `status_changed` and `evidence_saved` emit on those threads: observers must be
-thread-safe: the Qt layer turns them into queued signals.
+decoding), tells each stream its tile size (the ingest picks the smallest of the
+camera's streams, main, sub or third, that covers the tile and scales in its
+thread), sheds load honestly (a tile weighs what its stream costs to decode), runs
+tours, and saves evidence on a worker thread. Its `status_changed` and
+`evidence_saved` emit on those threads: observers must be thread-safe: the Qt layer
+turns them into queued signals.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Protocol
 
 from console.kit.observable import Observable, Subscription
 from console.wall.model import Change, ChangeKind, WallModel
-from console.wall.shedding import LoadShedder, ShedPlan, default_budget
+from console.wall.shedding import LoadShedder, ShedPlan, default_budget, stream_cost
 from console.wall.tour import Tour
 from streams.ingest.types import CameraStatus, Frame
 from streams.private import private_dir
@@ -33,6 +35,7 @@ class TileStream(Protocol):
     def stop(self) -> None: ...
     def set_target_size(self, width: int, height: int) -> None: ...
     def set_keyframes_only(self, on: bool) -> None: ...
+    def stream_size(self) -> tuple[int, int]: ...
     def latest(self) -> Frame | None: ...
     def take(self, after_seq: int) -> Frame | None: ...
     def status(self) -> CameraStatus: ...
@@ -299,7 +302,9 @@ class WallController:
 
     def apply_shedding(self) -> None:
         visible = [s for s in self.model.visible_slots() if s in self._live]
-        self.plan = self.shedder.plan(visible, self.model.maximised)
+        # each tile weighs what its stream costs to decode (a third stream about half a D1)
+        costs = {s: stream_cost(*self._live[s].stream.stream_size()) for s in visible}
+        self.plan = self.shedder.plan(visible, self.model.maximised, costs)
         for slot, live in self._live.items():
             want = slot in self.plan.slots
             if want != live.keyframes:

@@ -1,8 +1,11 @@
 """Honest load shedding: which visible tiles decode key frames only.
 
 Pure. Two reasons to shed, both reported to the officer:
-- a fixed budget of full-rate tiles for this machine (more tiles than that are shed
-  from the last slot backwards, so the large tile of 1+5 / 1+7 keeps full rate);
+- a fixed budget for this machine, counted in D1-stream equivalents: each tile costs
+  its stream's pixels over a D1 stream's (704x576), so a 640x360 third stream costs
+  0.57 and 36 tiles on third streams fit where 36 on sub-streams do not; when the
+  tiles cost more than that, tiles are shed from the last slot backwards (the large
+  tile of 1+5 / 1+7 keeps full rate);
 - measured lag: when the display timer runs late for `hold_s` (the GUI thread is
   starved), shed `step` more tiles; after `recover_s` without lag, give one back.
 A maximised tile alone is never shed.
@@ -11,14 +14,21 @@ A maximised tile alone is never shed.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+D1_PIXELS = 704 * 576
 
 
 def default_budget(cores: int | None = None) -> int:
-    """Full-rate tiles this machine holds: measured ~25 D1 tiles on 2 cores (TESTING.md)."""
+    """Full-rate D1 tiles this machine holds: measured ~25 on 2 cores (TESTING.md)."""
     n = cores if cores is not None else (os.cpu_count() or 2)
     return max(4, min(64, 12 * n + 1))
+
+
+def stream_cost(width: int, height: int) -> float:
+    """What decoding a stream of this size costs, in D1-stream equivalents."""
+    return width * height / D1_PIXELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +78,22 @@ class LoadShedder:
                 self._extra -= 1
                 self._calm_since = now
 
-    def plan(self, visible: Sequence[int], maximised: int | None) -> ShedPlan:
+    def plan(
+        self,
+        visible: Sequence[int],
+        maximised: int | None,
+        costs: Mapping[int, float] | None = None,
+    ) -> ShedPlan:
+        """Which visible slots decode key frames only; `costs` per slot (default 1.0 each)."""
         if maximised is not None or len(visible) <= 1:
             return ShedPlan(frozenset(), 0, 0)
         n = len(visible)
-        by_budget = max(0, n - self.budget)
+        cost = costs or {}
+        weight = sum(cost.get(s, 1.0) for s in visible)
+        by_budget = 0
+        while by_budget < n and weight > self.budget + 1e-9:
+            by_budget += 1
+            weight -= cost.get(visible[n - by_budget], 1.0)
         self._extra = min(self._extra, n - 1 - by_budget) if n - 1 > by_budget else 0
         total = min(n - 1, by_budget + self._extra)
         return ShedPlan(

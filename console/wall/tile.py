@@ -1,7 +1,15 @@
-"""One tile of the wall: paints the newest frame 1:1, the state words and the status line.
+"""One tile of the wall: the newest frame 1:1, the state words and the status line.
 
 A view only: it never decodes, never does I/O. It reports the officer's gestures
 (double-click, right-click, a camera dropped on it, its new size) as signals.
+
+The tile does not paint itself: it has no `paintEvent` and is transparent, so Qt
+paints the wall (`WallView.paintEvent`) beneath it, and the wall calls `paint` for
+every tile in the region to repaint. Measured on 36 tiles with 36 busy threads
+beside the GUI thread: a repaint of the whole wall took 36 ms with a paintEvent per
+tile (each one a call from Qt into Python, which must take the GIL back from the
+decode threads) and 16 ms with one paintEvent for the wall. `picture()` renders the
+tile alone (tests, screenshots).
 """
 
 from __future__ import annotations
@@ -17,18 +25,18 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QFont,
+    QImage,
     QMouseEvent,
     QPainter,
-    QPaintEvent,
     QPen,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from console.kit.i18n import tr
-from console.kit.plain import inert_bidi, plain_static_text
+from console.kit.plain import inert_bidi, plain_static_text, set_plain_tooltip
 from console.wall.frames import frame_qimage
-from console.wall.status_text import is_live, state_text, status_line
+from console.wall.status_text import is_live, state_text, status_line, tooltip
 from streams.ingest.types import CameraState, CameraStatus, Frame
 
 CAMERA_MIME = "application/x-hall-camera"
@@ -51,7 +59,7 @@ class TileWidget(QWidget):
     def __init__(self, slot: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.slot = slot
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        # transparent and without a paintEvent: the wall paints it (see the module doc)
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.setAcceptDrops(True)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -69,6 +77,7 @@ class TileWidget(QWidget):
         self._line_dirty = True
         self._age_ms: float | None = None
         self._age_shown_at = 0.0
+        self._tip_key: tuple[object, ...] = ()
         self.paints = 0
         self.on_painted: Callable[[int, Frame], None] | None = None
         font = QFont(self.font())
@@ -88,6 +97,7 @@ class TileWidget(QWidget):
         self._camera_id = camera_id
         self._name = name
         self._line_dirty = True
+        self._refresh_tooltip()
         self.update()
 
     def set_missing(self, missing: bool) -> None:
@@ -112,6 +122,7 @@ class TileWidget(QWidget):
         self._status = status
         self._status_at = time.monotonic()
         self._line_dirty = True
+        self._refresh_tooltip()
         self.update()
 
     def _shown_status(self) -> CameraStatus | None:
@@ -132,6 +143,7 @@ class TileWidget(QWidget):
         if shed != self._shed:
             self._shed = shed
             self._line_dirty = True
+            self._refresh_tooltip()
             self.update()
 
     def set_status_visible(self, visible: bool) -> None:
@@ -141,16 +153,43 @@ class TileWidget(QWidget):
 
     def retranslate(self) -> None:
         self._line_dirty = True
+        self._tip_key = ()
+        self._refresh_tooltip()
         self.update()
 
     def set_frame(self, frame: Frame) -> None:
+        old = self._frame
         self._frame = frame
+        if old is None or (old.source_width, old.width, old.height) != (
+            frame.source_width,
+            frame.width,
+            frame.height,
+        ):
+            self._refresh_tooltip()
         now = time.monotonic()
         if now - self._age_shown_at >= 0.5:  # the status line changes twice a second
             self._age_ms = max(0.0, (now - frame.decoded_at) * 1000.0)
             self._age_shown_at = now
             self._line_dirty = True
         self.update()
+
+    def _refresh_tooltip(self) -> None:
+        """Which stream the tile shows, at what size (set only when that changes)."""
+        st, f = self._status, self._frame
+        key = (
+            self._name,
+            st.stream if st is not None else "",
+            None if f is None else (f.source_width, f.source_height, f.width, f.height),
+            self._shed,
+        )
+        if key != self._tip_key:
+            self._tip_key = key
+            text = tooltip(self._name, st, f, self._shed) if self._camera_id else ""
+            set_plain_tooltip(self, text)
+
+    def tooltip_text(self) -> str:
+        """The tooltip as set (plain text; tests read it)."""
+        return tooltip(self._name, self._status, self._frame, self._shed)
 
     def status_text(self) -> str:
         """The status line as shown (tests read it)."""
@@ -171,8 +210,16 @@ class TileWidget(QWidget):
         return state_text(self._shown_status())
 
     # -- painting --------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
+    def picture(self) -> QImage:
+        """The tile as painted, alone (its size, RGB32)."""
+        img = QImage(self.size(), QImage.Format.Format_RGB32)
+        p = QPainter(img)
+        self.paint(p)
+        p.end()
+        return img
+
+    def paint(self, p: QPainter) -> None:
+        """Paint the tile with `p` in the tile's own coordinates (the wall translates)."""
         r = self.rect()
         frame = self._frame
         if frame is not None:
@@ -193,7 +240,6 @@ class TileWidget(QWidget):
             self._paint_line(p, r)
         p.setPen(QPen(DROP if self._drag_over else BORDER, 2 if self._drag_over else 1))
         p.drawRect(r.adjusted(0, 0, -1, -1))
-        p.end()
         self.paints += 1
         if frame is not None and self.on_painted is not None:
             self.on_painted(self.slot, frame)

@@ -3,7 +3,9 @@
 It observes the WallModel (layout, page, assignments, maximised tile, status lines,
 shed tiles) and sends the officer's intents to the WallController. The display
 timer takes the newest frame of each visible tile (never a queue) and measures its
-own lateness, which the controller uses to shed load.
+own lateness, which the controller uses to shed load. The view paints every tile
+itself, in one paintEvent for the region Qt repaints (the tiles are transparent
+widgets for the gestures: see `console.wall.tile`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QPainter, QPaintEvent, QRegion, QResizeEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
 from console.kit import i18n
@@ -22,7 +24,7 @@ from console.kit.observable import Subscription
 from console.wall.controller import EvidenceResult, WallController
 from console.wall.model import Change, ChangeKind
 from console.wall.shapes import cell_rects
-from console.wall.tile import TileWidget
+from console.wall.tile import BACKGROUND, TileWidget
 from streams.ingest.types import CameraStatus, Frame
 
 # The timer polls at twice the cameras' 25 fps: a frame then waits at most ~20 ms for
@@ -55,6 +57,8 @@ class WallView(QWidget):
     def __init__(self, controller: WallController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("wallView")
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paintEvent fills it all
+        self._gaps = QRegion()  # the wall's area no tile covers
         self.controller = controller
         self.model = controller.model
         self.tiles: list[TileWidget] = []
@@ -158,9 +162,29 @@ class WallView(QWidget):
             rects = [(0, 0, w - w % 2, h - h % 2)]
         else:
             rects = cell_rects(self.model.shape, w, h)
+        gaps = QRegion(self.rect())
         for tile, (x, y, tw, th) in zip(self.tiles, rects, strict=False):
             tile.setGeometry(x, y, tw, th)
+            gaps -= QRegion(x, y, tw, th)
             self.controller.set_tile_size(tile.slot, tw, th)
+        self._gaps = gaps
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Every tile in the region to repaint, and the gaps between tiles."""
+        region = event.region()
+        p = QPainter(self)
+        for rect in self._gaps.intersected(region):  # type: ignore[attr-defined]
+            p.fillRect(rect, BACKGROUND)
+        for tile in self.tiles:
+            if tile.isHidden():
+                continue
+            geo = tile.geometry()
+            if region.intersects(geo):
+                p.translate(geo.x(), geo.y())
+                tile.paint(p)
+                p.translate(-geo.x(), -geo.y())
+        p.end()
 
     def _apply_shed(self) -> None:
         shed = self.model.shed

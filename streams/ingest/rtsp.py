@@ -24,14 +24,13 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from av.video.frame import VideoFrame
-from av.video.stream import VideoStream
 
 from streams.ingest.backoff import SLOW_STATES, Backoff, policy_for
 from streams.ingest.decode import (
@@ -117,6 +116,7 @@ class CameraStream:
 
         self._lock = threading.Lock()  # guards everything below that both threads touch
         self._target = target_size
+        self._profile = choose_profile(self.profiles, *target_size)  # for the target size
         self._keyframes_only = False
         self._status = CameraStatus(camera_id, CameraState.IDLE)
         self._errors: deque[str] = deque(maxlen=MAX_ERRORS)
@@ -139,6 +139,7 @@ class CameraStream:
         self._frame_window = RateWindow(STATS_WINDOW_S)
         self._byte_window = RateWindow(STATS_WINDOW_S)
         self._decode_ms: deque[float] = deque(maxlen=50)
+        self._scale_ms: deque[float] = deque(maxlen=50)
         self._last_emit = float("-inf")
         self._went_live = False
         self._frames_since_state = 0
@@ -195,8 +196,15 @@ class CameraStream:
         """Scale to `width`x`height` from the next frame; may switch sub <-> main (the thread
         reopens the other stream and the old picture stays until the new one arrives)."""
         _check_size(self.camera_id, width, height)
+        profile = choose_profile(self.profiles, width, height)
         with self._lock:
             self._target = (width, height)
+            self._profile = profile
+
+    def stream_size(self) -> tuple[int, int]:
+        """The full size of the stream this tile decodes (or will, once a switch is done)."""
+        with self._lock:
+            return self._profile.width, self._profile.height
 
     def set_keyframes_only(self, on: bool) -> None:
         """Decode key frames only (load shedding); `status().stream` then ends in "+key"."""
@@ -322,8 +330,7 @@ class CameraStream:
 
     def _wanted_profile(self) -> StreamProfile:
         with self._lock:
-            w, h = self._target
-        return choose_profile(self.profiles, w, h)
+            return self._profile
 
     def _run(self) -> None:
         backoff = Backoff()
@@ -396,7 +403,8 @@ class CameraStream:
                 with self._lock:
                     target = self._target
                     key_only = self._keyframes_only
-                if choose_profile(self.profiles, *target) != profile:
+                    wanted = self._profile
+                if wanted is not profile:
                     return "switch", self._went_live
                 if key_only != applied_key:
                     ctx.skip_frame = "NONKEY" if key_only else "DEFAULT"
@@ -414,9 +422,9 @@ class CameraStream:
                 )
                 t0 = time.perf_counter()
                 frames = ctx.decode(packet)
+                self._decode_ms.append((time.perf_counter() - t0) * 1000.0)
                 for frame in frames:
-                    self._deliver(frame, vstream, profile, target, t0)
-                    t0 = time.perf_counter()
+                    self._deliver(frame, profile, target)
                     if first:
                         first = False
                         with self._lock:
@@ -425,18 +433,11 @@ class CameraStream:
         finally:
             container.close()
 
-    def _deliver(
-        self,
-        frame: VideoFrame,
-        vstream: VideoStream,
-        profile: StreamProfile,
-        target: tuple[int, int],
-        t0: float,
-    ) -> None:
+    def _deliver(self, frame: VideoFrame, profile: StreamProfile, target: tuple[int, int]) -> None:
+        t0 = time.perf_counter()
         image = to_tile(frame, target)
-        decode_ms = (time.perf_counter() - t0) * 1000.0
+        self._scale_ms.append((time.perf_counter() - t0) * 1000.0)
         now = self._clock()
-        self._decode_ms.append(decode_ms)
         self._frame_window.add(now, 1.0)
         with self._lock:
             self._seq += 1
@@ -475,8 +476,8 @@ class CameraStream:
     def _update_stats(self, now: float) -> None:
         fps, _ = self._frame_window.rate(now)
         _, bytes_per_s = self._byte_window.rate(now)
-        ms = sorted(self._decode_ms)
-        decode_ms = ms[len(ms) // 2] if ms else 0.0
+        decode_ms = _median(self._decode_ms)
+        scale_ms = _median(self._scale_ms)
         with self._lock:
             self._status = replace(
                 self._status,
@@ -485,8 +486,14 @@ class CameraStream:
                     fps=fps,
                     kbps=bytes_per_s * 8 / 1000.0,
                     decode_ms=decode_ms,
+                    scale_ms=scale_ms,
                 ),
             )
+
+
+def _median(values: Iterable[float]) -> float:
+    ms = sorted(values)
+    return ms[len(ms) // 2] if ms else 0.0
 
 
 def _check_size(camera_id: str, width: int, height: int) -> None:

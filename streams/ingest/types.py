@@ -25,9 +25,9 @@ class CameraState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StreamProfile:
-    """One stream a camera offers (main or sub)."""
+    """One stream a camera offers (main, sub or third)."""
 
-    name: str  # "main" / "sub"
+    name: str  # "main" / "sub" / "third"
     url: str
     width: int
     height: int
@@ -48,7 +48,7 @@ class Frame:
     decoded_at: float  # monotonic clock when decoding finished
     source_width: int  # the stream's full size
     source_height: int
-    stream: str  # "main" / "sub"
+    stream: str  # "main" / "sub" / "third"
 
     @property
     def width(self) -> int:
@@ -63,7 +63,8 @@ class Frame:
 class StreamStats:
     fps: float = 0.0
     kbps: float = 0.0
-    decode_ms: float = 0.0
+    decode_ms: float = 0.0  # median per frame: decoding alone
+    scale_ms: float = 0.0  # median per frame: scaling and converting to the tile's BGRA
     last_frame_age_s: float | None = None
     frames: int = 0
     dropped: int = 0  # frames overwritten in the latest-frame slot before anyone took them

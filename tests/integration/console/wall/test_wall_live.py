@@ -23,6 +23,7 @@ from tests.integration.console.wall.test_wall_support import (
     ARTIFACTS,
     camsim_site,
     image_array,
+    tile_on_screen,
 )
 from tests.kit import pump_for, pump_until
 
@@ -60,7 +61,7 @@ def window(qapp: QApplication, site: Site, tmp_path: Path) -> Iterator[MainWindo
 
 
 def painted_stamp(tile: TileWidget) -> int | None:
-    return decode_stamp(image_array(tile.grab()))
+    return decode_stamp(image_array(tile_on_screen(tile)))
 
 
 def all_painted(w: MainWindow) -> bool:
@@ -81,7 +82,7 @@ def test_tiles_show_live_pictures_whose_stamps_advance(
     pump_for(1.0)
     tiles = [t for t in window.wall.tiles if not t.isHidden()]
     first = [painted_stamp(t) for t in tiles]
-    pixels = [image_array(t.grab()) for t in tiles]
+    pixels = [image_array(tile_on_screen(t)) for t in tiles]
     pump_for(1.0)
     second = [painted_stamp(t) for t in tiles]
     for tile, a, b, px in zip(tiles, first, second, pixels, strict=True):

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QWidget
 
 from dispatch.domain.site import Site, parse_site
 from tests.kit.paths import ROOT
@@ -67,6 +68,13 @@ def site_toml(site: dict[str, object]) -> str:
             out += [f"{k} = {val(v)}" for k, v in row.items()]
             out.append("")
     return "\n".join(out)
+
+
+def tile_on_screen(tile: QWidget) -> QPixmap:
+    """What the wall shows in the tile's place (the wall paints its transparent tiles)."""
+    wall = tile.parentWidget()
+    assert wall is not None
+    return wall.grab(tile.geometry())
 
 
 def image_array(img: QImage | QPixmap) -> npt.NDArray[np.uint8]:

@@ -22,6 +22,7 @@ class FakeStream:
         self.on_status = on_status
         self.started = self.stopped = 0
         self.keyframes = False
+        self.source = (704, 576)  # the stream decoded (a D1 sub-stream unless a test says)
         self.seq = 0
         self.state = CameraState.LIVE
         self.colour = (hash(camera_id) % 200 + 40, 90, 160)
@@ -41,12 +42,15 @@ class FakeStream:
     def set_keyframes_only(self, on: bool) -> None:
         self.keyframes = on
 
+    def stream_size(self) -> tuple[int, int]:
+        return self.source
+
     def _frame(self) -> Frame:
         w, h = self.size
         img = np.empty((h, w, 4), np.uint8)
         img[...] = (*self.colour, 255)
         return Frame(
-            self.camera_id, img, self.seq, self.seq / 25, time.monotonic(), 704, 576, "sub"
+            self.camera_id, img, self.seq, self.seq / 25, time.monotonic(), *self.source, "sub"
         )
 
     def latest(self) -> Frame | None:

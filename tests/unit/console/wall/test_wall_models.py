@@ -10,7 +10,7 @@ import pytest
 from console.wall.layouts import LayoutStore
 from console.wall.model import Change, ChangeKind, WallModel, WallState
 from console.wall.shapes import SHAPE_NAMES, UnknownShapeError, cell_rects, shape
-from console.wall.shedding import LoadShedder, default_budget
+from console.wall.shedding import LoadShedder, default_budget, stream_cost
 from console.wall.tour import Tour, TourError
 
 # -- shapes -------------------------------------------------------------------
@@ -235,6 +235,22 @@ def test_bad_tours_are_refused(cams: list[str], slots: list[int], dwell: float) 
 
 def test_budget_on_two_cores_is_25() -> None:
     assert default_budget(2) == 25
+
+
+def test_budget_counts_what_each_tile_decodes() -> None:
+    """A tile weighs its stream's pixels over a D1 stream's: third streams fit 36 tiles."""
+    assert stream_cost(704, 576) == 1.0
+    assert round(stream_cost(640, 360), 3) == 0.568
+    s = LoadShedder(budget=25)
+    third = dict.fromkeys(range(36), stream_cost(640, 360))
+    assert s.plan(list(range(36)), None, third).slots == frozenset()
+    mixed = {**third, **dict.fromkeys(range(26, 36), 1.0)}  # ten without: 24.8 still fits
+    assert s.plan(list(range(36)), None, mixed).slots == frozenset()
+    mixed = {**third, **dict.fromkeys(range(21, 36), 1.0)}  # fifteen without: 26.9
+    plan = s.plan(list(range(36)), None, mixed)
+    assert plan.slots == frozenset({34, 35}) and plan.by_budget == 2
+    main = dict.fromkeys(range(16), stream_cost(1280, 720))  # 16 tiles on main streams
+    assert s.plan(list(range(16)), None, main).by_budget == 5  # 11 x 720p = 25 D1
 
 
 def test_tiles_beyond_budget_are_shed_from_the_end() -> None:

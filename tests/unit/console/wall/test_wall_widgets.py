@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from console.kit import i18n
+from console.kit.plain import shown_tooltip
 from console.wall.controller import WallController
 from console.wall.frames import byte_view
 from console.wall.model import WallModel
@@ -55,7 +56,7 @@ def test_tile_paints_a_padded_frame_one_to_one(qapp: QApplication) -> None:
     tile.set_status(CameraStatus("cam1", CameraState.LIVE))
     tile.set_status_visible(False)
     tile.set_frame(padded_frame(482, 270, (30, 60, 200)))  # BGR → red-ish
-    img = tile.grab().toImage()
+    img = tile.picture()
     assert img.pixelColor(100, 100) == QColor(200, 60, 30)
     assert img.pixelColor(480, 135) == QColor(200, 60, 30)  # the last column, not padding
     assert tile.paints >= 1
@@ -113,10 +114,14 @@ def test_wall_pulls_frames_of_the_tile_size_and_shows_status(
         assert tile.frame is not None
         assert (tile.frame.width, tile.frame.height) == (tile.width(), tile.height())
         assert tile.status_text().startswith(f"点位{tile.slot} · 在线 · 25 帧/秒")
+        assert tile.status_text().endswith(" · 子码流")  # which stream the tile shows
+        assert shown_tooltip(tile.toolTip()) == f"点位{tile.slot}\n子码流 704×576，画面 480×270"
+        # the wall's one paintEvent paints the (transparent) tiles as their frames come
+        assert tile.paints >= 5
     c.model.set_status_visible(False)
-    before = view.tiles[0].grab().toImage()
+    before = view.grab(view.tiles[0].geometry()).toImage()
     c.model.set_status_visible(True)
-    after = view.tiles[0].grab().toImage()
+    after = view.grab(view.tiles[0].geometry()).toImage()
     y = view.tiles[0].height() - 8
     assert before.pixelColor(3, y) != after.pixelColor(3, y)  # the status bar is drawn
     view.stop()
@@ -209,3 +214,37 @@ def test_english_menu(qapp: QApplication, tmp_path: Path, english: None) -> None
     menu = view.build_menu(0)
     assert menu.actions()[0].text() == "Snapshot"
     assert not menu.actions()[0].isEnabled()  # nothing live there
+
+
+def test_a_tile_on_a_camera_without_a_small_stream_says_it_is_shed(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    """36 tiles: on third streams none is shed; the cameras with only a sub-stream are."""
+    model = WallModel("36")
+    FakeStream.instances.clear()
+    c = WallController(model, FakeStream, evidence_dir=tmp_path, budget=25)
+    view = WallView(c)
+    view.resize(1920, 1080)
+    model.assign_many([(i, f"cam{i}") for i in range(36)])
+    c.start()
+    view.start()
+    assert len(model.shed) == 11  # 36 D1 sub-streams weigh 36 > 25
+    for s in FakeStream.instances:
+        s.source = (640, 360)  # every camera on its third stream: 36 x 0.57 = 20.5
+    c.apply_shedding()
+    assert model.shed == frozenset()
+    for s in FakeStream.instances[30:]:
+        s.source = (704, 576)  # six cameras without a third stream: 30 x 0.57 + 6 = 23
+    c.apply_shedding()
+    assert model.shed == frozenset()
+    for s in FakeStream.instances[20:]:
+        s.source = (704, 576)  # 20 x 0.57 + 16 = 27.4: the last tiles go to key frames
+    c.apply_shedding()
+    assert model.shed == frozenset({33, 34, 35})
+    pump_for(0.2)
+    tile = view.tile_for(35)
+    assert tile is not None
+    assert tile.status_text().endswith(" · 子码流 · 仅关键帧")
+    assert "仅解码关键帧" in shown_tooltip(tile.toolTip())
+    view.stop()
+    c.stop()
