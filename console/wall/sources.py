@@ -5,19 +5,27 @@ the camera, else the camera's own)."""
 from __future__ import annotations
 
 from console.wall.controller import StatusCallback, StreamFactory, TileStream
-from dispatch.domain.relay import stream_url
+from dispatch.domain.relay import StreamKind, camera_stream, stream_url
 from dispatch.domain.site import Camera, Site
 from streams.ingest.types import StreamProfile
 
 
 def profiles_for(site: Site, camera: Camera) -> list[StreamProfile]:
-    """The camera's streams, sub first, with credentials filled in for the decoder only."""
-    return [
-        StreamProfile("sub", stream_url(site, camera, "sub"), camera.sub.width, camera.sub.height),
-        StreamProfile(
-            "main", stream_url(site, camera, "main"), camera.main.width, camera.main.height
-        ),
-    ]
+    """The camera's streams, smallest first (third if it has one, sub, main), with
+    credentials filled in for the decoder only.
+
+    The ingest decodes the smallest of them that covers the tile
+    (`streams.ingest.profiles.choose_profile`); a camera without a third stream shows
+    its sub-stream on small tiles, and the wall may shed it to key frames.
+    """
+    kinds: list[StreamKind] = ["third"] if camera.third is not None else []
+    kinds += ["sub", "main"]
+    out = []
+    for kind in kinds:
+        cfg = camera_stream(camera, kind)
+        assert cfg is not None  # third only when the camera has one
+        out.append(StreamProfile(kind, stream_url(site, camera, kind), cfg.width, cfg.height))
+    return out
 
 
 def rtsp_factory(site: Site) -> StreamFactory:
