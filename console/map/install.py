@@ -107,7 +107,7 @@ def add_base_tiles(panel: MapPanel, tiles: Path, datum: Datum) -> str | None:
         layer = open_tile_layer(tiles, datum)
     except (MBTilesError, OSError) as exc:
         return t("no_tiles", error=str(exc))
-    panel.view.set_base(layer)
+    panel.set_base(layer)
     return None
 
 

@@ -59,7 +59,7 @@ class GridShape:
 class Place:
     """A named place of the site, for labels and the search."""
 
-    kind: str  # "township" | "village" | "grid" | "camera"
+    kind: str  # "township" | "village" | "grid" | "camera" | "event"
     id: str
     name: str
     at: Point
@@ -181,7 +181,7 @@ class MapModel:
     state changed), `events_changed(int)` (the new version of the markers),
     `highlight_changed(frozenset[str])`, `flash(str)` (a new red event),
     `hotspots_changed(frozenset[str])` (grid ids), `rollcall_changed(None)`,
-    `leaders_changed(None)`.
+    `leaders_changed(None)`, `found_changed(Place | None)` (the search's choice).
     """
 
     def __init__(self, site: Site) -> None:
@@ -210,6 +210,8 @@ class MapModel:
         self.rollcall_changed: Observable[None] = Observable()
         self.leaders: dict[str, LeaderMark] = {}
         self.leaders_changed: Observable[None] = Observable()
+        self.found: Place | None = None  # the place chosen in the search, marked
+        self.found_changed: Observable[Place | None] = Observable()
 
     # ------------------------------------------------------------ look-ups
     def bounds(self) -> tuple[float, float, float, float]:
@@ -220,8 +222,11 @@ class MapModel:
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]
         return (min(xs), min(ys), max(xs), max(ys))
 
-    def search(self, text: str) -> list[Place]:
-        return search_places(self.places, text)
+    def search(self, text: str, limit: int = 20) -> list[Place]:
+        """Places (townships, villages, grids, cameras) and the events shown, by name,
+        title or id."""
+        events = (Place("event", m.id, m.title, m.at) for m in self.events.values())
+        return search_places([*self.places, *events], text, limit)
 
     def cameras_in(self, minx: float, miny: float, maxx: float, maxy: float) -> list[str]:
         """Ids of the cameras inside the world rectangle, in site order."""
@@ -292,6 +297,16 @@ class MapModel:
         if leaders != self.leaders:
             self.leaders = leaders
             self.leaders_changed.emit(None)
+
+    def set_found(self, place: Place | None) -> None:
+        """Mark the place chosen in the search (None: no mark); an event chosen is
+        highlighted instead."""
+        if place is not None and place.kind == "event":
+            self.highlight([place.id])
+            place = None
+        if place != self.found:
+            self.found = place
+            self.found_changed.emit(place)
 
     @staticmethod
     def leader_mark(person: str, name: str, lon: float, lat: float, when: str) -> LeaderMark:

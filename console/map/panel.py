@@ -1,25 +1,37 @@
-"""The map panel: a tool row (place search, layer switches, fit, full screen) over the view.
+"""The map panel: a tool row (place search, layer switches, fit, full screen), the
+search's results (`console.map.search`) and the view.
 
-Full screen opens a second `MapView` of the same model on the second screen (the first
-if there is one screen only); Esc or closing it ends it. Search results and names are
-outside text: shown through plain labels only.
+A place chosen in the results is centred and marked (an orange ring, `console.map.found`;
+an event is highlighted instead). Full screen opens a second `MapView` of the same model
+on the second screen (the first if there is one screen only), with the same base tiles;
+Esc or closing it ends it. Search results and names are outside text: shown as plain
+text only.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from console.kit import i18n
 from console.kit.plain import inert_bidi, plain_label
-from console.map.model import Layer, MapModel
+from console.map.found import add_found_marker
+from console.map.model import Layer, MapModel, Place
+from console.map.search import PlaceSearch
 from console.map.strings import t
+from console.map.tiles import TileLayer
 from console.map.view import MapView
 from console.wall.fullscreen import wall_screen
 
 FOUND_SCALE = 0.25
 """Pixels per metre when a place is found (a village fills the view)."""
+
+
+def one_line(text: str, limit: int = 40) -> str:
+    """Outside text for the one-line status: whitespace runs (line breaks too) as one
+    space, cut at `limit`, direction controls shown."""
+    return inert_bidi(" ".join(text.split())[:limit])
 
 
 class MapWindow(QWidget):
@@ -31,6 +43,7 @@ class MapWindow(QWidget):
         super().__init__(None, Qt.WindowType.Window)
         self.setObjectName("mapWindow")
         self.view = MapView(model, self)
+        add_found_marker(self.view, model)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.view)
@@ -52,14 +65,16 @@ class MapPanel(QWidget):
         self.setObjectName("mapPanel")
         self.model = model
         self.view = MapView(model, self)
+        add_found_marker(self.view, model)
         self.window_: MapWindow | None = None
+        self.base: TileLayer | None = None
         row = QHBoxLayout()
         row.setContentsMargins(4, 2, 4, 2)
-        self.search = QLineEdit()
-        self.search.setObjectName("mapSearch")
-        self.search.setClearButtonEnabled(True)
+        self.places = PlaceSearch(model.search, self)
+        self.places.chosen.connect(self.choose)
+        self.places.missed.connect(self.find_place)
+        self.search = self.places.edit
         self.search.setMaximumWidth(160)
-        self.search.returnPressed.connect(lambda: self.find_place(self.search.text()))
         row.addWidget(self.search)
         self.found = plain_label()
         self.found.setObjectName("mapFound")
@@ -87,6 +102,7 @@ class MapPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addLayout(row)
+        lay.addWidget(self.places.results)
         lay.addWidget(self.view, 1)
         self._lang = i18n.on_change(self.retranslate)
         self.destroyed.connect(lambda *_: self._lang.disconnect())
@@ -100,22 +116,33 @@ class MapPanel(QWidget):
         self.fit.setText(t("fit"))
         self.full.setText(t("fullscreen"))
 
+    def set_base(self, layer: TileLayer) -> None:
+        """The offline base tiles under the map (and under the full-screen map)."""
+        self.base = layer
+        self.view.set_base(layer)
+
     def find_place(self, text: str) -> bool:
-        """Centre the view on the best place matching `text`; says what it found."""
+        """Choose the best place matching `text`; says what it found."""
         hits = self.model.search(text)
         if not hits:
-            self.found.setText(t("not_found", text=inert_bidi(text[:40])))
+            self.found.setText(t("not_found", text=one_line(text)))
             return False
-        place = hits[0]
-        self.view.centre_on_world(*place.at, scale=FOUND_SCALE)
-        self.found.setText(t("found", name=inert_bidi(place.name)))
+        self.choose(hits[0])
         return True
+
+    def choose(self, place: Place) -> None:
+        """Centre the view on `place` and mark it (an event: highlighted)."""
+        self.view.centre_on_world(*place.at, scale=FOUND_SCALE)
+        self.model.set_found(place)
+        self.found.setText(t("found", name=one_line(place.name)))
 
     def toggle_fullscreen(self) -> None:
         if self.window_ is not None:
             self.window_.close()
             return
         win = MapWindow(self.model)
+        if self.base is not None:
+            win.view.set_base(self.base.twin())
         screen, _second = wall_screen(QGuiApplication.screens())
         if screen is not None:
             win.setGeometry(screen.geometry())

@@ -38,6 +38,11 @@ ZH = {
     "picked_title": "地图框选",
     "dispatch": "派单…",
     "no_tiles": "离线底图无法打开，只显示辖区图形：{error}",
+    "kind.township": "［乡镇］",
+    "kind.village": "［村/社区］",
+    "kind.grid": "［网格］",
+    "kind.camera": "［摄像机］",
+    "kind.event": "［事件］",
 }
 EN = {
     "title": "Map",
@@ -73,6 +78,11 @@ EN = {
     "picked_title": "Map selection",
     "dispatch": "Dispatch…",
     "no_tiles": "The offline base map cannot be opened; showing the site's shapes only: {error}",
+    "kind.township": "[Township]",
+    "kind.village": "[Village]",
+    "kind.grid": "[Grid]",
+    "kind.camera": "[Camera]",
+    "kind.event": "[Event]",
 }
 
 t = i18n.add_strings("map", ZH, EN)

@@ -131,6 +131,11 @@ class TileLayer(QGraphicsItem):
     def info(self) -> TilesetInfo:
         return self._info
 
+    def twin(self) -> TileLayer:
+        """Another layer over the same open package (a second view's: an item lives in
+        one scene), with a cache of its own."""
+        return TileLayer(self._source, self._info, self._datum, self._cache_tiles)
+
     @property
     def cached_tiles(self) -> int:
         """How many tiles (pictures or known absences) the cache holds."""
