@@ -35,6 +35,7 @@ class Layer(StrEnum):
     ROLLCALL = "rollcall"
     LEADERS = "leaders"
     LABELS = "labels"
+    LEGEND = "legend"  # the legend over the map (not a layer of marks)
 
 
 class CameraState(StrEnum):

@@ -1,14 +1,26 @@
-"""The map's scale bar and legend, painted over the view in device pixels."""
+"""The map's scale bar and legend, painted over the view in device pixels.
+
+The legend explains every mark the map draws, with the mark itself beside its words:
+camera states (squares), the warning colours (dots), clusters (a dot with the count),
+the queue's selection (a cyan ring), a new red warning (flashing), the roll call's ✓/✗
+badges, the grid leaders' shared positions (a triangle; faded when older), hot-spot
+grids (red hatching) and the search's choice (an orange ring). Only the rows of the
+layers switched on are shown (the 图例 layer switches the legend itself); when they do
+not fit in `MAX_SHARE` of the view's height they go in two columns.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF
 
-from console.map.items import CAMERA, ROLL_MISSED, ROLL_OK, WARNING
-from console.map.model import CameraState
+from console.map.found import FOUND
+from console.map.items import CAMERA, LEADER, LEADER_FADED, ROLL_MISSED, ROLL_OK, WARNING
+from console.map.model import CameraState, Layer
 from console.map.strings import t
 
 
@@ -41,37 +53,159 @@ def paint_scale_bar(painter: QPainter, at: QPointF, ground_m_per_px: float) -> s
     return text
 
 
-def legend_rows() -> list[tuple[str, QColor, bool]]:
-    """(text, colour, is_camera) for each legend line."""
-    rows = [(t(f"cam.{s.value}"), CAMERA[s], True) for s in CameraState]
+Symbol = Callable[[QPainter, QPointF], None]
+"""Draws a legend row's mark centred on a point (device pixels)."""
+LINE = 17.0
+SYMBOL_W = 24.0
+MAX_SHARE = 0.75
+HIGHLIGHT = QColor("#00c8ff")
+
+
+@dataclass(frozen=True)
+class LegendRow:
+    text: str
+    symbol: Symbol
+    layer: Layer | None  # the layer it explains (None: always shown)
+
+
+def _square(colour: QColor) -> Symbol:
+    def draw(p: QPainter, c: QPointF) -> None:
+        p.setPen(QPen(QColor("white"), 1.5))
+        p.setBrush(colour)
+        p.drawRect(QRectF(c.x() - 5, c.y() - 5, 10, 10))
+
+    return draw
+
+
+def _dot(colour: QColor, r: float = 5.5) -> Symbol:
+    def draw(p: QPainter, c: QPointF) -> None:
+        p.setPen(QPen(QColor("white"), 1.5))
+        p.setBrush(colour)
+        p.drawEllipse(c, r, r)
+
+    return draw
+
+
+def _cluster(p: QPainter, c: QPointF) -> None:
+    p.setPen(QPen(QColor("white"), 1.5))
+    p.setBrush(WARNING[0])
+    p.drawEllipse(c, 8.5, 8.5)
+    p.setPen(QColor("white"))
+    p.drawText(QRectF(c.x() - 9, c.y() - 9, 18, 18), Qt.AlignmentFlag.AlignCenter, "12")
+
+
+def _ring(colour: QColor, width: float, inner: QColor | None) -> Symbol:
+    def draw(p: QPainter, c: QPointF) -> None:
+        p.setPen(QPen(colour, width))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(c, 7.5, 7.5)
+        if inner is not None:
+            _dot(inner, 4.0)(p, c)
+
+    return draw
+
+
+def _flash(p: QPainter, c: QPointF) -> None:
+    p.setPen(QPen(WARNING[0], 2.0))
+    p.setBrush(QBrush(WARNING[0].lighter(150)))
+    p.drawEllipse(c, 8.0, 8.0)
+    _dot(WARNING[0], 4.0)(p, c)
+
+
+def _badge(ok: bool) -> Symbol:
+    colour = ROLL_OK if ok else ROLL_MISSED
+
+    def draw(p: QPainter, c: QPointF) -> None:
+        p.setPen(QPen(colour, 2.0))
+        p.setBrush(QColor("white"))
+        p.drawEllipse(c, 7.0, 7.0)
+        p.setPen(colour)
+        p.drawText(
+            QRectF(c.x() - 7, c.y() - 7, 14, 14), Qt.AlignmentFlag.AlignCenter, "✓" if ok else "✗"
+        )
+
+    return draw
+
+
+def _leader(faded: bool) -> Symbol:
+    def draw(p: QPainter, c: QPointF) -> None:
+        before = p.opacity()
+        p.setOpacity(before * (LEADER_FADED if faded else 1.0))
+        p.setPen(QPen(QColor("white"), 1.5))
+        p.setBrush(LEADER)
+        tip = QPointF(c.x(), c.y() + 7)
+        p.drawPolygon(
+            QPolygonF([tip, QPointF(c.x() - 6, c.y() - 7), QPointF(c.x() + 6, c.y() - 7)])
+        )
+        p.setOpacity(before)
+
+    return draw
+
+
+def _hotspot(p: QPainter, c: QPointF) -> None:
+    p.setPen(QPen(QColor("red"), 1.5))
+    p.setBrush(QBrush(QColor("#d4e3ec"), Qt.BrushStyle.BDiagPattern))
+    p.drawRect(QRectF(c.x() - 8, c.y() - 6, 16, 12))
+
+
+def legend_rows(layers: Mapping[Layer, bool] | None = None) -> list[LegendRow]:
+    """The rows for the layers switched on (all, without `layers`)."""
+    rows = [
+        LegendRow(t("lg.camera", state=t(f"cam.{s.value}")), _square(CAMERA[s]), Layer.CAMERAS)
+        for s in CameraState
+    ]
     names = ("red", "yellow", "green")
-    rows += [(t(f"ev.{name}"), WARNING[rank], False) for rank, name in enumerate(names)]
-    rows += [(t("roll.ok"), ROLL_OK, False), (t("roll.missed"), ROLL_MISSED, False)]
-    return rows
+    rows += [
+        LegendRow(t(f"ev.{name}"), _dot(WARNING[rank]), Layer.EVENTS)
+        for rank, name in enumerate(names)
+    ]
+    rows += [
+        LegendRow(t("lg.cluster"), _cluster, Layer.EVENTS),
+        LegendRow(t("lg.selected"), _ring(HIGHLIGHT, 3.0, WARNING[1]), Layer.EVENTS),
+        LegendRow(t("lg.flash"), _flash, Layer.EVENTS),
+        LegendRow(t("roll.ok"), _badge(True), Layer.ROLLCALL),
+        LegendRow(t("roll.missed"), _badge(False), Layer.ROLLCALL),
+        LegendRow(t("lg.leader"), _leader(False), Layer.LEADERS),
+        LegendRow(t("lg.leader_old"), _leader(True), Layer.LEADERS),
+        LegendRow(t("lg.hotspot"), _hotspot, Layer.HOTSPOTS),
+        LegendRow(t("lg.found"), _ring(FOUND, 3.0, None), None),
+    ]
+    if layers is None:
+        return rows
+    if not layers.get(Layer.LEGEND, True):
+        return []
+    return [r for r in rows if r.layer is None or layers.get(r.layer, True)]
 
 
-def paint_legend(painter: QPainter, right: float, bottom: float) -> QRectF:
-    rows = legend_rows()
+def paint_legend(
+    painter: QPainter, right: float, bottom: float, layers: Mapping[Layer, bool] | None = None
+) -> QRectF:
+    """The legend in the bottom-right corner (`right`, `bottom`: the view's size); its box
+    (empty when switched off)."""
+    rows = legend_rows(layers)
+    if not rows:
+        return QRectF()
     font = QFont()
-    font.setPointSizeF(9)
+    font.setPointSizeF(8.5)
     painter.setFont(font)
-    line = 18.0
-    box = QRectF(right - 130, bottom - 10 - line * len(rows), 120, line * len(rows) + 4)
-    painter.fillRect(box, QColor(255, 255, 255, 215))
+    text_w = max(QFontMetricsF(font).horizontalAdvance(r.text) for r in rows)
+    col_w = SYMBOL_W + text_w + 10
+    per_col = len(rows)
+    if len(rows) * LINE + 8 > MAX_SHARE * bottom and len(rows) > 1:
+        per_col = (len(rows) + 1) // 2
+    cols = -(-len(rows) // per_col)
+    box = QRectF(right - 4 - cols * col_w, bottom - 10 - LINE * per_col, cols * col_w, 0)
+    box.setHeight(LINE * per_col + 6)
+    painter.fillRect(box, QColor(255, 255, 255, 225))
     painter.setPen(QPen(QColor("#888888"), 1.0))
     painter.drawRect(box)
-    for i, (text, colour, camera) in enumerate(rows):
-        y = box.top() + 4 + i * line
-        painter.setPen(QPen(QColor("white"), 1.0))
-        painter.setBrush(colour)
-        if camera:
-            painter.drawRect(QRectF(box.left() + 8, y + 3, 10, 10))
-        else:
-            painter.drawEllipse(QPointF(box.left() + 13, y + 8), 6.0, 6.0)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    for i, row in enumerate(rows):
+        col, line = divmod(i, per_col)
+        x, y = box.left() + col * col_w, box.top() + 3 + line * LINE
+        row.symbol(painter, QPointF(x + SYMBOL_W / 2 + 2, y + LINE / 2))
         painter.setPen(QColor("black"))
         painter.drawText(
-            QRectF(box.left() + 26, y, box.width() - 30, line),
-            Qt.AlignmentFlag.AlignVCenter,
-            text,
+            QRectF(x + SYMBOL_W + 4, y, text_w + 4, LINE), Qt.AlignmentFlag.AlignVCenter, row.text
         )
     return box

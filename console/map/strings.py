@@ -43,6 +43,15 @@ ZH = {
     "kind.grid": "［网格］",
     "kind.camera": "［摄像机］",
     "kind.event": "［事件］",
+    "layer.legend": "图例",
+    "lg.camera": "摄像机{state}",
+    "lg.cluster": "事件聚合（数字为起数，颜色取最紧急）",
+    "lg.selected": "事件队列中选中的事件",
+    "lg.flash": "新红色预警（闪烁 10 秒）",
+    "lg.leader": "网格长位置（本人同意共享）",
+    "lg.leader_old": "网格长较早的位置（淡显）",
+    "lg.hotspot": "热点网格（红色斜线）",
+    "lg.found": "搜索定位的地点",
 }
 EN = {
     "title": "Map",
@@ -83,6 +92,15 @@ EN = {
     "kind.grid": "[Grid]",
     "kind.camera": "[Camera]",
     "kind.event": "[Event]",
+    "layer.legend": "Legend",
+    "lg.camera": "camera {state}",
+    "lg.cluster": "events clustered (count; the most urgent colour)",
+    "lg.selected": "event selected in the queue",
+    "lg.flash": "new red warning (flashes 10 s)",
+    "lg.leader": "grid leader's position (shared with consent)",
+    "lg.leader_old": "grid leader's older position (faded)",
+    "lg.hotspot": "hot-spot grid (red hatching)",
+    "lg.found": "place found by the search",
 }
 
 t = i18n.add_strings("map", ZH, EN)

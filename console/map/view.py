@@ -170,6 +170,7 @@ class MapView(QGraphicsView):
             item.setVisible(self.model.layers[layer])
         if layer is Layer.HOTSPOTS:
             self._shade_hotspots()
+        self.viewport().update()  # the legend shows the rows of the layers switched on
 
     def _shade_hotspots(self) -> None:
         on = self.model.layers[Layer.HOTSPOTS]
@@ -321,5 +322,5 @@ class MapView(QGraphicsView):
         painter.resetTransform()
         vp = self.viewport().rect()
         paint_scale_bar(painter, QPointF(16, vp.height() - 16), self.ground_m_per_px())
-        paint_legend(painter, vp.width() - 6, vp.height() - 6)
+        paint_legend(painter, vp.width() - 6, vp.height() - 6, self.model.layers)
         painter.restore()
