@@ -17,7 +17,7 @@ import secrets
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -51,17 +51,13 @@ from dispatch.events.messages import (
     snapshot_entry_json,
 )
 from dispatch.hub import auth
+from dispatch.hub.clock import CHINA_TZ, china_now
 from dispatch.hub.hashing import HashPool, PoolBusy
 from dispatch.hub.writer import Committed, GroupWriter, Tx
 
 log = logging.getLogger(__name__)
 
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 T = TypeVar("T")
-
-
-def china_now() -> datetime:
-    return datetime.now(UTC).astimezone(CHINA_TZ)
 
 
 _ids = random.Random(secrets.randbits(128))  # unique, not secret: no syscall per id
@@ -482,6 +478,15 @@ class HubService:
     # -- timers --------------------------------------------------------------------------------
     def next_timer(self) -> datetime | None:
         return self._timers[0][0] if self._timers else None
+
+    def recheck_all(self) -> int:
+        """Every open event is due at once, and only at once (the wall clock jumped: each
+        colour is recomputed at the new time by the next `run_timers`, which schedules
+        each event's next check again); returns how many open events."""
+        now = self.clock()
+        self._timers = [(now, eid, version) for eid, version in self._versions.items()]
+        heapq.heapify(self._timers)
+        return len(self._timers)
 
     async def run_timers(self) -> int:
         """Handle every timer due at `clock()`; return how many changes were written."""

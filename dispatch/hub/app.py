@@ -24,10 +24,11 @@ from dispatch.domain.model import EventSource
 from dispatch.domain.site import Site
 from dispatch.events.handlers import EventHandlers
 from dispatch.events.reveal import Revealer
-from dispatch.events.service import HubService, china_now
+from dispatch.events.service import HubService
 from dispatch.events.web import make_app
 from dispatch.hub import auth, web_guard, web_pages
 from dispatch.hub.certs import HubCertificates, local_url
+from dispatch.hub.clock import HUB_CLOCK, OFFSET_ENV, ClockWatch, china_now
 from dispatch.hub.config import HubConfig, TurnConfig, owns_data_dir, redact_db
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.guard import Guard, SecurityLog, pin_middleware
@@ -205,6 +206,12 @@ class Hub:
         if self._runner is not None:
             return
         await asyncio.to_thread(prepare_data_dir, self.config)
+        if HUB_CLOCK.offset_file is not None:
+            log.warning(
+                "TEST CLOCK: the wall clock is the system's plus the seconds in %s (%s)",
+                HUB_CLOCK.offset_file,
+                OFFSET_ENV,
+            )
         await self._start_turn()
         await self.service.start()
         await self.dispatch.start()
@@ -318,8 +325,18 @@ class Hub:
         self.zmq.publish(changes)
 
     async def _timers(self) -> None:
+        """The deadline and escalation timers, paced by the monotonic clock (asyncio's);
+        a jump of the wall clock makes every open event's colour be checked again."""
+        watch = ClockWatch(self.service.clock)
+        watch.look()
         while True:
             await asyncio.sleep(self.config.timer_tick_s)
+            jump = watch.look()
+            if jump:
+                n = self.service.recheck_all()
+                log.warning(
+                    "the wall clock jumped %+.0f s: the %d open events are checked again", jump, n
+                )
             nxt = self.service.next_timer()
             if nxt is not None and nxt <= self.service.clock():
                 try:

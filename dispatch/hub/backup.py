@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -41,6 +41,7 @@ from dispatch.hub.backup_archive import (
     members,
     verify_archive,
 )
+from dispatch.hub.clock import utc_now
 from dispatch.hub.config import HubConfig
 from streams.private import private_dir, private_file
 
@@ -195,7 +196,7 @@ def archive_path(to: Path, now: datetime) -> Path:
 
 def backup(config: HubConfig, to: Path, now: datetime | None = None) -> BackupResult:
     """Write the backup archive of the hub `config` describes (it may be running)."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     kind = database_kind(config)
     dest = archive_path(to, now)
     if dest.exists():

@@ -18,7 +18,6 @@ import io
 import os
 import re
 import tarfile
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -132,7 +131,7 @@ class ArchiveWriter:
         manifest = Manifest(created_at=created_at, database=database, members=tuple(self._members))
         body = manifest.model_dump_json(indent=1).encode()
         info = tarfile.TarInfo(MANIFEST)
-        info.size, info.mode, info.mtime = len(body), 0o600, int(time.time())
+        info.size, info.mode, info.mtime = len(body), 0o600, int(created_at.timestamp())
         self._tar.addfile(info, io.BytesIO(body))
         self._tar.close()
         self._tar = None

@@ -10,12 +10,13 @@ changes (`EnrolmentBook.changed`), so enrolment and revocation need no restart.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dispatch.client.keys import NAME_PATTERN, Z85_KEY, ConsoleKeys, valid_name
+from dispatch.hub.clock import utc_now
 from dispatch.hub.keys import ensure_private_dir, load_or_create_hub_keys, new_keypair
 from streams.private import write_private
 
@@ -73,7 +74,7 @@ def _write_book(keys_dir: Path, book: Book) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return utc_now()
 
 
 def enrol(

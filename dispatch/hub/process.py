@@ -5,6 +5,9 @@ test); `stop()` asks politely (SIGTERM) and then kills. Both are safe to call tw
 The hub runs with `--exit-with-parent`: if the program that started it dies without
 stopping it (a killed test run), it stops by itself instead of lingering.
 
+`clock_offset_file` runs the hub on a test wall clock (the system's plus the seconds in
+that file, `set_clock_offset`; `dispatch.hub.clock`): an event turns red without waiting.
+
 Before the first start it enrols one console workstation, `TEST_CONSOLE`, in the hub's
 keys folder (`keys` in its data folder, else a temporary folder): `console_keys`
 is its key file's content, for `HubClient(keys=...)` (tests, benchmarks, the demo).
@@ -25,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dispatch.client.keys import ConsoleKeys, read_console_keys, write_console_keys
+from dispatch.hub.clock import OFFSET_ENV, write_offset
 from dispatch.hub.enrol import enrol
 from dispatch.hub.tls import client_context
 
@@ -61,6 +65,7 @@ class HubProcess:
         python: str = sys.executable,
         data_dir: Path | None = None,
         keys_dir: Path | None = None,
+        clock_offset_file: Path | None = None,
     ) -> None:
         self.db_url = db_url
         # the hub's data folder (0700): given, else the SQLite file's folder, else the hub's
@@ -74,6 +79,9 @@ class HubProcess:
         self.public_url_arg = public_url
         self.plain_port = plain_port
         self.extra_args = list(extra_args)
+        # test mode: the hub's wall clock is the system's plus the seconds in this file
+        # (`dispatch.hub.clock`; `set_clock_offset` moves it while the hub runs)
+        self.clock_offset_file = clock_offset_file
         self.python = python
         self._keys_dir = keys_dir
         self._console_keys: ConsoleKeys | None = None
@@ -152,6 +160,9 @@ class HubProcess:
             self._console_keys = self.enrol_console()
         env = dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        env.pop(OFFSET_ENV, None)
+        if self.clock_offset_file is not None:
+            env[OFFSET_ENV] = str(self.clock_offset_file)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         # stderr to a file, not a pipe: a chatty hub must never block on a full pipe
@@ -211,6 +222,13 @@ class HubProcess:
             return Path(self._stderr.name).read_text("utf-8", "replace")
         except OSError:
             return ""
+
+    def set_clock_offset(self, seconds: float) -> None:
+        """Move this hub's wall clock to the system's plus `seconds` (it follows within
+        `dispatch.hub.clock.REREAD_S`); needs `clock_offset_file`."""
+        if self.clock_offset_file is None:
+            raise HubStartError("this hub was started without clock_offset_file")
+        write_offset(self.clock_offset_file, seconds)
 
     @property
     def pid(self) -> int | None:

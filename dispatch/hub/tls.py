@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from dispatch.hub.clock import system_utc
 from streams.private import write_private
 
 SERVER_DAYS = 397  # the browsers' cap is 398 days
@@ -310,7 +311,7 @@ def ensure_auto(
 ) -> tuple[TlsMaterial, str | None]:
     """The hub's own CA and server certificate in `folder`, made or re-issued as needed;
     returns them and why the server certificate was re-issued (None: kept)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or system_utc()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(folder, 0o700)

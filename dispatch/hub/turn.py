@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from dispatch.domain.ice import IceInfo, IceServerInfo
+from dispatch.hub.clock import system_utc
 from streams.webrtc.config import IcePlan, IceServer
 
 NAME_MAX = 64
@@ -90,7 +91,7 @@ class TurnMinter:
         ttl_s: int,
         static: Sequence[IceServer] = (),
         relay_only: bool = False,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = system_utc,
     ) -> None:
         self.urls = tuple(urls)
         self._secret = secret

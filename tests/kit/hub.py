@@ -2,7 +2,9 @@
 
 - `start_hub`: a factory; `start_hub(**HubProcess keywords)` starts a hub (on
   `tmp_path/hall.db` unless `db_url` is given, data folder `tmp_path`) and stops it after
-  the test.
+  the test. `start_hub(clock_offset_file=tmp_path / "clock")` runs it on a test wall
+  clock (`dispatch.hub.clock`): `hub.set_clock_offset(7200)` moves it 2 hours on, and
+  an event in its routing hour turns red within a second.
 - `hub`: a started hub with the demo operators (duty/duty123, leader/leader123,
   admin/admin123) and the demo API key `HUB_API_KEY` seeded.
 - `fixed_ports()`: HTTP and zmq addresses chosen now, so that a hub restarted after a kill

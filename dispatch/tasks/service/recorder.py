@@ -17,7 +17,8 @@ from typing import TypeVar
 from dispatch.db import store
 from dispatch.domain.model import AuditEntry, Event, Role
 from dispatch.domain.wire import ErrorCode, HubError, encode
-from dispatch.events.service import CHINA_TZ, HubService
+from dispatch.events.service import HubService
+from dispatch.hub.clock import CHINA_TZ
 from dispatch.hub.writer import Tx
 from dispatch.tasks import store as st
 from dispatch.tasks.core import (

@@ -30,7 +30,8 @@ from dispatch.domain.model import (
 from dispatch.domain.wire import encode
 from dispatch.events.core import apply, new_event
 from dispatch.events.messages import EventChanged
-from dispatch.events.service import CHINA_TZ, change_payload
+from dispatch.events.service import change_payload
+from dispatch.hub.clock import CHINA_TZ
 from dispatch.hub.writer import Committed, GroupWriter, Tx
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,8 @@ from dispatch.db.store import Store
 from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import Action, Colour, EventIntake, EventSource
 from dispatch.events.messages import EventChanged
-from dispatch.events.service import CHINA_TZ, HubService
+from dispatch.events.service import HubService
+from dispatch.hub.clock import CHINA_TZ
 from tests.kit import FakeClock
 
 pytestmark = pytest.mark.integration

@@ -20,8 +20,9 @@ from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import EventIntake, EventSource, Place, Priority, Role
 from dispatch.domain.site import Site, load_site
 from dispatch.domain.wire import HubError
-from dispatch.events.service import CHINA_TZ, HubService
+from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
+from dispatch.hub.clock import CHINA_TZ
 from dispatch.hub.writer import Committed
 from dispatch.tasks import store as st
 from dispatch.tasks.core import EscalationLevel, TaskAction, TaskState
