@@ -6,7 +6,9 @@ the queue's selection (a cyan ring), a new red warning (flashing), the roll call
 badges, the grid leaders' shared positions (a triangle; faded when older), hot-spot
 grids (red hatching) and the search's choice (an orange ring). Only the rows of the
 layers switched on are shown (the 图例 layer switches the legend itself); when they do
-not fit in `MAX_SHARE` of the view's height they go in two columns.
+not fit in `MAX_SHARE` of the view's height they go in two columns, and when the legend
+would still cover more than `MAX_AREA` of the view (the docked map) each mark gets its
+short words and they flow in lines at the top.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ Symbol = Callable[[QPainter, QPointF], None]
 LINE = 17.0
 SYMBOL_W = 24.0
 MAX_SHARE = 0.75
+MAX_AREA = 0.15
+"""A legend covering more of the view than this is drawn compact (short words in lines)."""
 HIGHLIGHT = QColor("#00c8ff")
 
 
@@ -66,6 +70,7 @@ class LegendRow:
     text: str
     symbol: Symbol
     layer: Layer | None  # the layer it explains (None: always shown)
+    short: str = ""  # the words in the compact legend (default `text`)
 
 
 def _square(colour: QColor) -> Symbol:
@@ -151,30 +156,47 @@ def _hotspot(p: QPainter, c: QPointF) -> None:
 def legend_rows(layers: Mapping[Layer, bool] | None = None) -> list[LegendRow]:
     """The rows for the layers switched on (all, without `layers`)."""
     rows = [
-        LegendRow(t("lg.camera", state=t(f"cam.{s.value}")), _square(CAMERA[s]), Layer.CAMERAS)
+        LegendRow(
+            t("lg.camera", state=t(f"cam.{s.value}")),
+            _square(CAMERA[s]),
+            Layer.CAMERAS,
+            t(f"cam.{s.value}"),
+        )
         for s in CameraState
     ]
     names = ("red", "yellow", "green")
     rows += [
-        LegendRow(t(f"ev.{name}"), _dot(WARNING[rank]), Layer.EVENTS)
+        LegendRow(t(f"ev.{name}"), _dot(WARNING[rank]), Layer.EVENTS, t(f"lgs.{name}"))
         for rank, name in enumerate(names)
     ]
-    rows += [
-        LegendRow(t("lg.cluster"), _cluster, Layer.EVENTS),
-        LegendRow(t("lg.selected"), _ring(HIGHLIGHT, 3.0, WARNING[1]), Layer.EVENTS),
-        LegendRow(t("lg.flash"), _flash, Layer.EVENTS),
-        LegendRow(t("roll.ok"), _badge(True), Layer.ROLLCALL),
-        LegendRow(t("roll.missed"), _badge(False), Layer.ROLLCALL),
-        LegendRow(t("lg.leader"), _leader(False), Layer.LEADERS),
-        LegendRow(t("lg.leader_old"), _leader(True), Layer.LEADERS),
-        LegendRow(t("lg.hotspot"), _hotspot, Layer.HOTSPOTS),
-        LegendRow(t("lg.found"), _ring(FOUND, 3.0, None), None),
+    marks: list[tuple[str, Symbol, Layer | None]] = [
+        ("cluster", _cluster, Layer.EVENTS),
+        ("selected", _ring(HIGHLIGHT, 3.0, WARNING[1]), Layer.EVENTS),
+        ("flash", _flash, Layer.EVENTS),
+        ("roll_ok", _badge(True), Layer.ROLLCALL),
+        ("roll_missed", _badge(False), Layer.ROLLCALL),
+        ("leader", _leader(False), Layer.LEADERS),
+        ("leader_old", _leader(True), Layer.LEADERS),
+        ("hotspot", _hotspot, Layer.HOTSPOTS),
+        ("found", _ring(FOUND, 3.0, None), None),
     ]
+    rows += [LegendRow(t(f"lg.{k}"), sym, layer, t(f"lgs.{k}")) for k, sym, layer in marks]
     if layers is None:
         return rows
     if not layers.get(Layer.LEGEND, True):
         return []
     return [r for r in rows if r.layer is None or layers.get(r.layer, True)]
+
+
+def flow(widths: list[float], max_w: float) -> list[tuple[float, int]]:
+    """Items of these widths laid left to right, wrapping at `max_w`: (x, line) each."""
+    out, x, line = [], 0.0, 0
+    for w in widths:
+        if x > 0 and x + w > max_w:
+            x, line = 0.0, line + 1
+        out.append((x, line))
+        x += w
+    return out
 
 
 def paint_legend(
@@ -188,12 +210,15 @@ def paint_legend(
     font = QFont()
     font.setPointSizeF(8.5)
     painter.setFont(font)
-    text_w = max(QFontMetricsF(font).horizontalAdvance(r.text) for r in rows)
+    metrics = QFontMetricsF(font)
+    text_w = max(metrics.horizontalAdvance(r.text) for r in rows)
     col_w = SYMBOL_W + text_w + 10
     per_col = len(rows)
     if len(rows) * LINE + 8 > MAX_SHARE * bottom and len(rows) > 1:
         per_col = (len(rows) + 1) // 2
     cols = -(-len(rows) // per_col)
+    if cols * col_w * (LINE * per_col + 6) > MAX_AREA * right * bottom:
+        return _paint_compact(painter, rows, metrics, right, bottom)
     box = QRectF(right - 4 - cols * col_w, bottom - 10 - LINE * per_col, cols * col_w, 0)
     box.setHeight(LINE * per_col + 6)
     painter.fillRect(box, QColor(255, 255, 255, 225))
@@ -207,5 +232,32 @@ def paint_legend(
         painter.setPen(QColor("black"))
         painter.drawText(
             QRectF(x + SYMBOL_W + 4, y, text_w + 4, LINE), Qt.AlignmentFlag.AlignVCenter, row.text
+        )
+    return box
+
+
+def _paint_compact(
+    painter: QPainter, rows: list[LegendRow], metrics: QFontMetricsF, right: float, bottom: float
+) -> QRectF:
+    """The legend as marks with short words flowing in lines, at the top right (a small
+    view: the scale bar keeps the bottom left)."""
+    widths = [SYMBOL_W + metrics.horizontalAdvance(r.short or r.text) + 8 for r in rows]
+    max_w = max(min(right - 24, 380.0), max(widths))
+    places = flow(widths, max_w)
+    lines = places[-1][1] + 1
+    used = max(x + w for (x, _), w in zip(places, widths, strict=True))
+    box = QRectF(right - 4 - used - 6, 6, used + 6, LINE * lines + 6)  # top: the scale bar
+    painter.fillRect(box, QColor(255, 255, 255, 225))
+    painter.setPen(QPen(QColor("#888888"), 1.0))
+    painter.drawRect(box)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    for row, (x, line), w in zip(rows, places, widths, strict=True):
+        left, y = box.left() + 3 + x, box.top() + 3 + line * LINE
+        row.symbol(painter, QPointF(left + SYMBOL_W / 2, y + LINE / 2))
+        painter.setPen(QColor("black"))
+        painter.drawText(
+            QRectF(left + SYMBOL_W, y, w - SYMBOL_W, LINE),
+            Qt.AlignmentFlag.AlignVCenter,
+            row.short or row.text,
         )
     return box

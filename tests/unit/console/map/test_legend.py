@@ -78,3 +78,32 @@ def test_a_map_with_every_mark_and_its_legend(qapp: QApplication) -> None:
     assert shot.save(str(SHOTS / "map_legend_offscreen.png"))
     assert set(model.leaders) == {"p00", "p01"} and model.leaders["p01"].faded
     panel.close()
+
+
+def test_a_small_view_gets_the_compact_legend(qapp: QApplication) -> None:
+    from PySide6.QtGui import QImage, QPainter
+
+    from console.map.overlay import LINE, MAX_AREA, paint_legend
+
+    rows = len(legend_rows())
+    for w, h, compact in ((1100, 760, False), (420, 520, True), (300, 300, True)):
+        image = QImage(w, h, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        box = paint_legend(painter, w, h, dict.fromkeys(Layer, True))
+        painter.end()
+        assert box.left() >= 0 and box.top() >= 0 and box.right() <= w and box.bottom() <= h
+        if compact:  # a few lines; within MAX_AREA of a docked map's view
+            assert box.height() <= 6 * LINE + 6, (w, h)
+            assert w < 400 or box.width() * box.height() <= MAX_AREA * w * h, (w, h)
+        else:
+            assert box.height() >= rows * LINE  # one row per mark, full words
+
+
+def test_the_docked_map_with_its_compact_legend(qapp: QApplication) -> None:
+    panel = MapPanel(MapModel(load_site(demo_site_path())))
+    panel.resize(430, 560)
+    panel.show()
+    panel.view.fit_county()
+    qapp.processEvents()
+    assert panel.grab().save(str(SHOTS / "map_legend_docked_offscreen.png"))
+    panel.close()
