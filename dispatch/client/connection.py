@@ -15,7 +15,7 @@ no record of it, an `EventRemoved` to `on_remove`.
 Each feature's requests are on its facade, built here over this connection (the
 `Caller` of `dispatch.client.calls`): `events` (act, timeline and the view), `tasks`
 (one-click dispatch), `mediation`, `reports`, `patrol` (camera health), `rollcall`,
-`positions` (grid leaders' shared positions).
+`positions` (grid leaders' shared positions), `relays` (the camera relays' states).
 
 Requests are matched to replies by a request id; a request without a reply within
 `request_timeout_s` raises `HubError(TIMEOUT)` and the DEALER socket is renewed, so no
@@ -51,6 +51,7 @@ from dispatch.client.keys import ConsoleKeys
 from dispatch.client.mediation import MediationFacade
 from dispatch.client.patrol import PatrolFacade
 from dispatch.client.positions import PositionsFacade
+from dispatch.client.relays import RelaysFacade
 from dispatch.client.reports import ReportsFacade
 from dispatch.client.rollcall import RollcallFacade
 from dispatch.client.state import ConnectionState, ConnectionStatus, EventRemoved
@@ -85,6 +86,7 @@ from dispatch.hub.messages import (
     PongReply,
 )
 from dispatch.positions.messages import LeaderPositionChanged
+from dispatch.relays.messages import RelayStatesChanged
 from dispatch.rollcall.messages import RollcallChanged
 from dispatch.tasks.messages import (
     TaskChanged,
@@ -163,6 +165,7 @@ class HubClient:
         self.patrol = PatrolFacade(self)
         self.rollcall = RollcallFacade(self)
         self.positions = PositionsFacade(self)
+        self.relays = RelaysFacade(self)
 
     # -- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -517,6 +520,8 @@ class HubClient:
                 self.rollcall.changed(msg)
             elif isinstance(msg, LeaderPositionChanged):
                 self.positions.changed(msg)
+            elif isinstance(msg, RelayStatesChanged):
+                self.relays.changed(msg)
             else:
                 self._on_changed(msg)
 

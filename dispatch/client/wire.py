@@ -20,6 +20,7 @@ from dispatch.hub.messages import Heartbeat, IceReply, LoginReply, PongReply
 from dispatch.mediation.messages import MediationReply
 from dispatch.patrol.messages import CameraHealthReply, CameraHistoryReply
 from dispatch.positions.messages import LeaderPositionChanged, LeaderPositionsReply
+from dispatch.relays.messages import RelayStatesChanged, RelayStatesReply
 from dispatch.reports.messages import HotspotsReply, ReportReply
 from dispatch.rollcall.messages import RollcallChanged, RollcallReply
 from dispatch.tasks.messages import (
@@ -57,12 +58,18 @@ Reply = Annotated[
     | HotspotsReply
     | CameraHealthReply
     | CameraHistoryReply
-    | LeaderPositionsReply,
+    | LeaderPositionsReply
+    | RelayStatesReply,
     Field(discriminator="type"),
 ]
 
 Published = Annotated[
-    EventChanged | Heartbeat | TaskChanged | RollcallChanged | LeaderPositionChanged,
+    EventChanged
+    | Heartbeat
+    | TaskChanged
+    | RollcallChanged
+    | LeaderPositionChanged
+    | RelayStatesChanged,
     Field(discriminator="type"),
 ]
 

@@ -59,7 +59,7 @@ def stream_url(site: Site, camera: Camera, stream: StreamKind) -> str:
         raise ValueError(f"camera {camera.id!r} has no {stream} stream")
     relay = relay_for(site, camera)
     if relay is None:
-        return _authed(site, camera, own)
+        return camera_url(site, camera, stream)
     url = relay.url.rstrip("/") + relay_path(camera.id, stream)
     if relay.credentials is None:
         return url
@@ -78,7 +78,12 @@ def relay_cameras(site: Site, relay_id: str) -> list[Camera]:
     return [c for c in site.cameras if relay_for(site, c) is relay]
 
 
-def _authed(site: Site, camera: Camera, cfg: CameraStreamConfig) -> str:
+def camera_url(site: Site, camera: Camera, stream: StreamKind) -> str:
+    """The camera's own URL of that stream with the camera's credentials: what the relay
+    pulls (and what `stream_url` gives when no relay serves the camera). Decoder only."""
+    cfg = camera_stream(camera, stream)
+    if cfg is None:
+        raise ValueError(f"camera {camera.id!r} has no {stream} stream")
     if camera.credentials is None:
         return cfg.url
     cred = site.credentials[camera.credentials]

@@ -50,6 +50,9 @@ from dispatch.patrol.service import PatrolService
 from dispatch.patrol.web import add_patrol_routes
 from dispatch.positions.handlers import PositionHandlers
 from dispatch.positions.service import PositionsService
+from dispatch.relays.handlers import RelayHandlers
+from dispatch.relays.service import RelaysService
+from dispatch.relays.web import add_relay_routes
 from dispatch.reports.handlers import ReportHandlers
 from dispatch.reports.service import ReportService
 from dispatch.reports.web import add_report_routes
@@ -149,10 +152,7 @@ class Hub:
         handlers = HandlerRegistry()
         self.zmq = zmq_server(config, self.service, handlers)
         self.dispatch = DispatchService(
-            self.service,
-            site,
-            upload_dir=config.upload_dir(),
-            evidence_dir=config.evidence_dir(),
+            self.service, site, upload_dir=config.upload_dir(), evidence_dir=config.evidence_dir()
         )
         self.patrol = PatrolService(self.service, site, settings_path=config.patrol.settings)
         self.mediation = MediationService(
@@ -181,6 +181,7 @@ class Hub:
             max_age=config.positions.max_age(),
             min_interval_s=config.positions.min_interval_s,
         )
+        self.relays = RelaysService(site, self.zmq.publish_frame, clock)
         for feature in (
             SessionHandlers(self.service, self.guard, self.ice, lambda: self.public_url),
             EventHandlers(self.service, Revealer(self.service)),
@@ -190,6 +191,7 @@ class Hub:
             ReportHandlers(self.service, self.reports),
             PatrolHandlers(self.service, self.patrol),
             PositionHandlers(self.service, self.positions),
+            RelayHandlers(self.service, self.relays),
         ):
             feature.register(handlers)
         self.scheduled_patrol = scheduled_patrol(config, self.patrol, site, clock)
@@ -232,6 +234,7 @@ class Hub:
         add_patrol_routes(app, self.patrol)
         add_rollcall_routes(app, self.rollcall)
         add_report_routes(app, self.reports)
+        add_relay_routes(app, self.relays)
         web_pages.add_common_routes(app)
         web_guard.install(app, [u] if (u := self.config.http.public_url) else [])
         app[web_pages.PAGE_LINKS] = lambda: web_pages.links_for(self.public_url, self.plain_url)

@@ -9,8 +9,10 @@ Protocol (stdin / stdout, one line each):
   the 640x360 stream, when the camera has one; `audio`: a mount with an audio track and
   no video, as a misconfigured camera channel serves).
 - stdin, then: control lines `kill CAM`, `hang CAM`, `revive CAM`, `mode CAM MODE` (the
-  picture mode: normal, black, frozen, blur, covered, colour_cast, noise), `quit`; each gets one
-  answer line `OK <line>` or `ERR <line>: <reason>` on stdout.
+  picture mode: normal, black, frozen, blur, covered, colour_cast, noise), `sessions CAM`
+  (answered `OK sessions CAM <opened since start> <open now>`: RTSP sessions of all the
+  camera's mounts), `quit`; each gets one answer line `OK <line>` or `ERR <line>: <reason>`
+  on stdout.
 - stdin end of file, SIGTERM or SIGINT: clean shutdown (exit status 0). Because the
   parent holds the other end of stdin, the server also ends when its parent dies.
 
@@ -258,6 +260,7 @@ class Camera:
         self.server = None
         self.socket = None
         self.watch = None
+        self.sessions_opened = 0
 
     # -- listening ------------------------------------------------------------------
     def start(self):
@@ -307,6 +310,15 @@ class Camera:
 
     def _on_client(self, _server, client):
         client.connect("play-request", self._on_play)
+        client.connect("new-session", self._on_session)
+
+    def _on_session(self, _client, _session):
+        self.sessions_opened += 1
+
+    def sessions(self):
+        """RTSP sessions opened since start, and open now (all of this camera's mounts)."""
+        open_now = self.server.get_session_pool().get_n_sessions() if self.server else 0
+        return self.sessions_opened, open_now
 
     def _on_play(self, _client, ctx):
         path = ctx.uri.abspath if ctx.uri is not None else ""
@@ -419,6 +431,13 @@ class Simulator:
             if parts == ["quit"]:
                 say(f"OK {line}")
                 self._quit()
+                return False
+            if len(parts) == 2 and parts[0] == "sessions":
+                cam = self.cameras.get(parts[1])
+                if cam is None:
+                    raise ValueError(f"unknown camera {parts[1]!r}")
+                opened, open_now = cam.sessions()
+                say(f"OK {line} {opened} {open_now}")
                 return False
             if len(parts) == 3 and parts[0] == "mode":
                 cam = self.cameras.get(parts[1])

@@ -30,7 +30,7 @@ from streams.simulator.spec import ServerSpec, numbered_spec, site_spec, with_fa
 SERVER_SCRIPT = Path(__file__).resolve().parent / "_server.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 STDERR_TAIL_LINES = 40
-Fault = Literal["kill", "hang", "revive", "mode"]
+Fault = Literal["kill", "hang", "revive", "mode", "sessions"]
 
 
 class CamSimError(RuntimeError):
@@ -274,7 +274,14 @@ class CamSim:
             raise ValueError(f"camsim: unknown picture mode {mode!r}; known: {', '.join(MODES)}")
         self._control("mode", camera_id, mode)
 
-    def _control(self, verb: Fault, camera_id: str, arg: str = "") -> None:
+    def sessions(self, camera_id: str) -> tuple[int, int]:
+        """RTSP sessions the camera opened since the simulator started, and has open now
+        (all its mounts): how many pulls a camera really sees."""
+        opened, open_now = self._control("sessions", camera_id).split()
+        return int(opened), int(open_now)
+
+    def _control(self, verb: Fault, camera_id: str, arg: str = "") -> str:
+        """Send one control line; returns what the `OK` answer adds after the line."""
         self._info(camera_id)
         line = f"{verb} {camera_id} {arg}".rstrip()
         with self._control_lock:
@@ -296,8 +303,8 @@ class CamSim:
                     ) from None
                 if reply is None:
                     raise CamSimError(f"camsim: the server ended before answering {line!r}")
-                if reply == f"OK {line}":
-                    return
+                if reply == f"OK {line}" or reply.startswith(f"OK {line} "):
+                    return reply[len(f"OK {line}") :].strip()
                 if reply.startswith(f"ERR {line}:"):
                     raise CamSimError(f"camsim: {reply}")
                 # a late answer to an earlier command that timed out: skip it

@@ -1,0 +1,93 @@
+"""The camera relays' states as the console sees them: every relay's last report
+(`fetch`, at login and after a gap) and each published `RelayStatesChanged` (`changed`,
+from the connection's SUB loop, on the network thread) handed to whoever `listen`s.
+
+The view is relay id → `RelayReport` (each upstream's state idle|connecting|live|failed,
+its last error and clients); `upstream(camera, stream)` finds one camera stream in it. A
+change whose seq does not follow the last one makes it fetch the whole view again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from dispatch.client.calls import Caller
+from dispatch.domain.wire import HubError
+from dispatch.relays.messages import RelayStatesChanged, RelayStatesReply, RelayStatesRequest
+from streams.relay.states import RelayReport, Upstream
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[dict[str, RelayReport]], None]
+"""Called with the whole view after every change."""
+
+
+class RelaysFacade:
+    def __init__(self, caller: Caller) -> None:
+        self._conn = caller
+        self._listeners: list[Listener] = []
+        self._view: dict[str, RelayReport] = {}
+        self.seq = 0
+        self._fetching: asyncio.Task[None] | None = None
+
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` after each change until the returned function is called."""
+        self._listeners.append(listener)
+
+        def stop() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return stop
+
+    def view(self) -> dict[str, RelayReport]:
+        return dict(self._view)
+
+    def upstream(self, camera: str, stream: str = "sub") -> Upstream | None:
+        """That camera stream's state at the relay serving it (None: no relay reports it)."""
+        for report in self._view.values():
+            for up in report.upstreams:
+                if up.camera == camera and up.stream == stream:
+                    return up
+        return None
+
+    async def fetch(self) -> RelayStatesReply:
+        """Every relay's last report (replaces the view; listeners told)."""
+        rep = await self._conn.call(RelayStatesReply, RelayStatesRequest)
+        self._view = {r.relay: r for r in rep.relays}
+        self.seq = rep.seq
+        self._tell()
+        return rep
+
+    def changed(self, msg: RelayStatesChanged) -> None:
+        """A published change: applied if it follows the last seq, else a fetch."""
+        if msg.seq <= self.seq:
+            return
+        if self.seq == 0 or msg.seq != self.seq + 1:
+            self._refetch()
+            return
+        self.seq = msg.seq
+        self._view[msg.report.relay] = msg.report
+        self._tell()
+
+    def _refetch(self) -> None:
+        if self._fetching is not None and not self._fetching.done():
+            return
+
+        async def run() -> None:
+            try:
+                await self.fetch()
+            except HubError as exc:
+                log.info("relay states: fetch after a gap failed (%s)", exc)
+
+        self._fetching = asyncio.get_running_loop().create_task(run())
+
+    def _tell(self) -> None:
+        view = dict(self._view)
+        for listener in list(self._listeners):
+            try:
+                listener(view)
+            except Exception:
+                log.exception("relay states listener failed")

@@ -1,0 +1,48 @@
+"""Wire types of the camera relays' states.
+
+A relay posts its `RelayReport` (`streams.relay.states`: every upstream's state, error and
+clients) to `POST /api/v1/relay_states` whenever one changes and every few seconds. The
+hub keeps the last report of each relay in memory and publishes `RelayStatesChanged` when
+a relay's upstreams changed, with the relays' own `seq` (monotonic over the hub's life,
+from the wall clock in milliseconds): a console that sees a gap asks again with
+`RelayStatesRequest` → `RelayStatesReply` (every relay's last report, any logged-in
+operator). A report's `at` says how fresh it is: a relay that stopped reporting is
+stale, not live.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.domain.wire import WireMessage
+from streams.relay.states import RelayReport
+
+
+class AcceptedReply(BaseModel):
+    """The hub's answer to a relay's report."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accepted: int = Field(description="upstreams in the report")
+    changed: bool = Field(description="whether consoles were told")
+
+
+class RelayStatesRequest(WireMessage):
+    type: Literal["relay_states"] = "relay_states"
+    rid: str = Field(min_length=1, max_length=64)
+    token: str
+
+
+class RelayStatesReply(WireMessage):
+    type: Literal["relay_states_ok"] = "relay_states_ok"
+    rid: str
+    seq: int
+    relays: list[RelayReport]
+
+
+class RelayStatesChanged(WireMessage):
+    type: Literal["relay_states_changed"] = "relay_states_changed"
+    seq: int
+    report: RelayReport
