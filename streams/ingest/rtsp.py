@@ -38,6 +38,7 @@ from streams.ingest.decode import (
     is_activity,
     open_container,
     open_options,
+    skip_deblocking,
     stream_label,
     to_tile,
 )
@@ -391,6 +392,10 @@ class CameraStream:
             vstream = container.streams.video[0]
             ctx = vstream.codec_context
             ctx.thread_count = 1  # no frame threading: it holds back 1-2 frames
+            with self._lock:
+                tile = self._target
+            if skip_deblocking((profile.width, profile.height), tile):
+                ctx.options = {"skip_loop_filter": "all"}  # read when the decoder opens
             self._ring.begin(ClipTemplate.from_stream(vstream))
             self._frame_window.clear()
             self._prev_packet_at = None

@@ -16,9 +16,12 @@ ARTIFACTS = ROOT / "artifacts" / "screenshots"
 PLACES = ["东街十字路口", "西街农贸市场", "南关村村委会", "城关镇政府广场", "河西大桥", "青山村口"]
 
 
-def camsim_site_dict(camsim: Any) -> dict[str, object]:
-    """A site whose cameras are the simulator's (no credentials), under a small county tree."""
-    cams = []
+def camsim_site_dict(camsim: Any, *, third: bool = False) -> dict[str, object]:
+    """A site whose cameras are the simulator's (no credentials), under a small county tree.
+
+    With `third`, the cameras name their 640x360 third stream too.
+    """
+    cams: list[dict[str, object]] = []
     for i, cam in enumerate(camsim.camera_ids):
         cams.append(
             {
@@ -32,6 +35,8 @@ def camsim_site_dict(camsim: Any) -> dict[str, object]:
                 "sub": {"url": camsim.url(cam, "sub"), "width": 704, "height": 576},
             }
         )
+        if third:
+            cams[-1]["third"] = {"url": camsim.url(cam, "third"), "width": 640, "height": 360}
     return {
         "name": "测试县综治中心",
         "townships": [{"id": "t01", "name": "城关镇"}, {"id": "t02", "name": "河西乡"}],
@@ -43,8 +48,8 @@ def camsim_site_dict(camsim: Any) -> dict[str, object]:
     }
 
 
-def camsim_site(camsim: Any) -> Site:
-    return parse_site(camsim_site_dict(camsim), "camsim")
+def camsim_site(camsim: Any, *, third: bool = False) -> Site:
+    return parse_site(camsim_site_dict(camsim, third=third), "camsim")
 
 
 def site_toml(site: dict[str, object]) -> str:

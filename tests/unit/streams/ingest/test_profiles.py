@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from streams.ingest.decode import skip_deblocking
 from streams.ingest.profiles import choose_profile
 from streams.ingest.types import StreamProfile
 
@@ -49,3 +50,20 @@ def test_no_profiles_is_a_clear_error() -> None:
 def test_bad_tile_size_is_a_clear_error(tile: tuple[int, int]) -> None:
     with pytest.raises(ValueError, match="tile size must be positive"):
         choose_profile(PROFILES, *tile)
+
+
+@pytest.mark.parametrize(
+    ("stream", "tile", "skip"),
+    [
+        ((640, 360), (384, 216), True),  # 25 tiles on third streams
+        ((640, 360), (320, 180), True),  # 36 tiles
+        ((640, 360), (480, 270), False),  # 16 tiles: 75 %, edges may show
+        ((640, 360), (640, 360), False),
+        ((1280, 720), (1920, 1080), False),  # maximised
+        ((704, 576), (384, 400), False),  # small in width, not in height
+    ],
+)
+def test_deblocking_is_skipped_only_well_below_the_streams_size(
+    stream: tuple[int, int], tile: tuple[int, int], skip: bool
+) -> None:
+    assert skip_deblocking(stream, tile) is skip
