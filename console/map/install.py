@@ -3,7 +3,8 @@
 `add_map` docks the panel (below the camera tree; movable, floatable, and full screen on a
 second screen from its own button) and links what needs no hub: a camera clicked on the
 map opens on the wall, cameras picked with Shift+drag go to the wall as a group.
-`link_map` follows the event queue (the events it shows, in their colours; its selection
+`link_map` follows the event queue (the events it shows, reported in the map's chosen
+period, in their colours; its selection
 highlighted; new red alarms flashed; an event clicked on the map selected in the queue;
 "派单…" on an event selects it and opens the queue's dispatch, the grid leader suggested),
 the camera patrol (online/offline/faulty), the hot-spot warnings (their grids shaded) and
@@ -14,6 +15,7 @@ Intents go through the existing controllers; no I/O of its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -24,7 +26,7 @@ from console.events.model import EventQueueModel
 from console.health.model import HealthModel
 from console.kit.observable import Subscription
 from console.map.mbtiles import MBTilesError
-from console.map.model import CameraState, MapModel, RollResult
+from console.map.model import CameraState, MapModel, RollResult, in_period
 from console.map.panel import MapPanel
 from console.map.strings import t
 from console.map.tiles import Datum, open_tile_layer
@@ -166,10 +168,16 @@ def link_map(
     model = panel.model
 
     def rows(_: object = None) -> None:
-        model.set_events((r.event, r.colour) for r in queue.visible())
+        now, period = datetime.now(UTC), model.period
+        model.set_events(
+            (r.event, r.colour)
+            for r in queue.visible()
+            if in_period(r.event.reported_at, period, now)
+        )
 
     subs = install.subscriptions
     subs.append(queue.rows_changed.connect(rows))
+    subs.append(model.period_changed.connect(rows))
 
     def selected(event_id: str | None) -> None:
         model.highlight([event_id] if event_id else [])

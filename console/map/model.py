@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from console.kit.observable import Observable
 from console.map.geometry import Point, centroid, convex_hull, inside
 from console.map.projection import lonlat_to_world
+from dispatch.domain.calendar import CHINA_TZ
 from dispatch.domain.model import Colour, Event
 from dispatch.domain.site import Site
 
@@ -36,6 +38,22 @@ class Layer(StrEnum):
     LEADERS = "leaders"
     LABELS = "labels"
     LEGEND = "legend"  # the legend over the map (not a layer of marks)
+
+
+class Period(StrEnum):
+    """Which of the queue's events the map shows, by when they were reported."""
+
+    ALL = "all"
+    TODAY = "today"  # since midnight, Beijing time
+    WEEK = "7d"
+    MONTH = "30d"
+
+
+def in_period(reported_at: datetime, period: Period, now: datetime) -> bool:
+    if period is Period.TODAY:
+        return reported_at.astimezone(CHINA_TZ).date() == now.astimezone(CHINA_TZ).date()
+    days = {Period.WEEK: 7, Period.MONTH: 30}.get(period)
+    return days is None or reported_at >= now - timedelta(days=days)
 
 
 class CameraState(StrEnum):
@@ -182,7 +200,8 @@ class MapModel:
     state changed), `events_changed(int)` (the new version of the markers),
     `highlight_changed(frozenset[str])`, `flash(str)` (a new red event),
     `hotspots_changed(frozenset[str])` (grid ids), `rollcall_changed(None)`,
-    `leaders_changed(None)`, `found_changed(Place | None)` (the search's choice).
+    `leaders_changed(None)`, `found_changed(Place | None)` (the search's choice),
+    `period_changed(Period)`.
     """
 
     def __init__(self, site: Site) -> None:
@@ -211,6 +230,8 @@ class MapModel:
         self.rollcall_changed: Observable[None] = Observable()
         self.leaders: dict[str, LeaderMark] = {}
         self.leaders_changed: Observable[None] = Observable()
+        self.period = Period.ALL
+        self.period_changed: Observable[Period] = Observable()
         self.found: Place | None = None  # the place chosen in the search, marked
         self.found_changed: Observable[Place | None] = Observable()
 
@@ -298,6 +319,12 @@ class MapModel:
         if leaders != self.leaders:
             self.leaders = leaders
             self.leaders_changed.emit(None)
+
+    def set_period(self, period: Period) -> None:
+        """Which events to show (whoever feeds `set_events` filters by it)."""
+        if period is not self.period:
+            self.period = period
+            self.period_changed.emit(period)
 
     def set_found(self, place: Place | None) -> None:
         """Mark the place chosen in the search (None: no mark); an event chosen is

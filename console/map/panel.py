@@ -1,5 +1,5 @@
-"""The map panel: a tool row (place search, layer switches, fit, full screen), the
-search's results (`console.map.search`) and the view.
+"""The map panel: a tool row (place search, the events' period, layer switches, fit,
+full screen), the search's results (`console.map.search`) and the view.
 
 A place chosen in the results is centred and marked (an orange ring, `console.map.found`;
 an event is highlighted instead). Full screen opens a second `MapView` of the same model
@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.kit import i18n
 from console.kit.plain import inert_bidi, plain_label
 from console.map.found import add_found_marker
-from console.map.model import Layer, MapModel, Place
+from console.map.model import Layer, MapModel, Period, Place
 from console.map.search import PlaceSearch
 from console.map.strings import t
 from console.map.tiles import TileLayer
@@ -80,6 +87,15 @@ class MapPanel(QWidget):
         self.found.setObjectName("mapFound")
         self.found.setMinimumWidth(10)
         row.addWidget(self.found, 1)
+        self.period = QComboBox()
+        self.period.setObjectName("mapPeriod")
+        for p in Period:
+            self.period.addItem("", p.value)
+        self.period.setCurrentIndex(list(Period).index(model.period))
+        self.period.currentIndexChanged.connect(
+            lambda i: model.set_period(Period(self.period.itemData(i)))
+        )
+        row.addWidget(self.period)
         self.layers_button = QToolButton()
         self.layers_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         layers_menu = QMenu(self.layers_button)
@@ -111,6 +127,8 @@ class MapPanel(QWidget):
     def retranslate(self) -> None:
         self.search.setPlaceholderText(t("search"))
         self.layers_button.setText(t("layers"))
+        for i, p in enumerate(Period):
+            self.period.setItemText(i, t(f"period.{p.value}"))
         for layer, act in self.toggles.items():
             act.setText(t(f"layer.{layer.value}"))
         self.fit.setText(t("fit"))

@@ -66,6 +66,10 @@ ZH = {
     "lgs.leader_old": "较早",
     "lgs.hotspot": "热点",
     "lgs.found": "搜索",
+    "period.all": "全部时段",
+    "period.today": "今天",
+    "period.7d": "近 7 天",
+    "period.30d": "近 30 天",
 }
 EN = {
     "title": "Map",
@@ -129,6 +133,10 @@ EN = {
     "lgs.leader_old": "older",
     "lgs.hotspot": "hot spot",
     "lgs.found": "found",
+    "period.all": "any time",
+    "period.today": "today",
+    "period.7d": "last 7 days",
+    "period.30d": "last 30 days",
 }
 
 t = i18n.add_strings("map", ZH, EN)

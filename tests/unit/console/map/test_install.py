@@ -136,3 +136,41 @@ def test_village_centres_show_their_last_roll_call(qapp: QApplication) -> None:
     assert panel.view.roll.isVisible()
     links.stop()
     panel.close()
+
+
+def test_the_map_shows_the_events_of_the_chosen_period(qapp: QApplication) -> None:
+    from datetime import timedelta
+
+    from console.map.model import Period, in_period
+
+    site = load_site(demo_site_path())
+    panel = MapPanel(MapModel(site))
+    queue = queue_model()
+    links = link_map(panel, queue, Selector(queue))
+    grid = panel.model.grids[0].id
+    now = datetime.now(UTC)
+    ages = {"fresh": timedelta(minutes=1), "week": timedelta(days=5), "old": timedelta(days=20)}
+    events = [
+        map_event(eid, grid=grid).model_copy(update={"reported_at": now - age})
+        for eid, age in ages.items()
+    ]
+    queue.apply_changes([Change(i + 1, e, Colour.GREEN) for i, e in enumerate(events)])
+    assert set(panel.model.events) == set(ages)  # 全部时段 by default
+    assert [panel.period.itemText(i) for i in range(4)] == [
+        "全部时段",
+        "今天",
+        "近 7 天",
+        "近 30 天",
+    ]
+    panel.period.setCurrentIndex(2)  # 近 7 天
+    assert panel.model.period is Period.WEEK and set(panel.model.events) == {"fresh", "week"}
+    panel.period.setCurrentIndex(3)
+    assert set(panel.model.events) == set(ages)
+    panel.period.setCurrentIndex(1)  # today (Beijing time)
+    assert "old" not in panel.model.events and "week" not in panel.model.events
+    links.stop()
+    panel.close()
+    beijing_midnight = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    late = beijing_midnight + timedelta(hours=1)
+    assert in_period(beijing_midnight, Period.TODAY, late)
+    assert not in_period(beijing_midnight - timedelta(seconds=1), Period.TODAY, late)
