@@ -1,43 +1,32 @@
-"""The camera tree panel: search box, county → … → camera tree with online counts, drag source."""
+"""The camera tree panel: search box, county → … → camera tree with online counts, drag source.
+
+The tree is a lazy model (`console.cameras.model`): townships show at start, villages and
+cameras when their parent is expanded. Search and counts go through the tree's index
+(`console.cameras.index`), built once: a search shows a pruned tree (matching cameras and
+their ancestors, a matching place with its whole branch), opened out when it is small.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Collection, Mapping
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QLineEdit,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
-from console.cameras.tree import Node, NodeKind, matches, online_count
+from console.cameras.index import TreeIndex, node_key
+from console.cameras.model import ROLE_NODE, CameraTreeModel, node_text
+from console.cameras.tree import Node, NodeKind
 from console.kit import i18n
 from console.kit.i18n import tr
-from console.kit.plain import inert_bidi
 from console.kit.qt_observe import release_on_destroy
-from console.wall.tile import CAMERA_MIME
-from streams.ingest.types import CameraStatus
+from streams.ingest.types import CameraState, CameraStatus
 
-ROLE_NODE = Qt.ItemDataRole.UserRole + 1
+__all__ = ["ROLE_NODE", "CameraTreePanel"]
 
-
-class _Tree(QTreeWidget):
-    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
-        data = QMimeData()
-        for item in items:
-            node = item.data(0, ROLE_NODE)
-            if isinstance(node, Node) and node.kind is NodeKind.CAMERA:
-                data.setData(CAMERA_MIME, node.id.encode("utf-8"))
-                data.setText(node.name)
-                break
-        return data
-
-    def mimeTypes(self) -> list[str]:
-        return [CAMERA_MIME]
+EXPAND_ALL_UP_TO = 200
+"""A search with at most this many cameras is opened out completely; a larger one down
+to its villages' parents (opening thousands of rows at once is what the lazy tree avoids)."""
 
 
 class CameraTreePanel(QWidget):
@@ -47,10 +36,14 @@ class CameraTreePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("cameraTree")
         self.root = root
+        self.index = TreeIndex(root)
         self.search = QLineEdit(self)
         self.search.setClearButtonEnabled(True)
-        self.tree = _Tree(self)
+        self.model = CameraTreeModel(root, self.index)
+        self.tree = QTreeView(self)
+        self.tree.setModel(self.model)
         self.tree.setHeaderHidden(True)
+        self.tree.setUniformRowHeights(True)  # no per-row size hint: fast at any size
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -58,81 +51,84 @@ class CameraTreePanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.search)
         lay.addWidget(self.tree)
-        self._items: dict[str, QTreeWidgetItem] = {}
-        self._statuses: Mapping[str, CameraStatus] = {}
-        self._populate()
+        self._online: Mapping[str, int] = {}
+        self.last_search_ms = 0.0
+        self._open(self.model.index(0, 0))
         self.search.textChanged.connect(self.apply_filter)
-        self.tree.itemDoubleClicked.connect(self._activated)
+        self.tree.doubleClicked.connect(self._activated)
         release_on_destroy(self, i18n.on_change(self.retranslate))
         self.retranslate()
 
-    def _populate(self) -> None:
-        def add(node: Node, parent: QTreeWidgetItem | None) -> None:
-            item = QTreeWidgetItem([inert_bidi(node.name)])
-            item.setData(0, ROLE_NODE, node)
-            flags = item.flags()
-            if node.kind is not NodeKind.CAMERA:
-                flags &= ~Qt.ItemFlag.ItemIsDragEnabled
-            item.setFlags(flags)
-            if parent is None:
-                self.tree.addTopLevelItem(item)
-            else:
-                parent.addChild(item)
-            self._items[f"{node.kind.value}:{node.id}"] = item
-            for child in node.children:
-                add(child, item)
-
-        add(self.root, None)
-        self.tree.expandToDepth(1)
-
     def retranslate(self) -> None:
         self.search.setPlaceholderText(tr("tree.search"))
-        self.set_statuses(self._statuses)
+        self.model.set_online(self._online)
+
+    # -- online counts ---------------------------------------------------------------
+    def set_online(self, online: Collection[str]) -> None:
+        """The cameras online now (from the wall, the patrol, the relays): every node's
+        count follows; only the rows on show are repainted."""
+        self._online = self.index.counts(online)
+        self.model.set_online(self._online)
 
     def set_statuses(self, statuses: Mapping[str, CameraStatus]) -> None:
-        """Refresh the online counts (called about once a second by the main window)."""
-        self._statuses = statuses
-        for item in self._items.values():
-            node = item.data(0, ROLE_NODE)
-            if not isinstance(node, Node):
-                continue
-            if node.kind is NodeKind.CAMERA:
-                online, _ = online_count(node, statuses)
-                item.setText(0, ("● " if online else "○ ") + inert_bidi(node.name))
-            else:
-                online, total = online_count(node, statuses)
-                name = inert_bidi(node.name)
-                item.setText(0, tr("tree.count", name=name, online=online, total=total))
+        """Online = decoding live on the wall (the wall's own statuses only)."""
+        self.set_online([c for c, s in statuses.items() if s.state is CameraState.LIVE])
 
+    def online_total(self) -> tuple[int, int]:
+        """(cameras online, cameras) of the whole site."""
+        return self._online.get(node_key(self.root), 0), self.index.cameras
+
+    def text(self, key: str) -> str:
+        """What the tree shows (or would show, when its branch is opened) for node `key`."""
+        return node_text(self.index.nodes[key], self.index, self._online)
+
+    # -- search ------------------------------------------------------------------------
     def apply_filter(self, text: str) -> None:
-        keep = matches(self.root, text)
-        for key, item in self._items.items():
-            item.setHidden(key not in keep)
-        if text.strip():
-            self.tree.expandAll()
+        t0 = time.perf_counter()
+        shown = self.index.search(text)
+        if shown is not self.model.root:
+            self.model.set_root(shown)
+        top = self.model.index(0, 0)
+        self._open(top, all_below=bool(text.strip()) and self._small(shown))
+        self.last_search_ms = (time.perf_counter() - t0) * 1000.0
+
+    def _small(self, node: Node) -> bool:
+        return len(node.camera_ids()) <= EXPAND_ALL_UP_TO
+
+    def _open(self, index: QModelIndex, *, all_below: bool = False) -> None:
+        """Fetch and expand `index` (and with `all_below` every branch under it), also
+        while the view is not shown yet (a hidden view defers fetching)."""
+        self.model.fetchMore(index)
+        self.tree.expand(index)
+        if not all_below:
+            return
+        for row in range(self.model.rowCount(index)):
+            child = self.model.index(row, 0, index)
+            if self.model.hasChildren(child):
+                self._open(child, all_below=True)
 
     def visible_camera_ids(self) -> list[str]:
-        return [
-            key.split(":", 1)[1]
-            for key, item in self._items.items()
-            if key.startswith("camera:") and not item.isHidden()
-        ]
-
-    def item(self, key: str) -> QTreeWidgetItem:
-        return self._items[key]
+        """The cameras the tree shows now (all, or a search's), in tree order."""
+        return self.model.root.camera_ids()
 
     def selected_cameras(self) -> list[str]:
         """Cameras under the selected nodes, in tree order, each once."""
-        chosen: list[str] = []
-        for item in self.tree.selectedItems():
-            node = item.data(0, ROLE_NODE)
-            if isinstance(node, Node):
-                for cam in node.camera_ids():
-                    if cam not in chosen:
-                        chosen.append(cam)
-        return chosen
+        chosen: dict[str, None] = {}
+        rows = sorted(self.tree.selectionModel().selectedIndexes(), key=self._tree_order)
+        for index in rows:
+            node = self.model.node(index)
+            if node is not None:
+                chosen.update(dict.fromkeys(node.camera_ids()))
+        return list(chosen)
 
-    def _activated(self, item: QTreeWidgetItem, column: int) -> None:
-        node = item.data(0, ROLE_NODE)
-        if isinstance(node, Node) and node.kind is NodeKind.CAMERA:
+    def _tree_order(self, index: QModelIndex) -> list[int]:
+        path = []
+        while index.isValid():
+            path.append(index.row())
+            index = index.parent()
+        return path[::-1]
+
+    def _activated(self, index: QModelIndex) -> None:
+        node = self.model.node(index)
+        if node is not None and node.kind is NodeKind.CAMERA:
             self.cameraActivated.emit(node.id)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from console.kit import i18n
-from dispatch.domain.site import Site, SiteConfigError, demo_site_path, load_site
+from dispatch.domain.site import Site, SiteConfigError, demo_site_path
 from dispatch.hub.tls import client_context
 
 if TYPE_CHECKING:  # Qt and the panels load after the command line is read
@@ -84,15 +84,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--screenshot", type=Path, default=None, help="save a screenshot and exit")
     p.add_argument(
+        "--startup-report",
+        action="store_true",
+        help="print STARTUP {json} (seconds from process start to the shown window) and exit",
+    )
+    p.add_argument(
         "--screenshot-after", type=float, default=6.0, help="seconds before the screenshot"
     )
     return p
 
 
 def load_site_or_exit(path: Path | None) -> Site:
-    """The site, or a one-paragraph message naming the file and field and exit code 2."""
+    """The site, or a one-paragraph message naming the file and field and exit code 2.
+
+    Its parsed data is cached in the config folder (`console.shell.sitecache`): a county's
+    site file is parsed once, not at every start."""
+    from console.shell.sitecache import load_site_cached
+    from console.wall.paths import config_dir
+
     try:
-        return load_site(path if path is not None else demo_site_path())
+        return load_site_cached(path or demo_site_path(), config_dir() / "cache")
     except SiteConfigError as exc:
         print(f"hall-console: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -270,6 +281,7 @@ def install_hub_panels(
     health = install_health_panel(site, window, queue, hub_http)
     if health is not None:
         panels.parts.append(health)
+        feed_patrol_counts(health, window)
     rollcall = install_rollcall(
         queue.controller, queue.net, queue.bridge, window.add_side_panel, hub_http, hub_ssl
     )
@@ -348,6 +360,21 @@ def install_health_panel(
     from console.health.controller import install_health
 
     return install_health(window.add_side_panel, site, queue, show_message=window.show_message)
+
+
+def feed_patrol_counts(health: Stoppable, window: MainWindow) -> None:
+    """The patrol's newest samples count in the tree's online figures (not only the
+    wall's tiles): each time the health panel hears from the hub."""
+    from console.health.controller import HealthInstall
+
+    if not isinstance(health, HealthInstall):
+        return
+    model = health.model
+
+    def patrolled(_summary: object) -> None:
+        window.online_sources.set_patrol({c: h.check.online for c, h in model.latest.items()})
+
+    model.summary_changed.connect(patrolled)
 
 
 def install_report_panels(
@@ -467,13 +494,19 @@ def qt_app() -> QApplication:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from console.shell.startup import StartupClock, when_shown
+
+    clock = StartupClock()
+    clock.mark("main")
     args = parse_args(argv)
     site = load_site_or_exit(args.site)
+    clock.mark("site")
     from PySide6.QtCore import QTimer
 
     from console.kit.gcguard import MainThreadCollector
 
     app = qt_app()
+    clock.mark("qt")
     collector = MainThreadCollector(app)  # cyclic GC only on the Qt thread
     collector.start()
     try:
@@ -481,7 +514,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         collector.stop()
         return int(exc.code or 1)
+    clock.mark("demo")
     window, model = build_window(args, site)
+    clock.mark("window")
     endpoints, hub_http, hub_ssl = hub_addresses(args, demo)
     panels = HubPanels()
     if endpoints is not None:
@@ -489,6 +524,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         panels = install_hub_panels(
             args, site, window, endpoints, hub_http, demo is not None, keys, hub_ssl
         )
+    clock.mark("panels")
+
+    def shown() -> None:
+        clock.mark("shown")
+        if args.startup_report:
+            print(clock.line(cameras=len(site.cameras)), flush=True)
+            app.quit()
+
+    watch = when_shown(window, shown)
     wake = quit_on_signals(app)
     if args.screenshot is not None:
         target: Path = args.screenshot
@@ -498,6 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rc = app.exec()
     finally:
+        del watch
         wake.stop()
         collector.stop()
         window.stop()

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.cameras.online import OnlineSources
 from console.cameras.panel import CameraTreePanel
-from console.cameras.tree import Node, online_count
+from console.cameras.tree import Node
 from console.kit import i18n
 from console.kit.i18n import tr
 from console.kit.plain import plain_label, set_plain_tooltip
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.store = store
         self.wall = WallView(controller)
         self.cameras = CameraTreePanel(tree)
+        self.online_sources = OnlineSources()  # the patrol and the relays feed it
         self.wall_window: WallWindow | None = None
         self._started = False
         self._texts: list[tuple[QAction | QLabel | QDockWidget, str]] = []
@@ -436,9 +438,10 @@ class MainWindow(QMainWindow):
         self.shed_label.setText(tr("status.shed", count=count) if count else "")
 
     def _refresh_counts(self) -> None:
-        statuses = self.controller.camera_statuses()
-        self.cameras.set_statuses(statuses)
-        online, total = online_count(self.cameras.root, statuses)
+        """Online counts of the tree and the status bar: the wall's tiles, the patrol's
+        samples and the relays' states (`OnlineSources`)."""
+        self.cameras.set_online(self.online_sources.online(self.controller.camera_statuses()))
+        online, total = self.cameras.online_total()
         self.online_label.setText(tr("status.online", online=online, total=total))
 
     def _sync_controls(self) -> None:

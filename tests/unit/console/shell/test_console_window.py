@@ -192,12 +192,21 @@ def test_camera_tree_counts_search_and_drag(qapp: QApplication) -> None:
     assert "camera:cam2" in keep and "camera:cam1" not in keep and "county:county" in keep
     panel = CameraTreePanel(root)
     panel.set_statuses(live)
-    assert panel.item("county:county").text(0) == f"{SITE.name}（1/{len(CAMS)}）"
-    assert panel.item("camera:cam1").text(0).startswith("●")
+    assert panel.text("county:county") == f"{SITE.name}（1/{len(CAMS)}）"
+    assert panel.text("camera:cam1").startswith("●")
+    assert panel.online_total() == (1, len(CAMS))
+    # lazy: the county and its townships are rows, nothing below them yet
+    assert panel.model.fetched_rows == 1 + len(root.children)
+    assert not panel.model.find("camera:cam1").isValid()
     panel.search.setText("农贸")
     assert panel.visible_camera_ids() == ["cam2"]
-    mime = panel.tree.mimeData([panel.item("camera:cam2")])
+    cam2 = panel.model.find("camera:cam2")  # a small search is opened out
+    assert cam2.isValid() and panel.tree.isExpanded(cam2.parent())
+    assert cam2.data().startswith("○")
+    mime = panel.model.mimeData([cam2])
     assert bytes(mime.data(CAMERA_MIME).data()) == b"cam2"
+    panel.search.setText("")
+    assert sorted(panel.visible_camera_ids()) == sorted(CAMS)
 
 
 @pytest.mark.integration  # starts hall-console as a process
@@ -245,9 +254,9 @@ def test_hostile_camera_and_place_names_read_literally_on_the_wall_and_tree(
     w.start(default_cameras=CAMS)
     tree = w.findChild(CameraTreePanel)
     assert tree is not None
-    assert tree.item(f"camera:{cams[0].id}").text(0)[2:] == cams[0].name
-    assert tree.item("county:county").text(0).startswith(HEADING)
-    town = tree.item(f"township:{towns[0].id}").text(0)
+    assert tree.text(f"camera:{cams[0].id}")[2:] == cams[0].name
+    assert tree.text("county:county").startswith(HEADING)
+    town = tree.text(f"township:{towns[0].id}")
     assert town.startswith("[U+202E]置处需无[U+202C] 王五") and "\u202e" not in town
     for tile in w.wall.tiles[:5]:
         assert tile.status_text().startswith(HOSTILE[tile.slot % 5])
