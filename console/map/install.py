@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
@@ -30,13 +30,16 @@ from console.map.model import CameraState, MapModel, RollResult, in_period
 from console.map.panel import MapPanel
 from console.map.strings import t
 from console.map.tiles import Datum, open_tile_layer
-from console.reports.model import ReportsModel
-from console.rollcall.model import RollcallModel
 from dispatch.domain.site import Site
 from dispatch.patrol.messages import CameraHealth
 from dispatch.reports.messages import HotspotItem
 from dispatch.rollcall.core import ANSWERED
 from dispatch.rollcall.messages import CallInfo
+
+if TYPE_CHECKING:  # for annotations only: importing them costs ~1 s at start (matplotlib,
+    # aiortc), which the console pays only when the report and roll-call panels load
+    from console.reports.model import ReportsModel
+    from console.rollcall.model import RollcallModel
 
 
 def camera_states(latest: Mapping[str, CameraHealth]) -> dict[str, CameraState]:

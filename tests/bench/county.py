@@ -11,8 +11,10 @@ Generates a site of `--cameras` (5,000) cameras in 20 townships and 300 villages
 - start: `hall-console --site FILE --startup-report` under Xvfb (xcb, 1920x1080), `--runs`
   times: seconds from the process's creation to its main window exposed (the console's
   own `STARTUP` line, with its phases) and the same seen from here (spawn to the line).
-  The first run parses the TOML (cold cache), the others read the cache. Baseline in the
-  same run: the demo site (12 cameras), so the county's own cost is the difference.
+  The first run parses the TOML (cold cache), the others read the cache. Beside the wall
+  time, the CPU time the console used until then (`cpu_s`): what the start costs on a
+  machine that is not shared. Baseline in the same run: the demo site (12 cameras), so
+  the county's own cost is the difference.
 
 The machine's load average is reported beside the figures: on a shared 2-core machine
 they are upper bounds. Prints a table, then one JSON object as the last line.
@@ -150,7 +152,12 @@ def start_once(site: Path | None, display: str, cfg: Path) -> dict[str, Any]:
     _out, err = proc.communicate(timeout=60)
     if seen is None:
         raise RuntimeError(f"no STARTUP line (exit {proc.returncode}): {err[-2000:]}")
-    return {"shown_s": report["shown_s"], "seen_s": round(seen, 3), "phases": report["phases"]}
+    return {
+        "shown_s": report["shown_s"],
+        "cpu_s": report["cpu_s"],
+        "seen_s": round(seen, 3),
+        "phases": report["phases"],
+    }
 
 
 def starts(site: Path | None, runs: int, folder: Path) -> list[dict[str, Any]]:
@@ -165,6 +172,7 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "first_shown_s": runs[0]["shown_s"],
         "shown_s_median": round(statistics.median(r["shown_s"] for r in warm), 3),
         "shown_s_max": max(r["shown_s"] for r in warm),
+        "cpu_s_median": round(statistics.median(r["cpu_s"] for r in warm), 3),
         "runs": runs,
     }
 
@@ -208,7 +216,7 @@ def main() -> None:
     for name, s in (("county", county), ("demo", demo)):
         print(
             f"start {name}: first {s['first_shown_s']} s, then median {s['shown_s_median']} s "
-            f"max {s['shown_s_max']} s"
+            f"max {s['shown_s_max']} s (CPU {s['cpu_s_median']} s)"
         )
     print(f"load average {out['loadavg_1m']} on {out['cpus']} cpus")
     if args.json:
