@@ -22,6 +22,7 @@ from dispatch.client.connection import HubClient
 from dispatch.domain.site import demo_site_path, load_site
 from dispatch.hub.process import HubProcess
 from dispatch.positions.messages import LeaderPosition
+from tests.integration.dispatch.tasks.test_hub_phone import post_event
 from tests.kit.hub import StartHub, client_keys, free_port
 from tests.kit.paths import ROOT
 from tests.kit.tls import HUB_HOST, chromium_args_for
@@ -170,6 +171,16 @@ def test_consent_off_on_withdrawn(named_hub: HubProcess) -> None:
             assert rep.max_age_s == 7200.0
             assert "13000000000" not in rep.model_dump_json()  # never a phone number
             await page.screenshot(path=str(SHOTS / "phone_share_position.png"))
+
+            # a task action sends a fresh position too (besides at most one a minute)
+            sent = (await page.evaluate("window.__hallShare"))["sent"]
+            eid = post_event(hub, "楼道堆放杂物", "pos-1")
+            task = await con.client.tasks.dispatch_event(eid)
+            await page.wait_for_selector(f'section.task[data-task-id="{task.id}"]', timeout=15_000)
+            await page.click(f'section.task[data-task-id="{task.id}"] button.act-accept')
+            await page.wait_for_function(
+                "n => window.__hallShare.sent > n", arg=sent, timeout=WAIT_S * 1000
+            )
 
             # remembered on this phone only
             await page.reload()
