@@ -309,6 +309,14 @@ class Upstream:
         }
 
 
+def _has_authorization(ctx):
+    """Whether the request carries credentials at all (checked by the server after this)."""
+    if ctx.request is None:
+        return False
+    res, _value = ctx.request.get_header(GstRtsp.RTSPHeaderField.AUTHORIZATION, 0)
+    return res == GstRtsp.RTSPResult.OK
+
+
 def _fresh(buf):
     """A copy of `buf` (shared memory) the appsrc may timestamp."""
     out = buf.copy()
@@ -392,6 +400,8 @@ class Relay:
     def _on_describe(self, _client, ctx):
         """Waits (in the client's own thread) until the mount's upstream is live: 503 if not."""
         path = ctx.uri.abspath if ctx.uri is not None else ""
+        if self.spec.get("auth") and not _has_authorization(ctx):
+            return GstRtsp.RTSPStatusCode.OK  # the server answers 401: no camera is asked
         for up in self.upstreams:
             mine = path == up.path or path.startswith(up.path + "/")
             if mine and up.want() is None:

@@ -87,3 +87,14 @@ def test_dead_camera_fails_then_comes_back_by_itself(sim: CamSim) -> None:
         # retried by itself (somebody watched within idle_s): live without a client
         wait_until(lambda: _state(relay, "cam2") is UpstreamState.LIVE, 15, what="live again")
         assert _frames(url, 5) == 5
+
+
+def test_clients_must_give_the_relays_credentials(sim: CamSim) -> None:
+    spec = RelaySpec((MountSpec("cam1", "sub", sim.url("cam1", "sub")),), auth=("hall", "r-pw"))
+    with RelayServer(spec) as relay:
+        url = relay.url("cam1")
+        with pytest.raises(av.error.HTTPUnauthorizedError):
+            _frames(url, 1)
+        assert relay.pulls("cam1") == 0  # refused before the camera is asked
+        assert _frames(url.replace("rtsp://", "rtsp://hall:r-pw@"), 5) == 5
+        assert relay.pulls("cam1") == 1
