@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from console.kit.plain import inert_bidi
 from console.map.install import add_base_tiles
-from console.map.model import MapModel, Place
+from console.map.model import Layer, MapModel, Place
 from console.map.panel import MapPanel
 from console.map.search import MAX_NAME, row_text
 from console.map.tiles import TileLayer
@@ -134,7 +134,25 @@ def test_full_screen_draws_the_base_tiles_too(qapp: QApplication) -> None:
     win.view.viewport().repaint()
     qapp.processEvents()
     assert base[0].tiles_drawn > 0
-    panel.toggle_fullscreen()
+    # its own tool row: the switches agree with the panel's, 派单… goes where the panel's
+    # goes, its search centres its own view, 退出全屏 closes it
+    win.tools.toggles[Layer.CAMERAS].setChecked(False)
+    assert not panel.model.layers[Layer.CAMERAS] and not panel.toggles[Layer.CAMERAS].isChecked()
+    panel.toggles[Layer.CAMERAS].setChecked(True)
+    assert win.tools.toggles[Layer.CAMERAS].isChecked()
+    win.tools.period.setCurrentIndex(2)
+    assert panel.period.currentIndex() == 2
+    asked: list[str] = []
+    panel.view.dispatchRequested.connect(asked.append)
+    win.view.dispatchRequested.emit("E1")
+    assert asked == ["E1"]
+    win.tools.search.setText(SITE.villages[0].name)
+    QTest.keyClick(win.tools.search, Qt.Key.Key_Return)
+    at = win.view.mapToScene(win.view.viewport().rect().center())
+    village = panel.model.villages[SITE.villages[0].id].at
+    assert abs(at.x() - village[0]) < 5 and abs(at.y() + village[1]) < 5
+    assert win.tools.extra.text() == "退出全屏（Esc）"
+    win.tools.extra.click()
     qapp.processEvents()
     assert panel.window_ is None
     panel.close()
