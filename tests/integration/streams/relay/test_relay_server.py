@@ -4,6 +4,7 @@ upstream nobody watches dropped after `idle_s`."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from collections.abc import Iterator
 
@@ -98,3 +99,51 @@ def test_clients_must_give_the_relays_credentials(sim: CamSim) -> None:
         assert relay.pulls("cam1") == 0  # refused before the camera is asked
         assert _frames(url.replace("rtsp://", "rtsp://hall:r-pw@"), 5) == 5
         assert relay.pulls("cam1") == 1
+
+
+H265_CAMERA = """
+import gi
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer
+Gst.init(None)
+server = GstRtspServer.RTSPServer()
+server.set_address("127.0.0.1")
+server.set_service("0")
+f = GstRtspServer.RTSPMediaFactory()
+f.set_launch("( videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate=25/1 "
+             "! x265enc tune=zerolatency speed-preset=ultrafast key-int-max=50 "
+             "! rtph265pay name=pay0 pt=96 config-interval=-1 )")
+f.set_shared(True)
+server.get_mount_points().add_factory("/h/main", f)
+server.attach(None)
+print("PORT", server.get_bound_port(), flush=True)
+GLib.MainLoop().run()
+"""
+
+
+def test_an_h265_camera_is_relayed_as_h265() -> None:
+    cam = subprocess.Popen(
+        ["/usr/bin/python3", "-c", H265_CAMERA], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert cam.stdout is not None
+        port = int(cam.stdout.readline().split()[1])
+        spec = RelaySpec((MountSpec("h", "main", f"rtsp://127.0.0.1:{port}/h/main"),))
+        with RelayServer(spec) as relay:
+            with av.open(
+                relay.url("h", "main"), options={"rtsp_transport": "tcp"}, timeout=(8.0, 4.0)
+            ) as c:
+                stream = c.streams.video[0]
+                got = 0
+                for _f in c.decode(stream):
+                    got += 1
+                    if got >= 10:
+                        break
+                assert stream.codec_context.name == "hevc"
+            assert got == 10 and relay.pulls("h", "main") == 1
+    finally:
+        cam.kill()
+        cam.wait(5)
+        if cam.stdout is not None:
+            cam.stdout.close()
