@@ -44,8 +44,9 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 IDLE, CONNECTING, LIVE, FAILED = "idle", "connecting", "live", "failed"
-GOP_LIMIT = 300  # access units kept for a new client at most (12 s at 25 fps)
+GOP_LIMIT = 150  # access units kept for a new client at most (6 s at 25 fps)
 TICK_MS = 200
+COUNT_EVERY = 5  # ticks between client counts (a walk over every session)
 CODECS = {
     "H264": ("rtph264depay", "h264parse", "video/x-h264", "rtph264pay"),
     "H265": ("rtph265depay", "h265parse", "video/x-h265", "rtph265pay"),
@@ -353,6 +354,8 @@ class Relay:
         self.upstreams = [Upstream(m, self) for m in spec["mounts"]]
         self.server = None
         self.port = 0
+        self.ticks = 0
+        self.counts = {}
 
     def report(self, up):
         say("STATE " + json.dumps(up.info(), ensure_ascii=False))
@@ -455,9 +458,11 @@ class Relay:
 
     def _tick(self):
         now = time.monotonic()
-        counts = self._client_counts()
+        self.ticks += 1
+        if self.ticks % COUNT_EVERY == 0:
+            self.counts = self._client_counts()
         for up in self.upstreams:
-            up.tick(now, counts.get(up.path, 0))
+            up.tick(now, self.counts.get(up.path, 0))
         return True
 
     # -- control ---------------------------------------------------------------------------------
