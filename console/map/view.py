@@ -11,6 +11,7 @@ beyond what it draws and which events flash.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -18,6 +19,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QResizeEvent,
     QWheelEvent,
 )
@@ -75,6 +77,8 @@ class MapView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self._flash_until: dict[str, float] = {}
+        self.painted_hook: Callable[[], None] | None = None
+        """Called after each repaint of the viewport (the benchmark times markers by it)."""
         self._pick: QRectF | None = None
         self._fitted = False  # the county is fitted at the first real size
         self._layers: dict[Layer, list[QGraphicsItem]] = {layer: [] for layer in Layer}
@@ -316,6 +320,11 @@ class MapView(QGraphicsView):
         centre = self.mapToScene(self.viewport().rect().center())
         _lon, lat = world_to_lonlat(centre.x(), -centre.y())
         return 1.0 / self.scale_px_per_m / scale_factor(lat)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.painted_hook is not None:
+            self.painted_hook()
 
     def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.save()

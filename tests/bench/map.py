@@ -7,10 +7,15 @@ the demo's offline base tiles under it, 1280×800. Measured:
 - paint_ms_median / paint_ms_p95: a scripted pan-and-zoom (county fitted, then zoomed
   ×2 four times and back, panning a quarter view in eight directions at each level);
   each step's synchronous viewport repaint is timed.
-- marker_update_ms_p95: one event's colour changes in the rows the queue hands the map
-  (the whole visible list, as `link_map` does on `rows_changed`) until the viewport has
-  repainted. In process: the hub's publish and the zmq hop are not included (the hub
-  benchmark measures those).
+- marker_update_ms_p95: through a real hub (`tests.bench.map_hub`): the hub publishes an
+  event's colour change (its own warning rules and deadline timer turn a new event
+  yellow), the console's HubClient, event queue and `link_map` carry it to the map, until
+  the viewport has repainted with the marker in its new colour; over `--hub-changes`
+  changes with `--hub-events` other events on the map (posted over HTTPS first);
+  `through_hub` has the details (also new markers: publish → painted).
+- marker_update_inprocess_ms_p95: the second line: one event's colour changes in the rows
+  the queue hands the map (the whole visible list, as `link_map` does on `rows_changed`)
+  until the viewport has repainted, in process, over the loaded scenario's events.
 - console_rss_mb: this process's resident memory after the run.
 
 Baseline in the same run: the same script over the demo site alone (its own cameras,
@@ -207,10 +212,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     app = QApplication.instance() or QApplication([])
     baseline = scenario(app, load_site(demo_site_path()), [], 0)
-    loaded = scenario(
-        app, loaded_site(args.cameras, args.seed), events(args.events, args.seed), args.updates
-    )
+    site = loaded_site(args.cameras, args.seed)
+    loaded = scenario(app, site, events(args.events, args.seed), args.updates)
     rss = psutil.Process().memory_info().rss / 1e6
+    through_hub = None
+    if args.hub_changes > 0:
+        from tests.bench.map_hub import run_through_hub
+
+        through_hub = run_through_hub(app, site, args.hub_events, args.hub_changes, args.seed)
     return {
         "bench": "map",
         "view": list(VIEW_SIZE),
@@ -218,8 +227,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "paint_ms_median": loaded["paint_ms_median"],
         "paint_ms_p95": loaded["paint_ms_p95"],
-        "marker_update_ms_p95": loaded["marker_update_ms_p95"],
-        "marker_update_path": "rows handed to MapModel → viewport repainted (in process, no hub)",
+        "marker_update_ms_p95": through_hub["marker_update_ms_p95"] if through_hub else None,
+        "marker_update_inprocess_ms_p95": loaded["marker_update_ms_p95"],
+        "marker_update_inprocess_path": "rows handed to MapModel → viewport repainted (no hub)",
+        "through_hub": through_hub,
         "console_rss_mb": round(rss, 1),
         "targets": {"paint_ms_median": 16, "paint_ms_p95": 40, "marker_update_ms_p95": 1000},
         "loaded": loaded,
@@ -232,6 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cameras", type=int, default=5000)
     ap.add_argument("--events", type=int, default=10000)
     ap.add_argument("--updates", type=int, default=30, help="colour changes timed")
+    ap.add_argument(
+        "--hub-events", type=int, default=10000, help="events on the hub's map before timing"
+    )
+    ap.add_argument(
+        "--hub-changes", type=int, default=60, help="colour changes timed through a hub (0: none)"
+    )
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--json", action="store_true", help="print the result as one JSON line")
     args = ap.parse_args(argv)
@@ -242,6 +259,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:20s} cameras {part['cameras']:5d} events {part['events']:6d}  "
             f"paint median {part['paint_ms_median']:6.2f} ms p95 {part['paint_ms_p95']:6.2f} ms  "
             f"marker p95 {part['marker_update_ms_p95']} ms"
+        )
+    hub = result["through_hub"]
+    if hub is not None:
+        print(
+            f"through a real hub   {hub['fill_events']} events, {hub['changes']} colour changes: "
+            f"publish → repainted median {hub['marker_update_ms_median']} ms "
+            f"p95 {hub['marker_update_ms_p95']} ms; new markers p95 {hub['new_marker_ms_p95']} ms"
         )
     print(f"console RSS {result['console_rss_mb']} MB, load {result['loadavg_1m']}")
     if args.json:
