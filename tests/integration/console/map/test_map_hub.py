@@ -1,9 +1,9 @@
 """The map against a real `hall-hub`: an event published by the hub appears in the warning
 colour the hub gave it, where its coordinates say; clicking it selects it in the queue.
 
-The hub colours by deadline (red = overdue), so a fresh event is green on a real clock and
-a real hub cannot be made to publish red within a test; the red flash is covered through
-the real `EventQueueModel` in tests/unit/console/map/test_install.py.
+The hub colours by deadline (red = overdue), so a fresh event is green; the red flash
+from a real hub (its test wall clock moved past the deadline) is
+test_map_red_flash.py.
 """
 
 from __future__ import annotations
