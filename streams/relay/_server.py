@@ -260,11 +260,10 @@ class Upstream:
 
     # -- the served side ---------------------------------------------------------------------
     def attach(self, media, src):
-        with self.lock:
+        with self.lock:  # under the lock: no live access unit can overtake the kept ones
             self.sinks[id(media)] = (media, src)
-            burst = list(self.gop)
-        for buf in burst:  # the picture starts at once, from the last key frame
-            src.emit("push-buffer", _fresh(buf))
+            for buf in self.gop:  # the picture starts at once, from the last key frame
+                src.emit("push-buffer", _fresh(buf))
 
     def detach(self, media):
         with self.lock:
