@@ -119,11 +119,23 @@ class TileWidget(QWidget):
         return self._status
 
     def set_status(self, status: CameraStatus | None) -> None:
+        old = self._status
         self._status = status
         self._status_at = time.monotonic()
         self._line_dirty = True
         self._refresh_tooltip()
-        self.update()
+        flowing = (
+            old is not None
+            and status is not None
+            and old.state is status.state is CameraState.LIVE
+            and old.stream == status.stream
+            and self._frame is not None
+            and not self._shed
+        )
+        if not flowing:
+            # a live tile's fresh stats (twice a second) show with its next frame, within
+            # 40 ms: no repaint of their own (at 36 tiles 72 paints a second fewer)
+            self.update()
 
     def _shown_status(self) -> CameraStatus | None:
         """The status with the retry countdown brought up to now."""
