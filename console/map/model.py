@@ -78,7 +78,7 @@ class GridShape:
 class Place:
     """A named place of the site, for labels and the search."""
 
-    kind: str  # "township" | "village" | "grid" | "camera" | "event"
+    kind: str  # "township" | "village" | "grid" | "camera" | "event" | "leader"
     id: str
     name: str
     at: Point
@@ -245,10 +245,11 @@ class MapModel:
         return (min(xs), min(ys), max(xs), max(ys))
 
     def search(self, text: str, limit: int = 20) -> list[Place]:
-        """Places (townships, villages, grids, cameras) and the events shown, by name,
-        title or id."""
+        """Places (townships, villages, grids, cameras), the events and the grid leaders'
+        shared positions shown, by name, title or id."""
         events = (Place("event", m.id, m.title, m.at) for m in self.events.values())
-        return search_places([*self.places, *events], text, limit)
+        leaders = (Place("leader", m.id, m.name, m.at) for m in self.leaders.values())
+        return search_places([*self.places, *events, *leaders], text, limit)
 
     def cameras_in(self, minx: float, miny: float, maxx: float, maxy: float) -> list[str]:
         """Ids of the cameras inside the world rectangle, in site order."""

@@ -156,3 +156,22 @@ def test_full_screen_draws_the_base_tiles_too(qapp: QApplication) -> None:
     qapp.processEvents()
     assert panel.window_ is None
     panel.close()
+
+
+def test_a_leaders_shared_position_is_found_by_name(qapp: QApplication) -> None:
+    from datetime import UTC, datetime
+
+    from console.map.leaders import leader_marks
+    from dispatch.positions.messages import LeaderPosition
+
+    panel = shown(qapp)
+    now = datetime.now(UTC)
+    pos = LeaderPosition(
+        person_id="p00", name="张建国", lon=112.5425, lat=37.8741, at=now, accuracy_m=10
+    )
+    panel.model.set_leaders(leader_marks([pos], now, 7200))
+    panel.search.setText("张建国")
+    assert rows(panel) == ["［网格长位置］  张建国"]
+    QTest.keyClick(panel.search, Qt.Key.Key_Return)
+    assert panel.model.found is not None and panel.model.found.kind == "leader"
+    panel.close()
