@@ -26,7 +26,7 @@ from console.events.model import EventQueueModel
 from console.health.model import HealthModel
 from console.kit.observable import Subscription
 from console.map.mbtiles import MBTilesError
-from console.map.model import CameraState, MapModel, RollResult, in_period
+from console.map.model import CameraState, MapModel, Period, RollResult, in_period
 from console.map.panel import MapPanel
 from console.map.strings import t
 from console.map.tiles import Datum, open_tile_layer
@@ -175,7 +175,7 @@ def link_map(
         model.set_events(
             (r.event, r.colour)
             for r in queue.visible()
-            if in_period(r.event.reported_at, period, now)
+            if period is Period.ALL or in_period(r.event.reported_at, period, now)
         )
 
     subs = install.subscriptions
