@@ -97,8 +97,8 @@ def hall(tmp_path: Path) -> Iterator[Hall]:
     hub = HubProcess(f"sqlite:///{tmp_path / 'hall.db'}", site=site_path, demo=True)
     relay: RelayRunner | None = None
     try:
+        hub.enrol_console("wall-b")  # before the start: its first read of the book admits it
         hub.start(timeout_s=60)
-        hub.enrol_console("wall-b")  # the hub rereads its enrolment book every 0.5 s
         cfg = RelayConfig(
             site=site_path, relay="r1", listen="127.0.0.1", idle_s=30, backoff_max_s=1.0
         )
