@@ -122,15 +122,17 @@ class GridIndex(Generic[V]):
     def __init__(self, items: Iterable[tuple[V, Point]], cell_m: float) -> None:
         self.cell_m = cell_m
         self._cells: dict[tuple[int, int], list[V]] = {}
+        self._count = 0
         for value, (x, y) in items:
             key = (math.floor(x / cell_m), math.floor(y / cell_m))
             self._cells.setdefault(key, []).append(value)
+            self._count += 1
         cols = [c for c, _ in self._cells] or [0]
         rows = [r for _, r in self._cells] or [0]
         self._extent = (min(cols), min(rows), max(cols), max(rows))
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._cells.values())
+        return self._count
 
     def query(self, minx: float, miny: float, maxx: float, maxy: float) -> list[V]:
         c_lo, r_lo, c_hi, r_hi = self._extent

@@ -31,6 +31,7 @@ from console.kit.plain import inert_bidi
 from console.map.geometry import Cluster, ClusterCache, GridIndex, Point
 from console.map.model import CameraState, MapModel
 from console.map.raster import RasterTiles, tileable
+from console.map.squares import CameraArrays, squares
 from console.map.tiles import painted_area
 
 WARNING = {0: QColor("#e02020"), 1: QColor("#f0b400"), 2: QColor("#2e9e44")}
@@ -176,50 +177,47 @@ CAMERA_RANK = {
 
 
 CAMERA_INDEX_M = 400.0
-"""The camera index's cell, in world metres."""
+"""The camera index's cell, in world metres (clicks look up the cameras near them)."""
+RANK_STATE = {rank: state for state, rank in CAMERA_RANK.items()}
+
+
+def camera_arrays(model: MapModel) -> CameraArrays:
+    return CameraArrays.of((c.at, CAMERA_RANK[c.state]) for c in model.cameras.values())
 
 
 def visible_camera_rects(
     model: MapModel,
     tr: QTransform,
     exposed: QRectF,
-    index: GridIndex[str] | None = None,
+    arrays: CameraArrays | None = None,
 ) -> dict[CameraState, list[QRectF]]:
-    """The squares to paint, by state: cameras inside `exposed` (scene; found through
-    `index` when given), in device pixels of `tr` (no rotation), one square per occupied
-    cell of half a square (the most alarming state wins), so that a county-wide view of
-    thousands of cameras draws what can be seen at once rather than every camera."""
-    sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()
-    left, right, top, bottom = exposed.left(), exposed.right(), exposed.top(), exposed.bottom()
-    cameras = model.cameras
-    ids = index.query(*world_area(exposed)) if index is not None else cameras
-    cell = CAMERA_PX / 2
-    best: dict[tuple[int, int], tuple[int, float, float, CameraState]] = {}
-    for cid in ids:
-        cam = cameras[cid]
-        x, y = cam.at[0], -cam.at[1]
-        if not (left <= x <= right and top <= y <= bottom):
-            continue
-        px, py = x * sx + dx, y * sy + dy
-        key = (int(x * sx // cell), int(y * sy // cell))  # cells fixed to the scene: pans agree
-        rank = CAMERA_RANK[cam.state]
-        seen = best.get(key)
-        if seen is None or rank < seen[0]:
-            best[key] = (rank, px, py, cam.state)
-    out: dict[CameraState, list[QRectF]] = {}
+    """The squares to paint, by state: cameras inside `exposed` (scene), in device pixels
+    of `tr` (no rotation), one square per occupied cell of half a square (the most
+    alarming state wins; `console.map.squares`), so that a county-wide view of thousands
+    of cameras draws what can be seen at once rather than every camera. `arrays`: the
+    model's cameras as arrays, when the caller keeps them."""
+    cams = arrays if arrays is not None else camera_arrays(model)
+    area = (exposed.left(), exposed.top(), exposed.right(), exposed.bottom())
+    scale = (tr.m11(), tr.m22(), tr.dx(), tr.dy())
     half = CAMERA_PX / 2
-    for _rank, px, py, state in sorted(best.values(), key=lambda v: -v[0]):  # alarming on top
-        out.setdefault(state, []).append(QRectF(px - half, py - half, CAMERA_PX, CAMERA_PX))
+    out: dict[CameraState, list[QRectF]] = {}
+    for rank, (px, py) in squares(cams, scale, area, CAMERA_PX / 2).items():
+        out[RANK_STATE[rank]] = [
+            QRectF(x - half, y - half, CAMERA_PX, CAMERA_PX)
+            for x, y in zip(px.tolist(), py.tolist(), strict=True)
+        ]
     return out
 
 
 class CameraLayer(PointLayer):
     FONT_PT = None
+    MARGIN_PX = CAMERA_PX
 
     def __init__(self, model: MapModel, bounds: QRectF) -> None:
         super().__init__(bounds, cached=True)
         self.model = model
         self._index: GridIndex[str] | None = None
+        self._arrays: CameraArrays | None = None
 
     @property
     def index(self) -> GridIndex[str]:
@@ -229,10 +227,18 @@ class CameraLayer(PointLayer):
             self._index = GridIndex(((c.id, c.at) for c in cams), CAMERA_INDEX_M)
         return self._index
 
+    def invalidate(self) -> None:
+        self._arrays = None  # states changed
+        super().invalidate()
+
     def draw(self, painter: QPainter, tr: QTransform, area: QRectF) -> int:
+        if self._arrays is None:
+            self._arrays = camera_arrays(self.model)
+        # axis-aligned squares need no antialiasing (it made them the layer's main cost)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(QPen(QColor("white"), 1.5))
         drawn = 0
-        for state, rects in visible_camera_rects(self.model, tr, area, self.index).items():
+        for state, rects in visible_camera_rects(self.model, tr, area, self._arrays).items():
             painter.setBrush(CAMERA[state])
             painter.drawRects(rects)
             drawn += len(rects)
@@ -273,6 +279,8 @@ def visible_clusters(
 
 class EventLayer(PointLayer):
     """Events in their warning colour, clustered per zoom level (cached)."""
+
+    MARGIN_PX = 24.0  # a cluster's circle is at most 18 px in radius, with its rim
 
     def __init__(self, model: MapModel, bounds: QRectF) -> None:
         super().__init__(bounds, cached=True)

@@ -14,6 +14,7 @@ from console.map.items import CameraLayer, EventLayer
 from console.map.model import CameraState, MapModel
 from console.map.panel import MapPanel
 from console.map.raster import TILE_PX, RasterTiles, tileable, tiles_for
+from console.map.squares import CameraArrays, squares
 from dispatch.domain.site import demo_site_path, load_site
 from tests.unit.console.map.sample import COLOURS, map_event
 
@@ -29,6 +30,15 @@ def test_grid_index_gives_the_cells_a_rectangle_touches() -> None:
     assert all(200 <= points[i][1][0] < 500 and 200 <= points[i][1][1] < 400 for i in got)
     assert index.query(5000, 5000, 6000, 6000) == []
     assert set(index.query(-1e9, -1e9, 1e9, 1e9)) == set(range(500))
+
+
+def test_camera_squares_by_array_pick_the_worst_per_cell() -> None:
+    cams = CameraArrays.of([((0.0, 0.0), 3), ((1.0, -1.0), 0), ((100.0, 0.0), 2), ((1e6, 0), 1)])
+    got = squares(cams, (1.0, 1.0, 10.0, 20.0), (-50.0, -50.0, 150.0, 50.0), 5.0)
+    assert list(got) == [2, 0]  # drawn in that order: the most alarming last
+    assert got[0][0].tolist() == [11.0] and got[0][1].tolist() == [21.0]  # the faulty one
+    assert got[2][0].tolist() == [110.0]
+    assert squares(cams, (1.0, 1.0, 0.0, 0.0), (5e6, 0.0, 6e6, 1.0), 5.0) == {}
 
 
 def test_tiles_cover_an_area_and_only_plain_transforms_are_tiled() -> None:
