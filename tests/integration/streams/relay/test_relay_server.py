@@ -32,12 +32,19 @@ def sim() -> Iterator[CamSim]:
 
 def _relay(sim: CamSim, **kw: float) -> RelayServer:
     mounts = tuple(MountSpec(cam, "sub", sim.url(cam, "sub")) for cam in sim.camera_ids)
-    spec = RelaySpec(mounts, idle_s=kw.get("idle_s", 1.5), backoff_s=0.3, backoff_max_s=1.0)
+    spec = RelaySpec(
+        mounts,
+        idle_s=kw.get("idle_s", 1.5),
+        backoff_s=0.3,
+        backoff_max_s=1.0,
+        open_timeout_s=10.0,  # generous: the machine may be loaded
+    )
     return RelayServer(spec)
 
 
 def _frames(url: str, n: int) -> int:
-    with av.open(url, options={"rtsp_transport": "tcp"}, timeout=(8.0, 4.0)) as c:
+    opts = {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "65536"}
+    with av.open(url, options=opts, timeout=(15.0, 8.0)) as c:
         got = 0
         for _f in c.decode(video=0):
             got += 1
@@ -91,7 +98,11 @@ def test_dead_camera_fails_then_comes_back_by_itself(sim: CamSim) -> None:
 
 
 def test_clients_must_give_the_relays_credentials(sim: CamSim) -> None:
-    spec = RelaySpec((MountSpec("cam1", "sub", sim.url("cam1", "sub")),), auth=("hall", "r-pw"))
+    spec = RelaySpec(
+        (MountSpec("cam1", "sub", sim.url("cam1", "sub")),),
+        auth=("hall", "r-pw"),
+        open_timeout_s=10,
+    )
     with RelayServer(spec) as relay:
         url = relay.url("cam1")
         with pytest.raises(av.error.HTTPUnauthorizedError):
@@ -132,7 +143,7 @@ def test_an_h265_camera_is_relayed_as_h265() -> None:
         spec = RelaySpec((MountSpec("h", "main", f"rtsp://127.0.0.1:{port}/h/main"),))
         with RelayServer(spec) as relay:
             with av.open(
-                relay.url("h", "main"), options={"rtsp_transport": "tcp"}, timeout=(8.0, 4.0)
+                relay.url("h", "main"), options={"rtsp_transport": "tcp"}, timeout=(15.0, 8.0)
             ) as c:
                 stream = c.streams.video[0]
                 got = 0
