@@ -190,8 +190,8 @@ class EventQueueController:
         self._bridge.post(apply)
 
     def _on_connection(self, state: ConnectionState) -> None:
-        kind, since = to_connection(state)
-        self._bridge.post(lambda: self._connection(kind, since))
+        kind, since, storage = to_connection(state)
+        self._bridge.post(lambda: self._connection(kind, since, storage))
 
     # on the main thread
     def _drain(self) -> None:
@@ -208,8 +208,8 @@ class EventQueueController:
         if pick is not None:
             self.link_video(pick.id, automatic=True)
 
-    def _connection(self, kind: ConnKind, since: datetime | None) -> None:
-        self.model.set_connection(kind, since)
+    def _connection(self, kind: ConnKind, since: datetime | None, storage: str = "ok") -> None:
+        self.model.set_connection(kind, since, storage)
         if kind is ConnKind.LOST:
             self._was_lost = True
         elif kind is ConnKind.CONNECTED and self._was_lost:

@@ -107,9 +107,9 @@ def to_change(msg: EventChanged) -> Change:
     return Change(seq=msg.seq, event=msg.event, colour=msg.colour, audit=tuple(msg.audit))
 
 
-def to_connection(state: ConnectionState) -> tuple[ConnKind, datetime | None]:
-    """The client's ConnectionState as the model's (kind, lost at)."""
-    return _KINDS[state.status], state.lost_at
+def to_connection(state: ConnectionState) -> tuple[ConnKind, datetime | None, str]:
+    """The client's ConnectionState as the model's (kind, lost at, the hub's store)."""
+    return _KINDS[state.status], state.lost_at, state.hub_storage
 
 
 def to_session(reply: LoginReply, workstation: str) -> Session:

@@ -55,6 +55,10 @@ class ConnKind(StrEnum):
 class Connection:
     kind: ConnKind = ConnKind.DISCONNECTED
     since: datetime | None = None  # when the hub was lost (kind LOST)
+    # the hub's store, from its heartbeat: "disk_full" or "db_unreachable" while it saves
+    # nothing (the banner says so), else "ok"
+    hub_storage: str = "ok"
+    storage_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -314,12 +318,19 @@ class EventQueueModel:
         self._s.timelines[event_id] = merged
         self.timeline_changed.emit(event_id)
 
-    def set_connection(self, kind: ConnKind, since: datetime | None = None) -> None:
+    def set_connection(
+        self, kind: ConnKind, since: datetime | None = None, hub_storage: str = "ok"
+    ) -> None:
         if kind is ConnKind.LOST and since is None:
             since = self._clock()
         if kind is not ConnKind.LOST:
             since = None
-        conn = Connection(kind, since)
+        old = self._s.connection
+        storage_since = None
+        if hub_storage != "ok":
+            storage_since = old.storage_since if old.hub_storage == hub_storage else None
+            storage_since = storage_since or self._clock()
+        conn = Connection(kind, since, hub_storage, storage_since)
         if conn == self._s.connection:
             return
         self._s.connection = conn

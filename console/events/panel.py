@@ -508,6 +508,16 @@ class EventQueuePanel(QWidget):
                 "background: #b71c1c; color: white; font-weight: bold; padding: 6px;"
             )
             self.conn_banner.show()
+        elif conn.kind is ConnKind.CONNECTED and conn.hub_storage in (
+            "disk_full",
+            "db_unreachable",
+        ):
+            key = f"banner.{conn.hub_storage}"
+            self.conn_banner.setText(tr(key, time=format_clock(conn.storage_since)))
+            self.conn_banner.setStyleSheet(
+                "background: #e65100; color: white; font-weight: bold; padding: 6px;"
+            )
+            self.conn_banner.show()
         elif conn.kind is ConnKind.CONNECTING:
             self.conn_banner.setText(tr("banner.connecting"))
             self.conn_banner.setStyleSheet("background: #546e7a; color: white; padding: 4px;")

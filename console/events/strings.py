@@ -28,6 +28,10 @@ _ZH: dict[str, str] = {
     "panel.operator": "{operator}（{role}）@ {workstation}",
     "panel.count": "共 {shown} 件 / {total} 件",
     "banner.lost": "与指挥中心服务连接中断 — 显示的是 {time} 的数据，正在重连…",
+    "banner.disk_full": "中枢服务器磁盘已满（自 {time}）— 新上报的事件和处置操作暂时无法保存，"
+    "请通知系统管理员清理磁盘；空间恢复后自动继续",
+    "banner.db_unreachable": "中枢数据库无法连接（自 {time}）— 新上报的事件和处置操作暂时无法保存，"
+    "恢复后自动继续",
     "banner.connecting": "正在连接指挥中心服务…",
     "banner.refused": "本工作站未登记/已吊销，请联系管理员（指挥中心服务拒绝了本工作站的密钥）",
     "banner.alarm": "新红色预警 {count} 件：{title} — 按 K 确认",
@@ -172,6 +176,10 @@ _EN: dict[str, str] = {
     "panel.operator": "{operator} ({role}) @ {workstation}",
     "panel.count": "{shown} of {total} events",
     "banner.lost": "Connection to the hub lost — showing data as of {time}, reconnecting…",
+    "banner.disk_full": "The hub's disk is full (since {time}) — new events and actions cannot "
+    "be saved for now; tell the system administrator; it resumes by itself when space returns",
+    "banner.db_unreachable": "The hub's database is unreachable (since {time}) — new events and "
+    "actions cannot be saved for now; it resumes by itself when the database is back",
     "banner.connecting": "Connecting to the hub…",
     "banner.refused": "This workstation is not enrolled or was revoked: contact the administrator",
     "banner.alarm": "{count} new red event(s): {title} — press K to acknowledge",

@@ -37,6 +37,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -84,6 +85,7 @@ from dispatch.hub.messages import (
     LogoutRequest,
     PingRequest,
     PongReply,
+    StorageState,
 )
 from dispatch.positions.messages import LeaderPositionChanged
 from dispatch.relays.messages import RelayStatesChanged
@@ -152,6 +154,7 @@ class HubClient:
         self._last_heard = 0.0
         self._last_heard_wall: datetime | None = None
         self._state = ConnectionState(ConnectionStatus.CONNECTING)
+        self._hub_storage: StorageState = "ok"
         self._sync_lock = asyncio.Lock()
         self._sync_wanted = asyncio.Event()
         self.resyncs = 0
@@ -282,7 +285,9 @@ class HubClient:
         return self._state
 
     def _set_state(self, st: ConnectionState) -> None:
-        if st.status is self._state.status and st.lost_at == self._state.lost_at:
+        st = replace(st, hub_storage=self._hub_storage)
+        old = self._state
+        if (st.status, st.lost_at, st.hub_storage) == (old.status, old.lost_at, old.hub_storage):
             self._state = st
             return
         self._state = st
@@ -526,6 +531,9 @@ class HubClient:
                 self._on_changed(msg)
 
     def _on_heartbeat(self, hb: Heartbeat) -> None:
+        if hb.storage != self._hub_storage:
+            self._hub_storage = hb.storage
+            self._set_state(self._state)
         if self._credentials is None:
             return
         if self.hub_instance is not None and hb.hub_instance != self.hub_instance:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from dispatch.hub.messages import StorageState
+
 
 class ConnectionStatus(StrEnum):
     CONNECTING = "connecting"
@@ -20,6 +22,9 @@ class ConnectionState:
     status: ConnectionStatus
     lost_at: datetime | None = None  # when the hub was last heard of, for LOST
     detail: str = ""
+    # the hub's store as its last heartbeat said (`dispatch.hub.storage`): not "ok", the
+    # hub takes no writes (intake refused with 503, actions refused as busy)
+    hub_storage: StorageState = "ok"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import Engine
 
@@ -25,6 +26,9 @@ class Checkpointer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs = 0
+        self._failing_since: float | None = None
+        self._logged_at = 0.0
+        self._failures = 0
 
     def start(self) -> None:
         if self._thread is not None:
@@ -49,8 +53,24 @@ class Checkpointer:
             with self._engine.connect() as conn:
                 conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").fetchall()
             self.runs += 1
-        except Exception:  # a busy or closing database: the next run catches up
+        except Exception as exc:  # a busy, closing or full database: the next run catches up
+            self._failed(mode, exc)
+            return
+        if self._failing_since is not None:
+            log.warning("WAL checkpoints work again after %d failures", self._failures)
+            self._failing_since, self._failures = None, 0
+
+    def _failed(self, mode: str, exc: Exception) -> None:
+        """The first failure with its traceback, then one line a minute while it lasts
+        (a full disk fails every run: twice a second)."""
+        now = time.monotonic()
+        self._failures += 1
+        if self._failing_since is None:
+            self._failing_since = self._logged_at = now
             log.warning("WAL checkpoint (%s) failed", mode, exc_info=True)
+        elif now - self._logged_at >= 60:
+            self._logged_at = now
+            log.warning("WAL checkpoints still failing (%d times): %s", self._failures, exc)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

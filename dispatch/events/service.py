@@ -53,6 +53,14 @@ from dispatch.events.messages import (
 from dispatch.hub import auth
 from dispatch.hub.clock import CHINA_TZ, china_now
 from dispatch.hub.hashing import HashPool, PoolBusy
+from dispatch.hub.storage import (
+    MESSAGES,
+    RETRY_AFTER_S,
+    StorageHealth,
+    classify,
+    database_folder,
+    store_probe,
+)
 from dispatch.hub.writer import Committed, GroupWriter, Tx
 
 log = logging.getLogger(__name__)
@@ -149,6 +157,9 @@ class HubService:
         self.instance = secrets.token_hex(8)
         self.sessions = auth.Sessions()
         self._on_publish = on_publish
+        self.storage = StorageHealth(
+            store_probe(lambda: self.store.engine, database_folder(db.url)), clock=clock
+        )
         self._writer: GroupWriter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         # The open events as JSON (their snapshot entries) and versions, not as models:
@@ -189,6 +200,7 @@ class HubService:
         if self._writer is None:
             return
         writer, self._writer = self._writer, None
+        await self.storage.stop()
         self.hasher.stop()
         await asyncio.to_thread(writer.stop)
         await asyncio.to_thread(self.store.close)
@@ -200,7 +212,19 @@ class HubService:
         return self._writer
 
     async def _write(self, fn: Callable[[Tx], T]) -> T:
-        return await self.writer.submit_async(fn)
+        """Every write of the hub: a full disk or an unreachable database sets the store's
+        state and is answered `busy` with why (`dispatch.hub.storage`); a commit sets ok."""
+        try:
+            got = await self.writer.submit_async(fn)
+        except Exception as exc:
+            state = classify(exc)
+            if state is None:
+                raise
+            self.storage.failed(state, exc)
+            raise HubError(ErrorCode.BUSY, MESSAGES[state], retry_after_s=RETRY_AFTER_S) from exc
+        if self.storage.state != "ok":
+            self.storage.succeeded()
+        return got
 
     def _committed(self, published: list[Committed]) -> None:
         """On the loop: update the view and the timers, then publish (in seq order)."""
@@ -499,15 +523,24 @@ class HubService:
                     due[eid] = version
             if not due:
                 return 0
-            results = await asyncio.gather(*(self._write(self._timer_job(eid, now)) for eid in due))
-            # events whose check changed nothing get their next check scheduled here
+            jobs = (self._write(self._timer_job(eid, now)) for eid in due)
+            results = await asyncio.gather(*jobs, return_exceptions=True)
+            # events whose check changed nothing get their next check scheduled here, and
+            # a check that could not be written (a full disk) is tried again, not dropped
+            failed: BaseException | None = None
             for eid, changed in zip(due, results, strict=True):
                 ev = self.open_event(eid)
-                if not changed and ev is not None:
+                if isinstance(changed, BaseException):
+                    failed = changed
+                    if ev is not None:
+                        heapq.heappush(self._timers, (now + _RETRY_STEP, eid, ev.version))
+                elif not changed and ev is not None:
                     nxt = self._next_check(ev, now)
                     if nxt is not None:
                         heapq.heappush(self._timers, (max(nxt, now + _MIN_STEP), eid, ev.version))
-            return sum(1 for r in results if r)
+            if failed is not None:
+                raise failed
+            return sum(1 for r in results if r is True)
 
     def _timer_job(self, event_id: str, now: datetime) -> Callable[[Tx], bool]:
         def job(tx: Tx) -> bool:
@@ -540,6 +573,7 @@ class HubService:
 
 
 _MIN_STEP = timedelta(seconds=1)
+_RETRY_STEP = timedelta(seconds=RETRY_AFTER_S)
 _TIMER_ACTOR = Actor(operator="system", role=Role.SYSTEM, workstation="hub")
 
 

@@ -12,12 +12,13 @@ Phone and ID numbers are masked in every response.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from dispatch.db.store import ApiKeyRecord
 from dispatch.domain.model import (
@@ -27,7 +28,9 @@ from dispatch.domain.model import (
     EventState,
     mask_reporter,
 )
+from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService, IntakeRejected
+from dispatch.hub.messages import StorageState
 
 API = "/api/v1"
 MAX_BODY = 256 * 1024
@@ -48,6 +51,16 @@ class ErrorBody(BaseModel):
 class EventList(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     events: list[Event]
+
+
+class HealthReply(BaseModel):
+    """`GET /api/v1/health`: the store's state (`dispatch.hub.storage`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    storage: StorageState = Field(description="ok, disk_full or db_unreachable")
+    since: AwareDatetime | None = Field(description="when the store stopped being ok")
+    message: str = Field(description="what an operator reads; empty when ok")
+    instance: str = Field(description="this hub process (changes when it restarts)")
 
 
 # -- pure helpers ---------------------------------------------------------------------
@@ -93,7 +106,7 @@ def _error(desc: str) -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
-    for model in (EventIntake, Event, ErrorBody, EventList):
+    for model in (EventIntake, Event, ErrorBody, EventList, HealthReply):
         sch = model.model_json_schema(ref_template=_REF, mode="validation")
         schemas.update(sch.pop("$defs", {}))
         schemas[model.__name__] = sch
@@ -116,6 +129,10 @@ def _create_event_op() -> dict[str, Any]:
             "403": _error("the key may not report for this source"),
             "413": {"description": "body too large"},
             "422": _error("invalid fields, one message per field"),
+            "503": _error(
+                "NOT accepted: the hub's disk is full or its database unreachable; retry after "
+                "Retry-After seconds"
+            ),
         },
     }
 
@@ -178,6 +195,17 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             f"{API}/events": {"post": _create_event_op(), "get": _list_events_op()},
             f"{API}/events/{{event_id}}": {"get": _get_event_op()},
+            f"{API}/health": {
+                "get": {
+                    "operationId": "health",
+                    "security": [],
+                    "summary": "the hub's store: 200 when ok, 503 when it takes no events",
+                    "responses": {
+                        "200": {"description": "ok", "content": _json("HealthReply")},
+                        "503": {"description": "not ok", "content": _json("HealthReply")},
+                    },
+                }
+            },
             f"{API}/openapi.json": {
                 "get": {
                     "operationId": "openapi",
@@ -270,7 +298,33 @@ async def post_event(request: web.Request) -> web.Response:
         ev, created = await svc.intake(intake)
     except IntakeRejected as exc:
         return _err(422, exc.field, exc.message)
+    except HubError as exc:
+        if exc.code is not ErrorCode.BUSY:
+            raise
+        return _unavailable(exc.message, exc.retry_after_s)  # not accepted: retry later
     return _event_response(201 if created else 200, ev)
+
+
+def _unavailable(message: str, retry_after_s: float) -> web.Response:
+    resp = _err(503, "hub", message)
+    resp.headers["Retry-After"] = str(max(1, math.ceil(retry_after_s)))
+    return resp
+
+
+async def health(request: web.Request) -> web.Response:
+    """The store's state for monitoring (no key: it says nothing about any event)."""
+    st = request.app[_SERVICE].storage
+    body = HealthReply(
+        storage=st.state,
+        since=st.since,
+        message=st.message,
+        instance=request.app[_SERVICE].instance,
+    )
+    return web.Response(
+        status=200 if st.state == "ok" else 503,
+        body=body.model_dump_json(),
+        content_type="application/json",
+    )
 
 
 async def get_event(request: web.Request) -> web.Response:
@@ -351,4 +405,5 @@ def make_app(service: HubService) -> web.Application:
     app.router.add_get(f"{API}/events", list_events)
     app.router.add_get(f"{API}/events/{{event_id}}", get_event)
     app.router.add_get(f"{API}/openapi.json", openapi)
+    app.router.add_get(f"{API}/health", health)
     return app

@@ -22,6 +22,7 @@ from dispatch.db.store import Store
 from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import EventSource
 from dispatch.domain.site import Site
+from dispatch.domain.wire import HubError
 from dispatch.events.handlers import EventHandlers
 from dispatch.events.reveal import Revealer
 from dispatch.events.service import HubService
@@ -344,6 +345,8 @@ class Hub:
             if nxt is not None and nxt <= self.service.clock():
                 try:
                     await self.service.run_timers()
+                except HubError as exc:  # a full disk: tried again, see storage
+                    log.warning("deadline timers not written: %s", exc.message)
                 except Exception:
                     log.exception("deadline timers failed")
             esc = self.dispatch.next_escalation()

@@ -79,10 +79,16 @@ class PongReply(WireMessage):
 # -- published (hub → all) -------------------------------------------------------------
 
 
+StorageState = Literal["ok", "disk_full", "db_unreachable"]
+
+
 class Heartbeat(WireMessage):
-    """Published about once a second; `seq` is the hub's last published seq."""
+    """Published about once a second; `seq` is the hub's last published seq; `storage`
+    the state of its store (`dispatch.hub.storage`: not ok, the hub takes no writes)."""
 
     type: Literal["heartbeat"] = "heartbeat"
     seq: int
     at: AwareDatetime
     hub_instance: str
+    storage: StorageState = "ok"
+    storage_since: AwareDatetime | None = None

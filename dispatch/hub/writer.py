@@ -34,6 +34,7 @@ from sqlalchemy import Connection
 
 from dispatch.db.store import Store
 from dispatch.events.messages import EventChanged
+from dispatch.hub.storage import classify
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +256,10 @@ class GroupWriter:
                 self.retried_batches += 1
                 done = self._attempt(batch, careful=True)
         except Exception as exc:  # the commit itself failed: nothing of the batch is durable
-            log.exception("commit of %d jobs failed", len(batch))
+            if classify(exc) is None:
+                log.exception("commit of %d jobs failed", len(batch))
+            else:  # a full disk or a lost database: the storage state says so, once
+                log.warning("commit of %d jobs failed: %s", len(batch), exc.__class__.__name__)
             self._deliver([], batch, [(False, exc)] * len(batch))
             return
         outcomes, published = done

@@ -216,8 +216,13 @@ class ZmqServer:
         while True:
             pub = self._pub
             if pub is not None:
+                health = self.service.storage
                 hb = Heartbeat(
-                    seq=self.service.last_seq, at=self._clock(), hub_instance=self.service.instance
+                    seq=self.service.last_seq,
+                    at=self._clock(),
+                    hub_instance=self.service.instance,
+                    storage=health.state,
+                    storage_since=health.since,
                 )
                 with contextlib.suppress(zmq.Again):
                     await pub.send(encode(hb), zmq.NOBLOCK)

@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.kit.markers",
     "tests.kit.netns",
     "tests.kit.turn",
+    "tests.kit.disk",
 ]

@@ -347,6 +347,23 @@ def test_lost_hub_keeps_the_list_greys_countdowns_and_recovers(rig: Rig) -> None
     assert all(b.isEnabled() for b in rig.panel.details.buttons.values())
 
 
+def test_a_hub_whose_disk_is_full_says_so_in_the_banner_until_it_recovers(rig: Rig) -> None:
+    rig.login()
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
+    client = rig.clients[0]
+    assert client.loop is not None
+    full = ConnectionState(ConnectionStatus.CONNECTED, hub_storage="disk_full")
+    client.loop.call_soon_threadsafe(client.on_connection, full)
+    pump_until(lambda: not rig.panel.conn_banner.isHidden())
+    text = rig.panel.conn_banner.text()
+    assert text.startswith("中枢服务器磁盘已满（自 ") and "暂时无法保存" in text, text
+    assert rig.ids() == ["y1", "g1", "fb"]  # the list stays
+    client.loop.call_soon_threadsafe(
+        client.on_connection, ConnectionState(ConnectionStatus.CONNECTED)
+    )
+    pump_until(lambda: rig.panel.conn_banner.isHidden())
+
+
 def test_countdown_ticks_with_the_clock(rig: Rig) -> None:
     rig.login()
     pump_until(lambda: rig.panel.table_model.rowCount() == 3)
