@@ -23,7 +23,6 @@ import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dispatch.domain.relay import STREAMS, camera_stream, camera_url, relay_cameras
 from dispatch.domain.site import Site, SiteConfigError, load_site
+from dispatch.hub.clock import utc_now
 from streams.relay.server import RelayError, RelayServer
 from streams.relay.spec import MountSpec, RelaySpec
 from streams.relay.states import RelayReport, Upstream
@@ -174,7 +174,7 @@ class RelayRunner:
         self.server.stop()
 
     def report(self) -> RelayReport:
-        return RelayReport(relay=self.relay_id, at=datetime.now(UTC), upstreams=self.states())
+        return RelayReport(relay=self.relay_id, at=utc_now(), upstreams=self.states())
 
     def states(self) -> list[Upstream]:
         return self.server.states()
