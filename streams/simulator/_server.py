@@ -19,10 +19,12 @@ Protocol (stdin / stdout, one line each):
 Design: one GLib main loop serves every camera; each camera has its own RTSPServer on
 its own port, whose listening socket this script owns (so that `kill` can close it and
 `hang` can stop accepting while keeping it open). Each mount is a shared media factory
-(`appsrc ! textoverlay ! x264enc ! rtph264pay`): one encode serves every client, and the
-pipeline exists only while a client is connected. One 25 Hz tick makes a raw I420 frame
-for every running mount in pure Python (scrolling pattern + the stamp strip with the
-wall-clock time of that moment) and pushes it into the appsrc. A new client's PLAY asks
+(`appsrc ! textoverlay ! x264enc|x265enc ! rtph264pay|rtph265pay`, the encoder as
+`encoding.py` describes: `camera` or `fast`, per camera): one encode serves every client,
+and the pipeline exists only while a client is connected. One 25 Hz tick makes a raw I420
+frame for every running mount in pure Python (the scene of `scene.py`, day or night, with
+the stamp strip of the wall-clock time of that moment) and pushes it into the appsrc.
+Mass mode sends looped access units encoded once instead. A new client's PLAY asks
 the encoder for a key frame so that the picture starts at once instead of at the next
 GOP boundary.
 """
@@ -46,24 +48,25 @@ gi.require_version("GstRtspServer", "1.0")
 gi.require_version("GstVideo", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer, GstVideo  # noqa: E402
 
-FPS = 25
-GOP = 50
-# constant quantiser: the same picture always encodes the same (a frozen camera looks
-# frozen from its very first key frame, not only once a bitrate control has settled)
-QP = 26
 FONT = "WenQuanYi Micro Hei"
 
 
 def _load(name, path):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # the siblings import each other by these names
     spec.loader.exec_module(module)
     return module
 
 
 _HERE = Path(__file__).resolve().parent
 stamp = _load("hall_camsim_stamp", _HERE.parent / "ingest" / "stamp.py")
+encoding = _load("hall_camsim_encoding", _HERE / "encoding.py")
+_load("hall_camsim_canvas", _HERE / "canvas.py")
+_load("hall_camsim_scene", _HERE / "scene.py")
 picture = _load("hall_camsim_picture", _HERE / "picture.py")
+FPS = encoding.FPS
+GOP = encoding.GOP
 
 
 def log(msg):
@@ -80,35 +83,35 @@ def say(line):
         sys.stdout.flush()
 
 
-MASS_FRAMES = 100  # frames of a pre-encoded loop (4 s: four GOPs, four different key frames)
-MASS_GOP = 25
+MASS_FRAMES = 100  # frames of a pre-encoded loop (4 s: four GOPs of fast, two of camera)
+MASS_GOP = {"fast": 25, "camera": GOP}
 
 
 class EncodedLoops:
-    """Mass mode: per (width, height, mode), MASS_FRAMES frames encoded once, looped.
+    """Mass mode: per (size, mode, encoding), MASS_FRAMES frames encoded once, looped.
 
-    Encoding happens on first use (one short blocking pipeline, ~0.2 s for D1); every
-    camera of that size and mode then sends the same access units, so serving a camera
+    The sub streams' loops (what the patrol reads) are encoded before the server says
+    READY, one short blocking pipeline per size and mode (~0.4 s for D1 with the camera
+    encoding); other streams, and a mode set later, on first use. Every camera of that
+    size and mode then sends the same access units, so serving a camera
     costs a buffer push per frame and RTP packetising, no encoding.
     """
 
     def __init__(self):
         self._loops = {}
 
-    def get(self, width, height, mode):
-        key = (width, height, mode)
+    def get(self, mount, mode):
+        key = (mount.width, mount.height, mode, mount.encoder())
         loop = self._loops.get(key)
         if loop is None:
-            loop = self._loops[key] = self._encode(width, height, mode)
+            loop = self._loops[key] = self._encode(mount, mode)
         return loop
 
-    def _encode(self, width, height, mode):
+    def _encode(self, mount, mode):
+        width, height = mount.width, mount.height
         caps = f"video/x-raw,format=I420,width={width},height={height},framerate={FPS}/1"
         pipe = Gst.parse_launch(
-            f'appsrc name=src format=time caps="{caps}" '
-            "! x264enc tune=zerolatency speed-preset=ultrafast threads=1 "
-            f"key-int-max={MASS_GOP} pass=quant quantizer={QP} option-string=scenecut=0 "
-            "! video/x-h264,stream-format=byte-stream,alignment=au "
+            f'appsrc name=src format=time caps="{caps}" ! {mount.encoder()} '
             "! appsink name=sink sync=false max-buffers=0"
         )
         src = pipe.get_by_name("src")
@@ -148,26 +151,32 @@ class Mount:
         self.path = cfg["path"]
         self.width = int(cfg["width"])
         self.height = int(cfg["height"])
-        self.bitrate = int(cfg.get("bitrate") or self._default_bitrate())
+        self.codec = encoding.stream_codec(camera.codec, self.name)
         self.strip_rows = stamp.strip_height(self.height)
         self.picture = picture.PictureSource(
-            self.width, self.height, seed=camera.seed, strip_rows=self.strip_rows
+            self.width,
+            self.height,
+            seed=camera.seed,
+            strip_rows=self.strip_rows,
+            night=camera.night,
         )
         self.picture.set_mode(camera.mode)
         self.medias = {}  # id(media) -> (appsrc, encoder)
         self.want_key = False
 
-    def _default_bitrate(self):
-        pixels = self.width * self.height
-        return max(256, min(4096, pixels * 2 // 1000))  # kbit/s: ~1800 for D1, ~1800 for 720p
+    def encoder(self):
+        gop = MASS_GOP[self.camera.encoding] if self.camera.mass else GOP
+        qp = encoding.quantiser(self.camera.encoding, self.name)
+        return encoding.encoder(self.camera.encoding, self.codec, qp, gop)
 
     def launch(self):
+        pay = encoding.payloader(self.codec)
         if self.camera.mass:
             return (
                 "( appsrc name=src is-live=true format=time do-timestamp=true block=false "
-                'max-buffers=4 leaky-type=downstream caps="video/x-h264,'
+                f'max-buffers=4 leaky-type=downstream caps="video/x-{self.codec},'
                 'stream-format=byte-stream,alignment=au" '
-                "! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+                f"! {encoding.parser(self.codec)} ! {pay} )"
             )
         caps = f"video/x-raw,format=I420,width={self.width},height={self.height},framerate={FPS}/1"
         font_px = max(10, self.height // 24)
@@ -176,9 +185,7 @@ class Mount:
             f'max-buffers=2 leaky-type=downstream caps="{caps}" '
             f'! textoverlay name=osd font-desc="{FONT} {font_px}px" valignment=bottom '
             "halignment=left xpad=16 ypad=12 shaded-background=true auto-resize=false "
-            "! x264enc name=enc tune=zerolatency speed-preset=ultrafast threads=1 "
-            f"key-int-max={GOP} pass=quant quantizer={QP} option-string=scenecut=0 "
-            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+            f"! {self.encoder()} ! {pay} )"
         )
 
     def factory(self):
@@ -207,7 +214,7 @@ class Mount:
         if not self.medias:
             return
         if self.camera.mass:
-            units = ENCODED.get(self.width, self.height, self.camera.mode)
+            units = ENCODED.get(self, self.camera.mode)
             data = units[index % len(units)]
             for src, _enc in list(self.medias.values()):
                 src.emit("push-buffer", Gst.Buffer.new_wrapped(data))
@@ -254,6 +261,10 @@ class Camera:
         self.port = int(cfg.get("port", 0))
         self.state = self.NORMAL
         self.mode = cfg.get("mode") or "normal"
+        self.encoding = cfg.get("encoding") or "camera"
+        self.codec = cfg.get("codec") or "h264"
+        self.night = bool(cfg.get("night"))
+        encoding.encoder(self.encoding, self.codec, encoding.FAST_QP)  # checks both
         if self.mode not in picture.MODES:
             raise ValueError(f"{self.id}: unknown picture mode {self.mode!r}")
         self.mounts = [Mount(self, m) for m in cfg["streams"]]
@@ -391,6 +402,10 @@ class Simulator:
 
     def start(self):
         for cam in self.cameras.values():
+            if cam.mass:  # the patrol's sub streams now: encoding later blocks every camera
+                for m in cam.mounts:
+                    if m.name == "sub":
+                        ENCODED.get(m, cam.mode)
             cam.start()
         self._schedule()
         GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGTERM, self._quit)

@@ -25,7 +25,13 @@ from typing import IO, Literal
 
 from streams.ingest.sources import CameraSource, with_credentials
 from streams.simulator.picture import MODES
-from streams.simulator.spec import ServerSpec, numbered_spec, site_spec, with_faults
+from streams.simulator.spec import (
+    ServerSpec,
+    numbered_spec,
+    site_spec,
+    with_faults,
+    with_profile,
+)
 
 SERVER_SCRIPT = Path(__file__).resolve().parent / "_server.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -62,6 +68,10 @@ class CamSim:
     `faults` sets cameras' picture modes (camera id -> normal, black, frozen, blur,
     covered, colour_cast, noise; `set_mode` changes one at run time). `mass` serves
     looped pre-encoded pictures (no stamp, no name), cheap enough for 200 cameras.
+    `encoding` is `camera` (H.264 High with CABAC at a camera's bit rate; with `codec`
+    "h265" the main streams are H.265) or `fast` (cheap x264 ultrafast, for tests that
+    need many cheap streams); see `streams.simulator.encoding`. `scene` is "day",
+    "night" (infrared black and white) or "mixed" (every fourth camera at night).
     """
 
     def __init__(
@@ -73,6 +83,9 @@ class CamSim:
         auth: tuple[str, str] | None = None,
         faults: Mapping[str, str] | None = None,
         mass: bool = False,
+        encoding: str = "camera",
+        codec: str = "h264",
+        scene: str = "day",
         control_timeout_s: float = 5.0,
         python: str = SYSTEM_PYTHON,
     ) -> None:
@@ -81,6 +94,7 @@ class CamSim:
             if site is not None
             else numbered_spec(cameras, base_port=base_port, auth=auth)
         )
+        self.spec = with_profile(self.spec, encoding=encoding, codec=codec, scene=scene)
         if faults:
             self.spec = with_faults(self.spec, faults)
         if mass:

@@ -19,8 +19,9 @@ from types import FrameType
 
 from streams.ingest.sources import SourcesError, read_camera_sources
 from streams.simulator.camsim import CamSim, CamSimError
+from streams.simulator.encoding import CODECS, PROFILES
 from streams.simulator.picture import MODES
-from streams.simulator.spec import SpecError, parse_fault
+from streams.simulator.spec import SCENES, SpecError, parse_fault
 
 
 def parse_auth(value: str) -> tuple[str, str]:
@@ -59,7 +60,7 @@ def _fault_arg(value: str) -> tuple[str, str]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="hall-camsim", description="Synthetic H.264 cameras over a real RTSP server."
+        prog="hall-camsim", description="Synthetic H.264/H.265 cameras over a real RTSP server."
     )
     which = p.add_mutually_exclusive_group()
     which.add_argument("--cameras", type=parse_cameras, default=4, help="number of cameras (4)")
@@ -90,6 +91,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="cheap cameras for load tests: looped pre-encoded pictures (no stamp, no name)",
     )
     p.add_argument(
+        "--encoding",
+        choices=PROFILES,
+        default="camera",
+        help="camera: H.264 High/CABAC at a camera's bit rate, key frame every 2 s (default); "
+        "fast: cheap x264 ultrafast for load tests",
+    )
+    p.add_argument(
+        "--codec",
+        choices=CODECS,
+        default="h264",
+        help="codec of the main streams (h265 with --encoding camera); sub and third are H.264",
+    )
+    p.add_argument(
+        "--scene",
+        choices=SCENES,
+        default="day",
+        help="day, night (infrared black and white) or mixed (every fourth camera at night)",
+    )
+    p.add_argument(
         "--control", action="store_true", help="read kill/hang/revive/mode lines on stdin"
     )
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for READY")
@@ -109,6 +129,9 @@ def make_sim(args: argparse.Namespace) -> CamSim:
             auth=args.auth,
             faults=dict(args.fault),
             mass=args.mass,
+            encoding=args.encoding,
+            codec=args.codec,
+            scene=args.scene,
         )
     return CamSim(
         args.cameras,
@@ -116,6 +139,9 @@ def make_sim(args: argparse.Namespace) -> CamSim:
         auth=args.auth,
         faults=dict(args.fault),
         mass=args.mass,
+        encoding=args.encoding,
+        codec=args.codec,
+        scene=args.scene,
     )
 
 

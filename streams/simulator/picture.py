@@ -1,37 +1,46 @@
 """Synthetic camera pictures as raw I420 frames, in pure Python (no numpy).
 
-The simulator's server runs under the system Python, which may lack numpy, so frames
-are made from precomputed byte planes: a pattern that repeats every `PERIOD` rows is
-built once, and each frame is a window into it that scrolls two rows per frame (moving
-content at the cost of a memory copy). The top strip of every frame carries the stamp
-of its capture time (see `streams.ingest.stamp`); the stamp's row is passed in by the caller so
-this module needs nothing but the standard library.
+The simulator's server runs under the system Python, which may lack numpy. A healthy
+camera shows a street or a square (`streams.simulator.scene`: a background drawn once,
+vehicles and people blitted per frame; by day in colour, at night as a black-and-white
+infrared picture). The top strip of every frame carries the stamp of its capture time
+(see `streams.ingest.stamp`); the stamp's row is passed in by the caller so this module
+needs nothing but the standard library.
 
 Picture modes (`MODES`) simulate the faults of a real camera for the health patrol:
-`black` (lens dead), `frozen` (the same picture over and over), `blur` (only wide,
+`black` (lens dead), `frozen` (the scene's first frame over and over), `blur` (only wide,
 smooth shapes), `covered` (a dark, textureless cover with a gentle gradient),
-`colour_cast` (every colour leaning one way) and `noise` (fresh random noise on every
-frame). Planes are built once per mode; `noise` adds a window of a precomputed plane of
-coarse random grain (NOISE_GRAIN pixels square, so that it survives H.264 encoding and
-scaling) at a random offset through one big-integer addition per frame (no per-pixel
-Python loop).
+`colour_cast` (the scene with every colour leaning red-magenta) and `noise` (the scene
+with fresh coarse random grain on every frame). The fault pictures without a scene
+(black, blur, covered) are planes built once that scroll two rows a frame; `noise` adds
+a window of a precomputed plane of grain (NOISE_GRAIN pixels square, so that it survives
+H.264 encoding and scaling) at a random offset through one big-integer addition per
+frame (no per-pixel Python loop).
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import random
 
-PERIOD = 128  # rows after which the pattern repeats (even; a multiple of every stripe period)
-DRIFT = 139  # frames of one sideways drift cycle (prime, so it never lines up with the scroll)
+if __package__:
+    from streams.simulator import scene as scenes
+else:  # loaded by path under the system Python; _server.py registered the sibling first
+    scenes = importlib.import_module("hall_camsim_scene")
+
+PERIOD = 128  # rows after which a fault pattern repeats (even)
 SCROLL = 2  # rows per frame (even, so the chroma planes scroll by whole rows)
 NEUTRAL = 128  # chroma value of grey
-CELL_W = 40  # block width of the normal picture, luma pixels
-CELL_H = 32  # block height; divides PERIOD
 MODES = ("normal", "black", "frozen", "blur", "covered", "colour_cast", "noise")
+SCENE_MODES = ("normal", "frozen", "colour_cast", "noise")  # the scene, maybe spoilt
 NOISE_SPAN = 96  # noise adds 0..NOISE_SPAN-1 to luma (after compressing it to leave room)
 NOISE_GRAIN = 3  # noise grain size in luma pixels
+# white balance gone: every colour leans red-magenta
+CAST_U = bytes(min(255, NEUTRAL + 12 + (i - NEUTRAL) // 2) for i in range(256))
+CAST_V = bytes(min(255, NEUTRAL + 50 + (i - NEUTRAL) // 2) for i in range(256))
+SQUEEZE = bytes(i * (256 - NOISE_SPAN) // 256 for i in range(256))  # room for the noise
 
 
 def _clamp(v: float, lo: int = 16, hi: int = 235) -> int:
@@ -62,10 +71,13 @@ def _grain_plane(width: int, rows: int, rng: random.Random) -> bytes:
 class PictureSource:
     """Frames of one stream (width x height, I420) for one camera.
 
-    Construction stores the parameters only; the planes are built on the first frame.
+    Construction stores the parameters only; the scene and planes are built on the first
+    frame that needs them. `night` shows the scene as a night-time infrared picture.
     """
 
-    def __init__(self, width: int, height: int, *, seed: int, strip_rows: int) -> None:
+    def __init__(
+        self, width: int, height: int, *, seed: int, strip_rows: int, night: bool = False
+    ) -> None:
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise ValueError(f"picture: size must be positive and even, got {width}x{height}")
         if strip_rows < 0 or strip_rows % 2 or strip_rows > height:
@@ -76,7 +88,9 @@ class PictureSource:
         self.height = height
         self.seed = seed
         self.strip_rows = strip_rows
+        self.night = night
         self.mode = "normal"
+        self.scene = scenes.Scene(width, height, seed=seed, night=night)
         self._planes: dict[str, tuple[bytes, bytes, bytes]] = {}
         self._grain: bytes | None = None
 
@@ -91,9 +105,8 @@ class PictureSource:
         return self.width * self.height * 3 // 2
 
     def _build(self, mode: str) -> tuple[bytes, bytes, bytes]:
+        """Planes (height + PERIOD rows) of a fault picture without a scene."""
         w, rows = self.width, self.height + PERIOD
-        if mode == "black":
-            return self._grey_planes([bytes((16,)) * w] * rows)
         if mode == "covered":
             # a hand or bag over the lens: dark, no texture, a gentle top-to-bottom gradient
             return self._grey_planes(
@@ -108,60 +121,43 @@ class PictureSource:
                 for r in range(PERIOD)
             ]
             return self._grey_planes([period[r % PERIOD] for r in range(rows)])
-        if mode == "colour_cast":
-            return self._build_normal(cast=True)
-        if mode == "noise":
-            y, u, v = self._build_normal()
-            squeeze = bytes(i * (256 - NOISE_SPAN) // 256 for i in range(256))  # room for noise
-            return y.translate(squeeze), u, v
-        return self._build_normal()
+        return self._grey_planes([bytes((16,)) * w] * rows)  # black
 
     def _grey_planes(self, y_rows: list[bytes]) -> tuple[bytes, bytes, bytes]:
         """Planes with the given luma rows (height + PERIOD of them) and neutral chroma."""
         grey = bytes((NEUTRAL,)) * ((self.width // 2) * (self.height // 2 + PERIOD // 2))
         return b"".join(y_rows), grey, grey
 
-    def _build_normal(self, *, cast: bool = False) -> tuple[bytes, bytes, bytes]:
-        """A wall of blocks of random brightness and colour with sharp edges.
-
-        Like a street scene to the quality diagnosis: large flat areas (no "noise"),
-        sharp edges (no "blur"), texture at the scale of every block of the covered-lens
-        grid, colours that do not all lean one way. Blocks are CELL_W x CELL_H luma pixels;
-        CELL_H divides PERIOD so the pattern repeats seamlessly as it scrolls.
-        """
-        w, h = self.width, self.height
-        w2, half = w // 2, PERIOD // 2
-        rng = random.Random(self.seed)
-        cols = w // CELL_W + 1
-        levels = [[rng.randrange(50, 200) for _ in range(cols)] for _ in range(PERIOD // CELL_H)]
-        tints = [
-            [(rng.randrange(-30, 31), rng.randrange(-30, 31)) for _ in range(cols)]
-            for _ in range(PERIOD // CELL_H)
-        ]
-        y_period = [
-            bytes(levels[r // CELL_H][x // CELL_W] for x in range(w)) for r in range(PERIOD)
-        ]
-        if cast:  # white balance gone: every colour leans red-magenta
-            u_period = [bytes((NEUTRAL + 12,)) * w2 for _ in range(half)]
-            v_period = [bytes((NEUTRAL + 50,)) * w2 for _ in range(half)]
-        else:
-            u_period = [
-                bytes(NEUTRAL + tints[2 * r // CELL_H][2 * x // CELL_W][0] for x in range(w2))
-                for r in range(half)
-            ]
-            v_period = [
-                bytes(NEUTRAL + tints[2 * r // CELL_H][2 * x // CELL_W][1] for x in range(w2))
-                for r in range(half)
-            ]
-        y_plane = b"".join(y_period[r % PERIOD] for r in range(h + PERIOD))
-        u_plane = b"".join(u_period[r % half] for r in range(h // 2 + half))
-        v_plane = b"".join(v_period[r % half] for r in range(h // 2 + half))
-        return y_plane, u_plane, v_plane
-
     def frame(self, index: int, stamp_row: bytes) -> bytes:
         """Frame number `index` with `stamp_row` (one luma row, `width` bytes) in the strip."""
         if len(stamp_row) != self.width:
             raise ValueError(f"picture: stamp row is {len(stamp_row)} bytes, need {self.width}")
+        if self.mode in SCENE_MODES:
+            return self._scene_frame(index, stamp_row)
+        return self._fault_frame(index, stamp_row)
+
+    def _scene_frame(self, index: int, stamp_row: bytes) -> bytes:
+        mode = self.mode
+        w, h, s = self.width, self.height, self.strip_rows
+        w2, s2 = w // 2, s // 2
+        out = self.scene.frame(0 if mode == "frozen" else index)
+        luma, u0, v0 = w * h, w * h, w * h + w2 * (h // 2)
+        if mode == "colour_cast":
+            out[u0:v0] = out[u0:v0].translate(CAST_U)
+            out[v0:] = out[v0:].translate(CAST_V)
+        elif mode == "noise":
+            if self._grain is None:
+                self._grain = _grain_plane(w, 2 * h, random.Random(self.seed))
+            start = (os.urandom(1)[0] * h // 256) * w  # a fresh grain window every frame
+            squeezed = bytes(out[:luma]).translate(SQUEEZE)
+            out[:luma] = _add_noise(squeezed, self._grain[start : start + luma])
+        out[: s * w] = stamp_row * s
+        grey = bytes((NEUTRAL,)) * (w2 * s2)
+        out[u0 : u0 + w2 * s2] = grey
+        out[v0 : v0 + w2 * s2] = grey
+        return bytes(out)
+
+    def _fault_frame(self, index: int, stamp_row: bytes) -> bytes:
         mode = self.mode
         planes = self._planes.get(mode)
         if planes is None:
@@ -169,31 +165,16 @@ class PictureSource:
         y_plane, u_plane, v_plane = planes
         w, h, s = self.width, self.height, self.strip_rows
         w2, h2, s2 = w // 2, h // 2, s // 2
-        if mode == "frozen":
-            index = 0
         off = (index * SCROLL) % PERIOD
         coff = off // 2
-        # a sideways drift too (2 px a frame, period DRIFT frames, prime): a contiguous
-        # slice starting `shift` bytes into a row is the picture shifted left by `shift`
-        # (each row's tail comes from the next row), so the scene never repeats within
-        # PERIOD/SCROLL * DRIFT frames (~6 min) — pictures seconds apart always differ
-        shift = 2 * (index % DRIFT) if w2 > DRIFT else 0
-        cshift = shift // 2
         grey = bytes((NEUTRAL,)) * (w2 * s2)
-        y_view, u_view, v_view = memoryview(y_plane), memoryview(u_plane), memoryview(v_plane)
-        luma: bytes | memoryview = y_view[(off + s) * w + shift : (off + h) * w + shift]
-        if mode == "noise":
-            if self._grain is None:
-                self._grain = _grain_plane(w, 2 * h, random.Random(self.seed))
-            start = (os.urandom(1)[0] * h // 256) * w  # a fresh grain window every frame
-            luma = _add_noise(bytes(luma), self._grain[start : start + len(luma)])
         return b"".join(
             (
                 stamp_row * s,
-                luma,
+                memoryview(y_plane)[(off + s) * w : (off + h) * w],
                 grey,
-                u_view[(coff + s2) * w2 + cshift : (coff + h2) * w2 + cshift],
+                memoryview(u_plane)[(coff + s2) * w2 : (coff + h2) * w2],
                 grey,
-                v_view[(coff + s2) * w2 + cshift : (coff + h2) * w2 + cshift],
+                memoryview(v_plane)[(coff + s2) * w2 : (coff + h2) * w2],
             )
         )

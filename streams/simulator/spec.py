@@ -15,6 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from streams.ingest.sources import CameraSource, StreamSource
+from streams.simulator.encoding import CODECS, PROFILES
 from streams.simulator.picture import MODES
 
 MAIN_SIZE = (1280, 720)
@@ -22,6 +23,7 @@ SUB_SIZE = (704, 576)
 THIRD_SIZE = (640, 360)  # the small third stream many cameras offer
 LOOPBACK = "127.0.0.1"
 MAX_CAMERAS = 1000
+SCENES = ("day", "night", "mixed")  # mixed: every fourth camera (by seed) at night
 
 
 class SpecError(ValueError):
@@ -48,10 +50,16 @@ class CameraSpec:
     mounts: tuple[MountSpec, ...]
     auth: tuple[str, str] | None = None
     mode: str = "normal"  # picture mode (streams.simulator.picture.MODES)
+    encoding: str = "camera"  # streams.simulator.encoding.PROFILES
+    codec: str = "h264"  # of the main stream (streams.simulator.encoding.CODECS)
+    night: bool = False  # the night-time infrared picture
 
     def to_dict(self) -> dict[str, object]:
         return {
             "mode": self.mode,
+            "encoding": self.encoding,
+            "codec": self.codec,
+            "night": self.night,
             "id": self.id,
             "name": self.name,
             "port": self.port,
@@ -249,6 +257,26 @@ def with_faults(spec: ServerSpec, faults: Mapping[str, str]) -> ServerSpec:
                 f"faults.{cid}: unknown picture mode {mode!r}; known: {', '.join(MODES)}"
             )
     cams = tuple(replace(c, mode=faults.get(c.id, c.mode)) for c in spec.cameras)
+    return replace(spec, cameras=cams)
+
+
+def with_profile(
+    spec: ServerSpec, *, encoding: str = "camera", codec: str = "h264", scene: str = "day"
+) -> ServerSpec:
+    """`spec` with every camera's encoding, main-stream codec and time of day set."""
+    if encoding not in PROFILES:
+        raise SpecError(f"encoding: unknown {encoding!r}; known: {', '.join(PROFILES)}")
+    if codec not in CODECS:
+        raise SpecError(f"codec: unknown {codec!r}; known: {', '.join(CODECS)}")
+    if encoding == "fast" and codec != "h264":
+        raise SpecError("codec: the fast encoding is H.264 only")
+    if scene not in SCENES:
+        raise SpecError(f"scene: unknown {scene!r}; known: {', '.join(SCENES)}")
+
+    def night(c: CameraSpec) -> bool:
+        return scene == "night" or (scene == "mixed" and c.seed % 4 == 0)
+
+    cams = tuple(replace(c, encoding=encoding, codec=codec, night=night(c)) for c in spec.cameras)
     return replace(spec, cameras=cams)
 
 

@@ -11,7 +11,8 @@ import pytest
 from dispatch.domain.site import demo_site_path
 from streams.ingest.sources import CameraSource, parse_camera_sources, read_camera_sources
 from streams.simulator import CamSim
-from streams.simulator.spec import SpecError, numbered_spec, site_spec
+from streams.simulator.cli import build_parser
+from streams.simulator.spec import SpecError, numbered_spec, site_spec, with_profile
 
 
 def site_with(cameras: list[dict[str, Any]], **extra: Any) -> list[CameraSource]:
@@ -159,3 +160,29 @@ def test_camsim_constructor_validates_without_starting_anything() -> None:
     assert sim.camera_ids[0] == "cam1"
     with pytest.raises(SpecError):
         CamSim(cameras=-1)
+
+
+def test_encoding_codec_and_scene_reach_the_server_spec() -> None:
+    spec = with_profile(numbered_spec(4), encoding="camera", codec="h265", scene="mixed")
+    body = json.loads(spec.to_json())
+    assert {c["encoding"] for c in body["cameras"]} == {"camera"}
+    assert {c["codec"] for c in body["cameras"]} == {"h265"}
+    assert [c["night"] for c in body["cameras"]] == [False, False, False, True]
+    assert CamSim(cameras=2).spec.cameras[0].encoding == "camera"  # the default
+    fast = CamSim(cameras=2, encoding="fast", scene="night").spec.cameras
+    assert all(c.encoding == "fast" and c.night for c in fast)
+    for kwargs, match in (
+        ({"encoding": "cheap"}, "encoding"),
+        ({"codec": "vp8"}, "codec"),
+        ({"encoding": "fast", "codec": "h265"}, "H.264 only"),
+        ({"scene": "dusk"}, "scene"),
+    ):
+        with pytest.raises(SpecError, match=match):
+            with_profile(numbered_spec(1), **kwargs)
+
+
+def test_cli_encoding_flags() -> None:
+    args = build_parser().parse_args(["--encoding", "fast", "--scene", "night"])
+    assert (args.encoding, args.codec, args.scene) == ("fast", "h264", "night")
+    args = build_parser().parse_args(["--codec", "h265"])
+    assert (args.encoding, args.codec, args.scene) == ("camera", "h265", "day")
