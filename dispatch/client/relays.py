@@ -5,6 +5,7 @@ from the connection's SUB loop, on the network thread) handed to whoever `listen
 The view is relay id → `RelayReport` (each upstream's state idle|connecting|live|failed,
 its last error and clients); `upstream(camera, stream)` finds one camera stream in it. A
 change whose seq does not follow the last one makes it fetch the whole view again.
+`is_stale(relay)`: the relay stopped reporting (its states are unknown, not live).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class RelaysFacade:
         self._conn = caller
         self._listeners: list[Listener] = []
         self._view: dict[str, RelayReport] = {}
+        self._stale: set[str] = set()
         self.seq = 0
         self._fetching: asyncio.Task[None] | None = None
 
@@ -45,6 +47,9 @@ class RelaysFacade:
     def view(self) -> dict[str, RelayReport]:
         return dict(self._view)
 
+    def is_stale(self, relay: str) -> bool:
+        return relay in self._stale
+
     def upstream(self, camera: str, stream: str = "sub") -> Upstream | None:
         """That camera stream's state at the relay serving it (None: no relay reports it)."""
         for report in self._view.values():
@@ -57,6 +62,7 @@ class RelaysFacade:
         """Every relay's last report (replaces the view; listeners told)."""
         rep = await self._conn.call(RelayStatesReply, RelayStatesRequest)
         self._view = {r.relay: r for r in rep.relays}
+        self._stale = set(rep.stale)
         self.seq = rep.seq
         self._tell()
         return rep
@@ -70,6 +76,10 @@ class RelaysFacade:
             return
         self.seq = msg.seq
         self._view[msg.report.relay] = msg.report
+        if msg.stale:
+            self._stale.add(msg.report.relay)
+        else:
+            self._stale.discard(msg.report.relay)
         self._tell()
 
     def _refetch(self) -> None:

@@ -220,6 +220,7 @@ class Hub:
         await self.dispatch.start()
         await self.patrol.start()
         await self.positions.start()
+        await self.relays.start()
         if not self.config.zmq.curve:
             log.warning(
                 "zmq CURVE is OFF (zmq.curve = false): consoles are not authenticated and "
@@ -299,6 +300,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer_task
             self._timer_task = None
+        await self.relays.stop()
         await self.rollcall.stop()
         await self.mediation.stop()
         await runner.cleanup()

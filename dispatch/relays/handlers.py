@@ -19,4 +19,6 @@ class RelayHandlers:
     async def states(self, req: RelayStatesRequest) -> RelayStatesReply:
         self._svc.session(req.token)
         reports = self._relays.reports()
-        return RelayStatesReply(rid=req.rid, seq=self._relays.seq, relays=reports)
+        return RelayStatesReply(
+            rid=req.rid, seq=self._relays.seq, relays=reports, stale=self._relays.stale()
+        )

@@ -6,8 +6,9 @@ hub keeps the last report of each relay in memory and publishes `RelayStatesChan
 a relay's upstreams changed, with the relays' own `seq` (monotonic over the hub's life,
 from the wall clock in milliseconds): a console that sees a gap asks again with
 `RelayStatesRequest` → `RelayStatesReply` (every relay's last report, any logged-in
-operator). A report's `at` says how fresh it is: a relay that stopped reporting is
-stale, not live.
+operator). A relay that sent nothing for three of its report intervals (`every_s`, at
+least `STALE_MIN_S`) is `stale`: its last report is published again with `stale = True`
+(its states are then unknown, not live), and again with `stale = False` when it reports.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ class RelayStatesReply(WireMessage):
     rid: str
     seq: int
     relays: list[RelayReport]
+    stale: list[str] = Field(default_factory=list, description="relays that stopped reporting")
 
 
 class RelayStatesChanged(WireMessage):
     type: Literal["relay_states_changed"] = "relay_states_changed"
     seq: int
     report: RelayReport
+    stale: bool = Field(default=False, description="the relay stopped reporting")

@@ -174,7 +174,12 @@ class RelayRunner:
         self.server.stop()
 
     def report(self) -> RelayReport:
-        return RelayReport(relay=self.relay_id, at=utc_now(), upstreams=self.states())
+        return RelayReport(
+            relay=self.relay_id,
+            at=utc_now(),
+            every_s=self.report_every_s,
+            upstreams=self.states(),
+        )
 
     def states(self) -> list[Upstream]:
         return self.server.states()
@@ -191,7 +196,8 @@ class RelayRunner:
             if self._wake.is_set():
                 self._stop.wait(self.settle_s)
                 self._wake.clear()
-            self._post(self.report())
+            if self.server.running:  # a dead server reports nothing: the hub sees it stale
+                self._post(self.report())
 
 
 def load_config(path: Path | None, overrides: dict[str, object]) -> RelayConfig:

@@ -43,4 +43,7 @@ class RelayReport(BaseModel):
 
     relay: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     at: AwareDatetime
+    every_s: float = Field(
+        default=10.0, gt=0, le=3600, description="the relay reports at least this often"
+    )
     upstreams: list[Upstream] = Field(max_length=20000)

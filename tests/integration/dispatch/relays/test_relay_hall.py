@@ -7,7 +7,8 @@ wall source built by `console.wall.sources.rtsp_factory` from the site (its URL 
 `stream_url`: the relay's), and a patrol probe of the site's targets (`site_targets`).
 The camera sees one session per stream; a camera killed and revived behind the relay
 shows failed then live at each console, and the wall sources go offline and come back;
-the relay killed and restarted, the consoles' sources recover on their own.
+the relay killed and restarted, each console sees it stale (it stopped reporting), then
+the consoles' sources recover on their own and the relay reports live again.
 """
 
 from __future__ import annotations
@@ -180,8 +181,10 @@ def test_one_pull_for_two_consoles_and_the_patrol_faults_and_recovery(hall: Hall
 
             hall.relay.server.kill()
             await each(consoles, lambda c: c.wall_state() is not CameraState.LIVE, "relay gone")
+            await each(consoles, lambda c: c.client.relays.is_stale("r1"), "relay stale")
             hall.relay.start()
             await each(consoles, lambda c: c.wall_state() is CameraState.LIVE, "walls recover")
+            await each(consoles, lambda c: not c.client.relays.is_stale("r1"), "reporting")
             await each(consoles, lambda c: c.relay_state() is UpstreamState.LIVE, "reported")
         finally:
             for c in consoles:

@@ -47,3 +47,20 @@ def test_unknown_relay_is_refused() -> None:
     svc = RelaysService(SITE, lambda _f: None, lambda: T0)
     with pytest.raises(UnknownRelay):
         svc.submit(report(UpstreamState.LIVE, relay="r9"))
+
+
+def test_a_silent_relay_is_published_stale_once_then_fresh_again() -> None:
+    frames: list[bytes] = []
+    now = [100.0]
+    svc = RelaysService(SITE, frames.append, lambda: T0, monotonic=lambda: now[0])
+    live = report(UpstreamState.LIVE)  # every_s 10: stale after 30 s of silence
+    svc.submit(live)
+    now[0] += 29.0
+    assert svc.sweep() == [] and svc.stale() == []
+    now[0] += 2.0
+    assert svc.sweep() == ["r1"] and svc.stale() == ["r1"]
+    assert svc.sweep() == []  # told once
+    assert svc.submit(live)  # same upstreams, but it was stale: published again
+    assert svc.stale() == []
+    adapter: TypeAdapter[RelayStatesChanged] = TypeAdapter(RelayStatesChanged)
+    assert [decode_with(adapter, f).stale for f in frames] == [False, True, False]
