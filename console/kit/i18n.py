@@ -90,6 +90,8 @@ ZH_CN: dict[str, str] = {
     "status.snapshot_saved": "抓拍已保存：{path}",
     "status.clip_saved": "录像已保存：{path}",
     "status.evidence_failed": "保存失败：{error}",
+    "status.evidence_no_space": "证据未保存：证据文件夹所在磁盘已满（{folder}）。"
+    "请清理磁盘后重试，视频墙照常工作",
     "status.saving_clip": "正在保存 {name} 最近 30 秒…",
     "status.shed": "负载过高：{count} 个画面仅解码关键帧",
     "status.no_load": "",
@@ -180,6 +182,8 @@ EN: dict[str, str] = {
     "status.snapshot_saved": "Snapshot saved: {path}",
     "status.clip_saved": "Clip saved: {path}",
     "status.evidence_failed": "Saving failed: {error}",
+    "status.evidence_no_space": "Evidence NOT saved: the disk of the evidence folder is full "
+    "({folder}). Make room and save again; the wall goes on working",
     "status.saving_clip": "Saving the last 30 s of {name}…",
     "status.shed": "Overloaded: {count} tiles decode key frames only",
     "status.no_load": "",

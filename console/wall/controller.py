@@ -24,6 +24,7 @@ from console.kit.observable import Observable, Subscription
 from console.wall.model import Change, ChangeKind, WallModel
 from console.wall.shedding import LoadShedder, ShedPlan, default_budget, stream_cost
 from console.wall.tour import Tour
+from streams.ingest.evidence import EvidenceError
 from streams.ingest.types import CameraStatus, Frame
 from streams.private import private_dir
 
@@ -65,6 +66,7 @@ class EvidenceResult:
     camera_name: str
     path: Path | None
     error: str | None
+    no_space: bool = False  # the evidence folder's disk is full (nothing was left behind)
 
 
 class _Live:
@@ -396,7 +398,9 @@ class WallController:
                     path = stream.save_clip(folder, name, seconds)
                 result = EvidenceResult(kind, cam, name, path, None)
             except Exception as exc:  # reported to the officer, never swallowed
-                result = EvidenceResult(kind, cam, name, None, f"{type(exc).__name__}: {exc}")
+                full = isinstance(exc, EvidenceError) and exc.no_space
+                error = f"{type(exc).__name__}: {exc}"
+                result = EvidenceResult(kind, cam, name, None, error, no_space=full)
             self.evidence_saved.emit(result)
             return result
 

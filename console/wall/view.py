@@ -217,7 +217,10 @@ class WallView(QWidget):
     def _on_evidence(self, result: object) -> None:
         if not isinstance(result, EvidenceResult):
             return
-        if result.error is not None:
+        if result.no_space:
+            folder = str(self.controller.evidence_dir)
+            self.message.emit(tr("status.evidence_no_space", folder=folder))
+        elif result.error is not None:
             self.message.emit(tr("status.evidence_failed", error=result.error))
         elif result.kind == "snapshot":
             self.message.emit(tr("status.snapshot_saved", path=str(result.path)))

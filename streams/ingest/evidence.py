@@ -11,6 +11,7 @@ access goes through one lock, and what leaves the ring is an immutable copy.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -34,7 +35,26 @@ from streams.private import private_dir, private_file
 
 
 class EvidenceError(Exception):
-    """Nothing to save, or the evidence could not be written; the message says which."""
+    """Nothing to save, or the evidence could not be written; the message says which.
+    `no_space`: the evidence folder's disk is full (nothing was left behind: no partial
+    file, no clip without its `.sha256`); saving works again once there is room."""
+
+    def __init__(self, message: str, *, no_space: bool = False) -> None:
+        super().__init__(message)
+        self.no_space = no_space
+
+
+def _no_space(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _write_failed(camera_id: str, what: str, final: Path, exc: BaseException) -> EvidenceError:
+    if _no_space(exc):
+        return EvidenceError(
+            f"camera {camera_id}: {what} not saved: the disk of {final.parent} is full",
+            no_space=True,
+        )
+    return EvidenceError(f"camera {camera_id}: could not write {what} {final}: {exc}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,9 +250,14 @@ def _fsync_replace(tmp: Path, final: Path) -> None:
 
 
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    tmp = private_file(path.with_name(f".{path.name}.part"))
-    tmp.write_bytes(data)
-    _fsync_replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        private_file(tmp)
+        tmp.write_bytes(data)
+        _fsync_replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def sha256_file(path: Path) -> str:
@@ -300,8 +325,12 @@ def write_clip(
         _fsync_replace(tmp, final)
     except (OSError, av.error.FFmpegError, ValueError) as exc:
         tmp.unlink(missing_ok=True)
-        raise EvidenceError(f"camera {camera_id}: could not write clip {final}: {exc}") from exc
-    write_sidecar(final)
+        raise _write_failed(camera_id, "clip", final, exc) from exc
+    try:
+        write_sidecar(final)
+    except OSError as exc:  # a clip without its hash is no evidence: neither stays
+        final.unlink(missing_ok=True)
+        raise _write_failed(camera_id, "clip", final, exc) from exc
     return final
 
 
@@ -323,5 +352,5 @@ def write_snapshot(
         _fsync_replace(tmp, final)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise EvidenceError(f"camera {camera_id}: could not write snapshot {final}: {exc}") from exc
+        raise _write_failed(camera_id, "snapshot", final, exc) from exc
     return final

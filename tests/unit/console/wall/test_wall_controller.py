@@ -8,6 +8,7 @@ import pytest
 
 from console.wall.controller import WallController
 from console.wall.model import WallModel
+from streams.ingest.evidence import EvidenceError
 from streams.ingest.types import CameraStatus
 from tests.kit import FakeClock
 from tests.unit.console.wall.test_wall_fakes import FakeStream
@@ -163,6 +164,27 @@ def test_evidence_reports_the_path_or_the_error(tmp_path: Path) -> None:
     assert ok.path == tmp_path / "ev" / "东街.png" and ok.error is None
     assert bad.path is None and bad.error == "OSError: disk full"
     assert c.snapshot(3) is None  # nothing shown there
+    c.stop()
+
+
+def test_a_full_evidence_disk_is_reported_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: FakeStream, folder: Path, camera_name: str, seconds: float = 30.0) -> Path:
+        raise EvidenceError(
+            f"camera cam1: clip not saved: the disk of {folder} is full", no_space=True
+        )
+
+    monkeypatch.setattr(FakeStream, "save_clip", full)
+    c, _ = make(tmp_path)
+    c.model.assign(0, "cam1")
+    c.start()
+    clip = c.save_clip(0)
+    assert clip is not None
+    bad = clip.result(timeout=10)
+    assert bad.no_space and bad.path is None and "is full" in (bad.error or "")
+    snap = c.snapshot(0)  # nothing is stuck: the next save goes through
+    assert snap is not None and snap.result(timeout=10).path is not None
     c.stop()
 
 
