@@ -389,6 +389,7 @@ def scheduled_patrol(
         interval_s=config.patrol.every_s,
         clock=clock,
         snapshot_dir=config.data_dir() / "patrol",
+        concurrency=config.patrol.concurrency,
     )
 
 

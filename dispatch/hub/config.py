@@ -283,6 +283,13 @@ class PatrolConfig(_Section):
     settings: Path | None = Field(
         default=None, description="patrol settings TOML (default resources/patrol.toml)"
     )
+    concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="cameras probed at once (a probe mostly waits for two key frames: a "
+        "county of thousands of cameras needs more; see docs/patrol.md)",
+    )
 
 
 class GuardConfig(_Section):

@@ -33,7 +33,7 @@ import cv2
 
 from streams.ingest.sources import CameraSource, SourcesError, read_camera_sources
 from streams.patrol.probe import Probe, probe
-from streams.patrol.types import CameraCheck, CheckBatch
+from streams.patrol.types import CameraCheck, CheckBatch, OfflineReason
 from streams.private import default_state_dir, private_file
 from streams.quality.diagnosis import QualityThresholds, diagnose, load_thresholds
 
@@ -119,8 +119,12 @@ def patrol_round(
     keyframes: int = 2,
     min_gap_s: float = 1.0,
     stop: threading.Event | None = None,
+    retry: bool = True,
 ) -> list[CameraCheck]:
-    """Sample every target once, at most `concurrency` at a time; checks in target order."""
+    """Sample every target once, at most `concurrency` at a time; checks in target order.
+
+    With `retry`, a camera that timed out (or gave no key frame, or an unexpected error)
+    is probed once more after the pass, and that second sample is its check."""
     if concurrency < 1:
         raise ValueError(f"patrol: concurrency must be at least 1, got {concurrency}")
 
@@ -138,7 +142,23 @@ def patrol_round(
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="patrol") as pool:
         results = list(pool.map(one, targets))
+        if retry:
+            # a second look, after the pass, at cameras that did not answer in time: a
+            # busy network or host is no fault (a hung or unreachable camera fails twice)
+            again = [i for i, r in enumerate(results) if r is not None and retry_worth(r)]
+            for i, r in zip(again, pool.map(one, [targets[i] for i in again]), strict=True):
+                if r is not None:
+                    results[i] = r
     return [r for r in results if r is not None]
+
+
+RETRIED = frozenset({OfflineReason.TIMEOUT, OfflineReason.NO_KEYFRAME, OfflineReason.ERROR})
+"""Offline reasons a second probe may clear (refused, auth, not found, no video are the
+camera's own answer: not retried)."""
+
+
+def retry_worth(check: CameraCheck) -> bool:
+    return not check.online and check.reason in RETRIED
 
 
 class HubSinkError(RuntimeError):

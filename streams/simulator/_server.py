@@ -83,7 +83,10 @@ def say(line):
         sys.stdout.flush()
 
 
-MASS_FRAMES = 100  # frames of a pre-encoded loop (4 s: four GOPs of fast, two of camera)
+# frames of a pre-encoded loop: 6 s, six GOPs of fast, three of camera (three different
+# key frames 2 s apart: with two, a patrol probe that skipped one in a burst saw the same
+# picture again 4 s later and judged a healthy camera "frozen")
+MASS_FRAMES = 150
 MASS_GOP = {"fast": 25, "camera": GOP}
 
 
