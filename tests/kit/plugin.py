@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.kit.netns",
     "tests.kit.turn",
     "tests.kit.disk",
+    "tests.kit.pgcluster",
 ]
