@@ -1,13 +1,20 @@
-"""Benchmark of the video wall: `python -m tests.bench.wall --tiles 16 --seconds 20 --json`.
+"""Benchmark of the video wall:
+`python -m tests.bench.wall --tiles 36 --encoding camera --seconds 20 --json`.
 
-Starts hall-camsim (a few cameras; tiles share a camera's sub mount so the server
-encodes once, but each tile is its own RTSP session and decoder), measures a
-baseline (the same number of sessions decoded and scaled by bare PyAV in threads,
-no Qt), then runs the real wall offscreen in this process and measures what is
-painted: fps per tile, dropped frames, the age of each painted frame (from the
-stamp in its pixels vs time.time()), CPU and memory of this process and of the
-simulator, the time from switching a tile to its first painted frame, and how many
-tiles the wall shed to key frames. Prints a table, then one JSON object as the last line.
+Starts hall-camsim (a few cameras encoding like cameras, `--encoding camera`, or the
+cheap `fast` profile; tiles share a camera's mounts so the server encodes once, but
+each tile is its own RTSP session and decoder, on the stream the console would pick:
+the smallest covering the tile, third/sub/main, `--no-third` for cameras without a
+third stream), measures a baseline (the same streams decoded and scaled by bare PyAV
+in threads, no Qt), then runs the real wall offscreen in this process and measures
+what is painted: fps per tile, dropped frames, the age of each painted frame (from
+the stamp in its pixels vs time.time(), read after the run), CPU and memory of this
+process (by thread: GUI, ingest, other) and of the simulator, where the time goes per
+frame (decode, scale to BGRA, paint per tile in wall and CPU time: the difference is
+the GUI thread waiting for the GIL or a core), which stream each tile shows, the time
+from switching a tile to its first painted frame, how many tiles the wall shed to key
+frames, and the load average before and after (the machine may be shared). Prints a
+table, then one JSON object as the last line.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -108,17 +114,76 @@ def measure_baseline(urls: list[str], size: tuple[int, int], seconds: float) -> 
 
 # -- the wall ------------------------------------------------------------------------
 
+STREAM_SIZES = {"main": (1280, 720), "sub": (704, 576), "third": (640, 360)}
 
-@dataclass
-class Painted:
-    seqs: dict[int, int] = field(default_factory=dict)
-    counts: dict[int, int] = field(default_factory=dict)
-    ages: list[float] = field(default_factory=list)
-    stamp_misses: int = 0
-    sample_every: int = 3
+
+def camera_profiles(sim: Any, cam: str, third: bool) -> list[Any]:
+    """The simulated camera's streams as the console lists them (smallest first)."""
+    from streams.ingest.types import StreamProfile
+
+    names = ["third"] if third and "third" in sim.cameras[cam] else []
+    return [StreamProfile(n, sim.url(cam, n), *STREAM_SIZES[n]) for n in [*names, "sub", "main"]]
+
+
+def start_sim(args: argparse.Namespace) -> Any:
+    from streams.simulator import CamSim
+
+    sim = CamSim(cameras=args.cameras, encoding=args.encoding, codec=args.codec)
+    sim.start()
+    return sim
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from streams.ingest.profiles import choose_profile
+
+    tiles: int = args.tiles
+    load0 = os.getloadavg()
+    sim = start_sim(args)
+    try:
+        cams = list(sim.camera_ids)
+        size = tile_size(tiles)
+
+        def profiles(i: int) -> list[Any]:
+            return camera_profiles(sim, cams[i % len(cams)], not args.no_third)
+
+        # the baseline decodes the streams the wall will choose for this tile size
+        base_urls = [choose_profile(profiles(i), *size).url for i in range(tiles)]
+        base = measure_baseline(base_urls, size, args.baseline_seconds)
+        result = run_wall(args, sim, profiles, size)
+    finally:
+        sim.stop()
+    load1 = os.getloadavg()
+    return {
+        "tiles": tiles,
+        "encoding": f"{args.encoding}/{args.codec}",
+        "tile_size": f"{size[0]}x{size[1]}",
+        **result,
+        "baseline_latency_ms_p50": round(base["latency_ms_p50"], 1),
+        "baseline_latency_ms_p95": round(base["latency_ms_p95"], 1),
+        "baseline_fps_per_stream": round(base["fps_per_stream"], 2),
+        "loadavg_1min_before_after": [round(load0[0], 2), round(load1[0], 2)],
+    }
+
+
+def stream_summary(statuses: list[Any]) -> dict[str, int]:
+    """How many tiles show each stream ("third", "sub+key", ...)."""
+    out: dict[str, int] = {}
+    for st in statuses:
+        name = st.stream if st is not None and st.stream else "none"
+        out[name] = out.get(name, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def median_stat(statuses: list[Any], name: str) -> float | None:
+    vals = [getattr(st.stats, name, 0.0) for st in statuses if st is not None]
+    vals = [v for v in vals if v]
+    return round(statistics.median(vals), 3) if vals else None
+
+
+def run_wall(
+    args: argparse.Namespace, sim: Any, profiles: Any, size: tuple[int, int]
+) -> dict[str, Any]:
+    """The real wall offscreen in this process: what it paints, and where the time goes."""
     import psutil
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
@@ -127,130 +192,130 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from console.wall.model import WallModel
     from console.wall.view import WallView
     from streams.ingest.rtsp import CameraStream
-    from streams.ingest.stamp import decode_stamp
-    from streams.ingest.types import Frame, StreamProfile
-    from streams.simulator import CamSim
+    from tests.bench.wall_probe import PaintTimer, StampSampler, ThreadCpu
 
     tiles: int = args.tiles
-    sim = CamSim(cameras=args.cameras)
-    sim.start()
+    app = QApplication.instance() or QApplication([])
+    proc = psutil.Process()
+    sim_proc = psutil.Process(sim.pid) if sim.pid is not None else None
+
+    def factory(camera_id: str, sz: tuple[int, int], on_status: StatusCallback) -> TileStream:
+        i = int(camera_id.removeprefix("tile"))
+        return CameraStream(camera_id, profiles(i), target_size=sz, on_status=on_status)
+
+    model = WallModel(SHAPE_FOR_TILES[tiles])
+    controller = WallController(model, factory, evidence_dir=args.evidence_dir)
+    view = WallView(controller)
+    view.resize(*WALL_SIZE)
+    sampler = StampSampler(every=args.sample_every)
+    timer = PaintTimer()
+    restore = timer.wrap(WallView, lambda v: sum(t.paints for t in v.tiles))
+    view.painted_hook = sampler.on_painted
+    model.assign_many([(i, f"tile{i}") for i in range(tiles)])
+    controller.start()
+    view.start()
+    view.show()
+
+    def spin(seconds: float) -> None:
+        # a local loop: QApplication.quit() would close the windows (Qt 6)
+        loop = QEventLoop()
+        QTimer.singleShot(round(seconds * 1000), loop.quit)
+        loop.exec()
+
     try:
-        cams = list(sim.camera_ids)
-        size = tile_size(tiles)
-
-        def sub_url(i: int) -> str:
-            return sim.url(cams[i % len(cams)], "sub")
-
-        base = measure_baseline([sub_url(i) for i in range(tiles)], size, args.baseline_seconds)
-
-        app = QApplication.instance() or QApplication([])
-        proc = psutil.Process()
-        sim_proc = psutil.Process(sim.pid) if sim.pid is not None else None
-
-        def factory(camera_id: str, sz: tuple[int, int], on_status: StatusCallback) -> TileStream:
-            i = int(camera_id.removeprefix("tile"))
-            cam = cams[i % len(cams)]
-            profiles = [
-                StreamProfile("sub", sim.url(cam, "sub"), 704, 576),
-                StreamProfile("main", sim.url(cam, "main"), 1280, 720),
-            ]
-            return CameraStream(camera_id, profiles, target_size=sz, on_status=on_status)
-
-        model = WallModel(SHAPE_FOR_TILES[tiles])
-        controller = WallController(model, factory, evidence_dir=args.evidence_dir)
-        view = WallView(controller)
-        view.resize(*WALL_SIZE)
-        painted = Painted()
-
-        def on_painted(slot: int, frame: Frame) -> None:
-            if painted.seqs.get(slot) == frame.seq:
-                return  # a repaint of the same frame (status change) is not a new picture
-            painted.seqs[slot] = frame.seq
-            n = painted.counts.get(slot, 0) + 1
-            painted.counts[slot] = n
-            if n % painted.sample_every == 0:
-                ms = decode_stamp(frame.image)
-                if ms is None:
-                    painted.stamp_misses += 1
-                else:
-                    painted.ages.append(time.time() * 1000.0 - ms)
-
-        view.painted_hook = on_painted
-        model.assign_many([(i, f"tile{i}") for i in range(tiles)])
-        controller.start()
-        view.start()
-        view.show()
-
-        def spin(seconds: float) -> None:
-            # a local loop: QApplication.quit() would close the windows (Qt 6)
-            loop = QEventLoop()
-            QTimer.singleShot(round(seconds * 1000), loop.quit)
-            loop.exec()
-
         deadline = time.monotonic() + 30
-        while len(painted.counts) < tiles and time.monotonic() < deadline:
+        while len(sampler.counts) < tiles and time.monotonic() < deadline:
             spin(0.5)
         spin(args.warmup)
         shed_max = len(model.shed)
 
-        def dropped() -> int:
-            return sum(s.stats.dropped for s in (controller.status(i) for i in range(tiles)) if s)
+        def statuses() -> list[Any]:
+            return [controller.status(i) for i in range(tiles)]
 
-        painted.counts.clear()
-        painted.ages.clear()
-        drop0 = dropped()
+        def dropped() -> int:
+            return sum(s.stats.dropped for s in statuses() if s)
+
+        def decoded() -> int:
+            return sum(s.stats.frames for s in statuses() if s)
+
+        sampler.clear()
+        timer.reset()
+        threads = ThreadCpu(proc)
+        drop0, dec0 = dropped(), decoded()
         cpu0 = proc.cpu_times()
         sim0 = sim_cpu(sim_proc)
+        threads.start()
         t0 = time.monotonic()
         spin(args.seconds)
         elapsed = time.monotonic() - t0
+        cpu_by_thread = threads.stop(elapsed)
         cpu1 = proc.cpu_times()
         sim1 = sim_cpu(sim_proc)
-        drop1 = dropped()
+        drop1, dec1 = dropped(), decoded()
+        painted = dict(sampler.counts)
+        paint = timer.summary()
         shed_max = max(shed_max, len(model.shed))
+        shed_now = len(model.shed)
+        sts = statuses()
         rss_mb = proc.memory_info().rss / 2**20
-        fps = [painted.counts.get(i, 0) / elapsed for i in range(tiles)]
-        console_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed * 100
-        sim_cpu_pct = (sim1 - sim0) / elapsed * 100
-
-        # time to first painted frame after switching a tile to another camera
-        before = len(controller.first_frame_ms)
-        switches = min(args.switches, tiles)
-        for k in range(switches):
-            slot = (k * 5) % tiles
-            model.assign(slot, f"tile{slot + len(cams) * (k + 1) + 1}")
-            wait_until = time.monotonic() + 10
-            while len(controller.first_frame_ms) <= before + k and time.monotonic() < wait_until:
-                spin(0.02)
-        first = controller.first_frame_ms[before:]
-
+        first = switch_tiles(
+            model, controller, spin, min(args.switches, tiles), len(sim.camera_ids)
+        )
+    finally:
+        restore()
         view.stop()
         controller.stop()
         view.close()
         app.processEvents()
-    finally:
-        sim.stop()
+    ages, misses = sampler.ages_ms()
+    fps = [painted.get(i, 0) / elapsed for i in range(tiles)]
+    # CPU per frame is steadier than fps on a shared machine: it counts work, not waits
+    n_painted = max(1, sum(painted.values()))
+    n_decoded = max(1, dec1 - dec0)
+    cpu_ms = {
+        "ingest_per_decoded_frame": round(
+            cpu_by_thread["ingest"] / 100 * elapsed / n_decoded * 1000, 3
+        ),
+        "gui_per_painted_frame": round(cpu_by_thread["gui"] / 100 * elapsed / n_painted * 1000, 3),
+    }
+    console_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed * 100
     return {
-        "tiles": tiles,
-        "tile_size": f"{size[0]}x{size[1]}",
+        "stream_used": stream_summary(sts),
         "painted_fps_median": round(statistics.median(fps), 2),
         "painted_fps_min": round(min(fps), 2),
         "dropped_frames": drop1 - drop0,
-        "latency_ms_p50": round(pct(painted.ages, 0.5), 1),
-        "latency_ms_p95": round(pct(painted.ages, 0.95), 1),
-        "baseline_latency_ms_p50": round(base["latency_ms_p50"], 1),
-        "baseline_latency_ms_p95": round(base["latency_ms_p95"], 1),
-        "baseline_fps_per_stream": round(base["fps_per_stream"], 2),
+        "latency_ms_p50": round(pct(ages, 0.5), 1),
+        "latency_ms_p95": round(pct(ages, 0.95), 1),
         "console_cpu_percent": round(console_cpu, 1),
+        "console_cpu_percent_by_thread": cpu_by_thread,
+        "cpu_ms": cpu_ms,
+        "time_ms_per_frame": {
+            "decode_median": median_stat(sts, "decode_ms"),
+            "scale_to_bgra_median": median_stat(sts, "scale_ms"),
+            **paint,
+        },
         "console_rss_mb": round(rss_mb, 1),
         "first_frame_ms_median": round(statistics.median(first), 1) if first else None,
-        "camsim_cpu_percent": round(sim_cpu_pct, 1),
-        "tiles_shed_to_keyframes": len(model.shed),
+        "camsim_cpu_percent": round((sim1 - sim0) / elapsed * 100, 1),
+        "tiles_shed_to_keyframes": shed_now,
         "tiles_shed_max": shed_max,
-        "stamp_samples": len(painted.ages),
-        "stamp_misses": painted.stamp_misses,
+        "stamp_samples": len(ages),
+        "stamp_misses": misses,
         "seconds": round(elapsed, 1),
     }
+
+
+def switch_tiles(model: Any, controller: Any, spin: Any, switches: int, cams: int) -> list[float]:
+    """Time to the first painted frame after switching tiles to another camera."""
+    before = len(controller.first_frame_ms)
+    tiles = model.shape.tiles
+    for k in range(switches):
+        slot = (k * 5) % tiles
+        model.assign(slot, f"tile{slot + cams * (k + 1) + 1}")
+        wait_until = time.monotonic() + 10
+        while len(controller.first_frame_ms) <= before + k and time.monotonic() < wait_until:
+            spin(0.02)
+    return list(controller.first_frame_ms[before:])
 
 
 def sim_cpu(p: Any) -> float:
@@ -274,6 +339,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--baseline-seconds", type=float, default=6.0)
     ap.add_argument("--switches", type=int, default=5)
+    ap.add_argument(
+        "--encoding",
+        default="camera",
+        choices=("camera", "fast"),
+        help="the simulator's encoding: camera (H.264 High, CABAC, a camera's bit rate) or fast",
+    )
+    ap.add_argument("--codec", default="h264", choices=("h264", "h265"), help="of main streams")
+    ap.add_argument(
+        "--no-third",
+        action="store_true",
+        help="cameras without a third stream (sub on small tiles)",
+    )
+    ap.add_argument("--sample-every", type=int, default=3, help="read the stamp of every Nth frame")
     ap.add_argument("--evidence-dir", default="/tmp/hall-bench-evidence")
     ap.add_argument("--json", action="store_true", help="print the JSON line (always last)")
     args = ap.parse_args(argv)
