@@ -5,18 +5,19 @@ Points are world metres (see `console.map.projection`). Clustering puts markers 
 square cells of `cell_m` metres and gives one cluster per occupied cell, at the mean of
 its members, with the worst warning colour among them (numpy: 10,000 markers in a few
 milliseconds); callers cache the result per zoom level (`ClusterCache`) so that panning
-never re-clusters, and find the clusters of an area through the level's `GridIndex`
-rather than by looking at every one.
+never re-clusters, and find the clusters of an area with array operations on the level's
+centres rather than by looking at each one in Python. `GridIndex` buckets points by
+cell for rectangle queries (the cameras under a click).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 Point = tuple[float, float]
 K = TypeVar("K", bound=Hashable)
@@ -76,8 +77,9 @@ def inside(ring: Sequence[Point], p: Point) -> bool:
     return hit
 
 
-@dataclass(frozen=True, slots=True)
-class Cluster(Generic[K]):
+class Cluster(NamedTuple, Generic[K]):
+    """A cluster of markers (a named tuple: thousands are made per zoom level)."""
+
     x: float
     y: float
     members: tuple[K, ...]
@@ -154,29 +156,107 @@ class GridIndex(Generic[V]):
         return out
 
 
-class ClusterCache(Generic[K]):
-    """Clusters per zoom level for one version of the markers, each level with a grid index
-    of its clusters; a new version clears it."""
+def cell_of(p: Point, cell_m: float) -> tuple[int, int]:
+    return (math.floor(p[0] / cell_m), math.floor(p[1] / cell_m))
 
-    INDEX_CELLS = 8
-    """A level's index cell, in cluster cells."""
+
+class Level(Generic[K]):
+    """One zoom level's clusters, with where each cell's cluster is in the list (made at
+    the first incremental change) and their centres as arrays (made when asked)."""
+
+    def __init__(self, clusters: list[Cluster[K]], cell_m: float) -> None:
+        self.clusters = clusters
+        self.cell_m = cell_m
+        self._by_cell: dict[tuple[int, int], int] | None = None
+        self._centres: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None
+
+    def centres(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        if self._centres is None:
+            n = len(self.clusters)
+            self._centres = (
+                np.fromiter((c.x for c in self.clusters), np.float64, n),
+                np.fromiter((c.y for c in self.clusters), np.float64, n),
+            )
+        return self._centres
+
+    def recluster(
+        self,
+        cells: Iterable[tuple[int, int]],
+        moved: Iterable[K],
+        where: Mapping[K, tuple[Point, int]],
+    ) -> list[Point]:
+        """Make the clusters of `cells` again from `where` (every marker's point and rank
+        now), the markers in `moved` being the ones that changed; the centres of the
+        clusters before and after (what must be repainted)."""
+        if self._by_cell is None:
+            self._by_cell = {
+                cell_of((c.x, c.y), self.cell_m): i for i, c in enumerate(self.clusters)
+            }
+        by_cell, clusters = self._by_cell, self.clusters
+        moved_by_cell: dict[tuple[int, int], list[K]] = {}
+        for key in moved:
+            found = where.get(key)
+            if found is not None:
+                moved_by_cell.setdefault(cell_of(found[0], self.cell_m), []).append(key)
+        touched: list[Point] = []
+        for cell in set(cells):
+            i = by_cell.get(cell)
+            before = clusters[i] if i is not None else None
+            members = [
+                k
+                for k in (before.members if before is not None else ())
+                if k in where and cell_of(where[k][0], self.cell_m) == cell
+            ]
+            members += [k for k in moved_by_cell.get(cell, ()) if k not in members]
+            if before is not None:
+                touched.append((before.x, before.y))
+            if members:
+                pts = [where[k][0] for k in members]
+                after = Cluster(
+                    sum(p[0] for p in pts) / len(pts),
+                    sum(p[1] for p in pts) / len(pts),
+                    tuple(members),
+                    min(where[k][1] for k in members),
+                )
+                touched.append((after.x, after.y))
+                if i is None:
+                    by_cell[cell] = len(clusters)
+                    clusters.append(after)
+                else:
+                    clusters[i] = after
+            elif i is not None:  # the cell is empty now: the last cluster takes its place
+                last = clusters.pop()
+                del by_cell[cell]
+                if i < len(clusters):
+                    clusters[i] = last
+                    by_cell[cell_of((last.x, last.y), self.cell_m)] = i
+        self._centres = None
+        return touched
+
+
+class ClusterCache(Generic[K]):
+    """Clusters per zoom level for one version of the markers (`Level`); a new version
+    clears it, unless `update` brought the levels to it."""
 
     def __init__(self) -> None:
         self._version = -1
-        self._levels: dict[int, list[Cluster[K]]] = {}
-        self._indexes: dict[int, GridIndex[Cluster[K]]] = {}
+        self._levels: dict[int, Level[K]] = {}
+
+    def _level(
+        self, version: int, level: int, cell_m: float, items: Iterable[tuple[K, Point, int]]
+    ) -> Level[K]:
+        if version != self._version:
+            self._version = version
+            self._levels.clear()
+        found = self._levels.get(level)
+        if found is None:
+            found = self._levels[level] = Level(cluster(items, cell_m), cell_m)
+        return found
 
     def get(
         self, version: int, level: int, cell_m: float, items: Iterable[tuple[K, Point, int]]
     ) -> list[Cluster[K]]:
-        if version != self._version:
-            self._version = version
-            self._levels.clear()
-            self._indexes.clear()
-        found = self._levels.get(level)
-        if found is None:
-            found = self._levels[level] = cluster(items, cell_m)
-        return found
+        return self._level(version, level, cell_m, items).clusters
 
     def near(
         self,
@@ -186,12 +266,34 @@ class ClusterCache(Generic[K]):
         items: Iterable[tuple[K, Point, int]],
         area: tuple[float, float, float, float],
     ) -> list[Cluster[K]]:
-        """The level's clusters in or near the world rectangle `area` (minx, miny, maxx,
-        maxy), found through the level's index."""
-        clusters = self.get(version, level, cell_m, items)
-        index = self._indexes.get(level)
-        if index is None:
-            index = self._indexes[level] = GridIndex(
-                ((c, (c.x, c.y)) for c in clusters), cell_m * self.INDEX_CELLS
-            )
-        return index.query(*area)
+        """The level's clusters inside the world rectangle `area` (minx, miny, maxx,
+        maxy), found with array operations on their centres."""
+        found = self._level(version, level, cell_m, items)
+        xs, ys = found.centres()
+        minx, miny, maxx, maxy = area
+        hits = np.flatnonzero((xs >= minx) & (xs <= maxx) & (ys >= miny) & (ys <= maxy))
+        return [found.clusters[i] for i in hits.tolist()]
+
+    def update(
+        self,
+        old_version: int,
+        new_version: int,
+        changed: Mapping[K, tuple[Point | None, Point | None]],
+        where: Mapping[K, tuple[Point, int]],
+    ) -> list[Point] | None:
+        """Bring the levels of `old_version` to `new_version` where only the markers in
+        `changed` (their point before and after, None where absent) differ; `where` has
+        every marker's point and rank now. The centres of the clusters that changed, or
+        None when the cache did not hold `old_version` (it is cleared then)."""
+        if self._version != old_version:
+            self._levels.clear()
+            self._version = new_version
+            return None
+        touched: list[Point] = []
+        for level in self._levels.values():
+            cells = [
+                cell_of(p, level.cell_m) for pair in changed.values() for p in pair if p is not None
+            ]
+            touched += level.recluster(cells, changed, where)
+        self._version = new_version
+        return touched

@@ -15,7 +15,7 @@ that it never throws the events' picture away. Labels are `QGraphicsSimpleTextIt
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPolygonF, QTransform
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from console.kit.plain import inert_bidi
 from console.map.geometry import Cluster, ClusterCache, GridIndex, Point
-from console.map.model import CameraState, MapModel
+from console.map.model import CameraState, EventMarker, MapModel, MarkerChange
 from console.map.raster import RasterTiles, tileable
 from console.map.squares import CameraArrays, squares
 from console.map.tiles import painted_area
@@ -277,6 +277,23 @@ def visible_clusters(
     return singles, groups
 
 
+class _Where(Mapping[str, tuple[Point, int]]):
+    """The markers' points and ranks, as `ClusterCache.update` reads them."""
+
+    def __init__(self, events: Mapping[str, EventMarker]) -> None:
+        self._events = events
+
+    def __getitem__(self, key: str) -> tuple[Point, int]:
+        m = self._events[key]
+        return (m.at, m.rank)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
 class EventLayer(PointLayer):
     """Events in their warning colour, clustered per zoom level (cached)."""
 
@@ -286,6 +303,27 @@ class EventLayer(PointLayer):
         super().__init__(bounds, cached=True)
         self.model = model
         self._cache: ClusterCache[str] = ClusterCache()
+
+    INCREMENTAL_MAX = 500
+    """Up to this many changed markers only the clusters and tiles they touch are made
+    again; more, and the layer is painted anew."""
+
+    def markers_changed(self, changes: Mapping[str, MarkerChange], old_version: int) -> None:
+        """The model's markers went from `old_version` to its version now by `changes`."""
+        if self.raster is None or len(changes) > self.INCREMENTAL_MAX:
+            self.invalidate()
+            return
+        moved = {eid: (b.at if b else None, a.at if a else None) for eid, (b, a) in changes.items()}
+        where = _Where(self.model.events)
+        touched = self._cache.update(old_version, self.model.events_version, moved, where)
+        if touched is None:
+            self.invalidate()
+            return
+        points = [(x, -y) for x, y in touched] + [
+            (p[0], -p[1]) for pair in moved.values() for p in pair if p
+        ]
+        self.raster.drop_near(points, self.MARGIN_PX)
+        self.update()
 
     def _markers(self) -> Iterator[tuple[str, Point, int]]:
         return ((m.id, m.at, m.rank) for m in self.model.events.values())

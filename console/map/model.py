@@ -124,6 +124,10 @@ class EventMarker:
         return COLOUR_RANK[self.colour]
 
 
+MarkerChange = tuple[EventMarker | None, EventMarker | None]
+"""A marker before and after a change (None: it was not there, or is gone)."""
+
+
 def world(lon: float, lat: float) -> Point:
     return lonlat_to_world(lon, lat)
 
@@ -215,6 +219,9 @@ class MapModel:
             for c in site.cameras
         }
         self.events: dict[str, EventMarker] = {}
+        self.event_changes: Mapping[str, MarkerChange] = {}
+        """The last `events_changed`'s markers by id: (before, after), None where absent."""
+        self._sources: dict[str, Event] = {}  # the event each marker was made from
         self.events_version = 0
         self.layers: dict[Layer, bool] = dict.fromkeys(Layer, True)
         self.highlighted: frozenset[str] = frozenset()
@@ -280,14 +287,31 @@ class MapModel:
             self.cameras_changed.emit(frozenset(changed))
 
     def set_events(self, rows: Iterable[tuple[Event, Colour]]) -> None:
-        """The events of the chosen period with their colours (replaces the set shown)."""
-        markers = {}
+        """The events of the chosen period with their colours (replaces the set shown).
+        A row whose event object and colour are those of its marker keeps the marker (the
+        queue hands all its rows on every change); `event_changes` says what changed."""
+        old, known = self.events, self._sources
+        markers: dict[str, EventMarker] = {}
+        sources: dict[str, Event] = {}
+        changes: dict[str, MarkerChange] = {}
         for event, colour in rows:
+            eid = event.id
+            prev = old.get(eid)
+            if prev is not None and known.get(eid) is event and prev.colour is colour:
+                markers[eid], sources[eid] = prev, event
+                continue
             at = event_point(event, self._grid_centres)
-            if at is not None:
-                markers[event.id] = EventMarker(event.id, event.title, at, colour)
-        if markers != self.events:
+            if at is None:
+                continue
+            marker = markers[eid] = EventMarker(eid, event.title, at, colour)
+            sources[eid] = event
+            if marker != prev:
+                changes[eid] = (prev, marker)
+        changes.update((eid, (m, None)) for eid, m in old.items() if eid not in markers)
+        self._sources = sources
+        if changes:
             self.events = markers
+            self.event_changes = changes
             self.events_version += 1
             self.events_changed.emit(self.events_version)
 

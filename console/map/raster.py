@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPixmap, QTransform
 
 TILE_PX = 256
+_GONE = object()
 Draw = Callable[[QPainter, QTransform, QRectF], int]
 """Paints into a painter in device pixels: (painter, scene→device transform, the scene
 area to draw); returns how many markers it drew."""
@@ -52,6 +53,24 @@ class RasterTiles:
 
     def clear(self) -> None:
         self._tiles.clear()
+
+    def drop_near(self, points: Iterable[tuple[float, float]], margin_px: float) -> int:
+        """Forget, at every scale kept, the tiles within `margin_px` of the scene points
+        (markers that changed there); how many were forgotten."""
+        dropped = 0
+        scales = {key[0] for key in self._tiles}
+        for scale in scales:
+            size, margin = TILE_PX / scale, margin_px / scale
+            for x, y in points:
+                for col in range(
+                    math.floor((x - margin) / size), math.floor((x + margin) / size) + 1
+                ):
+                    for row in range(
+                        math.floor((y - margin) / size), math.floor((y + margin) / size) + 1
+                    ):
+                        if self._tiles.pop((scale, col, row), _GONE) is not _GONE:
+                            dropped += 1
+        return dropped
 
     def paint(self, painter: QPainter, area: QRectF, draw: Draw, margin_px: float) -> None:
         """Blit the tiles that cover `area` (scene) under the painter's transform (which

@@ -77,6 +77,7 @@ class MapView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self._flash_until: dict[str, float] = {}
+        self._events_version = model.events_version  # the markers' version drawn
         self.painted_hook: Callable[[], None] | None = None
         """Called after each repaint of the viewport (the benchmark times markers by it)."""
         self._pick: QRectF | None = None
@@ -156,7 +157,8 @@ class MapView(QGraphicsView):
         self._shade_hotspots()
 
     def _events_changed(self) -> None:
-        self.events.invalidate()
+        self.events.markers_changed(self.model.event_changes, self._events_version)
+        self._events_version = self.model.events_version
         self.marks.update()
 
     def set_base(self, item: QGraphicsItem) -> None:

@@ -9,10 +9,11 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter, QTransform
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QStyleOptionGraphicsItem
 
-from console.map.geometry import GridIndex
+from console.map.geometry import Cluster, ClusterCache, GridIndex, cluster
 from console.map.items import CameraLayer, EventLayer
 from console.map.model import CameraState, MapModel
 from console.map.panel import MapPanel
+from console.map.projection import world_to_lonlat
 from console.map.raster import TILE_PX, RasterTiles, tileable, tiles_for
 from console.map.squares import CameraArrays, squares
 from dispatch.domain.site import demo_site_path, load_site
@@ -98,7 +99,7 @@ def test_kept_tiles_paint_the_same_pixels_and_pans_reuse_them(qapp: QApplication
         assert raster.rendered >= 2 * first - 1
 
 
-def test_view_pans_blit_and_new_data_repaints(qapp: QApplication) -> None:
+def test_view_pans_blit(qapp: QApplication) -> None:
     panel = MapPanel(MapModel(load_site(demo_site_path())))
     panel.resize(900, 600)
     panel.show()
@@ -123,7 +124,78 @@ def test_view_pans_blit_and_new_data_repaints(qapp: QApplication) -> None:
     view.viewport().repaint()
     assert raster.rendered == after_pans  # the same view again: nothing painted anew
     assert after_pans - rendered <= 2 * (view.viewport().height() // TILE_PX + 2)
-    model.set_events([(map_event("one", grid=model.grids[0].id), COLOURS[1])])
-    view.viewport().repaint()
-    assert raster.rendered > after_pans
     panel.close()
+
+
+def test_changed_markers_repaint_only_their_tiles_and_look_as_painted_anew(
+    qapp: QApplication,
+) -> None:
+    panel = MapPanel(MapModel(load_site(demo_site_path())))
+    panel.resize(900, 600)
+    panel.show()
+    qapp.processEvents()
+    view, model = panel.view, panel.model
+    rng = random.Random(9)
+    minx, miny, maxx, maxy = model.bounds()
+    lonlat = [world_to_lonlat(rng.uniform(minx, maxx), rng.uniform(miny, maxy)) for _ in range(400)]
+    rows = [(map_event(f"e{i}", lon, lat), COLOURS[i % 3]) for i, (lon, lat) in enumerate(lonlat)]
+    model.set_events(rows)
+    view.fit_county()
+    view.viewport().repaint()
+    raster = view.events.raster
+    assert raster is not None
+    before = raster.rendered
+    rows[7] = (rows[7][0], COLOURS[(COLOURS.index(rows[7][1]) + 1) % 3])  # a colour change
+    rows[11] = (map_event("e11", *lonlat[200]), rows[11][1])  # moved
+    del rows[23]  # gone
+    rows.append((map_event("new", *lonlat[5]), COLOURS[0]))  # new
+    model.set_events(rows)
+    assert set(model.event_changes) == {"e7", "e11", "e23", "new"}
+    view.viewport().repaint()
+    incremental = view.viewport().grab().toImage()
+    assert 0 < raster.rendered - before < len(raster)  # some tiles, not all
+    view.events.invalidate()
+    view.viewport().repaint()
+    anew = view.viewport().grab().toImage()
+    assert differing(incremental, anew) == 0
+    panel.close()
+
+
+def test_clusters_updated_in_place_equal_clustering_anew() -> None:
+    rng = random.Random(4)
+    where = {
+        f"m{i}": ((rng.uniform(0, 5000), rng.uniform(0, 3000)), rng.randrange(3))
+        for i in range(3000)
+    }
+
+    def items(
+        w: dict[str, tuple[tuple[float, float], int]],
+    ) -> list[tuple[str, tuple[float, float], int]]:
+        return [(k, at, r) for k, (at, r) in w.items()]
+
+    def shape(clusters: list[Cluster[str]]) -> set[tuple[frozenset[str], int, float, float]]:
+        return {(frozenset(c.members), c.rank, round(c.x, 6), round(c.y, 6)) for c in clusters}
+
+    cache: ClusterCache[str] = ClusterCache()
+    for level, cell in ((1, 50.0), (2, 400.0), (3, 2000.0)):
+        cache.get(1, level, cell, items(where))
+    new = dict(where)
+    changed: dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]] = {}
+    for k in rng.sample(sorted(where), 60):
+        kind = rng.randrange(3)
+        if kind == 0:
+            new[k] = (where[k][0], (where[k][1] + 1) % 3)
+        elif kind == 1:
+            new[k] = ((rng.uniform(0, 5000), rng.uniform(0, 3000)), where[k][1])
+        else:
+            del new[k]
+        changed[k] = (where[k][0], new[k][0] if k in new else None)
+    for i in range(20):
+        new[f"n{i}"] = ((rng.uniform(0, 5000), rng.uniform(0, 3000)), 0)
+        changed[f"n{i}"] = (None, new[f"n{i}"][0])
+    touched = cache.update(1, 2, changed, new)
+    assert touched
+    for level, cell in ((1, 50.0), (2, 400.0), (3, 2000.0)):
+        assert shape(cache.get(2, level, cell, [])) == shape(cluster(items(new), cell))
+    assert cache.update(1, 3, changed, new) is None  # not the version it holds: cleared
+    assert cache.get(3, 1, 50.0, []) == []
