@@ -11,9 +11,10 @@ online.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from streams.ingest.types import CameraState, CameraStatus
+from streams.relay.states import RelayReport, UpstreamState
 
 SETTLED_DOWN = frozenset(
     {
@@ -56,3 +57,21 @@ class OnlineSources:
             elif status.state in SETTLED_DOWN:
                 out.discard(cam)
         return out
+
+
+def relay_online(
+    view: Mapping[str, RelayReport], stale: Callable[[str], bool] = lambda _r: False
+) -> dict[str, bool]:
+    """Camera -> pulled live now, from the relays' reports: live on any stream is online,
+    failed on every reported stream is not; idle (nobody watches) and connecting say
+    nothing, nor does a relay that stopped reporting (`stale`)."""
+    out: dict[str, bool] = {}
+    for relay, report in view.items():
+        if stale(relay):
+            continue
+        for up in report.upstreams:
+            if up.state is UpstreamState.LIVE:
+                out[up.camera] = True
+            elif up.state is UpstreamState.FAILED:
+                out.setdefault(up.camera, False)
+    return out

@@ -281,7 +281,7 @@ def install_hub_panels(
     health = install_health_panel(site, window, queue, hub_http)
     if health is not None:
         panels.parts.append(health)
-        feed_patrol_counts(health, window)
+    panels.parts.append(online_feeds(health, window, queue))
     rollcall = install_rollcall(
         queue.controller, queue.net, queue.bridge, window.add_side_panel, hub_http, hub_ssl
     )
@@ -362,19 +362,23 @@ def install_health_panel(
     return install_health(window.add_side_panel, site, queue, show_message=window.show_message)
 
 
-def feed_patrol_counts(health: Stoppable, window: MainWindow) -> None:
-    """The patrol's newest samples count in the tree's online figures (not only the
-    wall's tiles): each time the health panel hears from the hub."""
+def online_feeds(health: Stoppable | None, window: MainWindow, queue: EventQueue) -> Stoppable:
+    """The tree's online counts follow the patrol (the health panel's samples) and the
+    relays' states, not only the wall's tiles (`console.cameras.feeds`)."""
+    from console.cameras.feeds import RelayFeed, feed_patrol
     from console.health.controller import HealthInstall
 
-    if not isinstance(health, HealthInstall):
-        return
-    model = health.model
-
-    def patrolled(_summary: object) -> None:
-        window.online_sources.set_patrol({c: h.check.online for c, h in model.latest.items()})
-
-    model.summary_changed.connect(patrolled)
+    if isinstance(health, HealthInstall):
+        feed_patrol(health.model, window.online_sources)
+    feed = RelayFeed(
+        window.online_sources,
+        queue.model,
+        lambda: queue.controller.client,
+        queue.net,
+        queue.bridge,
+    )
+    feed.start()
+    return feed
 
 
 def install_report_panels(
