@@ -8,7 +8,6 @@ from typing import Literal
 from console.cameras.online import relay_online
 from streams.relay.states import RelayReport, Upstream, UpstreamState
 
-
 Stream = Literal["main", "sub", "third"]
 
 
