@@ -47,7 +47,12 @@ class PgCluster:
             "initdb", "-D", str(self.folder / "data"), "-U", "hall", "--auth=trust", "-E", "UTF8"
         )
         self.start()
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "hall", "hall")
+        self.createdb("hall")
+
+    def createdb(self, name: str) -> str:
+        """A new empty database in the cluster; its URL."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "hall", name)
+        return self.url.rsplit("/", 1)[0] + "/" + name
 
     def start(self) -> None:
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=on"
