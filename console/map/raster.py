@@ -51,6 +51,11 @@ class RasterTiles:
     def __len__(self) -> int:
         return len(self._tiles)
 
+    @property
+    def pictures(self) -> int:
+        """How many kept tiles have something on them (the others are never blitted)."""
+        return sum(pixmap is not None for pixmap in self._tiles.values())
+
     def clear(self) -> None:
         self._tiles.clear()
 

@@ -4,6 +4,7 @@ same pixels as painting directly, thrown away on new data; the grid index behind
 from __future__ import annotations
 
 import random
+import sys
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter, QTransform
@@ -199,3 +200,25 @@ def test_clusters_updated_in_place_equal_clustering_anew() -> None:
         assert shape(cache.get(2, level, cell, [])) == shape(cluster(items(new), cell))
     assert cache.update(1, 3, changed, new) is None  # not the version it holds: cleared
     assert cache.get(3, 1, 50.0, []) == []
+
+
+def test_map_repaints_do_not_leak_none(qapp: QApplication) -> None:
+    """Blitting the kept tiles is many drawPixmap calls from Python per repaint; PySide6
+    6.12 on Python < 3.12 leaks a reference to None on each (shared TESTING.md)."""
+    panel = MapPanel(MapModel(load_site(demo_site_path())))
+    panel.resize(900, 600)
+    panel.show()
+    qapp.processEvents()
+    view, model = panel.view, panel.model
+    model.set_events(
+        [(map_event(f"e{i}", grid=g.id), COLOURS[i % 3]) for i, g in enumerate(model.grids)]
+    )
+    view.fit_county()
+    view.viewport().repaint()
+    raster = view.events.raster
+    assert raster is not None and raster.pictures >= 3
+    before = sys.getrefcount(None)
+    for _ in range(60):
+        view.viewport().repaint()
+    assert sys.getrefcount(None) >= before - 60  # a leak: ≥ 60 × 3 blits
+    panel.close()
