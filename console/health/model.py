@@ -6,11 +6,12 @@ through `console.kit.observable.Observable`s. No Qt, no I/O.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from console.health.strings import trouble_name
 from console.kit.observable import Observable
-from dispatch.domain.site import Site
+from dispatch.domain.site import Site, Village
 from dispatch.patrol.messages import CameraHealth
 
 
@@ -77,23 +78,36 @@ def _rates(key: str, name: str, cams: list[str], latest: dict[str, CameraHealth]
 
 
 def summarise(site: Site, cameras: list[CameraHealth]) -> HealthSummary:
-    """Rates per township and village of the site, and the cameras in trouble."""
+    """Rates per township and village of the site, and the cameras in trouble.
+
+    One pass over the site's cameras groups them (a county of 5,000 cameras in 300
+    villages took ~1 s on the Qt thread at every refresh when each area scanned them all)."""
     latest = {h.check.camera: h for h in cameras}
+    in_town: dict[str, list[str]] = defaultdict(list)
+    in_village: dict[str, list[str]] = defaultdict(list)
+    for c in site.cameras:
+        in_town[c.township].append(c.id)
+        if c.village is not None:
+            in_village[c.village].append(c.id)
+    villages_of: dict[str, list[Village]] = defaultdict(list)
+    for v in site.villages:
+        villages_of[v.township].append(v)
     townships = []
     for tw in site.townships:
-        in_tw = [c.id for c in site.cameras if c.township == tw.id]
-        villages = []
-        for v in site.villages:
-            if v.township != tw.id:
-                continue
-            in_v = [c.id for c in site.cameras if c.village == v.id]
-            if in_v:
-                villages.append(_rates(f"{tw.id}/{v.id}", v.name, in_v, latest))
-        townships.append(TownshipRates(_rates(tw.id, tw.name, in_tw, latest), tuple(villages)))
+        villages = [
+            _rates(f"{tw.id}/{v.id}", v.name, in_village[v.id], latest)
+            for v in villages_of[tw.id]
+            if in_village.get(v.id)
+        ]
+        townships.append(
+            TownshipRates(_rates(tw.id, tw.name, in_town.get(tw.id, []), latest), tuple(villages))
+        )
     names = {c.id: c.name for c in site.cameras}
+    town_names = {t.id: t.name for t in site.townships}
+    village_names = {v.id: v.name for v in site.villages}
     places = {
-        c.id: site.township_name(c.township)
-        + (f" · {site.village_name(c.village)}" if c.village else "")
+        c.id: town_names.get(c.township, c.township)
+        + (f" · {village_names.get(c.village, c.village)}" if c.village else "")
         for c in site.cameras
     }
     faulty = tuple(
