@@ -72,7 +72,14 @@ class DemoServices:
         # the demo site's credentials refer to this variable: set it before any URL is built
         password = os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(12)
         os.environ[PASSWORD_ENV] = password
-        sim = CamSim(site=read_camera_sources(self.site_path), auth=(DEMO_USER, password))
+        # cameras that encode like cameras (H.264 High, CABAC) showing streets and squares,
+        # every fourth at night in infrared black and white
+        sim = CamSim(
+            site=read_camera_sources(self.site_path),
+            auth=(DEMO_USER, password),
+            encoding="camera",
+            scene="mixed",
+        )
         self._camsim = sim
         sim.start(timeout_s)
 

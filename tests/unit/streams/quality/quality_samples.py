@@ -415,10 +415,12 @@ def make_sample(kind: str, seed: int, *, n_frames: int = 3) -> Sample:
 
 
 def simulator_like(index: int, seed: int, width: int = WIDTH, height: int = HEIGHT) -> Image:
-    """Frame `index` of a camera like `hall-camsim`'s (see streams/simulator/picture.py).
+    """Frame `index` of a camera like `hall-camsim`'s first picture (before its scenes).
 
-    Diagonal tinted stripes with a slow brightness wave, scrolling two rows per frame, and
-    the stamp strip of capture time `index * 40` ms in the top 1/20.
+    A hard case kept for the diagnosis (dense texture everywhere); the simulator's street
+    and square scenes are checked in `scene_samples.py`. Diagonal tinted stripes with a
+    slow brightness wave, scrolling two rows per frame, and the stamp strip of capture
+    time `index * 40` ms in the top 1/20.
     """
     stripe = (16, 32)[seed % 2]
     angle = (seed * 2.399963) % (2 * math.pi)

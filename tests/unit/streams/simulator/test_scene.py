@@ -57,7 +57,7 @@ def test_a_frame_costs_little() -> None:
     for i in range(25):
         scene.frame(i)
     per_frame_ms = (time.perf_counter() - t0) * 1000 / 25
-    assert per_frame_ms < 15, per_frame_ms  # ~1 ms on a quiet machine
+    assert per_frame_ms < 40, per_frame_ms  # ~1 ms here; 40 ms is the whole frame interval
 
 
 @pytest.mark.parametrize("mode", ["normal", "frozen", "colour_cast", "noise"])
