@@ -3,9 +3,11 @@
 The tiles are squares of `TILE_PX` device pixels fixed to the scene at one scale (tile
 (c, r) holds scene x in [c, c+1) × TILE_PX / scale): panning moves the view over the same
 tiles, so only tiles never seen before at this scale are painted; a zoom paints the new
-scale's tiles; `clear()` (new data) throws all away. Tiles with nothing on them are
-remembered as empty and never blitted. At most `limit` tiles are kept (least recently
-used go first): 128 tiles of 256 px are 32 MB.
+scale's tiles; `clear()` throws all away, `drop_near` those around changed markers.
+Tiles with nothing on them are remembered as empty and never blitted. At most `limit`
+tiles are kept (least recently used go first): 256 tiles of 256 px are 64 MB at most
+(tiles with nothing on them cost nothing); enough for the pans of five zoom levels, so
+that zooming back out is a blit too.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def tileable(tr: QTransform) -> bool:
 class RasterTiles:
     """A layer's tiles at the scales it was painted at; `paint` blits what is visible."""
 
-    def __init__(self, limit: int = 128) -> None:
+    def __init__(self, limit: int = 256) -> None:
         self._limit = limit
         self._tiles: OrderedDict[tuple[float, int, int], QPixmap | None] = OrderedDict()
         self.rendered = 0
