@@ -522,19 +522,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     window, model = build_window(args, site)
     clock.mark("window")
     endpoints, hub_http, hub_ssl = hub_addresses(args, demo)
+    keys = workstation_keys(args, demo) if endpoints is not None else None
     panels = HubPanels()
-    if endpoints is not None:
-        keys = workstation_keys(args, demo)
-        panels = install_hub_panels(
-            args, site, window, endpoints, hub_http, demo is not None, keys, hub_ssl
-        )
-    clock.mark("panels")
 
     def shown() -> None:
+        """The window is on the screen: then the panels that talk to the hub (their
+        imports and building took ~1 s of CPU before the window could show)."""
         clock.mark("shown")
         if args.startup_report:
             print(clock.line(cameras=len(site.cameras)), flush=True)
             app.quit()
+        elif endpoints is not None:
+            panels.parts.extend(
+                install_hub_panels(
+                    args, site, window, endpoints, hub_http, demo is not None, keys, hub_ssl
+                ).parts
+            )
 
     watch = when_shown(window, shown)
     wake = quit_on_signals(app)

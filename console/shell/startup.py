@@ -1,7 +1,8 @@
 """How long the console takes to show its main window: phase marks and one report line.
 
 `hall-console --startup-report` prints `STARTUP {json}` once the main window is exposed
-on the screen (its native window's first expose, then one turn of the event loop, so
+on the screen (the hub's panels are installed only then: a normal start shows the window
+first) (its native window's first expose, then one turn of the event loop, so
 the first paint is in), and quits: `shown_s` is the time from the process's creation
 (the kernel's start time of this process, so the interpreter's own start and every
 import are in), `phases` the time at each mark on the way, and `cpu_s` the CPU time the
