@@ -265,7 +265,10 @@ class Runner:
         cid = call.centre_id
         answered = call.answered_at
         assert answered is not None
-        left = run.talk_s - (self.clock() - answered).total_seconds()
+        # the talk time left, never more than the whole nor less than nothing (the wall
+        # clock may have jumped since the answer: the wait itself runs on the loop's clock)
+        talked = (self.clock() - answered).total_seconds()
+        left = min(float(run.talk_s), max(0.0, run.talk_s - talked))
         if left > 0 and not call.ended.is_set():
             with contextlib.suppress(TimeoutError):  # the talk time, or the officer ends it
                 await asyncio.wait_for(call.ended.wait(), left)
