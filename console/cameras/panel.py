@@ -52,6 +52,7 @@ class CameraTreePanel(QWidget):
         lay.addWidget(self.search)
         lay.addWidget(self.tree)
         self._online: Mapping[str, int] = {}
+        self._online_ids: frozenset[str] = frozenset()
         self.last_search_ms = 0.0
         self._open(self.model.index(0, 0))
         self.search.textChanged.connect(self.apply_filter)
@@ -67,7 +68,11 @@ class CameraTreePanel(QWidget):
     def set_online(self, online: Collection[str]) -> None:
         """The cameras online now (from the wall, the patrol, the relays): every node's
         count follows; only the rows on show are repainted."""
-        self._online = self.index.counts(online)
+        ids = frozenset(online)
+        if ids == self._online_ids:
+            return  # the window asks every second; most seconds nothing changed
+        self._online_ids = ids
+        self._online = self.index.counts(ids)
         self.model.set_online(self._online)
 
     def set_statuses(self, statuses: Mapping[str, CameraStatus]) -> None:
