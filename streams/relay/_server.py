@@ -165,6 +165,13 @@ class Upstream:
         caps = pad.get_current_caps() or pad.query_caps(None)
         st = caps.get_structure(0)
         if st.get_name() != "application/x-rtp" or st.get_string("media") != "video":
+            # audio (many cameras send it): swallowed by a fakesink rather than left unlinked
+            sink = Gst.ElementFactory.make("fakesink", None)
+            sink.set_property("sync", False)
+            sink.set_property("async", False)
+            pipe.add(sink)
+            sink.sync_state_with_parent()
+            pad.link(sink.get_static_pad("sink"))
             return
         name = (st.get_string("encoding-name") or "").upper()
         if name not in CODECS:

@@ -124,7 +124,8 @@ server.set_service("0")
 f = GstRtspServer.RTSPMediaFactory()
 f.set_launch("( videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate=25/1 "
              "! x265enc tune=zerolatency speed-preset=ultrafast key-int-max=50 "
-             "! rtph265pay name=pay0 pt=96 config-interval=-1 )")
+             "! rtph265pay name=pay0 pt=96 config-interval=-1 "
+             "audiotestsrc is-live=true ! mulawenc ! rtppcmupay name=pay1 )")
 f.set_shared(True)
 server.get_mount_points().add_factory("/h/main", f)
 server.attach(None)
@@ -133,7 +134,7 @@ GLib.MainLoop().run()
 """
 
 
-def test_an_h265_camera_is_relayed_as_h265() -> None:
+def test_an_h265_camera_with_audio_is_relayed_as_h265() -> None:
     cam = subprocess.Popen(
         ["/usr/bin/python3", "-c", H265_CAMERA], stdout=subprocess.PIPE, text=True
     )
