@@ -13,9 +13,10 @@ Colours are (Y, U, V) in video range (`yuv(r, g, b)` converts BT.601).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Colour = tuple[int, int, int]
+Runs = tuple[tuple[int, int, bytes], ...]
 
 
 def yuv(r: int, g: int, b: int) -> Colour:
@@ -45,6 +46,27 @@ class Sprite:
     y_runs: tuple[tuple[int, int, bytes], ...]
     u_runs: tuple[tuple[int, int, bytes], ...]
     v_runs: tuple[tuple[int, int, bytes], ...]
+    # per frame size: (start, end, bytes) of every run relative to the sprite's top left
+    # in the frame (luma) and to its top left in the U plane (U and V runs, V's moved by
+    # the plane size), so that a blit needs only two additions per run
+    _flat: dict[tuple[int, int], tuple[Runs, Runs]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def flat(self, width: int, height: int) -> tuple[Runs, Runs]:
+        got = self._flat.get((width, height))
+        if got is None:
+            cw, plane = width // 2, (width // 2) * (height // 2)
+            luma = tuple(
+                (dy * width + dx, dy * width + dx + len(d), d) for dy, dx, d in self.y_runs
+            )
+            chroma = tuple(
+                (base + dy * cw + dx, base + dy * cw + dx + len(d), d)
+                for base, runs in ((0, self.u_runs), (plane, self.v_runs))
+                for dy, dx, d in runs
+            )
+            got = self._flat[(width, height)] = (luma, chroma)
+        return got
 
 
 def _spans(mask: bytes | bytearray, start: int, end: int) -> list[tuple[int, int]]:
@@ -201,14 +223,13 @@ def blit(frame: bytearray, width: int, height: int, sprite: Sprite, x: int, y: i
     inside = x >= 0 and y >= 0 and x + sprite.width <= width and y + sprite.height <= height
     cw, ch = width // 2, height // 2
     if inside:
-        for dy, dx, data in sprite.y_runs:
-            o = (y + dy) * width + x + dx
-            frame[o : o + len(data)] = data
-        base, cx, cy = width * height, x // 2, y // 2
-        for plane_base, runs in ((base, sprite.u_runs), (base + cw * ch, sprite.v_runs)):
-            for dy, dx, data in runs:
-                o = plane_base + (cy + dy) * cw + cx + dx
-                frame[o : o + len(data)] = data
+        luma, chroma = sprite.flat(width, height)
+        o = y * width + x
+        for a, b, data in luma:
+            frame[o + a : o + b] = data
+        o = width * height + (y // 2) * cw + x // 2
+        for a, b, data in chroma:
+            frame[o + a : o + b] = data
         return
     _blit_clipped(frame, 0, width, height, sprite.y_runs, x, y)
     base = width * height

@@ -5,14 +5,17 @@ path). `encoder(profile, codec, qp)` is the GStreamer launch text from raw I420 
 access-unit byte stream; `payloader(codec)` the matching RTP payloader.
 
 - `camera` (the default): what IP cameras send. H.264 High profile with CABAC, the 8x8
-  transform and deblocking (x264 `superfast`: the cheapest preset that keeps all three;
-  `ultrafast` turns them off), a key frame every 2 s, no B-frames (cameras' low-latency
-  setting), at a camera's bit rate: on the simulator's scene about 1.9 Mbit/s for a
-  720p main stream by day (0.9 at night), 0.6 sub, 0.45 third. The rate comes from a
-  constant quantiser per stream (`quantiser`), like a camera's fixed-quality mode,
-  not from a rate control: the simulator starts a stream's encoder when its first
-  client connects, and a rate control's first key frames come out coarser than later
-  ones, so a frozen camera's key frames would differ (the patrol would not see it
+  transform, deblocking and intra 4x4/8x8 prediction, a key frame every 2 s, no
+  B-frames (cameras' low-latency setting), at a camera's bit rate. The features are
+  what a decoder pays for; the encoder's own search stays x264's cheapest (`ultrafast`
+  with those features turned back on: ~3.3 ms a 720p frame here, against ~4.2 ms for
+  `superfast`, the cheapest preset that has them by default), like a camera's hardware
+  encoder, which does not search hard either. Bit rates on the simulator's scene:
+  about 2 Mbit/s for a 720p main stream by day (1 at night), 0.6 sub, 0.45 third.
+  The rate comes from a constant quantiser per stream (`quantiser`), like a camera's
+  fixed-quality mode, not from a rate control: the simulator starts a stream's encoder
+  when its first client connects, and a rate control's first key frames come out
+  coarser than later ones, so a frozen camera's key frames would differ (the patrol would not see it
   frozen); a running camera's rate control has long settled. With codec `h265` the main
   stream is H.265 Main (x265 `ultrafast`: CABAC and deblocking, no SAO; ~20 ms of CPU a
   720p frame here, about half a core per stream, where `superfast` took ~28 ms); sub
@@ -29,6 +32,10 @@ FAST_QP = 26
 MAIN_QP = 19  # camera profile, main stream; the smaller streams look worse, as on cameras
 SMALL_QP = 25  # sub and third
 PROFILES = ("camera", "fast")
+# on top of x264's cheapest search (ultrafast), the bitstream features of a camera's
+# H.264 High stream, which are what a decoder pays for: CABAC and the 8x8 transform
+# (properties), deblocking and intra 4x4/8x8 prediction (here)
+CAMERA_X264 = "scenecut=0:deblock=0,0:partitions=i8x8,i4x4"
 CODECS = ("h264", "h265")
 
 
@@ -66,9 +73,9 @@ def encoder(profile: str, codec: str, qp: int, gop: int = GOP) -> str:
             "! video/x-h265,profile=main,stream-format=byte-stream,alignment=au"
         )
     return (
-        "x264enc name=enc tune=zerolatency speed-preset=superfast threads=1 "
-        f"key-int-max={gop} pass=quant quantizer={qp} "
-        "cabac=true dct8x8=true option-string=scenecut=0 "
+        "x264enc name=enc tune=zerolatency speed-preset=ultrafast threads=1 "
+        f"key-int-max={gop} pass=quant quantizer={qp} cabac=true dct8x8=true "
+        f'option-string="{CAMERA_X264}" '
         "! video/x-h264,profile=high,stream-format=byte-stream,alignment=au"
     )
 

@@ -5,8 +5,9 @@ encoded in the test with PyAV's libx264 the way a camera sends it: High profile,
 deblocking, ~2 Mbit/s with a one-second VBV, a key frame every 2 s, no B-frames. Both
 are decoded single-threaded (as the wall decodes) in turns; the simulator's stream must
 cost about what the reference costs. Also: the stream's SPS says High and its PPS has
-CABAC and the 8x8 transform on; an H.265 main stream decodes and goes through the
-wall's ingest (live frames with readable stamps, an evidence clip).
+CABAC and the 8x8 transform on; x264's SEI says deblocking is on; an H.265 main stream
+decodes and goes through the wall's ingest (live frames with readable stamps, an
+evidence clip).
 """
 
 from __future__ import annotations
@@ -153,6 +154,10 @@ def test_camera_stream_is_high_cabac_and_decodes_like_a_camera_encode(
     assert sps and pps, "parameter sets are sent with the key frames"
     assert sps[0][1] == 100  # profile_idc: High
     assert pps_flags(pps[0]) == {"cabac": 1, "deblocking_control": 1, "transform_8x8": 1}
+    # the encoder's own record of its settings (x264's SEI with every key frame)
+    sei = b"".join(u for u in units if u[0] & 0x1F == 6 and b"x264 - core" in u)
+    assert b" cabac=1 " in sei and b" deblock=1:" in sei and b" 8x8dct=1 " in sei
+    assert b" bframes=0 " in sei and b" keyint=50 " in sei
     kbps = sum(len(p) for p in packets) * 8 / (len(packets) / 25) / 1000
 
     reference = reference_packets(1280, 720, seed=1)
