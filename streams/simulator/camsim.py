@@ -70,7 +70,8 @@ class CamSim:
     looped pre-encoded pictures (no stamp, no name), cheap enough for 200 cameras.
     `encoding` is `camera` (H.264 High with CABAC at a camera's bit rate; with `codec`
     "h265" the main streams are H.265) or `fast` (cheap x264 ultrafast, for tests that
-    need many cheap streams); see `streams.simulator.encoding`. `scene` is "day",
+    need many cheap streams); see `streams.simulator.encoding`. `codecs` sets the main
+    stream's codec of some cameras (camera id -> "h264" or "h265"). `scene` is "day",
     "night" (infrared black and white) or "mixed" (every fourth camera at night).
     """
 
@@ -86,6 +87,7 @@ class CamSim:
         encoding: str = "camera",
         codec: str = "h264",
         scene: str = "day",
+        codecs: Mapping[str, str] | None = None,
         control_timeout_s: float = 5.0,
         python: str = SYSTEM_PYTHON,
     ) -> None:
@@ -94,7 +96,9 @@ class CamSim:
             if site is not None
             else numbered_spec(cameras, base_port=base_port, auth=auth)
         )
-        self.spec = with_profile(self.spec, encoding=encoding, codec=codec, scene=scene)
+        self.spec = with_profile(
+            self.spec, encoding=encoding, codec=codec, scene=scene, codecs=codecs
+        )
         if faults:
             self.spec = with_faults(self.spec, faults)
         if mass:

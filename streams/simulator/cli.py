@@ -21,7 +21,7 @@ from streams.ingest.sources import SourcesError, read_camera_sources
 from streams.simulator.camsim import CamSim, CamSimError
 from streams.simulator.encoding import CODECS, PROFILES
 from streams.simulator.picture import MODES
-from streams.simulator.spec import SCENES, SpecError, parse_fault
+from streams.simulator.spec import SCENES, SpecError, parse_camera_codec, parse_fault
 
 
 def parse_auth(value: str) -> tuple[str, str]:
@@ -54,6 +54,13 @@ def parse_cameras(value: str) -> int:
 def _fault_arg(value: str) -> tuple[str, str]:
     try:
         return parse_fault(value)
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _camera_codec_arg(value: str) -> tuple[str, str]:
+    try:
+        return parse_camera_codec(value)
     except SpecError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -104,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="codec of the main streams (h265 with --encoding camera); sub and third are H.264",
     )
     p.add_argument(
+        "--camera-codec",
+        type=_camera_codec_arg,
+        action="append",
+        default=[],
+        metavar="CAM=CODEC",
+        help="the main stream's codec of one camera (overrides --codec; repeatable)",
+    )
+    p.add_argument(
         "--scene",
         choices=SCENES,
         default="day",
@@ -132,6 +147,7 @@ def make_sim(args: argparse.Namespace) -> CamSim:
             encoding=args.encoding,
             codec=args.codec,
             scene=args.scene,
+            codecs=dict(args.camera_codec),
         )
     return CamSim(
         args.cameras,
@@ -142,6 +158,7 @@ def make_sim(args: argparse.Namespace) -> CamSim:
         encoding=args.encoding,
         codec=args.codec,
         scene=args.scene,
+        codecs=dict(args.camera_codec),
     )
 
 

@@ -261,23 +261,49 @@ def with_faults(spec: ServerSpec, faults: Mapping[str, str]) -> ServerSpec:
 
 
 def with_profile(
-    spec: ServerSpec, *, encoding: str = "camera", codec: str = "h264", scene: str = "day"
+    spec: ServerSpec,
+    *,
+    encoding: str = "camera",
+    codec: str = "h264",
+    scene: str = "day",
+    codecs: Mapping[str, str] | None = None,
 ) -> ServerSpec:
-    """`spec` with every camera's encoding, main-stream codec and time of day set."""
+    """`spec` with every camera's encoding, main-stream codec and time of day set.
+
+    `codecs` (camera id -> codec) overrides `codec` for some cameras.
+    """
     if encoding not in PROFILES:
         raise SpecError(f"encoding: unknown {encoding!r}; known: {', '.join(PROFILES)}")
-    if codec not in CODECS:
-        raise SpecError(f"codec: unknown {codec!r}; known: {', '.join(CODECS)}")
-    if encoding == "fast" and codec != "h264":
-        raise SpecError("codec: the fast encoding is H.264 only")
     if scene not in SCENES:
         raise SpecError(f"scene: unknown {scene!r}; known: {', '.join(SCENES)}")
+    per_camera = dict(codecs or {})
+    unknown = set(per_camera) - set(spec.camera_ids)
+    if unknown:
+        raise SpecError(f"codecs: unknown camera {sorted(unknown)[0]!r}")
+    for what, value in [("codec", codec), *((f"codecs.{k}", v) for k, v in per_camera.items())]:
+        if value not in CODECS:
+            raise SpecError(f"{what}: unknown {value!r}; known: {', '.join(CODECS)}")
+        if encoding == "fast" and value != "h264":
+            raise SpecError(f"{what}: the fast encoding is H.264 only")
 
     def night(c: CameraSpec) -> bool:
         return scene == "night" or (scene == "mixed" and c.seed % 4 == 0)
 
-    cams = tuple(replace(c, encoding=encoding, codec=codec, night=night(c)) for c in spec.cameras)
+    cams = tuple(
+        replace(c, encoding=encoding, codec=per_camera.get(c.id, codec), night=night(c))
+        for c in spec.cameras
+    )
     return replace(spec, cameras=cams)
+
+
+def parse_camera_codec(value: str) -> tuple[str, str]:
+    """`cam3=h265` -> ("cam3", "h265"); SpecError for anything else."""
+    cid, sep, codec = value.partition("=")
+    if not sep or not cid.strip() or codec.strip() not in CODECS:
+        raise SpecError(
+            f"camera codec {value!r}: expected CAMERA=CODEC with CODEC one of {', '.join(CODECS)}"
+        )
+    return cid.strip(), codec.strip()
 
 
 def parse_fault(value: str) -> tuple[str, str]:

@@ -186,3 +186,16 @@ def test_cli_encoding_flags() -> None:
     assert (args.encoding, args.codec, args.scene) == ("fast", "h264", "night")
     args = build_parser().parse_args(["--codec", "h265"])
     assert (args.encoding, args.codec, args.scene) == ("camera", "h265", "day")
+
+
+def test_some_cameras_send_h265_main_streams() -> None:
+    spec = with_profile(numbered_spec(3), codecs={"cam2": "h265"})
+    assert [c.codec for c in spec.cameras] == ["h264", "h265", "h264"]
+    with pytest.raises(SpecError, match="unknown camera 'cam9'"):
+        with_profile(numbered_spec(3), codecs={"cam9": "h265"})
+    with pytest.raises(SpecError, match=r"codecs\.cam1: the fast encoding"):
+        with_profile(numbered_spec(3), encoding="fast", codecs={"cam1": "h265"})
+    args = build_parser().parse_args(["--camera-codec", "cam2=h265"])
+    assert CamSim(cameras=3, codecs=dict(args.camera_codec)).spec.cameras[1].codec == "h265"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--camera-codec", "cam2=vp9"])
