@@ -166,6 +166,10 @@ class Mount:
         self.picture.set_mode(camera.mode)
         self.medias = {}  # id(media) -> (appsrc, encoder)
         self.want_key = False
+        # the scene is drawn in a thread when the first client comes (50-130 ms, longer on
+        # a busy machine: in the main loop it would stall every camera); no frames till then
+        self.drawn = threading.Event()
+        self._drawing = False
 
     def encoder(self):
         gop = MASS_GOP[self.camera.encoding] if self.camera.mass else GOP
@@ -212,6 +216,16 @@ class Mount:
         key = id(media)
         self.medias[key] = (src, enc)
         media.connect("unprepared", lambda _m: self.medias.pop(key, None))
+        if not self._drawing and not self.camera.mass:
+            self._drawing = True
+            threading.Thread(target=self._draw, name=f"draw-{self.path}", daemon=True).start()
+
+    def _draw(self):
+        try:
+            self.picture.prepare()
+        except Exception as exc:  # the frames then fail in the main loop, loudly
+            log(f"{self.path}: cannot draw the picture: {type(exc).__name__}: {exc}")
+        self.drawn.set()
 
     def tick(self, index, now_s):
         if not self.medias:
@@ -221,6 +235,8 @@ class Mount:
             data = units[index % len(units)]
             for src, _enc in list(self.medias.values()):
                 src.emit("push-buffer", Gst.Buffer.new_wrapped(data))
+            return
+        if not self.drawn.is_set():
             return
         if self.want_key:
             self.want_key = False

@@ -100,6 +100,13 @@ class PictureSource:
             raise ValueError(f"picture: unknown mode {mode!r}; known: {', '.join(MODES)}")
         self.mode = mode
 
+    def prepare(self) -> None:
+        """Draw what the current mode needs now (the scene, or a fault's planes)."""
+        if self.mode in SCENE_MODES:
+            self.scene.prepare()
+        elif self.mode not in self._planes:
+            self._planes[self.mode] = self._build(self.mode)
+
     @property
     def frame_size(self) -> int:
         return self.width * self.height * 3 // 2

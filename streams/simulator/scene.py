@@ -116,6 +116,11 @@ class Scene:
         return cv.level_table(0.30 + 0.50 * row_fraction, 6)
 
     # -- frames --------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Draw the background and the sprites now (else the first frame does)."""
+        if self._background is None:
+            self._build()
+
     def frame(self, index: int) -> bytearray:
         """Frame `index` (I420, width x height), without any stamp."""
         if self._background is None:
