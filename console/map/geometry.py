@@ -13,7 +13,7 @@ cell for rectangle queries (the cameras under a click).
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -86,16 +86,39 @@ class Cluster(NamedTuple, Generic[K]):
     rank: int  # the worst (lowest) rank among the members: 0 red, 1 yellow, 2 green
 
 
-def cluster(items: Iterable[tuple[K, Point, int]], cell_m: float) -> list[Cluster[K]]:
+class Markers(NamedTuple, Generic[K]):
+    """Markers as arrays: keys, x, y and rank of each (what `cluster` works on)."""
+
+    keys: list[K]
+    xs: npt.NDArray[np.float64]
+    ys: npt.NDArray[np.float64]
+    ranks: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, items: Iterable[tuple[K, Point, int]]) -> Markers[K]:
+        rows = list(items)
+        n = len(rows)
+        return cls(
+            [r[0] for r in rows],
+            np.fromiter((r[1][0] for r in rows), np.float64, n),
+            np.fromiter((r[1][1] for r in rows), np.float64, n),
+            np.fromiter((r[2] for r in rows), np.int64, n),
+        )
+
+
+Source = Iterable[tuple[K, Point, int]] | Callable[[], Markers[K]]
+"""(key, point, rank) items, or a function giving them as arrays (made once, kept by the
+caller, for the clustering of several zoom levels)."""
+
+
+def cluster(items: Iterable[tuple[K, Point, int]] | Markers[K], cell_m: float) -> list[Cluster[K]]:
     """One cluster per occupied `cell_m` square of (key, point, rank) items; members keep
     the order they were given in."""
-    rows = list(items)
-    n = len(rows)
+    markers = items if isinstance(items, Markers) else Markers.of(items)
+    n = len(markers.keys)
     if n == 0:
         return []
-    xs = np.fromiter((r[1][0] for r in rows), np.float64, n)
-    ys = np.fromiter((r[1][1] for r in rows), np.float64, n)
-    ranks = np.fromiter((r[2] for r in rows), np.int64, n)
+    xs, ys, ranks = markers.xs, markers.ys, markers.ranks
     cx = np.floor(xs / cell_m).astype(np.int64)
     cy = np.floor(ys / cell_m).astype(np.int64)
     order = np.lexsort((cy, cx))  # stable: a cell's members in their given order
@@ -107,7 +130,8 @@ def cluster(items: Iterable[tuple[K, Point, int]], cell_m: float) -> list[Cluste
     mean_x = np.add.reduceat(xs[order], starts) / counts
     mean_y = np.add.reduceat(ys[order], starts) / counts
     worst = np.minimum.reduceat(ranks[order], starts)
-    keys = [rows[i][0] for i in order.tolist()]
+    given = markers.keys
+    keys = [given[i] for i in order.tolist()]
     ends = [*starts.tolist()[1:], n]
     return [
         Cluster(x, y, tuple(keys[a:b]), r)
@@ -242,20 +266,17 @@ class ClusterCache(Generic[K]):
         self._version = -1
         self._levels: dict[int, Level[K]] = {}
 
-    def _level(
-        self, version: int, level: int, cell_m: float, items: Iterable[tuple[K, Point, int]]
-    ) -> Level[K]:
+    def _level(self, version: int, level: int, cell_m: float, items: Source[K]) -> Level[K]:
         if version != self._version:
             self._version = version
             self._levels.clear()
         found = self._levels.get(level)
         if found is None:
-            found = self._levels[level] = Level(cluster(items, cell_m), cell_m)
+            markers = items() if callable(items) else items
+            found = self._levels[level] = Level(cluster(markers, cell_m), cell_m)
         return found
 
-    def get(
-        self, version: int, level: int, cell_m: float, items: Iterable[tuple[K, Point, int]]
-    ) -> list[Cluster[K]]:
+    def get(self, version: int, level: int, cell_m: float, items: Source[K]) -> list[Cluster[K]]:
         return self._level(version, level, cell_m, items).clusters
 
     def near(
@@ -263,7 +284,7 @@ class ClusterCache(Generic[K]):
         version: int,
         level: int,
         cell_m: float,
-        items: Iterable[tuple[K, Point, int]],
+        items: Source[K],
         area: tuple[float, float, float, float],
     ) -> list[Cluster[K]]:
         """The level's clusters inside the world rectangle `area` (minx, miny, maxx,

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.kit.plain import inert_bidi
-from console.map.geometry import Cluster, ClusterCache, GridIndex, Point
+from console.map.geometry import Cluster, ClusterCache, GridIndex, Markers, Point
 from console.map.model import CameraState, EventMarker, MapModel, MarkerChange
 from console.map.raster import RasterTiles, tileable
 from console.map.squares import CameraArrays, squares
@@ -303,6 +303,7 @@ class EventLayer(PointLayer):
         super().__init__(bounds, cached=True)
         self.model = model
         self._cache: ClusterCache[str] = ClusterCache()
+        self._arrays: tuple[int, Markers[str]] | None = None
 
     INCREMENTAL_MAX = 500
     """Up to this many changed markers only the clusters and tiles they touch are made
@@ -325,19 +326,23 @@ class EventLayer(PointLayer):
         self.raster.drop_near(points, self.MARGIN_PX)
         self.update()
 
-    def _markers(self) -> Iterator[tuple[str, Point, int]]:
-        return ((m.id, m.at, m.rank) for m in self.model.events.values())
+    def _markers(self) -> Markers[str]:
+        """The model's markers as arrays, made once per version of them (for the
+        clustering of each zoom level first seen)."""
+        version = self.model.events_version
+        if self._arrays is None or self._arrays[0] != version:
+            items = ((m.id, m.at, m.rank) for m in self.model.events.values())
+            self._arrays = (version, Markers.of(items))
+        return self._arrays[1]
 
     def clusters(self, scale: float) -> list[Cluster[str]]:
         level = zoom_level(scale)
-        return self._cache.get(
-            self.model.events_version, level, cell_metres(level), self._markers()
-        )
+        return self._cache.get(self.model.events_version, level, cell_metres(level), self._markers)
 
     def draw(self, painter: QPainter, tr: QTransform, area: QRectF) -> int:
         level = zoom_level(math.hypot(tr.m11(), tr.m12()))
         version, cell = self.model.events_version, cell_metres(level)
-        near = self._cache.near(version, level, cell, self._markers(), world_area(area))
+        near = self._cache.near(version, level, cell, self._markers, world_area(area))
         singles, groups = visible_clusters(near, tr, area)
         for rank in sorted(singles, reverse=True):  # red on top
             # one call per colour: round points of the marker's diameter, white rim first
@@ -370,7 +375,7 @@ class EventLayer(PointLayer):
         reach = 18.0 / scale
         area = (scene.x() - reach, -scene.y() - reach, scene.x() + reach, -scene.y() + reach)
         version, cell = self.model.events_version, cell_metres(level)
-        for c in self._cache.near(version, level, cell, self._markers(), area):
+        for c in self._cache.near(version, level, cell, self._markers, area):
             d = math.hypot(c.x - scene.x(), -c.y - scene.y())
             r = (radius_px if len(c.members) == 1 else 18.0) / scale
             if d <= max(r, best_d) and (not best or d < best_d):
