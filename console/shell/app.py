@@ -521,6 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock.mark("demo")
     window, model = build_window(args, site)
     clock.mark("window")
+    from console.shell.stats_probe import install_stats_probe
+
+    probe = install_stats_probe(window.wall)  # HALL_STATS_FILE: a soak's probe
     endpoints, hub_http, hub_ssl = hub_addresses(args, demo)
     keys = workstation_keys(args, demo) if endpoints is not None else None
     panels = HubPanels()
@@ -551,6 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         del watch
         wake.stop()
+        if probe is not None:
+            probe.stop()
         collector.stop()
         window.stop()
         panels.stop()

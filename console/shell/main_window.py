@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         if self._started:
             return
         self._started = True
+        fresh = True  # no last layout: the wall is filled from the site's cameras
         try:
             result = self.store.load()
         except LayoutFileError as exc:
@@ -228,10 +229,11 @@ class MainWindow(QMainWindow):
                 self.show_message(
                     tr("status.layout_file_bad", path=str(result.moved_aside), error=result.error)
                 )
+            fresh = result.last is None
             state = result.last or default_state(default_cameras or [])
             self.model.restore(state)
         if layout is not None:
-            self.apply_layout_arg(layout, default_cameras or [])
+            self.apply_layout_arg(layout, default_cameras or [], fresh=fresh)
         self._reload_saved()
         self.controller.start()
         self.wall.start()
@@ -246,8 +248,9 @@ class MainWindow(QMainWindow):
             shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
             self.show_message(tr("status.cameras_missing", count=len(missing), cameras=shown), 0)
 
-    def apply_layout_arg(self, layout: str, cameras: list[str]) -> None:
-        """`--layout`: a saved layout's name, or a shape (1, 4, …, 1+7)."""
+    def apply_layout_arg(self, layout: str, cameras: list[str], *, fresh: bool = False) -> None:
+        """`--layout`: a saved layout's name, or a shape (1, 4, …, 1+7); a shape on a
+        `fresh` wall (no last layout) is filled with the site's first cameras."""
         if layout in self.store.names():
             self.model.restore(self.store.get(layout))
             return
@@ -256,7 +259,7 @@ class MainWindow(QMainWindow):
         except UnknownShapeError as exc:
             self.show_message(str(exc))
             return
-        if not self.model.assignments():
+        if fresh or not self.model.assignments():
             self.model.restore(default_state(cameras, layout))
 
     def stop(self) -> None:

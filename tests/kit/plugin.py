@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.kit.turn",
     "tests.kit.disk",
     "tests.kit.pgcluster",
+    "tests.kit.xvfb",
 ]

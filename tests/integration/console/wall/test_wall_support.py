@@ -65,8 +65,8 @@ def site_toml(site: dict[str, object]) -> str:
         return str(v)
 
     out = [f"name = {val(site['name'])}", ""]
-    for table in ("townships", "villages", "cameras"):
-        rows = site[table]
+    for table in ("townships", "villages", "cameras", "people"):
+        rows = site.get(table, [])
         assert isinstance(rows, list)
         for row in rows:
             out.append(f"[[{table}]]")

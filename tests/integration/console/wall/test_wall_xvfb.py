@@ -7,8 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,39 +21,6 @@ from tests.integration.console.wall.test_wall_support import (
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.xvfb]
-
-
-def free_display() -> int:
-    for n in range(70, 200):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
-@pytest.fixture
-def xvfb() -> Iterator[str]:
-    exe = shutil.which("Xvfb")
-    assert exe is not None, "Xvfb is not installed (Debian package xvfb)"
-    n = free_display()
-    proc = subprocess.Popen(
-        [exe, f":{n}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    sock = Path(f"/tmp/.X11-unix/X{n}")
-    deadline = time.monotonic() + 15
-    while not sock.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert sock.exists(), "Xvfb did not start"
-    try:
-        yield f":{n}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def test_console_in_a_real_window(xvfb: str, camsim: Any, tmp_path: Path) -> None:

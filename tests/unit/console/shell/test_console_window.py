@@ -71,7 +71,14 @@ def test_layout_argument_picks_shape_or_saved_name(qapp: QApplication, tmp_path:
     w = window(tmp_path)
     w.start("25", default_cameras=CAMS)
     assert w.model.shape.name == "25"
+    # a first start (no last layout) fills the asked shape, not the default 9 tiles
+    assert w.model.assignments() == dict(enumerate(CAMS[:25]))
+    w.controller.assign(0, "cam12")
     w.close()
+    again = window(tmp_path)  # a last layout is kept, not filled again
+    again.start("16", default_cameras=CAMS)
+    assert again.model.shape.name == "16" and again.model.camera(0) == "cam12"
+    again.close()
     w2 = window(tmp_path)
     w2.start("nonsense", default_cameras=CAMS)
     assert "nonsense" in w2.statusBar().currentMessage()

@@ -1,0 +1,161 @@
+"""The console's own stats for a soak: started by `hall-console` when `HALL_STATS_FILE`
+is set (see `console.shell.stats`).
+
+Counts the distinct frames the wall paints (its `painted_hook`), and every
+`grab_every_s` grabs the wall's area from the screen — the pixels the X server holds,
+not the arrays handed to the painter — and reads each live tile's frame stamp from
+them: the age of what a viewer sees. Every `every_s` it appends one `ConsoleStats` line
+with those ages, the painted count and `sys.getrefcount(None)`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, QTimer
+from PySide6.QtGui import QImage
+
+from console.shell.stats import STATS_EVERY_ENV, STATS_FILE_ENV, ConsoleStats
+from console.wall.view import WallView
+from streams.ingest.stamp import decode_stamp
+from streams.ingest.types import Frame
+
+
+def screen_array(img: QImage) -> np.ndarray:
+    """BGRA pixels (h, w, 4) of a grabbed image, copied."""
+    qimg = img.convertToFormat(QImage.Format.Format_RGB32)
+    h, w, bpl = qimg.height(), qimg.width(), qimg.bytesPerLine()
+    buf = np.frombuffer(qimg.constBits(), np.uint8, count=h * bpl)
+    return buf.reshape(h, bpl // 4, 4)[:, :w].copy()
+
+
+# the tile's 1-pixel border covers the picture's first and last columns; on a small tile
+# (about 3 pixels per stamp cell) where the cells are read from decides: try each
+EDGES = ((0, 0), (0, 1), (1, 1), (1, 0))
+
+
+def tile_stamp(tile: np.ndarray) -> int | None:
+    """The stamp of the picture filling a tile's pixels, or None."""
+    w = tile.shape[1]
+    for left, right in EDGES:
+        if w - left - right > 0:
+            ms = decode_stamp(tile[:, left : w - right])
+            if ms is not None:
+                return ms
+    return None
+
+
+class StatsProbe:
+    def __init__(
+        self,
+        wall: WallView,
+        path: Path,
+        *,
+        every_s: float = 5.0,
+        grab_every_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._wall = wall
+        self._path = path
+        self._clock = clock
+        self._seqs: dict[int, int] = {}
+        self.painted = 0
+        self.grabs = 0
+        self.misses = 0
+        self._ages: list[float] = []
+        self._chained: Callable[[int, Frame], None] | None = None
+        self._write_timer = QTimer()
+        self._write_timer.setInterval(round(every_s * 1000))
+        self._write_timer.timeout.connect(self.write)
+        self._grab_timer = QTimer()
+        self._grab_timer.setInterval(round(grab_every_s * 1000))
+        self._grab_timer.timeout.connect(self.grab)
+        self._started = False
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._chained = self._wall.painted_hook
+        self._wall.painted_hook = self._on_painted
+        self._grab_timer.start()
+        self._write_timer.start()
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        self._grab_timer.stop()
+        self._write_timer.stop()
+        self._wall.painted_hook = self._chained
+
+    def _on_painted(self, slot: int, frame: Frame) -> None:
+        if self._seqs.get(slot) != frame.seq:
+            self._seqs[slot] = frame.seq
+            self.painted += 1
+        if self._chained is not None:
+            self._chained(slot, frame)
+
+    def _live_tiles(self) -> list[tuple[int, int, int, int]]:
+        out = []
+        for tile in self._wall.tiles:
+            if tile.isHidden() or tile.camera_id is None:
+                continue
+            if tile.frame is None or tile.overlay_text() is not None:
+                continue
+            g = tile.geometry()
+            out.append((g.x(), g.y(), g.width(), g.height()))
+        return out
+
+    def grab(self) -> None:
+        """Read the stamps of the live tiles from the screen's pixels."""
+        wall = self._wall
+        screen = wall.screen()
+        if screen is None or not wall.isVisible():
+            return
+        origin = wall.mapToGlobal(QPoint(0, 0))
+        pixmap = screen.grabWindow(0, origin.x(), origin.y(), wall.width(), wall.height())
+        now_ms = self._clock() * 1000.0
+        self.grabs += 1
+        px = screen_array(pixmap.toImage())
+        for x, y, w, h in self._live_tiles():
+            ms = tile_stamp(px[y : y + h, x : x + w])
+            if ms is None:
+                self.misses += 1
+            else:
+                self._ages.append(now_ms - ms)
+
+    def stats(self) -> ConsoleStats:
+        tiles = [t for t in self._wall.tiles if not t.isHidden() and t.camera_id is not None]
+        return ConsoleStats(
+            t=self._clock(),
+            none_refs=sys.getrefcount(None),
+            tiles=len(tiles),
+            tiles_with_picture=len(self._live_tiles()),
+            painted_frames=self.painted,
+            latency_ms=[round(a, 1) for a in self._ages],
+            grabs=self.grabs,
+            stamp_misses=self.misses,
+        )
+
+    def write(self) -> None:
+        line = self.stats().model_dump_json() + "\n"
+        self._ages = []
+        with self._path.open("a", encoding="utf-8") as f:
+            f.write(line)
+
+
+def install_stats_probe(wall: WallView) -> StatsProbe | None:
+    """A started probe when `HALL_STATS_FILE` names a file, else None."""
+    target = os.environ.get(STATS_FILE_ENV)
+    if not target:
+        return None
+    every = float(os.environ.get(STATS_EVERY_ENV, "5"))
+    probe = StatsProbe(wall, Path(target), every_s=every)
+    probe.start()
+    return probe

@@ -1,0 +1,50 @@
+"""The soak's figures from its samples: slopes per hour with an intercept per process
+life, end minus start summed over lives, the settled samples."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from tests.bench.soak.report import end_minus_start, settled, slope, summary
+from tests.bench.soak.sampler import Sample
+
+BASE = Sample(minute=0, console_rss_mb=300, console_fds=40, console_threads=26, hub_rss_mb=250,
+              hub_fds=300, hub_threads=14, hub_life=0, none_refs=90_000, painted_fps=25.0,
+              tiles_live=16, latency_p95_ms=80.0, publish_p99_ms=5.0, db_mb=3.0, wal_mb=4.0,
+              events_acked=0, events_archived=0, phone_connects=0)  # fmt: skip
+
+
+def test_slope_of_a_line() -> None:
+    assert slope([0, 1, 2, 3], [5, 7, 9, 11]) == pytest.approx(2.0)
+    assert math.isnan(slope([1], [1]))
+
+
+def test_a_restart_does_not_make_a_slope() -> None:
+    # two flat lives at different levels: flat, not the jump between them
+    xs = [0, 1, 2, 3, 4, 5]
+    ys = [100, 100, 100, 300, 300, 300]
+    assert slope(xs, ys, [0, 0, 0, 1, 1, 1]) == pytest.approx(0.0)
+    assert slope(xs, ys) > 0
+
+
+def test_summary_per_hour_after_the_warmup() -> None:
+    samples = [
+        replace(BASE, minute=m, console_rss_mb=300 + (50 if m <= 10 else 0) + m / 60 * 3,
+                hub_life=0 if m < 30 else 1, hub_fds=300 + (7 if m >= 30 else 0))
+        for m in range(1, 61)
+    ]  # fmt: skip
+    assert settled(samples, 10)[0].minute == 11
+    got = summary(samples, 10)
+    assert got["rss_mb_per_hour_console"] == pytest.approx(3.0)
+    assert got["fds_end_minus_start"] == 0  # the restart's new level is no growth
+    assert end_minus_start(samples, "hub_fds") == 7
+    assert got["latency_p95_drift_ms"] == 0.0
+
+
+def test_short_runs_fit_every_sample() -> None:
+    samples = [replace(BASE, minute=m, none_refs=90_000 + 100 * m) for m in (1, 2, 3)]
+    assert settled(samples, 10) == samples
+    assert summary(samples, 10)["none_refs_per_hour"] == pytest.approx(6000.0)

@@ -1,0 +1,38 @@
+"""The console's soak probe, without a window: the stamp read from a small tile's pixels
+(its border over the picture's edge columns) and the stats file's lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.shell.stats import ConsoleStats, read_stats
+from console.shell.stats_probe import tile_stamp
+from tests.unit.streams.ingest.test_stamp import MS, bgra, luma_picture
+
+BORDER = 49  # the tile's border grey
+
+
+@pytest.mark.parametrize("width", [206, 207, 208, 250, 480])
+def test_stamp_reads_from_a_tile_with_its_border(width: int) -> None:
+    tile = bgra(luma_picture(MS, width, 248))
+    tile[:, 0, :3] = BORDER
+    tile[:, -1, :3] = BORDER
+    tile[0, :, :3] = BORDER
+    assert tile_stamp(tile) == MS
+
+
+def test_a_tile_without_a_stamp_reads_none() -> None:
+    tile = bgra(luma_picture(MS, 208, 248))
+    tile[:20] = 0
+    assert tile_stamp(tile) is None
+
+
+def test_stats_lines_skip_a_torn_or_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "stats.jsonl"
+    assert read_stats(path) == []
+    line = ConsoleStats(t=1.0, none_refs=5, tiles=16, tiles_with_picture=15, painted_frames=10,
+                        latency_ms=[80.5], grabs=1, stamp_misses=0)  # fmt: skip
+    path.write_text(line.model_dump_json() + '\n{"type": "x"}\n' + line.model_dump_json()[:20])
+    assert read_stats(path) == [line]
