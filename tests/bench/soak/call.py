@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import aiohttp
 
@@ -26,6 +28,7 @@ from tests.integration.dispatch.mediation.test_mediation_support import (
 from tests.kit.tls import hub_session
 
 PARTIES = 2
+T = TypeVar("T")
 SIZE = (320, 240)
 MIN_FRAMES = 10  # frames the console must have had from every party
 
@@ -91,20 +94,24 @@ async def join(hub: HubProcess, link: MediationLink, tries: int = 20) -> StarCli
     raise AssertionError("unreachable")
 
 
-async def close(client: HubClient, session_id: str, tries: int = 3) -> None:
-    """Close the session (asked again when a loaded hub did not answer in time)."""
+async def asked(call: Callable[[], Awaitable[T]], tries: int = 3) -> T:
+    """A request, asked again when a loaded hub did not answer in time."""
     for n in range(tries):
         try:
-            await client.mediation.close_mediation(session_id, "agreement", notes="浸泡测试")
-            return
+            return await call()
         except HubError as exc:
             if exc.code is not ErrorCode.TIMEOUT or n == tries - 1:
                 raise
+    raise AssertionError("unreachable")
+
+
+async def close(client: HubClient, session_id: str) -> None:
+    await asked(lambda: client.mediation.close_mediation(session_id, "agreement", notes="浸泡测试"))
 
 
 async def mediation_call(hub: HubProcess, client: HubClient, event_id: str, minute: float,
                          hold_s: float = 60.0, timeout_s: float = 60.0) -> CallResult:  # fmt: skip
-    rep = await client.mediation.open_mediation(event_id, INVITES[:PARTIES])
+    rep = await asked(lambda: client.mediation.open_mediation(event_id, INVITES[:PARTIES]))
     host = ConsolePeer(hub, rep, size=SIZE)
     parties: list[StarClient] = []
     media_s: float | None = None

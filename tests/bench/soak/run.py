@@ -114,7 +114,9 @@ class Soak:
                     ref = f"{TAG}-call-{k}"
                     eid = await asyncio.to_thread(post_event, hub, "浸泡测试调解", ref)
                     res = await mediation_call(hub, self.client, eid, minute, self.args.call_hold_s)
-                except Exception as exc:  # reported in the JSON; the soak goes on
+                # reported in the JSON, the soak goes on (a CancelledError from inside
+                # aiortc included: nothing cancels this task)
+                except (Exception, asyncio.CancelledError) as exc:
                     res = CallResult(minute, None, 0, f"{type(exc).__name__}: {exc}")
             self.calls.append(res)
             print(f"# call at minute {minute:.1f}: {res}", flush=True)
