@@ -16,7 +16,6 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from console.map.items import WARNING
-from tests.integration.console.wall.test_wall_xvfb import xvfb  # noqa: F401 (fixture)
 from tests.kit.paths import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.xvfb]
@@ -28,7 +27,7 @@ def near(c: QColor, want: QColor, tol: int = 40) -> bool:
     return all(abs(a - b) <= tol for a, b in zip(c.getRgb()[:3], want.getRgb()[:3], strict=True))
 
 
-def test_full_screen_map_under_xvfb(xvfb: str, tmp_path: Path) -> None:  # noqa: F811
+def test_full_screen_map_under_xvfb(xvfb: str, tmp_path: Path) -> None:
     shot = tmp_path / "map.png"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
     env.update(DISPLAY=xvfb, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(ROOT))

@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 from dispatch.domain.sitegen import CountySpec, county_site, site_toml
-from tests.integration.console.wall.test_wall_xvfb import xvfb
 
 pytestmark = [pytest.mark.integration, pytest.mark.xvfb]
-__all__ = ["xvfb"]  # the fixture
 
 
 def start(site: Path, display: str, cfg: Path) -> dict[str, object]:
