@@ -10,39 +10,24 @@ change whose seq does not follow the last one makes it fetch the whole view agai
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
 
 from dispatch.client.calls import Caller
-from dispatch.domain.wire import HubError
+from dispatch.client.seqfeed import SeqFeed
 from dispatch.relays.messages import RelayStatesChanged, RelayStatesReply, RelayStatesRequest
 from streams.relay.states import RelayReport, Upstream
-
-log = logging.getLogger(__name__)
 
 Listener = Callable[[dict[str, RelayReport]], None]
 """Called with the whole view after every change."""
 
 
-class RelaysFacade:
+class RelaysFacade(SeqFeed[Listener]):
+    WHAT = "relay states"
+
     def __init__(self, caller: Caller) -> None:
-        self._conn = caller
-        self._listeners: list[Listener] = []
+        super().__init__(caller)
         self._view: dict[str, RelayReport] = {}
         self._stale: set[str] = set()
-        self.seq = 0
-        self._fetching: asyncio.Task[None] | None = None
-
-    def listen(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener` after each change until the returned function is called."""
-        self._listeners.append(listener)
-
-        def stop() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return stop
 
     def view(self) -> dict[str, RelayReport]:
         return dict(self._view)
@@ -69,12 +54,8 @@ class RelaysFacade:
 
     def changed(self, msg: RelayStatesChanged) -> None:
         """A published change: applied if it follows the last seq, else a fetch."""
-        if msg.seq <= self.seq:
+        if not self.follows(msg.seq):
             return
-        if self.seq == 0 or msg.seq != self.seq + 1:
-            self._refetch()
-            return
-        self.seq = msg.seq
         self._view[msg.report.relay] = msg.report
         if msg.stale:
             self._stale.add(msg.report.relay)
@@ -82,22 +63,5 @@ class RelaysFacade:
             self._stale.discard(msg.report.relay)
         self._tell()
 
-    def _refetch(self) -> None:
-        if self._fetching is not None and not self._fetching.done():
-            return
-
-        async def run() -> None:
-            try:
-                await self.fetch()
-            except HubError as exc:
-                log.info("relay states: fetch after a gap failed (%s)", exc)
-
-        self._fetching = asyncio.get_running_loop().create_task(run())
-
     def _tell(self) -> None:
-        view = dict(self._view)
-        for listener in list(self._listeners):
-            try:
-                listener(view)
-            except Exception:
-                log.exception("relay states listener failed")
+        self._tell_each(dict(self._view))
