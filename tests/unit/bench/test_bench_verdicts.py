@@ -1,0 +1,57 @@
+"""The benchmarks' checks fail on what they must catch (pure: figures made by hand)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.bench import dispatch, hub
+from tests.bench.verdict import Verdict
+
+
+def test_verdict_collects_failures() -> None:
+    v = Verdict()
+    assert v.check("a", True) and not v.check("b", False, "why")
+    assert v.failed == ["b"] and v.exit_code == 1
+    assert any("FAIL b: why" in line for line in v.lines())
+    assert Verdict().exit_code == 0
+
+
+def _hub_figures(**over: Any) -> dict[str, Any]:
+    intake = hub.IntakeResult(100.0, 100, 0, "", 1.0, 0.5, 0.2, frozenset({"r-1"}))
+    runs = [hub.Publish([1.0, 2.0], [1.0, 1.0], 2, {"lat0-0", "lat0-1"}, 0)]
+    m = {"intake": intake, "intake_lost": 0, "runs": runs, "filled": 10, "n_snap": 10}
+    return {**m, **over}
+
+
+def test_hub_verdict_passes_when_nothing_is_lost() -> None:
+    assert hub.verdict(_hub_figures(), 10).failed == []
+
+
+def test_hub_verdict_fails_on_a_lost_publish() -> None:
+    runs = [hub.Publish([1.0], [1.0], 2, {"lat0-0"}, 0)]
+    assert hub.verdict(_hub_figures(runs=runs), 10).failed == [
+        "publish: every event published to the subscriber"
+    ]
+
+
+def test_hub_verdict_fails_on_a_short_resync_and_a_lost_intake() -> None:
+    failed = hub.verdict(_hub_figures(n_snap=9, intake_lost=1), 10).failed
+    assert failed == [
+        "intake: every acknowledged event stored",
+        "resync: the snapshot holds every event",
+    ]
+
+
+def _dispatch_run(**over: Any) -> dict[str, Any]:
+    return {"asked": 5, "dispatches": 5, "lost": [], "failed": [], "acks": 5, **over}
+
+
+def test_dispatch_verdict() -> None:
+    ok = {"baseline": _dispatch_run(), "loaded": _dispatch_run()}
+    assert dispatch.verdict(ok, 5).failed == []
+    lost = {"baseline": _dispatch_run(), "loaded": _dispatch_run(lost=["t1"], dispatches=4, acks=4)}
+    assert dispatch.verdict(lost, 5).failed == [
+        "loaded: every dispatch delivered",
+        "loaded: the phones acked each task once",
+        "loaded: samples",
+    ]
