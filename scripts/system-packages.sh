@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Command Hall needs (RTSP test server, Xvfb and Qt's xcb
 # libraries, a CJK font, Chromium for the browser tests, PostgreSQL for the store tests,
-# coturn for TURN, iptables and iproute2 for the network-namespace tests).
+# coturn for TURN, Janus (janus, janus-tools) for meetings, iptables and iproute2 for the network-namespace tests).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 PKGS=(
@@ -11,7 +11,7 @@ PKGS=(
   xvfb xauth libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0
   libxcb-xfixes0 libxcb-xkb1 libxcb-sync1 libxcb-shm0 libfontconfig1 libdbus-1-3
-  fonts-wqy-microhei chromium postgresql poppler-utils coturn iptables iproute2
+  fonts-wqy-microhei chromium postgresql poppler-utils coturn iptables iproute2 janus janus-tools
 )
 missing=()
 for p in "${PKGS[@]}"; do

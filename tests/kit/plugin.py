@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.kit.guard",
     "tests.kit.markers",
     "tests.kit.netns",
+    "tests.kit.janus",
     "tests.kit.turn",
     "tests.kit.disk",
     "tests.kit.pgcluster",

@@ -1,0 +1,110 @@
+"""A real Janus (Debian `janus`) for tests, inside the "hub" namespace of `tests.kit.netns`.
+
+Janus offers no loopback candidates (TESTING.md), so it runs where the hub runs in a
+deployment: `janus_server` starts `janus -F <tmp>` under `ip netns exec <hub ns>` with its
+API on every address of that namespace (plain HTTP, and HTTPS with a certificate from the
+test CA when `https=True`), an RTP port block of its own, and a fresh admin key; it is
+stopped after the test (also when the test failed). `JanusServer.engine()` makes the
+hub's engine (`JanusMedia`) for it, driving this same process (so a killed Janus is
+started again by the engine, as in the hub). Run the engine on `hub_loop` (an `NsLoop` in
+the hub namespace) and peers on loops in the "phone" or "county" namespace; they reach
+Janus at `public_url` (HUB_PUBLIC) or `lan_url` (HUB_LAN).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dispatch.meetings.janus.process import JanusProcess, JanusSettings
+from dispatch.meetings.janus.rooms import EngineSettings, JanusMedia
+from tests.kit.netns import HUB_LAN, HUB_PUBLIC, Netns, NsLoop, call_in
+
+
+def free_port_in(netns: Netns) -> int:
+    def pick() -> int:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("0.0.0.0", 0))
+            return int(s.getsockname()[1])
+
+    return call_in(netns.name("hub"), pick)
+
+
+@dataclass
+class JanusServer:
+    netns: Netns
+    process: JanusProcess
+    hub_loop: NsLoop
+
+    @property
+    def port(self) -> int:
+        return self.process.settings.api_port
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{HUB_PUBLIC}:{self.port}/janus"
+
+    @property
+    def lan_url(self) -> str:
+        return f"http://{HUB_LAN}:{self.port}/janus"
+
+    def https_url(self, host: str) -> str:
+        return f"https://{host}:{self.process.settings.https_port}/janus"
+
+    def engine(self, public_url: str | None = None) -> JanusMedia:
+        s = EngineSettings(
+            api_url=f"http://127.0.0.1:{self.port}/janus",
+            public_url=public_url or self.public_url,
+            admin_key=self.process.settings.admin_key,
+        )
+        return JanusMedia(s, process=self.process)
+
+    def wait_ready(self, timeout_s: float = 20) -> None:
+        url = f"http://127.0.0.1:{self.port}/janus"
+        call_in(self.netns.name("hub"), lambda: self.process.wait_ready(timeout_s, url))
+
+
+def start_janus(
+    netns: Netns, folder: Path, *, cert: tuple[Path, Path] | None = None
+) -> JanusServer:
+    base = 30000 + secrets.randbelow(300) * 100
+    https_port = free_port_in(netns) if cert else 8089
+    settings = JanusSettings(
+        admin_key=secrets.token_urlsafe(12),
+        api_ip="0.0.0.0",
+        api_port=free_port_in(netns),
+        public_ip=HUB_PUBLIC if cert else None,
+        https_port=https_port,
+        cert_pem=cert[0] if cert else None,
+        cert_key=cert[1] if cert else None,
+        rtp_min=base,
+        rtp_max=base + 99,
+    )
+    proc = JanusProcess(settings, folder, wrapper=netns.exec_args("hub"))
+    loop = NsLoop(netns, "hub")
+    loop.start()
+    server = JanusServer(netns, proc, loop)
+    try:
+        proc.spawn()
+        server.wait_ready()
+    except BaseException:
+        proc.stop_blocking()
+        loop.stop()
+        raise
+    return server
+
+
+@pytest.fixture
+def janus_server(netns: Netns, tmp_path: Path) -> Iterator[JanusServer]:
+    server = start_janus(netns, tmp_path / "janus")
+    try:
+        yield server
+    finally:
+        server.process.stop_blocking()
+        server.hub_loop.stop()
