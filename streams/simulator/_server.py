@@ -65,6 +65,10 @@ encoding = _load("hall_camsim_encoding", _HERE / "encoding.py")
 _load("hall_camsim_canvas", _HERE / "canvas.py")
 _load("hall_camsim_scene", _HERE / "scene.py")
 picture = _load("hall_camsim_picture", _HERE / "picture.py")
+ptz_motion = _load("hall_camsim_ptz_motion", _HERE / "ptz_motion.py")
+ptz_picture = _load("hall_camsim_ptz_picture", _HERE / "ptz_picture.py")
+_load("hall_camsim_onvif_soap", _HERE / "onvif_soap.py")
+onvif_device = _load("hall_camsim_onvif_device", _HERE / "onvif_device.py")
 FPS = encoding.FPS
 GOP = encoding.GOP
 
@@ -156,13 +160,23 @@ class Mount:
         self.height = int(cfg["height"])
         self.codec = encoding.stream_codec(camera.codec, self.name)
         self.strip_rows = stamp.strip_height(self.height)
-        self.picture = picture.PictureSource(
-            self.width,
-            self.height,
-            seed=camera.seed,
-            strip_rows=self.strip_rows,
-            night=camera.night,
-        )
+        if camera.head is not None:  # a PTZ camera: a window over a panorama
+            self.picture = ptz_picture.PtzPicture(
+                self.width,
+                self.height,
+                camera.head,
+                seed=camera.seed,
+                strip_rows=self.strip_rows,
+                night=camera.night,
+            )
+        else:
+            self.picture = picture.PictureSource(
+                self.width,
+                self.height,
+                seed=camera.seed,
+                strip_rows=self.strip_rows,
+                night=camera.night,
+            )
         self.picture.set_mode(camera.mode)
         self.medias = {}  # id(media) -> (appsrc, encoder)
         self.want_key = False
@@ -283,6 +297,8 @@ class Camera:
         self.encoding = cfg.get("encoding") or "camera"
         self.codec = cfg.get("codec") or "h264"
         self.night = bool(cfg.get("night"))
+        self.head = ptz_motion.PtzHead() if cfg.get("ptz") else None
+        self.onvif = None  # the ONVIF device of a PTZ camera (onvif_device.py)
         encoding.encoder(self.encoding, self.codec, encoding.FAST_QP)  # checks both
         if self.mode not in picture.MODES:
             raise ValueError(f"{self.id}: unknown picture mode {self.mode!r}")
@@ -310,6 +326,22 @@ class Camera:
         mounts.add_factory(self.audio_path(), audio_factory(self.auth is not None))
         self.server.connect("client-connected", self._on_client)
         self._listen()
+        if self.head is not None:
+            profiles = [
+                onvif_device.Profile(
+                    f"prof_{m.name}",
+                    m.name,
+                    m.width,
+                    m.height,
+                    f"rtsp://{self.host}:{self.port}{m.path}",
+                    "H265" if m.codec == "h265" else "H264",
+                )
+                for m in self.mounts
+            ]
+            self.onvif = onvif_device.OnvifDevice(
+                self.name, self.head, profiles, host=self.host, auth=self.auth
+            )
+            self.onvif.start()
 
     def _listen(self):
         self.server.set_service(str(self.port))
@@ -407,6 +439,8 @@ class Camera:
         for m in self.mounts:
             info[m.name] = f"rtsp://{self.host}:{self.port}{m.path}"
         info["audio"] = f"rtsp://{self.host}:{self.port}{self.audio_path()}"
+        if self.onvif is not None:
+            info["onvif"] = self.onvif.xaddr
         return info
 
 
@@ -495,6 +529,8 @@ class Simulator:
 
     def _quit(self, *_a):
         for cam in self.cameras.values():
+            if cam.onvif is not None:
+                cam.onvif.stop()
             if cam.state != Camera.KILLED:
                 cam.kill()
         GLib.timeout_add(150, self.loop.quit)

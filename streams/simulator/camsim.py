@@ -31,6 +31,7 @@ from streams.simulator.spec import (
     site_spec,
     with_faults,
     with_profile,
+    with_ptz,
 )
 
 SERVER_SCRIPT = Path(__file__).resolve().parent / "_server.py"
@@ -73,6 +74,8 @@ class CamSim:
     need many cheap streams); see `streams.simulator.encoding`. `codecs` sets the main
     stream's codec of some cameras (camera id -> "h264" or "h265"). `scene` is "day",
     "night" (infrared black and white) or "mixed" (every fourth camera at night).
+    `ptz` names PTZ cameras: each also serves ONVIF (device, media, PTZ) over HTTP
+    (`onvif_url`), and its picture is a window over a larger scene that the PTZ moves.
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class CamSim:
         codec: str = "h264",
         scene: str = "day",
         codecs: Mapping[str, str] | None = None,
+        ptz: Sequence[str] = (),
         control_timeout_s: float = 5.0,
         python: str = SYSTEM_PYTHON,
     ) -> None:
@@ -103,6 +107,8 @@ class CamSim:
             self.spec = with_faults(self.spec, faults)
         if mass:
             self.spec = replace(self.spec, mass=True)
+        if ptz:
+            self.spec = with_ptz(self.spec, ptz)
         self.camera_ids: list[str] = [c.id for c in self.spec.cameras]
         self._auth = {c.id: c.auth for c in self.spec.cameras}
         self.control_timeout_s = control_timeout_s
@@ -259,11 +265,18 @@ class CamSim:
     def port(self, camera_id: str) -> int:
         return int(self._info(camera_id)["port"])
 
+    def onvif_url(self, camera_id: str) -> str:
+        """The device service URL of a PTZ camera (KeyError for a fixed camera)."""
+        info = self._info(camera_id)
+        if "onvif" not in info:
+            raise KeyError(f"camsim: {camera_id} is not a PTZ camera")
+        return str(info["onvif"])
+
     def url(self, camera_id: str, stream: str = "sub", *, with_auth: bool = False) -> str:
         """The camera's RTSP URL; with `with_auth`, carrying the simulator's credentials."""
         info = self._info(camera_id)
-        if stream not in info or stream == "port":
-            names = [k for k in info if k != "port"]
+        if stream not in info or stream in ("port", "onvif"):
+            names = [k for k in info if k not in ("port", "onvif")]
             raise KeyError(f"camsim: {camera_id} has no stream {stream!r}; it has {names}")
         url = str(info[stream])
         if not with_auth:

@@ -125,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="day, night (infrared black and white) or mixed (every fourth camera at night)",
     )
     p.add_argument(
+        "--ptz",
+        action="append",
+        default=[],
+        metavar="CAM",
+        help="make this camera a PTZ camera with an ONVIF service (repeatable)",
+    )
+    p.add_argument(
         "--control", action="store_true", help="read kill/hang/revive/mode lines on stdin"
     )
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for READY")
@@ -148,6 +155,7 @@ def make_sim(args: argparse.Namespace) -> CamSim:
             codec=args.codec,
             scene=args.scene,
             codecs=dict(args.camera_codec),
+            ptz=args.ptz,
         )
     return CamSim(
         args.cameras,
@@ -159,6 +167,7 @@ def make_sim(args: argparse.Namespace) -> CamSim:
         codec=args.codec,
         scene=args.scene,
         codecs=dict(args.camera_codec),
+        ptz=args.ptz,
     )
 
 

@@ -134,6 +134,35 @@ class Scene:
             cv.blit(out, w, h, sprite, x, y)
         return out
 
+    def window(self, index: int, x0: int, y0: int, width: int, height: int) -> bytearray:
+        """Frame `index` cut to the window at (x0, y0) (even), width x height (even), I420.
+
+        Only the window's rows are copied and only its movers drawn: a PTZ camera's
+        picture over a large scene (`ptz_picture`) costs about what its window's size costs.
+        """
+        if self._background is None:
+            self._build()
+        bg = self._background
+        assert bg is not None
+        w, h, w2 = self.width, self.height, self.width // 2
+        parts = [bg[(y0 + r) * w + x0 : (y0 + r) * w + x0 + width] for r in range(height)]
+        cx, cy, cw = x0 // 2, y0 // 2, width // 2
+        for base in (w * h, w * h + w2 * (h // 2)):
+            o = base + cy * w2 + cx
+            parts.extend(bg[o + r * w2 : o + r * w2 + cw] for r in range(height // 2))
+        out = bytearray(b"".join(parts))
+        placed = [m.at(index) for m in self._movers]
+        placed.sort(key=lambda p: p[1] + p[2].height)
+        for x, y, sprite in placed:
+            if (
+                x + sprite.width > x0
+                and x < x0 + width
+                and y + sprite.height > y0
+                and y < y0 + height
+            ):
+                cv.blit(out, width, height, sprite, x - x0, y - y0)
+        return out
+
     def _build(self) -> None:
         rng = random.Random(self.seed * 7919 + (1 if self.night else 0))
         canvas = cv.Canvas(self.width, self.height, self.colour((150, 185, 225)))

@@ -53,9 +53,11 @@ class CameraSpec:
     encoding: str = "camera"  # streams.simulator.encoding.PROFILES
     codec: str = "h264"  # of the main stream (streams.simulator.encoding.CODECS)
     night: bool = False  # the night-time infrared picture
+    ptz: bool = False  # a PTZ camera: picture over a panorama, ONVIF service (ptz_picture)
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "ptz": self.ptz,
             "mode": self.mode,
             "encoding": self.encoding,
             "codec": self.codec,
@@ -293,6 +295,22 @@ def with_profile(
         replace(c, encoding=encoding, codec=per_camera.get(c.id, codec), night=night(c))
         for c in spec.cameras
     )
+    return replace(spec, cameras=cams)
+
+
+def with_ptz(spec: ServerSpec, cameras: Sequence[str]) -> ServerSpec:
+    """`spec` with some cameras made PTZ cameras (an ONVIF service each)."""
+    ids = set(spec.camera_ids)
+    for cid in cameras:
+        if cid not in ids:
+            raise SpecError(f"ptz: unknown camera {cid!r}")
+    if cameras and spec.mass:
+        raise SpecError("ptz: mass mode serves looped pictures; a PTZ camera cannot move them")
+    for c in spec.cameras:
+        if c.id in cameras and any(m.width % 8 or m.height % 8 for m in c.mounts):
+            raise SpecError(f"ptz.{c.id}: PTZ pictures need sizes that are multiples of 8")
+    chosen = set(cameras)
+    cams = tuple(replace(c, ptz=c.id in chosen or c.ptz) for c in spec.cameras)
     return replace(spec, cameras=cams)
 
 
