@@ -55,6 +55,7 @@ from dispatch.db.store import default_db_url
 from dispatch.events.service import HubSettings
 from dispatch.hub.config_http import HttpConfig, TlsConfig
 from dispatch.hub.config_positions import PositionsConfig
+from dispatch.meetings.janus.config import JanusConfig
 from streams.private import default_state_dir
 from streams.webrtc.config import IceConfigError, IceServer, parse_ice_servers
 
@@ -407,6 +408,9 @@ class HubConfig(_Section):
     guard: GuardConfig = Field(default_factory=GuardConfig, description="guessing limits")
     positions: PositionsConfig = Field(
         default_factory=PositionsConfig, description="grid leaders' shared positions"
+    )
+    janus: JanusConfig = Field(
+        default_factory=JanusConfig, description="Janus, the video meetings' SFU"
     )
 
     @model_validator(mode="after")
