@@ -30,7 +30,9 @@ def test_janus_section_refuses_what_cannot_work(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="rtp_min"):
         JanusConfig(run=True, rtp_min=30000, rtp_max=20000)
     assert not JanusConfig().enabled()
-    none = build_media(JanusConfig(), data_dir=tmp_path, hub_public_url="https://h", ice=list)
+    none = build_media(
+        JanusConfig(), data_dir=tmp_path, hub_public_url="https://h", ice=lambda _n: []
+    )
     assert none is None
 
 
