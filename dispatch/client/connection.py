@@ -50,6 +50,7 @@ from dispatch.client.events import EventsFacade
 from dispatch.client.handshake import HandshakeWatch
 from dispatch.client.keys import ConsoleKeys
 from dispatch.client.mediation import MediationFacade
+from dispatch.client.meetings import MeetingsFacade
 from dispatch.client.patrol import PatrolFacade
 from dispatch.client.positions import PositionsFacade
 from dispatch.client.relays import RelaysFacade
@@ -87,6 +88,7 @@ from dispatch.hub.messages import (
     PongReply,
     StorageState,
 )
+from dispatch.meetings.messages import MeetingChanged
 from dispatch.positions.messages import LeaderPositionChanged
 from dispatch.relays.messages import RelayStatesChanged
 from dispatch.rollcall.messages import RollcallChanged
@@ -169,6 +171,7 @@ class HubClient:
         self.rollcall = RollcallFacade(self)
         self.positions = PositionsFacade(self)
         self.relays = RelaysFacade(self)
+        self.meetings = MeetingsFacade(self)
 
     # -- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -527,6 +530,8 @@ class HubClient:
                 self.positions.changed(msg)
             elif isinstance(msg, RelayStatesChanged):
                 self.relays.changed(msg)
+            elif isinstance(msg, MeetingChanged):
+                self.meetings.changed(msg)
             else:
                 self._on_changed(msg)
 

@@ -18,6 +18,7 @@ from dispatch.events.messages import (
 )
 from dispatch.hub.messages import Heartbeat, IceReply, LoginReply, PongReply
 from dispatch.mediation.messages import MediationReply
+from dispatch.meetings.messages import MeetingChanged, MeetingsReply
 from dispatch.patrol.messages import CameraHealthReply, CameraHistoryReply
 from dispatch.positions.messages import LeaderPositionChanged, LeaderPositionsReply
 from dispatch.relays.messages import RelayStatesChanged, RelayStatesReply
@@ -54,6 +55,7 @@ Reply = Annotated[
     | PhoneLinkReply
     | MediationReply
     | RollcallReply
+    | MeetingsReply
     | ReportReply
     | HotspotsReply
     | CameraHealthReply
@@ -68,6 +70,7 @@ Published = Annotated[
     | Heartbeat
     | TaskChanged
     | RollcallChanged
+    | MeetingChanged
     | LeaderPositionChanged
     | RelayStatesChanged,
     Field(discriminator="type"),

@@ -23,6 +23,7 @@ TABLE_MODULES = (
     "dispatch.rollcall.store",
     "dispatch.patrol.store",
     "dispatch.positions.store",
+    "dispatch.meetings.store",
 )
 
 

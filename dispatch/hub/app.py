@@ -45,6 +45,9 @@ from dispatch.hub.zmq_server import CurveSetup, ZmqServer
 from dispatch.mediation.handlers import MediationHandlers
 from dispatch.mediation.service import MediationService
 from dispatch.mediation.web import add_mediation_routes
+from dispatch.meetings.handlers import MeetingsHandlers
+from dispatch.meetings.service import MeetingsService
+from dispatch.meetings.web import add_meetings_routes
 from dispatch.patrol.handlers import PatrolHandlers
 from dispatch.patrol.runner import HubPatrol, site_targets
 from dispatch.patrol.service import PatrolService
@@ -111,6 +114,20 @@ def ice_minter(config: HubConfig, secret: Callable[[], str | None]) -> TurnMinte
     )
 
 
+def meetings_service(hub: Hub, data_dir: Path, clock: Callable[[], datetime]) -> MeetingsService:
+    """The video meetings (issue 13); their media engine is `None` until one is configured
+    (a meeting can then be planned, not opened)."""
+    return MeetingsService(
+        hub.service,
+        hub.site,
+        clock=clock,
+        ice=hub.ice,
+        media=None,
+        record_root=data_dir / "meetings",
+        publish=hub.zmq.publish_frame,
+    )
+
+
 def prepare_data_dir(config: HubConfig) -> Path:
     """The data folder, made 0700; when it is the hub's own, everything in it is brought
     to 0700 folders and 0600 files (data written by an older hub or by hand)."""
@@ -174,6 +191,7 @@ class Hub:
             publish=self.zmq.publish_frame,
             forward=webrtc.forward and webrtc.share_encoding,
         )
+        self.meetings = meetings_service(self, data_dir, clock)
         self.reports = ReportService(self.service, site)
         self.positions = PositionsService(
             self.service,
@@ -189,6 +207,7 @@ class Hub:
             TaskHandlers(self.service, self.dispatch),
             MediationHandlers(self.service, self.mediation),
             RollcallHandlers(self.service, self.rollcall),
+            MeetingsHandlers(self.service, self.meetings),
             ReportHandlers(self.service, self.reports),
             PatrolHandlers(self.service, self.patrol),
             PositionHandlers(self.service, self.positions),
@@ -235,12 +254,14 @@ class Hub:
         add_mediation_routes(app, self.mediation)
         add_patrol_routes(app, self.patrol)
         add_rollcall_routes(app, self.rollcall)
+        add_meetings_routes(app, self.meetings, self.rollcall.stations.authorised)
         add_report_routes(app, self.reports)
         add_relay_routes(app, self.relays)
         web_pages.add_common_routes(app)
         web_guard.install(app, [u] if (u := self.config.http.public_url) else [])
         app[web_pages.PAGE_LINKS] = lambda: web_pages.links_for(self.public_url, self.plain_url)
         await self.rollcall.start()
+        await self.meetings.start()
         # aiohttp closes a connection whose handler still waits for a complete request
         # head after `keepalive_timeout`, counted from the connection's start or the last
         # response and not reset by more bytes: the header-read timeout (half-sent
@@ -301,6 +322,7 @@ class Hub:
                 await self._timer_task
             self._timer_task = None
         await self.relays.stop()
+        await self.meetings.stop()
         await self.rollcall.stop()
         await self.mediation.stop()
         await runner.cleanup()

@@ -1,0 +1,302 @@
+"""The meetings service on a real SQLite file through the hub's single writer, with a
+recording fake of the media engine (the engine's own tests run the real Janus): plan,
+invitations reaching a station's socket, join with a ticket, raise hand, the floor
+muting everybody else in the engine, remove, lock, end with the recording's SHA-256,
+minutes, the log and the record surviving a restart, bad input refused with nothing lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dispatch.db.store import Store
+from dispatch.domain.calendar import CHINA_TZ
+from dispatch.domain.site import parse_site
+from dispatch.domain.wire import HubError, decode_with
+from dispatch.events.service import HubService
+from dispatch.hub.auth import Session
+from dispatch.meetings import core as mc
+from dispatch.meetings.messages import (
+    MeetFloor,
+    MeetGone,
+    MeetHand,
+    MeetingChanged,
+    MeetingsCreateRequest,
+    MeetingsEndRequest,
+    MeetingsFloorRequest,
+    MeetingsGetRequest,
+    MeetingsKickRequest,
+    MeetingsListRequest,
+    MeetingsLockRequest,
+    MeetingsMinutesRequest,
+    MeetingsOpenRequest,
+    MeetingsUnmuteRequest,
+    MeetInvite,
+    MeetJoin,
+    MeetLeave,
+    MeetOut,
+    MeetRefused,
+    MeetTicket,
+)
+from dispatch.meetings.service import MeetingsService
+from streams.webrtc.config import static_ice
+from tests.kit.clock import FakeClock
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 12, 2, 9, 0, tzinfo=CHINA_TZ)
+SITE = parse_site(
+    {
+        "name": "测试县综治中心",
+        "townships": [{"id": "t1", "name": "城关镇"}, {"id": "t2", "name": "河西镇"}],
+        "villages": [{"id": "t1v1", "name": "王家庄村", "township": "t1"}],
+    }
+)
+S = Session("tok", "duty", "duty_officer", "hall-1")  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Part:
+    feed: int
+    display: str
+    talking: bool = False
+
+
+@dataclass(frozen=True)
+class Ticket:
+    meeting_key: str
+    room: int
+    pin: str
+    janus_url: str
+    ice_servers: list[object] = field(default_factory=list)
+
+
+class FakeMedia:
+    """Records what the service asks; `participants` are the admitted who `arrive`."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, ...]] = []
+        self.rooms: dict[str, Ticket] = {}
+        self.parts: dict[str, list[Part]] = {}
+        self.muted: dict[int, bool] = {}
+
+    async def start(self) -> None:
+        self.calls.append(("start",))
+
+    async def stop(self) -> None:
+        self.calls.append(("stop",))
+
+    async def open_room(
+        self, meeting_key: str, *, title: str, max_publishers: int, record_dir: Path | None
+    ) -> Ticket:
+        self.calls.append(("open", meeting_key, max_publishers))
+        assert record_dir is not None
+        (record_dir / "hall-video.mjr").write_bytes(b"rtp")
+        t = Ticket(meeting_key, 1234, "424242", "https://hub.test/janus")
+        self.rooms[meeting_key] = t
+        self.parts[meeting_key] = []
+        return t
+
+    async def close_room(self, meeting_key: str) -> None:
+        self.calls.append(("close", meeting_key))
+        self.rooms.pop(meeting_key)
+
+    async def admit(self, meeting_key: str, participant: str) -> str:
+        self.calls.append(("admit", participant))
+        return f"tok-{participant}"
+
+    async def revoke(self, meeting_key: str, token: str) -> None:
+        self.calls.append(("revoke", token))
+
+    async def set_muted(self, meeting_key: str, feed: int, muted: bool) -> None:
+        self.muted[feed] = muted
+
+    async def kick(self, meeting_key: str, feed: int) -> None:
+        self.calls.append(("kick", feed))
+        self.parts[meeting_key] = [p for p in self.parts[meeting_key] if p.feed != feed]
+
+    async def set_locked(self, meeting_key: str, locked: bool) -> None:
+        self.calls.append(("lock", locked))
+
+    async def participants(self, meeting_key: str) -> list[Part]:
+        return list(self.parts.get(meeting_key, []))
+
+    def arrive(self, key: str, display: str, feed: int, talking: bool = False) -> None:
+        self.parts[key].append(Part(feed, display, talking))
+
+
+def finish(folder: Path) -> tuple[Path, str]:
+    mp4 = folder / "meeting.mp4"
+    mp4.write_bytes(b"".join(p.read_bytes() for p in sorted(folder.glob("*.mjr"))))
+    return mp4, hashlib.sha256(mp4.read_bytes()).hexdigest()
+
+
+def make(tmp: Path, clock: FakeClock, media: FakeMedia, published: list[MeetingChanged]):  # type: ignore[no-untyped-def]
+    hub = HubService(Store(f"sqlite:///{tmp / 'hall.db'}"), clock=clock)
+    from pydantic import TypeAdapter
+
+    ad: TypeAdapter[MeetingChanged] = TypeAdapter(MeetingChanged)
+    svc = MeetingsService(
+        hub,
+        SITE,
+        clock=clock,
+        ice=static_ice(),
+        media=media,  # type: ignore[arg-type]
+        record_root=tmp / "meetings",
+        finish=finish,
+        publish=lambda b: published.append(decode_with(ad, b)),
+        poll_s=3600,
+    )
+    return hub, svc
+
+
+def req(cls, **kw):  # type: ignore[no-untyped-def]
+    return cls(rid="r1", token="tok", **kw)
+
+
+def test_a_meeting_from_plan_to_record(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    media = FakeMedia()
+    published: list[MeetingChanged] = []
+
+    async def first_life() -> str:
+        hub, svc = make(tmp_path, clock, media, published)
+        await hub.start()
+        await svc.start()
+        try:
+            return await scenario(svc, clock, media, published)
+        finally:
+            await svc.stop()
+            await hub.stop()
+
+    mid = asyncio.run(first_life())
+
+    async def second_life() -> None:
+        hub, svc = make(tmp_path, clock, FakeMedia(), [])
+        await hub.start()
+        await svc.start()
+        try:
+            got = await svc.handle(S, req(MeetingsGetRequest, meeting_id=mid))
+            m = got.meeting  # type: ignore[union-attr]
+            assert m.status == "ended" and m.minutes == "一、布置了年终安全检查。"
+            assert (
+                m.recording == "meeting.mp4"
+                and m.recording_sha256 == hashlib.sha256(b"rtp").hexdigest()
+            )
+            assert set(m.joined) == {"t1", "t2"} and m.absent == ["t1v1"]
+            assert m.speakers == ["t2"] and m.duration_s == 1800
+            kinds = [e.kind for e in got.log]  # type: ignore[union-attr]
+            assert kinds == [
+                "open",
+                "join",
+                "join",
+                "hand",
+                "floor",
+                "unmute",
+                "kick",
+                "lock",
+                "leave",
+                "end",
+            ]
+            week = await svc.handle(S, req(MeetingsListRequest))
+            assert [x.id for x in week.meetings] == [mid]  # type: ignore[union-attr]
+        finally:
+            await svc.stop()
+            await hub.stop()
+
+    asyncio.run(second_life())
+
+
+async def scenario(
+    svc: MeetingsService, clock: FakeClock, media: FakeMedia, published: list[MeetingChanged]
+) -> str:
+    pages: dict[str, list[MeetOut]] = {c: [] for c in ("t1", "t2", "t1v1")}
+    for c, box in pages.items():
+        svc.station_connected(c, box.append)
+    # bad input: refused, nothing written
+    for bad in ({"invited": ["nowhere"]}, {"title": "  "}, {"invited": []}):
+        kw = {"title": "周例会", "invited": ["t1"], "start_at": T0 + timedelta(minutes=5), **bad}
+        with pytest.raises(HubError) as err:
+            await svc.handle(S, req(MeetingsCreateRequest, **kw))
+        assert err.value.code == "invalid"
+    assert published == [] and all(not box for box in pages.values())
+
+    rep = await svc.handle(
+        S,
+        req(
+            MeetingsCreateRequest,
+            title="周例会",
+            invited=["t1", "t2", "t1v1"],
+            start_at=T0 + timedelta(minutes=5),
+            agenda="安全生产",
+        ),
+    )
+    mid = rep.meeting.id  # type: ignore[union-attr]
+    assert published[-1].meeting.status == "planned" and published[-1].seq == rep.seq  # type: ignore[union-attr]
+    invite = pages["t1v1"][-1]
+    assert isinstance(invite, MeetInvite) and invite.left_s == 300 and not invite.open
+    assert invite.names["t1v1"] == "王家庄村"
+    # not open yet: joining is refused with the reason
+    refused = await svc.station_message("t1", MeetJoin(type="join", meeting_id=mid))
+    assert isinstance(refused, MeetRefused) and "待召开" in refused.message
+
+    clock.advance(minutes=5)
+    await svc.handle(S, req(MeetingsOpenRequest, meeting_id=mid))
+    assert ("open", mid, 4) in media.calls
+    assert isinstance(pages["t1"][-2], MeetInvite) and pages["t1"][-2].open  # type: ignore[union-attr]
+
+    t = await svc.station_message("t1", MeetJoin(type="join", meeting_id=mid))
+    assert isinstance(t, MeetTicket) and t.room == 1234 and t.pin == "424242"
+    assert t.token == "tok-t1" and t.display == "t1"
+    clock.advance(seconds=30)
+    assert isinstance(
+        await svc.station_message("t2", MeetJoin(type="join", meeting_id=mid)), MeetTicket
+    )
+    media.arrive(mid, mc.HALL, 1)
+    media.arrive(mid, "t1", 2, talking=True)
+    media.arrive(mid, "t2", 3)
+    lv = svc.board.live[mid]
+    assert await svc.room.sync(lv)
+    assert lv.talking == {"t1"}
+
+    hand = await svc.station_message("t2", MeetHand(type="hand", meeting_id=mid))
+    assert isinstance(hand, MeetFloor) and hand.hand
+    assert published[-1].meeting.hands == ["t2"]
+
+    await svc.handle(S, req(MeetingsFloorRequest, meeting_id=mid, centre="t2"))
+    assert media.muted == {1: False, 2: True, 3: False}  # the hall is never muted
+    floor = [m for m in pages["t1"] if isinstance(m, MeetFloor)][-1]
+    assert floor.centre == "t2" and floor.name == "河西镇" and floor.muted
+    assert published[-1].meeting.floor == "t2" and published[-1].meeting.hands == []
+
+    await svc.handle(S, req(MeetingsUnmuteRequest, meeting_id=mid, centre="t1"))
+    assert media.muted[2] is False
+    await svc.handle(S, req(MeetingsKickRequest, meeting_id=mid, centre="t1"))
+    assert ("kick", 2) in media.calls and ("revoke", "tok-t1") in media.calls
+    assert isinstance(pages["t1"][-1], MeetGone) and pages["t1"][-1].reason == "removed"  # type: ignore[union-attr]
+    again = await svc.station_message("t1", MeetJoin(type="join", meeting_id=mid))
+    assert isinstance(again, MeetRefused) and "移出" in again.message
+
+    await svc.handle(S, req(MeetingsLockRequest, meeting_id=mid, locked=True))
+    late = await svc.station_message("t1v1", MeetJoin(type="join", meeting_id=mid))
+    assert isinstance(late, MeetRefused) and "锁定" in late.message
+    assert published[-1].meeting.status_line == "已入会 1/3，未入会：城关镇、王家庄村"
+
+    clock.advance(minutes=29, seconds=30)
+    end = await svc.handle(S, req(MeetingsEndRequest, meeting_id=mid))
+    assert end.meeting.status == "ended" and ("close", mid) in media.calls  # type: ignore[union-attr]
+    assert isinstance(pages["t2"][-1], MeetGone) and pages["t2"][-1].reason == "ended"  # type: ignore[union-attr]
+    left = await svc.station_message("t2", MeetLeave(type="leave", meeting_id=mid))
+    assert isinstance(left, MeetRefused)  # the meeting is gone
+    await svc.handle(
+        S, req(MeetingsMinutesRequest, meeting_id=mid, minutes="一、布置了年终安全检查。")
+    )
+    seqs = [p.seq for p in published]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    return mid
