@@ -26,6 +26,7 @@ from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
 from dispatch.meetings import core as mc
+from dispatch.meetings.media import MediaError, MediaUnavailable
 from dispatch.meetings.messages import (
     MeetFloor,
     MeetGone,
@@ -85,9 +86,7 @@ class MeetingsService:
         self._started = True
         await self.board.load()
         if self.room.media is not None:
-            on_recreated = getattr(self.room.media, "on_recreated", None)
-            if on_recreated is not None:
-                on_recreated(self._recreated)
+            self.room.media.on_recreated(self._recreated)
         await self.room.start()
 
     async def stop(self) -> None:
@@ -101,6 +100,7 @@ class MeetingsService:
         lv = self.board.live.get(meeting_key)
         if lv is not None:
             lv.feeds = {}
+            self.room.forget_feeds(meeting_key)
             log.warning("meeting %s: its room was recreated by the engine", meeting_key)
 
     async def handle(self, session: Session, req: MeetingsRequestBase) -> MeetingsReply:
@@ -109,6 +109,10 @@ class MeetingsService:
             return await self.requests.handlers()[type(req)](session, req)
         except mc.MeetingError as exc:
             raise HubError(ErrorCode.INVALID, str(exc)) from None
+        except MediaUnavailable as exc:
+            raise HubError(ErrorCode.BUSY, f"视频会议服务暂不可用 / {exc}") from None
+        except MediaError as exc:
+            raise HubError(ErrorCode.CONFLICT, f"视频会议服务出错 / {exc}") from None
 
     # -- the stations' side -----------------------------------------------------------------
     def station_connected(self, centre: str, push: Push) -> None:
@@ -135,7 +139,7 @@ class MeetingsService:
                 return await self._hand(lv, centre)
             await self._leave(lv, centre)
             return MeetGone(meeting_id=lv.meeting.id, reason="left")
-        except (mc.MeetingError, HubError) as exc:
+        except (mc.MeetingError, HubError, MediaError) as exc:
             text = exc.message if isinstance(exc, HubError) else str(exc)
             return MeetRefused(meeting_id=msg.meeting_id, message=text)
 

@@ -14,49 +14,16 @@ import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.meetings import core as mc
+from dispatch.meetings.media import MeetingMedia, RoomTicket
 from dispatch.meetings.service.board import Board, Live
 
 log = logging.getLogger(__name__)
 
 
-class Participant(Protocol):
-    @property
-    def feed(self) -> int: ...
-    @property
-    def display(self) -> str: ...
-    @property
-    def talking(self) -> bool: ...
-
-
-class Ticket(Protocol):
-    @property
-    def room(self) -> int: ...
-    @property
-    def pin(self) -> str: ...
-    @property
-    def janus_url(self) -> str: ...
-
-
-class Media(Protocol):
-    """What the service uses of the engine (`dispatch.meetings.media.MeetingMedia`)."""
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    async def open_room(
-        self, meeting_key: str, *, title: str, max_publishers: int, record_dir: Path | None
-    ) -> Ticket: ...
-    async def close_room(self, meeting_key: str) -> None: ...
-    async def admit(self, meeting_key: str, participant: str) -> str: ...
-    async def revoke(self, meeting_key: str, token: str) -> None: ...
-    async def set_muted(self, meeting_key: str, feed: int, muted: bool) -> None: ...
-    async def kick(self, meeting_key: str, feed: int) -> None: ...
-    async def set_locked(self, meeting_key: str, locked: bool) -> None: ...
-    async def participants(self, meeting_key: str) -> list[Participant]: ...
-
+Media = MeetingMedia
 
 Finisher = Callable[[Path], tuple[Path, str]]
 """A room's recording folder → (the MP4, its SHA-256)."""
@@ -79,7 +46,7 @@ class RoomDesk:
         self.record_root = record_root
         self.finish = finish
         self.poll_s = poll_s
-        self.tickets: dict[str, Ticket] = {}
+        self.tickets: dict[str, RoomTicket] = {}
         self._applied: dict[str, dict[int, bool]] = {}  # meeting → feed → muted as set
         self._task: asyncio.Task[None] | None = None
 
@@ -108,7 +75,7 @@ class RoomDesk:
                 await self.media.stop()
 
     # -- rooms ------------------------------------------------------------------------------
-    async def open(self, lv: Live) -> Ticket:
+    async def open(self, lv: Live) -> RoomTicket:
         media = self.need_media()
         m = lv.meeting
         rec = self.record_dir(m.id)
@@ -119,7 +86,7 @@ class RoomDesk:
         self.tickets[m.id] = ticket
         return ticket
 
-    async def ensure_open(self, lv: Live) -> Ticket:
+    async def ensure_open(self, lv: Live) -> RoomTicket:
         """The open meeting's ticket (its room made again after a hub restart)."""
         t = self.tickets.get(lv.meeting.id)
         return t if t is not None else await self.open(lv)
@@ -166,6 +133,10 @@ class RoomDesk:
 
     async def set_locked(self, lv: Live, locked: bool) -> None:
         await self.need_media().set_locked(lv.meeting.id, locked)
+
+    def forget_feeds(self, meeting_id: str) -> None:
+        """The room was re-made: every feed's mute is set again when it appears."""
+        self._applied.pop(meeting_id, None)
 
     async def apply_mutes(self, lv: Live) -> None:
         """Every feed muted as `lv.muted` says (only the feeds whose state differs)."""

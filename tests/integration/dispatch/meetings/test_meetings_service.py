@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from dispatch.domain.wire import HubError, decode_with
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
 from dispatch.meetings import core as mc
+from dispatch.meetings.media import Participant, RoomTicket
 from dispatch.meetings.messages import (
     MeetFloor,
     MeetGone,
@@ -61,30 +62,15 @@ SITE = parse_site(
 S = Session("tok", "duty", "duty_officer", "hall-1")  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class Part:
-    feed: int
-    display: str
-    talking: bool = False
-
-
-@dataclass(frozen=True)
-class Ticket:
-    meeting_key: str
-    room: int
-    pin: str
-    janus_url: str
-    ice_servers: list[object] = field(default_factory=list)
-
-
 class FakeMedia:
     """Records what the service asks; `participants` are the admitted who `arrive`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[object, ...]] = []
-        self.rooms: dict[str, Ticket] = {}
-        self.parts: dict[str, list[Part]] = {}
+        self.rooms: dict[str, RoomTicket] = {}
+        self.parts: dict[str, list[Participant]] = {}
         self.muted: dict[int, bool] = {}
+        self.recreated: Callable[[str], None] | None = None
 
     async def start(self) -> None:
         self.calls.append(("start",))
@@ -94,11 +80,11 @@ class FakeMedia:
 
     async def open_room(
         self, meeting_key: str, *, title: str, max_publishers: int, record_dir: Path | None
-    ) -> Ticket:
+    ) -> RoomTicket:
         self.calls.append(("open", meeting_key, max_publishers))
         assert record_dir is not None
         (record_dir / "hall-video.mjr").write_bytes(b"rtp")
-        t = Ticket(meeting_key, 1234, "424242", "https://hub.test/janus")
+        t = RoomTicket(meeting_key, 1234, "424242", "https://hub.test/janus")
         self.rooms[meeting_key] = t
         self.parts[meeting_key] = []
         return t
@@ -124,11 +110,14 @@ class FakeMedia:
     async def set_locked(self, meeting_key: str, locked: bool) -> None:
         self.calls.append(("lock", locked))
 
-    async def participants(self, meeting_key: str) -> list[Part]:
+    def on_recreated(self, cb: Callable[[str], None]) -> None:
+        self.recreated = cb
+
+    async def participants(self, meeting_key: str) -> list[Participant]:
         return list(self.parts.get(meeting_key, []))
 
     def arrive(self, key: str, display: str, feed: int, talking: bool = False) -> None:
-        self.parts[key].append(Part(feed, display, talking))
+        self.parts[key].append(Participant(feed, display, talking))
 
 
 def finish(folder: Path) -> tuple[Path, str]:
@@ -275,6 +264,14 @@ async def scenario(
     assert floor.centre == "t2" and floor.name == "河西镇" and floor.muted
     assert published[-1].meeting.floor == "t2" and published[-1].meeting.hands == []
 
+    # Janus restarted: the room is re-made, its feeds are new and get the floor's mutes
+    assert media.recreated is not None
+    media.parts[mid] = [Participant(21, mc.HALL), Participant(22, "t1"), Participant(23, "t2")]
+    media.recreated(mid)
+    assert await svc.room.sync(lv)
+    assert {f: media.muted[f] for f in (21, 22, 23)} == {21: False, 22: True, 23: False}
+    media.parts[mid] = [Participant(1, mc.HALL), Participant(2, "t1"), Participant(3, "t2")]
+    assert await svc.room.sync(lv)
     await svc.handle(S, req(MeetingsUnmuteRequest, meeting_id=mid, centre="t1"))
     assert media.muted[2] is False
     await svc.handle(S, req(MeetingsKickRequest, meeting_id=mid, centre="t1"))
