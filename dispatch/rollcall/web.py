@@ -116,7 +116,12 @@ def station_page(token: str, config: dict[str, Any]) -> str:
         '<audio id="hall-audio" autoplay></audio>'
         '<p id="call-status" class="muted"></p></section>'
         '<p id="last" class="muted"></p></main>',
-        script=(web_pages.MEDIA_JS, "/s-static/station.js"),
+        script=(
+            web_pages.MEDIA_JS,
+            "/c-static/janus-room.js",
+            "/s-static/station.js",
+            "/s-static/meeting.js",  # the meetings' invitations and room (dispatch.meetings)
+        ),
         config={"token": token, **config},
     )
 

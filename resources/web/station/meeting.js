@@ -1,0 +1,233 @@
+/* 值班点视频会议 (综治视联网): the station page's meetings, beside the roll call.
+   A socket BASE/meet/ws says which meetings invite this centre (会议邀请: title, start
+   time, a countdown, the agenda) and when one is withdrawn; the card's 加入会议 button
+   joins with one click once the meeting is open: the hub answers with a ticket and the
+   page joins the Janus room through window.JanusRoom (resources/web/common/janus-room.js),
+   publishes its camera and microphone with simulcast, and shows the convenor (县综治中心,
+   display "hall") large, the township that has the floor beside it, its own preview
+   small, and a 举手 button. `floor` pushes say who speaks and whether this station is
+   muted. Every outside text goes in with textContent. window.MEETING_STATE exposes the
+   state for tests (invites, joined, floor, muted, hand, hallFrames, floorFrames, error). */
+"use strict";
+(function () {
+  const CFG = JSON.parse(document.getElementById("page-config").textContent);
+  const BASE = "/s/" + CFG.token;
+  const HALL = "hall";
+  const S = (window.MEETING_STATE = {
+    online: false, invites: {}, joined: null, roomJoined: false, floor: null, floorName: "",
+    muted: false, hand: false, hallFrames: 0, floorFrames: 0, error: "", log: [], feeds: {},
+  });
+  let ws = null;
+  let room = null;
+  let local = null;
+
+  function log(m) { S.log.push(Date.now() + " " + m); if (S.log.length > 200) S.log.shift(); }
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function send(m) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(m)); }
+
+  // -- the page's parts (built once) --------------------------------------------------------
+  const main = document.querySelector("main.station") || document.body;
+  const invites = el("section", "meet-invites");
+  invites.id = "meet-invites";
+  const view = el("section", "meet-room");
+  view.id = "meet-room";
+  view.hidden = true;
+  const title = el("h2", "meet-title");
+  const status = el("p", "meet-status");
+  status.id = "meet-status";
+  const grid = el("div", "meet-grid");
+  function tile(cls, caption) {
+    const f = el("figure", cls);
+    const v = el("video");
+    v.autoplay = true; v.playsInline = true; v.muted = cls !== "meet-hall";
+    const c = el("figcaption", "", caption);
+    f.append(v, c);
+    return { f, v, c };
+  }
+  const hallTile = tile("meet-hall", "县综治中心");
+  const floorTile = tile("meet-floor", "发言：—");
+  const selfTile = tile("meet-self", "本值班点");
+  hallTile.v.id = "meet-hall-video";
+  floorTile.v.id = "meet-floor-video";
+  grid.append(hallTile.f, floorTile.f, selfTile.f);
+  const buttons = el("div", "buttons");
+  const handBtn = el("button", "meet-hand", "举手");
+  handBtn.id = "meet-hand";
+  const leaveBtn = el("button", "decline", "退出会议");
+  leaveBtn.id = "meet-leave";
+  buttons.append(handBtn, leaveBtn);
+  view.append(title, status, grid, buttons);
+  const header = main.querySelector("header");
+  if (header && header.nextSibling) main.insertBefore(invites, header.nextSibling);
+  else main.prepend(invites);
+  main.insertBefore(view, invites.nextSibling);
+
+  function countFrames(v, key) {
+    if (!v.requestVideoFrameCallback) return;
+    const step = () => { S[key] += 1; v.requestVideoFrameCallback(step); };
+    v.requestVideoFrameCallback(step);
+  }
+  countFrames(hallTile.v, "hallFrames");
+  countFrames(floorTile.v, "floorFrames");
+
+  // -- invitations ---------------------------------------------------------------------------
+  // the start time in China time (the hub's), whatever the PC's own time zone
+  const CN = new Intl.DateTimeFormat("zh-CN", {
+    timeZone: "Asia/Shanghai", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+  function fmtStart(iso) { return CN.format(new Date(iso)); }
+  function left(inv) { return Math.max(0, Math.round(inv.left_s - (Date.now() - inv.got) / 1000)); }
+  function fmtLeft(s) {
+    if (s <= 0) return "已到开会时间";
+    const m = Math.floor(s / 60);
+    return "距开会还有 " + (m ? m + " 分 " : "") + (s % 60) + " 秒";
+  }
+  function renderInvites() {
+    invites.replaceChildren();
+    for (const inv of Object.values(S.invites)) {
+      const card = el("div", "meet-invite" + (inv.open ? " open" : ""));
+      card.dataset.meeting = inv.meeting_id;
+      card.append(el("h2", "", "会议邀请"), el("h3", "meet-invite-title", inv.title));
+      card.append(el("p", "", "开会时间：" + fmtStart(inv.start_at)));
+      const cd = el("p", "meet-countdown", inv.open ? "会议进行中" : fmtLeft(left(inv)));
+      card.append(cd);
+      if (inv.agenda) card.append(el("pre", "meet-agenda", inv.agenda));
+      const b = el("button", "answer meet-join", inv.open ? "加入会议" : "会议尚未开始");
+      b.disabled = !inv.open || S.joined === inv.meeting_id;
+      b.addEventListener("click", () => join(inv.meeting_id));
+      card.append(b);
+      if (inv.refused) card.append(el("p", "error", inv.refused));
+      invites.append(card);
+    }
+    invites.hidden = !Object.keys(S.invites).length || !!S.joined;
+  }
+  function tick() {
+    for (const card of invites.querySelectorAll(".meet-invite")) {
+      const inv = S.invites[card.dataset.meeting];
+      if (inv && !inv.open) card.querySelector(".meet-countdown").textContent = fmtLeft(left(inv));
+    }
+  }
+
+  // -- the room ------------------------------------------------------------------------------
+  function join(id) {
+    S.error = "";
+    log("join " + id);
+    send({ type: "join", meeting_id: id });
+  }
+  async function camera() {
+    if (local) return local;
+    try {
+      local = await (window.HallMedia ? window.HallMedia.open({ video: { width: 640, height: 360 }, audio: true })
+        : navigator.mediaDevices.getUserMedia({ video: true, audio: true }));
+      selfTile.v.srcObject = local;
+    } catch (e) { log("camera: " + e.message); local = null; }
+    return local;
+  }
+  function showFeed(feed, display) {
+    S.feeds[feed] = display;
+    if (display === HALL || display === S.floor) {
+      room.subscribe(feed, { substream: display === HALL ? 2 : 1 }).then((stream) => {
+        const t = display === HALL ? hallTile : floorTile;
+        t.v.srcObject = stream;
+      }).catch((e) => log("subscribe " + feed + ": " + e.message));
+    }
+  }
+  function showFloor() {
+    const name = S.floor ? S.floorName : "—";
+    floorTile.c.textContent = "发言：" + name;
+    floorTile.f.hidden = !S.floor || S.floor === CFG.centre;
+    status.textContent = (S.floor === CFG.centre ? "本值班点正在发言" : (S.floor ? name + " 正在发言" : "主持人讲话"))
+      + (S.muted ? "（本值班点已静音）" : "") + (S.hand ? " · 已举手" : "");
+    handBtn.disabled = S.hand || S.floor === CFG.centre;
+    handBtn.textContent = S.hand ? "已举手" : "举手";
+    if (!room || !S.floor) return;
+    for (const [feed, display] of room.publishers) if (display === S.floor) showFeed(feed, display);
+  }
+  async function enter(t) {
+    if (!window.JanusRoom) { S.error = "会议组件未加载，请刷新页面"; renderInvites(); return; }
+    const inv = S.invites[t.meeting_id];
+    title.textContent = inv ? inv.title : "";
+    S.joined = t.meeting_id;
+    renderInvites();
+    view.hidden = false;
+    try {
+      room = await window.JanusRoom.joinRoom({
+        janusUrl: t.janus_url, room: t.room, pin: t.pin, token: t.token, display: t.display,
+        iceServers: t.ice_servers,
+      });
+      S.roomJoined = true;
+      room.onParticipants((list) => { for (const p of list) showFeed(p.feed, p.display); });
+      for (const [feed, display] of room.publishers) showFeed(feed, display);
+      const stream = await camera();
+      if (stream) await room.publish(stream, { simulcast: true });
+      log("published");
+    } catch (e) {
+      S.error = "加入会议失败：" + e.message;
+      status.textContent = S.error;
+      log(S.error);
+    }
+  }
+  async function leaveRoom() {
+    S.joined = null; S.roomJoined = false; S.hand = false;
+    const r = room;
+    room = null;
+    view.hidden = true;
+    hallTile.v.srcObject = null; floorTile.v.srcObject = null;
+    if (r) { try { await r.leave(); } catch (e) { log("leave " + e.message); } }
+    renderInvites();
+  }
+  handBtn.addEventListener("click", () => { if (S.joined) send({ type: "hand", meeting_id: S.joined }); });
+  leaveBtn.addEventListener("click", () => {
+    if (S.joined) send({ type: "leave", meeting_id: S.joined });
+    leaveRoom();
+  });
+
+  // -- the socket ----------------------------------------------------------------------------
+  const handlers = {
+    invite(m) {
+      const old = S.invites[m.meeting_id];
+      S.invites[m.meeting_id] = Object.assign({}, m, { got: Date.now(), refused: old && old.refused });
+      renderInvites();
+    },
+    gone(m) {
+      if (m.reason !== "left") delete S.invites[m.meeting_id];
+      if (S.joined === m.meeting_id) leaveRoom();
+      renderInvites();
+    },
+    ticket(m) { enter(m); },
+    floor(m) {
+      if (m.meeting_id !== S.joined && S.joined) return;
+      S.floor = m.centre; S.floorName = m.name; S.muted = m.muted; S.hand = m.hand;
+      showFloor();
+    },
+    refused(m) {
+      const inv = S.invites[m.meeting_id];
+      S.error = m.message;
+      if (inv) inv.refused = m.message;
+      renderInvites();
+    },
+  };
+  function connect() {
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + BASE + "/meet/ws");
+    ws.onopen = () => { S.online = true; log("meet ws open"); };
+    ws.onclose = () => {
+      S.online = false;
+      log("meet ws closed");
+      setTimeout(connect, 1000);
+    };
+    ws.onmessage = (ev) => {
+      let m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      const h = handlers[m.type];
+      if (h) h(m); else log("meet: " + m.type);
+    };
+  }
+  setInterval(tick, 1000);
+  renderInvites();
+  connect();
+})();
