@@ -15,7 +15,8 @@ no record of it, an `EventRemoved` to `on_remove`.
 Each feature's requests are on its facade, built here over this connection (the
 `Caller` of `dispatch.client.calls`): `events` (act, timeline and the view), `tasks`
 (one-click dispatch), `mediation`, `reports`, `patrol` (camera health), `rollcall`,
-`positions` (grid leaders' shared positions), `relays` (the camera relays' states).
+`positions` (grid leaders' shared positions), `relays` (the camera relays' states),
+`ptz` (PTZ holds).
 
 Requests are matched to replies by a request id; a request without a reply within
 `request_timeout_s` raises `HubError(TIMEOUT)` and the DEALER socket is renewed, so no
@@ -53,6 +54,7 @@ from dispatch.client.mediation import MediationFacade
 from dispatch.client.meetings import MeetingsFacade
 from dispatch.client.patrol import PatrolFacade
 from dispatch.client.positions import PositionsFacade
+from dispatch.client.ptz import PtzFacade
 from dispatch.client.relays import RelaysFacade
 from dispatch.client.reports import ReportsFacade
 from dispatch.client.rollcall import RollcallFacade
@@ -90,6 +92,7 @@ from dispatch.hub.messages import (
 )
 from dispatch.meetings.messages import MeetingChanged
 from dispatch.positions.messages import LeaderPositionChanged
+from dispatch.ptz.messages import PtzHoldChanged
 from dispatch.relays.messages import RelayStatesChanged
 from dispatch.rollcall.messages import RollcallChanged
 from dispatch.tasks.messages import (
@@ -172,6 +175,7 @@ class HubClient:
         self.positions = PositionsFacade(self)
         self.relays = RelaysFacade(self)
         self.meetings = MeetingsFacade(self)
+        self.ptz = PtzFacade(self)
 
     # -- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -532,6 +536,8 @@ class HubClient:
                 self.relays.changed(msg)
             elif isinstance(msg, MeetingChanged):
                 self.meetings.changed(msg)
+            elif isinstance(msg, PtzHoldChanged):
+                self.ptz.changed(msg)
             else:
                 self._on_changed(msg)
 

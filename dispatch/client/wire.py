@@ -21,6 +21,7 @@ from dispatch.mediation.messages import MediationReply
 from dispatch.meetings.messages import MeetingChanged, MeetingsReply
 from dispatch.patrol.messages import CameraHealthReply, CameraHistoryReply
 from dispatch.positions.messages import LeaderPositionChanged, LeaderPositionsReply
+from dispatch.ptz.messages import PtzHoldChanged, PtzHoldReply, PtzHoldsReply, PtzLogReply
 from dispatch.relays.messages import RelayStatesChanged, RelayStatesReply
 from dispatch.reports.messages import HotspotsReply, ReportReply
 from dispatch.rollcall.messages import RollcallChanged, RollcallReply
@@ -61,7 +62,10 @@ Reply = Annotated[
     | CameraHealthReply
     | CameraHistoryReply
     | LeaderPositionsReply
-    | RelayStatesReply,
+    | RelayStatesReply
+    | PtzHoldReply
+    | PtzHoldsReply
+    | PtzLogReply,
     Field(discriminator="type"),
 ]
 
@@ -72,7 +76,8 @@ Published = Annotated[
     | RollcallChanged
     | MeetingChanged
     | LeaderPositionChanged
-    | RelayStatesChanged,
+    | RelayStatesChanged
+    | PtzHoldChanged,
     Field(discriminator="type"),
 ]
 

@@ -96,6 +96,21 @@ class Camera(_Model):
         description="the 640x360 third stream many cameras offer (for small wall tiles)",
     )
     credentials: str | None = Field(default=None, description="name of an entry in [credentials]")
+    onvif: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/@?#\s]+/\S*$",
+        max_length=256,
+        description="ONVIF device service URL of a PTZ camera, e.g. "
+        "http://10.1.2.3/onvif/device_service (its credentials: the camera's `credentials`)",
+    )
+
+
+class PtzLink(_Model):
+    """An alarm at a place turns a PTZ camera to one of its presets (docs/ptz.md)."""
+
+    place: Id = Field(description="village or grid id whose alarms move the camera")
+    camera: Id = Field(description="a camera with `onvif`")
+    preset: str = Field(min_length=1, max_length=64, description="the camera's preset name")
 
 
 class Relay(_Model):
@@ -163,6 +178,10 @@ class Site(_Model):
         default_factory=list,
         description="camera relays (`hall-relay`); a camera no relay serves is pulled directly",
     )
+    ptz_links: list[PtzLink] = Field(
+        default_factory=list,
+        description="which PTZ cameras turn to which preset when an alarm comes from a place",
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Site:
@@ -199,6 +218,12 @@ class Site(_Model):
             if c.credentials is not None and c.credentials not in self.credentials:
                 raise ValueError(f"cameras.{c.id}.credentials: unknown entry {c.credentials!r}")
         self._check_relays(towns)
+        ptz = {c.id for c in self.cameras if c.onvif}
+        for i, link in enumerate(self.ptz_links):
+            if link.camera not in ptz:
+                raise ValueError(f"ptz_links[{i}].camera: {link.camera!r} is not a PTZ camera")
+            if link.place not in villages and link.place not in grids:
+                raise ValueError(f"ptz_links[{i}].place: unknown village or grid {link.place!r}")
         return self
 
     def _check_relays(self, towns: set[str]) -> None:

@@ -54,6 +54,8 @@ from dispatch.patrol.service import PatrolService
 from dispatch.patrol.web import add_patrol_routes
 from dispatch.positions.handlers import PositionHandlers
 from dispatch.positions.service import PositionsService
+from dispatch.ptz.handlers import PtzHandlers
+from dispatch.ptz.service import PtzService
 from dispatch.relays.handlers import RelayHandlers
 from dispatch.relays.service import RelaysService
 from dispatch.relays.web import add_relay_routes
@@ -201,6 +203,7 @@ class Hub:
             min_interval_s=config.positions.min_interval_s,
         )
         self.relays = RelaysService(site, self.zmq.publish_frame, clock)
+        self.ptz = PtzService.for_site(self.service, site, self.zmq.publish_frame, config.ptz)
         for feature in (
             SessionHandlers(self.service, self.guard, self.ice, lambda: self.public_url),
             EventHandlers(self.service, Revealer(self.service)),
@@ -212,6 +215,7 @@ class Hub:
             PatrolHandlers(self.service, self.patrol),
             PositionHandlers(self.service, self.positions),
             RelayHandlers(self.service, self.relays),
+            PtzHandlers(self.service, self.ptz),
         ):
             feature.register(handlers)
         self.scheduled_patrol = scheduled_patrol(config, self.patrol, site, clock)
@@ -240,6 +244,7 @@ class Hub:
         await self.patrol.start()
         await self.positions.start()
         await self.relays.start()
+        self.ptz.start()
         if not self.config.zmq.curve:
             log.warning(
                 "zmq CURVE is OFF (zmq.curve = false): consoles are not authenticated and "

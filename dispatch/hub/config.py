@@ -55,6 +55,7 @@ from dispatch.db.store import default_db_url
 from dispatch.events.service import HubSettings
 from dispatch.hub.config_http import HttpConfig, TlsConfig
 from dispatch.hub.config_positions import PositionsConfig
+from dispatch.hub.config_ptz import PtzConfig
 from dispatch.meetings.janus.config import JanusConfig
 from streams.private import default_state_dir
 from streams.webrtc.config import IceConfigError, IceServer, parse_ice_servers
@@ -412,6 +413,7 @@ class HubConfig(_Section):
     janus: JanusConfig = Field(
         default_factory=JanusConfig, description="Janus, the video meetings' SFU"
     )
+    ptz: PtzConfig = Field(default_factory=PtzConfig, description="PTZ rights and holds")
 
     @model_validator(mode="after")
     def _database_in_the_data_folder(self) -> HubConfig:
