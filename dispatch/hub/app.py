@@ -116,6 +116,17 @@ def ice_minter(config: HubConfig, secret: Callable[[], str | None]) -> TurnMinte
     )
 
 
+def positions_service(hub: Hub) -> PositionsService:
+    """The grid leaders' shared positions, with the hub's `[positions]` settings."""
+    return PositionsService(
+        hub.service,
+        hub.site,
+        hub.zmq.publish_frame,
+        max_age=hub.config.positions.max_age(),
+        min_interval_s=hub.config.positions.min_interval_s,
+    )
+
+
 def meetings_service(hub: Hub, data_dir: Path, clock: Callable[[], datetime]) -> MeetingsService:
     """The video meetings (issue 13); their media engine is `None` until one is configured
     (a meeting can then be planned, not opened)."""
@@ -195,13 +206,7 @@ class Hub:
         )
         self.meetings = meetings_service(self, data_dir, clock)
         self.reports = ReportService(self.service, site)
-        self.positions = PositionsService(
-            self.service,
-            site,
-            self.zmq.publish_frame,
-            max_age=config.positions.max_age(),
-            min_interval_s=config.positions.min_interval_s,
-        )
+        self.positions = positions_service(self)
         self.relays = RelaysService(site, self.zmq.publish_frame, clock)
         self.ptz = PtzService.for_site(self.service, site, self.zmq.publish_frame, config.ptz)
         for feature in (
