@@ -22,7 +22,7 @@ import pytest
 
 from dispatch.meetings.janus.process import JanusProcess, JanusSettings
 from dispatch.meetings.janus.rooms import EngineSettings, JanusMedia
-from tests.kit.netns import HUB_LAN, HUB_PUBLIC, Netns, NsLoop, call_in
+from tests.kit.netns import HUB_LAN, HUB_NAME, HUB_PUBLIC, Netns, NsLoop, call_in
 
 
 def free_port_in(netns: Netns) -> int:
@@ -34,6 +34,31 @@ def free_port_in(netns: Netns) -> int:
             return int(s.getsockname()[1])
 
     return call_in(netns.name("hub"), pick)
+
+
+@dataclass(frozen=True)
+class JanusCerts:
+    """A throwaway CA and a server certificate for `hub.test` and the hub's addresses."""
+
+    cert: Path
+    key: Path
+    spki_b64: str  # what Chromium's --ignore-certificate-errors-spki-list takes
+
+
+def make_certs(folder: Path) -> JanusCerts:
+    import datetime as dt
+    import ipaddress
+
+    from dispatch.hub import tls
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key, ca = tls.make_ca("Command Hall test CA", now)
+    ips = (ipaddress.ip_address(HUB_PUBLIC), ipaddress.ip_address(HUB_LAN))
+    key, cert = tls.make_server_cert(ca_key, ca, tls.Names((HUB_NAME,), ips), now)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "server.crt").write_bytes(tls.cert_pem(cert) + tls.cert_pem(ca))
+    (folder / "server.key").write_bytes(tls.key_pem(key))
+    return JanusCerts(folder / "server.crt", folder / "server.key", tls.spki_sha256_b64(ca))
 
 
 @dataclass
@@ -106,5 +131,5 @@ def janus_server(netns: Netns, tmp_path: Path) -> Iterator[JanusServer]:
     try:
         yield server
     finally:
+        server.hub_loop.stop()  # first: an engine left running would start Janus again
         server.process.stop_blocking()
-        server.hub_loop.stop()

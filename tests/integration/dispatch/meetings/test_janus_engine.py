@@ -72,8 +72,8 @@ def test_publish_receive_refuse_and_restart(
 ) -> None:
     hub = janus_server.hub_loop
     engine = janus_server.engine()
-    hub.run(engine.start())
     try:
+        hub.run(engine.start())
         ticket = hub.run(engine.open_room("m1", title="周例会", max_publishers=4, record_dir=None))
         assert ticket.janus_url == janus_server.public_url and len(ticket.pin) == 6
         tok_a = hub.run(engine.admit("m1", "county"))
