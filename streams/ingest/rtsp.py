@@ -51,6 +51,7 @@ from streams.ingest.evidence import (
     write_snapshot,
 )
 from streams.ingest.failures import NoVideoError, classify_error, redact, url_secrets
+from streams.ingest.pool import DECODE_POOL, DecodePool
 from streams.ingest.profiles import choose_profile
 from streams.ingest.slot import FrameSlot
 from streams.ingest.types import CameraState, CameraStatus, Frame, StreamProfile
@@ -100,6 +101,7 @@ class CameraStream:
         ring_max_bytes: int = 64 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
         on_status: Callable[[CameraStatus], None] | None = None,
+        pool: DecodePool = DECODE_POOL,
     ) -> None:
         if not profiles:
             raise ValueError(f"camera {camera_id}: no stream profiles")
@@ -113,6 +115,7 @@ class CameraStream:
         self._options = open_options(transport)
         self._clock = clock
         self._on_status = on_status
+        self._pool = pool
         self._secrets = tuple(s for p in self.profiles for s in url_secrets(p.url))
 
         self._lock = threading.Lock()  # guards everything below that both threads touch
@@ -403,37 +406,38 @@ class CameraStream:
             applied_key = False
             first = True
             for packet in container.demux(vstream):
-                if self._stop.is_set():
-                    return "stopped", self._went_live
-                with self._lock:
-                    target = self._target
-                    key_only = self._keyframes_only
-                    wanted = self._profile
-                if wanted is not profile:
-                    return "switch", self._went_live
-                if key_only != applied_key:
-                    ctx.skip_frame = "NONKEY" if key_only else "DEFAULT"
-                    applied_key = key_only
-                if packet.size == 0:
-                    continue  # the flush packet at end of stream
-                now = self._clock()
-                prev: float | None = self._prev_packet_at
-                self._prev_packet_at = now
-                if is_activity(prev, now, self.read_timeout_s):
-                    self._last_packet_at = now
-                self._byte_window.add(now, packet.size)
-                self._ring.add(
-                    RingPacket(bytes(packet), packet.pts, packet.dts, packet.is_keyframe)
-                )
-                t0 = time.perf_counter()
-                frames = ctx.decode(packet)
-                self._decode_ms.append((time.perf_counter() - t0) * 1000.0)
-                for frame in frames:
-                    self._deliver(frame, profile, target)
-                    if first:
-                        first = False
-                        with self._lock:
-                            self._first_frame_ms = (self._clock() - t_open) * 1000.0
+                now = self._clock()  # the packet's arrival, before any wait for a place
+                with self._pool.place():  # the network read above waits outside it
+                    if self._stop.is_set():
+                        return "stopped", self._went_live
+                    with self._lock:
+                        target = self._target
+                        key_only = self._keyframes_only
+                        wanted = self._profile
+                    if wanted is not profile:
+                        return "switch", self._went_live
+                    if key_only != applied_key:
+                        ctx.skip_frame = "NONKEY" if key_only else "DEFAULT"
+                        applied_key = key_only
+                    if packet.size == 0:
+                        continue  # the flush packet at end of stream
+                    prev: float | None = self._prev_packet_at
+                    self._prev_packet_at = now
+                    if is_activity(prev, now, self.read_timeout_s):
+                        self._last_packet_at = now
+                    self._byte_window.add(now, packet.size)
+                    self._ring.add(
+                        RingPacket(bytes(packet), packet.pts, packet.dts, packet.is_keyframe)
+                    )
+                    t0 = time.perf_counter()
+                    frames = ctx.decode(packet)
+                    self._decode_ms.append((time.perf_counter() - t0) * 1000.0)
+                    for frame in frames:
+                        self._deliver(frame, profile, target)
+                        if first:
+                            first = False
+                            with self._lock:
+                                self._first_frame_ms = (self._clock() - t_open) * 1000.0
             return "eof", self._went_live
         finally:
             container.close()
