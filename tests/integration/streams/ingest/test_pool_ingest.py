@@ -28,11 +28,11 @@ def test_one_place_decodes_every_camera_and_a_stopped_one_frees_it(camsim: CamSi
         for s in streams:
             s.start()
         for log in logs:
-            log.wait_for(is_state(CameraState.LIVE), 30)
+            log.wait_for(is_state(CameraState.LIVE), 60)
         # every camera moves: frames keep coming, their stamps advance
         for s in streams:
-            frames = collect(s, 1.5)
-            assert len(frames) >= 5, f"{s.camera_id}: {len(frames)} frames in 1.5 s"
+            frames = collect(s, 3.0)  # 75 at full rate; a loaded machine makes far fewer
+            assert len(frames) >= 5, f"{s.camera_id}: {len(frames)} frames in 3 s"
             stamps = [decode_stamp(f.image) for f in (frames[0], frames[-1])]
             assert None not in stamps
             assert stamps[1] > stamps[0]  # type: ignore[operator]
@@ -43,7 +43,7 @@ def test_one_place_decodes_every_camera_and_a_stopped_one_frees_it(camsim: CamSi
         streams[0].stop()
         assert not streams[0].running
         before = [s.status().stats.frames for s in streams[1:]]
-        time.sleep(1.5)
+        time.sleep(3.0)
         after = [s.status().stats.frames for s in streams[1:]]
         assert all(b - a >= 5 for a, b in zip(before, after, strict=True)), (before, after)
     finally:
