@@ -76,6 +76,18 @@ def test_poisson_tail_matches_direct_sum() -> None:
     assert 0 < poisson_sf(60, 2.0) < 1e-40  # tiny tails stay positive, no cancellation
 
 
+@pytest.mark.timeout(20)
+def test_a_tail_below_the_smallest_float_is_zero_and_ends() -> None:
+    """The soak's hub: 2,000 events of one category in a week over a baseline of 0.5;
+    the tail underflows to 0.0 and the sum must end (it looped forever, one hub thread
+    per hot-spot request, until every worker of the hub's executor was stuck)."""
+    assert poisson_sf(2000, 0.5) == 0.0
+    assert poisson_sf(800, 3.0) == 0.0
+    occ = [Occurrence(f"e{i}", NOW - timedelta(minutes=i + 1), "wages") for i in range(2000)]
+    (hot,) = find_hotspots(occ, NOW, kinds=[HotspotKind.CATEGORY])
+    assert hot.count == 2000 and hot.p_value == 0.0
+
+
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         find_hotspots([], datetime(2026, 10, 31))
