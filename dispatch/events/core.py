@@ -25,6 +25,7 @@ The rules in one place (`_MOVES`, `_STAYS`, `_ROLES` and `_condition`):
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -473,3 +474,19 @@ def new_event(
         note=intake.source.value + (f" {intake.source_ref}" if intake.source_ref else ""),
     )
     return event, audit
+
+
+Timer = tuple[datetime, str, int]  # (due, event id, version)
+
+
+def live_timers(timers: list[Timer], versions: dict[str, int]) -> list[Timer]:
+    """The earliest timer of each open event's current version, as a heap: when it
+    fires, the event's next check is scheduled again, so the others are not needed (an
+    event's older versions and archived events have none)."""
+    first: dict[str, Timer] = {}
+    for t in timers:
+        if versions.get(t[1]) == t[2] and (t[1] not in first or t < first[t[1]]):
+            first[t[1]] = t
+    out = list(first.values())
+    heapq.heapify(out)
+    return out

@@ -42,7 +42,7 @@ from dispatch.domain.model import (
     mask_reporter,
 )
 from dispatch.domain.wire import ErrorCode, HubError
-from dispatch.events.core import TransitionError, allowed_actions, apply, new_event
+from dispatch.events.core import TransitionError, allowed_actions, apply, live_timers, new_event
 from dispatch.events.messages import (
     EventChanged,
     SnapshotEntry,
@@ -136,6 +136,7 @@ class HubSettings:
     policy: rules.DeadlinePolicy = rules.DEFAULT_POLICY
     categories: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
     ring_size: int = 20_000  # recent changes kept for "changes since N" resyncs
+    timers_slack: int = 1024  # stale timers tolerated beyond twice the open events
 
 
 class HubService:
@@ -250,8 +251,20 @@ class HubService:
                 self._versions.pop(ev.id, None)
                 self.colours.pop(ev.id, None)
                 self._open_json.pop(ev.id, None)
+        self._compact_timers()
         if self._on_publish is not None and fresh:
             self._on_publish(fresh)
+
+    def _compact_timers(self) -> None:
+        """Each change pushes a timer; the old version's would wait in the heap until it
+        is due, hours or days away, even after the event was archived (`live_timers`)."""
+        if len(self._timers) > 2 * len(self._versions) + self.settings.timers_slack:
+            self._timers = live_timers(self._timers, self._versions)
+
+    @property
+    def pending_timers(self) -> int:
+        """Timers in the heap (live and not yet compacted away)."""
+        return len(self._timers)
 
     # -- rules ---------------------------------------------------------------------------
     def _colour(self, ev: Event, now: datetime) -> Colour:

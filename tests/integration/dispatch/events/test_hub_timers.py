@@ -89,3 +89,44 @@ def test_colour_changes_and_durable_reminders(tmp_path: Path) -> None:
             await svc.stop()
 
     run(second_life())
+
+
+def test_timers_of_changed_and_archived_events_do_not_pile_up(tmp_path: Path) -> None:
+    """Every change pushes a timer for the event's next check; the ones of older
+    versions (and of archived events) must not stay in the heap until they are due."""
+    from dispatch.domain.model import Role
+    from dispatch.events.service import HubSettings
+    from dispatch.hub import auth
+
+    slack = 16
+
+    clock = FakeClock(MONDAY_9)
+    boss = auth.Session(token="t", operator="li", role=Role.SUPERVISOR, workstation="ws")
+    steps = [(Action.REGISTER, {}), (Action.ROUTE, {"assignee": "城关镇综治办"}),
+             (Action.START_HANDLING, {}), (Action.FEEDBACK, {"note": "已处置"}),
+             (Action.ARCHIVE, {})]  # fmt: skip
+
+    async def go() -> tuple[int, int, int]:
+        svc = HubService(Store(f"sqlite:///{tmp_path / 'hall.db'}"), clock=clock,
+                         settings=HubSettings(timers_slack=slack))  # fmt: skip
+        await svc.start()
+        try:
+            keep = []
+            for n in range(48):
+                intake = EventIntake(source=EventSource.GRID_REPORT, category="neighbours",
+                                     title=f"纠纷{n}", source_ref=f"r{n}")  # fmt: skip
+                ev, _ = await svc.intake(intake)
+                for action, kw in steps if n % 4 else steps[:2]:  # a quarter stay open
+                    await svc.act(boss, ev.id, action, **kw)  # type: ignore[arg-type]
+                if not n % 4:
+                    keep.append(ev.id)
+            # the open ones still turn yellow when due
+            clock.set(MONDAY_9 + timedelta(days=30))
+            changed = await svc.run_timers()
+            return svc.pending_timers, len(keep), changed
+        finally:
+            await svc.stop()
+
+    pending, still_open, changed = run(go())
+    assert pending <= 2 * still_open + slack, pending
+    assert changed >= still_open
