@@ -8,10 +8,17 @@ tells observers through `console.kit.observable.Observable`s
 (`model.rows_changed.connect(fn)`). Time comes from the clock passed in; deadlines and
 allowed actions come from functions passed in (the workflow core's in production), so
 that tests drive it with a fake clock.
+
+Archived events are kept only in a bounded window (`closed_window`, the newest
+archived ones, for the archived filter and the event an operator has open): a console
+that runs for days must not keep every event it ever saw. An event that leaves the
+window leaves a tombstone (its version, also bounded), so that a late copy of an older
+version cannot bring it back as open.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -41,6 +48,10 @@ PRIORITY_RANK: dict[Priority, int] = {
     Priority.ROUTINE: 2,
 }
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+CLOSED_WINDOW = 500
+"""Archived events kept for the archived filter (the newest ones)."""
+TOMBSTONES_PER_CLOSED = 20
+"""Versions of forgotten archived events kept, per event of the window."""
 
 
 class ConnKind(StrEnum):
@@ -184,6 +195,8 @@ class _Alarm:
 @dataclass
 class _State:
     rows: dict[str, Row] = field(default_factory=dict)
+    closed: OrderedDict[str, None] = field(default_factory=OrderedDict)  # oldest first
+    forgotten: OrderedDict[str, int] = field(default_factory=OrderedDict)  # id -> version
     timelines: dict[str, list[AuditEntry]] = field(default_factory=dict)
     alarms: dict[str, _Alarm] = field(default_factory=dict)
     filters: Filters = field(default_factory=Filters)
@@ -211,8 +224,10 @@ class EventQueueModel:
         deadline_fn: DeadlineFn,
         allowed_fn: AllowedFn,
         township_names: Mapping[str, str] | None = None,
+        closed_window: int = CLOSED_WINDOW,
     ) -> None:
         self._clock = clock
+        self.closed_window = closed_window
         self._deadline_fn = deadline_fn
         self._allowed_fn = allowed_fn
         self.township_names: dict[str, str] = dict(township_names or {})
@@ -242,10 +257,10 @@ class EventQueueModel:
             old = self._s.rows.get(ch.event.id)
             self._s.last_seq = max(self._s.last_seq, ch.seq)
             self._append_audit(ch.event.id, ch.audit)
-            if not supersedes(ch, old):
+            if not supersedes(ch, old) or self._was_forgotten(ch.event):
                 continue
             row = Row(ch.event, ch.colour, ch.seq, self._deadline_fn(ch.event))
-            self._s.rows[ch.event.id] = row
+            self._put(row)
             taken += 1
             if becomes_red(row, old):
                 self._s.alarm_counter += 1
@@ -260,6 +275,7 @@ class EventQueueModel:
             if row.event.id == self._s.selected:
                 selected_touched = True
         if taken:
+            self._trim_closed()
             self._s.last_update = self._clock()
             self._visible = None
             self.rows_changed.emit(None)
@@ -276,6 +292,7 @@ class EventQueueModel:
             return []
         for i in gone:
             del self._s.rows[i]
+            self._s.closed.pop(i, None)
             self._s.timelines.pop(i, None)
         alarms = [i for i in gone if self._s.alarms.pop(i, None) is not None]
         if self._s.selected in gone:
@@ -292,12 +309,48 @@ class EventQueueModel:
         old = self._s.rows.get(event.id)
         if old is None or event.version <= old.event.version:
             return False
-        self._s.rows[event.id] = Row(event, old.colour, old.seq, self._deadline_fn(event))
+        self._put(Row(event, old.colour, old.seq, self._deadline_fn(event)))
+        self._trim_closed()
         self._visible = None
         self.rows_changed.emit(None)
         if event.id == self._s.selected:
             self.selection_changed.emit(event.id)
         return True
+
+    def _put(self, row: Row) -> None:
+        """Store a row; an archived one joins the window of closed events (newest last)."""
+        eid = row.event.id
+        self._s.rows[eid] = row
+        if is_open(row.event.state):
+            self._s.closed.pop(eid, None)
+        else:
+            self._s.closed[eid] = None
+            self._s.closed.move_to_end(eid)
+
+    def _was_forgotten(self, event: Event) -> bool:
+        """An archived event that left the window, and this is no newer version of it."""
+        version = self._s.forgotten.get(event.id)
+        return version is not None and event.version <= version
+
+    def _trim_closed(self) -> None:
+        """Forget the oldest archived events beyond the window (never the one selected or
+        one shown by `show_only`); each leaves a tombstone."""
+        s = self._s
+        keep = {s.selected, *(s.only or ())}
+        excess = len(s.closed) - self.closed_window
+        for eid in list(s.closed):
+            if excess <= 0:
+                break
+            if eid in keep:
+                continue
+            del s.closed[eid]
+            row = s.rows.pop(eid)
+            s.timelines.pop(eid, None)
+            s.alarms.pop(eid, None)
+            s.forgotten[eid] = row.event.version
+            excess -= 1
+        while len(s.forgotten) > max(1, self.closed_window) * TOMBSTONES_PER_CLOSED:
+            s.forgotten.popitem(last=False)
 
     def _append_audit(self, event_id: str, rows: Sequence[AuditEntry]) -> None:
         timeline = self._s.timelines.get(event_id)
