@@ -27,7 +27,9 @@ clients pinned to the hub's public key. A hub that refuses the key (not enrolled
 revoked, also while connected) answers nothing; the sockets' handshake events
 (`dispatch.client.handshake`) turn that into the state `REFUSED` with a message saying
 what to do, and requests fail at once with `HubError(REFUSED)` instead of timing out,
-until a handshake succeeds again (the console was enrolled again).
+until a handshake succeeds again (the console was enrolled again). A "hub key mismatch"
+is believed only when it persists (`handshake.PersistentFailure`): the same failure is
+what a hub stopping or restarting in the middle of a handshake causes.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ import zmq.asyncio
 
 from dispatch.client.calls import expect
 from dispatch.client.events import EventsFacade
-from dispatch.client.handshake import HandshakeWatch
+from dispatch.client.handshake import WRONG_HUB, HandshakeWatch, PersistentFailure
 from dispatch.client.keys import ConsoleKeys
 from dispatch.client.mediation import MediationFacade
 from dispatch.client.meetings import MeetingsFacade
@@ -136,6 +138,7 @@ class HubClient:
         self.keys = keys
         self._watches: dict[str, HandshakeWatch] = {}
         self._refusals: dict[str, str] = {}
+        self._wrong_hub = PersistentFailure()
         self._last_retry = 0.0
         self._on_change = on_change
         self._on_connection = on_connection
@@ -213,6 +216,7 @@ class HubClient:
             w.stop()
         self._watches.clear()
         self._refusals.clear()
+        self._wrong_hub.clear()
         for s in (self._dealer, self._sub):
             if s is not None:
                 s.close(linger=0)
@@ -248,11 +252,15 @@ class HubClient:
         """A handshake's outcome on one socket: refused → state REFUSED and every waiting
         request fails now; succeeded again on every socket → back to connecting."""
         if refusal is None:
+            self._wrong_hub.succeeded(label)
             self._refusals.pop(label, None)
             if not self._refusals and self._state.status is ConnectionStatus.REFUSED:
                 self._set_state(ConnectionState(ConnectionStatus.CONNECTING))
                 self._last_heard = self._mono()
                 self._want_sync()
+            return
+        if refusal == WRONG_HUB and not self._wrong_hub.failed(label, self._mono()):
+            log.debug("the %s handshake failed with no detail (hub stopping?)", label)
             return
         if self._refusals.get(label) != refusal:  # once, not at every retry
             log.warning("the hub refused the %s socket: %s", label, refusal)

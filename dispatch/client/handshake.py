@@ -4,6 +4,13 @@ A hub that refuses the console's key (not enrolled, revoked) sends nothing at al
 only sign is the socket's monitor event. `HandshakeWatch` reads a socket's monitor and
 reports each handshake's outcome: `None` when it succeeded, else the Chinese message the
 console shows (`refusal_text`), so the operator sees "not enrolled" instead of a timeout.
+
+A hub with another key than the one pinned in the key file closes the connection at the
+client's first handshake message, and libzmq reports that as a handshake failure "with
+no detail": exactly what a hub that stops (or is restarted) in the middle of a
+handshake causes too. So that failure is a wrong hub key only when it persists
+(`PersistentFailure`: libzmq retries every ~0.1-0.2 s; a restarting hub makes one or
+two and then succeeds), never at the first one.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ NOT_ENROLLED = "本工作站未登记/已吊销，请联系管理员 (workstatio
 NEEDS_KEYS = "集控中心只接受已登记的工作站：缺少或未使用密钥文件，请联系管理员 (no key file)"
 WRONG_HUB = "集控中心的密钥与本工作站密钥文件不符，请联系管理员 (hub key mismatch)"
 
+WRONG_HUB_AFTER_S = 3.0  # a no-detail failure is a wrong hub key after this long
+WRONG_HUB_AFTER_N = 3  # ... and this many failures with no success between them
+
 WATCHED = (
     zmq.EVENT_HANDSHAKE_SUCCEEDED
     | zmq.EVENT_HANDSHAKE_FAILED_AUTH
@@ -41,6 +51,27 @@ def refusal_text(event: int, curve: bool) -> str | None:
     if event == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         return WRONG_HUB if curve else NEEDS_KEYS
     return None
+
+
+class PersistentFailure:
+    """Ambiguous handshake failures of each socket: `failed` says whether they have
+    persisted long enough (`after_s`, `after_n`, no success between) to be believed."""
+
+    def __init__(self, after_s: float = WRONG_HUB_AFTER_S, after_n: int = WRONG_HUB_AFTER_N):
+        self.after_s = after_s
+        self.after_n = after_n
+        self._since: dict[str, tuple[float, int]] = {}  # label -> (first failure, count)
+
+    def failed(self, label: str, now: float) -> bool:
+        first, n = self._since.get(label, (now, 0))
+        self._since[label] = (first, n + 1)
+        return n + 1 >= self.after_n and now - first >= self.after_s
+
+    def succeeded(self, label: str) -> None:
+        self._since.pop(label, None)
+
+    def clear(self) -> None:
+        self._since.clear()
 
 
 class HandshakeWatch:
