@@ -7,11 +7,16 @@ and both peers rejoin and receive again by themselves within 10 s."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 
+from dispatch.meetings.janus.recording import finish_recording, tracks
 from dispatch.meetings.media import MediaError, RoomTicket
 from streams.webrtc.config import SyntheticCamera, ToneSource
 from streams.webrtc.janus_api import PluginError
@@ -128,3 +133,43 @@ def test_publish_receive_refuse_and_restart(
         town_loop.run(town.leave())
     finally:
         hub.run(engine.stop())
+
+
+def test_recording_decodes_with_pictures_and_voices(
+    janus_server: JanusServer, town_loop: NsLoop, county_loop: NsLoop, tmp_path: Path
+) -> None:
+    hub = janus_server.hub_loop
+    engine = janus_server.engine()
+    record = tmp_path / "rec"
+    try:
+        hub.run(engine.start())
+        ticket = hub.run(
+            engine.open_room("m3", title="应急会", max_publishers=4, record_dir=record)
+        )
+        county = peer(janus_server.lan_url, ticket, hub.run(engine.admit("m3", "c")), "县中心")
+        town = peer(janus_server.public_url, ticket, hub.run(engine.admit("m3", "t")), "城关镇")
+        county_loop.run(join_and_publish(county))
+        town_loop.run(join_and_publish(town))
+        time.sleep(3)
+        county_loop.run(county.leave())
+        town_loop.run(town.leave())
+        hub.run(engine.close_room("m3"))
+        mp4, digest = finish_recording(record, speaker_feed=county.feed)
+    finally:
+        hub.run(engine.stop())
+    assert digest == hashlib.sha256(mp4.read_bytes()).hexdigest()
+    assert {(t.feed, t.kind) for t in tracks(record)} == {
+        (county.feed, "audio"),
+        (county.feed, "video"),
+        (town.feed, "audio"),
+        (town.feed, "video"),
+    }
+    with av.open(str(mp4)) as c:
+        assert c.streams.video[0].codec_context.name == "h264"
+        pictures = [f.to_ndarray(format="gray") for f in c.decode(video=0)]
+    with av.open(str(mp4)) as c:
+        sound = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
+    assert len(pictures) > 25 and pictures[0].shape == (240, 320)
+    assert float(np.std(pictures[-1])) > 5  # a picture, not a blank
+    rms = float(np.sqrt(np.mean(sound.astype(np.float64) ** 2)))
+    assert len(sound) > 2 * 48_000 and rms > 0.005, rms  # both tones, mixed

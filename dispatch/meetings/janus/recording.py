@@ -1,0 +1,183 @@
+"""A meeting's recording: Janus's per-publisher `.mjr` files (the videoroom records every
+stream of every publisher with `record = true`) turned into one MP4 with `janus-pp-rec`
+(Debian `janus-tools`) and PyAV: the speaker's picture (H.264) and every voice mixed
+(AAC), each placed at the time Janus started recording it; then its SHA-256.
+
+`finish_recording(folder, speaker_feed=None)` → `(mp4_path, sha256_hex)`. The speaker is
+the given feed's picture, else the one recorded longest (the convenor is there from the
+first minute to the last). The `.mjr` files stay beside the MP4 (evidence as received).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+PP_REC = "janus-pp-rec"
+RATE = 48_000
+MP4_NAME = "meeting.mp4"
+# videoroom-<room>-user-<feed>-<time>-<audio|video>-<mid>.mjr (Janus 1.x names)
+_NAME = re.compile(r"-user-(?P<feed>\d+)-(?P<ts>\d+)-(?P<kind>audio|video)(?:-(?P<mid>\w+))?\.mjr$")
+
+
+class RecordingError(RuntimeError):
+    """The recording cannot be made (nothing recorded, a tool failed: its output)."""
+
+
+@dataclass(frozen=True)
+class Track:
+    path: Path  # the .mjr
+    feed: int
+    kind: str  # audio | video
+    start_us: int  # when Janus started writing it (header "u", else "s")
+
+
+def parse_name(path: Path) -> tuple[int, str] | None:
+    m = _NAME.search(path.name)
+    return (int(m["feed"]), m["kind"]) if m else None
+
+
+def _run(args: list[str], timeout_s: float = 300) -> str:
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s)
+    if r.returncode != 0:
+        raise RecordingError(f"{' '.join(args)}: {r.returncode}\n{r.stderr[-2000:]}")
+    return r.stdout
+
+
+def header(path: Path) -> dict[str, object]:
+    """janus-pp-rec's JSON header of a .mjr (t: a/v, c: codec, s/u: start µs)."""
+    out = _run([PP_REC, "-j", str(path)])
+    start = out.find("{")
+    if start < 0:
+        raise RecordingError(f"{path.name}: no header")
+    data = json.loads(out[start : out.rindex("}") + 1])
+    if not isinstance(data, dict):
+        raise RecordingError(f"{path.name}: header is not an object")
+    return data
+
+
+def tracks(folder: Path) -> list[Track]:
+    found = []
+    for p in sorted(folder.glob("*.mjr")):
+        named = parse_name(p)
+        if named is None:
+            continue
+        h = header(p)
+        start = h.get("u") or h.get("s") or 0
+        found.append(Track(p, named[0], named[1], int(str(start))))
+    return found
+
+
+def convert(track: Track) -> Path:
+    """The .mjr as a playable file (.webm for VP8 video, .opus for audio)."""
+    out = track.path.with_suffix(".webm" if track.kind == "video" else ".opus")
+    _run([PP_REC, "-d", "0", str(track.path), str(out)])
+    if not out.exists() or out.stat().st_size == 0:
+        raise RecordingError(f"{track.path.name}: janus-pp-rec wrote nothing")
+    return out
+
+
+def _pcm(path: Path) -> np.ndarray:
+    """All of an audio file as mono float32 at 48 kHz."""
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+    chunks: list[np.ndarray] = []
+    with av.open(str(path)) as c:
+        for frame in c.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+
+def mix_voices(audio: list[tuple[Path, float]]) -> np.ndarray:
+    """Every voice at its offset (s) summed into one mono track (clipped to ±1)."""
+    parts = [(int(off * RATE), _pcm(p)) for p, off in audio]
+    total = max((o + len(x) for o, x in parts), default=0)
+    mix = np.zeros(total, np.float32)
+    for o, x in parts:
+        mix[o : o + len(x)] += x
+    return np.clip(mix, -1.0, 1.0)
+
+
+def _frame_count(path: Path) -> int:
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.demux(video=0))
+
+
+def write_mp4(out: Path, video: Path | None, video_offset_s: float, voices: np.ndarray) -> None:
+    """H.264 + AAC; the picture starts at its offset (black is not drawn before it)."""
+    with av.open(str(out), "w", format="mp4") as mp4:
+        aus = mp4.add_stream("aac", rate=RATE, layout="mono")
+        if video is not None:
+            vs = mp4.add_stream("libx264", rate=25, options={"preset": "veryfast", "crf": "28"})
+            vs.pix_fmt = "yuv420p"
+            _put_video(mp4, vs, video, video_offset_s)
+            for packet in vs.encode(None):
+                mp4.mux(packet)
+        _put_audio(mp4, aus, voices)
+
+
+def _put_video(
+    mp4: av.container.OutputContainer, vs: av.VideoStream, src: Path, off: float
+) -> None:
+    vs.time_base = Fraction(1, 90_000)
+    first = True
+    with av.open(str(src)) as c:
+        for frame in c.decode(video=0):
+            if first:
+                vs.width, vs.height = frame.width - frame.width % 2, frame.height - frame.height % 2
+                first = False
+            t = float(frame.time) if frame.time is not None else 0.0
+            img = frame.reformat(vs.width, vs.height, format="yuv420p")
+            img.pts = int((t + off) * 90_000)
+            img.time_base = vs.time_base
+            for packet in vs.encode(img):
+                mp4.mux(packet)
+
+
+def _put_audio(mp4: av.container.OutputContainer, aus: av.AudioStream, voices: np.ndarray) -> None:
+    step = 1024
+    for i in range(0, len(voices), step):
+        chunk = voices[i : i + step].reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="flt", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = i
+        for packet in aus.encode(frame):
+            mp4.mux(packet)
+    for packet in aus.encode(None):
+        mp4.mux(packet)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def finish_recording(folder: Path, speaker_feed: int | None = None) -> tuple[Path, str]:
+    found = tracks(folder)
+    if not found:
+        raise RecordingError(f"{folder}: no Janus recordings (.mjr)")
+    t0 = min(t.start_us for t in found)
+    files = {t.path: convert(t) for t in found}
+    videos = [t for t in found if t.kind == "video"]
+    chosen = [t for t in videos if t.feed == speaker_feed] or sorted(
+        videos, key=lambda t: _frame_count(files[t.path]), reverse=True
+    )
+    speaker = chosen[0] if chosen else None
+    voices = mix_voices(
+        [(files[t.path], (t.start_us - t0) / 1e6) for t in found if t.kind == "audio"]
+    )
+    out = folder / MP4_NAME
+    offset = (speaker.start_us - t0) / 1e6 if speaker else 0.0
+    write_mp4(out, files[speaker.path] if speaker else None, offset, voices)
+    return out, sha256_of(out)
