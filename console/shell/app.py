@@ -287,6 +287,9 @@ def install_hub_panels(
     )
     if args.raise_panel == "rollcall":
         window.raise_side_panel(rollcall.panel)
+    from console.meetings.install import install_meetings
+
+    panels.parts.append(install_meetings(queue.controller, queue.net, queue.bridge, window))
     reports = install_report_panels(args, window, queue, events_panel, hub_http, hub_ssl)
     panels.parts.append(reports)
     panels.parts.append(
