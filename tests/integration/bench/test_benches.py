@@ -51,3 +51,16 @@ def test_dispatch_bench_small(tmp_path: Path) -> None:
     assert out["dispatches"] == 40 and out["dispatches_lost"] == 0, out
     assert out["baseline_dispatches"] == 40, out
     assert 0 < out["dispatch_to_delivered_ms_p50"] <= out["dispatch_to_delivered_ms_p99"], out
+
+
+@pytest.mark.timeout(300)
+def test_rollcall_bench_small(tmp_path: Path) -> None:
+    out = run_bench(tmp_path, "rollcall", "--stations", "4", "--batch", "2")
+    (run,) = out["runs"]
+    for r in (out["baseline"], run):
+        n = r["stations"]
+        assert r["answered_with_snapshot"] == r["media_timed"] == n, r
+        assert r["dropped_out"] == 0 and r["rung_not_once"] == 0 and r["covered"], r
+        # the picture comes after the signalling, and within the hub's media timeout
+        assert 0 < r["call_setup_ms_median"] < r["ring_to_media_ms_median"] < 30_000, r
+    assert run["stations"] == 4 and out["baseline"]["stations"] == 1, out

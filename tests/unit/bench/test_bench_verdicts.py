@@ -55,3 +55,23 @@ def test_dispatch_verdict() -> None:
         "loaded: the phones acked each task once",
         "loaded: samples",
     ]
+
+
+def _rollcall_run(**over: Any) -> dict[str, Any]:
+    r = {"stations": 3, "answered_with_snapshot": 3, "media_timed": 3, "outcomes": {},
+         "dropped_out": 0, "rung_not_once": 0, "covered": True, "coverage": "3/3"}  # fmt: skip
+    return {**r, **over}
+
+
+def test_rollcall_check_fails_when_a_station_drops_out() -> None:
+    from tests.bench import rollcall
+
+    v = Verdict()
+    rollcall.check(v, _rollcall_run(), "ok")
+    rollcall.check(v, _rollcall_run(dropped_out=1), "x")
+    rollcall.check(v, _rollcall_run(answered_with_snapshot=2, covered=False), "y")
+    assert v.failed == [
+        "x: no station dropped out",
+        "y: every station answered with a snapshot",
+        "y: coverage",
+    ]
