@@ -290,7 +290,7 @@ async def bench(
     keys = tmp / "keys.toml"
     keys.write_text(f'[[keys]]\nname = "bench"\nkey = "{API_KEY}"\nsources = ["grid_report"]\n')
     hub = HubProcess(db, site=site, extra_args=["--api-key-file", str(keys)])
-    hub.start(timeout_s=120)
+    hub.start(timeout_s=180)
     delivered = Deliveries()
     client = HubClient(
         hub.req_endpoint, hub.pub_endpoint, keys=hub.console_keys, workstation="bench",

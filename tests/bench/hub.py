@@ -326,7 +326,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     """Runs the three measures; returns the result fields and the raw figures for checks."""
     base_rate = baseline_sqlite_commits(folder, min(2.0, args.intake_seconds))
     hub = HubProcess(f"sqlite:///{folder / 'hall.db'}", demo=True)
-    hub.start(timeout_s=60)
+    hub.start(timeout_s=180)
     runs: list[Publish] = []
     try:
         intake = intake_rate(hub, args.intake_seconds, args.clients, "r", folder)
@@ -336,7 +336,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         hub.stop()
         stored = stored_refs(folder / "hall.db", "r-")
         hub = HubProcess(f"sqlite:///{folder / 'resync.db'}", demo=True)
-        hub.start(timeout_s=60)
+        hub.start(timeout_s=180)
         filled = asyncio.run(fill(hub, args.resync_events))
         resync_ms, ping_ms, n_snap = asyncio.run(resync(hub))
     finally:

@@ -113,7 +113,7 @@ async def roll_call(n: int, batch: int) -> dict[str, Any]:
         )
         site.write_text(site.read_text(encoding="utf-8") + more, encoding="utf-8")
     hub: HubProcess = rollcall_hub(tmp, site)
-    hub.start(timeout_s=60)
+    hub.start(timeout_s=180)
     stations: list[TimedStation] = []
     try:
         hub_proc = psutil.Process(hub.pid) if hub.pid else None

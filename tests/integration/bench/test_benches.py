@@ -64,3 +64,17 @@ def test_rollcall_bench_small(tmp_path: Path) -> None:
         # the picture comes after the signalling, and within the hub's media timeout
         assert 0 < r["call_setup_ms_median"] < r["ring_to_media_ms_median"] < 30_000, r
     assert run["stations"] == 4 and out["baseline"]["stations"] == 1, out
+
+
+@pytest.mark.timeout(400)
+def test_webrtc_bench_small(tmp_path: Path) -> None:
+    out = run_bench(
+        tmp_path, "webrtc", "--parties", "3", "--seconds", "3", "--baseline-seconds", "2",
+        timeout=380,
+    )  # fmt: skip
+    assert out["parties"] == 3 and out["rows"] == 6, out
+    assert out["baseline_2_parties"]["rows"] == 2, out
+    for r in (out, out["baseline_2_parties"]):
+        assert 0 < r["received_fps_min"] <= r["received_fps_median"] < 40, r
+        assert r["shown_fps_min"] is not None and 0 < r["shown_fps_min"] < 40, r
+        assert 0 < r["connect_ms"] < 90_000 and 0 < r["machine_busy_percent"] <= 100, r

@@ -75,3 +75,33 @@ def test_rollcall_check_fails_when_a_station_drops_out() -> None:
         "y: every station answered with a snapshot",
         "y: coverage",
     ]
+
+
+def _webrtc_rows(**over: Any) -> list[dict[str, Any]]:
+    rows = []
+    for rx, tx in (("console", "page"), ("page", "console"), ("a", "console"), ("a", "page"),
+                   ("console", "a"), ("page", "a")):  # fmt: skip
+        rows.append({"receiver": rx, "sender": tx, "received_fps": 20.0, "shown_fps": None,
+                     "size": "640x480", "at_start": True})  # fmt: skip
+    rows[0].update(over)
+    return rows
+
+
+def test_webrtc_check_fails_on_a_vanished_stream_and_a_wrong_size() -> None:
+    from tests.bench import webrtc
+
+    def failed(rows: list[dict[str, Any]]) -> list[str]:
+        v = Verdict()
+        webrtc.check(v, {"parties": 3, "rows": rows, "receivers": ["a", "console", "page"]}, "s")
+        return v.failed
+
+    assert failed(_webrtc_rows()) == []
+    assert failed(_webrtc_rows(received_fps=0.0)) == [
+        "s: every stream received frames in the window"
+    ]
+    assert failed(_webrtc_rows(at_start=False)) == ["s: every stream there from start to end"]
+    assert failed(_webrtc_rows(size="320x240")) == ["s: every stream at 640x480"]
+    assert failed(_webrtc_rows()[1:]) == [
+        "s: rows = parties × (parties - 1)",
+        "s: console sees every other party",
+    ]
