@@ -36,6 +36,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from streams.webrtc.config import IceServer, rtc_configuration
 from streams.webrtc.forward import forward_encoded, install
 from streams.webrtc.janus_api import JanusError, JanusEvent, JanusSession
+from streams.webrtc.simulcast import SimulcastVideo, vp8_size
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Subscription:
     display: str = ""
     video_mid: str | None = None
     last_frame: float = 0.0
+    key_size: tuple[int, int] | None = None  # of the last key frame (count_only)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -75,6 +77,7 @@ class JanusPeer:
         self.count_only = count_only
         self.feed = 0
         self.publishers: dict[int, str] = {}
+        self.video_mids: dict[int, list[str]] = {}  # publisher feed -> its video mids
         self.talking: set[int] = set()
         self.frames: dict[int, int] = {}
         self.rejoins = 0
@@ -83,6 +86,7 @@ class JanusPeer:
         self.on_video: Callable[[int, av.VideoFrame], None] = lambda _f, _v: None
         self.on_audio: Callable[[int, av.AudioFrame], None] = lambda _f, _a: None
         self.on_rejoined: Callable[[], None] = lambda: None
+        self.on_packet: Callable[[Subscription, av.Packet[Any]], None] = lambda _s, _p: None
         self._http: aiohttp.ClientSession | None = None
         self._session: JanusSession | None = None
         self._handle = 0
@@ -127,6 +131,11 @@ class JanusPeer:
             if isinstance(p, dict) and int(p.get("id", 0)) != self.feed:
                 feed = int(p["id"])
                 self.publishers[feed] = str(p.get("display", ""))
+                self.video_mids[feed] = [
+                    str(st["mid"])
+                    for st in p.get("streams") or []
+                    if isinstance(st, dict) and st.get("type") == "video" and "mid" in st
+                ]
                 if feed in self._subs and not self._subs[feed].display:
                     self._subs[feed].display = self.publishers[feed]
                 changed = True
@@ -172,7 +181,9 @@ class JanusPeer:
         self._pub_pc = pc
         for kind in ("audio", "video"):
             src = self._sources.get(kind)
-            if src is not None:
+            if isinstance(src, SimulcastVideo):
+                pc.addTransceiver(src, "sendonly")  # sends its layers itself
+            elif src is not None:
                 pc.addTransceiver(self._relay.subscribe(src, buffered=False), "sendonly")
         offer_sdp = await self._local_offer(pc)
         body = {"request": "publish", "display": self.display}
@@ -181,12 +192,15 @@ class JanusPeer:
         if jsep is None:
             raise JanusError(0, "publish: no answer")
         await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], "answer"))
+        video = self._sources.get("video")
+        if isinstance(video, SimulcastVideo):
+            video.start(pc)
 
     async def _local_offer(self, pc: RTCPeerConnection) -> str:
         await pc.setLocalDescription(await pc.createOffer())
         sdp = pc.localDescription.sdp
-        rewrite = getattr(self._sources.get("video"), "rewrite_offer", None)
-        return str(rewrite(sdp, pc)) if callable(rewrite) else sdp
+        video = self._sources.get("video")
+        return video.rewrite_offer(sdp, pc) if isinstance(video, SimulcastVideo) else sdp
 
     # -- subscribing --------------------------------------------------------------------
 
@@ -245,6 +259,21 @@ class JanusPeer:
         body = {"request": "configure", "streams": [{"mid": sub.video_mid, "substream": substream}]}
         await self._live().request(sub.handle, body)
 
+    async def switch(self, old_feed: int, new_feed: int) -> Subscription:
+        """The subscription to `old_feed` now carries `new_feed`'s video (Janus's
+        "switch": no new connection, no renegotiation; the floor changing hands)."""
+        sub = self._subs.pop(old_feed)
+        mids = self.video_mids.get(new_feed)
+        if not mids or sub.video_mid is None:
+            self._subs[old_feed] = sub
+            raise JanusError(428, f"feed {new_feed} has no video to switch to")
+        streams = [{"feed": new_feed, "mid": mids[0], "sub_mid": sub.video_mid}]
+        await self._live().request(sub.handle, {"request": "switch", "streams": streams})
+        sub.feed, sub.display = new_feed, self.publishers.get(new_feed, "")
+        sub.key_size = None
+        self._subs[new_feed] = sub
+        return sub
+
     async def _pull(self, sub: Subscription, track: MediaStreamTrack) -> None:
         if self.count_only:
             forward_encoded(track)  # complete frames as packets, never decoded
@@ -256,7 +285,12 @@ class JanusPeer:
             if track.kind == "video":
                 sub.last_frame = time.monotonic()
                 self.frames[sub.feed] = self.frames.get(sub.feed, 0) + 1
-                if isinstance(frame, av.VideoFrame):
+                if isinstance(frame, av.Packet):
+                    size = vp8_size(bytes(frame)) if frame.is_keyframe else None
+                    if size is not None:
+                        sub.key_size = size
+                    self.on_packet(sub, frame)
+                elif isinstance(frame, av.VideoFrame):
                     self.on_video(sub.feed, frame)
             elif isinstance(frame, av.AudioFrame):
                 self.on_audio(sub.feed, frame)
@@ -324,6 +358,9 @@ class JanusPeer:
             log.info("janus peer %s: resubscribe failed: %s", self.display, e)
 
     async def _teardown(self, *, keep: bool) -> None:
+        video = self._sources.get("video")
+        if isinstance(video, SimulcastVideo):
+            video.pause()
         pcs = [self._pub_pc] + [s.pc for s in self._subs.values()]
         self._pub_pc = None
         for sub in self._subs.values():
