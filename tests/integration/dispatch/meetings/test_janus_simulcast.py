@@ -40,9 +40,11 @@ def test_simulcast_layers_from_aiortc(janus_server: JanusServer, netns: Netns) -
             engine.open_room("m4", title="t", max_publishers=3, record_dir=None)
         )
 
-        def make(url: str, name: str, **kw: bool) -> JanusPeer:
+        def make(url: str, name: str, count_only: bool = False) -> JanusPeer:
             token = hub.run(engine.admit("m4", name))
-            return JanusPeer(url, room=t.room, pin=t.pin, token=token, display=name, **kw)
+            return JanusPeer(
+                url, room=t.room, pin=t.pin, token=token, display=name, count_only=count_only
+            )
 
         video = SimulcastVideo(encode_layers(tag=5, frames=10))
         town = make(janus_server.public_url, "town")
