@@ -25,7 +25,7 @@ from console.wall.model import Change, ChangeKind, WallModel
 from console.wall.shedding import LoadShedder, ShedPlan, default_budget, stream_cost
 from console.wall.tour import Tour
 from streams.ingest.evidence import EvidenceError
-from streams.ingest.types import CameraStatus, Frame
+from streams.ingest.types import CameraState, CameraStatus, Frame
 from streams.private import private_dir
 
 
@@ -299,7 +299,17 @@ class WallController:
 
     # -- load shedding ---------------------------------------------------------
     def observe_lag(self, lag_ms: float) -> None:
-        self.shedder.observe(lag_ms, self._clock())
+        """The display timer's lateness, with how far the visible live tiles' decoding runs
+        behind their cameras (the median: one camera's own trouble sheds nobody)."""
+        behind = []
+        for slot in self.model.visible_slots():
+            live = self._live.get(slot)
+            if live is not None:
+                st = live.stream.status()
+                if st.state is CameraState.LIVE:
+                    behind.append(st.stats.behind_ms)
+        median = sorted(behind)[len(behind) // 2] if behind else 0.0
+        self.shedder.observe(lag_ms, self._clock(), median)
         self.apply_shedding()
 
     def apply_shedding(self) -> None:

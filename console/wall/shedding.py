@@ -7,7 +7,9 @@ Pure. Two reasons to shed, both reported to the officer:
   tiles cost more than that, tiles are shed from the last slot backwards (the large
   tile of 1+5 / 1+7 keeps full rate);
 - measured lag: when the display timer runs late for `hold_s` (the GUI thread is
-  starved), shed `step` more tiles; after `recover_s` without lag, give one back.
+  starved), or decoding runs behind the cameras by more than `behind_threshold_ms`
+  (the median tile: frames wait in the sockets because the decode pool cannot keep
+  up), shed `step` more tiles; after `recover_s` without either, give one back.
 A maximised tile alone is never shed.
 """
 
@@ -44,12 +46,14 @@ class LoadShedder:
         budget: int,
         *,
         lag_threshold_ms: float = 25.0,
+        behind_threshold_ms: float = 400.0,
         hold_s: float = 2.0,
         recover_s: float = 10.0,
         step: int = 2,
     ) -> None:
         self.budget = budget
         self.lag_threshold_ms = lag_threshold_ms
+        self.behind_threshold_ms = behind_threshold_ms
         self.hold_s = hold_s
         self.recover_s = recover_s
         self.step = step
@@ -61,9 +65,10 @@ class LoadShedder:
     def extra(self) -> int:
         return self._extra
 
-    def observe(self, lag_ms: float, now: float) -> None:
-        """Feed one measurement of display lag (e.g. the p90 tick lateness over ~1 s)."""
-        if lag_ms > self.lag_threshold_ms:
+    def observe(self, lag_ms: float, now: float, behind_ms: float = 0.0) -> None:
+        """Feed one measurement of display lag (e.g. the p90 tick lateness over ~1 s) and
+        of how far decoding runs behind the cameras (the median visible tile)."""
+        if lag_ms > self.lag_threshold_ms or behind_ms > self.behind_threshold_ms:
             self._calm_since = None
             if self._lag_since is None:
                 self._lag_since = now

@@ -99,6 +99,37 @@ def to_tile(frame: VideoFrame, target: tuple[int, int]) -> npt.NDArray[np.uint8]
     return cast("npt.NDArray[np.uint8]", scaled.to_ndarray())
 
 
+class BehindMeter:
+    """How far decoding runs behind the camera's own clock: the backlog, in seconds.
+
+    Each decoded frame's offset is its arrival (our monotonic clock) minus its
+    presentation time (the camera's clock); the least offset of the session is the
+    stream on time, and a frame's offset above it is how long it waited in sockets and
+    buffers because decoding fell behind. The least offset creeps up by `creep_per_s`
+    (1 ms a second) so that a camera clock slower than ours never looks like a backlog;
+    a real backlog grows far faster than that.
+    """
+
+    def __init__(self, creep_per_s: float = 0.001) -> None:
+        self.creep_per_s = creep_per_s
+        self._least: float | None = None
+        self._at = 0.0
+
+    def reset(self) -> None:
+        """A new session: new clocks."""
+        self._least = None
+
+    def add(self, now: float, pts_s: float) -> float:
+        """The frame presented at `pts_s` was decoded at `now`: seconds behind."""
+        offset = now - pts_s
+        if self._least is None:
+            self._least = offset
+        else:
+            self._least = min(offset, self._least + self.creep_per_s * max(0.0, now - self._at))
+        self._at = now
+        return offset - self._least
+
+
 class RateWindow:
     """Events over the last `window_s` seconds (for fps and kbit/s)."""
 

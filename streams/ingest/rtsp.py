@@ -34,6 +34,7 @@ from av.video.frame import VideoFrame
 
 from streams.ingest.backoff import SLOW_STATES, Backoff, policy_for
 from streams.ingest.decode import (
+    BehindMeter,
     RateWindow,
     is_activity,
     open_container,
@@ -74,6 +75,10 @@ _Outcome = Literal["stopped", "switch", "eof"]
 
 
 KEYFRAMES_ONLY_STALL_S = 10.0  # in key-frame-only mode a frame comes once per GOP
+# Decoding this far behind the camera (a backlog in the sockets: the machine cannot keep
+# up), the stream skips to the next key frame instead of showing ever older pictures;
+# it decodes every frame again once a key frame is less than half of this behind.
+CATCH_UP_S = 1.0
 
 
 # --- the camera stream -----------------------------------------------------------------
@@ -132,6 +137,7 @@ class CameraStream:
         self._seq = 0
         self._frames = 0
         self._reconnects = 0
+        self._catch_ups = 0
         self._first_frame_ms: float | None = None
 
         self._slot = FrameSlot()
@@ -144,6 +150,8 @@ class CameraStream:
         self._byte_window = RateWindow(STATS_WINDOW_S)
         self._decode_ms: deque[float] = deque(maxlen=50)
         self._scale_ms: deque[float] = deque(maxlen=50)
+        self._behind = BehindMeter()
+        self._behind_s = 0.0
         self._last_emit = float("-inf")
         self._went_live = False
         self._frames_since_state = 0
@@ -265,6 +273,7 @@ class CameraStream:
             frames=self._frames,
             dropped=self._slot.dropped,
             reconnects=self._reconnects,
+            catch_ups=self._catch_ups,
             first_frame_ms=self._first_frame_ms,
         )
         return replace(
@@ -401,9 +410,12 @@ class CameraStream:
                 ctx.options = {"skip_loop_filter": "all"}  # read when the decoder opens
             self._ring.begin(ClipTemplate.from_stream(vstream))
             self._frame_window.clear()
+            self._behind.reset()
+            self._behind_s = 0.0
             self._prev_packet_at = None
             self._byte_window.clear()
             applied_key = False
+            catching_up = False
             first = True
             for packet in container.demux(vstream):
                 now = self._clock()  # the packet's arrival, before any wait for a place
@@ -416,9 +428,11 @@ class CameraStream:
                         wanted = self._profile
                     if wanted is not profile:
                         return "switch", self._went_live
-                    if key_only != applied_key:
-                        ctx.skip_frame = "NONKEY" if key_only else "DEFAULT"
-                        applied_key = key_only
+                    catching_up = self._catching_up(catching_up)
+                    skip = key_only or catching_up
+                    if skip != applied_key:
+                        ctx.skip_frame = "NONKEY" if skip else "DEFAULT"
+                        applied_key = skip
                     if packet.size == 0:
                         continue  # the flush packet at end of stream
                     prev: float | None = self._prev_packet_at
@@ -442,12 +456,22 @@ class CameraStream:
         finally:
             container.close()
 
+    def _catching_up(self, was: bool) -> bool:
+        """Whether to skip to key frames to catch up with the camera (see CATCH_UP_S)."""
+        if not was and self._behind_s > CATCH_UP_S:
+            with self._lock:
+                self._catch_ups += 1
+            return True
+        return was and self._behind_s >= CATCH_UP_S / 2
+
     def _deliver(self, frame: VideoFrame, profile: StreamProfile, target: tuple[int, int]) -> None:
         t0 = time.perf_counter()
         image = to_tile(frame, target)
         self._scale_ms.append((time.perf_counter() - t0) * 1000.0)
         now = self._clock()
         self._frame_window.add(now, 1.0)
+        if frame.time is not None:
+            self._behind_s = self._behind.add(now, float(frame.time))
         with self._lock:
             self._seq += 1
             self._frames += 1
@@ -496,6 +520,7 @@ class CameraStream:
                     kbps=bytes_per_s * 8 / 1000.0,
                     decode_ms=decode_ms,
                     scale_ms=scale_ms,
+                    behind_ms=self._behind_s * 1000.0,
                 ),
             )
 

@@ -65,10 +65,12 @@ class StreamStats:
     kbps: float = 0.0
     decode_ms: float = 0.0  # median per frame: decoding alone
     scale_ms: float = 0.0  # median per frame: scaling and converting to the tile's BGRA
+    behind_ms: float = 0.0  # how far decoding runs behind the camera (a backlog of frames)
     last_frame_age_s: float | None = None
     frames: int = 0
     dropped: int = 0  # frames overwritten in the latest-frame slot before anyone took them
     reconnects: int = 0
+    catch_ups: int = 0  # times decoding fell CATCH_UP_S behind and skipped to a key frame
     first_frame_ms: float | None = None  # from av.open to the first decoded frame, this session
 
 

@@ -324,6 +324,7 @@ def run_wall(
         "painted_fps_median": round(statistics.median(fps), 2),
         "painted_fps_min": round(min(fps), 2),
         "dropped_frames": drop1 - drop0,
+        "catch_ups": sum(s.stats.catch_ups for s in sts if s),
         **window,
         "console_cpu_percent": round(console_cpu, 1),
         "console_cpu_percent_by_thread": cpu_by_thread,
@@ -331,6 +332,7 @@ def run_wall(
         "time_ms_per_frame": {
             "decode_median": median_stat(sts, "decode_ms"),
             "scale_to_bgra_median": median_stat(sts, "scale_ms"),
+            "ingest_behind_ms_median": median_stat(sts, "behind_ms"),
             **paint,
         },
         "console_rss_mb": round(rss_mb, 1),

@@ -120,6 +120,28 @@ def test_measured_lag_sheds_more(tmp_path: Path) -> None:
     c.stop()
 
 
+def test_decoding_behind_the_cameras_sheds_and_one_slow_camera_does_not(
+    tmp_path: Path,
+) -> None:
+    c, clock = make(tmp_path, shape="4")
+    c.model.assign_many([(i, f"cam{i}") for i in range(4)])
+    c.start()
+    streams = {s: c.stream(s) for s in range(4)}
+    streams[0].behind_ms = 5_000.0  # type: ignore[union-attr]  # its own network: nobody's load
+    for _ in range(4):
+        c.observe_lag(0.0)  # the GUI thread keeps time
+        clock.advance(1.0)
+    assert c.model.shed == frozenset()
+    for s in streams.values():
+        s.behind_ms = 900.0  # type: ignore[union-attr]  # all fall behind: the decode pool is short
+    for _ in range(3):
+        c.observe_lag(0.0)
+        clock.advance(1.0)
+    assert c.model.shed == frozenset({2, 3})
+    assert [s for s, st in streams.items() if st.keyframes] == [2, 3]  # type: ignore[union-attr]
+    c.stop()
+
+
 def test_tour_advances_on_the_fake_clock(tmp_path: Path) -> None:
     c, clock = make(tmp_path, shape="1")
     c.start()

@@ -25,6 +25,7 @@ class FakeStream:
         self.source = (704, 576)  # the stream decoded (a D1 sub-stream unless a test says)
         self.seq = 0
         self.state = CameraState.LIVE
+        self.behind_ms = 0.0  # how far its decoding runs behind the camera
         self.colour = (hash(camera_id) % 200 + 40, 90, 160)
         FakeStream.instances.append(self)
 
@@ -63,7 +64,8 @@ class FakeStream:
         return self._frame()
 
     def status(self) -> CameraStatus:
-        return CameraStatus(self.camera_id, self.state, "sub", stats=StreamStats(fps=25.0))
+        stats = StreamStats(fps=25.0, behind_ms=self.behind_ms)
+        return CameraStatus(self.camera_id, self.state, "sub", stats=stats)
 
     def snapshot(self, folder: Path, camera_name: str) -> Path:
         path = folder / f"{camera_name}.png"

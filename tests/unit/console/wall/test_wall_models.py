@@ -276,6 +276,17 @@ def test_lag_sheds_more_and_calm_gives_back() -> None:
     assert s.plan(visible, None).slots == frozenset({15})
 
 
+def test_decoding_behind_sheds_like_lag() -> None:
+    s = LoadShedder(budget=25, hold_s=2, recover_s=10, step=2, behind_threshold_ms=400)
+    visible = list(range(16))
+    for t in range(3):
+        s.observe(0, now=t, behind_ms=300)  # a little behind: jitter, not a backlog
+    assert s.plan(visible, None).slots == frozenset()
+    for t in range(3, 6):
+        s.observe(0, now=t, behind_ms=1200)
+    assert s.plan(visible, None).by_lag == 2
+
+
 def test_maximised_tile_is_never_shed() -> None:
     s = LoadShedder(budget=0)
     assert s.plan([4], 4).slots == frozenset()
