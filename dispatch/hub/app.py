@@ -68,6 +68,7 @@ from dispatch.rollcall.web import add_rollcall_routes
 from dispatch.tasks.handlers import TaskHandlers
 from dispatch.tasks.service import DispatchService
 from dispatch.tasks.web import add_phone_routes
+from streams.patrol.relayed import UpstreamOf
 from streams.private import private_dir, tighten_tree
 from streams.webrtc.config import restrict_host_addresses
 from streams.webrtc.coturn import Coturn, CoturnSettings
@@ -223,7 +224,9 @@ class Hub:
             PtzHandlers(self.service, self.ptz),
         ):
             feature.register(handlers)
-        self.scheduled_patrol = scheduled_patrol(config, self.patrol, site, clock)
+        self.scheduled_patrol = scheduled_patrol(
+            config, self.patrol, site, clock, self.relays.upstream
+        )
         self.certs = HubCertificates(config, site.name if site is not None else None)
         self._runner: web.AppRunner | None = None
         self._plain_runner: web.AppRunner | None = None
@@ -410,7 +413,11 @@ class Hub:
 
 
 def scheduled_patrol(
-    config: HubConfig, patrol: PatrolService, site: Site | None, clock: Callable[[], datetime]
+    config: HubConfig,
+    patrol: PatrolService,
+    site: Site | None,
+    clock: Callable[[], datetime],
+    upstream_of: UpstreamOf | None = None,
 ) -> HubPatrol | None:
     """The hub's own camera patrol when configured (`patrol.every_s` and a site)."""
     if config.patrol.every_s <= 0 or site is None:
@@ -422,6 +429,8 @@ def scheduled_patrol(
         clock=clock,
         snapshot_dir=config.data_dir() / "patrol",
         concurrency=config.patrol.concurrency,
+        relay_concurrency=config.patrol.relay_concurrency,
+        upstream_of=upstream_of,
     )
 
 

@@ -289,8 +289,15 @@ class PatrolConfig(_Section):
         default=8,
         ge=1,
         le=256,
-        description="cameras probed at once (a probe mostly waits for two key frames: a "
-        "county of thousands of cameras needs more; see docs/patrol.md)",
+        description="cameras probed at once among those without a relay (a probe mostly "
+        "waits for two key frames; see docs/patrol.md)",
+    )
+    relay_concurrency: int = Field(
+        default=32,
+        ge=1,
+        le=256,
+        description="cameras probed at once through each relay (every relay at the same "
+        "time): a county's round is about cameras per relay / this x 4 s",
     )
 
 

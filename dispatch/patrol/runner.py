@@ -16,10 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from dispatch.domain.relay import stream_url
+from dispatch.domain.relay import relay_for, stream_url
 from dispatch.domain.site import Site
 from dispatch.patrol.messages import SubmitReply
 from dispatch.patrol.service import PatrolService
+from streams.patrol.relayed import UpstreamOf, probe_url
 from streams.patrol.runner import Patrol, PatrolTarget
 from streams.patrol.types import CameraCheck
 from streams.quality.diagnosis import load_thresholds
@@ -31,8 +32,17 @@ SUBMIT_TIMEOUT_S = 120.0
 
 def site_targets(site: Site, stream: Literal["main", "sub"] = "sub") -> list[PatrolTarget]:
     """The site's cameras on their sub stream (or `main`), credentials in the URL; through
-    the camera's relay when the site names one (`dispatch.domain.relay.stream_url`)."""
-    return [PatrolTarget(cam.id, stream_url(site, cam, stream)) for cam in site.cameras]
+    the camera's relay when the site names one (`dispatch.domain.relay.stream_url`), marked
+    as a patrol probe there (`?patrol=1`: the relay holds the upstream only briefly)."""
+    targets = []
+    for cam in site.cameras:
+        relay = relay_for(site, cam)
+        url = stream_url(site, cam, stream)
+        if relay is None:
+            targets.append(PatrolTarget(cam.id, url))
+        else:
+            targets.append(PatrolTarget(cam.id, probe_url(url), relay.id))
+    return targets
 
 
 class HubPatrol:
@@ -47,6 +57,8 @@ class HubPatrol:
         clock: Callable[[], datetime],
         snapshot_dir: Path | None = None,
         concurrency: int = 8,
+        relay_concurrency: int = 32,
+        upstream_of: UpstreamOf | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"patrol interval must be positive, got {interval_s}")
@@ -56,6 +68,8 @@ class HubPatrol:
         self.clock = clock
         self.snapshot_dir = snapshot_dir
         self.concurrency = concurrency
+        self.relay_concurrency = relay_concurrency
+        self.upstream_of = upstream_of
         self.replies: list[SubmitReply] = []
         self._patrol: Patrol | None = None
 
@@ -86,8 +100,21 @@ class HubPatrol:
             thresholds=thresholds,
             snapshot_dir=self.snapshot_dir,
             concurrency=self.concurrency,
+            relay_concurrency=self.relay_concurrency,
+            upstream_of=self.upstream_of,
             on_error=on_error,
         )
+        if patrol.round_interval_s > self.interval_s:
+            log.warning(
+                "patrol: %d cameras take about %.0f s a round at %d probes per relay "
+                "(%d direct); rounds start every %.0f s, not %.0f",
+                len(self.targets),
+                patrol.round_interval_s,
+                self.relay_concurrency,
+                self.concurrency,
+                patrol.round_interval_s,
+                self.interval_s,
+            )
         self._patrol = patrol
         patrol.start()
 

@@ -69,6 +69,10 @@ class RelayConfig(BaseModel):
     read_timeout_s: Seconds = Field(default=5.0, description="live without data this long fails")
     backoff_s: Seconds = Field(default=1.0, description="first retry after a failure (doubles)")
     backoff_max_s: Seconds = Field(default=30.0, description="longest wait between retries")
+    probe_idle_s: Seconds = Field(
+        default=2.0,
+        description="drop an upstream only patrol probes (?patrol=1) asked for this soon",
+    )
     report_every_s: Seconds = Field(default=10.0, description="full report to the hub this often")
 
 
@@ -95,6 +99,7 @@ def relay_spec(site: Site, cfg: RelayConfig) -> RelaySpec:
         backoff_s=cfg.backoff_s,
         backoff_max_s=cfg.backoff_max_s,
         auth=auth,
+        probe_idle_s=cfg.probe_idle_s,
     )
 
 
@@ -157,6 +162,10 @@ class RelayRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def set_post(self, post: Callable[[RelayReport], object] | None) -> None:
+        """Where the reports go (before `start`)."""
+        self._post = post
 
     def start(self, timeout_s: float = 20.0) -> None:
         self.server.start(timeout_s)

@@ -18,7 +18,7 @@ from datetime import datetime
 from dispatch.domain.site import Site
 from dispatch.domain.wire import encode
 from dispatch.relays.messages import RelayStatesChanged
-from streams.relay.states import RelayReport
+from streams.relay.states import RelayReport, Upstream
 
 STALE_MIN_S = 5.0
 
@@ -45,6 +45,7 @@ class RelaysService:
         self._mono = monotonic
         self.sweep_s = sweep_s
         self._reports: dict[str, RelayReport] = {}
+        self._index: dict[str, dict[tuple[str, str], Upstream]] = {}
         self._heard: dict[str, float] = {}
         self._stale: set[str] = set()
         self._task: asyncio.Task[None] | None = None
@@ -82,6 +83,7 @@ class RelaysService:
             raise UnknownRelay(f"relay {report.relay!r} is not in the site's relays")
         last = self._reports.get(report.relay)
         self._reports[report.relay] = report
+        self._index[report.relay] = {(u.camera, u.stream): u for u in report.upstreams}
         self._heard[report.relay] = self._mono()
         was_stale = report.relay in self._stale
         self._stale.discard(report.relay)
@@ -101,6 +103,14 @@ class RelaysService:
                 gone.append(relay)
                 self._tell(report, stale=True)
         return gone
+
+    def upstream(self, relay: str, camera: str, stream: str = "sub") -> Upstream | None:
+        """The relay's last reported upstream of that camera stream (None: never reported,
+        or the relay is stale). Read from the patrol's thread: a report replaces its
+        relay's index in one assignment."""
+        if relay in self._stale:
+            return None
+        return self._index.get(relay, {}).get((camera, stream))
 
     def stale(self) -> list[str]:
         return sorted(self._stale)

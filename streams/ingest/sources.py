@@ -142,6 +142,14 @@ def _auth(name: str, cred: _Credential, env: Mapping[str, str]) -> CameraAuth:
     return CameraAuth(name, cred.username, password, cred.password_env)
 
 
+def site_credential(
+    data: Mapping[str, object], name: str, env: Mapping[str, str] | None = None
+) -> CameraAuth:
+    """The `[credentials]` entry `name` of a parsed site table (KeyError: none such)."""
+    parsed = _Cameras.model_validate({**data, "cameras": []})
+    return _auth(name, parsed.credentials[name], os.environ if env is None else env)
+
+
 def parse_camera_sources(
     data: Mapping[str, object], source: str = "<site>", env: Mapping[str, str] | None = None
 ) -> list[CameraSource]:

@@ -42,6 +42,40 @@ def reason_of(exc: BaseException) -> OfflineReason:
     return OfflineReason.ERROR
 
 
+def frame_gap(t: float, pts: float | None, last_t: float, last_pts: float | None) -> float:
+    """Seconds between two decoded key frames: by their stream times when both have one
+    (a starved probe thread decodes frames that arrived seconds apart in one burst), else
+    by when they were decoded."""
+    if pts is not None and last_pts is not None:
+        return pts - last_pts
+    return t - last_t
+
+
+def _open(
+    url: str, transport: str, open_timeout_s: float, read_timeout_s: float, t0: float
+) -> av.container.InputContainer | Probe:
+    """The opened stream, or the offline `Probe` saying why it would not open."""
+    try:
+        return av.open(
+            url,
+            options={
+                "rtsp_transport": transport,
+                "probesize": "32768",
+                "analyzeduration": "500000",
+            },
+            timeout=(open_timeout_s, read_timeout_s),
+        )
+    except Exception as exc:  # every failure to open is a reason, not a crash
+        elapsed = time.monotonic() - t0
+        detail = redact(f"{type(exc).__name__}: {exc}", url_secrets(url))
+        reason = reason_of(exc)
+        if reason is OfflineReason.ERROR and elapsed >= 0.9 * open_timeout_s:
+            # a server that accepts and then says nothing: FFmpeg gives up at the
+            # timeout with a generic "invalid data"; what happened is a timeout
+            reason = OfflineReason.TIMEOUT
+        return Probe(False, reason, detail, seconds=elapsed)
+
+
 def probe(
     url: str,
     *,
@@ -55,35 +89,20 @@ def probe(
 ) -> Probe:
     """Decode up to `keyframes` key frames of `url` within `max_seconds`.
 
-    Key frames closer than `min_gap_s` (stream time) to the previous kept one are
-    skipped (arrival time: the first frame of a session often has no timestamp): a
-    server often sends two at the start of a session, and a frozen picture is only
-    told from a still scene by pictures some time apart.
+    Key frames closer than `min_gap_s` to the previous kept one are skipped (stream
+    time when both frames carry one, else the time they were decoded: the first frame of
+    a session often has no timestamp; `frame_gap`): a server often sends two at the
+    start of a session (a relay its kept key frame, then the next), and a frozen picture
+    is only told from a still scene by pictures some time apart.
     """
     if keyframes < 1:
         raise ValueError(f"probe: keyframes must be at least 1, got {keyframes}")
     t0 = time.monotonic()
     frames: list[Image] = []
     secrets = url_secrets(url)
-    try:
-        container = av.open(
-            url,
-            options={
-                "rtsp_transport": transport,
-                "probesize": "32768",
-                "analyzeduration": "500000",
-            },
-            timeout=(open_timeout_s, read_timeout_s),
-        )
-    except Exception as exc:  # every failure to open is a reason, not a crash
-        elapsed = time.monotonic() - t0
-        detail = redact(f"{type(exc).__name__}: {exc}", secrets)
-        reason = reason_of(exc)
-        if reason is OfflineReason.ERROR and elapsed >= 0.9 * open_timeout_s:
-            # a server that accepts and then says nothing: FFmpeg gives up at the
-            # timeout with a generic "invalid data"; what happened is a timeout
-            reason = OfflineReason.TIMEOUT
-        return Probe(False, reason, detail, seconds=elapsed)
+    container = _open(url, transport, open_timeout_s, read_timeout_s, t0)
+    if isinstance(container, Probe):
+        return container
     try:
         streams = container.streams.video
         if not streams:
@@ -94,13 +113,15 @@ def probe(
         stream.thread_type = "NONE"
         stream.codec_context.skip_frame = "NONKEY"
         last_t: float | None = None
+        last_pts: float | None = None
         for frame in container.decode(stream):
             t = time.monotonic()
-            if last_t is not None and t - last_t < min_gap_s:
+            pts = frame.time
+            if last_t is not None and frame_gap(t, pts, last_t, last_pts) < min_gap_s:
                 if time.monotonic() - t0 > max_seconds:
                     break
                 continue
-            last_t = t
+            last_t, last_pts = t, pts
             h = max(2, round(frame.height * width / max(frame.width, 1)) // 2 * 2)
             image = frame.to_ndarray(format="bgr24", width=width, height=h, threads=1)
             frames.append(np.asarray(image, dtype=np.uint8))

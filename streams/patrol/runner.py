@@ -9,8 +9,9 @@ each round to the hub (`HubSink`: `POST /api/v1/camera_checks` with an API key).
 
 The hub builds the targets from its validated site (`dispatch.patrol.runner`);
 `python -m streams.patrol.runner --site FILE --hub URL --api-key KEY [--once]` runs a
-patrol on another machine and reads just the site's cameras (`read_camera_sources`:
-`streams` never imports `dispatch`).
+patrol on another machine; it reads just the site's cameras and relays
+(`streams.patrol.sites`: `streams` never imports `dispatch`) and probes through the
+relays as the hub does (`--direct`: every camera itself).
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from pathlib import Path
 
 import cv2
 
-from streams.ingest.sources import CameraSource, SourcesError, read_camera_sources
+from streams.ingest.sources import CameraSource, SourcesError
 from streams.patrol.probe import Probe, probe
+from streams.patrol.relayed import DIRECT, UpstreamOf, explain, implied_interval
 from streams.patrol.types import CameraCheck, CheckBatch, OfflineReason
 from streams.private import default_state_dir, private_file
 from streams.quality.diagnosis import QualityThresholds, diagnose, load_thresholds
@@ -42,6 +44,7 @@ from streams.quality.diagnosis import QualityThresholds, diagnose, load_threshol
 class PatrolTarget:
     camera: str
     url: str
+    via: str = DIRECT  # the relay the probe goes through ("" = the camera itself)
 
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")  # the hub's clock zone (china_now)
@@ -103,9 +106,12 @@ def check_one(
     snapshot_dir: Path | None,
     keyframes: int = 2,
     min_gap_s: float = 1.0,
+    open_timeout_s: float = 3.0,
 ) -> CameraCheck:
     at = clock()
-    result = probe(target.url, keyframes=keyframes, min_gap_s=min_gap_s)
+    result = probe(
+        target.url, keyframes=keyframes, min_gap_s=min_gap_s, open_timeout_s=open_timeout_s
+    )
     return to_check(target, result, at, thresholds, snapshot_dir)
 
 
@@ -116,17 +122,25 @@ def patrol_round(
     thresholds: QualityThresholds,
     snapshot_dir: Path | None = None,
     concurrency: int = 12,
+    relay_concurrency: int | None = None,
+    upstream_of: UpstreamOf | None = None,
     keyframes: int = 2,
     min_gap_s: float = 1.0,
     stop: threading.Event | None = None,
     retry: bool = True,
 ) -> list[CameraCheck]:
-    """Sample every target once, at most `concurrency` at a time; checks in target order.
+    """Sample every target once; checks in target order.
 
-    With `retry`, a camera that timed out (or gave no key frame, or an unexpected error)
-    is probed once more after the pass, and that second sample is its check."""
-    if concurrency < 1:
-        raise ValueError(f"patrol: concurrency must be at least 1, got {concurrency}")
+    Cameras probed directly go at most `concurrency` at a time; those through a relay at
+    most `relay_concurrency` (default `concurrency`) at a time per relay, every relay and
+    the direct cameras at once. An offline camera behind a relay takes its reason from
+    the relay's state of it (`upstream_of`, `relayed.explain`, asked after the group's
+    pass); a probe through a relay waits `RELAY_OPEN_TIMEOUT_S` to open. With `retry`, a camera
+    that timed out (or gave no key frame, or an unexpected error) is probed once more
+    after its group's pass, and that second sample is its check."""
+    per_relay = concurrency if relay_concurrency is None else relay_concurrency
+    if concurrency < 1 or per_relay < 1:
+        raise ValueError(f"patrol: concurrency must be at least 1, got {concurrency}/{per_relay}")
 
     def one(t: PatrolTarget) -> CameraCheck | None:
         if stop is not None and stop.is_set():
@@ -138,19 +152,48 @@ def patrol_round(
             snapshot_dir=snapshot_dir,
             keyframes=keyframes,
             min_gap_s=min_gap_s,
+            open_timeout_s=OPEN_TIMEOUT_S if t.via == DIRECT else RELAY_OPEN_TIMEOUT_S,
         )
 
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="patrol") as pool:
-        results = list(pool.map(one, targets))
-        if retry:
-            # a second look, after the pass, at cameras that did not answer in time: a
-            # busy network or host is no fault (a hung or unreachable camera fails twice)
-            again = [i for i, r in enumerate(results) if r is not None and retry_worth(r)]
-            for i, r in zip(again, pool.map(one, [targets[i] for i in again]), strict=True):
-                if r is not None:
-                    results[i] = r
-    return [r for r in results if r is not None]
+    def explained(t: PatrolTarget, check: CameraCheck | None) -> CameraCheck | None:
+        # asked after the group's pass: the relay's report of a failure has arrived by then
+        if check is None or check.online or t.via == DIRECT or upstream_of is None:
+            return check
+        return explain(check, upstream_of(t.via, t.camera))
 
+    def group(indices: list[int], width: int) -> list[tuple[int, CameraCheck | None]]:
+        mine = [targets[i] for i in indices]
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="patrol") as pool:
+            results = list(pool.map(one, mine))
+            if retry:
+                # a second look, after the pass, at cameras that did not answer in time: a
+                # busy network or host is no fault (a hung or unreachable camera fails twice)
+                again = [k for k, r in enumerate(results) if r is not None and retry_worth(r)]
+                for k, r in zip(again, pool.map(one, [mine[k] for k in again]), strict=True):
+                    if r is not None:
+                        results[k] = r
+        return [(i, explained(targets[i], r)) for i, r in zip(indices, results, strict=True)]
+
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(targets):
+        groups.setdefault(t.via, []).append(i)
+    out: list[CameraCheck | None] = [None] * len(targets)
+    if not groups:
+        return []
+    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="patrol-group") as outer:
+        futures = [
+            outer.submit(group, idx, concurrency if via == DIRECT else per_relay)
+            for via, idx in groups.items()
+        ]
+        for fut in futures:
+            for i, r in fut.result():
+                out[i] = r
+    return [r for r in out if r is not None]
+
+
+OPEN_TIMEOUT_S = 3.0  # a camera's own answer
+RELAY_OPEN_TIMEOUT_S = 8.0  # a relay answers once its upstream is live, or 503 after its
+# own open timeout (5 s): the probe waits longer than that, to hear the relay's answer
 
 RETRIED = frozenset({OfflineReason.TIMEOUT, OfflineReason.NO_KEYFRAME, OfflineReason.ERROR})
 """Offline reasons a second probe may clear (refused, auth, not found, no video are the
@@ -159,6 +202,9 @@ camera's own answer: not retried)."""
 
 def retry_worth(check: CameraCheck) -> bool:
     return not check.online and check.reason in RETRIED
+
+
+BATCH = 1000  # checks per POST (a body may hold 5,000)
 
 
 class HubSinkError(RuntimeError):
@@ -175,6 +221,13 @@ class HubSink:
     ssl_context: ssl.SSLContext | None = None  # trusts the hub's CA (None: the system's)
 
     def post(self, checks: Sequence[CameraCheck]) -> dict[str, object]:
+        """Every check, in batches of at most `BATCH` (the hub's limit); the last reply."""
+        reply: dict[str, object] = {}
+        for i in range(0, len(checks), BATCH):
+            reply = self._post(checks[i : i + BATCH])
+        return reply
+
+    def _post(self, checks: Sequence[CameraCheck]) -> dict[str, object]:
         body = CheckBatch(checks=list(checks)).model_dump_json().encode("utf-8")
         req = urllib.request.Request(
             f"{self.http_url.rstrip('/')}/api/v1/camera_checks",
@@ -211,10 +264,15 @@ class Patrol:
         thresholds: QualityThresholds | None = None,
         snapshot_dir: Path | None = None,
         concurrency: int = 12,
+        relay_concurrency: int | None = None,
+        upstream_of: UpstreamOf | None = None,
         on_error: Callable[[Exception], None] | None = None,
         on_round: Callable[[list[CameraCheck]], None] | None = None,
     ) -> None:
         self.targets = list(targets)
+        self.relay_concurrency = relay_concurrency if relay_concurrency else concurrency
+        self.upstream_of = upstream_of
+        self.last_round_s = 0.0
         self.on_round = on_round
         self.sink = sink
         self.interval_s = interval_s
@@ -244,16 +302,31 @@ class Patrol:
         self._stop.set()
         thread.join(60.0)
 
+    @property
+    def round_interval_s(self) -> float:
+        """The interval rounds start at: `interval_s`, or longer when the site's size
+        implies a longer round at these bounds (`relayed.implied_interval`)."""
+        return implied_interval(
+            self.interval_s,
+            (t.via for t in self.targets),
+            concurrency=self.concurrency,
+            relay_concurrency=self.relay_concurrency,
+        )
+
     def run_once(self) -> list[CameraCheck]:
         thresholds = self.thresholds if self.thresholds is not None else load_thresholds()
+        t0 = time.monotonic()
         checks = patrol_round(
             self.targets,
             clock=self.clock,
             thresholds=thresholds,
             snapshot_dir=self.snapshot_dir,
             concurrency=self.concurrency,
+            relay_concurrency=self.relay_concurrency,
+            upstream_of=self.upstream_of,
             stop=self._stop,
         )
+        self.last_round_s = time.monotonic() - t0
         if checks:
             self.sink(checks)
         self.rounds += 1
@@ -262,6 +335,7 @@ class Patrol:
         return checks
 
     def _run(self) -> None:
+        interval_s = self.round_interval_s
         while not self._stop.is_set():
             t0 = time.monotonic()
             try:
@@ -270,7 +344,7 @@ class Patrol:
                 self.last_error = exc
                 if self.on_error is not None:
                     self.on_error(exc)
-            self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - t0)))
+            self._stop.wait(max(0.0, interval_s - (time.monotonic() - t0)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -282,30 +356,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--hub-ca", type=Path, help="the hub's CA certificate (PEM) to trust")
     p.add_argument("--api-key", required=True)
     p.add_argument("--interval", type=float, default=600.0, help="seconds between rounds")
-    p.add_argument("--concurrency", type=int, default=12)
+    p.add_argument("--concurrency", type=int, default=12, help="direct probes at once")
+    p.add_argument(
+        "--relay-concurrency", type=int, default=32, help="probes at once through each relay"
+    )
+    p.add_argument(
+        "--direct",
+        action="store_true",
+        help="probe every camera itself, not through the site's relays",
+    )
     p.add_argument("--snapshots", type=Path, default=default_state_dir() / "patrol")
     p.add_argument("--once", action="store_true")
     args = p.parse_args(argv)
+    from streams.patrol.sites import read_patrol_targets  # it imports this module
+
     try:
-        cameras = read_camera_sources(args.site)
+        targets = read_patrol_targets(args.site, direct=args.direct)
     except SourcesError as exc:
         print(f"patrol: {exc}", file=sys.stderr)
         return 2
     ctx = ssl.create_default_context(cafile=str(args.hub_ca)) if args.hub_ca else None
     sink = HubSink(args.hub, args.api_key, ssl_context=ctx)
     patrol = Patrol(
-        source_targets(cameras),
+        targets,
         sink.post,
         interval_s=args.interval,
         clock=china_now,
         snapshot_dir=args.snapshots,
         concurrency=args.concurrency,
+        relay_concurrency=args.relay_concurrency,
         on_error=lambda e: print(f"patrol: {e}", file=sys.stderr),
     )
     if args.once:
         checks = patrol.run_once()
         bad = [c for c in checks if not c.healthy]
-        print(f"patrol: {len(checks)} cameras, {len(bad)} with trouble")
+        relays = len({t.via for t in targets} - {DIRECT})
+        print(
+            f"patrol: {len(checks)} cameras ({relays} relays), {len(bad)} with trouble, "
+            f"{patrol.last_round_s:.1f} s"
+        )
         return 0
     patrol.start()
     try:

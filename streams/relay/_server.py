@@ -23,7 +23,10 @@ own thread of the server's pool) until the upstream is live, or is answered 503 
 upstream fails or waits out its backoff. A failed upstream closes its clients' sessions
 (they see the end of the stream, as from a camera that died) and is retried with backoff
 as long as somebody watched it within `idle_s`; an upstream nobody watched for `idle_s`
-is dropped (idle). Error texts never carry credentials.
+is dropped (idle). A patrol probe (`?patrol=1` on the mount's URL) holds the upstream only
+`probe_idle_s` after it leaves, so a patrol of thousands of cameras does not keep them all
+pulled; a viewer's hold (`idle_s`) wins while the upstream runs. Error texts never carry
+credentials.
 """
 
 from __future__ import annotations
@@ -112,28 +115,40 @@ class Upstream:
         self.started_at = 0.0
         self.last_data = 0.0
         self.wanted_until = 0.0
+        self.hold_s = 0.0  # idle_s once a viewer asked; probe_idle_s for patrol probes only
+        self.waiting = 0  # clients' DESCRIBEs waiting for the upstream
         self.failures = 0
         self.next_try = 0.0
         self.pulls = 0  # upstream sessions opened (for tests and the bench)
 
     # -- what a client's DESCRIBE asks (a thread of the server's pool) -----------------
-    def want(self):
-        """The codec once the upstream is live, or None (failed, backing off, timed out)."""
+    def want(self, hold_s=None):
+        """The codec once the upstream is live, or None (failed, backing off, timed out).
+
+        The upstream is kept at least `hold_s` (default `idle_s`; a patrol probe's
+        `probe_idle_s`) after this, and after its last client leaves."""
         spec = self.relay.spec
         deadline = time.monotonic() + float(spec["open_timeout_s"])
+        hold = float(spec["idle_s"]) if hold_s is None else hold_s
         with self.lock:
             now = time.monotonic()
-            self.wanted_until = max(self.wanted_until, now + float(spec["idle_s"]))
+            self.hold_s = max(self.hold_s, hold)
+            self.wanted_until = max(self.wanted_until, now + hold)
             if self.state == FAILED and now < self.next_try:
                 return None
             if self.state in (IDLE, FAILED):
                 self._start_locked()
-            while self.state == CONNECTING or (self.state == LIVE and not self.gop):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.lock.wait(left)
-            return self.codec if self.state == LIVE else None
+            self.waiting += 1  # wanted while a client waits, however short its hold
+            try:
+                while self.state == CONNECTING or (self.state == LIVE and not self.gop):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return None
+                    self.lock.wait(left)
+                return self.codec if self.state == LIVE else None
+            finally:
+                self.waiting -= 1
+                self.wanted_until = max(self.wanted_until, time.monotonic() + hold)
 
     # -- the upstream pipeline -------------------------------------------------------------
     def _start_locked(self):
@@ -242,6 +257,8 @@ class Upstream:
                 float(self.relay.spec["backoff_s"]) * 2 ** (self.failures - 1),
             )
             self.next_try = time.monotonic() + backoff
+            if self.hold_s < float(self.relay.spec["idle_s"]):
+                self.wanted_until = 0.0  # only probes asked: no retry, failed it stays
             self._set_locked(FAILED, error)
             medias = [m for m, _src in self.sinks.values()]
         GLib.idle_add(self.relay.drop_clients, medias)
@@ -276,7 +293,7 @@ class Upstream:
         with self.lock:
             self.sinks.pop(id(media), None)
             if not self.sinks:
-                self.wanted_until = time.monotonic() + float(self.relay.spec["idle_s"])
+                self.wanted_until = time.monotonic() + self.hold_s
 
     # -- the watchdog (main loop) --------------------------------------------------------------
     def tick(self, now, clients):
@@ -287,16 +304,19 @@ class Upstream:
                 self.clients = clients
                 self.relay.report(self)
             state = self.state
-            wanted = bool(self.sinks) or now < self.wanted_until
+            wanted = bool(self.sinks) or self.waiting > 0 or now < self.wanted_until
             if state == CONNECTING and now - self.started_at > float(spec["open_timeout_s"]):
                 failure = f"no picture from the camera within {spec['open_timeout_s']:g} s"
             elif state == LIVE and now - self.last_data > float(spec["read_timeout_s"]):
                 failure = f"no data from the camera for {spec['read_timeout_s']:g} s"
             else:
                 failure = None
-            if failure is None and not wanted and state in (CONNECTING, LIVE, FAILED):
+            # nobody wants it: a running upstream is dropped; a failed one stays failed
+            # with its error (the last fact known of the camera) and is not retried
+            if failure is None and not wanted and state in (CONNECTING, LIVE):
                 self._stop_locked()
                 self.failures = 0
+                self.hold_s = 0.0
                 self._set_locked(IDLE, "")
             elif failure is None and wanted and state == FAILED and now >= self.next_try:
                 self._start_locked()
@@ -324,6 +344,12 @@ def _has_authorization(ctx):
     return res == GstRtsp.RTSPResult.OK
 
 
+def _is_probe(ctx):
+    """A patrol probe (`?patrol=1` on the URL): the upstream is held only `probe_idle_s`."""
+    query = ctx.uri.query if ctx.uri is not None else None
+    return bool(query) and "patrol=1" in query.split("&")
+
+
 def _fresh(buf):
     """A copy of `buf` (shared memory) the appsrc may timestamp."""
     out = buf.copy()
@@ -342,7 +368,7 @@ class Factory(GstRtspServer.RTSPMediaFactory):
         self.connect("media-configure", self._on_configure)
 
     def do_create_element(self, _url):
-        codec = self.upstream.want()  # live already: the DESCRIBE waited for it
+        codec = self.upstream.want(0.0)  # live already: the DESCRIBE waited (and held) it
         if codec is None:
             return None  # lost in between: the client gets an error and tries again
         return Gst.parse_launch(served_launch(codec))
@@ -411,9 +437,10 @@ class Relay:
         path = ctx.uri.abspath if ctx.uri is not None else ""
         if self.spec.get("auth") and not _has_authorization(ctx):
             return GstRtsp.RTSPStatusCode.OK  # the server answers 401: no camera is asked
+        hold = float(self.spec.get("probe_idle_s", 2.0)) if _is_probe(ctx) else None
         for up in self.upstreams:
             mine = path == up.path or path.startswith(up.path + "/")
-            if mine and up.want() is None:
+            if mine and up.want(hold) is None:
                 return GstRtsp.RTSPStatusCode.SERVICE_UNAVAILABLE
         return GstRtsp.RTSPStatusCode.OK
 

@@ -231,6 +231,11 @@ class RelayServer:
             for m in self.spec.mounts
         ]
 
+    def upstream(self, camera: str, stream: StreamName = "sub") -> Upstream | None:
+        """That mount's last reported state (None: never reported)."""
+        with self._lock:
+            return self._states.get(f"/{camera}/{stream}")
+
     def pulls(self, camera: str, stream: StreamName = "sub") -> int:
         """How many times this relay process opened that camera stream upstream."""
         with self._lock:

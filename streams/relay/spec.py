@@ -60,6 +60,7 @@ class RelaySpec:
     backoff_s: float = 1.0  # first retry of a failed upstream, doubled up to backoff_max_s
     backoff_max_s: float = 30.0
     auth: tuple[str, str] | None = None  # what clients must give (digest); None: nothing
+    probe_idle_s: float = 2.0  # a patrol probe's (`?patrol=1`) upstream is dropped this soon
 
     def to_json(self) -> str:
         body: dict[str, object] = {
@@ -71,6 +72,7 @@ class RelaySpec:
             "backoff_s": self.backoff_s,
             "backoff_max_s": self.backoff_max_s,
             "auth": list(self.auth) if self.auth is not None else None,
+            "probe_idle_s": self.probe_idle_s,
             "mounts": [m.to_dict() for m in self.mounts],
         }
         return json.dumps(body, ensure_ascii=False)

@@ -1,21 +1,27 @@
 """Benchmark of the camera health patrol: `python -m tests.bench.patrol --json`.
 
-Starts hall-camsim with `--cameras` cameras (200 by default, in mass mode: looped
-pre-encoded pictures with a key frame every 2 s, as cameras send them; `--live` for
-cameras that encode; every 10th camera faulty, the last one killed). Of the rest, 5 %
-hang (`CamSim.hang`: the socket takes the connection, no answer, no data) and 5 % time
-out (their URLs lead to a port whose accept queue is full: the connection itself never
-completes, as a camera unreachable on the network). Baseline, measured in the same run:
-the simulator idle for a few seconds, and one camera probed alone. Then it patrols every
-camera once with the real patrol (`streams.patrol.runner.patrol_round`: key frames only,
-diagnosis, snapshots) at the hub's own concurrency (`patrol.concurrency` of the hub's
-config, its default unless `--concurrency`) and reports wall time, CPU of this process
-and of the simulator, how many cameras were found online, faulty and offline, whether
-every hung and timed-out camera was marked offline with reason `timeout`, any healthy
-camera misjudged, and what a round of `--county` (5,000) cameras takes at that rate
-(extrapolated: a probe waits for key frames, so a round grows with cameras / concurrency
-while the CPU share stays as measured) against the hub's patrol round. Prints a table,
+Starts hall-camsim with `--cameras` cameras (200 by default; over 1,000, several
+simulator processes of at most 1,000 each; in mass mode: looped pre-encoded pictures with
+a key frame every 2 s, as cameras send them; `--live` for cameras that encode; every 10th
+camera faulty, the last one killed). Of the rest, 5 % hang (`CamSim.hang`: the socket
+takes the connection, no answer, no data) and 5 % time out (their URLs lead to a port
+whose accept queue is full: the connection itself never completes, as a camera
+unreachable on the network). With `--relays R`, R real relays (`streams.relay`, each an
+equal slice of the cameras, as townships) stand in front of the cameras and the patrol
+goes through them as the hub's does (`?patrol=1`, `relay_concurrency` probes at once per
+relay, the relay's state explaining a refused probe). Baseline, measured in the same
+run: the simulators and relays idle for a few seconds, and one camera probed alone.
+Then it patrols every camera once with the real patrol (`streams.patrol.runner.
+patrol_round`: key frames only, diagnosis, snapshots) at the hub's own bounds
+(`patrol.concurrency`, `patrol.relay_concurrency`) and reports wall time, the rate
+(cameras/s), CPU of this process, the simulators and the relays, how many cameras were
+found online, faulty and offline, whether every hung and timed-out camera was marked
+offline with reason `timeout`, any healthy camera misjudged, and the round of
+`--county` (5,000) cameras against the round budget: measured when `--cameras` is the
+county, else extrapolated at the measured rate (the JSON says which). Prints a table,
 then one JSON object as the last line.
+
+    python -m tests.bench.patrol --cameras 5000 --relays 4 --json   # the county
 """
 
 from __future__ import annotations
@@ -28,19 +34,26 @@ import socket
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from dispatch.hub.config import PatrolConfig
+from streams.patrol.relayed import probe_url, round_seconds
 from streams.patrol.runner import PatrolTarget, check_one, patrol_round
 from streams.patrol.types import CameraCheck, OfflineReason
 from streams.quality.diagnosis import load_thresholds
+from streams.relay.server import RelayServer
+from streams.relay.spec import MountSpec, RelaySpec
+from streams.relay.states import Upstream
 from streams.simulator import CamSim
 from streams.simulator.picture import MODES
 
 TICKS = os.sysconf("SC_CLK_TCK")
+SIM_MAX = 1000  # cameras per simulator process (hall-camsim's limit)
 
 
 def proc_cpu_s(pid: int) -> float:
@@ -115,100 +128,198 @@ def judged(
     }
 
 
+@dataclass
+class Rig:
+    """The simulated county: cameras `cam1`…`camN` over simulators of at most
+    `SIM_MAX` cameras, optionally behind relays, and the patrol's targets."""
+
+    sims: list[CamSim] = field(default_factory=list)
+    relays: dict[str, RelayServer] = field(default_factory=dict)
+    targets: list[PatrolTarget] = field(default_factory=list)
+    holes: ExitStack = field(default_factory=ExitStack)
+
+    def where(self, gid: str) -> tuple[CamSim, str]:
+        n = int(gid.removeprefix("cam")) - 1
+        return self.sims[n // SIM_MAX], f"cam{n % SIM_MAX + 1}"
+
+    def camera_url(self, gid: str) -> str:
+        sim, local = self.where(gid)
+        return sim.url(local)
+
+    def upstream(self, relay: str, camera: str) -> Upstream | None:
+        return self.relays[relay].upstream(camera)
+
+    def pids(self) -> list[int]:
+        return [p for p in (*(s.pid for s in self.sims), *self.relay_pids()) if p]
+
+    def relay_pids(self) -> list[int]:
+        return [r.pid for r in self.relays.values() if r.pid]
+
+    def stop(self) -> None:
+        self.holes.close()
+        for r in self.relays.values():
+            r.stop()
+        for sim in self.sims:
+            sim.stop()
+
+
+def local_faults(faults: dict[str, str], k: int) -> dict[str, str]:
+    """The faults of simulator `k`'s cameras, by its own (local) ids."""
+    lo = k * SIM_MAX
+    out = {}
+    for gid, mode in faults.items():
+        n = int(gid.removeprefix("cam")) - 1
+        if lo <= n < lo + SIM_MAX:
+            out[f"cam{n - lo + 1}"] = mode
+    return out
+
+
+def build_rig(
+    args: argparse.Namespace, faults: dict[str, str], hung: set[str], timing_out: set[str]
+) -> Rig:
+    rig = Rig()
+    try:
+        for k in range(math.ceil(args.cameras / SIM_MAX)):
+            n = min(SIM_MAX, args.cameras - k * SIM_MAX)
+            sim = CamSim(cameras=n, faults=local_faults(faults, k), mass=not args.live)
+            rig.sims.append(sim)
+            sim.start(timeout_s=300.0)
+        ids = [f"cam{i}" for i in range(1, args.cameras + 1)]
+        killed = ids[-1]
+        for gid in [killed, *sorted(hung)]:
+            sim, local = rig.where(gid)
+            (sim.kill if gid == killed else sim.hang)(local)
+        url = {gid: rig.camera_url(gid) for gid in ids}
+        for gid in sorted(timing_out):
+            srv, filler, port = black_hole()
+            rig.holes.callback(srv.close)
+            rig.holes.callback(filler.close)
+            url[gid] = f"rtsp://127.0.0.1:{port}/{gid}/sub"
+        if args.relays <= 0:
+            rig.targets = [PatrolTarget(gid, url[gid]) for gid in ids]
+            return rig
+        per = math.ceil(len(ids) / args.relays)
+        for r in range(args.relays):
+            mine = ids[r * per : (r + 1) * per]
+            spec = RelaySpec(tuple(MountSpec(gid, "sub", url[gid]) for gid in mine))
+            relay = RelayServer(spec)
+            rig.relays[f"r{r + 1}"] = relay
+            relay.start(timeout_s=120.0)
+            rig.targets += [PatrolTarget(g, probe_url(relay.url(g)), f"r{r + 1}") for g in mine]
+    except BaseException:
+        rig.stop()
+        raise
+    return rig
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     faults = faults_for(args.cameras)
-    sim = CamSim(cameras=args.cameras, faults=faults, mass=not args.live)
-    t_start = time.monotonic()
-    sim.start(timeout_s=120.0)
-    startup_s = time.monotonic() - t_start
-    pid = sim.pid
-    assert pid is not None
-    thresholds = load_thresholds()
     hung = set(every_20th(args.cameras, 3)) if args.faults else set()
     timing_out = set(every_20th(args.cameras, 13)) if args.faults else set()
-    holes = ExitStack()
+    t_start = time.monotonic()
+    rig = build_rig(args, faults, hung, timing_out)
+    startup_s = time.monotonic() - t_start
+    thresholds = load_thresholds()
+    relay_conc = args.relay_concurrency
     try:
-        killed = sim.camera_ids[-1]
-        sim.kill(killed)
-        for cid in sorted(hung):
-            sim.hang(cid)
-        hole_url: dict[str, str] = {}
-        for cid in sorted(timing_out):
-            srv, filler, port = black_hole()
-            holes.callback(srv.close)
-            holes.callback(filler.close)
-            hole_url[cid] = f"rtsp://127.0.0.1:{port}/{cid}/sub"
-        # baseline 1: the simulator serving nobody
-        c0 = proc_cpu_s(pid)
+        # baseline 1: the simulators (and relays) serving nobody
+        c0 = sum(proc_cpu_s(p) for p in rig.pids())
         time.sleep(args.baseline_seconds)
-        idle_cpu_per_s = (proc_cpu_s(pid) - c0) / args.baseline_seconds
-        # baseline 2: one camera probed alone
+        idle_cpu_per_s = (sum(proc_cpu_s(p) for p in rig.pids()) - c0) / args.baseline_seconds
         with tempfile.TemporaryDirectory() as snaps:
+            # baseline 2: one camera probed alone, on the path the round takes
             t0, s0 = time.monotonic(), self_cpu_s()
             one = check_one(
-                PatrolTarget("cam1", sim.url("cam1")),
-                clock=now,
-                thresholds=thresholds,
-                snapshot_dir=Path(snaps),
+                rig.targets[0], clock=now, thresholds=thresholds, snapshot_dir=Path(snaps)
             )
             single_s, single_cpu = time.monotonic() - t0, self_cpu_s() - s0
-            targets = [
-                PatrolTarget(cid, hole_url.get(cid) or sim.url(cid)) for cid in sim.camera_ids
-            ]
-            sim_c0, self_c0, t0 = proc_cpu_s(pid), self_cpu_s(), time.monotonic()
+            relay_c0 = sum(proc_cpu_s(p) for p in rig.relay_pids())
+            sim_c0 = sum(proc_cpu_s(s.pid) for s in rig.sims if s.pid)
+            self_c0, t0 = self_cpu_s(), time.monotonic()
             checks = patrol_round(
-                targets,
+                rig.targets,
                 clock=now,
                 thresholds=thresholds,
                 snapshot_dir=Path(snaps),
                 concurrency=args.concurrency,
+                relay_concurrency=relay_conc,
+                upstream_of=rig.upstream if rig.relays else None,
             )
             patrol_s = time.monotonic() - t0
             self_cpu = self_cpu_s() - self_c0
-            sim_cpu = proc_cpu_s(pid) - sim_c0
+            sim_cpu = sum(proc_cpu_s(s.pid) for s in rig.sims if s.pid) - sim_c0
+            relay_cpu = sum(proc_cpu_s(p) for p in rig.relay_pids()) - relay_c0
+            pulls = sum(r.pulls(c.camera) for r in rig.relays.values() for c in checks)
     finally:
-        holes.close()
-        sim.stop()
+        rig.stop()
+    return report(args, checks, faults, hung, timing_out) | {
+        "relays": len(rig.relays),
+        "relay_concurrency": relay_conc if rig.relays else None,
+        "patrol_seconds": round(patrol_s, 2),
+        "cameras_per_second": round(len(checks) / patrol_s, 2),
+        **county_fit(args, len(checks), patrol_s, rig),
+        "cpu_seconds_per_camera": round(self_cpu / max(len(checks), 1), 4),
+        "patrol_cpu_share": round(self_cpu / patrol_s, 3),
+        "camsim_cpu_share": round(sim_cpu / patrol_s, 3),
+        "relay_cpu_share": round(relay_cpu / patrol_s, 3),
+        "relay_upstream_pulls": pulls,
+        "startup_seconds": round(startup_s, 2),
+        "baseline_idle_cpu_share": round(idle_cpu_per_s, 3),
+        "baseline_single_camera_seconds": round(single_s, 2),
+        "baseline_single_camera_cpu_seconds": round(single_cpu, 3),
+        "baseline_single_online": one.online,
+        "mean_probe_seconds": round(sum(c.seconds for c in checks) / max(len(checks), 1), 2),
+        "loadavg_1m": round(os.getloadavg()[0], 1),
+    }
+
+
+def county_fit(args: argparse.Namespace, n: int, patrol_s: float, rig: Rig) -> dict[str, Any]:
+    """The round against its budget: measured when every county camera was patrolled,
+    else extrapolated at the measured rate (and said so)."""
+    measured = n >= args.county
+    county_s = patrol_s if measured else patrol_s * args.county / max(n, 1)
+    return {
+        "county_cameras": args.county,
+        "county_round_seconds": round(county_s),
+        "county_round_is": "measured" if measured else "extrapolated",
+        "county_round_budget_seconds": args.round_s,
+        "county_fits_round": county_s <= args.round_s,
+        "round_seconds_implied": round_seconds(
+            (t.via for t in rig.targets),
+            concurrency=args.concurrency,
+            relay_concurrency=args.relay_concurrency,
+        ),
+    }
+
+
+def report(
+    args: argparse.Namespace,
+    checks: list[CameraCheck],
+    faults: dict[str, str],
+    hung: set[str],
+    timing_out: set[str],
+) -> dict[str, Any]:
     online = [c for c in checks if c.online]
     wrong = [
         f"{c.camera}:{faults.get(c.camera, 'normal')}->{','.join(c.faults) or 'ok'}"
+        f" ({c.seconds:.1f} s)"
         for c in online
         if (faults.get(c.camera) is None) != (not c.faults)
         or (faults.get(c.camera) is not None and faults[c.camera] not in c.faults)
     ]
-    per_camera_s = patrol_s / max(len(checks), 1)
-    county_s = per_camera_s * args.county
-    round_s = args.round_s
     return {
         "cameras": len(checks),
         "camsim_mode": "live" if args.live else "mass",
         "keyframe_interval_s": 2.0,
         "concurrency": args.concurrency,
-        "patrol_seconds": round(patrol_s, 2),
-        "target_seconds": 120.0,
+        "target_seconds_200": 120.0,
         **judged(checks, faults, hung, timing_out),
-        "county_cameras": args.county,
-        "county_round_seconds_estimate": round(county_s),
-        "county_round_budget_seconds": round_s,
-        "county_fits_round": county_s <= round_s,
-        "county_concurrency_needed": math.ceil(args.concurrency * county_s / round_s),
-        "county_cpu_share_estimate": round(self_cpu / patrol_s, 3),
-        "cpu_seconds_per_camera": round(self_cpu / max(len(checks), 1), 4),
-        "patrol_cpu_seconds": round(self_cpu, 2),
-        "camsim_cpu_seconds": round(sim_cpu, 2),
-        "camsim_cpu_share": round(sim_cpu / patrol_s, 3),
-        "patrol_cpu_share": round(self_cpu / patrol_s, 3),
         "online": len(online),
         "offline": len(checks) - len(online),
+        "offline_reasons": dict(Counter(c.reason.value for c in checks if not c.online)),
         "faulty_found": sum(1 for c in online if c.faults),
         "faulty_served": len(faults),
         "misjudged": wrong,
-        "camsim_startup_seconds": round(startup_s, 2),
-        "baseline_camsim_idle_cpu_share": round(idle_cpu_per_s, 3),
-        "baseline_single_camera_seconds": round(single_s, 2),
-        "baseline_single_camera_cpu_seconds": round(single_cpu, 3),
-        "baseline_single_online": one.online,
-        "mean_probe_seconds": round(sum(c.seconds for c in checks) / max(len(checks), 1), 2),
     }
 
 
@@ -220,6 +331,18 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=PatrolConfig().concurrency,
         help="cameras probed at once (default: the hub's, patrol.concurrency)",
+    )
+    ap.add_argument(
+        "--relay-concurrency",
+        type=int,
+        default=PatrolConfig().relay_concurrency,
+        help="probes at once per relay (default: the hub's, patrol.relay_concurrency)",
+    )
+    ap.add_argument(
+        "--relays",
+        type=int,
+        default=0,
+        help="relays in front of the cameras (each serves an equal slice; 0: direct)",
     )
     ap.add_argument("--no-faults", dest="faults", action="store_false", help="no hung/timeouts")
     ap.add_argument("--county", type=int, default=5000, help="cameras of the extrapolated round")

@@ -1,0 +1,82 @@
+"""The patrol through relays: probe URLs, the relay's word on a camera, round length."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from streams.patrol.relayed import (
+    explain,
+    implied_interval,
+    probe_url,
+    reason_from_relay,
+    round_seconds,
+)
+from streams.patrol.types import CameraCheck, OfflineReason
+from streams.relay.states import Upstream, UpstreamState
+
+AT = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+
+
+def offline(reason: OfflineReason) -> CameraCheck:
+    return CameraCheck(camera="cam1", at=AT, online=False, reason=reason, detail="HTTP 503")
+
+
+def up(state: UpstreamState, error: str = "") -> Upstream:
+    return Upstream(camera="cam1", stream="sub", state=state, error=error, since=AT)
+
+
+def test_probe_url_marks_the_probe_once() -> None:
+    assert probe_url("rtsp://r:8554/cam1/sub") == "rtsp://r:8554/cam1/sub?patrol=1"
+    assert probe_url("rtsp://r/cam1/sub?x=1") == "rtsp://r/cam1/sub?x=1&patrol=1"
+    assert probe_url("rtsp://r/cam1/sub?patrol=1") == "rtsp://r/cam1/sub?patrol=1"
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        ("no picture from the camera within 5 s", OfflineReason.TIMEOUT),
+        ("no data from the camera for 5 s", OfflineReason.TIMEOUT),
+        ("Could not read from resource.", OfflineReason.TIMEOUT),
+        ("Unauthorized", OfflineReason.AUTH),
+        ("Not Found", OfflineReason.NOT_FOUND),
+        ("Could not open resource for reading and writing.", OfflineReason.REFUSED),
+        ("the camera ended the stream", OfflineReason.ERROR),
+    ],
+)
+def test_reason_from_the_relays_error(error: str, reason: OfflineReason) -> None:
+    assert reason_from_relay(error) is reason
+
+
+def test_a_refused_probe_takes_the_relays_failure() -> None:
+    got = explain(
+        offline(OfflineReason.ERROR), up(UpstreamState.FAILED, "no data from the camera for 5 s")
+    )
+    assert got.reason is OfflineReason.TIMEOUT
+    assert got.detail == "relay: no data from the camera for 5 s"
+
+
+def test_the_relay_changes_nothing_it_does_not_know() -> None:
+    check = offline(OfflineReason.ERROR)
+    assert explain(check, None) is check
+    assert explain(check, up(UpstreamState.LIVE)) is check
+    timeout = offline(OfflineReason.TIMEOUT)  # the probe's own timeout stays
+    assert explain(timeout, up(UpstreamState.FAILED, "Unauthorized")) is timeout
+    online = CameraCheck(camera="cam1", at=AT, online=True)
+    assert explain(online, up(UpstreamState.FAILED, "x")) is online
+
+
+def test_round_is_the_slowest_groups_waves() -> None:
+    vias = ["r1"] * 1250 + ["r2"] * 1250 + [""] * 16
+    # 1250 / 32 = 40 waves of 4 s, plus the retry margin; the 16 direct: 2 waves of 8
+    assert round_seconds(vias, concurrency=8, relay_concurrency=32) == pytest.approx(192.0)
+    assert round_seconds([], concurrency=8, relay_concurrency=32) == 0.0
+    with pytest.raises(ValueError, match="at least 1"):
+        round_seconds(vias, concurrency=0, relay_concurrency=32)
+
+
+def test_a_county_too_big_for_the_interval_stretches_it() -> None:
+    vias = ["r1"] * 5000
+    assert implied_interval(300, vias, concurrency=8, relay_concurrency=32) == 754
+    assert implied_interval(300, vias[:100], concurrency=8, relay_concurrency=32) == 300
