@@ -1,6 +1,7 @@
 """What feeds the tree's online counts besides the wall: the patrol's samples (through the
 health panel's model) and the relays' upstream states (`HubClient.relays`, fetched at
-login and after every reconnect, then followed by the hub's published changes).
+login and after every reconnect, then followed by the hub's published changes), which
+also mark the tree's camera rows and fill the health panel's relay table.
 
 The relays' facade calls its listener on the network thread; the states reach
 `OnlineSources` on the Qt thread (`QtBridge.post`); the window's once-a-second refresh
@@ -13,6 +14,7 @@ import logging
 from collections.abc import Callable
 
 from console.cameras.online import OnlineSources, relay_online
+from console.cameras.relays import camera_relays
 from console.events.model import Connection, ConnKind, EventQueueModel, Session
 from console.health.model import HealthModel
 from console.kit.net import NetThread, QtBridge, submit_to_qt
@@ -43,8 +45,10 @@ class RelayFeed:
         client: Callable[[], object | None],
         net: NetThread,
         bridge: QtBridge,
+        health: HealthModel | None = None,
     ) -> None:
         self.sources = sources
+        self.health = health  # the health panel's relay table, if there is a panel
         self.queue = queue
         self._client = client
         self.net = net
@@ -102,4 +106,14 @@ class RelayFeed:
     def _heard(self, facade: RelaysFacade, view: dict[str, RelayReport]) -> None:
         """From the facade, on the network thread."""
         online = relay_online(view, facade.is_stale)
-        self.bridge.post(lambda: self.sources.set_relay(online))
+        detail = camera_relays(view, facade.is_stale)
+        stale = {r for r in view if facade.is_stale(r)}
+        health = self.health
+
+        def on_qt() -> None:
+            self.sources.set_relay(online)
+            self.sources.set_relay_detail(detail)
+            if health is not None:
+                health.show_relays(view, stale)
+
+        self.bridge.post(on_qt)

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 
 from console.cameras.index import TreeIndex, node_key
+from console.cameras.relays import CameraRelay, row_text, tooltip
 from console.cameras.tree import Node, NodeKind
 from console.kit.i18n import tr
 from console.kit.plain import inert_bidi
@@ -30,13 +31,20 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 _TOP = QModelIndex()  # the invisible root
 
 
-def node_text(node: Node, index: TreeIndex, online: Mapping[str, int]) -> str:
-    """What the tree shows for `node`: a camera with ● (online) or ○, a branch with its
-    online and total cameras. Outside text, shown literally."""
+def node_text(
+    node: Node,
+    index: TreeIndex,
+    online: Mapping[str, int],
+    relays: Mapping[str, CameraRelay] | None = None,
+) -> str:
+    """What the tree shows for `node`: a camera with ● (online) or ○, marked when its relay
+    failed or went silent (`relays`), a branch with its online and total cameras. Outside
+    text, shown literally."""
     name = inert_bidi(node.name)
     key = node_key(node)
     if node.kind is NodeKind.CAMERA:
-        return ("● " if online.get(key) else "○ ") + name
+        text = ("● " if online.get(key) else "○ ") + name
+        return row_text(text, (relays or {}).get(node.id))
     total = index.totals.get(key, len(node.camera_ids()))
     return tr("tree.count", name=name, online=online.get(key, 0), total=total)
 
@@ -48,6 +56,8 @@ class CameraTreeModel(QAbstractItemModel):
         super().__init__()
         self._index = index
         self._online: Mapping[str, int] = {}
+        self._relays: Mapping[str, CameraRelay] = {}
+        self._via: Mapping[str, str] = {}
         self._reset_rows(root)
 
     def _reset_rows(self, root: Node) -> None:
@@ -68,10 +78,25 @@ class CameraTreeModel(QAbstractItemModel):
         """Rows made so far (the laziness, for tests and the benchmark)."""
         return len(self._nodes)
 
+    def set_via(self, via: Mapping[str, str]) -> None:
+        """Camera -> the relay the site pulls it through (cameras without one left out)."""
+        self._via = via
+
+    def via(self, camera: str) -> str | None:
+        return self._via.get(camera)
+
+    def set_relays(self, relays: Mapping[str, CameraRelay]) -> None:
+        """What the relays say of each camera (row marks and tooltips)."""
+        self._relays = relays
+        self._repaint()
+
     def set_online(self, online: Mapping[str, int]) -> None:
         """New online counts (node key -> online cameras under it): the rows Qt has are
         repainted, one range per fetched parent."""
         self._online = online
+        self._repaint()
+
+    def _repaint(self) -> None:
         self.dataChanged.emit(self.index(0, 0), self.index(0, 0))
         for nid, kids in self._kids.items():
             if kids:
@@ -147,7 +172,9 @@ class CameraTreeModel(QAbstractItemModel):
         if node is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return node_text(node, self._index, self._online)
+            return node_text(node, self._index, self._online, self._relays)
+        if role == Qt.ItemDataRole.ToolTipRole and node.kind is NodeKind.CAMERA:
+            return tooltip(self._via.get(node.id), self._relays.get(node.id))
         if role == ROLE_NODE:
             return node
         return None

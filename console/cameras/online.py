@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from console.cameras.relays import CameraRelay
 from streams.ingest.types import CameraState, CameraStatus
 from streams.relay.states import RelayReport, UpstreamState
 
@@ -33,6 +34,11 @@ class OnlineSources:
     def __init__(self) -> None:
         self._patrol: dict[str, bool] = {}
         self._relay: dict[str, bool] = {}
+        self.relay_detail: Mapping[str, CameraRelay] = {}  # camera -> its relay's word
+
+    def set_relay_detail(self, detail: Mapping[str, CameraRelay]) -> None:
+        """What the relays say of each camera (`console.cameras.relays.camera_relays`)."""
+        self.relay_detail = dict(detail)
 
     def set_patrol(self, online: Mapping[str, bool]) -> None:
         """The patrol's newest sample per camera: online or not."""

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayo
 
 from console.cameras.index import TreeIndex, node_key
 from console.cameras.model import ROLE_NODE, CameraTreeModel, node_text
+from console.cameras.relays import CameraRelay, tooltip
 from console.cameras.tree import Node, NodeKind
 from console.kit import i18n
 from console.kit.i18n import tr
@@ -53,6 +54,7 @@ class CameraTreePanel(QWidget):
         lay.addWidget(self.tree)
         self._online: Mapping[str, int] = {}
         self._online_ids: frozenset[str] = frozenset()
+        self._relays: Mapping[str, CameraRelay] = {}
         self.last_search_ms = 0.0
         self._open(self.model.index(0, 0))
         self.search.textChanged.connect(self.apply_filter)
@@ -75,6 +77,22 @@ class CameraTreePanel(QWidget):
         self._online = self.index.counts(ids)
         self.model.set_online(self._online)
 
+    def set_relays(self, relays: Mapping[str, CameraRelay]) -> None:
+        """What the relays say of each camera: rows of failed or silent relays marked,
+        every camera's tooltip says its relay's state (`console.cameras.relays`)."""
+        if relays == self._relays:
+            return
+        self._relays = relays
+        self.model.set_relays(relays)
+
+    def set_via(self, via: Mapping[str, str]) -> None:
+        """Camera -> the relay the site pulls it through (for the tooltips)."""
+        self.model.set_via(via)
+
+    def tooltip(self, camera: str) -> str:
+        """A camera row's tooltip (also for rows not fetched yet)."""
+        return tooltip(self.model.via(camera), self._relays.get(camera))
+
     def set_statuses(self, statuses: Mapping[str, CameraStatus]) -> None:
         """Online = decoding live on the wall (the wall's own statuses only)."""
         self.set_online([c for c, s in statuses.items() if s.state is CameraState.LIVE])
@@ -85,7 +103,7 @@ class CameraTreePanel(QWidget):
 
     def text(self, key: str) -> str:
         """What the tree shows (or would show, when its branch is opened) for node `key`."""
-        return node_text(self.index.nodes[key], self.index, self._online)
+        return node_text(self.index.nodes[key], self.index, self._online, self._relays)
 
     # -- search ------------------------------------------------------------------------
     def apply_filter(self, text: str) -> None:

@@ -1,18 +1,22 @@
 """The health view's state, Qt-free: pure figures (rates per township and village, the
 faulty list) built from the site and the hub's `camera_health` reply, and `HealthModel`,
-which holds the newest figures and the picked camera's history and emits on each change
+which holds the newest figures, the relays' states and the picked camera's history and
+emits on each change
 through `console.kit.observable.Observable`s. No Qt, no I/O.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from console.cameras.relays import RelayRow, relay_rows
 from console.health.strings import trouble_name
 from console.kit.observable import Observable
 from dispatch.domain.site import Site, Village
 from dispatch.patrol.messages import CameraHealth
+from streams.relay.states import RelayReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,20 @@ class HealthModel:
         self.summary_changed: Observable[HealthSummary] = Observable()
         self.history_changed: Observable[CameraHistory] = Observable()
         self.notices: Observable[str] = Observable()
+        self._relays: tuple[RelayRow, ...] = relay_rows([r.id for r in site.relays], {})
+        self.relays_changed: Observable[tuple[RelayRow, ...]] = Observable()
+
+    @property
+    def relays(self) -> tuple[RelayRow, ...]:
+        """Every relay of the site with its upstreams by state (none heard: all unheard)."""
+        return self._relays
+
+    def show_relays(self, view: Mapping[str, RelayReport], stale: Collection[str]) -> None:
+        """The relays' newest reports (`HubClient.relays`) and which went silent."""
+        rows = relay_rows([r.id for r in self.site.relays], view, lambda r: r in stale)
+        if rows != self._relays:
+            self._relays = rows
+            self.relays_changed.emit(rows)
 
     @property
     def summary(self) -> HealthSummary | None:

@@ -43,6 +43,17 @@ ZH = {
     "fault.colour_cast": "偏色",
     "fault.noise": "噪声过大",
     "healthy": "正常",
+    "relays": "中继（{n}）",
+    "col.relay": "中继 / 摄像机",
+    "col.relay_state": "状态",
+    "col.upstreams": "拉流 / 连接中 / 故障 / 空闲",
+    "relay.ok": "在报",
+    "relay.stale": "失联（无报告）",
+    "relay.unheard": "尚无报告",
+    "relay.failed": "上游故障",
+    "status.relays": "中继 {ok}/{n} 在报 · 拉流 {live} · 故障 {failed}",
+    "status.relays_tip": "摄像机中继（hall-relay）：在报的中继、正在拉流与故障的上游码流；"
+    "详见设备巡检",
 }
 EN = {
     "title": "Camera health",
@@ -82,6 +93,17 @@ EN = {
     "fault.colour_cast": "colour cast",
     "fault.noise": "too noisy",
     "healthy": "OK",
+    "relays": "Relays ({n})",
+    "col.relay": "Relay / camera",
+    "col.relay_state": "State",
+    "col.upstreams": "pulling / connecting / failed / idle",
+    "relay.ok": "reporting",
+    "relay.stale": "silent (no reports)",
+    "relay.unheard": "no report yet",
+    "relay.failed": "upstream failed",
+    "status.relays": "relays {ok}/{n} reporting · pulling {live} · failed {failed}",
+    "status.relays_tip": "camera relays (hall-relay): relays reporting, upstream streams "
+    "pulled and failed; details in Camera health",
 }
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.cameras.relays import RelayRow
 from console.health.model import (
     AreaRates,
     CameraHistory,
@@ -36,6 +37,7 @@ from console.health.model import (
 from console.health.strings import t, trouble_name
 from console.kit.plain import inert_bidi, plain_label
 from console.kit.qt_observe import follow
+from streams.relay.states import UpstreamState
 
 PICTURE_SIZE = (320, 262)
 
@@ -102,6 +104,12 @@ class HealthView(QWidget):
             [t("col.place"), t("col.cameras"), t("col.online"), t("col.quality")]
         )
         self.areas.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.relays_label = plain_label(t("relays", n=len(model.relays)))
+        self.relays = QTreeWidget()
+        self.relays.setObjectName("relay-states")
+        self.relays.setColumnCount(3)
+        self.relays.setHeaderLabels([t("col.relay"), t("col.relay_state"), t("col.upstreams")])
+        self.relays.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.faulty_label = plain_label(t("faulty", n=0))
         self.faulty = QTableWidget(0, 4)
         self.faulty.setHorizontalHeaderLabels(
@@ -126,6 +134,8 @@ class HealthView(QWidget):
         top_lay.setContentsMargins(0, 0, 0, 0)
         top_lay.addWidget(self.summary_label)
         top_lay.addWidget(self.areas)
+        top_lay.addWidget(self.relays_label)
+        top_lay.addWidget(self.relays)
         mid = QWidget()
         mid_lay = QVBoxLayout(mid)
         mid_lay.setContentsMargins(0, 0, 0, 0)
@@ -154,6 +164,8 @@ class HealthView(QWidget):
             self._show_summary(model.summary)
         if model.history is not None:
             self._show_history(model.history)
+        self._show_relays(model.relays)
+        follow(self, model.relays_changed, self._show_relays)
         follow(self, model.summary_changed, self._show_summary)
         follow(self, model.history_changed, self._show_history)
 
@@ -186,6 +198,26 @@ class HealthView(QWidget):
                 self.faulty.setItem(row, col, item)
         self.faulty.resizeColumnToContents(0)
         self.faulty.resizeColumnToContents(1)
+
+    def _show_relays(self, rows: tuple[RelayRow, ...]) -> None:
+        self.relays_label.setText(t("relays", n=len(rows)))
+        self.relays.clear()
+        names = {c.id: c.name for c in self.model.site.cameras}
+        for row in rows:
+            item = QTreeWidgetItem(
+                [inert_bidi(row.relay), _relay_state(row), _upstream_counts(row)]
+            )
+            if row.stale or row.failed:
+                item.setForeground(1, Qt.GlobalColor.red)
+            for up in row.failed:
+                name = f"{names.get(up.camera, up.camera)} ({up.stream})"
+                child = QTreeWidgetItem([inert_bidi(name), inert_bidi(up.error or "—"), ""])
+                child.setForeground(1, Qt.GlobalColor.red)
+                child.setToolTip(1, up.error)
+                item.addChild(child)
+            self.relays.addTopLevelItem(item)
+        self.relays.expandAll()
+        self.relays.resizeColumnToContents(0)
 
     def pick(self, camera: str) -> None:
         for row, f in enumerate(self._faulty):
@@ -221,3 +253,21 @@ class HealthView(QWidget):
 
 def _counts(r: AreaRates) -> tuple[int, int, int, int]:
     return r.cameras, r.checked, r.online, r.healthy
+
+
+def _relay_state(row: RelayRow) -> str:
+    if row.stale:
+        return t("relay.stale")
+    if not row.heard:
+        return t("relay.unheard")
+    return t("relay.failed") if row.failed else t("relay.ok")
+
+
+def _upstream_counts(row: RelayRow) -> str:
+    order = (
+        UpstreamState.LIVE,
+        UpstreamState.CONNECTING,
+        UpstreamState.FAILED,
+        UpstreamState.IDLE,
+    )
+    return " / ".join(str(row.counts.get(s, 0)) for s in order)

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--evidence-dir", type=Path, default=None, help="where snapshots and clips go")
     p.add_argument(
         "--raise-panel",
-        choices=["rollcall", "reports", "hotspots"],
+        choices=["rollcall", "reports", "hotspots", "health"],
         default=None,
         help="bring this side panel's tab to the front (e.g. for a screenshot)",
     )
@@ -125,6 +125,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+DEMO_START_S = 60.0  # each demo part's start (the hub takes ~20 s on a loaded machine)
+
+
 def start_demo(args: argparse.Namespace, site: Site) -> DemoServices | None:
     """`--demo`: the simulator, a hub and the report generator, started; else None."""
     from console.shell.demo import DemoServices
@@ -144,7 +147,7 @@ def start_demo(args: argparse.Namespace, site: Site) -> DemoServices | None:
         workstation=workstation_name(default_workstation(), fallback="demo-console"),
     )
     try:
-        demo.start()
+        demo.start(timeout_s=DEMO_START_S)
     except Exception as exc:  # the simulator could not start: say why, no traceback
         print(f"hall-console: demo services failed to start: {exc}", file=sys.stderr)
         demo.stop()
@@ -156,6 +159,7 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
     """The main window around the video wall, started on the saved or asked layout."""
     from PySide6.QtWidgets import QDockWidget
 
+    from console.cameras.relays import site_via
     from console.cameras.tree import build_tree
     from console.map.install import add_map
     from console.shell.main_window import MainWindow
@@ -173,6 +177,7 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
         names=camera_names(site),
     )
     window = MainWindow(controller, build_tree(site), LayoutStore(config_dir()))
+    window.cameras.set_via(site_via(site))  # each camera's relay, for its tooltip
     tiles = site.map.tiles_path(args.site if args.site is not None else demo_site_path())
     cameras_dock = window.findChild(QDockWidget, "cameraDock")
     add_map(window, site, window, controller, cameras_dock, tiles=tiles)
@@ -253,6 +258,8 @@ def install_hub_panels(
     hub_ssl: ssl.SSLContext | None = None,
 ) -> HubPanels:
     """The event queue and the side panels that share its hub client, then the login."""
+    from PySide6.QtWidgets import QWidget
+
     from console.events.wiring import EventQueue
     from console.rollcall.install import install_rollcall
     from console.shell.linkage import install_linkage
@@ -281,6 +288,9 @@ def install_hub_panels(
     health = install_health_panel(site, window, queue, hub_http)
     if health is not None:
         panels.parts.append(health)
+        view = getattr(health, "view", None)
+        if args.raise_panel == "health" and isinstance(view, QWidget):
+            window.raise_side_panel(view)
     panels.parts.append(online_feeds(health, window, queue))
     rollcall = install_rollcall(
         queue.controller, queue.net, queue.bridge, window.add_side_panel, hub_http, hub_ssl
@@ -370,15 +380,19 @@ def online_feeds(health: Stoppable | None, window: MainWindow, queue: EventQueue
     relays' states, not only the wall's tiles (`console.cameras.feeds`)."""
     from console.cameras.feeds import RelayFeed, feed_patrol
     from console.health.controller import HealthInstall
+    from console.health.relay_status import install_relay_status
 
-    if isinstance(health, HealthInstall):
-        feed_patrol(health.model, window.online_sources)
+    model = health.model if isinstance(health, HealthInstall) else None
+    if model is not None:
+        feed_patrol(model, window.online_sources)
+        install_relay_status(window.statusBar().addPermanentWidget, model)
     feed = RelayFeed(
         window.online_sources,
         queue.model,
         lambda: queue.controller.client,
         queue.net,
         queue.bridge,
+        health=model,
     )
     feed.start()
     return feed
@@ -522,6 +536,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         collector.stop()
         return int(exc.code or 1)
     clock.mark("demo")
+    if demo is not None:
+        site = demo.site  # with the demo's relay in front of its cameras
     window, model = build_window(args, site)
     clock.mark("window")
     from console.shell.stats_probe import install_stats_probe

@@ -1,18 +1,23 @@
 """Background services for `hall-console --demo`: cameras, hub and incoming reports.
 
 `DemoServices` brings up, in this order, the camera simulator for the demo site, a hub
-on an embedded SQLite file (demo operators and intake key seeded) and a generator of
-realistic incoming reports. `start()` and `stop()` are idempotent; nothing runs until
-`start()`; a part that fails to start stops the parts already running. The hub is a
-CURVE hub like any other: `HubProcess` enrols the demo's own console workstation in the
-hub's keys folder (beside the database), under this machine's workstation name, before
-the hub starts; the console uses `console_keys`.
+on an embedded SQLite file (demo operators and intake key seeded), a camera relay
+(`hall-relay`'s parts) in front of every camera, reporting its upstreams to the hub, and
+a generator of realistic incoming reports. With the relay the demo runs on a copy of the
+site naming it (`site`, `site_path` after `start()`): the console's wall, the hub's patrol
+and the tree's tooltips all go through it, as in a county. `start()` and `stop()` are
+idempotent; nothing runs until `start()`; a part that fails to start stops the parts
+already running. The hub is a CURVE hub like any other: `HubProcess` enrols the demo's own
+console workstation in the hub's keys folder (beside the database), under this machine's
+workstation name, before the hub starts; the console uses `console_keys`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,11 +28,37 @@ if TYPE_CHECKING:
     from dispatch.client.keys import ConsoleKeys
     from dispatch.hub.generator import ReportGenerator
     from dispatch.hub.process import HubProcess
+    from dispatch.relays.runner import RelayRunner
     from streams.simulator import CamSim
 
 PASSWORD_ENV = "HALL_CAMSIM_PASSWORD"
+DEMO_RELAY = "demo-relay"
 DEMO_USER = "admin"
 DEMO_OPERATOR = ("duty", "duty123")  # seeded by `hall-hub --demo`
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def relayed_site_text(site_path: Path, site: Site, port: int) -> str:
+    """The site file's text with one relay (`DEMO_RELAY` on `port`) for all its townships,
+    its map's tile package made absolute (the copy lives elsewhere)."""
+    text = site_path.read_text(encoding="utf-8")
+    tiles = site.map.tiles_path(site_path)
+    if tiles is not None and site.map.tiles is not None:
+        text = text.replace(
+            f"tiles = {json.dumps(site.map.tiles)}", f"tiles = {json.dumps(str(tiles))}"
+        )
+    townships = ", ".join(json.dumps(t.id) for t in site.townships)
+    relay = (
+        "\n\n# the demo's relay (hall-relay): every camera pulled once, for everyone\n"
+        f'[[relays]]\nid = "{DEMO_RELAY}"\nurl = "rtsp://127.0.0.1:{port}"\n'
+        f"townships = [{townships}]\n"
+    )
+    return text.rstrip("\n") + relay
 
 
 class DemoServices:
@@ -41,6 +72,7 @@ class DemoServices:
         with_hub: bool = True,
         patrol_every_s: float = 300.0,
         workstation: str = "demo-console",
+        with_relay: bool = True,
     ) -> None:
         self.site = site
         self.workstation = workstation  # the console's enrolment name (its session's)
@@ -49,7 +81,9 @@ class DemoServices:
         self.reports_per_min = reports_per_min
         self.with_hub = with_hub
         self.patrol_every_s = patrol_every_s  # the hub's camera patrol (0 = off)
+        self.with_relay = with_relay  # a relay in front of the cameras (with the hub)
         self._camsim: CamSim | None = None
+        self._relay: RelayRunner | None = None
         self._hub: HubProcess | None = None
         self._console_keys: ConsoleKeys | None = None
         self._generator: ReportGenerator | None = None
@@ -59,8 +93,14 @@ class DemoServices:
             return
         try:
             self._start_cameras(timeout_s)
+            if self.with_hub and self.with_relay and not self.site.relays:
+                self._relayed_site()
+                assert self._relay is not None
+                self._relay.start(timeout_s)  # listening before the hub's first patrol
             if self.with_hub:
                 self._start_hub(timeout_s)
+            if self._relay is not None:
+                self._report_relay()
         except BaseException:
             self.stop()
             raise
@@ -82,6 +122,31 @@ class DemoServices:
         )
         self._camsim = sim
         sim.start(timeout_s)
+
+    def _relayed_site(self) -> None:
+        """The demo site with a relay for every township, beside the demo's database: the
+        hub, the patrol and the console then pull every camera through it."""
+        from dispatch.domain.site import load_site
+        from dispatch.relays.runner import RelayConfig, RelayRunner, relay_spec
+
+        private_dir(self.data_dir)
+        path = self.data_dir / "demo-site-relayed.toml"
+        text = relayed_site_text(self.site_path, self.site, free_tcp_port())
+        path.write_text(text, encoding="utf-8")
+        site = load_site(path)
+        cfg = RelayConfig(site=path, relay=DEMO_RELAY, listen="127.0.0.1")
+        self._relay = RelayRunner(DEMO_RELAY, relay_spec(site, cfg), None)
+        self.site, self.site_path = site, path
+
+    def _report_relay(self) -> None:
+        """The running relay starts reporting its upstreams' states to the demo hub."""
+        from dispatch.hub.demo import DEMO_API_KEY
+        from dispatch.relays.runner import HubReporter
+
+        relay, hub = self._relay, self._hub
+        assert relay is not None and hub is not None
+        relay.set_post(HubReporter(hub.http_url, DEMO_API_KEY, ssl_context=hub.ssl_context()).post)
+        relay.start()  # the server runs already: this starts the reports
 
     def _start_hub(self, timeout_s: float) -> None:
         from dispatch.hub.demo import DEMO_API_KEY
@@ -123,6 +188,9 @@ class DemoServices:
         gen, self._generator = self._generator, None
         if gen is not None:
             gen.stop()
+        relay, self._relay = self._relay, None
+        if relay is not None:
+            relay.stop()
         hub, self._hub = self._hub, None
         if hub is not None:
             hub.stop()
@@ -133,6 +201,10 @@ class DemoServices:
     @property
     def running(self) -> bool:
         return self._camsim is not None
+
+    @property
+    def relay(self) -> RelayRunner | None:
+        return self._relay
 
     @property
     def hub(self) -> HubProcess | None:

@@ -444,6 +444,7 @@ class MainWindow(QMainWindow):
         """Online counts of the tree and the status bar: the wall's tiles, the patrol's
         samples and the relays' states (`OnlineSources`)."""
         self.cameras.set_online(self.online_sources.online(self.controller.camera_statuses()))
+        self.cameras.set_relays(self.online_sources.relay_detail)
         online, total = self.cameras.online_total()
         self.online_label.setText(tr("status.online", online=online, total=total))
 

@@ -8,19 +8,28 @@ wall source built by `console.wall.sources.rtsp_factory` from the site (its URL 
 The camera sees one session per stream; a camera killed and revived behind the relay
 shows failed then live at each console, and the wall sources go offline and come back;
 the relay killed and restarted, each console sees it stale (it stopped reporting), then
-the consoles' sources recover on their own and the relay reports live again.
+the consoles' sources recover on their own and the relay reports live again. The
+console's health panel (relay table) and camera tree (row mark, tooltip) show each of
+those states (offscreen widgets fed as the console's relay feed feeds them).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
+from console.cameras.panel import CameraTreePanel
+from console.cameras.relays import camera_relays, site_via
+from console.cameras.tree import build_tree
+from console.health.model import HealthModel
+from console.health.view import HealthView
 from console.wall.sources import rtsp_factory
 from dispatch.client.connection import HubClient
 from dispatch.domain.relay import stream_url
@@ -30,6 +39,7 @@ from dispatch.patrol.runner import site_targets
 from dispatch.relays.runner import HubReporter, RelayConfig, RelayRunner, relay_spec
 from streams.ingest.types import CameraState, CameraStatus
 from streams.patrol.probe import probe
+from streams.patrol.relayed import probe_url
 from streams.relay.states import UpstreamState
 from streams.simulator import CamSim
 from tests.kit.hub import HUB_API_KEY, client_keys
@@ -139,11 +149,46 @@ class Console:
         return self.source.status().state
 
 
+@dataclass
+class Views:
+    health: HealthView
+    tree: CameraTreePanel
+
+
+def console_views(site: Site, client: HubClient) -> Views:
+    """The health panel and the camera tree fed as the console's relay feed feeds them
+    (`console.cameras.feeds.RelayFeed`): the facade's view and stale relays."""
+    facade = client.relays
+    view = facade.view()
+    model = HealthModel(site)
+    model.show_relays(view, {r for r in view if facade.is_stale(r)})
+    tree = CameraTreePanel(build_tree(site))
+    tree.set_via(site_via(site))
+    tree.set_relays(camera_relays(view, facade.is_stale))
+    return Views(HealthView(model, NoHistory()), tree)
+
+
+class NoHistory:
+    """The health view's intents (history reads), not used here."""
+
+    def load_history(self, camera: str) -> None:
+        pass
+
+
+def shot(views: Views) -> None:
+    out = os.environ.get("HALL_SCREENSHOT_DIR")
+    if out:
+        views.health.resize(700, 500)
+        views.health.grab().save(str(Path(out) / "relay-hall-health.png"))
+
+
 async def each(consoles: list[Console], pred: Callable[[Console], bool], what: str) -> None:
     await async_wait_until(lambda: all(pred(c) for c in consoles), 60, what=what)
 
 
-def test_one_pull_for_two_consoles_and_the_patrol_faults_and_recovery(hall: Hall) -> None:
+def test_one_pull_for_two_consoles_and_the_patrol_faults_and_recovery(
+    hall: Hall, qapp: QApplication
+) -> None:
     cam = hall.site.camera(CAM)
     assert stream_url(hall.site, cam, "sub") == hall.relay.server.url(CAM, "sub")
     assert PASSWORD not in stream_url(hall.site, cam, "sub")  # the relay holds it
@@ -162,9 +207,10 @@ def test_one_pull_for_two_consoles_and_the_patrol_faults_and_recovery(hall: Hall
             await each(consoles, lambda c: c.wall_state() is CameraState.LIVE, "walls live")
             await each(consoles, lambda c: c.relay_state() is UpstreamState.LIVE, "relay live")
             target = next(t for t in site_targets(hall.site) if t.camera == CAM)
-            assert target.url == hall.relay.server.url(CAM, "sub")
+            assert target.url == probe_url(hall.relay.server.url(CAM, "sub"))
+            assert target.via == "r1"
             got = await asyncio.to_thread(probe, target.url)
-            assert got.online, got
+            assert got.online, got  # from the relay's pull: no new session at the camera
             # one session at the camera for what the relay pulls (one per stream)
             pulled = {s: hall.relay.server.pulls(CAM, s) for s in ("main", "sub")}
             assert pulled["sub"] == 1, pulled
@@ -175,13 +221,25 @@ def test_one_pull_for_two_consoles_and_the_patrol_faults_and_recovery(hall: Hall
             await each(consoles, lambda c: c.wall_state() is not CameraState.LIVE, "walls down")
             up = consoles[0].client.relays.upstream(CAM, "sub")
             assert up is not None and up.error and PASSWORD not in up.error
+            # what the console's panels show of it (the feed's path: facade view -> models)
+            shown = console_views(hall.site, consoles[0].client)
+            assert shown.health.relays.topLevelItem(0).text(1) == "上游故障"
+            assert up.error in shown.tree.tooltip(CAM)
+            assert shown.tree.text(f"camera:{CAM}").endswith("中继故障")
             hall.sim.revive(CAM)
             await each(consoles, lambda c: c.relay_state() is UpstreamState.LIVE, "live again")
             await each(consoles, lambda c: c.wall_state() is CameraState.LIVE, "walls back")
+            shown = console_views(hall.site, consoles[0].client)
+            assert "拉流中" in shown.tree.tooltip(CAM)
+            assert shown.health.relays.topLevelItem(0).text(1) == "在报"
 
             hall.relay.server.kill()
             await each(consoles, lambda c: c.wall_state() is not CameraState.LIVE, "relay gone")
             await each(consoles, lambda c: c.client.relays.is_stale("r1"), "relay stale")
+            shown = console_views(hall.site, consoles[0].client)
+            assert shown.health.relays.topLevelItem(0).text(1) == "失联（无报告）"
+            assert shown.tree.tooltip(CAM) == "经中继 r1：失联（无报告）"
+            shot(shown)
             hall.relay.start()
             await each(consoles, lambda c: c.wall_state() is CameraState.LIVE, "walls recover")
             await each(consoles, lambda c: not c.client.relays.is_stale("r1"), "reporting")
