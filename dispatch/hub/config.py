@@ -286,18 +286,10 @@ class PatrolConfig(_Section):
         default=None, description="patrol settings TOML (default resources/patrol.toml)"
     )
     concurrency: int = Field(
-        default=8,
-        ge=1,
-        le=256,
-        description="cameras probed at once among those without a relay (a probe mostly "
-        "waits for two key frames; see docs/patrol.md)",
+        default=8, ge=1, le=256, description="probes at once of cameras without a relay"
     )
     relay_concurrency: int = Field(
-        default=32,
-        ge=1,
-        le=256,
-        description="cameras probed at once through each relay (every relay at the same "
-        "time): a county's round is about cameras per relay / this x 4 s",
+        default=32, ge=1, le=256, description="probes at once through each relay, all at once"
     )
 
 
