@@ -53,7 +53,7 @@ class ReportScreen:
 
 def report_screen(report: MonthlyReport, dpi: int = 70) -> ReportScreen:
     sections: list[tuple[str, str]] = []
-    for s in (report.mediation, report.rollcall, report.cameras):
+    for s in (report.mediation, report.rollcall, report.meetings, report.cameras):
         if s.available:
             sections.extend((f"{s.title}·{f.label}", f.value) for f in s.figures)
         else:

@@ -46,6 +46,8 @@ from dispatch.mediation.handlers import MediationHandlers
 from dispatch.mediation.service import MediationService
 from dispatch.mediation.web import add_mediation_routes
 from dispatch.meetings.handlers import MeetingsHandlers
+from dispatch.meetings.janus.config import build_media
+from dispatch.meetings.janus.recording import finish_recording
 from dispatch.meetings.service import MeetingsService
 from dispatch.meetings.web import add_meetings_routes
 from dispatch.patrol.handlers import PatrolHandlers
@@ -129,8 +131,8 @@ def positions_service(hub: Hub) -> PositionsService:
 
 
 def meetings_service(hub: Hub, data_dir: Path, clock: Callable[[], datetime]) -> MeetingsService:
-    """The video meetings (issue 13); their media engine is `None` until one is configured
-    (a meeting can then be planned, not opened)."""
+    """The video meetings (issue 13); their engine is made in `start()` from `[janus]`
+    (without one a meeting can be planned, not opened)."""
     return MeetingsService(
         hub.service,
         hub.site,
@@ -274,7 +276,6 @@ class Hub:
         web_guard.install(app, [u] if (u := self.config.http.public_url) else [])
         app[web_pages.PAGE_LINKS] = lambda: web_pages.links_for(self.public_url, self.plain_url)
         await self.rollcall.start()
-        await self.meetings.start()
         # aiohttp closes a connection whose handler still waits for a complete request
         # head after `keepalive_timeout`, counted from the connection's start or the last
         # response and not reset by more bytes: the header-read timeout (half-sent
@@ -300,9 +301,28 @@ class Hub:
         if self.certs.enabled and http.plain_enabled():
             await self._start_plain()
         await self.certs.start()
+        await self._start_meetings()
         self._timer_task = asyncio.create_task(self._timers(), name="hub-timers")
         if self.scheduled_patrol is not None:
             await self.scheduled_patrol.start()
+
+    async def _start_meetings(self) -> None:
+        """The meetings with their engine when `[janus]` has one (it needs the public URL:
+        the pages reach Janus on the hub's host by default)."""
+        cfg = self.config.janus
+        room = self.meetings.room
+        if cfg.enabled() and room.media is None:
+            m = self.certs.material
+            room.media = await asyncio.to_thread(
+                build_media,
+                cfg,
+                data_dir=self.config.data_dir(),
+                hub_public_url=self.public_url,
+                ice=lambda name: list(self.ice(name).servers),
+                cert=(m.cert, m.key) if m is not None else None,
+            )
+            room.finish = finish_recording
+        await self.meetings.start()
 
     async def _start_plain(self) -> None:
         http = self.config.http

@@ -178,6 +178,7 @@ class MonthlyReport(_Frozen):
     mediation: Section
     rollcall: Section
     cameras: Section
+    meetings: Section = Section(title="视频会议", available=False)
     hotspots: tuple[HotspotItem, ...]
 
 

@@ -86,7 +86,7 @@ def title_page(report: MonthlyReport) -> Figure:
 @rendering
 def summary_page(report: MonthlyReport) -> Figure:
     rows = [(a, b, "") for a, b in summary_rows(report)]
-    for s in (report.mediation, report.rollcall, report.cameras):
+    for s in (report.mediation, report.rollcall, report.meetings, report.cameras):
         rows.extend(_section_rows(s))
     return _table_page(
         f"{month_zh(report)} 主要指标",

@@ -54,6 +54,7 @@ from dispatch.reports.hotspots import (
     history_start,
 )
 from dispatch.reports.sections.mediation import MediationSection
+from dispatch.reports.sections.meetings import MeetingsSection
 from dispatch.reports.sections.patrol import PatrolCameraSection
 from dispatch.reports.sections.rollcall import RollcallSection
 from dispatch.tasks.core import DispatchTask, TaskAction, TaskTransition
@@ -73,6 +74,7 @@ class SectionProviders:
     mediation: SectionProvider | None = field(default_factory=MediationSection)
     rollcall: SectionProvider | None = field(default_factory=RollcallSection)
     cameras: SectionProvider | None = field(default_factory=PatrolCameraSection)
+    meetings: SectionProvider | None = field(default_factory=MeetingsSection)
 
 
 def provided(
@@ -296,5 +298,6 @@ def monthly_report(
         mediation=provided(sections.mediation, "调解情况", engine, start, cutoff),
         rollcall=provided(sections.rollcall, "点名覆盖", engine, start, cutoff),
         cameras=provided(sections.cameras, "视频监控在线率与完好率", engine, start, cutoff),
+        meetings=provided(sections.meetings, "视频会议", engine, start, cutoff),
         hotspots=tuple(hotspot_items(hot, site, categories)),
     )

@@ -9,6 +9,7 @@ import io
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from dispatch.domain.calendar import CHINA_TZ
 from dispatch.rollcall.core import OUTCOME_ZH, CallRecord, Centre, Coverage, Run
@@ -86,6 +87,38 @@ def week_csv(week: date, runs: Sequence[Run], centres: Mapping[str, Centre]) -> 
     return "\ufeff" + buf.getvalue()
 
 
+def meetings_csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """The week's video meetings (`dispatch.meetings.export.meeting_rows`), as CSV."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return "\ufeff" + buf.getvalue()
+
+
+def meetings_page(
+    pdf: Any, week: date, header: Sequence[str], rows: Sequence[Sequence[str]]
+) -> None:
+    """One PDF page: the week's video meetings (title, times, attendance, speakers)."""
+    from dispatch.reports.charts import A4
+    from dispatch.reports.charts import new_figure as _figure
+
+    fig = _figure(A4)
+    fig.suptitle(f"视频会议 · {week_title(week)}", fontsize=12)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.axis("off")
+    lines = []
+    for r in rows:
+        times = f"开会 {r[4] or '—'}，散会 {r[5] or '—'}，{r[6] or '—'} 分钟"
+        lines.append(f"{r[0]}（{r[3]}）计划 {r[2]}，{times}")
+        lines.append(f"  入会：{r[8] or '无'}")
+        lines.append(f"  未入会：{r[9] or '无'}；发言：{r[10] or '无'}")
+        if r[11]:
+            lines.append(f"  录像：{r[11]}  SHA-256 {r[12]}")
+    ax.text(0, 1, "\n".join(lines) or "本周没有视频会议", va="top", fontsize=8, wrap=True)
+    pdf.savefig(fig)
+
+
 def week_pdf(
     path: Path,
     week: date,
@@ -93,6 +126,7 @@ def week_pdf(
     coverage: Sequence[Coverage],
     centres: Mapping[str, Centre],
     county: str,
+    meetings: tuple[Sequence[str], Sequence[Sequence[str]]] | None = None,
 ) -> None:
     from matplotlib.backends.backend_pdf import PdfPages
     from PIL import Image
@@ -160,6 +194,8 @@ def week_pdf(
                         f"{name}\n接听 {_t(c.answered_at)}  用时 {_n(c.answer_s)} 秒", fontsize=8
                     )
                 pdf.savefig(fig)
+            if meetings is not None:
+                meetings_page(pdf, week, *meetings)
 
 
 def export_week(
@@ -170,7 +206,10 @@ def export_week(
     centres: Mapping[str, Centre],
     county: str,
     formats: Sequence[ExportFormat] = ("csv", "pdf"),
+    meetings: tuple[Sequence[str], Sequence[Sequence[str]]] | None = None,
 ) -> list[Path]:
+    """The week's log as CSV and/or PDF; with `meetings` (header, rows) the week's video
+    meetings too: `meetings-<week>.csv` and a page of the PDF."""
     private_dir(out_dir)
     stem = f"rollcall-{week.isoformat()}"
     files: list[Path] = []
@@ -178,8 +217,12 @@ def export_week(
         p = out_dir / f"{stem}.csv"
         write_private(p, week_csv(week, runs, centres).encode("utf-8"))
         files.append(p)
+        if meetings is not None:
+            p = out_dir / f"meetings-{week.isoformat()}.csv"
+            write_private(p, meetings_csv(*meetings).encode("utf-8"))
+            files.append(p)
     if "pdf" in formats:
         p = out_dir / f"{stem}.pdf"
-        week_pdf(private_file(p), week, runs, coverage, centres, county)
+        week_pdf(private_file(p), week, runs, coverage, centres, county, meetings)
         files.append(p)
     return files

@@ -13,10 +13,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from dispatch.domain.site import Site
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.auth import Session
 from dispatch.hub.turn import console_ice_name, ice_info
+from dispatch.meetings import store as ms
+from dispatch.meetings.core import week_bounds
+from dispatch.meetings.export import MEETING_HEADER, meeting_rows
 from dispatch.rollcall import core as rc
 from dispatch.rollcall import store as rs
 from dispatch.rollcall.messages import (
@@ -64,6 +69,17 @@ from dispatch.rollcall.service.stations import Stations
 from dispatch.rollcall.service.views import call_info, coverage_info, exemption_info, run_info
 
 Handler = Callable[[Session, Any], Awaitable[RollcallReply]]
+
+
+def week_meetings(
+    eng: Engine, week: date, centres: dict[str, rc.Centre], now: datetime
+) -> tuple[list[str], list[list[str]]]:
+    """The week's video meetings for the 调度日志 (header, rows)."""
+    start, end = week_bounds(week)
+    found = ms.between(eng, start, end)
+    logs = ms.logs_of(eng, [m.id for m in found])
+    names = {c.id: c.name for c in centres.values()}
+    return MEETING_HEADER, meeting_rows(found, logs, names, now)
 
 
 class Requests:
@@ -283,7 +299,8 @@ class Requests:
         runs, _ = await self.week_calls(week)
         cov = await self.week_coverage(week)
         centres, county, fmts = self.board.centres, self.county, req.formats
+        meetings = await self.db.read(lambda eng: week_meetings(eng, week, centres, self.clock()))
         files = await asyncio.to_thread(
-            export_week, self.export_dir, week, runs, cov, centres, county, fmts
+            export_week, self.export_dir, week, runs, cov, centres, county, fmts, meetings
         )
         return RollcallExportReply(rid=req.rid, files=[str(f) for f in files])

@@ -46,6 +46,10 @@ from dispatch.meetings.messages import (
     MeetTicket,
 )
 from dispatch.meetings.service import MeetingsService
+from dispatch.reports.sections.meetings import MeetingsSection
+from dispatch.rollcall.core import roster_from_site
+from dispatch.rollcall.export import export_week
+from dispatch.rollcall.service.requests import week_meetings
 from streams.webrtc.config import static_ice
 from tests.kit.clock import FakeClock
 
@@ -195,6 +199,7 @@ def test_a_meeting_from_plan_to_record(tmp_path: Path) -> None:
             ]
             week = await svc.handle(S, req(MeetingsListRequest))
             assert [x.id for x in week.meetings] == [mid]  # type: ignore[union-attr]
+            record(tmp_path, hub, mid)
         finally:
             await svc.stop()
             await hub.stop()
@@ -297,3 +302,25 @@ async def scenario(
     seqs = [p.seq for p in published]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     return mid
+
+
+def record(tmp: Path, hub: HubService, mid: str) -> None:
+    """The monthly report's section and the 调度日志 export read the same record."""
+    eng = hub.store.engine
+    sec = MeetingsSection().section(eng, T0 - timedelta(days=1), T0 + timedelta(days=7))
+    assert sec is not None
+    figs = {f.label: f.value for f in sec.figures}
+    assert figs["召开会议"] == "1" and figs["取消会议"] == "0"
+    assert figs["入会中心"] == "2/3（67%）" and figs["未入会（中心·次）"] == "1"
+    assert figs["点名发言次数"] == "1" and figs["会议总时长"] == "30 分钟"
+    centres = {c.id: c for c in roster_from_site(SITE)}
+    header, rows = week_meetings(eng, T0.date() - timedelta(days=2), centres, T0)
+    assert len(rows) == 1
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["入会（时间）"] == "城关镇（09:05）、河西镇（09:05）"
+    assert row["未入会"] == "王家庄村" and row["发言"] == "河西镇" and row["时长(分)"] == "30"
+    assert row["录像 SHA-256"] == hashlib.sha256(b"rtp").hexdigest()
+    files = export_week(tmp / "out", T0.date(), [], [], centres, "测试县", ("csv",), (header, rows))
+    assert [f.name for f in files] == ["rollcall-2026-12-02.csv", "meetings-2026-12-02.csv"]
+    text = files[1].read_text(encoding="utf-8-sig")
+    assert "一、布置了年终安全检查。" in text and "王家庄村" in text
