@@ -107,12 +107,17 @@ class BehindMeter:
     stream on time, and a frame's offset above it is how long it waited in sockets and
     buffers because decoding fell behind. The least offset creeps up by `creep_per_s`
     (1 ms a second) so that a camera clock slower than ours never looks like a backlog;
-    a real backlog grows far faster than that.
+    a real backlog grows far faster than that. A backlog also grows a frame at a time:
+    one frame `jump_s` or more later than the one before is the camera's clock jumping
+    back (its timestamps restarted), and the measure follows the jump instead of
+    reporting it as a backlog for ever.
     """
 
-    def __init__(self, creep_per_s: float = 0.001) -> None:
+    def __init__(self, creep_per_s: float = 0.001, jump_s: float = 5.0) -> None:
         self.creep_per_s = creep_per_s
+        self.jump_s = jump_s
         self._least: float | None = None
+        self._last = 0.0
         self._at = 0.0
 
     def reset(self) -> None:
@@ -125,8 +130,11 @@ class BehindMeter:
         if self._least is None:
             self._least = offset
         else:
+            if offset - self._last >= self.jump_s:
+                self._least += offset - self._last  # the camera's clock jumped back
             self._least = min(offset, self._least + self.creep_per_s * max(0.0, now - self._at))
         self._at = now
+        self._last = offset
         return offset - self._least
 
 

@@ -216,6 +216,12 @@ def run_wall(
 
     model = WallModel(SHAPE_FOR_TILES[tiles])
     controller = WallController(model, factory, evidence_dir=args.evidence_dir)
+    if args.no_shed:  # every frame decoded: what each one costs, whatever the load
+        import streams.ingest.rtsp as rtsp
+
+        rtsp.CATCH_UP_S = float("inf")
+        controller.shedder.lag_threshold_ms = float("inf")
+        controller.shedder.behind_threshold_ms = float("inf")
     view = WallView(controller)
     view.resize(*WALL_SIZE)
     sampler = StampSampler(every=args.sample_every)
@@ -321,6 +327,7 @@ def run_wall(
     return {
         "stream_used": stream_summary(sts),
         "decode_workers": pool.workers,
+        "no_shed": bool(args.no_shed),
         "painted_fps_median": round(statistics.median(fps), 2),
         "painted_fps_min": round(min(fps), 2),
         "dropped_frames": drop1 - drop0,
@@ -445,6 +452,11 @@ def main(argv: list[str] | None = None) -> int:
         "--offscreen",
         action="store_true",
         help="paint offscreen (no X server; latency from the painted arrays, not the screen)",
+    )
+    ap.add_argument(
+        "--no-shed",
+        action="store_true",
+        help="no shedding on lag and no catch-up: CPU per frame with every frame decoded",
     )
     ap.add_argument(
         "--read-hz", type=float, default=4.0, help="reads of the window from X a second"

@@ -30,6 +30,15 @@ def test_a_slower_camera_clock_is_not_a_backlog() -> None:
     assert max(behind) < 0.001
 
 
+def test_a_camera_clock_jumping_back_is_not_a_backlog() -> None:
+    m = BehindMeter()
+    for n in range(50):
+        m.add(10.0 + n / 25, 3600.0 + n / 25)
+    # the camera restarts its timestamps at 0 in the same session
+    behind = [m.add(12.0 + n / 25, n / 25) for n in range(50)]
+    assert max(behind) < 0.01
+
+
 def test_a_new_session_starts_again() -> None:
     m = BehindMeter()
     m.add(50.0, 0.0)
