@@ -69,6 +69,8 @@ ptz_motion = _load("hall_camsim_ptz_motion", _HERE / "ptz_motion.py")
 ptz_picture = _load("hall_camsim_ptz_picture", _HERE / "ptz_picture.py")
 _load("hall_camsim_onvif_soap", _HERE / "onvif_soap.py")
 onvif_device = _load("hall_camsim_onvif_device", _HERE / "onvif_device.py")
+_load("hall_camsim_recording", _HERE / "recording.py")
+replay = _load("hall_camsim_replay", _HERE / "_replay.py")
 FPS = encoding.FPS
 GOP = encoding.GOP
 
@@ -303,6 +305,9 @@ class Camera:
         if self.mode not in picture.MODES:
             raise ValueError(f"{self.id}: unknown picture mode {self.mode!r}")
         self.mounts = [Mount(self, m) for m in cfg["streams"]]
+        record_root = cfg.get("record_dir")
+        self.recorder = replay.Recorder(self, Path(record_root)) if record_root else None
+        self.replays = []
         self.server = None
         self.socket = None
         self.watch = None
@@ -324,6 +329,8 @@ class Camera:
         for m in self.mounts:
             mounts.add_factory(m.path, m.factory())
         mounts.add_factory(self.audio_path(), audio_factory(self.auth is not None))
+        if self.recorder is not None:
+            self._add_replay(mounts)
         self.server.connect("client-connected", self._on_client)
         self._listen()
         if self.head is not None:
@@ -342,6 +349,18 @@ class Camera:
                 self.name, self.head, profiles, host=self.host, auth=self.auth
             )
             self.onvif.start()
+
+    def _add_replay(self, mounts):
+        for path, form in ((replay.NVR_PATH, "nvr"), (replay.ONVIF_PATH, "onvif")):
+            f = replay.ReplayFactory(self.recorder.folder, form)
+            if self.auth is not None:
+                perms = GstRtspServer.RTSPPermissions()
+                perms.add_permission_for_role("viewer", "media.factory.access", True)
+                perms.add_permission_for_role("viewer", "media.factory.construct", True)
+                f.set_permissions(perms)
+            mounts.add_factory(path, f)
+            self.replays.append(f)
+        self.recorder.start()
 
     def _listen(self):
         self.server.set_service(str(self.port))
@@ -373,6 +392,12 @@ class Camera:
     def _on_client(self, _server, client):
         client.connect("play-request", self._on_play)
         client.connect("new-session", self._on_session)
+        if self.replays:
+            client.connect(
+                "pre-play-request", lambda _c, ctx: replay.on_pre_play(self.replays, ctx)
+            )
+            client.connect("check-requirements", replay.on_requirements)
+            client.connect("pre-describe-request", lambda _c, ctx: replay.on_pre_describe(ctx))
 
     def _on_session(self, _client, _session):
         self.sessions_opened += 1
@@ -421,6 +446,8 @@ class Camera:
         if mode not in picture.MODES:
             raise ValueError(f"unknown picture mode {mode!r}; known: {', '.join(picture.MODES)}")
         self.mode = mode
+        if self.recorder is not None:
+            self.recorder.set_mode(mode)
         for m in self.mounts:
             m.picture.set_mode(mode)
             m.want_key = True  # the new picture starts with a key frame
@@ -430,6 +457,8 @@ class Camera:
             return
         for m in self.mounts:
             m.tick(index, now_s)
+        if self.recorder is not None:
+            self.recorder.tick(index, now_s)
 
     def audio_path(self):
         return f"/{self.id}/audio-only"
@@ -441,6 +470,9 @@ class Camera:
         info["audio"] = f"rtsp://{self.host}:{self.port}{self.audio_path()}"
         if self.onvif is not None:
             info["onvif"] = self.onvif.xaddr
+        if self.recorder is not None:
+            info["playback"] = f"rtsp://{self.host}:{self.port}{replay.NVR_PATH}"
+            info["replay"] = f"rtsp://{self.host}:{self.port}{replay.ONVIF_PATH}"
         return info
 
 
@@ -533,6 +565,8 @@ class Simulator:
                 cam.onvif.stop()
             if cam.state != Camera.KILLED:
                 cam.kill()
+            if cam.recorder is not None:
+                cam.recorder.stop()
         GLib.timeout_add(150, self.loop.quit)
         return False
 
@@ -541,6 +575,8 @@ class Simulator:
 
 
 def main():
+    if sys.argv[1:] == ["backfill"]:
+        return replay.main()
     Gst.init(None)
     line = sys.stdin.readline()
     if not line:

@@ -32,6 +32,7 @@ from streams.simulator.spec import (
     with_faults,
     with_profile,
     with_ptz,
+    with_recording,
 )
 
 SERVER_SCRIPT = Path(__file__).resolve().parent / "_server.py"
@@ -76,6 +77,9 @@ class CamSim:
     "night" (infrared black and white) or "mixed" (every fourth camera at night).
     `ptz` names PTZ cameras: each also serves ONVIF (device, media, PTZ) over HTTP
     (`onvif_url`), and its picture is a window over a larger scene that the PTZ moves.
+    `record_dir` makes the cameras (`record_cameras`, default all) record into that folder
+    and serve the recording (`playback` and `replay` URLs in the READY table); see
+    `streams.simulator.recording` and `backfill` for a past span.
     """
 
     def __init__(
@@ -92,6 +96,8 @@ class CamSim:
         scene: str = "day",
         codecs: Mapping[str, str] | None = None,
         ptz: Sequence[str] = (),
+        record_dir: Path | None = None,
+        record_cameras: Sequence[str] | None = None,
         control_timeout_s: float = 5.0,
         python: str = SYSTEM_PYTHON,
     ) -> None:
@@ -109,6 +115,8 @@ class CamSim:
             self.spec = replace(self.spec, mass=True)
         if ptz:
             self.spec = with_ptz(self.spec, ptz)
+        if record_dir is not None:
+            self.spec = with_recording(self.spec, str(record_dir), record_cameras)
         self.camera_ids: list[str] = [c.id for c in self.spec.cameras]
         self._auth = {c.id: c.auth for c in self.spec.cameras}
         self.control_timeout_s = control_timeout_s

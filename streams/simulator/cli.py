@@ -132,6 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="make this camera a PTZ camera with an ONVIF service (repeatable)",
     )
     p.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="record the cameras (640x360, last 2 h) into DIR and serve the recording "
+        "(/Streaming/tracks/101?starttime=..., /onvif-replay); see docs/playback.md",
+    )
+    p.add_argument(
+        "--record-camera",
+        action="append",
+        default=None,
+        metavar="CAM",
+        help="record only this camera (repeatable; default: all with --record)",
+    )
+    p.add_argument(
         "--control", action="store_true", help="read kill/hang/revive/mode lines on stdin"
     )
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for READY")
@@ -156,6 +171,8 @@ def make_sim(args: argparse.Namespace) -> CamSim:
             scene=args.scene,
             codecs=dict(args.camera_codec),
             ptz=args.ptz,
+            record_dir=args.record,
+            record_cameras=args.record_camera,
         )
     return CamSim(
         args.cameras,
@@ -168,6 +185,8 @@ def make_sim(args: argparse.Namespace) -> CamSim:
         scene=args.scene,
         codecs=dict(args.camera_codec),
         ptz=args.ptz,
+        record_dir=args.record,
+        record_cameras=args.record_camera,
     )
 
 

@@ -54,10 +54,12 @@ class CameraSpec:
     codec: str = "h264"  # of the main stream (streams.simulator.encoding.CODECS)
     night: bool = False  # the night-time infrared picture
     ptz: bool = False  # a PTZ camera: picture over a panorama, ONVIF service (ptz_picture)
+    record_dir: str | None = None  # the recording's root folder (streams.simulator.recording)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "ptz": self.ptz,
+            "record_dir": self.record_dir,
             "mode": self.mode,
             "encoding": self.encoding,
             "codec": self.codec,
@@ -311,6 +313,18 @@ def with_ptz(spec: ServerSpec, cameras: Sequence[str]) -> ServerSpec:
             raise SpecError(f"ptz.{c.id}: PTZ pictures need sizes that are multiples of 8")
     chosen = set(cameras)
     cams = tuple(replace(c, ptz=c.id in chosen or c.ptz) for c in spec.cameras)
+    return replace(spec, cameras=cams)
+
+
+def with_recording(
+    spec: ServerSpec, folder: str, cameras: Sequence[str] | None = None
+) -> ServerSpec:
+    """The cameras (all when None) record into `folder`/<camera id>/ and serve playback."""
+    wanted = set(spec.camera_ids if cameras is None else cameras)
+    unknown = wanted - set(spec.camera_ids)
+    if unknown:
+        raise SpecError(f"recording: unknown cameras {sorted(unknown)}")
+    cams = tuple(replace(c, record_dir=folder) if c.id in wanted else c for c in spec.cameras)
     return replace(spec, cameras=cams)
 
 
