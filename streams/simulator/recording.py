@@ -51,7 +51,8 @@ class Unit:
 
 
 def parse_clock(text: str) -> int:
-    """Unix ms of an ISO 8601 basic UTC time (`20261202T140500Z`, optional `.mmm`)."""
+    """Unix ms of an ISO 8601 basic UTC time (`20261202T140500Z`, optional `.mmm`);
+    the other way is `streams.playback.nvr.clock`."""
     m = _CLOCK_RE.match(text.strip())
     if m is None:
         raise RecordingError(f"not a time of the form YYYYMMDDTHHMMSSZ: {text!r}")
@@ -61,12 +62,6 @@ def parse_clock(text: str) -> int:
         raise RecordingError(f"not a valid date and time: {text!r}") from None
     frac = int((m.group(3) or "0").ljust(3, "0"))
     return int(when.replace(tzinfo=UTC).timestamp()) * 1000 + frac
-
-
-def format_clock(ms: int) -> str:
-    """`parse_clock`'s form of a Unix ms (milliseconds only when there are some)."""
-    when = datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y%m%dT%H%M%S")
-    return f"{when}.{ms % 1000:03d}Z" if ms % 1000 else f"{when}Z"
 
 
 def read_index(path: Path) -> list[Unit]:

@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 
 from streams.ingest.stamp import decode_stamp
+from streams.playback.nvr import clock
 from streams.playback.onvif_replay import ReplayError, ReplaySession
 from streams.simulator import CamSim
 from streams.simulator.backfill import backfill
-from streams.simulator.recording import format_clock, spans
+from streams.simulator.recording import spans
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ def _rate(stamps: list[tuple[float, int]]) -> float:
 def test_nvr_form_plays_the_asked_span(recorded: tuple[CamSim, int, Path]) -> None:
     sim, t0, _root = recorded
     a, b = t0 + 10_000, t0 + 14_000
-    url = f"{sim.url('cam1', 'playback')}?starttime={format_clock(a)}&endtime={format_clock(b)}"
+    url = f"{sim.url('cam1', 'playback')}?starttime={clock(a)}&endtime={clock(b)}"
     stamps = [ms for _t, ms in _nvr_stamps(url)]
     # from the key frame at or before the start (one a second) to the end
     assert a - 1000 <= stamps[0] <= a
@@ -75,10 +76,7 @@ def test_nvr_form_plays_the_asked_span(recorded: tuple[CamSim, int, Path]) -> No
 def test_nvr_form_speed_4_plays_four_times_faster(recorded: tuple[CamSim, int, Path]) -> None:
     sim, t0, _root = recorded
     a, b = t0 + 5_000, t0 + 35_000
-    url = (
-        f"{sim.url('cam1', 'playback')}?starttime={format_clock(a)}"
-        f"&endtime={format_clock(b)}&speed=4"
-    )
+    url = f"{sim.url('cam1', 'playback')}?starttime={clock(a)}&endtime={clock(b)}&speed=4"
     stamps = _nvr_stamps(url)
     assert stamps[-1][1] >= b - 200
     rate = _rate(stamps)
@@ -93,7 +91,7 @@ def test_onvif_replay_with_clock_range_and_scale(recorded: tuple[CamSim, int, Pa
     codec = av.CodecContext.create("h264", "r")
     try:
         start = time.monotonic()
-        session.play(format_clock(a), format_clock(b), scale=2.0)
+        session.play(clock(a), clock(b), scale=2.0)
         for unit in session.units():
             for packet in codec.parse(unit.data):
                 for frame in codec.decode(packet):
@@ -123,7 +121,7 @@ def test_live_recording_and_bad_requests(recorded: tuple[CamSim, int, Path]) -> 
         av.open(f"{base}?starttime=yesterday", options=OPTIONS, timeout=(10.0, 10.0))
     with pytest.raises(av.error.HTTPBadRequestError):  # the end before the start
         av.open(
-            f"{base}?starttime={format_clock(t0 + 9000)}&endtime={format_clock(t0)}",
+            f"{base}?starttime={clock(t0 + 9000)}&endtime={clock(t0)}",
             options=OPTIONS,
             timeout=(10.0, 10.0),
         )
