@@ -316,6 +316,7 @@ def install_hub_panels(
         link_map_panel(window, queue, events_panel, health, reports, rollcall.model)
     )
     panels.parts.append(leader_positions(window, queue))
+    panels.parts.append(ptz_on_the_wall(window, site, queue))
     panels.parts.append(rollcall)
     panels.parts.append(queue)
     show_refusal(queue, window)
@@ -361,6 +362,16 @@ def leader_positions(window: MainWindow, queue: EventQueue) -> Stoppable:
     assert panel is not None, "build_window adds the map panel"
     return install_leader_feed(
         panel.model, queue.model, lambda: queue.controller.client, queue.net, queue.bridge
+    )
+
+
+def ptz_on_the_wall(window: MainWindow, site: Site, queue: EventQueue) -> Stoppable:
+    """PTZ cameras' controls and holders on the wall (console.wall.ptz_install)."""
+    from console.wall.ptz_install import install_ptz
+
+    controller = queue.controller
+    return install_ptz(
+        window.wall, site, lambda: controller.client, queue.net, queue.bridge, queue.model
     )
 
 

@@ -80,6 +80,7 @@ class TileWidget(QWidget):
         self._tip_key: tuple[object, ...] = ()
         self.paints = 0
         self.on_painted: Callable[[int, Frame], None] | None = None
+        self.extra_paint: Callable[[TileWidget, QPainter, QRect], None] | None = None
         font = QFont(self.font())
         font.setPixelSize(12)
         self._line_font = font
@@ -250,6 +251,8 @@ class TileWidget(QWidget):
             self._paint_badge(p, r)
         if self._status_visible and self._camera_id is not None and not self._missing:
             self._paint_line(p, r)
+        if self.extra_paint is not None:  # e.g. the PTZ controls (console.wall.ptz_view)
+            self.extra_paint(self, p, r)
         p.setPen(QPen(DROP if self._drag_over else BORDER, 2 if self._drag_over else 1))
         p.drawRect(r.adjusted(0, 0, -1, -1))
         self.paints += 1
