@@ -334,20 +334,7 @@ class Camera:
         self.server.connect("client-connected", self._on_client)
         self._listen()
         if self.head is not None:
-            profiles = [
-                onvif_device.Profile(
-                    f"prof_{m.name}",
-                    m.name,
-                    m.width,
-                    m.height,
-                    f"rtsp://{self.host}:{self.port}{m.path}",
-                    "H265" if m.codec == "h265" else "H264",
-                )
-                for m in self.mounts
-            ]
-            self.onvif = onvif_device.OnvifDevice(
-                self.name, self.head, profiles, host=self.host, auth=self.auth
-            )
+            self.onvif = onvif_device.for_camera(self)
             self.onvif.start()
 
     def _add_replay(self, mounts):

@@ -65,6 +65,9 @@ def _camera_codec_arg(value: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+PTZ_HELP = "make this camera a PTZ camera with an ONVIF service (repeatable)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hall-camsim", description="Synthetic H.264/H.265 cameras over a real RTSP server."
@@ -124,13 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="day",
         help="day, night (infrared black and white) or mixed (every fourth camera at night)",
     )
-    p.add_argument(
-        "--ptz",
-        action="append",
-        default=[],
-        metavar="CAM",
-        help="make this camera a PTZ camera with an ONVIF service (repeatable)",
-    )
+    p.add_argument("--ptz", action="append", default=[], metavar="CAM", help=PTZ_HELP)
     p.add_argument(
         "--record",
         type=Path,

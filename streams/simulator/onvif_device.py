@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from xml.etree.ElementTree import Element
 
 if __package__:
@@ -73,6 +74,23 @@ def _position_xml(tag: str, p: motion.Position) -> str:
         f'<{tag}><tt:PanTilt x="{p.pan:.4f}" y="{p.tilt:.4f}" space="{PT_SPACE}"/>'
         f'<tt:Zoom x="{p.zoom:.4f}" space="{Z_SPACE}"/></{tag}>'
     )
+
+
+def for_camera(camera: Any) -> OnvifDevice:
+    """The ONVIF device of a started PTZ camera of `_server.py` (its `head`, `mounts`,
+    host, RTSP port, name and credentials): a profile per stream."""
+    profiles = [
+        Profile(
+            f"prof_{m.name}",
+            m.name,
+            m.width,
+            m.height,
+            f"rtsp://{camera.host}:{camera.port}{m.path}",
+            "H265" if m.codec == "h265" else "H264",
+        )
+        for m in camera.mounts
+    ]
+    return OnvifDevice(camera.name, camera.head, profiles, host=camera.host, auth=camera.auth)
 
 
 class OnvifDevice:
