@@ -51,3 +51,36 @@ def test_one_place_decodes_every_camera_and_a_stopped_one_frees_it(camsim: CamSi
         for s in streams:
             s.stop()
     assert pool.free == 1  # nobody kept the place after stopping
+
+
+def test_a_stream_held_back_catches_up_with_its_camera(camsim: CamSim) -> None:
+    """Decoding held up for 3 s (the test takes the pool's only place): a backlog in the
+    socket; the stream sees it is behind, skips to a key frame (counted in `catch_ups`:
+    zero without the skip) and shows the present again, not 3 s ago."""
+    pool = DecodePool(1)
+    cam = camsim.camera_ids[3]
+    log = StatusLog()
+    stream = CameraStream(
+        cam, profiles(camsim, cam), target_size=(320, 180), on_status=log, pool=pool
+    )
+    try:
+        stream.start()
+        log.wait_for(is_state(CameraState.LIVE), 60)
+        collect(stream, 1.0)
+        with pool.place():  # the machine "cannot keep up" for 3 s
+            time.sleep(3.0)
+        deadline = time.monotonic() + 30
+        while stream.status().stats.catch_ups == 0:
+            assert time.monotonic() < deadline, stream.status().stats
+            time.sleep(0.05)
+        # back on time: the newest picture's stamp is recent again
+        deadline = time.monotonic() + 30
+        while True:
+            frame = stream.latest()
+            ms = decode_stamp(frame.image) if frame is not None else None
+            if ms is not None and time.time() * 1000 - ms < 1500:
+                break
+            assert time.monotonic() < deadline, "still showing the past"
+            time.sleep(0.1)
+    finally:
+        stream.stop()
