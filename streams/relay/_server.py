@@ -81,6 +81,17 @@ def redact(text, secrets=()):
     return out
 
 
+def error_text(message, debug):
+    """GStreamer's error with the last line of its debug text, which tells a refused
+    connection ("Failed to connect. (Generic error)") from one that timed out ("(Timeout
+    while waiting for server response)"); never a line naming a URL."""
+    last = (debug or "").strip().splitlines()[-1:] or [""]
+    tail = last[0].strip()
+    if not tail or "://" in tail or tail in message or tail.startswith("../"):
+        return message
+    return f"{message} {tail}"
+
+
 def served_launch(codec):
     _depay, parse, caps, pay = CODECS[codec]
     return (
@@ -241,8 +252,8 @@ class Upstream:
 
     def _on_message(self, _bus, msg, gen):
         if msg.type == Gst.MessageType.ERROR:
-            err, _debug = msg.parse_error()
-            self._fail(gen, redact(err.message, self.secrets))
+            err, debug = msg.parse_error()
+            self._fail(gen, redact(error_text(err.message, debug), self.secrets))
         elif msg.type == Gst.MessageType.EOS:
             self._fail(gen, "the camera ended the stream")
 

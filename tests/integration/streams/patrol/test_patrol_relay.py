@@ -1,12 +1,13 @@
 """The patrol through a real relay in front of a real hall-camsim, counted at the cameras.
 
-Four cameras behind one relay: one watched by a viewer (a PyAV session on the relay, as a
-console tile), one hung (socket open, no answer), one killed, one idle. One round of the
+Five cameras behind one relay: one watched by a viewer (a PyAV session on the relay, as a
+console tile), one hung (socket open, no answer), one killed, one unreachable (its
+connection never completes), one idle. One round of the
 real patrol (`patrol_round` with the relay's targets, `?patrol=1`, the relay's states to
 explain refusals): the watched camera is probed from the relay's pull (no new session at
 the camera), the idle one costs exactly one session which the relay drops `probe_idle_s`
-after the probe (not `idle_s`), the hung one is marked `timeout` and the killed one
-`refused`, both from the relay's word on them, and the viewer's upstream stays live.
+after the probe (not `idle_s`), the hung and the unreachable ones are marked `timeout` and
+the killed one `refused`, from the relay's word on them, and the viewer's upstream stays live.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from streams.relay.server import RelayServer
 from streams.relay.spec import MountSpec, RelaySpec
 from streams.relay.states import UpstreamState
 from streams.simulator import CamSim
+from tests.bench.patrol import black_hole
 from tests.kit.wait import wait_until
 
 pytestmark = pytest.mark.integration
 
-WATCHED, IDLE, HUNG, KILLED = "cam1", "cam2", "cam3", "cam4"
+WATCHED, IDLE, HUNG, KILLED, UNREACHABLE = "cam1", "cam2", "cam3", "cam4", "cam5"
 
 
 @pytest.fixture
@@ -65,8 +67,10 @@ class Viewer:
 
 
 def test_a_round_through_the_relay_counted_at_the_cameras(sim: CamSim) -> None:
+    hole, filler, port = black_hole()  # a camera unreachable: its connection never completes
+    unreachable = MountSpec(UNREACHABLE, "sub", f"rtsp://127.0.0.1:{port}/{UNREACHABLE}/sub")
     spec = RelaySpec(
-        tuple(MountSpec(c, "sub", sim.url(c)) for c in sim.camera_ids),
+        (*(MountSpec(c, "sub", sim.url(c)) for c in sim.camera_ids), unreachable),
         idle_s=60.0,
         probe_idle_s=1.0,
         open_timeout_s=5.0,
@@ -80,7 +84,8 @@ def test_a_round_through_the_relay_counted_at_the_cameras(sim: CamSim) -> None:
         sim.hang(HUNG)
         sim.kill(KILLED)
         opened = {c: sim.sessions(c)[0] for c in (WATCHED, IDLE)}
-        targets = [PatrolTarget(c, probe_url(relay.url(c)), "r1") for c in sim.camera_ids]
+        cams = [*sim.camera_ids, UNREACHABLE]
+        targets = [PatrolTarget(c, probe_url(relay.url(c)), "r1") for c in cams]
         checks = {
             c.camera: c
             for c in patrol_round(
@@ -94,6 +99,7 @@ def test_a_round_through_the_relay_counted_at_the_cameras(sim: CamSim) -> None:
         }
         assert checks[WATCHED].online and checks[IDLE].online, checks
         assert checks[HUNG].reason is OfflineReason.TIMEOUT, checks[HUNG]
+        assert checks[UNREACHABLE].reason is OfflineReason.TIMEOUT, checks[UNREACHABLE]
         assert checks[KILLED].reason is OfflineReason.REFUSED, checks[KILLED]
         assert checks[KILLED].detail.startswith("relay: "), checks[KILLED]
         # the watched camera: probed from the relay's pull, no new session at the camera
@@ -115,3 +121,5 @@ def test_a_round_through_the_relay_counted_at_the_cameras(sim: CamSim) -> None:
     finally:
         viewer.stop()
         relay.stop()
+        hole.close()
+        filler.close()

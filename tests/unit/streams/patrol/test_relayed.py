@@ -39,6 +39,16 @@ def test_probe_url_marks_the_probe_once() -> None:
         ("no picture from the camera within 5 s", OfflineReason.TIMEOUT),
         ("no data from the camera for 5 s", OfflineReason.TIMEOUT),
         ("Could not read from resource.", OfflineReason.TIMEOUT),
+        (
+            "Could not open resource for reading and writing. Failed to connect. "
+            "(Timeout while waiting for server response)",
+            OfflineReason.TIMEOUT,
+        ),
+        (
+            "Could not open resource for reading and writing. Failed to connect. "
+            "(Generic error)",
+            OfflineReason.REFUSED,
+        ),
         ("Unauthorized", OfflineReason.AUTH),
         ("Not Found", OfflineReason.NOT_FOUND),
         ("Could not open resource for reading and writing.", OfflineReason.REFUSED),
