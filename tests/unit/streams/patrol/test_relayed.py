@@ -45,8 +45,7 @@ def test_probe_url_marks_the_probe_once() -> None:
             OfflineReason.TIMEOUT,
         ),
         (
-            "Could not open resource for reading and writing. Failed to connect. "
-            "(Generic error)",
+            "Could not open resource for reading and writing. Failed to connect. (Generic error)",
             OfflineReason.REFUSED,
         ),
         ("Unauthorized", OfflineReason.AUTH),
