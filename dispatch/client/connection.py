@@ -511,7 +511,11 @@ class HubClient:
             if self._credentials is None:
                 continue
             try:
-                if self._token is None or self._state.status is not ConnectionStatus.CONNECTED:
+                # a new login only when the session is gone (a restarted hub: a new
+                # instance in its heartbeat); one the hub forgot otherwise is logged in
+                # again by `_authed`. Not at every LOST: a stalled hub kept the session,
+                # and a login costs it a scrypt and a new session.
+                if self._token is None:
                     await self._relogin()
                 await self._resync(full=self._need_full)
                 self._need_full = False
