@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import ssl
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -38,7 +39,12 @@ class Ledger:
     acked: dict[str, str] = field(default_factory=dict)  # source_ref -> event id
     created_twice: int = 0  # a second 201 for one source_ref
     intake_errors: int = 0  # failed POSTs (each posted again until acknowledged)
-    sent_at: dict[str, float] = field(default_factory=dict)  # source_ref -> perf_counter
+    intake_failures: Counter[str] = field(default_factory=Counter)  # by cause
+    offered: int = 0  # events whose first POST was sent (on schedule: open loop)
+    acked_first_try: int = 0  # acknowledged by their first POST
+    # source_ref -> perf_counter of the event's FIRST post: the publish latency counts
+    # the retries a refused or lost POST needed, as the reporting system lives them
+    sent_at: dict[str, float] = field(default_factory=dict)
     publish_ms: list[tuple[float, float]] = field(default_factory=list)  # (monotonic, ms)
     tasks: dict[str, str] = field(default_factory=dict)  # task id -> event id
     archived: set[str] = field(default_factory=set)
@@ -56,16 +62,32 @@ class Ledger:
             self.feedback.setdefault(ch.task.id, asyncio.Event()).set()
 
 
+def failure_cause(exc: BaseException) -> str:
+    """A failed POST's cause, short: the hub refused the connection (away), it timed out
+    (stalled), or another transport error by its type."""
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return (
+            "connect refused"
+            if isinstance(exc.os_error, ConnectionRefusedError)
+            else (f"connect: {type(exc.os_error).__name__}")
+        )
+    return type(exc).__name__
+
+
 class Intake:
     """POSTs `rate` events per second (open loop) until `stop()`; failures are retried."""
 
     def __init__(self, http_url: Callable[[], str], ssl_ctx: ssl.SSLContext, ledger: Ledger,
-                 on_new: Callable[[str], None], rate: float = 5.0) -> None:  # fmt: skip
+                 on_new: Callable[[str], None], rate: float = 5.0,
+                 timeout_s: float = 15.0) -> None:  # fmt: skip
         self._url = http_url
         self._ssl = ssl_ctx
         self._ledger = ledger
         self._on_new = on_new
         self._rate = rate
+        self._timeout_s = timeout_s
         self._stop = asyncio.Event()
         self._pending: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
@@ -76,18 +98,25 @@ class Intake:
         if self._session is None:  # the soak ended
             return None
         ref = f"{TAG}-{ref_n}"
-        self._ledger.sent_at[ref] = time.perf_counter()
+        first_try = ref not in self._ledger.sent_at
+        self._ledger.sent_at.setdefault(ref, time.perf_counter())
+        cause = ""
         try:
             async with self._session.post(
                 f"{self._url()}/api/v1/events", json=body(ref_n, TAG), headers=HEAD
             ) as r:
                 data = await r.json() if r.status in (200, 201) else None
                 status = r.status
-        except (aiohttp.ClientError, TimeoutError, OSError):
-            status, data = 0, None
+                if data is None:
+                    cause = f"http {r.status}: {(await r.text())[:60]}"
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            status, data, cause = 0, None, failure_cause(exc)
         if data is None:
             self._ledger.intake_errors += 1
+            self._ledger.intake_failures[cause] += 1
             return None
+        if first_try:
+            self._ledger.acked_first_try += 1
         eid = str(data["id"])
         first = ref not in self._ledger.acked
         if status == 201 and not first:
@@ -108,8 +137,11 @@ class Intake:
             wait = min(wait * 2, MAX_BACKOFF_S)
 
     async def run(self) -> None:
-        timeout = aiohttp.ClientTimeout(total=15)
-        connector = aiohttp.TCPConnector(ssl=self._ssl)
+        timeout = aiohttp.ClientTimeout(total=self._timeout_s)
+        # no cap on connections: a POST waiting for a free connection in the client
+        # would leave at its time no more (the load would be closed-loop, and its
+        # timeout the client's, not the hub's)
+        connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as s:
             self._session = s
             t0 = time.monotonic()
@@ -120,6 +152,7 @@ class Intake:
                         await asyncio.wait_for(self._stop.wait(), delay)
                 if self._stop.is_set():
                     break
+                self._ledger.offered += 1
                 task = asyncio.create_task(self._one(n))
                 self._pending.add(task)
                 task.add_done_callback(self._pending.discard)
