@@ -2,7 +2,8 @@
 name over HTTPS from the phone's namespace (a secure context as in a deployment), talks to
 Janus's HTTPS API, publishes its camera with three simulcast layers and receives the
 county console's aiortc peer; the console receives the page's low layer and, after
-switching, its high layer (a larger picture). A wrong PIN is refused on the page."""
+switching, its high layer (a larger picture). A wrong PIN is refused on the page. Janus
+killed mid-room: the page rejoins by itself and decodes the console again within 10 s."""
 
 from __future__ import annotations
 
@@ -56,6 +57,21 @@ DECODED_JS = """async (feed) => {
   });
   return n;
 }"""
+REJOINED_JS = """async () => {
+  const room = window.room;
+  if (room.rejoins < 1) return 0;
+  for (const sub of room.subs.values()) {
+    if (sub.display !== "县中心" || !sub.pc) continue;
+    let n = 0;
+    (await sub.pc.getStats()).forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesDecoded || 0;
+    });
+    return n;
+  }
+  return 0;
+}"""
+STATE_JS = """() => ({rejoins: window.room.rejoins, feed: window.room.feed,
+  publishers: [...window.room.publishers], subs: [...window.room.subs.keys()]})"""
 WRONG_PIN_JS = """async (t) => {
   try { await JanusRoom.joinRoom(t); return "joined"; } catch (e) { return e.code; }
 }"""
@@ -160,7 +176,7 @@ def test_page_publishes_simulcast_and_receives(
             console.publish(video=SyntheticCamera("县中心", 320, 240, 15), audio=ToneSource())
         )
 
-        async def in_page() -> tuple[int, int, int, object]:
+        async def in_page() -> tuple[int, int, int, object, float]:
             async with page_in_phone(netns, tmp_path / "chromium", certs.spki_b64) as page:
                 t = {**ticket.browser(), "token": page_token, "display": "城关镇"}
                 bad = await page.evaluate(WRONG_PIN_JS, {**t, "pin": "bad-pin"})
@@ -182,9 +198,24 @@ def test_page_publishes_simulcast_and_receives(
                         break
                     await asyncio.sleep(0.1)
                 high_w = max(widths.since(switched) or [0])
-                return decoded, low_w, high_w, bad
+                back_s = await restart_and_wait(page)
+                return decoded, low_w, high_w, bad, back_s
 
-        decoded, low_w, high_w, bad = asyncio.run(in_page())
+        async def restart_and_wait(page: Page) -> float:
+            """Janus killed: the engine starts it again and remakes the room; the page
+            rejoins, publishes again and follows the console to its new feed."""
+            janus.process.kill()
+            killed = time.monotonic()
+            while time.monotonic() - killed < 10:
+                if await page.evaluate(REJOINED_JS) > 10:
+                    return time.monotonic() - killed
+                await asyncio.sleep(0.1)
+            raise AssertionError(
+                f"the page is not back within 10 s: {await page.evaluate(STATE_JS)}"
+            )
+
+        decoded, low_w, high_w, bad, back_s = asyncio.run(in_page())
+        assert back_s < 10
         assert bad == 433
         assert decoded > 20, "the page decodes the console's picture"
         assert 0 < low_w < high_w, f"low layer {low_w} px, high layer {high_w} px"

@@ -110,3 +110,21 @@ def test_the_nominated_pair_is_where_streams_webrtc_stats_reads_it() -> None:
     pair = aioice.ice.CandidatePair
     assert isinstance(pair.local_candidate, property)
     assert "self.remote_candidate = remote_candidate" in inspect.getsource(pair.__init__)
+
+
+def test_the_simulcast_sender_finds_the_private_parts_it_sends_with() -> None:
+    """`streams.webrtc.simulcast.SimulcastVideo` packetizes with `Vp8Encoder._packetize`,
+    serializes with the sender's header-extension map and mid, adds SSRCs to the
+    transport's RTP router, reads the force-key-frame flag, and finds the negotiated
+    codecs on the transceiver."""
+    import aiortc.rtcdtlstransport as dtls
+    from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+
+    assert params(Vp8Encoder._packetize) == ["buffer", "picture_id"]
+    init = inspect.getsource(RTCRtpSender.__init__)
+    for name in ("self.__rtp_header_extensions_map", "self.__force_keyframe", "self._ssrc"):
+        assert name in init, f"RTCRtpSender no longer sets {name}"
+    assert "self.__mid = " in inspect.getsource(RTCRtpSender.send)
+    assert params(dtls.RtpRouter.register_sender) == ["self", "sender", "ssrc"]
+    assert "self._rtp_router" in inspect.getsource(dtls.RTCDtlsTransport.__init__)
+    assert "self._codecs" in inspect.getsource(RTCRtpTransceiver.__init__)
