@@ -354,6 +354,21 @@ class ReplayFactory(GstRtspServer.RTSPMediaFactory):
                 sys.stderr.write(f"camsim: replay: no recording in {self.folder}\n")
 
 
+def add_factories(mounts, folder: Path, with_auth: bool) -> list[ReplayFactory]:
+    """Mount both replay forms; with auth, only the `viewer` role may use them."""
+    out = []
+    for path, form in ((NVR_PATH, "nvr"), (ONVIF_PATH, "onvif")):
+        f = ReplayFactory(folder, form)
+        if with_auth:
+            perms = GstRtspServer.RTSPPermissions()
+            perms.add_permission_for_role("viewer", "media.factory.access", True)
+            perms.add_permission_for_role("viewer", "media.factory.construct", True)
+            f.set_permissions(perms)
+        mounts.add_factory(path, f)
+        out.append(f)
+    return out
+
+
 def on_pre_describe(ctx) -> GstRtsp.RTSPStatusCode:
     """A malformed time in the NVR form is refused before any media is made."""
     uri = ctx.uri

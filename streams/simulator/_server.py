@@ -338,15 +338,7 @@ class Camera:
             self.onvif.start()
 
     def _add_replay(self, mounts):
-        for path, form in ((replay.NVR_PATH, "nvr"), (replay.ONVIF_PATH, "onvif")):
-            f = replay.ReplayFactory(self.recorder.folder, form)
-            if self.auth is not None:
-                perms = GstRtspServer.RTSPPermissions()
-                perms.add_permission_for_role("viewer", "media.factory.access", True)
-                perms.add_permission_for_role("viewer", "media.factory.construct", True)
-                f.set_permissions(perms)
-            mounts.add_factory(path, f)
-            self.replays.append(f)
+        self.replays = replay.add_factories(mounts, self.recorder.folder, self.auth is not None)
         self.recorder.start()
 
     def _listen(self):
