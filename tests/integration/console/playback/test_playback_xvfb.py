@@ -1,0 +1,44 @@
+"""The playback window on a real X display: two cameras of an event playing a recording at
+x4, the timeline, the transport and the export marks. Saves
+artifacts/screenshots/playback_xvfb.png (look at it: the Chinese labels, the green
+recorded span, the red event line, the blue export span)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.kit.paths import ROOT
+
+pytestmark = [pytest.mark.integration, pytest.mark.xvfb]
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def test_the_playback_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
+    shot = tmp_path / "playback.png"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
+    env.update(DISPLAY=xvfb, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(ROOT))
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.integration.console.playback.playback_window", str(shot)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        cwd=ROOT,
+    )
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("PLAYBACK ")), None)
+    assert run.returncode == 0 and line is not None, run.stderr[-2000:]
+    report = json.loads(line[len("PLAYBACK ") :])
+    assert report["platform"] == "xcb"
+    assert report["title"] == "录像回放 — 事件：东街十字路口占道经营"
+    assert report["speed"] == 4.0
+    # both cameras show the recording from about a minute before the event (and x4 on)
+    assert all(s is not None and -62_000 <= s <= 0 for s in report["stamps_from_event_ms"])
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, SHOTS / "playback_xvfb.png")
