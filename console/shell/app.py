@@ -263,6 +263,7 @@ def install_hub_panels(
     from console.events.wiring import EventQueue
     from console.rollcall.install import install_rollcall
     from console.shell.linkage import install_linkage
+    from console.wall.ptz_install import install_ptz_for
 
     queue = EventQueue.for_hub(
         *endpoints, keys=keys, township_names={t.id: t.name for t in site.townships}
@@ -316,7 +317,7 @@ def install_hub_panels(
         link_map_panel(window, queue, events_panel, health, reports, rollcall.model)
     )
     panels.parts.append(leader_positions(window, queue))
-    panels.parts.append(ptz_on_the_wall(window, site, queue))
+    panels.parts.append(install_ptz_for(window.wall, site, queue))
     panels.parts.append(rollcall)
     panels.parts.append(queue)
     show_refusal(queue, window)
@@ -362,16 +363,6 @@ def leader_positions(window: MainWindow, queue: EventQueue) -> Stoppable:
     assert panel is not None, "build_window adds the map panel"
     return install_leader_feed(
         panel.model, queue.model, lambda: queue.controller.client, queue.net, queue.bridge
-    )
-
-
-def ptz_on_the_wall(window: MainWindow, site: Site, queue: EventQueue) -> Stoppable:
-    """PTZ cameras' controls and holders on the wall (console.wall.ptz_install)."""
-    from console.wall.ptz_install import install_ptz
-
-    controller = queue.controller
-    return install_ptz(
-        window.wall, site, lambda: controller.client, queue.net, queue.bridge, queue.model
     )
 
 

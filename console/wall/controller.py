@@ -118,6 +118,8 @@ class WallController:
         self._pending_stops: list[Future[None]] = []
         self.first_frame_ms: list[float] = []
         self.tour: Tour | None = None
+        # a tour entry `cam@preset` turns the PTZ camera first (console.wall.ptz_install)
+        self.on_tour_preset: Callable[[str, str], None] | None = None
         # emitted on the decode and evidence threads: observers hand on to Qt themselves
         self.status_changed: Observable[SlotStatus] = Observable()
         self.evidence_saved: Observable[EvidenceResult] = Observable()
@@ -364,7 +366,13 @@ class WallController:
         tour = Tour(cameras, slots, dwell_s)
         self.tour = tour
         self.model.assign_many(tour.start(self._clock()).assignments)
+        self._tour_presets(tour, 0)
         return tour
+
+    def _tour_presets(self, tour: Tour, step: int) -> None:
+        if self.on_tour_preset is not None:
+            for camera, preset in tour.presets_for(step):
+                self.on_tour_preset(camera, preset)
 
     def pause_tour(self) -> None:
         if self.tour is not None:
@@ -384,6 +392,7 @@ class WallController:
         step = self.tour.advance(self._clock())
         if step is not None:
             self.model.assign_many(step.assignments)
+            self._tour_presets(self.tour, step.index)
 
     # -- evidence --------------------------------------------------------------
     def snapshot(self, slot: int) -> Future[EvidenceResult] | None:

@@ -124,6 +124,17 @@ class PtzController:
         if await self._hold(camera_id, PtzAction.PRESET_GOTO, name):
             await self._command(camera_id, lambda p: p.goto_preset(token))
 
+    async def _goto_named(self, camera_id: str, name: str) -> None:
+        got: list[Preset] | None = await self._command(camera_id, lambda p: p.presets())
+        if got is None:
+            return
+        self._post(lambda: self.model.set_presets(camera_id, got))
+        token = next((p.token for p in got if p.name == name), None)
+        if token is None:
+            self._show_error(camera_id, f"没有预置位 {name} / no preset {name!r}")
+            return
+        await self._goto(camera_id, token, name)
+
     async def _save(self, camera_id: str, name: str) -> None:
         if await self._hold(camera_id, PtzAction.PRESET_SAVE, name):
             await self._command(camera_id, lambda p: p.set_preset(name))
@@ -173,14 +184,10 @@ class PtzController:
     def goto(self, camera_id: str, token: str, name: str = "") -> None:
         self._run(camera_id, self._goto(camera_id, token, name))
 
-    def goto_named(self, camera_id: str, name: str) -> bool:
-        """Go to the preset called `name` (tours, alarms); False when unknown here."""
-        state = self.model.state(camera_id)
-        for p in state.presets if state else ():
-            if p.name == name:
-                self.goto(camera_id, p.token, name)
-                return True
-        return False
+    def goto_named(self, camera_id: str, name: str) -> None:
+        """Go to the preset called `name` (a tour step, an alarm): the camera's list is
+        read first; an unknown name shows on the tile."""
+        self._run(camera_id, self._goto_named(camera_id, name))
 
     def save(self, camera_id: str, name: str) -> None:
         self._run(camera_id, self._save(camera_id, name))

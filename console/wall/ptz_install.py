@@ -1,7 +1,9 @@
 """PTZ on the wall, put together: the site's PTZ cameras (`onvif` URL and the camera's
 credentials), the model, the controller on the event queue's network thread, the tiles'
 controls, and the hub's holds followed from the first login (fetched again when the
-connection comes back)."""
+connection comes back). Tour entries `cam@preset` turn the camera when their step starts
+(`WallController.on_tour_preset`), and a camera alarm turns the cameras the site links
+to its place (`ptz_links`) to their presets (the event queue's `linkage_requested`)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ import logging
 from collections.abc import Callable
 from typing import Protocol, cast
 
+from console.events.controller import EventQueueController, LinkageRequest
 from console.events.model import Connection, ConnKind, EventQueueModel, Session
+from console.events.wiring import EventQueue
 from console.kit.net import NetThread, QtBridge, submit_to_qt
 from console.wall.ptz_controller import HoldsPort, PtzController
-from console.wall.ptz_model import PtzModel
+from console.wall.ptz_model import PtzModel, linked_presets
 from console.wall.ptz_view import PtzTiles
 from console.wall.view import WallView
 from dispatch.domain.site import Site
@@ -50,8 +54,12 @@ class PtzInstall:
         net: NetThread,
         bridge: QtBridge,
         queue: EventQueueModel,
+        events: EventQueueController | None = None,
     ) -> None:
         self.queue = queue
+        self.events = events
+        self.links = [(k.place, k.camera, k.preset) for k in site.ptz_links]
+        self.wall = view.controller
         self.net = net
         self.bridge = bridge
         self._client = client
@@ -71,6 +79,9 @@ class PtzInstall:
         if not self.model_cameras():
             return
         self.tiles.attach()
+        self.wall.on_tour_preset = self.controller.goto_named
+        if self.events is not None:
+            self.events.linkage_requested.connect(self._on_linkage)
         self.queue.session_changed.connect(self._on_session)
         self.queue.connection_changed.connect(self._on_connection)
         if self.queue.session is not None:
@@ -84,8 +95,20 @@ class PtzInstall:
             self._unlisten()
             self._unlisten = None
         self.tiles.detach()
+        self.wall.on_tour_preset = None
+        if self.events is not None:
+            self.events.linkage_requested.disconnect(self._on_linkage)
         if self.net.running:
             self.net.submit(self.controller.close())
+
+    def _on_linkage(self, req: LinkageRequest) -> None:
+        """A camera alarm (the wall maximises its camera): turn the linked cameras."""
+        row = self.queue.row(req.event_id)
+        if not req.maximise or row is None or not self.links:
+            return
+        place = row.event.place
+        for camera, preset in linked_presets(self.links, [place.village, place.grid]):
+            self.controller.goto_named(camera, preset)
 
     def _me(self) -> str:
         return self.queue.session.operator if self.queue.session is not None else ""
@@ -125,7 +148,16 @@ def install_ptz(
     net: NetThread,
     bridge: QtBridge,
     queue: EventQueueModel,
+    events: EventQueueController | None = None,
 ) -> PtzInstall:
-    inst = PtzInstall(view, site, client, net, bridge, queue)
+    inst = PtzInstall(view, site, client, net, bridge, queue, events)
     inst.start()
     return inst
+
+
+def install_ptz_for(view: WallView, site: Site, queue: EventQueue) -> PtzInstall:
+    """PTZ on the wall with the event queue's hub client, network thread and events."""
+    events = queue.controller
+    return install_ptz(
+        view, site, lambda: events.client, queue.net, queue.bridge, queue.model, events
+    )

@@ -4,6 +4,7 @@ view repaints that camera's tiles. Touched on the Qt thread only (the controller
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from console.kit.observable import Observable
@@ -17,6 +18,18 @@ class PtzTileState:
     mine: bool = False
     error: str = ""
     presets: tuple[Preset, ...] = ()
+
+
+def linked_presets(
+    links: Sequence[tuple[str, str, str]], places: Sequence[str | None]
+) -> list[tuple[str, str]]:
+    """(camera, preset) of the site's `ptz_links` (place, camera, preset) for an alarm at
+    any of `places` (its village and grid), each camera once (the first link wins)."""
+    out: dict[str, str] = {}
+    for place, camera, preset in links:
+        if place in places and camera not in out:
+            out[camera] = preset
+    return list(out.items())
 
 
 class PtzModel:

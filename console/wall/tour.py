@@ -3,6 +3,8 @@
 Pure and clock-free: every method takes `now` (seconds, any monotonic clock).
 `due(now)` says whether a step is owed; `advance(now)` takes it and returns the
 slot → camera assignments to apply. A paused tour keeps the time it had left.
+An entry `cam1@东门` shows cam1 and turns the PTZ camera to its preset "东门" when its
+step starts, before the dwell (`presets_for`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,17 @@ class Step:
     assignments: tuple[tuple[int, str], ...]
 
 
+def split_entry(entry: str) -> tuple[str, str | None]:
+    """`cam1@东门` -> ("cam1", "东门"); `cam1` -> ("cam1", None)."""
+    camera, sep, preset = entry.partition("@")
+    return camera, (preset.strip() or None) if sep else None
+
+
 class Tour:
     def __init__(self, cameras: Sequence[str], slots: Sequence[int], dwell_s: float) -> None:
+        entries = [split_entry(c) for c in cameras]
+        cameras = [c for c, _ in entries]
+        self.presets = tuple(p for _, p in entries)
         if not cameras:
             raise TourError("a tour needs at least one camera")
         if not slots:
@@ -54,6 +65,12 @@ class Tour:
         m = len(self.cameras)
         base = step * n
         return tuple((slot, self.cameras[(base + i) % m]) for i, slot in enumerate(self.slots))
+
+    def presets_for(self, step: int) -> tuple[tuple[str, str], ...]:
+        """(camera, preset) of step k's entries that name a preset."""
+        n, m = len(self.slots), len(self.cameras)
+        picks = ((step * n + i) % m for i in range(n))
+        return tuple((self.cameras[k], p) for k in picks if (p := self.presets[k]) is not None)
 
     def start(self, now: float) -> Step:
         self._step = 0
