@@ -164,6 +164,11 @@ class JanusPeer:
             if ev.kind in ("event", "talking"):
                 self._apply(ev.data)
 
+    @property
+    def publisher_pc(self) -> RTCPeerConnection | None:
+        """Our sending connection (None before publish and while rejoining)."""
+        return self._pub_pc
+
     # -- publishing ---------------------------------------------------------------------
 
     async def publish(
