@@ -47,9 +47,11 @@ def run_wall(app: QApplication, camsim: Any, paints_per_tile: int) -> tuple[int,
     controller = WallController(
         model, rtsp_factory(site), evidence_dir=camsim_dir(), names=camera_names(site)
     )
-    # this test counts paints for leaks: a loaded machine's lag must not shed tiles to key
-    # frames (a new picture every 2 s), which would never reach the count
+    # this test counts paints for leaks: a loaded machine's lag (or decoders running
+    # behind) must not shed tiles to key frames (a new picture every 2 s), which would
+    # never reach the count
     controller.shedder.lag_threshold_ms = float("inf")
+    controller.shedder.behind_threshold_ms = float("inf")
     view = WallView(controller)
     view.resize(1920, 1080)
     counts: dict[int, int] = {}
