@@ -13,8 +13,11 @@ at it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from dispatch.hub.turn import mint
 from streams.webrtc.coturn import Coturn, CoturnSettings
@@ -66,3 +69,14 @@ class NsTurn:
             self._loop.run(self.coturn.stop(), timeout=30)
         self.coturn.stop_blocking()
         self._loop.stop()
+
+
+@pytest.fixture
+def ns_turn(netns: Netns, tmp_path: Path) -> Iterator[NsTurn]:
+    """coturn in the public namespace for one test, always stopped."""
+    t = NsTurn(netns, tmp_path / "turn")
+    t.start()
+    try:
+        yield t
+    finally:
+        t.stop()

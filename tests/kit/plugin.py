@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.kit.markers",
     "tests.kit.netns",
     "tests.kit.janus",
+    "tests.kit.netns_turn",
     "tests.kit.turn",
     "tests.kit.disk",
     "tests.kit.pgcluster",

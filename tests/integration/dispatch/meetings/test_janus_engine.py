@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -23,6 +23,7 @@ from streams.webrtc.janus_api import PluginError
 from streams.webrtc.janus_peer import JanusPeer, Subscription
 from tests.kit.janus import JanusServer
 from tests.kit.netns import Netns, NsLoop
+from tests.kit.wait import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -35,14 +36,6 @@ async def join_and_publish(p: JanusPeer) -> int:
     await p.join()
     await p.publish(video=SyntheticCamera(p.display, 320, 240, 15), audio=ToneSource())
     return p.feed
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.1f} s: {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -89,13 +82,13 @@ def test_publish_receive_refuse_and_restart(
         feed_b = town_loop.run(join_and_publish(town))
         sub_a: Subscription = county_loop.run(county.subscribe(feed_b, 0))
         sub_b: Subscription = town_loop.run(town.subscribe(feed_a, 0))
-        wait_for(
+        wait_until(
             lambda: county.frames.get(feed_b, 0) > 10 and town.frames.get(feed_a, 0) > 10,
             20,
-            "both peers receive each other",
+            what="both peers receive each other",
         )
 
-        wait_for(lambda: len(hub.run(engine.participants("m1"))) == 2, 5, "roster")
+        wait_until(lambda: len(hub.run(engine.participants("m1"))) == 2, 5, what="roster")
         people = hub.run(engine.participants("m1"))
         assert {p.display for p in people} == {"县中心", "城关镇"}
         assert all(p.publishing and not p.muted for p in people)
@@ -118,10 +111,12 @@ def test_publish_receive_refuse_and_restart(
         first_pid = janus_server.process.pid
         janus_server.process.kill()
         killed = time.monotonic()
-        wait_for(
+        wait_until(
             lambda: sub_a.last_frame > killed and sub_b.last_frame > killed,
             10,
-            f"both peers back (rejoins {county.rejoins}/{town.rejoins}, {sub_a}, {sub_b})",
+            what=lambda: (
+                f"both peers back (rejoins {county.rejoins}/{town.rejoins}, {sub_a}, {sub_b})"
+            ),
         )
         assert county.rejoins == 1 and town.rejoins == 1
         assert janus_server.process.pid != first_pid and recreated == ["m1"]

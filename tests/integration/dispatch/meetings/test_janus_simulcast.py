@@ -6,7 +6,6 @@ the key frames' sizes; Janus's key-frame requests restart the loop at its key fr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -15,16 +14,9 @@ from streams.webrtc.janus_peer import JanusPeer, Subscription
 from streams.webrtc.simulcast import LAYERS, SimulcastVideo, encode_layers
 from tests.kit.janus import JanusServer
 from tests.kit.netns import Netns, NsLoop
+from tests.kit.wait import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.1f} s: {what}")
-        time.sleep(0.05)
 
 
 def test_simulcast_layers_from_aiortc(janus_server: JanusServer, netns: Netns) -> None:
@@ -57,9 +49,11 @@ def test_simulcast_layers_from_aiortc(janus_server: JanusServer, netns: Netns) -
         sub: Subscription = county_loop.run(console.subscribe(town.feed, 0))
         low = (LAYERS[0][0], LAYERS[0][1] + 10)
         high = (LAYERS[2][0], LAYERS[2][1] + 10)
-        wait_for(lambda: sub.key_size == low and console.frames[town.feed] > 20, 15, "low layer")
+        wait_until(
+            lambda: sub.key_size == low and console.frames[town.feed] > 20, 15, what="low layer"
+        )
         county_loop.run(console.set_substream(town.feed, 2))
-        wait_for(lambda: sub.key_size == high, 10, f"high layer (last key frame {sub.key_size})")
+        wait_until(lambda: sub.key_size == high, 10, what=lambda: f"high layer ({sub.key_size})")
         before = console.frames[town.feed]
         time.sleep(1)
         assert console.frames[town.feed] - before > 10  # still ~25 complete frames a second

@@ -7,8 +7,6 @@ county console receive each other through Janus."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,22 +21,12 @@ from tests.kit.netns_turn import NsTurn
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def coturn(netns: Netns, tmp_path: Path) -> Iterator[NsTurn]:
-    t = NsTurn(netns, tmp_path / "turn")
-    t.start()
-    try:
-        yield t
-    finally:
-        t.stop()
-
-
 def test_village_behind_nat_joins_through_turn(
-    janus_server: JanusServer, coturn: NsTurn, netns: Netns
+    janus_server: JanusServer, ns_turn: NsTurn, netns: Netns
 ) -> None:
     def ice(name: str) -> list[IceServer]:
-        user, password = coturn.credentials(f"meeting-{name}")
-        return [IceServer((coturn.url,), user, password)]
+        user, password = ns_turn.credentials(f"meeting-{name}")
+        return [IceServer((ns_turn.url,), user, password)]
 
     engine = janus_server.engine()
     engine.ice = ice
