@@ -6,6 +6,7 @@ from console.kit import i18n
 
 _ZH: dict[str, str] = {
     "window.title": "录像回放",
+    "button.open_event": "事件回放",
     "window.event": "录像回放 — 事件：{title}",
     "button.play": "播放",
     "button.pause": "暂停",
@@ -37,6 +38,7 @@ _ZH: dict[str, str] = {
 
 _EN: dict[str, str] = {
     "window.title": "Playback",
+    "button.open_event": "Event playback",
     "window.event": "Playback — event: {title}",
     "button.play": "Play",
     "button.pause": "Pause",

@@ -261,6 +261,7 @@ def install_hub_panels(
     from PySide6.QtWidgets import QWidget
 
     from console.events.wiring import EventQueue
+    from console.playback.install import install_playback
     from console.rollcall.install import install_rollcall
     from console.shell.linkage import install_linkage
     from console.wall.ptz_install import install_ptz_for
@@ -318,6 +319,7 @@ def install_hub_panels(
     )
     panels.parts.append(leader_positions(window, queue))
     panels.parts.append(install_ptz_for(window.wall, site, queue))
+    panels.parts.append(install_playback(queue.controller, site, args.evidence_dir, window))
     panels.parts.append(rollcall)
     panels.parts.append(queue)
     show_refusal(queue, window)
