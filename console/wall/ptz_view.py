@@ -80,7 +80,9 @@ def paint_pad(p: QPainter, r: QRect) -> None:
     )
     zoom = QRect(int(cx - size / 2) - 26, int(cy - size / 2), 20, size)
     p.setPen(QPen(PAD_LINE, 1.2))
+    p.setBrush(PAD)  # readable over a bright picture
     p.drawRoundedRect(zoom, 4, 4)
+    p.setBrush(Qt.BrushStyle.NoBrush)
     p.drawText(QRect(zoom.x(), zoom.y(), 20, size // 2), int(Qt.AlignmentFlag.AlignCenter), "+")
     p.drawText(
         QRect(zoom.x(), zoom.y() + size // 2, 20, size // 2), int(Qt.AlignmentFlag.AlignCenter), "−"
