@@ -61,7 +61,7 @@ from dispatch.hub.storage import (
     database_folder,
     store_probe,
 )
-from dispatch.hub.writer import Committed, GroupWriter, Tx
+from dispatch.hub.writer import Committed, GroupWriter, Refused, Tx
 
 log = logging.getLogger(__name__)
 
@@ -437,25 +437,20 @@ class HubService:
 
         def job(tx: Tx) -> EventChanged:
             ev = store.load_event(tx.conn, event_id)
-            if ev is None:
-                raise HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}")
+            if ev is None:  # refused before any write: the batch goes on (`Refused`)
+                raise Refused(HubError(ErrorCode.NOT_FOUND, f"事件不存在 / no event {event_id!r}"))
             try:
                 tr = apply(
-                    ev,
-                    action,
-                    actor,
-                    now,
-                    note=note,
-                    assignee=assignee,
+                    ev, action, actor, now, note=note, assignee=assignee,
                     extension_days=extension_days,
-                )
+                )  # fmt: skip
             except TransitionError as exc:
                 code = (
                     ErrorCode.FORBIDDEN
                     if exc.code == "role" or _forbidden(ev, action, actor.role)
                     else ErrorCode.TRANSITION
                 )
-                raise HubError(code, str(exc)) from None
+                raise Refused(HubError(code, str(exc))) from None
             enc = EncodedChange.of(tr.event, self._colour(tr.event, now), [tr.audit])
             seq = store.update_event(
                 tx.conn,

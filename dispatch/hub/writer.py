@@ -13,6 +13,11 @@ per job (`tx.careful` is then True), so a failing job rolls back only its own wr
 and the others still commit. Jobs must therefore be functions of the database state
 (no side effects besides `tx.conn` and `tx.published`): they may run twice.
 
+A job that refuses before it has written anything (a workflow step that is not allowed
+in the event's state: typically one asked again after a lost reply) raises
+`Refused(error)`: its caller gets `error`, and the batch goes on without a rollback and
+a careful second run (at the soak's load, retried steps made most batches run twice).
+
 With a `loop`, the commit's consequences (publishing, then resolving the futures) run
 as ONE callback on that loop per batch, instead of one thread-safe wake-up per job.
 """
@@ -84,6 +89,15 @@ _STOP = object()
 
 class WriterStopped(Exception):
     pass
+
+
+class Refused(Exception):
+    """Raised by a job BEFORE it wrote anything: its caller gets `error`, the batch goes
+    on (nothing to roll back)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.error = error
 
 
 class _Retry(Exception):
@@ -231,6 +245,9 @@ class GroupWriter:
             if not careful:
                 try:
                     result = job.fn(tx)
+                except Refused as refused:  # nothing written: no rollback needed
+                    outcomes.append((False, refused.error))
+                    continue
                 except Exception as exc:
                     raise _Retry(exc) from None  # the transaction rolls back
                 outcomes.append((True, result))
@@ -239,6 +256,8 @@ class GroupWriter:
             try:
                 with conn.begin_nested():
                     result = job.fn(tx)
+            except Refused as refused:
+                outcomes.append((False, refused.error))
             except Exception as exc:
                 outcomes.append((False, exc))
             else:

@@ -32,7 +32,7 @@ from dispatch.events.core import apply, new_event
 from dispatch.events.messages import EventChanged
 from dispatch.events.service import change_payload
 from dispatch.hub.clock import CHINA_TZ
-from dispatch.hub.writer import Committed, GroupWriter, Tx
+from dispatch.hub.writer import Committed, GroupWriter, Refused, Tx
 
 pytestmark = pytest.mark.integration
 
@@ -241,6 +241,39 @@ def test_group_writer_commits_batches_and_isolates_failures(db: store.Store) -> 
     assert flat == [s1, s2]
     with pytest.raises(Exception, match="not running"):
         w.submit(lambda tx: 1).result(1)
+
+
+def test_a_job_refused_before_writing_costs_its_batch_no_second_run(db: store.Store) -> None:
+    """`Refused`: the caller gets the error, the others commit, and the batch is not
+    rolled back and run again with savepoints (`retried_batches`)."""
+    gate = threading.Event()
+    w = GroupWriter(db, lambda _c: None)
+    w.start()
+    try:
+        first = w.submit(lambda tx: gate.wait(10))
+
+        def ok(n: int) -> object:
+            def job(tx: Tx) -> int:
+                ev = make_event(n)
+                return store.insert_event(
+                    tx.conn, ev, Colour.GREEN, [], change_payload(ev, Colour.GREEN, [])
+                )
+
+            return job
+
+        def refused(tx: Tx) -> int:
+            raise Refused(ValueError("not in this state"))
+
+        futs = [w.submit(ok(1)), w.submit(refused), w.submit(ok(2))]  # type: ignore[arg-type]
+        gate.set()
+        assert first.result(10) is True
+        assert futs[0].result(10) < futs[2].result(10)
+        with pytest.raises(ValueError, match="not in this state"):
+            futs[1].result(10)
+    finally:
+        w.stop()
+    assert db.count_events() == 2
+    assert w.retried_batches == 0 and w.jobs == 4
 
 
 def test_concurrent_writers_threads_share_one_writer(db: store.Store) -> None:
