@@ -141,23 +141,11 @@ class PtzInstall:
         )
 
 
-def install_ptz(
-    view: WallView,
-    site: Site,
-    client: Callable[[], object | None],
-    net: NetThread,
-    bridge: QtBridge,
-    queue: EventQueueModel,
-    events: EventQueueController | None = None,
-) -> PtzInstall:
-    inst = PtzInstall(view, site, client, net, bridge, queue, events)
-    inst.start()
-    return inst
-
-
 def install_ptz_for(view: WallView, site: Site, queue: EventQueue) -> PtzInstall:
     """PTZ on the wall with the event queue's hub client, network thread and events."""
     events = queue.controller
-    return install_ptz(
+    inst = PtzInstall(
         view, site, lambda: events.client, queue.net, queue.bridge, queue.model, events
     )
+    inst.start()
+    return inst
