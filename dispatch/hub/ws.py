@@ -30,6 +30,10 @@ What the loop guarantees, for every page alike:
   hello), so replies, pushes and the final message never interleave.
 - **A failing `render`** is logged and closes the socket with 1011 (the page
   reconnects); a failing `handle` or `hello` ends the request like any handler bug.
+- **A few sockets per session**: `serve(key=...)` (a phone's session, say) keeps at most
+  `SocketLimits.max_per_key` sockets open for one key; a new one closes the oldest
+  (1000, "replaced"). A page that reconnects faster than its dead sockets are noticed
+  (heartbeat) cannot pile them up on the hub.
 - **Same origin only**: a browser's `Origin` must be the hub's own (the host the page
   was served under, or its public URL; `dispatch.hub.web_guard.check_origin`), else
   the upgrade is refused with 403 (a cross-site page cannot ride a visitor's cookie).
@@ -136,6 +140,8 @@ class SocketLimits:
     """Largest message accepted from the page; larger closes with 1009."""
     heartbeat_s: float = 20.0
     """aiohttp pings this often and drops a page that stops answering."""
+    max_per_key: int = 3
+    """Sockets open at once for one `serve(key=...)`; a new one closes the oldest."""
 
 
 class Leave(Exception):
@@ -262,6 +268,7 @@ class SocketStats:
     dropped: int = 0
     coalesced: int = 0
     too_slow: int = 0
+    replaced: int = 0  # closed for a newer socket of the same key (`max_per_key`)
 
 
 class PageSocket(Generic[InT, ItemT]):
@@ -284,6 +291,8 @@ class PageSocket(Generic[InT, ItemT]):
         self._coalesce = coalesce
         self._closes_after = closes_after
         self.stats = SocketStats()
+        self._by_key: dict[Hashable, list[web.WebSocketResponse]] = {}
+        self._closing: set[asyncio.Task[bool]] = set()
 
     async def serve(
         self,
@@ -294,13 +303,15 @@ class PageSocket(Generic[InT, ItemT]):
         attach: Callable[[Push[ItemT]], None] | None = None,
         detach: Callable[[Push[ItemT]], None] | None = None,
         hello: Callable[[], Awaitable[Sequence[BaseModel]]] | None = None,
+        key: Hashable | None = None,
     ) -> web.StreamResponse:
         """Upgrade `request` and run the conversation until either side leaves.
 
         A foreign `Origin` gets 403 without an upgrade (`web_guard.check_origin`).
         `attach(push)` runs right after the upgrade (pushes are queued from then on),
         `hello()`'s messages are sent first, then queued items (through `render`) and
-        `handle`'s replies; `detach(push)` runs at the end, whatever the end."""
+        `handle`'s replies; `detach(push)` runs at the end, whatever the end. With `key`,
+        the oldest socket of that key is closed when more than `max_per_key` are open."""
         refused = check_origin(request)
         if refused is not None:
             return refused
@@ -308,6 +319,7 @@ class PageSocket(Generic[InT, ItemT]):
             heartbeat=self.limits.heartbeat_s, max_msg_size=self.limits.max_in_bytes
         )
         await ws.prepare(request)
+        self._admit(key, ws)
         outbox: Outbox[ItemT] = Outbox(self.limits.max_queue, self._coalesce)
         push: Push[ItemT] = outbox.push
         self.stats.opened += 1
@@ -328,7 +340,34 @@ class PageSocket(Generic[InT, ItemT]):
                 with contextlib.suppress(asyncio.CancelledError, ConnectionResetError):
                     await task
             self._count(outbox)
+            self._forget(key, ws)
         return ws
+
+    def _admit(self, key: Hashable | None, ws: web.WebSocketResponse) -> None:
+        """Count `ws` under `key`; close the oldest beyond `max_per_key`."""
+        if key is None:
+            return
+        open_ = self._by_key.setdefault(key, [])
+        open_.append(ws)
+        while len(open_) > max(1, self.limits.max_per_key):
+            old = open_.pop(0)
+            self.stats.replaced += 1
+            task = asyncio.create_task(old.close(code=CLOSE_NORMAL, message=b"replaced"))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    def _forget(self, key: Hashable | None, ws: web.WebSocketResponse) -> None:
+        open_ = self._by_key.get(key) if key is not None else None
+        if open_ is None:
+            return
+        if ws in open_:
+            open_.remove(ws)
+        if not open_:
+            del self._by_key[key]
+
+    def open_for(self, key: Hashable) -> int:
+        """Sockets open now for `key`."""
+        return len(self._by_key.get(key, ()))
 
     async def _read_all(
         self,

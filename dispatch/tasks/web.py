@@ -381,6 +381,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         attach=lambda push: svc.listen(person_id, _Relay(push)),
         detach=lambda push: svc.unlisten(person_id, _Relay(push)),
         hello=hello,
+        key=("phone", request.cookies.get(COOKIE)),  # a few sockets per session
     )
 
 

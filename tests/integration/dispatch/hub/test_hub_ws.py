@@ -288,3 +288,47 @@ def test_page_going_away_detaches_and_stops_the_sender() -> None:
     hub = run(scenario)
     assert hub.detached == hub.pushes and len(hub.pushes) == 1
     assert hub.rendered == []  # the sender was cancelled at the gate, not left running
+
+
+def test_a_session_keeps_a_few_sockets_a_new_one_closes_the_oldest() -> None:
+    """`serve(key=...)`: a page that reconnects faster than its dead sockets are noticed
+    (the soak's phones while the hub stalled) cannot pile them up on the hub."""
+    limits = SocketLimits(max_queue=8, max_in_bytes=1024, heartbeat_s=30.0, max_per_key=2)
+    sock = make_socket(limits=limits)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        async def handle(msg: Echo | Bye | Flood) -> BaseModel | None:
+            return None
+
+        async def render(item: State) -> BaseModel | None:
+            return item
+
+        return await sock.serve(request, handle=handle, render=render, key=request.query["k"])
+
+    async def scenario() -> None:
+        app = web.Application()
+        app.router.add_get("/ws", handler)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as s:
+                first = await s.ws_connect(server.make_url("/ws?k=s1"))
+                other = await s.ws_connect(server.make_url("/ws?k=s2"))
+                second = await s.ws_connect(server.make_url("/ws?k=s1"))
+                assert sock.open_for("s1") == 2
+                third = await s.ws_connect(server.make_url("/ws?k=s1"))
+                assert await closed_with(first) == CLOSE_NORMAL  # at once, not at a heartbeat
+                assert sock.open_for("s1") == 2 and sock.open_for("s2") == 1
+                for ws in (second, third, other):
+                    assert not ws.closed
+                    await ws.close()
+            for _ in range(100):
+                if sock.open_for("s1") == sock.open_for("s2") == 0:
+                    break
+                await asyncio.sleep(0.05)
+            assert sock.open_for("s1") == 0 and sock.open_for("s2") == 0
+        finally:
+            await server.close()
+
+    run(scenario)
+    assert sock.stats.replaced == 1
