@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         rig = Rig(Path(d), db=args.db, people=args.phones)
         try:
             rig.start()
-            rig.wait_console(TILES)
+            rig.wait_console(TILES, timeout_s=300.0)  # a loaded machine starts 16 decoders slowly
             soak = Soak(args, rig)
             extra = asyncio.run(soak.run())
             rig.stop_console()
