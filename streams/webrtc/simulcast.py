@@ -18,7 +18,6 @@ receiver can tell publishers apart from the key frame header alone (`vp8_size`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fractions
 import random
 import re
@@ -107,6 +106,8 @@ class SimulcastVideo(MediaStreamTrack):
         self.ssrcs: tuple[int, int, int] | None = None
         self.sent = 0
         self.keyframes_asked = 0
+        self.send_errors = 0
+        self.last_error: str | None = None
         self._extra = (random.getrandbits(32), random.getrandbits(32))
         self._task: asyncio.Task[None] | None = None
         self._never: asyncio.Future[Any] | None = None
@@ -151,10 +152,16 @@ class SimulcastVideo(MediaStreamTrack):
     async def _send(self, pc: RTCPeerConnection, sender: RTCRtpSender, pt: int) -> None:
         for s in self._extra:
             sender.transport._rtp_router.register_sender(sender, s)
-        while pc.connectionState not in ("connected", "closed", "failed"):
-            await asyncio.sleep(0.02)
-        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-            await self._send_layers(sender, pt)
+        while pc.connectionState not in ("closed", "failed"):
+            if pc.connectionState != "connected":
+                await asyncio.sleep(0.02)
+                continue
+            try:
+                await self._send_layers(sender, pt)
+            except ConnectionError as e:  # a moment without a connection: go on after it
+                self.send_errors += 1
+                self.last_error = str(e)
+                await asyncio.sleep(0.05)
 
     async def _send_layers(self, sender: RTCRtpSender, pt: int) -> None:
         assert self.ssrcs is not None

@@ -173,7 +173,11 @@ def meeting(
         time.sleep(2.0)
         jm, hm = CpuMeter(janus.process.pid or 0), CpuMeter(os.getpid())
         wm = [CpuMeter(w.proc.pid or 0) for w in [console, *workers]]
+        sent0 = [w.ask("sent") for w in [console, *workers]]
         conv, tiles, dt = count_window(workers, console, WINDOW_S)
+        sent1 = [w.ask("sent") for w in [console, *workers]]
+        sent_fps = [(b[0] - a[0]) / dt for a, b in zip(sent0, sent1, strict=True)]
+        send_errors = sum(b[1] for b in sent1)
         janus_cpu, hub_cpu = jm.percent(), hm.percent()
         peers_cpu = round(sum(m.percent() for m in wm), 1)
         floor_ms = give_floors(workers, seats, joined)
@@ -193,6 +197,9 @@ def meeting(
             "floor_switches_seen": len(floor_ms),
             "console_tiles_fps_min": round(min(tile_fps), 1) if tile_fps else 0.0,
             "console_tiles_fps_median": median(tile_fps),
+            "convenor_sent_fps": round(sent_fps[0], 1),
+            "township_sent_fps_mean": round(sum(sent_fps[1:]) / max(1, n_aiortc), 1),
+            "send_errors": send_errors,
             "janus_cpu_percent": janus_cpu,
             "hub_cpu_percent": hub_cpu,
             "peers_cpu_percent": peers_cpu,

@@ -101,6 +101,8 @@ async def _towns(room: RoomInfo, seats: list[Seat], conn: Connection) -> None:
             conn.send(({t.seat.name: (t.peer.feed, t.join_ms) for t in towns}, errors))
         elif cmd == "count":
             conn.send({t.seat.name: _convenor_frames(t) for t in towns})
+        elif cmd == "sent":
+            conn.send((sum(t.video.sent for t in towns), sum(t.video.send_errors for t in towns)))
         elif cmd == "floor":
             feed, size, t0 = args
             given = [t for t in towns if t.peer.feed != feed]
@@ -143,6 +145,8 @@ async def _console(room: RoomInfo, seat: Seat, conn: Connection) -> None:
             conn.send([repr(r) for r in res if isinstance(r, BaseException)])
         elif cmd == "count":
             conn.send(dict(peer.frames))
+        elif cmd == "sent":
+            conn.send((video.sent, video.send_errors))
         elif cmd == "stop":
             await peer.leave()
             conn.send("stopped")
