@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 
 import av
 import av.error
@@ -49,6 +50,32 @@ def frame_gap(t: float, pts: float | None, last_t: float, last_pts: float | None
     if pts is not None and last_pts is not None:
         return pts - last_pts
     return t - last_t
+
+
+class Step(Enum):
+    KEEP = "keep"  # a new picture
+    REPLACE = "replace"  # in place of the last one (which had no stream time)
+    SKIP = "skip"
+
+
+def choose(
+    t: float,
+    pts: float | None,
+    last_t: float | None,
+    last_pts: float | None,
+    kept: int,
+    min_gap_s: float,
+) -> Step:
+    """What to do with a decoded key frame. Too close to the last kept one: skipped, unless
+    the last one had no stream time and this one has: then it takes its place, so the
+    next gap is measured in stream time (a probe thread starved for seconds decodes key
+    frames that arrived seconds apart in one burst; by decoding time alone it would pair
+    pictures far apart, in a looping simulator identical ones)."""
+    if last_t is None or frame_gap(t, pts, last_t, last_pts) >= min_gap_s:
+        return Step.KEEP
+    if kept > 0 and last_pts is None and pts is not None:
+        return Step.REPLACE
+    return Step.SKIP
 
 
 def _open(
@@ -117,13 +144,17 @@ def probe(
         for frame in container.decode(stream):
             t = time.monotonic()
             pts = frame.time
-            if last_t is not None and frame_gap(t, pts, last_t, last_pts) < min_gap_s:
+            step = choose(t, pts, last_t, last_pts, len(frames), min_gap_s)
+            if step is Step.SKIP:
                 if time.monotonic() - t0 > max_seconds:
                     break
                 continue
             last_t, last_pts = t, pts
             h = max(2, round(frame.height * width / max(frame.width, 1)) // 2 * 2)
             image = frame.to_ndarray(format="bgr24", width=width, height=h, threads=1)
+            if step is Step.REPLACE:
+                frames[-1] = np.asarray(image, dtype=np.uint8)
+                continue
             frames.append(np.asarray(image, dtype=np.uint8))
             if len(frames) >= keyframes or time.monotonic() - t0 > max_seconds:
                 break

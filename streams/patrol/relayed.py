@@ -69,9 +69,16 @@ def explain(check: CameraCheck, upstream: Upstream | None) -> CameraCheck:
 
     Online checks, and offline ones the relay has no failure for, are returned as they
     are (a probe's own timeout stays a timeout)."""
-    if check.online or upstream is None or upstream.state is not UpstreamState.FAILED:
+    if check.online or upstream is None:
         return check
     if check.reason not in (OfflineReason.ERROR, OfflineReason.NO_KEYFRAME):
+        return check
+    if upstream.state is UpstreamState.CONNECTING:
+        # the relay gave up waiting (503) while the camera still gave no picture: its
+        # own failure is seconds away; what happened is a timeout
+        detail = "relay: no picture from the camera within its open timeout (connecting)"
+        return check.model_copy(update={"reason": OfflineReason.TIMEOUT, "detail": detail})
+    if upstream.state is not UpstreamState.FAILED:
         return check
     reason = reason_from_relay(upstream.error)
     detail = f"relay: {upstream.error or 'upstream failed'}"[:500]

@@ -66,6 +66,12 @@ def test_a_refused_probe_takes_the_relays_failure() -> None:
     assert got.detail == "relay: no data from the camera for 5 s"
 
 
+def test_a_refusal_while_the_relay_still_connects_is_a_timeout() -> None:
+    got = explain(offline(OfflineReason.ERROR), up(UpstreamState.CONNECTING))
+    assert got.reason is OfflineReason.TIMEOUT
+    assert got.detail.startswith("relay: no picture from the camera")
+
+
 def test_the_relay_changes_nothing_it_does_not_know() -> None:
     check = offline(OfflineReason.ERROR)
     assert explain(check, None) is check
@@ -89,3 +95,16 @@ def test_a_county_too_big_for_the_interval_stretches_it() -> None:
     vias = ["r1"] * 5000
     assert implied_interval(300, vias, concurrency=8, relay_concurrency=32) == 754
     assert implied_interval(300, vias[:100], concurrency=8, relay_concurrency=32) == 300
+
+
+def test_key_frames_are_kept_apart_in_stream_time() -> None:
+    from streams.patrol.probe import Step, choose
+
+    assert choose(0.0, None, None, None, 0, 1.0) is Step.KEEP  # the first one
+    assert choose(2.0, 2.0, 0.0, None, 1, 1.0) is Step.KEEP  # 2 s by decoding time
+    # a burst after a starved second: the first had no stream time, this one has: it
+    # takes the first's place, and the next is measured in stream time
+    assert choose(0.1, 2.0, 0.0, None, 1, 1.0) is Step.REPLACE
+    assert choose(0.2, 4.0, 0.1, 2.0, 1, 1.0) is Step.KEEP  # 2 s of stream apart
+    assert choose(0.2, 2.5, 0.1, 2.0, 1, 1.0) is Step.SKIP  # 0.5 s of stream apart
+    assert choose(0.5, None, 0.0, None, 1, 1.0) is Step.SKIP  # no stream times at all
