@@ -155,6 +155,7 @@ class EventQueueController:
     ) -> None:
         self.model = model
         self.dispatch = dispatch or DispatchModel()
+        model.forgotten.connect(self.dispatch.forget)  # tasks of forgotten events too
         self.linkage_requested: Observable[LinkageRequest] = Observable()
         self.auto_linkage = True
         self._net = net
@@ -552,8 +553,7 @@ class EventQueueController:
             if self.model.timeline(event_id) is not None:
                 self._fetch_timeline(event_id)
 
-        # the hashing is not part of the call's time limit
-        self._dispatch_call(attach, ok, "error.evidence", done, timeout_s=None)
+        self._dispatch_call(attach, ok, "error.evidence", done, timeout_s=None)  # hashing: no limit
 
     def link_video(self, event_id: str, *, automatic: bool = False) -> None:
         """Ask for the wall to show the event's cameras (`linkage_requested` observers).

@@ -241,6 +241,7 @@ class EventQueueModel:
         self.session_changed: Observable[Session | None] = Observable()
         self.alarms_changed: Observable[list[str]] = Observable()
         self.message_changed: Observable[Message | None] = Observable()
+        self.forgotten: Observable[list[str]] = Observable()  # archived, out of the window
 
     # ------------------------------------------------------------ clock
     def now(self) -> datetime:
@@ -338,6 +339,7 @@ class EventQueueModel:
         s = self._s
         keep = {s.selected, *(s.only or ())}
         excess = len(s.closed) - self.closed_window
+        gone: list[str] = []
         for eid in list(s.closed):
             if excess <= 0:
                 break
@@ -348,9 +350,12 @@ class EventQueueModel:
             s.timelines.pop(eid, None)
             s.alarms.pop(eid, None)
             s.forgotten[eid] = row.event.version
+            gone.append(eid)
             excess -= 1
         while len(s.forgotten) > max(1, self.closed_window) * TOMBSTONES_PER_CLOSED:
             s.forgotten.popitem(last=False)
+        if gone:
+            self.forgotten.emit(gone)
 
     def _append_audit(self, event_id: str, rows: Sequence[AuditEntry]) -> None:
         timeline = self._s.timelines.get(event_id)

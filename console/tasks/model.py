@@ -163,6 +163,12 @@ class DispatchModel:
         self.tasks_changed.emit(task.event_id)
         return True
 
+    def forget(self, event_ids: Iterable[str]) -> None:
+        """Drop what is held of these events (archived events the queue let go)."""
+        for eid in event_ids:
+            self._tasks.pop(eid, None)
+            self._previews.pop(eid, None)
+
     def apply_tasks(self, tasks: Iterable[DispatchTask]) -> list[str]:
         """Several tasks (one notification per event touched)."""
         touched: list[str] = []

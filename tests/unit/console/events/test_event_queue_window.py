@@ -97,3 +97,27 @@ def test_none_references_stay_flat_as_events_come_and_go() -> None:
         seq = life(m, n, seq)
     gc.collect()
     assert sys.getrefcount(None) - before < 500
+
+
+def test_the_tasks_of_forgotten_events_go_with_them() -> None:
+    """The dispatch model (tasks per event, fed by every TaskChanged) let go of an
+    event's tasks when the queue forgets the event."""
+    from console.tasks.model import DispatchModel
+    from tests.unit.dispatch.tasks.test_tasks import LEADER
+    from tests.unit.dispatch.tasks.test_tasks_board import dispatch_to
+
+    task = dispatch_to(LEADER).task
+
+    def make_task(task_id: str, event_id: str) -> object:
+        return task.model_copy(update={"id": task_id, "event_id": event_id})
+
+    m = new_model()
+    tasks = DispatchModel()
+    m.forgotten.connect(tasks.forget)
+    seq = 0
+    for n in range(WINDOW + 30):
+        tasks.apply_task(make_task(f"t{n}", f"e{n}"))  # type: ignore[arg-type]
+        seq = life(m, n, seq)
+    assert tasks.tasks("e0") == [] and tasks.tasks("e29") == []
+    assert [t.id for t in tasks.tasks("e30")] == ["t30"]
+    assert len(tasks._tasks) == WINDOW
