@@ -33,7 +33,7 @@ from av.container import InputContainer
 from streams.ingest.decode import to_tile
 from streams.playback.nvr import playback_url
 
-OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "65536"}
+OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "100000", "probesize": "32768"}
 
 
 class PlaybackState(StrEnum):

@@ -289,7 +289,10 @@ class Feeder:
                 if base_ms is None or (
                     prev_ms is not None and unit.ms - prev_ms > recording.GAP_MS
                 ):
-                    base_ms, t0 = unit.ms, time.monotonic()  # the start, or after a gap
+                    # paced from the asked time: the pictures from the key frame before it
+                    # go at once (a client probing the stream gets them without waiting)
+                    base_ms = max(unit.ms, start) if base_ms is None else unit.ms
+                    t0 = time.monotonic()
                 prev_ms = unit.ms
                 due = t0 + (unit.ms - base_ms) / 1000.0 / self.speed
                 if self._stop.wait(max(0.0, due - time.monotonic())):

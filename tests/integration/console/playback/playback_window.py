@@ -28,8 +28,8 @@ def main(shot: Path) -> int:
     app = QApplication.instance() or QApplication([])
     root = Path(tempfile.mkdtemp(prefix="playback-xvfb-"))
     now = int(time.time() * 1000)
-    event_ms = now - 240_000
-    backfill(root, "cam1", now - 420_000, now - 60_000, fps=5.0)
+    event_ms = now - 120_000
+    backfill(root, "cam1", now - 190_000, now - 60_000, fps=5.0)
     sim = CamSim(cameras=1, record_dir=root, encoding="fast")
     sim.start()
     track = track_url(sim.url("cam1", "main"))

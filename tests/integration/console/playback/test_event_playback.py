@@ -45,7 +45,7 @@ def test_event_opens_its_cameras_a_minute_before_and_exports(
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     root = tmp_path / "rec"
     now = int(time.time() * 1000)
-    backfill(root, "cam1", now - 150_000, now - 500, fps=5.0)
+    backfill(root, "cam1", now - 80_000, now - 500, fps=5.0)
     sim = CamSim(cameras=1, record_dir=root, encoding="fast")
     sim.start()
     queue = EventQueue.for_hub(hub.req_endpoint, hub.pub_endpoint, keys=client_keys(hub))
