@@ -46,7 +46,7 @@ from dispatch.mediation.handlers import MediationHandlers
 from dispatch.mediation.service import MediationService
 from dispatch.mediation.web import add_mediation_routes
 from dispatch.meetings.handlers import MeetingsHandlers
-from dispatch.meetings.janus.config import build_media
+from dispatch.meetings.janus.config import build_media, default_public_url
 from dispatch.meetings.janus.recording import finish_recording
 from dispatch.meetings.service import MeetingsService
 from dispatch.meetings.web import add_meetings_routes
@@ -322,6 +322,10 @@ class Hub:
                 cert=(m.cert, m.key) if m is not None else None,
             )
             room.finish = finish_recording
+            public = (
+                cfg.public_url or cfg.url or default_public_url(self.public_url, cfg.https_port)
+            )
+            self.meetings.janus_origin = web_guard.origin_of(public)
         await self.meetings.start()
 
     async def _start_plain(self) -> None:

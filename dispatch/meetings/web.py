@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from dispatch.hub import web_pages
+from dispatch.hub import web_guard, web_pages
 from dispatch.hub.ws import PageSocket, SocketLimits, as_is
 from dispatch.meetings.messages import MeetHand, MeetIn, MeetJoin, MeetLeave, MeetOut
 from dispatch.meetings.service import MeetingsService
@@ -71,7 +71,19 @@ def _spawn(coro: Coroutine[Any, Any, None]) -> None:
     task.add_done_callback(_TASKS.discard)
 
 
+async def janus_csp(request: web.Request, response: web.StreamResponse) -> None:
+    """The station page may talk to Janus's API (another origin: its own port): its
+    `connect-src` names that origin too (`web_guard` keeps a policy already set)."""
+    origin = request.app[_SVC].janus_origin
+    if origin and request.path.startswith("/s/") and response.content_type == "text/html":
+        response.headers["Content-Security-Policy"] = web_guard.CSP.replace(
+            "connect-src 'self'", f"connect-src 'self' {origin}"
+        )
+
+
 def add_meetings_routes(app: web.Application, svc: MeetingsService, authorise: Authorise) -> None:
+    """The station's meeting socket; call before `web_guard.install` (the page's CSP)."""
     app[_SVC] = svc
     app[_AUTH] = authorise
     app.router.add_get("/s/{token}/meet/ws", websocket)
+    app.on_response_prepare.append(janus_csp)

@@ -79,6 +79,7 @@ class MeetingsService:
         self.requests = Requests(self.board, self.room, ice)
         self._names = names(self.board.centres)
         self._started = False
+        self.janus_origin: str | None = None  # the pages' way to Janus (their CSP allows it)
 
     async def start(self) -> None:
         if self._started:

@@ -1,0 +1,218 @@
+"""A meeting end to end on the real Janus: a `hall-hub` in the hub's network namespace
+runs its own Janus (`[janus] run = true`); the county console (its namespace: zmq and the
+Janus API over the county LAN) plans and opens the meeting and joins the room as the
+convenor with an aiortc peer; three townships open their duty-station pages in headless
+Chromium from the phone's namespace by host name over HTTPS, see the invitation and join
+with one click. The floor given to one township reaches every page (who speaks, who is
+muted) and the others see its picture; a raised hand reaches the console; the console
+receives the townships' pictures; the meeting's record says who joined and who spoke."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from dispatch.client.connection import HubClient
+from dispatch.meetings.messages import TicketInfo
+from streams.webrtc.config import SyntheticCamera, ToneSource
+from streams.webrtc.janus_peer import JanusPeer
+from tests.integration.dispatch.mediation.test_mediation_support import CHROMIUM_ARGS
+from tests.integration.dispatch.rollcall.test_rollcall_support import write_site
+from tests.kit.hub import client_keys
+from tests.kit.netns import HUB_LAN, HUB_NAME, HUB_PUBLIC, Netns, NsLoop
+from tests.kit.netns_hub import NsHub
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+TOWNS = ("t01", "t02", "t03")
+WAIT_MS = 60_000
+
+
+def janus_config(path: Path) -> Path:
+    base = 40000 + secrets.randbelow(200) * 100
+    path.write_text(
+        f'[janus]\nrun = true\napi_ip = "0.0.0.0"\nrtp_min = {base}\nrtp_max = {base + 99}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+async def station(browser: Browser, url: str, pin: str) -> Page:
+    ctx = await browser.new_context(viewport={"width": 1100, "height": 800}, locale="zh-CN")
+    page = await ctx.new_page()
+    await page.goto(url)
+    await page.fill("#pin", pin)
+    await page.click("#login")
+    await page.wait_for_function("() => window.MEETING_STATE && window.MEETING_STATE.online")
+    return page
+
+
+async def until(page: Page, expr: str) -> None:
+    """Wait for `expr` on the page; on a timeout the page's meeting state is the message."""
+    try:
+        await page.wait_for_function(f"() => {expr}", timeout=WAIT_MS)
+    except Exception:
+        got = await page.evaluate(
+            "() => JSON.stringify(Object.assign({}, window.MEETING_STATE, {log: window.MEETING_STATE.log.slice(-12)}))"
+        )
+        raise AssertionError(f"{expr}: {got}") from None
+
+
+def lan(url: str) -> str:
+    """The ticket's Janus URL as the county LAN reaches it (the hub's LAN address)."""
+    return url.replace(HUB_NAME, HUB_LAN)
+
+
+def test_a_meeting_on_janus(netns: Netns, tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site.toml", 3, 0)
+    cfg = janus_config(tmp_path / "hub.toml")
+    hub = NsHub(
+        netns,
+        f"sqlite:///{tmp_path / 'hall.db'}",
+        site=site,
+        data_dir=tmp_path,
+        extra_args=["--config", str(cfg)],
+    )
+    county = NsLoop(netns, "county")
+    frames: dict[str, int] = {}
+    state: dict[str, object] = {}
+    tasks: set[asyncio.Task[object]] = set()
+    try:
+        hub.start(timeout_s=120)
+        county.start()
+        client = county.run(console_login(hub))
+        mid, ticket = county.run(open_meeting(client))
+        peer = county.run(convenor(ticket, hub, frames, tasks))
+        asyncio.run(
+            asyncio.wait_for(townships(netns, hub, tmp_path, client, county, mid, state), 300)
+        )
+        record = county.run(client.meetings.get(mid))
+    finally:
+        county.run(settle(tasks))
+        if "peer" in locals():
+            county.run(peer.leave())
+        if "client" in locals():
+            county.run(client.stop())
+        county.stop()
+        hub.stop()
+    assert set(record.meeting.joined) == set(TOWNS)
+    assert record.meeting.speakers == ["t02"]
+    assert state["hands"] == ["t03"]
+    assert sum(frames.get(t, 0) for t in TOWNS) > 0, frames
+
+
+async def settle(tasks: set[asyncio.Task[object]]) -> None:
+    """The convenor's subscriptions end before its peer leaves (none left pending)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def console_login(hub: NsHub) -> HubClient:
+    c = HubClient(
+        hub.req_endpoint,
+        hub.pub_endpoint,
+        keys=client_keys(hub),
+        workstation="hall-1",
+        on_change=lambda ch: None,
+        on_connection=lambda st: None,
+        request_timeout_s=60,
+    )
+    await c.start()
+    await c.login("duty", "duty123")
+    await c.meetings.fetch()
+    return c
+
+
+async def open_meeting(c: HubClient) -> tuple[str, TicketInfo]:
+    m = await c.meetings.create("全县综治视频调度会", list(TOWNS), datetime.now(UTC), "部署")
+    await c.meetings.open(m.id)
+    rep = await c.meetings.join(m.id)
+    return m.id, rep.ticket
+
+
+async def convenor(
+    t: TicketInfo, hub: NsHub, frames: dict[str, int], tasks: set[asyncio.Task[object]]
+) -> JanusPeer:
+    peer = JanusPeer(
+        lan(t.janus_url),
+        room=t.room,
+        pin=t.pin,
+        token=t.token,
+        display=t.display,
+        ssl_context=hub.ssl_context(),
+    )
+
+    def got(feed: int, _f: av.VideoFrame) -> None:
+        who = peer.publishers.get(feed, "?")
+        frames[who] = frames.get(who, 0) + 1
+
+    peer.on_video = got
+    await peer.join()
+    await peer.publish(video=SyntheticCamera("县综治中心", 320, 240), audio=ToneSource())
+
+    def follow(feeds: dict[int, str]) -> None:
+        for feed in feeds:
+            tasks.add(asyncio.get_running_loop().create_task(peer.subscribe(feed, 0)))
+
+    peer.on_publishers = follow
+    return peer
+
+
+async def townships(
+    netns: Netns,
+    hub: NsHub,
+    tmp: Path,
+    c: HubClient,
+    county: NsLoop,
+    mid: str,
+    state: dict[str, object],
+) -> None:
+    folder = tmp / "chromium"
+    folder.mkdir()
+    args = [a for a in CHROMIUM_ARGS if a != "--allow-loopback-in-peer-connection"]
+    args += [
+        f"--host-resolver-rules=MAP {HUB_NAME} {HUB_PUBLIC}",
+        f"--ignore-certificate-errors-spki-list={hub.ca_spki_b64()}",
+    ]
+    exe = str(netns.chromium_wrapper("phone", folder))
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=exe, args=args, headless=True)
+        try:
+            pages: dict[str, Page] = {}
+            for town in TOWNS:
+                link = await asyncio.wrap_future(
+                    county.submit(c.rollcall.station_link(centre_id=town))
+                )
+                pages[town] = await station(browser, hub.page_url(link.path), link.pin)
+            for page in pages.values():
+                join = page.locator(".meet-invite button.meet-join")
+                await join.wait_for(timeout=WAIT_MS)
+                await page.wait_for_function(
+                    "() => !document.querySelector('.meet-join').disabled", timeout=WAIT_MS
+                )
+                await join.click()
+            for page in pages.values():
+                await until(page, "window.MEETING_STATE.roomJoined")
+                await until(page, "window.MEETING_STATE.hallFrames > 0")
+            await asyncio.wrap_future(county.submit(c.meetings.floor(mid, "t02")))
+            for town, page in pages.items():
+                await until(page, "window.MEETING_STATE.floor === 't02'")
+                muted = await page.evaluate("() => window.MEETING_STATE.muted")
+                assert muted == (town != "t02"), (town, muted)
+            await until(pages["t01"], "window.MEETING_STATE.floorFrames > 0")
+            await pages["t01"].screenshot(path=str(tmp / "t01.png"))
+            await pages["t03"].click("#meet-hand")
+            for _ in range(300):
+                view = c.meetings.view()
+                if view[mid].hands:
+                    break
+                await asyncio.sleep(0.1)
+            state["hands"] = list(c.meetings.view()[mid].hands)
+        finally:
+            await browser.close()
