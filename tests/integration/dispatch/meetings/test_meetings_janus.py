@@ -16,6 +16,7 @@ from pathlib import Path
 
 import av
 import pytest
+from aiortc.mediastreams import MediaStreamTrack
 from playwright.async_api import Browser, Page, async_playwright
 
 from dispatch.client.connection import HubClient
@@ -31,6 +32,8 @@ from tests.kit.netns_hub import NsHub
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 TOWNS = ("t01", "t02", "t03")
 WAIT_MS = 60_000
+STATE_JS = """() => JSON.stringify(
+  Object.assign({}, window.MEETING_STATE, {log: window.MEETING_STATE.log.slice(-12)}))"""
 
 
 def janus_config(path: Path) -> Path:
@@ -52,14 +55,12 @@ async def station(browser: Browser, url: str, pin: str) -> Page:
     return page
 
 
-async def until(page: Page, expr: str) -> None:
+async def until(page: Page, expr: str, wait_ms: int = WAIT_MS) -> None:
     """Wait for `expr` on the page; on a timeout the page's meeting state is the message."""
     try:
-        await page.wait_for_function(f"() => {expr}", timeout=WAIT_MS)
+        await page.wait_for_function(f"() => {expr}", timeout=wait_ms)
     except Exception:
-        got = await page.evaluate(
-            "() => JSON.stringify(Object.assign({}, window.MEETING_STATE, {log: window.MEETING_STATE.log.slice(-12)}))"
-        )
+        got = await page.evaluate(STATE_JS)
         raise AssertionError(f"{expr}: {got}") from None
 
 
@@ -82,12 +83,13 @@ def test_a_meeting_on_janus(netns: Netns, tmp_path: Path) -> None:
     frames: dict[str, int] = {}
     state: dict[str, object] = {}
     tasks: set[asyncio.Task[object]] = set()
+    tracks: list[MediaStreamTrack] = []
     try:
         hub.start(timeout_s=120)
         county.start()
         client = county.run(console_login(hub))
         mid, ticket = county.run(open_meeting(client))
-        peer = county.run(convenor(ticket, hub, frames, tasks))
+        peer = county.run(convenor(ticket, hub, frames, tasks, tracks))
         asyncio.run(
             asyncio.wait_for(townships(netns, hub, tmp_path, client, county, mid, state), 300)
         )
@@ -96,6 +98,7 @@ def test_a_meeting_on_janus(netns: Netns, tmp_path: Path) -> None:
         county.run(settle(tasks))
         if "peer" in locals():
             county.run(peer.leave())
+        county.run(quiet(tracks))
         if "client" in locals():
             county.run(client.stop())
         county.stop()
@@ -111,6 +114,13 @@ async def settle(tasks: set[asyncio.Task[object]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def quiet(tracks: list[MediaStreamTrack]) -> None:
+    """The convenor's sources stop and what was still winding down ends on its loop."""
+    for track in tracks:
+        track.stop()
+    await asyncio.sleep(1.0)
 
 
 async def console_login(hub: NsHub) -> HubClient:
@@ -137,7 +147,11 @@ async def open_meeting(c: HubClient) -> tuple[str, TicketInfo]:
 
 
 async def convenor(
-    t: TicketInfo, hub: NsHub, frames: dict[str, int], tasks: set[asyncio.Task[object]]
+    t: TicketInfo,
+    hub: NsHub,
+    frames: dict[str, int],
+    tasks: set[asyncio.Task[object]],
+    tracks: list[MediaStreamTrack],
 ) -> JanusPeer:
     peer = JanusPeer(
         lan(t.janus_url),
@@ -154,7 +168,9 @@ async def convenor(
 
     peer.on_video = got
     await peer.join()
-    await peer.publish(video=SyntheticCamera("县综治中心", 320, 240), audio=ToneSource())
+    video, audio = SyntheticCamera("县综治中心", 320, 240), ToneSource()
+    tracks.extend([video, audio])
+    await peer.publish(video=video, audio=audio)
 
     def follow(feeds: dict[int, str]) -> None:
         for feed in feeds:
@@ -205,7 +221,8 @@ async def townships(
                 await until(page, "window.MEETING_STATE.floor === 't02'")
                 muted = await page.evaluate("() => window.MEETING_STATE.muted")
                 assert muted == (town != "t02"), (town, muted)
-            await until(pages["t01"], "window.MEETING_STATE.floorFrames > 0")
+            # a new subscription's first picture: slow on a loaded machine (its ICE, a key frame)
+            await until(pages["t01"], "window.MEETING_STATE.floorFrames > 0", 2 * WAIT_MS)
             await pages["t01"].screenshot(path=str(tmp / "t01.png"))
             await pages["t03"].click("#meet-hand")
             for _ in range(300):
