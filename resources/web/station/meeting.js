@@ -128,14 +128,22 @@
     } catch (e) { log("camera: " + e.message); local = null; }
     return local;
   }
+  // each feed is subscribed once (every push and roster change calls this again: a new
+  // subscription each time would restart the picture and never show it)
+  const subscribed = new Map();
   function showFeed(feed, display) {
     S.feeds[feed] = display;
-    if (display === HALL || display === S.floor) {
-      room.subscribe(feed, { substream: display === HALL ? 2 : 1 }).then((stream) => {
-        const t = display === HALL ? hallTile : floorTile;
-        t.v.srcObject = stream;
-      }).catch((e) => log("subscribe " + feed + ": " + e.message));
-    }
+    if (display !== HALL && display !== S.floor) return;
+    const t = display === HALL ? hallTile : floorTile;
+    const had = subscribed.get(feed);
+    if (had) { if (had.stream) t.v.srcObject = had.stream; return; }
+    const entry = { stream: null };
+    subscribed.set(feed, entry);
+    room.subscribe(feed, { substream: display === HALL ? 2 : 1 }).then((stream) => {
+      entry.stream = stream;
+      if (display === HALL || display === S.floor) t.v.srcObject = stream;
+      log("subscribed " + display);
+    }).catch((e) => { subscribed.delete(feed); log("subscribe " + feed + ": " + e.message); });
   }
   function showFloor() {
     const name = S.floor ? S.floorName : "—";
@@ -162,6 +170,11 @@
       });
       S.roomJoined = true;
       room.onParticipants((list) => { for (const p of list) showFeed(p.feed, p.display); });
+      room.onStream((feed, stream) => {  // (re)subscribed, e.g. after a Janus restart
+        const d = room.publishers.get(feed);
+        if (d === HALL) hallTile.v.srcObject = stream;
+        else if (d && d === S.floor) floorTile.v.srcObject = stream;
+      });
       for (const [feed, display] of room.publishers) showFeed(feed, display);
       const stream = await camera();
       if (stream) await room.publish(stream, { simulcast: true });
@@ -174,6 +187,7 @@
   }
   async function leaveRoom() {
     S.joined = null; S.roomJoined = false; S.hand = false;
+    subscribed.clear();
     const r = room;
     room = null;
     view.hidden = true;
