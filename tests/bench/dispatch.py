@@ -26,6 +26,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -320,6 +321,7 @@ async def bench(
     finally:
         await client.stop()
         hub.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return {"baseline": base, "loaded": full}
 
 

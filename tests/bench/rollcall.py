@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -100,7 +101,7 @@ def _stats(xs: list[float]) -> tuple[float | None, float | None, float | None]:
     return round(statistics.median(xs), 1), round(_pct(xs, 0.95), 1), round(max(xs), 1)
 
 
-async def roll_call(n: int, batch: int) -> dict[str, Any]:
+async def roll_call(n: int, batch: int, hub_log: Path | None = None) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-rollcall-"))
     townships = max(1, min(12, n // 12))
     per = n // townships - 1
@@ -167,6 +168,15 @@ async def roll_call(n: int, batch: int) -> dict[str, Any]:
             snapshots = [x.snapshot for x in week.calls if x.outcome == "answered" and x.snapshot]
         setup = [ms for s in stations for ms in s.setup_ms]
         media = ring_to_media_ms(stations, snapshots)
+        errors: dict[str, int] = {}
+        for st in stations:
+            for e in st.errors:
+                errors[e[:80]] = errors.get(e[:80], 0) + 1
+        dropped = sum(1 for s in stations if s.hellos != 1 or not s.hello.is_set())
+        log = hub.stderr_text()
+        if hub_log is not None:
+            hub_log.with_name(f"{hub_log.name}.{n}").write_text(log, encoding="utf-8")
+        warnings = [x for x in log.splitlines() if "WARNING" in x or "ERROR" in x]
         s_med, s_p95, _ = _stats(setup)
         m_med, m_p95, m_max = _stats(media)
         return {
@@ -183,7 +193,9 @@ async def roll_call(n: int, batch: int) -> dict[str, Any]:
             "answered_with_snapshot": len(snapshots),
             "coverage": f"{county.reached}/{county.due}",
             "covered": county.reached == county.due == n,
-            "dropped_out": sum(1 for s in stations if s.hellos != 1 or not s.hello.is_set()),
+            "dropped_out": dropped,
+            "station_errors": errors,  # why presence sockets ended (the station's side)
+            "hub_warnings": warnings[-12:] if dropped else [],
             "rung_not_once": sum(1 for s in stations if s.rings != 1),
             "hub_cpu_pct": round(hub_cpu, 1),
             "bench_cpu_pct": round(bench_cpu, 1),
@@ -191,6 +203,7 @@ async def roll_call(n: int, batch: int) -> dict[str, Any]:
     finally:
         await asyncio.gather(*(s.stop() for s in stations), return_exceptions=True)
         hub.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check(v: Verdict, r: dict[str, Any], name: str) -> None:
@@ -206,10 +219,10 @@ def check(v: Verdict, r: dict[str, Any], name: str) -> None:
     v.check(f"{name}: coverage", r["covered"], r["coverage"])
 
 
-async def main_async(sizes: list[int], batch: int) -> dict[str, Any]:
+async def main_async(sizes: list[int], batch: int, hub_log: Path | None) -> dict[str, Any]:
     restrict_host_addresses(LOOPBACK)
     base = await roll_call(1, 1)
-    runs = [await roll_call(n, batch) for n in sizes]
+    runs = [await roll_call(n, batch, hub_log) for n in sizes]
     return {"baseline": base, "runs": runs}
 
 
@@ -218,9 +231,10 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="kept for old callers: JSON is always last")
     ap.add_argument("--stations", default="150,515", help="station counts, comma-separated")
     ap.add_argument("--batch", type=int, default=10)
+    ap.add_argument("--hub-log", type=Path, default=None, help="keep each hub's log: FILE.<n>")
     args = ap.parse_args()
     sizes = [int(x) for x in args.stations.split(",") if x.strip()]
-    res = asyncio.run(main_async(sizes, args.batch))
+    res = asyncio.run(main_async(sizes, args.batch, args.hub_log))
     v = Verdict()
     check(v, res["baseline"], "baseline")
     for r in res["runs"]:
@@ -239,6 +253,10 @@ def main() -> None:
             f"{r['bench_cpu_pct']:>11}"
         )
         print(f"{'':<10}outcomes: {r['outcomes']}")
+        if r["dropped_out"]:
+            print(f"{'':<10}stations' socket errors: {r['station_errors']}")
+            for line in r["hub_warnings"]:
+                print(f"{'':<10}hub: {line[:200]}")
     print("(ms; setup = ring → SDP answer at the station; ring→media = ring → the hub's decoded")
     print(" snapshot of the station's camera written; bench CPU = the station clients' process)")
     v.print()

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -282,6 +283,7 @@ async def session(seconds: float, parties: int, camera_fps: int) -> dict[str, An
         }
     finally:
         hub.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def summary(r: dict[str, Any]) -> dict[str, Any]:

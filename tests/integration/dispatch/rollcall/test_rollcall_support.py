@@ -226,6 +226,7 @@ class Station:
         self.ssl_context = ssl_context  # trusts the hub's CA
         self.received: dict[str, int] = {"video": 0, "audio": 0}
         self.messages: list[dict[str, Any]] = []
+        self.errors: list[str] = []  # why its presence socket ended, each time
         self._pulls: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -279,8 +280,9 @@ class Station:
                             for pc in self._pcs:
                                 await pc.close()
                             self._pcs.clear()
-            except (aiohttp.ClientError, ConnectionError):
-                pass
+            except Exception as exc:  # the page keeps trying whatever failed
+                # (a timed-out reconnect, a refused offer): so does this station, noting why
+                self.errors.append(f"{type(exc).__name__}: {exc}")
             self.hello.clear()
             await asyncio.sleep(0.5)
 
