@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 TRACK_PATH = "/Streaming/tracks/101"
 SPEEDS = (1.0, 2.0, 4.0, 8.0)
+SCAN_SPEED = 16.0  # key frames only, for reading a span quickly (video summary)
 
 
 class PlaybackUrlError(ValueError):
@@ -39,7 +40,7 @@ def playback_url(track: str, start_ms: int, end_ms: int | None, speed: float = 1
         raise PlaybackUrlError(f"start {start_ms} is before 1970")
     if end_ms is not None and end_ms <= start_ms:
         raise PlaybackUrlError("the end of the span is not after its start")
-    if speed not in SPEEDS:
+    if speed not in SPEEDS and speed != SCAN_SPEED:
         raise PlaybackUrlError(f"speed {speed:g} is not one of x1, x2, x4, x8")
     query = f"starttime={clock(start_ms)}"
     if end_ms is not None:
