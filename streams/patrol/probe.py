@@ -52,6 +52,9 @@ def frame_gap(t: float, pts: float | None, last_t: float, last_pts: float | None
     return t - last_t
 
 
+BURST_S = 0.2  # key frames decoded closer than this came in one burst
+
+
 class Step(Enum):
     KEEP = "keep"  # a new picture
     REPLACE = "replace"  # in place of the last one (which had no stream time)
@@ -66,12 +69,18 @@ def choose(
     kept: int,
     min_gap_s: float,
 ) -> Step:
-    """What to do with a decoded key frame. Too close to the last kept one: skipped, unless
-    the last one had no stream time and this one has: then it takes its place, so the
-    next gap is measured in stream time (a probe thread starved for seconds decodes key
-    frames that arrived seconds apart in one burst; by decoding time alone it would pair
-    pictures far apart, in a looping simulator identical ones)."""
-    if last_t is None or frame_gap(t, pts, last_t, last_pts) >= min_gap_s:
+    """What to do with a decoded key frame. Decoded in one burst with the last kept one
+    (within `BURST_S`: a probe thread, or a relay, starved for seconds delivers key frames
+    that were seconds apart all at once, and a relay stamps them as it sends them), it
+    takes the last one's place: the pair is then two key frames next to each other in the
+    camera's time, never several apart (in a looping simulator, identical pictures). Else
+    too close to the last kept one: skipped, unless the last had no stream time and this
+    one has (it takes its place, so the next gap is measured in stream time)."""
+    if last_t is None:
+        return Step.KEEP
+    if kept > 0 and t - last_t < BURST_S:
+        return Step.REPLACE  # decoded in one burst with the last: the newer is nearer now
+    if frame_gap(t, pts, last_t, last_pts) >= min_gap_s:
         return Step.KEEP
     if kept > 0 and last_pts is None and pts is not None:
         return Step.REPLACE

@@ -102,9 +102,12 @@ def test_key_frames_are_kept_apart_in_stream_time() -> None:
 
     assert choose(0.0, None, None, None, 0, 1.0) is Step.KEEP  # the first one
     assert choose(2.0, 2.0, 0.0, None, 1, 1.0) is Step.KEEP  # 2 s by decoding time
-    # a burst after a starved second: the first had no stream time, this one has: it
-    # takes the first's place, and the next is measured in stream time
-    assert choose(0.1, 2.0, 0.0, None, 1, 1.0) is Step.REPLACE
-    assert choose(0.2, 4.0, 0.1, 2.0, 1, 1.0) is Step.KEEP  # 2 s of stream apart
-    assert choose(0.2, 2.5, 0.1, 2.0, 1, 1.0) is Step.SKIP  # 0.5 s of stream apart
+    # key frames decoded in one burst (a starved second): the newest takes the place of
+    # the last kept one, whatever their stamps say
+    assert choose(0.05, 2.0, 0.0, None, 1, 1.0) is Step.REPLACE
+    assert choose(0.10, 8.0, 0.05, 2.0, 1, 1.0) is Step.REPLACE
+    # not a burst: the first had no stream time, this one has: it takes the first's place
+    assert choose(0.5, 2.0, 0.0, None, 1, 1.0) is Step.REPLACE
+    assert choose(2.5, 4.0, 0.5, 2.0, 1, 1.0) is Step.KEEP  # 2 s of stream apart
+    assert choose(1.0, 2.5, 0.5, 2.0, 1, 1.0) is Step.SKIP  # 0.5 s of stream apart
     assert choose(0.5, None, 0.0, None, 1, 1.0) is Step.SKIP  # no stream times at all
