@@ -143,6 +143,38 @@ class Relay(_Model):
     )
 
 
+class CivilCodeMap(_Model):
+    """Channels whose civil code starts with `prefix` belong to this township (and village)."""
+
+    prefix: str = Field(pattern=r"^[0-9]{2,20}$", description="行政区划代码 prefix, digits")
+    township: Id
+    village: Id | None = Field(default=None, description="the village, when the prefix is one")
+
+
+class PlatformConfig(_Model):
+    """A video platform whose catalogue adds cameras beside the listed ones (docs/platform.md)."""
+
+    id: Id
+    kind: Literal["wvp"] = Field(default="wvp", description="the platform's API (WVP-GB28181-pro)")
+    url: str = Field(
+        pattern=r"^https?://[^/@?#\s]+(/\S*)?$", max_length=256, description="API base URL"
+    )
+    credentials: str = Field(description="name of an entry in [credentials] for the API login")
+    refresh_s: float = Field(default=600.0, ge=10.0, description="catalogue refresh interval")
+    url_ttl_s: float = Field(
+        default=300.0, gt=0.0, description="stream URL lifetime when the platform gives none"
+    )
+    timeout_s: float = Field(default=10.0, gt=0.0, le=120.0, description="per-request time-out")
+    civil_codes: list[CivilCodeMap] = Field(
+        default_factory=list,
+        description="township (and village) by civil-code prefix; longest wins",
+    )
+    channels: dict[str, Id] = Field(
+        default_factory=dict,
+        description="mapping table: channel id → village id (wins over civil codes)",
+    )
+
+
 class MapSettings(_Model):
     """The site file's `[map]` table: the offline base map, if the county has one."""
 
@@ -182,6 +214,10 @@ class Site(_Model):
         default_factory=list,
         description="which PTZ cameras turn to which preset when an alarm comes from a place",
     )
+    platforms: list[PlatformConfig] = Field(
+        default_factory=list,
+        description="video platforms whose catalogues add cameras to the tree (beside `cameras`)",
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Site:
@@ -218,6 +254,7 @@ class Site(_Model):
             if c.credentials is not None and c.credentials not in self.credentials:
                 raise ValueError(f"cameras.{c.id}.credentials: unknown entry {c.credentials!r}")
         self._check_relays(towns)
+        self._check_platforms(towns, villages)
         ptz = {c.id for c in self.cameras if c.onvif}
         for i, link in enumerate(self.ptz_links):
             if link.camera not in ptz:
@@ -250,6 +287,25 @@ class Site(_Model):
                             f"{claimed[ref]!r}"
                         )
                     claimed[ref] = r.id
+
+    def _check_platforms(self, towns: set[str], villages: set[str]) -> None:
+        ids: set[str] = set()
+        for p in self.platforms:
+            if p.id in ids:
+                raise ValueError(f"platforms: duplicate id {p.id!r}")
+            ids.add(p.id)
+            if p.credentials not in self.credentials:
+                raise ValueError(f"platforms.{p.id}.credentials: unknown entry {p.credentials!r}")
+            for m in p.civil_codes:
+                if m.township not in towns:
+                    raise ValueError(
+                        f"platforms.{p.id}.civil_codes: unknown township {m.township!r}"
+                    )
+                if m.village is not None and m.village not in villages:
+                    raise ValueError(f"platforms.{p.id}.civil_codes: unknown village {m.village!r}")
+            for ch, v in p.channels.items():
+                if v not in villages:
+                    raise ValueError(f"platforms.{p.id}.channels.{ch}: unknown village {v!r}")
 
     # -- look-ups -----------------------------------------------------------------
     def camera(self, camera_id: str) -> Camera:

@@ -1,0 +1,107 @@
+"""Catalogue refresh on a schedule (last known kept) and stream URL leases (asked again
+when they expire). One `PlatformFeed` per `[[platforms]]` entry; I/O through a
+`PlatformSource`, the merge is `dispatch.domain.platform.merge_catalogue`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from dispatch.domain.platform import PlatformCamera, merge_catalogue
+from dispatch.domain.site import PlatformConfig, Site
+from dispatch.platform import core
+from streams.platform import PlatformError, PlatformSource, StreamUrls, WvpSource
+
+log = logging.getLogger(__name__)
+RENEW_MARGIN_S = 5.0  # ask again this long before a URL expires
+MAX_BACKOFF_S = 300.0
+
+
+def wvp_source(
+    site: Site, cfg: PlatformConfig, clock: Callable[[], float] = time.monotonic
+) -> WvpSource:
+    cred = site.credentials[cfg.credentials]
+    return WvpSource(
+        cfg.id,
+        cfg.url,
+        cred.username,
+        cred.secret(),
+        timeout_s=cfg.timeout_s,
+        url_ttl_s=cfg.url_ttl_s,
+        clock=clock,
+    )
+
+
+class PlatformFeed:
+    def __init__(
+        self,
+        site: Site,
+        cfg: PlatformConfig,
+        source: PlatformSource,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[core.CatalogueState], None] | None = None,
+    ) -> None:
+        self.site, self.cfg, self.source = site, cfg, source
+        self.state = core.initial(cfg.id)
+        self._clock = clock
+        self._on_change = on_change
+        self._leases: dict[str, StreamUrls] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            await self.source.start()
+            self._task = asyncio.create_task(self._run(), name=f"platform-{self.cfg.id}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.source.stop()
+
+    async def refresh(self) -> core.CatalogueState:
+        """Read the catalogue once; on failure keep the last known tree with a note."""
+        try:
+            cat = await self.source.catalogue()
+        except PlatformError as exc:
+            self.state = core.failed(self.state, str(exc))
+            log.warning("platform %s: refresh failed: %s", self.cfg.id, exc)
+        else:
+            tree = merge_catalogue(self.site, self.cfg, cat.channels)
+            self.state = core.refreshed(self.state, tree, cat.read_at)
+        if self._on_change is not None:
+            self._on_change(self.state)
+        return self.state
+
+    async def _run(self) -> None:
+        while True:
+            state = await self.refresh()
+            wait = self.cfg.refresh_s
+            if state.error is not None:  # try sooner, backing off, never slower than usual
+                wait = min(wait, MAX_BACKOFF_S, 10.0 * 2 ** min(state.failures - 1, 5))
+            await asyncio.sleep(wait)
+
+    def camera(self, camera_id: str) -> PlatformCamera:
+        tree = self.state.tree
+        for cam in tree.cameras if tree is not None else ():
+            if cam.id == camera_id:
+                return cam
+        raise KeyError(f"platform {self.cfg.id}: unknown camera {camera_id!r}")
+
+    async def stream(self, camera_id: str, *, renew: bool = False) -> StreamUrls:
+        """A camera's URLs: the lease while it lives, else asked of the platform again.
+        `renew`: the caller's stream failed, so the lease is dropped whatever its age."""
+        lease = self._leases.get(camera_id)
+        if lease is not None and not renew and not lease.expired(self._clock(), RENEW_MARGIN_S):
+            return lease
+        cam = self.camera(camera_id)
+        lease = await self.source.play(cam.device_id, cam.channel_id)
+        self._leases[camera_id] = lease
+        return lease

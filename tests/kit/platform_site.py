@@ -1,0 +1,38 @@
+"""A site with townships and villages whose civil codes match `county_channels`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.domain.site import Site, parse_site
+
+
+def platform_site(url: str, townships: int = 5, villages: int = 4, **platform: Any) -> Site:
+    towns = [{"id": f"t{t + 1}", "name": f"乡镇{t + 1}"} for t in range(townships)]
+    vills = [
+        {"id": f"t{t + 1}v{v + 1}", "name": f"村{t + 1}-{v + 1}", "township": f"t{t + 1}"}
+        for t in range(townships)
+        for v in range(villages)
+    ]
+    codes: list[dict[str, Any]] = [
+        {"prefix": f"330521{t + 1:03d}", "township": f"t{t + 1}"} for t in range(townships)
+    ]
+    codes += [
+        {
+            "prefix": f"330521{t + 1:03d}{v + 1:03d}",
+            "township": f"t{t + 1}",
+            "village": f"t{t + 1}v{v + 1}",
+        }
+        for t in range(townships - 1)  # the last township's villages: by township prefix only
+        for v in range(villages)
+    ]
+    data: dict[str, Any] = {
+        "name": "测试县综治中心",
+        "credentials": {"wvp": {"username": "admin", "password": "wvp-test"}},
+        "townships": towns,
+        "villages": vills,
+        "platforms": [
+            {"id": "gaw", "url": url, "credentials": "wvp", "civil_codes": codes, **platform}
+        ],
+    }
+    return parse_site(data, "<platform test site>")
