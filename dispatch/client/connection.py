@@ -27,9 +27,8 @@ clients pinned to the hub's public key. A hub that refuses the key (not enrolled
 revoked, also while connected) answers nothing; the sockets' handshake events
 (`dispatch.client.handshake`) turn that into the state `REFUSED` with a message saying
 what to do, and requests fail at once with `HubError(REFUSED)` instead of timing out,
-until a handshake succeeds again (the console was enrolled again). A "hub key mismatch"
-is believed only when it persists (`handshake.PersistentFailure`): the same failure is
-what a hub stopping or restarting in the middle of a handshake causes.
+until a handshake succeeds again (the console was enrolled again). "Hub key mismatch"
+only when it persists (`handshake.PersistentFailure`: a hub restarting looks the same).
 """
 
 from __future__ import annotations
@@ -323,12 +322,15 @@ class HubClient:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Reply] = loop.create_future()
         self._pending[rid] = fut
+        dealer = self._dealer
         try:
-            await self._dealer.send(encode(msg), zmq.NOBLOCK)  # type: ignore[arg-type]
+            await dealer.send(encode(msg), zmq.NOBLOCK)  # type: ignore[arg-type]
             return await asyncio.wait_for(fut, self.request_timeout_s)
         except (TimeoutError, zmq.Again):
-            # renew the socket: a request queued for a dead hub must not arrive later
-            self._new_dealer()
+            # renew the socket (a request queued for a dead hub must not arrive later),
+            # once per socket: one renewed twice unseen by the reply loop leaked
+            if self._dealer is dealer:
+                self._new_dealer()
             raise HubError(ErrorCode.TIMEOUT, "集控中心无响应 / the hub did not answer") from None
         finally:
             self._pending.pop(rid, None)
@@ -511,10 +513,8 @@ class HubClient:
             if self._credentials is None:
                 continue
             try:
-                # a new login only when the session is gone (a restarted hub: a new
-                # instance in its heartbeat); one the hub forgot otherwise is logged in
-                # again by `_authed`. Not at every LOST: a stalled hub kept the session,
-                # and a login costs it a scrypt and a new session.
+                # log in again only for a new hub instance (`_authed` handles a lost
+                # token), not at every LOST: a login costs a stalled hub a scrypt
                 if self._token is None:
                     await self._relogin()
                 await self._resync(full=self._need_full)
