@@ -16,16 +16,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.playback.model import CameraPlayback, PlaybackModel
+from console.playback.model import CameraPlayback, PlaybackModel, SummaryItem
 from console.playback.strings import tr
 from streams.ingest.evidence import EvidenceError
 from streams.playback.export import export_span
 from streams.playback.player import PlaybackFrame, PlaybackStream
+from streams.summary.motion import Moment, summarize
 
 BEFORE_EVENT_MS = 60_000  # an event's cameras play from a minute before its report
 TIMELINE_BEFORE_MS = 10 * 60_000
 TIMELINE_AFTER_MS = 5 * 60_000
 MAX_CAMERAS = 4
+SUMMARY_RUN_GAP_MS = 5_000
 
 Coverage = Callable[[str], Sequence[tuple[int, int]]]
 Attach = Callable[[str, Path], None]
@@ -33,6 +35,17 @@ Attach = Callable[[str, Path], None]
 
 def _new_stream(camera_id: str, track: str, target: tuple[int, int]) -> PlaybackStream:
     return PlaybackStream(camera_id, track, target=target)
+
+
+def summary_runs(moments: Sequence[Moment], gap_ms: int = SUMMARY_RUN_GAP_MS) -> list[SummaryItem]:
+    """One item per run of movement (a new run after `gap_ms` without movement)."""
+    items: list[SummaryItem] = []
+    last: int | None = None
+    for m in moments:
+        if last is None or m.at_ms - last > gap_ms:
+            items.append(SummaryItem(m.at_ms, m.thumbnail))
+        last = m.at_ms
+    return items
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +229,24 @@ class PlaybackController:
             message_error=False,
             exports=self.model.view.exports + tuple(str(p) for p in paths),
         )
+
+    # -- video summary --------------------------------------------------------------------------
+    def summarize(self) -> concurrent.futures.Future[int] | None:
+        """视频摘要 of the marked span on the first camera: one thumbnail per run of movement."""
+        view = self.model.view
+        a, b = view.mark_in, view.mark_out
+        if a is None or b is None or b <= a or not view.cameras:
+            self.model.update(message=tr("export.no_marks"), message_error=True)
+            return None
+        src = self.sources[view.cameras[0].camera_id]
+        self.model.update(message=tr("summary.running"), message_error=False)
+        return self._pool.submit(self._summarize, src, a, b)
+
+    def _summarize(self, src: PlaybackSource, a: int, b: int) -> int:
+        items = summary_runs(summarize(src.track, a, b))
+        text = tr("summary.done", count=len(items))
+        self._posts.put(lambda: self.model.update(summary=tuple(items), message=text))
+        return len(items)
 
     # -- life -------------------------------------------------------------------------------
     def close_streams(self) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+import numpy.typing as npt
+
 from console.kit.observable import Observable
 from streams.playback.player import PlaybackState, PlaybackStatus
 
@@ -14,6 +17,14 @@ class CameraPlayback:
     name: str
     status: PlaybackStatus = field(default_factory=PlaybackStatus)
     coverage: tuple[tuple[int, int], ...] = ()  # where recording exists (Unix ms runs)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryItem:
+    """A run of movement in the video summary: its first second and thumbnail."""
+
+    at_ms: int
+    thumbnail: npt.NDArray[np.uint8] = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +41,7 @@ class PlaybackView:
     message: str = ""
     message_error: bool = False
     exports: tuple[str, ...] = field(default_factory=tuple)  # files exported this session
+    summary: tuple[SummaryItem, ...] = ()  # 视频摘要 of the export span
 
     @property
     def position_ms(self) -> int | None:

@@ -6,6 +6,9 @@ from console.kit import i18n
 
 _ZH: dict[str, str] = {
     "window.title": "录像回放",
+    "button.summary": "视频摘要",
+    "summary.running": "正在生成视频摘要…",
+    "summary.done": "视频摘要：{count} 段有移动",
     "button.open_event": "事件回放",
     "window.event": "录像回放 — 事件：{title}",
     "button.play": "播放",
@@ -38,6 +41,9 @@ _ZH: dict[str, str] = {
 
 _EN: dict[str, str] = {
     "window.title": "Playback",
+    "button.summary": "Video summary",
+    "summary.running": "Making the video summary…",
+    "summary.done": "Video summary: {count} runs with movement",
     "button.open_event": "Event playback",
     "window.event": "Playback — event: {title}",
     "button.play": "Play",

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QTimer
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +32,7 @@ from streams.playback.nvr import SPEEDS
 from streams.playback.player import PlaybackState
 
 REFRESH_MS = 40
+SUMMARY_SHOWN = 8
 
 
 def clock_text(ms: int | None) -> str:
@@ -72,6 +76,10 @@ class PlaybackWindow(QWidget):
         mark_out.clicked.connect(controller.mark_out)
         export = QPushButton(tr("button.export"))
         export.clicked.connect(controller.export)
+        summary = QPushButton(tr("button.summary"))
+        summary.clicked.connect(controller.summarize)
+        self.strip = QHBoxLayout()
+        self.strip_items: list[QToolButton] = []
         self.marks = QLabel()
         self.message = QLabel()
         self.message.setTextFormat(self.message.textFormat().PlainText)
@@ -81,7 +89,7 @@ class PlaybackWindow(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.position)
         marks = QHBoxLayout()
-        for w in (mark_in, mark_out, export, self.marks):
+        for w in (mark_in, mark_out, export, summary, self.marks):
             marks.addWidget(w)
         marks.addStretch(1)
         layout = QVBoxLayout(self)
@@ -89,6 +97,7 @@ class PlaybackWindow(QWidget):
         layout.addWidget(self.timeline)
         layout.addLayout(bar)
         layout.addLayout(marks)
+        layout.addLayout(self.strip)
         layout.addWidget(self.message)
         follow(self, model.changed, self.show_view)
         self.timer = QTimer(self)
@@ -140,6 +149,28 @@ class PlaybackWindow(QWidget):
         self.message.setText(view.message)
         self.message.setStyleSheet("color: #e55;" if view.message_error else "")
         self.timeline.show_view(view)
+        if [i.at_ms for i in view.summary] != [b.property("at_ms") for b in self.strip_items]:
+            self._show_summary(view)
+
+    def _show_summary(self, view: PlaybackView) -> None:
+        """One button per run of movement: thumbnail and time; a click seeks there."""
+        for b in self.strip_items:
+            b.setParent(None)
+            b.deleteLater()
+        self.strip_items = []
+        for item in view.summary[:SUMMARY_SHOWN]:
+            b = QToolButton()
+            rgb = np.ascontiguousarray(item.thumbnail[:, :, ::-1])
+            h, w = rgb.shape[:2]
+            image = QImage(rgb.data, w, h, int(rgb.strides[0]), QImage.Format.Format_RGB888)
+            b.setIcon(QIcon(QPixmap.fromImage(image.copy())))
+            b.setIconSize(QSize(w, h))
+            b.setText(clock_text(item.at_ms)[11:])
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            b.setProperty("at_ms", item.at_ms)
+            b.clicked.connect(lambda _c=False, at=item.at_ms: self.controller.seek(at))
+            self.strip.addWidget(b)
+            self.strip_items.append(b)
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self.timer.stop()

@@ -53,12 +53,27 @@ def main(shot: Path) -> int:
             app.processEvents()
             time.sleep(0.02)
         stamps = [decode_stamp(p.image) for p in window.pictures.values() if p.image is not None]
+        # 视频摘要 of the marked span (the street moves all the time: one run), then a click
+        # on its thumbnail seeks there
+        fut = ctrl.summarize()
+        assert fut is not None
+        runs = fut.result(120)
+        pump_until(lambda: len(window.strip_items) == runs, 10)
+        for _ in range(10):
+            app.processEvents()
         QGuiApplication.primaryScreen().grabWindow(0).save(str(shot))
+        ctrl.pause()
+        window.strip_items[0].click()
+        target = int(window.strip_items[0].property("at_ms"))
+        pump_until(lambda: abs((model.view.position_ms or 0) - target) < 2_000, 20)
         report = {
             "platform": QGuiApplication.platformName(),
             "title": window.windowTitle(),
             "speed": model.view.speed,
             "stamps_from_event_ms": [None if s is None else s - event_ms for s in stamps],
+            "summary_runs": runs,
+            "summary_first_from_event_ms": target - event_ms,
+            "message": model.view.message,
         }
         print("PLAYBACK " + json.dumps(report, ensure_ascii=False), flush=True)
     finally:

@@ -40,5 +40,10 @@ def test_the_playback_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
     assert report["speed"] == 4.0
     # both cameras show the recording from about a minute before the event (and x4 on)
     assert all(s is not None and -62_000 <= s <= 0 for s in report["stamps_from_event_ms"])
+    # the summary of the marked span (always moving street): one run from its start, and
+    # its thumbnail's click took the playback there
+    assert report["summary_runs"] == 1
+    assert -50_000 <= report["summary_first_from_event_ms"] <= -45_000
+    assert report["message"] == "视频摘要：1 段有移动"
     SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, SHOTS / "playback_xvfb.png")
