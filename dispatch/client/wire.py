@@ -20,6 +20,7 @@ from dispatch.hub.messages import Heartbeat, IceReply, LoginReply, PongReply
 from dispatch.mediation.messages import MediationReply
 from dispatch.meetings.messages import MeetingChanged, MeetingsReply
 from dispatch.patrol.messages import CameraHealthReply, CameraHistoryReply
+from dispatch.platform.messages import PlatformStreamReply, PlatformTreesReply
 from dispatch.positions.messages import LeaderPositionChanged, LeaderPositionsReply
 from dispatch.ptz.messages import PtzHoldChanged, PtzHoldReply, PtzHoldsReply, PtzLogReply
 from dispatch.relays.messages import RelayStatesChanged, RelayStatesReply
@@ -63,6 +64,8 @@ Reply = Annotated[
     | CameraHistoryReply
     | LeaderPositionsReply
     | RelayStatesReply
+    | PlatformTreesReply
+    | PlatformStreamReply
     | PtzHoldReply
     | PtzHoldsReply
     | PtzLogReply,

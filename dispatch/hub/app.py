@@ -54,6 +54,8 @@ from dispatch.patrol.handlers import PatrolHandlers
 from dispatch.patrol.runner import HubPatrol, site_targets
 from dispatch.patrol.service import PatrolService
 from dispatch.patrol.web import add_patrol_routes
+from dispatch.platform.handlers import PlatformHandlers
+from dispatch.platform.service import PlatformsService
 from dispatch.positions.handlers import PositionHandlers
 from dispatch.positions.service import PositionsService
 from dispatch.ptz.handlers import PtzHandlers
@@ -212,6 +214,7 @@ class Hub:
         self.positions = positions_service(self)
         self.relays = RelaysService(site, self.zmq.publish_frame, clock)
         self.ptz = PtzService.for_site(self.service, site, self.zmq.publish_frame, config.ptz)
+        self.platforms = PlatformsService(site)
         for feature in (
             SessionHandlers(self.service, self.guard, self.ice, lambda: self.public_url),
             EventHandlers(self.service, Revealer(self.service)),
@@ -224,6 +227,7 @@ class Hub:
             PositionHandlers(self.service, self.positions),
             RelayHandlers(self.service, self.relays),
             PtzHandlers(self.service, self.ptz),
+            PlatformHandlers(self.service, self.platforms),
         ):
             feature.register(handlers)
         self.scheduled_patrol = scheduled_patrol(
@@ -254,6 +258,7 @@ class Hub:
         await self.patrol.start()
         await self.positions.start()
         await self.relays.start()
+        await self.platforms.start()
         self.ptz.start()
         if not self.config.zmq.curve:
             log.warning(
@@ -359,6 +364,7 @@ class Hub:
                 await self._timer_task
             self._timer_task = None
         await self.relays.stop()
+        await self.platforms.stop()
         await self.meetings.stop()
         await self.rollcall.stop()
         await self.mediation.stop()

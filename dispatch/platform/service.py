@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dispatch.domain.platform import PlatformCamera, merge_catalogue
 from dispatch.domain.site import PlatformConfig, Site
 from dispatch.platform import core
+from dispatch.platform.messages import PlatformCameraInfo, PlatformTreeInfo
 from streams.platform import PlatformError, PlatformSource, StreamUrls, WvpSource
 
 log = logging.getLogger(__name__)
@@ -105,3 +106,59 @@ class PlatformFeed:
         lease = await self.source.play(cam.device_id, cam.channel_id)
         self._leases[camera_id] = lease
         return lease
+
+
+def tree_info(state: core.CatalogueState) -> PlatformTreeInfo:
+    tree = state.tree
+    cams = tree.cameras if tree is not None else ()
+    return PlatformTreeInfo(
+        platform=state.platform,
+        cameras=[
+            PlatformCameraInfo(
+                id=c.id,
+                name=c.name,
+                township=c.township,
+                village=c.village,
+                online=c.online,
+                lon=c.lon,
+                lat=c.lat,
+            )
+            for c in cams
+        ],
+        unplaced=len(tree.unplaced) if tree is not None else 0,
+        read_at=state.read_at,
+        note=state.note,
+    )
+
+
+class PlatformsService:
+    """One `PlatformFeed` per `[[platforms]]` entry of the site (none: nothing runs)."""
+
+    def __init__(self, site: Site | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.feeds: dict[str, PlatformFeed] = {}
+        if site is not None:
+            for cfg in site.platforms:
+                src = wvp_source(site, cfg, clock)
+                self.feeds[cfg.id] = PlatformFeed(site, cfg, src, clock=clock)
+
+    async def start(self) -> None:
+        for feed in self.feeds.values():
+            await feed.start()
+
+    async def stop(self) -> None:
+        for feed in self.feeds.values():
+            await feed.stop()
+
+    def trees(self) -> list[PlatformTreeInfo]:
+        return [tree_info(f.state) for f in self.feeds.values()]
+
+    async def stream(self, camera_id: str, *, renew: bool = False) -> tuple[StreamUrls, float]:
+        """(URLs, seconds they still live) of a platform camera; KeyError when unknown."""
+        for feed in self.feeds.values():
+            if feed.state.tree is not None and any(
+                c.id == camera_id for c in feed.state.tree.cameras
+            ):
+                urls = await feed.stream(camera_id, renew=renew)
+                return urls, max(0.0, urls.expires_at - self._clock())
+        raise KeyError(camera_id)

@@ -5,9 +5,13 @@ expire (`expire` seconds in the play answer). `down()` closes its port; `up()` r
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -146,3 +150,26 @@ def county_channels(n: int, townships: int, villages_per_town: int) -> list[KitC
         dev = f"3405210000118{i // 50:07d}"
         out.append(KitChannel(dev, f"3405210000131{i:07d}", f"监控点{i + 1:04d}", civil))
     return out
+
+
+class ThreadedPlatform:
+    """A `PlatformServer` on an event loop of its own thread (for a hub in another process)."""
+
+    def __init__(self, server: PlatformServer) -> None:
+        self.server = server
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def run(self, coro: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=30)
+
+    def __enter__(self) -> PlatformServer:
+        self._thread.start()
+        self.run(self.server.up())
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        self.run(self.server.down())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()

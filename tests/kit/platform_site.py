@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from dispatch.domain.site import Site, parse_site
+from dispatch.domain.site import Site, demo_site_path, parse_site
 
 
 def platform_site(url: str, townships: int = 5, villages: int = 4, **platform: Any) -> Site:
@@ -36,3 +37,29 @@ def platform_site(url: str, townships: int = 5, villages: int = 4, **platform: A
         ],
     }
     return parse_site(data, "<platform test site>")
+
+
+def demo_with_platform(folder: Path, url: str) -> Path:
+    """The demo site plus a platform whose civil codes place `county_channels(n, 3, 3)`."""
+    text = demo_site_path().read_text(encoding="utf-8")
+    text += f'''
+
+[credentials.wvp]
+username = "admin"
+password = "wvp-test"
+
+[[platforms]]
+id = "gaw"
+url = "{url}"
+credentials = "wvp"
+refresh_s = 10
+civil_codes = [
+  {{ prefix = "330521001", township = "t01" }},
+  {{ prefix = "330521001001", township = "t01", village = "v01" }},
+  {{ prefix = "330521002", township = "t02" }},
+  {{ prefix = "330521003", township = "t03" }},
+]
+'''
+    path = folder / "platform-site.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
