@@ -107,12 +107,14 @@ def ptz_p95() -> tuple[float | None, str]:
         timeout=900,
         check=False,
     )
+    # it exits 1 when it misses its target, after printing its figures: taken all the same
     lines = [ln for ln in run.stdout.splitlines() if ln.startswith("{")]
-    if run.returncode != 0 or not lines:
+    if not lines:
         tail = (run.stderr or run.stdout).strip()[-300:]
         return None, f"tests.bench.ptz failed ({run.returncode}): {tail}"
     value = json.loads(lines[-1]).get("ptz_ms_p95")
-    return (float(value) if value is not None else None), "from tests.bench.ptz"
+    note = f"from tests.bench.ptz (exit {run.returncode})"
+    return (float(value) if value is not None else None), note
 
 
 def main() -> int:
