@@ -8,12 +8,16 @@ the same for one test. A Qt child process runs on it with `DISPLAY=<display>` an
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +63,27 @@ def xvfb_display(size: str = "1920x1080x24", timeout_s: float = 15.0) -> Iterato
 def xvfb() -> Iterator[str]:
     with xvfb_display() as display:
         yield display
+
+
+def run_on_display(
+    display: str, module: str, args: list[str], marker: str, timeout_s: float = 180.0
+) -> dict[str, Any]:
+    """Run `python -m module *args` as a Qt (xcb) process on `display`; the JSON that
+    follows `marker` on one of its stdout lines (it must exit 0 and print it)."""
+    from tests.kit.paths import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(ROOT))
+    run = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith(marker + " ")), None)
+    assert run.returncode == 0 and line is not None, run.stderr[-2000:]
+    report: dict[str, Any] = json.loads(line[len(marker) + 1 :])
+    return report

@@ -5,16 +5,13 @@ recorded span, the red event line, the blue export span)."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.kit.paths import ROOT
+from tests.kit.xvfb import run_on_display
 
 pytestmark = [pytest.mark.integration, pytest.mark.xvfb]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -22,19 +19,8 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 
 def test_the_playback_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
     shot = tmp_path / "playback.png"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
-    env.update(DISPLAY=xvfb, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(ROOT))
-    run = subprocess.run(
-        [sys.executable, "-m", "tests.integration.console.playback.playback_window", str(shot)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        cwd=ROOT,
-    )
-    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("PLAYBACK ")), None)
-    assert run.returncode == 0 and line is not None, run.stderr[-2000:]
-    report = json.loads(line[len("PLAYBACK ") :])
+    module = "tests.integration.console.playback.playback_window"
+    report = run_on_display(xvfb, module, [str(shot)], "PLAYBACK")
     assert report["platform"] == "xcb"
     assert report["title"] == "录像回放 — 事件：东街十字路口占道经营"
     assert report["speed"] == 4.0
