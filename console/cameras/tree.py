@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from dispatch.domain.site import Site
+from dispatch.platform.messages import PlatformCameraInfo
 from streams.ingest.types import CameraState, CameraStatus
 
 
@@ -34,8 +35,9 @@ class Node:
         return out
 
 
-def build_tree(site: Site) -> Node:
-    """The site's cameras under their township, village and grid (missing levels skipped)."""
+def build_tree(site: Site, platform: Iterable[PlatformCameraInfo] = ()) -> Node:
+    """The site's cameras under their township, village and grid (missing levels skipped),
+    and a video platform's cameras (docs/platform.md) under their township or village."""
     root = Node(NodeKind.COUNTY, "county", site.name)
     towns = {t.id: Node(NodeKind.TOWNSHIP, t.id, t.name) for t in site.townships}
     villages = {v.id: Node(NodeKind.VILLAGE, v.id, v.name) for v in site.villages}
@@ -54,6 +56,10 @@ def build_tree(site: Site) -> Node:
         else:
             parent = towns[c.township]
         parent.children.append(Node(NodeKind.CAMERA, c.id, c.name))
+    for p in platform:
+        place = villages.get(p.village or "") or towns.get(p.township)
+        if place is not None:  # a tree read with another site file: not shown
+            place.children.append(Node(NodeKind.CAMERA, p.id, p.name))
     prune(root)
     return root
 

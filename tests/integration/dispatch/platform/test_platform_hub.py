@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from dispatch.client.connection import HubClient
+from dispatch.client.platform import PlatformFacade
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub.process import HubProcess
 from dispatch.platform.messages import (
     PlatformStreamReply,
     PlatformStreamRequest,
-    PlatformTreesReply,
-    PlatformTreesRequest,
+    PlatformTreeInfo,
 )
 from streams.simulator import CamSim
 from tests.kit.hub import client_keys
@@ -53,27 +53,27 @@ async def _console(hub: HubProcess, server: PlatformServer, urls: list[str]) -> 
     )
     await c.start()
     await c.login("duty", "duty123")
+    platform = PlatformFacade(c)  # built by the console beside the client (it is a Caller)
     try:
-        trees: list[PlatformTreesReply] = []
+        trees: list[list[PlatformTreeInfo]] = []
 
         async def read() -> bool:
-            trees.append(await c.call(PlatformTreesReply, PlatformTreesRequest))
-            return bool(trees[-1].trees and trees[-1].trees[0].cameras)
+            trees.append(await platform.trees())
+            return bool(trees[-1] and trees[-1][0].cameras)
 
         await async_wait_until(read, timeout=60, interval=0.5)
-        tree = trees[-1].trees[0]
+        tree = trees[-1][0]
         assert tree.platform == "gaw" and tree.note is None and tree.unplaced == 0
         assert len(tree.cameras) == 300
         assert {cam.township for cam in tree.cameras} == {"t01", "t02", "t03"}
         assert sum(cam.village == "v01" for cam in tree.cameras) == 34  # i % 3 == 0, v == 0
         cam = tree.cameras[2]
-        rep = await c.call(PlatformStreamReply, partial(PlatformStreamRequest, camera_id=cam.id))
+        rep = await platform.stream(cam.id)
         assert rep.rtsp == urls[2] and 500 < rep.expires_in_s <= 600
         again = await c.call(PlatformStreamReply, partial(PlatformStreamRequest, camera_id=cam.id))
         assert again.rtsp == rep.rtsp and len(server.plays) == 1  # the hub's lease
-        await c.call(
-            PlatformStreamReply, partial(PlatformStreamRequest, camera_id=cam.id, renew=True)
-        )
+        assert await platform.stream(cam.id) is rep  # the console's copy while it lives
+        await platform.stream(cam.id, renew=True)
         assert len(server.plays) == 2  # the tile's stream failed: asked again
         with pytest.raises(HubError) as unknown:
             await c.call(PlatformStreamReply, partial(PlatformStreamRequest, camera_id="nope"))
