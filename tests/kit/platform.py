@@ -9,11 +9,12 @@ import asyncio
 import hashlib
 import secrets
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 USER = "admin"
 PASSWORD = "wvp-test"
@@ -35,6 +36,8 @@ class PlatformServer:
     expire_s: float = 60.0
     plays: list[str] = field(default_factory=list)  # "<device>/<channel>" per play request
     logins: int = 0
+    raw_channels: list[object] = field(default_factory=list)  # appended to every device's list
+    html: bool = False  # every answer is an HTML error page (a proxy in front, misconfigured)
     _tokens: set[str] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     _port: int = 0
@@ -46,7 +49,7 @@ class PlatformServer:
     async def up(self) -> None:
         if self._runner is not None:
             return
-        app = web.Application()
+        app = web.Application(middlewares=[self._front])
         app.router.add_get("/api/user/login", self._login)
         app.router.add_get("/api/device/query/devices", self._devices)
         app.router.add_get("/api/device/query/devices/{device}/channels", self._channels)
@@ -79,6 +82,12 @@ class PlatformServer:
     def _authed(self, request: web.Request) -> bool:
         return request.headers.get("access-token", "") in self._tokens
 
+    @web.middleware
+    async def _front(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.html:
+            return web.Response(text="<html>502 Bad Gateway</html>", content_type="text/html")
+        return await handler(request)
+
     async def _login(self, request: web.Request) -> web.Response:
         md5 = hashlib.md5(PASSWORD.encode(), usedforsecurity=False).hexdigest()
         if request.query.get("username") != USER or request.query.get("password") != md5:
@@ -89,7 +98,7 @@ class PlatformServer:
         return self._ok({"accessToken": token, "username": USER})
 
     @staticmethod
-    def _page(request: web.Request, items: list[dict[str, object]]) -> dict[str, object]:
+    def _page(request: web.Request, items: Sequence[object]) -> dict[str, object]:
         page = max(1, int(request.query.get("page", "1")))
         count = max(1, min(1000, int(request.query.get("count", "15"))))
         return {"total": len(items), "list": items[(page - 1) * count : page * count]}
@@ -107,7 +116,7 @@ class PlatformServer:
         if not self._authed(request):
             return web.json_response({"code": 401, "msg": "请登录后重新请求"}, status=401)
         dev = request.match_info["device"]
-        items: list[dict[str, object]] = [
+        items: list[object] = [
             {
                 "channelId": c.channel_id,
                 "deviceId": c.device_id,
@@ -120,6 +129,7 @@ class PlatformServer:
             for c in self.channels
             if c.device_id == dev
         ]
+        items += self.raw_channels
         return self._ok(self._page(request, items))
 
     async def _play(self, request: web.Request) -> web.Response:

@@ -107,3 +107,30 @@ def test_expired_url_is_asked_again_and_the_stream_continues(camsim: CamSim) -> 
             await server.down()
 
     asyncio.run(go())
+
+
+def test_bad_entries_are_skipped_and_a_bad_answer_is_a_clear_note() -> None:
+    async def go() -> None:
+        server = PlatformServer(county_channels(50, 5, 4), ["rtsp://127.0.0.1:1/x"])
+        server.raw_channels = [{"name": "no id"}, "not an object"]
+        await server.up()
+        site = platform_site(server.url)
+        feed = PlatformFeed(site, site.platforms[0], wvp_source(site, site.platforms[0]))
+        await feed.source.start()
+        try:
+            cat = await feed.source.catalogue()
+            assert len(cat.channels) == 50  # nothing good lost
+            assert cat.skipped == (
+                "channel #50 of 34052100001180000000: channelId missing or not a string",
+                "channel #51 of 34052100001180000000: channel entry is not an object",
+            )
+            good = await feed.refresh()
+            server.html = True
+            state = await feed.refresh()
+            assert state.tree is good.tree and state.note is not None
+            assert "devices: answer is not JSON" in state.note
+        finally:
+            await feed.stop()
+            await server.down()
+
+    asyncio.run(go())
