@@ -90,7 +90,7 @@ def test_a_meeting_on_janus(netns: Netns, tmp_path: Path) -> None:
         county.start()
         client = county.run(console_login(hub))
         mid, ticket = county.run(open_meeting(client))
-        peer = county.run(convenor(ticket, hub, frames, tasks, tracks))
+        peer = county.run(convenor(ticket, hub, frames, tasks, tracks), timeout=150)
         asyncio.run(
             asyncio.wait_for(townships(netns, hub, tmp_path, client, county, mid, state), 300)
         )
@@ -171,6 +171,12 @@ async def convenor(
     video, audio = SyntheticCamera("县综治中心", 320, 240), ToneSource()
     tracks.extend([video, audio])
     await peer.publish(video=video, audio=audio)
+    pc = peer._pub_pc
+    for _ in range(1200):
+        if pc is not None and pc.connectionState == "connected":
+            break
+        await asyncio.sleep(0.1)
+    assert pc is not None and pc.connectionState == "connected", "the convenor never published"
 
     def follow(feeds: dict[int, str]) -> None:
         for feed in feeds:

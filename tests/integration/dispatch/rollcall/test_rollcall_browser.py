@@ -142,7 +142,10 @@ def test_rollcall_over_chromium_stations(tmp_path: Path) -> None:
             )
 
             ex = await c.rollcall.export()
-            csv_path, pdf_path = (Path(f) for f in ex.files)
+            files = [Path(f) for f in ex.files]  # the roll call's CSV, the week's meetings, PDF
+            assert [f.name.split("-")[0] for f in files] == ["rollcall", "meetings", "rollcall"]
+            csv_path, pdf_path = files[0], files[2]
+            assert csv_path.suffix == ".csv" and pdf_path.suffix == ".pdf"
             text = csv_path.read_text(encoding="utf-8-sig")
             assert text.splitlines()[0].startswith("周,点名批次,乡镇/街道,中心")
             assert text.count("链路中断") == 2 and text.count("已接通") == 3
