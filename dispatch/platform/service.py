@@ -52,6 +52,7 @@ class PlatformFeed:
         self._clock = clock
         self._on_change = on_change
         self._leases: dict[str, StreamUrls] = {}
+        self._asking: dict[str, asyncio.Future[StreamUrls]] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -102,6 +103,18 @@ class PlatformFeed:
         lease = self._leases.get(camera_id)
         if lease is not None and not renew and not lease.expired(self._clock(), RENEW_MARGIN_S):
             return lease
+        asking = self._asking.get(camera_id)  # tiles asking at once share one play request
+        if asking is None:
+            asking = asyncio.ensure_future(self._play(camera_id))
+            self._asking[camera_id] = asking
+            asking.add_done_callback(lambda _f: self._asking.pop(camera_id, None))
+        return await asyncio.shield(asking)
+
+    async def _play(self, camera_id: str) -> StreamUrls:
+        cam = self.camera(camera_id)
+        lease = await self.source.play(cam.device_id, cam.channel_id)
+        self._leases[camera_id] = lease
+        return lease
         cam = self.camera(camera_id)
         lease = await self.source.play(cam.device_id, cam.channel_id)
         self._leases[camera_id] = lease

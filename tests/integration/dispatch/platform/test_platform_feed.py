@@ -101,6 +101,10 @@ def test_expired_url_is_asked_again_and_the_stream_continues(camsim: CamSim) -> 
             clock.advance(20.0)  # past expiry (margin 5 s): asked again
             second = await feed.stream(cam.id)
             assert len(server.plays) == 2 and second.expires_at > first.expires_at
+            both = await asyncio.gather(*(feed.stream(cam.id, renew=True) for _ in range(2)))
+            assert both[0] is both[1] and len(server.plays) == 3  # one request for two tiles
+            with pytest.raises(KeyError, match="unknown camera"):
+                await feed.stream("nope")
             assert await asyncio.to_thread(_frames, second.rtsp or "") == 3
         finally:
             await feed.stop()
