@@ -37,3 +37,16 @@ def refreshed(state: CatalogueState, tree: PlatformTree, read_at: float) -> Cata
 
 def failed(state: CatalogueState, error: str) -> CatalogueState:
     return CatalogueState(state.platform, state.tree, state.read_at, error, state.failures + 1)
+
+
+FIRST_RETRY_S = 10.0
+MAX_BACKOFF_S = 300.0
+
+
+def next_wait(state: CatalogueState, refresh_s: float) -> float:
+    """Seconds to the next refresh: `refresh_s` after a good read; after failures sooner,
+    10 s doubling up to 300 s, never later than the usual refresh."""
+    if state.error is None:
+        return refresh_s
+    backoff = FIRST_RETRY_S * 2.0 ** min(state.failures - 1, 5)
+    return min(refresh_s, MAX_BACKOFF_S, backoff)

@@ -19,7 +19,6 @@ from streams.platform import PlatformError, PlatformSource, StreamUrls, WvpSourc
 
 log = logging.getLogger(__name__)
 RENEW_MARGIN_S = 5.0  # ask again this long before a URL expires
-MAX_BACKOFF_S = 300.0
 
 
 def wvp_source(
@@ -85,10 +84,7 @@ class PlatformFeed:
     async def _run(self) -> None:
         while True:
             state = await self.refresh()
-            wait = self.cfg.refresh_s
-            if state.error is not None:  # try sooner, backing off, never slower than usual
-                wait = min(wait, MAX_BACKOFF_S, 10.0 * 2 ** min(state.failures - 1, 5))
-            await asyncio.sleep(wait)
+            await asyncio.sleep(core.next_wait(state, self.cfg.refresh_s))
 
     def camera(self, camera_id: str) -> PlatformCamera:
         tree = self.state.tree
