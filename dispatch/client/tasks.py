@@ -142,13 +142,16 @@ class TasksFacade:
         return await self._caller.call(PhoneLinkReply, request)
 
     def task_view(self) -> dict[str, DispatchTask]:
-        """The tasks this client dispatched or saw change (published `TaskChanged`)."""
+        """The open tasks this client dispatched or saw change (published `TaskChanged`);
+        a closed task leaves it (a client that runs for days must not keep them all)."""
         return dict(self._task_view)
 
     def changed(self, msg: TaskChanged) -> None:
         """A published `TaskChanged` (from the connection's SUB loop)."""
         cur = self._task_view.get(msg.task.id)
-        if cur is None or cur.version <= msg.task.version:
+        if msg.task.closed_at is not None:
+            self._task_view.pop(msg.task.id, None)
+        elif cur is None or cur.version <= msg.task.version:
             self._task_view[msg.task.id] = msg.task
         if self._on_task is not None:
             self._on_task(msg)
