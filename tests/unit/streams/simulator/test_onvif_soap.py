@@ -13,20 +13,19 @@ from streams.simulator.onvif_device import OnvifDevice, Profile
 from streams.simulator.onvif_soap import DIGEST, SOAP, WSSE, WSU, duration_s
 from streams.simulator.ptz_motion import PtzHead
 
-NOW = datetime.now(UTC)
-
 
 def request(
     op: str,
     user: str = "admin",
     password: str = "pw",
     *,
-    created: datetime = NOW,
+    created: datetime | None = None,
     nonce: bytes | None = None,
     body_extra: str = "",
 ) -> bytes:
     nonce = nonce or os.urandom(16)
-    stamp = created.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    # the time of the call, not of the import: a whole run collects 30 min before this runs
+    stamp = (created or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     digest = base64.b64encode(hashlib.sha1(nonce + stamp.encode() + password.encode()).digest())
     inner = op if op.startswith("<") else f"<{op}>{body_extra}</{op.split()[0]}>"
     return (
@@ -68,7 +67,7 @@ def test_a_good_digest_is_served(device: OnvifDevice) -> None:
     [
         ({"password": "wrong"}, b"Sender not authorized"),
         ({"user": "root"}, b"Sender not authorized"),
-        ({"created": NOW - timedelta(hours=1)}, b"off the clock"),
+        ({"created": datetime.now(UTC) - timedelta(hours=1)}, b"off the clock"),
     ],
 )
 def test_bad_tokens_are_refused_with_not_authorized(
