@@ -32,6 +32,7 @@ from dispatch.hub.turn import plan_of
 from dispatch.mediation.messages import MediationInvite, MediationReply
 from streams.webrtc.client import StarClient
 from streams.webrtc.config import SyntheticCamera, ToneSource, audio_level
+from streams.webrtc.janus_star import JanusStar
 from streams.webrtc.stats import via_relay
 
 T = TypeVar("T")
@@ -217,21 +218,7 @@ class MediationController:
             if video is not None:  # the hall's self-preview shows what it sends
                 self.converter.set_size(SELF_KEY, *SELF_SIZE)
                 video = PreviewTrack(video, self._on_self)
-            star = StarClient(
-                self.http_url + rep.host_path,
-                rep.host_session,
-                video=video,
-                audio=audio,
-                config=plan_of(rep.ice).configuration(),  # minted TURN credentials
-                refresh_ice=True,  # fresh ones for every rejoin
-                keep_hosts=self._keep,
-                on_video=self._on_video,
-                on_audio=self._on_audio,
-                on_message=self._on_message,
-                on_state=self._on_state,
-                on_signalling=self._on_signalling,
-                ssl_context=self.http_ssl,
-            )
+            star = self._star(rep, video, audio)
             self.star = star
             await star.start()
             return rep
@@ -241,6 +228,41 @@ class MediationController:
 
         self.converter.start()
         self._submit(run(), self.model.opened, failed)
+
+    def _star(
+        self, rep: MediationReply, video: MediaStreamTrack | None, audio: MediaStreamTrack | None
+    ) -> StarClient:
+        """The hall's peer: in the hub's star, or in the session's room on Janus (the
+        hub placed it there: more than 6 parties, or its configuration)."""
+        if rep.engine == "janus":
+            return JanusStar(
+                self.http_url + rep.host_path,
+                rep.host_session,
+                video=video,
+                audio=audio,
+                on_video=self._on_video,
+                on_audio=self._on_audio,
+                on_message=self._on_message,
+                on_state=self._on_state,
+                on_signalling=self._on_signalling,
+                ssl_context=self.http_ssl,
+                janus_ssl=self.http_ssl,  # Janus's HTTPS has the hub's certificate
+            )
+        return StarClient(
+            self.http_url + rep.host_path,
+            rep.host_session,
+            video=video,
+            audio=audio,
+            config=plan_of(rep.ice).configuration(),  # minted TURN credentials
+            refresh_ice=True,  # fresh ones for every rejoin
+            keep_hosts=self._keep,
+            on_video=self._on_video,
+            on_audio=self._on_audio,
+            on_message=self._on_message,
+            on_state=self._on_state,
+            on_signalling=self._on_signalling,
+            ssl_context=self.http_ssl,
+        )
 
     def send(self, msg: dict[str, Any], what: str) -> None:
         star = self.star

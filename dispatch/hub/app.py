@@ -198,6 +198,7 @@ class Hub:
             record_dir=config.recordings or data_dir / "recordings",
             forward=webrtc.forward,
             share_encoding=webrtc.share_encoding,
+            placement=config.mediation,
         )
         self.rollcall = RollcallService(
             self.service,
@@ -318,7 +319,7 @@ class Hub:
         room = self.meetings.room
         if cfg.enabled() and room.media is None:
             m = self.certs.material
-            room.media = await asyncio.to_thread(
+            media = await asyncio.to_thread(
                 build_media,
                 cfg,
                 data_dir=self.config.data_dir(),
@@ -326,11 +327,14 @@ class Hub:
                 ice=lambda name: list(self.ice(name).servers),
                 cert=(m.cert, m.key) if m is not None else None,
             )
-            room.finish = finish_recording
+            room.media, room.finish = media, finish_recording
             public = (
                 cfg.public_url or cfg.url or default_public_url(self.public_url, cfg.https_port)
             )
             self.meetings.janus_origin = web_guard.origin_of(public)
+            # mediation sessions beyond the star's 6 parties go to the same Janus
+            self.mediation.janus.media = media
+            self.mediation.janus.finish = finish_recording
         await self.meetings.start()
 
     async def _start_plain(self) -> None:

@@ -41,14 +41,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
 from dispatch.db.store import default_db_url
@@ -56,6 +49,7 @@ from dispatch.events.service import HubSettings
 from dispatch.hub.config_http import HttpConfig, TlsConfig
 from dispatch.hub.config_positions import PositionsConfig
 from dispatch.hub.config_ptz import PtzConfig
+from dispatch.mediation.media import MediationConfig
 from dispatch.meetings.janus.config import JanusConfig
 from streams.private import default_state_dir
 from streams.webrtc.config import IceConfigError, IceServer, parse_ice_servers
@@ -413,6 +407,9 @@ class HubConfig(_Section):
         default_factory=JanusConfig, description="Janus, the video meetings' SFU"
     )
     ptz: PtzConfig = Field(default_factory=PtzConfig, description="PTZ rights and holds")
+    mediation: MediationConfig = Field(
+        default_factory=MediationConfig, description="remote mediation: the hub's star or Janus"
+    )
 
     @model_validator(mode="after")
     def _database_in_the_data_folder(self) -> HubConfig:

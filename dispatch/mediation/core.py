@@ -21,7 +21,8 @@ ROLE_LABELS = {
     "party": "当事人",
 }
 OUTCOME_LABELS = {"agreement": "达成协议", "no_agreement": "未达成协议", "referred": "转法院诉讼"}
-MAX_PARTICIPANTS = 6
+MAX_PARTICIPANTS = 6  # the hub's own star (aiortc)
+MAX_JANUS_PARTIES = 24  # a mediation room on Janus (dispatch.mediation.media.place)
 ALIVE_S = 5.0  # how often an open session's last known alive time is written
 
 LinkStatus = Literal["ok", "unknown", "expired", "locked", "closed"]

@@ -50,6 +50,7 @@ class MediationHandlers:
             host_path=f"/v/{host_token}",
             host_session=host_session,
             ice=ice_info(self._med.ice(console_ice_name(session.workstation))),
+            engine="janus" if sess.janus is not None else "hub",
         )
 
     async def close(self, req: MediationCloseRequest) -> MediationReply:

@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from dispatch.domain.ice import IceInfo
 from dispatch.domain.wire import WireMessage
+from dispatch.mediation.core import MAX_JANUS_PARTIES
 from dispatch.tasks.core import MAX_NOTE_LENGTH
 
 
@@ -38,7 +39,8 @@ class MediationOpenRequest(WireMessage):
     rid: str
     token: str
     event_id: str = Field(min_length=1, max_length=64)
-    invites: list[MediationInvite] = Field(min_length=1, max_length=5)
+    # beyond 5 the session needs Janus (dispatch.mediation.media.place says yes or why not)
+    invites: list[MediationInvite] = Field(min_length=1, max_length=MAX_JANUS_PARTIES - 1)
     ttl_hours: float = Field(default=24, gt=0, le=24 * 30)
 
 
@@ -77,6 +79,7 @@ class MediationReply(WireMessage):
     host_path: str = ""
     host_session: str = ""
     ice: IceInfo = Field(default_factory=IceInfo)  # for the console's connection
+    engine: Literal["hub", "janus"] = "hub"  # where the media run (the console joins there)
     outcome: str | None = None
     duration_s: float | None = None
     recording: str | None = None
@@ -170,6 +173,20 @@ class ParticipantView(_Msg):
     video: bool
 
 
+class JanusTicket(_Msg):
+    """How an admitted participant joins the session's room on Janus (the session runs
+    there): Janus's API, the room, its PIN, this participant's own token, the display
+    (the participant's id) and fresh ICE servers."""
+
+    janus_url: str
+    room: int
+    pin: str
+    token: str
+    display: str
+    ice_servers: list[dict[str, object]]
+    ice_policy: str = "all"
+
+
 class StateOut(_Msg):
     type: Literal["state"] = "state"
     me: MeView
@@ -179,6 +196,8 @@ class StateOut(_Msg):
     recording: bool
     closed: bool
     slots: list[SlotView]
+    engine: Literal["hub", "janus"] = "hub"
+    janus: JanusTicket | None = None  # on Janus: this participant's ticket once admitted
 
 
 class RemovedOut(_Msg):

@@ -112,7 +112,12 @@ def join_page(token: str, config: dict[str, Any]) -> str:
     return shell(
         "远程视频调解",
         body,
-        script=(web_pages.MEDIA_JS, "/v-static/mediation.js"),
+        script=(
+            web_pages.MEDIA_JS,
+            "/c-static/janus-room.js",  # a session on Janus (beyond 6 parties)
+            "/v-static/mediation-janus.js",
+            "/v-static/mediation.js",
+        ),
         config={"base": f"/v/{token}", **config},
     )
 

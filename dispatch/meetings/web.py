@@ -72,10 +72,10 @@ def _spawn(coro: Coroutine[Any, Any, None]) -> None:
 
 
 async def janus_csp(request: web.Request, response: web.StreamResponse) -> None:
-    """The station page may talk to Janus's API (another origin: its own port): its
-    `connect-src` names that origin too (`web_guard` keeps a policy already set)."""
+    """The station and mediation pages may talk to Janus's API (another origin: its own
+    port): their `connect-src` names that origin too (`web_guard` keeps a policy set)."""
     origin = request.app[_SVC].janus_origin
-    if origin and request.path.startswith("/s/") and response.content_type == "text/html":
+    if origin and request.path.startswith(("/s/", "/v/")) and response.content_type == "text/html":
         response.headers["Content-Security-Policy"] = web_guard.CSP.replace(
             "connect-src 'self'", f"connect-src 'self' {origin}"
         )

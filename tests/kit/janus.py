@@ -25,6 +25,18 @@ from dispatch.meetings.janus.rooms import EngineSettings, JanusMedia
 from tests.kit.netns import HUB_LAN, HUB_NAME, HUB_PUBLIC, Netns, NsLoop, call_in
 
 
+def hub_janus_toml(path: Path, extra: str = "") -> Path:
+    """A hub configuration file that runs its own Janus (`[janus] run = true`, its API on
+    every address of the hub's namespace, an RTP block of its own), plus `extra` TOML."""
+    base = 40000 + secrets.randbelow(200) * 100
+    path.write_text(
+        f'[janus]\nrun = true\napi_ip = "0.0.0.0"\nrtp_min = {base}\nrtp_max = {base + 99}\n'
+        + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
 def free_port_in(netns: Netns) -> int:
     def pick() -> int:
         import socket

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dispatch.client.connection import HubClient
 from dispatch.hub.process import HubProcess
-from tests.kit.hub import free_port
+from tests.kit.hub import client_keys, free_port
 from tests.kit.netns import HUB_LAN, HUB_NAME, HUB_PUBLIC, Netns, Role
 
 HTTP_PORT = 8080
@@ -94,3 +95,20 @@ class NsHub(HubProcess):
 
     def lan_url(self, path: str = "") -> str:
         return f"{self.scheme}://{self.lan_addr}:{self.http_port_fixed}{path}"
+
+
+async def logged_in_console(hub: HubProcess) -> HubClient:
+    """The county console's hub client (run it on a loop in the county namespace: zmq on
+    the LAN), logged in as the demo duty officer."""
+    c = HubClient(
+        hub.req_endpoint,
+        hub.pub_endpoint,
+        keys=client_keys(hub),
+        workstation="hall-1",
+        on_change=lambda ch: None,
+        on_connection=lambda st: None,
+        request_timeout_s=60,
+    )
+    await c.start()
+    await c.login("duty", "duty123")
+    return c

@@ -20,6 +20,7 @@ Everything it writes goes through the events service's public API (`commit`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Sequence
@@ -34,7 +35,6 @@ from dispatch.hub.auth import Session
 from dispatch.links.core import LoginResult, pin_failure, sign_cookie, verify_pin
 from dispatch.mediation import store as ms
 from dispatch.mediation.core import (
-    MAX_PARTICIPANTS,
     OUTCOME_LABELS,
     LinkStatus,
     Participant,
@@ -42,6 +42,7 @@ from dispatch.mediation.core import (
     recording_line,
     total_seconds,
 )
+from dispatch.mediation.media import MediationConfig, PlacementRefused, place
 from dispatch.mediation.messages import (
     AdmitIn,
     ClosedOut,
@@ -56,6 +57,7 @@ from dispatch.mediation.messages import (
 )
 from dispatch.mediation.service import filing
 from dispatch.mediation.service.durable import Durable, restore
+from dispatch.mediation.service.janus import JanusRooms
 from dispatch.mediation.service.pushes import Listener, Pushes, state_for
 from dispatch.mediation.service.recording import Recording, sha256_file
 from dispatch.mediation.service.sessions import MediationSession, Sessions
@@ -78,6 +80,7 @@ class MediationService:
         record_dir: Path,
         forward: bool = True,
         share_encoding: bool = True,
+        placement: MediationConfig | None = None,
     ) -> None:
         self._events = events
         self.forward = forward
@@ -88,6 +91,11 @@ class MediationService:
         self._pushes = Pushes(self._before_push)
         self._recording = Recording(record_dir, self._pushes.broadcast)
         self._durable = Durable(events, self._sessions)
+        # sessions beyond the star's 6 parties (or all, by configuration) on Janus; the
+        # hub hands its engine over (`janus.media`) when `[janus]` has one
+        self.placement = placement or MediationConfig()
+        self.janus = JanusRooms(record_dir, self._pushes.broadcast)
+        self._janus_poll: asyncio.Task[None] | None = None
         # this hub process: a page or console that sees it change rejoins at once
         self.epoch = secrets.token_hex(4)
         self._started = False
@@ -110,8 +118,23 @@ class MediationService:
                 "mediation session %s restored (%d participants)", sess.id, len(row.participants)
             )
         self._durable.start()
+        self._janus_poll = asyncio.create_task(self._poll_janus(), name="mediation-janus")
+
+    async def _poll_janus(self, every_s: float = 1.0) -> None:
+        """Who publishes in each Janus room (the pages' media state), pushed on change."""
+        while True:
+            await asyncio.sleep(every_s)
+            for s in self._sessions:
+                live = s.janus is not None and s.closed_at is None
+                if live and s.janus is not None and await self.janus.refresh(s.id, s.janus):
+                    self._pushes.schedule(s.id)
 
     async def stop(self) -> None:
+        poll, self._janus_poll = self._janus_poll, None
+        if poll is not None:
+            poll.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poll
         await self._durable.stop()
         for s in self._sessions:
             if s.closed_at is None:
@@ -151,19 +174,24 @@ class MediationService:
         self, by: Session, event_id: str, invites: Sequence[MediationInvite], ttl: timedelta
     ) -> Opened:
         """(session, [(participant, link token, PIN)], host link token, host session)."""
-        if len(invites) + 1 > MAX_PARTICIPANTS:
-            raise HubError(
-                ErrorCode.INVALID,
-                f"内置模式最多 {MAX_PARTICIPANTS} 方（含指挥中心）；更大的会议请配置 SFU",
-            )
+        parties = len(invites) + 1  # the console too
+        try:
+            where = place(self.placement, parties, janus=self.janus.available())
+        except PlacementRefused as e:
+            log.warning("mediation of %d parties refused: %s", parties, e)
+            raise HubError(ErrorCode.INVALID, str(e)) from e
         ev = await self._events.require_event(event_id)
         now = self._events.clock()
         sid = f"M{now:%Y%m%d}-{secrets.token_hex(4)}"
+        log.info("mediation %s: %d parties on %s (%s)", sid, parties, where.engine, where.reason)
         sess = MediationSession(sid, ev.id, by.operator, now, self._room(sid))
         host, host_link = filing.host_of(sid, by, now + ttl)
         links = await filing.invite(sid, invites, now + ttl)
         for p in [host, *(link.participant for link in links)]:
             sess.participants[p.id] = p
+        if where.engine == "janus":
+            sess.janus = await self.janus.open(sid, f"调解 {sid}", parties)
+            await self.janus.admit(sid, sess.janus, host)
         invited = "、".join(f"{x.participant.label}{x.participant.name}" for x in links)
         note = f"【远程调解】发起会话 {sid}，邀请：{invited}"
         audit = filing.audit_line(ev, by, now, "mediation_open", note)
@@ -205,6 +233,11 @@ class MediationService:
     async def _end_media(self, sess: MediationSession) -> None:
         await self._recording.stop(sess)
         await sess.room.close()
+        if sess.janus is not None:
+            n = len(sess.recordings) + 1
+            mp4 = await self.janus.close(sess.id, sess.janus, n)
+            if mp4 is not None:
+                sess.recordings.append(mp4)
 
     # -- participants --------------------------------------------------------------------------
     async def login(self, token: str, pin: str) -> LoginResult:
@@ -234,6 +267,8 @@ class MediationService:
         if not p.admitted:
             raise HubError(ErrorCode.FORBIDDEN, "请在等候室等待主持人准许入会")
         sess = self._sessions.of(p)
+        if sess.janus is not None:
+            raise HubError(ErrorCode.CONFLICT, "本次调解在 Janus 上进行，请刷新页面")
         answer = await sess.room.answer(p.id, sdp)
         self._recording.follow(sess)
         return answer
@@ -270,6 +305,8 @@ class MediationService:
             q = sess.participants.get(msg.id)
             if q is None or q.removed:
                 raise HubError(ErrorCode.NOT_FOUND, "参与人不存在")
+            if sess.janus is not None:  # its token first: no admitted party without one
+                await self.janus.admit(sess.id, sess.janus, q)
             q.admit(now)
         elif isinstance(msg, RemoveIn):
             q = sess.participants.get(msg.id)
@@ -278,8 +315,12 @@ class MediationService:
             q.remove(now)
             self._pushes.broadcast(sess.id, RemovedOut(id=q.id))
             await sess.room.remove(q.id)
+            if sess.janus is not None:
+                await self.janus.remove(sess.id, sess.janus, q)
         elif isinstance(msg, RecordIn):
-            if msg.on:
+            if sess.janus is not None:
+                await self.janus.record(sess.id, sess.janus, msg.on)
+            elif msg.on:
                 await self._recording.start(sess)
             else:
                 await self._recording.stop(sess)
@@ -293,4 +334,8 @@ class MediationService:
         return True
 
     def state_for(self, p: Participant) -> StateOut:
-        return state_for(self._sessions.of(p), p, self.epoch)
+        sess = self._sessions.of(p)
+        ticket = None
+        if sess.janus is not None:
+            ticket = self.janus.ticket(sess.janus, p, self.ice(f"med-{p.id}"))
+        return state_for(sess, p, self.epoch, ticket)

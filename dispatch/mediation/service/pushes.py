@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from dispatch.mediation.core import Participant
 from dispatch.mediation.messages import (
     ClosedOut,
+    JanusTicket,
     MeView,
     ParticipantView,
     PeerRef,
@@ -37,9 +38,20 @@ Push = StateDue | RemovedOut | ClosedOut | RecordingOut
 Listener = Callable[[Push], None]
 
 
-def state_for(sess: MediationSession, p: Participant, epoch: str) -> StateOut:
+def media_state(sess: MediationSession, pid: str) -> str:
+    """A participant's media: the star's connection state, or on Janus 'connected' while
+    it publishes in the room, 'absent' when it is not there."""
+    if sess.janus is None:
+        return sess.room.state(pid)
+    publishing = sess.janus.feeds.get(pid)
+    return "absent" if publishing is None else ("connected" if publishing else "connecting")
+
+
+def state_for(
+    sess: MediationSession, p: Participant, epoch: str, janus: JanusTicket | None = None
+) -> StateOut:
     """The whole view as `p` sees it: everyone's lobby and media state, and whose media
-    each of `p`'s receive slots carries."""
+    each of `p`'s receive slots carries (the star) or `p`'s ticket to the room (Janus)."""
     names = {q.id: q for q in sess.participants.values()}
     slots = []
     for s in sess.room.slot_map(p.id):
@@ -65,15 +77,17 @@ def state_for(sess: MediationSession, p: Participant, epoch: str) -> StateOut:
                 name=q.name,
                 admitted=q.admitted,
                 online=q.online,
-                media=sess.room.state(q.id),
+                media=media_state(sess, q.id),
                 audio=q.audio_on,
                 video=q.video_on,
             )
             for q in sess.shown()
         ],
-        recording=sess.recorder is not None,
+        recording=sess.recording,
         closed=sess.closed_at is not None,
         slots=slots,
+        engine="janus" if sess.janus is not None else "hub",
+        janus=janus,
     )
 
 

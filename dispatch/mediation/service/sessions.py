@@ -1,7 +1,8 @@
 """The open mediation sessions of this hub, and who a link or a cookie belongs to.
 
 A session is its participants (`dispatch.mediation.core.Participant`) plus the media of
-the star: the hub's `Room` and, while recording, the recorder. `Sessions` is the one
+the star: the hub's `Room` and, while recording, the recorder; or its room on Janus
+(`janus`, beyond 6 parties: `dispatch.mediation.media`). `Sessions` is the one
 registry, looked up by session id and by link (the SHA-256 of the link token).
 """
 
@@ -11,12 +12,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.links.core import link_state, matches_hash, token_hash, verify_cookie
 from dispatch.mediation.core import LinkStatus, Participant
 from streams.webrtc.recorder import Recorder
 from streams.webrtc.room import Room
+
+if TYPE_CHECKING:
+    from dispatch.mediation.service.janus import JanusSide
 
 
 @dataclass
@@ -31,6 +36,11 @@ class MediationSession:
     recordings: list[Path] = field(default_factory=list)
     closed_at: datetime | None = None
     restored_at: datetime | None = None  # loaded back by a restarted hub
+    janus: JanusSide | None = None  # the media run in a room on Janus, not the hub's star
+
+    @property
+    def recording(self) -> bool:
+        return self.recorder is not None or (self.janus is not None and self.janus.recording)
 
     def shown(self) -> list[Participant]:
         """The participants the pages list (all but the removed), in order."""

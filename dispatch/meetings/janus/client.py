@@ -28,6 +28,7 @@ class RoomSpec:
     max_publishers: int
     record_dir: Path | None
     allowed: tuple[str, ...]
+    record: bool = True  # with record_dir: recording now (enable_recording turns it)
 
 
 class Videoroom:
@@ -65,13 +66,18 @@ class Videoroom:
             "notify_joining": True,
         }
         if spec.record_dir is not None:
-            body["record"] = True
+            body["record"] = spec.record
             body["rec_dir"] = str(spec.record_dir)
             body["lock_record"] = True
         await self._ask(body)
 
     async def destroy(self, room: int, secret: str) -> None:
         await self._ask({"request": "destroy", "room": room, "secret": secret})
+
+    async def enable_recording(self, room: int, secret: str, on: bool) -> None:
+        await self._ask(
+            {"request": "enable_recording", "room": room, "secret": secret, "record": on}
+        )
 
     async def exists(self, room: int) -> bool:
         return bool((await self._ask({"request": "exists", "room": room})).get("exists"))

@@ -262,7 +262,10 @@ class JanusMedia:
         title: str,
         max_publishers: int,
         record_dir: Path | None,
+        recording: bool = True,
     ) -> RoomTicket:
+        """`recording`: with `record_dir`, Janus records from the start (else only
+        after `set_recording(key, True)`)."""
         async with self._lock:
             if meeting_key in self.rooms:
                 return self.ticket(self.rooms[meeting_key])
@@ -276,6 +279,7 @@ class JanusMedia:
                 max_publishers=max(1, max_publishers) + 1,
                 record_dir=record_dir,
                 allowed=(),
+                record=recording,
             )
             room = OpenRoom(meeting_key, spec, own_token=new_token())
             try:
@@ -337,6 +341,14 @@ class JanusMedia:
         room = self._room(meeting_key)
         await self._ask(self._videoroom().kick(room.spec.room, room.spec.secret, feed))
         room.roster.members.pop(feed, None)
+
+    async def set_recording(self, meeting_key: str, on: bool) -> None:
+        """Janus's recorder on or off for every publisher (the room needs a record_dir);
+        a room recreated after a restart keeps the state."""
+        room = self._room(meeting_key)
+        vr = self._videoroom()
+        await self._ask(vr.enable_recording(room.spec.room, room.spec.secret, on))
+        room.spec = replace(room.spec, record=on)
 
     async def set_locked(self, meeting_key: str, locked: bool) -> None:
         self._room(meeting_key).locked = locked

@@ -148,6 +148,21 @@
       // another hub process (a restart): our connection is gone with the old one
       const restarted = H.epoch !== null && m.epoch && m.epoch !== H.epoch;
       if (m.epoch) H.epoch = m.epoch;
+      const JANUS = window.MediationJanus;
+      if (m.janus && JANUS) {  // the session runs on Janus (mediation-janus.js)
+        if (m.closed) return ended("调解已结束", "本次远程调解会话已经结束，感谢参与。");
+        $("who").textContent = m.me.label + " " + m.me.name;
+        $("rec").hidden = !m.recording;
+        if (!wanted) {
+          wanted = true; show("call");
+          JANUS.start(m, local, H, setConn).catch((e) => {
+            log("janus: " + (e.code || "") + " " + e.message);
+            setConn("无法加入（" + (e.code || "") + "）：" + e.message, "bad");
+          });
+        }
+        JANUS.update(m);
+        return;
+      }
       if (restarted) {
         H.hubRestarts += 1; log("hub restarted");
         if (wanted && H.pc) { setConn(LOST, "bad"); H.rejoins += 1; join(); }
@@ -342,6 +357,7 @@
 
   function ended(title, text) {
     left = true; wanted = false;
+    if (window.MediationJanus) window.MediationJanus.leave();
     if (H.pc) { try { H.pc.close(); } catch (e) { /* */ } }
     if (H.ws) { try { H.ws.close(); } catch (e) { /* */ } }
     if (local) local.getTracks().forEach((t) => t.stop());

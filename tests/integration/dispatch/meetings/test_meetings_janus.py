@@ -10,7 +10,6 @@ receives the townships' pictures; the meeting's record says who joined and who s
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,24 +24,15 @@ from streams.webrtc.config import SyntheticCamera, ToneSource
 from streams.webrtc.janus_peer import JanusPeer
 from tests.integration.dispatch.mediation.test_mediation_support import CHROMIUM_ARGS
 from tests.integration.dispatch.rollcall.test_rollcall_support import write_site
-from tests.kit.hub import client_keys
+from tests.kit.janus import hub_janus_toml
 from tests.kit.netns import HUB_LAN, HUB_NAME, HUB_PUBLIC, Netns, NsLoop
-from tests.kit.netns_hub import NsHub
+from tests.kit.netns_hub import NsHub, logged_in_console
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 TOWNS = ("t01", "t02", "t03")
 WAIT_MS = 60_000
 STATE_JS = """() => JSON.stringify(
   Object.assign({}, window.MEETING_STATE, {log: window.MEETING_STATE.log.slice(-12)}))"""
-
-
-def janus_config(path: Path) -> Path:
-    base = 40000 + secrets.randbelow(200) * 100
-    path.write_text(
-        f'[janus]\nrun = true\napi_ip = "0.0.0.0"\nrtp_min = {base}\nrtp_max = {base + 99}\n',
-        encoding="utf-8",
-    )
-    return path
 
 
 async def station(browser: Browser, url: str, pin: str) -> Page:
@@ -72,7 +62,7 @@ def lan(_url: str) -> str:
 
 def test_a_meeting_on_janus(netns: Netns, tmp_path: Path) -> None:
     site = write_site(tmp_path / "site.toml", 3, 0)
-    cfg = janus_config(tmp_path / "hub.toml")
+    cfg = hub_janus_toml(tmp_path / "hub.toml")
     hub = NsHub(
         netns,
         f"sqlite:///{tmp_path / 'hall.db'}",
@@ -125,17 +115,7 @@ async def quiet(tracks: list[MediaStreamTrack]) -> None:
 
 
 async def console_login(hub: NsHub) -> HubClient:
-    c = HubClient(
-        hub.req_endpoint,
-        hub.pub_endpoint,
-        keys=client_keys(hub),
-        workstation="hall-1",
-        on_change=lambda ch: None,
-        on_connection=lambda st: None,
-        request_timeout_s=60,
-    )
-    await c.start()
-    await c.login("duty", "duty123")
+    c = await logged_in_console(hub)
     await c.meetings.fetch()
     return c
 
