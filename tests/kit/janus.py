@@ -22,6 +22,7 @@ import pytest
 
 from dispatch.meetings.janus.process import JanusProcess, JanusSettings
 from dispatch.meetings.janus.rooms import EngineSettings, JanusMedia
+from streams.webrtc.config import restrict_host_addresses, restricted_hosts
 from tests.kit.netns import HUB_LAN, HUB_NAME, HUB_PUBLIC, Netns, NsLoop, call_in
 
 
@@ -145,3 +146,18 @@ def janus_server(netns: Netns, tmp_path: Path) -> Iterator[JanusServer]:
     finally:
         server.hub_loop.stop()  # first: an engine left running would start Janus again
         server.process.stop_blocking()
+
+
+@pytest.fixture
+def aioice_default_hosts() -> Iterator[None]:
+    """Janus offers no loopback candidates and the namespaces' peers need their veth
+    addresses: tests that ran earlier in the same process (mediation, roll call) restricted
+    aioice's host candidates to 127.0.0.1 process-wide, which made every ICE check with
+    Janus fail in a whole run while each file passed alone. The test starts with aioice's
+    own addresses and leaves the previous restriction as it found it."""
+    before = restricted_hosts()
+    restrict_host_addresses(None)
+    try:
+        yield
+    finally:
+        restrict_host_addresses(before)

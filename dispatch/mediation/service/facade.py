@@ -142,7 +142,7 @@ class MediationService:
                     await self._durable.save(s)
                 except Exception:
                     log.debug("could not write session %s at stop", s.id, exc_info=True)
-            await self._end_media(s)
+            await self._end_media(s, finish=False)  # a Janus recording: left as .mjr
         self._started = False
 
     def _room(self, sid: str) -> Room:
@@ -230,10 +230,10 @@ class MediationService:
         await self._events.commit(filing.close_job(self._events, sess, closing, audit))
         return sess, duration, files[-1][0] if files else None
 
-    async def _end_media(self, sess: MediationSession) -> None:
+    async def _end_media(self, sess: MediationSession, *, finish: bool = True) -> None:
         await self._recording.stop(sess)
         await sess.room.close()
-        if sess.janus is not None:
+        if sess.janus is not None and finish:
             n = len(sess.recordings) + 1
             mp4 = await self.janus.close(sess.id, sess.janus, n)
             if mp4 is not None:

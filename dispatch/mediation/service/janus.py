@@ -6,7 +6,7 @@ media differ: an admitted participant's `state` carries a `JanusTicket` (room, P
 own token, display = its participant id) and the page joins the room through
 `janus-room.js` instead of offering to the hub's star. A participant removed → its token
 revoked and its feed kicked; the session closed → the room destroyed and the recording
-(`finish_recording`: the longest-recorded picture and every voice) filed like the star's.
+(`finish_recording`: the console's picture and every voice) filed like the star's.
 A Janus restart is the engine's business: it recreates the room with the same number,
 PIN and tokens, and the pages and the console rejoin by themselves.
 """
@@ -14,6 +14,7 @@ PIN and tokens, and the pages and the console rejoin by themselves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 from collections.abc import Callable
@@ -30,8 +31,9 @@ from streams.private import private_dir
 from streams.webrtc.config import IcePlan
 
 log = logging.getLogger(__name__)
+HOST = "host"  # the console's participant id (its display in the room)
 
-Finish = Callable[[Path], tuple[Path, str]]  # .mjr folder → (mp4, sha256)
+Finish = Callable[[Path, int | None], tuple[Path, str]]  # .mjr folder, speaker → (mp4, sha)
 
 
 class JanusEngine(Protocol):
@@ -147,15 +149,21 @@ class JanusRooms:
     async def close(self, sid: str, side: JanusSide, number: int) -> Path | None:
         """Room destroyed (every token with it); the recording made into
         `<session>-<number>.mp4` beside the star's files (None: nothing recorded)."""
+        media = self._need()
+        speaker = None  # the console's picture (the mediator's), while its feed is known
+        with contextlib.suppress(MediaError):
+            speaker = next(
+                (f.feed for f in await media.participants(sid) if f.display == HOST), None
+            )
         try:
-            await self._need().close_room(sid)
+            await media.close_room(sid)
         except MediaError as e:
             log.warning("mediation %s: closing its Janus room: %s", sid, e)
         side.tokens.clear()
         if self.finish is None or not any(side.folder.glob("*.mjr")):
             return None
         try:
-            mp4, _sha = await asyncio.to_thread(self.finish, side.folder)
+            mp4, _sha = await asyncio.to_thread(self.finish, side.folder, speaker)
         except Exception:
             log.exception("mediation %s: the Janus recording could not be finished", sid)
             return None

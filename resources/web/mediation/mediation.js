@@ -153,7 +153,7 @@
         if (m.closed) return ended("调解已结束", "本次远程调解会话已经结束，感谢参与。");
         $("who").textContent = m.me.label + " " + m.me.name;
         $("rec").hidden = !m.recording;
-        if (!wanted) {
+        if (!wanted && !left) {
           wanted = true; show("call");
           JANUS.start(m, local, H, setConn).catch((e) => {
             log("janus: " + (e.code || "") + " " + e.message);

@@ -39,7 +39,11 @@ from tests.kit.janus import hub_janus_toml
 from tests.kit.netns import HUB_LAN, HUB_NAME, HUB_PUBLIC, Netns, NsLoop
 from tests.kit.netns_hub import NsHub, logged_in_console
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.usefixtures("aioice_default_hosts"),  # Janus needs the veth addresses
+]
 WAIT_S = 150.0
 INVITES = [MediationInvite(role="mediator", name="调解员张")] + [
     MediationInvite(role="party", name=f"当事人{i}") for i in range(1, 6)
