@@ -132,6 +132,21 @@ def positions_service(hub: Hub) -> PositionsService:
     )
 
 
+def mediation_service(hub: Hub, data_dir: Path) -> MediationService:
+    """Remote mediation (issue 5): the hub's star, or Janus beyond 6 parties (`[mediation]`;
+    the engine is handed over in `start()` with the meetings')."""
+    config, webrtc = hub.config, hub.config.webrtc
+    return MediationService(
+        hub.service,
+        ice=hub.ice,
+        keep_hosts=webrtc.hosts or None,
+        record_dir=config.recordings or data_dir / "recordings",
+        forward=webrtc.forward,
+        share_encoding=webrtc.share_encoding,
+        placement=config.mediation,
+    )
+
+
 def meetings_service(hub: Hub, data_dir: Path, clock: Callable[[], datetime]) -> MeetingsService:
     """The video meetings (issue 13); their engine is made in `start()` from `[janus]`
     (without one a meeting can be planned, not opened)."""
@@ -191,15 +206,7 @@ class Hub:
             self.service, site, upload_dir=config.upload_dir(), evidence_dir=config.evidence_dir()
         )
         self.patrol = PatrolService(self.service, site, settings_path=config.patrol.settings)
-        self.mediation = MediationService(
-            self.service,
-            ice=self.ice,
-            keep_hosts=webrtc.hosts or None,
-            record_dir=config.recordings or data_dir / "recordings",
-            forward=webrtc.forward,
-            share_encoding=webrtc.share_encoding,
-            placement=config.mediation,
-        )
+        self.mediation = mediation_service(self, data_dir)
         self.rollcall = RollcallService(
             self.service,
             site,

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,7 +104,15 @@ class JanusPeer:
 
     async def join(self) -> int:
         if self._http is None:
-            conn = aiohttp.TCPConnector(ssl=self.ssl_context) if self.ssl_context else None
+            # Python < 3.12.8 leaves TLS transports of aborted connections (the long poll
+            # cut by leave) open (cpython #118960): aiohttp closes them when asked to
+            conn = (
+                aiohttp.TCPConnector(
+                    ssl=self.ssl_context, enable_cleanup_closed=sys.version_info < (3, 12, 8)
+                )
+                if self.ssl_context
+                else None
+            )
             self._http = aiohttp.ClientSession(connector=conn)
         session = JanusSession(self._http, self.url)
         await session.create()

@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -127,19 +128,36 @@ def write_mp4(out: Path, video: Path | None, video_offset_s: float, voices: np.n
 def _put_video(
     mp4: av.container.OutputContainer, vs: av.VideoStream, src: Path, off: float
 ) -> None:
+    """A damaged packet (a layer switch of a simulcast publisher, loss) is skipped and a
+    picture whose time does not move forward is dropped: the muxer refuses both."""
     vs.time_base = Fraction(1, 90_000)
-    first = True
+    first, last = True, -1
     with av.open(str(src)) as c:
-        for frame in c.decode(video=0):
+        for frame in _frames(c):
             if first:
                 vs.width, vs.height = frame.width - frame.width % 2, frame.height - frame.height % 2
                 first = False
             t = float(frame.time) if frame.time is not None else 0.0
+            pts = int((t + off) * 90_000)
+            if pts <= last:
+                continue
+            last = pts
             img = frame.reformat(vs.width, vs.height, format="yuv420p")
-            img.pts = int((t + off) * 90_000)
+            img.pts = pts
             img.time_base = vs.time_base
             for packet in vs.encode(img):
                 mp4.mux(packet)
+
+
+def _frames(c: av.container.InputContainer) -> Iterator[av.VideoFrame]:
+    for packet in c.demux(video=0):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            continue
+        for frame in frames:
+            if isinstance(frame, av.VideoFrame):
+                yield frame
 
 
 def _put_audio(mp4: av.container.OutputContainer, aus: av.AudioStream, voices: np.ndarray) -> None:

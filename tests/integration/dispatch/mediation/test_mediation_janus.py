@@ -153,12 +153,14 @@ def test_seven_parties_on_janus(netns: Netns, tmp_path: Path) -> None:
                 phone.run(p.star.stop())
         if host is not None:
             county.run(host.stop())
+        county.run(asyncio.sleep(1.0))  # what the stopped sources still wind down ends
+        phone.run(asyncio.sleep(1.0))
         if "client" in locals():
             county.run(client.stop())
         phone.stop()
         county.stop()
         hub.stop()
-    check_recording(closed, tmp_path / "hall.db", rep.session_id)
+    check_recording(closed, tmp_path / "hall.db", rep.session_id, hub.last_stderr[-3000:])
 
 
 def console_peer(hub: NsHub, rep: MediationReply, states: list[dict[str, Any]]) -> JanusStar:
@@ -316,8 +318,8 @@ async def until(
     raise AssertionError(f"not within {wait_s:.0f} s: {what if isinstance(what, str) else what()}")
 
 
-def check_recording(closed: MediationReply, db: Path, sid: str) -> None:
-    assert closed.recording is not None, "no recording filed"
+def check_recording(closed: MediationReply, db: Path, sid: str, hub_log: str) -> None:
+    assert closed.recording is not None, f"no recording filed; the hub said: {hub_log}"
     mp4 = Path(closed.recording)
     sha = hashlib.sha256(mp4.read_bytes()).hexdigest()
     with sqlite3.connect(db) as conn:

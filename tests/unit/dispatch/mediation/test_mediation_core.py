@@ -121,6 +121,9 @@ def test_a_state_push_keeps_the_page_s_json_shape() -> None:
         "recording",
         "closed",
         "slots",
+        "engine",
+        "janus",
     ]
     assert data["type"] == "state" and data["participants"][0]["video"] is False
+    assert data["engine"] == "hub" and data["janus"] is None  # the star: no Janus ticket
     assert "王" in out.model_dump_json()  # not escaped
