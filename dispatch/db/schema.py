@@ -24,6 +24,7 @@ TABLE_MODULES = (
     "dispatch.patrol.store",
     "dispatch.positions.store",
     "dispatch.meetings.store",
+    "dispatch.ptz.store",
 )
 
 

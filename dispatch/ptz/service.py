@@ -1,10 +1,12 @@
 """The hub's side of PTZ holds: decide (`core.decide`), audit, publish.
 
-Holds live in memory (a hub restart frees every camera: a hold is minutes long and a
-console asks again at its next command); every grant, takeover and release is an
-audit row under the pseudo event `PTZ_LOG` (who, role, workstation, when, which camera,
-what), written before the reply. Each change is published as `PtzHoldChanged` with the
-service's own `seq` (from the hub's clock in milliseconds at start, then +1).
+Holds live in memory and in the store (`ptz_holds`, written in the same transaction as
+the grant's or release's audit row, read at `start`): a hub restart keeps every hold
+until it expires. Every grant, takeover and release is an audit row under the pseudo
+event `PTZ_LOG` (who, role, workstation, when, which camera, what), written before the
+reply. Times are the hub's clock (`HubService.clock`, passed in). Each change is
+published as `PtzHoldChanged` with the service's own `seq` (from the hub's clock in
+milliseconds at start, then +1).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import logging
 from collections.abc import Callable, Collection
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from dispatch.db.store import append_audit
 from dispatch.domain.model import AuditEntry, Role
 from dispatch.domain.site import Site
@@ -21,6 +25,7 @@ from dispatch.domain.wire import ErrorCode, HubError, encode
 from dispatch.events.service import HubService
 from dispatch.hub.config_ptz import PtzConfig
 from dispatch.hub.writer import Tx
+from dispatch.ptz import store
 from dispatch.ptz.core import Hold, PtzAction, PtzRefused, Rules, decide, may_release
 from dispatch.ptz.messages import PtzHold, PtzHoldChanged, PtzLogEntry
 
@@ -69,9 +74,20 @@ class PtzService:
         cameras = [c.id for c in site.cameras if c.onvif] if site is not None else []
         return cls(hub, cameras, publish, config.rules())
 
-    def start(self) -> None:
-        if self.seq == 0:
-            self.seq = int(self._hub.clock().timestamp() * 1000)
+    async def start(self) -> None:
+        """The seq from the clock; the stored holds that have not expired are back."""
+        if self.seq != 0:
+            return
+        now = self._hub.clock()
+        self.seq = int(now.timestamp() * 1000)
+
+        def load() -> list[Hold]:
+            with self._hub.engine.connect() as conn:
+                return store.live(conn, now)
+
+        for hold in await asyncio.to_thread(load):
+            if hold.camera_id in self._cameras:
+                self._holds[hold.camera_id] = hold
 
     def holds(self) -> list[PtzHold]:
         now = self._hub.clock()
@@ -116,7 +132,9 @@ class PtzService:
         note = f"{camera_id} {action.value}" + (f" {detail}" if detail else "")
         if taken_from:
             note += f"（接管自 {taken_from}）"
-        await self._audit(now, operator, role, workstation, action.value, note)
+        await self._audit(
+            now, operator, role, workstation, action.value, note, lambda c: store.put(c, after)
+        )
         self._holds[camera_id] = after
         if (
             before is None
@@ -134,15 +152,29 @@ class PtzService:
         if not may_release(self._holds.get(camera_id), operator, now):
             return False
         await self._audit(
-            now, operator, role, workstation, PtzAction.RELEASE.value, f"{camera_id} release"
+            now,
+            operator,
+            role,
+            workstation,
+            PtzAction.RELEASE.value,
+            f"{camera_id} release",
+            lambda c: store.forget(c, camera_id),
         )
         del self._holds[camera_id]
         self._changed(camera_id, None)
         return True
 
     async def _audit(
-        self, now: datetime, operator: str, role: Role, workstation: str, action: str, note: str
+        self,
+        now: datetime,
+        operator: str,
+        role: Role,
+        workstation: str,
+        action: str,
+        note: str,
+        keep: Callable[[Connection], None],
     ) -> None:
+        """The audit row and the stored hold (`keep`), in one transaction."""
         entry = AuditEntry(
             event_id=PTZ_LOG,
             at=now,
@@ -157,6 +189,7 @@ class PtzService:
 
         def job(tx: Tx) -> None:
             append_audit(tx.conn, [entry])
+            keep(tx.conn)
 
         await self._hub.commit(job)
 

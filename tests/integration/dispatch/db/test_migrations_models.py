@@ -34,7 +34,8 @@ def test_every_feature_declares_its_tables_on_the_one_metadata() -> None:
     assert {"events", "tasks", "mediation_sessions", "camera_checks", "reveal_audit"} <= names
     assert "leader_positions" in names
     assert {"meetings", "meeting_log"} <= names
-    assert len(TABLE_MODULES) == 8
+    assert "ptz_holds" in names
+    assert len(TABLE_MODULES) == 9
     assert any(n.startswith("rollcall") for n in names), names
 
 

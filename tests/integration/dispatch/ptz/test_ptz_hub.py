@@ -104,3 +104,59 @@ def test_rights_holds_takeover_and_audit(tmp_path: Path) -> None:
         asyncio.run(go())
     finally:
         hub.stop()
+
+
+def test_a_hold_survives_a_hub_restart_until_it_expires(tmp_path: Path) -> None:
+    """The hold is in the store: after a restart (same database) another console still
+    finds the camera held by duty and is refused, until the hold's minute has passed on the
+    hub's clock (a test clock moved past it); then the camera is free again."""
+    db = f"sqlite:///{tmp_path / 'hall.db'}"
+    site = ptz_site(tmp_path)
+    offset = tmp_path / "clock-offset"
+
+    def start() -> HubProcess:
+        hub = HubProcess(db, site=site, demo=True, data_dir=tmp_path, clock_offset_file=offset)
+        hub.start(timeout_s=60)
+        return hub
+
+    async def hold_then_stop(hub: HubProcess) -> None:
+        duty = client(hub, "ws-a")
+        await duty.start()
+        try:
+            await duty.login("duty", "duty123")
+            assert (await duty.ptz.hold("cam1", PtzAction.MOVE, "pan")).operator == "duty"
+        finally:
+            await duty.stop()
+
+    async def after_restart(hub: HubProcess) -> None:
+        leader = client(hub, "ws-c")
+        await leader.start()
+        try:
+            await leader.login("leader", "leader123")
+            await leader.ptz.fetch()
+            assert leader.ptz.view()["cam1"].operator == "duty"  # the tile: 被 duty 控制中
+            with pytest.raises(HubError) as held:
+                await leader.ptz.hold("cam1")
+            assert held.value.code is ErrorCode.CONFLICT
+            assert "被 duty 控制中" in held.value.message
+            hub.set_clock_offset(61.0)  # the hold's 60 s are over on the hub's clock
+
+            async def freed() -> bool:
+                await leader.ptz.fetch()
+                return "cam1" not in leader.ptz.view()
+
+            await async_wait_until(freed, timeout=20, interval=0.5)
+            assert (await leader.ptz.hold("cam1")).operator == "leader"
+        finally:
+            await leader.stop()
+
+    hub = start()
+    try:
+        asyncio.run(hold_then_stop(hub))
+    finally:
+        hub.stop()
+    hub = start()
+    try:
+        asyncio.run(after_restart(hub))
+    finally:
+        hub.stop()
