@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import queue
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from console.playback.strings import tr
 from streams.ingest.evidence import EvidenceError
 from streams.playback.export import export_span
 from streams.playback.player import PlaybackFrame, PlaybackStream
+from streams.summary.clip import ClipPicture, SummaryClip
 from streams.summary.motion import Moment, summarize
 
 BEFORE_EVENT_MS = 60_000  # an event's cameras play from a minute before its report
@@ -66,7 +68,11 @@ class PlaybackController:
         attach: Attach | None = None,
         target: tuple[int, int] = (640, 360),
         stream_factory: Callable[[str, str, tuple[int, int]], PlaybackStream] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._clock = clock
+        self.clip: SummaryClip | None = None  # the last summary's clip
+        self._clip_started: float | None = None
         self.model = model
         self.sources = dict(sources)
         self.export_folder = export_folder
@@ -243,10 +249,36 @@ class PlaybackController:
         return self._pool.submit(self._summarize, src, a, b)
 
     def _summarize(self, src: PlaybackSource, a: int, b: int) -> int:
-        items = summary_runs(summarize(src.track, a, b))
+        moments = summarize(src.track, a, b)
+        items = summary_runs(moments)
+        clip = SummaryClip.of(moments)
         text = tr("summary.done", count=len(items))
-        self._posts.put(lambda: self.model.update(summary=tuple(items), message=text))
+
+        def show() -> None:
+            self.clip, self._clip_started = clip, None
+            self.model.update(summary=tuple(items), message=text, clip_s=clip.seconds)
+
+        self._posts.put(show)
         return len(items)
+
+    def play_clip(self) -> bool:
+        """摘要片段: the summary's moving seconds back to back (`clip_picture` shows them)."""
+        if self.clip is None or not self.clip.pictures:
+            self.model.update(message=tr("clip.none"), message_error=True)
+            return False
+        self._clip_started = self._clock()
+        self.model.update(message=tr("clip.playing", seconds=round(self.clip.seconds)))
+        return True
+
+    def clip_picture(self) -> ClipPicture | None:
+        """The clip's picture for now while it plays (the view's timer asks), else None."""
+        if self.clip is None or self._clip_started is None:
+            return None
+        pic = self.clip.at(self._clock() - self._clip_started)
+        if pic is None:
+            self._clip_started = None
+            self.model.update(message=tr("clip.done"), message_error=False)
+        return pic
 
     # -- life -------------------------------------------------------------------------------
     def close_streams(self) -> None:

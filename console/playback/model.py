@@ -42,6 +42,7 @@ class PlaybackView:
     message_error: bool = False
     exports: tuple[str, ...] = field(default_factory=tuple)  # files exported this session
     summary: tuple[SummaryItem, ...] = ()  # 视频摘要 of the export span
+    clip_s: float | None = None  # how long the summary's clip plays (None: no summary yet)
 
     @property
     def position_ms(self) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QIcon, QImage, QPixmap
@@ -78,6 +79,8 @@ class PlaybackWindow(QWidget):
         export.clicked.connect(controller.export)
         summary = QPushButton(tr("button.summary"))
         summary.clicked.connect(controller.summarize)
+        self.clip_button = QPushButton(tr("button.clip"))
+        self.clip_button.clicked.connect(controller.play_clip)
         self.strip = QHBoxLayout()
         self.strip_items: list[QToolButton] = []
         self.marks = QLabel()
@@ -89,7 +92,7 @@ class PlaybackWindow(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.position)
         marks = QHBoxLayout()
-        for w in (mark_in, mark_out, export, summary, self.marks):
+        for w in (mark_in, mark_out, export, summary, self.clip_button, self.marks):
             marks.addWidget(w)
         marks.addStretch(1)
         layout = QVBoxLayout(self)
@@ -106,10 +109,17 @@ class PlaybackWindow(QWidget):
         self.show_view(model.view)
 
     def refresh(self) -> None:
-        for cid, frame in self.controller.poll().items():
+        frames = self.controller.poll()
+        clip = self.controller.clip_picture()
+        first = next(iter(self.pictures), None)
+        for cid, frame in frames.items():
             pic = self.pictures.get(cid)
-            if pic is not None:
+            if pic is not None and not (clip is not None and cid == first):
                 pic.show_frame(frame.image)
+        if clip is not None and first is not None:  # the clip plays in the first picture
+            pic = self.pictures[first]
+            pic.caption = tr("clip.caption", time=clock_text(clip.at_ms)[11:])
+            pic.show_frame(np.asarray(cv2.cvtColor(clip.image(), cv2.COLOR_BGR2BGRA), np.uint8))
 
     def _rebuild(self, view: PlaybackView) -> None:
         for pic in self.pictures.values():
@@ -138,6 +148,7 @@ class PlaybackWindow(QWidget):
         self.setWindowTitle(title)
         self.play_button.setText(tr("button.play") if view.paused else tr("button.pause"))
         self.event_button.setEnabled(view.event_ms is not None)
+        self.clip_button.setEnabled(bool(view.clip_s))
         self.speed.setCurrentIndex(max(0, self.speed.findData(view.speed)))
         self.position.setText(clock_text(view.position_ms))
         if view.mark_in is not None and view.mark_out is not None:

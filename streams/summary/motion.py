@@ -8,7 +8,8 @@ history so that a scene that stops moving is background again within a few secon
 marks the moving pixels; a second whose share of moving pixels is above `MIN_SHARE` has
 movement. `minutes_with_movement` then keeps the minutes where at least `MIN_SECONDS` of
 the key frames moved. Each moving moment keeps a thumbnail (the key frame, BGR, 160x90)
-for the summary strip; playing a moment is the playback window's seek to its time.
+for the summary strip and the key frame as a JPEG for the summary clip
+(`streams.summary.clip`); playing a moment is the playback window's seek to its time.
 
 No face or person recognition: only "something moved" (personal-information law; see
 docs/playback.md).
@@ -28,6 +29,9 @@ from streams.playback.nvr import SCAN_SPEED, playback_url
 from streams.playback.player import OPTIONS
 
 SMALL = (160, 90)
+CLIP_SIZE = (320, 180)  # the summary clip's pictures (the stamp reads down to 192 wide)
+JPEG_QUALITY = 90
+MAX_CLIP_PICTURES = 3600  # an hour of moving seconds (~10 KB each as JPEG)
 MIN_SHARE = 0.004  # of the picture's pixels moving
 MIN_SECONDS = 6  # moving key frames in a minute for the minute to count
 
@@ -37,6 +41,7 @@ class Moment:
     at_ms: int  # when in the recording (from the stream's timestamps)
     share: float  # of the picture that moved
     thumbnail: npt.NDArray[np.uint8]  # BGR, 160x90
+    picture: bytes = b""  # the key frame as JPEG (CLIP_SIZE), for the summary clip
 
 
 class MotionMeter:
@@ -75,7 +80,12 @@ def summarize(track: str, start_ms: int, end_ms: int, *, timeout_s: float = 10.0
             gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
             share = meter.share(np.asarray(gray, np.uint8))
             if share >= MIN_SHARE:
-                out.append(Moment(at, share, np.asarray(small, np.uint8)))
+                picture = b""
+                if len(out) < MAX_CLIP_PICTURES:
+                    big = frame.reformat(CLIP_SIZE[0], CLIP_SIZE[1], format="bgr24").to_ndarray()
+                    ok, jpeg = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+                    picture = jpeg.tobytes() if ok else b""
+                out.append(Moment(at, share, np.asarray(small, np.uint8), picture))
     return out
 
 
