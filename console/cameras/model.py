@@ -67,6 +67,10 @@ class CameraTreeModel(QAbstractItemModel):
         self._row: list[int] = [0]
         self._kids: dict[int, list[int]] = {}
 
+    def set_index(self, index: TreeIndex) -> None:
+        """The index of a new whole tree (before `set_root`)."""
+        self._index = index
+
     def set_root(self, root: Node) -> None:
         """Show another tree (a search's); nothing is fetched below its top row."""
         self.beginResetModel()

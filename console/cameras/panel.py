@@ -11,8 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Mapping
 
-from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.cameras.index import TreeIndex, node_key
 from console.cameras.model import ROLE_NODE, CameraTreeModel, node_text
@@ -48,9 +55,16 @@ class CameraTreePanel(QWidget):
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.note = QLabel(self)  # a video platform's catalogue is not current (why)
+        self.note.setObjectName("treeNote")
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)  # outside text: shown literally
+        self.note.setStyleSheet("color: #d08000;")
+        self.note.hide()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.search)
+        lay.addWidget(self.note)
         lay.addWidget(self.tree)
         self._online: Mapping[str, int] = {}
         self._online_ids: frozenset[str] = frozenset()
@@ -65,6 +79,21 @@ class CameraTreePanel(QWidget):
     def retranslate(self) -> None:
         self.search.setPlaceholderText(tr("tree.search"))
         self.model.set_online(self._online)
+
+    def set_root(self, root: Node) -> None:
+        """Another tree (a video platform's catalogue changed): index, counts and the
+        search shown again over it."""
+        self.root = root
+        self.index = TreeIndex(root)
+        self.model.set_index(self.index)
+        self._online = self.index.counts(self._online_ids)
+        self.apply_filter(self.search.text())
+        self.model.set_online(self._online)
+
+    def set_note(self, text: str | None) -> None:
+        """A line above the tree (a platform down: its cameras are the last known)."""
+        self.note.setText(text or "")
+        self.note.setVisible(bool(text))
 
     # -- online counts ---------------------------------------------------------------
     def set_online(self, online: Collection[str]) -> None:

@@ -35,9 +35,19 @@ class Node:
         return out
 
 
-def build_tree(site: Site, platform: Iterable[PlatformCameraInfo] = ()) -> Node:
+UNPLACED = "unplaced"
+"""The id of the 未归属 branch: a platform's cameras no table placed (docs/platform.md)."""
+
+
+def build_tree(
+    site: Site,
+    platform: Iterable[PlatformCameraInfo] = (),
+    loose: Iterable[PlatformCameraInfo] = (),
+    loose_name: str = "未归属",
+) -> Node:
     """The site's cameras under their township, village and grid (missing levels skipped),
-    and a video platform's cameras (docs/platform.md) under their township or village."""
+    a video platform's cameras (docs/platform.md) under their township or village, and its
+    unplaced ones (`loose`) on a last branch `loose_name` (未归属)."""
     root = Node(NodeKind.COUNTY, "county", site.name)
     towns = {t.id: Node(NodeKind.TOWNSHIP, t.id, t.name) for t in site.townships}
     villages = {v.id: Node(NodeKind.VILLAGE, v.id, v.name) for v in site.villages}
@@ -60,6 +70,9 @@ def build_tree(site: Site, platform: Iterable[PlatformCameraInfo] = ()) -> Node:
         place = villages.get(p.village or "") or towns.get(p.township)
         if place is not None:  # a tree read with another site file: not shown
             place.children.append(Node(NodeKind.CAMERA, p.id, p.name))
+    rest = Node(NodeKind.TOWNSHIP, UNPLACED, loose_name)
+    rest.children = [Node(NodeKind.CAMERA, p.id, p.name) for p in loose]
+    root.children.append(rest)
     prune(root)
     return root
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import ssl
@@ -91,6 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--screenshot-after", type=float, default=6.0, help="seconds before the screenshot"
     )
+    p.add_argument(
+        "--recordings",
+        type=Path,
+        default=None,
+        help="a `hall-camsim --record` folder: the 回放 timeline shows its spans (the demo's)",
+    )
+    p.add_argument(
+        "--playback-camera",
+        default=None,
+        help="open the 回放 window on this camera, 2 minutes back, after login (screenshots)",
+    )
     return p
 
 
@@ -146,6 +156,7 @@ def start_demo(args: argparse.Namespace, site: Site) -> DemoServices | None:
         # the session's workstation is the enrolled name: this machine's, as a real one
         workstation=workstation_name(default_workstation(), fallback="demo-console"),
     )
+    args.recordings = args.recordings or demo.record_dir  # the 回放 timeline's spans
     try:
         demo.start(timeout_s=DEMO_START_S)
     except Exception as exc:  # the simulator could not start: say why, no traceback
@@ -159,6 +170,7 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
     """The main window around the video wall, started on the saved or asked layout."""
     from PySide6.QtWidgets import QDockWidget
 
+    from console.cameras.platform_install import PlatformStreams
     from console.cameras.relays import site_via
     from console.cameras.tree import build_tree
     from console.map.install import add_map
@@ -172,7 +184,7 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
     model = WallModel()
     controller = WallController(
         model,
-        rtsp_factory(site),
+        PlatformStreams(rtsp_factory(site)),  # a video platform's cameras, too
         evidence_dir=evidence_dir(args.evidence_dir),
         names=camera_names(site),
     )
@@ -261,10 +273,8 @@ def install_hub_panels(
     from PySide6.QtWidgets import QWidget
 
     from console.events.wiring import EventQueue
-    from console.playback.install import install_playback
     from console.rollcall.install import install_rollcall
     from console.shell.linkage import install_linkage
-    from console.wall.ptz_install import install_ptz_for
 
     queue = EventQueue.for_hub(
         *endpoints, keys=keys, township_names={t.id: t.name for t in site.townships}
@@ -318,13 +328,30 @@ def install_hub_panels(
         link_map_panel(window, queue, events_panel, health, reports, rollcall.model)
     )
     panels.parts.append(leader_positions(window, queue))
-    panels.parts.append(install_ptz_for(window.wall, site, queue))
-    panels.parts.append(install_playback(queue.controller, site, args.evidence_dir, window))
+    panels.parts += camera_parts(args, site, window, queue)
     panels.parts.append(rollcall)
     panels.parts.append(queue)
     show_refusal(queue, window)
     log_in(args, window, queue, demo)
     return panels
+
+
+def camera_parts(
+    args: argparse.Namespace, site: Site, window: MainWindow, queue: EventQueue
+) -> list[Stoppable]:
+    """PTZ on the wall, a video platform's cameras (tree and tiles) and the 回放 window."""
+    from console.cameras.platform_install import install_platform
+    from console.playback.install import install_playback
+    from console.wall.ptz_install import install_ptz_for
+
+    parts: list[Stoppable] = [install_ptz_for(window.wall, site, queue)]
+    platform = install_platform(site, window.cameras, window.controller, queue)
+    parts += [platform] if platform is not None else []
+    playback = install_playback(queue.controller, site, args.evidence_dir, window, args.recordings)
+    parts.append(playback)
+    if args.playback_camera:
+        playback.open_after_login(args.playback_camera, queue.model)
+    return parts
 
 
 def link_map_panel(
@@ -476,36 +503,6 @@ def quit_on_signals(app: QApplication) -> QTimer:
     return wake
 
 
-def shoot(app: QApplication, window: MainWindow, model: WallModel, target: Path) -> None:
-    """Save a screenshot of the screen (or the window, offscreen), print what it shows
-    as one `SCREENSHOT {json}` line, and quit."""
-    from PySide6.QtGui import QGuiApplication
-
-    screen = QGuiApplication.primaryScreen()
-    if QGuiApplication.platformName() != "offscreen" and screen is not None:
-        pixmap = screen.grabWindow(0)
-    else:
-        pixmap = window.grab()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not pixmap.save(str(target)):
-        print(f"hall-console: cannot save screenshot to {target}", file=sys.stderr)
-    shown = [t for t in window.wall.tiles if not t.isHidden()]
-    report = {
-        "path": str(target),
-        "platform": QGuiApplication.platformName(),
-        "screens": len(QGuiApplication.screens()),
-        "tiles": len(shown),
-        "tiles_with_picture": sum(
-            1 for t in shown if t.frame is not None and t.overlay_text() is None
-        ),
-        "shed": len(model.shed),
-        "window": [window.width(), window.height()],
-        "maximised": window.isMaximized(),
-    }
-    print("SCREENSHOT " + json.dumps(report, ensure_ascii=False), flush=True)
-    app.quit()
-
-
 def qt_app() -> QApplication:
     """The QApplication (created once), themed."""
     from PySide6.QtWidgets import QApplication
@@ -568,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     watch = when_shown(window, shown)
     wake = quit_on_signals(app)
     if args.screenshot is not None:
+        from console.shell.shoot import shoot
+
         target: Path = args.screenshot
         QTimer.singleShot(
             round(args.screenshot_after * 1000), lambda: shoot(app, window, model, target)

@@ -3,9 +3,12 @@
 `DemoServices` brings up, in this order, the camera simulator for the demo site, a hub
 on an embedded SQLite file (demo operators and intake key seeded), a camera relay
 (`hall-relay`'s parts) in front of every camera, reporting its upstreams to the hub, and
-a generator of realistic incoming reports. With the relay the demo runs on a copy of the
-site naming it (`site`, `site_path` after `start()`): the console's wall, the hub's patrol
-and the tree's tooltips all go through it, as in a county. `start()` and `stop()` are
+a generator of realistic incoming reports. The simulator records every camera into
+`record_dir` (the 回放 window plays it; its timeline shows the recorded spans) and runs
+`DEMO_PTZ` as a PTZ camera with an ONVIF service (the wall's PTZ pad). The demo runs on a
+copy of the site (`site`, `site_path` after `start()`) naming that camera's ONVIF address
+and, with the relay, the relay: the console's wall, the hub's patrol and the tree's
+tooltips all go through it, as in a county. `start()` and `stop()` are
 idempotent; nothing runs until `start()`; a part that fails to start stops the parts
 already running. The hub is a CURVE hub like any other: `HubProcess` enrols the demo's own
 console workstation in the hub's keys folder (beside the database), under this machine's
@@ -35,6 +38,7 @@ PASSWORD_ENV = "HALL_CAMSIM_PASSWORD"
 DEMO_RELAY = "demo-relay"
 DEMO_USER = "admin"
 DEMO_OPERATOR = ("duty", "duty123")  # seeded by `hall-hub --demo`
+DEMO_PTZ = "cam1"  # the demo's PTZ camera (ONVIF, a window over a larger scene)
 
 
 def free_tcp_port() -> int:
@@ -43,15 +47,33 @@ def free_tcp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def relayed_site_text(site_path: Path, site: Site, port: int) -> str:
-    """The site file's text with one relay (`DEMO_RELAY` on `port`) for all its townships,
-    its map's tile package made absolute (the copy lives elsewhere)."""
-    text = site_path.read_text(encoding="utf-8")
+def with_onvif(text: str, camera: str, onvif: str) -> str:
+    """The site file's text with `onvif = "<url>"` on camera `camera` (unchanged if the
+    camera is not there or already has one)."""
+    head = f'[[cameras]]\nid = "{camera}"\n'
+    at = text.find(head)
+    if at < 0 or "onvif" in text[at : text.find("[[", at + len(head))]:
+        return text
+    end = at + len(head)
+    return f"{text[:end]}onvif = {json.dumps(onvif)}\n{text[end:]}"
+
+
+def absolute_tiles(text: str, site_path: Path, site: Site) -> str:
+    """The site file's text with its map's tile package made absolute (for a copy that
+    lives elsewhere)."""
     tiles = site.map.tiles_path(site_path)
     if tiles is not None and site.map.tiles is not None:
         text = text.replace(
             f"tiles = {json.dumps(site.map.tiles)}", f"tiles = {json.dumps(str(tiles))}"
         )
+    return text
+
+
+def relayed_site_text(site_path: Path, site: Site, port: int, text: str | None = None) -> str:
+    """The site file's text (or `text`) with one relay (`DEMO_RELAY` on `port`) for all
+    its townships, its map's tile package made absolute (the copy lives elsewhere)."""
+    raw = site_path.read_text(encoding="utf-8") if text is None else text
+    text = absolute_tiles(raw, site_path, site)
     townships = ", ".join(json.dumps(t.id) for t in site.townships)
     relay = (
         "\n\n# the demo's relay (hall-relay): every camera pulled once, for everyone\n"
@@ -87,15 +109,15 @@ class DemoServices:
         self._hub: HubProcess | None = None
         self._console_keys: ConsoleKeys | None = None
         self._generator: ReportGenerator | None = None
+        self.record_dir = data_dir / "recordings"
 
     def start(self, timeout_s: float = 30.0) -> None:
         if self._camsim is not None:
             return
         try:
             self._start_cameras(timeout_s)
-            if self.with_hub and self.with_relay and not self.site.relays:
-                self._relayed_site()
-                assert self._relay is not None
+            self._demo_site(self.with_hub and self.with_relay and not self.site.relays)
+            if self._relay is not None:
                 self._relay.start(timeout_s)  # listening before the hub's first patrol
             if self.with_hub:
                 self._start_hub(timeout_s)
@@ -114,28 +136,41 @@ class DemoServices:
         os.environ[PASSWORD_ENV] = password
         # cameras that encode like cameras (H.264 High, CABAC) showing streets and squares,
         # every fourth at night in infrared black and white
+        cameras = read_camera_sources(self.site_path)
+        private_dir(self.data_dir)
         sim = CamSim(
-            site=read_camera_sources(self.site_path),
+            site=cameras,
             auth=(DEMO_USER, password),
             encoding="camera",
             scene="mixed",
+            ptz=[DEMO_PTZ] if any(c.id == DEMO_PTZ for c in cameras) else [],
+            record_dir=self.record_dir,  # 回放: the last 2 hours of every camera
         )
         self._camsim = sim
         sim.start(timeout_s)
 
-    def _relayed_site(self) -> None:
-        """The demo site with a relay for every township, beside the demo's database: the
-        hub, the patrol and the console then pull every camera through it."""
+    def _demo_site(self, relay: bool) -> None:
+        """The demo site with its PTZ camera's ONVIF address and (with `relay`) a relay
+        for every township, beside the demo's database: the hub, the patrol and the
+        console then pull every camera through it and know the PTZ camera."""
         from dispatch.domain.site import load_site
         from dispatch.relays.runner import RelayConfig, RelayRunner, relay_spec
 
+        sim = self._camsim
+        assert sim is not None
+        text = self.site_path.read_text(encoding="utf-8")
+        if DEMO_PTZ in sim.camera_ids:
+            text = with_onvif(text, DEMO_PTZ, sim.onvif_url(DEMO_PTZ))
         private_dir(self.data_dir)
         path = self.data_dir / "demo-site-relayed.toml"
-        text = relayed_site_text(self.site_path, self.site, free_tcp_port())
+        text = absolute_tiles(text, self.site_path, self.site)
+        if relay:
+            text = relayed_site_text(self.site_path, self.site, free_tcp_port(), text)
         path.write_text(text, encoding="utf-8")
         site = load_site(path)
-        cfg = RelayConfig(site=path, relay=DEMO_RELAY, listen="127.0.0.1")
-        self._relay = RelayRunner(DEMO_RELAY, relay_spec(site, cfg), None)
+        if relay:
+            cfg = RelayConfig(site=path, relay=DEMO_RELAY, listen="127.0.0.1")
+            self._relay = RelayRunner(DEMO_RELAY, relay_spec(site, cfg), None)
         self.site, self.site_path = site, path
 
     def _report_relay(self) -> None:

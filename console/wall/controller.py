@@ -155,6 +155,10 @@ class WallController:
     def running(self) -> bool:
         return self._running
 
+    @property
+    def factory(self) -> StreamFactory:
+        return self._factory
+
     # -- streams ---------------------------------------------------------------
     def name(self, camera_id: str) -> str:
         return self._names.get(camera_id, camera_id)
@@ -163,6 +167,15 @@ class WallController:
         """False for a camera the factory did not know (KeyError: not in the site): a saved
         layout may name one the site no longer has; its tile stays empty with a note."""
         return camera_id not in self._unknown
+
+    def learn(self, names: Mapping[str, str]) -> None:
+        """Cameras the factory knows from now on (a video platform's catalogue arrived):
+        their names, and tiles that named them before are tried again."""
+        self._names.update(names)
+        if not self._unknown.isdisjoint(names):
+            self._unknown.difference_update(names)
+            if self._running:
+                self.reconcile()
 
     def missing_cameras(self) -> list[str]:
         """The cameras the wall's slots name that the factory did not know (tried when

@@ -16,44 +16,33 @@ Each feature's requests are on its facade, built here over this connection (the
 `Caller` of `dispatch.client.calls`): `events` (act, timeline and the view), `tasks`
 (one-click dispatch), `mediation`, `reports`, `patrol` (camera health), `rollcall`,
 `positions` (grid leaders' shared positions), `relays` (the camera relays' states),
-`ptz` (PTZ holds).
+`ptz` (PTZ holds), `platform` (a video platform's cameras).
 
-Requests are matched to replies by a request id; a request without a reply within
-`request_timeout_s` raises `HubError(TIMEOUT)` and the DEALER socket is renewed, so no
-stale request is delivered to a hub that comes back later.
-
-With `keys` (the workstation's key file, `dispatch.client.keys`) both sockets are CURVE
-clients pinned to the hub's public key. A hub that refuses the key (not enrolled,
-revoked, also while connected) answers nothing; the sockets' handshake events
-(`dispatch.client.handshake`) turn that into the state `REFUSED` with a message saying
-what to do, and requests fail at once with `HubError(REFUSED)` instead of timing out,
-until a handshake succeeds again (the console was enrolled again). "Hub key mismatch"
-only when it persists (`handshake.PersistentFailure`: a hub restarting looks the same).
+The sockets (requests matched to replies, time-outs, CURVE keys and the hub's refusal of
+this workstation) are `dispatch.client.transport.HubTransport`'s; the client turns a refusal
+into the state `REFUSED` (with what to do) and back to connecting when admitted again.
+Published changes of the other features go to their facades (`_routes`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TypeVar
-
-import zmq
-import zmq.asyncio
+from typing import Any, TypeVar
 
 from dispatch.client.calls import expect
 from dispatch.client.events import EventsFacade
-from dispatch.client.handshake import WRONG_HUB, HandshakeWatch, PersistentFailure
 from dispatch.client.keys import ConsoleKeys
 from dispatch.client.mediation import MediationFacade
 from dispatch.client.meetings import MeetingsFacade
 from dispatch.client.patrol import PatrolFacade
+from dispatch.client.platform import PlatformFacade
 from dispatch.client.positions import PositionsFacade
 from dispatch.client.ptz import PtzFacade
 from dispatch.client.relays import RelaysFacade
@@ -61,15 +50,14 @@ from dispatch.client.reports import ReportsFacade
 from dispatch.client.rollcall import RollcallFacade
 from dispatch.client.state import ConnectionState, ConnectionStatus, EventRemoved
 from dispatch.client.tasks import TasksFacade
-from dispatch.client.wire import Reply, decode_published, decode_reply
+from dispatch.client.transport import HubTransport
+from dispatch.client.wire import Reply
 from dispatch.domain.ice import IceInfo
 from dispatch.domain.wire import (
     AuthError,
     ErrorCode,
     ErrorReply,
     HubError,
-    ProtocolError,
-    encode,
     error_for,
 )
 from dispatch.events.messages import (
@@ -92,6 +80,7 @@ from dispatch.hub.messages import (
     StorageState,
 )
 from dispatch.meetings.messages import MeetingChanged
+from dispatch.platform.messages import PlatformTreeChanged
 from dispatch.positions.messages import LeaderPositionChanged
 from dispatch.ptz.messages import PtzHoldChanged
 from dispatch.relays.messages import RelayStatesChanged
@@ -102,7 +91,6 @@ from dispatch.tasks.messages import (
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
-REFUSED_RETRY_S = 1.0  # libzmq does not retry a refused handshake: we do, this often
 
 __all__ = [
     "AuthError",
@@ -131,27 +119,27 @@ class HubClient:
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_task: Callable[[TaskChanged], None] | None = None,
     ) -> None:
+        self.transport = HubTransport(
+            req_endpoint,
+            sub_endpoint,
+            keys=keys,
+            on_published=self._on_published,
+            on_refused=self._on_refused,
+            on_admitted=self._on_admitted,
+            request_timeout_s=request_timeout_s,
+            monotonic=monotonic,
+        )
         self.req_endpoint = req_endpoint
         self.sub_endpoint = sub_endpoint
         self.workstation = workstation
         self.keys = keys
-        self._watches: dict[str, HandshakeWatch] = {}
-        self._refusals: dict[str, str] = {}
-        self._wrong_hub = PersistentFailure()
-        self._last_retry = 0.0
         self._on_change = on_change
         self._on_connection = on_connection
         self._on_remove = on_remove
-        self.request_timeout_s = request_timeout_s
         self.lost_after_s = lost_after_s
         self._mono = monotonic
         self._wall = wall_clock
-        self._ctx: zmq.asyncio.Context | None = None
-        self._dealer: zmq.asyncio.Socket | None = None
-        self._sub: zmq.asyncio.Socket | None = None
         self._loops: list[asyncio.Task[None]] = []
-        self._pending: dict[str, asyncio.Future[Reply]] = {}
-        self._rids = itertools.count(1)
         self.last_seq = 0
         self.hub_instance: str | None = None
         self._credentials: tuple[str, str] | None = None
@@ -178,120 +166,57 @@ class HubClient:
         self.relays = RelaysFacade(self)
         self.meetings = MeetingsFacade(self)
         self.ptz = PtzFacade(self)
+        self.platform = PlatformFacade(self, monotonic)
+        # each feature's published changes go to its facade; events are the view's own
+        self._routes: dict[type, Callable[[Any], None]] = {
+            TaskChanged: self.tasks.changed,
+            RollcallChanged: self.rollcall.changed,
+            LeaderPositionChanged: self.positions.changed,
+            RelayStatesChanged: self.relays.changed,
+            MeetingChanged: self.meetings.changed,
+            PtzHoldChanged: self.ptz.changed,
+            PlatformTreeChanged: self.platform.changed,
+        }
+
+    @property
+    def request_timeout_s(self) -> float:
+        return self.transport.request_timeout_s
 
     # -- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
-        if self._ctx is not None:
+        if self.transport.started:
             return
-        self._ctx = zmq.asyncio.Context()
-        self._new_dealer()
-        self._sub = self._ctx.socket(zmq.SUB)
-        self._sub.setsockopt(zmq.LINGER, 0)
-        self._sub.setsockopt(zmq.RCVHWM, 100_000)
-        self._sub.setsockopt(zmq.SUBSCRIBE, b"")
-        self._secure(self._sub, "pub")
-        self._sub.connect(self.sub_endpoint)
+        await self.transport.start()
         self._last_heard = self._mono()
         self._loops = [
-            asyncio.create_task(self._recv_replies(), name="hubclient-replies"),
-            asyncio.create_task(self._recv_published(), name="hubclient-sub"),
             asyncio.create_task(self._watchdog(), name="hubclient-watchdog"),
             asyncio.create_task(self._syncer(), name="hubclient-sync"),
         ]
         self._set_state(ConnectionState(ConnectionStatus.CONNECTING))
 
     async def stop(self) -> None:
-        if self._ctx is None:
+        if not self.transport.started:
             return
         for t in self._loops:
             t.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops = []
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.cancel()
-        self._pending.clear()
-        for w in self._watches.values():
-            w.stop()
-        self._watches.clear()
-        self._refusals.clear()
-        self._wrong_hub.clear()
-        for s in (self._dealer, self._sub):
-            if s is not None:
-                s.close(linger=0)
-        # destroy, not term: a DEALER renewed after a timeout whose reply loop was
-        # cancelled before it saw the swap is still open, and term() would wait for it
-        # forever; destroy closes every socket of the context (linger 0) first
-        self._ctx.destroy(linger=0)
-        self._ctx = self._dealer = self._sub = None
+        await self.transport.stop()
 
-    def _new_dealer(self) -> None:
-        """A fresh DEALER; the reply loop closes the old one when it sees the swap."""
-        assert self._ctx is not None
-        self._dealer = self._ctx.socket(zmq.DEALER)
-        self._dealer.setsockopt(zmq.LINGER, 0)
-        self._secure(self._dealer, "req")
-        self._dealer.connect(self.req_endpoint)
-
-    def _secure(self, sock: zmq.asyncio.Socket, label: str) -> None:
-        """CURVE client options from the key file (if any) and a handshake watch."""
-        keys = self.keys
-        if keys is not None:
-            sock.setsockopt(zmq.CURVE_SERVERKEY, keys.hub_public_key.encode("ascii"))
-            sock.setsockopt(zmq.CURVE_PUBLICKEY, keys.public_key.encode("ascii"))
-            sock.setsockopt(zmq.CURVE_SECRETKEY, keys.secret_key.encode("ascii"))
-        old = self._watches.pop(label, None)
-        if old is not None:
-            old.stop()
-        watch = HandshakeWatch(sock, label, self._on_handshake, curve=keys is not None)
-        self._watches[label] = watch
-        watch.start()
-
-    def _on_handshake(self, label: str, refusal: str | None) -> None:
-        """A handshake's outcome on one socket: refused → state REFUSED and every waiting
-        request fails now; succeeded again on every socket → back to connecting."""
-        if refusal is None:
-            self._wrong_hub.succeeded(label)
-            self._refusals.pop(label, None)
-            if not self._refusals and self._state.status is ConnectionStatus.REFUSED:
-                self._set_state(ConnectionState(ConnectionStatus.CONNECTING))
-                self._last_heard = self._mono()
-                self._want_sync()
-            return
-        if refusal == WRONG_HUB and not self._wrong_hub.failed(label, self._mono()):
-            log.debug("the %s handshake failed with no detail (hub stopping?)", label)
-            return
-        if self._refusals.get(label) != refusal:  # once, not at every retry
-            log.warning("the hub refused the %s socket: %s", label, refusal)
-        self._refusals[label] = refusal
+    def _on_refused(self, refusal: str) -> None:
         self._set_state(ConnectionState(ConnectionStatus.REFUSED, detail=refusal))
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.set_exception(HubError(ErrorCode.REFUSED, refusal))
 
-    def _retry_refused(self) -> None:
-        """Connect the refused sockets again now and then (libzmq gives up after a refused
-        handshake), so that an enrolment is noticed without restarting the console."""
-        now = self._mono()
-        if not self._refusals or now - self._last_retry < REFUSED_RETRY_S:
-            return
-        self._last_retry = now
-        for label in list(self._refusals):
-            sock, ep = (
-                (self._dealer, self.req_endpoint)
-                if label == "req"
-                else (self._sub, self.sub_endpoint)
-            )
-            if sock is None:
-                continue
-            with contextlib.suppress(zmq.ZMQError):
-                sock.disconnect(ep)
-            sock.connect(ep)
+    def _on_admitted(self) -> None:
+        """Every socket's handshake succeeded again after a refusal: back to connecting."""
+        if self._state.status is ConnectionStatus.REFUSED:
+            self._set_state(ConnectionState(ConnectionStatus.CONNECTING))
+            self._last_heard = self._mono()
+            self._want_sync()
 
     @property
     def refusal(self) -> str | None:
         """Why the hub refuses this workstation (None while it does not)."""
-        return next(iter(self._refusals.values()), None)
+        return self.transport.refusal
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -312,49 +237,7 @@ class HubClient:
 
     # -- requests ------------------------------------------------------------------------------
     async def _request(self, make: Callable[[str], object]) -> Reply:
-        if self._ctx is None or self._dealer is None:
-            raise HubError(ErrorCode.INTERNAL, "client not started")
-        refusal = self.refusal
-        if refusal is not None:
-            raise HubError(ErrorCode.REFUSED, refusal)
-        rid = f"r{next(self._rids)}"
-        msg = make(rid)
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Reply] = loop.create_future()
-        self._pending[rid] = fut
-        dealer = self._dealer
-        try:
-            await dealer.send(encode(msg), zmq.NOBLOCK)  # type: ignore[arg-type]
-            return await asyncio.wait_for(fut, self.request_timeout_s)
-        except (TimeoutError, zmq.Again):
-            # renew the socket (a request queued for a dead hub must not arrive later),
-            # once per socket: one renewed twice unseen by the reply loop leaked
-            if self._dealer is dealer:
-                self._new_dealer()
-            raise HubError(ErrorCode.TIMEOUT, "集控中心无响应 / the hub did not answer") from None
-        finally:
-            self._pending.pop(rid, None)
-
-    async def _recv_replies(self) -> None:
-        while True:
-            dealer = self._dealer
-            if dealer is None:
-                return
-            ready = await dealer.poll(timeout=100)
-            if self._dealer is not dealer:  # renewed while we polled: drop the old one
-                dealer.close(linger=0)
-                continue
-            if not ready:
-                continue
-            frame = await dealer.recv(zmq.NOBLOCK)
-            try:
-                rep = decode_reply(frame)
-            except ProtocolError as exc:
-                log.warning("bad reply from hub: %s", exc)
-                continue
-            fut = self._pending.get(rep.rid)
-            if fut is not None and not fut.done():
-                fut.set_result(rep)
+        return await self.transport.request(make)
 
     @staticmethod
     def _check(rep: Reply) -> Reply:
@@ -524,34 +407,18 @@ class HubClient:
                 await asyncio.sleep(0.2)
                 self._sync_wanted.set()
 
-    async def _recv_published(self) -> None:
-        sub = self._sub
-        assert sub is not None
-        while True:
-            frame = await sub.recv()
-            try:
-                msg = decode_published(frame)
-            except ProtocolError as exc:
-                log.warning("bad published frame: %s", exc)
-                continue
-            self._last_heard = self._mono()
-            self._last_heard_wall = self._wall()
-            if isinstance(msg, Heartbeat):
-                self._on_heartbeat(msg)
-            elif isinstance(msg, TaskChanged):
-                self.tasks.changed(msg)
-            elif isinstance(msg, RollcallChanged):
-                self.rollcall.changed(msg)
-            elif isinstance(msg, LeaderPositionChanged):
-                self.positions.changed(msg)
-            elif isinstance(msg, RelayStatesChanged):
-                self.relays.changed(msg)
-            elif isinstance(msg, MeetingChanged):
-                self.meetings.changed(msg)
-            elif isinstance(msg, PtzHoldChanged):
-                self.ptz.changed(msg)
-            else:
-                self._on_changed(msg)
+    def _on_published(self, msg: object) -> None:
+        """A message from the SUB socket (on the transport's loop)."""
+        self._last_heard = self._mono()
+        self._last_heard_wall = self._wall()
+        if isinstance(msg, Heartbeat):
+            self._on_heartbeat(msg)
+        elif isinstance(msg, EventChanged):
+            self._on_changed(msg)
+        else:
+            route = self._routes.get(type(msg))
+            if route is not None:
+                route(msg)
 
     def _on_heartbeat(self, hb: Heartbeat) -> None:
         if hb.storage != self._hub_storage:
@@ -585,7 +452,7 @@ class HubClient:
         step = min(0.25, self.lost_after_s / 4)
         while True:
             await asyncio.sleep(step)
-            self._retry_refused()
+            self.transport.retry_refused()
             if self._credentials is None:
                 continue
             silent = self._mono() - self._last_heard

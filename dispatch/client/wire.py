@@ -20,7 +20,11 @@ from dispatch.hub.messages import Heartbeat, IceReply, LoginReply, PongReply
 from dispatch.mediation.messages import MediationReply
 from dispatch.meetings.messages import MeetingChanged, MeetingsReply
 from dispatch.patrol.messages import CameraHealthReply, CameraHistoryReply
-from dispatch.platform.messages import PlatformStreamReply, PlatformTreesReply
+from dispatch.platform.messages import (
+    PlatformStreamReply,
+    PlatformTreeChanged,
+    PlatformTreesReply,
+)
 from dispatch.positions.messages import LeaderPositionChanged, LeaderPositionsReply
 from dispatch.ptz.messages import PtzHoldChanged, PtzHoldReply, PtzHoldsReply, PtzLogReply
 from dispatch.relays.messages import RelayStatesChanged, RelayStatesReply
@@ -80,7 +84,8 @@ Published = Annotated[
     | MeetingChanged
     | LeaderPositionChanged
     | RelayStatesChanged
-    | PtzHoldChanged,
+    | PtzHoldChanged
+    | PlatformTreeChanged,
     Field(discriminator="type"),
 ]
 

@@ -2,7 +2,9 @@
 
 `merge_catalogue(site, platform, channels)` places every channel: by the mapping table
 (channel id → village), else by the longest matching civil-code prefix, else it is left
-unplaced (listed, so that the site file can be completed). The site itself is not changed:
+unplaced (listed, so that the site file can be completed; those whose id does not clash
+with a site camera are also `loose` cameras, township "", which the console lists under
+未归属). The site itself is not changed:
 the result is a `PlatformTree` beside the site's listed cameras.
 """
 
@@ -37,6 +39,7 @@ class PlatformTree:
     platform: str
     cameras: tuple[PlatformCamera, ...]
     unplaced: tuple[Channel, ...]  # no mapping entry and no civil-code prefix matched
+    loose: tuple[PlatformCamera, ...] = ()  # the unplaced ones that can be shown (未归属)
 
     def by_township(self) -> dict[str, dict[str | None, list[PlatformCamera]]]:
         """township → village (None: the township itself) → cameras, in catalogue order."""
@@ -74,25 +77,33 @@ def merge_catalogue(
     taken = {c.id for c in site.cameras}
     cameras: list[PlatformCamera] = []
     unplaced: list[Channel] = []
+    loose: list[PlatformCamera] = []
     for ch in channels:
         where = place(site, platform, ch)
         cid = camera_id(platform.id, ch)
         if where is None or cid in taken:
             unplaced.append(ch)
+            if cid not in taken:  # not placed, but playable: listed under 未归属
+                taken.add(cid)
+                loose.append(_camera(cid, platform.id, ch, "", None))
             continue
         taken.add(cid)
-        cameras.append(
-            PlatformCamera(
-                id=cid,
-                name=ch.name,
-                platform=platform.id,
-                device_id=ch.device_id,
-                channel_id=ch.id,
-                township=where[0],
-                village=where[1],
-                online=ch.online,
-                lon=ch.lon,
-                lat=ch.lat,
-            )
-        )
-    return PlatformTree(platform=platform.id, cameras=tuple(cameras), unplaced=tuple(unplaced))
+        cameras.append(_camera(cid, platform.id, ch, *where))
+    return PlatformTree(platform.id, tuple(cameras), tuple(unplaced), tuple(loose))
+
+
+def _camera(
+    cid: str, platform: str, ch: Channel, township: str, village: str | None
+) -> PlatformCamera:
+    return PlatformCamera(
+        id=cid,
+        name=ch.name,
+        platform=platform,
+        device_id=ch.device_id,
+        channel_id=ch.id,
+        township=township,
+        village=village,
+        online=ch.online,
+        lon=ch.lon,
+        lat=ch.lat,
+    )

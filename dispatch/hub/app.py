@@ -222,7 +222,7 @@ class Hub:
         self.positions = positions_service(self)
         self.relays = RelaysService(site, self.zmq.publish_frame, clock)
         self.ptz = PtzService.for_site(self.service, site, self.zmq.publish_frame, config.ptz)
-        self.platforms = PlatformsService(site)
+        self.platforms = PlatformsService(site, publish=self.zmq.publish_frame)
         for feature in (
             SessionHandlers(self.service, self.guard, self.ice, lambda: self.public_url),
             EventHandlers(self.service, Revealer(self.service)),
@@ -267,7 +267,7 @@ class Hub:
         await self.positions.start()
         await self.relays.start()
         await self.platforms.start()
-        self.ptz.start()
+        await self.ptz.start()
         if not self.config.zmq.curve:
             log.warning(
                 "zmq CURVE is OFF (zmq.curve = false): consoles are not authenticated and "

@@ -25,12 +25,16 @@ class PlatformHandlers:
 
     async def trees(self, req: PlatformTreesRequest) -> PlatformTreesReply:
         self._svc.session(req.token)
-        return PlatformTreesReply(rid=req.rid, trees=self._platforms.trees())
+        return PlatformTreesReply(
+            rid=req.rid, trees=self._platforms.trees(), seq=self._platforms.seq
+        )
 
     async def stream(self, req: PlatformStreamRequest) -> PlatformStreamReply:
         self._svc.session(req.token)
         try:
-            urls, expires_in = await self._platforms.stream(req.camera_id, renew=req.renew)
+            urls, expires_in = await self._platforms.stream(
+                req.camera_id, renew=req.renew, min_life_s=req.min_life_s
+            )
         except KeyError:
             raise HubError(
                 ErrorCode.NOT_FOUND, f"unknown platform camera {req.camera_id!r}"

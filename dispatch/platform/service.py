@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 from dispatch.domain.platform import PlatformCamera, merge_catalogue
 from dispatch.domain.site import PlatformConfig, Site
+from dispatch.domain.wire import encode
 from dispatch.platform import core
-from dispatch.platform.messages import PlatformCameraInfo, PlatformTreeInfo
+from dispatch.platform.messages import PlatformCameraInfo, PlatformTreeChanged, PlatformTreeInfo
 from streams.platform import PlatformError, PlatformSource, StreamUrls, WvpSource
 
 log = logging.getLogger(__name__)
@@ -86,18 +87,30 @@ class PlatformFeed:
             state = await self.refresh()
             await asyncio.sleep(core.next_wait(state, self.cfg.refresh_s))
 
+    def has(self, camera_id: str) -> bool:
+        try:
+            self.camera(camera_id)
+        except KeyError:
+            return False
+        return True
+
     def camera(self, camera_id: str) -> PlatformCamera:
+        """A camera of the last known tree, placed or loose (未归属); KeyError if unknown."""
         tree = self.state.tree
-        for cam in tree.cameras if tree is not None else ():
+        for cam in (*tree.cameras, *tree.loose) if tree is not None else ():
             if cam.id == camera_id:
                 return cam
         raise KeyError(f"platform {self.cfg.id}: unknown camera {camera_id!r}")
 
-    async def stream(self, camera_id: str, *, renew: bool = False) -> StreamUrls:
-        """A camera's URLs: the lease while it lives, else asked of the platform again.
+    async def stream(
+        self, camera_id: str, *, renew: bool = False, min_life_s: float = 0.0
+    ) -> StreamUrls:
+        """A camera's URLs: the lease while it lives (at least `min_life_s` more: a tile
+        asking for its next URL ahead of expiry), else asked of the platform again.
         `renew`: the caller's stream failed, so the lease is dropped whatever its age."""
         lease = self._leases.get(camera_id)
-        if lease is not None and not renew and not lease.expired(self._clock(), RENEW_MARGIN_S):
+        margin = max(RENEW_MARGIN_S, min_life_s)
+        if lease is not None and not renew and not lease.expired(self._clock(), margin):
             return lease
         asking = self._asking.get(camera_id)  # tiles asking at once share one play request
         if asking is None:
@@ -111,47 +124,70 @@ class PlatformFeed:
         lease = await self.source.play(cam.device_id, cam.channel_id)
         self._leases[camera_id] = lease
         return lease
-        cam = self.camera(camera_id)
-        lease = await self.source.play(cam.device_id, cam.channel_id)
-        self._leases[camera_id] = lease
-        return lease
+
+
+def _info(c: PlatformCamera) -> PlatformCameraInfo:
+    return PlatformCameraInfo(
+        id=c.id,
+        name=c.name,
+        township=c.township,
+        village=c.village,
+        online=c.online,
+        lon=c.lon,
+        lat=c.lat,
+    )
 
 
 def tree_info(state: core.CatalogueState) -> PlatformTreeInfo:
     tree = state.tree
-    cams = tree.cameras if tree is not None else ()
     return PlatformTreeInfo(
         platform=state.platform,
-        cameras=[
-            PlatformCameraInfo(
-                id=c.id,
-                name=c.name,
-                township=c.township,
-                village=c.village,
-                online=c.online,
-                lon=c.lon,
-                lat=c.lat,
-            )
-            for c in cams
-        ],
+        cameras=[_info(c) for c in tree.cameras] if tree is not None else [],
         unplaced=len(tree.unplaced) if tree is not None else 0,
+        loose=[_info(c) for c in tree.loose] if tree is not None else [],
         read_at=state.read_at,
         note=state.note,
     )
 
 
-class PlatformsService:
-    """One `PlatformFeed` per `[[platforms]]` entry of the site (none: nothing runs)."""
+def same_tree(a: PlatformTreeInfo | None, b: PlatformTreeInfo) -> bool:
+    """Whether a console would show the same (a refresh that only moved `read_at` is)."""
+    return a is not None and a.model_copy(update={"read_at": None}) == b.model_copy(
+        update={"read_at": None}
+    )
 
-    def __init__(self, site: Site | None, clock: Callable[[], float] = time.monotonic) -> None:
+
+class PlatformsService:
+    """One `PlatformFeed` per `[[platforms]]` entry of the site (none: nothing runs).
+
+    A refresh that changes what a console shows of a platform (cameras, placing, note) is
+    published as `PlatformTreeChanged` with the service's own `seq` (from the wall clock in
+    milliseconds at start, then +1, so a restarted hub's changes follow on, not behind)."""
+
+    def __init__(
+        self,
+        site: Site | None,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        publish: Callable[[bytes], None] | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self._clock = clock
+        self._publish = publish
+        self._wall = wall
+        self.seq = 0
+        self._shown: dict[str, PlatformTreeInfo] = {}
         self.feeds: dict[str, PlatformFeed] = {}
         if site is not None:
             for cfg in site.platforms:
                 src = wvp_source(site, cfg, clock)
-                self.feeds[cfg.id] = PlatformFeed(site, cfg, src, clock=clock)
+                self.feeds[cfg.id] = PlatformFeed(
+                    site, cfg, src, clock=clock, on_change=self._changed
+                )
 
     async def start(self) -> None:
+        if self.seq == 0:
+            self.seq = int(self._wall() * 1000)
         for feed in self.feeds.values():
             await feed.start()
 
@@ -159,15 +195,28 @@ class PlatformsService:
         for feed in self.feeds.values():
             await feed.stop()
 
+    def _changed(self, state: core.CatalogueState) -> None:
+        info = tree_info(state)
+        if same_tree(self._shown.get(state.platform), info):
+            return
+        self._shown[state.platform] = info
+        self.seq += 1
+        if self._publish is None:
+            return
+        try:
+            self._publish(encode(PlatformTreeChanged(seq=self.seq, tree=info)))
+        except Exception:  # consoles catch up at their next read of the trees
+            log.exception("publishing platform %s's tree failed", state.platform)
+
     def trees(self) -> list[PlatformTreeInfo]:
         return [tree_info(f.state) for f in self.feeds.values()]
 
-    async def stream(self, camera_id: str, *, renew: bool = False) -> tuple[StreamUrls, float]:
+    async def stream(
+        self, camera_id: str, *, renew: bool = False, min_life_s: float = 0.0
+    ) -> tuple[StreamUrls, float]:
         """(URLs, seconds they still live) of a platform camera; KeyError when unknown."""
         for feed in self.feeds.values():
-            if feed.state.tree is not None and any(
-                c.id == camera_id for c in feed.state.tree.cameras
-            ):
-                urls = await feed.stream(camera_id, renew=renew)
+            if feed.has(camera_id):
+                urls = await feed.stream(camera_id, renew=renew, min_life_s=min_life_s)
                 return urls, max(0.0, urls.expires_at - self._clock())
         raise KeyError(camera_id)

@@ -38,6 +38,7 @@ class PlatformServer:
     logins: int = 0
     raw_channels: list[object] = field(default_factory=list)  # appended to every device's list
     html: bool = False  # every answer is an HTML error page (a proxy in front, misconfigured)
+    rotate: bool = False  # each play of a channel answers the next URL (a new stream each)
     _tokens: set[str] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     _port: int = 0
@@ -142,8 +143,10 @@ class PlatformServer:
         )
         if index is None:
             return self._err(100, f"通道不存在: {ch}")
-        self.plays.append(f"{dev}/{ch}")
-        rtsp = self.rtsp_urls[index % len(self.rtsp_urls)]
+        key = f"{dev}/{ch}"
+        turn = self.plays.count(key) if self.rotate else 0
+        self.plays.append(key)
+        rtsp = self.rtsp_urls[(index + turn) % len(self.rtsp_urls)]
         stream = f"{dev}_{ch}"
         flv = f"{self.url}/rtp/{stream}.live.flv"
         return self._ok(

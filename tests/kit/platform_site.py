@@ -39,6 +39,26 @@ def platform_site(url: str, townships: int = 5, villages: int = 4, **platform: A
     return parse_site(data, "<platform test site>")
 
 
+def with_platform_toml(text: str, url: str, prefix: str, township: str, village: str) -> str:
+    """A site file's text plus the platform "gaw" at `url` whose civil-code `prefix` places
+    channels in `township`/`village` (`county_channels(n, 1, 1)` use 330521001001)."""
+    return (
+        text
+        + f"""
+[credentials.wvp]
+username = "admin"
+password = "wvp-test"
+
+[[platforms]]
+id = "gaw"
+url = "{url}"
+credentials = "wvp"
+refresh_s = 10
+civil_codes = [{{ prefix = "{prefix}", township = "{township}", village = "{village}" }}]
+"""
+    )
+
+
 def demo_with_platform(folder: Path, url: str) -> Path:
     """The demo site plus a platform whose civil codes place `county_channels(n, 3, 3)`."""
     text = demo_site_path().read_text(encoding="utf-8")

@@ -155,14 +155,14 @@ def test_client_that_missed_changes_resyncs_to_the_same_view(hub: HubProcess) ->
             await b.login("duty", "duty123")
             first = await post(hub, 10)
             await async_wait_until(lambda: first["id"] in b.events.view())
-            assert b._sub is not None
-            b._sub.disconnect(hub.pub_endpoint)  # b misses what follows
+            assert b.transport.sub is not None
+            b.transport.sub.disconnect(hub.pub_endpoint)  # b misses what follows
             ids = [(await post(hub, 11 + i))["id"] for i in range(5)]
             await a.events.act(first["id"], Action.REGISTER)
             await async_wait_until(lambda: all(i in a.events.view() for i in ids))
             assert not any(i in b.events.view() for i in ids)
             resyncs = b.resyncs
-            b._sub.connect(hub.pub_endpoint)
+            b.transport.sub.connect(hub.pub_endpoint)
             # the next heartbeat's seq is ahead of b's: b asks for the changes since
             await async_wait_until(lambda: b.last_seq == a.last_seq and b.resyncs > resyncs, 10)
             assert b.events.view() == a.events.view()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.cameras.tree import build_tree
+from console.cameras.tree import UNPLACED, NodeKind, build_tree
 from dispatch.domain.platform import merge_catalogue
 from dispatch.platform.messages import PlatformCameraInfo
 from streams.platform.models import Channel
@@ -32,3 +32,14 @@ def test_1000_platform_cameras_hang_under_their_township_and_village() -> None:
     assert len(t1.children[1].camera_ids()) == 50
     assert all(n.kind == "camera" for n in towns["t5"].children)  # by township prefix only
     assert build_tree(site).camera_ids() == []  # without the platform: no cameras
+
+
+def test_unplaced_platform_cameras_hang_under_their_own_last_branch() -> None:
+    site = platform_site("http://127.0.0.1:1")
+    placed = [PlatformCameraInfo(id="p1", name="桥头", township="t2", village=None, online=True)]
+    loose = [PlatformCameraInfo(id="x1", name="河道", township="", village=None, online=True)]
+    root = build_tree(site, placed, loose, "Unplaced")
+    last = root.children[-1]
+    assert (last.kind, last.id, last.name) == (NodeKind.TOWNSHIP, UNPLACED, "Unplaced")
+    assert last.camera_ids() == ["x1"] and root.camera_ids() == ["p1", "x1"]
+    assert UNPLACED not in {n.id for n in build_tree(site, placed).children}  # pruned: empty

@@ -42,6 +42,11 @@ def test_mapping_table_wins_and_unknown_codes_are_unplaced() -> None:
     tree = merge_catalogue(site, site.platforms[0], chans)
     assert [(c.channel_id, c.township, c.village) for c in tree.cameras] == [("C9", "t3", "t3v1")]
     assert [c.id for c in tree.unplaced] == ["C8", "C7"]
+    # the unplaced are still cameras the console lists (未归属), with no township
+    assert [(c.channel_id, c.township, c.village) for c in tree.loose] == [
+        ("C8", "", None),
+        ("C7", "", None),
+    ]
 
 
 def test_bad_platform_entries_are_refused_with_the_field() -> None:
