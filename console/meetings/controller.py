@@ -26,12 +26,14 @@ import av
 from console.kit.net import NetThread, QtBridge, submit_to_qt
 from console.mediation.controller import TrackFactory, demo_tracks
 from console.meetings.model import HALL, MeetingsModel, Picture
+from console.meetings.share import ShareChoice, ShareFeeder
 from console.meetings.strings import t
 from dispatch.client.meetings import MeetingsFacade
 from dispatch.domain.wire import HubError
 from dispatch.meetings.messages import MeetingInfo, MeetingsJoinReply
 from streams.webrtc.config import IceServer
 from streams.webrtc.janus_peer import JanusPeer
+from streams.webrtc.share_track import LatestFrameTrack
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -69,6 +71,7 @@ class MeetingsController:
         self._subscribed: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._unlisten: Callable[[], None] | None = None
+        self._feeder: ShareFeeder | None = None
 
     @property
     def mt(self) -> MeetingsFacade:
@@ -164,6 +167,48 @@ class MeetingsController:
     def save_minutes(self, text: str) -> None:
         self._with_current(lambda mid: self.mt.minutes(mid, text))
 
+    # -- sharing a window or a document page ------------------------------------------------
+    def share(self, choice: ShareChoice) -> None:
+        """Share a window, the screen or a PDF page into the room (another share ends)."""
+        peer = self.peer
+        if peer is None:
+            self.model.set_message(t("share_not_joined"))
+            return
+        self._stop_feeder()
+        track = LatestFrameTrack()
+        feeder = ShareFeeder(choice, track)
+        try:
+            feeder.start()
+        except (ValueError, OSError) as exc:
+            self.model.set_message(t("share_failed", error=str(exc)))
+            return
+        self._feeder = feeder
+
+        def shared(_feed: int) -> None:
+            self.model.set_sharing(choice.name)
+
+        def failed(exc: BaseException) -> None:
+            self._stop_feeder()
+            self.model.set_message(t("share_failed", error=str(exc) or repr(exc)))
+
+        submit_to_qt(self.net.submit, self.bridge.post, peer.start_share(track), shared, failed)
+
+    def share_failed(self, what: str) -> None:
+        self.model.set_message(t("share_failed", error=what))
+
+    def stop_share(self) -> None:
+        self._stop_feeder()
+        peer = self.peer
+        if peer is not None and self.net.running:
+            self.net.submit(peer.stop_share())
+        self.model.set_sharing("")
+
+    def _stop_feeder(self) -> None:
+        feeder, self._feeder = self._feeder, None
+        if feeder is not None:
+            feeder.stop()
+            feeder.deleteLater()
+
     # -- the room's pictures ----------------------------------------------------------------
     def join_media(self) -> None:
         m = self.model.current
@@ -217,18 +262,27 @@ class MeetingsController:
                 log.info("meeting: feed %s (%s) not subscribed: %s", feed, display, exc)
 
     def _follow_floor(self, m: MeetingInfo) -> None:
-        """The township with the floor in the high layer, the others in the low one."""
+        """The township with the floor in the high layer, the others in the low one: only
+        the subscriptions whose layer changes (the new floor and the old one), at once."""
         peer = self.peer
         if peer is None:
             return
-        wanted = {f: (2 if d == m.floor else 0) for f, d in peer.publishers.items()}
+        wanted = {f: (2 if d in (m.floor, HALL) else 0) for f, d in peer.publishers.items()}
+        todo = sorted(
+            ((f, n) for f, n in wanted.items() if peer.substream_of(f) not in (None, n)),
+            key=lambda fn: -fn[1],  # the new floor's top layer asked for first
+        )
+        if not todo:
+            return
+
+        async def one(feed: int, layer: int) -> None:
+            try:
+                await peer.set_substream(feed, layer)
+            except Exception as exc:
+                log.info("meeting: substream of %s not set: %s", feed, exc)
 
         async def apply() -> None:
-            for feed, layer in wanted.items():
-                try:
-                    await peer.set_substream(feed, layer)
-                except Exception as exc:
-                    log.info("meeting: substream of %s not set: %s", feed, exc)
+            await asyncio.gather(*(one(f, n) for f, n in todo))
 
         self.net.submit(apply())
 
@@ -249,6 +303,7 @@ class MeetingsController:
         self.bridge.post(lambda: self.model.set_picture(who, pic))
 
     def _leave_media(self) -> None:
+        self._stop_feeder()
         peer, self.peer = self.peer, None
         self._subscribed = set()
         if peer is not None and self.net.running:

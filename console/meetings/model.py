@@ -83,6 +83,7 @@ class MeetingsModel:
         self.pictures: dict[str, Picture] = {}  # participant (centre or HALL) → latest frame
         self.joined: str | None = None  # the meeting whose room the console is in
         self.centres: list[InviteeInfo] = []  # who a new meeting may invite
+        self.sharing = ""  # what the console shares into the room (正在共享：…), "" none
         self.changed: Observable[None] = Observable()
         self.picture: Observable[str] = Observable()
 
@@ -115,6 +116,11 @@ class MeetingsModel:
         self.joined = meeting_id
         if meeting_id is None:
             self.pictures = {}
+            self.sharing = ""
+        self.changed.emit(None)
+
+    def set_sharing(self, name: str) -> None:
+        self.sharing = name
         self.changed.emit(None)
 
     def set_picture(self, who: str, pic: Picture) -> None:

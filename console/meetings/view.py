@@ -2,20 +2,26 @@
 cancel), in the middle the main speaker large with the status line ("已入会 18/20，未入会：
 王家庄村…") and who speaks, under it every invited township as a small tile (name,
 speaking indicator; click: give it the floor; menu: unmute, remove), and the moderation
-buttons (mute all, take the floor back, lock), the raised hands and the minutes.
+buttons (mute all, take the floor back, lock), sharing (共享…: a window of the screen, the
+whole screen or a page of a PDF; "正在共享：…" and 停止共享 while on), the raised hands and
+the minutes.
 
 The window observes `MeetingsModel` and sends intents to `MeetingsController`; it does
 no I/O. Its strings follow the language switch."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -32,6 +38,7 @@ from console.kit.plain import plain_label
 from console.kit.qt_observe import follow, release_on_destroy
 from console.meetings.controller import MeetingsController
 from console.meetings.model import HALL, MeetingsModel, hands_line, speaking_line, status_line
+from console.meetings.share import ShareChoice, list_windows, pdf_pages
 from console.meetings.strings import t
 from console.meetings.tiles import PictureBox, TileBox
 from dispatch.domain.calendar import CHINA_TZ
@@ -136,8 +143,19 @@ class MeetingsWindow(QWidget):
         self.btn_take.clicked.connect(lambda: self.controller.give_floor(None))
         self.btn_lock = QPushButton()
         self.btn_lock.clicked.connect(self._toggle_lock)
-        for b in (self.btn_mute_all, self.btn_take, self.btn_lock):
+        self.btn_share = QPushButton()
+        self.share_menu = QMenu(self)
+        self.share_menu.aboutToShow.connect(self._fill_share_menu)
+        self.btn_share.setMenu(self.share_menu)
+        self.btn_stop_share = QPushButton()
+        self.btn_stop_share.clicked.connect(self.controller.stop_share)
+        self.sharing = plain_label()
+        self.sharing.setObjectName("sharing")
+        self.sharing.setStyleSheet("color: #1f618d; font-weight: bold;")
+        for b in (self.btn_mute_all, self.btn_take, self.btn_lock, self.btn_share):
             bar.addWidget(b)
+        bar.addWidget(self.sharing)
+        bar.addWidget(self.btn_stop_share)
         self.hands = plain_label()
         self.hands.setObjectName("hands")
         self.hands.setStyleSheet("color: #d68910; font-weight: bold;")
@@ -167,6 +185,8 @@ class MeetingsWindow(QWidget):
         self.btn_cancel.setText(t("cancel"))
         self.btn_mute_all.setText(t("mute_all"))
         self.btn_take.setText(t("take_floor"))
+        self.btn_share.setText(t("share"))
+        self.btn_stop_share.setText(t("stop_share"))
         self.minutes_label.setText(t("minutes"))
         self.btn_minutes.setText(t("save_minutes"))
         self.refresh()
@@ -181,6 +201,12 @@ class MeetingsWindow(QWidget):
             b.setEnabled(m is not None and m.status == "open")
         self.btn_lock.setText(t("unlock") if m is not None and m.locked else t("lock"))
         self.message.setText(self.model.message)
+        joined = m is not None and m.status == "open" and self.model.joined == m.id
+        self.btn_share.setEnabled(joined)
+        sharing = self.model.sharing
+        self.sharing.setText(t("sharing", name=sharing) if sharing else "")
+        self.sharing.setVisible(bool(sharing))
+        self.btn_stop_share.setVisible(bool(sharing))
         if m is None:
             self.title.setText(t("no_meeting"))
             for w in (self.status, self.speaking, self.hands):
@@ -243,6 +269,34 @@ class MeetingsWindow(QWidget):
         menu.addAction(t("give_floor"), lambda: self.controller.give_floor(centre))
         menu.addAction(t("unmute"), lambda: self.controller.unmute(centre))
         menu.addAction(t("remove"), lambda: self.controller.remove(centre))
+
+    def _fill_share_menu(self) -> None:
+        menu = self.share_menu
+        menu.clear()
+        screen = ShareChoice("screen", t("share_screen"))
+        menu.addAction(t("share_screen"), lambda: self.controller.share(screen))
+        menu.addSeparator()
+        windows = list_windows()
+        for w in windows:
+            menu.addAction(w.name, lambda w=w: self.controller.share(w))
+        if not windows:
+            menu.addAction(t("share_no_windows")).setEnabled(False)
+        menu.addSeparator()
+        menu.addAction(t("share_pdf"), self._share_pdf)
+
+    def _share_pdf(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, t("share_pdf"), "", "PDF (*.pdf)")
+        if not name:
+            return
+        path = Path(name)
+        n = pdf_pages(path)
+        if n < 1:
+            self.controller.share_failed(path.name)
+            return
+        page, ok = QInputDialog.getInt(self, path.name, t("share_page", n=n), 1, 1, n)
+        if ok:
+            label = t("share_pdf_name", file=path.name, page=page)
+            self.controller.share(ShareChoice("pdf", label, path=path, page=page))
 
     def _toggle_lock(self) -> None:
         m = self.model.current

@@ -150,7 +150,7 @@ def mediation_service(hub: Hub, data_dir: Path) -> MediationService:
 def meetings_service(hub: Hub, data_dir: Path, clock: Callable[[], datetime]) -> MeetingsService:
     """The video meetings (issue 13); their engine is made in `start()` from `[janus]`
     (without one a meeting can be planned, not opened)."""
-    return MeetingsService(
+    svc = MeetingsService(
         hub.service,
         hub.site,
         clock=clock,
@@ -159,6 +159,9 @@ def meetings_service(hub: Hub, data_dir: Path, clock: Callable[[], datetime]) ->
         record_root=data_dir / "meetings",
         publish=hub.zmq.publish_frame,
     )
+    # the station page opens its meeting socket only when there is an engine
+    hub.rollcall.meetings_on = lambda: svc.room.media is not None
+    return svc
 
 
 def prepare_data_dir(config: HubConfig) -> Path:

@@ -263,6 +263,22 @@ def status_line(m: Meeting, present: Sequence[str], names: dict[str, str]) -> st
     return line
 
 
+def floor_changes(log: Iterable[LogEntry]) -> list[tuple[datetime, str | None]]:
+    """Who had the floor from when, from the log: a grant (floor), taken back (mute all,
+    the end), or its holder removed (kick)."""
+    out: list[tuple[datetime, str | None]] = []
+    cur: str | None = None
+    for e in log:
+        granted = e.kind == "floor" and bool(e.centre)
+        taken = (e.kind == "mute" and e.detail == "all") or e.kind == "end"
+        removed = e.kind == "kick" and e.centre == cur
+        new = e.centre if granted else None if taken or removed else cur
+        if new != cur or granted:
+            out.append((e.at, new))
+        cur = new
+    return out
+
+
 def give_floor(m: Meeting, centre: str | None) -> Meeting:
     return replace(m, floor=centre)
 

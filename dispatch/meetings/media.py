@@ -17,7 +17,8 @@ tests of the feature's pure logic may use a fake of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -102,3 +103,20 @@ class MeetingMedia(Protocol):
     async def participants(self, meeting_key: str) -> list[Participant]: ...
 
     def on_recreated(self, cb: Callable[[str], None]) -> None: ...
+
+
+@dataclass(frozen=True)
+class RecordingCut:
+    """How a meeting's MP4 follows its floor: who each recorded feed is (feed → display:
+    the convenor `hall` or a centre's id; every feed the room ever had, a rejoin makes a
+    new one) and the floor's changes in order as (wall-clock seconds, the centre with the
+    floor, or None when it was taken back)."""
+
+    names: Mapping[int, str]
+    floor: Sequence[tuple[float, str | None]] = ()
+    convenor: str = "hall"
+
+    def speaker_at(self, t: float) -> str | None:
+        """The centre that has the floor at wall-clock second `t` (None: nobody)."""
+        i = bisect.bisect_right([at for at, _ in self.floor], t)
+        return self.floor[i - 1][1] if i else None

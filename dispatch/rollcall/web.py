@@ -93,6 +93,9 @@ def pin_page(token: str, name: str, error: str = "") -> str:
     )
 
 
+MEETING_SCRIPTS = ("/c-static/janus-room.js", "/s-static/meeting.js")
+
+
 def station_page(token: str, config: dict[str, Any]) -> str:
     name = html.escape(str(config.get("name", "")))
     return shell(
@@ -118,9 +121,10 @@ def station_page(token: str, config: dict[str, Any]) -> str:
         '<p id="last" class="muted"></p></main>',
         script=(
             web_pages.MEDIA_JS,
-            "/c-static/janus-room.js",
             "/s-static/station.js",
-            "/s-static/meeting.js",  # the meetings' invitations and room (dispatch.meetings)
+            # the meetings' invitations and room (dispatch.meetings), only when the hub has
+            # a meetings engine: without one the page opens no meeting socket
+            *(MEETING_SCRIPTS if config.get("meetings") else ()),
         ),
         config={"token": token, **config},
     )
@@ -163,6 +167,7 @@ async def get_page(request: web.Request) -> web.Response:
         "ice_servers": ice["iceServers"],
         "ice_policy": ice["iceTransportPolicy"],
         "keep_hosts": svc.keep_hosts or [],
+        "meetings": svc.meetings_on(),
         **web_pages.page_links(request),
     }
     return _page(200, station_page(token, cfg))

@@ -11,6 +11,10 @@
   frames go to `on_video(feed, frame)` / `on_audio(feed, frame)`, or with
   `count_only=True` complete VP8 frames are only counted (`frames[feed]`), never decoded
   (a bench receiver); `set_substream(feed, n)` picks the simulcast layer (0 = low);
+- `start_share(track)` / `stop_share()`: a shared screen or document page as a second
+  publisher of ours in the room (display `<display>:share`, `SHARE_SUFFIX`; its own
+  handle and sendonly connection, the same token), so pages show it large beside the
+  camera while it is on;
 - `leave()`. When the Janus session is lost (Janus restarted) the peer joins again with
   the same ticket and token, publishes the same tracks and subscribes the same feeds
   again, with backoff, until `leave()`; `rejoins` counts it.
@@ -40,6 +44,8 @@ from streams.webrtc.janus_api import JanusError, JanusEvent, JanusSession
 from streams.webrtc.simulcast import SimulcastVideo, vp8_size
 
 log = logging.getLogger(__name__)
+
+SHARE_SUFFIX = ":share"
 
 
 @dataclass
@@ -99,6 +105,10 @@ class JanusPeer:
         self._left = False
         self._resub_lock = asyncio.Lock()
         self._announced = asyncio.Event()
+        self._share: MediaStreamTrack | None = None
+        self._share_handle = 0
+        self._share_pc: RTCPeerConnection | None = None
+        self.share_feed = 0
 
     # -- joining ------------------------------------------------------------------------
 
@@ -137,7 +147,8 @@ class JanusPeer:
     def _apply(self, data: dict[str, Any]) -> None:
         changed = False
         for p in data.get("publishers") or []:
-            if isinstance(p, dict) and int(p.get("id", 0)) != self.feed:
+            own = isinstance(p, dict) and p.get("display") == self.share_display
+            if isinstance(p, dict) and int(p.get("id", 0)) != self.feed and not own:
                 feed = int(p["id"])
                 self.publishers[feed] = str(p.get("display", ""))
                 self.video_mids[feed] = [
@@ -216,6 +227,62 @@ class JanusPeer:
         video = self._sources.get("video")
         return video.rewrite_offer(sdp, pc) if isinstance(video, SimulcastVideo) else sdp
 
+    # -- sharing ------------------------------------------------------------------------
+
+    @property
+    def share_display(self) -> str:
+        return self.display + SHARE_SUFFIX
+
+    async def start_share(self, track: MediaStreamTrack) -> int:
+        """Publish `track` as our share (another one replaces it); its feed."""
+        await self.stop_share()
+        self._share = track
+        await self._publish_share()
+        return self.share_feed
+
+    async def _publish_share(self) -> None:
+        session, track = self._live(), self._share
+        assert track is not None
+        self._share_handle = await session.attach()
+        body = {
+            "request": "join",
+            "ptype": "publisher",
+            "room": self.room,
+            "pin": self.pin,
+            "token": self.token,
+            "display": self.share_display,
+        }
+        data, _ = await session.request(self._share_handle, body)
+        self.share_feed = int(data.get("id", 0))
+        pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
+        self._share_pc = pc
+        pc.addTransceiver(self._relay.subscribe(track, buffered=False), "sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = {"type": "offer", "sdp": pc.localDescription.sdp}
+        pub = {"request": "publish", "display": self.share_display}
+        _, jsep = await session.request(self._share_handle, pub, offer)
+        await session.trickle(self._share_handle, None)
+        if jsep is None:
+            raise JanusError(0, "share: no answer")
+        await pc.setRemoteDescription(RTCSessionDescription(jsep["sdp"], "answer"))
+
+    async def stop_share(self) -> None:
+        """The share ends (its publisher leaves the room); safe when none."""
+        track, self._share = self._share, None
+        pc, self._share_pc = self._share_pc, None
+        handle, self._share_handle = self._share_handle, 0
+        self.share_feed = 0
+        session = self._session
+        if handle and session is not None and not session.lost.is_set():
+            with contextlib.suppress(JanusError):
+                await session.request(handle, {"request": "leave"}, wait_s=3)
+            await session.detach(handle)
+        if pc is not None:
+            with contextlib.suppress(Exception):
+                await pc.close()
+        if track is not None:
+            track.stop()
+
     # -- subscribing --------------------------------------------------------------------
 
     async def subscribe(self, feed: int, substream: int = 0, wait_s: float = 10.0) -> Subscription:
@@ -264,6 +331,11 @@ class JanusPeer:
         await session.request(sub.handle, {"request": "start"}, answer)
         if sub.video_mid is not None:
             await self.set_substream(sub.feed, sub.substream)
+
+    def substream_of(self, feed: int) -> int | None:
+        """The layer asked for on that feed's subscription (None: not subscribed)."""
+        sub = self._subs.get(feed)
+        return sub.substream if sub is not None else None
 
     async def set_substream(self, feed: int, substream: int) -> None:
         sub = self._subs[feed]
@@ -343,6 +415,8 @@ class JanusPeer:
         await self.join()
         if self._sources:
             await self._publish()
+        if self._share is not None:
+            await self._publish_share()
         self.rejoins += 1
         await self._resubscribe()
         self.on_rejoined()
@@ -375,8 +449,8 @@ class JanusPeer:
         video = self._sources.get("video")
         if isinstance(video, SimulcastVideo):
             video.pause()
-        pcs = [self._pub_pc] + [s.pc for s in self._subs.values()]
-        self._pub_pc = None
+        pcs = [self._pub_pc, self._share_pc] + [s.pc for s in self._subs.values()]
+        self._pub_pc = self._share_pc = None
         for sub in self._subs.values():
             for t in sub.tasks:
                 t.cancel()
@@ -403,6 +477,9 @@ class JanusPeer:
             await self._session.destroy()
         for src in self._sources.values():
             src.stop()
+        if self._share is not None:
+            self._share.stop()
+            self._share = None
         if self._http is not None:
             await self._http.close()
             self._http = None

@@ -21,6 +21,9 @@ import asyncio
 import fractions
 import random
 import re
+import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import av
@@ -99,13 +102,17 @@ def _add_sim_group(sdp: str, low: int, extra: tuple[int, int]) -> str:
 class SimulcastVideo(MediaStreamTrack):
     kind = "video"
 
-    def __init__(self, layers: list[list[bytes]], fps: int = 25) -> None:
+    def __init__(
+        self, layers: list[list[bytes]], fps: int = 25, clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__()
         self.layers = layers
         self.fps = fps
+        self.clock = clock
         self.ssrcs: tuple[int, int, int] | None = None
         self.sent = 0
         self.keyframes_asked = 0
+        self.keyframes_at: deque[float] = deque(maxlen=64)  # clock() when each was sent
         self.send_errors = 0
         self.last_error: str | None = None
         self._extra = (random.getrandbits(32), random.getrandbits(32))
@@ -176,6 +183,7 @@ class SimulcastVideo(MediaStreamTrack):
             if getattr(sender, "_RTCRtpSender__force_keyframe", False):
                 sender._RTCRtpSender__force_keyframe = False  # type: ignore[attr-defined]
                 self.keyframes_asked += 1
+                self.keyframes_at.append(self.clock())
                 idx = 0
             ts = uint32_add(ts0, n * (90_000 // self.fps))
             for layer, ssrc in enumerate(self.ssrcs):

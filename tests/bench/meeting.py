@@ -8,12 +8,16 @@ process, on the county LAN) publishes the convenor's picture and watches every t
 as a low-layer tile; the townships (aiortc peers in worker processes in the "phone"
 namespace) publish a pre-encoded VP8 loop in three simulcast layers and receive without
 decoding (complete frames counted); one more township is headless Chromium
-(janus-room.js over HTTPS, its fake camera in simulcast, decoding and painting).
-A baseline meeting of 2 townships runs first in the same run.
+(janus-room.js over HTTPS, its fake camera in simulcast, decoding and painting; it takes
+the floor like the station page, `--page-floor switch`, or like the page before,
+`--page-floor subscribe`: `tests/bench/meeting_page.py`). A baseline meeting of 2
+townships runs first in the same run.
 
 Prints a table per meeting and the issue's JSON line: townships, joined, join_ms_p95
 (the click → the first convenor frame), convenor_fps_min (at every township),
-floor_switch_ms_p95 (the floor given → the new speaker's picture at every township),
+floor_switch_ms_p95 (the floor given → the new speaker's picture at every township, the
+Chromium one included; the first grant, which makes each floor subscription, apart as
+floor_first_ms_p95; the steps of the later grants in floor_stages_ms_p50_p95),
 console_tiles_fps_min, janus_cpu_percent, hub_cpu_percent (this process: the engine,
 the page server and the bench's bookkeeping), and `baseline`. Exit 1 when a target is
 missed (checks listed).
@@ -22,7 +26,6 @@ missed (checks listed).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import multiprocessing as mp
@@ -35,10 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from dispatch.meetings.janus.rooms import JanusMedia
+from tests.bench.meeting_page import ChromiumTownship
 from tests.bench.meeting_workers import RoomInfo, Seat, high_size, worker
 from tests.bench.verdict import Verdict
-from tests.kit.janus import JanusCerts, JanusServer, make_certs, start_janus
-from tests.kit.netns import HUB_NAME, Netns, sweep_stale
+from tests.kit.janus import JanusServer, make_certs, start_janus
+from tests.kit.netns import Netns, sweep_stale
 
 WINDOW_S = 6.0
 FLOOR_SWITCHES = 3
@@ -115,12 +119,27 @@ def count_window(
     return conv, tiles, dt
 
 
+STAGES = ("got", "asked", "switched", "pli", "first_key", "key", "page")
+
+
 def give_floors(
-    workers: list[Worker], seats: list[Seat], joined: dict[str, tuple[int, float | None]]
-) -> list[float]:
-    """The floor given FLOOR_SWITCHES + 1 times (the first, which makes every township's
-    floor subscription, is not counted): ms until the new speaker's picture arrived."""
+    workers: list[Worker],
+    seats: list[Seat],
+    joined: dict[str, tuple[int, float | None]],
+    page: ChromiumTownship | None,
+) -> tuple[list[float], list[float], dict[str, list[float]]]:
+    """The floor given FLOOR_SWITCHES + 1 times: ms until the new speaker's picture
+    arrived, for the first grant (each township subscribes its floor picture) and for the
+    later ones (Janus's switch on that subscription), and the later grants' steps at each
+    township (ms after the floor was given): the worker got the order (`got`), asked
+    Janus to switch (`asked`), Janus answered (`switched`), the new speaker sent a key
+    frame asked for (`pli`), the first key frame of the new speaker arrived (`first_key`,
+    any layer), its top layer's key frame arrived (`key`, the measure). The Chromium
+    township (when there is one) takes each floor too: its time is when the new speaker's
+    top layer was painted (`page`), counted with the others."""
+    first_ms: list[float] = []
     floor_ms: list[float] = []
+    stages: dict[str, list[float]] = {k: [] for k in STAGES}
     order = sorted(joined.items(), key=lambda kv: kv[1][0])
     step = max(1, len(order) // (FLOOR_SWITCHES + 1))
     for k in range(FLOOR_SWITCHES + 1):
@@ -129,14 +148,30 @@ def give_floors(
         t0 = time.time()
         for w in workers:
             w.conn.send(("floor", (feed, high_size(tag), t0)))
-        got = [ms for w in workers for ms in w.recv(60)]
-        if k > 0:
-            floor_ms += got
-    return floor_ms
+        painted = page.floor(feed, high_size(tag)[1], t0) if page is not None else None
+        answers = [w.recv(60) for w in workers]
+        got = [ms for arrived, _ in answers for ms in arrived]
+        got += [painted] if painted is not None else []
+        pli = [ms for w in workers for ms in w.ask("keyframes", (feed, t0))]
+        if k == 0:
+            first_ms += got
+            continue
+        floor_ms += got
+        for _, per_town in answers:
+            for st in per_town:
+                for key, ms in st.items():
+                    stages[key].append(ms)
+        stages["pli"] += pli[:1]
+        stages["page"] += [painted] if painted is not None else []
+    return first_ms, floor_ms, stages
 
 
 def meeting(
-    janus: JanusServer, engine: JanusMedia, netns: Netns, n_aiortc: int, page: Any | None
+    janus: JanusServer,
+    engine: JanusMedia,
+    netns: Netns,
+    n_aiortc: int,
+    page: ChromiumTownship | None,
 ) -> dict[str, Any]:
     hub = janus.hub_loop
     key = f"bench-{secrets.token_hex(3)}"
@@ -167,7 +202,7 @@ def meeting(
             got, errs = w.recv(300)
             joined.update(got)
             errors += errs
-        page_res = page(t, hub.run(engine.admit(key, "page")), time.time()) if page else None
+        page_res = page.join(t, hub.run(engine.admit(key, "page"))) if page else None
         feeds = [feed for feed, _ in joined.values() if feed]
         errors += console.ask("tiles", feeds)
         time.sleep(2.0)
@@ -180,7 +215,7 @@ def meeting(
         send_errors = sum(b[1] for b in sent1)
         janus_cpu, hub_cpu = jm.percent(), hm.percent()
         peers_cpu = round(sum(m.percent() for m in wm), 1)
-        floor_ms = give_floors(workers, seats, joined)
+        first_ms, floor_ms, stages = give_floors(workers, seats, joined, page)
         join_ms = [ms for _, ms in joined.values() if ms is not None]
         fps = [n / dt for n in conv.values()]
         tile_fps = [tiles.get(f, 0) / dt for f in feeds]
@@ -195,6 +230,8 @@ def meeting(
             "convenor_fps_median": median(fps),
             "floor_switch_ms_p95": p95(floor_ms),
             "floor_switches_seen": len(floor_ms),
+            "floor_first_ms_p95": p95(first_ms),
+            "floor_stages_ms_p50_p95": {k: [median(v), p95(v)] for k, v in stages.items() if v},
             "console_tiles_fps_min": round(min(tile_fps), 1) if tile_fps else 0.0,
             "console_tiles_fps_median": median(tile_fps),
             "convenor_sent_fps": round(sent_fps[0], 1),
@@ -209,56 +246,9 @@ def meeting(
     finally:
         for w in [*workers, console]:
             w.stop()
+        if page is not None:
+            page.close()
         hub.run(engine.close_room(key))
-
-
-PAGE_JS = """async (t) => {
-  const stream = await navigator.mediaDevices.getUserMedia(
-    {audio: true, video: {width: 640, height: 360, frameRate: 25}});
-  const room = await JanusRoom.joinRoom(t);
-  window.room = room;
-  await room.publish(stream, {simulcast: true});
-  for (let i = 0; i < 200 && ![...room.publishers.values()].includes(t.convenor); i++) {
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  const conv = [...room.publishers].find(([, d]) => d === t.convenor);
-  const media = await room.subscribe(conv[0], {substream: 2});
-  document.getElementById("v").srcObject = media;
-  window.convFeed = conv[0];
-  return conv[0];
-}"""
-DECODED_JS = """async () => {
-  const sub = window.room.subs.get(window.convFeed);
-  let n = 0;
-  if (sub && sub.pc) (await sub.pc.getStats()).forEach((r) => {
-    if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesDecoded || 0;
-  });
-  return n;
-}"""
-
-
-def chromium_township(netns: Netns, folder: Path, certs: JanusCerts, janus: JanusServer) -> Any:
-    from tests.integration.dispatch.meetings.test_janus_page import page_in_phone
-
-    def run(ticket: Any, token: str, clicked: float) -> dict[str, Any]:
-        async def go() -> dict[str, Any]:
-            async with page_in_phone(netns, folder, certs.spki_b64) as page:
-                t = {**ticket.browser(), "janusUrl": janus.https_url(HUB_NAME)}
-                t.update(token=token, display="乡镇(浏览器)", convenor="县中心")
-                clicked_here = time.time()
-                await page.evaluate(PAGE_JS, t)
-                while await page.evaluate(DECODED_JS) == 0:
-                    await asyncio.sleep(0.02)
-                join_ms = (time.time() - clicked_here) * 1000
-                n0, t0 = await page.evaluate(DECODED_JS), time.monotonic()
-                await asyncio.sleep(WINDOW_S)
-                n1 = await page.evaluate(DECODED_JS)
-                fps = (n1 - n0) / (time.monotonic() - t0)
-                return {"join_ms": round(join_ms, 1), "convenor_fps": round(fps, 1)}
-
-        return asyncio.run(asyncio.wait_for(go(), 120))
-
-    return run
 
 
 def print_table(title: str, r: dict[str, Any]) -> None:
@@ -293,6 +283,13 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="JSON is always the last line")
     ap.add_argument("--no-chromium", action="store_true", help="aiortc townships only")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument(
+        "--page-floor",
+        choices=("switch", "subscribe"),
+        default="switch",
+        help="how the Chromium township follows the floor: switch (the station page "
+        "now) or a new subscription per speaker (the station page before)",
+    )
     args = ap.parse_args()
     if not 2 <= args.townships <= 60:
         ap.error("--townships: 2 to 60")
@@ -314,7 +311,7 @@ def main() -> None:
             page = (
                 None
                 if args.no_chromium
-                else chromium_township(netns, folder / "chromium", certs, janus)
+                else ChromiumTownship(netns, folder / "chromium", certs, janus, args.page_floor)
             )
             base = None if args.no_baseline else meeting(janus, engine, netns, 2, None)
             n_aiortc = args.townships - (0 if page is None else 1)

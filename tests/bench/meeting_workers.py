@@ -63,11 +63,23 @@ class Town:
         self.floor: Subscription | None = None
         self.floor_wait: tuple[tuple[int, int], float] | None = None
         self.floor_ms: list[float] = []
+        self.stages: dict[str, float] = {}  # this floor's steps, ms after it was given
+        self._old_key: tuple[int, int] | None = None
         self.peer.on_packet = self._packet
 
     def _packet(self, sub: Subscription, _packet: object) -> None:
-        if sub is self.floor and self.floor_wait is not None and sub.key_size == self.floor_wait[0]:
-            self.floor_ms.append((time.time() - self.floor_wait[1]) * 1000)
+        if sub is not self.floor or self.floor_wait is None:
+            return
+        size, t0 = self.floor_wait
+        ms = (time.time() - t0) * 1000
+        # the floor's subscription carried the old speaker's top layer only: a key frame of
+        # another size is the new speaker's (Janus starts on whichever layer's key comes first)
+        key = sub.key_size
+        if "first_key" not in self.stages and key is not None and key != self._old_key:
+            self.stages["first_key"] = ms
+        if key == size:
+            self.stages["key"] = ms
+            self.floor_ms.append(ms)
             self.floor_wait = None
 
     async def join(self, convenor_feed: int, clicked: float) -> None:
@@ -79,11 +91,14 @@ class Town:
         self.join_ms = (time.time() - clicked) * 1000
 
     async def give_floor(self, feed: int, size: tuple[int, int], t0: float) -> None:
+        self.stages = {"asked": (time.time() - t0) * 1000}
+        self._old_key = self.floor.key_size if self.floor is not None else None
         self.floor_wait = (size, t0)
         if self.floor is None:
             self.floor = await self.peer.subscribe(feed, 2)
         else:
             self.floor = await self.peer.switch(self.floor.feed, feed)
+        self.stages["switched"] = (time.time() - t0) * 1000
 
 
 async def _towns(room: RoomInfo, seats: list[Seat], conn: Connection) -> None:
@@ -105,6 +120,7 @@ async def _towns(room: RoomInfo, seats: list[Seat], conn: Connection) -> None:
             conn.send((sum(t.video.sent for t in towns), sum(t.video.send_errors for t in towns)))
         elif cmd == "floor":
             feed, size, t0 = args
+            got_ms = (time.time() - t0) * 1000
             given = [t for t in towns if t.peer.feed != feed]
             for t in given:
                 t.floor_ms.clear()
@@ -112,9 +128,14 @@ async def _towns(room: RoomInfo, seats: list[Seat], conn: Connection) -> None:
             deadline = time.monotonic() + 5.0
             while any(t.floor_wait for t in given) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-            conn.send([t.floor_ms[0] for t in given if t.floor_ms])
+            stages = [{"got": got_ms, **t.stages} for t in given]
+            conn.send(([t.floor_ms[0] for t in given if t.floor_ms], stages))
             for t in towns:
                 t.floor_wait = None
+        elif cmd == "keyframes":  # when this worker's speaker sent key frames asked for
+            feed, since = args
+            conn.send([(k - since) * 1000 for t in towns if t.peer.feed == feed
+                       for k in t.video.keyframes_at if k >= since])  # fmt: skip
         elif cmd == "stop":
             await asyncio.gather(*(t.peer.leave() for t in towns), return_exceptions=True)
             conn.send("stopped")

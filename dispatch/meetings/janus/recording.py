@@ -3,9 +3,12 @@ stream of every publisher with `record = true`) turned into one MP4 with `janus-
 (Debian `janus-tools`) and PyAV: the speaker's picture (H.264) and every voice mixed
 (AAC), each placed at the time Janus started recording it; then its SHA-256.
 
-`finish_recording(folder, speaker_feed=None)` → `(mp4_path, sha256_hex)`. The speaker is
-the given feed's picture, else the one recorded longest (the convenor is there from the
-first minute to the last). The `.mjr` files stay beside the MP4 (evidence as received).
+`finish_recording(folder, cut=None, speaker_feed=None)` → `(mp4_path, sha256_hex)`. With a
+`Cut` (`recording_cut`: every feed's name and the floor's changes from the meeting's log)
+the picture follows the floor: the convenor alone, and while a township has the floor the
+convenor and that township side by side. Without one, one picture: the given feed's, else
+the one recorded longest (the convenor is there from the first minute to the last). The
+`.mjr` files stay beside the MP4 (evidence as received).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from pathlib import Path
 
 import av
 import numpy as np
+
+from dispatch.meetings.janus.recording_cut import Segment, compose
+from dispatch.meetings.media import RecordingCut as Cut
 
 PP_REC = "janus-pp-rec"
 RATE = 48_000
@@ -181,12 +187,37 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def finish_recording(folder: Path, speaker_feed: int | None = None) -> tuple[Path, str]:
+def write_cut_mp4(
+    out: Path, found: list[Track], files: dict[Path, Path], cut: Cut, voices: np.ndarray
+) -> None:
+    """The picture cut by the floor (`recording_cut.compose`) and the voices (AAC)."""
+    t0 = min(t.start_us for t in found) / 1e6
+    segments: dict[str, list[Segment]] = {}
+    for t in found:
+        name = cut.names.get(t.feed)
+        if t.kind == "video" and name is not None:
+            segments.setdefault(name, []).append(Segment(files[t.path], t.start_us / 1e6))
+    with av.open(str(out), "w", format="mp4") as mp4:
+        aus = mp4.add_stream("aac", rate=RATE, layout="mono")
+        compose(mp4, segments, cut, t0, len(voices) / RATE)
+        _put_audio(mp4, aus, voices)
+
+
+def finish_recording(
+    folder: Path, cut: Cut | None = None, speaker_feed: int | None = None
+) -> tuple[Path, str]:
     found = tracks(folder)
     if not found:
         raise RecordingError(f"{folder}: no Janus recordings (.mjr)")
     t0 = min(t.start_us for t in found)
     files = {t.path: convert(t) for t in found}
+    if cut is not None:
+        voices = mix_voices(
+            [(files[t.path], (t.start_us - t0) / 1e6) for t in found if t.kind == "audio"]
+        )
+        out = folder / MP4_NAME
+        write_cut_mp4(out, found, files, cut, voices)
+        return out, sha256_of(out)
     videos = [t for t in found if t.kind == "video"]
     chosen = [t for t in videos if t.feed == speaker_feed] or sorted(
         videos, key=lambda t: _frame_count(files[t.path]), reverse=True

@@ -3,7 +3,10 @@
 Each handler takes the caller's session and its own request type and returns its own
 reply type; `handlers()` lists them for the hub's handler registry. Every change is
 written (the meeting's row and its log rows, through the hub's single writer) before it
-is published and before the stations are told.
+is published and before the stations are told. The floor's mutes go to the engine right
+after the stations are told, all at once (`RoomDesk.apply_mutes_soon`): the pages switch
+their floor picture while Janus mutes; a mute the engine missed is set again by the
+room's poll.
 """
 
 from __future__ import annotations
@@ -196,12 +199,12 @@ class Requests:
             if req.centre is not None:
                 mc.need_invited(lv.meeting, req.centre)
             lv.muted = {c for c in lv.meeting.invited if c != req.centre}
-            await self.room.apply_mutes(lv)
             m = mc.give_floor(lv.meeting, req.centre)
             entry = (
                 self._entry("floor", req.centre) if req.centre else self._entry("mute", "", "all")
             )
             seq, info = await self._step(lv, m, [entry])
+            await self.room.apply_mutes_soon(lv)
         return MeetingsFloorReply(rid=req.rid, seq=seq, meeting=info)
 
     async def mute_all(self, _s: Session, req: MeetingsMuteAllRequest) -> MeetingsMuteAllReply:
@@ -209,9 +212,9 @@ class Requests:
             lv = self.board.need_live(req.meeting_id)
             mc.need_open(lv.meeting)
             lv.muted = set(lv.meeting.invited)
-            await self.room.apply_mutes(lv)
             m = mc.give_floor(lv.meeting, None)
             seq, info = await self._step(lv, m, [self._entry("mute", "", "all")])
+            await self.room.apply_mutes_soon(lv)
         return MeetingsMuteAllReply(rid=req.rid, seq=seq, meeting=info)
 
     async def unmute(self, _s: Session, req: MeetingsUnmuteRequest) -> MeetingsUnmuteReply:
@@ -220,8 +223,8 @@ class Requests:
             mc.need_open(lv.meeting)
             mc.need_invited(lv.meeting, req.centre)
             lv.muted.discard(req.centre)
-            await self.room.apply_mutes(lv)
             seq, info = await self._step(lv, lv.meeting, [self._entry("unmute", req.centre)])
+            await self.room.apply_mutes_soon(lv)
         return MeetingsUnmuteReply(rid=req.rid, seq=seq, meeting=info)
 
     async def kick(self, _s: Session, req: MeetingsKickRequest) -> MeetingsKickReply:

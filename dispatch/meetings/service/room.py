@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.meetings import core as mc
-from dispatch.meetings.media import MeetingMedia, RoomTicket
+from dispatch.meetings.media import MeetingMedia, RecordingCut, RoomTicket
 from dispatch.meetings.service.board import Board, Live
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 Media = MeetingMedia
 
-Finisher = Callable[[Path], tuple[Path, str]]
-"""A room's recording folder → (the MP4, its SHA-256)."""
+Finisher = Callable[[Path, RecordingCut], tuple[Path, str]]
+"""A room's recording folder and how to cut it (every feed's name, the floor's changes)
+→ (the MP4, its SHA-256)."""
 
 NO_ENGINE = "未配置视频会议服务 / no meeting media engine is configured"
 
@@ -48,6 +49,7 @@ class RoomDesk:
         self.poll_s = poll_s
         self.tickets: dict[str, RoomTicket] = {}
         self._applied: dict[str, dict[int, bool]] = {}  # meeting → feed → muted as set
+        self._names: dict[str, dict[int, str]] = {}  # meeting → every feed seen → display
         self._task: asyncio.Task[None] | None = None
 
     def need_media(self) -> Media:
@@ -96,14 +98,17 @@ class RoomDesk:
         mid = lv.meeting.id
         self.tickets.pop(mid, None)
         self._applied.pop(mid, None)
+        names = self._names.pop(mid, {})
         if self.media is None:
             return None, None
         await self.media.close_room(mid)
         rec = self.record_dir(mid)
         if self.finish is None or not await asyncio.to_thread(_has_files, rec):
             return None, None
+        floor = [(at.timestamp(), c) for at, c in mc.floor_changes(lv.log)]
+        cut = RecordingCut(names=names, floor=floor, convenor=mc.HALL)
         try:
-            mp4, sha = await asyncio.to_thread(self.finish, rec)
+            mp4, sha = await asyncio.to_thread(self.finish, rec, cut)
         except Exception:
             log.exception("meeting %s: the recording could not be finished", mid)
             return None, None
@@ -139,16 +144,36 @@ class RoomDesk:
         self._applied.pop(meeting_id, None)
 
     async def apply_mutes(self, lv: Live) -> None:
-        """Every feed muted as `lv.muted` says (only the feeds whose state differs)."""
-        if self.media is None:
+        """Every feed muted as `lv.muted` says (only the feeds whose state differs), the
+        one that may speak first, all requests at once; the first error is raised after
+        the others were tried."""
+        media = self.media
+        if media is None:
             return
-        applied = self._applied.setdefault(lv.meeting.id, {})
-        for feed, centre in list(lv.feeds.items()):
-            want = centre in lv.muted and centre != mc.HALL
-            if applied.get(feed) is want:
-                continue
-            await self.media.set_muted(lv.meeting.id, feed, want)
+        key = lv.meeting.id
+        applied = self._applied.setdefault(key, {})
+        todo = [
+            (feed, centre in lv.muted and centre != mc.HALL)
+            for feed, centre in list(lv.feeds.items())
+        ]
+        todo = sorted((fw for fw in todo if applied.get(fw[0]) is not fw[1]), key=lambda fw: fw[1])
+
+        async def one(feed: int, want: bool) -> None:
+            await media.set_muted(key, feed, want)
             applied[feed] = want
+
+        res = await asyncio.gather(*(one(f, w) for f, w in todo), return_exceptions=True)
+        for r in res:
+            if isinstance(r, BaseException):
+                raise r
+
+    async def apply_mutes_soon(self, lv: Live) -> None:
+        """`apply_mutes` after the change was written and the stations told: an engine
+        error is logged (the room's poll sets the mutes again within `poll_s`)."""
+        try:
+            await self.apply_mutes(lv)
+        except Exception as exc:
+            log.warning("meeting %s: mutes not all set (%s), set again", lv.meeting.id, exc)
 
     async def sync(self, lv: Live) -> bool:
         """Read the room's participants; True when the feeds or the talkers changed."""
@@ -156,6 +181,7 @@ class RoomDesk:
             return False
         parts = await self.media.participants(lv.meeting.id)
         feeds = {p.feed: p.display for p in parts}
+        self._names.setdefault(lv.meeting.id, {}).update(feeds)
         talking = {p.display for p in parts if p.talking}
         changed = feeds != lv.feeds or talking != lv.talking
         lv.feeds, lv.talking = feeds, talking

@@ -94,6 +94,9 @@ class RollcallService:
             export_dir=snapshot_dir.parent / "rollcall-exports",
         )
         self._started = False
+        self.meetings_on: Callable[[], bool] = lambda: False
+        """Whether the hub has a meetings engine (the hub sets it): only then does the
+        station page carry the meetings' script and open its meeting socket."""
 
     # -- what the web routes and the hub read -------------------------------------------------
     @property

@@ -7,6 +7,10 @@
    await room.publish(stream, {simulcast: true})   three layers (h, m, l) of the camera
    const media = await room.subscribe(feed, {substream: 0})   a MediaStream (0 = low layer)
    await room.setSubstream(feed, 2)
+   await room.unsubscribe(feed)   that subscription's connection closed
+   await room.switchFeed(oldFeed, newFeed)   the subscription to oldFeed now carries newFeed's
+                                  video (Janus's "switch": the same connection, no new ICE;
+                                  Janus asks the new publisher for a key frame) → its stream
    room.onParticipants(cb)        cb([{feed, display}]) whenever the publishers change
    room.onTalking(cb)             cb(feed, talking)
    room.onStream(cb)              cb(feed, mediaStream) for every (re)subscribed feed
@@ -145,6 +149,7 @@
       this.opts = opts;
       this.feed = 0;
       this.publishers = new Map();
+      this.videoMids = new Map(); // feed -> its video mids
       this.talking = new Set();
       this.subs = new Map(); // feed -> {pc, stream, display, substream, handle, videoMid}
       this.rejoins = 0;
@@ -193,6 +198,7 @@
       for (const p of data.publishers || []) {
         if (p.id === this.feed) continue;
         this.publishers.set(p.id, p.display || "");
+        this.videoMids.set(p.id, (p.streams || []).filter((st) => st.type === "video").map((st) => st.mid));
         changed = true;
       }
       for (const key of ["unpublished", "leaving", "kicked"]) {
@@ -290,6 +296,37 @@
       await this.session.request(sub.handle, {
         request: "configure", streams: [{ mid: sub.videoMid, substream: substream }],
       });
+    }
+
+    async switchFeed(oldFeed, newFeed) {
+      const sub = this.subs.get(oldFeed);
+      if (!sub || !sub.handle || sub.videoMid === undefined) throw new Error("not subscribed to " + oldFeed);
+      if (oldFeed === newFeed) return sub.stream;
+      await this.waitFeed(newFeed, 10000);
+      const mids = this.videoMids.get(newFeed) || [];
+      if (!mids.length) throw new JanusError(428, "feed " + newFeed + " has no video");
+      await this.session.request(sub.handle, {
+        request: "switch", streams: [{ feed: newFeed, mid: mids[0], sub_mid: sub.videoMid }],
+      });
+      this.subs.delete(oldFeed);
+      sub.display = this.publishers.get(newFeed) || "";
+      this.subs.set(newFeed, sub);
+      // Janus puts a switched stream on its top layer; a lower one is asked for again
+      if (sub.substream !== 2) await this.setSubstream(newFeed, sub.substream);
+      return sub.stream;
+    }
+
+    async unsubscribe(feed) {
+      const sub = this.subs.get(feed);
+      if (!sub) return;
+      this.subs.delete(feed);
+      if (sub.pc) sub.pc.close();
+      const handle = sub.handle;
+      sub.pc = null; sub.handle = null;
+      if (handle && this.session && !this.session.lost) {
+        const s = this.session;
+        try { await s.post("/" + s.id + "/" + handle, { janus: "detach" }); } catch (e) { /* gone */ }
+      }
     }
 
     async resubscribe() {

@@ -13,9 +13,11 @@
   const CFG = JSON.parse(document.getElementById("page-config").textContent);
   const BASE = "/s/" + CFG.token;
   const HALL = "hall";
+  const SHARE = HALL + ":share";  // the convenor's shared window or document page
   const S = (window.MEETING_STATE = {
     online: false, invites: {}, joined: null, roomJoined: false, floor: null, floorName: "",
-    muted: false, hand: false, hallFrames: 0, floorFrames: 0, error: "", log: [], feeds: {},
+    muted: false, hand: false, hallFrames: 0, floorFrames: 0, floorSwitches: 0, error: "", log: [],
+    feeds: {}, sharing: false, shareFrames: 0, floorFeed: null,
   });
   let ws = null;
   let room = null;
@@ -49,12 +51,15 @@
     f.append(v, c);
     return { f, v, c };
   }
+  const shareTile = tile("meet-share", "县综治中心 共享");
+  shareTile.f.hidden = true;
+  shareTile.v.id = "meet-share-video";
   const hallTile = tile("meet-hall", "县综治中心");
   const floorTile = tile("meet-floor", "发言：—");
   const selfTile = tile("meet-self", "本值班点");
   hallTile.v.id = "meet-hall-video";
   floorTile.v.id = "meet-floor-video";
-  grid.append(hallTile.f, floorTile.f, selfTile.f);
+  grid.append(shareTile.f, hallTile.f, floorTile.f, selfTile.f);
   const buttons = el("div", "buttons");
   const handBtn = el("button", "meet-hand", "举手");
   handBtn.id = "meet-hand";
@@ -74,6 +79,7 @@
   }
   countFrames(hallTile.v, "hallFrames");
   countFrames(floorTile.v, "floorFrames");
+  countFrames(shareTile.v, "shareFrames");
 
   // -- invitations ---------------------------------------------------------------------------
   // the start time in China time (the hub's), whatever the PC's own time zone
@@ -128,33 +134,103 @@
     } catch (e) { log("camera: " + e.message); local = null; }
     return local;
   }
-  // each feed is subscribed once (every push and roster change calls this again: a new
-  // subscription each time would restart the picture and never show it)
-  const subscribed = new Map();
+  // janus-room.js keeps each subscription in room.subs under its feed and, after a Janus
+  // restart, moves it to the publisher's new feed itself: keyOf() finds it there.
+  function keyOf(sub) {
+    if (sub && room) for (const [feed, s] of room.subs) if (s === sub) return feed;
+    return null;
+  }
+  // the convenor: one subscription (its top layer), made once (every push and roster
+  // change calls this again: a new subscription each time would restart the picture)
+  let hallSub = null;
+  let hallPending = null;
+  function showHall(feed) {
+    const have = keyOf(hallSub);
+    if (have === feed) { hallTile.v.srcObject = hallSub.stream; return; }
+    if (have !== null && !hallSub.pc) return;  // rejoining: the room subscribes it again
+    if (hallPending === feed) return;
+    hallPending = feed;
+    room.subscribe(feed, { substream: 2 }).then((stream) => {
+      const old = have;
+      hallSub = room.subs.get(feed);
+      hallTile.v.srcObject = stream;
+      log("subscribed hall");
+      if (old !== null && !room.publishers.has(old)) room.unsubscribe(old);
+    }).catch((e) => log("subscribe hall: " + e.message)).finally(() => { hallPending = null; });
+  }
+  // the floor: ONE subscription that follows the speaker. The first floor subscribes; every
+  // later one is Janus's switch on that same connection (no new ICE, no new DTLS; Janus
+  // asks the new speaker for a key frame at once), so the picture changes within a few
+  // frames of the push. A slot whose speaker left the room is closed and made again.
+  const slot = { sub: null, want: null, busy: false };
+  function floorFeed() {
+    if (!room || !S.floor || S.floor === CFG.centre) return null;
+    for (const [feed, display] of room.publishers) if (display === S.floor) return feed;
+    return null;
+  }
+  async function followFloor() {
+    slot.want = floorFeed();
+    if (slot.busy || !room) return;
+    slot.busy = true;
+    try {
+      for (let n = 0; room && slot.want !== null && n < 4; n++) {
+        const feed = slot.want;
+        let have = keyOf(slot.sub);
+        if (have === null) slot.sub = null;
+        if (have === feed || (slot.sub && !slot.sub.pc)) break;  // there, or the room rejoins
+        if (have !== null && !room.publishers.has(have)) {  // its speaker left: stream ended
+          await room.unsubscribe(have);
+          slot.sub = null; have = null;
+        }
+        const t0 = performance.now();
+        try {
+          if (have === null) await room.subscribe(feed, { substream: 2 });
+          else await room.switchFeed(have, feed);
+        } catch (e) {
+          log("floor " + feed + ": " + e.message);
+          if (have === null) throw e;
+          await room.unsubscribe(have);  // subscribe anew next time round
+          slot.sub = null;
+          continue;
+        }
+        slot.sub = room.subs.get(feed);
+        floorTile.v.srcObject = slot.sub.stream;
+        S.floorSwitches += 1;
+        S.floorFeed = feed;
+        log("floor → " + room.publishers.get(feed) + " in " + Math.round(performance.now() - t0) + " ms");
+        slot.want = floorFeed();
+      }
+    } catch (e) {
+      log("floor: " + e.message);
+    } finally {
+      slot.busy = false;
+    }
+  }
+  // the convenor's share: large while it is on (the convenor's camera goes small)
+  let shareSub = null;
+  function showShare() {
+    let feed = null;
+    if (room) for (const [f, d] of room.publishers) if (d === SHARE) feed = f;
+    const have = keyOf(shareSub);
+    S.sharing = feed !== null;
+    shareTile.f.hidden = !S.sharing;
+    grid.classList.toggle("sharing", S.sharing);
+    if (have !== null && have !== feed && shareSub.pc) {
+      room.unsubscribe(have);  // the share ended (or another began)
+      shareSub = null;
+    }
+    if (feed === null || have === feed || shareSub === "pending") return;
+    shareSub = "pending";
+    room.subscribe(feed, { substream: 2 }).then((stream) => {
+      shareSub = room.subs.get(feed);
+      shareTile.v.srcObject = stream;
+      log("subscribed share");
+    }).catch((e) => { shareSub = null; log("subscribe share: " + e.message); });
+  }
   function showFeed(feed, display) {
     S.feeds[feed] = display;
-    if (display !== HALL && display !== S.floor) return;
-    const t = display === HALL ? hallTile : floorTile;
-    const had = subscribed.get(feed);
-    if (had) { if (had.stream) t.v.srcObject = had.stream; return; }
-    const entry = { stream: null };
-    subscribed.set(feed, entry);
-    room.subscribe(feed, { substream: display === HALL ? 2 : 1 }).then((stream) => {
-      entry.stream = stream;
-      if (display === HALL || display === S.floor) t.v.srcObject = stream;
-      log("subscribed " + display);
-    }).catch((e) => { subscribed.delete(feed); log("subscribe " + feed + ": " + e.message); });
-  }
-  function showFloor() {
-    const name = S.floor ? S.floorName : "—";
-    floorTile.c.textContent = "发言：" + name;
-    floorTile.f.hidden = !S.floor || S.floor === CFG.centre;
-    status.textContent = (S.floor === CFG.centre ? "本值班点正在发言" : (S.floor ? name + " 正在发言" : "主持人讲话"))
-      + (S.muted ? "（本值班点已静音）" : "") + (S.hand ? " · 已举手" : "");
-    handBtn.disabled = S.hand || S.floor === CFG.centre;
-    handBtn.textContent = S.hand ? "已举手" : "举手";
-    if (!room || !S.floor) return;
-    for (const [feed, display] of room.publishers) if (display === S.floor) showFeed(feed, display);
+    if (display === HALL) showHall(feed);
+    else if (display === S.floor) followFloor();
   }
   async function enter(t) {
     if (!window.JanusRoom) { S.error = "会议组件未加载，请刷新页面"; renderInvites(); return; }
@@ -169,13 +245,18 @@
         iceServers: t.ice_servers,
       });
       S.roomJoined = true;
-      room.onParticipants((list) => { for (const p of list) showFeed(p.feed, p.display); });
+      room.onParticipants((list) => {
+        for (const p of list) showFeed(p.feed, p.display);
+        showShare();
+      });
       room.onStream((feed, stream) => {  // (re)subscribed, e.g. after a Janus restart
-        const d = room.publishers.get(feed);
-        if (d === HALL) hallTile.v.srcObject = stream;
-        else if (d && d === S.floor) floorTile.v.srcObject = stream;
+        const sub = room.subs.get(feed);
+        if (sub && sub === hallSub) hallTile.v.srcObject = stream;
+        else if (sub && sub === slot.sub) { floorTile.v.srcObject = stream; followFloor(); }
+        else if (sub && sub === shareSub) shareTile.v.srcObject = stream;
       });
       for (const [feed, display] of room.publishers) showFeed(feed, display);
+      showShare();
       const stream = await camera();
       if (stream) await room.publish(stream, { simulcast: true });
       log("published");
@@ -187,11 +268,14 @@
   }
   async function leaveRoom() {
     S.joined = null; S.roomJoined = false; S.hand = false;
-    subscribed.clear();
+    hallSub = null; shareSub = null; S.sharing = false;
+    shareTile.f.hidden = true;
+    grid.classList.remove("sharing");
+    Object.assign(slot, { sub: null, want: null });
     const r = room;
     room = null;
     view.hidden = true;
-    hallTile.v.srcObject = null; floorTile.v.srcObject = null;
+    hallTile.v.srcObject = null; floorTile.v.srcObject = null; shareTile.v.srcObject = null;
     if (r) { try { await r.leave(); } catch (e) { log("leave " + e.message); } }
     renderInvites();
   }

@@ -3,10 +3,14 @@ participants (a township on the public side, the county console on the LAN) publ
 receive each other through a room the engine made; a wrong PIN, an unknown token and a
 revoked one are refused; a locked room admits nobody new; Janus killed mid-room is
 started again by the engine, the room is recreated with the same number, PIN and tokens,
-and both peers rejoin and receive again by themselves within 10 s."""
+and both peers rejoin and receive again by themselves within 10 s. A recorded room
+becomes one MP4 with picture and sound, and one cut by its floor: the convenor alone,
+then the convenor and the township that has the floor side by side, both voices."""
 
 from __future__ import annotations
 
+import asyncio
+import fractions
 import hashlib
 import time
 from collections.abc import Iterator
@@ -15,9 +19,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from dispatch.meetings.janus.recording import finish_recording, tracks
-from dispatch.meetings.media import MediaError, RoomTicket
+from dispatch.meetings.media import MediaError, RecordingCut, RoomTicket
 from streams.webrtc.config import SyntheticCamera, ToneSource
 from streams.webrtc.janus_api import PluginError
 from streams.webrtc.janus_peer import JanusPeer, Subscription
@@ -168,3 +173,84 @@ def test_recording_decodes_with_pictures_and_voices(
     assert float(np.std(pictures[-1])) > 5  # a picture, not a blank
     rms = float(np.sqrt(np.mean(sound.astype(np.float64) ** 2)))
     assert len(sound) > 2 * 48_000 and rms > 0.005, rms  # both tones, mixed
+
+
+class Colour(MediaStreamTrack):
+    """A camera that shows one colour (told apart in the recording by its pixels)."""
+
+    kind = "video"
+
+    def __init__(self, rgb: tuple[int, int, int], fps: int = 15) -> None:
+        super().__init__()
+        self.picture = np.full((240, 320, 3), rgb, np.uint8)
+        self.fps = fps
+        self.n = 0
+        self.start: float | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        self.start = self.start or time.monotonic()
+        await asyncio.sleep(max(0.0, self.start + self.n / self.fps - time.monotonic()))
+        frame = av.VideoFrame.from_ndarray(self.picture, format="rgb24")
+        frame.pts, frame.time_base = self.n * 90_000 // self.fps, fractions.Fraction(1, 90_000)
+        self.n += 1
+        return frame
+
+
+def spectrum_peak(sound: np.ndarray, hz: float) -> float:
+    """The magnitude around `hz` against the median of the spectrum."""
+    mag = np.abs(np.fft.rfft(sound.astype(np.float64)))
+    freqs = np.fft.rfftfreq(len(sound), 1 / 48_000)
+    near = mag[(freqs > hz - 15) & (freqs < hz + 15)]
+    return float(near.max() / (np.median(mag) + 1e-9))
+
+
+def test_recording_cut_by_the_floor(
+    janus_server: JanusServer, town_loop: NsLoop, county_loop: NsLoop, tmp_path: Path
+) -> None:
+    hub = janus_server.hub_loop
+    engine = janus_server.engine()
+    record = tmp_path / "rec"
+    red, blue = (220, 30, 30), (30, 30, 220)
+    try:
+        hub.run(engine.start())
+        opened = engine.open_room("m4", title="调度会", max_publishers=4, record_dir=record)
+        ticket = hub.run(opened)
+        county = peer(janus_server.lan_url, ticket, hub.run(engine.admit("m4", "c")), "hall")
+        town = peer(janus_server.public_url, ticket, hub.run(engine.admit("m4", "t")), "t01")
+        county_loop.run(county.join())
+        county_loop.run(county.publish(video=Colour(red), audio=ToneSource(440.0)))
+        town_loop.run(town.join())
+        town_loop.run(town.publish(video=Colour(blue), audio=ToneSource(1000.0)))
+        time.sleep(3)
+        floor_at = time.time()  # the floor given to t01 (the log's clock: wall time)
+        time.sleep(3)
+        county_loop.run(county.leave())
+        town_loop.run(town.leave())
+        hub.run(engine.close_room("m4"))
+        cut = RecordingCut(names={county.feed: "hall", town.feed: "t01"}, floor=[(floor_at, "t01")])
+        mp4, digest = finish_recording(record, cut)
+    finally:
+        hub.run(engine.stop())
+    assert digest == hashlib.sha256(mp4.read_bytes()).hexdigest()
+    t0 = min(t.start_us for t in tracks(record)) / 1e6
+    before, after = [], []
+    with av.open(str(mp4)) as c:
+        for f in c.decode(video=0):
+            t = t0 + float(f.time or 0.0)
+            rgb = f.to_ndarray(format="rgb24")
+            if t < floor_at - 0.5:
+                before.append(rgb)
+            elif t > floor_at + 0.5:
+                after.append(rgb)
+    with av.open(str(mp4)) as c:
+        sound = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
+    assert len(before) > 10 and len(after) > 10, (len(before), len(after))
+    w = before[-1].shape[1]
+    mid = before[-1][270, w // 2].astype(int)  # the convenor alone, full size
+    assert mid[0] > 150 and mid[2] < 100, mid
+    left, right = after[-1][270, w // 4].astype(int), after[-1][270, 3 * w // 4].astype(int)
+    assert left[0] > 150 and left[2] < 100, left  # the convenor on the left
+    assert right[2] > 150 and right[0] < 100, right  # the township with the floor beside it
+    assert spectrum_peak(sound, 440.0) > 20 and spectrum_peak(sound, 1000.0) > 20  # both voices

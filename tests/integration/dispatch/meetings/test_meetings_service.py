@@ -22,7 +22,7 @@ from dispatch.domain.wire import HubError, decode_with
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
 from dispatch.meetings import core as mc
-from dispatch.meetings.media import Participant, RoomTicket
+from dispatch.meetings.media import Participant, RecordingCut, RoomTicket
 from dispatch.meetings.messages import (
     MeetFloor,
     MeetGone,
@@ -124,7 +124,11 @@ class FakeMedia:
         self.parts[key].append(Participant(feed, display, talking))
 
 
-def finish(folder: Path) -> tuple[Path, str]:
+CUTS: list[RecordingCut] = []
+
+
+def finish(folder: Path, cut: RecordingCut) -> tuple[Path, str]:
+    CUTS.append(cut)
     mp4 = folder / "meeting.mp4"
     mp4.write_bytes(b"".join(p.read_bytes() for p in sorted(folder.glob("*.mjr"))))
     return mp4, hashlib.sha256(mp4.read_bytes()).hexdigest()
@@ -293,6 +297,10 @@ async def scenario(
     clock.advance(minutes=29, seconds=30)
     end = await svc.handle(S, req(MeetingsEndRequest, meeting_id=mid))
     assert end.meeting.status == "ended" and ("close", mid) in media.calls  # type: ignore[union-attr]
+    cut = CUTS[-1]  # the recording is cut by the floor log; every feed the room had is named
+    assert cut.names == {1: mc.HALL, 2: "t1", 3: "t2", 21: mc.HALL, 22: "t1", 23: "t2"}
+    assert [c for _, c in cut.floor] == ["t2", None]  # the floor to t2 (t1 kicked: kept); the end
+    assert cut.speaker_at(cut.floor[0][0] + 1) == "t2" and cut.speaker_at(0) is None
     assert isinstance(pages["t2"][-1], MeetGone) and pages["t2"][-1].reason == "ended"  # type: ignore[union-attr]
     left = await svc.station_message("t2", MeetLeave(type="leave", meeting_id=mid))
     assert isinstance(left, MeetRefused)  # the meeting is gone

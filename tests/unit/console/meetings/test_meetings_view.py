@@ -38,6 +38,10 @@ class Recording(MeetingsController):
     def unmute(self, centre: str) -> None:
         self.intents.append(("unmute", centre))
 
+    def stop_share(self) -> None:
+        self.intents.append(("stop_share", None))
+        self.model.set_sharing("")
+
 
 def window(qapp: QApplication) -> tuple[MeetingsModel, Recording, MeetingsWindow]:
     model = MeetingsModel()
@@ -88,4 +92,22 @@ def test_outside_names_are_text(qapp: QApplication) -> None:
     assert_literal(w.title, HEADING)
     assert_no_risky_labels(w)
     assert IMAGE in w.status.text()
+    w.close()
+
+
+def test_sharing_shows_what_is_shared_and_stops(qapp: QApplication) -> None:
+    model, ctl, w = window(qapp)
+    m = sample_meeting()
+    fill(model, m)
+    w.show()
+    qapp.processEvents()
+    assert not w.btn_share.isEnabled()  # not in the room yet: nothing to share into
+    assert w.sharing.isHidden() and w.btn_stop_share.isHidden()
+    model.set_joined(m.id)
+    assert w.btn_share.isEnabled() and w.btn_share.text() == "共享…"
+    model.set_sharing("会议材料.pdf 第 2 页")
+    assert w.sharing.text() == "正在共享：会议材料.pdf 第 2 页"
+    assert w.sharing.isVisible() and w.btn_stop_share.text() == "停止共享"
+    w.btn_stop_share.click()
+    assert ctl.intents == [("stop_share", None)] and w.sharing.isHidden()
     w.close()

@@ -135,3 +135,39 @@ def test_minutes_and_week() -> None:
         mc.replace_minutes(m, "x" * (mc.MAX_MINUTES + 1))
     start, end = mc.week_bounds(T0.date() - timedelta(days=2))
     assert start.tzinfo is CHINA_TZ and end - start == timedelta(days=7)
+
+
+def test_the_floor_changes_that_cut_the_recording() -> None:
+    def e(minutes: int, kind: mc.Kind, centre: str = "", detail: str = "") -> mc.LogEntry:
+        return mc.LogEntry(T0 + timedelta(minutes=minutes), kind, centre, detail)
+
+    log = [
+        e(0, "open"),
+        e(1, "join", "t1"),
+        e(2, "floor", "t1"),
+        e(3, "hand", "t2"),
+        e(4, "floor", "t2"),
+        e(5, "kick", "t1"),  # not the holder: t2 keeps the floor
+        e(6, "floor", "t2"),  # given again: a change of its own (the pictures stay)
+        e(7, "mute", "", "all"),
+        e(8, "unmute", "t2"),
+        e(9, "floor", "t1"),
+        e(10, "kick", "t1"),  # the holder removed
+        e(11, "end"),
+    ]
+    got = [(int((at - T0).total_seconds() // 60), c) for at, c in mc.floor_changes(log)]
+    assert got == [(2, "t1"), (4, "t2"), (6, "t2"), (7, None), (9, "t1"), (10, None)]
+
+
+def test_the_recording_cut_says_who_speaks_when() -> None:
+    from dispatch.meetings.media import RecordingCut
+
+    cut = RecordingCut(names={1: "hall", 2: "t1"}, floor=[(100.0, "t1"), (160.0, None)])
+    assert [cut.speaker_at(t) for t in (0.0, 99.9, 100.0, 159.0, 160.0, 1e9)] == [
+        None,
+        None,
+        "t1",
+        "t1",
+        None,
+        None,
+    ]
