@@ -11,6 +11,7 @@ no I/O. Its strings follow the language switch."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -278,7 +279,7 @@ class MeetingsWindow(QWidget):
         menu.addSeparator()
         windows = list_windows()
         for w in windows:
-            menu.addAction(w.name, lambda w=w: self.controller.share(w))
+            menu.addAction(w.name, partial(self.controller.share, w))
         if not windows:
             menu.addAction(t("share_no_windows")).setEnabled(False)
         menu.addSeparator()

@@ -109,7 +109,7 @@ def compose(
     after it (the voices' length) and on until the last picture shown."""
     vs = out.add_stream("libx264", rate=FPS, options={"preset": "veryfast", "crf": "28"})
     vs.width, vs.height, vs.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
-    vs.time_base = Fraction(1, FPS)
+    vs.time_base = Fraction(1, 90_000)
     full = Pictures(segments.get(cut.convenor, []), SIZE)
     small = (SIZE[0] // 2, SIZE[1] // 2)
     hall = Pictures(segments.get(cut.convenor, []), small)
@@ -129,7 +129,7 @@ def compose(
             pic = canvas(full.at(t), None, side=False)
             hall.at(t)
         frame = av.VideoFrame.from_ndarray(pic, format="rgb24").reformat(format="yuv420p")
-        frame.pts, frame.time_base = k, vs.time_base
+        frame.pts, frame.time_base = k * 90_000 // FPS, vs.time_base
         for packet in vs.encode(frame):
             out.mux(packet)
         k += 1

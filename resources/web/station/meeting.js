@@ -93,22 +93,35 @@
     const m = Math.floor(s / 60);
     return "距开会还有 " + (m ? m + " 分 " : "") + (s % 60) + " 秒";
   }
+  // each card is made once and then updated in place: a card rebuilt by a push that
+  // arrives while the officer clicks would swallow the click (mousedown on the old
+  // button, mouseup on the new one)
+  const cards = new Map();
+  function card(inv) {
+    const c = { card: el("div", "meet-invite"), title: el("h3", "meet-invite-title"),
+      start: el("p"), cd: el("p", "meet-countdown"), agenda: el("pre", "meet-agenda"),
+      b: el("button", "answer meet-join"), err: el("p", "error") };
+    c.card.dataset.meeting = inv.meeting_id;
+    c.b.addEventListener("click", () => join(inv.meeting_id));
+    c.card.append(el("h2", "", "会议邀请"), c.title, c.start, c.cd, c.agenda, c.b, c.err);
+    invites.append(c.card);
+    cards.set(inv.meeting_id, c);
+    return c;
+  }
   function renderInvites() {
-    invites.replaceChildren();
+    for (const [id, c] of cards) if (!S.invites[id]) { c.card.remove(); cards.delete(id); }
     for (const inv of Object.values(S.invites)) {
-      const card = el("div", "meet-invite" + (inv.open ? " open" : ""));
-      card.dataset.meeting = inv.meeting_id;
-      card.append(el("h2", "", "会议邀请"), el("h3", "meet-invite-title", inv.title));
-      card.append(el("p", "", "开会时间：" + fmtStart(inv.start_at)));
-      const cd = el("p", "meet-countdown", inv.open ? "会议进行中" : fmtLeft(left(inv)));
-      card.append(cd);
-      if (inv.agenda) card.append(el("pre", "meet-agenda", inv.agenda));
-      const b = el("button", "answer meet-join", inv.open ? "加入会议" : "会议尚未开始");
-      b.disabled = !inv.open || S.joined === inv.meeting_id;
-      b.addEventListener("click", () => join(inv.meeting_id));
-      card.append(b);
-      if (inv.refused) card.append(el("p", "error", inv.refused));
-      invites.append(card);
+      const c = cards.get(inv.meeting_id) || card(inv);
+      c.card.className = "meet-invite" + (inv.open ? " open" : "");
+      c.title.textContent = inv.title;
+      c.start.textContent = "开会时间：" + fmtStart(inv.start_at);
+      c.cd.textContent = inv.open ? "会议进行中" : fmtLeft(left(inv));
+      c.agenda.textContent = inv.agenda || "";
+      c.agenda.hidden = !inv.agenda;
+      c.b.textContent = inv.open ? "加入会议" : "会议尚未开始";
+      c.b.disabled = !inv.open || S.joined === inv.meeting_id;
+      c.err.textContent = inv.refused || "";
+      c.err.hidden = !inv.refused;
     }
     invites.hidden = !Object.keys(S.invites).length || !!S.joined;
   }
@@ -231,6 +244,16 @@
     S.feeds[feed] = display;
     if (display === HALL) showHall(feed);
     else if (display === S.floor) followFloor();
+  }
+  function showFloor() {
+    const name = S.floor ? S.floorName : "—";
+    floorTile.c.textContent = "发言：" + name;
+    floorTile.f.hidden = !S.floor || S.floor === CFG.centre;
+    status.textContent = (S.floor === CFG.centre ? "本值班点正在发言" : (S.floor ? name + " 正在发言" : "主持人讲话"))
+      + (S.muted ? "（本值班点已静音）" : "") + (S.hand ? " · 已举手" : "");
+    handBtn.disabled = S.hand || S.floor === CFG.centre;
+    handBtn.textContent = S.hand ? "已举手" : "举手";
+    followFloor();
   }
   async function enter(t) {
     if (!window.JanusRoom) { S.error = "会议组件未加载，请刷新页面"; renderInvites(); return; }

@@ -59,6 +59,21 @@ def county_loop(netns: Netns) -> Iterator[NsLoop]:
     loop.stop()
 
 
+def sending(loop: NsLoop, p: JanusPeer, timeout_s: float = 90) -> None:
+    """Until the peer's sending connection is up (a loaded machine takes a while): the
+    recording's length is counted from then."""
+
+    async def up() -> None:
+        for _ in range(int(timeout_s * 10)):
+            pc = p.publisher_pc
+            if pc is not None and pc.connectionState == "connected":
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{p.display} never sent")
+
+    loop.run(up(), timeout=timeout_s + 5)
+
+
 def refused(loop: NsLoop, url: str, ticket: RoomTicket, token: str, pin: str) -> int:
     bad = peer(url, ticket, token, "stranger", pin)
     try:
@@ -150,6 +165,8 @@ def test_recording_decodes_with_pictures_and_voices(
         town = peer(janus_server.public_url, ticket, hub.run(engine.admit("m3", "t")), "城关镇")
         county_loop.run(join_and_publish(county))
         town_loop.run(join_and_publish(town))
+        sending(county_loop, county)
+        sending(town_loop, town)
         time.sleep(3)
         county_loop.run(county.leave())
         town_loop.run(town.leave())
@@ -223,6 +240,8 @@ def test_recording_cut_by_the_floor(
         county_loop.run(county.publish(video=Colour(red), audio=ToneSource(440.0)))
         town_loop.run(town.join())
         town_loop.run(town.publish(video=Colour(blue), audio=ToneSource(1000.0)))
+        sending(county_loop, county)
+        sending(town_loop, town)
         time.sleep(3)
         floor_at = time.time()  # the floor given to t01 (the log's clock: wall time)
         time.sleep(3)

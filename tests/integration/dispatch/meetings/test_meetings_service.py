@@ -299,7 +299,7 @@ async def scenario(
     assert end.meeting.status == "ended" and ("close", mid) in media.calls  # type: ignore[union-attr]
     cut = CUTS[-1]  # the recording is cut by the floor log; every feed the room had is named
     assert cut.names == {1: mc.HALL, 2: "t1", 3: "t2", 21: mc.HALL, 22: "t1", 23: "t2"}
-    assert [c for _, c in cut.floor] == ["t2", None]  # the floor to t2 (t1 kicked: kept); the end
+    assert [c for _, c in cut.floor] == ["t2"]  # the floor to t2 (t1 kicked: t2 kept it)
     assert cut.speaker_at(cut.floor[0][0] + 1) == "t2" and cut.speaker_at(0) is None
     assert isinstance(pages["t2"][-1], MeetGone) and pages["t2"][-1].reason == "ended"  # type: ignore[union-attr]
     left = await svc.station_message("t2", MeetLeave(type="leave", meeting_id=mid))

@@ -101,6 +101,7 @@ def test_sharing_shows_what_is_shared_and_stops(qapp: QApplication) -> None:
     fill(model, m)
     w.show()
     qapp.processEvents()
+    model.set_joined(None)
     assert not w.btn_share.isEnabled()  # not in the room yet: nothing to share into
     assert w.sharing.isHidden() and w.btn_stop_share.isHidden()
     model.set_joined(m.id)
