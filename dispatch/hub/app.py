@@ -47,7 +47,7 @@ from dispatch.mediation.service import MediationService
 from dispatch.mediation.web import add_mediation_routes
 from dispatch.meetings.handlers import MeetingsHandlers
 from dispatch.meetings.janus.config import build_media, default_public_url
-from dispatch.meetings.janus.recording import finish_recording
+from dispatch.meetings.janus.recording import finish_meeting, finish_recording
 from dispatch.meetings.service import MeetingsService
 from dispatch.meetings.web import add_meetings_routes
 from dispatch.patrol.handlers import PatrolHandlers
@@ -337,7 +337,7 @@ class Hub:
                 ice=lambda name: list(self.ice(name).servers),
                 cert=(m.cert, m.key) if m is not None else None,
             )
-            room.media, room.finish = media, finish_recording
+            room.media, room.finish = media, finish_meeting
             public = (
                 cfg.public_url or cfg.url or default_public_url(self.public_url, cfg.https_port)
             )

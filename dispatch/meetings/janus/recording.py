@@ -3,7 +3,7 @@ stream of every publisher with `record = true`) turned into one MP4 with `janus-
 (Debian `janus-tools`) and PyAV: the speaker's picture (H.264) and every voice mixed
 (AAC), each placed at the time Janus started recording it; then its SHA-256.
 
-`finish_recording(folder, cut=None, speaker_feed=None)` → `(mp4_path, sha256_hex)`. With a
+`finish_recording(folder, speaker_feed=None, cut=None)` → `(mp4_path, sha256_hex)`. With a
 `Cut` (`recording_cut`: every feed's name and the floor's changes from the meeting's log)
 the picture follows the floor: the convenor alone, and while a township has the floor the
 convenor and that township side by side. Without one, one picture: the given feed's, else
@@ -204,7 +204,7 @@ def write_cut_mp4(
 
 
 def finish_recording(
-    folder: Path, cut: Cut | None = None, speaker_feed: int | None = None
+    folder: Path, speaker_feed: int | None = None, *, cut: Cut | None = None
 ) -> tuple[Path, str]:
     found = tracks(folder)
     if not found:
@@ -230,3 +230,8 @@ def finish_recording(
     offset = (speaker.start_us - t0) / 1e6 if speaker else 0.0
     write_mp4(out, files[speaker.path] if speaker else None, offset, voices)
     return out, sha256_of(out)
+
+
+def finish_meeting(folder: Path, cut: Cut) -> tuple[Path, str]:
+    """A meeting's recording cut by its floor (the meetings' `RoomDesk.finish`)."""
+    return finish_recording(folder, cut=cut)

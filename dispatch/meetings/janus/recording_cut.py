@@ -50,9 +50,15 @@ class Pictures:
     def _all(segments: list[Segment]) -> Iterator[tuple[float, av.VideoFrame]]:
         for seg in segments:
             with av.open(str(seg.path)) as c:
-                for frame in c.decode(video=0):
-                    t = float(frame.time) if frame.time is not None else 0.0
-                    yield seg.start_s + t, frame
+                for packet in c.demux(video=0):
+                    try:  # a damaged packet (a simulcast layer switch, loss) is skipped
+                        frames = packet.decode()
+                    except av.error.InvalidDataError:
+                        continue
+                    for frame in frames:
+                        if isinstance(frame, av.VideoFrame):
+                            t = float(frame.time) if frame.time is not None else 0.0
+                            yield seg.start_s + t, frame
 
     @property
     def done(self) -> bool:

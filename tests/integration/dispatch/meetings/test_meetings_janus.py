@@ -249,8 +249,13 @@ async def convenor(
         await asyncio.sleep(0.1)
     assert pc is not None and pc.connectionState == "connected", "the convenor never published"
 
+    followed: set[int] = set()
+
     def follow(feeds: dict[int, str]) -> None:
-        for feed in feeds:
+        # each feed once: subscribing a feed again makes a new connection and leaves the
+        # old one connecting or running until the loop closes ("Task was destroyed")
+        for feed in set(feeds) - followed:
+            followed.add(feed)
             tasks.add(asyncio.get_running_loop().create_task(peer.subscribe(feed, 0)))
 
     peer.on_publishers = follow
