@@ -10,7 +10,8 @@ Checked: the reply says Janus; a wrong PIN is refused by the link, and by Janus;
 lobby nobody has a ticket; once admitted every party receives every other one (7 × 6
 streams); Janus killed (SIGKILL) → the hub recreates the room and the console's and the
 aiortc parties' streams come back at every aiortc peer; a removed party's token is refused
-by Janus; the recording (Janus's recorder, `finish_recording`) decodes with picture and sound and its SHA-256 is the filed one."""
+by Janus; the recording (Janus's recorder, `finish_recording`) decodes with picture and
+sound and its SHA-256 is the filed one."""
 
 from __future__ import annotations
 
