@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QRegion, QResizeEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -59,6 +59,9 @@ class WallView(QWidget):
         self.setObjectName("wallView")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paintEvent fills it all
         self._gaps = QRegion()  # the wall's area no tile covers
+        # the shown tiles with their geometry, kept by the layout: the paint and the
+        # display timer ask Qt nothing per tile (each call into Qt takes the GIL back)
+        self._shown: list[tuple[TileWidget, QRect, int, int]] = []
         self.controller = controller
         self.model = controller.model
         self.tiles: list[TileWidget] = []
@@ -163,11 +166,15 @@ class WallView(QWidget):
         else:
             rects = cell_rects(self.model.shape, w, h)
         gaps = QRegion(self.rect())
+        shown = []
         for tile, (x, y, tw, th) in zip(self.tiles, rects, strict=False):
             tile.setGeometry(x, y, tw, th)
             gaps -= QRegion(x, y, tw, th)
             self.controller.set_tile_size(tile.slot, tw, th)
+            if not tile.isHidden():
+                shown.append((tile, QRect(x, y, tw, th), x, y))
         self._gaps = gaps
+        self._shown = shown
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -176,14 +183,11 @@ class WallView(QWidget):
         p = QPainter(self)
         for rect in self._gaps.intersected(region):  # type: ignore[attr-defined]
             p.fillRect(rect, BACKGROUND)
-        for tile in self.tiles:
-            if tile.isHidden():
-                continue
-            geo = tile.geometry()
+        for tile, geo, x, y in self._shown:
             if region.intersects(geo):
-                p.translate(geo.x(), geo.y())
+                p.translate(x, y)
                 tile.paint(p)
-                p.translate(-geo.x(), -geo.y())
+                p.translate(-x, -y)
         p.end()
 
     def _apply_shed(self) -> None:
@@ -236,9 +240,7 @@ class WallView(QWidget):
             self._lateness.append(max(0.0, late))
         self._last_tick = now
         self.controller.tick()
-        for tile in self.tiles:
-            if tile.isHidden():
-                continue
+        for tile, _geo, _x, _y in self._shown:
             frame = self.controller.take(tile.slot)
             if frame is not None:
                 tile.set_frame(frame)

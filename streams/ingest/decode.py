@@ -17,7 +17,7 @@ import av.container
 import numpy as np
 import numpy.typing as npt
 from av.video.frame import VideoFrame
-from av.video.reformatter import Interpolation
+from av.video.reformatter import Interpolation, VideoReformatter
 
 from streams.ingest.failures import OpenTimeoutError, classify_error
 from streams.ingest.types import CameraState
@@ -87,16 +87,33 @@ def open_container(
         raise
 
 
+class TileScaler:
+    """Scales one session's decoded frames to the tile as BGRA, with one swscale context.
+
+    `VideoFrame.reformat` makes a new `VideoReformatter` (a new SwsContext, set up anew:
+    filter coefficients, YUV->RGB tables) for every frame it is called on; keeping one
+    per session sets it up once per size. Single-threaded, FAST_BILINEAR. Each call
+    returns a new buffer: the painter may still hold the previous frame's.
+    """
+
+    def __init__(self) -> None:
+        self._reformatter = VideoReformatter()
+
+    def __call__(self, frame: VideoFrame, target: tuple[int, int]) -> npt.NDArray[np.uint8]:
+        scaled = self._reformatter.reformat(
+            frame,
+            target[0],
+            target[1],
+            format="bgra",
+            interpolation=Interpolation.FAST_BILINEAR,
+            threads=1,
+        )
+        return cast("npt.NDArray[np.uint8]", scaled.to_ndarray())
+
+
 def to_tile(frame: VideoFrame, target: tuple[int, int]) -> npt.NDArray[np.uint8]:
-    """`frame` scaled to `target` as BGRA (single-threaded swscale, fast bilinear)."""
-    scaled = frame.reformat(
-        target[0],
-        target[1],
-        format="bgra",
-        interpolation=Interpolation.FAST_BILINEAR,
-        threads=1,
-    )
-    return cast("npt.NDArray[np.uint8]", scaled.to_ndarray())
+    """`frame` scaled to `target` as BGRA (a one-off: a stream keeps a `TileScaler`)."""
+    return TileScaler()(frame, target)
 
 
 class BehindMeter:

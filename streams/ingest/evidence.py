@@ -143,11 +143,13 @@ class PacketRing:
         self._gops: deque[_Gop] = deque()
         self._nbytes = 0
         self._last_ts: int | None = None
+        self._span_ticks = 0  # max_seconds in the session's time base (Fractions are slow)
 
     def begin(self, template: ClipTemplate) -> None:
         """Start a new session: the old packets are dropped."""
         with self._lock:
             self._template = template
+            self._span_ticks = int(self.max_seconds / template.time_base)
             self._gops.clear()
             self._nbytes = 0
             self._last_ts = None
@@ -175,8 +177,7 @@ class PacketRing:
             self._trim(ts)
 
     def _trim(self, newest: int) -> None:
-        tb = self._template.time_base if self._template is not None else Fraction(1)
-        horizon = newest - int(self.max_seconds / tb)
+        horizon = newest - self._span_ticks
         # drop the oldest GOP while the next one still starts early enough to cover max_seconds
         while len(self._gops) > 1 and self._gops[1].start <= horizon:
             self._nbytes -= self._gops.popleft().nbytes

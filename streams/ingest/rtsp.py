@@ -36,12 +36,12 @@ from streams.ingest.backoff import SLOW_STATES, Backoff, policy_for
 from streams.ingest.decode import (
     BehindMeter,
     RateWindow,
+    TileScaler,
     is_activity,
     open_container,
     open_options,
     skip_deblocking,
     stream_label,
-    to_tile,
 )
 from streams.ingest.evidence import (
     ClipTemplate,
@@ -68,7 +68,7 @@ STATS_WINDOW_S = 2.0
 @dataclass(frozen=True, slots=True)
 class _FullFrame:
     frame: VideoFrame
-    captured_at: datetime
+    captured_at: float  # wall clock (time.time()); a datetime only when a snapshot is saved
 
 
 _Outcome = Literal["stopped", "switch", "eof"]
@@ -148,8 +148,11 @@ class CameraStream:
         # decode-thread-only stats
         self._frame_window = RateWindow(STATS_WINDOW_S)
         self._byte_window = RateWindow(STATS_WINDOW_S)
-        self._decode_ms: deque[float] = deque(maxlen=50)
+        self._decode_ms: deque[float] = deque(maxlen=50)  # CPU time of the thread, ms
         self._scale_ms: deque[float] = deque(maxlen=50)
+        self._decode_cpu_s = 0.0  # summed over the stream's life (the bench's cost split)
+        self._scale_cpu_s = 0.0
+        self._scaler = TileScaler()
         self._behind = BehindMeter()
         self._behind_s = 0.0
         self._last_emit = float("-inf")
@@ -246,7 +249,8 @@ class CameraStream:
             full = self._full
         if full is None:
             raise EvidenceError(f"camera {self.camera_id} is not live: no frames to save")
-        return write_snapshot(full.frame, folder, self.camera_id, camera_name, full.captured_at)
+        captured = datetime.fromtimestamp(full.captured_at).astimezone()
+        return write_snapshot(full.frame, folder, self.camera_id, camera_name, captured)
 
     def evidence_seconds(self) -> float:
         """How many seconds of video the packet ring holds now (what a clip can cover)."""
@@ -275,6 +279,8 @@ class CameraStream:
             reconnects=self._reconnects,
             catch_ups=self._catch_ups,
             first_frame_ms=self._first_frame_ms,
+            decode_cpu_s=self._decode_cpu_s,  # floats written by the decode thread alone
+            scale_cpu_s=self._scale_cpu_s,
         )
         return replace(
             self._status, retry_in_s=retry_in, last_errors=tuple(self._errors), stats=stats
@@ -414,6 +420,7 @@ class CameraStream:
             self._behind_s = 0.0
             self._prev_packet_at = None
             self._byte_window.clear()
+            self._scaler = TileScaler()  # a new session may bring another size or format
             applied_key = False
             catching_up = False
             first = True
@@ -443,9 +450,11 @@ class CameraStream:
                     self._ring.add(
                         RingPacket(bytes(packet), packet.pts, packet.dts, packet.is_keyframe)
                     )
-                    t0 = time.perf_counter()
+                    t0 = time.thread_time()
                     frames = ctx.decode(packet)
-                    self._decode_ms.append((time.perf_counter() - t0) * 1000.0)
+                    spent = time.thread_time() - t0
+                    self._decode_cpu_s += spent
+                    self._decode_ms.append(spent * 1000.0)
                     for frame in frames:
                         self._deliver(frame, profile, target)
                         if first:
@@ -465,9 +474,11 @@ class CameraStream:
         return was and self._behind_s >= CATCH_UP_S / 2
 
     def _deliver(self, frame: VideoFrame, profile: StreamProfile, target: tuple[int, int]) -> None:
-        t0 = time.perf_counter()
-        image = to_tile(frame, target)
-        self._scale_ms.append((time.perf_counter() - t0) * 1000.0)
+        t0 = time.thread_time()
+        image = self._scaler(frame, target)
+        spent = time.thread_time() - t0
+        self._scale_cpu_s += spent
+        self._scale_ms.append(spent * 1000.0)
         now = self._clock()
         self._frame_window.add(now, 1.0)
         if frame.time is not None:
@@ -476,7 +487,7 @@ class CameraStream:
             self._seq += 1
             self._frames += 1
             self._last_frame_at = now
-            self._full = _FullFrame(frame, datetime.now().astimezone())
+            self._full = _FullFrame(frame, time.time())
             seq = self._seq
             state = self._status.state
         self._slot.put(

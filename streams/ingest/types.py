@@ -63,8 +63,10 @@ class Frame:
 class StreamStats:
     fps: float = 0.0
     kbps: float = 0.0
-    decode_ms: float = 0.0  # median per frame: decoding alone
-    scale_ms: float = 0.0  # median per frame: scaling and converting to the tile's BGRA
+    decode_ms: float = 0.0  # median per frame: decoding alone (the thread's CPU time)
+    scale_ms: float = 0.0  # median per frame: scaling and converting to the tile's BGRA (CPU)
+    decode_cpu_s: float = 0.0  # CPU seconds spent decoding, summed over the stream's life
+    scale_cpu_s: float = 0.0  # CPU seconds spent scaling to the tile, summed likewise
     behind_ms: float = 0.0  # how far decoding runs behind the camera (a backlog of frames)
     last_frame_age_s: float | None = None
     frames: int = 0

@@ -55,9 +55,8 @@ def tile_size(tiles: int) -> tuple[int, int]:
 def measure_baseline(urls: list[str], size: tuple[int, int], seconds: float) -> dict[str, float]:
     """Frame age (stamp vs wall clock) of the same sessions decoded by bare PyAV threads."""
     import av
-    import numpy as np
-    from av.video.reformatter import Interpolation
 
+    from streams.ingest.decode import TileScaler
     from streams.ingest.stamp import decode_stamp
 
     stop = threading.Event()
@@ -71,17 +70,11 @@ def measure_baseline(urls: list[str], size: tuple[int, int], seconds: float) -> 
             with av.open(url, options=opts, timeout=(3.0, 2.0)) as container:
                 stream = container.streams.video[0]
                 stream.codec_context.thread_count = 1  # as the ingest: no frame threading
+                scale = TileScaler()
                 for n, frame in enumerate(container.decode(stream), start=1):
                     if stop.is_set():
                         break
-                    img = frame.reformat(
-                        size[0],
-                        size[1],
-                        format="bgra",
-                        interpolation=Interpolation.FAST_BILINEAR,
-                        threads=1,
-                    ).to_ndarray()
-                    img = np.asarray(img, dtype=np.uint8)
+                    img = scale(frame, size)  # as the ingest: one swscale context a stream
                     if n % 3 == 0:
                         ms = decode_stamp(img)
                         if ms is not None:
@@ -258,10 +251,14 @@ def run_wall(
         def decoded() -> int:
             return sum(s.stats.frames for s in statuses() if s)
 
+        def codec_cpu() -> tuple[float, float]:
+            sts = [s for s in statuses() if s]
+            return sum(s.stats.decode_cpu_s for s in sts), sum(s.stats.scale_cpu_s for s in sts)
+
         sampler.clear()
         timer.reset()
         threads = ThreadCpu(proc)
-        drop0, dec0 = dropped(), decoded()
+        drop0, dec0, codec0 = dropped(), decoded(), codec_cpu()
         cpu0 = proc.cpu_times()
         sim0 = sim_cpu(sim_proc)
         x0 = sim_cpu(xserver)
@@ -269,13 +266,15 @@ def run_wall(
         t0 = time.monotonic()
         spin(args.seconds)
         elapsed = time.monotonic() - t0
+        # the window's counts, before the reader's end is waited for (painting goes on)
+        painted = dict(sampler.counts)
+        paint_cpu_s = timer.cpu_s
         cpu_by_thread = threads.stop(elapsed)
         cpu1 = proc.cpu_times()
         sim1 = sim_cpu(sim_proc)
         x1 = sim_cpu(xserver)
+        drop1, dec1, codec1 = dropped(), decoded(), codec_cpu()
         on_screen = finish_reader(reader, spin)
-        drop1, dec1 = dropped(), decoded()
-        painted = dict(sampler.counts)
         paint = timer.summary()
         shed_max = max(shed_max, len(model.shed))
         shed_now = len(model.shed)
@@ -324,6 +323,16 @@ def run_wall(
         "gui_per_painted_frame": round(cpu_by_thread["gui"] / 100 * elapsed / n_painted * 1000, 3),
     }
     console_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed * 100
+    cost = cost_split(
+        cpu_by_thread,
+        elapsed,
+        n_decoded,
+        n_painted,
+        (codec1[0] - codec0[0], codec1[1] - codec0[1]),
+        paint_cpu_s,
+        (x1 - x0) if on_screen is not None else None,
+        console_cpu,
+    )
     return {
         "stream_used": stream_summary(sts),
         "decode_workers": pool.workers,
@@ -336,6 +345,7 @@ def run_wall(
         "console_cpu_percent": round(console_cpu, 1),
         "console_cpu_percent_by_thread": cpu_by_thread,
         "cpu_ms": cpu_ms,
+        "cost_ms": cost,
         "time_ms_per_frame": {
             "decode_median": median_stat(sts, "decode_ms"),
             "scale_to_bgra_median": median_stat(sts, "scale_ms"),
@@ -352,6 +362,44 @@ def run_wall(
         "stamp_samples": len(ages),
         "stamp_misses": misses,
         "seconds": round(elapsed, 1),
+    }
+
+
+def cost_split(
+    by_thread: dict[str, float],
+    elapsed: float,
+    decoded: int,
+    painted: int,
+    codec_s: tuple[float, float],
+    paint_s: float,
+    xserver_s: float | None,
+    console_cpu: float,
+) -> dict[str, float | None]:
+    """CPU ms a frame, by where it goes: what the machine pays, whatever its load.
+
+    Per decoded frame: decoding and scaling/converting to the tile (the decode threads'
+    own CPU clocks around those calls) and the rest of the ingest threads (demuxing,
+    RTP, the evidence ring, Python). Per painted frame (a new picture of a tile): the
+    wall's paintEvent, the rest of the GUI thread (display timer, event loop, the
+    backing store's flush to X), the X server; `console_per_painted` is the whole
+    process's CPU over the painted frames.
+    """
+    ingest_s = by_thread["ingest"] / 100 * elapsed
+    gui_s = by_thread["gui"] / 100 * elapsed
+    ms = 1000.0
+
+    def per(seconds: float, n: int) -> float:
+        return round(seconds / max(1, n) * ms, 3)
+
+    return {
+        "decode_per_decoded": per(codec_s[0], decoded),
+        "scale_per_decoded": per(codec_s[1], decoded),
+        "ingest_other_per_decoded": per(max(0.0, ingest_s - sum(codec_s)), decoded),
+        "paint_per_painted": per(paint_s, painted),
+        "gui_other_per_painted": per(max(0.0, gui_s - paint_s), painted),
+        "xserver_per_painted": None if xserver_s is None else per(xserver_s, painted),
+        "other_threads_per_painted": per(by_thread["other"] / 100 * elapsed, painted),
+        "console_per_painted": per(console_cpu / 100 * elapsed, painted),
     }
 
 

@@ -248,3 +248,28 @@ def test_a_tile_on_a_camera_without_a_small_stream_says_it_is_shed(
     assert "仅解码关键帧" in shown_tooltip(tile.toolTip())
     view.stop()
     c.stop()
+
+
+def test_status_line_is_a_translucent_bar_with_its_text_redrawn_on_change(
+    qapp: QApplication,
+) -> None:
+    tile = TileWidget(0)
+    tile.resize(320, 180)
+    tile.set_camera("cam1", "东街十字路口")
+    tile.set_status(CameraStatus("cam1", CameraState.LIVE, stream="third"))
+    tile.set_frame(padded_frame(320, 180, (255, 255, 255)))  # a white picture
+
+    def bar_rows() -> np.ndarray:
+        img = tile.picture()
+        rows = [[img.pixelColor(x, y).red() for x in range(1, 319)] for y in range(161, 179)]
+        return np.array(rows)
+
+    first = bar_rows()
+    assert tile.picture().pixelColor(100, 100) == QColor(255, 255, 255)  # above the bar
+    # the picture shows through the bar, darkened (black at alpha 150 over white: ~105)
+    assert 90 <= int(np.median(first)) <= 120
+    assert first.max() > 150  # the text's light pixels
+    again = bar_rows()
+    assert np.array_equal(first, again)  # nothing changed: the same bar
+    tile.set_status(CameraStatus("cam1", CameraState.LIVE, stream="main"))
+    assert not np.array_equal(first, bar_rows())  # 主码流 instead of 第三码流

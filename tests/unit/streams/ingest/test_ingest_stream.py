@@ -122,6 +122,9 @@ def test_end_of_stream_is_a_disconnect_and_is_retried_fast(video_file: Path) -> 
         st = s.status()
         assert st.stats.frames >= 100  # two passes over the 50-frame file
         assert st.stats.decode_ms > 0
+        # the CPU spent decoding and scaling, summed for the bench's cost a frame
+        assert st.stats.decode_cpu_s > 0 and st.stats.scale_cpu_s > 0
+        assert st.stats.decode_cpu_s >= st.stats.decode_ms / 1000  # a sum, not a median
         assert len(st.last_errors) <= 5
     finally:
         s.stop()
