@@ -79,6 +79,7 @@ class TileWidget(QWidget):
         self._line = plain_static_text()
         self._line_dirty = True
         self._bar: QImage | None = None  # the status line drawn once, painted as a picture
+        self._bar_text = ""
         self._age_ms: float | None = None
         self._age_shown_at = 0.0
         self._tip_key: tuple[object, ...] = ()
@@ -301,13 +302,16 @@ class TileWidget(QWidget):
     def _paint_line(self, p: QPainter, w: int, h: int) -> None:
         bar = self._bar
         if self._line_dirty or bar is None or bar.width() != w:
-            bar = self._bar = self._draw_bar(w)
+            text = inert_bidi(self.status_text())
+            if bar is None or bar.width() != w or text != self._bar_text:
+                bar = self._bar = self._draw_bar(w, text)
             self._line_dirty = False
         p.drawImage(0, h - LINE_H, bar)
 
-    def _draw_bar(self, w: int) -> QImage:
+    def _draw_bar(self, w: int, text: str) -> QImage:
         """The status line: translucent black with the text, clipped to the bar."""
-        self._line.setText(inert_bidi(self.status_text()))
+        self._bar_text = text
+        self._line.setText(text)
         bar = QImage(max(1, w), LINE_H, QImage.Format.Format_ARGB32_Premultiplied)
         bar.fill(BAR)
         q = QPainter(bar)

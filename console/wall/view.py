@@ -126,8 +126,9 @@ class WallView(QWidget):
             self._rebuild()
 
     def tile_for(self, slot: int) -> TileWidget | None:
-        for tile in self.tiles:
-            if tile.slot == slot and not tile.isHidden():
+        """The shown tile of `slot` (from the layout's list: no call into Qt a tile)."""
+        for tile, _geo, _x, _y in self._shown:
+            if tile.slot == slot:
                 return tile
         return None
 
