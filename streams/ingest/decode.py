@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import cast
 
 import av
 import av.container
@@ -19,6 +18,7 @@ import numpy.typing as npt
 from av.video.frame import VideoFrame
 from av.video.reformatter import Interpolation, VideoReformatter
 
+from streams.ingest.avbytes import bgra_array
 from streams.ingest.failures import OpenTimeoutError, classify_error
 from streams.ingest.types import CameraState
 
@@ -108,7 +108,7 @@ class TileScaler:
             interpolation=Interpolation.FAST_BILINEAR,
             threads=1,
         )
-        return cast("npt.NDArray[np.uint8]", scaled.to_ndarray())
+        return bgra_array(scaled)  # not to_ndarray(): PyAV leaks a None ref per call
 
 
 def to_tile(frame: VideoFrame, target: tuple[int, int]) -> npt.NDArray[np.uint8]:

@@ -32,6 +32,7 @@ from typing import Literal
 
 from av.video.frame import VideoFrame
 
+from streams.ingest.avbytes import packet_bytes
 from streams.ingest.backoff import SLOW_STATES, Backoff, policy_for
 from streams.ingest.decode import (
     BehindMeter,
@@ -448,7 +449,7 @@ class CameraStream:
                         self._last_packet_at = now
                     self._byte_window.add(now, packet.size)
                     self._ring.add(
-                        RingPacket(bytes(packet), packet.pts, packet.dts, packet.is_keyframe)
+                        RingPacket(packet_bytes(packet), packet.pts, packet.dts, packet.is_keyframe)
                     )
                     t0 = time.thread_time()
                     frames = ctx.decode(packet)
