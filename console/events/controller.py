@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from console.events.actions import ActionRequest, validate_request
 from console.events.evidence import EvidenceDigest, evidence_digest
@@ -123,20 +123,20 @@ def error_text(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-class _Inbox:
+class _Inbox(Generic[T]):
     """Changes from the network thread waiting for the main thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: list[Change] = []
+        self._items: list[T] = []
 
-    def put(self, change: Change) -> bool:
+    def put(self, change: T) -> bool:
         """Add; True when the inbox was empty (the caller must post a drain)."""
         with self._lock:
             self._items.append(change)
             return len(self._items) == 1
 
-    def take(self) -> list[Change]:
+    def take(self) -> list[T]:
         with self._lock:
             items, self._items = self._items, []
             return items
@@ -163,7 +163,8 @@ class EventQueueController:
         self._factory = client_factory
         self._client: HubClientLike | None = None
         self._client_ws: str | None = None
-        self._inbox = _Inbox()
+        self._inbox: _Inbox[Change] = _Inbox()
+        self._task_inbox: _Inbox[DispatchTask] = _Inbox()
         self._pending: set[concurrent.futures.Future[Any]] = set()
         self._was_lost = False
 
@@ -182,13 +183,12 @@ class EventQueueController:
             self._bridge.post(self._drain)
 
     def on_task_changed(self, msg: TaskChanged) -> None:
-        """Called on the network thread by the hub client (`HubClient(on_task=...)`)."""
-        task = msg.task
+        """On the network thread (`HubClient(on_task=...)`); batched as the events are."""
+        if self._task_inbox.put(msg.task):
+            self._bridge.post(self._drain_tasks)
 
-        def apply() -> None:
-            self.dispatch.apply_task(task)
-
-        self._bridge.post(apply)
+    def _drain_tasks(self) -> None:
+        self.dispatch.apply_tasks(self._task_inbox.take())
 
     def _on_connection(self, state: ConnectionState) -> None:
         kind, since, storage = to_connection(state)

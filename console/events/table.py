@@ -3,6 +3,13 @@
 Model changes are coalesced: many `rows_changed` callbacks within one turn of the Qt
 event loop make one reset. `tick()` (from the panel's 1 Hz timer) repaints only the
 countdown column; `set_blink(phase)` repaints the rows of unacknowledged red alarms.
+
+`data()` is called from C++ for every cell on screen and every role at each repaint
+(the soak's console: a reset at each batch of changes, ~20 % of the GUI thread in
+`data()`). Roles the table does not answer return at once, and what a cell shows is
+kept per row object (a changed event is a new `Row`) until the blink phase, the
+alarms, a badge or the language change: a reset repaints unchanged rows from what was
+kept. The countdown column follows the clock and is never kept.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ from console.events.strings import (
     state_name,
     tr,
 )
+from console.kit import i18n
 from console.kit.plain import inert_bidi, plain_tooltip
+from console.kit.qt_observe import release_on_destroy
 from dispatch.domain.model import Colour, Priority
 
 COLOURS: dict[Colour, QColor] = {
@@ -53,6 +62,19 @@ OVERDUE_TEXT = QColor("#ff6b6b")
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 Index = QModelIndex | QPersistentModelIndex
+_ROLE = Qt.ItemDataRole
+ANSWERED_ROLES = frozenset(
+    {
+        _ROLE.DisplayRole,
+        ID_ROLE,
+        _ROLE.BackgroundRole,
+        _ROLE.ForegroundRole,
+        _ROLE.FontRole,
+        _ROLE.TextAlignmentRole,
+        _ROLE.ToolTipRole,
+    }
+)
+"""The roles `data()` answers; every other role is None at once (Qt asks for ~12)."""
 
 
 class Col(IntEnum):
@@ -85,6 +107,9 @@ class EventTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._m = model
         self._rows: list[Row] = list(model.visible())
+        self._index: dict[str, int] | None = None  # event id -> row, built when asked
+        # per event id: the row object the values were made from, (column, role) -> value
+        self._kept: dict[str, tuple[Row, dict[tuple[int, int], object]]] = {}
         self._blink = False
         self._alarmed: frozenset[str] = frozenset(model.unacknowledged())
         self._pending = False
@@ -92,6 +117,7 @@ class EventTableModel(QAbstractTableModel):
         model.rows_changed.connect(self._schedule)
         model.connection_changed.connect(lambda _c: self.tick())
         model.alarms_changed.connect(self._alarms)
+        release_on_destroy(self, i18n.on_change(self._kept.clear))
 
     # ------------------------------------------------------------ updates
     def _schedule(self, _: None = None) -> None:
@@ -104,16 +130,22 @@ class EventTableModel(QAbstractTableModel):
         self._pending = False
         self.beginResetModel()
         self._rows = list(self._m.visible())
+        self._index = None
+        if len(self._kept) > 2 * len(self._rows) + 64:
+            shown = {r.event.id for r in self._rows}
+            self._kept = {k: v for k, v in self._kept.items() if k in shown}
         self.endResetModel()
         self.refreshed.emit()
 
     def _alarms(self, ids: list[str]) -> None:
         self._alarmed = frozenset(ids)
+        self._kept.clear()
         self._repaint_all()
 
     def set_blink(self, on: bool) -> None:
         self._blink = on
         if self._alarmed:
+            self._kept.clear()
             self._repaint_all()
 
     def tick(self) -> None:
@@ -125,6 +157,7 @@ class EventTableModel(QAbstractTableModel):
 
     def badges_changed(self, event_id: str) -> None:
         """Repaint an event's title (its escalation badge changed)."""
+        self._kept.pop(event_id, None)
         r = self.row_of(event_id)
         if r >= 0:
             self.dataChanged.emit(self.index(r, Col.TITLE), self.index(r, Col.TITLE))
@@ -135,10 +168,9 @@ class EventTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ queries
     def row_of(self, event_id: str) -> int:
-        for i, r in enumerate(self._rows):
-            if r.event.id == event_id:
-                return i
-        return -1
+        if self._index is None:
+            self._index = {r.event.id: i for i, r in enumerate(self._rows)}
+        return self._index.get(event_id, -1)
 
     def event_id(self, row: int) -> str | None:
         return self._rows[row].event.id if 0 <= row < len(self._rows) else None
@@ -158,10 +190,26 @@ class EventTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if role not in ANSWERED_ROLES or not index.isValid():
             return None
-        row = self._rows[index.row()]
-        col = Col(index.column())
+        n = index.row()
+        if not 0 <= n < len(self._rows):
+            return None
+        row = self._rows[n]
+        kept = self._kept.get(row.event.id)
+        if kept is None or kept[0] is not row:
+            kept = self._kept[row.event.id] = (row, {})
+        col = index.column()
+        if col == Col.COUNTDOWN:
+            return self._value(row, Col.COUNTDOWN, role)
+        key = (col, role)
+        values = kept[1]
+        if key in values:
+            return values[key]
+        value = values[key] = self._value(row, Col(col), role)
+        return value
+
+    def _value(self, row: Row, col: Col, role: int) -> object:
         flashing = self._blink and row.event.id in self._alarmed
         if role == Qt.ItemDataRole.DisplayRole:
             return inert_bidi(self._text(row, col))
