@@ -30,7 +30,8 @@ def feed_patrol(model: HealthModel, sources: OnlineSources) -> Subscription:
     """Each time the health panel hears from the hub, its newest samples count."""
 
     def patrolled(_summary: object) -> None:
-        sources.set_patrol({c: h.check.online for c, h in model.latest.items()})
+        # a camera not checked (未巡检) says nothing of whether it is online
+        sources.set_patrol({c: h.check.online for c, h in model.latest.items() if h.check.checked})
 
     return model.summary_changed.connect(patrolled)
 

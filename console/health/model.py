@@ -69,7 +69,7 @@ class CameraHistory:
 
 
 def _rates(key: str, name: str, cams: list[str], latest: dict[str, CameraHealth]) -> AreaRates:
-    seen = [latest[c].check for c in cams if c in latest]
+    seen = [latest[c].check for c in cams if c in latest and latest[c].check.checked]
     online = [c for c in seen if c.online]
     return AreaRates(
         key=key,
@@ -123,7 +123,7 @@ def summarise(site: Site, cameras: list[CameraHealth]) -> HealthSummary:
             health=h,
         )
         for h in sorted(cameras, key=lambda h: h.check.camera)
-        if not h.check.healthy
+        if h.check.checked and not h.check.healthy
     )
     county = _rates("", "", [c.id for c in site.cameras], latest)
     return HealthSummary(county=county, townships=tuple(townships), faulty=faulty)

@@ -35,6 +35,7 @@ ZH = {
     "reason.no_keyframe": "无关键帧",
     "reason.no_video": "无视频流",
     "reason.error": "其他错误",
+    "reason.not_checked": "未巡检",
     "fault.black": "黑屏",
     "fault.blank": "纯色画面",
     "fault.frozen": "画面冻结",
@@ -85,6 +86,7 @@ EN = {
     "reason.no_keyframe": "no key frame",
     "reason.no_video": "no video stream",
     "reason.error": "other error",
+    "reason.not_checked": "not checked",
     "fault.black": "black picture",
     "fault.blank": "blank picture",
     "fault.frozen": "frozen picture",
@@ -118,6 +120,8 @@ def trouble_name(check: CameraCheck) -> str:
     def known(key: str, code: str) -> str:
         return t(key) if f"{key}" in ZH else code
 
+    if not check.checked:
+        return t("unchecked")
     if not check.online:
         return t("offline", reason=known(f"reason.{check.reason.value}", check.reason.value))
     names = [known(f"fault.{f}", str(f)) for f in check.faults]

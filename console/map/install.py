@@ -53,6 +53,7 @@ def camera_states(latest: Mapping[str, CameraHealth]) -> dict[str, CameraState]:
             else CameraState.ONLINE
         )
         for cid, h in latest.items()
+        if h.check.checked  # 未巡检: no state from this sample
     }
 
 

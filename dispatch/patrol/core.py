@@ -8,6 +8,8 @@ from streams.quality.diagnosis import FAULT_LABELS_ZH, Fault
 
 def trouble_text(check: CameraCheck) -> str:
     """What is wrong, in Chinese: the offline reason or the faults found."""
+    if not check.checked:
+        return "未巡检"
     if not check.online:
         return f"离线（{REASON_LABELS_ZH[check.reason]}）"
     names = []

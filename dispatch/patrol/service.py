@@ -171,6 +171,8 @@ class PatrolService:
                 if c.healthy and c.snapshot:
                     self._last_good[c.camera] = c.snapshot
                 rows.append(ps.StoredCheck(c, self._last_good.get(c.camera, "")))
+                if not c.checked:
+                    continue  # 未巡检: stored (the history says why), no verdict to track
                 t = self._trackers.setdefault(c.camera, Tracker())
                 bad_since = t.bad_since
                 d = t.observe(c.healthy, c.at, self.settings.policy)

@@ -153,10 +153,12 @@ def last_good_pictures(conn: Connection) -> dict[str, str]:
 
 
 def rates(conn: Connection, start: datetime, end: datetime) -> tuple[int, float, float]:
-    """(samples, online share, healthy share of the online samples) in [start, end)."""
+    """(samples, online share, healthy share of the online samples) in [start, end);
+    samples not checked (未巡检) are left out."""
     q = select(camera_checks.c.online, camera_checks.c.faults).where(
         camera_checks.c.at >= start.astimezone(UTC),
         camera_checks.c.at < end.astimezone(UTC),
+        camera_checks.c.reason != OfflineReason.NOT_CHECKED.value,  # 未巡检: no verdict
     )
     n = online = healthy = 0
     for r in conn.execute(q):

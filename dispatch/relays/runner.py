@@ -69,8 +69,8 @@ class RelayConfig(BaseModel):
     read_timeout_s: Seconds = Field(default=5.0, description="live without data this long fails")
     backoff_s: Seconds = Field(default=1.0, description="first retry after a failure (doubles)")
     backoff_max_s: Seconds = Field(default=30.0, description="longest wait between retries")
-    probe_idle_s: Seconds = Field(
-        default=2.0,
+    probe_idle_s: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=0.0,
         description="drop an upstream only patrol probes (?patrol=1) asked for this soon",
     )
     report_every_s: Seconds = Field(default=10.0, description="full report to the hub this often")

@@ -8,6 +8,7 @@ no key frame). Runs in the caller's thread; PyAV releases the GIL while it waits
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -122,8 +123,11 @@ def probe(
     max_seconds: float = 8.0,
     min_gap_s: float = 1.0,
     transport: str = "tcp",
+    enough: Callable[[list[Image]], bool] | None = None,
 ) -> Probe:
-    """Decode up to `keyframes` key frames of `url` within `max_seconds`.
+    """Decode up to `keyframes` key frames of `url` within `max_seconds`; fewer when
+    `enough(pictures so far)` says so after a picture (the patrol's one key frame that
+    differs from the camera's last picture), and then the stream is closed at once.
 
     Key frames closer than `min_gap_s` to the previous kept one are skipped (stream
     time when both frames carry one, else the time they were decoded: the first frame of
@@ -166,6 +170,8 @@ def probe(
                 continue
             frames.append(np.asarray(image, dtype=np.uint8))
             if len(frames) >= keyframes or time.monotonic() - t0 > max_seconds:
+                break
+            if enough is not None and enough(frames):
                 break
     except Exception as exc:
         if not frames:

@@ -5,7 +5,10 @@ then holds the camera's upstream only `probe_idle_s` after the probe (not a view
 `idle_s`), and a camera the relay already pulls answers at once from the relay's kept
 key frame, with no new session at the camera. A probe the relay refuses (its 503 while
 the camera is down) says only "error": the relay's own state of that upstream (failed,
-and its last error) says why, and `explain` takes the reason from it.
+and its last error) says why, and `explain` takes the reason from it. Through a relay a
+camera is offline only on the relay's word: a probe that got no picture while the relay
+had it, was still connecting, was starved ("relay busy"), saw the camera's data begin
+("it answered") or said nothing of the camera is 未巡检 (`not_checked`), no verdict.
 
 `round_seconds` is the round a site's size implies: probes of one relay run at most
 `relay_concurrency` at once, cameras pulled directly at most `concurrency`, every group
@@ -64,25 +67,52 @@ def reason_from_relay(error: str) -> OfflineReason:
     return OfflineReason.ERROR
 
 
-def explain(check: CameraCheck, upstream: Upstream | None) -> CameraCheck:
-    """An offline check through a relay, with the reason the relay's failed upstream gives.
+EXPLAINED = frozenset(
+    {OfflineReason.TIMEOUT, OfflineReason.ERROR, OfflineReason.NO_KEYFRAME, OfflineReason.REFUSED}
+)
+"""A probe's own reasons that, through a relay, say nothing of the camera by themselves."""
+NOT_THE_CAMERA = ("(relay busy", "(it answered")
+"""Marks in a relay's failure that the camera is not at fault (`_server.py`): the relay's
+loop ran late while it connected, or the camera's data had begun (only its key frame
+was late)."""
 
-    Online checks, and offline ones the relay has no failure for, are returned as they
-    are (a probe's own timeout stays a timeout)."""
-    if check.online or upstream is None:
+
+def not_checked(check: CameraCheck, why: str) -> CameraCheck:
+    """The check as 未巡检: no verdict on the camera, `why` in the detail."""
+    return check.model_copy(
+        update={"online": False, "reason": OfflineReason.NOT_CHECKED, "detail": why[:500]}
+    )
+
+
+def explain(check: CameraCheck, upstream: Upstream | None) -> CameraCheck:
+    """An offline check through a relay: the reason the relay's failed upstream gives
+    (refused, timeout, auth, ...), or 未巡检 when nothing says the camera failed.
+
+    Online checks and the camera's own answers (auth, not found, no video) are returned
+    as they are. `upstream` is the relay's last word on the camera's stream (None: it
+    said nothing)."""
+    if check.online or check.reason not in EXPLAINED:
         return check
-    if check.reason not in (OfflineReason.ERROR, OfflineReason.NO_KEYFRAME):
-        return check
+    if check.reason is OfflineReason.REFUSED:  # the relay's own port: the relay is down
+        return not_checked(check, f"relay unreachable ({check.detail})")
+    if upstream is None:
+        return not_checked(check, f"relay: nothing reported of this camera ({check.detail})")
+    if upstream.state is UpstreamState.FAILED:
+        error = upstream.error or "upstream failed"
+        if any(mark in error for mark in NOT_THE_CAMERA):
+            return not_checked(check, f"relay: {error}")
+        detail = f"relay: {error}"[:500]
+        return check.model_copy(update={"reason": reason_from_relay(error), "detail": detail})
     if upstream.state is UpstreamState.CONNECTING:
-        # the relay gave up waiting (503) while the camera still gave no picture: its
-        # own failure is seconds away; what happened is a timeout
-        detail = "relay: no picture from the camera within its open timeout (connecting)"
-        return check.model_copy(update={"reason": OfflineReason.TIMEOUT, "detail": detail})
-    if upstream.state is not UpstreamState.FAILED:
-        return check
-    reason = reason_from_relay(upstream.error)
-    detail = f"relay: {upstream.error or 'upstream failed'}"[:500]
-    return check.model_copy(update={"reason": reason, "detail": detail})
+        # the probe gave up (it waits longer than the relay's own open timeout) and the
+        # relay has still not given up on the camera: the relay is running late
+        return not_checked(check, "relay: still connecting to the camera after the probe")
+    # live, or dropped without a failure: the relay had (or would have had) the picture
+    return not_checked(
+        check,
+        f"relay: upstream {upstream.state.value}, not failed; the probe got no picture"
+        f" in time ({check.detail})",
+    )
 
 
 def round_seconds(

@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -34,6 +34,7 @@ import cv2
 
 from streams.ingest.sources import CameraSource, SourcesError
 from streams.patrol.probe import Probe, probe
+from streams.patrol.reference import Reference, plan, reference_of
 from streams.patrol.relayed import DIRECT, UpstreamOf, explain, implied_interval
 from streams.patrol.types import CameraCheck, CheckBatch, OfflineReason
 from streams.private import default_state_dir, private_file
@@ -107,11 +108,24 @@ def check_one(
     keyframes: int = 2,
     min_gap_s: float = 1.0,
     open_timeout_s: float = 3.0,
+    references: MutableMapping[str, Reference] | None = None,
 ) -> CameraCheck:
+    """One camera sampled and judged. With `references` (the cameras' pictures of the
+    round before, updated here): one key frame when it differs from the camera's last
+    picture, two when it looks the same or there is none (`reference.plan`); without:
+    `keyframes` key frames."""
     at = clock()
+    ref = None if references is None else references.get(target.camera)
+    most, enough = plan(ref, thresholds, keyframes)
     result = probe(
-        target.url, keyframes=keyframes, min_gap_s=min_gap_s, open_timeout_s=open_timeout_s
+        target.url,
+        keyframes=most,
+        min_gap_s=min_gap_s,
+        open_timeout_s=open_timeout_s,
+        enough=enough,
     )
+    if references is not None and result.frames:
+        references[target.camera] = reference_of(result.frames[-1], thresholds)
     return to_check(target, result, at, thresholds, snapshot_dir)
 
 
@@ -128,6 +142,7 @@ def patrol_round(
     min_gap_s: float = 1.0,
     stop: threading.Event | None = None,
     retry: bool = True,
+    references: MutableMapping[str, Reference] | None = None,
 ) -> list[CameraCheck]:
     """Sample every target once; checks in target order.
 
@@ -137,7 +152,10 @@ def patrol_round(
     the relay's state of it (`upstream_of`, `relayed.explain`, asked after the group's
     pass); a probe through a relay waits `RELAY_OPEN_TIMEOUT_S` to open. With `retry`, a camera
     that timed out (or gave no key frame, or an unexpected error) is probed once more
-    after its group's pass, and that second sample is its check."""
+    after its group's pass, and that second sample is its check. Through a relay, a camera
+    is offline only on the relay's word on it; a probe that got no picture for causes not
+    the camera's (the relay or this host starved, the relay down or silent) is 未巡检
+    (`relayed.explain`), never a fault. `references`: see `check_one`."""
     per_relay = concurrency if relay_concurrency is None else relay_concurrency
     if concurrency < 1 or per_relay < 1:
         raise ValueError(f"patrol: concurrency must be at least 1, got {concurrency}/{per_relay}")
@@ -153,6 +171,7 @@ def patrol_round(
             keyframes=keyframes,
             min_gap_s=min_gap_s,
             open_timeout_s=OPEN_TIMEOUT_S if t.via == DIRECT else RELAY_OPEN_TIMEOUT_S,
+            references=references,
         )
 
     def explained(t: PatrolTarget, check: CameraCheck | None) -> CameraCheck | None:
@@ -282,6 +301,9 @@ class Patrol:
         self.concurrency = concurrency
         self.on_error = on_error
         self.rounds = 0
+        # each camera's picture of the round before (one key frame is then enough; at
+        # most one per target: ~7.5 KB each, `streams.patrol.reference`)
+        self.references: dict[str, Reference] = {}
         self.last_error: Exception | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -325,6 +347,7 @@ class Patrol:
             relay_concurrency=self.relay_concurrency,
             upstream_of=self.upstream_of,
             stop=self._stop,
+            references=self.references,
         )
         self.last_round_s = time.monotonic() - t0
         if checks:

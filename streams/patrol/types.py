@@ -1,7 +1,8 @@
 """Typed results of the camera health patrol (shared by the patrol, the hub and the console).
 
 A `CameraCheck` is one sample of one camera: online or offline with the reason, and
-the diagnosis findings (fault -> score, 1.0 or more meaning the fault is present).
+the diagnosis findings (fault -> score, 1.0 or more meaning the fault is present), or
+not checked (未巡检: no verdict, reason `not_checked`, for causes not the camera's).
 It travels as JSON (pydantic) from the patrol to the hub's `POST /api/v1/camera_checks`.
 """
 
@@ -24,6 +25,8 @@ class OfflineReason(StrEnum):
     NO_KEYFRAME = "no_keyframe"  # connected, but no key frame came
     NO_VIDEO = "no_video"  # connected, but the stream has no video (audio only)
     ERROR = "error"  # anything else (the detail says what)
+    NOT_CHECKED = "not_checked"  # no verdict: the relay or the patrol could not get a
+    # picture in time for reasons not the camera's (overloaded, relay down); the detail says
 
 
 REASON_LABELS_ZH: dict[OfflineReason, str] = {
@@ -35,6 +38,7 @@ REASON_LABELS_ZH: dict[OfflineReason, str] = {
     OfflineReason.NO_KEYFRAME: "无关键帧",
     OfflineReason.NO_VIDEO: "无视频流",
     OfflineReason.ERROR: "其他错误",
+    OfflineReason.NOT_CHECKED: "未巡检",
 }
 
 
@@ -60,6 +64,12 @@ class CameraCheck(BaseModel):
     @property
     def healthy(self) -> bool:
         return self.online and not self.faults
+
+    @property
+    def checked(self) -> bool:
+        """A verdict on the camera (online or offline); False: 未巡检, no verdict at all,
+        neither healthy nor in trouble (`reason` NOT_CHECKED, the detail says why)."""
+        return self.online or self.reason is not OfflineReason.NOT_CHECKED
 
 
 class CheckBatch(BaseModel):

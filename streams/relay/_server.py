@@ -13,20 +13,24 @@ Protocol (stdin / stdout, one line each):
 - stdin, then: `states` (every upstream's STATE line, then `OK states`), `quit`.
 - stdin end of file, SIGTERM or SIGINT: clean shutdown.
 
-Design: one `Upstream` per mount pulls the camera once (`rtspsrc ! rtph26Xdepay !
-h26Xparse ! appsink`, no decode; the codec is taken from the camera's RTP caps) when a
-client asks for the mount, and keeps the access units since the last key frame. Each
-mount's factory is shared: one media (`appsrc ! h26Xparse ! rtph26Xpay`) serves every
-client of that mount; a new media first gets the kept group of pictures (so its picture
-starts at once), then every access unit as it arrives. A client's DESCRIBE waits (in its
-own thread of the server's pool) until the upstream is live, or is answered 503 when the
-upstream fails or waits out its backoff. A failed upstream closes its clients' sessions
-(they see the end of the stream, as from a camera that died) and is retried with backoff
-as long as somebody watched it within `idle_s`; an upstream nobody watched for `idle_s`
-is dropped (idle). A patrol probe (`?patrol=1` on the mount's URL) holds the upstream only
-`probe_idle_s` after it leaves, so a patrol of thousands of cameras does not keep them all
-pulled; a viewer's hold (`idle_s`) wins while the upstream runs. Error texts never carry
-credentials.
+Design: one `Upstream` per mount pulls the camera once (`rtspsrc ! rtph26Xdepay ! h26Xparse
+! identity ! appsink`, no decode; the codec from the camera's RTP caps) when a client asks
+for the mount, and keeps the access units since the last key frame. Each mount's factory
+is shared: one media (`appsrc ! h26Xparse ! rtph26Xpay`) serves every client of that
+mount; a new media first gets the kept group of pictures (its picture starts at once),
+then every access unit as it arrives. A client's DESCRIBE waits (in its own thread of the
+server's pool) until the upstream is live, or is answered 503 when the upstream fails or
+waits out its backoff. A failed upstream closes its clients' sessions (they see the end of
+the stream, as from a camera that died) and is retried with backoff while somebody watched
+it within `idle_s`; an upstream nobody watched for `idle_s` is dropped (idle). A patrol
+probe (`?patrol=1` on the mount's URL) holds the upstream only `probe_idle_s` (0) after it
+leaves, so a patrol of thousands of cameras does not keep them all pulled; a viewer's hold
+(`idle_s`) wins while the upstream runs. An upstream only probes asked for passes key
+frames only (an `identity` drops the delta frames before Python sees them: a probe decodes
+key frames only); a viewer joining it turns the deltas on and waits for the next one. A
+connect that timed out says whether the camera's data had begun (`answered`: only its key
+frame was late) and whether the relay was starved (its main loop late by over
+`BUSY_LAG_S`): the patrol judges neither an offline camera. Errors never carry credentials.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ IDLE, CONNECTING, LIVE, FAILED = "idle", "connecting", "live", "failed"
 GOP_LIMIT = 150  # access units kept for a new client at most (6 s at 25 fps)
 TICK_MS = 200
 COUNT_EVERY = 5  # ticks between client counts (a walk over every session)
+BUSY_LAG_S = 0.5  # the main loop this late: the relay is starved of CPU ("relay busy")
 CODECS = {
     "H264": ("rtph264depay", "h264parse", "video/x-h264", "rtph264pay"),
     "H265": ("rtph265depay", "h265parse", "video/x-h265", "rtph265pay"),
@@ -131,6 +136,9 @@ class Upstream:
         self.failures = 0
         self.next_try = 0.0
         self.pulls = 0  # upstream sessions opened (for tests and the bench)
+        self.gate = None  # the identity before the appsink (drops deltas while key-only)
+        self.key_only = False
+        self.answered = False  # the camera's data began (rtspsrc added its pad)
 
     # -- what a client's DESCRIBE asks (a thread of the server's pool) -----------------
     def want(self, hold_s=None):
@@ -149,6 +157,8 @@ class Upstream:
                 return None
             if self.state in (IDLE, FAILED):
                 self._start_locked()
+            elif self.key_only and self.hold_s >= float(spec["idle_s"]):
+                self._full_locked()  # a viewer on a probe's upstream: deltas from a key
             self.waiting += 1  # wanted while a client waits, however short its hold
             try:
                 while self.state == CONNECTING or (self.state == LIVE and not self.gop):
@@ -162,6 +172,12 @@ class Upstream:
                 self.wanted_until = max(self.wanted_until, time.monotonic() + hold)
 
     # -- the upstream pipeline -------------------------------------------------------------
+    def _full_locked(self):
+        self.key_only = False
+        if self.gate is not None:
+            self.gate.set_property("drop-buffer-flags", 0)
+        self.gop = []  # the kept key frame has no deltas after it: wait for the next one
+
     def _start_locked(self):
         self.generation += 1
         gen = self.generation
@@ -182,6 +198,9 @@ class Upstream:
         self.pipeline = pipe
         self.codec = None
         self.gop = []
+        self.gate = None
+        self.key_only = self.hold_s < float(self.relay.spec["idle_s"])  # probes only
+        self.answered = False
         self.pulls += 1
         self._set_locked(CONNECTING, "")
         self.started_at = time.monotonic()
@@ -216,16 +235,24 @@ class Upstream:
         sink.set_property("max-buffers", 8)
         sink.set_property("drop", True)
         sink.connect("new-sample", self._on_sample, gen)
-        for e in (depay, parse, filt, sink):
+        gate = Gst.ElementFactory.make("identity", None)
+        with self.lock:
+            if gen == self.generation:
+                self.gate = gate
+                if self.key_only:
+                    gate.set_property("drop-buffer-flags", Gst.BufferFlags.DELTA_UNIT)
+        for e in (depay, parse, filt, gate, sink):
             pipe.add(e)
         depay.link(parse)
         parse.link(filt)
-        filt.link(sink)
-        for e in (sink, filt, parse, depay):
+        filt.link(gate)
+        gate.link(sink)
+        for e in (sink, gate, filt, parse, depay):
             e.sync_state_with_parent()
         with self.lock:
             if gen == self.generation:
                 self.codec = name
+                self.answered = True
         pad.link(depay.get_static_pad("sink"))
 
     def _on_sample(self, sink, gen):
@@ -318,6 +345,11 @@ class Upstream:
             wanted = bool(self.sinks) or self.waiting > 0 or now < self.wanted_until
             if state == CONNECTING and now - self.started_at > float(spec["open_timeout_s"]):
                 failure = f"no picture from the camera within {spec['open_timeout_s']:g} s"
+                if self.answered:  # its data began: only the key frame was late
+                    failure = f"{failure} (it answered, no key frame yet)"
+                lag = self.relay.lag_since(self.started_at)
+                if lag > BUSY_LAG_S:
+                    failure = f"{failure} (relay busy: its loop ran {lag:.1f} s late)"
             elif state == LIVE and now - self.last_data > float(spec["read_timeout_s"]):
                 failure = f"no data from the camera for {spec['read_timeout_s']:g} s"
             else:
@@ -335,16 +367,8 @@ class Upstream:
             self._fail(gen, failure)
 
     def info(self):
-        return {
-            "path": self.path,
-            "camera": self.camera,
-            "stream": self.stream,
-            "state": self.state,
-            "error": self.error,
-            "clients": self.clients,
-            "since": self.since,
-            "pulls": self.pulls,
-        }
+        keys = ("path", "camera", "stream", "state", "error", "clients", "since", "pulls")
+        return {k: getattr(self, k) for k in keys}
 
 
 def _has_authorization(ctx):
@@ -399,6 +423,12 @@ class Relay:
         self.port = 0
         self.ticks = 0
         self.counts = {}
+        self.last_tick = 0.0
+        self.lags = []  # (when, how late) of the main loop's late ticks, the last minute
+
+    def lag_since(self, since):
+        """How late the main loop ran at most since `since` (monotonic), seconds."""
+        return max((lag for at, lag in self.lags if at >= since), default=0.0)
 
     def report(self, up):
         say("STATE " + json.dumps(up.info(), ensure_ascii=False))
@@ -448,7 +478,7 @@ class Relay:
         path = ctx.uri.abspath if ctx.uri is not None else ""
         if self.spec.get("auth") and not _has_authorization(ctx):
             return GstRtsp.RTSPStatusCode.OK  # the server answers 401: no camera is asked
-        hold = float(self.spec.get("probe_idle_s", 2.0)) if _is_probe(ctx) else None
+        hold = float(self.spec.get("probe_idle_s", 0.0)) if _is_probe(ctx) else None
         for up in self.upstreams:
             mine = path == up.path or path.startswith(up.path + "/")
             if mine and up.want(hold) is None:
@@ -502,6 +532,10 @@ class Relay:
 
     def _tick(self):
         now = time.monotonic()
+        if self.last_tick and now - self.last_tick - TICK_MS / 1000 > BUSY_LAG_S / 2:
+            self.lags = [x for x in self.lags if x[0] > now - 60.0]
+            self.lags.append((now, now - self.last_tick - TICK_MS / 1000))
+        self.last_tick = now
         self.ticks += 1
         if self.ticks % COUNT_EVERY == 0:
             self.counts = self._client_counts()

@@ -60,7 +60,7 @@ class RelaySpec:
     backoff_s: float = 1.0  # first retry of a failed upstream, doubled up to backoff_max_s
     backoff_max_s: float = 30.0
     auth: tuple[str, str] | None = None  # what clients must give (digest); None: nothing
-    probe_idle_s: float = 2.0  # a patrol probe's (`?patrol=1`) upstream is dropped this soon
+    probe_idle_s: float = 0.0  # a patrol probe's (`?patrol=1`) upstream is dropped this soon
 
     def to_json(self) -> str:
         body: dict[str, object] = {

@@ -181,6 +181,7 @@ class Mount:
             )
         self.picture.set_mode(camera.mode)
         self.medias = {}  # id(media) -> (appsrc, encoder)
+        self.sent = None  # the last frame index sent (mass mode)
         self.want_key = False
         # the scene is drawn in a thread when the first client comes (50-130 ms, longer on
         # a busy machine: in the main loop it would stall every camera); no frames till then
@@ -245,10 +246,16 @@ class Mount:
 
     def tick(self, index, now_s):
         if not self.medias:
+            self.sent = None  # a new session starts where the loop is, key frame or not
             return
         if self.camera.mass:
             units = ENCODED.get(self, self.camera.mode)
-            data = units[index % len(units)]
+            # a late tick skips frames; it never skips a key frame (a camera's encoder
+            # runs on its own hardware): a starved simulator dropped whole GOPs' key
+            # frames and relays waited past their open timeout for a first picture
+            key = index - index % MASS_GOP[self.camera.encoding]
+            sent, self.sent = self.sent, index
+            data = units[(key if sent is not None and sent < key < index else index) % len(units)]
             for src, _enc in list(self.medias.values()):
                 src.emit("push-buffer", Gst.Buffer.new_wrapped(data))
             return

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from dispatch.hub.config import PatrolConfig
+from streams.patrol.reference import Reference
 from streams.patrol.relayed import probe_url, round_seconds
 from streams.patrol.runner import PatrolTarget, check_one, patrol_round
 from streams.patrol.types import CameraCheck, OfflineReason
@@ -113,7 +114,7 @@ def judged(
         + (f"offline:{c.reason.value} ({c.detail[:80]})" if not c.online else ",".join(c.faults))
         for c in checks
         if c.camera not in down and c.camera not in faults and c.camera != killed
-        if not c.online or c.faults
+        if c.checked and (not c.online or c.faults)  # 未巡检 is counted on its own
     ]
     return {
         "hung": len(hung),
@@ -220,56 +221,127 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rig = build_rig(args, faults, hung, timing_out)
     startup_s = time.monotonic() - t_start
     thresholds = load_thresholds()
-    relay_conc = args.relay_concurrency
+    rounds: list[dict[str, Any]] = []
+    refs: dict[str, Reference] = {}  # the cameras' pictures of the round before
     try:
         # baseline 1: the simulators (and relays) serving nobody
         c0 = sum(proc_cpu_s(p) for p in rig.pids())
         time.sleep(args.baseline_seconds)
         idle_cpu_per_s = (sum(proc_cpu_s(p) for p in rig.pids()) - c0) / args.baseline_seconds
         with tempfile.TemporaryDirectory() as snaps:
-            # baseline 2: one camera probed alone, on the path the round takes
+            # baseline 2: one camera probed alone, on the path the first round takes
             t0, s0 = time.monotonic(), self_cpu_s()
             one = check_one(
                 rig.targets[0], clock=now, thresholds=thresholds, snapshot_dir=Path(snaps)
             )
             single_s, single_cpu = time.monotonic() - t0, self_cpu_s() - s0
-            relay_c0 = sum(proc_cpu_s(p) for p in rig.relay_pids())
-            sim_c0 = sum(proc_cpu_s(s.pid) for s in rig.sims if s.pid)
-            self_c0, t0 = self_cpu_s(), time.monotonic()
-            checks = patrol_round(
-                rig.targets,
-                clock=now,
-                thresholds=thresholds,
-                snapshot_dir=Path(snaps),
-                concurrency=args.concurrency,
-                relay_concurrency=relay_conc,
-                upstream_of=rig.upstream if rig.relays else None,
-            )
-            patrol_s = time.monotonic() - t0
-            self_cpu = self_cpu_s() - self_c0
-            sim_cpu = sum(proc_cpu_s(s.pid) for s in rig.sims if s.pid) - sim_c0
-            relay_cpu = sum(proc_cpu_s(p) for p in rig.relay_pids()) - relay_c0
-            pulls = sum(r.pulls(c.camera) for r in rig.relays.values() for c in checks)
+            for _k in range(args.rounds):
+                checks, figures = one_round(args, rig, Path(snaps), refs, idle_cpu_per_s)
+                rounds.append(report(args, checks, faults, hung, timing_out) | figures)
     finally:
         rig.stop()
-    return report(args, checks, faults, hung, timing_out) | {
-        "relays": len(rig.relays),
-        "relay_concurrency": relay_conc if rig.relays else None,
-        "patrol_seconds": round(patrol_s, 2),
-        "cameras_per_second": round(len(checks) / patrol_s, 2),
-        **county_fit(args, len(checks), patrol_s, rig),
-        "cpu_seconds_per_camera": round(self_cpu / max(len(checks), 1), 4),
-        "patrol_cpu_share": round(self_cpu / patrol_s, 3),
-        "camsim_cpu_share": round(sim_cpu / patrol_s, 3),
-        "relay_cpu_share": round(relay_cpu / patrol_s, 3),
-        "relay_upstream_pulls": pulls,
+    last = rounds[-1]
+    return last | {
+        "rounds": len(rounds),
+        "first_round": {k: rounds[0][k] for k in ROUND_SUMMARY} if len(rounds) > 1 else None,
+        "every_round": {
+            "healthy_misjudged": sum(len(r["healthy_misjudged"]) for r in rounds),
+            "not_checked": sum(r["not_checked"] for r in rounds),
+            "hung_and_timed_out_not_marked": sum(len(r["not_marked"]) for r in rounds),
+            "slowest_round_seconds": max(r["patrol_seconds"] for r in rounds),
+        },
         "startup_seconds": round(startup_s, 2),
         "baseline_idle_cpu_share": round(idle_cpu_per_s, 3),
         "baseline_single_camera_seconds": round(single_s, 2),
         "baseline_single_camera_cpu_seconds": round(single_cpu, 3),
         "baseline_single_online": one.online,
-        "mean_probe_seconds": round(sum(c.seconds for c in checks) / max(len(checks), 1), 2),
+    }
+
+
+ROUND_SUMMARY = (
+    "patrol_seconds",
+    "cameras_per_second",
+    "cpu_s_per_camera_net_of_idle",
+    "county_round_seconds_cpu_bound",
+    "healthy_misjudged",
+    "not_checked",
+    "faulty_found",
+    "misjudged",
+    "mean_probe_seconds",
+    "loadavg_1m",
+)
+
+
+def one_round(
+    args: argparse.Namespace,
+    rig: Rig,
+    snaps: Path,
+    refs: dict[str, Reference],
+    idle_cpu_per_s: float,
+) -> tuple[list[CameraCheck], dict[str, Any]]:
+    """One patrol round of every camera (the real `patrol_round`), and its figures."""
+    pulls0 = sum(r.pulls(t.camera) for r in rig.relays.values() for t in rig.targets)
+    relay_c0 = sum(proc_cpu_s(p) for p in rig.relay_pids())
+    sim_c0 = sum(proc_cpu_s(s.pid) for s in rig.sims if s.pid)
+    self_c0, t0 = self_cpu_s(), time.monotonic()
+    checks = patrol_round(
+        rig.targets,
+        clock=now,
+        thresholds=load_thresholds(),
+        snapshot_dir=snaps,
+        concurrency=args.concurrency,
+        relay_concurrency=args.relay_concurrency,
+        upstream_of=rig.upstream if rig.relays else None,
+        references=refs if args.references else None,
+    )
+    patrol_s = time.monotonic() - t0
+    self_cpu = self_cpu_s() - self_c0
+    sim_cpu = sum(proc_cpu_s(s.pid) for s in rig.sims if s.pid) - sim_c0
+    relay_cpu = sum(proc_cpu_s(p) for p in rig.relay_pids()) - relay_c0
+    pulls = sum(r.pulls(t.camera) for r in rig.relays.values() for t in rig.targets) - pulls0
+    n = len(checks)
+    return checks, {
+        "relays": len(rig.relays),
+        "relay_concurrency": args.relay_concurrency if rig.relays else None,
+        "patrol_seconds": round(patrol_s, 2),
+        "cameras_per_second": round(n / patrol_s, 2),
+        **county_fit(args, n, patrol_s, rig),
+        "cpu_seconds_per_camera": round(self_cpu / max(n, 1), 4),
+        **cpu_per_camera(args.county, n, patrol_s, idle_cpu_per_s, (self_cpu, sim_cpu, relay_cpu)),
+        "patrol_cpu_share": round(self_cpu / patrol_s, 3),
+        "camsim_cpu_share": round(sim_cpu / patrol_s, 3),
+        "relay_cpu_share": round(relay_cpu / patrol_s, 3),
+        "relay_upstream_pulls": pulls,
+        "keyframes_per_probe": round(
+            sum(2 if "frozen" in c.scores else 1 for c in checks if c.online)
+            / max(1, sum(1 for c in checks if c.online)),
+            2,
+        ),
+        "mean_probe_seconds": round(sum(c.seconds for c in checks) / max(n, 1), 2),
         "loadavg_1m": round(os.getloadavg()[0], 1),
+    }
+
+
+def cpu_per_camera(
+    county: int, n: int, patrol_s: float, idle_per_s: float, cpu: tuple[float, float, float]
+) -> dict[str, Any]:
+    """CPU seconds per probed camera, every process of the round (patrol, simulators,
+    relays), and without what the simulators and relays burn idle (the baseline's rate
+    over the round's length): figures that do not depend on the machine's load. The
+    implied round is what `county` cameras take at that CPU on this machine's cores."""
+    patrol, sims, relays = cpu
+    total = patrol + sims + relays
+    net = max(0.0, total - idle_per_s * patrol_s)
+    per = net / max(n, 1)
+    cores = os.cpu_count() or 1
+    return {
+        "cpu_s_per_camera_patrol": round(patrol / max(n, 1), 4),
+        "cpu_s_per_camera_camsim": round(sims / max(n, 1), 4),
+        "cpu_s_per_camera_relay": round(relays / max(n, 1), 4),
+        "cpu_s_per_camera_total": round(total / max(n, 1), 4),
+        "cpu_s_per_camera_net_of_idle": round(per, 4),
+        "cores": cores,
+        "county_round_seconds_cpu_bound": round(per * county / cores, 1),
     }
 
 
@@ -300,6 +372,7 @@ def report(
     timing_out: set[str],
 ) -> dict[str, Any]:
     online = [c for c in checks if c.online]
+    unchecked = [c for c in checks if not c.checked]
     wrong = [
         f"{c.camera}:{faults.get(c.camera, 'normal')}->{','.join(c.faults) or 'ok'}"
         f" ({c.seconds:.1f} s)"
@@ -315,8 +388,12 @@ def report(
         "target_seconds_200": 120.0,
         **judged(checks, faults, hung, timing_out),
         "online": len(online),
-        "offline": len(checks) - len(online),
-        "offline_reasons": dict(Counter(c.reason.value for c in checks if not c.online)),
+        "offline": len(checks) - len(online) - len(unchecked),
+        "offline_reasons": dict(
+            Counter(c.reason.value for c in checks if not c.online and c.checked)
+        ),
+        "not_checked": len(unchecked),
+        "not_checked_why": dict(Counter(c.detail[:60] for c in unchecked).most_common(5)),
         "faulty_found": sum(1 for c in online if c.faults),
         "faulty_served": len(faults),
         "misjudged": wrong,
@@ -353,6 +430,20 @@ def main(argv: list[str] | None = None) -> int:
         help="the patrol round to fit, s (the demo hub's --patrol-every 300)",
     )
     ap.add_argument("--baseline-seconds", type=float, default=5.0)
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds one after the other (the first has no last pictures: two key frames "
+        "a camera; later ones one, unless the picture looks like the last); figures of the "
+        "last, the first's summary beside them",
+    )
+    ap.add_argument(
+        "--no-references",
+        dest="references",
+        action="store_false",
+        help="no last pictures: every probe takes two key frames (the path before)",
+    )
     ap.add_argument(
         "--live", action="store_true", help="cameras encode live (default: mass mode loops)"
     )

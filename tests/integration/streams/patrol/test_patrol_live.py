@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from dispatch.hub.process import HubProcess
 from streams.patrol.probe import probe
+from streams.patrol.reference import Reference
 from streams.patrol.runner import HubSink, PatrolTarget, patrol_round
 from streams.patrol.types import CameraCheck, OfflineReason
 from streams.quality.diagnosis import load_thresholds
@@ -77,6 +78,42 @@ def test_each_fault_mode_is_diagnosed(faulty_sim: CamSim, tmp_path: Path) -> Non
             assert want in c.faults, f"{cid} serves {want} but the patrol found {c.faults}"
             assert c.faults[want] >= 1.0
         assert Path(c.snapshot).is_file()
+
+
+def test_later_rounds_take_one_key_frame_and_still_find_every_fault(
+    faulty_sim: CamSim, tmp_path: Path
+) -> None:
+    """With the cameras' pictures of the round before (`references`), a camera whose
+    picture changed is sampled with one key frame; a picture like the last (the frozen
+    camera, the simulator's static fault patterns) is looked at twice and frozen judged
+    on the pair as before: every fault is still found, no healthy camera gets one."""
+    refs: dict[str, Reference] = {}
+    targets = [PatrolTarget(cid, faulty_sim.url(cid)) for cid in faulty_sim.camera_ids]
+    t = load_thresholds()
+    rounds = []
+    for _k in range(3):
+        checks = patrol_round(
+            targets,
+            clock=FakeClock(),
+            thresholds=t,
+            snapshot_dir=tmp_path,
+            concurrency=8,
+            references=refs,
+        )
+        rounds.append({c.camera: c for c in checks})
+    assert set(refs) == set(faulty_sim.camera_ids)
+    for by_id in rounds:
+        for cid, c in by_id.items():
+            assert c.online, f"{cid}: {c.reason} {c.detail}"
+            want = FAULTS.get(cid)
+            assert (want in c.faults) if want else c.faults == {}, (cid, want, c.faults)
+    first, later = rounds[0], rounds[1:]
+    # first sight: two key frames, frozen judged on the pair for every camera
+    assert all("frozen" in c.scores for c in first.values())
+    assert "frozen" in later[-1]["cam3"].faults  # looked at twice: still frozen
+    healthy = [cid for cid in faulty_sim.camera_ids if cid not in FAULTS]
+    once = [r[cid] for r in later for cid in healthy if "frozen" not in r[cid].scores]
+    assert once, "a moving healthy camera was never sampled with one key frame"
 
 
 def test_killed_camera_raises_one_event_and_recovery_is_recorded(
@@ -145,6 +182,29 @@ def test_killed_camera_raises_one_event_and_recovery_is_recorded(
     assert isinstance(checks_json, list) and len(checks_json) == 6
     assert checks_json[0]["check"]["online"] is True
     assert checks_json[-1]["check"]["reason"] == "refused"
+
+
+def test_not_checked_samples_are_kept_and_raise_nothing(hub: HubProcess) -> None:
+    """未巡检 (the relay was overloaded) for longer than raise_after: stored with the
+    reason, no fault event, and it does not end a fault episode either."""
+    sink = HubSink(hub.http_url, HUB_API_KEY, ssl_context=hub.ssl_context())
+    why = "relay: no picture from the camera within 5 s (relay busy: its loop ran 3.1 s late)"
+    for minute in (0, 4, 8, 12, 16):
+        check = CameraCheck(
+            camera="cam1",
+            at=T0 + timedelta(minutes=minute),
+            online=False,
+            reason=OfflineReason.NOT_CHECKED,
+            detail=why,
+        )
+        reply = sink.post([check])
+        assert reply["stored"] == 1 and reply["raised"] == [], reply
+    hist = get_json(hub, "/api/v1/camera_checks?camera=cam1")["checks"]
+    assert isinstance(hist, list) and len(hist) == 5
+    assert {h["check"]["reason"] for h in hist} == {"not_checked"}
+    assert hist[0]["check"]["detail"] == why
+    listing = get_json(hub, "/api/v1/events?source=camera_fault&limit=10")
+    assert listing["events"] == []
 
 
 def test_bad_batch_is_refused_and_nothing_is_stored(hub: HubProcess) -> None:

@@ -47,14 +47,18 @@ class Viewer:
     def __init__(self, url: str) -> None:
         self.url = url
         self.packets = 0
+        self.keys = 0  # of them key frames
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         opts = {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "65536"}
         with av.open(self.url, options=opts, timeout=(20.0, 10.0)) as c:
-            for _p in c.demux(video=0):
+            for p in c.demux(video=0):
+                if p.size == 0:
+                    continue  # the demuxer's flush packet
                 self.packets += 1
+                self.keys += bool(p.is_keyframe)
                 if self._stop.is_set():
                     return
 
@@ -123,3 +127,33 @@ def test_a_round_through_the_relay_counted_at_the_cameras(sim: CamSim) -> None:
         relay.stop()
         hole.close()
         filler.close()
+
+
+def test_a_probe_only_upstream_passes_key_frames_until_a_viewer_comes(sim: CamSim) -> None:
+    """The relay pulls a camera only probes asked for key frames only (the deltas are
+    dropped before its Python sees them); a viewer joining gets the full stream from the
+    next key frame, on the same single session at the camera."""
+    spec = RelaySpec(
+        tuple(MountSpec(c, "sub", sim.url(c)) for c in sim.camera_ids),
+        idle_s=60.0,
+        probe_idle_s=0.0,
+        open_timeout_s=5.0,
+    )
+    opened = sim.sessions(IDLE)[0]
+    with RelayServer(spec) as relay:
+        prober = Viewer(probe_url(relay.url(IDLE)))  # a probe that stays (decodes nothing)
+        viewer = Viewer(relay.url(IDLE))
+        try:
+            prober.start()
+            wait_until(lambda: prober.keys >= 3, 30, what="the probe's key frames")
+            # 25 frames a second at the camera; key frames (one in 50) only to the probe
+            assert prober.packets == prober.keys, (prober.packets, prober.keys)
+            viewer.start()
+            wait_until(lambda: viewer.packets > 60, 30, what="the viewer's frames")
+            assert viewer.keys < viewer.packets // 10  # deltas flow for the viewer
+            assert prober.packets > prober.keys  # and now to the probe's media too
+            assert sim.sessions(IDLE)[0] == opened + 1  # one session at the camera
+            assert relay.pulls(IDLE) == 1
+        finally:
+            viewer.stop()
+            prober.stop()

@@ -66,20 +66,53 @@ def test_a_refused_probe_takes_the_relays_failure() -> None:
     assert got.detail == "relay: no data from the camera for 5 s"
 
 
-def test_a_refusal_while_the_relay_still_connects_is_a_timeout() -> None:
-    got = explain(offline(OfflineReason.ERROR), up(UpstreamState.CONNECTING))
-    assert got.reason is OfflineReason.TIMEOUT
-    assert got.detail.startswith("relay: no picture from the camera")
+def test_a_probe_the_relay_could_not_explain_is_not_checked_never_offline() -> None:
+    # the relay still connecting after the probe gave up (it waits longer than the
+    # relay's own open timeout): the relay runs late, nothing is known of the camera
+    for upstream in (
+        up(UpstreamState.CONNECTING),
+        up(UpstreamState.LIVE),  # the relay had the picture; this probe got none
+        up(UpstreamState.IDLE),  # dropped without a failure
+        None,  # the relay said nothing of the camera
+    ):
+        for reason in (OfflineReason.ERROR, OfflineReason.TIMEOUT, OfflineReason.NO_KEYFRAME):
+            got = explain(offline(reason), upstream)
+            assert got.reason is OfflineReason.NOT_CHECKED, (upstream, reason)
+            assert not got.online and not got.checked and not got.healthy
+            assert got.detail.startswith("relay")
 
 
-def test_the_relay_changes_nothing_it_does_not_know() -> None:
-    check = offline(OfflineReason.ERROR)
-    assert explain(check, None) is check
-    assert explain(check, up(UpstreamState.LIVE)) is check
-    timeout = offline(OfflineReason.TIMEOUT)  # the probe's own timeout stays
-    assert explain(timeout, up(UpstreamState.FAILED, "Unauthorized")) is timeout
+@pytest.mark.parametrize(
+    "error",
+    [
+        "no picture from the camera within 5 s (it answered, no key frame yet)",
+        "no picture from the camera within 5 s (relay busy: its loop ran 2.4 s late)",
+        "no picture from the camera within 5 s (it answered, no key frame yet) "
+        "(relay busy: its loop ran 0.8 s late)",
+    ],
+)
+def test_a_relay_failure_that_is_not_the_cameras_is_not_checked(error: str) -> None:
+    got = explain(offline(OfflineReason.ERROR), up(UpstreamState.FAILED, error))
+    assert got.reason is OfflineReason.NOT_CHECKED
+    assert got.detail == f"relay: {error}"
+
+
+def test_a_relay_that_refuses_the_connection_is_down_not_the_camera() -> None:
+    got = explain(offline(OfflineReason.REFUSED), up(UpstreamState.FAILED, "Unauthorized"))
+    assert got.reason is OfflineReason.NOT_CHECKED
+    assert got.detail.startswith("relay unreachable")
+
+
+def test_the_cameras_own_answers_and_online_checks_stay() -> None:
+    for reason in (OfflineReason.AUTH, OfflineReason.NOT_FOUND, OfflineReason.NO_VIDEO):
+        check = offline(reason)
+        assert explain(check, None) is check
+        assert explain(check, up(UpstreamState.LIVE)) is check
     online = CameraCheck(camera="cam1", at=AT, online=True)
-    assert explain(online, up(UpstreamState.FAILED, "x")) is online
+    assert explain(online, None) is online and online.checked
+    # the probe's own timeout with the relay's word on the camera: the relay's reason
+    got = explain(offline(OfflineReason.TIMEOUT), up(UpstreamState.FAILED, "Unauthorized"))
+    assert got.reason is OfflineReason.AUTH
 
 
 def test_round_is_the_slowest_groups_waves() -> None:

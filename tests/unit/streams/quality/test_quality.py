@@ -23,6 +23,7 @@ from streams.quality.diagnosis import (
     load_thresholds,
     parse_thresholds,
 )
+from tests.unit.streams.quality.patrol_path import patrol_results
 from tests.unit.streams.quality.quality_samples import (
     KINDS,
     Sample,
@@ -79,6 +80,28 @@ def test_held_out_precision_and_recall(
     healthy = [d for s, d in held_out if s.kind == "healthy"]
     alarms = sum(1 for d in healthy if not d.ok)
     assert alarms <= HEALTHY_FALSE_ALARM_MAX * len(healthy)
+
+
+def test_held_out_on_the_patrols_one_key_frame_path(
+    held_out: list[tuple[Sample, Diagnosis]],
+    thresholds: QualityThresholds,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same samples as the patrol's later rounds see them (tests/unit/streams/quality/
+    patrol_path.py): one key frame when it differs from last round's picture, else two.
+    Same floors; every frozen camera looked at twice."""
+    found, twice = patrol_results((s for s, _d in held_out), thresholds)
+    scores = score(found)
+    with capsys.disabled():
+        print(f"\nheld-out on the patrol's one-key-frame path (second looks {dict(twice)}):")
+        print(table(scores, found))
+    for fault, s in scores.items():
+        assert s.precision >= PRECISION_FLOOR[fault], (fault, s)
+        assert s.recall >= RECALL_FLOOR[fault], (fault, s)
+    healthy = [d for s, d in found if s.kind == "healthy"]
+    assert sum(1 for d in healthy if not d.ok) <= HEALTHY_FALSE_ALARM_MAX * len(healthy)
+    assert twice["frozen"] == len(HELD_OUT_SEEDS)
+    assert twice["healthy"] < len(healthy) // 2  # most healthy cameras: one key frame
 
 
 def test_jpeg_60_of_healthy_frames_raises_no_faults(
