@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -48,6 +47,7 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
+from _relay_text import error_text, log, redact, say  # noqa: E402  (this script's folder)
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 IDLE, CONNECTING, LIVE, FAILED = "idle", "connecting", "live", "failed"
@@ -59,42 +59,8 @@ CODECS = {
     "H264": ("rtph264depay", "h264parse", "video/x-h264", "rtph264pay"),
     "H265": ("rtph265depay", "h265parse", "video/x-h265", "rtph265pay"),
 }
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 KEEP = GstRtspServer.RTSPFilterResult.KEEP
 REMOVE = GstRtspServer.RTSPFilterResult.REMOVE
-
-
-def log(msg):
-    sys.stderr.write(f"relay: {msg}\n")
-    sys.stderr.flush()
-
-
-_stdout_lock = threading.Lock()
-
-
-def say(line):
-    with _stdout_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def redact(text, secrets=()):
-    out = _USERINFO.sub(r"\1", text)
-    for s in secrets:
-        if s:
-            out = out.replace(s, "***")
-    return out
-
-
-def error_text(message, debug):
-    """GStreamer's error with the last line of its debug text, which tells a refused
-    connection ("Failed to connect. (Generic error)") from one that timed out ("(Timeout
-    while waiting for server response)"); never a line naming a URL."""
-    last = (debug or "").strip().splitlines()[-1:] or [""]
-    tail = last[0].strip()
-    if not tail or "://" in tail or tail in message or tail.startswith("../"):
-        return message
-    return f"{message} {tail}"
 
 
 def served_launch(codec):
