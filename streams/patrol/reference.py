@@ -62,6 +62,16 @@ def differs(reference: Reference, picture: Image, thresholds: QualityThresholds)
     return d is not None and d > SUSPECT_FACTOR * thresholds.frozen_max_diff
 
 
+def unconfirmed(
+    reference: Reference | None, frames: list[Image], thresholds: QualityThresholds
+) -> bool:
+    """A probe that saw one picture like last round's and no second look (it did not come
+    within the probe's time): frozen can be neither judged nor ruled out."""
+    return (
+        reference is not None and len(frames) == 1 and not differs(reference, frames[0], thresholds)
+    )
+
+
 def plan(
     reference: Reference | None, thresholds: QualityThresholds, first_keyframes: int
 ) -> tuple[int, Callable[[list[Image]], bool] | None]:

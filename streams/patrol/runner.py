@@ -33,8 +33,9 @@ from pathlib import Path
 import cv2
 
 from streams.ingest.sources import CameraSource, SourcesError
+from streams.patrol import relayed
 from streams.patrol.probe import Probe, probe
-from streams.patrol.reference import Reference, plan, reference_of
+from streams.patrol.reference import Reference, plan, reference_of, unconfirmed
 from streams.patrol.relayed import DIRECT, UpstreamOf, explain, implied_interval
 from streams.patrol.types import CameraCheck, CheckBatch, OfflineReason
 from streams.private import default_state_dir, private_file
@@ -126,7 +127,13 @@ def check_one(
     )
     if references is not None and result.frames:
         references[target.camera] = reference_of(result.frames[-1], thresholds)
-    return to_check(target, result, at, thresholds, snapshot_dir)
+    check = to_check(target, result, at, thresholds, snapshot_dir)
+    if unconfirmed(ref, result.frames, thresholds) and not check.faults:
+        # like last round's picture, and the second look did not come in time: neither
+        # frozen nor not (a fault found on the one picture stands: black, covered, ...)
+        why = f"picture like the last round's; no second key frame within {result.seconds:.1f} s"
+        return relayed.not_checked(check, why)
+    return check
 
 
 def patrol_round(

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from streams.patrol.reference import WIDTH, difference, differs, plan, reference_of
+from streams.patrol.reference import (
+    WIDTH,
+    difference,
+    differs,
+    plan,
+    reference_of,
+    unconfirmed,
+)
 from streams.quality.diagnosis import load_thresholds
 from tests.unit.streams.quality.quality_samples import make_sample
 
@@ -35,3 +42,14 @@ def test_plan_one_key_frame_only_when_the_picture_changed() -> None:
     assert most == 2 and enough is not None
     assert enough([moving.frames[1]])  # changed: the first key frame is enough
     assert not enough([moving.frames[0]])  # the same picture: look again
+
+
+def test_one_picture_like_the_last_without_a_second_look_is_unconfirmed() -> None:
+    t = load_thresholds()
+    frozen = make_sample("frozen", 5)
+    ref = reference_of(frozen.frames[0], t)
+    assert unconfirmed(ref, [frozen.frames[1]], t)  # no pair: frozen not judged
+    assert not unconfirmed(ref, list(frozen.frames[1:]), t)  # the pair judges it
+    assert not unconfirmed(None, [frozen.frames[1]], t)  # first sight: nothing to match
+    moving = make_sample("healthy", 7)
+    assert not unconfirmed(reference_of(moving.frames[0], t), [moving.frames[1]], t)
