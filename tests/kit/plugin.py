@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 pytest_plugins = [
+    "tests.kit.home",
     "tests.kit.qt",
     "tests.kit.hub",
     "tests.kit.camsim",

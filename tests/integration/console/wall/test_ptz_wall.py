@@ -73,12 +73,14 @@ def test_holder_refusal_and_drag_on_a_ptz_tile(
     net = NetThread()
     net.start()
     window = None
+    clients: list[HubClient] = []
     try:
 
         async def logged_in(user: str, password: str) -> HubClient:
             c = HubClient(hub.req_endpoint, hub.pub_endpoint, keys=client_keys(hub),
                           workstation=user, on_change=lambda ch: None,
                           on_connection=lambda st: None)  # fmt: skip
+            clients.append(c)
             await c.start()
             await c.login(user, password)
             await c.ptz.fetch()
@@ -135,9 +137,9 @@ def test_holder_refusal_and_drag_on_a_ptz_tile(
         controller.end("cam1")
         assert model.state("cam1").error == ""  # type: ignore[union-attr]
         net.submit(controller.close()).result(10)
-        for c in (duty, leader):
-            net.submit(c.stop()).result(10)
     finally:
+        for c in clients:  # stopped even when a step failed (else their sockets leak
+            net.submit(c.stop()).result(10)  # into the next test's warnings)
         if window is not None:
             window.stop()
             window.close()
