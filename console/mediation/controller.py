@@ -25,7 +25,13 @@ from aiortc.mediastreams import MediaStreamTrack
 from console.kit.net import NetThread, NetThreadError, QtBridge, submit_to_qt
 from console.kit.observable import Observable
 from console.mediation.frames import FrameConverter
-from console.mediation.model import MediationInputError, MediationModel, Outcome, check_outcome
+from console.mediation.model import (
+    MediationInputError,
+    MediationModel,
+    Outcome,
+    check_outcome,
+    hub_error_text,
+)
 from console.mediation.preview import SELF_KEY, PreviewTrack
 from console.mediation.strings import t
 from dispatch.hub.turn import plan_of
@@ -140,7 +146,7 @@ class MediationController:
 
     def _fail(self, what: str) -> Callable[[BaseException], None]:
         def on_error(exc: BaseException) -> None:
-            self.model.say(t("msg.failed", what=what, error=exc))
+            self.model.say(t("msg.failed", what=what, error=hub_error_text(exc)))
 
         return on_error
 
@@ -224,7 +230,7 @@ class MediationController:
             return rep
 
         def failed(exc: BaseException) -> None:
-            self.model.set_phase("failed", t("msg.open_failed", error=exc))
+            self.model.set_phase("failed", t("msg.open_failed", error=hub_error_text(exc)))
 
         self.converter.start()
         self._submit(run(), self.model.opened, failed)
@@ -299,7 +305,7 @@ class MediationController:
             return rep
 
         def failed(exc: BaseException) -> None:
-            self.model.set_phase("open", t("msg.close_failed", error=exc))
+            self.model.set_phase("open", t("msg.close_failed", error=hub_error_text(exc)))
 
         self._submit(run(), self._closed, failed)
         return True

@@ -13,6 +13,8 @@ from typing import Any, Literal, cast, get_args
 
 from console.kit.observable import Observable
 from console.mediation.strings import OUTCOMES, outcome_name, role_name, t
+from dispatch.domain.wire import HubError
+from dispatch.mediation.core import MAX_JANUS_PARTIES
 from dispatch.mediation.messages import MediationInvite, MediationLink, MediationReply
 
 Role = Literal["court", "notary", "mediator", "party"]
@@ -26,6 +28,9 @@ DEFAULT_INVITES: tuple[tuple[Role, str], ...] = (
     ("party", ""),
     ("party", ""),
 )
+ADDED_INVITE: tuple[Role, str] = ("party", "")  # a row added with 添加参与方
+# the hub's limit on a session (MediationOpen.invites): its parties less the console
+MAX_INVITES = MAX_JANUS_PARTIES - 1
 SPEAKING_LEVEL = 0.02  # RMS 0..1 above which a participant shows as speaking
 MAX_NOTES = 4000
 
@@ -48,6 +53,28 @@ class PeerView:
 
 
 # -- pure helpers -----------------------------------------------------------------------------
+def can_add_invite(rows: int) -> bool:
+    """Whether the invite form, with `rows` rows, may get one more."""
+    return rows < MAX_INVITES
+
+
+def invite_row_removable(index: int) -> bool:
+    """Rows added by the officer (after the default ones, 0-based `index`) can be removed;
+    the default ones are unticked instead."""
+    return index >= len(DEFAULT_INVITES)
+
+
+def invite_count_text(rows: Sequence[tuple[bool, str, str]]) -> str:
+    """ "已选 3 人（最多 23 人）": the ticked rows and the hub's limit."""
+    return t("invite_count", n=sum(1 for checked, _r, _n in rows if checked), most=MAX_INVITES)
+
+
+def hub_error_text(exc: BaseException) -> str:
+    """An error as the officer reads it: a hub's refusal is its message (the hub words it
+    for the officer, e.g. why a session of 8 needs Janus), anything else as it is."""
+    return exc.message if isinstance(exc, HubError) else str(exc)
+
+
 def make_invites(rows: Sequence[tuple[bool, str, str]]) -> list[MediationInvite]:
     """(checked, role, name) rows of the form → invites; unchecked rows are left out."""
     out: list[MediationInvite] = []
@@ -64,8 +91,8 @@ def make_invites(rows: Sequence[tuple[bool, str, str]]) -> list[MediationInvite]
         out.append(MediationInvite(role=cast(Role, role), name=name))
     if not out:
         raise MediationInputError(t("input.nobody"))
-    if len(out) > 5:
-        raise MediationInputError(t("input.too_many", n=len(out)))
+    if len(out) > MAX_INVITES:
+        raise MediationInputError(t("input.too_many", n=len(out), most=MAX_INVITES))
     return out
 
 

@@ -1,6 +1,7 @@
-"""The mediation window (Qt view): invite form → join links (text, PIN, expiry, QR, copy),
-participants' video tiles with who is speaking, lobby admit / remove, record on/off, and
-the outcome form that ends the session. It draws the model and calls the controller."""
+"""The mediation window (Qt view): invite form (`invite_form.InviteForm`) → join links
+(text, PIN, expiry, QR, copy), participants' video tiles with who is speaking, lobby
+admit / remove, record on/off, and the outcome form that ends the session. It draws the
+model and calls the controller."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ from console.kit.picture import CaptionStyle, PictureWidget
 from console.kit.plain import escape, plain_label, rich_label
 from console.kit.qt_observe import follow
 from console.mediation.controller import MediationController, PeerFrame
+from console.mediation.invite_form import InviteForm, heading
 from console.mediation.model import (
-    DEFAULT_INVITES,
     MediationInputError,
     MediationModel,
     PeerView,
@@ -38,7 +39,7 @@ from console.mediation.model import (
 )
 from console.mediation.preview import SELF_KEY
 from console.mediation.qr import qr_image
-from console.mediation.strings import OUTCOMES, ROLES, outcome_name, role_label, role_name, t
+from console.mediation.strings import OUTCOMES, outcome_name, role_label, t
 
 TILE_W, TILE_H = 320, 240
 SELF_W, SELF_H = 160, 120
@@ -135,26 +136,14 @@ class MediationWindow(QWidget):
 
     # -- construction ----------------------------------------------------------------------
     def _build_invite_form(self) -> None:
-        self.invite_box = QFrame()
-        form = QGridLayout(self.invite_box)
-        form.addWidget(plain_label(t("invite")), 0, 0, 1, 3)
-        self.invite_rows: list[tuple[QCheckBox, QComboBox, QLineEdit]] = []
-        for i, (role, name) in enumerate(DEFAULT_INVITES, 1):
-            check = QCheckBox()
-            check.setChecked(True)
-            combo = QComboBox()
-            for key in ROLES:
-                combo.addItem(role_name(key), key)
-            combo.setCurrentIndex(ROLES.index(role))
-            edit = QLineEdit(name)
-            edit.setPlaceholderText(t("name"))
-            form.addWidget(check, i, 0)
-            form.addWidget(combo, i, 1)
-            form.addWidget(edit, i, 2)
-            self.invite_rows.append((check, combo, edit))
-        self.open_button = QPushButton(t("open"))
+        self.invite_box = InviteForm()
+        self.open_button = self.invite_box.open_button
         self.open_button.clicked.connect(self.open_session)
-        form.addWidget(self.open_button, len(DEFAULT_INVITES) + 1, 0, 1, 3)
+
+    @property
+    def invite_rows(self) -> list[tuple[QCheckBox, QComboBox, QLineEdit]]:
+        """(tick, role, name) widgets of the invite form's rows, in order."""
+        return [(r.check, r.role, r.name) for r in self.invite_box.rows]
 
     def _build_links(self) -> QScrollArea:
         self.links_box = QWidget()
@@ -209,7 +198,7 @@ class MediationWindow(QWidget):
         side.addWidget(self.invite_box)
         side.addWidget(links_scroll, 1)
         right = QVBoxLayout()
-        right.addWidget(plain_label(t("participants")))
+        right.addWidget(heading(t("participants")))
         right.addWidget(self.peers_box)
         right.addWidget(self.lobby_label)
         rec_row = QHBoxLayout()
@@ -217,7 +206,7 @@ class MediationWindow(QWidget):
         rec_row.addWidget(self.rec_label, 1)
         right.addLayout(rec_row)
         right.addStretch(1)
-        right.addWidget(plain_label(t("outcome")))
+        right.addWidget(heading(t("outcome")))
         right.addWidget(self.outcome)
         right.addWidget(self.notes)
         right.addWidget(self.close_button)
@@ -240,7 +229,7 @@ class MediationWindow(QWidget):
 
     # -- actions ---------------------------------------------------------------------------
     def invite_values(self) -> list[tuple[bool, str, str]]:
-        return [(c.isChecked(), str(r.currentData()), e.text()) for c, r, e in self.invite_rows]
+        return self.invite_box.values()
 
     def open_session(self) -> None:
         try:

@@ -33,7 +33,7 @@ def test_invites_skip_unchecked_rows_and_keep_roles_and_names() -> None:
         ([(False, "court", "x")], "请至少邀请一位参与人"),
         ([(True, "judge", "x")], "未知角色"),
         ([(True, "party", "x" * 65)], "姓名过长"),
-        ([(True, "party", f"p{i}") for i in range(6)], "最多邀请 5 位"),
+        ([(True, "party", f"p{i}") for i in range(24)], "最多邀请 23 位参与人（现 24 位）"),
     ],
 )
 def test_bad_invites_say_what_to_fix(rows: list[tuple[bool, str, str]], msg: str) -> None:
