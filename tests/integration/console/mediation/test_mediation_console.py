@@ -259,3 +259,75 @@ def test_event_queue_button_opens_the_window_on_the_selected_event(
         queue.stop()
         panel.close()
     assert not queue.bridge.errors
+
+
+def test_more_than_six_parties_without_janus_shows_the_hubs_refusal(
+    hub: HubProcess, qapp: QApplication
+) -> None:
+    """The invite form with 4 parties added to court, notary and mediator (8 parties with
+    the hall) against a hub on `engine = auto` with no Janus: the hub's refusal is shown in
+    the window as the hub words it, nothing opens, and the officer can take 2 rows out
+    and open on the hub's own star (6 parties)."""
+    restrict_host_addresses(LOOPBACK)
+    eid = post_event(hub, "宅基地边界纠纷", "med-console-3")
+    net, bridge = NetThread(), QtBridge()
+    net.start()
+
+    async def make_client() -> HubClient:
+        c = HubClient(
+            hub.req_endpoint,
+            hub.pub_endpoint,
+            keys=client_keys(hub),
+            workstation="hall-1",
+            on_change=lambda ch: None,
+            on_connection=lambda st: None,
+        )
+        await c.start()
+        await c.login("duty", "duty123")
+        return c
+
+    client = net.submit(make_client()).result(30)
+    model = MediationModel(eid, "宅基地边界纠纷")
+    ctl = MediationController(
+        model,
+        net,
+        bridge,
+        lambda: client.mediation,
+        hub.http_url,
+        keep_hosts=LOOPBACK,
+        http_ssl=hub.ssl_context(),
+    )
+    win = MediationWindow(model, ctl)
+    win.show()
+    try:
+        form = win.invite_box
+        form.add_button.click()
+        form.add_button.click()
+        names = ["王法官", "李公证", "赵调解", "张三", "李四", "王五", "赵六"]
+        for (check, _role, edit), name in zip(win.invite_rows, names, strict=True):
+            check.setChecked(True)
+            edit.setText(name)
+        win.open_button.click()
+        pump_until(lambda: model.phase == "failed", 30)
+        shown = win.status.text()
+        assert shown.startswith("开启调解失败：8 方的调解需要 Janus 视频会议服务"), shown
+        assert "内置模式最多 6 方" in shown and "invalid:" not in shown
+        assert model.session_id is None and form.isEnabled()
+        for row in form.rows[5:]:  # the two added rows go
+            assert row.remove_button is not None
+            row.remove_button.click()
+        assert len(win.invite_rows) == 5
+        win.open_button.click()
+        pump_until(lambda: model.phase == "open" and model.me is not None, 30)
+        assert [lk.name for lk in model.links] == names[:5]
+        win.outcome.setCurrentIndex(win.outcome.findData("referred"))
+        win.close_button.click()
+        pump_until(lambda: model.closed_reply is not None, 30)
+    finally:
+        win.shutdown()
+        win.close()
+        try:
+            net.submit(client.stop()).result(15)
+        finally:
+            net.stop()
+    assert not bridge.errors
