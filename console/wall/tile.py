@@ -44,6 +44,7 @@ CAMERA_MIME = "application/x-hall-camera"
 BACKGROUND = QColor(8, 10, 14)
 BORDER = QColor(40, 48, 60)
 BAR = QColor(0, 0, 0, 150)
+
 TEXT = QColor(230, 236, 244)
 WARN = QColor(255, 190, 60)
 BAD = QColor(255, 96, 96)
@@ -51,6 +52,16 @@ DROP = QColor(60, 150, 255)
 BORDER_PEN = QPen(BORDER, 1)
 DROP_PEN = QPen(DROP, 2)
 LINE_H = 20  # the status line's bar at the bottom of the tile
+
+
+def premultiplied(colour: QColor) -> int:
+    """The colour's ARGB32_Premultiplied pixel value (for `QImage.fill(int)`)."""
+    a = colour.alpha()
+    r, g, b = ((c * a + 127) // 255 for c in (colour.red(), colour.green(), colour.blue()))
+    return (a << 24) | (r << 16) | (g << 8) | b
+
+
+BAR_PIXEL = premultiplied(BAR)
 
 
 class TileWidget(QWidget):
@@ -309,11 +320,20 @@ class TileWidget(QWidget):
         p.drawImage(0, h - LINE_H, bar)
 
     def _draw_bar(self, w: int, text: str) -> QImage:
-        """The status line: translucent black with the text, clipped to the bar."""
+        """The status line: translucent black with the text, clipped to the bar.
+
+        Drawn again into the tile's own bar image while the width stays: PySide6 6.11 on
+        Python 3.11 keeps 6 references to `None` for every paint device a QPainter
+        opens for the first time (a new QImage twice a second per tile was ~190 a
+        second on the soak's 16-tile wall, issue 16). The fill is the bar's pixel value
+        (`fill(QColor)` also lost a reference now and then).
+        """
         self._bar_text = text
         self._line.setText(text)
-        bar = QImage(max(1, w), LINE_H, QImage.Format.Format_ARGB32_Premultiplied)
-        bar.fill(BAR)
+        bar = self._bar
+        if bar is None or bar.width() != max(1, w):
+            bar = QImage(max(1, w), LINE_H, QImage.Format.Format_ARGB32_Premultiplied)
+        bar.fill(BAR_PIXEL)
         q = QPainter(bar)
         q.setFont(self._line_font)
         q.setPen(TEXT)
