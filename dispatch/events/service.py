@@ -14,7 +14,6 @@ import heapq
 import logging
 import random
 import secrets
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -42,7 +41,14 @@ from dispatch.domain.model import (
     mask_reporter,
 )
 from dispatch.domain.wire import ErrorCode, HubError
-from dispatch.events.core import TransitionError, allowed_actions, apply, live_timers, new_event
+from dispatch.events.core import (
+    ChangeRing,
+    TransitionError,
+    allowed_actions,
+    apply,
+    live_timers,
+    new_event,
+)
 from dispatch.events.messages import (
     EventChanged,
     SnapshotEntry,
@@ -136,6 +142,7 @@ class HubSettings:
     policy: rules.DeadlinePolicy = rules.DEFAULT_POLICY
     categories: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
     ring_size: int = 20_000  # recent changes kept for "changes since N" resyncs
+    ring_bytes: int = 4 * 1024 * 1024  # and their JSON's memory (events.core.ChangeRing)
     timers_slack: int = 1024  # stale timers tolerated beyond twice the open events
 
 
@@ -172,7 +179,7 @@ class HubService:
         self.last_seq = 0
         # recent changes as (seq, event id, snapshot entry JSON): strings, so that a long
         # ring adds nothing for the garbage collector to walk
-        self._ring: deque[tuple[int, str, str]] = deque(maxlen=self.settings.ring_size)
+        self._ring = ChangeRing(self.settings.ring_size, self.settings.ring_bytes)
         self._timers: list[tuple[datetime, str, int]] = []
         self._timer_lock = asyncio.Lock()
 
@@ -239,7 +246,7 @@ class HubService:
             self.last_seq = ch.seq
             ev = ch.event
             entry = c.entry
-            self._ring.append((ch.seq, ev.id, entry))
+            self._ring.append(ch.seq, ev.id, entry)
             if is_open(ev.state):
                 self._versions[ev.id] = ev.version
                 self.colours[ev.id] = ch.colour
@@ -479,14 +486,9 @@ class HubService:
         """(seq, full, entries as SnapshotEntry JSON): the changes after `since` if still
         in memory, else every open event."""
         if since is not None and since <= self.last_seq:
-            oldest = self._ring[0][0] if self._ring else self.last_seq + 1
-            if since >= oldest - 1:
-                latest: dict[str, str] = {}
-                for seq, eid, entry in reversed(self._ring):
-                    if seq <= since:
-                        break
-                    latest.setdefault(eid, entry)
-                return self.last_seq, False, list(reversed(latest.values()))
+            latest = self._ring.since(since, self.last_seq)
+            if latest is not None:
+                return self.last_seq, False, latest
         return self.last_seq, True, list(self._open_json.values())
 
     async def events_by_id(self, ids: list[str]) -> tuple[int, list[SnapshotEntry], list[str]]:
