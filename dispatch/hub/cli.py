@@ -50,6 +50,7 @@ from dispatch.hub.files import (
     load_calendar,
 )
 from dispatch.hub.keys import HubKeyError
+from dispatch.hub.memtrace import MemTrace
 from dispatch.hub.tls import TlsError
 from streams.private import restrict_umask
 from streams.webrtc.coturn import turnserver_conf
@@ -288,6 +289,9 @@ async def _announce_demo(hub: Hub) -> None:
 
 
 async def _serve(hub: Hub, exit_with_parent: bool) -> None:
+    trace = MemTrace.from_env()  # HALL_TRACEMALLOC_FILE: a soak's diagnosis
+    if trace is not None:
+        trace.start()
     await hub.start()
     try:
         if hub.ca_page_url:
@@ -321,6 +325,8 @@ async def _serve(hub: Hub, exit_with_parent: bool) -> None:
         if watch is not None:
             watch.cancel()
     finally:
+        if trace is not None:
+            trace.stop()
         await hub.stop()
 
 

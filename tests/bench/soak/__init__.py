@@ -46,4 +46,9 @@ Targets of a 60-minute run (issue 16): memory ≤ 5 MB/h per process after the f
 10 minutes, no growth of descriptors or threads, `None` refs flat, latency drift
 ≤ 10 ms, nothing lost or duplicated. A 3-minute run is an integration test
 (tests/integration/bench/test_soak.py).
+
+To see where a hub's Python memory goes, start it with `HALL_TRACEMALLOC_FILE=PATH`
+(`dispatch.hub.memtrace`: tracemalloc snapshots to `PATH.<n>.snap` every
+`HALL_TRACEMALLOC_EVERY_S`, 60, and on SIGUSR2; slow, a diagnosis only) and compare two
+with `Snapshot.compare_to(..., "traceback")`.
 """
