@@ -222,3 +222,35 @@ def test_map_repaints_do_not_leak_none(qapp: QApplication) -> None:
         view.viewport().repaint()
     assert sys.getrefcount(None) >= before - 60  # a leak: ≥ 60 × 3 blits
     panel.close()
+
+
+def test_markers_changing_all_day_do_not_leak_none(qapp: QApplication) -> None:
+    """Tiles around changed markers are painted again into the pixmaps of forgotten
+    tiles: PySide6 6.11 on Python 3.11 keeps 6 references to None for every paint
+    device a QPainter opens for the first time (a new pixmap a tile was ~6 a tile)."""
+    panel = MapPanel(MapModel(load_site(demo_site_path())))
+    panel.resize(900, 600)
+    panel.show()
+    qapp.processEvents()
+    view, model = panel.view, panel.model
+    events = [map_event(f"e{i}", grid=g.id) for i, g in enumerate(model.grids)]
+
+    def colours(k: int) -> None:
+        model.set_events([(e, COLOURS[(i + k) % 3]) for i, e in enumerate(events)])
+        view.viewport().repaint()
+
+    colours(0)
+    view.fit_county()
+    for k in range(1, 4):
+        colours(k)
+    raster = view.events.raster
+    assert raster is not None
+    rendered = raster.rendered
+    before = sys.getrefcount(None)
+    for k in range(4, 34):
+        colours(k)
+    painted = raster.rendered - rendered
+    leaked = sys.getrefcount(None) - before
+    assert painted >= 30, "changed markers paint their tiles again"
+    assert leaked < painted, f"{leaked} references to None for {painted} tiles painted"
+    panel.close()
