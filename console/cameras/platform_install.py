@@ -27,6 +27,7 @@ from console.kit.i18n import add_strings
 from console.kit.net import NetThread, QtBridge, submit_to_qt
 from console.kit.observable import Subscription
 from console.wall.controller import StatusCallback, StreamFactory, TileStream, WallController
+from console.wall.decoders import IN_PROCESS, Decoders
 from console.wall.platform_stream import PlatformTileStream
 from dispatch.client.platform import PlatformFacade
 from dispatch.domain.site import Site
@@ -55,20 +56,23 @@ PLATFORM_SIZE = (704, 576)
 
 
 def platform_stream(
-    camera_id: str, url: str, size: tuple[int, int], on_status: StatusCallback
+    camera_id: str,
+    url: str,
+    size: tuple[int, int],
+    on_status: StatusCallback,
+    decoders: Decoders = IN_PROCESS,
 ) -> TileStream:
     """The console's decoder for one platform URL (one profile: the platform chose it)."""
-    from streams.ingest.rtsp import CameraStream
-
     profile = StreamProfile("sub", url, *PLATFORM_SIZE)
-    return CameraStream(camera_id, [profile], target_size=size, on_status=on_status)
+    return decoders.stream(camera_id, [profile], size, on_status)
 
 
 class PlatformStreams:
     """The wall's factory: platform cameras here, the rest from the site's factory."""
 
-    def __init__(self, site_factory: StreamFactory) -> None:
+    def __init__(self, site_factory: StreamFactory, decoders: Decoders = IN_PROCESS) -> None:
         self._site = site_factory
+        self._decoders = decoders
         self.cameras: dict[str, str] = {}  # platform camera id → name (Qt thread)
         self._facade: Callable[[], PlatformFacade | None] = lambda: None
         self._net: NetThread | None = None
@@ -86,7 +90,7 @@ class PlatformStreams:
             size,
             on_status,
             ask=self._ask,
-            open_url=lambda url, sz, cb: platform_stream(camera_id, url, sz, cb),
+            open_url=lambda url, sz, cb: platform_stream(camera_id, url, sz, cb, self._decoders),
             submit=self._net.submit,
         )
 

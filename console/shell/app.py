@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from console.kit import i18n
+from console.wall.decode_options import add_decode_option, decode_processes
 from dispatch.domain.site import Site, SiteConfigError, demo_site_path
 from dispatch.hub.tls import client_context
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # Qt and the panels load after the command line is read
     from console.rollcall.model import RollcallModel
     from console.shell.demo import DemoServices
     from console.shell.main_window import MainWindow
+    from console.wall.decoders import Decoders
     from console.wall.model import WallModel
     from dispatch.client.keys import ConsoleKeys
 
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--layout", default=None, help="a saved layout's name, or 1/4/9/16/25/36/1+5/1+7"
     )
     p.add_argument("--evidence-dir", type=Path, default=None, help="where snapshots and clips go")
+    add_decode_option(p)
     p.add_argument(
         "--raise-panel",
         choices=["rollcall", "reports", "hotspots", "health"],
@@ -182,11 +185,13 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
     from console.wall.sources import camera_names, rtsp_factory
 
     model = WallModel()
+    decoders = wall_decoders(args)
     controller = WallController(
         model,
-        PlatformStreams(rtsp_factory(site)),  # a video platform's cameras, too
+        PlatformStreams(rtsp_factory(site, decoders), decoders),  # a platform's cameras, too
         evidence_dir=evidence_dir(args.evidence_dir),
         names=camera_names(site),
+        decoders=decoders,  # stopped with the wall
     )
     window = MainWindow(controller, build_tree(site), LayoutStore(config_dir()))
     window.cameras.set_via(site_via(site))  # each camera's relay, for its tooltip
@@ -197,6 +202,13 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
     window.start(args.layout, default_cameras=[c.id for c in site.cameras])
     window.showMaximized()
     return window, model
+
+
+def wall_decoders(args: argparse.Namespace) -> Decoders:
+    """Where the wall decodes: `--decode-processes` worker processes (0: in this one)."""
+    from console.wall.decoders import Decoders
+
+    return Decoders(decode_processes(args, "hall-console"))
 
 
 def fill_screen(window: QWidget) -> None:

@@ -44,6 +44,13 @@ class TileStream(Protocol):
     def save_clip(self, folder: Path, camera_name: str, seconds: float = 30.0) -> Path: ...
 
 
+class Closable(Protocol):
+    """What decodes the wall's streams (`console.wall.decoders.Decoders`): closed when the
+    wall stops, after its streams."""
+
+    def close(self) -> None: ...
+
+
 StatusCallback = Callable[[CameraStatus], None]
 StreamFactory = Callable[[str, tuple[int, int], StatusCallback], TileStream]
 """Makes a tile's stream; raises KeyError for a camera the site does not have (any more)."""
@@ -97,8 +104,10 @@ class WallController:
         clock: Callable[[], float] = time.monotonic,
         budget: int | None = None,
         clip_seconds: float = 30.0,
+        decoders: Closable | None = None,
     ) -> None:
         self.model = model
+        self._decoders = decoders
         self._factory = factory
         self.evidence_dir = evidence_dir
         self._names = dict(names or {})
@@ -150,6 +159,8 @@ class WallController:
                 exe.shutdown(wait=True)
         self._stoppers = self._workers = None
         self._pending_stops.clear()
+        if self._decoders is not None:
+            self._decoders.close()  # the decode processes, once their streams stopped
 
     @property
     def running(self) -> bool:

@@ -1,10 +1,12 @@
-"""Where the wall's streams come from: the site's cameras through `ingest.rtsp.CameraStream`,
+"""Where the wall's streams come from: the site's cameras through `ingest.rtsp.CameraStream`
+(in this process or in decode processes: `console.wall.decoders`),
 each stream's URL from `dispatch.domain.relay.stream_url` (the relay's when one serves
 the camera, else the camera's own)."""
 
 from __future__ import annotations
 
 from console.wall.controller import StatusCallback, StreamFactory, TileStream
+from console.wall.decoders import IN_PROCESS, Decoders
 from dispatch.domain.relay import StreamKind, camera_stream, stream_url
 from dispatch.domain.site import Camera, Site
 from streams.ingest.types import StreamProfile
@@ -28,15 +30,13 @@ def profiles_for(site: Site, camera: Camera) -> list[StreamProfile]:
     return out
 
 
-def rtsp_factory(site: Site) -> StreamFactory:
-    """A factory making one `CameraStream` per tile for the site's cameras."""
-    from streams.ingest.rtsp import CameraStream
+def rtsp_factory(site: Site, decoders: Decoders = IN_PROCESS) -> StreamFactory:
+    """A factory making one stream per tile for the site's cameras, decoded by `decoders`
+    (in this process by default, or in decode worker processes)."""
 
     def make(camera_id: str, size: tuple[int, int], on_status: StatusCallback) -> TileStream:
         camera = site.camera(camera_id)
-        return CameraStream(
-            camera_id, profiles_for(site, camera), target_size=size, on_status=on_status
-        )
+        return decoders.stream(camera_id, profiles_for(site, camera), size, on_status)
 
     return make
 

@@ -292,6 +292,7 @@ class TileWidget(QWidget):
             CameraState.AUTH_FAILED,
             CameraState.NOT_FOUND,
             CameraState.NO_VIDEO,
+            CameraState.DECODER_LOST,
         ):
             colour = BAD
         elif state in (CameraState.RETRYING, CameraState.STALLED):

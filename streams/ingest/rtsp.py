@@ -108,6 +108,7 @@ class CameraStream:
         clock: Callable[[], float] = time.monotonic,
         on_status: Callable[[CameraStatus], None] | None = None,
         pool: DecodePool = DECODE_POOL,
+        slot: FrameSlot | None = None,
     ) -> None:
         if not profiles:
             raise ValueError(f"camera {camera_id}: no stream profiles")
@@ -141,7 +142,7 @@ class CameraStream:
         self._catch_ups = 0
         self._first_frame_ms: float | None = None
 
-        self._slot = FrameSlot()
+        self._slot = FrameSlot() if slot is None else slot  # a decode worker's: shared memory
         self._ring = PacketRing(ring_seconds, ring_max_bytes)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -21,6 +21,9 @@ class CameraState(StrEnum):
     AUTH_FAILED = "auth_failed"  # 401: wrong credentials, retried only slowly
     NOT_FOUND = "not_found"  # 404: unknown path, retried only slowly
     NO_VIDEO = "no_video"  # the stream has no video (audio only, or nothing): retried slowly
+    # the decode worker process hosting the stream exited: restarted on another after
+    # `retry_in_s` (not the camera's fault)
+    DECODER_LOST = "decoder_lost"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,8 @@ import threading
 import time
 from typing import Any
 
+from console.wall.decode_options import add_decode_option, decode_processes
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 SHAPE_FOR_TILES = {1: "1", 4: "4", 6: "1+5", 8: "1+7", 9: "9", 16: "16", 25: "25", 36: "36"}
@@ -190,10 +192,10 @@ def run_wall(
     from PySide6.QtWidgets import QApplication
 
     from console.wall.controller import StatusCallback, TileStream, WallController
+    from console.wall.decoders import Decoders
     from console.wall.model import WallModel
     from console.wall.view import WallView
     from streams.ingest.pool import DecodePool, default_workers
-    from streams.ingest.rtsp import CameraStream
     from tests.bench.wall_probe import PaintTimer, StampSampler, ThreadCpu
 
     tiles: int = args.tiles
@@ -202,13 +204,16 @@ def run_wall(
     sim_proc = psutil.Process(sim.pid) if sim.pid is not None else None
 
     pool = DecodePool(args.decode_workers or default_workers())
+    # as the console builds its wall (console.shell.app.build_window): in this process or
+    # in --decode-processes worker processes
+    decoders = Decoders(args.decode_processes, pool=pool)
 
     def factory(camera_id: str, sz: tuple[int, int], on_status: StatusCallback) -> TileStream:
         i = int(camera_id.removeprefix("tile"))
-        return CameraStream(camera_id, profiles(i), target_size=sz, on_status=on_status, pool=pool)
+        return decoders.stream(camera_id, profiles(i), sz, on_status)
 
     model = WallModel(SHAPE_FOR_TILES[tiles])
-    controller = WallController(model, factory, evidence_dir=args.evidence_dir)
+    controller = WallController(model, factory, evidence_dir=args.evidence_dir, decoders=decoders)
     if args.no_shed:  # every frame decoded: what each one costs, whatever the load
         import streams.ingest.rtsp as rtsp
 
@@ -259,6 +264,8 @@ def run_wall(
         timer.reset()
         threads = ThreadCpu(proc)
         drop0, dec0, codec0 = dropped(), decoded(), codec_cpu()
+        workers = worker_processes(decoders)
+        w0 = sum(sim_cpu(w) for w in workers)
         cpu0 = proc.cpu_times()
         sim0 = sim_cpu(sim_proc)
         x0 = sim_cpu(xserver)
@@ -271,6 +278,8 @@ def run_wall(
         paint_cpu_s = timer.cpu_s
         cpu_by_thread = threads.stop(elapsed)
         cpu1 = proc.cpu_times()
+        w1 = sum(sim_cpu(w) for w in workers)
+        lost = decoders.workers.workers_lost if decoders.workers is not None else 0
         sim1 = sim_cpu(sim_proc)
         x1 = sim_cpu(xserver)
         drop1, dec1, codec1 = dropped(), decoded(), codec_cpu()
@@ -322,7 +331,11 @@ def run_wall(
         ),
         "gui_per_painted_frame": round(cpu_by_thread["gui"] / 100 * elapsed / n_painted * 1000, 3),
     }
-    console_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed * 100
+    gui_process_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed * 100
+    workers_cpu = (w1 - w0) / elapsed * 100
+    # the decode processes are the console's ingest: counted in its CPU and as "ingest"
+    console_cpu = gui_process_cpu + workers_cpu
+    cpu_by_thread = {**cpu_by_thread, "ingest": round(cpu_by_thread["ingest"] + workers_cpu, 1)}
     cost = cost_split(
         cpu_by_thread,
         elapsed,
@@ -336,6 +349,8 @@ def run_wall(
     return {
         "stream_used": stream_summary(sts),
         "decode_workers": pool.workers,
+        "decode_processes": args.decode_processes,
+        "decode_processes_lost": lost,
         "no_shed": bool(args.no_shed),
         "painted_fps_median": round(statistics.median(fps), 2),
         "painted_fps_min": round(min(fps), 2),
@@ -343,6 +358,8 @@ def run_wall(
         "catch_ups": sum(s.stats.catch_ups for s in sts if s),
         **window,
         "console_cpu_percent": round(console_cpu, 1),
+        "console_gui_process_cpu_percent": round(gui_process_cpu, 1),
+        "decode_processes_cpu_percent": round(workers_cpu, 1),
         "console_cpu_percent_by_thread": cpu_by_thread,
         "cpu_ms": cpu_ms,
         "cost_ms": cost,
@@ -457,6 +474,21 @@ def switch_tiles(model: Any, controller: Any, spin: Any, switches: int, cams: in
     return list(controller.first_frame_ms[before:])
 
 
+def worker_processes(decoders: Any) -> list[Any]:
+    """The decode worker processes running now (none when decoding in this process)."""
+    import psutil
+
+    if decoders.workers is None:
+        return []
+    out = []
+    for pid in decoders.workers.pids():
+        try:
+            out.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
 def sim_cpu(p: Any) -> float:
     if p is None:
         return 0.0
@@ -496,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="places in the decode pool (0: one per core, as the console; --tiles: no pool)",
     )
+    add_decode_option(ap)  # as hall-console: --decode-processes N (0: in this process)
     ap.add_argument(
         "--offscreen",
         action="store_true",
@@ -519,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--evidence-dir", default="/tmp/hall-bench-evidence")
     ap.add_argument("--json", action="store_true", help="print the JSON line (always last)")
     args = ap.parse_args(argv)
+    decode_processes(args, "python -m tests.bench.wall")
     from pathlib import Path
 
     args.evidence_dir = Path(args.evidence_dir)

@@ -1,0 +1,29 @@
+"""The wall's `--decode-processes` option, shared by `hall-console` and the wall bench so
+both build the wall the same way. No heavy imports (the console reads its command line
+before it loads Qt)."""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_DECODE_PROCESSES = 2
+"""Decode worker processes by default: one per core of the 2-core console PCs measured
+(docs/console.md, the wall at 16, 25 and 36 tiles); 0 decodes in the GUI process."""
+
+
+def add_decode_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--decode-processes",
+        type=int,
+        default=DEFAULT_DECODE_PROCESSES,
+        help="decode the wall's cameras in this many worker processes "
+        f"(0: in the console's own process, as before; default {DEFAULT_DECODE_PROCESSES})",
+    )
+
+
+def decode_processes(args: argparse.Namespace, prog: str) -> int:
+    """The option's value, checked (exit 2 with a message when negative)."""
+    n: int = args.decode_processes
+    if n < 0:
+        raise SystemExit(f"{prog}: --decode-processes {n}: give 0 or more")
+    return n
