@@ -105,6 +105,10 @@ class RemoteStream:
             seg.unlink()
 
     @property
+    def workers(self) -> DecodeWorkers:
+        return self._workers
+
+    @property
     def running(self) -> bool:
         with self._lock:
             return self._sid is not None

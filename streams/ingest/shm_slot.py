@@ -342,10 +342,14 @@ class ShmFrameSlot(FrameSlot):
         super().__init__()
         self._writer_lock = threading.Lock()
         self._writer = SlotWriter(attach(ref))
+        self._dropped_before = 0  # in segments swapped out
+        self._puts_before = 0
 
     def swap(self, ref: SegmentRef) -> None:
         writer = SlotWriter(attach(ref))
         with self._writer_lock:
+            self._dropped_before += self._writer.dropped
+            self._puts_before += self._writer.puts
             self._writer = writer
 
     def put(self, frame: Frame) -> None:
@@ -364,9 +368,9 @@ class ShmFrameSlot(FrameSlot):
     @property
     def dropped(self) -> int:
         with self._writer_lock:
-            return self._writer.dropped
+            return self._dropped_before + self._writer.dropped
 
     @property
     def puts(self) -> int:
         with self._writer_lock:
-            return self._writer.puts
+            return self._puts_before + self._writer.puts

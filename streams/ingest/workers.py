@@ -156,6 +156,11 @@ class DecodeWorkers:
             proc = self._where.get(stream_id)
         return None if proc is None else proc.process.pid
 
+    def hosts(self) -> dict[int, int | None]:
+        """Stream id → the pid of the process hosting it now (tests, the bench)."""
+        with self._lock:
+            return {sid: p.process.pid for sid, p in self._where.items()}
+
     def pids(self) -> list[int]:
         """The worker processes running now."""
         with self._lock:
