@@ -98,9 +98,11 @@ class RemoteStream:
         self._set_status(CameraStatus(self.camera_id, CameraState.IDLE))
 
     def release(self) -> None:
-        """Unlink the shared memory (idempotent; the workers call it when they close)."""
+        """Unlink the shared memory (idempotent; the workers call it when they close).
+
+        The reader keeps its mapping (the last picture); a later start makes a new segment."""
         with self._lock:
-            seg = self._segment
+            seg, self._segment = self._segment, None
         if seg is not None:
             seg.unlink()
 

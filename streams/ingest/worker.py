@@ -62,7 +62,10 @@ class _Worker:
                     break  # the GUI process is gone
                 if isinstance(cmd, Shutdown):
                     break
-                self._handle(cmd)
+                try:
+                    self._handle(cmd)
+                except Exception:  # one bad command must not end every stream here
+                    log.exception("decode worker: %s failed", type(cmd).__name__)
         finally:
             self._close_all()
             self._out.put(None)

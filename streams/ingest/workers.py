@@ -74,6 +74,7 @@ class _Proc:
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     streams: set[int] = field(default_factory=set)
     alive: bool = True
+    retired: bool = False  # asked to stop by `close()`: its end is no loss
     reader: threading.Thread | None = None
 
 
@@ -105,7 +106,7 @@ class DecodeWorkers:
         """Open `stream` on the least busy worker (and start it)."""
         with self._lock:
             if self._closed:
-                raise RuntimeError("the decode processes are closed")
+                raise RuntimeError("the decode processes are closing")
             self._hosted[stream_id] = stream
         self._place(stream_id, fresh=False, start=start)
 
@@ -243,7 +244,7 @@ class DecodeWorkers:
             orphans = [s for s, p in self._where.items() if p is proc]
             for sid in orphans:
                 del self._where[sid]
-            closed = self._closed
+            closed = self._closed or proc.retired
             if not closed:
                 self.workers_lost += 1
                 if time.monotonic() - proc.started_at >= STEADY_S:
@@ -286,10 +287,15 @@ class DecodeWorkers:
 
     # -- shutdown ----------------------------------------------------------------------
     def close(self, timeout_s: float = JOIN_S) -> None:
-        """Stop every worker: asked, joined within `timeout_s`, else terminated (idempotent)."""
+        """Stop every worker: asked, joined within `timeout_s`, else terminated (idempotent).
+
+        Streams hosted then are forgotten (their shared memory unlinked); streams started
+        afterwards start new workers."""
         with self._lock:
             self._closed = True
             procs = list(self._procs)
+            for p in procs:
+                p.retired = True
             timers = list(self._timers)
             hosted = list(self._hosted.values())
             self._hosted.clear()
@@ -314,7 +320,8 @@ class DecodeWorkers:
                 p.reader.join(2.0)
             if not p.process.is_alive():
                 p.process.close()
+        with self._lock:
+            self._procs = [p for p in self._procs if p not in procs]
+            self._backoff.reset()
+            self._closed = False
 
-    @property
-    def closed(self) -> bool:
-        return self._closed

@@ -291,6 +291,7 @@ def run_wall(
         # memory once the evidence rings are full (35 s of video each)
         spin(max(0.0, wall_started + args.rss_after - time.monotonic()))
         rss_mb = proc.memory_info().rss / 2**20
+        workers_rss_mb = sum(w.memory_info().rss for w in worker_processes(decoders)) / 2**20
         rss_at = time.monotonic() - wall_started
         rings = [
             getattr(controller.stream(i), "evidence_seconds", lambda: 0.0)() for i in range(tiles)
@@ -370,6 +371,7 @@ def run_wall(
             **paint,
         },
         "console_rss_mb": round(rss_mb, 1),
+        "decode_processes_rss_mb": round(workers_rss_mb, 1),
         "console_rss_at_s": round(rss_at, 1),
         "evidence_ring_s_min": round(min(rings), 1) if rings else None,
         "first_frame_ms_median": round(statistics.median(first), 1) if first else None,
