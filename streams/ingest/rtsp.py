@@ -21,6 +21,7 @@ object and its decode loop.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -79,7 +80,8 @@ KEYFRAMES_ONLY_STALL_S = 10.0  # in key-frame-only mode a frame comes once per G
 # Decoding this far behind the camera (a backlog in the sockets: the machine cannot keep
 # up), the stream skips to the next key frame instead of showing ever older pictures;
 # it decodes every frame again once a key frame is less than half of this behind.
-CATCH_UP_S = 1.0
+# HALL_INGEST_CATCH_UP_S overrides it (the wall bench's --no-shed: "inf", decode processes too)
+CATCH_UP_S = float(os.environ.get("HALL_INGEST_CATCH_UP_S", "1.0"))
 
 
 # --- the camera stream -----------------------------------------------------------------

@@ -218,6 +218,7 @@ def run_wall(
         import streams.ingest.rtsp as rtsp
 
         rtsp.CATCH_UP_S = float("inf")
+        os.environ["HALL_INGEST_CATCH_UP_S"] = "inf"  # the decode processes read it
         controller.shedder.lag_threshold_ms = float("inf")
         controller.shedder.behind_threshold_ms = float("inf")
     view = WallView(controller)
