@@ -324,4 +324,3 @@ class DecodeWorkers:
             self._procs = [p for p in self._procs if p not in procs]
             self._backoff.reset()
             self._closed = False
-
