@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import argparse
 
-DEFAULT_DECODE_PROCESSES = 2
-"""Decode worker processes by default: one per core of the 2-core console PCs measured
-(docs/console.md, the wall at 16, 25 and 36 tiles); 0 decodes in the GUI process."""
+from streams.ingest.pool import default_workers
+
+
+def default_decode_processes() -> int:
+    """One decode process per core (docs/console.md, the wall at 16, 25 and 36 tiles: in
+    one process the wall is GIL-bound at one core); 0 decodes in the GUI process."""
+    return default_workers()
 
 
 def add_decode_option(parser: argparse.ArgumentParser) -> None:
+    n = default_decode_processes()
     parser.add_argument(
         "--decode-processes",
         type=int,
-        default=DEFAULT_DECODE_PROCESSES,
+        default=n,
         help="decode the wall's cameras in this many worker processes "
-        f"(0: in the console's own process, as before; default {DEFAULT_DECODE_PROCESSES})",
+        f"(0: in the console's own process, as before; default one per core, {n} here)",
     )
 
 
