@@ -71,6 +71,9 @@ class RemoteStream:
         self._keyframes = False
         self._status = CameraStatus(camera_id, CameraState.IDLE)
         self._segment: Segment | None = None
+        # replaced by a bigger one while the worker may not have attached it yet (it reads
+        # its commands in order): unlinked at stop or when a new worker opens the stream
+        self._retired: list[Segment] = []
         self._reader: SlotReader | None = None
         self._previous: SlotReader | None = None  # shown until the new one has a picture
         self._sid: int | None = None
@@ -102,8 +105,9 @@ class RemoteStream:
 
         The reader keeps its mapping (the last picture); a later start makes a new segment."""
         with self._lock:
-            seg, self._segment = self._segment, None
-        if seg is not None:
+            segs = [*self._retired, *([self._segment] if self._segment is not None else [])]
+            self._segment, self._retired = None, []
+        for seg in segs:
             seg.unlink()
 
     @property
@@ -121,7 +125,7 @@ class RemoteStream:
             if stream_id != self._sid:
                 return None
             if self._segment is None or fresh:
-                self._new_segment(capacity_for(*self._target), self._newest())
+                self._new_segment(capacity_for(*self._target), self._newest(), fresh=True)
             assert self._segment is not None
             return OpenStream(
                 stream_id,
@@ -139,14 +143,20 @@ class RemoteStream:
             newest = max(newest, self._reader.newest_seq())
         return newest
 
-    def _new_segment(self, capacity: int, seq_offset: int) -> Segment:
-        """(Under the lock) a new segment and its reader; the old name is unlinked."""
-        old = self._segment
+    def _new_segment(self, capacity: int, seq_offset: int, *, fresh: bool) -> Segment:
+        """(Under the lock) a new segment and its reader. `fresh`: for a new worker, the
+        old names go now; else the old one is kept until then (a worker still starting
+        opens the stream in it first)."""
+        old = [*self._retired, *([self._segment] if self._segment is not None else [])]
         self._segment = Segment(capacity)
         self._previous = self._reader if self._reader is not None else self._previous
         self._reader = SlotReader(self._segment.buf, self.camera_id, seq_offset)
-        if old is not None:
-            old.unlink()
+        if fresh:
+            self._retired = []
+            for seg in old:
+                seg.unlink()
+        else:
+            self._retired = old
         return self._segment
 
     def deliver(self, status: CameraStatus) -> None:
@@ -190,7 +200,7 @@ class RemoteStream:
             sid, ref = self._sid, None
             if self._segment is not None and width * height * 4 > self._segment.capacity:
                 offset = self._reader.seq_offset if self._reader is not None else 0
-                ref = self._new_segment(capacity_for(width, height), offset).ref
+                ref = self._new_segment(capacity_for(width, height), offset, fresh=False).ref
         if sid is not None:
             self._workers.send(sid, SetTarget(sid, width, height, ref))
 

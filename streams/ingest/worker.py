@@ -23,7 +23,7 @@ from streams.ingest.evidence import EvidenceError
 from streams.ingest.pool import DecodePool
 from streams.ingest.rtsp import CameraStream
 from streams.ingest.shm_slot import ShmFrameSlot
-from streams.ingest.types import CameraStatus
+from streams.ingest.types import CameraState, CameraStatus
 from streams.ingest.worker_messages import (
     AskEvidenceSeconds,
     CloseStream,
@@ -105,8 +105,14 @@ class _Worker:
             self._helpers.submit(self._evidence, cmd)
 
     def _open(self, cmd: OpenStream) -> None:
-        slot = ShmFrameSlot(cmd.segment)
         sid = cmd.stream_id
+        try:
+            slot = ShmFrameSlot(cmd.segment)
+        except OSError as exc:  # said on the tile: never a stream silently missing
+            error = f"decode process: no shared memory {cmd.segment.name} ({exc.strerror})"
+            status = CameraStatus(cmd.camera_id, CameraState.OFFLINE, last_errors=(error,))
+            self._out.put(StatusChanged(sid, status))
+            return
 
         def on_status(status: CameraStatus) -> None:  # decode or watchdog thread
             self._out.put(StatusChanged(sid, status))
