@@ -178,12 +178,14 @@ class DecodeWorkers:
             proc = self._spawn() if pick is None else self._procs[pick]
             self._where[stream_id] = proc
             proc.streams.add(stream_id)
-        cmd = stream.open_command(stream_id, fresh)
-        if cmd is None:
-            return
-        self._send(proc, cmd)
-        if start:
-            self._send(proc, StartStream(stream_id))
+        # the open command is made and sent under the pipe's lock: a new tile size sent
+        # meanwhile from another thread is either in it or comes after it
+        with proc.send_lock:
+            cmd = stream.open_command(stream_id, fresh)
+            if cmd is not None:
+                self._send_locked(proc, cmd)
+                if start:
+                    self._send_locked(proc, StartStream(stream_id))
 
     def _spawn(self) -> _Proc:
         """A new worker (under the lock); it reads its pipe once it has started."""
@@ -206,13 +208,17 @@ class DecodeWorkers:
 
     def _send(self, proc: _Proc, cmd: Command) -> bool:
         with proc.send_lock:
-            if not proc.alive:
-                return False
-            try:
-                proc.conn.send(cmd)
-                return True
-            except (OSError, ValueError):
-                return False  # the reader thread reports the worker's end
+            return self._send_locked(proc, cmd)
+
+    @staticmethod
+    def _send_locked(proc: _Proc, cmd: Command) -> bool:
+        if not proc.alive:
+            return False
+        try:
+            proc.conn.send(cmd)
+            return True
+        except (OSError, ValueError):
+            return False  # the reader thread reports the worker's end
 
     # -- from the workers --------------------------------------------------------------
     def _read(self, proc: _Proc) -> None:
