@@ -324,6 +324,11 @@ def run_wall(
             "latency_ms_p95": round(pct(ages, 0.95), 1),
         }
     fps = [painted.get(i, 0) / elapsed for i in range(tiles)]
+    gui_process_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed * 100
+    workers_cpu = (w1 - w0) / elapsed * 100
+    # the decode processes are the console's ingest: counted in its CPU and as "ingest"
+    console_cpu = gui_process_cpu + workers_cpu
+    cpu_by_thread = {**cpu_by_thread, "ingest": round(cpu_by_thread["ingest"] + workers_cpu, 1)}
     # CPU per frame is steadier than fps on a shared machine: it counts work, not waits
     n_painted = max(1, sum(painted.values()))
     n_decoded = max(1, dec1 - dec0)
@@ -333,11 +338,6 @@ def run_wall(
         ),
         "gui_per_painted_frame": round(cpu_by_thread["gui"] / 100 * elapsed / n_painted * 1000, 3),
     }
-    gui_process_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed * 100
-    workers_cpu = (w1 - w0) / elapsed * 100
-    # the decode processes are the console's ingest: counted in its CPU and as "ingest"
-    console_cpu = gui_process_cpu + workers_cpu
-    cpu_by_thread = {**cpu_by_thread, "ingest": round(cpu_by_thread["ingest"] + workers_cpu, 1)}
     cost = cost_split(
         cpu_by_thread,
         elapsed,
