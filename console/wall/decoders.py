@@ -24,10 +24,10 @@ class Decoders:
             raise ValueError(f"decode processes must be 0 or more, got {processes}")
         self.processes = processes
         self._pool = DECODE_POOL if pool is None else pool
-        # the worker processes' own pools get as many places as this one
-        self.workers = (
-            DecodeWorkers(processes, places=self._pool.workers) if processes > 0 else None
-        )
+        # the pool's places (one per core) are shared out over the processes, at least one
+        # each: as many decode at once as in one process (the GUI thread needs a core too)
+        places = max(1, self._pool.workers // max(1, processes))
+        self.workers = DecodeWorkers(processes, places=places) if processes > 0 else None
 
     def stream(
         self,

@@ -83,7 +83,8 @@ class DecodeWorkers:
         self.processes = default_workers() if processes is None else processes
         if self.processes < 1:
             raise ValueError(f"at least one decode process is needed, got {self.processes}")
-        self._places = places or default_workers()
+        # places in each worker's decode pool: the cores shared out (at least one each)
+        self._places = places or max(1, default_workers() // self.processes)
         self._ctx = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._procs: list[_Proc] = []

@@ -529,7 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         "--decode-workers",
         type=int,
         default=0,
-        help="places in the decode pool (0: one per core, as the console; --tiles: no pool)",
+        help="places in the decode pool (0: one per core, as the console; --tiles: no pool); "
+        "with --decode-processes shared out over the processes, at least one each",
     )
     add_decode_option(ap)  # as hall-console: --decode-processes N (0: in this process)
     ap.add_argument(
