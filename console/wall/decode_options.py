@@ -10,9 +10,10 @@ from streams.ingest.pool import default_workers
 
 
 def default_decode_processes() -> int:
-    """One decode process per core (docs/console.md, the wall at 16, 25 and 36 tiles: in
-    one process the wall is GIL-bound at one core); 0 decodes in the GUI process."""
-    return default_workers()
+    """0 (decode in the GUI process) until a quiet 25/36-tile run shows the worker
+    processes better there (measured so far at 16 tiles only, docs/console.md);
+    `--decode-processes N` (e.g. one per core) turns them on."""
+    return 0
 
 
 def add_decode_option(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +23,7 @@ def add_decode_option(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=n,
         help="decode the wall's cameras in this many worker processes "
-        f"(0: in the console's own process, as before; default one per core, {n} here)",
+        f"(0: in the console's own process; default {n}; one per core here: {default_workers()})",
     )
 
 
