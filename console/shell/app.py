@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # Qt and the panels load after the command line is read
     from console.rollcall.model import RollcallModel
     from console.shell.demo import DemoServices
     from console.shell.main_window import MainWindow
-    from console.wall.decoders import Decoders
     from console.wall.model import WallModel
     from dispatch.client.keys import ConsoleKeys
 
@@ -179,13 +178,14 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
     from console.map.install import add_map
     from console.shell.main_window import MainWindow
     from console.wall.controller import WallController
+    from console.wall.decoders import Decoders
     from console.wall.layouts import LayoutStore
     from console.wall.model import WallModel
     from console.wall.paths import config_dir, evidence_dir
     from console.wall.sources import camera_names, rtsp_factory
 
     model = WallModel()
-    decoders = wall_decoders(args)
+    decoders = Decoders(decode_processes(args, "hall-console"))  # 0: in this process
     controller = WallController(
         model,
         PlatformStreams(rtsp_factory(site, decoders), decoders),  # a platform's cameras, too
@@ -202,13 +202,6 @@ def build_window(args: argparse.Namespace, site: Site) -> tuple[MainWindow, Wall
     window.start(args.layout, default_cameras=[c.id for c in site.cameras])
     window.showMaximized()
     return window, model
-
-
-def wall_decoders(args: argparse.Namespace) -> Decoders:
-    """Where the wall decodes: `--decode-processes` worker processes (0: in this one)."""
-    from console.wall.decoders import Decoders
-
-    return Decoders(decode_processes(args, "hall-console"))
 
 
 def fill_screen(window: QWidget) -> None:

@@ -363,7 +363,7 @@ class ShmFrameSlot(FrameSlot):
         return None
 
     def clear(self) -> None:
-        pass
+        """Nothing to forget here: the picture is kept by the GUI's `SlotReader`."""
 
     @property
     def dropped(self) -> int:

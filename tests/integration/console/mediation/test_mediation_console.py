@@ -82,16 +82,11 @@ class BrowserSide:
             self.net.stop()
 
 
-def test_console_window_admits_shows_video_records_and_files_the_outcome(
-    hub: HubProcess, qapp: QApplication
-) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    restrict_host_addresses(LOOPBACK)
-    eid = post_event(hub, "邻里漏水纠纷", "med-console-1")
-    net, bridge = NetThread(), QtBridge()
-    net.start()
-    side = BrowserSide(hub)
-    side.start()
+def duty_window(
+    hub: HubProcess, net: NetThread, bridge: QtBridge, eid: str, title: str
+) -> tuple[HubClient, MediationModel, MediationWindow]:
+    """The duty officer's hub client (logged in on the network thread) and a mediation
+    window for event `eid`, its controller on that client."""
 
     async def make_client() -> HubClient:
         c = HubClient(
@@ -107,7 +102,7 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
         return c
 
     client = net.submit(make_client()).result(30)
-    model = MediationModel(eid, "邻里漏水纠纷")
+    model = MediationModel(eid, title)
     ctl = MediationController(
         model,
         net,
@@ -117,7 +112,21 @@ def test_console_window_admits_shows_video_records_and_files_the_outcome(
         keep_hosts=LOOPBACK,
         http_ssl=hub.ssl_context(),
     )
-    win = MediationWindow(model, ctl)
+    return client, model, MediationWindow(model, ctl)
+
+
+def test_console_window_admits_shows_video_records_and_files_the_outcome(
+    hub: HubProcess, qapp: QApplication
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    restrict_host_addresses(LOOPBACK)
+    eid = post_event(hub, "邻里漏水纠纷", "med-console-1")
+    net, bridge = NetThread(), QtBridge()
+    net.start()
+    side = BrowserSide(hub)
+    side.start()
+
+    client, model, win = duty_window(hub, net, bridge, eid, "邻里漏水纠纷")
     win.show()
     try:
         # an invite without a name is refused with a clear message and nothing is opened
@@ -273,31 +282,7 @@ def test_more_than_six_parties_without_janus_shows_the_hubs_refusal(
     net, bridge = NetThread(), QtBridge()
     net.start()
 
-    async def make_client() -> HubClient:
-        c = HubClient(
-            hub.req_endpoint,
-            hub.pub_endpoint,
-            keys=client_keys(hub),
-            workstation="hall-1",
-            on_change=lambda ch: None,
-            on_connection=lambda st: None,
-        )
-        await c.start()
-        await c.login("duty", "duty123")
-        return c
-
-    client = net.submit(make_client()).result(30)
-    model = MediationModel(eid, "宅基地边界纠纷")
-    ctl = MediationController(
-        model,
-        net,
-        bridge,
-        lambda: client.mediation,
-        hub.http_url,
-        keep_hosts=LOOPBACK,
-        http_ssl=hub.ssl_context(),
-    )
-    win = MediationWindow(model, ctl)
+    client, model, win = duty_window(hub, net, bridge, eid, "宅基地边界纠纷")
     win.show()
     try:
         form = win.invite_box
