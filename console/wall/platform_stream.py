@@ -106,6 +106,7 @@ class PlatformTileStream:
         renew, min_life = False, 0.0
         try:
             while True:
+                self._failed.clear()  # a failure from here on (the ask, the switch) is kept
                 try:
                     rep = await self._ask(self.camera_id, renew, min_life)
                 except Exception as exc:  # the hub's refusal or silence
@@ -122,7 +123,6 @@ class PlatformTileStream:
                 if rep.rtsp != self._url:
                     await self._switch(rep.rtsp)
                 ahead = ahead_s(rep.expires_in_s)
-                self._failed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._failed.wait(), max(0.5, rep.expires_in_s - ahead))
                 renew, min_life = self._failed.is_set(), 2.0 * ahead

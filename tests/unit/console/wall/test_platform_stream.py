@@ -6,6 +6,7 @@ its stream fails."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -95,3 +96,47 @@ def test_asks_ahead_keeps_a_same_url_switches_a_new_one_and_renews_a_failed_one(
         s.stop()
         net.stop()
     assert all(d.stopped for d in decoders)
+
+
+def test_a_failure_while_the_old_stream_stops_is_not_lost() -> None:
+    """The new stream fails while the switch still waits for the old one to stop (the CI
+    failure of stop 22: the failure was cleared when the switch returned)."""
+    answers = ["rtsp://a", "rtsp://b"] + ["rtsp://b"] * 50
+    asked: list[bool] = []
+    decoders: list[Decoder] = []
+    stopping, release = threading.Event(), threading.Event()
+
+    class SlowStop(Decoder):
+        def stop(self) -> None:
+            stopping.set()
+            release.wait(5)
+            super().stop()
+
+    async def ask(camera: str, renew: bool, min_life_s: float) -> PlatformStreamReply:
+        asked.append(renew)
+        url = answers[min(len(asked) - 1, len(answers) - 1)]
+        return PlatformStreamReply(rid="r", camera_id=camera, rtsp=url, flv=None, expires_in_s=30)
+
+    def open_url(url: str, size: tuple[int, int], cb: Callable[[CameraStatus], None]) -> Decoder:
+        decoders.append((SlowStop if url == "rtsp://a" else Decoder)(url, cb))
+        return decoders[-1]
+
+    net = NetThread("test-platform-stream-race")
+    net.start()
+    s = PlatformTileStream(
+        "p1", (320, 180), lambda _s: None, ask=ask, open_url=open_url, submit=net.submit
+    )
+    try:
+        s.start()
+        wait_until(lambda: s.url == "rtsp://a", 5)
+        decoders[0].on_status(CameraStatus("p1", CameraState.OFFLINE))  # a fails → renew → b
+        wait_until(stopping.is_set, 5)  # the switch waits for a's stop
+        assert s.url == "rtsp://b"
+        before = len(asked)
+        decoders[1].on_status(CameraStatus("p1", CameraState.OFFLINE))  # b fails meanwhile
+        release.set()
+        wait_until(lambda: any(asked[before:]), 5, what="a renew ask for the failed new stream")
+    finally:
+        release.set()
+        s.stop()
+        net.stop()
