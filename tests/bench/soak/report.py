@@ -29,6 +29,9 @@ COLUMNS = [  # (field, header, format)
     ("events_acked", "events", "{:>7}"),
     ("events_archived", "archived", "{:>8}"),
     ("phone_connects", "ws conn", "{:>7}"),
+    ("decoders_rss_mb", "dec MB", "{:>7.1f}"),
+    ("decoders_fds", "dec fd", "{:>6}"),
+    ("decoders_threads", "dec th", "{:>6}"),
 ]
 
 
@@ -94,15 +97,18 @@ def summary(samples: list[Sample], warmup_min: float) -> dict[str, Any]:
     hours = (fit[-1].minute - fit[0].minute) / 60 if fit else 0.0
     fds = {
         "console": end_minus_start(fit, "console_fds"),
+        "decoders": end_minus_start(fit, "decoders_fds"),
         "hub": end_minus_start(fit, "hub_fds", by_life=True),
     }
     threads = {
         "console": end_minus_start(fit, "console_threads"),
+        "decoders": end_minus_start(fit, "decoders_threads"),
         "hub": end_minus_start(fit, "hub_threads", by_life=True),
     }
     return {
         "rss_mb_per_hour_console": finite(per_hour(fit, "console_rss_mb")),
         "rss_mb_per_hour_hub": finite(per_hour(fit, "hub_rss_mb", by_life=True)),
+        "rss_mb_per_hour_decoders": finite(per_hour(fit, "decoders_rss_mb")),
         "fds_end_minus_start": max(fds.values()),
         "threads_end_minus_start": max(threads.values()),
         "none_refs_per_hour": finite(per_hour(fit, "none_refs"), 1),
@@ -136,9 +142,9 @@ def chart(samples: list[Sample], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     panels = [
-        ("RSS MB", ["console_rss_mb", "hub_rss_mb"]),
-        ("descriptors", ["console_fds", "hub_fds"]),
-        ("threads", ["console_threads", "hub_threads"]),
+        ("RSS MB", ["console_rss_mb", "hub_rss_mb", "decoders_rss_mb"]),
+        ("descriptors", ["console_fds", "hub_fds", "decoders_fds"]),
+        ("threads", ["console_threads", "hub_threads", "decoders_threads"]),
         ("None refs (console)", ["none_refs"]),
         ("painted fps per tile", ["painted_fps"]),
         ("picture age p95 ms (pixels)", ["latency_p95_ms"]),

@@ -27,6 +27,7 @@ from tests.bench.soak.sampler import (
     ConsoleWindow,
     ProcSample,
     Sample,
+    children_sample,
     proc_sample,
     publish_p99,
     store_sizes,
@@ -146,6 +147,7 @@ class Soak:
     async def sample(self, minute: float, since: float, window: ConsoleWindow) -> Sample:
         life, hub = await self.hub_now()
         con = proc_sample(self.rig.console.pid if self.rig.console else None)
+        dec = children_sample(self.rig.console.pid if self.rig.console else None)
         stats, fps, ages = window.take()
         db_mb, wal_mb = store_sizes(self.rig.db_url)
         nan = math.nan
@@ -168,6 +170,9 @@ class Soak:
             events_acked=len(self.ledger.acked),
             events_archived=len(self.ledger.archived),
             phone_connects=self.phone_counts.connects,
+            decoders_rss_mb=dec.rss_mb if dec else nan,
+            decoders_fds=dec.fds if dec else -1,
+            decoders_threads=dec.threads if dec else -1,
         )
 
     async def run(self) -> dict[str, Any]:

@@ -36,6 +36,22 @@ def proc_sample(pid: int | None) -> ProcSample | None:
         return None
 
 
+def children_sample(pid: int | None) -> ProcSample | None:
+    """RSS, descriptors and threads summed over a process's children (the console's
+    decode processes), zeros without children, None when the process is gone."""
+    if pid is None:
+        return None
+    try:
+        kids = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return None
+    got = [proc_sample(k.pid) for k in kids]
+    live = [g for g in got if g is not None]
+    return ProcSample(
+        sum(g.rss_mb for g in live), sum(g.fds for g in live), sum(g.threads for g in live)
+    )
+
+
 def store_sizes(db_url: str) -> tuple[float, float | None]:
     """The database's size in MB and its WAL's (SQLite), or the database's (PostgreSQL)."""
     prefix = "sqlite:///"
@@ -75,6 +91,9 @@ class Sample:
     events_acked: int
     events_archived: int
     phone_connects: int
+    decoders_rss_mb: float = 0.0  # the console's decode processes, summed
+    decoders_fds: int = 0
+    decoders_threads: int = 0
 
     def row(self) -> dict[str, Any]:
         return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in asdict(self).items()}
