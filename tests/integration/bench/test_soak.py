@@ -39,6 +39,8 @@ def sane_sample(s: dict[str, Any]) -> None:
         assert 20 < s[f"{who}_rss_mb"] < 4000, s
         assert 3 < s[f"{who}_fds"] < 5000, s
         assert 1 < s[f"{who}_threads"] < 500, s
+    # the console's decode processes (one per core by default) are sampled beside it
+    assert 20 < s["decoders_rss_mb"] < 4000 and s["decoders_threads"] > 1, s
     assert s["none_refs"] > 1000, s
     assert math.isfinite(s["painted_fps"]) and 0 < s["painted_fps"] <= 30, s
     assert 0 < s["tiles_live"] <= 16, s
