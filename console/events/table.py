@@ -14,6 +14,8 @@ kept. The countdown column follows the clock and is never kept.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from enum import IntEnum
 
@@ -100,6 +102,9 @@ _HEADERS = {
 }
 
 
+REFRESH_EVERY_S = 0.25  # the table's resets at most 4 a second
+
+
 class EventTableModel(QAbstractTableModel):
     refreshed = Signal()
 
@@ -113,6 +118,7 @@ class EventTableModel(QAbstractTableModel):
         self._blink = False
         self._alarmed: frozenset[str] = frozenset(model.unacknowledged())
         self._pending = False
+        self._last_refresh = -math.inf
         self.badge_fn: Callable[[str], str] | None = None  # "已升级至乡镇" on escalated rows
         model.rows_changed.connect(self._schedule)
         model.connection_changed.connect(lambda _c: self.tick())
@@ -121,13 +127,18 @@ class EventTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ updates
     def _schedule(self, _: None = None) -> None:
+        """Refresh at the next turn of the event loop, but at most every `REFRESH_EVERY_S`:
+        a busy county's changes (several a second) reset the table a few times a second,
+        not at each change, so the wall's display timer is not kept waiting."""
         if not self._pending:
             self._pending = True
-            QTimer.singleShot(0, self.refresh)
+            wait_s = self._last_refresh + REFRESH_EVERY_S - time.monotonic()
+            QTimer.singleShot(round(max(0.0, wait_s) * 1000), self.refresh)
 
     def refresh(self) -> None:
         """Take the model's visible rows now (normally called via the coalescing timer)."""
         self._pending = False
+        self._last_refresh = time.monotonic()
         self.beginResetModel()
         self._rows = list(self._m.visible())
         self._index = None

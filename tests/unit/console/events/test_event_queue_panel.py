@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QBrush
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QTableWidget
@@ -145,6 +145,9 @@ def rig(qapp: QApplication) -> Iterator[Rig]:
     net.stop()
     r.panel.close()
     r.panel.deleteLater()
+    # deleted now, not at some later turn of a loop the tests never run: a panel left
+    # alive (3,000 rows in the table-cost tests) answered the next test's refreshes
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert not bridge.errors
 
 

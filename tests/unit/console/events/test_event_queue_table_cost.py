@@ -6,6 +6,7 @@ up to 1,000 rows at each change)."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,3 +118,32 @@ def test_a_burst_of_task_changes_is_one_update_per_event(rig: Rig, qapp: QApplic
     assert told == [out.task.event_id]
     held = rig.ctrl.dispatch.task(out.task.id)
     assert held is not None and held.version == out.task.version + 19
+
+
+def test_a_steady_stream_of_changes_resets_the_table_a_few_times_a_second(
+    rig: Rig,  # noqa: F811
+    qapp: QApplication,
+) -> None:
+    """A change every ~10 ms for a second or more (a busy county's queue, the soak's 5 events/s
+    with their transitions) resets the table at most every `REFRESH_EVERY_S`, not at each
+    change (each reset held the wall's display timer up, which shed the wall's tiles),
+    and the table ends with every change."""
+    import time
+
+    from console.events.table import REFRESH_EVERY_S
+
+    rig.login()
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
+    pump_for(0.3)
+    resets: list[float] = []
+    rig.panel.table_model.refreshed.connect(lambda: resets.append(time.monotonic()))
+    t0 = time.monotonic()
+    n = 100
+    for k in range(n):
+        rig.model.apply_changes([Change(200 + k, make_event(f"s{k:04d}"), Colour.GREEN)])
+        pump_for(0.01)
+    took = time.monotonic() - t0
+    pump_until(lambda: rig.panel.table_model.rowCount() == n + 3)
+    assert 2 <= len(resets) <= took / REFRESH_EVERY_S + 2 < n / 2, (len(resets), took)
+    gaps = [b - a for a, b in itertools.pairwise(resets)]
+    assert min(gaps) >= REFRESH_EVERY_S - 0.02, gaps
