@@ -31,6 +31,7 @@ from dispatch.db.store import append_audit
 from dispatch.domain.security import CLIENT, security_entry
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService
+from dispatch.hub import heap
 from dispatch.hub.auth import Session
 from dispatch.links.core import LoginResult, pin_failure, sign_cookie, verify_pin
 from dispatch.mediation import store as ms
@@ -214,6 +215,9 @@ class MediationService:
         sess.closed_at = now
         self._pushes.broadcast(sid, ClosedOut(outcome=OUTCOME_LABELS[outcome]))
         await self._end_media(sess)
+        # the call's peer connections are garbage in cycles now, holding codec buffers:
+        # freed at once, not at the next (rare) full collection (`dispatch.hub.heap`)
+        await heap.release()
         files = [
             (r, await asyncio.to_thread(sha256_file, r)) for r in sess.recordings if r.is_file()
         ]

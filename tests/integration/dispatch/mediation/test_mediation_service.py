@@ -6,12 +6,15 @@ their presence intervals, and a restarted service taking an open session back.""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from dispatch.db.store import Store
 from dispatch.domain.calendar import WorkCalendar
@@ -33,7 +36,8 @@ from dispatch.mediation.messages import (
 )
 from dispatch.mediation.service import MediationService
 from dispatch.mediation.service.pushes import Push, StateDue
-from tests.kit import FakeClock
+from streams.webrtc.config import SyntheticCamera, restrict_host_addresses, rtc_configuration
+from tests.kit import FakeClock, async_wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -216,6 +220,42 @@ def test_host_commands_move_presence_and_reach_the_sockets(tmp_path: Path) -> No
         await med.command(host, RecordIn(type="record", on=False))  # not recording: no-op
 
     run(rig.life(body))
+
+
+def test_a_closed_call_frees_its_peer_connections_at_once(tmp_path: Path) -> None:
+    """The hub's peer connection of a call is garbage in reference cycles once closed
+    (holding codec buffers); closing the session collects it then and there, without
+    waiting for a full collection, which the hub makes rare (`gc.freeze()`): here the
+    automatic collections are off."""
+    rig = Rig(tmp_path)
+
+    async def body(hub: HubService, med: MediationService) -> None:
+        eid = await new_event(hub)
+        sess, _, host_token, host_session = await med.open(
+            HOST, eid, INVITES[:1], timedelta(hours=1)
+        )
+        host = med.participant(host_token, host_session)
+        assert host is not None
+        console = RTCPeerConnection(rtc_configuration([]))
+        console.addTransceiver(SyntheticCamera("hall", 160, 120), direction="sendonly")
+        console.addTransceiver("video", direction="recvonly")
+        await console.setLocalDescription(await console.createOffer())
+        answer = await med.offer(host, console.localDescription.sdp)
+        await console.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await async_wait_until(lambda: sess.room.state(host.id) == "connected", 30)
+        hub_pc = weakref.ref(sess.room._peers[host.id].pc)
+        await console.close()
+        del console
+        await med.close(HOST, sess.id, "agreement", "")
+        assert hub_pc() is None
+
+    restrict_host_addresses(["127.0.0.1"])
+    gc.disable()
+    try:
+        run(rig.life(body))
+    finally:
+        gc.enable()
+        restrict_host_addresses(None)
 
 
 def test_a_restarted_service_takes_the_open_session_back(tmp_path: Path) -> None:
