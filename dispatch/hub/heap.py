@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import gc
 import logging
 from collections.abc import Callable
@@ -25,13 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's `malloc_trim`, or None (musl, macOS, Windows)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
+    """glibc's `malloc_trim` (from the process's own symbols: no `ldconfig` run), or None
+    (musl, macOS, Windows)."""
     try:
-        fn = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):
+        fn = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
         return None
     fn.argtypes = [ctypes.c_size_t]
     fn.restype = ctypes.c_int
