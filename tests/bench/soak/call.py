@@ -143,10 +143,13 @@ async def mediation_call(hub: HubProcess, client: HubClient, event_id: str, minu
             await asyncio.sleep(0.5)
     except Exception as exc:  # reported in the call's row; the soak goes on
         error = f"{type(exc).__name__}: {exc}"
-    finally:
-        for party in parties:
-            await party.stop()
-        await host.client.stop()
+    finally:  # every peer stopped and the session closed whatever failed (an open
+        # session would keep its connections in the hub for the rest of the soak)
+        for stop in [*(p.stop for p in parties), host.client.stop]:
+            try:
+                await stop()
+            except Exception as exc:
+                error = error or f"stop: {type(exc).__name__}: {exc}"
     frames_min = min((best.get(link.participant_id, 0) for link in rep.links), default=0)
     try:
         await close(client, rep.session_id)
