@@ -71,7 +71,7 @@ def measure_baseline(
     stop = threading.Event()
     ages: list[float] = []
     held: list[float] = []
-    latest: dict[int, float] = {}  # stream → stamp (ms) of its latest decoded picture
+    latest: dict[int, Any] = {}  # stream → its latest picture (a new array per frame)
     frames = [0]
     lock = threading.Lock()
 
@@ -86,16 +86,19 @@ def measure_baseline(
                     if stop.is_set():
                         break
                     img = scale(frame, size)  # as the ingest: one swscale context a stream
-                    ms = decode_stamp(img)
-                    if ms is not None:
-                        with lock:
-                            latest[i] = ms
-                            if n % 3 == 0:
+                    if n % 3 == 0:
+                        ms = decode_stamp(img)
+                        if ms is not None:
+                            with lock:
                                 ages.append(time.time() * 1000.0 - ms)
                     with lock:
+                        latest[i] = img  # its stamp is read when the picture is "looked at"
                         frames[0] += 1
         except Exception as exc:  # reported, the baseline goes on with the others
             print(f"baseline {url}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        finally:  # a stopped stream's last picture would age for ever and flatter the wall
+            with lock:
+                latest.pop(i, None)
 
     threads = [threading.Thread(target=run, args=(i, u), daemon=True) for i, u in enumerate(urls)]
     for t in threads:
@@ -109,7 +112,9 @@ def measure_baseline(
         time.sleep(random.uniform(0.5, 1.5) / read_hz)
         now = time.time() * 1000.0
         with lock:
-            held.extend(now - ms for ms in latest.values())
+            shown = list(latest.values())
+        stamps = (decode_stamp(img) for img in shown)
+        held.extend(now - ms for ms in stamps if ms is not None)
     with lock:
         got, n = list(ages), frames[0]
     stop.set()

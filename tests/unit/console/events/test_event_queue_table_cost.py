@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from PySide6.QtWidgets import QApplication
 
 from console.events.model import Change
-from console.events.table import Col, EventTableModel
+from console.events.table import REFRESH_EVERY_S, Col, EventTableModel
 from dispatch.domain.model import Colour
 from tests.kit import pump_for, pump_until
 from tests.unit.console.events.test_event_queue_panel import Rig, rig  # noqa: F401
@@ -128,10 +129,6 @@ def test_a_steady_stream_of_changes_resets_the_table_a_few_times_a_second(
     with their transitions) resets the table at most every `REFRESH_EVERY_S`, not at each
     change (each reset held the wall's display timer up, which shed the wall's tiles),
     and the table ends with every change."""
-    import time
-
-    from console.events.table import REFRESH_EVERY_S
-
     rig.login()
     pump_until(lambda: rig.panel.table_model.rowCount() == 3)
     pump_for(0.3)
