@@ -101,10 +101,13 @@ class MapLinks:
         self.subscriptions.clear()
 
     def new_alarms(self, ids: Iterable[str]) -> None:
-        for eid in ids:
+        """The queue's unacknowledged alarms now: each new one flashes on the map once.
+        Only the current ones are remembered (a console that runs for months)."""
+        now = list(ids)
+        for eid in now:
             if eid not in self._alarmed:
-                self._alarmed.add(eid)
                 self.model.alarm(eid)
+        self._alarmed = set(now)
 
 
 def add_base_tiles(panel: MapPanel, tiles: Path, datum: Datum) -> str | None:

@@ -15,6 +15,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 STATS_FILE_ENV = "HALL_STATS_FILE"  # where to append the lines; unset: no probe
 STATS_EVERY_ENV = "HALL_STATS_EVERY_S"  # seconds between lines (default 5)
+# a file: the count of live objects per type is appended to it every minute, a JSON
+# line each (a diagnosis of a growth: walking the heap takes a good part of a second)
+STATS_TYPES_ENV = "HALL_STATS_TYPES"
 
 
 class ConsoleStats(BaseModel):

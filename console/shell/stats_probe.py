@@ -10,9 +10,12 @@ with those ages, the painted count and `sys.getrefcount(None)`.
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +23,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, QTimer
 from PySide6.QtGui import QImage
 
-from console.shell.stats import STATS_EVERY_ENV, STATS_FILE_ENV, ConsoleStats
+from console.shell.stats import STATS_EVERY_ENV, STATS_FILE_ENV, STATS_TYPES_ENV, ConsoleStats
 from console.wall.view import WallView
 from streams.ingest.stamp import decode_stamp
 from streams.ingest.types import Frame
@@ -50,6 +53,15 @@ def tile_stamp(tile: np.ndarray) -> int | None:
     return None
 
 
+def type_counts(objects: list[object], top: int = 40) -> dict[str, int]:
+    """The `top` most numerous types among `objects` (module.qualname → count)."""
+    counts = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
+    return dict(counts.most_common(top))
+
+
+TYPES_EVERY_S = 60.0
+
+
 class StatsProbe:
     def __init__(
         self,
@@ -76,6 +88,8 @@ class StatsProbe:
         self._grab_timer.setInterval(round(grab_every_s * 1000))
         self._grab_timer.timeout.connect(self.grab)
         self._started = False
+        self.types_path: Path | None = None  # set: type counts every `TYPES_EVERY_S`
+        self._types_at = -TYPES_EVERY_S
 
     def start(self) -> None:
         if self._started:
@@ -148,6 +162,12 @@ class StatsProbe:
         self._ages = []
         with self._path.open("a", encoding="utf-8") as f:
             f.write(line)
+        now = time.monotonic()
+        if self.types_path is not None and now - self._types_at >= TYPES_EVERY_S:
+            self._types_at = now
+            counts = {"t": self._clock(), "types": type_counts(gc.get_objects())}
+            with self.types_path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(counts) + "\n")
 
 
 def install_stats_probe(wall: WallView) -> StatsProbe | None:
@@ -157,5 +177,8 @@ def install_stats_probe(wall: WallView) -> StatsProbe | None:
         return None
     every = float(os.environ.get(STATS_EVERY_ENV, "5"))
     probe = StatsProbe(wall, Path(target), every_s=every)
+    types = os.environ.get(STATS_TYPES_ENV)
+    if types:
+        probe.types_path = Path(types)
     probe.start()
     return probe

@@ -31,7 +31,7 @@ from dispatch.db.store import Store, StoreError
 from dispatch.domain.model import Role
 from dispatch.domain.site import Site, SiteConfigError, load_site
 from dispatch.events.service import HubService
-from dispatch.hub import auth, backup_cli, consoles_cli
+from dispatch.hub import auth, backup_cli, consoles_cli, heap
 from dispatch.hub.app import Hub, coturn_settings, demo_phone_links, seed_demo
 from dispatch.hub.config import (
     ConfigError,
@@ -288,10 +288,11 @@ async def _announce_demo(hub: Hub) -> None:
         print("\n".join(stations), file=sys.stderr, flush=True)
 
 
-async def _serve(hub: Hub, exit_with_parent: bool) -> None:
+async def _serve(hub: Hub, exit_with_parent: bool, trim_every_s: float) -> None:
     trace = MemTrace.from_env()  # HALL_TRACEMALLOC_FILE: a soak's diagnosis
     if trace is not None:
         trace.start()
+    trimmer = heap.Trimmer(trim_every_s)  # free heap pages back every minute (`heap`)
     await hub.start()
     try:
         if hub.ca_page_url:
@@ -313,6 +314,7 @@ async def _serve(hub: Hub, exit_with_parent: bool) -> None:
         # publish latency); the open events are kept as strings for the same reason.
         gc.collect()
         gc.freeze()
+        trimmer.start()
         print("READY " + json.dumps(hub.ready_info(), ensure_ascii=False), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -325,6 +327,7 @@ async def _serve(hub: Hub, exit_with_parent: bool) -> None:
         if watch is not None:
             watch.cancel()
     finally:
+        await trimmer.stop()
         if trace is not None:
             trace.stop()
         await hub.stop()
@@ -379,7 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_config(config)
         site = _site_of(config)
         calendar = load_calendar(config.calendar or default_calendar_path())
-    except (ConfigError, SiteConfigError) as exc:
+        trim_s = heap.trim_every_s(os.environ)
+    except (ConfigError, SiteConfigError, ValueError) as exc:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:
@@ -388,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     restrict_umask()  # everything the hub writes (db, uploads, recordings …) is 0600/0700
     hub = Hub(config, calendar=calendar, site=site)
     try:
-        asyncio.run(_serve(hub, getattr(args, "exit_with_parent", False)))
+        asyncio.run(_serve(hub, getattr(args, "exit_with_parent", False), trim_s))
     except TlsError as exc:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 2

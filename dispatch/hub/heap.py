@@ -15,10 +15,13 @@ call) and `malloc_trim(0)` (glibc only; elsewhere nothing), off the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import gc
 import logging
-from collections.abc import Callable
+import math
+import time
+from collections.abc import Callable, Mapping
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +45,68 @@ async def release() -> int:
     """Collect the garbage in reference cycles now and hand the freed heap back to the
     system; how many unreachable objects were found."""
     found = gc.collect()
-    if _TRIM is not None:
-        try:
-            await asyncio.to_thread(_TRIM, 0)  # ctypes drops the GIL: the loop runs on
-        except Exception:
-            log.debug("malloc_trim failed", exc_info=True)
+    await trim()  # ctypes drops the GIL: the loop runs on
     return found
+
+
+TRIM_EVERY_S = 60.0
+TRIM_EVERY_ENV = "HALL_TRIM_EVERY_S"  # seconds between trims; 0: none (an A/B's baseline)
+
+
+async def trim() -> float:
+    """Hand the heap's free pages back to the system (glibc); the seconds it took."""
+    if _TRIM is None:
+        return 0.0
+    t0 = time.perf_counter()
+    try:
+        await asyncio.to_thread(_TRIM, 0)
+    except Exception:
+        log.debug("malloc_trim failed", exc_info=True)
+    return time.perf_counter() - t0
+
+
+def trim_every_s(environ: Mapping[str, str]) -> float:
+    """The trim interval `HALL_TRIM_EVERY_S` asks for (default `TRIM_EVERY_S`; 0 is off)."""
+    raw = environ.get(TRIM_EVERY_ENV, "").strip()
+    if not raw:
+        return TRIM_EVERY_S
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{TRIM_EVERY_ENV}={raw!r}: seconds expected") from None
+    if value < 0 or not math.isfinite(value):
+        raise ValueError(f"{TRIM_EVERY_ENV}={raw!r}: 0 or more seconds expected")
+    return value
+
+
+class Trimmer:
+    """Trims the heap every `every_s` while the hub runs.
+
+    Under a steady load (5 events/s, 200 phones) glibc keeps what the hub frees: the
+    soak's hub rose by about 2 MB a minute between calls and fell back to the same
+    level at each call's trim (`release`), i.e. free pages held, not live data. A trim
+    takes milliseconds in a worker thread (ctypes drops the GIL)."""
+
+    def __init__(self, every_s: float = TRIM_EVERY_S) -> None:
+        self.every_s = every_s
+        self.trims = 0
+        self.last_s = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is not None or self.every_s <= 0 or _TRIM is None:
+            return
+        self._task = asyncio.create_task(self._run(), name="heap-trim")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every_s)
+            self.last_s = await trim()
+            self.trims += 1

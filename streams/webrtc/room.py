@@ -95,6 +95,7 @@ class _Peer:
     vp8: bool = True  # receives VP8 in every video slot: shared encoded packets
     opus: bool = True  # receives Opus in every audio slot: forwarded packets
     last_pli: float = 0.0
+    released: bool = False  # failed: its connection and media let go, its entry kept
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ class Room:
         self.video_bitrate = video_bitrate
         self._pli_task: asyncio.Task[None] | None = None
         self.keyframe_requests = 0
+        self.released = 0  # gone participants' connections let go (`_release`)
+        self._closing: set[asyncio.Future[None]] = set()
         self.closed = False
         self._t0 = time.monotonic()
 
@@ -191,11 +194,16 @@ class Room:
 
         @pc.on("connectionstatechange")
         def on_state() -> None:
-            if self._peers.get(peer_id) is not peer:
+            if self._peers.get(peer_id) is not peer or peer.released:
                 return
             peer.state = pc.connectionState
             peer.since = time.monotonic()
             if pc.connectionState in ("failed", "closed"):
+                # gone (it hung up) or lost (its phone vanished: no ICE consent); aiortc
+                # cannot restart ICE, so it comes back only with a new connection
+                # (`answer`): this one's receivers, decoders and encoder go now, not
+                # when the session closes
+                self._release(peer)
                 self._rewire()
             self._changed()
 
@@ -273,6 +281,8 @@ class Room:
         self._shared.clear()
         for p in peers:
             await self._close_peer(p)
+        if self._closing:  # gone participants' connections still closing
+            await asyncio.gather(*self._closing, return_exceptions=True)
 
     def tap(self, owner: str, peer_id: str, kind: str) -> MediaStreamTrack | None:
         """A relayed copy of a participant's incoming track for `owner` (e.g. the
@@ -375,7 +385,7 @@ class Room:
         """Ask a participant for a key frame (RTCP PLI on its video), at most once per
         `PLI_MIN_S`."""
         p = self._peers.get(peer_id)
-        if p is None or self.closed:
+        if p is None or p.released or self.closed:
             return
         now = time.monotonic()
         if now - p.last_pli < PLI_MIN_S:
@@ -405,6 +415,23 @@ class Room:
                         shared[1].request_keyframe()
                     else:
                         self.request_keyframe(who)
+
+    def _release(self, p: _Peer) -> None:
+        """Let a gone participant's media go; it stays listed as 'failed' or 'closed'
+        until it joins again or is removed."""
+        p.released = True
+        p.video_in = p.audio_in = None  # nobody is fed from it, no tap is made of it
+        for key in [k for k in self._taps if k[1] == p.peer_id]:
+            self._taps.pop(key).stop()
+        shared = self._shared.pop(p.peer_id, None)
+        if shared is not None:
+            shared[1].stop()
+        closing = asyncio.ensure_future(self._close_peer(p))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+        p.video_senders = []
+        p.assigned = []  # it receives nothing more (`_rewire`)
+        self.released += 1
 
     async def _close_peer(self, p: _Peer) -> None:
         for proxy in p.proxies.values():

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from dispatch.db.store import append_audit
@@ -66,6 +66,10 @@ from streams.webrtc.config import IceSource, static_ice
 from streams.webrtc.room import Room
 
 log = logging.getLogger(__name__)
+
+# how long a closed session's links still answer 'closed' (会话已结束) before they
+# read 'unknown' as after a restart; a page reloaded after a call ends is told why
+CLOSED_KEPT = timedelta(minutes=30)
 
 # (session, the invited participants' links with their PINs, host link token, host session)
 Opened = tuple[MediationSession, list[filing.Link], str, str]
@@ -158,6 +162,13 @@ class MediationService:
             forward=self.forward,
         )
 
+    def _forget_closed(self, now: datetime) -> None:
+        """Sessions closed more than `CLOSED_KEPT` ago leave the registry with their
+        links and sockets: a hub that runs for months holds only the recent ones."""
+        for sid in self._sessions.prune(now - CLOSED_KEPT):
+            self._pushes.forget(sid)
+            log.debug("mediation session %s forgotten (closed)", sid)
+
     # -- lookups -----------------------------------------------------------------------------
     def session(self, sid: str) -> MediationSession:
         return self._sessions.get(sid)
@@ -183,6 +194,7 @@ class MediationService:
             raise HubError(ErrorCode.INVALID, str(e)) from e
         ev = await self._events.require_event(event_id)
         now = self._events.clock()
+        self._forget_closed(now)
         sid = f"M{now:%Y%m%d}-{secrets.token_hex(4)}"
         log.info("mediation %s: %d parties on %s (%s)", sid, parties, where.engine, where.reason)
         sess = MediationSession(sid, ev.id, by.operator, now, self._room(sid))
@@ -213,6 +225,7 @@ class MediationService:
         for p in sess.participants.values():
             p.end(now)
         sess.closed_at = now
+        self._forget_closed(now)
         self._pushes.broadcast(sid, ClosedOut(outcome=OUTCOME_LABELS[outcome]))
         await self._end_media(sess)
         # the call's peer connections are garbage in cycles now, holding codec buffers:
@@ -286,8 +299,11 @@ class MediationService:
 
     def disconnected(self, p: Participant, fn: Listener) -> None:
         self._pushes.unlisten(p.session_id, fn)
+        sess = self._sessions.find(p.session_id)
+        if sess is None:  # a page of a forgotten session leaving
+            return
         if p.socket_closed(self._events.clock()):
-            self._durable.changed(self._sessions.of(p))
+            self._durable.changed(sess)
         self._pushes.schedule(p.session_id)
 
     async def command(self, p: Participant, msg: PageInMsg) -> None:

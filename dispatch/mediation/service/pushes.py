@@ -107,6 +107,17 @@ class Pushes:
         ls = self._listeners.get(sid, [])
         if fn in ls:
             ls.remove(fn)
+        if not ls:
+            self._listeners.pop(sid, None)
+
+    def forget(self, sid: str) -> None:
+        """Drop a forgotten session's sockets (they were told it closed)."""
+        self._listeners.pop(sid, None)
+        self._due.discard(sid)
+
+    def sessions(self) -> int:
+        """How many sessions have sockets listening."""
+        return len(self._listeners)
 
     def schedule(self, sid: str) -> None:
         """A state push to every socket of the session, once, on the loop's next turn."""

@@ -61,6 +61,24 @@ class Sessions:
         for p in sess.participants.values():
             self._by_token[p.token_hash] = p
 
+    def prune(self, closed_before: datetime) -> list[str]:
+        """Forget the sessions closed before `closed_before` with their links (a link of
+        a forgotten session reads 'unknown', as after a hub restart); their ids."""
+        gone = [
+            sid
+            for sid, s in self._by_id.items()
+            if s.closed_at is not None and s.closed_at < closed_before
+        ]
+        for sid in gone:
+            sess = self._by_id.pop(sid)
+            for p in sess.participants.values():
+                if self._by_token.get(p.token_hash) is p:
+                    del self._by_token[p.token_hash]
+        return gone
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
     def __iter__(self) -> Iterator[MediationSession]:
         return iter(list(self._by_id.values()))
 
@@ -74,14 +92,18 @@ class Sessions:
         return s
 
     def of(self, p: Participant) -> MediationSession:
-        return self._by_id[p.session_id]
+        s = self._by_id.get(p.session_id)
+        if s is None:  # closed and forgotten (`prune`)
+            raise HubError(ErrorCode.CONFLICT, f"调解会话 {p.session_id} 已结束 / closed")
+        return s
 
     def link_status(self, token: str) -> tuple[LinkStatus, Participant | None]:
         """('ok' | 'unknown' | 'expired' | 'locked' | 'closed', the participant)."""
         p = self._by_token.get(token_hash(token))
         if p is None or p.removed:
             return "unknown", p
-        if self._by_id[p.session_id].closed_at is not None:
+        sess = self._by_id.get(p.session_id)
+        if sess is None or sess.closed_at is not None:
             return "closed", p
         return link_state(p.expires_at, p.failures, self._clock()).value, p
 

@@ -50,5 +50,7 @@ Targets of a 60-minute run (issue 16): memory ≤ 5 MB/h per process after the f
 To see where a hub's Python memory goes, start it with `HALL_TRACEMALLOC_FILE=PATH`
 (`dispatch.hub.memtrace`: tracemalloc snapshots to `PATH.<n>.snap` every
 `HALL_TRACEMALLOC_EVERY_S`, 60, and on SIGUSR2; slow, a diagnosis only) and compare two
-with `Snapshot.compare_to(..., "traceback")`.
+with `Snapshot.compare_to(..., "traceback")`. For the console, `HALL_STATS_TYPES=PATH`
+in the soak's environment makes its probe append the count of live objects per type
+to PATH every minute (`console.shell.stats_probe.type_counts`).
 """

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from console.shell.stats import STATS_EVERY_ENV, STATS_FILE_ENV, read_stats
+from console.shell.stats import STATS_EVERY_ENV, STATS_FILE_ENV, STATS_TYPES_ENV, read_stats
 from dispatch.hub.auth import DEMO_OPERATORS
 from dispatch.hub.demo import DEMO_API_KEY
 from dispatch.hub.process import HubProcess
@@ -107,6 +107,8 @@ class Rig:
         env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", HALL_CONFIG_DIR=str(self.tmp / "cfg"))
         env.update({STATS_FILE_ENV: str(self.stats_file), STATS_EVERY_ENV: "5",
                     "HALL_OPERATOR_PASSWORD": "duty123"})  # fmt: skip
+        if os.environ.get(STATS_TYPES_ENV):  # a diagnosis asked for (`console.shell.stats`)
+            env[STATS_TYPES_ENV] = os.environ[STATS_TYPES_ENV]
         exe = Path(sys.executable).parent / "hall-console"
         cmd = [str(exe), "--site", str(site), "--layout", "16", "--operator", "duty",
                "--hub", hub.req_endpoint, "--hub-pub", hub.pub_endpoint,

@@ -35,6 +35,7 @@ from dispatch.mediation.messages import (
     RemoveIn,
 )
 from dispatch.mediation.service import MediationService
+from dispatch.mediation.service.facade import CLOSED_KEPT
 from dispatch.mediation.service.pushes import Push, StateDue
 from streams.webrtc.config import SyntheticCamera, restrict_host_addresses, rtc_configuration
 from tests.kit import FakeClock, async_wait_until
@@ -256,6 +257,49 @@ def test_a_closed_call_frees_its_peer_connections_at_once(tmp_path: Path) -> Non
     finally:
         gc.enable()
         restrict_host_addresses(None)
+
+
+def test_a_closed_session_is_forgotten_after_a_while(tmp_path: Path) -> None:
+    """A hub that runs for months keeps only its recent closed sessions: for
+    `CLOSED_KEPT` a closed session's link still says it closed (会话已结束), then the
+    session leaves the registry with its links and sockets, as after a restart."""
+    rig = Rig(tmp_path)
+
+    async def body(hub: HubService, med: MediationService) -> None:
+        eid = await new_event(hub)
+        old, links, host_token, host_session = await med.open(
+            HOST, eid, INVITES, timedelta(hours=1)
+        )
+        host = med.participant(host_token, host_session)
+        assert host is not None
+        got: list[Push] = []
+        med.connected(host, got.append)
+        rig.clock.set(T0 + timedelta(minutes=5))
+        await med.close(HOST, old.id, "agreement", "")
+        closed_at = rig.clock()
+        assert med.link_status(links[0].token)[0] == "closed"
+
+        rig.clock.set(closed_at + CLOSED_KEPT - timedelta(seconds=1))
+        kept, _, _, _ = await med.open(HOST, eid, INVITES[:1], timedelta(hours=1))
+        assert med.session(old.id) is old  # not yet
+        assert med.link_status(links[0].token)[0] == "closed"
+
+        rig.clock.set(closed_at + CLOSED_KEPT + timedelta(seconds=1))
+        await med.open(HOST, eid, INVITES[:1], timedelta(hours=1))
+        with pytest.raises(HubError) as gone:
+            med.session(old.id)
+        assert gone.value.code is ErrorCode.NOT_FOUND
+        assert med.link_status(links[0].token)[0] == "unknown"
+        assert med.link_status(host_token)[0] == "unknown"
+        assert med.participant(host_token, host_session) is None
+        assert med.session(kept.id) is kept  # open sessions are never forgotten
+        assert med._pushes.sessions() == 0  # the old session's socket list went with it
+        med.disconnected(host, got.append)  # its page leaving late is harmless
+        # the filed record stays on the event whatever the registry forgot
+        lines = [e.action for e in await hub.timeline(eid)]
+        assert lines.count("mediation_open") == 3 and lines.count("mediation_close") == 1
+
+    run(rig.life(body))
 
 
 def test_a_restarted_service_takes_the_open_session_back(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import aioice.ice
 import av
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -197,5 +198,63 @@ def test_sound_is_forwarded_and_the_recorder_hears_it() -> None:
             assert level > 1000  # the tone, not silence
             pts = [f.pts for f in sound]
             assert pts == sorted(pts) and len(set(pts)) == len(pts)
+
+    run(body())
+
+
+async def vanish(party: Party) -> None:
+    """The party's phone is gone: its ICE sockets close without a word (no DTLS close
+    alert, no answer to consent checks), as when a battery dies or a network drops."""
+    for t in party.pc.getTransceivers():
+        ice = t.sender.transport.transport  # RTCDtlsTransport → RTCIceTransport
+        await ice._connection.close()
+    for task in party.tasks:
+        task.cancel()
+
+
+def test_a_participant_who_vanishes_or_hangs_up_is_let_go_and_can_join_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A party that vanishes is closed on the hub's side when its ICE consent expires;
+    one that hangs up closes at once (a failed connection goes the same way). The room
+    lets its receivers, relay copies and encoder go then and there, not when the
+    session closes; keeps it listed; the others keep each other and fill its place;
+    and it joins again with a new connection."""
+    monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 1.0)  # consent lost in ~9 s, not 30
+
+    async def body() -> None:
+        async with room_of() as (room, parties):
+            parties += [await join(room, n) for n in ("a", "b", "c", "d")]
+            a, _b, c, d = parties
+            await async_wait_until(lambda: all(p.seen() == 2 for p in parties), 20)
+            assert [s.peer_id for s in room.slot_map("a")] == ["b", "c"]
+            hub_c = room._peers["c"].pc
+            assert "c" in room._shared
+            await vanish(c)
+            # its ICE consent expires (~9 s here, ~33 s by default): aiortc closes the
+            # hub's connection, and the room lets the rest go
+            await async_wait_until(lambda: room.state("c") == "closed", 30)
+            states = {n: room.state(n) for n in "abcd"}
+            assert hub_c.connectionState == "closed" and room.released == 1, states
+            assert room.state("c") == "closed"  # still listed as what happened to it
+            assert "c" not in room._shared and room.incoming("c", "video") is None
+            assert room.tap("recorder", "c", "video") is None
+            assert room.slot_map("c") == []
+            assert [s.peer_id for s in room.slot_map("a")] == ["b", "d"]  # d took c's place
+            mid_d = room.slot_map("a")[1].video_mid or ""
+            seen = a.frames.get(mid_d, 0)
+            await async_wait_until(lambda: a.frames.get(mid_d, 0) > seen + 10, 20)
+
+            await d.pc.close()  # d hangs up
+            await async_wait_until(lambda: room.state("d") == "closed", 20)
+            assert room.released == 2 and "d" not in room._shared
+            assert [s.peer_id for s in room.slot_map("a")] == ["b", None]
+
+            parties.append(await join(room, "c"))  # c's phone is back
+            await async_wait_until(lambda: room.state("c") == "connected", 20)
+            mid_c = next(s.video_mid for s in room.slot_map("a") if s.peer_id == "c") or ""
+            before = a.frames.get(mid_c, 0)
+            await async_wait_until(lambda: a.frames.get(mid_c, 0) > before + 10, 20)
+            await async_wait_until(lambda: parties[-1].seen() == 2, 20)
 
     run(body())

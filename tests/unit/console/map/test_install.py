@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 from console.events.model import Change, EventQueueModel
 from console.health.model import HealthModel
-from console.map.install import camera_states, last_results, link_map
+from console.map.install import MapLinks, camera_states, last_results, link_map
 from console.map.model import CameraState, MapModel
 from console.map.panel import MapPanel
 from console.reports.model import ReportsModel
@@ -97,6 +97,27 @@ def test_map_follows_the_queue_and_the_patrol(qapp: QApplication) -> None:
     links.stop()
     queue.apply_changes([Change(3, map_event("g1", grid=grid), Colour.GREEN)])
     assert "g1" not in panel.model.events
+    panel.close()
+
+
+def test_each_new_alarm_flashes_once_and_only_current_alarms_are_kept(
+    qapp: QApplication,
+) -> None:
+    site = load_site(demo_site_path())
+    panel = MapPanel(MapModel(site))
+    flashed: list[str] = []
+    panel.model.flash.connect(flashed.append)
+    links = MapLinks(panel)
+    links.new_alarms(["r1", "r2"])
+    links.new_alarms(["r1", "r2", "r3"])  # the queue sends all it holds: only r3 is new
+    assert flashed == ["r1", "r2", "r3"]
+    links.new_alarms(["r3"])  # r1 and r2 acknowledged or closed: forgotten
+    assert links._alarmed == {"r3"}
+    links.new_alarms(["r3", "r1"])  # r1 red again later: a new alarm, it flashes again
+    assert flashed == ["r1", "r2", "r3", "r1"]
+    links.new_alarms([f"e{i}" for i in range(1000)])
+    links.new_alarms([])
+    assert links._alarmed == set()  # a console that runs for months keeps none of them
     panel.close()
 
 

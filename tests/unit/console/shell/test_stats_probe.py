@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from console.shell.stats import ConsoleStats, read_stats
-from console.shell.stats_probe import tile_stamp
+from console.shell.stats_probe import tile_stamp, type_counts
 from tests.unit.streams.ingest.test_stamp import MS, bgra, luma_picture
 
 BORDER = 49  # the tile's border grey
@@ -36,3 +36,15 @@ def test_stats_lines_skip_a_torn_or_bad_line(tmp_path: Path) -> None:
                         latency_ms=[80.5], grabs=1, stamp_misses=0)  # fmt: skip
     path.write_text(line.model_dump_json() + '\n{"type": "x"}\n' + line.model_dump_json()[:20])
     assert read_stats(path) == [line]
+
+
+def test_type_counts_name_the_most_numerous_types_first() -> None:
+    class Leaf:
+        pass
+
+    objects: list[object] = [Leaf() for _ in range(5)] + [1.5, 2.5] + ["x"]
+    counts = type_counts(objects, top=2)
+    assert list(counts.items()) == [
+        (f"{__name__}.test_type_counts_name_the_most_numerous_types_first.<locals>.Leaf", 5),
+        ("builtins.float", 2),
+    ]

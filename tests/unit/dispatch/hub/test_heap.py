@@ -1,0 +1,39 @@
+"""The hub's heap trimming (`dispatch.hub.heap`): the interval it is asked for and the
+trimmer's life (that a trim gives pages back: tests/integration/dispatch/hub)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dispatch.hub import heap
+
+
+def test_the_interval_defaults_to_a_minute_and_refuses_nonsense() -> None:
+    assert heap.trim_every_s({}) == heap.TRIM_EVERY_S == 60.0
+    assert heap.trim_every_s({heap.TRIM_EVERY_ENV: " 0 "}) == 0.0
+    assert heap.trim_every_s({heap.TRIM_EVERY_ENV: "2.5"}) == 2.5
+    for bad in ("soon", "-1", "nan", "inf"):
+        with pytest.raises(ValueError, match=heap.TRIM_EVERY_ENV):
+            heap.trim_every_s({heap.TRIM_EVERY_ENV: bad})
+
+
+def test_the_trimmer_trims_while_it_runs_and_stops_twice_safely() -> None:
+    async def body() -> tuple[int, int, int]:
+        off = heap.Trimmer(0)
+        off.start()  # 0 is off: no task
+        await asyncio.sleep(0.1)
+        t = heap.Trimmer(0.02)
+        t.start()
+        t.start()  # one task, not two
+        await asyncio.sleep(0.3)
+        await t.stop()
+        await t.stop()
+        after_stop = t.trims
+        await asyncio.sleep(0.1)
+        return off.trims, after_stop, t.trims
+
+    off, after_stop, later = asyncio.run(body())
+    assert off == 0
+    assert after_stop >= 3 and later == after_stop  # it ran, and stopped for good
