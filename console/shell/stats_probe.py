@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,6 +57,23 @@ def type_counts(objects: list[object], top: int = 40) -> dict[str, int]:
     """The `top` most numerous types among `objects` (module.qualname → count)."""
     counts = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
     return dict(counts.most_common(top))
+
+
+def big_containers(objects: list[object], min_len: int = 2000) -> list[dict[str, object]]:
+    """The dicts, lists, sets and deques held by `objects` (one level down, so that the
+    dicts the collector does not track are seen too) with at least `min_len` items,
+    largest first, each with the types of what holds it: a growing one is what a count
+    of objects per type cannot show (a dict of a million entries is one dict)."""
+    seen: dict[int, tuple[object, set[str]]] = {}
+    for o in objects:
+        for r in gc.get_referents(o):
+            if isinstance(r, dict | list | set | deque) and len(r) >= min_len:
+                seen.setdefault(id(r), (r, set()))[1].add(type(o).__qualname__)
+    big = sorted(seen.values(), key=lambda x: len(x[0]), reverse=True)[:20]  # type: ignore[arg-type]
+    return [
+        {"type": type(c).__qualname__, "len": len(c), "held_by": ",".join(sorted(by))[:200]}  # type: ignore[arg-type]
+        for c, by in big
+    ]
 
 
 TYPES_EVERY_S = 60.0
@@ -165,7 +182,13 @@ class StatsProbe:
         now = time.monotonic()
         if self.types_path is not None and now - self._types_at >= TYPES_EVERY_S:
             self._types_at = now
-            counts = {"t": self._clock(), "types": type_counts(gc.get_objects())}
+            objects = gc.get_objects()
+            counts = {
+                "t": self._clock(),
+                "types": type_counts(objects),
+                "containers": big_containers(objects),
+            }
+            del objects
             with self.types_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(counts) + "\n")
 

@@ -78,12 +78,20 @@ def per_hour(samples: list[Sample], name: str, by_life: bool = False) -> float:
     return slope(xs, ys, [s.hub_life for s in samples] if by_life else None)
 
 
+CYCLE_SAMPLES = 4
+"""Samples that cover whole cycles of the soak's own rhythm (a camera killed and revived
+every 2 minutes takes its sockets with it: the count alternates minute by minute)."""
+
+
 def end_minus_start(samples: list[Sample], name: str, by_life: bool = False) -> int:
-    """Last minus first value, summed over the process's lives."""
+    """Growth of a count, summed over the process's lives: the highest of the last
+    `CYCLE_SAMPLES` values minus the highest of the first (one each in a short life), so
+    that where in the kill cycle the run started or ended is not counted as growth."""
     total = 0
     for life in sorted({s.hub_life if by_life else 0 for s in samples}):
         vals = [getattr(s, name) for s in samples if not by_life or s.hub_life == life]
-        total += int(vals[-1] - vals[0]) if vals else 0
+        k = max(1, min(CYCLE_SAMPLES, len(vals) // 2))
+        total += int(max(vals[-k:]) - max(vals[:k])) if vals else 0
     return total
 
 

@@ -48,3 +48,12 @@ def test_short_runs_fit_every_sample() -> None:
     samples = [replace(BASE, minute=m, none_refs=90_000 + 100 * m) for m in (1, 2, 3)]
     assert settled(samples, 10) == samples
     assert summary(samples, 10)["none_refs_per_hour"] == pytest.approx(6000.0)
+
+
+def test_the_kill_cycle_is_no_growth_but_a_leak_is() -> None:
+    # a camera killed every 2 minutes: its 4 sockets go and come back minute by minute
+    cycle = [replace(BASE, minute=m, decoders_fds=48 + 4 * (m % 2)) for m in range(11, 61)]
+    assert end_minus_start(cycle[1:], "decoders_fds") == 0  # starts dead, ends alive
+    assert end_minus_start(cycle[:-1], "decoders_fds") == 0  # starts alive, ends dead
+    leak = [replace(s, decoders_fds=s.decoders_fds + (s.minute - 11) // 10) for s in cycle]
+    assert end_minus_start(leak, "decoders_fds") == 4  # one more every 10 minutes

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from console.shell.stats import ConsoleStats, read_stats
-from console.shell.stats_probe import tile_stamp, type_counts
+from console.shell.stats_probe import big_containers, tile_stamp, type_counts
 from tests.unit.streams.ingest.test_stamp import MS, bgra, luma_picture
 
 BORDER = 49  # the tile's border grey
@@ -48,3 +48,15 @@ def test_type_counts_name_the_most_numerous_types_first() -> None:
         (f"{__name__}.test_type_counts_name_the_most_numerous_types_first.<locals>.Leaf", 5),
         ("builtins.float", 2),
     ]
+
+
+def test_big_containers_are_found_with_their_holders_even_when_untracked() -> None:
+    class Holder:
+        def __init__(self) -> None:
+            self.tombstones = {f"E{i}": None for i in range(3000)}  # untracked by gc
+            self.small = [None] * 10
+
+    h = Holder()
+    found = big_containers([h], min_len=2000)
+    assert found == [{"type": "dict", "len": 3000, "held_by": Holder.__qualname__}]
+    assert big_containers([h], min_len=5000) == []
