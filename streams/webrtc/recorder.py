@@ -9,7 +9,10 @@ picture is a grid (1, 2, 2x2 or 3x2 tiles) of the newest frame of each participa
 with its label (CJK font, `streams.webrtc.labels`), at `fps`; the sound is the sum of
 everyone's audio, resampled to 48 kHz mono. Wall-clock driven: a thread ticks at `fps`
 and writes one picture and 1/fps s of sound per tick whatever arrives, so the file's
-length is the time recorded.
+length is the time recorded. A thread starved of CPU for more than a second does not
+catch up frame by frame (it would never see the stop, and the file would run on past
+it): it skips to the present, the picture held over the gap and the sound silent
+(`frames_skipped`).
 
 `set_sources([(label, video, audio), ...])` (on the loop) can change who is recorded at
 any time; the pulling runs as asyncio tasks, the composing and encoding in the thread.
@@ -75,6 +78,7 @@ class Recorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.frames_written = 0
+        self.frames_skipped = 0  # ticks the starved thread skipped (the picture held)
         self.error: BaseException | None = None
 
     async def start(self) -> None:
@@ -203,18 +207,9 @@ class Recorder:
             t0 = time.monotonic()
             n = 0
             apts = 0
-            while True:
-                delay = t0 + n / self.fps - time.monotonic()
-                if delay > 0:
-                    if self._stop.wait(delay):
-                        break
-                    continue
-                canvas, sound = self._compose()
-                vf = av.VideoFrame.from_ndarray(canvas, format="rgb24")
-                vf.pts = n
-                vf.time_base = Fraction(1, self.fps)
-                for pkt in vs.encode(vf):
-                    out.mux(pkt)
+
+            def sound_out(sound: NDArray[np.int16]) -> None:
+                nonlocal apts
                 af = av.AudioFrame.from_ndarray(sound.reshape(1, -1), format="s16", layout="mono")
                 af.sample_rate = RATE
                 af.pts = apts
@@ -223,8 +218,31 @@ class Recorder:
                 for rf in res.resample(af):
                     for pkt in aus.encode(rf):
                         out.mux(pkt)
+
+            while True:
+                now = time.monotonic()
+                delay = t0 + n / self.fps - now
+                if delay > 0:
+                    if self._stop.wait(delay):
+                        break
+                    continue
+                if self._stop.is_set():
+                    break
+                behind = math.floor((now - t0) * self.fps) - n
+                if behind > self.fps:  # starved for over a second: skip to the present
+                    skip = behind - 1
+                    sound_out(np.zeros(skip * (RATE // self.fps), dtype=np.int16))
+                    n += skip
+                    self.frames_skipped += skip
+                canvas, sound = self._compose()
+                vf = av.VideoFrame.from_ndarray(canvas, format="rgb24")
+                vf.pts = n
+                vf.time_base = Fraction(1, self.fps)
+                for pkt in vs.encode(vf):
+                    out.mux(pkt)
+                sound_out(sound)
                 n += 1
-                self.frames_written = n
+                self.frames_written += 1
             for rf in res.resample(None):
                 for pkt in aus.encode(rf):
                     out.mux(pkt)

@@ -35,8 +35,10 @@ prints a row. At the end: the slope per hour of each (least squares over the sam
 after `--warmup-minutes`, 10; all samples if fewer than two are left; the hub's with an
 intercept per process life, as it is restarted), a chart (`--chart`, matplotlib), and
 one JSON line: `minutes`, `rss_mb_per_hour_console`, `rss_mb_per_hour_hub`,
-`fds_end_minus_start`, `threads_end_minus_start` (the larger of console and hub, each
-summed over its process lives), `none_refs_per_hour`, `latency_p95_drift_ms` (the fitted
+`fds_end_minus_start`, `threads_end_minus_start` (the largest growth of console,
+decode processes and hub, each summed over its process lives; growth is the highest of
+the last four samples minus the highest of the first four, so that the camera kill
+cycle is not counted), `none_refs_per_hour`, `latency_p95_drift_ms` (the fitted
 change over the run), `events_lost` (acknowledged by intake, absent from the store at
 the end), `events_duplicated` (extra rows for one `source_ref`, or a second 201 for
 it), `tasks_lost` (acknowledged by a dispatch reply, absent from the store), with the
