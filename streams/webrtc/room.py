@@ -95,7 +95,7 @@ class _Peer:
     vp8: bool = True  # receives VP8 in every video slot: shared encoded packets
     opus: bool = True  # receives Opus in every audio slot: forwarded packets
     last_pli: float = 0.0
-    released: bool = False  # failed: its connection and media let go, its entry kept
+    released: bool = False  # gone (failed or closed): its media let go, its entry kept
 
 
 @dataclass(frozen=True)
