@@ -379,11 +379,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "add_operator", None) is not None:
         return _add_operator_main(config, args)
     try:
+        trim_s = heap.trim_every_s(os.environ)
+    except ValueError as exc:  # HALL_TRIM_EVERY_S, not a number of seconds
+        print(f"hall-hub: {exc}", file=sys.stderr)
+        return 2
+    try:
         check_config(config)
         site = _site_of(config)
         calendar = load_calendar(config.calendar or default_calendar_path())
-        trim_s = heap.trim_every_s(os.environ)
-    except (ConfigError, SiteConfigError, ValueError) as exc:
+    except (ConfigError, SiteConfigError) as exc:
         print(f"hall-hub: {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:

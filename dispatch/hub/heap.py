@@ -90,7 +90,6 @@ class Trimmer:
     def __init__(self, every_s: float = TRIM_EVERY_S) -> None:
         self.every_s = every_s
         self.trims = 0
-        self.last_s = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -108,5 +107,5 @@ class Trimmer:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.every_s)
-            self.last_s = await trim()
+            await trim()
             self.trims += 1

@@ -76,9 +76,6 @@ class Sessions:
                     del self._by_token[p.token_hash]
         return gone
 
-    def __len__(self) -> int:
-        return len(self._by_id)
-
     def __iter__(self) -> Iterator[MediationSession]:
         return iter(list(self._by_id.values()))
 

@@ -4,10 +4,11 @@ trimmer's life (that a trim gives pages back: tests/integration/dispatch/hub).""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
-from dispatch.hub import heap
+from dispatch.hub import cli, heap
 
 
 def test_the_interval_defaults_to_a_minute_and_refuses_nonsense() -> None:
@@ -37,3 +38,15 @@ def test_the_trimmer_trims_while_it_runs_and_stops_twice_safely() -> None:
     off, after_stop, later = asyncio.run(body())
     assert off == 0
     assert after_stop >= 3 and later == after_stop  # it ran, and stopped for good
+
+
+def test_the_hub_refuses_a_trim_interval_that_is_not_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conf = tmp_path / "hub.toml"
+    conf.write_text(f'db_url = "sqlite:///{tmp_path / "hall.db"}"\n', encoding="utf-8")
+    monkeypatch.setenv(heap.TRIM_EVERY_ENV, "soon")
+    assert cli.main(["--config", str(conf)]) == 2
+    err = capsys.readouterr().err
+    assert f"hall-hub: {heap.TRIM_EVERY_ENV}='soon': seconds expected" in err
+    assert not (tmp_path / "hall.db").exists()  # refused before anything was opened
