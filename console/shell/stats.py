@@ -34,6 +34,15 @@ class ConsoleStats(BaseModel):
         description="age of each tile's picture read back from the screen's pixels "
         "(stamp vs wall clock), for the grabs since the last line"
     )
+    latency_full_rate_ms: list[float] = Field(
+        default_factory=list,
+        description="the same ages, of the tiles decoding every frame (not shed to key "
+        "frames): what the pipeline adds, apart from the shedder's choice",
+    )
+    tile_samples: int = Field(
+        0, ge=0, description="live tiles read, over the grabs since the last line"
+    )
+    shed_samples: int = Field(0, ge=0, description="of those, tiles shed to key frames only")
     grabs: int = Field(ge=0, description="screen grabs since start")
     stamp_misses: int = Field(ge=0, description="live tiles whose stamp did not read")
 

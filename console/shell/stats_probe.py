@@ -97,6 +97,9 @@ class StatsProbe:
         self.grabs = 0
         self.misses = 0
         self._ages: list[float] = []
+        self._full_ages: list[float] = []
+        self._tile_samples = 0
+        self._shed_samples = 0
         self._chained: Callable[[int, Frame], None] | None = None
         self._write_timer = QTimer()
         self._write_timer.setInterval(round(every_s * 1000))
@@ -132,7 +135,8 @@ class StatsProbe:
         if self._chained is not None:
             self._chained(slot, frame)
 
-    def _live_tiles(self) -> list[tuple[int, int, int, int]]:
+    def _live_tiles(self) -> list[tuple[int, int, int, int, bool]]:
+        """(x, y, width, height, shed) of each tile showing a live picture."""
         out = []
         for tile in self._wall.tiles:
             if tile.isHidden() or tile.camera_id is None:
@@ -140,7 +144,7 @@ class StatsProbe:
             if tile.frame is None or tile.overlay_text() is not None:
                 continue
             g = tile.geometry()
-            out.append((g.x(), g.y(), g.width(), g.height()))
+            out.append((g.x(), g.y(), g.width(), g.height(), tile.shed))
         return out
 
     def grab(self) -> None:
@@ -154,12 +158,16 @@ class StatsProbe:
         now_ms = self._clock() * 1000.0
         self.grabs += 1
         px = screen_array(pixmap.toImage())
-        for x, y, w, h in self._live_tiles():
+        for x, y, w, h, shed in self._live_tiles():
+            self._tile_samples += 1
+            self._shed_samples += shed
             ms = tile_stamp(px[y : y + h, x : x + w])
             if ms is None:
                 self.misses += 1
-            else:
-                self._ages.append(now_ms - ms)
+                continue
+            self._ages.append(now_ms - ms)
+            if not shed:
+                self._full_ages.append(now_ms - ms)
 
     def stats(self) -> ConsoleStats:
         tiles = [t for t in self._wall.tiles if not t.isHidden() and t.camera_id is not None]
@@ -170,13 +178,17 @@ class StatsProbe:
             tiles_with_picture=len(self._live_tiles()),
             painted_frames=self.painted,
             latency_ms=[round(a, 1) for a in self._ages],
+            latency_full_rate_ms=[round(a, 1) for a in self._full_ages],
+            tile_samples=self._tile_samples,
+            shed_samples=self._shed_samples,
             grabs=self.grabs,
             stamp_misses=self.misses,
         )
 
     def write(self) -> None:
         line = self.stats().model_dump_json() + "\n"
-        self._ages = []
+        self._ages, self._full_ages = [], []
+        self._tile_samples = self._shed_samples = 0
         with self._path.open("a", encoding="utf-8") as f:
             f.write(line)
         now = time.monotonic()

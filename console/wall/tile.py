@@ -168,6 +168,11 @@ class TileWidget(QWidget):
             self._line_dirty = True
             self.update()
 
+    @property
+    def shed(self) -> bool:
+        """The tile decodes key frames only (the wall is shedding load)."""
+        return self._shed
+
     def set_shed(self, shed: bool) -> None:
         if shed != self._shed:
             self._shed = shed

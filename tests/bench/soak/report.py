@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ COLUMNS = [  # (field, header, format)
     ("painted_fps", "fps", "{:>5.1f}"),
     ("tiles_live", "live", "{:>4}"),
     ("latency_p95_ms", "lat95", "{:>6.0f}"),
+    ("latency_full_p95_ms", "lat95f", "{:>6.0f}"),
+    ("shed_pct", "shed%", "{:>5.0f}"),
     ("publish_p99_ms", "pub99", "{:>6.1f}"),
     ("db_mb", "db MB", "{:>6.1f}"),
     ("wal_mb", "wal MB", "{:>6.1f}"),
@@ -95,6 +97,12 @@ def end_minus_start(samples: list[Sample], name: str, by_life: bool = False) -> 
     return total
 
 
+def mean(xs: Iterable[float]) -> float:
+    """The mean of the finite values (nan if none)."""
+    got = [x for x in xs if not math.isnan(x)]
+    return sum(got) / len(got) if got else math.nan
+
+
 def finite(v: float, digits: int = 2) -> float | None:
     return None if math.isnan(v) else round(v, digits)
 
@@ -121,6 +129,11 @@ def summary(samples: list[Sample], warmup_min: float) -> dict[str, Any]:
         "threads_end_minus_start": max(threads.values()),
         "none_refs_per_hour": finite(per_hour(fit, "none_refs"), 1),
         "latency_p95_drift_ms": finite(per_hour(fit, "latency_p95_ms") * hours, 1),
+        # the same of the tiles decoding every frame, and how much the wall shed: a shed
+        # tile shows key frames only (its age is up to a key-frame interval by design)
+        "latency_p95_full_rate_drift_ms": finite(per_hour(fit, "latency_full_p95_ms") * hours, 1),
+        "shed_pct_mean": finite(mean(s.shed_pct for s in fit), 1),
+        "shed_pct_drift": finite(per_hour(fit, "shed_pct") * hours, 1),
         "fds_end_minus_start_by_process": fds,
         "threads_end_minus_start_by_process": threads,
         "publish_p99_ms_per_hour": finite(per_hour(fit, "publish_p99_ms", by_life=True)),
@@ -155,11 +168,13 @@ def chart(samples: list[Sample], path: Path, title: str) -> None:
         ("threads", ["console_threads", "hub_threads", "decoders_threads"]),
         ("None refs (console)", ["none_refs"]),
         ("painted fps per tile", ["painted_fps"]),
-        ("picture age p95 ms (pixels)", ["latency_p95_ms"]),
+        ("picture age p95 ms (pixels)", ["latency_p95_ms", "latency_full_p95_ms"]),
+        ("tiles shed to key frames %", ["shed_pct"]),
         ("publish p99 ms", ["publish_p99_ms"]),
         ("store MB", ["db_mb", "wal_mb"]),
+        ("events", ["events_acked", "events_archived"]),
     ]
-    fig, axes = plt.subplots(4, 2, figsize=(12, 12), sharex=True)
+    fig, axes = plt.subplots(5, 2, figsize=(12, 15), sharex=True)
     xs = [s.minute for s in samples]
     for ax, (label, names) in zip(axes.flat, panels, strict=True):
         for name in names:

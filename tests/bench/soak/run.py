@@ -148,7 +148,7 @@ class Soak:
         life, hub = await self.hub_now()
         con = proc_sample(self.rig.console.pid if self.rig.console else None)
         dec = children_sample(self.rig.console.pid if self.rig.console else None)
-        stats, fps, ages = window.take()
+        stats, fps, ages, full_ages, shed_pct = window.take()
         db_mb, wal_mb = store_sizes(self.rig.db_url)
         nan = math.nan
         return Sample(
@@ -164,6 +164,8 @@ class Soak:
             painted_fps=fps,
             tiles_live=stats.tiles_with_picture if stats else -1,
             latency_p95_ms=report_pct(ages, 95),
+            latency_full_p95_ms=report_pct(full_ages, 95),
+            shed_pct=shed_pct,
             publish_p99_ms=publish_p99(self.ledger.publish_ms, since),
             db_mb=db_mb,
             wal_mb=wal_mb,

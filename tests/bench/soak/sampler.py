@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psutil
 from sqlalchemy import create_engine, text
@@ -92,11 +92,23 @@ class Sample:
     events_archived: int
     phone_connects: int
     decoders_rss_mb: float = 0.0  # the console's decode processes, summed
+    latency_full_p95_ms: float = math.nan  # of the tiles not shed to key frames
+    shed_pct: float = math.nan  # of the live tiles read, the share shed to key frames
     decoders_fds: int = 0
     decoders_threads: int = 0
 
     def row(self) -> dict[str, Any]:
         return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+class Taken(NamedTuple):
+    """What the console reported over one window."""
+
+    stats: ConsoleStats | None  # the newest line
+    fps: float  # painted frames per second per tile
+    ages: list[float]  # picture ages of every live tile read
+    full_rate_ages: list[float]  # of the tiles decoding every frame
+    shed_pct: float  # share of the tiles read that were shed to key frames
 
 
 @dataclass
@@ -108,19 +120,22 @@ class ConsoleWindow:
     last_painted: int | None = None
     last_at: float | None = None
 
-    def take(self) -> tuple[ConsoleStats | None, float, list[float]]:
+    def take(self) -> Taken:
         """The newest line, the painted frames per second per tile since the previous
         take, and the picture ages of the lines since then."""
         lines = [s for s in read_stats(self.path) if s.t > self.last_t]
         if not lines:
-            return None, math.nan, []
+            return Taken(None, math.nan, [], [], math.nan)
         last = lines[-1]
         ages = [a for s in lines for a in s.latency_ms]
+        full = [a for s in lines for a in s.latency_full_rate_ms]
+        read = sum(s.tile_samples for s in lines)
+        shed = 100.0 * sum(s.shed_samples for s in lines) / read if read else math.nan
         fps = math.nan
         if self.last_painted is not None and self.last_at is not None and last.tiles:
             fps = (last.painted_frames - self.last_painted) / (last.t - self.last_at) / last.tiles
         self.last_t, self.last_painted, self.last_at = last.t, last.painted_frames, last.t
-        return last, fps, ages
+        return Taken(last, fps, ages, full, shed)
 
 
 def publish_p99(publish_ms: list[tuple[float, float]], since: float) -> float:

@@ -28,6 +28,8 @@ SUMMARY = [
     "threads_end_minus_start",
     "none_refs_per_hour",
     "latency_p95_drift_ms",
+    "latency_p95_full_rate_drift_ms",
+    "shed_pct_mean",
     "events_lost",
     "events_duplicated",
     "tasks_lost",
@@ -45,6 +47,11 @@ def sane_sample(s: dict[str, Any]) -> None:
     assert math.isfinite(s["painted_fps"]) and 0 < s["painted_fps"] <= 30, s
     assert 0 < s["tiles_live"] <= 16, s
     assert math.isfinite(s["latency_p95_ms"]) and 0 < s["latency_p95_ms"] < 60_000, s
+    # a share of the tiles read; the full-rate ages are missing only if every tile read
+    # was shed (the wall keeps one at full rate, but its camera may be the one killed)
+    assert 0 <= s["shed_pct"] <= 100, s
+    full = s["latency_full_p95_ms"]
+    assert math.isnan(full) or 0 < full < 60_000, s
     assert math.isfinite(s["publish_p99_ms"]) and 0 < s["publish_p99_ms"] < 60_000, s
     assert s["db_mb"] > 0 and s["wal_mb"] is not None and s["wal_mb"] >= 0, s
     assert s["events_acked"] > 0 and s["phone_connects"] > 0, s

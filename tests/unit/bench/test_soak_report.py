@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from console.shell.stats import ConsoleStats
 from tests.bench.soak.report import end_minus_start, settled, slope, summary
-from tests.bench.soak.sampler import Sample
+from tests.bench.soak.sampler import ConsoleWindow, Sample
 
 BASE = Sample(minute=0, console_rss_mb=300, console_fds=40, console_threads=26, hub_rss_mb=250,
               hub_fds=300, hub_threads=14, hub_life=0, none_refs=90_000, painted_fps=25.0,
@@ -57,3 +59,45 @@ def test_the_kill_cycle_is_no_growth_but_a_leak_is() -> None:
     assert end_minus_start(cycle[:-1], "decoders_fds") == 0  # starts alive, ends dead
     leak = [replace(s, decoders_fds=s.decoders_fds + (s.minute - 11) // 10) for s in cycle]
     assert end_minus_start(leak, "decoders_fds") == 4  # one more every 10 minutes
+
+
+def test_shedding_is_reported_beside_the_latency_it_causes() -> None:
+    # the wall sheds more and more tiles to key frames: the all-tiles p95 climbs with it
+    # while the full-rate tiles stay flat; both figures and the shed share are reported
+    samples = [
+        replace(BASE, minute=m, latency_p95_ms=100 + 30 * (m - 11), latency_full_p95_ms=120.0,
+                shed_pct=float(m - 11))
+        for m in range(11, 61)
+    ]  # fmt: skip
+    got = summary(samples, 10)
+    assert got["latency_p95_drift_ms"] == pytest.approx(30 * 49, rel=1e-6)
+    assert got["latency_p95_full_rate_drift_ms"] == 0.0
+    assert got["shed_pct_drift"] == pytest.approx(49.0)
+    assert got["shed_pct_mean"] == pytest.approx(24.5)
+
+
+def test_a_run_without_full_rate_samples_says_so() -> None:
+    samples = [replace(BASE, minute=m) for m in range(11, 20)]  # defaults: nothing read
+    got = summary(samples, 10)
+    assert got["latency_p95_full_rate_drift_ms"] is None
+    assert got["shed_pct_mean"] is None
+
+
+def test_the_console_window_splits_shed_tiles_from_full_rate_ones(tmp_path: Path) -> None:
+    path = tmp_path / "stats.jsonl"
+    lines = [
+        ConsoleStats(t=t, none_refs=1, tiles=16, tiles_with_picture=16, painted_frames=100 * t,
+                     latency_ms=[100.0, 1900.0], latency_full_rate_ms=[100.0], tile_samples=16,
+                     shed_samples=shed, grabs=t, stamp_misses=0)
+        for t, shed in ((1, 0), (2, 4), (3, 8))
+    ]  # fmt: skip
+    path.write_text(lines[0].model_dump_json() + "\n")
+    window = ConsoleWindow(path)
+    window.take()
+    path.write_text("".join(s.model_dump_json() + "\n" for s in lines))
+    got = window.take()
+    assert got.stats == lines[-1]
+    assert got.ages == [100.0, 1900.0] * 2
+    assert got.full_rate_ages == [100.0, 100.0]
+    assert got.shed_pct == pytest.approx(100 * 12 / 32)
+    assert got.fps == pytest.approx(200 / 2 / 16)
