@@ -526,6 +526,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock = StartupClock()
     clock.mark("main")
     args = parse_args(argv)
+    from streams.heap import TrimThread, trim_every_s
+
+    try:
+        trimmer = TrimThread(trim_every_s(os.environ))  # the decode processes read it too
+    except ValueError as exc:
+        print(f"hall-console: {exc}", file=sys.stderr)
+        return 2
     site = load_site_or_exit(args.site)
     clock.mark("site")
     from PySide6.QtCore import QTimer
@@ -536,10 +543,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock.mark("qt")
     collector = MainThreadCollector(app)  # cyclic GC only on the Qt thread
     collector.start()
+    trimmer.start()  # freed heap back to the system every minute (days of churn)
     try:
         demo = start_demo(args, site)
     except SystemExit as exc:
         collector.stop()
+        trimmer.stop()
         return int(exc.code or 1)
     clock.mark("demo")
     if demo is not None:
@@ -584,6 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if probe is not None:
             probe.stop()
         collector.stop()
+        trimmer.stop()
         window.stop()
         panels.stop()
         if demo is not None:

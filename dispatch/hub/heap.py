@@ -9,36 +9,23 @@ glibc then frees stays in its per-thread arenas. The soak's hub grew 15-20 MB at
 call and never gave it back (its RSS rose in steps, one per call).
 
 `release()` after a call's media have ended: one full collection (tens of ms, once per
-call) and `malloc_trim(0)` (glibc only; elsewhere nothing), off the loop.
+call) and `malloc_trim(0)` (glibc only; elsewhere nothing), off the loop; `Trimmer`
+trims every minute while the hub runs. The trim itself and its interval
+(`HALL_TRIM_EVERY_S`) are `streams.heap`'s, shared with the console and its decode
+processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import gc
-import logging
-import math
-import time
-from collections.abc import Callable, Mapping
 
-log = logging.getLogger(__name__)
+from streams.heap import TRIM, TRIM_EVERY_ENV, TRIM_EVERY_S, trim_every_s, trim_now
 
+__all__ = ["TRIM_EVERY_ENV", "TRIM_EVERY_S", "Trimmer", "release", "trim", "trim_every_s"]
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's `malloc_trim` (from the process's own symbols: no `ldconfig` run), or None
-    (musl, macOS, Windows)."""
-    try:
-        fn = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError, TypeError):
-        return None
-    fn.argtypes = [ctypes.c_size_t]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_TRIM = _malloc_trim()
+_TRIM = TRIM  # None without glibc
 
 
 async def release() -> int:
@@ -49,34 +36,10 @@ async def release() -> int:
     return found
 
 
-TRIM_EVERY_S = 60.0
-TRIM_EVERY_ENV = "HALL_TRIM_EVERY_S"  # seconds between trims; 0: none (an A/B's baseline)
-
-
 async def trim() -> float:
-    """Hand the heap's free pages back to the system (glibc); the seconds it took."""
-    if _TRIM is None:
-        return 0.0
-    t0 = time.perf_counter()
-    try:
-        await asyncio.to_thread(_TRIM, 0)
-    except Exception:
-        log.debug("malloc_trim failed", exc_info=True)
-    return time.perf_counter() - t0
-
-
-def trim_every_s(environ: Mapping[str, str]) -> float:
-    """The trim interval `HALL_TRIM_EVERY_S` asks for (default `TRIM_EVERY_S`; 0 is off)."""
-    raw = environ.get(TRIM_EVERY_ENV, "").strip()
-    if not raw:
-        return TRIM_EVERY_S
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{TRIM_EVERY_ENV}={raw!r}: seconds expected") from None
-    if value < 0 or not math.isfinite(value):
-        raise ValueError(f"{TRIM_EVERY_ENV}={raw!r}: 0 or more seconds expected")
-    return value
+    """Hand the heap's free pages back to the system (glibc), off the loop; the seconds
+    it took."""
+    return await asyncio.to_thread(trim_now)
 
 
 class Trimmer:

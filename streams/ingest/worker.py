@@ -13,12 +13,15 @@ so the command loop always reads on. The parent gone (end of the pipe): everythi
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import signal
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 
+from streams.heap import TRIM_EVERY_S, TrimThread, trim_every_s
 from streams.ingest.evidence import EvidenceError
 from streams.ingest.pool import DecodePool
 from streams.ingest.rtsp import CameraStream
@@ -168,7 +171,19 @@ def serve(conn: Connection, places: int) -> None:
     """The worker process's entry point (a spawned process: everything imported anew)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the console's to handle
     logging.basicConfig(level=logging.WARNING, format="decode-worker %(levelname)s %(message)s")
+    trimmer = TrimThread(trim_interval(os.environ))  # packets and pictures churn for days
+    trimmer.start()
     try:
         _Worker(conn, places).run()
     finally:
+        trimmer.stop()
         conn.close()
+
+
+def trim_interval(environ: Mapping[str, str]) -> float:
+    """`HALL_TRIM_EVERY_S` as the console read it (it refused nonsense before starting
+    us; a wall built by other code gets the default)."""
+    try:
+        return trim_every_s(environ)
+    except ValueError:
+        return TRIM_EVERY_S

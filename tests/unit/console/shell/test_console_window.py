@@ -272,3 +272,19 @@ def test_hostile_camera_and_place_names_read_literally_on_the_wall_and_tree(
     assert w.statusBar().currentMessage() == LINK
     assert_no_risky_labels(w)
     w.close()
+
+
+@pytest.mark.integration  # starts hall-console as a process
+def test_a_trim_interval_that_is_not_seconds_exits_2(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "hall-console"
+    run = subprocess.run(
+        [str(exe), "--demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin",
+             "HALL_TRIM_EVERY_S": "soon", "HALL_CONFIG_DIR": str(tmp_path / "cfg")},
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert "hall-console: HALL_TRIM_EVERY_S='soon': seconds expected" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -1,5 +1,6 @@
-"""The hub's heap trimming (`dispatch.hub.heap`): the interval it is asked for and the
-trimmer's life (that a trim gives pages back: tests/integration/dispatch/hub)."""
+"""The hub's heap trimming (`dispatch.hub.heap`): the trimmer's life and the hub's refusal
+of a nonsense interval (the interval itself: tests/unit/streams/test_heap.py; that a trim
+gives pages back: tests/integration/dispatch/hub)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,6 @@ from pathlib import Path
 import pytest
 
 from dispatch.hub import cli, heap
-
-
-def test_the_interval_defaults_to_a_minute_and_refuses_nonsense() -> None:
-    assert heap.trim_every_s({}) == heap.TRIM_EVERY_S == 60.0
-    assert heap.trim_every_s({heap.TRIM_EVERY_ENV: " 0 "}) == 0.0
-    assert heap.trim_every_s({heap.TRIM_EVERY_ENV: "2.5"}) == 2.5
-    for bad in ("soon", "-1", "nan", "inf"):
-        with pytest.raises(ValueError, match=heap.TRIM_EVERY_ENV):
-            heap.trim_every_s({heap.TRIM_EVERY_ENV: bad})
 
 
 def test_the_trimmer_trims_while_it_runs_and_stops_twice_safely() -> None:

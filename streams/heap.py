@@ -1,0 +1,103 @@
+"""Handing the freed heap back to the system: glibc's `malloc_trim`, now or every minute.
+
+A process that runs for days under a steady churn (the hub's requests, a decode
+process's packets and pictures, the console's event rows) frees most of what it
+allocates, but glibc keeps freed pages that sit below live blocks, one arena per busy
+thread: the resident size creeps up with nothing live behind it. `malloc_trim(0)`
+walks every arena and gives those pages back (milliseconds; ctypes drops the GIL).
+
+`trim_now()` trims once; `TrimThread` trims every `every_s` seconds from a thread of
+its own (the console's GUI process and its decode processes; the hub has an asyncio
+`Trimmer` in `dispatch.hub.heap` built on `trim_now`). `HALL_TRIM_EVERY_S` sets the
+interval for every process of the hall (0: off, for an A/B's baseline).
+
+It lives in `streams`, the lowest package, because the hub, the decode processes and
+the console all use it and `streams` may import neither of the others.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+log = logging.getLogger(__name__)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim` (from the process's own symbols: no `ldconfig` run), or None
+    (musl, macOS, Windows)."""
+    try:
+        fn = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+    fn.argtypes = [ctypes.c_size_t]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+TRIM = _malloc_trim()
+TRIM_EVERY_S = 60.0
+TRIM_EVERY_ENV = "HALL_TRIM_EVERY_S"  # seconds between trims; 0: none (an A/B's baseline)
+
+
+def trim_now() -> float:
+    """Hand the heap's free pages back to the system (glibc; elsewhere nothing); the
+    seconds it took. Blocking: call it off an event loop."""
+    if TRIM is None:
+        return 0.0
+    t0 = time.perf_counter()
+    try:
+        TRIM(0)
+    except Exception:
+        log.debug("malloc_trim failed", exc_info=True)
+    return time.perf_counter() - t0
+
+
+def trim_every_s(environ: Mapping[str, str]) -> float:
+    """The trim interval `HALL_TRIM_EVERY_S` asks for (default `TRIM_EVERY_S`; 0 is off);
+    ValueError naming the variable for anything but 0 or more seconds."""
+    raw = environ.get(TRIM_EVERY_ENV, "").strip()
+    if not raw:
+        return TRIM_EVERY_S
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{TRIM_EVERY_ENV}={raw!r}: seconds expected") from None
+    if value < 0 or not math.isfinite(value):
+        raise ValueError(f"{TRIM_EVERY_ENV}={raw!r}: 0 or more seconds expected")
+    return value
+
+
+class TrimThread:
+    """Trims every `every_s` seconds from a daemon thread until `stop()` (both safe to
+    call twice; 0 or no glibc: never starts)."""
+
+    def __init__(self, every_s: float = TRIM_EVERY_S, name: str = "heap-trim") -> None:
+        self.every_s = every_s
+        self.trims = 0
+        self._name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None or self.every_s <= 0 or TRIM is None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            trim_now()
+            self.trims += 1
