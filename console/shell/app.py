@@ -521,18 +521,12 @@ def qt_app() -> QApplication:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from console.shell.startup import StartupClock, when_shown
+    from console.shell.startup import StartupClock, trimmer_or_exit, when_shown
 
     clock = StartupClock()
     clock.mark("main")
     args = parse_args(argv)
-    from streams.heap import TrimThread, trim_every_s
-
-    try:
-        trimmer = TrimThread(trim_every_s(os.environ))  # the decode processes read it too
-    except ValueError as exc:
-        print(f"hall-console: {exc}", file=sys.stderr)
-        return 2
+    trimmer = trimmer_or_exit()  # HALL_TRIM_EVERY_S (the decode processes read it too)
     site = load_site_or_exit(args.site)
     clock.mark("site")
     from PySide6.QtCore import QTimer

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
+
+from streams.heap import TrimThread, trim_every_s
 
 _T0 = time.monotonic()
 
@@ -79,3 +82,13 @@ def when_shown(window: QWidget, done: Callable[[], None]) -> QObject:
         return watch
     handle.installEventFilter(watch)
     return watch
+
+
+def trimmer_or_exit() -> TrimThread:
+    """The heap trimmer `HALL_TRIM_EVERY_S` asks for (not started), or a message naming
+    the variable and exit code 2 before anything is opened."""
+    try:
+        return TrimThread(trim_every_s(os.environ))
+    except ValueError as exc:
+        print(f"hall-console: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
