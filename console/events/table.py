@@ -117,7 +117,6 @@ class EventTableModel(QAbstractTableModel):
         self._kept: dict[str, tuple[Row, dict[tuple[int, int], object]]] = {}
         self._blink = False
         self._alarmed: frozenset[str] = frozenset(model.unacknowledged())
-        self._pending = False
         self._last_refresh = -math.inf
         # one timer, restarted: `QTimer.singleShot(ms > 0, callable)` takes three
         # references from Python's None per call and never gives them back (PySide6
@@ -137,15 +136,13 @@ class EventTableModel(QAbstractTableModel):
         """Refresh at the next turn of the event loop, but at most every `REFRESH_EVERY_S`:
         a busy county's changes (several a second) reset the table a few times a second,
         not at each change, so the wall's display timer is not kept waiting."""
-        if not self._pending:
-            self._pending = True
+        if not self._timer.isActive():
             wait_s = self._last_refresh + REFRESH_EVERY_S - time.monotonic()
             self._timer.start(round(max(0.0, wait_s) * 1000))
 
     def refresh(self) -> None:
         """Take the model's visible rows now (normally called via the coalescing timer)."""
         self._timer.stop()  # called directly: the one scheduled is done too
-        self._pending = False
         self._last_refresh = time.monotonic()
         self.beginResetModel()
         self._rows = list(self._m.visible())
