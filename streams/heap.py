@@ -7,8 +7,7 @@ thread: the resident size creeps up with nothing live behind it. `malloc_trim(0)
 walks every arena and gives those pages back (milliseconds; ctypes drops the GIL).
 
 `trim_now()` trims once; `TrimThread` trims every `every_s` seconds from a thread of
-its own (the console's GUI process and its decode processes; the hub has an asyncio
-`Trimmer` in `dispatch.hub.heap` built on `trim_now`). `HALL_TRIM_EVERY_S` sets the
+its own (the hub, the console's GUI process and its decode processes). `HALL_TRIM_EVERY_S` sets the
 interval for every process of the hall (0: off, for an A/B's baseline).
 
 It lives in `streams`, the lowest package, because the hub, the decode processes and

@@ -292,7 +292,7 @@ async def _serve(hub: Hub, exit_with_parent: bool, trim_every_s: float) -> None:
     trace = MemTrace.from_env()  # HALL_TRACEMALLOC_FILE: a soak's diagnosis
     if trace is not None:
         trace.start()
-    trimmer = heap.Trimmer(trim_every_s)  # free heap pages back every minute (`heap`)
+    trimmer = heap.TrimThread(trim_every_s)  # free heap pages back every minute (`heap`)
     await hub.start()
     try:
         if hub.ca_page_url:
@@ -327,7 +327,7 @@ async def _serve(hub: Hub, exit_with_parent: bool, trim_every_s: float) -> None:
         if watch is not None:
             watch.cancel()
     finally:
-        await trimmer.stop()
+        trimmer.stop()
         if trace is not None:
             trace.stop()
         await hub.stop()

@@ -9,23 +9,21 @@ glibc then frees stays in its per-thread arenas. The soak's hub grew 15-20 MB at
 call and never gave it back (its RSS rose in steps, one per call).
 
 `release()` after a call's media have ended: one full collection (tens of ms, once per
-call) and `malloc_trim(0)` (glibc only; elsewhere nothing), off the loop; `Trimmer`
-trims every minute while the hub runs. The trim itself and its interval
-(`HALL_TRIM_EVERY_S`) are `streams.heap`'s, shared with the console and its decode
-processes.
+call) and `malloc_trim(0)` (glibc only; elsewhere nothing), off the loop. Between
+calls the hub trims every minute with `streams.heap.TrimThread`, as the console and its
+decode processes do: under a steady load (5 events/s, 200 phones) glibc kept what the
+hub freed, about 2 MB a minute, which fell back at each call's trim (free pages held,
+not live data). The trim and its interval (`HALL_TRIM_EVERY_S`) are `streams.heap`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 
-from streams.heap import TRIM, TRIM_EVERY_ENV, TRIM_EVERY_S, trim_every_s, trim_now
+from streams.heap import TRIM_EVERY_ENV, TRIM_EVERY_S, TrimThread, trim_every_s, trim_now
 
-__all__ = ["TRIM_EVERY_ENV", "TRIM_EVERY_S", "Trimmer", "release", "trim", "trim_every_s"]
-
-_TRIM = TRIM  # None without glibc
+__all__ = ["TRIM_EVERY_ENV", "TRIM_EVERY_S", "TrimThread", "release", "trim", "trim_every_s"]
 
 
 async def release() -> int:
@@ -40,35 +38,3 @@ async def trim() -> float:
     """Hand the heap's free pages back to the system (glibc), off the loop; the seconds
     it took."""
     return await asyncio.to_thread(trim_now)
-
-
-class Trimmer:
-    """Trims the heap every `every_s` while the hub runs.
-
-    Under a steady load (5 events/s, 200 phones) glibc keeps what the hub frees: the
-    soak's hub rose by about 2 MB a minute between calls and fell back to the same
-    level at each call's trim (`release`), i.e. free pages held, not live data. A trim
-    takes milliseconds in a worker thread (ctypes drops the GIL)."""
-
-    def __init__(self, every_s: float = TRIM_EVERY_S) -> None:
-        self.every_s = every_s
-        self.trims = 0
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is not None or self.every_s <= 0 or _TRIM is None:
-            return
-        self._task = asyncio.create_task(self._run(), name="heap-trim")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every_s)
-            await trim()
-            self.trims += 1

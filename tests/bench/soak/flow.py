@@ -48,7 +48,8 @@ class Ledger:
     publish_ms: list[tuple[float, float]] = field(default_factory=list)  # (monotonic, ms)
     tasks: dict[str, str] = field(default_factory=dict)  # task id -> event id
     archived: set[str] = field(default_factory=set)
-    flow_errors: int = 0
+    flow_errors: int = 0  # workflow steps that failed (each tried again) or gave up
+    flow_failures: Counter[str] = field(default_factory=Counter)  # by the hub's error code
     feedback: dict[str, asyncio.Event] = field(default_factory=dict)  # task id -> fed back
 
     def on_change(self, ch: EventChanged) -> None:
@@ -201,6 +202,7 @@ class Workflow:
                 if exc.code in DONE_ALREADY:
                     return None
                 self._ledger.flow_errors += 1
+                self._ledger.flow_failures[exc.code.value] += 1
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, MAX_BACKOFF_S)
 
@@ -224,6 +226,7 @@ class Workflow:
             await asyncio.wait_for(fed.wait(), self._wait_s)
         if not fed.is_set():
             self._ledger.flow_errors += 1
+            self._ledger.flow_failures["no feedback from the phone"] += 1
             return
         del self._ledger.feedback[task_id]
         await self._step(lambda: self._c.tasks.confirm_task(task_id))

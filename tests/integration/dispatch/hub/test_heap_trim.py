@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from dispatch.hub import heap
+from streams.heap import TRIM
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(heap._TRIM is None, reason="glibc's malloc_trim only")
+@pytest.mark.skipif(TRIM is None, reason="glibc's malloc_trim only")
 def test_a_trim_gives_freed_pages_back() -> None:
     out = subprocess.run(
         [sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=60, check=True
