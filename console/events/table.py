@@ -102,6 +102,29 @@ _HEADERS = {
 }
 
 
+_BRUSHES: dict[int, QBrush] = {}
+
+
+def brush(colour: QColor) -> QBrush:
+    """One brush per colour for every cell: a cell kept for repaints holds a reference,
+    not a brush of its own (the soak's console made ~6 per row, ~1,400 a minute while
+    events piled up during a call)."""
+    key = colour.rgba()
+    found = _BRUSHES.get(key)
+    if found is None:
+        found = _BRUSHES[key] = QBrush(colour)
+    return found
+
+
+def make_font(mono: bool, italic: bool, bold: bool) -> QFont:
+    font = QFont()
+    if mono:
+        font.setFamilies(["DejaVu Sans Mono", "WenQuanYi Micro Hei Mono", "monospace"])
+    font.setItalic(italic)
+    font.setBold(bold)
+    return font
+
+
 REFRESH_EVERY_S = 0.25  # the table's resets at most 4 a second
 
 
@@ -115,6 +138,7 @@ class EventTableModel(QAbstractTableModel):
         self._index: dict[str, int] | None = None  # event id -> row, built when asked
         # per event id: the row object the values were made from, (column, role) -> value
         self._kept: dict[str, tuple[Row, dict[tuple[int, int], object]]] = {}
+        self._fonts: dict[tuple[bool, bool, bool], QFont] = {}
         self._blink = False
         self._alarmed: frozenset[str] = frozenset(model.unacknowledged())
         self._last_refresh = -math.inf
@@ -233,29 +257,29 @@ class EventTableModel(QAbstractTableModel):
             return row.event.id
         if role == Qt.ItemDataRole.BackgroundRole:
             if flashing:
-                return QBrush(FLASH)
+                return brush(FLASH)
             if col is Col.COLOUR:
-                return QBrush(COLOURS[row.colour])
-            return QBrush(ROW_TINT[row.colour])
+                return brush(COLOURS[row.colour])
+            return brush(ROW_TINT[row.colour])
         if role == Qt.ItemDataRole.ForegroundRole:
             if flashing or col is Col.COLOUR:
-                return QBrush(FLASH_TEXT)
+                return brush(FLASH_TEXT)
             if col is Col.COUNTDOWN:
                 if self._m.stale:
-                    return QBrush(STALE_TEXT)
+                    return brush(STALE_TEXT)
                 left = self._m.countdown(row.event.id)
                 if left is not None and left.total_seconds() < 0:
-                    return QBrush(OVERDUE_TEXT)
-            return QBrush(ROW_TEXT)
+                    return brush(OVERDUE_TEXT)
+            return brush(ROW_TEXT)
         if role == Qt.ItemDataRole.FontRole:
-            font = QFont()
-            if col is Col.COUNTDOWN:
-                font.setFamilies(["DejaVu Sans Mono", "WenQuanYi Micro Hei Mono", "monospace"])
-                font.setItalic(self._m.stale)
-            if row.event.priority is not Priority.ROUTINE and col is Col.PRIORITY:
-                font.setBold(True)
-            if row.event.id in self._alarmed:
-                font.setBold(True)
+            mono = col is Col.COUNTDOWN
+            bold = row.event.id in self._alarmed or (
+                row.event.priority is not Priority.ROUTINE and col is Col.PRIORITY
+            )
+            key = (mono, mono and self._m.stale, bold)
+            font = self._fonts.get(key)
+            if font is None:  # the few fonts of the cells, each made once per table
+                font = self._fonts[key] = make_font(*key)
             return font
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (Col.COLOUR, Col.COUNTDOWN):
             return int(Qt.AlignmentFlag.AlignCenter)
