@@ -31,6 +31,7 @@ COLUMNS = [  # (field, header, format)
     ("events_acked", "events", "{:>7}"),
     ("events_archived", "archived", "{:>8}"),
     ("phone_connects", "ws conn", "{:>7}"),
+    ("flow_errors", "flow err", "{:>8}"),
     ("decoders_rss_mb", "dec MB", "{:>7.1f}"),
     ("decoders_fds", "dec fd", "{:>6}"),
     ("decoders_threads", "dec th", "{:>6}"),

@@ -175,6 +175,7 @@ class Soak:
             decoders_rss_mb=dec.rss_mb if dec else nan,
             decoders_fds=dec.fds if dec else -1,
             decoders_threads=dec.threads if dec else -1,
+            flow_errors=self.ledger.flow_errors,
         )
 
     async def run(self) -> dict[str, Any]:

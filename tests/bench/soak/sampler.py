@@ -96,6 +96,7 @@ class Sample:
     shed_pct: float = math.nan  # of the live tiles read, the share shed to key frames
     decoders_fds: int = 0
     decoders_threads: int = 0
+    flow_errors: int = 0  # workflow steps failed so far (each tried again), cumulative
 
     def row(self) -> dict[str, Any]:
         return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in asdict(self).items()}
