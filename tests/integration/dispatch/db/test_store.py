@@ -372,3 +372,51 @@ def test_sqlite_checkpoints_run_outside_commits(tmp_path: Path) -> None:
         assert s2.count_events() == 50
     finally:
         s2.close()
+
+
+def sqlite_memory_used() -> int:
+    """Bytes the process's SQLite library holds now (page caches included)."""
+    import _sqlite3
+    import ctypes
+
+    fn = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_used  # the module's libsqlite3
+    fn.restype = ctypes.c_int64
+    return int(fn())
+
+
+def test_sqlite_page_caches_are_bounded_across_the_pool(tmp_path: Path) -> None:
+    """Every pooled connection busy at once over a file far bigger than the caches: what
+    SQLite then holds stays within the pool's connections times their cache (it was
+    ~2.1 MB per connection, 17 MB for the pool, growing in steps at the soak's calls)."""
+    s = store.Store(f"sqlite:///{tmp_path / 'hall.db'}")
+    s.open()
+    try:
+        with s.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)")
+            for _ in range(40):  # 40 MB
+                conn.exec_driver_sql(
+                    "INSERT INTO filler (body) SELECT randomblob(4000) FROM "
+                    "(WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n "
+                    "WHERE k < 250) SELECT k FROM n)"
+                )
+        before = sqlite_memory_used()
+        together = threading.Barrier(store.POOL_SIZE)
+
+        def scan(k: int) -> int:
+            with s.engine.connect() as conn:
+                together.wait(10)  # all of the pool's connections out at once
+                n = conn.exec_driver_sql(
+                    "SELECT count(*) FROM filler WHERE length(body) > ?", (k,)
+                ).scalar()
+                together.wait(10)
+                return int(n or 0)
+
+        with concurrent.futures.ThreadPoolExecutor(store.POOL_SIZE) as pool:
+            counts = list(pool.map(scan, range(store.POOL_SIZE)))
+        held = sqlite_memory_used() - before
+    finally:
+        s.close()
+    assert counts == [10_000] * store.POOL_SIZE
+    per_connection = store.SQLITE_CACHE_KIB * 1024 * 1.15  # the cache and its headers
+    assert held > store.POOL_SIZE * per_connection / 2, held  # the caches were filled
+    assert held <= store.POOL_SIZE * per_connection, held
