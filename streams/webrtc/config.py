@@ -263,11 +263,17 @@ class SlotTrack(MediaStreamTrack):
             recv = asyncio.ensure_future(src.recv())
             switched = asyncio.ensure_future(self._st.changed.wait())
             self._st.changed.clear()
-            done, _ = await asyncio.wait({recv, switched}, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                done, _ = await asyncio.wait({recv, switched}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                # also when this recv() is cancelled (the sender stops at the end of a
+                # call): `asyncio.wait` leaves its tasks running, and the hub logged
+                # "Task was destroyed but it is pending!" for each at the next collection
+                switched.cancel()
+                if not recv.done():
+                    recv.cancel()
             if recv not in done:
-                recv.cancel()
                 continue
-            switched.cancel()
             try:
                 frame = recv.result()
             except MediaStreamError:
