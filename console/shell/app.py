@@ -522,7 +522,9 @@ def qt_app() -> QApplication:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from console.shell.startup import StartupClock, trimmer_or_exit, when_shown
+    from streams.heap import tune_allocator
 
+    tune_allocator(os.environ)  # before any thread: a fixed mmap threshold, two arenas
     clock = StartupClock()
     clock.mark("main")
     args = parse_args(argv)

@@ -52,6 +52,7 @@ from dispatch.hub.files import (
 from dispatch.hub.keys import HubKeyError
 from dispatch.hub.memtrace import MemTrace
 from dispatch.hub.tls import TlsError
+from streams.heap import tune_allocator
 from streams.private import restrict_umask
 from streams.webrtc.coturn import turnserver_conf
 
@@ -363,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return consoles_cli.main(argv)
     if argv and argv[0] in backup_cli.COMMANDS:
         return backup_cli.main(argv)
+    tune_allocator(os.environ)  # before any thread: a fixed mmap threshold, two arenas
     args = _parser().parse_args(argv)
     try:
         config = load_config(args)

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 
-from streams.heap import TRIM_EVERY_S, TrimThread, trim_every_s
+from streams.heap import TRIM_EVERY_S, TrimThread, trim_every_s, tune_allocator
 from streams.ingest.evidence import EvidenceError
 from streams.ingest.pool import DecodePool
 from streams.ingest.rtsp import CameraStream
@@ -169,6 +169,7 @@ class _Worker:
 
 def serve(conn: Connection, places: int) -> None:
     """The worker process's entry point (a spawned process: everything imported anew)."""
+    tune_allocator(os.environ)  # before our threads: pictures mapped whole, two arenas
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the console's to handle
     logging.basicConfig(level=logging.WARNING, format="decode-worker %(levelname)s %(message)s")
     trimmer = TrimThread(trim_interval(os.environ))  # packets and pictures churn for days
