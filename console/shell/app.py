@@ -524,7 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from console.shell.startup import StartupClock, trimmer_or_exit, when_shown
     from streams.heap import tune_allocator
 
-    tune_allocator(os.environ)  # before any thread: a fixed mmap threshold, two arenas
+    tune_allocator(os.environ)  # before any thread: two glibc arenas, not 8 per core
     clock = StartupClock()
     clock.mark("main")
     args = parse_args(argv)

@@ -364,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return consoles_cli.main(argv)
     if argv and argv[0] in backup_cli.COMMANDS:
         return backup_cli.main(argv)
-    tune_allocator(os.environ)  # before any thread: a fixed mmap threshold, two arenas
+    tune_allocator(os.environ)  # before any thread: two glibc arenas, not 8 per core
     args = _parser().parse_args(argv)
     try:
         config = load_config(args)

@@ -169,7 +169,7 @@ class _Worker:
 
 def serve(conn: Connection, places: int) -> None:
     """The worker process's entry point (a spawned process: everything imported anew)."""
-    tune_allocator(os.environ)  # before our threads: pictures mapped whole, two arenas
+    tune_allocator(os.environ)  # before our threads: two glibc arenas, not 8 per core
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the console's to handle
     logging.basicConfig(level=logging.WARNING, format="decode-worker %(levelname)s %(message)s")
     trimmer = TrimThread(trim_interval(os.environ))  # packets and pictures churn for days

@@ -1,6 +1,6 @@
-"""glibc's allocator tuned by `streams.heap.tune_allocator()`: a fixed mmap threshold and
-two arenas, seen from a fresh process through `mallinfo2()` and `malloc_info()` (the
-test process itself stays as glibc made it)."""
+"""glibc's allocator tuned by `streams.heap.tune_allocator()`: two arenas however many
+threads, seen from a fresh process through `malloc_info()` (the test process itself
+stays as glibc made it)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from streams import heap
 
-GLIBC = heap.MALLOPT is not None and heap.TRIM is not None
+GLIBC = heap.MALLOPT is not None
 
 PROBE = textwrap.dedent(
     """
@@ -24,18 +24,7 @@ PROBE = textwrap.dedent(
     libc.malloc.restype = ctypes.c_void_p
     libc.malloc.argtypes = [ctypes.c_size_t]
     libc.free.argtypes = [ctypes.c_void_p]
-    names = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
-    class Info(ctypes.Structure):
-        _fields_ = [(n, ctypes.c_size_t) for n in names.split()]
-    libc.mallinfo2.restype = Info
-
-    if sys.argv[2] == "threshold":
-        libc.free(libc.malloc(4 << 20))  # a large picture, freed
-        before = libc.mallinfo2().hblks
-        block = libc.malloc(1 << 20)  # the next picture: mapped whole, or carved from the heap?
-        print("mapped", libc.mallinfo2().hblks - before)
-        libc.free(block)
-    else:
+    if sys.argv[2] == "arenas":
         start, hold = threading.Barrier(7), threading.Barrier(7)
         def work():
             start.wait()
@@ -76,21 +65,13 @@ def test_the_environment_or_an_ab_keeps_glibc_as_it_is() -> None:
     assert heap.tuning_wanted({heap.TUNE_ENV: "1"})
     assert not heap.tuning_wanted({heap.TUNE_ENV: " 0"})
     assert not heap.tuning_wanted({"MALLOC_ARENA_MAX": "4"})
-    assert not heap.tuning_wanted({"MALLOC_MMAP_THRESHOLD_": "65536"})
     assert not heap.tuning_wanted({"GLIBC_TUNABLES": "glibc.malloc.arena_max=4"})
     assert heap.tune_allocator({heap.TUNE_ENV: "0"}) == {}
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's allocator only")
-def test_after_a_large_block_is_freed_the_next_picture_is_still_mapped_whole() -> None:
-    tuned = probe("tune", "threshold")
-    assert tuned["tuned"] == str({"mmap_threshold": heap.MMAP_THRESHOLD, "arena_max": 2})
-    assert tuned["mapped"] == "1"
-    # glibc's own way: the freed 4 MiB block raised its threshold, so the heap took it
-    assert probe("glibc", "threshold")["mapped"] == "0"
-
-
-@pytest.mark.skipif(not GLIBC, reason="glibc's allocator only")
 def test_new_threads_share_two_arenas() -> None:
-    assert int(probe("tune", "arenas")["arenas"]) <= heap.ARENA_MAX
+    tuned = probe("tune", "arenas")
+    assert tuned["tuned"] == str({"arena_max": heap.ARENA_MAX})
+    assert int(tuned["arenas"]) <= heap.ARENA_MAX
     assert int(probe("glibc", "arenas")["arenas"]) > heap.ARENA_MAX  # one per thread
