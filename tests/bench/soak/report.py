@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,24 @@ def settled(samples: list[Sample], warmup_min: float) -> list[Sample]:
     return after if len(after) >= 2 else samples
 
 
+def settled_lives(samples: list[Sample], warmup_min: float) -> list[Sample]:
+    """The hub's samples after each of its process lives' own warm-up: the restarted hub
+    is a new process, and its first minutes (the first call's codecs, thread pools and
+    caches, the catch-up) are as much a start-up as the run's first ones. A life starts
+    at the previous life's last sample (the run's start for the first); a life too short
+    to have two settled samples is left out (all samples if none has)."""
+    start: dict[int, float] = {}
+    prev: Sample | None = None
+    for s in samples:
+        if s.hub_life not in start:
+            start[s.hub_life] = prev.minute if prev is not None else 0.0
+        prev = s
+    after = [s for s in samples if s.minute > start[s.hub_life] + warmup_min]
+    counts = Counter(s.hub_life for s in after)
+    kept = [s for s in after if counts[s.hub_life] >= 2]
+    return kept or samples
+
+
 def per_hour(samples: list[Sample], name: str, by_life: bool = False) -> float:
     xs = [s.minute / 60 for s in samples]
     ys = [float(getattr(s, name)) for s in samples]
@@ -124,7 +143,11 @@ def summary(samples: list[Sample], warmup_min: float) -> dict[str, Any]:
     }
     return {
         "rss_mb_per_hour_console": finite(per_hour(fit, "console_rss_mb")),
-        "rss_mb_per_hour_hub": finite(per_hour(fit, "hub_rss_mb", by_life=True)),
+        "rss_mb_per_hour_hub": finite(
+            per_hour(settled_lives(samples, warmup_min), "hub_rss_mb", by_life=True)
+        ),
+        # the same fitted from the run's warm-up only: the restarted hub's own start-up in
+        "rss_mb_per_hour_hub_from_run_warmup": finite(per_hour(fit, "hub_rss_mb", by_life=True)),
         "rss_mb_per_hour_decoders": finite(per_hour(fit, "decoders_rss_mb")),
         "fds_end_minus_start": max(fds.values()),
         "threads_end_minus_start": max(threads.values()),
@@ -147,11 +170,15 @@ def slopes_table(samples: list[Sample], warmup_min: float) -> list[str]:
     """One line per sampled field: its slope per hour over the settled samples."""
     fit = settled(samples, warmup_min)
     hub = {"hub_rss_mb", "hub_fds", "hub_threads", "publish_p99_ms"}
-    out = [f"slope per hour (least squares from minute {fit[0].minute:.0f}):"]
+    lives = settled_lives(samples, warmup_min)
+    out = [
+        f"slope per hour (least squares from minute {fit[0].minute:.0f}; "
+        f"hub_rss_mb from minute {warmup_min:g} of each hub life):"
+    ]
     for name, _, _ in COLUMNS[1:]:
         if any(getattr(s, name) is None for s in fit):
             continue
-        v = per_hour(fit, name, by_life=name in hub)
+        v = per_hour(lives if name == "hub_rss_mb" else fit, name, by_life=name in hub)
         out.append(f"  {name:<18} {v:>12.2f}" if not math.isnan(v) else f"  {name:<18} {'-':>12}")
     return out
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from console.shell.stats import ConsoleStats
-from tests.bench.soak.report import end_minus_start, settled, slope, summary
+from tests.bench.soak.report import end_minus_start, settled, settled_lives, slope, summary
 from tests.bench.soak.sampler import ConsoleWindow, Sample
 
 BASE = Sample(minute=0, console_rss_mb=300, console_fds=40, console_threads=26, hub_rss_mb=250,
@@ -101,3 +101,24 @@ def test_the_console_window_splits_shed_tiles_from_full_rate_ones(tmp_path: Path
     assert got.full_rate_ages == [100.0, 100.0]
     assert got.shed_pct == pytest.approx(100 * 12 / 32)
     assert got.fps == pytest.approx(200 / 2 / 16)
+
+
+def test_the_restarted_hub_is_fitted_after_its_own_warmup() -> None:
+    # each life: a start-up step in its first minutes (the first call), then +3 MB/h
+    def hub_mb(m: int) -> float:
+        born = 0 if m <= 30 else 30
+        return 250 + (0 if m - born <= 2 else 15) + m / 60 * 3
+
+    samples = [replace(BASE, minute=m, hub_rss_mb=hub_mb(m), hub_life=0 if m <= 30 else 1)
+               for m in range(1, 61)]  # fmt: skip
+    lives = settled_lives(samples, 10)
+    assert next(s.minute for s in lives if s.hub_life == 1) == 41
+    assert next(s.minute for s in lives if s.hub_life == 0) == 11
+    got = summary(samples, 10)
+    assert got["rss_mb_per_hour_hub"] == pytest.approx(3.0)
+    # fitted from the run's minute 10 only, the second life's start-up reads as growth
+    assert got["rss_mb_per_hour_hub_from_run_warmup"] > 10
+    # a life too short to settle is left out; none settled: every sample
+    short = [s for s in samples if s.minute <= 35]
+    assert {s.hub_life for s in settled_lives(short, 10)} == {0}
+    assert settled_lives(samples[:5], 10) == samples[:5]
