@@ -89,6 +89,40 @@ def tune_allocator(environ: Mapping[str, str]) -> dict[str, int]:
     return {"arena_max": ARENA_MAX}
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def _mallinfo2() -> Callable[[], _MallInfo2] | None:
+    try:
+        fn = ctypes.CDLL(None).mallinfo2  # glibc 2.33 and later
+    except (OSError, AttributeError, TypeError):
+        return None
+    fn.argtypes = []
+    fn.restype = _MallInfo2
+    return fn
+
+
+MALLINFO2 = _mallinfo2()
+
+
+def heap_info() -> dict[str, int]:
+    """glibc's account of its heap in bytes, over all arenas (a diagnosis's): `heap` the
+    arenas hold from the system, `mapped` in blocks of their own, `in_use` by live
+    blocks, `free` held free; empty without glibc 2.33 or later."""
+    if MALLINFO2 is None:
+        return {}
+    info = MALLINFO2()
+    return {"heap": info.arena, "mapped": info.hblkhd, "in_use": info.uordblks,
+            "free": info.fordblks}  # fmt: skip
+
+
 def trim_now() -> float:
     """Hand the heap's free pages back to the system (glibc; elsewhere nothing); the
     seconds it took. Blocking: call it off an event loop."""

@@ -25,6 +25,7 @@ from PySide6.QtGui import QImage
 
 from console.shell.stats import STATS_EVERY_ENV, STATS_FILE_ENV, STATS_TYPES_ENV, ConsoleStats
 from console.wall.view import WallView
+from streams.heap import heap_info
 from streams.ingest.stamp import decode_stamp
 from streams.ingest.types import Frame
 
@@ -51,6 +52,11 @@ def tile_stamp(tile: np.ndarray) -> int | None:
             if ms is not None:
                 return ms
     return None
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def type_counts(objects: list[object], top: int = 40) -> dict[str, int]:
@@ -197,6 +203,9 @@ class StatsProbe:
             objects = gc.get_objects()
             counts = {
                 "t": self._clock(),
+                "rss": _rss_bytes(),
+                "py_blocks": sys.getallocatedblocks(),
+                "c_heap": heap_info(),
                 "types": type_counts(objects),
                 "containers": big_containers(objects),
             }

@@ -35,8 +35,9 @@ prints a row. At the end: the slope per hour of each (least squares over the sam
 after `--warmup-minutes`, 10; all samples if fewer than two are left; the hub's with an
 intercept per process life, as it is restarted, and its RSS after the warm-up of each
 life, since the restarted hub is a new process with a start-up of its own:
-`rss_mb_per_hour_hub_from_run_warmup` is the same fitted from the run's minute 10), a chart (`--chart`, matplotlib), and
-one JSON line: `minutes`, `rss_mb_per_hour_console`, `rss_mb_per_hour_hub`,
+`rss_mb_per_hour_hub_from_run_warmup` is the same fitted from the run's minute 10), a
+chart (`--chart`, matplotlib), and one JSON line: `minutes`, `rss_mb_per_hour_console`,
+`rss_mb_per_hour_hub`,
 `fds_end_minus_start`, `threads_end_minus_start` (the largest growth of console,
 decode processes and hub, each summed over its process lives; growth is the highest of
 the last four samples minus the highest of the first four, so that the camera kill

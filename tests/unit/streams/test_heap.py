@@ -54,3 +54,15 @@ def test_the_thread_trims_while_it_runs_and_stops_twice_safely() -> None:
 def test_a_trim_reports_its_time() -> None:
     took = heap.trim_now()
     assert took >= 0.0 and (took > 0.0 or heap.TRIM is None)
+
+
+@pytest.mark.skipif(heap.MALLINFO2 is None, reason="glibc 2.33 or later only")
+def test_heap_info_sees_a_block_come_and_go() -> None:
+    before = heap.heap_info()
+    block = bytearray(64 << 20)  # above glibc's largest mmap threshold: a mapping of its own
+    held = heap.heap_info()
+    del block
+    after = heap.heap_info()
+    assert set(before) == {"heap", "mapped", "in_use", "free"}
+    assert held["mapped"] - before["mapped"] >= 64 << 20
+    assert after["mapped"] < held["mapped"] - (32 << 20)
