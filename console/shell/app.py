@@ -522,13 +522,11 @@ def qt_app() -> QApplication:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from console.shell.startup import StartupClock, trimmer_or_exit, when_shown
-    from streams.heap import tune_allocator
 
-    tune_allocator(os.environ)  # before any thread: two glibc arenas, not 8 per core
     clock = StartupClock()
     clock.mark("main")
     args = parse_args(argv)
-    trimmer = trimmer_or_exit()  # HALL_TRIM_EVERY_S (the decode processes read it too)
+    trimmer = trimmer_or_exit()  # and two glibc arenas; before Qt starts any thread
     site = load_site_or_exit(args.site)
     clock.mark("site")
     from PySide6.QtCore import QTimer

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
-from streams.heap import TrimThread, trim_every_s
+from streams.heap import TrimThread, trim_every_s, tune_allocator
 
 _T0 = time.monotonic()
 
@@ -86,7 +86,9 @@ def when_shown(window: QWidget, done: Callable[[], None]) -> QObject:
 
 def trimmer_or_exit() -> TrimThread:
     """The heap trimmer `HALL_TRIM_EVERY_S` asks for (not started), or a message naming
-    the variable and exit code 2 before anything is opened."""
+    the variable and exit code 2 before anything is opened. It first caps glibc's arenas
+    (`tune_allocator`), so call it before any thread starts."""
+    tune_allocator(os.environ)
     try:
         return TrimThread(trim_every_s(os.environ))
     except ValueError as exc:
