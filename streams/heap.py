@@ -19,6 +19,9 @@ them at `ARENA_MAX` unless the environment already chose (`MALLOC_ARENA_MAX`,
 stays its own (it rises to the size of the pictures freed, so they are reused from the
 heap): fixed at 128 KiB, every scaled picture was mapped and faulted in anew, and the
 wall's scale to BGRA took 0.97 ms a frame instead of 0.32.
+
+It lives in `streams`, the lowest package, because the hub, the decode processes and
+the console all use it and `streams` may import neither of the others.
 """
 
 from __future__ import annotations
@@ -29,23 +32,24 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's `malloc_trim` (from the process's own symbols: no `ldconfig` run), or None
-    (musl, macOS, Windows)."""
+def _glibc(name: str, argtypes: list[Any], restype: Any) -> Callable[..., Any] | None:
+    """glibc's function `name` (from the process's own symbols: no `ldconfig` run), or
+    None (musl, macOS, Windows, an older glibc)."""
     try:
-        fn = ctypes.CDLL(None).malloc_trim
+        fn = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError, TypeError):
         return None
-    fn.argtypes = [ctypes.c_size_t]
-    fn.restype = ctypes.c_int
-    return fn
+    fn.argtypes = argtypes
+    fn.restype = restype
+    return fn  # type: ignore[no-any-return]
 
 
-TRIM = _malloc_trim()
+TRIM: Callable[[int], int] | None = _glibc("malloc_trim", [ctypes.c_size_t], ctypes.c_int)
 TRIM_EVERY_S = 60.0
 TRIM_EVERY_ENV = "HALL_TRIM_EVERY_S"  # seconds between trims; 0: none (an A/B's baseline)
 
@@ -56,17 +60,9 @@ TUNE_ENV = "HALL_MALLOC_TUNE"  # 0: glibc's own behaviour (an A/B's baseline)
 _GLIBC_OWN = ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")
 
 
-def _mallopt() -> Callable[[int, int], int] | None:
-    try:
-        fn = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError, TypeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-MALLOPT = _mallopt()
+MALLOPT: Callable[[int, int], int] | None = _glibc(
+    "mallopt", [ctypes.c_int, ctypes.c_int], ctypes.c_int
+)
 
 
 def tuning_wanted(environ: Mapping[str, str]) -> bool:
@@ -99,17 +95,7 @@ class _MallInfo2(ctypes.Structure):
     ]  # fmt: skip
 
 
-def _mallinfo2() -> Callable[[], _MallInfo2] | None:
-    try:
-        fn = ctypes.CDLL(None).mallinfo2  # glibc 2.33 and later
-    except (OSError, AttributeError, TypeError):
-        return None
-    fn.argtypes = []
-    fn.restype = _MallInfo2
-    return fn
-
-
-MALLINFO2 = _mallinfo2()
+MALLINFO2: Callable[[], _MallInfo2] | None = _glibc("mallinfo2", [], _MallInfo2)  # 2.33+
 
 
 def heap_info() -> dict[str, int]:

@@ -37,11 +37,10 @@ intercept per process life, as it is restarted, and its RSS after the warm-up of
 life, since the restarted hub is a new process with a start-up of its own:
 `rss_mb_per_hour_hub_from_run_warmup` is the same fitted from the run's minute 10), a
 chart (`--chart`, matplotlib), and one JSON line: `minutes`, `rss_mb_per_hour_console`,
-`rss_mb_per_hour_hub`,
-`fds_end_minus_start`, `threads_end_minus_start` (the largest growth of console,
-decode processes and hub, each summed over its process lives; growth is the highest of
-the last four samples minus the highest of the first four, so that the camera kill
-cycle is not counted), `none_refs_per_hour`, `latency_p95_drift_ms` (the fitted
+`rss_mb_per_hour_hub`, `fds_end_minus_start`, `threads_end_minus_start` (the largest
+growth of console, decode processes and hub, each summed over its process lives;
+growth is the highest of the last four samples minus the highest of the first four, so
+that the camera kill cycle is not counted), `none_refs_per_hour`, `latency_p95_drift_ms` (the fitted
 change over the run), `events_lost` (acknowledged by intake, absent from the store at
 the end), `events_duplicated` (extra rows for one `source_ref`, or a second 201 for
 it), `tasks_lost` (acknowledged by a dispatch reply, absent from the store), with the
