@@ -14,8 +14,9 @@ import re
 import stat
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from dispatch.domain.strict import FROZEN
 from streams.private import write_private
 
 Z85_KEY = r"^[0-9A-Za-z.\-:+=^!/*?&<>()\[\]{}@%$#]{40}$"
@@ -30,7 +31,7 @@ class KeyFileError(ValueError):
 class ConsoleKeys(BaseModel):
     """What a console needs to reach the hub over CURVE (the content of its key file)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     name: str = Field(pattern=NAME_PATTERN, description="the enrolled workstation's name")
     public_key: str = Field(pattern=Z85_KEY, description="the console's CURVE public key")

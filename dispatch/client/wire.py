@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
+from dispatch.domain.strict import ADAPTER
 from dispatch.domain.wire import ErrorReply, OkReply, decode_with
 from dispatch.events.messages import (
     ActReply,
@@ -89,8 +90,8 @@ Published = Annotated[
     Field(discriminator="type"),
 ]
 
-_replies: TypeAdapter[Reply] = TypeAdapter(Reply)
-_published: TypeAdapter[Published] = TypeAdapter(Published)
+_replies: TypeAdapter[Reply] = TypeAdapter(Reply, config=ADAPTER)
+_published: TypeAdapter[Published] = TypeAdapter(Published, config=ADAPTER)
 
 
 def decode_reply(frame: bytes) -> Reply:

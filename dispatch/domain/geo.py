@@ -27,10 +27,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from dispatch.domain.model import Place
 from dispatch.domain.site import Camera, Grid, Person, Site
+from dispatch.domain.strict import FROZEN
 
 EARTH_RADIUS_M = 6_371_008.8
 """The mean Earth radius (IUGG), for haversine distances."""
@@ -285,7 +286,7 @@ class ResponsibleChain(BaseModel):
     Any of them may be missing; `village_supervisors` may hold several people.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     grid_id: str
     village_id: str

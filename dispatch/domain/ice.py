@@ -9,11 +9,13 @@ ICE plan into it and the console turns it back (`dispatch.hub.turn.ice_info/plan
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
+
+from dispatch.domain.strict import FROZEN
 
 
 class IceServerInfo(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     urls: list[str] = Field(min_length=1, max_length=8)
     username: str | None = Field(default=None, max_length=513)
@@ -21,7 +23,7 @@ class IceServerInfo(BaseModel):
 
 
 class IceInfo(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     servers: list[IceServerInfo] = Field(default_factory=list, max_length=16)
     relay_only: bool = False

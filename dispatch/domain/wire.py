@@ -23,7 +23,9 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from dispatch.domain.strict import FROZEN
 
 VERSION = 1
 T = TypeVar("T")
@@ -33,7 +35,7 @@ Req = TypeVar("Req", bound=BaseModel)
 class WireMessage(BaseModel):
     """Base of every zmq message: frozen, no unknown fields, version `v`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
     v: Literal[1] = 1
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +40,7 @@ from dispatch.domain.model import (
     is_open,
     mask_reporter,
 )
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.core import (
     ChangeRing,
@@ -85,7 +86,7 @@ def new_event_id(now: datetime) -> str:
 class _ChangeBody(BaseModel):
     """What a `changes` row stores (its seq is the row's key)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
     event: Event
     colour: Colour
     audit: list[AuditEntry]

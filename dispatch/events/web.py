@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
 from dispatch.db.store import ApiKeyRecord
 from dispatch.domain.model import (
@@ -28,6 +28,7 @@ from dispatch.domain.model import (
     EventState,
     mask_reporter,
 )
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.events.service import HubService, IntakeRejected
 from dispatch.hub.messages import StorageState
@@ -38,25 +39,25 @@ MAX_LIMIT = 1000
 
 
 class FieldError(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
     field: str = Field(description="dotted path of the field, or 'body'")
     message: str
 
 
 class ErrorBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
     errors: list[FieldError]
 
 
 class EventList(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
     events: list[Event]
 
 
 class HealthReply(BaseModel):
     """`GET /api/v1/health`: the store's state (`dispatch.hub.storage`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
     storage: StorageState = Field(description="ok, disk_full or db_unreachable")
     since: AwareDatetime | None = Field(description="when the store stopped being ok")
     message: str = Field(description="what an operator reads; empty when ok")

@@ -23,7 +23,9 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+from dispatch.domain.strict import FROZEN
 
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20
@@ -36,7 +38,7 @@ class BackupError(Exception):
 
 
 class Member(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = FROZEN
 
     name: str = Field(max_length=4096)
     size: int = Field(ge=0)
@@ -46,7 +48,7 @@ class Member(BaseModel):
 class Manifest(BaseModel):
     """What a backup holds (`manifest.json`, the archive's last member)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = FROZEN
 
     format: Literal["command-hall-backup"] = "command-hall-backup"
     version: Literal[1] = 1

@@ -41,10 +41,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
 from dispatch.db.store import default_db_url
+from dispatch.domain.strict import FROZEN
 from dispatch.events.service import HubSettings
 from dispatch.hub.config_http import HttpConfig, TlsConfig
 from dispatch.hub.config_positions import PositionsConfig
@@ -84,7 +85,7 @@ class ConfigError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
 
 class ZmqConfig(_Section):

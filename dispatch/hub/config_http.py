@@ -8,14 +8,16 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from dispatch.domain.strict import FROZEN
 
 DEFAULT_HTTP_PORT = 8470
 DEFAULT_PLAIN_PORT = 8480
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
 
 class HttpConfig(_Section):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from dispatch.domain.strict import FROZEN
 
 
 class PositionsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     max_age_min: float = Field(
         default=120.0,

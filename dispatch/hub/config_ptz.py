@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from dispatch.domain.model import Role
+from dispatch.domain.strict import FROZEN
 from dispatch.ptz.core import Rules
 
 
 class PtzConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     hold_s: float = Field(
         default=60.0,

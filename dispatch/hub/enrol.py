@@ -13,9 +13,10 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from dispatch.client.keys import NAME_PATTERN, Z85_KEY, ConsoleKeys, valid_name
+from dispatch.domain.strict import FROZEN
 from dispatch.hub.clock import utc_now
 from dispatch.hub.keys import ensure_private_dir, load_or_create_hub_keys, new_keypair
 from streams.private import write_private
@@ -28,7 +29,7 @@ class EnrolError(ValueError):
 
 
 class Enrolment(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     name: str = Field(pattern=NAME_PATTERN, description="the workstation's name")
     public_key: str = Field(pattern=Z85_KEY, description="its CURVE public key")
@@ -41,7 +42,7 @@ class Enrolment(BaseModel):
 
 
 class Book(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     consoles: tuple[Enrolment, ...] = Field(default=(), description="every enrolment, in order")
 

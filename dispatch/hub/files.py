@@ -7,10 +7,11 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from dispatch.domain.calendar import CalendarError, WorkCalendar
 from dispatch.domain.model import EventSource
+from dispatch.domain.strict import FROZEN
 
 
 def default_calendar_path() -> Path:
@@ -28,14 +29,14 @@ def load_calendar(path: Path) -> WorkCalendar:
 
 
 class ApiKeyEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
     name: str = Field(min_length=1, max_length=64)
     key: str = Field(min_length=16, max_length=256)
     sources: list[EventSource] = Field(min_length=1)
 
 
 class ApiKeyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
     keys: list[ApiKeyEntry]
 
 

@@ -12,9 +12,10 @@ import stat
 from pathlib import Path
 
 import zmq
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from dispatch.client.keys import Z85_KEY
+from dispatch.domain.strict import FROZEN
 from streams.private import write_private
 
 HUB_KEY_FILE = "hub.key"
@@ -25,7 +26,7 @@ class HubKeyError(RuntimeError):
 
 
 class HubKeys(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     public_key: str = Field(pattern=Z85_KEY, description="the hub's CURVE public key")
     secret_key: str = Field(pattern=Z85_KEY, description="the hub's CURVE secret key")

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from dispatch.domain.strict import ADAPTER
 from dispatch.domain.wire import Handler, ProtocolError, Req, decode_with
 
 
@@ -34,7 +35,7 @@ def _union_adapter(kinds: list[type[BaseModel]]) -> TypeAdapter[Any]:
         return TypeAdapter(kinds[0])
     union: Any = typing.Union.__getitem__(tuple(kinds))  # a union built at run time
     tagged: Any = Annotated[union, Field(discriminator="type")]
-    return TypeAdapter(tagged)
+    return TypeAdapter(tagged, config=ADAPTER)
 
 
 class HandlerRegistry:

@@ -58,7 +58,7 @@ Usage (a page module; the service pushes `TaskItem`s to the listener it is given
 
     SOCKET: PageSocket[Ack | Read, TaskItem] = PageSocket(
         "phone",
-        TypeAdapter(PhoneIn),
+        TypeAdapter(PhoneIn, config=ADAPTER),
         SocketLimits(max_queue=256, heartbeat_s=20.0),
         coalesce=lambda item: item.task.id,  # latest state per task
     )

@@ -12,15 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from dispatch.domain.strict import FROZEN
 from dispatch.mediation.core import MAX_JANUS_PARTIES, MAX_PARTICIPANTS
 
 Engine = Literal["hub", "janus"]
 
 
 class MediationConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     engine: Literal["auto", "hub", "janus"] = Field(
         default="auto",

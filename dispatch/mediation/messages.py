@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from dispatch.domain.ice import IceInfo
+from dispatch.domain.strict import ADAPTER
 from dispatch.domain.wire import WireMessage
 from dispatch.mediation.core import MAX_JANUS_PARTIES
 from dispatch.tasks.core import MAX_NOTE_LENGTH
@@ -126,7 +127,7 @@ class RecordIn(_Msg):
 
 PageInMsg = MediaIn | AdmitIn | RemoveIn | RecordIn
 PageIn = Annotated[PageInMsg, Field(discriminator="type")]
-PAGE_IN: TypeAdapter[PageInMsg] = TypeAdapter(PageIn)
+PAGE_IN: TypeAdapter[PageInMsg] = TypeAdapter(PageIn, config=ADAPTER)
 HostCommand = AdmitIn | RemoveIn | RecordIn
 
 

@@ -16,15 +16,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from dispatch.domain.ice import IceInfo
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import WireMessage
 from dispatch.meetings.core import MAX_AGENDA, MAX_INVITED, MAX_MINUTES, MAX_TITLE
 
 
 class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
 
 class InviteeInfo(_M):
@@ -303,7 +304,7 @@ class MeetingChanged(WireMessage):
 
 
 class _Page(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
 
 class MeetJoin(_Page):

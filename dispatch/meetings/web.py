@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import TypeAdapter
 
+from dispatch.domain.strict import ADAPTER
 from dispatch.hub import web_guard, web_pages
 from dispatch.hub.ws import PageSocket, SocketLimits, as_is
 from dispatch.meetings.messages import MeetHand, MeetIn, MeetJoin, MeetLeave, MeetOut
@@ -33,7 +34,9 @@ _SVC: web.AppKey[MeetingsService] = web.AppKey("meetings", MeetingsService)
 _AUTH: web.AppKey[Authorise] = web.AppKey("meetings_station_auth")
 
 MEET_SOCKET: PageSocket[MeetJoin | MeetHand | MeetLeave, MeetOut] = PageSocket(
-    "station-meeting", TypeAdapter(MeetIn), SocketLimits(max_queue=64, heartbeat_s=5.0)
+    "station-meeting",
+    TypeAdapter(MeetIn, config=ADAPTER),
+    SocketLimits(max_queue=64, heartbeat_s=5.0),
 )
 """A fixed bound: a page that falls 64 behind is closed, reconnects and is told its
 invitations and the floor again."""

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import WireMessage
 from streams.patrol.types import CameraCheck
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
 
 class SubmitReply(_Body):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from dispatch.domain.model import (
     ID_PATTERN,
@@ -36,6 +36,7 @@ from dispatch.domain.model import (
     Role,
 )
 from dispatch.domain.site import Site
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import HubError
 from dispatch.events.service import HubService
 from dispatch.hub.auth import Session
@@ -61,7 +62,7 @@ class PatrolConfigError(ValueError):
 
 
 class _SettingsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
     raise_after_minutes: float = Field(10.0, ge=0, le=7 * 24 * 60)
     recover_after_minutes: float = Field(0.0, ge=0, le=7 * 24 * 60)
     maintenance: str = Field("maint", min_length=1, max_length=64, pattern=ID_PATTERN)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import WireMessage
 
 
 class PlatformCameraInfo(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     id: str
     name: str
@@ -31,7 +32,7 @@ class PlatformCameraInfo(BaseModel):
 
 
 class PlatformTreeInfo(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     platform: str
     cameras: list[PlatformCameraInfo]

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import WireMessage
 
 # -- the phone page --------------------------------------------------------------------------
@@ -53,7 +54,7 @@ class PositionShared(BaseModel):
 class LeaderPosition(BaseModel):
     """A person's last shared position, as consoles get it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     person_id: str
     name: str

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from dispatch.domain.model import ID_PATTERN, Role
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import WireMessage
 from dispatch.ptz.core import PtzAction
 
@@ -22,7 +23,7 @@ CameraId = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
 
 
 class PtzHold(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     camera_id: str
     operator: str
@@ -77,7 +78,7 @@ class PtzHoldChanged(WireMessage):
 
 
 class PtzLogEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     at: AwareDatetime
     operator: str

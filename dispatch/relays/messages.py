@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import WireMessage
 from streams.relay.states import RelayReport
 
@@ -24,7 +25,7 @@ from streams.relay.states import RelayReport
 class AcceptedReply(BaseModel):
     """The hub's answer to a relay's report."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     accepted: int = Field(description="upstreams in the report")
     changed: bool = Field(description="whether consoles were told")

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from dispatch.domain.relay import STREAMS, camera_stream, camera_url, relay_cameras
 from dispatch.domain.site import Site, SiteConfigError, load_site
+from dispatch.domain.strict import FROZEN
 from dispatch.hub.clock import utc_now
 from streams.relay.server import RelayError, RelayServer
 from streams.relay.spec import MountSpec, RelaySpec
@@ -45,7 +46,7 @@ Seconds = Annotated[float, Field(gt=0, le=3600)]
 class RelayConfig(BaseModel):
     """The relay's TOML file (`deploy/relay.toml`); command-line flags override it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     site: Path = Field(description="the site file (the hub's): cameras, credentials, relays")
     relay: str = Field(min_length=1, max_length=64, description="this relay's id in the site")

@@ -37,12 +37,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from dispatch.domain.calendar import WorkCalendar
 from dispatch.domain.model import Action, Event, EventSource, EventState
 from dispatch.domain.rules import DeadlinePolicy
 from dispatch.domain.site import Site
+from dispatch.domain.strict import FROZEN
 from dispatch.events.core import STATE_LABELS_ZH
 from dispatch.reports.hotspots import Hotspot
 
@@ -73,7 +74,7 @@ _EXTENSION_NOTE = re.compile(r"^\+(\d+)")
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
 
 class ReportError(ValueError):

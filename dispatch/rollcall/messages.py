@@ -16,9 +16,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from dispatch.domain.ice import IceInfo
+from dispatch.domain.strict import FROZEN
 from dispatch.domain.wire import WireMessage
 
 ExportFormat = Literal["csv", "pdf"]
@@ -28,7 +29,7 @@ ALL_FORMATS: tuple[ExportFormat, ...] = ("csv", "pdf")
 class _M(BaseModel):
     """The values the messages carry (no envelope of their own)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
 
 class CentreInfo(_M):
@@ -397,7 +398,7 @@ class RollcallChanged(WireMessage):
 
 
 class _Page(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
 
 class StationAnswer(_Page):

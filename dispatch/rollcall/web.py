@@ -39,6 +39,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import TypeAdapter
 
+from dispatch.domain.strict import ADAPTER
 from dispatch.hub import web_pages
 from dispatch.hub.ws import Leave, PageSocket, SocketError, SocketLimits, as_is
 from dispatch.links.web import locked_text, set_link_cookie, wrong_pin_text
@@ -213,7 +214,7 @@ async def post_offer(request: web.Request) -> web.Response:
 
 
 STATION_SOCKET: PageSocket[StationAnswer | StationDecline, StationOut] = PageSocket(
-    "station", TypeAdapter(StationIn), SocketLimits(max_queue=64, heartbeat_s=5.0)
+    "station", TypeAdapter(StationIn, config=ADAPTER), SocketLimits(max_queue=64, heartbeat_s=5.0)
 )
 """The station page's socket: a fixed bound (a ring, its cancel or hangup and the hall's
 presence per call; a page that falls 64 behind is closed and reconnects, and is rung again

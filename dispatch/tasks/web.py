@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
 
+from dispatch.domain.strict import ADAPTER
 from dispatch.domain.wire import ErrorCode, HubError
 from dispatch.hub import web_guard, web_pages
 from dispatch.hub.ws import PageSocket, Push, SocketError, SocketLimits
@@ -73,7 +74,7 @@ POSITIONS_OFF_TEXT = "本中心未开启位置共享"
 
 SOCKET: PageSocket[PhoneInMsg, TaskItem] = PageSocket(
     "phone",
-    TypeAdapter(PhoneIn),
+    TypeAdapter(PhoneIn, config=ADAPTER),
     SocketLimits(max_queue=256, heartbeat_s=20.0),
     coalesce=lambda item: item.task.id,  # the latest state of each task
 )

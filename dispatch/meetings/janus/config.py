@@ -14,15 +14,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from dispatch.domain.strict import FROZEN
 from dispatch.meetings.janus.process import JanusProcess, JanusSettings, TurnForJanus
 from dispatch.meetings.janus.rooms import EngineSettings, JanusMedia
 from streams.webrtc.config import IceServer
 
 
 class JanusConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     run: bool = Field(
         default=False, description="true: the hub starts a local Janus (Debian janus) itself"

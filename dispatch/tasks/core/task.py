@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from dispatch.domain.model import Actor, Priority, Role
 from dispatch.domain.site import Person
+from dispatch.domain.strict import FROZEN
 
 MAX_NOTE_LENGTH = 2000
 MAX_INSTRUCTION_LENGTH = 2000
@@ -31,7 +32,7 @@ PhotoId = Annotated[str, StringConstraints(pattern=PHOTO_ID_PATTERN)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
 
 class TaskState(StrEnum):

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from dispatch.domain.model import DEFAULT_CATEGORIES, Event
+from dispatch.domain.strict import FROZEN
 from dispatch.tasks.core.labels import PRIORITY_LABELS_ZH
 
 PLACEHOLDERS: frozenset[str] = frozenset(
@@ -29,7 +30,7 @@ class TemplateError(ValueError):
 class InstructionTemplates(BaseModel):
     """Instruction text per category id; placeholders are checked when parsed."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = FROZEN
 
     templates: dict[str, str]
     source: str = "<templates>"
