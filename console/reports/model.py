@@ -25,6 +25,15 @@ class HotspotRow:
     event_ids: tuple[str, ...]
 
 
+def hotspot_tip(h: HotspotItem) -> str:
+    """What a click opens: all of the warning's events, or (a flooded hot spot, whose
+    reply carries only its newest ids) the newest n of its count."""
+    n = len(h.event_ids)
+    if n < h.count:
+        return t("hotspot_tip_newest", p=h.p_value, n=n, count=h.count)
+    return t("hotspot_tip", p=h.p_value, n=n)
+
+
 def hotspot_rows(items: tuple[HotspotItem, ...] | list[HotspotItem]) -> list[HotspotRow]:
     """One line per warning, most surprising first (the order given)."""
     out = []
@@ -33,7 +42,7 @@ def hotspot_rows(items: tuple[HotspotItem, ...] | list[HotspotItem]) -> list[Hot
         out.append(
             HotspotRow(
                 text=t("hotspot", kind=kind, label=h.label, count=h.count, baseline=h.baseline),
-                tooltip=t("hotspot_tip", p=h.p_value, n=len(h.event_ids)),
+                tooltip=hotspot_tip(h),
                 event_ids=h.event_ids,
             )
         )

@@ -150,6 +150,14 @@ class Section(_Frozen):
     note: str = ""
 
 
+HOTSPOT_IDS_MAX = 200
+"""The most event ids one hot-spot warning carries: its newest. A hot spot's count
+has no ceiling (a village flooded with reports, the soak's 18,000 an hour in one grid),
+and every console asks for the warnings each minute: with all of its ids the reply,
+the hub's work and the console's list grew with every event of the week. A duty officer
+opens the newest; `count` still says how many there are."""
+
+
 class HotspotItem(_Frozen):
     kind: str
     key: str
@@ -157,7 +165,7 @@ class HotspotItem(_Frozen):
     count: int
     baseline: float
     p_value: float
-    event_ids: tuple[str, ...]
+    event_ids: tuple[str, ...]  # the newest `HOTSPOT_IDS_MAX` of the `count`, oldest first
 
 
 class MonthlyReport(_Frozen):
@@ -349,7 +357,7 @@ def hotspot_items(
                 count=h.count,
                 baseline=h.baseline,
                 p_value=h.p_value,
-                event_ids=h.event_ids,
+                event_ids=h.event_ids[-HOTSPOT_IDS_MAX:],
             )
         )
     return out

@@ -17,8 +17,10 @@ The method (documented in docs/reports.md):
   3. the Poisson upper tail P(X >= c | baseline) is below `alpha` (default 0.01): the
      count is unlikely under the key's own history. A key whose count is steadily high
      has a high baseline and so is not flagged.
-- Each warning carries the ids of its events in period 0, so that the console can open
-  them with one click, and the history counts so that a person can judge it.
+- Each warning carries the ids of its events in period 0, oldest first (by time, then
+  id), so that the console can open them with one click, and the history counts so that
+  a person can judge it. (What goes on the wire is the newest `HOTSPOT_IDS_MAX` of them:
+  `dispatch.reports.core.hotspot_items`.)
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class Hotspot:
     """the rate the count was tested against (history mean, floored at min_rate)"""
     p_value: float
     event_ids: tuple[str, ...]
+    """the events of the last period, oldest first"""
     period_start: datetime
     period_end: datetime
 
@@ -136,7 +139,7 @@ def _period_index(at: datetime, now: datetime, period: timedelta) -> int | None:
 def _evaluate(
     kind: HotspotKind,
     key: str,
-    buckets: dict[int, list[str]],
+    buckets: dict[int, list[tuple[datetime, str]]],
     now: datetime,
     policy: HotspotPolicy,
 ) -> Hotspot | None:
@@ -158,7 +161,7 @@ def _evaluate(
         history=history,
         baseline=baseline,
         p_value=p,
-        event_ids=tuple(sorted(current)),
+        event_ids=tuple(eid for _at, eid in sorted(current)),
         period_start=now - policy.period,
         period_end=now,
     )
@@ -177,7 +180,7 @@ def find_hotspots(
     """
     _check_now(now)
     horizon = policy.history_periods
-    table: dict[tuple[HotspotKind, str], dict[int, list[str]]] = {}
+    table: dict[tuple[HotspotKind, str], dict[int, list[tuple[datetime, str]]]] = {}
     for occ in occurrences:
         idx = _period_index(occ.at, now, policy.period)
         if idx is None or idx > horizon:
@@ -188,7 +191,7 @@ def find_hotspots(
         if HotspotKind.GRID in kinds and occ.grid:
             keys.append((HotspotKind.GRID, occ.grid))
         for k in keys:
-            table.setdefault(k, {}).setdefault(idx, []).append(occ.event_id)
+            table.setdefault(k, {}).setdefault(idx, []).append((occ.at, occ.event_id))
     found = [
         h
         for (kind, key), buckets in table.items()

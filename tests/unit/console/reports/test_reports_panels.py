@@ -225,3 +225,15 @@ def test_outside_text_in_reports_is_shown_as_typed(qapp: QApplication) -> None:
     for w in (view, panel):
         assert_no_risky_labels(w)
         w.deleteLater()
+
+
+def test_a_hot_spot_that_carries_only_its_newest_ids_says_so() -> None:
+    """The hub sends at most its newest ids of a flooded hot spot: the row says how many
+    a click opens and how many there are, in both languages' strings."""
+    full, flooded = hotspot_rows(
+        [SPOTS[1].model_copy(update={"count": 1}), SPOTS[0].model_copy(update={"count": 900})]
+    )
+    assert full.tooltip == t("hotspot_tip", p=2e-3, n=1)
+    assert flooded.tooltip == t("hotspot_tip_newest", p=1e-5, n=2, count=900)
+    assert "900" in flooded.tooltip and "2" in flooded.tooltip
+    assert flooded.event_ids == ("E1", "E2")

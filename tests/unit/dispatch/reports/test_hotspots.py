@@ -97,3 +97,24 @@ def test_bad_arguments_are_refused() -> None:
         HotspotPolicy(alpha=1.5)
     with pytest.raises(ValueError, match="rate"):
         poisson_sf(3, 0.0)
+
+
+def test_a_flooded_hot_spot_carries_its_newest_ids_and_its_full_count() -> None:
+    """A grid with 500 events in a week (ids in no time order): the detector keeps them
+    oldest first; the warning on the wire carries the newest `HOTSPOT_IDS_MAX`, and its
+    count stays 500, so the reply does not grow with every event of the week."""
+    from dispatch.domain.site import demo_site_path, load_site
+    from dispatch.reports.core import HOTSPOT_IDS_MAX, hotspot_items
+
+    n = HOTSPOT_IDS_MAX + 300
+    occ = [
+        Occurrence(f"e{(i * 7919) % n:04d}", NOW - timedelta(minutes=10 * (n - i)), "noise", "g1")
+        for i in range(n)
+    ]
+    occ.reverse()  # the detector must not rely on the order it is given
+    hot = {h.kind: h for h in find_hotspots(occ, NOW)}[HotspotKind.GRID]
+    by_time = [o.event_id for o in sorted(occ, key=lambda o: o.at)]
+    assert hot.count == n and list(hot.event_ids) == by_time
+    (item,) = hotspot_items([hot], load_site(demo_site_path()), {})
+    assert item.count == n
+    assert list(item.event_ids) == by_time[-HOTSPOT_IDS_MAX:]
