@@ -218,7 +218,9 @@ def _grid_of(dialect: str) -> ColumnElement[str]:
 
 def _occurrences(engine: Engine, since: datetime, cutoff: datetime) -> list[Occurrence]:
     q = (
-        select(events.c.id, events.c.category, _grid_of(engine.dialect.name), audit.c.at)
+        select(
+            events.c.id, events.c.category, _grid_of(engine.dialect.name).label("grid"), audit.c.at
+        )
         .select_from(events.join(audit, audit.c.event_id == events.c.id))
         .where(
             and_(
@@ -229,7 +231,7 @@ def _occurrences(engine: Engine, since: datetime, cutoff: datetime) -> list[Occu
         )
     )
     with engine.connect() as conn:
-        return [Occurrence(r[0], as_utc(r[3]), r[1], r[2]) for r in conn.execute(q)]
+        return [Occurrence(r.id, as_utc(r.at), r.category, r.grid) for r in conn.execute(q)]
 
 
 def current_hotspots(
