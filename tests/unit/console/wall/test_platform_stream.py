@@ -86,7 +86,9 @@ def test_asks_ahead_keeps_a_same_url_switches_a_new_one_and_renews_a_failed_one(
         assert asked[1][2] - asked[0][2] >= 0.55  # not before its time (0.9 - 0.3 s)
         assert len(decoders) == 1  # the same URL: the stream plays on
         wait_until(lambda: s.url == "rtsp://b", 5)
-        assert decoders[0].stopped and s.urls == ["rtsp://a", "rtsp://b"]
+        # the old stream is stopped off the loop, after the swap (stop joins its thread)
+        wait_until(lambda: decoders[0].stopped, 5)
+        assert s.urls == ["rtsp://a", "rtsp://b"]
         nxt = s.take(first.seq)
         assert nxt is not None and nxt.seq > first.seq  # numbers run on across streams
         before = len(asked)
