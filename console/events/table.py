@@ -171,11 +171,22 @@ class EventTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = list(self._m.visible())
         self._index = None
-        if len(self._kept) > 2 * len(self._rows) + 64:
-            shown = {r.event.id for r in self._rows}
-            self._kept = {k: v for k, v in self._kept.items() if k in shown}
+        self._forget_stale()
         self.endResetModel()
         self.refreshed.emit()
+
+    def _forget_stale(self) -> None:
+        """Drop the kept cells of rows no longer shown as they were: an event that left the
+        view, or whose row changed since it was painted. The kept row holds its `Event`, so
+        a stale entry kept an older version of the event alive (the soak's console held
+        75–140 of them, which moved its `None` count). The dict is emptied in place: the
+        language switch holds its `clear`."""
+        if not self._kept:
+            return
+        current = {r.event.id: r for r in self._rows}
+        stale = [k for k, (row, _) in self._kept.items() if current.get(k) is not row]
+        for k in stale:
+            del self._kept[k]
 
     def _alarms(self, ids: list[str]) -> None:
         self._alarmed = frozenset(ids)

@@ -13,13 +13,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
 from console.events.model import Change
+from console.events.strings import state_name
 from console.events.table import REFRESH_EVERY_S, Col, EventTableModel
-from dispatch.domain.model import Colour
+from dispatch.domain.model import Colour, Event, EventState
 from tests.kit import pump_for, pump_until
 from tests.unit.console.events.test_event_queue_panel import Rig, rig  # noqa: F401
 from tests.unit.console.events.test_event_queue_support import make_event
@@ -179,3 +181,72 @@ def test_a_busy_queue_keeps_none_references_flat(
     busy(200)
     gc.collect()
     assert sys.getrefcount(None) - before < 100, sys.getrefcount(None) - before
+
+
+def _alive(event_id: str) -> list[int]:
+    """The versions of `event_id`'s `Event` objects still alive."""
+    gc.collect()
+    return sorted(o.version for o in gc.get_objects() if isinstance(o, Event) and o.id == event_id)
+
+
+def test_the_table_keeps_no_older_version_of_an_event(rig: Rig, qapp: QApplication) -> None:  # noqa: F811
+    """The cells kept for a painted row hold that row's `Event`. Once the event changes,
+    or leaves the view, the table keeps nothing of the old version: the soak's console
+    held 75–140 older versions this way, and its count of `None` references moved with
+    them."""
+    rig.login()
+    pump_until(lambda: rig.panel.table_model.rowCount() == 3)
+    rig.model.apply_changes(
+        [Change(100 + n, make_event(f"k{n:02d}", version=1), Colour.GREEN) for n in range(20)]
+    )
+    pump_until(lambda: rig.panel.table_model.rowCount() == 23)
+    pump_for(0.3)  # painted: the table keeps the cells of the rows on screen
+    assert _alive("k00") == [1]
+    changed = [
+        Change(200 + n, make_event(f"k{n:02d}", title="已改", version=2), Colour.GREEN)
+        for n in range(20)
+    ]
+    rig.model.apply_changes(changed)  # a new version of each, painted or not
+    del changed
+    pump_until(lambda: _alive("k00") == [2], timeout=5)
+    for n in (0, 7, 19):
+        assert _alive(f"k{n:02d}") == [2]
+    model = rig.panel.table_model
+    row = model.row_of("k00")
+    assert model.data(model.index(row, Col.TITLE)) == "已改"
+    archived = make_event("k01", state=EventState.ARCHIVED, version=3)  # leaves the view
+    rig.model.apply_changes([Change(300, archived, Colour.GREEN)])
+    del archived
+    pump_until(lambda: model.row_of("k01") < 0)
+    assert _alive("k01") == [3]  # the queue's row only; not the version painted before
+
+
+def test_the_language_switch_reaches_the_cells_kept_after_many_changes(
+    rig: Rig,  # noqa: F811
+    qapp: QApplication,
+) -> None:
+    """The switch empties the kept cells; it must be the dict the table uses still after
+    the table dropped cells of rows gone (it kept the first dict's `clear`, and a table
+    that had replaced its dict went on showing the old language)."""
+    from console.kit import i18n
+
+    rig.login()
+    rig.model.apply_changes(
+        [Change(100 + n, make_event(f"g{n:03d}"), Colour.GREEN) for n in range(150)]
+        + [Change(99, make_event("only", title="独一无二的事件"), Colour.GREEN)]
+    )
+    model = rig.panel.table_model
+    pump_until(lambda: model.rowCount() == 154)
+    for r in range(model.rowCount()):  # every row's cells kept (as if scrolled through)
+        model.data(model.index(r, Col.STATE))
+    rig.model.set_filters(replace(rig.model.filters, search="独一无二"))
+    pump_until(lambda: model.rowCount() == 1)
+    before = model.data(model.index(0, Col.STATE))
+    previous = i18n.language()
+    i18n.set_language("en")
+    try:
+        after = model.data(model.index(0, Col.STATE))
+        assert before != after, (before, after)
+        assert after == state_name(EventState.ACCEPTED)
+    finally:
+        i18n.set_language(previous)
