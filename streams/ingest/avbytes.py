@@ -1,4 +1,5 @@
-"""A packet's bytes and a BGRA frame's pixels out of PyAV without its buffer protocol.
+"""A BGRA frame's pixels out of PyAV without its buffer protocol (a packet's bytes are
+read the same way, by the evidence ring's `streams.ingest.blocks`).
 
 PyAV 18.1 (Cython) leaks one reference to `None` each time its buffer protocol is
 used on a `Packet` or a `VideoPlane`: `bytes(packet)`, `frame.to_ndarray()`,
@@ -13,18 +14,10 @@ for. These read the same bytes through `buffer_ptr`/`buffer_size` instead.
 from __future__ import annotations
 
 import ctypes
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from av.packet import Packet
 from av.video.frame import VideoFrame
-
-
-def packet_bytes(packet: Packet[Any]) -> bytes:
-    """The packet's payload, copied (as `bytes(packet)`)."""
-    size = packet.buffer_size
-    return ctypes.string_at(packet.buffer_ptr, size) if size else b""
 
 
 def bgra_array(frame: VideoFrame) -> npt.NDArray[np.uint8]:

@@ -23,14 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 from av.container import OutputContainer
+from av.packet import Packet
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from streams.ingest.blocks import BLOCK_BYTES, PacketBlocks
 from streams.private import private_dir, private_file
 
 
@@ -59,9 +62,10 @@ def _write_failed(camera_id: str, what: str, final: Path, exc: BaseException) ->
 
 @dataclass(frozen=True, slots=True)
 class RingPacket:
-    """One encoded packet, copied out of FFmpeg's buffers."""
+    """One encoded packet, copied out of FFmpeg's buffers (a live ring's payloads are
+    views of its own blocks, `streams.ingest.blocks`)."""
 
-    data: bytes
+    data: bytes | memoryview
     pts: int | None
     dts: int | None
     keyframe: bool
@@ -131,7 +135,12 @@ class PacketRing:
     its codec parameters may differ.
     """
 
-    def __init__(self, max_seconds: float, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        max_seconds: float,
+        max_bytes: int = 64 * 1024 * 1024,
+        block_bytes: int = BLOCK_BYTES,
+    ) -> None:
         if max_seconds <= 0:
             raise ValueError(f"ring_seconds must be positive, got {max_seconds}")
         if max_bytes <= 0:
@@ -144,6 +153,7 @@ class PacketRing:
         self._nbytes = 0
         self._last_ts: int | None = None
         self._span_ticks = 0  # max_seconds in the session's time base (Fractions are slow)
+        self._blocks = PacketBlocks(block_bytes)  # the payloads of `keep`
 
     def begin(self, template: ClipTemplate) -> None:
         """Start a new session: the old packets are dropped."""
@@ -153,6 +163,17 @@ class PacketRing:
             self._gops.clear()
             self._nbytes = 0
             self._last_ts = None
+
+    def keep(self, packet: Packet[Any]) -> None:
+        """Append an FFmpeg packet (decode order), its payload copied into the ring's own
+        blocks, not into the heap (see `streams.ingest.blocks`). Called from one thread."""
+        data = self._blocks.copy(packet.buffer_ptr, packet.buffer_size)
+        self.add(RingPacket(data, packet.pts, packet.dts, packet.is_keyframe))
+
+    @property
+    def blocks(self) -> tuple[int, int]:
+        """(blocks mapped for payloads so far, those still mapped): tests, diagnostics."""
+        return self._blocks.mapped, self._blocks.live
 
     def add(self, packet: RingPacket) -> None:
         """Append one packet (decode order). Packets before the first key frame are ignored."""
@@ -316,7 +337,7 @@ def write_clip(
                     dts = last_dts + 1  # the muxer needs strictly increasing dts
                 last_dts = dts
                 pts = p.pts - base if p.pts is not None else dts
-                pkt = av.Packet(p.data)
+                pkt = av.Packet(p.data)  # type: ignore[arg-type]  # any buffer (PyAV's stub: bytes)
                 pkt.dts = dts
                 pkt.pts = max(pts, dts)
                 pkt.time_base = tb

@@ -33,7 +33,6 @@ from typing import Literal
 
 from av.video.frame import VideoFrame
 
-from streams.ingest.avbytes import packet_bytes
 from streams.ingest.backoff import SLOW_STATES, Backoff, policy_for
 from streams.ingest.decode import (
     BehindMeter,
@@ -49,7 +48,6 @@ from streams.ingest.evidence import (
     ClipTemplate,
     EvidenceError,
     PacketRing,
-    RingPacket,
     write_clip,
     write_snapshot,
 )
@@ -451,9 +449,7 @@ class CameraStream:
                     if is_activity(prev, now, self.read_timeout_s):
                         self._last_packet_at = now
                     self._byte_window.add(now, packet.size)
-                    self._ring.add(
-                        RingPacket(packet_bytes(packet), packet.pts, packet.dts, packet.is_keyframe)
-                    )
+                    self._ring.keep(packet)
                     t0 = time.thread_time()
                     frames = ctx.decode(packet)
                     spent = time.thread_time() - t0

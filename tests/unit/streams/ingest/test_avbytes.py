@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from av.video.frame import VideoFrame
 
-from streams.ingest.avbytes import bgra_array, packet_bytes
+from streams.ingest.avbytes import bgra_array
+from streams.ingest.blocks import PacketBlocks
 from streams.ingest.decode import to_tile
 
 FRAMES = 120  # per-frame references must show above the few each open takes
@@ -42,13 +43,14 @@ def none_delta_decoding(clip: bytes, target: tuple[int, int]) -> tuple[int, int]
     gc.collect()
     before = sys.getrefcount(None)
     frames = 0
+    blocks = PacketBlocks()
     with av.open(io.BytesIO(clip)) as c:
         v = c.streams.video[0]
         ctx = v.codec_context
         for packet in c.demux(v):
             if packet.size == 0:
                 continue
-            packet_bytes(packet)
+            blocks.copy(packet.buffer_ptr, packet.buffer_size)
             for frame in ctx.decode(packet):
                 to_tile(frame, target)
                 frames += 1
@@ -65,13 +67,14 @@ def test_decoding_to_tiles_keeps_none_references_flat() -> None:
 
 @pytest.mark.parametrize("width", [480, 474, 37])  # 474, 37: padded lines (a stride)
 def test_the_same_pixels_and_bytes_as_pyav_gives(width: int) -> None:
+    blocks = PacketBlocks()
     with av.open(io.BytesIO(CLIP)) as c:
         v = c.streams.video[0]
         seen = 0
         for packet in c.demux(v):
             if packet.size == 0:
                 continue
-            assert packet_bytes(packet) == bytes(packet)
+            assert blocks.copy(packet.buffer_ptr, packet.buffer_size) == bytes(packet)
             for frame in v.codec_context.decode(packet):
                 scaled = frame.reformat(width, 270, format="bgra")
                 ours, theirs = bgra_array(scaled), scaled.to_ndarray()

@@ -74,7 +74,7 @@ def fill(ring: PacketRing, data: bytes, skip_first: int = 0) -> tuple[ClipTempla
         for i, pkt in enumerate(inp.demux(vs)):
             if pkt.size == 0 or i < skip_first:
                 continue
-            ring.add(RingPacket(bytes(pkt), pkt.pts, pkt.dts, pkt.is_keyframe))
+            ring.keep(pkt)
             n += 1
     return template, n
 
