@@ -28,9 +28,15 @@ def test_requests_timing_out_together_renew_the_socket_once() -> None:
     silent.setsockopt(zmq.LINGER, 0)
     port = silent.bind_to_random_port("tcp://127.0.0.1")
     ep = f"tcp://127.0.0.1:{port}"
+    # the client's SUB needs a PUB: a SUB connected to the ROUTER fails its handshake
+    # (socket types that do not match), which the client reports as a refusal, and the
+    # requests then fail as refused instead of timing out (CI, stop 28)
+    pub = ctx.socket(zmq.PUB)
+    pub.setsockopt(zmq.LINGER, 0)
+    pub_ep = f"tcp://127.0.0.1:{pub.bind_to_random_port('tcp://127.0.0.1')}"
 
     async def go() -> tuple[int, int, list[BaseException | object]]:
-        c = HubClient(ep, ep, keys=None, workstation="ws1", on_change=lambda ch: None,
+        c = HubClient(ep, pub_ep, keys=None, workstation="ws1", on_change=lambda ch: None,
                       on_connection=lambda st: None, request_timeout_s=0.5)  # fmt: skip
         await c.start()
         try:
@@ -47,6 +53,7 @@ def test_requests_timing_out_together_renew_the_socket_once() -> None:
         before, after, got = asyncio.run(asyncio.wait_for(go(), 60))
     finally:
         silent.close(linger=0)
+        pub.close(linger=0)
         ctx.term()
     assert all(isinstance(g, HubError) and g.code is ErrorCode.TIMEOUT for g in got), got
     assert after - before <= 6, (before, after)
