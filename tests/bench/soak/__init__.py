@@ -25,6 +25,9 @@ real window under its own Xvfb with a 16-tile wall, logged in, with its stats pr
 - a camera killed and revived (`CamSim.kill` / `revive`) every 2 minutes;
 - a mediation call every 10 minutes (from minute 1): the console's aiortc peer and two
   aiortc parties logged in with their PINs, 60 s of media, then closed (`soak.call`);
+  each call is about an event of its own, which the workflow then takes through to
+  archived like the intake's (`call_cases`, `call_cases_archived` in the JSON; the
+  intake's counts leave them out);
 - the hub stopped and started again once, halfway.
 
 Each minute it samples the console's and the hub's RSS, descriptors and threads

@@ -80,6 +80,8 @@ def test_three_minute_soak(tmp_path: Path) -> None:
     # its media (media_s, frames_min) is reported; a loaded hub may not answer a request
     # in time (asked three times), any other failure fails
     assert call["error"] == "" or "timeout" in call["error"], report
+    # the call's own case is taken through to archived after the call, as the intake's
+    assert out["call_cases"] == out["call_cases_archived"] == 1, report
     assert [s["hub_life"] for s in out["samples"]][-1] == 1, out["samples"]
     assert len(out["samples"]) == MINUTES, out["samples"]
     for s in out["samples"]:
