@@ -183,8 +183,12 @@ class EventTableModel(QAbstractTableModel):
         language switch holds its `clear`."""
         if not self._kept:
             return
-        current = {r.event.id: r for r in self._rows}
-        stale = [k for k, (row, _) in self._kept.items() if current.get(k) is not row]
+        rows = self._rows
+        stale = [
+            k
+            for k, (row, _) in self._kept.items()
+            if (n := self.row_of(k)) < 0 or rows[n] is not row
+        ]
         for k in stale:
             del self._kept[k]
 
