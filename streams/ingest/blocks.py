@@ -48,15 +48,6 @@ class PacketBlocks:
         ctypes.memmove(self._base + start, address, size)
         return self._view(start, size)
 
-    def copy_bytes(self, data: bytes) -> memoryview:
-        """A read-only view of a copy of `data`."""
-        if not data:
-            return memoryview(b"")
-        start = self._reserve(len(data))
-        assert self._block is not None
-        self._block[start : start + len(data)] = data
-        return self._view(start, len(data))
-
     def _reserve(self, size: int) -> int:
         if self._block is None or self._used + size > len(self._block):
             self._map(max(self.block_bytes, size))

@@ -20,36 +20,43 @@ def block_of(view: memoryview) -> weakref.ref[object]:
     return weakref.ref(view.obj)
 
 
+def put(blocks: PacketBlocks, data: bytes) -> memoryview:
+    """`data` copied in the way the ring copies a packet: from an address in foreign
+    memory (FFmpeg's buffer there, a ctypes buffer here)."""
+    raw = ctypes.create_string_buffer(data, len(data))
+    return blocks.copy(ctypes.addressof(raw), len(data))
+
+
 def test_copies_read_back_the_same_and_share_blocks() -> None:
     blocks = PacketBlocks(block_bytes=4096)
     raw = ctypes.create_string_buffer(b"packet-from-ffmpeg", 18)
     first = blocks.copy(ctypes.addressof(raw), 18)
     raw.value = b"overwritten-after!"  # a copy: FFmpeg reuses its buffer
     assert first == b"packet-from-ffmpeg" and first.readonly
-    others = [blocks.copy_bytes(bytes([n]) * 100) for n in range(30)]
+    others = [put(blocks, bytes([n]) * 100) for n in range(30)]
     assert [bytes(v) for v in others] == [bytes([n]) * 100 for n in range(30)]
     assert blocks.mapped == 1  # 3,018 bytes: all in one block
     assert first.obj is others[-1].obj
-    assert blocks.copy_bytes(b"") == b"" and blocks.mapped == 1
+    assert put(blocks, b"") == b"" and blocks.mapped == 1
     with pytest.raises(TypeError):
         first[0] = 0  # type: ignore[index]  # read-only
 
 
 def test_a_payload_larger_than_a_block_gets_one_of_its_size() -> None:
     blocks = PacketBlocks(block_bytes=1024)
-    small = blocks.copy_bytes(b"a" * 1000)
-    big = blocks.copy_bytes(b"k" * 5000)  # a key frame
+    small = put(blocks, b"a" * 1000)
+    big = put(blocks, b"k" * 5000)  # a key frame
     assert (len(small), len(big), bytes(big[:2]), blocks.mapped) == (1000, 5000, b"kk", 2)
     assert len(big.obj) == 5000  # type: ignore[arg-type]  # its own block, of its size
-    after = blocks.copy_bytes(b"b" * 10)
+    after = put(blocks, b"b" * 10)
     assert after.obj is not big.obj and blocks.mapped == 3
 
 
 def test_a_block_nothing_views_is_unmapped() -> None:
     blocks = PacketBlocks(block_bytes=1024)
-    old = [blocks.copy_bytes(b"x" * 300) for _ in range(3)]
+    old = [put(blocks, b"x" * 300) for _ in range(3)]
     first = block_of(old[0])
-    blocks.copy_bytes(b"y" * 300)  # the next block: the first is no longer written
+    put(blocks, b"y" * 300)  # the next block: the first is no longer written
     del old
     gc.collect()
     assert first() is None
