@@ -37,6 +37,14 @@ from tests.bench.soak.site import TILES, person_id
 from tests.integration.dispatch.mediation.test_mediation_support import post_event
 
 
+def at_least_one(text: str) -> int:
+    """A count of phones: the workflow dispatches every event to one of them."""
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"needs at least one phone (a grid leader), got {n}")
+    return n
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m tests.bench.soak")
     ap.add_argument("--minutes", type=float, default=60.0)
@@ -44,7 +52,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--chart", type=Path, default=None, help="write the per-minute chart (PNG)")
     ap.add_argument("--rate", type=float, default=5.0, help="intake events per second")
-    ap.add_argument("--phones", type=int, default=200)
+    ap.add_argument("--phones", type=at_least_one, default=200)
     ap.add_argument("--camera-every-s", type=float, default=120.0)
     ap.add_argument("--call-every-min", type=float, default=10.0)
     ap.add_argument("--call-hold-s", type=float, default=60.0)

@@ -11,6 +11,7 @@ import pytest
 
 from console.shell.stats import ConsoleStats
 from tests.bench.soak.report import end_minus_start, settled, settled_lives, slope, summary
+from tests.bench.soak.run import parse
 from tests.bench.soak.sampler import ConsoleWindow, Sample
 
 BASE = Sample(minute=0, console_rss_mb=300, console_fds=40, console_threads=26, hub_rss_mb=250,
@@ -122,3 +123,12 @@ def test_the_restarted_hub_is_fitted_after_its_own_warmup() -> None:
     short = [s for s in samples if s.minute <= 35]
     assert {s.hub_life for s in settled_lives(short, 10)} == {0}
     assert settled_lives(samples[:5], 10) == samples[:5]
+
+
+def test_the_soak_refuses_to_run_without_a_phone(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every event is dispatched to a grid leader's phone: with none, the workflow would
+    fail each event; the arguments say so before anything starts."""
+    assert parse(["--phones", "3"]).phones == 3
+    with pytest.raises(SystemExit):
+        parse(["--phones", "0"])
+    assert "needs at least one phone" in capsys.readouterr().err
