@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +36,8 @@ from console.events.strings import (
     tr,
 )
 from console.events.table import COLOURS
-from console.kit.plain import inert_bidi, plain_label
+from console.kit.items import TableFiller
+from console.kit.plain import plain_label
 from dispatch.domain.model import Action, AuditEntry, Colour, Event, mask_id_number, mask_phone
 
 REVEAL_SHOW_S = 30
@@ -133,6 +133,7 @@ class DetailsPane(QWidget):
         self.actions_box.setSpacing(6)
         self.buttons: dict[Action, QPushButton] = {}
         self.timeline = QTableWidget(0, 6)
+        self._timeline_rows = TableFiller(self.timeline)  # refilled in place (console.kit.items)
         self.timeline.setObjectName("timeline")
         self.timeline.setHorizontalHeaderLabels(
             [
@@ -320,13 +321,7 @@ class DetailsPane(QWidget):
 
     def set_timeline(self, entries: list[AuditEntry] | None) -> None:
         if entries is None:
-            self.timeline.setRowCount(1)
-            self.timeline.setItem(0, 0, QTableWidgetItem(tr("timeline.loading")))
-            for c in range(1, 6):
-                self.timeline.setItem(0, c, QTableWidgetItem(""))
+            self._timeline_rows.fill([[tr("timeline.loading")]])
             return
-        self.timeline.setRowCount(len(entries))
-        for r, entry in enumerate(entries):
-            for c, text in enumerate(timeline_cells(entry)):
-                self.timeline.setItem(r, c, QTableWidgetItem(inert_bidi(text)))
+        self._timeline_rows.fill([timeline_cells(entry) for entry in entries])
         self.timeline.resizeRowsToContents()

@@ -18,9 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +33,8 @@ from console.health.model import (
     percent,
 )
 from console.health.strings import t, trouble_name
-from console.kit.plain import inert_bidi, plain_label
+from console.kit.items import Cell, CellLike, Node, TableFiller, TreeFiller
+from console.kit.plain import plain_label
 from console.kit.qt_observe import follow
 from streams.relay.states import UpstreamState
 
@@ -50,11 +49,21 @@ class HealthIntents(Protocol):
 
 def _area_cells(r: AreaRates) -> list[str]:
     return [
-        inert_bidi(r.name),
+        r.name,
         f"{r.checked}/{r.cameras}",
         percent(r.online_rate),
         percent(r.quality_rate),
     ]
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    """A read-only table without row numbers; its third column takes the spare width."""
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    return table
 
 
 class PictureBox(QWidget):
@@ -111,23 +120,18 @@ class HealthView(QWidget):
         self.relays.setHeaderLabels([t("col.relay"), t("col.relay_state"), t("col.upstreams")])
         self.relays.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.faulty_label = plain_label(t("faulty", n=0))
-        self.faulty = QTableWidget(0, 4)
-        self.faulty.setHorizontalHeaderLabels(
-            [t("col.camera"), t("col.place"), t("col.trouble"), t("col.event")]
-        )
-        self.faulty.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.faulty = _table([t("col.camera"), t("col.place"), t("col.trouble"), t("col.event")])
         self.faulty.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.faulty.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.faulty.verticalHeader().setVisible(False)
         self.faulty.itemSelectionChanged.connect(self._picked)
         self.last_good = PictureBox(t("last_good"))
         self.current = PictureBox(t("current"))
         self.history_label = plain_label(t("history", name="—"))
-        self.history = QTableWidget(0, 3)
-        self.history.setHorizontalHeaderLabels([t("col.time"), t("col.state"), t("col.trouble")])
-        self.history.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.history.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.history.verticalHeader().setVisible(False)
+        self.history = _table([t("col.time"), t("col.state"), t("col.trouble")])
+        # refilled in place: new items each refresh kept references (console.kit.items)
+        self._areas = TreeFiller(self.areas)
+        self._relays = TreeFiller(self.relays)
+        self._faulty_rows = TableFiller(self.faulty)
+        self._history_rows = TableFiller(self.history)
 
         top = QWidget()
         top_lay = QVBoxLayout(top)
@@ -175,47 +179,55 @@ class HealthView(QWidget):
         self.summary_label.setText(
             t("summary", total=c.cameras, online=c.online, healthy=c.healthy)
         )
-        self.areas.clear()
-        county = QTreeWidgetItem(_area_cells(AreaRates("", t("county"), *_counts(c))))
-        self.areas.addTopLevelItem(county)
-        for tw in summary.townships:
-            tw_item = QTreeWidgetItem(_area_cells(tw.rates))
-            for v in tw.villages:
-                tw_item.addChild(QTreeWidgetItem(_area_cells(v)))
-            county.addChild(tw_item)
+        county = Node(
+            _area_cells(AreaRates("", t("county"), *_counts(c))),
+            [
+                Node(_area_cells(tw.rates), [Node(_area_cells(v)) for v in tw.villages])
+                for tw in summary.townships
+            ],
+        )
+        self._areas.fill([county])
         self.areas.expandAll()
         for i in range(1, 4):
             self.areas.resizeColumnToContents(i)
         self._faulty = list(summary.faulty)
         self.faulty_label.setText(t("faulty", n=len(self._faulty)))
-        self.faulty.setRowCount(len(self._faulty))
-        for row, f in enumerate(self._faulty):
-            cells = [f.name, f.place, f.trouble, f.health.open_event or ""]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(inert_bidi(text))
-                if col == 2:
-                    item.setForeground(Qt.GlobalColor.red)
-                self.faulty.setItem(row, col, item)
+        red = Qt.GlobalColor.red
+        self._faulty_rows.fill(
+            [
+                [f.name, f.place, Cell(f.trouble, red), f.health.open_event or ""]
+                for f in self._faulty
+            ]
+        )
         self.faulty.resizeColumnToContents(0)
         self.faulty.resizeColumnToContents(1)
 
     def _show_relays(self, rows: tuple[RelayRow, ...]) -> None:
         self.relays_label.setText(t("relays", n=len(rows)))
-        self.relays.clear()
         names = {c.id: c.name for c in self.model.site.cameras}
-        for row in rows:
-            item = QTreeWidgetItem(
-                [inert_bidi(row.relay), _relay_state(row), _upstream_counts(row)]
-            )
-            if row.stale or row.failed:
-                item.setForeground(1, Qt.GlobalColor.red)
-            for up in row.failed:
-                name = f"{names.get(up.camera, up.camera)} ({up.stream})"
-                child = QTreeWidgetItem([inert_bidi(name), inert_bidi(up.error or "—"), ""])
-                child.setForeground(1, Qt.GlobalColor.red)
-                child.setToolTip(1, up.error)
-                item.addChild(child)
-            self.relays.addTopLevelItem(item)
+        red = Qt.GlobalColor.red
+        self._relays.fill(
+            [
+                Node(
+                    [
+                        row.relay,
+                        Cell(_relay_state(row), red if row.stale or row.failed else None),
+                        _upstream_counts(row),
+                    ],
+                    [
+                        Node(
+                            [
+                                f"{names.get(up.camera, up.camera)} ({up.stream})",
+                                Cell(up.error or "—", red, tooltip=up.error or ""),
+                                "",
+                            ]
+                        )
+                        for up in row.failed
+                    ],
+                )
+                for row in rows
+            ]
+        )
         self.relays.expandAll()
         self.relays.resizeColumnToContents(0)
 
@@ -236,17 +248,13 @@ class HealthView(QWidget):
 
     def _show_history(self, history: CameraHistory) -> None:
         self.history_label.setText(t("history", name=history.name))
-        self.history.setRowCount(len(history.checks))
-        for row, h in enumerate(history.checks):
+        rows: list[list[CellLike]] = []
+        for h in history.checks:
             c = h.check
             at = c.at.astimezone().strftime("%m-%d %H:%M")
-            state = t("ok") if c.healthy else trouble_name(c)
-            cells = [at, "●" if c.online else "○", state]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if col == 2 and not c.healthy:
-                    item.setForeground(Qt.GlobalColor.red)
-                self.history.setItem(row, col, item)
+            state = Cell(t("ok")) if c.healthy else Cell(trouble_name(c), Qt.GlobalColor.red)
+            rows.append([at, "●" if c.online else "○", state])
+        self._history_rows.fill(rows)
         self.history.resizeColumnToContents(0)
         self.history.resizeColumnToContents(1)
 

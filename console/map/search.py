@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListWidget
 
+from console.kit.items import ListFiller
 from console.kit.plain import inert_bidi
 from console.map.model import Place
 from console.map.strings import t
@@ -49,6 +50,7 @@ class PlaceSearch(QObject):
         self.edit.setObjectName("mapSearch")
         self.edit.setClearButtonEnabled(True)
         self.results = QListWidget()
+        self._rows = ListFiller(self.results)  # refilled at each key (console.kit.items)
         self.results.setObjectName("mapResults")
         self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -63,10 +65,7 @@ class PlaceSearch(QObject):
     def update(self, text: str) -> None:
         """The rows for `text` (none: the list hides)."""
         self.hits = self._search(text)
-        self.results.clear()
-        for place in self.hits:
-            item = QListWidgetItem(row_text(place))
-            self.results.addItem(item)
+        self._rows.fill([row_text(place) for place in self.hits])
         if self.hits:
             rows = min(len(self.hits), ROWS_SHOWN)
             self.results.setFixedHeight(rows * self.results.sizeHintForRow(0) + 6)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.kit import i18n
+from console.kit.items import Cell, CellLike, ListFiller
 from console.kit.plain import plain_label
 from console.kit.qt_observe import follow, release_on_destroy
 from console.meetings.controller import MeetingsController
@@ -107,6 +108,7 @@ class MeetingsWindow(QWidget):
         root = QHBoxLayout(self)
         left = QVBoxLayout()
         self.list = QListWidget()
+        self._rows = ListFiller(self.list)  # refilled in place (console.kit.items)
         self.list.setMaximumWidth(300)
         self.list.currentItemChanged.connect(self._on_selected)
         self.btn_new = QPushButton()
@@ -225,15 +227,15 @@ class MeetingsWindow(QWidget):
 
     def _fill_list(self) -> None:
         self.list.blockSignals(True)
-        self.list.clear()
-        for m in sorted(self.model.meetings.values(), key=lambda x: x.start_at):
+        meetings = sorted(self.model.meetings.values(), key=lambda x: x.start_at)
+        rows: list[CellLike] = []
+        for m in meetings:
             start = m.start_at.astimezone(CHINA_TZ).strftime("%m-%d %H:%M")
             text = t("meeting_row", start=start, title=m.title, status=t(f"status.{m.status}"))
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, m.id)
-            self.list.addItem(item)
-            if m.id == self.model.selected:
-                self.list.setCurrentItem(item)
+            rows.append(Cell(text, data=m.id))
+        self._rows.fill(rows)
+        picked = [i for i, m in enumerate(meetings) if m.id == self.model.selected]
+        self.list.setCurrentRow(picked[0] if picked else -1)
         self.list.blockSignals(False)
 
     def _fill_tiles(self) -> None:

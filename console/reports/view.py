@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDateEdit,
@@ -18,17 +18,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from console.kit.plain import inert_bidi, plain_label, plain_tooltip
+from console.kit.items import USER_ROLE, Cell, ListFiller, TableFiller
+from console.kit.plain import inert_bidi, plain_label
 from console.kit.qt_observe import follow
 from console.reports.model import HotspotRow, ReportScreen, ReportsModel
 from console.reports.strings import t
 
-_IDS = Qt.ItemDataRole.UserRole
+_IDS = USER_ROLE
 
 
 class ReportIntents(Protocol):
@@ -67,6 +67,7 @@ class ReportView(QWidget):
         self.title.setStyleSheet("font-size: 18px; font-weight: bold;")
         self.status = plain_label("")
         self.table = QTableWidget(0, 2)
+        self._rows = TableFiller(self.table)
         self.table.setHorizontalHeaderLabels([t("col.figure"), t("col.value")])
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
@@ -112,11 +113,7 @@ class ReportView(QWidget):
 
     def _show_screen(self, screen: ReportScreen) -> None:
         self.title.setText(screen.title)
-        rows = screen.summary + screen.sections
-        self.table.setRowCount(len(rows))
-        for i, (k, v) in enumerate(rows):
-            self.table.setItem(i, 0, QTableWidgetItem(inert_bidi(k)))
-            self.table.setItem(i, 1, QTableWidgetItem(inert_bidi(v)))
+        self._rows.fill([[k, v] for k, v in screen.summary + screen.sections])
         self.table.resizeColumnsToContents()
         self.overdue.clear()
         self.overdue.addItems([inert_bidi(line) for line in screen.overdue or [t("no_overdue")]])
@@ -146,6 +143,7 @@ class HotspotPanel(QWidget):
         self.header = plain_label(model.hotspot_header)
         self.header.setStyleSheet("font-weight: bold;")
         self.list = QListWidget()
+        self._rows = ListFiller(self.list)  # refilled every minute (console.kit.items)
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(self.list)
@@ -157,16 +155,10 @@ class HotspotPanel(QWidget):
         follow(self, model.hotspot_header_changed, self.header.setText)
 
     def _show_rows(self, rows: tuple[HotspotRow, ...]) -> None:
-        self.list.clear()
         if not rows:
-            empty = QListWidgetItem(t("no_hotspots"))
-            empty.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.list.addItem(empty)
-        for r in rows:
-            item = QListWidgetItem(inert_bidi(r.text))
-            item.setToolTip(plain_tooltip(r.tooltip))
-            item.setData(_IDS, list(r.event_ids))
-            self.list.addItem(item)
+            self._rows.fill([Cell(t("no_hotspots"), enabled=False)])
+            return
+        self._rows.fill([Cell(r.text, tooltip=r.tooltip, data=list(r.event_ids)) for r in rows])
 
     def _open(self, item: QListWidgetItem) -> None:
         ids = item.data(_IDS)

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Protocol
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from console.kit.plain import inert_bidi, plain_label
+from console.kit.items import Cell, CellLike, TableFiller
+from console.kit.plain import plain_label
 from console.kit.qt_observe import follow
 from console.rollcall.call_view import CallArea, CallIntents
 from console.rollcall.model import (
@@ -89,16 +89,21 @@ def _table(header: tuple[str, ...]) -> QTableWidget:
     return table
 
 
-def fill(table: QTableWidget, rows: list[Row]) -> None:
-    table.setRowCount(len(rows))
-    for i, r in enumerate(rows):
-        for j, text in enumerate(r.cells):
-            item = QTableWidgetItem(inert_bidi(text))
-            if r.tone:
-                item.setBackground(QBrush(QColor(TONES[r.tone])))
-                item.setForeground(QBrush(QColor("#1d2733")))
-            table.setItem(i, j, item)
-    table.resizeColumnsToContents()
+def cells(rows: list[Row]) -> list[list[CellLike]]:
+    """The rows as table cells: a toned row on its tone's background, in dark text."""
+    out: list[list[CellLike]] = []
+    for r in rows:
+        if r.tone:
+            back, ink = QColor(TONES[r.tone]), QColor("#1d2733")
+            out.append([Cell(text, ink, back) for text in r.cells])
+        else:
+            out.append(list(r.cells))
+    return out
+
+
+def fill(rows: TableFiller, shown: list[Row]) -> None:
+    rows.fill(cells(shown))
+    rows.table.resizeColumnsToContents()
 
 
 class RollcallPanel(QWidget):
@@ -119,8 +124,12 @@ class RollcallPanel(QWidget):
         self._build_top()
         self.run_table = _table(RUN_HEADER)
         self.roster_table = _table(ROSTER_HEADER)
+        self._run_rows = TableFiller(self.run_table)  # refilled in place (console.kit.items)
+        self._roster_rows = TableFiller(self.roster_table)
         self.coverage_table = _table(COVERAGE_HEADER)
         self.log_table = _table(LOG_HEADER)
+        self._coverage_rows = TableFiller(self.coverage_table)
+        self._log_rows = TableFiller(self.log_table)
         self._build_exemption_form()
         self._build_week_bar()
         self.tabs = QTabWidget()
@@ -274,7 +283,7 @@ class RollcallPanel(QWidget):
 
     # -- shown data ----------------------------------------------------------------------
     def _show_roster(self, roster: Roster) -> None:
-        fill(self.roster_table, roster_rows(list(roster.centres), list(roster.exemptions)))
+        fill(self._roster_rows, roster_rows(list(roster.centres), list(roster.exemptions)))
         cur = self.ex_centre.currentData()
         self.ex_centre.clear()
         for c in roster.centres:
@@ -285,7 +294,7 @@ class RollcallPanel(QWidget):
 
     def _show_run(self, run: RunInfo | None) -> None:
         self.summary.setText(run_summary(run))
-        fill(self.run_table, run_rows(run, self.model.names) if run is not None else [])
+        fill(self._run_rows, run_rows(run, self.model.names) if run is not None else [])
         self._buttons(run)
 
     def selected_centre(self) -> str | None:
@@ -309,8 +318,8 @@ class RollcallPanel(QWidget):
             if county
             else ""
         )
-        fill(self.coverage_table, coverage_rows(list(coverage)))
-        fill(self.log_table, log_rows(list(shown.calls)))
+        fill(self._coverage_rows, coverage_rows(list(coverage)))
+        fill(self._log_rows, log_rows(list(shown.calls)))
 
     # -- intents ---------------------------------------------------------------------------
     def _buttons(self, run: RunInfo | None) -> None:
