@@ -20,8 +20,9 @@ tooltips go through `plain_tooltip`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from console.kit.plain import inert_bidi, plain_tooltip
 
 Colour = QColor | Qt.GlobalColor
+Item = TypeVar("Item", QTableWidgetItem, QListWidgetItem, QTreeWidgetItem)
 USER_ROLE = Qt.ItemDataRole.UserRole
 ITEM_FLAGS = (
     Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsDragEnabled
@@ -104,14 +106,28 @@ def set_tree_cell(item: QTreeWidgetItem, column: int, cell: CellLike) -> None:
         item.setFlags(_flags(c.enabled))
 
 
-class TableFiller:
+class _Filler(Generic[Item]):
+    """The items a filler took out of its widget, kept to be used again."""
+
+    def __init__(self, make: Callable[[], Item]) -> None:
+        self._make: Callable[[], Item] = make
+        self._spare: list[Item] = []
+        self.made = 0
+        """Items made so far (never more than the largest fill needed at once)."""
+
+    def _item(self) -> Item:
+        if self._spare:
+            return self._spare.pop()
+        self.made += 1
+        return self._make()
+
+
+class TableFiller(_Filler[QTableWidgetItem]):
     """Fills a `QTableWidget` with rows of cells, reusing its items."""
 
     def __init__(self, table: QTableWidget) -> None:
+        super().__init__(QTableWidgetItem)
         self.table = table
-        self._spare: list[QTableWidgetItem] = []
-        self.made = 0
-        """Items made so far (never more than the largest fill's cells)."""
 
     def fill(self, rows: Sequence[Sequence[CellLike]]) -> None:
         t = self.table
@@ -124,30 +140,20 @@ class TableFiller:
         t.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c in range(cols):
-                cell = row[c] if c < len(row) else ""
                 item = t.item(r, c)
                 if item is None:
                     item = self._item()
-                    set_flat(item, cell)
                     t.setItem(r, c, item)
-                else:
-                    set_flat(item, cell)
-
-    def _item(self) -> QTableWidgetItem:
-        if self._spare:
-            return self._spare.pop()
-        self.made += 1
-        return QTableWidgetItem()
+                set_flat(item, row[c] if c < len(row) else "")
 
 
-class ListFiller:
+class ListFiller(_Filler[QListWidgetItem]):
     """Fills a `QListWidget` with rows, reusing its items; like `clear()` and new items,
     a fill leaves no row current (the caller picks one again if it wants)."""
 
     def __init__(self, widget: QListWidget) -> None:
+        super().__init__(QListWidgetItem)
         self.widget = widget
-        self._spare: list[QListWidgetItem] = []
-        self.made = 0
 
     def fill(self, rows: Sequence[CellLike]) -> None:
         w = self.widget
@@ -157,26 +163,17 @@ class ListFiller:
             item = w.item(i)
             if item is None:
                 item = self._item()
-                set_flat(item, cell)
                 w.addItem(item)
-            else:
-                set_flat(item, cell)
+            set_flat(item, cell)
         w.setCurrentRow(-1)
 
-    def _item(self) -> QListWidgetItem:
-        if self._spare:
-            return self._spare.pop()
-        self.made += 1
-        return QListWidgetItem()
 
-
-class TreeFiller:
+class TreeFiller(_Filler[QTreeWidgetItem]):
     """Fills a `QTreeWidget` with nodes, reusing its items level by level."""
 
     def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(QTreeWidgetItem)
         self.tree = tree
-        self._spare: list[QTreeWidgetItem] = []
-        self.made = 0
 
     def fill(self, nodes: Sequence[Node]) -> None:
         t = self.tree
@@ -207,9 +204,3 @@ class TreeFiller:
         for child in item.takeChildren():
             self._keep(child)
         self._spare.append(item)
-
-    def _item(self) -> QTreeWidgetItem:
-        if self._spare:
-            return self._spare.pop()
-        self.made += 1
-        return QTreeWidgetItem()
