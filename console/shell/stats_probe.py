@@ -1,11 +1,12 @@
 """The console's own stats for a soak: started by `hall-console` when `HALL_STATS_FILE`
 is set (see `console.shell.stats`).
 
-Counts the distinct frames the wall paints (its `painted_hook`), and every
-`grab_every_s` grabs the wall's area from the screen — the pixels the X server holds,
-not the arrays handed to the painter — and reads each live tile's frame stamp from
-them: the age of what a viewer sees. Every `every_s` it appends one `ConsoleStats` line
-with those ages, the painted count and `sys.getrefcount(None)`.
+Counts the distinct frames the wall paints (its `painted_hook`), and about every
+`grab_every_s` (each wait drawn anew, `next_grab_ms`) grabs the wall's area from the
+screen — the pixels the X server holds, not the arrays handed to the painter — and
+reads each live tile's frame stamp from them: the age of what a viewer sees. Every
+`every_s` it appends one `ConsoleStats` line with those ages, the painted count and
+`sys.getrefcount(None)`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import random
 import sys
 import time
 from collections import Counter, deque
@@ -85,6 +87,16 @@ def big_containers(objects: list[object], min_len: int = 2000) -> list[dict[str,
 TYPES_EVERY_S = 60.0
 
 
+def next_grab_ms(every_s: float, rng: random.Random) -> int:
+    """The wait before the next grab: `every_s` on average, drawn anew each time within
+    ±25 %. A fixed 1 s is a whole number of frames at 25 fps (and at 30 or 15): every grab
+    then met the pictures at the same point of their frame cycle, so within a minute all
+    ages were alike, and the clocks' slow beat moved each minute's p95 between two levels
+    one frame apart (the hour of 5 December 08:39: 78–84 ms or 116–122 ms, never
+    between), which a fitted drift reads as growth."""
+    return max(1, round(every_s * 1000.0 * rng.uniform(0.75, 1.25)))
+
+
 class StatsProbe:
     def __init__(
         self,
@@ -94,6 +106,7 @@ class StatsProbe:
         every_s: float = 5.0,
         grab_every_s: float = 1.0,
         clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ) -> None:
         self._wall = wall
         self._path = path
@@ -110,8 +123,10 @@ class StatsProbe:
         self._write_timer = QTimer()
         self._write_timer.setInterval(round(every_s * 1000))
         self._write_timer.timeout.connect(self.write)
+        self._grab_every_s = grab_every_s
+        self._rng = random.Random() if rng is None else rng
         self._grab_timer = QTimer()
-        self._grab_timer.setInterval(round(grab_every_s * 1000))
+        self._grab_timer.setInterval(next_grab_ms(grab_every_s, self._rng))
         self._grab_timer.timeout.connect(self.grab)
         self._started = False
         self.types_path: Path | None = None  # set: type counts every `TYPES_EVERY_S`
@@ -155,6 +170,7 @@ class StatsProbe:
 
     def grab(self) -> None:
         """Read the stamps of the live tiles from the screen's pixels."""
+        self._grab_timer.setInterval(next_grab_ms(self._grab_every_s, self._rng))
         wall = self._wall
         screen = wall.screen()
         if screen is None or not wall.isVisible():

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
 from console.shell.stats import ConsoleStats, read_stats
-from console.shell.stats_probe import big_containers, tile_stamp, type_counts
+from console.shell.stats_probe import big_containers, next_grab_ms, tile_stamp, type_counts
 from tests.unit.streams.ingest.test_stamp import MS, bgra, luma_picture
 
 BORDER = 49  # the tile's border grey
@@ -27,6 +28,22 @@ def test_a_tile_without_a_stamp_reads_none() -> None:
     tile = bgra(luma_picture(MS, 208, 248))
     tile[:20] = 0
     assert tile_stamp(tile) is None
+
+
+def test_grabs_meet_the_frames_at_every_point_of_their_cycle() -> None:
+    """A grab every 1,000 ms exactly meets 25 fps pictures 0 ms into their 40 ms cycle each
+    time; the drawn waits spread the grabs over the whole cycle, 1 s apart on average."""
+    rng = random.Random(16)
+    waits = [next_grab_ms(1.0, rng) for _ in range(600)]
+    assert min(waits) >= 750 and max(waits) <= 1250
+    assert 980 <= sum(waits) / len(waits) <= 1020
+    at = 0
+    phases = [0] * 8  # 5 ms bins of the 40 ms frame cycle
+    for w in waits:
+        at += w
+        phases[at % 40 // 5] += 1
+    assert min(phases) >= 600 // 8 // 2, phases
+    assert {1000 * k % 40 for k in range(600)} == {0}  # what the fixed interval did
 
 
 def test_stats_lines_skip_a_torn_or_bad_line(tmp_path: Path) -> None:
