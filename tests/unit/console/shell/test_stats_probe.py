@@ -42,8 +42,8 @@ def test_grabs_meet_the_frames_at_every_point_of_their_cycle() -> None:
     for w in waits:
         at += w
         phases[at % 40 // 5] += 1
+    # a fixed 1,000 ms would put all 600 grabs in bin 0 (1000 * k % 40 == 0)
     assert min(phases) >= 600 // 8 // 2, phases
-    assert {1000 * k % 40 for k in range(600)} == {0}  # what the fixed interval did
 
 
 def test_stats_lines_skip_a_torn_or_bad_line(tmp_path: Path) -> None:
