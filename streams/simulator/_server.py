@@ -207,8 +207,11 @@ class Mount:
         return (
             "( appsrc name=src is-live=true format=time do-timestamp=true block=false "
             f'max-buffers=2 leaky-type=downstream caps="{caps}" '
-            f'! textoverlay name=osd font-desc="{FONT} {font_px}px" valignment=bottom '
-            "halignment=left xpad=16 ypad=12 shaded-background=true auto-resize=false "
+            # the camera's own name, top right under the stamp strip (as a camera's OSD
+            # would be): at the bottom it lay under the console tile's status line
+            f'! textoverlay name=osd font-desc="{FONT} {font_px}px" valignment=top '
+            f"halignment=right xpad=16 ypad={self.strip_rows + 8} shaded-background=true "
+            "auto-resize=false "
             f"! {self.encoder()} ! {pay} )"
         )
 
